@@ -1,0 +1,129 @@
+package discovery
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits Alexa puts on endpoint descriptions.
+const (
+	MaxEndpointIDLen   = 256
+	MaxFriendlyNameLen = 128
+	MaxDescriptionLen  = 128
+)
+
+// EndpointID derives the globally unique, stable Alexa endpoint id of a bridged
+// device from the hub's serial number, the bridge name and the bridge's device id:
+// "<serial>::<bridge>::<device>". Characters outside Alexa's endpointId charset
+// ([a-zA-Z0-9_\-=#;:?@&]) are escaped as "_xx" (hex), so distinct inputs give
+// distinct ids; an id longer than 256 characters keeps a prefix and a hash.
+func EndpointID(serial, bridge, deviceID string) string {
+	id := escapeID(serial) + "::" + escapeID(bridge) + "::" + escapeID(deviceID)
+	if len(id) <= MaxEndpointIDLen {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	h := hex.EncodeToString(sum[:16])
+	return id[:MaxEndpointIDLen-len(h)-1] + "#" + h
+}
+
+// ValidEndpointID reports whether id fits Alexa's charset and length.
+func ValidEndpointID(id string) bool {
+	if id == "" || len(id) > MaxEndpointIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if !idChar(id[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func idChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-=#;:?@&", c) >= 0
+}
+
+func escapeID(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		// '_' is the escape character itself, and ':' is the separator.
+		if idChar(c) && c != ':' {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "_%02x", c)
+	}
+	return b.String()
+}
+
+// ValidateFriendlyName checks a friendly name against Alexa's rules.
+func ValidateFriendlyName(name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return fmt.Errorf("friendly name is empty")
+	case !utf8.ValidString(name):
+		return fmt.Errorf("friendly name %q is not valid UTF-8", name)
+	case utf8.RuneCountInString(name) > MaxFriendlyNameLen:
+		return fmt.Errorf("friendly name %q is longer than %d characters", name, MaxFriendlyNameLen)
+	}
+	return nil
+}
+
+// Rename is one friendly name the hub changed to make names unique.
+type Rename struct {
+	ID   string
+	From string
+	To   string
+}
+
+// DedupeFriendlyNames makes friendly names unique among eps (compared without
+// case and surrounding spaces), in place. The endpoint with the smallest id keeps
+// its name; the others get " 2", " 3"… in id order, so the fix is deterministic.
+// Names that are empty or too long are repaired first. It returns what it renamed.
+func DedupeFriendlyNames(eps []Endpoint) []Rename {
+	idx := make([]int, len(eps))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return eps[idx[a]].ID < eps[idx[b]].ID })
+	taken := map[string]bool{}
+	var renames []Rename
+	for _, i := range idx {
+		ep := &eps[i]
+		orig := ep.FriendlyName
+		name := strings.TrimSpace(orig)
+		if name == "" {
+			name = "Device " + ep.DeviceID
+		}
+		name = truncateRunes(name, MaxFriendlyNameLen)
+		base := name
+		for n := 2; taken[strings.ToLower(name)]; n++ {
+			suffix := fmt.Sprintf(" %d", n)
+			name = truncateRunes(base, MaxFriendlyNameLen-len(suffix)) + suffix
+		}
+		taken[strings.ToLower(name)] = true
+		if name != orig {
+			ep.FriendlyName = name
+			renames = append(renames, Rename{ID: ep.ID, From: orig, To: name})
+		}
+	}
+	return renames
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n]))
+}

@@ -1,0 +1,284 @@
+package discovery
+
+import "time"
+
+// Category is an endpoint's display category, as Alexa names it.
+type Category string
+
+// Display categories avshub publishes.
+const (
+	CategoryLight             Category = "LIGHT"
+	CategorySmartLock         Category = "SMARTLOCK"
+	CategoryThermostat        Category = "THERMOSTAT"
+	CategoryTemperatureSensor Category = "TEMPERATURE_SENSOR"
+	CategorySwitch            Category = "SWITCH"
+	CategorySmartPlug         Category = "SMARTPLUG"
+	CategoryOther             Category = "OTHER"
+	// CategoryAlexaVoiceEnabled is the category of the AVS device's own endpoint.
+	CategoryAlexaVoiceEnabled Category = "ALEXA_VOICE_ENABLED"
+)
+
+// ConnectionType says how an endpoint is connected.
+type ConnectionType string
+
+// Connection types Alexa knows.
+const (
+	ConnectionZigbee  ConnectionType = "ZIGBEE"
+	ConnectionTCPIP   ConnectionType = "TCP_IP"
+	ConnectionUnknown ConnectionType = "UNKNOWN"
+)
+
+// Connection is one way an endpoint is connected (a Zigbee MAC, an IP address).
+type Connection struct {
+	Type       ConnectionType `json:"type"`
+	MACAddress string         `json:"macAddress,omitempty"`
+	Value      string         `json:"value,omitempty"`
+}
+
+// Endpoint is one device as avshub publishes it: identity, description and traits.
+//
+// A bridge fills DeviceID (its own stable id for the device) and leaves ID and
+// Bridge empty; the hub sets Bridge and derives the globally unique ID.
+type Endpoint struct {
+	ID           string       `json:"id,omitempty"`
+	Bridge       string       `json:"bridge,omitempty"`
+	DeviceID     string       `json:"deviceId"`
+	FriendlyName string       `json:"friendlyName"`
+	Manufacturer string       `json:"manufacturer,omitempty"`
+	Model        string       `json:"model,omitempty"`
+	Description  string       `json:"description,omitempty"`
+	Category     Category     `json:"category"`
+	Connections  []Connection `json:"connections,omitempty"`
+	Traits       Traits       `json:"traits"`
+}
+
+// Traits is the set of semantic capabilities of an endpoint. A nil pointer or an
+// empty slice means the endpoint does not have that trait.
+type Traits struct {
+	OnOff             *OnOff             `json:"onOff,omitempty"`
+	Brightness        *Brightness        `json:"brightness,omitempty"`
+	Color             *Color             `json:"color,omitempty"`
+	ColorTemperature  *ColorTemperature  `json:"colorTemperature,omitempty"`
+	Lock              *Lock              `json:"lock,omitempty"`
+	Thermostat        *Thermostat        `json:"thermostat,omitempty"`
+	TemperatureSensor *TemperatureSensor `json:"temperatureSensor,omitempty"`
+	Toggles           []Toggle           `json:"toggles,omitempty"`
+	Ranges            []Range            `json:"ranges,omitempty"`
+	Modes             []Mode             `json:"modes,omitempty"`
+}
+
+// OnOff is the on_off trait: power on and off.
+type OnOff struct{}
+
+// Brightness is the brightness trait: a level of 0–100 %.
+type Brightness struct{}
+
+// Color is the color trait: hue, saturation and brightness.
+type Color struct{}
+
+// ColorTemperature is the color_temperature trait, limited to a kelvin range.
+type ColorTemperature struct {
+	MinKelvin int `json:"minKelvin"`
+	MaxKelvin int `json:"maxKelvin"`
+}
+
+// Lock is the lock trait: LOCKED, UNLOCKED, JAMMED.
+type Lock struct{}
+
+// ThermostatMode is a thermostat's operating mode.
+type ThermostatMode string
+
+// Thermostat modes.
+const (
+	ModeHeat ThermostatMode = "HEAT"
+	ModeCool ThermostatMode = "COOL"
+	ModeAuto ThermostatMode = "AUTO"
+	ModeEco  ThermostatMode = "ECO"
+	ModeOff  ThermostatMode = "OFF"
+)
+
+// Thermostat is the thermostat trait. Temperatures are in degrees Celsius.
+type Thermostat struct {
+	// Modes the thermostat supports, a subset of HEAT, COOL, AUTO, ECO and OFF.
+	Modes []ThermostatMode `json:"modes"`
+	// TargetSetpoint is true when the thermostat takes one target setpoint.
+	TargetSetpoint bool `json:"targetSetpoint,omitempty"`
+	// DualSetpoints is true when it takes a lower and an upper setpoint.
+	DualSetpoints bool `json:"dualSetpoints,omitempty"`
+	// MinC and MaxC bound every setpoint.
+	MinC float64 `json:"minC"`
+	MaxC float64 `json:"maxC"`
+	// MinDeltaC is the minimum distance between the lower and upper setpoints.
+	MinDeltaC float64 `json:"minDeltaC,omitempty"`
+	// StepC is the setpoint resolution (0 means 0.5 °C).
+	StepC float64 `json:"stepC,omitempty"`
+	// Scale is the unit the device shows to people ("CELSIUS" or "FAHRENHEIT");
+	// state and commands are always in Celsius.
+	Scale string `json:"scale,omitempty"`
+}
+
+// SupportsMode reports whether m is one of the thermostat's modes.
+func (t *Thermostat) SupportsMode(m ThermostatMode) bool {
+	for _, x := range t.Modes {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// TemperatureSensor is the temperature_sensor trait (read only, °C).
+type TemperatureSensor struct{}
+
+// Name is one friendly name of a generic trait or of one of its values: a text in
+// a locale, or an Alexa asset id (e.g. "Alexa.Setting.Mode").
+type Name struct {
+	Text    string `json:"text,omitempty"`
+	Locale  string `json:"locale,omitempty"`
+	AssetID string `json:"assetId,omitempty"`
+}
+
+// Toggle is a generic on/off trait identified by an instance name.
+type Toggle struct {
+	Instance string `json:"instance"`
+	Names    []Name `json:"names"`
+	// NonControllable marks a toggle that reports state but takes no commands.
+	NonControllable bool `json:"nonControllable,omitempty"`
+}
+
+// Range is a generic numeric trait identified by an instance name.
+type Range struct {
+	Instance        string   `json:"instance"`
+	Names           []Name   `json:"names"`
+	Min             float64  `json:"min"`
+	Max             float64  `json:"max"`
+	Precision       float64  `json:"precision"`
+	Unit            string   `json:"unit,omitempty"` // an Alexa unit of measure, e.g. "Alexa.Unit.Percent"
+	Presets         []Preset `json:"presets,omitempty"`
+	NonControllable bool     `json:"nonControllable,omitempty"`
+}
+
+// Preset is a named value of a Range.
+type Preset struct {
+	Value float64 `json:"value"`
+	Names []Name  `json:"names"`
+}
+
+// Mode is a generic trait with named values, identified by an instance name.
+type Mode struct {
+	Instance        string      `json:"instance"`
+	Names           []Name      `json:"names"`
+	Ordered         bool        `json:"ordered,omitempty"`
+	Values          []ModeValue `json:"values"`
+	NonControllable bool        `json:"nonControllable,omitempty"`
+}
+
+// ModeValue is one value of a Mode.
+type ModeValue struct {
+	Value string `json:"value"`
+	Names []Name `json:"names"`
+}
+
+// HSB is a colour: hue 0–360, saturation and brightness 0–1.
+type HSB struct {
+	Hue        float64 `json:"hue"`
+	Saturation float64 `json:"saturation"`
+	Brightness float64 `json:"brightness"`
+}
+
+// LockState is the state of a lock.
+type LockState string
+
+// Lock states.
+const (
+	Locked   LockState = "LOCKED"
+	Unlocked LockState = "UNLOCKED"
+	Jammed   LockState = "JAMMED"
+)
+
+// ThermostatState is a thermostat's mode and setpoints (°C). As a command it is
+// partial: only the fields set are changed.
+type ThermostatState struct {
+	Mode   ThermostatMode `json:"mode,omitempty"`
+	Target *float64       `json:"target,omitempty"`
+	Lower  *float64       `json:"lower,omitempty"`
+	Upper  *float64       `json:"upper,omitempty"`
+}
+
+// State is the live state of an endpoint's traits. Nil fields are unknown.
+type State struct {
+	On               *bool              `json:"on,omitempty"`
+	Brightness       *int               `json:"brightness,omitempty"`
+	Color            *HSB               `json:"color,omitempty"`
+	ColorTemperature *int               `json:"colorTemperature,omitempty"`
+	Lock             LockState          `json:"lock,omitempty"`
+	Thermostat       *ThermostatState   `json:"thermostat,omitempty"`
+	Temperature      *float64           `json:"temperature,omitempty"`
+	Toggles          map[string]bool    `json:"toggles,omitempty"`
+	Ranges           map[string]float64 `json:"ranges,omitempty"`
+	Modes            map[string]string  `json:"modes,omitempty"`
+}
+
+// Device is what a bridge reports about one of its devices: the endpoint, its
+// state and whether it can be reached now.
+type Device struct {
+	Endpoint  Endpoint `json:"endpoint"`
+	State     State    `json:"state"`
+	Reachable bool     `json:"reachable"`
+}
+
+// Cause says why a state changed, as Alexa's ChangeReport cause types name it.
+type Cause string
+
+// Causes of a state change.
+const (
+	CausePhysical Cause = "PHYSICAL_INTERACTION"
+	CauseApp      Cause = "APP_INTERACTION"
+	CausePoll     Cause = "PERIODIC_POLL"
+	CauseRule     Cause = "RULE_TRIGGER"
+	CauseVoice    Cause = "VOICE_INTERACTION"
+	CauseAlexa    Cause = "ALEXA_INTERACTION"
+)
+
+// HealthState is a bridge's health.
+type HealthState string
+
+// Health states.
+const (
+	HealthStarting  HealthState = "STARTING"
+	HealthHealthy   HealthState = "HEALTHY"
+	HealthUnhealthy HealthState = "UNHEALTHY"
+)
+
+// Health is a bridge's health with a human description.
+type Health struct {
+	State       HealthState `json:"state"`
+	Description string      `json:"description,omitempty"`
+}
+
+// Request is one command for one device, as the hub sends it to a bridge.
+type Request struct {
+	CorrelationID string    `json:"correlationId"`
+	DeviceID      string    `json:"deviceId"`
+	Command       Command   `json:"command"`
+	Deadline      time.Time `json:"deadline"`
+}
+
+// ResultStatus says whether a command is done or accepted for later completion.
+type ResultStatus string
+
+// Result statuses.
+const (
+	// Done: the command was carried out; State is the device state after it.
+	Done ResultStatus = "DONE"
+	// Accepted: the device is still working; a Completion event follows.
+	Accepted ResultStatus = "ACCEPTED"
+)
+
+// Result is a bridge's successful answer to a Request. Failures are *Error values.
+type Result struct {
+	Status ResultStatus `json:"status"`
+	State  State        `json:"state"`
+	// EstimatedDeferral is how long an Accepted command should take.
+	EstimatedDeferral time.Duration `json:"estimatedDeferral,omitempty"`
+}

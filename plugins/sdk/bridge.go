@@ -1,0 +1,71 @@
+// Package sdk is what a bridge author imports: Serve, the Bridge interface, the
+// event emitter and typed helpers for lights, locks and thermostats.
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// Bridge is what a bridge implements. The SDK serves it over the bridge.v1
+// plugin protocol (Serve) or hands it to the hub in process (tests, plugintest).
+type Bridge interface {
+	// Describe returns the bridge's manifest. It must be cheap and never fail.
+	Describe() Description
+	// Configure gives the bridge its configuration (JSON, validated against
+	// Description.ConfigSchema) and its private data directory. It is called once,
+	// before Run, and must not block on slow hardware: report that through Health.
+	Configure(ctx context.Context, cfg Config) error
+	// Run does the bridge's work until ctx ends. It must emit Health and a
+	// Snapshot of every device first, then changes. It returns nil when ctx ends.
+	Run(ctx context.Context, em Emitter) error
+	// Execute carries out one absolute trait command for one device. It returns a
+	// Result (Done with the state after, or Accepted followed by em.Complete) or a
+	// *discovery.Error. It must return by req.Deadline.
+	Execute(ctx context.Context, req discovery.Request) (discovery.Result, error)
+	// State reads one device's current state.
+	State(ctx context.Context, deviceID string) (discovery.State, error)
+}
+
+// Pairer is implemented by bridges that can let new devices join.
+type Pairer interface {
+	// StartPairing opens the network for d; joining devices are announced with em.Upsert.
+	StartPairing(ctx context.Context, d time.Duration) error
+}
+
+// Config is what Configure receives.
+type Config struct {
+	// JSON is the bridge's configuration section, as JSON ("{}" when empty).
+	JSON json.RawMessage
+	// DataDir is a directory private to this bridge, for its persistent state.
+	DataDir string
+}
+
+// Description is a bridge's manifest (the Describe RPC and the describe subcommand).
+type Description struct {
+	Name         string          `json:"name"`
+	Version      string          `json:"version"`
+	APIVersions  []string        `json:"apiVersions"`
+	Pairing      bool            `json:"pairing"`
+	ConfigSchema json.RawMessage `json:"configSchema"`
+	// SampleConfig is a configuration the schema accepts (plugintest checks it).
+	SampleConfig json.RawMessage `json:"sampleConfig,omitempty"`
+}
+
+// Emitter sends a bridge's events to the hub, in order, with sequence numbers.
+// The SDK remembers the device set it has seen, so every new event stream starts
+// with Health and a Snapshot. All methods are safe for concurrent use and never block
+// for long.
+type Emitter interface {
+	Health(h discovery.Health)
+	Snapshot(devices []discovery.Device)
+	Upsert(d discovery.Device)
+	Remove(deviceID string)
+	StateChanged(deviceID string, changed discovery.State, cause discovery.Cause)
+	Reachability(deviceID string, reachable bool)
+	// Complete finishes an Accepted command: err nil means done with state.
+	Complete(correlationID string, state discovery.State, err error)
+}

@@ -72,3 +72,54 @@ type Profile interface {
 	// Proactive reports whether a property is declared proactivelyReported.
 	Proactive(ep discovery.Endpoint, p Property) bool
 }
+
+// The event builders below return the whole event JSON ({"context":…,"event":…})
+// ready to be sent as the metadata part of POST /v20160207/events.
+
+// ParseDirective parses one downchannel part {"directive":{…}}.
+func ParseDirective(raw []byte) (*Directive, error) { panic("alexa: not implemented yet") }
+
+// NewResponse builds the Alexa.Response to d with the endpoint's context properties.
+func NewResponse(d *Directive, endpointID string, props []Property) ([]byte, error) {
+	panic("alexa: not implemented yet")
+}
+
+// NewStateReport builds the Alexa.StateReport answering an Alexa.ReportState directive.
+func NewStateReport(d *Directive, endpointID string, props []Property) ([]byte, error) {
+	panic("alexa: not implemented yet")
+}
+
+// NewErrorResponse builds the ErrorResponse for err (namespace, type and payload
+// chosen from err.Kind); temperatures in validRange use scale ("" means CELSIUS).
+func NewErrorResponse(d *Directive, endpointID string, err *discovery.Error, scale string) ([]byte, error) {
+	panic("alexa: not implemented yet")
+}
+
+// NewDeferredResponse builds the Alexa.DeferredResponse to d.
+func NewDeferredResponse(d *Directive, estimated time.Duration) ([]byte, error) {
+	panic("alexa: not implemented yet")
+}
+
+// NewChangeReport builds an Alexa.ChangeReport: changed properties in the
+// payload with the cause, the endpoint's other properties in the context.
+func NewChangeReport(endpointID string, cause discovery.Cause, changed, unchanged []Property) ([]byte, error) {
+	panic("alexa: not implemented yet")
+}
+
+// NewExceptionEncountered builds System.ExceptionEncountered for a directive
+// that could not be parsed or handled (errType: UNEXPECTED_INFORMATION_RECEIVED,
+// UNSUPPORTED_OPERATION or INTERNAL_ERROR).
+func NewExceptionEncountered(raw []byte, errType, message string) ([]byte, error) {
+	panic("alexa: not implemented yet")
+}
+
+// ProfileOptions configures a profile.
+type ProfileOptions struct {
+	// Locales for capabilityResources friendly names (default ["en-US"]).
+	Locales []string
+}
+
+// ProfileByName returns the "avs" (default when name is "") or "smarthome" profile.
+func ProfileByName(name string, opts ProfileOptions) (Profile, error) {
+	panic("alexa: not implemented yet")
+}

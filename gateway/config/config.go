@@ -1,0 +1,378 @@
+// Package config loads avshub's YAML configuration: strict (unknown keys are
+// errors), with defaults applied in code and every error naming the file, the
+// line and the key.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole avshub configuration.
+type Config struct {
+	Hub       Hub       `yaml:"hub"`
+	AVS       AVS       `yaml:"avs"`
+	LWA       LWA       `yaml:"lwa"`
+	Router    Router    `yaml:"router"`
+	Bridges   []Bridge  `yaml:"bridges"`
+	MQTT      MQTT      `yaml:"mqtt"`
+	Dashboard Dashboard `yaml:"dashboard"`
+	Status    Status    `yaml:"status"`
+	Log       Log       `yaml:"log"`
+
+	// Path is the file the configuration came from ("" when built in code).
+	Path string `yaml:"-"`
+}
+
+// Hub identifies the hub and where it keeps its data.
+type Hub struct {
+	// SerialNumber is the device serial number (DSN) registered with Amazon.
+	SerialNumber string `yaml:"serialNumber"`
+	// ProductID is the AVS product id of the security profile.
+	ProductID string `yaml:"productId"`
+	// DataDir holds tokens, the registry and bridge data (created 0700).
+	DataDir string `yaml:"dataDir"`
+	// Profile is the Alexa profile: "avs" (default) or "smarthome".
+	Profile string `yaml:"profile"`
+	// Locales for capability friendly names (default [en-US]).
+	Locales []string `yaml:"locales"`
+	// FriendlyName is the hub's own name ("" for the AVS default endpoint).
+	FriendlyName string `yaml:"friendlyName"`
+}
+
+// AVS configures the connection to the Alexa Voice Service.
+type AVS struct {
+	// Region picks the base URL: NA, EU or FE (default NA).
+	Region string `yaml:"region"`
+	// URL overrides the region's base URL (e.g. the emulator's).
+	URL string `yaml:"url"`
+	// CAFile is an extra CA certificate to trust (the emulator's); system roots otherwise.
+	CAFile string `yaml:"caFile"`
+	// PingInterval is the idle time before a ping (default 5m).
+	PingInterval time.Duration `yaml:"pingInterval"`
+	// AccessToken is a fixed access token for development against the emulator;
+	// real hubs link with Login with Amazon instead.
+	AccessToken string `yaml:"accessToken"`
+}
+
+// LWA configures Login with Amazon.
+type LWA struct {
+	// ClientID of the security profile ("Other devices and platforms").
+	ClientID string `yaml:"clientId"`
+	// ClientSecret, only for refresh tokens imported from a companion app.
+	ClientSecret string `yaml:"clientSecret"`
+	// URL is the LWA base URL (default https://api.amazon.com).
+	URL string `yaml:"url"`
+	// CAFile is an extra CA certificate to trust for LWA (the emulator's).
+	CAFile string `yaml:"caFile"`
+	// RefreshHeadStart: refresh this long before the access token expires (default 10m).
+	RefreshHeadStart time.Duration `yaml:"refreshHeadStart"`
+}
+
+// Router configures directive handling.
+type Router struct {
+	// Deadline for one bridge command (default 7s, under Alexa's budget).
+	Deadline time.Duration `yaml:"deadline"`
+	// DeferredDeadline bounds a command answered "accepted" (default 20s).
+	DeferredDeadline time.Duration `yaml:"deferredDeadline"`
+	// ChangeReportWindow coalesces ChangeReports per endpoint (default 1s).
+	ChangeReportWindow time.Duration `yaml:"changeReportWindow"`
+}
+
+// Bridge configures one bridge plugin.
+type Bridge struct {
+	// Name of the bridge; part of every endpoint id, so never change it.
+	Name string `yaml:"name"`
+	// Path of the plugin binary (relative paths are relative to the config file).
+	Path string `yaml:"path"`
+	// SHA256 of the binary, verified before launch ("" trusts the file as is).
+	SHA256 string `yaml:"sha256"`
+	// StartTimeout for the plugin handshake (default 30s).
+	StartTimeout time.Duration `yaml:"startTimeout"`
+	// Disabled keeps the bridge configured but not started.
+	Disabled bool `yaml:"disabled"`
+	// Config is the bridge's own configuration, passed to it as JSON.
+	Config yaml.Node `yaml:"config"`
+}
+
+// ConfigJSON returns the bridge's configuration as JSON ("{}" when empty).
+func (b *Bridge) ConfigJSON() (json.RawMessage, error) {
+	if b.Config.Kind == 0 {
+		return json.RawMessage("{}"), nil
+	}
+	var v any
+	if err := b.Config.Decode(&v); err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return json.RawMessage("{}"), nil
+	}
+	return json.Marshal(v)
+}
+
+// MQTT configures the broker the hub uses (for dashboards and the MQTT bridge).
+type MQTT struct {
+	// Broker is an external broker URL (tcp://, ssl://, ws://). Empty: embedded broker.
+	Broker   string `yaml:"broker"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// CAFile, CertFile, KeyFile for ssl:// brokers.
+	CAFile   string `yaml:"caFile"`
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+	// Embedded configures the embedded broker used when Broker is empty.
+	Embedded EmbeddedBroker `yaml:"embedded"`
+}
+
+// EmbeddedBroker configures the embedded MQTT broker.
+type EmbeddedBroker struct {
+	// Disabled turns the embedded broker off (no MQTT at all without Broker).
+	Disabled bool `yaml:"disabled"`
+	// Listen address (default 127.0.0.1:1883).
+	Listen string `yaml:"listen"`
+	// Users allowed to connect; none means anonymous local access.
+	Users []MQTTUser `yaml:"users"`
+	// TLSCert and TLSKey turn on TLS.
+	TLSCert string `yaml:"tlsCert"`
+	TLSKey  string `yaml:"tlsKey"`
+}
+
+// MQTTUser is one user of the embedded broker with its topic rights.
+type MQTTUser struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Read and Write are topic filters the user may subscribe to / publish on.
+	Read  []string `yaml:"read"`
+	Write []string `yaml:"write"`
+}
+
+// Dashboard configures publishing endpoints to MQTT for dashboards.
+type Dashboard struct {
+	// Disabled turns dashboard publishing off.
+	Disabled bool `yaml:"disabled"`
+	// TopicPrefix for state and command topics (default avshub).
+	TopicPrefix string `yaml:"topicPrefix"`
+	// DiscoveryPrefix for Home Assistant discovery (default homeassistant).
+	DiscoveryPrefix string `yaml:"discoveryPrefix"`
+	// Bridges whose endpoints are published (default: all but "mqtt").
+	Bridges []string `yaml:"bridges"`
+	// Retain state messages (default true).
+	Retain *bool `yaml:"retain"`
+	// QoS for publishes (default 1).
+	QoS *int `yaml:"qos"`
+}
+
+// Status configures the status page, metrics and the local API.
+type Status struct {
+	// Listen address of the status page, /metrics, /healthz and /readyz
+	// (default 127.0.0.1:8080; "off" disables it).
+	Listen string `yaml:"listen"`
+	// Socket is the local API's unix socket (default <dataDir>/avshub.sock).
+	Socket string `yaml:"socket"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Format is text (default) or json.
+	Format string `yaml:"format"`
+	// Level is debug, info (default), warn or error.
+	Level string `yaml:"level"`
+	// Levels overrides the level per component (avs, lwa, router, host, dashboard…).
+	Levels map[string]string `yaml:"levels"`
+}
+
+// Error is a configuration error with its place.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, ": %s", e.Key)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	return b.String()
+}
+
+// Load reads, decodes strictly, defaults and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes data (named path in errors), applies defaults and validates.
+func Parse(path string, data []byte) (*Config, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(path, err)
+	}
+	cfg := &Config{Path: path}
+	if root.Kind != 0 {
+		strict := yaml.NewDecoder(bytes.NewReader(data))
+		strict.KnownFields(true)
+		if err := strict.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+			return nil, yamlError(path, err)
+		}
+		cfg.Path = path
+	}
+	cfg.applyDefaults()
+	if err := cfg.validate(&root); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// yamlError turns yaml's "yaml: line N: msg" (or a TypeError's list) into an *Error.
+func yamlError(path string, err error) error {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	e := &Error{File: path, Msg: msg}
+	var line int
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		e.Line = line
+		e.Msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+	}
+	if i := strings.Index(e.Msg, "field "); i >= 0 && strings.Contains(e.Msg, "not found") {
+		f := strings.Fields(e.Msg[i+len("field "):])
+		if len(f) > 0 {
+			e.Key = f[0]
+			e.Msg = "unknown key"
+		}
+	}
+	return e
+}
+
+func (c *Config) applyDefaults() {
+	if c.Hub.DataDir == "" {
+		c.Hub.DataDir = "/var/lib/avshub"
+	}
+	if c.Path != "" && !filepath.IsAbs(c.Hub.DataDir) {
+		c.Hub.DataDir = filepath.Join(filepath.Dir(c.Path), c.Hub.DataDir)
+	}
+	if c.Hub.Profile == "" {
+		c.Hub.Profile = "avs"
+	}
+	if len(c.Hub.Locales) == 0 {
+		c.Hub.Locales = []string{"en-US"}
+	}
+	if c.AVS.Region == "" {
+		c.AVS.Region = "NA"
+	}
+	if c.AVS.PingInterval == 0 {
+		c.AVS.PingInterval = 5 * time.Minute
+	}
+	if c.LWA.URL == "" {
+		c.LWA.URL = "https://api.amazon.com"
+	}
+	if c.LWA.RefreshHeadStart == 0 {
+		c.LWA.RefreshHeadStart = 10 * time.Minute
+	}
+	if c.Router.Deadline == 0 {
+		c.Router.Deadline = 7 * time.Second
+	}
+	if c.Router.DeferredDeadline == 0 {
+		c.Router.DeferredDeadline = 20 * time.Second
+	}
+	if c.Router.ChangeReportWindow == 0 {
+		c.Router.ChangeReportWindow = time.Second
+	}
+	for i := range c.Bridges {
+		b := &c.Bridges[i]
+		if b.StartTimeout == 0 {
+			b.StartTimeout = 30 * time.Second
+		}
+		if b.Path != "" && c.Path != "" && !filepath.IsAbs(b.Path) {
+			b.Path = filepath.Join(filepath.Dir(c.Path), b.Path)
+		}
+	}
+	if c.MQTT.Embedded.Listen == "" {
+		c.MQTT.Embedded.Listen = "127.0.0.1:1883"
+	}
+	if c.Dashboard.TopicPrefix == "" {
+		c.Dashboard.TopicPrefix = "avshub"
+	}
+	if c.Dashboard.DiscoveryPrefix == "" {
+		c.Dashboard.DiscoveryPrefix = "homeassistant"
+	}
+	if c.Dashboard.Bridges == nil {
+		c.Dashboard.Bridges = []string{}
+	}
+	if c.Dashboard.Retain == nil {
+		t := true
+		c.Dashboard.Retain = &t
+	}
+	if c.Dashboard.QoS == nil {
+		q := 1
+		c.Dashboard.QoS = &q
+	}
+	if c.Status.Listen == "" {
+		c.Status.Listen = "127.0.0.1:8080"
+	}
+	if c.Status.Socket == "" {
+		c.Status.Socket = filepath.Join(c.Hub.DataDir, "avshub.sock")
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+}
+
+// EmbeddedBrokerEnabled reports whether the hub should start its own broker.
+func (c *Config) EmbeddedBrokerEnabled() bool {
+	return c.MQTT.Broker == "" && !c.MQTT.Embedded.Disabled
+}
+
+// BrokerURL is the URL MQTT clients of the hub connect to ("" when there is no MQTT).
+func (c *Config) BrokerURL() string {
+	if c.MQTT.Broker != "" {
+		return c.MQTT.Broker
+	}
+	if c.MQTT.Embedded.Disabled {
+		return ""
+	}
+	scheme := "tcp"
+	if c.MQTT.Embedded.TLSCert != "" {
+		scheme = "ssl"
+	}
+	return scheme + "://" + c.MQTT.Embedded.Listen
+}
+
+// DashboardBridge reports whether endpoints of bridge are published to dashboards.
+func (c *Config) DashboardBridge(bridge string) bool {
+	if len(c.Dashboard.Bridges) == 0 {
+		return bridge != "mqtt"
+	}
+	for _, b := range c.Dashboard.Bridges {
+		if b == bridge {
+			return true
+		}
+	}
+	return false
+}

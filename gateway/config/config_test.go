@@ -1,0 +1,101 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseDefaults(t *testing.T) {
+	cfg, err := Parse("/etc/avshub/avshub.yaml", []byte("hub:\n  serialNumber: hub-1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Hub.Profile != "avs" || cfg.AVS.Region != "NA" || cfg.AVS.PingInterval != 5*time.Minute ||
+		cfg.Router.Deadline != 7*time.Second || cfg.Status.Listen != "127.0.0.1:8080" ||
+		cfg.BrokerURL() != "tcp://127.0.0.1:1883" || !cfg.EmbeddedBrokerEnabled() || *cfg.Dashboard.QoS != 1 {
+		t.Fatalf("defaults not applied: %+v", cfg)
+	}
+	if !cfg.DashboardBridge("zigbee") || cfg.DashboardBridge("mqtt") {
+		t.Fatal("by default every bridge but mqtt goes to dashboards")
+	}
+}
+
+func TestParseBridges(t *testing.T) {
+	src := `hub:
+  serialNumber: hub-1
+bridges:
+  - name: virtual
+    path: ../bin/bridge-virtual
+    config:
+      devices:
+        - id: lamp
+          kind: light
+`
+	cfg, err := Parse("/opt/avshub/configs/demo.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Bridges[0]
+	if b.Path != "/opt/avshub/bin/bridge-virtual" {
+		t.Errorf("path = %q, want it relative to the config file", b.Path)
+	}
+	js, err := b.ConfigJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(js, &v); err != nil || v["devices"] == nil {
+		t.Fatalf("config JSON = %s (%v)", js, err)
+	}
+}
+
+func TestParseErrorsNameFileLineAndKey(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+		line            int
+	}{
+		{"unknown key", "hub:\n  serialNumber: x\n  serial: y\n", "unknown key", 3},
+		{"missing serial", "hub:\n  profile: avs\n", "hub.serialNumber", 2},
+		{"bad profile", "hub:\n  serialNumber: x\n  profile: alexa\n", "hub.profile", 3},
+		{"bad region", "hub:\n  serialNumber: x\navs:\n  region: MARS\n", "avs.region", 4},
+		{"bad duration", "hub:\n  serialNumber: x\navs:\n  pingInterval: often\n", "often", 4},
+		{"duplicate bridge", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n  - name: v\n    path: b\n", "bridges[1].name", 6},
+		{"bridge without path", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n", "bridges[0].path", 4},
+		{"bad broker", "hub:\n  serialNumber: x\nmqtt:\n  broker: ftp://x:1\n", "mqtt.broker", 4},
+		{"bad qos", "hub:\n  serialNumber: x\ndashboard:\n  qos: 3\n", "dashboard.qos", 4},
+		{"bad level", "hub:\n  serialNumber: x\nlog:\n  levels:\n    avs: loud\n", "log.levels.avs", 5},
+		{"not yaml", "hub: [\n", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("cfg.yaml", []byte(tt.src))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *config.Error", err)
+			}
+			if !strings.HasPrefix(err.Error(), "cfg.yaml") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q should name the file and %q", err, tt.want)
+			}
+			if tt.line > 0 && ce.Line != tt.line {
+				t.Errorf("line = %d, want %d (%v)", ce.Line, tt.line, err)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("hub:\n  serialNumber: x\n"))
+	f.Add([]byte("bridges:\n  - name: v\n    config: {a: [1, 2]}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse("f.yaml", data)
+		if err == nil && cfg.Hub.SerialNumber == "" {
+			t.Fatal("accepted a config without a serial number")
+		}
+	})
+}

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var bridgeName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+
+// validate checks values that decode fine but make no sense; root is the
+// parsed document, used to find the line of each key.
+func (c *Config) validate(root *yaml.Node) error {
+	fail := func(key, format string, args ...any) error {
+		return &Error{File: c.Path, Line: lineOf(root, key), Key: key, Msg: fmt.Sprintf(format, args...)}
+	}
+	if c.Hub.SerialNumber == "" {
+		return fail("hub.serialNumber", "is required (the device serial number registered with Amazon)")
+	}
+	if !regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`).MatchString(c.Hub.SerialNumber) {
+		return fail("hub.serialNumber", "%q: use 1–64 letters, digits, '.', '_' or '-'", c.Hub.SerialNumber)
+	}
+	switch c.Hub.Profile {
+	case "avs", "smarthome":
+	default:
+		return fail("hub.profile", "%q: must be avs or smarthome", c.Hub.Profile)
+	}
+	for i, l := range c.Hub.Locales {
+		if !regexp.MustCompile(`^[a-z]{2}-[A-Z]{2}$`).MatchString(l) {
+			return fail(fmt.Sprintf("hub.locales[%d]", i), "%q is not a locale like en-US", l)
+		}
+	}
+	switch strings.ToUpper(c.AVS.Region) {
+	case "NA", "EU", "FE":
+		c.AVS.Region = strings.ToUpper(c.AVS.Region)
+	default:
+		return fail("avs.region", "%q: must be NA, EU or FE", c.AVS.Region)
+	}
+	if c.AVS.URL != "" {
+		if u, err := url.Parse(c.AVS.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return fail("avs.url", "%q: must be an https:// URL", c.AVS.URL)
+		}
+	}
+	if u, err := url.Parse(c.LWA.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fail("lwa.url", "%q: must be an https:// URL", c.LWA.URL)
+	}
+	if c.AVS.PingInterval < 0 || c.Router.Deadline < 0 || c.Router.DeferredDeadline < 0 || c.Router.ChangeReportWindow < 0 {
+		return fail("router", "durations must not be negative")
+	}
+	seen := map[string]bool{}
+	for i, b := range c.Bridges {
+		key := fmt.Sprintf("bridges[%d]", i)
+		if !bridgeName.MatchString(b.Name) {
+			return fail(key+".name", "%q: use a lower-case name of letters, digits and '-' (it becomes part of endpoint ids)", b.Name)
+		}
+		if seen[b.Name] {
+			return fail(key+".name", "bridge %q is configured twice", b.Name)
+		}
+		seen[b.Name] = true
+		if b.Path == "" {
+			return fail(key+".path", "is required (the bridge plugin binary)")
+		}
+		if b.SHA256 != "" && !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(b.SHA256) {
+			return fail(key+".sha256", "must be 64 lower-case hex digits")
+		}
+		if _, err := c.Bridges[i].ConfigJSON(); err != nil {
+			return fail(key+".config", "cannot be expressed as JSON: %v", err)
+		}
+	}
+	if c.MQTT.Broker != "" {
+		u, err := url.Parse(c.MQTT.Broker)
+		if err != nil || u.Host == "" {
+			return fail("mqtt.broker", "%q is not a broker URL like tcp://127.0.0.1:1883", c.MQTT.Broker)
+		}
+		switch u.Scheme {
+		case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":
+		default:
+			return fail("mqtt.broker", "scheme %q: use tcp, ssl, ws or wss", u.Scheme)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.MQTT.Embedded.Listen); err != nil {
+		return fail("mqtt.embedded.listen", "%q is not host:port", c.MQTT.Embedded.Listen)
+	}
+	if (c.MQTT.Embedded.TLSCert == "") != (c.MQTT.Embedded.TLSKey == "") {
+		return fail("mqtt.embedded.tlsCert", "tlsCert and tlsKey go together")
+	}
+	for i, u := range c.MQTT.Embedded.Users {
+		if u.Username == "" || u.Password == "" {
+			return fail(fmt.Sprintf("mqtt.embedded.users[%d]", i), "needs a username and a password")
+		}
+	}
+	if q := *c.Dashboard.QoS; q < 0 || q > 2 {
+		return fail("dashboard.qos", "%d: must be 0, 1 or 2", q)
+	}
+	if c.Status.Listen != "off" {
+		if _, _, err := net.SplitHostPort(c.Status.Listen); err != nil {
+			return fail("status.listen", "%q is not host:port (or off)", c.Status.Listen)
+		}
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fail("log.format", "%q: must be text or json", c.Log.Format)
+	}
+	if _, err := ParseLevel(c.Log.Level); err != nil {
+		return fail("log.level", "%v", err)
+	}
+	for k, v := range c.Log.Levels {
+		if _, err := ParseLevel(v); err != nil {
+			return fail("log.levels."+k, "%v", err)
+		}
+	}
+	return nil
+}
+
+// lineOf returns the line of a key path like "bridges[1].name" in the document,
+// or the line of its closest existing parent, or 0.
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			name = part[:i]
+			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
+		}
+		next := mapValue(n, name)
+		if next == nil {
+			return line
+		}
+		line = next.Line
+		n = next
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}

@@ -270,7 +270,7 @@ func (c Command) validateThermostat(th *Thermostat, current State) error {
 	if lower != nil && upper != nil {
 		if *upper < *lower || *upper-*lower < th.MinDeltaC-1e-9 {
 			return &Error{Kind: ErrSetpointsTooClose,
-				Message: fmt.Sprintf("setpoints %g and %g °C must be at least %g °C apart", *lower, *upper, th.MinDeltaC),
+				Message:  fmt.Sprintf("setpoints %g and %g °C must be at least %g °C apart", *lower, *upper, th.MinDeltaC),
 				MinDelta: th.MinDeltaC}
 		}
 	}

@@ -99,3 +99,11 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestShippedConfigsParse(t *testing.T) {
+	for _, f := range []string{"../../configs/avshub.yaml"} {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}

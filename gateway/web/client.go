@@ -1,0 +1,77 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client talks to a running hub's local API over its unix socket.
+type Client struct {
+	hc *http.Client
+}
+
+// NewClient returns a client for the socket at path.
+func NewClient(path string) *Client {
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	}}
+	return &Client{hc: &http.Client{Transport: tr, Timeout: 15 * time.Second}}
+}
+
+// Status returns the hub's status.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var s Status
+	return s, c.do(ctx, http.MethodGet, "/api/v1/status", &s)
+}
+
+// Endpoints returns every endpoint with its state.
+func (c *Client) Endpoints(ctx context.Context) ([]Endpoint, error) {
+	var e []Endpoint
+	return e, c.do(ctx, http.MethodGet, "/api/v1/endpoints", &e)
+}
+
+// Pair opens a bridge for pairing for d.
+func (c *Client) Pair(ctx context.Context, bridge string, d time.Duration) error {
+	return c.do(ctx, http.MethodPost, "/api/v1/bridges/"+url.PathEscape(bridge)+"/pair?for="+d.String(), nil)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, "http://avshub"+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Avshub", "cli")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such file") || strings.Contains(err.Error(), "connection refused") {
+			return fmt.Errorf("avshub is not running (no local API socket): %w", err)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s", e.Error)
+		}
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(body, out)
+}

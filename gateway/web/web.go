@@ -1,0 +1,408 @@
+// Package web serves what a person or a tool looks at on a running hub: the
+// status page (server-rendered, live via server-sent events), /metrics,
+// /healthz, /readyz and the local JSON API that the avshub CLI uses over a
+// unix socket.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// Status is the hub's state as the status page, the API and the CLI show it.
+type Status struct {
+	Version   string         `json:"version"`
+	StartedAt time.Time      `json:"startedAt"`
+	Ready     bool           `json:"ready"`
+	AVS       AVSStatus      `json:"avs"`
+	Link      LinkStatus     `json:"link"`
+	Bridges   []BridgeStatus `json:"bridges"`
+	MQTT      MQTTStatus     `json:"mqtt"`
+	Endpoints int            `json:"endpoints"`
+	// LeftOut lists endpoints not published to Alexa (over the 300 limit).
+	LeftOut []string `json:"leftOut,omitempty"`
+}
+
+// AVSStatus is the AVS connection's state.
+type AVSStatus struct {
+	State    string       `json:"state"`
+	Since    time.Time    `json:"since"`
+	Gateway  string       `json:"gateway"`
+	LastPing time.Time    `json:"lastPing,omitzero"`
+	Queued   int          `json:"queued"`
+	History  []Transition `json:"history,omitempty"`
+}
+
+// Transition is one change of the AVS connection's state.
+type Transition struct {
+	At     time.Time `json:"at"`
+	State  string    `json:"state"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// LinkStatus is the Login with Amazon state.
+type LinkStatus struct {
+	Linked      bool      `json:"linked"`
+	NeedsRelink bool      `json:"needsRelink"`
+	Reason      string    `json:"reason,omitempty"`
+	Expiry      time.Time `json:"expiry,omitzero"`
+}
+
+// BridgeStatus is one bridge's state.
+type BridgeStatus struct {
+	Name        string `json:"name"`
+	State       string `json:"state"`
+	Health      string `json:"health"`
+	Description string `json:"description,omitempty"`
+	Restarts    int    `json:"restarts"`
+	LastError   string `json:"lastError,omitempty"`
+	Pairing     bool   `json:"pairing"`
+	Endpoints   int    `json:"endpoints"`
+}
+
+// MQTTStatus is the broker the hub uses.
+type MQTTStatus struct {
+	Broker   string `json:"broker,omitempty"`
+	Embedded bool   `json:"embedded"`
+}
+
+// Endpoint is one endpoint with its live state and recent events.
+type Endpoint struct {
+	discovery.Entry
+	Recent []EventLine `json:"recent,omitempty"`
+}
+
+// EventLine is one recent event of an endpoint.
+type EventLine struct {
+	At   time.Time `json:"at"`
+	Text string    `json:"text"`
+}
+
+// Source is what the web layer reads from and acts on: the hub.
+type Source interface {
+	Status() Status
+	Endpoints() []Endpoint
+	// Changes signals (coalesced) that something shown changed; closed when ctx ends.
+	Changes(ctx context.Context) <-chan struct{}
+	Pair(ctx context.Context, bridge string, d time.Duration) error
+}
+
+//go:embed templates/*.html
+var templates embed.FS
+
+var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
+	"since":  since,
+	"traits": traitNames,
+	"state":  stateText,
+	"lower":  strings.ToLower,
+}).ParseFS(templates, "templates/*.html"))
+
+// Server serves the status page, metrics, health and the JSON API.
+type Server struct {
+	src Source
+	reg *prometheus.Registry
+	log *slog.Logger
+}
+
+// New returns a server over src; reg may be nil (no /metrics).
+func New(src Source, reg *prometheus.Registry, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{src: src, reg: reg, log: log}
+}
+
+// Handler returns the full handler: page, SSE, metrics, health and API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.page)
+	mux.HandleFunc("GET /fragment", s.fragment)
+	mux.HandleFunc("GET /live", s.live)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", s.ready)
+	if s.reg != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	}
+	s.api(mux)
+	return securityHeaders(mux)
+}
+
+// APIHandler returns the JSON API only (for the unix socket).
+func (s *Server) APIHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.api(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	return mux
+}
+
+func (s *Server) api(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.src.Status()) })
+	mux.HandleFunc("GET /api/v1/endpoints", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.src.Endpoints())
+	})
+	mux.HandleFunc("POST /api/v1/bridges/{name}/pair", s.pair)
+}
+
+func (s *Server) pair(w http.ResponseWriter, r *http.Request) {
+	// A custom header cannot be sent by a cross-site form: this keeps the
+	// page's pairing button from being triggered by another site.
+	if r.Header.Get("X-Avshub") == "" {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "missing X-Avshub header"})
+		return
+	}
+	d := 60 * time.Second
+	if v := r.URL.Query().Get("for"); v != "" {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil || d <= 0 || d > 10*time.Minute {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "for: a duration up to 10m, like 60s"})
+			return
+		}
+	}
+	name := r.PathValue("name")
+	if err := s.src.Pair(r.Context(), name, d); err != nil {
+		code := http.StatusBadGateway
+		var de *discovery.Error
+		if errors.As(err, &de) && de.Kind == discovery.ErrNotSupported {
+			code = http.StatusBadRequest
+		}
+		writeJSON(w, code, map[string]string{"error": err.Error()})
+		return
+	}
+	s.log.Info("pairing started", "bridge", name, "for", d)
+	writeJSON(w, http.StatusOK, map[string]string{"bridge": name, "for": d.String()})
+}
+
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+	st := s.src.Status()
+	if !st.Ready {
+		http.Error(w, "not ready: AVS "+st.AVS.State, http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+type pageData struct {
+	Status    Status
+	Endpoints []Endpoint
+	Now       time.Time
+}
+
+func (s *Server) data() pageData {
+	eps := s.src.Endpoints()
+	sort.Slice(eps, func(i, j int) bool { return eps[i].Endpoint.FriendlyName < eps[j].Endpoint.FriendlyName })
+	return pageData{Status: s.src.Status(), Endpoints: eps, Now: time.Now()}
+}
+
+func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pageTmpl.ExecuteTemplate(w, "page.html", s.data()); err != nil {
+		s.log.Error("status page", "err", err)
+	}
+}
+
+func (s *Server) fragment(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pageTmpl.ExecuteTemplate(w, "body", s.data()); err != nil {
+		s.log.Error("status fragment", "err", err)
+	}
+}
+
+// live streams a server-sent event each time something shown changes.
+func (s *Server) live(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	fmt.Fprint(w, ": live\n\n")
+	fl.Flush()
+	ch := s.src.Changes(r.Context())
+	keep := time.NewTicker(25 * time.Second)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+			fmt.Fprint(w, "event: changed\ndata: {}\n\n")
+		case <-keep.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+		}
+		fl.Flush()
+	}
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// ListenUnix listens on a unix socket only the owner can use (0600), replacing a
+// stale socket file left by a previous run.
+func ListenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("local API socket: %w", err)
+	}
+	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("local API socket %s: another avshub is running", path)
+	}
+	_ = os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("local API socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("local API socket: %w", err)
+	}
+	return l, nil
+}
+
+// Serve serves h on l until ctx ends, then shuts down gracefully.
+func Serve(ctx context.Context, l net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		<-errc
+		return nil
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+func since(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t).Round(time.Second)
+	if d < time.Second {
+		return "just now"
+	}
+	return d.String() + " ago"
+}
+
+// traitNames lists an endpoint's traits by name.
+func traitNames(t discovery.Traits) []string {
+	var n []string
+	add := func(ok bool, name string) {
+		if ok {
+			n = append(n, name)
+		}
+	}
+	add(t.OnOff != nil, "on_off")
+	add(t.Brightness != nil, "brightness")
+	add(t.Color != nil, "color")
+	add(t.ColorTemperature != nil, "color_temperature")
+	add(t.Lock != nil, "lock")
+	add(t.Thermostat != nil, "thermostat")
+	add(t.TemperatureSensor != nil, "temperature_sensor")
+	for _, x := range t.Toggles {
+		n = append(n, "toggle:"+x.Instance)
+	}
+	for _, x := range t.Ranges {
+		n = append(n, "range:"+x.Instance)
+	}
+	for _, x := range t.Modes {
+		n = append(n, "mode:"+x.Instance)
+	}
+	return n
+}
+
+// stateText renders a state compactly for people.
+func stateText(s discovery.State) string {
+	var p []string
+	if s.On != nil {
+		p = append(p, map[bool]string{true: "on", false: "off"}[*s.On])
+	}
+	if s.Brightness != nil {
+		p = append(p, fmt.Sprintf("%d%%", *s.Brightness))
+	}
+	if s.Color != nil {
+		p = append(p, fmt.Sprintf("hue %.0f sat %.2f", s.Color.Hue, s.Color.Saturation))
+	}
+	if s.ColorTemperature != nil {
+		p = append(p, fmt.Sprintf("%d K", *s.ColorTemperature))
+	}
+	if s.Lock != "" {
+		p = append(p, strings.ToLower(string(s.Lock)))
+	}
+	if t := s.Thermostat; t != nil {
+		if t.Mode != "" {
+			p = append(p, strings.ToLower(string(t.Mode)))
+		}
+		if t.Target != nil {
+			p = append(p, fmt.Sprintf("target %.1f °C", *t.Target))
+		}
+		if t.Lower != nil && t.Upper != nil {
+			p = append(p, fmt.Sprintf("%.1f–%.1f °C", *t.Lower, *t.Upper))
+		}
+	}
+	if s.Temperature != nil {
+		p = append(p, fmt.Sprintf("%.1f °C", *s.Temperature))
+	}
+	for _, k := range sortedKeys(s.Toggles) {
+		p = append(p, fmt.Sprintf("%s %t", k, s.Toggles[k]))
+	}
+	for _, k := range sortedKeys(s.Ranges) {
+		p = append(p, fmt.Sprintf("%s %g", k, s.Ranges[k]))
+	}
+	for _, k := range sortedKeys(s.Modes) {
+		p = append(p, fmt.Sprintf("%s %s", k, s.Modes[k]))
+	}
+	if len(p) == 0 {
+		return "—"
+	}
+	return strings.Join(p, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	k := make([]string, 0, len(m))
+	for x := range m {
+		k = append(k, x)
+	}
+	sort.Strings(k)
+	return k
+}

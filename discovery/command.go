@@ -278,20 +278,30 @@ func (c Command) validateThermostat(th *Thermostat, current State) error {
 }
 
 // Apply returns s with the command's effect: what the device state should be once
-// the command is done.
+// the command is done. A command without its value changes nothing.
 func (c Command) Apply(s State) State {
 	s = s.Clone()
 	switch c.Trait {
 	case TraitOnOff:
-		s.On = cloneP(c.Power)
+		if c.Power != nil {
+			s.On = cloneP(c.Power)
+		}
 	case TraitBrightness:
-		s.Brightness = cloneP(c.Brightness)
+		if c.Brightness != nil {
+			s.Brightness = cloneP(c.Brightness)
+		}
 	case TraitColor:
-		s.Color = cloneP(c.Color)
+		if c.Color != nil {
+			s.Color = cloneP(c.Color)
+		}
 	case TraitColorTemperature:
-		s.ColorTemperature = cloneP(c.ColorTemperature)
+		if c.ColorTemperature != nil {
+			s.ColorTemperature = cloneP(c.ColorTemperature)
+		}
 	case TraitLock:
-		s.Lock = c.Lock
+		if c.Lock != "" {
+			s.Lock = c.Lock
+		}
 	case TraitThermostat:
 		if c.Thermostat != nil {
 			s.Thermostat = s.Thermostat.merge(c.Thermostat)
@@ -311,10 +321,12 @@ func (c Command) Apply(s State) State {
 			s.Ranges[c.Instance] = *c.Range
 		}
 	case TraitMode:
-		if s.Modes == nil {
-			s.Modes = map[string]string{}
+		if c.Mode != "" {
+			if s.Modes == nil {
+				s.Modes = map[string]string{}
+			}
+			s.Modes[c.Instance] = c.Mode
 		}
-		s.Modes[c.Instance] = c.Mode
 	}
 	return s
 }

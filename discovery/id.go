@@ -19,8 +19,9 @@ const (
 // EndpointID derives the globally unique, stable Alexa endpoint id of a bridged
 // device from the hub's serial number, the bridge name and the bridge's device id:
 // "<serial>::<bridge>::<device>". Characters outside Alexa's endpointId charset
-// ([a-zA-Z0-9_\-=#;:?@&]) are escaped as "_xx" (hex), so distinct inputs give
-// distinct ids; an id longer than 256 characters keeps a prefix and a hash.
+// ([a-zA-Z0-9_\-=#;:?@&]), and '_', ':' and '#' themselves, are escaped as "_xx"
+// (hex), so distinct inputs give distinct ids; an id longer than 256 characters
+// keeps a prefix, '#' and a hash.
 func EndpointID(serial, bridge, deviceID string) string {
 	id := escapeID(serial) + "::" + escapeID(bridge) + "::" + escapeID(deviceID)
 	if len(id) <= MaxEndpointIDLen {
@@ -49,15 +50,16 @@ func idChar(c byte) bool {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		return true
 	}
-	return strings.IndexByte("-=#;:?@&", c) >= 0
+	return strings.IndexByte("_-=#;:?@&", c) >= 0
 }
 
 func escapeID(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		// '_' is the escape character itself, and ':' is the separator.
-		if idChar(c) && c != ':' {
+		// '_' is the escape character itself, ':' makes the separator and '#'
+		// marks a hashed id, so all three are escaped: distinct inputs stay distinct.
+		if idChar(c) && c != '_' && c != ':' && c != '#' {
 			b.WriteByte(c)
 			continue
 		}
@@ -89,7 +91,7 @@ type Rename struct {
 // DedupeFriendlyNames makes friendly names unique among eps (compared without
 // case and surrounding spaces), in place. The endpoint with the smallest id keeps
 // its name; the others get " 2", " 3"… in id order, so the fix is deterministic.
-// Names that are empty or too long are repaired first. It returns what it renamed.
+// Names that are empty, too long or not UTF-8 are repaired first. It returns what it renamed.
 func DedupeFriendlyNames(eps []Endpoint) []Rename {
 	idx := make([]int, len(eps))
 	for i := range idx {
@@ -101,7 +103,7 @@ func DedupeFriendlyNames(eps []Endpoint) []Rename {
 	for _, i := range idx {
 		ep := &eps[i]
 		orig := ep.FriendlyName
-		name := strings.TrimSpace(orig)
+		name := strings.TrimSpace(strings.ToValidUTF8(orig, "\uFFFD"))
 		if name == "" {
 			name = "Device " + ep.DeviceID
 		}

@@ -1,0 +1,550 @@
+package discovery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Store is the persistence the Registry and the Manager need: buckets of keys
+// and values with atomic multi-key writes. gateway/store.Store satisfies it
+// (discovery does not import it, so bridges never link the hub's store).
+type Store interface {
+	// List returns every key and value of bucket (empty for a missing bucket).
+	List(bucket string) (map[string][]byte, error)
+	// Update applies puts and deletes to one bucket in a single atomic write.
+	Update(bucket string, put map[string][]byte, del []string) error
+}
+
+// EndpointsBucket is the store bucket holding the last known endpoints (id →
+// persisted JSON), so a restart knows them before the bridges report.
+const EndpointsBucket = "discovery.endpoints"
+
+// DefaultSubscriberBuffer is the channel size of a subscription (see Subscribe).
+const DefaultSubscriberBuffer = 1024
+
+// Entry is the registry's view of one endpoint.
+type Entry struct {
+	Endpoint  Endpoint
+	State     State
+	Reachable bool
+	Updated   time.Time
+}
+
+// ChangeKind says what a Change is about.
+type ChangeKind string
+
+// Change kinds.
+const (
+	ChangeAdded        ChangeKind = "added"
+	ChangeUpdated      ChangeKind = "updated" // the endpoint's description or traits changed (also a hub rename)
+	ChangeRemoved      ChangeKind = "removed"
+	ChangeState        ChangeKind = "state"
+	ChangeReachability ChangeKind = "reachability"
+)
+
+// Change is one change of the registry, with the entry after it (before it for
+// ChangeRemoved). Changed holds the changed state fields for ChangeState, and
+// Cause the bridge's cause for it.
+type Change struct {
+	Kind    ChangeKind
+	Entry   Entry
+	Changed State
+	Cause   Cause
+}
+
+// RegistryOption configures a Registry.
+type RegistryOption func(*Registry)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) RegistryOption { return func(r *Registry) { r.log = l } }
+
+// WithStore persists the endpoints (not their state) in s and loads the last
+// known ones at NewRegistry: they start unreachable until their bridge reports.
+func WithStore(s Store) RegistryOption { return func(r *Registry) { r.store = s } }
+
+// WithClock sets the clock used for Entry.Updated (tests).
+func WithClock(now func() time.Time) RegistryOption { return func(r *Registry) { r.now = now } }
+
+// WithSubscriberBuffer sets the channel size of each subscription.
+func WithSubscriberBuffer(n int) RegistryOption { return func(r *Registry) { r.subBuf = max(n, 1) } }
+
+// Registry is the in-memory view of every bridge's devices under their global
+// endpoint ids. Bridges report a Snapshot first (it replaces that bridge's whole
+// set), then changes. Friendly names are made unique across all bridges with
+// DedupeFriendlyNames. It is safe for concurrent use.
+type Registry struct {
+	serial string
+	log    *slog.Logger
+	store  Store
+	now    func() time.Time
+	subBuf int
+
+	mu      sync.RWMutex
+	entries map[string]*entry
+	health  map[string]Health
+	synced  map[string]bool
+	subs    map[*subscriber]struct{}
+}
+
+type entry struct {
+	Entry
+	reported Endpoint // as the bridge reported it (before de-duplication)
+}
+
+type subscriber struct{ ch chan Change }
+
+// persisted is the stored form of an endpoint.
+type persisted struct {
+	Endpoint Endpoint `json:"endpoint"`
+	State    State    `json:"state"`
+}
+
+// NewRegistry returns an empty registry for the hub with that serial number
+// (or, WithStore, one holding the last known endpoints).
+func NewRegistry(serial string, opts ...RegistryOption) *Registry {
+	r := &Registry{serial: serial, log: slog.Default(), now: time.Now, subBuf: DefaultSubscriberBuffer,
+		entries: map[string]*entry{}, health: map[string]Health{}, synced: map[string]bool{}, subs: map[*subscriber]struct{}{}}
+	for _, o := range opts {
+		o(r)
+	}
+	if r.store != nil {
+		r.load()
+	}
+	return r
+}
+
+func (r *Registry) load() {
+	all, err := r.store.List(EndpointsBucket)
+	if err != nil {
+		r.log.Warn("discovery: cannot load the last known endpoints; starting empty", "err", err)
+		return
+	}
+	for id, raw := range all {
+		var p persisted
+		if err := json.Unmarshal(raw, &p); err != nil || p.Endpoint.Bridge == "" ||
+			EndpointID(r.serial, p.Endpoint.Bridge, p.Endpoint.DeviceID) != id {
+			r.log.Warn("discovery: skipping a stored endpoint that does not parse", "id", id, "err", err)
+			continue
+		}
+		r.entries[id] = &entry{Entry: Entry{Endpoint: p.Endpoint, State: p.State, Updated: r.now()}, reported: p.Endpoint}
+	}
+	r.dedupe(nil)
+}
+
+// ID returns the global endpoint id of a bridge's device.
+func (r *Registry) ID(bridge, deviceID string) string { return EndpointID(r.serial, bridge, deviceID) }
+
+// Get returns the entry of one endpoint.
+func (r *Registry) Get(endpointID string) (Entry, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e, ok := r.entries[endpointID]
+	if !ok {
+		return Entry{}, false
+	}
+	return e.copy(), true
+}
+
+// List returns every entry, sorted by Endpoint.ID.
+func (r *Registry) List() []Entry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Entry, 0, len(r.entries))
+	for _, e := range r.entries {
+		out = append(out, e.copy())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.ID < out[j].Endpoint.ID })
+	return out
+}
+
+// BridgeHealth returns the last health a bridge reported.
+func (r *Registry) BridgeHealth(bridge string) (Health, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h, ok := r.health[bridge]
+	return h, ok
+}
+
+// Synced reports whether a bridge has sent its snapshot since the registry started.
+func (r *Registry) Synced(bridge string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.synced[bridge]
+}
+
+// Retain forgets every endpoint of a bridge not in bridges (e.g. one removed
+// from the configuration), returning the removals.
+func (r *Registry) Retain(bridges ...string) []Change {
+	keep := map[string]bool{}
+	for _, b := range bridges {
+		keep[b] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []string
+	for id, e := range r.entries {
+		if !keep[e.Endpoint.Bridge] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	var changes []Change
+	for _, id := range ids {
+		changes = append(changes, r.remove(id))
+	}
+	changes = append(changes, r.dedupe(nil)...)
+	r.persist(changes)
+	r.publish(changes)
+	return changes
+}
+
+// Subscribe returns a channel receiving every Change from now on, closed when
+// ctx ends. Apply never blocks on a subscriber: each subscription has a buffer
+// (DefaultSubscriberBuffer, see WithSubscriberBuffer) and a subscriber that lets
+// it fill up is dropped: its channel is closed while its ctx is still live, and
+// a warning is logged. A dropped subscriber resynchronises with List and
+// Subscribe again.
+func (r *Registry) Subscribe(ctx context.Context) <-chan Change {
+	s := &subscriber{ch: make(chan Change, r.subBuf)}
+	r.mu.Lock()
+	r.subs[s] = struct{}{}
+	r.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if _, ok := r.subs[s]; ok {
+			delete(r.subs, s)
+			close(s.ch)
+		}
+	})
+	return s.ch
+}
+
+// publish sends changes to the subscribers; r.mu is held.
+func (r *Registry) publish(changes []Change) {
+	for s := range r.subs {
+		for _, c := range changes {
+			select {
+			case s.ch <- c:
+			default:
+				r.log.Warn("discovery: a registry subscriber is too slow; dropping it (it must resubscribe)",
+					"buffer", cap(s.ch))
+				delete(r.subs, s)
+				close(s.ch)
+			}
+			if _, ok := r.subs[s]; !ok {
+				break
+			}
+		}
+	}
+}
+
+// Apply applies one event of a bridge and returns what changed. Health events
+// are recorded (BridgeHealth); completions change nothing here (the router
+// handles them). Bad input is logged and skipped.
+func (r *Registry) Apply(bridge string, ev Event) []Change {
+	if bridge == "" {
+		r.log.Warn("discovery: event without a bridge name; skipped", "kind", ev.Kind)
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at := ev.At
+	if at.IsZero() {
+		at = r.now()
+	}
+	var changes []Change
+	switch ev.Kind {
+	case EventHealth:
+		if ev.Health != nil {
+			r.health[bridge] = *ev.Health
+		}
+		return nil
+	case EventSnapshot:
+		seen := map[string]bool{}
+		for _, d := range ev.Devices {
+			id, ok := r.checkDevice(bridge, d)
+			if !ok || seen[id] {
+				if seen[id] {
+					r.log.Warn("discovery: snapshot lists a device twice; keeping the first", "bridge", bridge, "device", d.Endpoint.DeviceID)
+				}
+				continue
+			}
+			seen[id] = true
+			changes = append(changes, r.upsert(id, bridge, d, at)...)
+		}
+		var gone []string
+		for id, e := range r.entries {
+			if e.Endpoint.Bridge == bridge && !seen[id] {
+				gone = append(gone, id)
+			}
+		}
+		sort.Strings(gone)
+		for _, id := range gone {
+			changes = append(changes, r.remove(id))
+		}
+		r.synced[bridge] = true
+		changes = r.fixNames(changes)
+	case EventUpsert:
+		if ev.Device == nil {
+			r.log.Warn("discovery: upsert without a device; skipped", "bridge", bridge)
+			return nil
+		}
+		id, ok := r.checkDevice(bridge, *ev.Device)
+		if !ok {
+			return nil
+		}
+		changes = r.fixNames(r.upsert(id, bridge, *ev.Device, at))
+	case EventRemove:
+		id := r.ID(bridge, ev.DeviceID)
+		if _, ok := r.entries[id]; !ok {
+			r.log.Debug("discovery: remove of an unknown device; ignored", "bridge", bridge, "device", ev.DeviceID)
+			return nil
+		}
+		changes = r.fixNames([]Change{r.remove(id)})
+	case EventState:
+		e, ok := r.entries[r.ID(bridge, ev.DeviceID)]
+		if !ok {
+			r.log.Debug("discovery: state of an unknown device; ignored", "bridge", bridge, "device", ev.DeviceID)
+			return nil
+		}
+		merged := e.State.Merge(ev.State)
+		diff := DiffState(e.State, merged)
+		if diff.IsZero() {
+			return nil
+		}
+		e.State, e.Updated = merged, at
+		changes = []Change{{Kind: ChangeState, Entry: e.copy(), Changed: diff, Cause: ev.Cause}}
+	case EventReachability:
+		e, ok := r.entries[r.ID(bridge, ev.DeviceID)]
+		if !ok {
+			r.log.Debug("discovery: reachability of an unknown device; ignored", "bridge", bridge, "device", ev.DeviceID)
+			return nil
+		}
+		if e.Reachable == ev.Reachable {
+			return nil
+		}
+		e.Reachable, e.Updated = ev.Reachable, at
+		changes = []Change{{Kind: ChangeReachability, Entry: e.copy()}}
+	case EventCompletion:
+		return nil
+	default:
+		r.log.Warn("discovery: unknown event kind; skipped", "bridge", bridge, "kind", ev.Kind)
+		return nil
+	}
+	r.persist(changes)
+	r.publish(changes)
+	return changes
+}
+
+// checkDevice validates a device a bridge reported; r.mu is held.
+func (r *Registry) checkDevice(bridge string, d Device) (string, bool) {
+	if d.Endpoint.DeviceID == "" {
+		r.log.Warn("discovery: device without an id; skipped", "bridge", bridge)
+		return "", false
+	}
+	id := r.ID(bridge, d.Endpoint.DeviceID)
+	if !ValidEndpointID(id) {
+		r.log.Warn("discovery: device id gives an invalid endpoint id; skipped", "bridge", bridge, "device", d.Endpoint.DeviceID)
+		return "", false
+	}
+	if err := ValidateFriendlyName(d.Endpoint.FriendlyName); err != nil {
+		r.log.Warn("discovery: bad friendly name; the hub repairs it", "bridge", bridge, "device", d.Endpoint.DeviceID, "err", err)
+	}
+	return id, true
+}
+
+// upsert adds or replaces one device; r.mu is held. The device's state is the
+// full state (it replaces the cached one).
+func (r *Registry) upsert(id, bridge string, d Device, at time.Time) []Change {
+	ep := cloneEndpoint(d.Endpoint)
+	ep.ID, ep.Bridge = id, bridge
+	if ep.Category == "" {
+		ep.Category = CategoryOther
+	}
+	st := d.State.Clone()
+	e, ok := r.entries[id]
+	if !ok {
+		e = &entry{Entry: Entry{Endpoint: ep, State: st, Reachable: d.Reachable, Updated: at}, reported: ep}
+		r.entries[id] = e
+		return []Change{{Kind: ChangeAdded, Entry: e.copy()}}
+	}
+	var changes []Change
+	if !reflect.DeepEqual(e.reported, ep) {
+		e.reported, e.Endpoint, e.Updated = ep, ep, at
+		changes = append(changes, Change{Kind: ChangeUpdated, Entry: e.copy()})
+	}
+	if diff := DiffState(e.State, st); !diff.IsZero() || !reflect.DeepEqual(e.State, st) {
+		e.State, e.Updated = st, at
+		if !diff.IsZero() {
+			changes = append(changes, Change{Kind: ChangeState, Entry: e.copy(), Changed: diff})
+		}
+	}
+	if e.Reachable != d.Reachable {
+		e.Reachable, e.Updated = d.Reachable, at
+		changes = append(changes, Change{Kind: ChangeReachability, Entry: e.copy()})
+	}
+	return changes
+}
+
+// remove deletes one entry; r.mu is held.
+func (r *Registry) remove(id string) Change {
+	e := r.entries[id]
+	delete(r.entries, id)
+	return Change{Kind: ChangeRemoved, Entry: e.copy()}
+}
+
+// fixNames re-runs the friendly-name de-duplication after endpoints were added,
+// changed or removed, and folds the resulting renames into changes.
+func (r *Registry) fixNames(changes []Change) []Change {
+	touched := false
+	for _, c := range changes {
+		touched = touched || c.Kind == ChangeAdded || c.Kind == ChangeUpdated || c.Kind == ChangeRemoved
+	}
+	if !touched {
+		return changes
+	}
+	return r.dedupe(changes)
+}
+
+// dedupe recomputes every endpoint's published name from the reported ones
+// (deterministic: DedupeFriendlyNames over all bridges); r.mu is held. An entry
+// whose published name changes gets a ChangeUpdated unless changes has one.
+func (r *Registry) dedupe(changes []Change) []Change {
+	ids := make([]string, 0, len(r.entries))
+	for id := range r.entries {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	eps := make([]Endpoint, len(ids))
+	for i, id := range ids {
+		eps[i] = r.entries[id].reported
+	}
+	DedupeFriendlyNames(eps)
+	for i, id := range ids {
+		e := r.entries[id]
+		if e.Endpoint.FriendlyName == eps[i].FriendlyName {
+			continue
+		}
+		// Logged when the published name changes, not on every pass.
+		if eps[i].FriendlyName != e.reported.FriendlyName {
+			r.log.Warn("discovery: friendly name changed to keep names unique and valid (rename the device to fix)",
+				"endpoint", id, "name", e.reported.FriendlyName, "published", eps[i].FriendlyName)
+		} else {
+			r.log.Info("discovery: friendly name is unique again", "endpoint", id, "name", eps[i].FriendlyName)
+		}
+		e.Endpoint.FriendlyName = eps[i].FriendlyName
+		found := false
+		for j := range changes {
+			if changes[j].Entry.Endpoint.ID == id && changes[j].Kind != ChangeRemoved {
+				changes[j].Entry.Endpoint.FriendlyName = e.Endpoint.FriendlyName
+				found = found || changes[j].Kind == ChangeAdded || changes[j].Kind == ChangeUpdated
+			}
+		}
+		if !found {
+			changes = append(changes, Change{Kind: ChangeUpdated, Entry: e.copy()})
+		}
+	}
+	return changes
+}
+
+// persist writes added, updated and removed endpoints to the store; r.mu is held.
+// A failed write is logged: the registry stays correct in memory.
+func (r *Registry) persist(changes []Change) {
+	if r.store == nil {
+		return
+	}
+	put := map[string][]byte{}
+	var del []string
+	for _, c := range changes {
+		id := c.Entry.Endpoint.ID
+		switch c.Kind {
+		case ChangeAdded, ChangeUpdated:
+			e := r.entries[id]
+			if e == nil {
+				continue
+			}
+			raw, err := json.Marshal(persisted{Endpoint: e.reported, State: e.State})
+			if err != nil {
+				r.log.Error("discovery: cannot encode endpoint for the store", "endpoint", id, "err", err)
+				continue
+			}
+			put[id] = raw
+		case ChangeRemoved:
+			if _, back := r.entries[id]; !back {
+				delete(put, id)
+				del = append(del, id)
+			}
+		}
+	}
+	if len(put) == 0 && len(del) == 0 {
+		return
+	}
+	if err := r.store.Update(EndpointsBucket, put, del); err != nil {
+		r.log.Error("discovery: cannot persist endpoints", "err", fmt.Errorf("discovery: %w", err))
+	}
+}
+
+func (e *entry) copy() Entry {
+	c := e.Entry
+	c.State = c.State.Clone()
+	c.Endpoint = cloneEndpoint(c.Endpoint)
+	return c
+}
+
+// cloneEndpoint deep-copies an endpoint so callers cannot alias registry data.
+func cloneEndpoint(ep Endpoint) Endpoint {
+	ep.Connections = slices.Clone(ep.Connections)
+	t := &ep.Traits
+	t.OnOff = cloneP(t.OnOff)
+	t.Brightness = cloneP(t.Brightness)
+	t.Color = cloneP(t.Color)
+	t.ColorTemperature = cloneP(t.ColorTemperature)
+	t.Lock = cloneP(t.Lock)
+	if t.Thermostat != nil {
+		th := *t.Thermostat
+		th.Modes = slices.Clone(th.Modes)
+		t.Thermostat = &th
+	}
+	t.TemperatureSensor = cloneP(t.TemperatureSensor)
+	if t.Toggles != nil {
+		t.Toggles = slices.Clone(t.Toggles)
+		for i := range t.Toggles {
+			t.Toggles[i].Names = slices.Clone(t.Toggles[i].Names)
+		}
+	}
+	if t.Ranges != nil {
+		t.Ranges = slices.Clone(t.Ranges)
+		for i := range t.Ranges {
+			r := &t.Ranges[i]
+			r.Names = slices.Clone(r.Names)
+			if r.Presets != nil {
+				r.Presets = slices.Clone(r.Presets)
+				for j := range r.Presets {
+					r.Presets[j].Names = slices.Clone(r.Presets[j].Names)
+				}
+			}
+		}
+	}
+	if t.Modes != nil {
+		t.Modes = slices.Clone(t.Modes)
+		for i := range t.Modes {
+			m := &t.Modes[i]
+			m.Names = slices.Clone(m.Names)
+			if m.Values != nil {
+				m.Values = slices.Clone(m.Values)
+				for j := range m.Values {
+					m.Values[j].Names = slices.Clone(m.Values[j].Names)
+				}
+			}
+		}
+	}
+	return ep
+}

@@ -1,0 +1,413 @@
+package discovery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memStore is a minimal Store for discovery's tests (gateway/store imports
+// nothing from here, but discovery must not import gateway).
+type memStore struct {
+	mu   sync.Mutex
+	data map[string]map[string][]byte
+	fail error
+}
+
+func newMemStore() *memStore { return &memStore{data: map[string]map[string][]byte{}} }
+
+func (s *memStore) List(bucket string) (map[string][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.data[bucket]), nil
+}
+
+func (s *memStore) Update(bucket string, put map[string][]byte, del []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	if s.data[bucket] == nil {
+		s.data[bucket] = map[string][]byte{}
+	}
+	for _, k := range del {
+		delete(s.data[bucket], k)
+	}
+	for k, v := range put {
+		s.data[bucket][k] = slices.Clone(v)
+	}
+	return nil
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// logBuffer captures log output for assertions.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func light(id, name string, on bool) Device {
+	return Device{
+		Endpoint: Endpoint{DeviceID: id, FriendlyName: name, Category: CategoryLight,
+			Traits: Traits{OnOff: &OnOff{}, Brightness: &Brightness{}}},
+		State:     State{On: Ptr(on), Brightness: Ptr(50)},
+		Reachable: true,
+	}
+}
+
+func kinds(cs []Change) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, string(c.Kind)+":"+c.Entry.Endpoint.DeviceID)
+	}
+	return out
+}
+
+func TestRegistryApply(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	type step struct {
+		bridge string
+		ev     Event
+		want   []string // kind:deviceID
+	}
+	tests := []struct {
+		name  string
+		steps []step
+		ids   []string // device ids in the registry at the end
+	}{
+		{"snapshot adds", []step{
+			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("b", "B", false)}}, []string{"added:a", "added:b"}},
+		}, []string{"a", "b"}},
+		{"snapshot replaces the bridge's whole set", []step{
+			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("b", "B", false)}}, []string{"added:a", "added:b"}},
+			{"mq", Event{Kind: EventSnapshot, Devices: []Device{light("m", "M", true)}}, []string{"added:m"}},
+			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("b", "B", true), light("c", "C", false)}}, []string{"state:b", "added:c", "removed:a"}},
+		}, []string{"m", "b", "c"}}, // sorted by endpoint id: mq < zb
+		{"identical snapshot changes nothing", []step{
+			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, []string{"added:a"}},
+			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, nil},
+		}, []string{"a"}},
+		{"upsert adds then updates", []step{
+			{"zb", Event{Kind: EventUpsert, Device: Ptr(light("a", "A", true))}, []string{"added:a"}},
+			{"zb", Event{Kind: EventUpsert, Device: Ptr(light("a", "Hall", true))}, []string{"updated:a"}},
+		}, []string{"a"}},
+		{"remove", []step{
+			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, []string{"added:a"}},
+			{"zb", Event{Kind: EventRemove, DeviceID: "a"}, []string{"removed:a"}},
+			{"zb", Event{Kind: EventRemove, DeviceID: "a"}, nil},
+		}, nil},
+		{"state and reachability", []step{
+			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, []string{"added:a"}},
+			{"zb", Event{Kind: EventState, DeviceID: "a", State: State{Brightness: Ptr(80)}, Cause: CausePhysical}, []string{"state:a"}},
+			{"zb", Event{Kind: EventState, DeviceID: "a", State: State{Brightness: Ptr(80)}}, nil},
+			{"zb", Event{Kind: EventReachability, DeviceID: "a", Reachable: false}, []string{"reachability:a"}},
+			{"zb", Event{Kind: EventReachability, DeviceID: "a", Reachable: false}, nil},
+			{"zb", Event{Kind: EventState, DeviceID: "ghost", State: State{On: Ptr(true)}}, nil},
+		}, []string{"a"}},
+		{"bad input skipped", []step{
+			{"zb", Event{Kind: EventUpsert}, nil},
+			{"zb", Event{Kind: "bogus"}, nil},
+			{"", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, nil},
+			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("", "A", true), light("x", "X", true), light("x", "X2", true)}}, []string{"added:x"}},
+		}, []string{"x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewRegistry("SER1", WithLogger(quietLogger()), WithClock(func() time.Time { return at }))
+			for i, s := range tt.steps {
+				got := kinds(r.Apply(s.bridge, s.ev))
+				if !slices.Equal(got, s.want) {
+					t.Fatalf("step %d: changes %v, want %v", i, got, s.want)
+				}
+			}
+			var ids []string
+			for _, e := range r.List() {
+				ids = append(ids, e.Endpoint.DeviceID)
+				if e.Endpoint.ID != EndpointID("SER1", e.Endpoint.Bridge, e.Endpoint.DeviceID) || !ValidEndpointID(e.Endpoint.ID) {
+					t.Errorf("entry id %q not derived from serial/bridge/device", e.Endpoint.ID)
+				}
+			}
+			if !slices.Equal(ids, tt.ids) {
+				t.Fatalf("registry holds %v, want %v", ids, tt.ids)
+			}
+		})
+	}
+}
+
+func TestRegistryStateAndCause(t *testing.T) {
+	r := NewRegistry("S", WithLogger(quietLogger()))
+	r.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", false)}})
+	cs := r.Apply("zb", Event{Kind: EventState, DeviceID: "a", State: State{On: Ptr(true), Brightness: Ptr(50)}, Cause: CausePhysical})
+	if len(cs) != 1 {
+		t.Fatalf("changes %v", kinds(cs))
+	}
+	c := cs[0]
+	if c.Cause != CausePhysical || c.Changed.On == nil || !*c.Changed.On || c.Changed.Brightness != nil {
+		t.Fatalf("change = %+v; want only on=true changed, cause physical", c)
+	}
+	e, ok := r.Get(r.ID("zb", "a"))
+	if !ok || !*e.State.On || *e.State.Brightness != 50 || !e.Reachable {
+		t.Fatalf("entry = %+v", e)
+	}
+	// Callers get copies.
+	*e.State.On = false
+	e.Endpoint.Traits.OnOff = nil
+	e2, _ := r.Get(r.ID("zb", "a"))
+	if !*e2.State.On || e2.Endpoint.Traits.OnOff == nil {
+		t.Fatal("Get returned registry-owned memory")
+	}
+	r.Apply("zb", Event{Kind: EventHealth, Health: &Health{State: HealthUnhealthy}})
+	if h, ok := r.BridgeHealth("zb"); !ok || h.State != HealthUnhealthy {
+		t.Fatalf("health = %v %v", h, ok)
+	}
+	if !r.Synced("zb") || r.Synced("mq") {
+		t.Fatal("Synced wrong")
+	}
+}
+
+func TestRegistryFriendlyNameDedupe(t *testing.T) {
+	var logs logBuffer
+	r := NewRegistry("S", WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	r.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("b", "Lamp", true)}})
+	// A device on another bridge with the same name: "S::mq::a" < "S::zb::b", so
+	// the new one keeps "Lamp" and the old one becomes "Lamp 2" (deterministic by id).
+	cs := r.Apply("mq", Event{Kind: EventSnapshot, Devices: []Device{light("a", "lamp", true)}})
+	if got := kinds(cs); !slices.Equal(got, []string{"added:a", "updated:b"}) {
+		t.Fatalf("changes %v", got)
+	}
+	names := map[string]string{}
+	for _, e := range r.List() {
+		names[e.Endpoint.DeviceID] = e.Endpoint.FriendlyName
+	}
+	if names["a"] != "lamp" || names["b"] != "Lamp 2" {
+		t.Fatalf("names %v", names)
+	}
+	if n := strings.Count(logs.String(), "friendly name changed"); n != 1 {
+		t.Fatalf("%d warnings logged, want 1: %s", n, logs.String())
+	}
+	// Unrelated changes do not repeat the warning.
+	r.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("z", "Other", true))})
+	if n := strings.Count(logs.String(), "friendly name changed"); n != 1 {
+		t.Fatalf("%d warnings logged after an unrelated change, want 1", n)
+	}
+	// Removing the collision gives the name back.
+	cs = r.Apply("mq", Event{Kind: EventRemove, DeviceID: "a"})
+	if got := kinds(cs); !slices.Equal(got, []string{"removed:a", "updated:b"}) || !strings.Contains(logs.String(), "unique again") {
+		t.Fatalf("changes %v", got)
+	}
+	if e, _ := r.Get(r.ID("zb", "b")); e.Endpoint.FriendlyName != "Lamp" {
+		t.Fatalf("name %q, want Lamp back", e.Endpoint.FriendlyName)
+	}
+	// An empty name is repaired.
+	r.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("c", "  ", true))})
+	if e, _ := r.Get(r.ID("zb", "c")); e.Endpoint.FriendlyName != "Device c" {
+		t.Fatalf("repaired name %q", e.Endpoint.FriendlyName)
+	}
+}
+
+func TestRegistrySubscribe(t *testing.T) {
+	r := NewRegistry("S", WithLogger(quietLogger()), WithSubscriberBuffer(2))
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := r.Subscribe(ctx)
+	r.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}})
+	select {
+	case c := <-ch:
+		if c.Kind != ChangeAdded || c.Entry.Endpoint.DeviceID != "a" {
+			t.Fatalf("got %+v", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change delivered")
+	}
+	cancel()
+	for range ch { // closed when ctx ends
+	}
+
+	// A slow subscriber is dropped (channel closed while its ctx is live) and
+	// never blocks Apply.
+	slowCtx, slowCancel := context.WithCancel(context.Background())
+	defer slowCancel()
+	slow := r.Subscribe(slowCtx)
+	for i := range 10 {
+		r.Apply("zb", Event{Kind: EventState, DeviceID: "a", State: State{Brightness: Ptr(i)}})
+	}
+	n := 0
+	for range slow {
+		n++
+	}
+	if n != 2 || slowCtx.Err() != nil {
+		t.Fatalf("slow subscriber got %d changes before being dropped, want 2 (buffer)", n)
+	}
+}
+
+func TestRegistryPersistence(t *testing.T) {
+	st := newMemStore()
+	r := NewRegistry("S", WithLogger(quietLogger()), WithStore(st))
+	r.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("b", "A", true)}})
+	r.Apply("zb", Event{Kind: EventRemove, DeviceID: "b"})
+	r.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("c", "C", true))})
+	if got := slices.Sorted(maps.Keys(st.data[EndpointsBucket])); !slices.Equal(got, []string{r.ID("zb", "a"), r.ID("zb", "c")}) {
+		t.Fatalf("stored %v", got)
+	}
+	st.data[EndpointsBucket]["garbage"] = []byte("{")
+	r2 := NewRegistry("S", WithLogger(quietLogger()), WithStore(st))
+	got := r2.List()
+	if len(got) != 2 || got[0].Endpoint.FriendlyName != "A" || got[0].Reachable || got[1].Endpoint.DeviceID != "c" {
+		t.Fatalf("reloaded %+v", got)
+	}
+	if !reflect.DeepEqual(got[0].Endpoint, r.List()[0].Endpoint) {
+		t.Fatalf("reloaded endpoint differs:\n%+v\n%+v", got[0].Endpoint, r.List()[0].Endpoint)
+	}
+	// The bridge's snapshot then marks it reachable without an "added".
+	cs := r2.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("c", "C", true)}})
+	if k := kinds(cs); !slices.Equal(k, []string{"reachability:a", "reachability:c"}) {
+		t.Fatalf("changes after reload %v", k)
+	}
+	// A failing store never breaks the registry.
+	st.fail = fmt.Errorf("disk full")
+	if cs := r2.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("d", "D", true))}); len(cs) != 1 {
+		t.Fatalf("changes %v", kinds(cs))
+	}
+	// Retain drops bridges no longer configured.
+	st.fail = nil
+	r2.Apply("old", Event{Kind: EventSnapshot, Devices: []Device{light("z", "Z", true)}})
+	if k := kinds(r2.Retain("zb")); !slices.Equal(k, []string{"removed:z"}) {
+		t.Fatalf("Retain changes %v", k)
+	}
+	if _, ok := st.data[EndpointsBucket][r2.ID("old", "z")]; ok {
+		t.Fatal("retained-away endpoint still stored")
+	}
+}
+
+func TestDiffState(t *testing.T) {
+	tests := []struct {
+		name       string
+		prev, next State
+		want       State
+	}{
+		{"nothing", State{On: Ptr(true)}, State{On: Ptr(true)}, State{}},
+		{"unset is no change", State{On: Ptr(true)}, State{}, State{}},
+		{"on", State{On: Ptr(false)}, State{On: Ptr(true)}, State{On: Ptr(true)}},
+		{"lock", State{Lock: Locked}, State{Lock: Jammed}, State{Lock: Jammed}},
+		{"thermostat field", State{Thermostat: &ThermostatState{Mode: ModeHeat, Target: Ptr(20.0)}},
+			State{Thermostat: &ThermostatState{Mode: ModeHeat, Target: Ptr(21.0)}},
+			State{Thermostat: &ThermostatState{Target: Ptr(21.0)}}},
+		{"maps", State{Toggles: map[string]bool{"a": true, "b": true}}, State{Toggles: map[string]bool{"a": true, "b": false, "c": true}},
+			State{Toggles: map[string]bool{"b": false, "c": true}}},
+		{"temperature", State{}, State{Temperature: Ptr(20.5)}, State{Temperature: Ptr(20.5)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := DiffState(tt.prev, tt.next)
+			a, _ := json.Marshal(got)
+			b, _ := json.Marshal(tt.want)
+			if string(a) != string(b) {
+				t.Fatalf("DiffState = %s, want %s", a, b)
+			}
+			if got.IsZero() != (string(b) == "{}") {
+				t.Fatalf("IsZero = %v for %s", got.IsZero(), a)
+			}
+		})
+	}
+}
+
+// TestCloneEndpointIsDeep mutates every reference in a clone and checks the
+// original is untouched; reflection walks every field so new ones are covered.
+func TestCloneEndpointIsDeep(t *testing.T) {
+	ep := Endpoint{ID: "i", DeviceID: "d\xff", Connections: []Connection{{Type: ConnectionZigbee, MACAddress: "m"}},
+		Traits: allTraits}
+	ep.Traits.Toggles = []Toggle{{Instance: "t", Names: []Name{{Text: "x"}}}}
+	ep.Traits.Ranges = []Range{{Instance: "r", Names: []Name{{Text: "x"}}, Presets: []Preset{{Value: 1, Names: []Name{{Text: "p"}}}}}}
+	ep.Traits.Modes = []Mode{{Instance: "m", Names: []Name{{Text: "x"}}, Values: []ModeValue{{Value: "v", Names: []Name{{Text: "n"}}}}}}
+	before, _ := json.Marshal(ep)
+	c := cloneEndpoint(ep)
+	if !reflect.DeepEqual(c, ep) {
+		t.Fatal("clone differs")
+	}
+	c.Connections[0].MACAddress = "X"
+	c.Traits.ColorTemperature.MinKelvin = 1
+	c.Traits.Thermostat.Modes[0] = "X"
+	c.Traits.Toggles[0].Names[0].Text = "X"
+	c.Traits.Ranges[0].Presets[0].Names[0].Text = "X"
+	c.Traits.Modes[0].Values[0].Names[0].Text = "X"
+	c.Traits.Modes[0].Names[0].Text = "X"
+	if after, _ := json.Marshal(ep); string(after) != string(before) {
+		t.Fatalf("clone shares memory:\n%s\n%s", before, after)
+	}
+	if c.DeviceID != "d\xff" {
+		t.Fatal("clone changed a non-UTF-8 device id")
+	}
+}
+
+// TestRegistryConcurrent runs bridges, readers and subscribers at once (for
+// the race detector) and checks the final state.
+func TestRegistryConcurrent(t *testing.T) {
+	r := NewRegistry("S", WithLogger(quietLogger()), WithStore(newMemStore()))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub := r.Subscribe(ctx)
+	got := make(chan int)
+	go func() {
+		n := 0
+		for range sub {
+			n++
+		}
+		got <- n
+	}()
+	var wg sync.WaitGroup
+	for b := range 4 {
+		bridge := fmt.Sprint("b", b)
+		wg.Go(func() {
+			r.Apply(bridge, Event{Kind: EventSnapshot, Devices: []Device{light("x", "Same", true), light("y", "Same", false)}})
+			for i := range 200 {
+				r.Apply(bridge, Event{Kind: EventState, DeviceID: "x", State: State{Brightness: Ptr(i % 100)}})
+			}
+		})
+		wg.Go(func() {
+			for range 200 {
+				_ = r.List()
+				_, _ = r.Get(r.ID(bridge, "x"))
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	if n := <-got; n == 0 {
+		t.Fatal("subscriber saw nothing")
+	}
+	names := map[string]bool{}
+	for _, e := range r.List() {
+		if names[e.Endpoint.FriendlyName] {
+			t.Fatalf("duplicate name %q", e.Endpoint.FriendlyName)
+		}
+		names[e.Endpoint.FriendlyName] = true
+		if e.Endpoint.DeviceID == "x" && *e.State.Brightness != 99 {
+			t.Fatalf("final brightness %d, want 99", *e.State.Brightness)
+		}
+	}
+	if len(names) != 8 {
+		t.Fatalf("%d endpoints, want 8", len(names))
+	}
+}

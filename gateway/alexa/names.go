@@ -1,0 +1,214 @@
+package alexa
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// label is one friendlyNames entry: an asset from Alexa's global catalog or a
+// text in a locale.
+type label struct {
+	Type  string     `json:"@type"`
+	Value labelValue `json:"value"`
+}
+
+type labelValue struct {
+	AssetID string `json:"assetId,omitempty"`
+	Text    string `json:"text,omitempty"`
+	Locale  string `json:"locale,omitempty"`
+}
+
+type resources struct {
+	FriendlyNames []label `json:"friendlyNames"`
+}
+
+// Asset ids from Alexa's global catalog used by the avs profile. The catalog
+// has no asset for brightness or colour, so those get text names only.
+const (
+	assetSettingTemperature = "Alexa.Setting.Temperature"
+	assetSettingMode        = "Alexa.Setting.Mode"
+	assetSettingPreset      = "Alexa.Setting.Preset"
+	assetSettingHeat        = "Alexa.Setting.Heat"
+	assetSettingAuto        = "Alexa.Setting.Auto"
+	assetValueMaximum       = "Alexa.Value.Maximum"
+	assetValueMinimum       = "Alexa.Value.Minimum"
+)
+
+// text keys of the built-in translations.
+type textKey string
+
+const (
+	txtBrightness       textKey = "brightness"
+	txtColor            textKey = "color"
+	txtColorTemperature textKey = "colorTemperature"
+	txtWarmWhite        textKey = "warmWhite"
+	txtSoftWhite        textKey = "softWhite"
+	txtNeutralWhite     textKey = "neutralWhite"
+	txtDaylight         textKey = "daylight"
+	txtRed              textKey = "red"
+	txtOrange           textKey = "orange"
+	txtYellow           textKey = "yellow"
+	txtGreen            textKey = "green"
+	txtCyan             textKey = "cyan"
+	txtBlue             textKey = "blue"
+	txtPurple           textKey = "purple"
+	txtMagenta          textKey = "magenta"
+	txtPink             textKey = "pink"
+	txtWhite            textKey = "white"
+	txtLock             textKey = "lock"
+	txtLocked           textKey = "locked"
+	txtUnlocked         textKey = "unlocked"
+	txtJammed           textKey = "jammed"
+	txtThermostatMode   textKey = "thermostatMode"
+	txtHeat             textKey = "heat"
+	txtCool             textKey = "cool"
+	txtAuto             textKey = "auto"
+	txtEco              textKey = "eco"
+	txtOff              textKey = "off"
+	txtTargetTemp       textKey = "targetTemperature"
+	txtLowerTemp        textKey = "lowerTemperature"
+	txtUpperTemp        textKey = "upperTemperature"
+	txtCurrentTemp      textKey = "currentTemperature"
+	txtComfort          textKey = "comfort"
+)
+
+// translations holds each built-in text per language (or per locale where a
+// locale differs from its language, e.g. en-GB "Colour").
+var translations = map[textKey]map[string]string{
+	txtBrightness:       {"en": "Brightness", "de": "Helligkeit", "fr": "Luminosité", "es": "Brillo", "it": "Luminosità", "pt": "Brilho", "ja": "明るさ"},
+	txtColor:            {"en": "Color", "en-GB": "Colour", "en-AU": "Colour", "en-IN": "Colour", "en-CA": "Colour", "de": "Farbe", "fr": "Couleur", "es": "Color", "it": "Colore", "pt": "Cor", "ja": "色"},
+	txtColorTemperature: {"en": "Color temperature", "en-GB": "Colour temperature", "en-AU": "Colour temperature", "en-IN": "Colour temperature", "en-CA": "Colour temperature", "de": "Farbtemperatur", "fr": "Température de couleur", "es": "Temperatura de color", "it": "Temperatura colore", "pt": "Temperatura de cor", "ja": "色温度"},
+	txtWarmWhite:        {"en": "Warm white", "de": "Warmweiß", "fr": "Blanc chaud", "es": "Blanco cálido", "it": "Bianco caldo", "pt": "Branco quente", "ja": "電球色"},
+	txtSoftWhite:        {"en": "Soft white", "de": "Sanftweiß", "fr": "Blanc doux", "es": "Blanco suave", "it": "Bianco morbido", "pt": "Branco suave", "ja": "温白色"},
+	txtNeutralWhite:     {"en": "Neutral white", "de": "Neutralweiß", "fr": "Blanc neutre", "es": "Blanco neutro", "it": "Bianco neutro", "pt": "Branco neutro", "ja": "白色"},
+	txtDaylight:         {"en": "Daylight", "de": "Tageslicht", "fr": "Lumière du jour", "es": "Luz de día", "it": "Luce diurna", "pt": "Luz do dia", "ja": "昼光色"},
+	txtRed:              {"en": "Red", "de": "Rot", "fr": "Rouge", "es": "Rojo", "it": "Rosso", "pt": "Vermelho", "ja": "赤"},
+	txtOrange:           {"en": "Orange", "de": "Orange", "fr": "Orange", "es": "Naranja", "it": "Arancione", "pt": "Laranja", "ja": "オレンジ"},
+	txtYellow:           {"en": "Yellow", "de": "Gelb", "fr": "Jaune", "es": "Amarillo", "it": "Giallo", "pt": "Amarelo", "ja": "黄色"},
+	txtGreen:            {"en": "Green", "de": "Grün", "fr": "Vert", "es": "Verde", "it": "Verde", "pt": "Verde", "ja": "緑"},
+	txtCyan:             {"en": "Cyan", "de": "Cyan", "fr": "Cyan", "es": "Cian", "it": "Ciano", "pt": "Ciano", "ja": "シアン"},
+	txtBlue:             {"en": "Blue", "de": "Blau", "fr": "Bleu", "es": "Azul", "it": "Blu", "pt": "Azul", "ja": "青"},
+	txtPurple:           {"en": "Purple", "de": "Lila", "fr": "Violet", "es": "Morado", "it": "Viola", "pt": "Roxo", "ja": "紫"},
+	txtMagenta:          {"en": "Magenta", "de": "Magenta", "fr": "Magenta", "es": "Magenta", "it": "Magenta", "pt": "Magenta", "ja": "マゼンタ"},
+	txtPink:             {"en": "Pink", "de": "Rosa", "fr": "Rose", "es": "Rosa", "it": "Rosa", "pt": "Rosa", "ja": "ピンク"},
+	txtWhite:            {"en": "White", "de": "Weiß", "fr": "Blanc", "es": "Blanco", "it": "Bianco", "pt": "Branco", "ja": "白"},
+	txtLock:             {"en": "Lock", "de": "Schloss", "fr": "Serrure", "es": "Cerradura", "it": "Serratura", "pt": "Fechadura", "ja": "ロック"},
+	txtLocked:           {"en": "Locked", "de": "Verriegelt", "fr": "Verrouillé", "es": "Bloqueado", "it": "Bloccato", "pt": "Trancado", "ja": "施錠"},
+	txtUnlocked:         {"en": "Unlocked", "de": "Entriegelt", "fr": "Déverrouillé", "es": "Desbloqueado", "it": "Sbloccato", "pt": "Destrancado", "ja": "解錠"},
+	txtJammed:           {"en": "Jammed", "de": "Blockiert", "fr": "Bloqué", "es": "Atascado", "it": "Inceppato", "pt": "Emperrado", "ja": "動作不良"},
+	txtThermostatMode:   {"en": "Thermostat mode", "de": "Thermostatmodus", "fr": "Mode du thermostat", "es": "Modo del termostato", "it": "Modalità termostato", "pt": "Modo do termostato", "ja": "サーモスタットモード"},
+	txtHeat:             {"en": "Heat", "de": "Heizen", "fr": "Chauffage", "es": "Calor", "it": "Riscaldamento", "pt": "Aquecimento", "ja": "暖房"},
+	txtCool:             {"en": "Cool", "de": "Kühlen", "fr": "Climatisation", "es": "Frío", "it": "Raffreddamento", "pt": "Resfriamento", "ja": "冷房"},
+	txtAuto:             {"en": "Auto", "de": "Automatisch", "fr": "Automatique", "es": "Automático", "it": "Automatico", "pt": "Automático", "ja": "自動"},
+	txtEco:              {"en": "Eco", "de": "Eco", "fr": "Éco", "es": "Eco", "it": "Eco", "pt": "Eco", "ja": "エコ"},
+	txtOff:              {"en": "Off", "de": "Aus", "fr": "Arrêt", "es": "Apagado", "it": "Spento", "pt": "Desligado", "ja": "オフ"},
+	txtTargetTemp:       {"en": "Target temperature", "de": "Solltemperatur", "fr": "Température de consigne", "es": "Temperatura objetivo", "it": "Temperatura impostata", "pt": "Temperatura desejada", "ja": "設定温度"},
+	txtLowerTemp:        {"en": "Heating temperature", "de": "Heiztemperatur", "fr": "Température de chauffage", "es": "Temperatura de calefacción", "it": "Temperatura di riscaldamento", "pt": "Temperatura de aquecimento", "ja": "暖房温度"},
+	txtUpperTemp:        {"en": "Cooling temperature", "de": "Kühltemperatur", "fr": "Température de climatisation", "es": "Temperatura de refrigeración", "it": "Temperatura di raffreddamento", "pt": "Temperatura de resfriamento", "ja": "冷房温度"},
+	txtCurrentTemp:      {"en": "Current temperature", "de": "Aktuelle Temperatur", "fr": "Température actuelle", "es": "Temperatura actual", "it": "Temperatura attuale", "pt": "Temperatura atual", "ja": "現在の温度"},
+	txtComfort:          {"en": "Comfort", "de": "Komfort", "fr": "Confort", "es": "Confort", "it": "Comfort", "pt": "Conforto", "ja": "快適"},
+}
+
+// SupportedLocales lists the locales the built-in friendly names are
+// translated for (Alexa's smart-home locales in English, German, French,
+// Spanish, Italian, Portuguese and Japanese).
+var SupportedLocales = []string{
+	"de-DE", "en-AU", "en-CA", "en-GB", "en-IN", "en-US", "es-ES", "es-MX", "es-US",
+	"fr-CA", "fr-FR", "it-IT", "ja-JP", "pt-BR",
+}
+
+// checkLocales canonicalizes the configured locales ("en_us" is "en-US"),
+// drops repeats and refuses unsupported ones; none means en-US.
+func checkLocales(locales []string) ([]string, error) {
+	if len(locales) == 0 {
+		return []string{"en-US"}, nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range locales {
+		i := slices.IndexFunc(SupportedLocales, func(s string) bool { return strings.EqualFold(s, strings.ReplaceAll(l, "_", "-")) })
+		if i < 0 {
+			return nil, fmt.Errorf("alexa: locale %q has no built-in friendly names (supported: %s)", l, strings.Join(SupportedLocales, ", "))
+		}
+		l = SupportedLocales[i]
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// text returns the built-in text for key in locale.
+func text(key textKey, locale string) string {
+	t := translations[key]
+	if s, ok := t[locale]; ok {
+		return s
+	}
+	lang, _, _ := strings.Cut(locale, "-")
+	if s, ok := t[lang]; ok {
+		return s
+	}
+	return t["en"]
+}
+
+// builtinNames returns friendly names: the asset (when not "") first, then the
+// texts of keys for every configured locale, without repeats.
+func (p *profile) builtinNames(asset string, keys ...textKey) []label {
+	var out []label
+	if asset != "" {
+		out = append(out, label{Type: "asset", Value: labelValue{AssetID: asset}})
+	}
+	seen := map[labelValue]bool{}
+	for _, k := range keys {
+		for _, loc := range p.locales {
+			v := labelValue{Text: text(k, loc), Locale: loc}
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, label{Type: "text", Value: v})
+			}
+		}
+	}
+	return out
+}
+
+// genericNames renders a bridge's names for a generic trait or value: every
+// asset, the texts in configured locales, and for a configured locale without
+// a text the first text given (re-tagged with that locale: a name in another
+// language still lets Alexa target the trait, no name does not). fallback is
+// used when the bridge gave no name at all.
+func (p *profile) genericNames(names []discovery.Name, fallback string) []label {
+	var out []label
+	var firstText string
+	have := map[string]bool{}
+	for _, n := range names {
+		if n.AssetID != "" {
+			out = append(out, label{Type: "asset", Value: labelValue{AssetID: n.AssetID}})
+		}
+		if n.Text != "" && firstText == "" {
+			firstText = n.Text
+		}
+	}
+	for _, loc := range p.locales {
+		for _, n := range names {
+			if n.Text != "" && n.Locale == loc {
+				out = append(out, label{Type: "text", Value: labelValue{Text: n.Text, Locale: loc}})
+				have[loc] = true
+			}
+		}
+	}
+	if firstText == "" && len(out) == 0 {
+		firstText = fallback
+	}
+	if firstText != "" {
+		for _, loc := range p.locales {
+			if !have[loc] {
+				out = append(out, label{Type: "text", Value: labelValue{Text: firstText, Locale: loc}})
+			}
+		}
+	}
+	return out
+}

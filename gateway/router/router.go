@@ -1,0 +1,879 @@
+// Package router turns Alexa directives (and dashboard commands) into trait
+// commands for the bridge that owns the endpoint, answers Alexa with the right
+// event, and sends proactive ChangeReports for changes made outside Alexa.
+//
+// One directive: the endpoint is looked up in the discovery.Registry
+// (NO_SUCH_ENDPOINT), the bridge checked (BRIDGE_UNREACHABLE), the directive
+// decoded by the Alexa profile (relative adjustments resolved from the cached
+// state), the command validated against the trait's configuration, the device's
+// reachability checked (ENDPOINT_UNREACHABLE, without calling the bridge), and
+// only then the bridge called with a deadline (Options.Timeout, 7 s by default,
+// under Alexa's budget). A Done result is answered with Alexa.Response and the
+// endpoint's context properties; Accepted with Alexa.DeferredResponse at once
+// and the final Response or ErrorResponse when the bridge's Completion event
+// arrives, or ENDPOINT_UNREACHABLE when it does not arrive before
+// Options.DeferredTimeout. A timeout is always ENDPOINT_UNREACHABLE, never
+// INTERNAL_ERROR.
+//
+// ChangeReports: the router remembers, per endpoint, the property values Alexa
+// last received (in a Response, StateReport or ChangeReport). A state or
+// reachability change marks the endpoint dirty; after Options.CoalesceWindow
+// (1 s by default) the router renders its properties and sends one ChangeReport
+// with the proactively reported ones that differ from what Alexa knows, and the
+// rest in the context. So a change a Response already reported sends nothing,
+// bursts are coalesced, and at most one ChangeReport per endpoint is ever in
+// flight: while the EventSender holds one (disconnected), later changes wait
+// and the latest state follows. The cause is the first cause seen in the
+// window (a dashboard command's APP_INTERACTION, or the bridge's cause;
+// PHYSICAL_INTERACTION when the bridge gives none); changes made while a
+// command is under way carry the command's cause and wait until it is
+// answered. A ChangeReport the EventSender refuses is retried three times
+// (after 5, 10 and 15 s), then left to the next change. Endpoints first seen
+// by a snapshot (after a restart) report nothing until they change.
+//
+// HandleDirective blocks until the first answer is handed to the EventSender;
+// the AVS client calls it from a goroutine per directive.
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/alexa"
+	"github.com/avshub/avshub/gateway/metrics"
+)
+
+// Defaults.
+const (
+	DefaultTimeout         = 7 * time.Second
+	DefaultDeferredTimeout = 30 * time.Second
+	DefaultCoalesceWindow  = time.Second
+)
+
+// ErrUnhandled is wrapped by HandleDirective's error for a directive that is
+// not for a bridged endpoint (the AVS layer answers ExceptionEncountered).
+var ErrUnhandled = errors.New("router: directive not handled")
+
+// ErrNoSuchEndpoint is the error kind Execute returns for an unknown endpoint
+// (the same kind alexa uses for NO_SUCH_ENDPOINT).
+const ErrNoSuchEndpoint discovery.ErrorKind = "NO_SUCH_ENDPOINT"
+
+// EventSender sends one event to Alexa (satisfied by *avs.Client).
+type EventSender interface {
+	// Send delivers one event, blocking until it is sent or has failed.
+	Send(ctx context.Context, event []byte) error
+}
+
+// Bridges finds a bridge by name.
+type Bridges interface {
+	// Bridge returns the running bridge called name.
+	Bridge(name string) (discovery.Bridge, bool)
+}
+
+// Profile is the part of alexa.Profile the router uses.
+type Profile interface {
+	// Decode turns a directive into a state report or one absolute command.
+	Decode(d *alexa.Directive, ep discovery.Endpoint, st discovery.State) (alexa.Intent, error)
+	// Properties renders the endpoint's state as context properties.
+	Properties(ep discovery.Endpoint, st discovery.State, reachable bool, at time.Time) []alexa.Property
+	// Proactive reports whether a property is proactively reported.
+	Proactive(ep discovery.Endpoint, p alexa.Property) bool
+}
+
+var _ Profile = alexa.Profile(nil)
+
+// Options configures a Router.
+type Options struct {
+	Registry *discovery.Registry // required
+	Profile  Profile             // required
+	Bridges  Bridges             // required
+	Events   EventSender         // required
+	Logger   *slog.Logger        // default slog.Default()
+	Metrics  *metrics.Metrics    // optional
+	// Timeout bounds one bridge call (default DefaultTimeout).
+	Timeout time.Duration
+	// DeferredTimeout bounds the wait for the Completion of an Accepted command
+	// (default DefaultDeferredTimeout, or twice the bridge's estimate if longer).
+	DeferredTimeout time.Duration
+	// CoalesceWindow is how long changes of one endpoint are gathered into one
+	// ChangeReport (default DefaultCoalesceWindow; negative: no delay).
+	CoalesceWindow time.Duration
+	// Unhandled lists endpoint ids that are not bridged (the hub's own): their
+	// directives return ErrUnhandled.
+	Unhandled []string
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Router routes directives and dashboard commands to bridges; it implements
+// discovery.Sink. Call Run to send ChangeReports.
+type Router struct {
+	opts Options
+	reg  *discovery.Registry
+	log  *slog.Logger
+	met  *metrics.Metrics
+	now  func() time.Time
+	wake chan struct{}
+
+	retryDelay time.Duration
+
+	bg     context.Context // for answers sent after HandleDirective returned
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	pending map[string]*pendingCmd // correlation id → accepted command
+	eps     map[string]*epState    // endpoint id → ChangeReport bookkeeping
+	stopped bool
+}
+
+// epState is the ChangeReport bookkeeping of one endpoint.
+type epState struct {
+	known    map[string]string // property key → JSON value Alexa last received; nil = not yet known
+	dirty    bool
+	due      time.Time
+	cause    discovery.Cause
+	inflight int             // commands under way
+	cmdCause discovery.Cause // the cause of changes while commands are under way
+	sending  bool            // a ChangeReport is with the EventSender
+	failures int             // ChangeReports of this endpoint that failed in a row
+}
+
+// A ChangeReport the EventSender refused is retried after 1×, 2×, 3× this
+// delay; after that the next change carries it.
+const (
+	changeReportRetryDelay = 5 * time.Second
+	maxChangeReportRetries = 3
+)
+
+// pendingCmd is a command a bridge answered Accepted.
+type pendingCmd struct {
+	d          *alexa.Directive // nil for Execute
+	endpointID string
+	cmd        discovery.Command
+	scale      string
+	cause      discovery.Cause
+	start      time.Time
+	timer      *time.Timer
+	done       chan completion // Execute waits here
+	armed      bool            // false while the bridge's Execute has not returned
+	early      *completion     // a Completion that came before Execute returned
+}
+
+type completion struct {
+	state discovery.State
+	err   *discovery.Error
+}
+
+var _ discovery.Sink = (*Router)(nil)
+
+// New returns a Router.
+func New(opts Options) (*Router, error) {
+	if opts.Registry == nil || opts.Profile == nil || opts.Bridges == nil || opts.Events == nil {
+		return nil, errors.New("router: Registry, Profile, Bridges and Events are required")
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.DeferredTimeout <= 0 {
+		opts.DeferredTimeout = DefaultDeferredTimeout
+	}
+	if opts.CoalesceWindow == 0 {
+		opts.CoalesceWindow = DefaultCoalesceWindow
+	}
+	if opts.CoalesceWindow < 0 {
+		opts.CoalesceWindow = 0
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	l := opts.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	r := &Router{
+		opts: opts, reg: opts.Registry, log: l, met: opts.Metrics, now: opts.Now,
+		wake:       make(chan struct{}, 1),
+		retryDelay: changeReportRetryDelay,
+		bg:         bg,
+		cancel:     cancel,
+		pending:    map[string]*pendingCmd{},
+		eps:        map[string]*epState{},
+	}
+	r.countEndpoints()
+	return r, nil
+}
+
+// Run sends ChangeReports until ctx ends, then stops the router's timers and
+// waits for answers still being sent.
+func (r *Router) Run(ctx context.Context) error {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		next := r.flush(ctx)
+		if next <= 0 {
+			next = time.Hour
+		}
+		t.Reset(next)
+		select {
+		case <-ctx.Done():
+			r.stop()
+			return nil
+		case <-r.wake:
+		case <-t.C:
+		}
+	}
+}
+
+func (r *Router) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	for id, p := range r.pending {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+		delete(r.pending, id)
+	}
+	r.mu.Unlock()
+	r.cancel()
+	r.wg.Wait()
+}
+
+func (r *Router) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// go runs f in a goroutine Run waits for.
+func (r *Router) goAsync(f func(ctx context.Context)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		f(r.bg)
+	}()
+}
+
+// HandleDirective answers one directive for a bridged endpoint. It blocks until
+// the first answer (Response, ErrorResponse, StateReport or DeferredResponse)
+// has been handed to the EventSender, at most about Options.Timeout; call it
+// from a goroutine per directive. A directive without an endpoint, or for an
+// Unhandled one, returns an error wrapping ErrUnhandled. Errors are the
+// EventSender's (the answer could not be sent) or building the event.
+func (r *Router) HandleDirective(ctx context.Context, d *alexa.Directive) error {
+	if d == nil || d.Endpoint == nil || d.Endpoint.EndpointID == "" {
+		return fmt.Errorf("%w: %s.%s has no endpoint", ErrUnhandled, hdr(d).Namespace, hdr(d).Name)
+	}
+	id := d.Endpoint.EndpointID
+	for _, u := range r.opts.Unhandled {
+		if u == id {
+			return fmt.Errorf("%w: %s.%s is for the hub's own endpoint", ErrUnhandled, d.Header.Namespace, d.Header.Name)
+		}
+	}
+	start := r.now()
+	result, err := r.handle(ctx, d, id)
+	r.met.Directive(d.Header.Namespace, d.Header.Name, result, r.now().Sub(start))
+	return err
+}
+
+func hdr(d *alexa.Directive) alexa.Header {
+	if d == nil {
+		return alexa.Header{}
+	}
+	return d.Header
+}
+
+// handle answers d and returns the metrics result label.
+func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (string, error) {
+	entry, ok := r.reg.Get(id)
+	if !ok {
+		ev, err := alexa.NewNoSuchEndpoint(d, id)
+		return "NO_SUCH_ENDPOINT", r.sendBuilt(ctx, ev, err)
+	}
+	bridge, berr := r.bridge(entry)
+	intent, err := r.opts.Profile.Decode(d, entry.Endpoint, entry.State)
+	if err != nil {
+		return r.answerError(ctx, d, id, decodeError(err), intent.Scale)
+	}
+	if berr != nil {
+		return r.answerError(ctx, d, id, berr, intent.Scale)
+	}
+	if intent.ReportState {
+		return r.reportState(ctx, d, entry, bridge)
+	}
+	if err := intent.Command.Validate(entry.Endpoint.Traits, entry.State); err != nil {
+		return r.answerError(ctx, d, id, discovery.AsError(err), intent.Scale)
+	}
+	if !entry.Reachable {
+		return r.answerError(ctx, d, id, unreachable(entry), intent.Scale)
+	}
+	r.begin(id, discovery.CauseVoice)
+	res, corr, xerr := r.execute(ctx, bridge, entry, intent.Command)
+	if xerr != nil {
+		r.end(id)
+		return r.answerError(ctx, d, id, xerr, intent.Scale)
+	}
+	if res.Status == discovery.Accepted {
+		// DeferredResponse first; a Completion that comes meanwhile waits for await.
+		ev, err := alexa.NewDeferredResponse(d, res.EstimatedDeferral)
+		serr := r.sendBuilt(ctx, ev, err)
+		wait := max(r.opts.DeferredTimeout, 2*res.EstimatedDeferral)
+		r.await(corr, &pendingCmd{d: d, endpointID: id, cmd: intent.Command, scale: intent.Scale, cause: discovery.CauseVoice, start: r.now()}, wait)
+		return "deferred", serr
+	}
+	after := r.applyResult(entry, intent.Command, res.State, discovery.CauseVoice)
+	defer r.end(id)
+	return r.respond(ctx, d, after)
+}
+
+// decodeError turns a profile's Decode error into the *discovery.Error to answer.
+func decodeError(err error) *discovery.Error {
+	var de *discovery.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	return &discovery.Error{Kind: discovery.ErrNotSupported, Message: err.Error()}
+}
+
+func unreachable(e discovery.Entry) *discovery.Error {
+	return discovery.Errorf(discovery.ErrUnreachable, "%s is not reachable", e.Endpoint.FriendlyName)
+}
+
+// bridge returns the endpoint's bridge, or BRIDGE_UNREACHABLE when it is
+// missing or reports itself unhealthy.
+func (r *Router) bridge(e discovery.Entry) (discovery.Bridge, *discovery.Error) {
+	name := e.Endpoint.Bridge
+	b, ok := r.opts.Bridges.Bridge(name)
+	if !ok || b == nil {
+		return nil, discovery.Errorf(discovery.ErrBridgeUnreachable, "bridge %s is not running", name)
+	}
+	if h, ok := r.reg.BridgeHealth(name); ok && h.State == discovery.HealthUnhealthy {
+		return nil, discovery.Errorf(discovery.ErrBridgeUnreachable, "bridge %s is unhealthy", name)
+	}
+	return b, nil
+}
+
+// execute calls the bridge with a deadline. Errors are *discovery.Error
+// (deadline → ErrUnreachable).
+func (r *Router) execute(ctx context.Context, b discovery.Bridge, e discovery.Entry, cmd discovery.Command) (discovery.Result, string, *discovery.Error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	corr := uuid.NewString()
+	r.expect(corr)
+	res, err := b.Execute(ctx, discovery.Request{CorrelationID: corr, DeviceID: e.Endpoint.DeviceID, Command: cmd, Deadline: dl})
+	if err != nil || res.Status != discovery.Accepted {
+		r.forget(corr)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // an answer after the deadline is too late for Alexa
+	}
+	if err != nil {
+		de := discovery.AsError(err)
+		if errors.Is(err, context.Canceled) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			de = discovery.Errorf(discovery.ErrUnreachable, "the command was cancelled")
+		}
+		r.log.Info("router: command failed", "endpoint", e.Endpoint.ID, "command", cmd.String(), "kind", de.Kind, "err", de.Message)
+		return discovery.Result{}, corr, de
+	}
+	if res.Status != discovery.Done && res.Status != discovery.Accepted {
+		return discovery.Result{}, corr, discovery.Errorf(discovery.ErrInternal, "bridge answered with status %q", res.Status)
+	}
+	return res, corr, nil
+}
+
+// applyResult records the state after a command in the registry and returns the
+// entry after it: the command's effect, overlaid with what the bridge reported.
+func (r *Router) applyResult(e discovery.Entry, cmd discovery.Command, reported discovery.State, cause discovery.Cause) discovery.Entry {
+	next := cmd.Apply(e.State).Merge(reported)
+	r.note(r.reg.Apply(e.Endpoint.Bridge, discovery.Event{At: r.now(), Kind: discovery.EventState,
+		DeviceID: e.Endpoint.DeviceID, State: next, Cause: cause}))
+	if after, ok := r.reg.Get(e.Endpoint.ID); ok {
+		return after
+	}
+	e.State = next
+	return e
+}
+
+// respond sends the Response with the entry's properties and records them as
+// known to Alexa.
+func (r *Router) respond(ctx context.Context, d *alexa.Directive, e discovery.Entry) (string, error) {
+	props := r.opts.Profile.Properties(e.Endpoint, e.State, e.Reachable, r.now())
+	ev, err := alexa.NewResponse(d, e.Endpoint.ID, props)
+	if err := r.sendBuilt(ctx, ev, err); err != nil {
+		return "ok", err
+	}
+	r.told(e.Endpoint.ID, props)
+	return "ok", nil
+}
+
+func (r *Router) reportState(ctx context.Context, d *alexa.Directive, e discovery.Entry, b discovery.Bridge) (string, error) {
+	if !e.Reachable {
+		return r.answerError(ctx, d, e.Endpoint.ID, unreachable(e), "")
+	}
+	if e.State.IsZero() {
+		r.begin(e.Endpoint.ID, discovery.CausePoll)
+		defer r.end(e.Endpoint.ID)
+		sctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+		st, err := b.State(sctx, e.Endpoint.DeviceID)
+		cancel()
+		if err != nil {
+			return r.answerError(ctx, d, e.Endpoint.ID, discovery.AsError(err), "")
+		}
+		r.note(r.reg.Apply(e.Endpoint.Bridge, discovery.Event{At: r.now(), Kind: discovery.EventState,
+			DeviceID: e.Endpoint.DeviceID, State: st, Cause: discovery.CausePoll}))
+		if after, ok := r.reg.Get(e.Endpoint.ID); ok {
+			e = after
+		}
+	}
+	props := r.opts.Profile.Properties(e.Endpoint, e.State, e.Reachable, r.now())
+	ev, err := alexa.NewStateReport(d, e.Endpoint.ID, props)
+	if err := r.sendBuilt(ctx, ev, err); err != nil {
+		return "ok", err
+	}
+	r.told(e.Endpoint.ID, props)
+	return "ok", nil
+}
+
+func (r *Router) answerError(ctx context.Context, d *alexa.Directive, id string, de *discovery.Error, scale string) (string, error) {
+	ev, err := alexa.NewErrorResponse(d, id, de, scale)
+	return alexa.ErrorTypeOf(de.Kind).Type, r.sendBuilt(ctx, ev, err)
+}
+
+func (r *Router) sendBuilt(ctx context.Context, ev []byte, err error) error {
+	if err != nil {
+		return fmt.Errorf("router: build event: %w", err)
+	}
+	if err := r.opts.Events.Send(ctx, ev); err != nil {
+		return fmt.Errorf("router: send event: %w", err)
+	}
+	return nil
+}
+
+// expect registers corr before the bridge is called, so a Completion that
+// arrives before Execute returns is kept for await.
+func (r *Router) expect(corr string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending[corr] = &pendingCmd{}
+}
+
+// forget drops corr when the command was not accepted.
+func (r *Router) forget(corr string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.pending, corr)
+}
+
+// await arms an accepted command until its Completion or its deadline; a
+// Completion that already arrived completes it at once.
+func (r *Router) await(corr string, p *pendingCmd, wait time.Duration) {
+	r.mu.Lock()
+	if ph := r.pending[corr]; ph != nil && ph.early != nil {
+		delete(r.pending, corr)
+		r.mu.Unlock()
+		r.complete(p, *ph.early)
+		return
+	}
+	defer r.mu.Unlock()
+	p.armed = true
+	r.pending[corr] = p
+	p.timer = time.AfterFunc(wait, func() {
+		r.finish(corr, completion{err: discovery.Errorf(discovery.ErrUnreachable,
+			"the device did not confirm the command within %s", wait.Round(time.Second))})
+	})
+}
+
+// finish completes an accepted command once (Completion event or deadline).
+func (r *Router) finish(corr string, c completion) {
+	r.mu.Lock()
+	p, ok := r.pending[corr]
+	if ok && !p.armed { // Execute has not returned yet: keep it for await
+		if p.early == nil {
+			p.early = &c
+		}
+		r.mu.Unlock()
+		return
+	}
+	if ok {
+		delete(r.pending, corr)
+		p.timer.Stop()
+	}
+	r.mu.Unlock()
+	if !ok {
+		r.log.Debug("router: completion for no pending command (late or unknown)", "correlation", corr)
+		return
+	}
+	r.complete(p, c)
+}
+
+// complete answers an accepted command with its outcome.
+func (r *Router) complete(p *pendingCmd, c completion) {
+	entry, found := r.reg.Get(p.endpointID)
+	if c.err == nil && found {
+		entry = r.applyResult(entry, p.cmd, c.state, p.cause)
+	}
+	if p.done != nil { // Execute
+		p.done <- c
+		r.end(p.endpointID)
+		return
+	}
+	r.goAsync(func(ctx context.Context) {
+		defer r.end(p.endpointID)
+		var result string
+		var err error
+		switch {
+		case c.err != nil:
+			result, err = r.answerError(ctx, p.d, p.endpointID, c.err, p.scale)
+		case !found:
+			result, err = r.answerError(ctx, p.d, p.endpointID, discovery.Errorf(discovery.ErrUnreachable, "the endpoint went away"), p.scale)
+		default:
+			result, err = r.respond(ctx, p.d, entry)
+		}
+		r.met.Directive(p.d.Header.Namespace, p.d.Header.Name, "completed:"+result, r.now().Sub(p.start))
+		if err != nil {
+			r.log.Warn("router: cannot send the final answer of a deferred directive", "endpoint", p.endpointID, "err", err)
+		}
+	})
+}
+
+// Execute carries out a dashboard command with the same checks and errors as a
+// directive (the error is a *discovery.Error) and returns the state after it.
+// It waits for the Completion of an Accepted command. The change reaches Alexa
+// as a ChangeReport with cause (APP_INTERACTION for dashboards).
+func (r *Router) Execute(ctx context.Context, endpointID string, cmd discovery.Command, cause discovery.Cause) (discovery.State, error) {
+	entry, ok := r.reg.Get(endpointID)
+	if !ok {
+		return discovery.State{}, discovery.Errorf(ErrNoSuchEndpoint, "no endpoint %q", endpointID)
+	}
+	bridge, berr := r.bridge(entry)
+	if berr != nil {
+		return discovery.State{}, berr
+	}
+	if err := cmd.Validate(entry.Endpoint.Traits, entry.State); err != nil {
+		return discovery.State{}, discovery.AsError(err)
+	}
+	if !entry.Reachable {
+		return discovery.State{}, unreachable(entry)
+	}
+	if cause == "" {
+		cause = discovery.CauseApp
+	}
+	r.begin(endpointID, cause)
+	res, corr, xerr := r.execute(ctx, bridge, entry, cmd)
+	if xerr != nil {
+		r.end(endpointID)
+		return discovery.State{}, xerr
+	}
+	if res.Status == discovery.Done {
+		after := r.applyResult(entry, cmd, res.State, cause)
+		r.end(endpointID)
+		return after.State, nil
+	}
+	wait := max(r.opts.DeferredTimeout, 2*res.EstimatedDeferral)
+	done := make(chan completion, 1)
+	r.await(corr, &pendingCmd{endpointID: endpointID, cmd: cmd, cause: cause, start: r.now(), done: done}, wait)
+	select {
+	case c := <-done:
+		if c.err != nil {
+			return discovery.State{}, c.err
+		}
+		e, _ := r.reg.Get(endpointID)
+		return e.State, nil
+	case <-ctx.Done():
+		// The command stays pending: its completion still updates the registry.
+		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "gave up waiting for the device: %v", ctx.Err())
+	}
+}
+
+// BridgeEvent implements discovery.Sink: it applies the event to the registry,
+// completes accepted commands and schedules ChangeReports.
+func (r *Router) BridgeEvent(bridge string, ev discovery.Event) {
+	switch ev.Kind {
+	case discovery.EventCompletion:
+		if ev.Completion == nil || ev.Completion.CorrelationID == "" {
+			r.log.Warn("router: completion without a correlation id; skipped", "bridge", bridge)
+			return
+		}
+		c := completion{state: ev.Completion.State, err: ev.Completion.Err}
+		r.finish(ev.Completion.CorrelationID, c)
+		return
+	case discovery.EventState, discovery.EventReachability:
+		// What Alexa knows of an endpoint not seen before is its state now.
+		id := r.reg.ID(bridge, ev.DeviceID)
+		if e, ok := r.reg.Get(id); ok {
+			r.baseline(e)
+		}
+	}
+	r.note(r.reg.Apply(bridge, ev))
+}
+
+// note updates the ChangeReport bookkeeping after registry changes.
+func (r *Router) note(changes []discovery.Change) {
+	recount := false
+	for _, c := range changes {
+		id := c.Entry.Endpoint.ID
+		switch c.Kind {
+		case discovery.ChangeAdded:
+			r.baseline(c.Entry)
+			recount = true
+		case discovery.ChangeRemoved:
+			r.mu.Lock()
+			delete(r.eps, id)
+			r.mu.Unlock()
+			recount = true
+		case discovery.ChangeUpdated:
+			recount = true
+		case discovery.ChangeState, discovery.ChangeReachability:
+			if r.baseline(c.Entry) {
+				continue // first sight (a snapshot after a restart): nothing to report
+			}
+			r.markDirty(id, c.Cause)
+		}
+	}
+	if recount {
+		r.countEndpoints()
+	}
+}
+
+// baseline records e's properties as known to Alexa if nothing is known yet,
+// and reports whether it did.
+func (r *Router) baseline(e discovery.Entry) bool {
+	r.mu.Lock()
+	s := r.ep(e.Endpoint.ID)
+	known := s.known != nil
+	r.mu.Unlock()
+	if known {
+		return false
+	}
+	props := r.opts.Profile.Properties(e.Endpoint, e.State, e.Reachable, r.now())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s.known != nil {
+		return false
+	}
+	s.known = propMap(props)
+	return true
+}
+
+// told records props as what Alexa now knows of id.
+func (r *Router) told(id string, props []alexa.Property) {
+	m := propMap(props)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ep(id).known = m
+}
+
+func (r *Router) ep(id string) *epState {
+	s := r.eps[id]
+	if s == nil {
+		s = &epState{}
+		r.eps[id] = s
+	}
+	return s
+}
+
+// begin marks a command under way for id: no ChangeReport of id goes out until
+// it ends, and changes meanwhile carry cause.
+func (r *Router) begin(id string, cause discovery.Cause) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.ep(id)
+	s.inflight++
+	s.cmdCause = cause
+}
+
+func (r *Router) end(id string) {
+	r.mu.Lock()
+	s := r.ep(id)
+	if s.inflight > 0 {
+		s.inflight--
+	}
+	if s.inflight == 0 {
+		s.cmdCause = ""
+	}
+	dirty := s.dirty && s.inflight == 0
+	r.mu.Unlock()
+	if dirty {
+		r.poke()
+	}
+}
+
+// markDirty schedules a ChangeReport for id. The first cause of a window wins;
+// changes while a command is under way carry the command's cause.
+func (r *Router) markDirty(id string, cause discovery.Cause) {
+	r.mu.Lock()
+	s := r.ep(id)
+	if s.inflight > 0 && s.cmdCause != "" {
+		cause = s.cmdCause
+	}
+	if s.dirty {
+		r.met.ChangeReportCoalesced()
+	} else {
+		s.dirty = true
+		s.due = r.now().Add(r.opts.CoalesceWindow)
+		s.cause = cause
+	}
+	r.mu.Unlock()
+	r.poke()
+}
+
+// flush sends the ChangeReports that are due and returns the time until the
+// next one is.
+func (r *Router) flush(ctx context.Context) time.Duration {
+	now := r.now()
+	type dueEP struct {
+		id string
+		at time.Time
+	}
+	var due []dueEP
+	var next time.Duration
+	r.mu.Lock()
+	for id, s := range r.eps {
+		if !s.dirty || s.inflight > 0 || s.sending {
+			continue
+		}
+		if wait := s.due.Sub(now); wait > 0 {
+			if next == 0 || wait < next {
+				next = wait
+			}
+			continue
+		}
+		due = append(due, dueEP{id, s.due})
+	}
+	r.mu.Unlock()
+	// Oldest first, so reports leave in the order the changes happened.
+	slices.SortFunc(due, func(a, b dueEP) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	for _, d := range due {
+		if ctx.Err() != nil {
+			return 0
+		}
+		r.changeReport(ctx, d.id)
+	}
+	if len(due) > 0 {
+		return time.Nanosecond // look again: changes may have come in meanwhile
+	}
+	return next
+}
+
+// changeReport sends one endpoint's ChangeReport if anything proactive changed.
+func (r *Router) changeReport(ctx context.Context, id string) {
+	r.mu.Lock()
+	s := r.eps[id]
+	if s == nil || !s.dirty || s.inflight > 0 {
+		r.mu.Unlock()
+		return
+	}
+	cause, known := s.cause, s.known
+	s.dirty, s.cause, s.sending = false, "", true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		s.sending = false
+		r.mu.Unlock()
+	}()
+
+	e, ok := r.reg.Get(id)
+	if !ok {
+		return
+	}
+	props := r.opts.Profile.Properties(e.Endpoint, e.State, e.Reachable, r.now())
+	var changed, unchanged []alexa.Property
+	for _, p := range props {
+		if known[propKey(p)] != propValue(p) && r.opts.Profile.Proactive(e.Endpoint, p) {
+			changed = append(changed, p)
+		} else {
+			unchanged = append(unchanged, p)
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
+	if cause == "" {
+		cause = discovery.CausePhysical
+	}
+	ev, err := alexa.NewChangeReport(id, cause, changed, unchanged)
+	if err == nil {
+		err = r.opts.Events.Send(ctx, ev)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r.mu.Lock()
+		s.failures++
+		retry := s.failures <= maxChangeReportRetries
+		if retry && !s.dirty {
+			s.dirty, s.due = true, r.now().Add(time.Duration(s.failures)*r.retryDelay)
+			if s.cause == "" {
+				s.cause = cause
+			}
+		}
+		if !retry {
+			s.failures = 0
+		}
+		r.mu.Unlock()
+		r.log.Warn("router: ChangeReport not sent", "endpoint", id, "err", err, "retry", retry)
+		return
+	}
+	r.mu.Lock()
+	s.failures = 0
+	r.mu.Unlock()
+	r.met.ChangeReportSent()
+	r.told(id, props)
+}
+
+func propKey(p alexa.Property) string { return p.Namespace + "\x00" + p.Instance + "\x00" + p.Name }
+
+func propValue(p alexa.Property) string {
+	b, err := json.Marshal(p.Value)
+	if err != nil {
+		return fmt.Sprintf("%#v", p.Value)
+	}
+	return string(b)
+}
+
+func propMap(props []alexa.Property) map[string]string {
+	m := make(map[string]string, len(props))
+	for _, p := range props {
+		m[propKey(p)] = propValue(p)
+	}
+	return m
+}
+
+// countEndpoints updates the endpoint gauges.
+func (r *Router) countEndpoints() {
+	if r.met == nil {
+		return
+	}
+	counts := map[[2]string]int{}
+	for _, e := range r.reg.List() {
+		counts[[2]string{e.Endpoint.Bridge, string(e.Endpoint.Category)}]++
+	}
+	r.met.ResetEndpoints()
+	for k, n := range counts {
+		r.met.Endpoints(k[0], k[1], n)
+	}
+}

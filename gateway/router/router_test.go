@@ -1,0 +1,566 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/alexa"
+)
+
+const serial = "SER"
+
+type env struct {
+	reg *discovery.Registry
+	r   *Router
+	rec *recorder
+	zb  *testBridge
+}
+
+func dev(id, name string, traits discovery.Traits, st discovery.State, reachable bool) discovery.Device {
+	cat := discovery.CategoryLight
+	if traits.Lock != nil {
+		cat = discovery.CategorySmartLock
+	}
+	return discovery.Device{Endpoint: discovery.Endpoint{DeviceID: id, FriendlyName: name, Category: cat, Traits: traits},
+		State: st, Reachable: reachable}
+}
+
+var (
+	lightTraits  = discovery.Traits{OnOff: &discovery.OnOff{}, Brightness: &discovery.Brightness{}}
+	lockTraits   = discovery.Traits{Lock: &discovery.Lock{}}
+	thermoTraits = discovery.Traits{Thermostat: &discovery.Thermostat{Modes: []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeOff},
+		TargetSetpoint: true, MinC: 5, MaxC: 30}}
+)
+
+// newEnv starts a router over a registry holding, on bridge "zb": light l1 (off,
+// 50 %), light l2 (on), lock k1 (locked), unreachable light gone1, sensor t1,
+// light blank (no state yet); and on bridge "mq" (not running) light m1.
+func newEnv(t *testing.T, tweak func(*Options)) *env {
+	t.Helper()
+	reg := discovery.NewRegistry(serial, discovery.WithLogger(quiet()))
+	e := &env{reg: reg, rec: newRecorder(t), zb: &testBridge{}}
+	opts := Options{Registry: reg, Profile: testProfile{}, Bridges: bridgeMap{"zb": e.zb}, Events: e.rec, Logger: quiet(),
+		Timeout: 2 * time.Second, DeferredTimeout: 5 * time.Second, CoalesceWindow: 20 * time.Millisecond}
+	if tweak != nil {
+		tweak(&opts)
+	}
+	r, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.r = r
+	r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventHealth, Health: &discovery.Health{State: discovery.HealthHealthy}})
+	r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
+		dev("l1", "Lamp", lightTraits, discovery.State{On: discovery.Ptr(false), Brightness: discovery.Ptr(50)}, true),
+		dev("l2", "Desk", lightTraits, discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(10)}, true),
+		dev("k1", "Door", lockTraits, discovery.State{Lock: discovery.Locked}, true),
+		dev("gone1", "Porch", lightTraits, discovery.State{On: discovery.Ptr(false)}, false),
+		dev("t1", "Sensor", discovery.Traits{TemperatureSensor: &discovery.TemperatureSensor{}}, discovery.State{Temperature: discovery.Ptr(20.0)}, true),
+		dev("blank", "Blank", lightTraits, discovery.State{}, true),
+		dev("th1", "Heating", thermoTraits, discovery.State{Thermostat: &discovery.ThermostatState{Mode: discovery.ModeHeat, Target: discovery.Ptr(20.0)}}, true),
+		dev("th2", "Cooling", thermoTraits, discovery.State{Thermostat: &discovery.ThermostatState{Mode: discovery.ModeOff, Target: discovery.Ptr(20.0)}}, true),
+	}})
+	r.BridgeEvent("mq", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
+		dev("m1", "Attic", lightTraits, discovery.State{On: discovery.Ptr(false)}, true),
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return e
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func id(device string) string {
+	bridge := "zb"
+	if strings.HasPrefix(device, "m") {
+		bridge = "mq"
+	}
+	return discovery.EndpointID(serial, bridge, device)
+}
+
+var tokenN atomic.Int64
+
+func directive(t testing.TB, ns, name, endpointID, payload string) *alexa.Directive {
+	t.Helper()
+	n := tokenN.Add(1)
+	raw := fmt.Sprintf(`{"directive":{"header":{"namespace":%q,"name":%q,"messageId":"m-%d","correlationToken":"tok-%d","payloadVersion":"3"},`+
+		`"endpoint":{"endpointId":%q,"scope":{"type":"BearerToken","token":"x"}},"payload":%s}}`, ns, name, n, n, endpointID, payload)
+	d, err := alexa.ParseDirective([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDirectiveOutcomes(t *testing.T) {
+	busy := func(context.Context, discovery.Request) (discovery.Result, error) {
+		return discovery.Result{}, &discovery.Error{Kind: discovery.ErrBusy, Message: "busy"}
+	}
+	hang := func(ctx context.Context, _ discovery.Request) (discovery.Result, error) {
+		<-ctx.Done()
+		return discovery.Result{}, ctx.Err()
+	}
+	late := func(ctx context.Context, _ discovery.Request) (discovery.Result, error) {
+		<-ctx.Done()
+		return discovery.Result{Status: discovery.Done}, nil // answers, but too late
+	}
+	tests := []struct {
+		name      string
+		exec      func(context.Context, discovery.Request) (discovery.Result, error)
+		unhealthy bool
+		ns, dname string
+		device    string
+		payload   string
+		wantName  string // event name
+		wantType  string // ErrorResponse type
+		wantCmd   string // command the bridge got ("" = bridge not called)
+		wantCtx   map[string]any
+	}{
+		{name: "turn on", ns: "Alexa.PowerController", dname: "TurnOn", device: "l1", wantName: "Response",
+			wantCmd: "on_off=true", wantCtx: map[string]any{"powerState": "ON", "brightness": 50.0}},
+		{name: "adjust resolved from cached state", ns: "Alexa.BrightnessController", dname: "AdjustBrightness", device: "l1",
+			payload: `{"brightnessDelta":-25}`, wantName: "Response", wantCmd: "brightness=25", wantCtx: map[string]any{"brightness": 25.0}},
+		{name: "unknown endpoint", ns: "Alexa.PowerController", dname: "TurnOn", device: "nope",
+			wantName: "ErrorResponse", wantType: "NO_SUCH_ENDPOINT"},
+		{name: "bridge not running", ns: "Alexa.PowerController", dname: "TurnOn", device: "m1",
+			wantName: "ErrorResponse", wantType: "BRIDGE_UNREACHABLE"},
+		{name: "bridge unhealthy", unhealthy: true, ns: "Alexa.PowerController", dname: "TurnOn", device: "l1",
+			wantName: "ErrorResponse", wantType: "BRIDGE_UNREACHABLE"},
+		{name: "device unreachable: bridge not called", ns: "Alexa.PowerController", dname: "TurnOn", device: "gone1",
+			wantName: "ErrorResponse", wantType: "ENDPOINT_UNREACHABLE"},
+		{name: "out of range: bridge not called", ns: "Alexa.BrightnessController", dname: "SetBrightness", device: "l1",
+			payload: `{"brightness":150}`, wantName: "ErrorResponse", wantType: "VALUE_OUT_OF_RANGE"},
+		{name: "trait missing: bridge not called", ns: "Alexa.LockController", dname: "Lock", device: "l1",
+			wantName: "ErrorResponse", wantType: "INVALID_DIRECTIVE"},
+		{name: "profile cannot decode", ns: "Alexa.Foo", dname: "Bar", device: "l1",
+			wantName: "ErrorResponse", wantType: "INVALID_DIRECTIVE"},
+		{name: "busy", exec: busy, ns: "Alexa.PowerController", dname: "TurnOn", device: "l1",
+			wantName: "ErrorResponse", wantType: "ENDPOINT_BUSY", wantCmd: "on_off=true"},
+		{name: "bridge goes down during the command", exec: func(context.Context, discovery.Request) (discovery.Result, error) {
+			return discovery.Result{}, &discovery.Error{Kind: discovery.ErrBridgeUnreachable, Message: "plugin exited"}
+		}, ns: "Alexa.PowerController", dname: "TurnOn", device: "l1",
+			wantName: "ErrorResponse", wantType: "BRIDGE_UNREACHABLE", wantCmd: "on_off=true"},
+		{name: "jammed lock answers HARDWARE_MALFUNCTION", exec: func(context.Context, discovery.Request) (discovery.Result, error) {
+			return discovery.Result{}, &discovery.Error{Kind: discovery.ErrHardwareFault, Message: "jammed"}
+		}, ns: "Alexa.LockController", dname: "Unlock", device: "k1",
+			wantName: "ErrorResponse", wantType: "HARDWARE_MALFUNCTION", wantCmd: "lock=UNLOCKED"},
+		{name: "deadline is ENDPOINT_UNREACHABLE", exec: hang, ns: "Alexa.PowerController", dname: "TurnOff", device: "l2",
+			wantName: "ErrorResponse", wantType: "ENDPOINT_UNREACHABLE", wantCmd: "on_off=false"},
+		{name: "late success is ENDPOINT_UNREACHABLE", exec: late, ns: "Alexa.PowerController", dname: "TurnOff", device: "l2",
+			wantName: "ErrorResponse", wantType: "ENDPOINT_UNREACHABLE", wantCmd: "on_off=false"},
+		{name: "report state from cache", ns: "Alexa", dname: "ReportState", device: "l2",
+			wantName: "StateReport", wantCtx: map[string]any{"powerState": "ON", "brightness": 10.0}},
+		{name: "report state of unreachable", ns: "Alexa", dname: "ReportState", device: "gone1",
+			wantName: "ErrorResponse", wantType: "ENDPOINT_UNREACHABLE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(o *Options) { o.Timeout = 100 * time.Millisecond })
+			e.zb.set(tt.exec)
+			if tt.unhealthy {
+				e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventHealth, Health: &discovery.Health{State: discovery.HealthUnhealthy}})
+			}
+			payload := tt.payload
+			if payload == "" {
+				payload = "{}"
+			}
+			d := directive(t, tt.ns, tt.dname, id(tt.device), payload)
+			if err := e.r.HandleDirective(context.Background(), d); err != nil {
+				t.Fatal(err)
+			}
+			ev := e.rec.next(t)
+			if ev.Name != tt.wantName || ev.Type != tt.wantType || ev.Token != d.Header.CorrelationToken || ev.Endpoint != id(tt.device) {
+				t.Fatalf("sent %s %s (token %s, endpoint %s), want %s %s\n%s", ev.Name, ev.Type, ev.Token, ev.Endpoint,
+					tt.wantName, tt.wantType, ev.Raw)
+			}
+			for k, v := range tt.wantCtx {
+				if ev.Context[k] != v {
+					t.Errorf("context %s = %v, want %v", k, ev.Context[k], v)
+				}
+			}
+			reqs := e.zb.requests()
+			switch {
+			case tt.wantCmd == "" && len(reqs) != 0:
+				t.Fatalf("bridge called with %v", reqs[0].Command)
+			case tt.wantCmd != "" && (len(reqs) != 1 || reqs[0].Command.String() != tt.wantCmd):
+				t.Fatalf("bridge got %v, want one %s", reqs, tt.wantCmd)
+			case len(reqs) == 1:
+				if reqs[0].DeviceID != tt.device || reqs[0].CorrelationID == "" || reqs[0].Deadline.IsZero() {
+					t.Fatalf("bad request %+v", reqs[0])
+				}
+			}
+		})
+	}
+}
+
+func TestDirectiveMetrics(t *testing.T) {
+	m := newMetricsProbe()
+	e := newEnv(t, func(o *Options) { o.Metrics = m.m })
+	for _, dev := range []string{"l1", "nope"} {
+		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.PowerController", "TurnOn", id(dev), "{}")); err != nil {
+			t.Fatal(err)
+		}
+		e.rec.next(t)
+	}
+	if got := m.counter(t, "avshub_directives_total"); got != 2 {
+		t.Fatalf("directives = %v, want 2", got)
+	}
+	if got := m.counter(t, "avshub_endpoints"); got != 9 {
+		t.Fatalf("endpoints gauge total = %v, want 9", got)
+	}
+}
+
+func TestUnhandled(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Unhandled = []string{"hub-self"} })
+	raw := `{"directive":{"header":{"namespace":"Alexa.ApiGateway","name":"SetGateway","messageId":"m"},"payload":{"gateway":"https://x"}}}`
+	d, err := alexa.ParseDirective([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.r.HandleDirective(context.Background(), d); !errors.Is(err, ErrUnhandled) {
+		t.Fatalf("err = %v, want ErrUnhandled", err)
+	}
+	if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa", "ReportState", "hub-self", "{}")); !errors.Is(err, ErrUnhandled) {
+		t.Fatalf("err = %v, want ErrUnhandled", err)
+	}
+	e.rec.none(t)
+}
+
+func TestReportStateAsksBridgeWhenNothingCached(t *testing.T) {
+	e := newEnv(t, nil)
+	e.zb.state = func(context.Context, string) (discovery.State, error) {
+		return discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(70)}, nil
+	}
+	if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa", "ReportState", id("blank"), "{}")); err != nil {
+		t.Fatal(err)
+	}
+	ev := e.rec.next(t)
+	if ev.Name != "StateReport" || ev.Context["brightness"] != 70.0 || e.zb.stateN != 1 {
+		t.Fatalf("got %s (bridge State calls %d)\n%s", ev.Name, e.zb.stateN, ev.Raw)
+	}
+	if en, _ := e.reg.Get(id("blank")); en.State.Brightness == nil || *en.State.Brightness != 70 {
+		t.Fatal("the state read was not cached")
+	}
+}
+
+// acceptLock answers Accepted and hands each request to the test.
+func acceptLock(e *env) chan discovery.Request {
+	reqs := make(chan discovery.Request, 10)
+	e.zb.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
+		reqs <- req
+		return discovery.Result{Status: discovery.Accepted, EstimatedDeferral: 3 * time.Second}, nil
+	})
+	return reqs
+}
+
+func TestDeferredLock(t *testing.T) {
+	t.Run("completion gives the final Response", func(t *testing.T) {
+		e := newEnv(t, nil)
+		reqs := acceptLock(e)
+		d := directive(t, "Alexa.LockController", "Unlock", id("k1"), "{}")
+		if err := e.r.HandleDirective(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		if ev := e.rec.next(t); ev.Name != "DeferredResponse" || ev.Token != d.Header.CorrelationToken {
+			t.Fatalf("first answer %s\n%s", ev.Name, ev.Raw)
+		}
+		req := <-reqs
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
+			CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Unlocked}}})
+		ev := e.rec.next(t)
+		if ev.Name != "Response" || ev.Token != d.Header.CorrelationToken || ev.Context["lockState"] != "UNLOCKED" {
+			t.Fatalf("final answer %s\n%s", ev.Name, ev.Raw)
+		}
+		// A duplicate completion is ignored.
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
+			CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Locked}}})
+		assertQuiet(t, e)
+	})
+	t.Run("completion before Execute returns", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.zb.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
+			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
+				CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Unlocked}}})
+			return discovery.Result{Status: discovery.Accepted}, nil
+		})
+		d := directive(t, "Alexa.LockController", "Unlock", id("k1"), "{}")
+		if err := e.r.HandleDirective(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		if ev := e.rec.next(t); ev.Name != "DeferredResponse" {
+			t.Fatalf("first answer %s", ev.Raw)
+		}
+		if ev := e.rec.next(t); ev.Name != "Response" || ev.Context["lockState"] != "UNLOCKED" {
+			t.Fatalf("final answer %s", ev.Raw)
+		}
+	})
+	t.Run("jammed completion gives HARDWARE_MALFUNCTION", func(t *testing.T) {
+		e := newEnv(t, nil)
+		reqs := acceptLock(e)
+		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.LockController", "Unlock", id("k1"), "{}")); err != nil {
+			t.Fatal(err)
+		}
+		e.rec.next(t)
+		req := <-reqs
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
+			CorrelationID: req.CorrelationID, Err: &discovery.Error{Kind: discovery.ErrHardwareFault, Message: "jammed"}}})
+		if ev := e.rec.next(t); ev.Name != "ErrorResponse" || ev.Type != "HARDWARE_MALFUNCTION" {
+			t.Fatalf("final answer %s %s", ev.Name, ev.Type)
+		}
+	})
+	t.Run("no completion before the deadline gives ENDPOINT_UNREACHABLE", func(t *testing.T) {
+		e := newEnv(t, func(o *Options) { o.DeferredTimeout = 50 * time.Millisecond })
+		e.zb.set(func(context.Context, discovery.Request) (discovery.Result, error) {
+			return discovery.Result{Status: discovery.Accepted}, nil
+		})
+		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.LockController", "Lock", id("k1"), "{}")); err != nil {
+			t.Fatal(err)
+		}
+		if ev := e.rec.next(t); ev.Name != "DeferredResponse" {
+			t.Fatalf("first answer %s", ev.Name)
+		}
+		if ev := e.rec.next(t); ev.Name != "ErrorResponse" || ev.Type != "ENDPOINT_UNREACHABLE" {
+			t.Fatalf("final answer %s %s", ev.Name, ev.Type)
+		}
+	})
+}
+
+// assertQuiet flushes the ChangeReport pipeline with a marker change on l2 and
+// asserts that the marker's ChangeReport is the only event sent meanwhile.
+func assertQuiet(t *testing.T, e *env) {
+	t.Helper()
+	en, _ := e.reg.Get(id("l2"))
+	e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l2",
+		State: discovery.State{Brightness: discovery.Ptr(*en.State.Brightness%100 + 1)}, Cause: discovery.CauseRule})
+	ev := e.rec.next(t)
+	if ev.Name != "ChangeReport" || ev.Endpoint != id("l2") || ev.Cause != "RULE_TRIGGER" {
+		t.Fatalf("unexpected %s %s for %s\n%s", ev.Name, ev.Type, ev.Endpoint, ev.Raw)
+	}
+}
+
+func TestChangeReports(t *testing.T) {
+	t.Run("physical change", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}, Cause: discovery.CausePhysical})
+		ev := e.rec.next(t)
+		if ev.Name != "ChangeReport" || ev.Cause != "PHYSICAL_INTERACTION" || ev.Changed["powerState"] != "ON" ||
+			len(ev.Changed) != 1 || ev.Context["brightness"] != 50.0 {
+			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
+		}
+	})
+	t.Run("coalesced per endpoint", func(t *testing.T) {
+		m := newMetricsProbe()
+		e := newEnv(t, func(o *Options) { o.CoalesceWindow = 300 * time.Millisecond; o.Metrics = m.m })
+		for i := 1; i <= 5; i++ {
+			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(60 + i)}})
+		}
+		ev := e.rec.next(t)
+		if ev.Endpoint != id("l1") || ev.Changed["brightness"] != 65.0 {
+			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
+		}
+		assertQuiet(t, e)
+		if got := m.counter(t, "avshub_changereports_coalesced_total"); got != 4 {
+			t.Fatalf("coalesced = %v, want 4", got)
+		}
+	})
+	t.Run("back to the reported value sends nothing", func(t *testing.T) {
+		e := newEnv(t, func(o *Options) { o.CoalesceWindow = 300 * time.Millisecond })
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(99)}})
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(50)}})
+		assertQuiet(t, e)
+	})
+	t.Run("not proactive: nothing", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "t1", State: discovery.State{Temperature: discovery.Ptr(25.0)}})
+		assertQuiet(t, e)
+	})
+	t.Run("no ChangeReport for what a Response reported", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.zb.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
+			// The bridge echoes the change as an event before it answers.
+			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: req.DeviceID, State: discovery.State{On: discovery.Ptr(true)}})
+			return discovery.Result{Status: discovery.Done, State: discovery.State{On: discovery.Ptr(true)}}, nil
+		})
+		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.PowerController", "TurnOn", id("l1"), "{}")); err != nil {
+			t.Fatal(err)
+		}
+		if ev := e.rec.next(t); ev.Name != "Response" {
+			t.Fatalf("got %s", ev.Name)
+		}
+		// A later echo of the same state sends nothing either.
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}})
+		assertQuiet(t, e)
+	})
+	t.Run("reachability", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventReachability, DeviceID: "l1", Reachable: false})
+		ev := e.rec.next(t)
+		if ev.Name != "ChangeReport" || fmt.Sprint(ev.Changed["connectivity"]) != "map[value:UNREACHABLE]" {
+			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
+		}
+	})
+	t.Run("dashboard command: APP_INTERACTION", func(t *testing.T) {
+		e := newEnv(t, nil)
+		st, err := e.r.Execute(context.Background(), id("l1"), discovery.SetBrightness(80), discovery.CauseApp)
+		if err != nil || *st.Brightness != 80 {
+			t.Fatalf("Execute = %+v, %v", st, err)
+		}
+		ev := e.rec.next(t)
+		if ev.Name != "ChangeReport" || ev.Cause != "APP_INTERACTION" || ev.Changed["brightness"] != 80.0 {
+			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
+		}
+	})
+	t.Run("latest state after a reconnect, one pending per endpoint", func(t *testing.T) {
+		e := newEnv(t, func(o *Options) { o.CoalesceWindow = -1 })
+		block := make(chan struct{})
+		e.rec.mu.Lock()
+		e.rec.block = block // disconnected: Send holds the event
+		e.rec.mu.Unlock()
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(61)}})
+		waitFor(t, func() bool { e.rec.mu.Lock(); defer e.rec.mu.Unlock(); return e.rec.active == 1 })
+		for i := 62; i <= 70; i++ {
+			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(i)}})
+		}
+		e.rec.mu.Lock()
+		e.rec.block = nil
+		e.rec.mu.Unlock()
+		close(block) // reconnected
+		if ev := e.rec.next(t); ev.Changed["brightness"] != 61.0 {
+			t.Fatalf("first %v", ev.Changed)
+		}
+		if ev := e.rec.next(t); ev.Changed["brightness"] != 70.0 {
+			t.Fatalf("second %v, want the latest (70)", ev.Changed)
+		}
+		assertQuiet(t, e)
+		if e.rec.peak != 1 {
+			t.Fatalf("%d ChangeReports were pending at once, want 1", e.rec.peak)
+		}
+	})
+	t.Run("a refused ChangeReport is retried", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.r.retryDelay = 10 * time.Millisecond
+		e.rec.mu.Lock()
+		e.rec.fail = 2
+		e.rec.mu.Unlock()
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}, Cause: discovery.CausePhysical})
+		ev := e.rec.next(t)
+		if ev.Name != "ChangeReport" || ev.Changed["powerState"] != "ON" || ev.Cause != "PHYSICAL_INTERACTION" {
+			t.Fatalf("got %s", ev.Raw)
+		}
+		assertQuiet(t, e)
+	})
+	t.Run("snapshot after a bridge restart reports the differences", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventReachability, DeviceID: "k1", Reachable: false})
+		if ev := e.rec.next(t); ev.Endpoint != id("k1") {
+			t.Fatalf("got %s", ev.Raw)
+		}
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
+			dev("k1", "Door", lockTraits, discovery.State{Lock: discovery.Unlocked}, true),
+			dev("l2", "Desk", lightTraits, discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(10)}, true),
+		}})
+		ev := e.rec.next(t)
+		if ev.Endpoint != id("k1") || ev.Changed["lockState"] != "UNLOCKED" || fmt.Sprint(ev.Changed["connectivity"]) != "map[value:OK]" {
+			t.Fatalf("got %s", ev.Raw)
+		}
+		assertQuiet(t, e)
+	})
+}
+
+func TestExecute(t *testing.T) {
+	e := newEnv(t, nil)
+	check := func(name, endpoint string, cmd discovery.Command, want discovery.ErrorKind) {
+		t.Helper()
+		_, err := e.r.Execute(context.Background(), endpoint, cmd, discovery.CauseApp)
+		var de *discovery.Error
+		if !errors.As(err, &de) || de.Kind != want {
+			t.Errorf("%s: err = %v, want kind %s", name, err, want)
+		}
+	}
+	check("unknown", "nope", discovery.SetPower(true), ErrNoSuchEndpoint)
+	check("bridge down", id("m1"), discovery.SetPower(true), discovery.ErrBridgeUnreachable)
+	check("unreachable", id("gone1"), discovery.SetPower(true), discovery.ErrUnreachable)
+	check("out of range", id("l1"), discovery.SetBrightness(101), discovery.ErrOutOfRange)
+	if n := len(e.zb.requests()); n != 0 {
+		t.Fatalf("bridge called %d times for invalid commands", n)
+	}
+	reqs := acceptLock(e)
+	go func() {
+		req := <-reqs
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
+			CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Unlocked}}})
+	}()
+	st, err := e.r.Execute(context.Background(), id("k1"), discovery.SetLock(discovery.Unlocked), discovery.CauseApp)
+	if err != nil || st.Lock != discovery.Unlocked {
+		t.Fatalf("deferred Execute = %+v, %v", st, err)
+	}
+	if ev := e.rec.next(t); ev.Name != "ChangeReport" || ev.Cause != "APP_INTERACTION" || ev.Changed["lockState"] != "UNLOCKED" {
+		t.Fatalf("got %s", ev.Raw)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestConcurrentDirectives sends many directives and bridge events at once:
+// every directive gets exactly one answer with its token (race detector on).
+func TestConcurrentDirectives(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.CoalesceWindow = time.Millisecond })
+	const n = 60
+	tokens := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			dev := []string{"l1", "l2", "nope", "gone1"}[i%4]
+			d := directive(t, "Alexa.BrightnessController", "SetBrightness", id(dev), fmt.Sprintf(`{"brightness":%d}`, i))
+			tokens <- d.Header.CorrelationToken
+			if err := e.r.HandleDirective(context.Background(), d); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(i%2 == 0)}})
+		})
+	}
+	wg.Wait()
+	close(tokens)
+	want := map[string]bool{}
+	for tok := range tokens {
+		want[tok] = true
+	}
+	answered := map[string]bool{}
+	for len(answered) < n {
+		ev := e.rec.next(t)
+		if ev.Name == "ChangeReport" {
+			continue
+		}
+		if !want[ev.Token] || answered[ev.Token] {
+			t.Fatalf("unexpected or duplicate answer %s for token %q", ev.Name, ev.Token)
+		}
+		answered[ev.Token] = true
+	}
+}

@@ -28,6 +28,6 @@ import (
 	_ "google.golang.org/grpc"
 	_ "google.golang.org/grpc/health/grpc_health_v1"
 	_ "google.golang.org/protobuf/proto"
-	_ "google.golang.org/protobuf/types/known/timestamppb"
 	_ "google.golang.org/protobuf/types/known/structpb"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 )

@@ -27,7 +27,7 @@ func TestPerComponentLevels(t *testing.T) {
 			t.Errorf("%q should be filtered:\n%s", bad, out)
 		}
 	}
-	if f.For("avs") != f.For("avs") {
+	if a, b := f.For("avs"), f.For("avs"); a != b {
 		t.Error("For should return the same logger for a component")
 	}
 }

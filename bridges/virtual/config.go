@@ -1,0 +1,170 @@
+package virtual
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// Config is the virtual bridge's configuration (JSON).
+type Config struct {
+	// Devices to simulate. Empty means DefaultDevices.
+	Devices []DeviceConfig `json:"devices,omitempty"`
+	// ManualEvery, when set (e.g. "30s"), makes one simulated manual change
+	// (someone at a switch, a temperature drifting) that often.
+	ManualEvery Duration `json:"manualEvery,omitempty"`
+	// LockDelay is how long a lock takes to turn (default 2s). Lock commands are
+	// answered Accepted and completed after it.
+	LockDelay Duration `json:"lockDelay,omitempty"`
+}
+
+// DeviceConfig describes one simulated device.
+type DeviceConfig struct {
+	// ID is the device's stable id within the bridge.
+	ID string `json:"id"`
+	// Name is its friendly name.
+	Name string `json:"name"`
+	// Type is light, lock, thermostat or temperature_sensor.
+	Type string `json:"type"`
+	// Kind is a light's kind: onoff, dimmable, color_temperature, color or
+	// extended_color (default dimmable); a thermostat's: single or dual
+	// (default single).
+	Kind string `json:"kind,omitempty"`
+	// Temperature is the initial reading of a thermostat or sensor (°C, default 20).
+	Temperature *float64 `json:"temperature,omitempty"`
+	// Jammed makes a lock jam on its next operation (demonstrates a hardware fault).
+	Jammed bool `json:"jammed,omitempty"`
+	// Unreachable starts the device unreachable (demonstrates ENDPOINT_UNREACHABLE).
+	Unreachable bool `json:"unreachable,omitempty"`
+}
+
+// Device types.
+const (
+	TypeLight             = "light"
+	TypeLock              = "lock"
+	TypeThermostat        = "thermostat"
+	TypeTemperatureSensor = "temperature_sensor"
+)
+
+// Duration is a time.Duration that reads and writes as a Go duration string.
+type Duration time.Duration
+
+// UnmarshalJSON reads "2s", "500ms".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"30s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %s is negative", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// DefaultDevices is the device set of an empty configuration: one of every kind.
+func DefaultDevices() []DeviceConfig {
+	return []DeviceConfig{
+		{ID: "kitchen-light", Name: "Kitchen Light", Type: TypeLight, Kind: "color"},
+		{ID: "hall-light", Name: "Hall Light", Type: TypeLight, Kind: "onoff"},
+		{ID: "bedroom-light", Name: "Bedroom Light", Type: TypeLight, Kind: "dimmable"},
+		{ID: "desk-lamp", Name: "Desk Lamp", Type: TypeLight, Kind: "color_temperature"},
+		{ID: "living-room-light", Name: "Living Room Light", Type: TypeLight, Kind: "extended_color"},
+		{ID: "front-door", Name: "Front Door", Type: TypeLock},
+		{ID: "thermostat", Name: "Thermostat", Type: TypeThermostat, Kind: "single"},
+		{ID: "heat-pump", Name: "Heat Pump", Type: TypeThermostat, Kind: "dual"},
+		{ID: "outdoor-sensor", Name: "Outdoor Temperature", Type: TypeTemperatureSensor, Temperature: ptr(12.5)},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// ParseConfig decodes and checks a configuration (unknown keys are errors).
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	if len(bytes.TrimSpace(b)) == 0 {
+		b = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("virtual bridge config: %w", err)
+	}
+	if len(c.Devices) == 0 {
+		c.Devices = DefaultDevices()
+	}
+	if c.LockDelay == 0 {
+		c.LockDelay = Duration(2 * time.Second)
+	}
+	seen := map[string]bool{}
+	for i, d := range c.Devices {
+		switch {
+		case d.ID == "":
+			return Config{}, fmt.Errorf("virtual bridge config: device %d has no id", i)
+		case seen[d.ID]:
+			return Config{}, fmt.Errorf("virtual bridge config: device id %q is used twice", d.ID)
+		}
+		if err := discovery.ValidateFriendlyName(d.Name); err != nil {
+			return Config{}, fmt.Errorf("virtual bridge config: device %q: %w", d.ID, err)
+		}
+		seen[d.ID] = true
+		if _, err := build(d); err != nil {
+			return Config{}, fmt.Errorf("virtual bridge config: device %q: %w", d.ID, err)
+		}
+	}
+	return c, nil
+}
+
+// ConfigSchema is the JSON Schema of Config.
+const ConfigSchema = `{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "avshub virtual bridge",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "manualEvery": {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"},
+    "lockDelay":   {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"},
+    "devices": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id", "name", "type"],
+        "properties": {
+          "id":          {"type": "string", "minLength": 1},
+          "name":        {"type": "string", "minLength": 1, "maxLength": 128},
+          "type":        {"enum": ["light", "lock", "thermostat", "temperature_sensor"]},
+          "kind":        {"enum": ["onoff", "dimmable", "color_temperature", "color", "extended_color", "single", "dual"]},
+          "temperature": {"type": "number"},
+          "jammed":      {"type": "boolean"},
+          "unreachable": {"type": "boolean"}
+        }
+      }
+    }
+  }
+}`
+
+// SampleConfig is a configuration the schema accepts (used by plugintest).
+const SampleConfig = `{
+  "manualEvery": "1m",
+  "lockDelay": "1s",
+  "devices": [
+    {"id": "kitchen-light", "name": "Kitchen Light", "type": "light", "kind": "color"},
+    {"id": "hall-light", "name": "Hall Light", "type": "light", "kind": "onoff"},
+    {"id": "desk-lamp", "name": "Desk Lamp", "type": "light", "kind": "color_temperature"},
+    {"id": "front-door", "name": "Front Door", "type": "lock"},
+    {"id": "thermostat", "name": "Thermostat", "type": "thermostat", "kind": "single", "temperature": 19.5},
+    {"id": "heat-pump", "name": "Heat Pump", "type": "thermostat", "kind": "dual"},
+    {"id": "outdoor-sensor", "name": "Outdoor Temperature", "type": "temperature_sensor", "temperature": 8}
+  ]
+}`

@@ -1,0 +1,356 @@
+// Package virtual is an in-memory bridge: simulated lights, a lock, thermostats
+// and a temperature sensor, configured by JSON. It is the demo's first bridge,
+// the hub's test double, and the template for bridge authors: copy this
+// package and cmd/bridge-virtual, replace the device simulation with your
+// protocol, and keep the shape (Describe, Configure, Run emitting Health and a
+// Snapshot first, Execute answering with the state after or a typed error).
+package virtual
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/plugins/sdk"
+)
+
+// Version is the virtual bridge's version.
+const Version = "1.0.0"
+
+// Bridge is the virtual bridge. Create it with New; the SDK calls Configure,
+// then Run, then Execute and State concurrently.
+type Bridge struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	cfg     Config
+	devices map[string]*simDevice
+	order   []string
+	em      sdk.Emitter     // set by Run
+	runCtx  context.Context // Run's context, which ends lock operations
+	wg      sync.WaitGroup  // lock operations in flight
+	manualN int             // round-robin position of simulated manual changes
+	manual  chan struct{}   // requests for a manual change (ManualChange)
+}
+
+// simDevice is one simulated device: what the bridge reports plus simulation knobs.
+type simDevice struct {
+	dev    discovery.Device
+	jammed bool // the next lock operation jams
+	busy   bool // a lock operation is in flight
+}
+
+var _ sdk.Bridge = (*Bridge)(nil)
+
+// New returns an unconfigured virtual bridge that logs to log (slog.Default if nil).
+func New(log *slog.Logger) *Bridge {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Bridge{log: log, manual: make(chan struct{}, 1)}
+}
+
+// Describe returns the manifest.
+func (b *Bridge) Describe() sdk.Description {
+	return sdk.Description{
+		Name:         "virtual",
+		Version:      Version,
+		APIVersions:  []string{sdk.APIVersion},
+		ConfigSchema: json.RawMessage(ConfigSchema),
+		SampleConfig: json.RawMessage(SampleConfig),
+	}
+}
+
+// Configure reads the configuration and builds the devices. Nothing slow
+// happens here; a real bridge opens its radio or broker connection in Run.
+func (b *Bridge) Configure(_ context.Context, c sdk.Config) error {
+	cfg, err := ParseConfig(c.JSON)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cfg = cfg
+	b.devices = map[string]*simDevice{}
+	b.order = nil
+	for _, dc := range cfg.Devices {
+		d, _ := build(dc) // checked by ParseConfig
+		b.devices[dc.ID] = &simDevice{dev: d, jammed: dc.Jammed}
+		b.order = append(b.order, dc.ID)
+	}
+	return nil
+}
+
+// build turns one device's configuration into a device with the SDK helpers.
+func build(dc DeviceConfig) (discovery.Device, error) {
+	temp := 20.0
+	if dc.Temperature != nil {
+		temp = *dc.Temperature
+	}
+	info := sdk.WithInfo("avshub", "virtual "+dc.Type, "Virtual "+dc.Type+" (avshub)")
+	var d discovery.Device
+	switch dc.Type {
+	case TypeLight:
+		kinds := map[string]sdk.LightKind{"": sdk.DimmableLight, "onoff": sdk.OnOffLight, "dimmable": sdk.DimmableLight,
+			"color_temperature": sdk.ColorTemperatureLight, "color": sdk.ColorLight, "extended_color": sdk.ExtendedColorLight}
+		k, ok := kinds[dc.Kind]
+		if !ok {
+			return d, fmt.Errorf("unknown light kind %q", dc.Kind)
+		}
+		d = sdk.Light(dc.ID, dc.Name, k, info)
+	case TypeLock:
+		d = sdk.Lock(dc.ID, dc.Name, info)
+	case TypeThermostat:
+		switch dc.Kind {
+		case "", "single":
+			d = sdk.SingleSetpointThermostat(dc.ID, dc.Name, temp, info)
+		case "dual":
+			d = sdk.DualSetpointThermostat(dc.ID, dc.Name, temp, info)
+		default:
+			return d, fmt.Errorf("unknown thermostat kind %q", dc.Kind)
+		}
+	case TypeTemperatureSensor:
+		d = sdk.TemperatureSensor(dc.ID, dc.Name, temp, info)
+	default:
+		return d, fmt.Errorf("unknown device type %q", dc.Type)
+	}
+	d.Reachable = !dc.Unreachable
+	return d, nil
+}
+
+// Run reports Health and the Snapshot, then makes simulated manual changes
+// until ctx ends. It waits for lock operations in flight before returning.
+func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
+	b.mu.Lock()
+	b.em, b.runCtx = em, ctx
+	devices := b.snapshotLocked()
+	every := time.Duration(b.cfg.ManualEvery)
+	b.mu.Unlock()
+
+	em.Health(discovery.Health{State: discovery.HealthHealthy, Description: fmt.Sprintf("%d virtual devices", len(devices))})
+	em.Snapshot(devices)
+	b.log.Info("virtual bridge running", "devices", len(devices), "manualEvery", every)
+
+	var tick <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			b.wg.Wait()
+			return nil
+		case <-tick:
+			b.manualChange()
+		case <-b.manual:
+			b.manualChange()
+		}
+	}
+}
+
+func (b *Bridge) snapshotLocked() []discovery.Device {
+	out := make([]discovery.Device, 0, len(b.order))
+	for _, id := range b.order {
+		d := b.devices[id].dev
+		d.State = d.State.Clone()
+		out = append(out, d)
+	}
+	return out
+}
+
+// Execute carries out one command. The SDK has already checked that the device
+// exists and is reachable and that the command fits its traits and state, so
+// only device behaviour is left: a lock takes LockDelay (Accepted, then a
+// Completion), everything else is done at once.
+func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sd, ok := b.devices[req.DeviceID]
+	if !ok {
+		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", req.DeviceID)
+	}
+	if !sd.dev.Reachable || b.em == nil {
+		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%s does not answer", sd.dev.Endpoint.FriendlyName)
+	}
+	if req.Command.Trait == discovery.TraitLock {
+		return b.startLockLocked(sd, req)
+	}
+	sd.dev.State = req.Command.Apply(sd.dev.State)
+	return discovery.Result{Status: discovery.Done, State: sd.dev.State.Clone()}, nil
+}
+
+// startLockLocked begins a lock operation that completes after LockDelay (or
+// just before the request's deadline, whichever is sooner).
+func (b *Bridge) startLockLocked(sd *simDevice, req discovery.Request) (discovery.Result, error) {
+	switch {
+	case sd.busy:
+		return discovery.Result{}, discovery.Errorf(discovery.ErrBusy, "%s is already turning", sd.dev.Endpoint.FriendlyName)
+	case sd.dev.State.Lock == discovery.Jammed:
+		return discovery.Result{}, discovery.Errorf(discovery.ErrHardwareFault, "%s is jammed", sd.dev.Endpoint.FriendlyName)
+	}
+	delay := time.Duration(b.cfg.LockDelay)
+	if left := time.Until(req.Deadline) * 8 / 10; !req.Deadline.IsZero() && left < delay {
+		delay = max(left, 0)
+	}
+	sd.busy = true
+	ctx := b.runCtx
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			b.finishLock(sd, req)
+		case <-ctx.Done():
+			// The bridge is stopping: the lock never finished turning.
+			b.mu.Lock()
+			sd.busy = false
+			b.mu.Unlock()
+			b.em.Complete(req.CorrelationID, discovery.State{},
+				discovery.Errorf(discovery.ErrUnreachable, "the bridge stopped before the lock finished"))
+		}
+	}()
+	return discovery.Result{Status: discovery.Accepted, State: sd.dev.State.Clone(), EstimatedDeferral: delay}, nil
+}
+
+func (b *Bridge) finishLock(sd *simDevice, req discovery.Request) {
+	b.mu.Lock()
+	sd.busy = false
+	id, name := sd.dev.Endpoint.DeviceID, sd.dev.Endpoint.FriendlyName
+	if sd.jammed {
+		sd.jammed = false
+		sd.dev.State.Lock = discovery.Jammed
+		b.mu.Unlock()
+		// The jam is a change at the device: report it, then fail the command.
+		b.em.StateChanged(id, discovery.State{Lock: discovery.Jammed}, discovery.CausePhysical)
+		b.em.Complete(req.CorrelationID, discovery.State{}, discovery.Errorf(discovery.ErrHardwareFault, "%s jammed", name))
+		return
+	}
+	sd.dev.State.Lock = req.Command.Lock
+	st := sd.dev.State.Clone()
+	b.mu.Unlock()
+	b.em.Complete(req.CorrelationID, st, nil)
+}
+
+// State returns a device's state.
+func (b *Bridge) State(_ context.Context, deviceID string) (discovery.State, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sd, ok := b.devices[deviceID]
+	if !ok {
+		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", deviceID)
+	}
+	if !sd.dev.Reachable {
+		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "%s does not answer", sd.dev.Endpoint.FriendlyName)
+	}
+	return sd.dev.State.Clone(), nil
+}
+
+// ---------------------------------------------------------------- simulation controls
+
+// ManualChange asks Run to make one simulated manual change (as a timer tick
+// would). It does not wait for it.
+func (b *Bridge) ManualChange() {
+	select {
+	case b.manual <- struct{}{}:
+	default:
+	}
+}
+
+// manualChange makes the next simulated change, round-robin over the
+// reachable devices: a light is switched, a lock turned by hand, a thermostat
+// nudged, a temperature drifts.
+func (b *Bridge) manualChange() {
+	b.mu.Lock()
+	var id string
+	var changed discovery.State
+	for range b.order {
+		sd := b.devices[b.order[b.manualN%len(b.order)]]
+		b.manualN++
+		if !sd.dev.Reachable || sd.busy {
+			continue
+		}
+		var ok bool
+		if changed, ok = nudge(sd.dev); !ok {
+			continue
+		}
+		sd.dev.State = sd.dev.State.Merge(changed)
+		id = sd.dev.Endpoint.DeviceID
+		break
+	}
+	em := b.em
+	b.mu.Unlock()
+	if id != "" {
+		em.StateChanged(id, changed, discovery.CausePhysical)
+	}
+}
+
+// nudge returns the change a person (or the weather) would make to d.
+func nudge(d discovery.Device) (discovery.State, bool) {
+	s, t := d.State, d.Endpoint.Traits
+	switch {
+	case t.OnOff != nil && s.On != nil:
+		return discovery.State{On: discovery.Ptr(!*s.On)}, true
+	case t.Lock != nil && s.Lock != discovery.Jammed:
+		if s.Lock == discovery.Locked {
+			return discovery.State{Lock: discovery.Unlocked}, true
+		}
+		return discovery.State{Lock: discovery.Locked}, true
+	case t.TemperatureSensor != nil && s.Temperature != nil:
+		return discovery.State{Temperature: discovery.Ptr(*s.Temperature + 0.5)}, true
+	}
+	return discovery.State{}, false
+}
+
+// SetState changes a device's state as if by hand and reports it (tests, demos).
+func (b *Bridge) SetState(deviceID string, s discovery.State) error {
+	b.mu.Lock()
+	sd, ok := b.devices[deviceID]
+	if !ok {
+		b.mu.Unlock()
+		return fmt.Errorf("no device %q", deviceID)
+	}
+	sd.dev.State = sd.dev.State.Merge(s)
+	em := b.em
+	b.mu.Unlock()
+	if em != nil {
+		em.StateChanged(deviceID, s, discovery.CausePhysical)
+	}
+	return nil
+}
+
+// Jam makes a lock jam on its next operation.
+func (b *Bridge) Jam(deviceID string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sd, ok := b.devices[deviceID]
+	if !ok || sd.dev.Endpoint.Traits.Lock == nil {
+		return fmt.Errorf("no lock %q", deviceID)
+	}
+	sd.jammed = true
+	return nil
+}
+
+// SetReachable makes a device (un)reachable and reports it.
+func (b *Bridge) SetReachable(deviceID string, reachable bool) error {
+	b.mu.Lock()
+	sd, ok := b.devices[deviceID]
+	if !ok {
+		b.mu.Unlock()
+		return fmt.Errorf("no device %q", deviceID)
+	}
+	sd.dev.Reachable = reachable
+	em := b.em
+	b.mu.Unlock()
+	if em != nil {
+		em.Reachability(deviceID, reachable)
+	}
+	return nil
+}

@@ -1,0 +1,567 @@
+package host
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// Plugin binaries built once for the package's tests.
+var (
+	virtualBin string
+	crashBin   string
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("AVSHUB_HOST_HELPER") != "" {
+		helperHost()
+		return
+	}
+	dir, err := os.MkdirTemp("", "avshub-host-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	virtualBin, crashBin = filepath.Join(dir, "bridge-virtual"), filepath.Join(dir, "crashbridge")
+	for bin, pkg := range map[string]string{virtualBin: "../../cmd/bridge-virtual", crashBin: "./testdata/crashbridge"} {
+		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	CleanupClients()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// recorder is a discovery.Sink that keeps every event.
+type recorder struct {
+	mu     sync.Mutex
+	events []discovery.Event
+}
+
+func (r *recorder) BridgeEvent(_ string, ev discovery.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	r.mu.Unlock()
+}
+
+func (r *recorder) snapshot() []discovery.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]discovery.Event(nil), r.events...)
+}
+
+// eventually polls cond every 10 ms until it holds or d passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const crashConfig = `{"lockDelay":"15s","devices":[
+ {"id":"slow","name":"Slow Light","type":"light","kind":"dimmable"},
+ {"id":"lamp","name":"Lamp","type":"light","kind":"onoff"},
+ {"id":"door","name":"Door","type":"lock"}]}`
+
+func startSupervisor(t *testing.T, cfg Config) (*Supervisor, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	cfg.Sink = rec
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("supervisor did not stop")
+		}
+	})
+	return s, rec
+}
+
+func lastSnapshot(evs []discovery.Event) (int, *discovery.Event) {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind == discovery.EventSnapshot {
+			return i, &evs[i]
+		}
+	}
+	return -1, nil
+}
+
+func TestSupervisorRunsVirtualBridge(t *testing.T) {
+	s, rec := startSupervisor(t, Config{Name: "virtual", Path: virtualBin, DataDir: t.TempDir()})
+	eventually(t, 10*time.Second, "snapshot", func() bool { _, ev := lastSnapshot(rec.snapshot()); return ev != nil })
+	evs := rec.snapshot()
+	if evs[0].Kind != discovery.EventHealth || evs[1].Kind != discovery.EventSnapshot {
+		t.Fatalf("stream starts with %s, %s; want health, snapshot", evs[0].Kind, evs[1].Kind)
+	}
+	if st := s.Status(); st.State != StateRunning || st.PID == 0 || st.Version == "" {
+		t.Fatalf("status %+v", st)
+	}
+	res, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "c1", DeviceID: "kitchen-light",
+		Command: discovery.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.Status != discovery.Done || res.State.Brightness == nil || *res.State.Brightness != 40 {
+		t.Fatalf("Execute: %+v, %v", res, err)
+	}
+	// A typed error crosses the process boundary intact.
+	_, err = s.Execute(context.Background(), discovery.Request{CorrelationID: "c2", DeviceID: "hall-light",
+		Command: discovery.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
+	var de *discovery.Error
+	if !errors.As(err, &de) || de.Kind != discovery.ErrNotSupported {
+		t.Fatalf("brightness on an on/off light: %v, want NOT_SUPPORTED", err)
+	}
+	// The lock is Accepted, then completed through the stream.
+	res, err = s.Execute(context.Background(), discovery.Request{CorrelationID: "c3", DeviceID: "front-door",
+		Command: discovery.SetLock(discovery.Unlocked), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.Status != discovery.Accepted {
+		t.Fatalf("lock: %+v, %v", res, err)
+	}
+	eventually(t, 6*time.Second, "lock completion", func() bool {
+		for _, ev := range rec.snapshot() {
+			if ev.Kind == discovery.EventCompletion && ev.Completion.CorrelationID == "c3" {
+				return ev.Completion.Err == nil && ev.Completion.State.Lock == discovery.Unlocked
+			}
+		}
+		return false
+	})
+	st, err := s.State(context.Background(), "front-door")
+	if err != nil || st.Lock != discovery.Unlocked {
+		t.Fatalf("State: %+v, %v", st, err)
+	}
+	if err := s.StartPairing(context.Background(), time.Second); !errors.As(err, &de) || de.Kind != discovery.ErrNotSupported {
+		t.Fatalf("StartPairing: %v, want NOT_SUPPORTED", err)
+	}
+}
+
+func TestSIGKILLMidCommand(t *testing.T) {
+	data := t.TempDir()
+	s, rec := startSupervisor(t, Config{Name: "crash", Path: crashBin, DataDir: data, Config: []byte(crashConfig),
+		MinBackoff: 50 * time.Millisecond})
+	eventually(t, 10*time.Second, "first snapshot", func() bool { _, ev := lastSnapshot(rec.snapshot()); return ev != nil })
+	pid := s.Status().PID
+
+	// Turn the lamp on so there is state to re-sync.
+	if _, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "on", DeviceID: "lamp",
+		Command: discovery.SetPower(true), Deadline: time.Now().Add(5 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	// A lock command is Accepted and still turning when the bridge dies.
+	res, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "lock", DeviceID: "door",
+		Command: discovery.SetLock(discovery.Unlocked), Deadline: time.Now().Add(20 * time.Second)})
+	if err != nil || res.Status != discovery.Accepted {
+		t.Fatalf("lock: %+v, %v", res, err)
+	}
+	answer := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "slow", DeviceID: "slow",
+			Command: discovery.SetPower(true), Deadline: time.Now().Add(20 * time.Second)})
+		answer <- err
+	}()
+	eventually(t, 5*time.Second, "command to reach the plugin", func() bool {
+		_, err := os.Stat(filepath.Join(data, "executing"))
+		return err == nil
+	})
+	nBefore := len(rec.snapshot())
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+
+	// The command in flight is answered with a typed error.
+	select {
+	case err := <-answer:
+		var de *discovery.Error
+		if !errors.As(err, &de) || de.Kind != discovery.ErrBridgeUnreachable {
+			t.Fatalf("in-flight command: %v, want BRIDGE_UNREACHABLE", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("in-flight command not answered")
+	}
+	// Both devices go unreachable, then the bridge reports UNHEALTHY.
+	eventually(t, time.Second, "devices unreachable", func() bool {
+		unreachable := map[string]bool{}
+		for _, ev := range rec.snapshot()[nBefore:] {
+			if ev.Kind == discovery.EventReachability && !ev.Reachable {
+				unreachable[ev.DeviceID] = true
+			}
+		}
+		return unreachable["slow"] && unreachable["lamp"] && unreachable["door"]
+	})
+	// The accepted lock command is failed, not left hanging.
+	eventually(t, time.Second, "completion of the accepted command", func() bool {
+		for _, ev := range rec.snapshot()[nBefore:] {
+			if ev.Kind == discovery.EventCompletion && ev.Completion.CorrelationID == "lock" {
+				return ev.Completion.Err != nil && ev.Completion.Err.Kind == discovery.ErrBridgeUnreachable
+			}
+		}
+		return false
+	})
+	for _, ev := range rec.snapshot()[nBefore:] {
+		if ev.Kind == discovery.EventCompletion && ev.Completion.CorrelationID == "slow" {
+			t.Fatal("a command still waiting for its answer also got a completion")
+		}
+	}
+	t.Logf("endpoints unreachable %v after SIGKILL", time.Since(killed))
+	// While down, commands fail at once.
+	if st := s.Status(); st.State != StateRunning {
+		_, err := s.Execute(context.Background(), discovery.Request{DeviceID: "lamp", Command: discovery.SetPower(false)})
+		var de *discovery.Error
+		if !errors.As(err, &de) || de.Kind != discovery.ErrBridgeUnreachable {
+			t.Fatalf("Execute while down: %v", err)
+		}
+	}
+	// The bridge comes back with a new process, and a new snapshot re-syncs.
+	eventually(t, 3*time.Second, "restart", func() bool {
+		st := s.Status()
+		return st.State == StateRunning && st.PID != 0 && st.PID != pid && st.Restarts == 1
+	})
+	eventually(t, 3*time.Second, "re-sync snapshot", func() bool {
+		i, ev := lastSnapshot(rec.snapshot())
+		return i >= nBefore && ev != nil && len(ev.Devices) == 3
+	})
+	t.Logf("bridge back %v after SIGKILL", time.Since(killed))
+	res, err = s.Execute(context.Background(), discovery.Request{CorrelationID: "after", DeviceID: "lamp",
+		Command: discovery.SetPower(false), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.Status != discovery.Done {
+		t.Fatalf("Execute after restart: %+v, %v", res, err)
+	}
+}
+
+// countingMetrics records what the supervisor reports.
+type countingMetrics struct {
+	mu       sync.Mutex
+	ups      []bool
+	restarts int
+}
+
+func (m *countingMetrics) BridgeUp(_ string, up bool) {
+	m.mu.Lock()
+	m.ups = append(m.ups, up)
+	m.mu.Unlock()
+}
+func (m *countingMetrics) BridgeRestart(string) { m.mu.Lock(); m.restarts++; m.mu.Unlock() }
+
+func TestCrashOnStartIsParked(t *testing.T) {
+	m := &countingMetrics{}
+	s, rec := startSupervisor(t, Config{Name: "crashy", Path: crashBin, Env: []string{"CRASH_ON_START=1"}, Metrics: m,
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxFastCrashes: 3, StartTimeout: 5 * time.Second})
+	eventually(t, 10*time.Second, "parked", func() bool { return s.Status().State == StateFailed })
+	st := s.Status()
+	if st.Restarts != 2 || st.LastError == "" || st.PID != 0 {
+		t.Fatalf("status %+v, want 2 restarts, a last error, no pid", st)
+	}
+	m.mu.Lock()
+	if m.restarts != 2 || slices.Contains(m.ups, true) {
+		t.Errorf("metrics: %d restarts, up %v; want 2 restarts, never up", m.restarts, m.ups)
+	}
+	m.mu.Unlock()
+	for _, ev := range rec.snapshot() {
+		if ev.Kind == discovery.EventSnapshot {
+			t.Fatal("a bridge that never started sent a snapshot")
+		}
+	}
+	_, err := s.Execute(context.Background(), discovery.Request{DeviceID: "x", Command: discovery.SetPower(true)})
+	var de *discovery.Error
+	if !errors.As(err, &de) || de.Kind != discovery.ErrBridgeUnreachable {
+		t.Fatalf("Execute on a parked bridge: %v", err)
+	}
+}
+
+func TestChecksumMismatchIsParked(t *testing.T) {
+	s, _ := startSupervisor(t, Config{Name: "tampered", Path: virtualBin, SHA256: strings.Repeat("00", 32)})
+	eventually(t, 5*time.Second, "parked", func() bool { return s.Status().State == StateFailed })
+	if st := s.Status(); st.Restarts != 0 || !strings.Contains(st.LastError, "checksum") {
+		t.Fatalf("status %+v, want parked at once for the checksum", st)
+	}
+}
+
+func TestChecksumFromManifest(t *testing.T) {
+	sum, err := FileSHA256(virtualBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bridge-virtual")
+	if err := os.Link(virtualBin, bin); err != nil {
+		t.Skipf("cannot link the test binary: %v", err)
+	}
+	if err := os.WriteFile(bin+".sha256", []byte(sum+"  bridge-virtual\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := startSupervisor(t, Config{Name: "manifest", Path: bin, RequireChecksum: true})
+	eventually(t, 10*time.Second, "running", func() bool { return s.Status().State == StateRunning })
+
+	bad := filepath.Join(dir, "other")
+	if err := os.Link(virtualBin, bad); err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := startSupervisor(t, Config{Name: "nomanifest", Path: bad, RequireChecksum: true})
+	eventually(t, 5*time.Second, "parked", func() bool { return s2.Status().State == StateFailed })
+}
+
+func TestHostEnvironmentNotPassed(t *testing.T) {
+	t.Setenv("AVSHUB_SECRET_FOR_TEST", "s3cret")
+	s, err := New(Config{Name: "env", Path: virtualBin, Sink: &recorder{}, Env: []string{"ONLY=this"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := s.clientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cc.SkipHostEnv || !cc.AutoMTLS || !cc.Managed || cc.SecureConfig == nil {
+		t.Fatalf("client config %+v", cc)
+	}
+	for _, e := range cc.Cmd.Env {
+		if strings.Contains(e, "s3cret") {
+			t.Fatal("host environment leaked into the plugin's")
+		}
+	}
+}
+
+// helperHost runs in a child process (the test binary re-executed): a hub
+// with one supervised virtual bridge that prints the plugin's pid and waits
+// to be killed.
+func helperHost() {
+	s, err := New(Config{Name: "virtual", Path: os.Getenv("AVSHUB_HOST_HELPER"), Sink: &recorder{},
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	go func() {
+		for s.Status().PID == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		fmt.Println("pid", s.Status().PID)
+	}()
+	_ = s.Run(context.Background())
+}
+
+func TestNoOrphanAfterHostSIGKILL(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "AVSHUB_HOST_HELPER="+virtualBin)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("helper: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(line), "pid "))
+	if err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("helper said %q", line)
+	}
+	if !alive(pid) {
+		t.Fatalf("plugin %d not running", pid)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	eventually(t, 5*time.Second, "plugin to exit after its hub was killed", func() bool { return !alive(pid) })
+}
+
+// alive reports whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+func TestReattachToDebugBridge(t *testing.T) {
+	cmd := exec.Command(virtualBin, "--debug")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	sc := bufio.NewScanner(out)
+	var env string
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if v, ok := strings.CutPrefix(line, "AVSHUB_REATTACH_BRIDGES='"); ok {
+			env = strings.TrimSuffix(v, "'")
+			break
+		}
+	}
+	if env == "" {
+		t.Fatalf("no reattach line (%v)", sc.Err())
+	}
+	rc, err := ReattachFromEnv(env, "virtual")
+	if err != nil || rc == nil {
+		t.Fatalf("reattach config: %v, %v", rc, err)
+	}
+	if other, err := ReattachFromEnv(env, "zigbee"); err != nil || other != nil {
+		t.Fatalf("a bridge not in the variable: %v, %v", other, err)
+	}
+	s, rec := startSupervisor(t, Config{Name: "virtual", Reattach: rc})
+	eventually(t, 10*time.Second, "snapshot from the debug bridge", func() bool { _, ev := lastSnapshot(rec.snapshot()); return ev != nil })
+	if st := s.Status(); st.State != StateRunning || st.PID != cmd.Process.Pid {
+		t.Fatalf("status %+v, want running with pid %d", st, cmd.Process.Pid)
+	}
+	res, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "r", DeviceID: "hall-light",
+		Command: discovery.SetPower(true), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.Status != discovery.Done {
+		t.Fatalf("Execute through reattach: %+v, %v", res, err)
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// capture is a slog.Handler that keeps records.
+type capture struct {
+	mu   *sync.Mutex
+	recs *[]slog.Record
+	with []slog.Attr
+}
+
+func newCapture() capture { return capture{mu: &sync.Mutex{}, recs: &[]slog.Record{}} }
+
+func (c capture) Enabled(context.Context, slog.Level) bool { return true }
+func (c capture) Handle(_ context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(c.with...)
+	c.mu.Lock()
+	*c.recs = append(*c.recs, r)
+	c.mu.Unlock()
+	return nil
+}
+func (c capture) WithAttrs(as []slog.Attr) slog.Handler {
+	c.with = append(append([]slog.Attr(nil), c.with...), as...)
+	return c
+}
+func (c capture) WithGroup(string) slog.Handler { return c }
+
+// find returns the attributes of the first record with msg.
+func (c capture) find(msg string) (map[string]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range *c.recs {
+		if r.Message == msg {
+			m := map[string]string{}
+			r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+func TestPluginLogsReachSlog(t *testing.T) {
+	c := newCapture()
+	startSupervisor(t, Config{Name: "virtual", Path: virtualBin, Logger: slog.New(c)})
+	var attrs map[string]string
+	eventually(t, 10*time.Second, "the plugin's log line", func() bool {
+		var ok bool
+		attrs, ok = c.find("virtual bridge running")
+		return ok
+	})
+	if attrs["bridge"] != "virtual" || attrs["devices"] != "9" {
+		t.Fatalf("plugin log attributes %v, want bridge=virtual devices=9", attrs)
+	}
+}
+
+func TestOrderlyShutdown(t *testing.T) {
+	data := t.TempDir()
+	rec := &recorder{}
+	s, err := New(Config{Name: "crash", Path: crashBin, DataDir: data, Config: []byte(crashConfig), Sink: rec,
+		Logger: discardLogger(), DrainTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	eventually(t, 10*time.Second, "running", func() bool { return s.Status().State == StateRunning })
+	pid := s.Status().PID
+
+	answer := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "slow", DeviceID: "slow",
+			Command: discovery.SetPower(true), Deadline: time.Now().Add(time.Second)})
+		answer <- err
+	}()
+	eventually(t, 5*time.Second, "command to reach the plugin", func() bool {
+		_, err := os.Stat(filepath.Join(data, "executing"))
+		return err == nil
+	})
+	cancel()
+	// New commands are refused at once while the in-flight one is drained.
+	eventually(t, time.Second, "commands refused", func() bool {
+		_, err := s.Execute(context.Background(), discovery.Request{DeviceID: "lamp", Command: discovery.SetPower(true),
+			Deadline: time.Now().Add(time.Second)})
+		var de *discovery.Error
+		return errors.As(err, &de) && de.Kind == discovery.ErrBridgeUnreachable
+	})
+	select {
+	case err := <-answer:
+		var de *discovery.Error
+		if !errors.As(err, &de) || de.Kind != discovery.ErrUnreachable {
+			t.Fatalf("in-flight command: %v, want the bridge's own UNREACHABLE (deadline), answered before the plugin stopped", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("in-flight command not answered")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if st := s.Status(); st.State != StateStopped {
+		t.Fatalf("status %+v", st)
+	}
+	eventually(t, 3*time.Second, "plugin process gone", func() bool { return !alive(pid) })
+}

@@ -1,0 +1,123 @@
+package plugintest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var badBin, virtualBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "plugintest-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	badBin, virtualBin = filepath.Join(dir, "badplugin"), filepath.Join(dir, "bridge-virtual")
+	for bin, pkg := range map[string]string{badBin: "./testdata/badplugin", virtualBin: "../../cmd/bridge-virtual"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func failedChecks(r *Report) []string {
+	var f []string
+	for _, c := range r.Checks {
+		if !c.Passed {
+			f = append(f, c.Name)
+		}
+	}
+	return f
+}
+
+func TestBinaryChecksCatchFaults(t *testing.T) {
+	tests := []struct {
+		bad  string
+		want string
+	}{
+		{"stdout", "handshake-first"},
+		{"sigint", "handshake-first"},
+		{"slowkill", "exit-on-kill"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.bad, func(t *testing.T) {
+			cfg, _ := Config{Env: []string{"BAD=" + tt.bad}, DataDir: t.TempDir(), Config: json.RawMessage(`{"lockDelay":"10ms"}`)}.withDefaults(nil)
+			r := &Report{Passed: true}
+			step := func(name string, f func(context.Context) error) bool {
+				err := f(context.Background())
+				r.Checks = append(r.Checks, CheckResult{Name: name, Passed: err == nil})
+				if err != nil {
+					t.Logf("%s: %v", name, err)
+				}
+				return err == nil
+			}
+			runBinary(step, badBin, cfg)
+			if got := failedChecks(r); !slices.Contains(got, tt.want) {
+				t.Errorf("failed checks %v, want %s among them", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckReport(t *testing.T) {
+	r, err := Check(context.Background(), virtualBin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Passed || failedChecks(r) != nil {
+		t.Fatalf("virtual bridge failed %v", failedChecks(r))
+	}
+	if r.Bridge.Name != "virtual" || len(r.Endpoints) != 9 {
+		t.Fatalf("bridge %q with %d endpoints", r.Bridge.Name, len(r.Endpoints))
+	}
+	var text bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"PASSED", "front-door", "lock", "Heat Pump", "thermostat, temperature_sensor"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Passed    bool `json:"passed"`
+		Endpoints []struct {
+			DeviceID string   `json:"deviceId"`
+			Traits   []string `json:"traits"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || !doc.Passed || len(doc.Endpoints) != 9 || len(doc.Endpoints[0].Traits) == 0 {
+		t.Fatalf("JSON report %s (%v)", js.String(), err)
+	}
+
+	// A configuration picks the endpoints; a bad one fails configure.
+	r, err = Check(context.Background(), virtualBin, []byte(`{"lockDelay":"10ms","devices":[{"id":"a","name":"A","type":"lock"}]}`))
+	if err != nil || !r.Passed || len(r.Endpoints) != 1 {
+		t.Fatalf("with config: %+v, %v", r, err)
+	}
+	r, err = Check(context.Background(), virtualBin, []byte(`{"devices":[{"id":"a","type":"toaster"}]}`))
+	if err != nil || r.Passed {
+		t.Fatalf("bad config passed: %v", err)
+	}
+	if _, err := Check(context.Background(), filepath.Join(t.TempDir(), "missing"), nil); err == nil {
+		t.Fatal("missing binary: no error")
+	}
+}

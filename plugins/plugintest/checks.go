@@ -1,0 +1,551 @@
+package plugintest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/avshub/avshub/discovery"
+	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
+	"github.com/avshub/avshub/plugins/sdk"
+)
+
+// check is one conformance check run against a session.
+type check struct {
+	name string
+	run  func(ctx context.Context, s *session) error
+}
+
+// sessionChecks are the behavioural checks, in order; each relies on the ones
+// before it (configure before stream, the snapshot before commands).
+var sessionChecks = []check{
+	{"describe", checkDescribe},
+	{"config-schema", checkSchema},
+	{"configure", checkConfigure},
+	{"snapshot-first", checkSnapshotFirst},
+	{"endpoints", checkEndpoints},
+	{"commands", checkCommands},
+	{"typed-errors", checkTypedErrors},
+	{"get-state", checkGetState},
+	{"pairing", checkPairing},
+	{"sequence", checkSequence},
+	{"stream-cancel", checkStreamCancel},
+}
+
+var (
+	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	semverRE = regexp.MustCompile(`^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+)
+
+func checkDescribe(ctx context.Context, s *session) error {
+	r, err := s.client.Describe(ctx, &pb.DescribeRequest{HubApiVersions: []string{sdk.APIVersion}})
+	if err != nil {
+		return fmt.Errorf("describe RPC: %w", err)
+	}
+	s.desc = sdk.DescriptionFrom(r)
+	d := s.desc
+	var errs []error
+	if !nameRE.MatchString(d.Name) {
+		errs = append(errs, fmt.Errorf("name %q must be lower-case letters, digits and dashes", d.Name))
+	}
+	if !semverRE.MatchString(d.Version) {
+		errs = append(errs, fmt.Errorf("version %q is not a semantic version", d.Version))
+	}
+	if !slices.ContainsFunc(d.APIVersions, func(v string) bool { return strings.HasPrefix(v, "1.") }) {
+		errs = append(errs, fmt.Errorf("API versions %v do not include a 1.x", d.APIVersions))
+	}
+	if len(d.ConfigSchema) == 0 {
+		errs = append(errs, errors.New("no config schema"))
+	}
+	return errors.Join(errs...)
+}
+
+// schemaURL names the bridge's schema inside the compiler (never fetched).
+const schemaURL = "urn:avshub:bridge-config"
+
+func compileSchema(schema []byte) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return nil, fmt.Errorf("config schema is not JSON: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, fmt.Errorf("config schema: %w", err)
+	}
+	sch, err := c.Compile(schemaURL)
+	if err != nil {
+		return nil, fmt.Errorf("config schema does not compile: %w", err)
+	}
+	return sch, nil
+}
+
+func validate(sch *jsonschema.Schema, what string, cfg []byte) error {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(cfg))
+	if err != nil {
+		return fmt.Errorf("%s is not JSON: %w", what, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("the schema rejects the %s: %#v", what, ve)
+		}
+		return fmt.Errorf("the schema rejects the %s: %w", what, err)
+	}
+	return nil
+}
+
+func checkSchema(_ context.Context, s *session) error {
+	sch, err := compileSchema(s.desc.ConfigSchema)
+	if err != nil {
+		return err
+	}
+	if len(s.desc.SampleConfig) == 0 {
+		return errors.New("the manifest has no sample config")
+	}
+	if err := validate(sch, "sample config", s.desc.SampleConfig); err != nil {
+		return err
+	}
+	if s.cfg.Config != nil {
+		return validate(sch, "test config", s.cfg.Config)
+	}
+	return nil
+}
+
+func checkConfigure(ctx context.Context, s *session) error {
+	s.config = s.cfg.Config
+	if s.config == nil {
+		s.config = s.desc.SampleConfig
+	}
+	if len(s.config) == 0 {
+		s.config = []byte("{}")
+	}
+	if _, err := s.client.Configure(ctx, &pb.ConfigureRequest{ConfigJson: string(s.config), DataDir: s.cfg.DataDir,
+		ApiVersion: sdk.APIVersion}); err != nil {
+		return fmt.Errorf("configure RPC: %w", err)
+	}
+	return nil
+}
+
+func checkSnapshotFirst(ctx context.Context, s *session) error {
+	if err := s.openMain(); err != nil {
+		return err
+	}
+	i, err := s.waitFor(ctx, "the first snapshot", func(_ int, ev discovery.Event) bool { return ev.Kind == discovery.EventSnapshot })
+	if err != nil {
+		return err
+	}
+	evs := s.received()
+	if evs[0].Kind != discovery.EventHealth {
+		return fmt.Errorf("the stream starts with %s, not health", evs[0].Kind)
+	}
+	for _, ev := range evs[:i] {
+		if ev.Kind != discovery.EventHealth {
+			return fmt.Errorf("a %s event came before the snapshot", ev.Kind)
+		}
+	}
+	s.devices = evs[i].Devices
+	if len(s.devices) == 0 {
+		return errors.New("the snapshot has no devices (give plugintest a config with some)")
+	}
+	return nil
+}
+
+func checkEndpoints(_ context.Context, s *session) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, d := range s.devices {
+		ep := d.Endpoint
+		switch {
+		case ep.DeviceID == "":
+			errs = append(errs, fmt.Errorf("a device has no id (%q)", ep.FriendlyName))
+		case seen[ep.DeviceID]:
+			errs = append(errs, fmt.Errorf("device id %q is used twice", ep.DeviceID))
+		}
+		seen[ep.DeviceID] = true
+		if ep.ID != "" || ep.Bridge != "" {
+			errs = append(errs, fmt.Errorf("%s: id and bridge are the hub's to set", ep.DeviceID))
+		}
+		if err := discovery.ValidateFriendlyName(ep.FriendlyName); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ep.DeviceID, err))
+		}
+		if ep.Category == "" {
+			errs = append(errs, fmt.Errorf("%s: no display category", ep.DeviceID))
+		}
+		if len(traitNames(ep.Traits)) == 0 {
+			errs = append(errs, fmt.Errorf("%s: no traits", ep.DeviceID))
+		}
+		if ct := ep.Traits.ColorTemperature; ct != nil && (ct.MinKelvin <= 0 || ct.MinKelvin > ct.MaxKelvin) {
+			errs = append(errs, fmt.Errorf("%s: colour temperature range %d–%d K", ep.DeviceID, ct.MinKelvin, ct.MaxKelvin))
+		}
+		if th := ep.Traits.Thermostat; th != nil {
+			if len(th.Modes) == 0 || th.MinC >= th.MaxC || (!th.TargetSetpoint && !th.DualSetpoints) {
+				errs = append(errs, fmt.Errorf("%s: thermostat needs modes, a range and setpoints: %+v", ep.DeviceID, *th))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// traitNames lists an endpoint's traits (generic ones with their instance).
+func traitNames(t discovery.Traits) []string {
+	var n []string
+	add := func(ok bool, k discovery.TraitKind) {
+		if ok {
+			n = append(n, string(k))
+		}
+	}
+	add(t.OnOff != nil, discovery.TraitOnOff)
+	add(t.Brightness != nil, discovery.TraitBrightness)
+	add(t.Color != nil, discovery.TraitColor)
+	add(t.ColorTemperature != nil, discovery.TraitColorTemperature)
+	add(t.Lock != nil, discovery.TraitLock)
+	add(t.Thermostat != nil, discovery.TraitThermostat)
+	add(t.TemperatureSensor != nil, discovery.TraitTemperatureSensor)
+	for _, x := range t.Toggles {
+		n = append(n, "toggle:"+x.Instance)
+	}
+	for _, x := range t.Ranges {
+		n = append(n, "range:"+x.Instance)
+	}
+	for _, x := range t.Modes {
+		n = append(n, "mode:"+x.Instance)
+	}
+	return n
+}
+
+// goodCommands returns a valid command for every controllable trait of d.
+func goodCommands(d discovery.Device) []discovery.Command {
+	t, st := d.Endpoint.Traits, d.State
+	var cmds []discovery.Command
+	if t.OnOff != nil {
+		cmds = append(cmds, discovery.SetPower(st.On == nil || !*st.On))
+	}
+	if t.Brightness != nil {
+		cmds = append(cmds, discovery.SetBrightness(37))
+	}
+	if t.Color != nil {
+		cmds = append(cmds, discovery.SetColor(discovery.HSB{Hue: 120, Saturation: 0.5, Brightness: 0.75}))
+	}
+	if ct := t.ColorTemperature; ct != nil {
+		cmds = append(cmds, discovery.SetColorTemperature((ct.MinKelvin+ct.MaxKelvin)/2))
+	}
+	if t.Lock != nil && st.Lock != discovery.Jammed {
+		to := discovery.Locked
+		if st.Lock == discovery.Locked {
+			to = discovery.Unlocked
+		}
+		cmds = append(cmds, discovery.SetLock(to))
+	}
+	if th := t.Thermostat; th != nil {
+		mode := discovery.ThermostatMode("")
+		for _, m := range th.Modes {
+			if m != discovery.ModeOff {
+				mode = m
+				break
+			}
+		}
+		if mode != "" {
+			mid := math.Round((th.MinC+th.MaxC)/2*2) / 2
+			ts := discovery.ThermostatState{Mode: mode}
+			if th.TargetSetpoint {
+				ts.Target = discovery.Ptr(mid)
+			} else {
+				half := math.Max(th.MinDeltaC, 1)
+				ts.Lower, ts.Upper = discovery.Ptr(math.Max(mid-half, th.MinC)), discovery.Ptr(math.Min(mid+half, th.MaxC))
+			}
+			cmds = append(cmds, discovery.SetThermostat(ts))
+		}
+	}
+	for _, x := range t.Toggles {
+		if !x.NonControllable {
+			cmds = append(cmds, discovery.SetToggle(x.Instance, !st.Toggles[x.Instance]))
+		}
+	}
+	for _, x := range t.Ranges {
+		if !x.NonControllable {
+			cmds = append(cmds, discovery.SetRange(x.Instance, x.Min))
+		}
+	}
+	for _, x := range t.Modes {
+		if !x.NonControllable && len(x.Values) > 0 {
+			cmds = append(cmds, discovery.SetMode(x.Instance, x.Values[len(x.Values)-1].Value))
+		}
+	}
+	return cmds
+}
+
+func checkCommands(ctx context.Context, s *session) error {
+	var errs []error
+	n := 0
+	for _, d := range s.devices {
+		if !d.Reachable {
+			continue
+		}
+		for _, cmd := range goodCommands(d) {
+			n++
+			corr := fmt.Sprintf("plugintest-%d", n)
+			if err := s.runGood(ctx, d, corr, cmd); err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %w", d.Endpoint.DeviceID, cmd, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// runGood executes a valid command and checks that it is carried out: Done
+// with the commanded value in the state, or Accepted and completed (by
+// success or typed error) before the deadline.
+func (s *session) runGood(ctx context.Context, d discovery.Device, corr string, cmd discovery.Command) error {
+	req, res, err := s.execute(ctx, d.Endpoint.DeviceID, corr, cmd)
+	if err != nil {
+		return fmt.Errorf("a valid command failed: %w", err)
+	}
+	switch res.Status {
+	case discovery.Done:
+		return expectApplied(cmd, res.State)
+	case discovery.Accepted:
+		wctx, cancel := context.WithDeadline(ctx, req.Deadline)
+		defer cancel()
+		i, err := s.waitFor(wctx, "the completion of "+corr, func(_ int, ev discovery.Event) bool {
+			return ev.Kind == discovery.EventCompletion && ev.Completion.CorrelationID == corr
+		})
+		if err != nil {
+			return fmt.Errorf("accepted but not completed before its deadline: %w", err)
+		}
+		c := s.received()[i].Completion
+		if c.Err != nil {
+			return nil // a typed failure is a valid completion
+		}
+		return expectApplied(cmd, c.State)
+	default:
+		return fmt.Errorf("unknown result status %q", res.Status)
+	}
+}
+
+// expectApplied checks that st shows the commanded value.
+func expectApplied(cmd discovery.Command, st discovery.State) error {
+	want := cmd.Apply(discovery.State{})
+	bad := func(field string, got, w any) error {
+		return fmt.Errorf("state after the command has %s=%v, want %v", field, got, w)
+	}
+	switch cmd.Trait {
+	case discovery.TraitOnOff:
+		if st.On == nil || *st.On != *want.On {
+			return bad("on", deref(st.On), *want.On)
+		}
+	case discovery.TraitBrightness:
+		if st.Brightness == nil || *st.Brightness != *want.Brightness {
+			return bad("brightness", deref(st.Brightness), *want.Brightness)
+		}
+	case discovery.TraitColorTemperature:
+		if st.ColorTemperature == nil || *st.ColorTemperature != *want.ColorTemperature {
+			return bad("colorTemperature", deref(st.ColorTemperature), *want.ColorTemperature)
+		}
+	case discovery.TraitLock:
+		if st.Lock != want.Lock {
+			return bad("lock", st.Lock, want.Lock)
+		}
+	case discovery.TraitThermostat:
+		if st.Thermostat == nil || st.Thermostat.Mode != cmd.Thermostat.Mode {
+			return fmt.Errorf("state after the command has thermostat %+v, want mode %s", st.Thermostat, cmd.Thermostat.Mode)
+		}
+	}
+	return nil
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
+}
+
+// badCommand is an invalid command and the error kinds that may answer it.
+type badCommand struct {
+	cmd   discovery.Command
+	kinds []discovery.ErrorKind
+}
+
+// badCommands returns invalid commands for d's traits.
+func badCommands(d discovery.Device) []badCommand {
+	t := d.Endpoint.Traits
+	var b []badCommand
+	oor := []discovery.ErrorKind{discovery.ErrOutOfRange, discovery.ErrInvalidValue}
+	if t.Brightness != nil {
+		b = append(b, badCommand{discovery.SetBrightness(101), oor})
+	} else {
+		b = append(b, badCommand{discovery.SetBrightness(50), []discovery.ErrorKind{discovery.ErrNotSupported}})
+	}
+	if ct := t.ColorTemperature; ct != nil {
+		b = append(b, badCommand{discovery.SetColorTemperature(ct.MaxKelvin + 1000), oor})
+	}
+	if t.Lock == nil {
+		b = append(b, badCommand{discovery.SetLock(discovery.Locked), []discovery.ErrorKind{discovery.ErrNotSupported}})
+	} else {
+		b = append(b, badCommand{discovery.SetLock(discovery.Jammed), []discovery.ErrorKind{discovery.ErrInvalidValue}})
+	}
+	if th := t.Thermostat; th != nil {
+		ts := discovery.ThermostatState{}
+		for _, m := range th.Modes {
+			if m != discovery.ModeOff {
+				ts.Mode = m
+				break
+			}
+		}
+		if th.TargetSetpoint {
+			ts.Target = discovery.Ptr(th.MaxC + 10)
+		} else {
+			ts.Lower, ts.Upper = discovery.Ptr(th.MinC-10), discovery.Ptr(th.MaxC)
+		}
+		b = append(b, badCommand{discovery.SetThermostat(ts), []discovery.ErrorKind{discovery.ErrTemperatureOutOfRange}})
+		for _, m := range []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeCool, discovery.ModeAuto, discovery.ModeEco, discovery.ModeOff} {
+			if !th.SupportsMode(m) {
+				b = append(b, badCommand{discovery.SetThermostat(discovery.ThermostatState{Mode: m}),
+					[]discovery.ErrorKind{discovery.ErrUnsupportedThermostatMode}})
+				break
+			}
+		}
+	} else {
+		b = append(b, badCommand{discovery.SetThermostat(discovery.ThermostatState{Mode: discovery.ModeHeat}),
+			[]discovery.ErrorKind{discovery.ErrNotSupported}})
+	}
+	b = append(b, badCommand{discovery.Command{Trait: "no_such_trait"}, []discovery.ErrorKind{discovery.ErrInvalidValue, discovery.ErrNotSupported}})
+	return b
+}
+
+func checkTypedErrors(ctx context.Context, s *session) error {
+	var errs []error
+	expect := func(what string, err error, kinds []discovery.ErrorKind) {
+		var de *discovery.Error
+		switch {
+		case err == nil:
+			errs = append(errs, fmt.Errorf("%s: accepted, want an error %v", what, kinds))
+		case !errors.As(err, &de):
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
+		case !slices.Contains(kinds, de.Kind):
+			errs = append(errs, fmt.Errorf("%s: error %s, want one of %v", what, de.Kind, kinds))
+		case de.Kind == discovery.ErrOutOfRange && de.Min == 0 && de.Max == 0:
+			errs = append(errs, fmt.Errorf("%s: OUT_OF_RANGE without its valid range", what))
+		}
+	}
+	for _, d := range s.devices {
+		if !d.Reachable {
+			continue
+		}
+		for _, bc := range badCommands(d) {
+			_, _, err := s.execute(ctx, d.Endpoint.DeviceID, "plugintest-bad", bc.cmd)
+			expect(d.Endpoint.DeviceID+" "+bc.cmd.String(), err, bc.kinds)
+		}
+	}
+	_, _, err := s.execute(ctx, "plugintest-no-such-device", "plugintest-nodev", discovery.SetPower(true))
+	expect("a command for an unknown device", err, []discovery.ErrorKind{discovery.ErrUnreachable, discovery.ErrNotSupported})
+	return errors.Join(errs...)
+}
+
+func checkGetState(ctx context.Context, s *session) error {
+	var errs []error
+	for _, d := range s.devices {
+		r, err := s.client.GetState(ctx, &pb.GetStateRequest{DeviceId: d.Endpoint.DeviceID})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("GetState %s: transport error: %w", d.Endpoint.DeviceID, err))
+			continue
+		}
+		if d.Reachable && r.GetError() != nil {
+			errs = append(errs, fmt.Errorf("GetState %s: %s", d.Endpoint.DeviceID, r.GetError().GetMessage()))
+		}
+	}
+	r, err := s.client.GetState(ctx, &pb.GetStateRequest{DeviceId: "plugintest-no-such-device"})
+	if err != nil || r.GetError() == nil {
+		errs = append(errs, fmt.Errorf("GetState of an unknown device: want a typed error, got %v (transport %v)", r, err))
+	}
+	return errors.Join(errs...)
+}
+
+// checkPairing: a bridge that declares pairing accepts StartPairing; one that
+// does not answers NOT_SUPPORTED (typed, not a transport error).
+func checkPairing(ctx context.Context, s *session) error {
+	r, err := s.client.StartPairing(ctx, &pb.StartPairingRequest{Duration: durationpb.New(time.Second)})
+	if err != nil {
+		return fmt.Errorf("StartPairing: transport error: %w", err)
+	}
+	e := r.GetError()
+	switch {
+	case s.desc.Pairing && e != nil:
+		return fmt.Errorf("the bridge declares pairing but StartPairing failed: %s", e.GetMessage())
+	case !s.desc.Pairing && e.GetKind() != pb.ErrorKind_ERROR_KIND_NOT_SUPPORTED:
+		return fmt.Errorf("the bridge does not declare pairing; StartPairing answered %v, want NOT_SUPPORTED", e)
+	}
+	return nil
+}
+
+func checkSequence(_ context.Context, s *session) error {
+	var last uint64
+	for _, ev := range s.received() {
+		if ev.Seq <= last {
+			return fmt.Errorf("seq %d came after %d", ev.Seq, last)
+		}
+		last = ev.Seq
+	}
+	if last == 0 {
+		return errors.New("no events")
+	}
+	return nil
+}
+
+// checkStreamCancel opens a second stream (it must start with Health and the
+// Snapshot again, seq from 1) and cancels it: the stream must end promptly.
+func checkStreamCancel(ctx context.Context, s *session) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := s.client.StreamEvents(sctx, &pb.StreamEventsRequest{})
+	if err != nil {
+		return fmt.Errorf("second StreamEvents: %w", err)
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return fmt.Errorf("second stream: %w", err)
+	}
+	if first.GetHealth() == nil || first.GetSeq() != 1 {
+		return fmt.Errorf("second stream starts with %v", first)
+	}
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			return fmt.Errorf("second stream: %w", err)
+		}
+		if m.GetSnapshot() != nil {
+			if len(m.GetSnapshot().GetDevices()) != len(s.devices) {
+				return fmt.Errorf("second stream's snapshot has %d devices, the first had %d", len(m.GetSnapshot().GetDevices()), len(s.devices))
+			}
+			break
+		}
+		if m.GetHealth() == nil {
+			return fmt.Errorf("second stream: %v before the snapshot", m)
+		}
+	}
+	cancel()
+	ended := make(chan struct{})
+	go func() {
+		for {
+			if _, err := stream.Recv(); err != nil {
+				close(ended)
+				return
+			}
+		}
+	}()
+	select {
+	case <-ended:
+		return nil
+	case <-time.After(time.Second):
+		return errors.New("the stream did not end within 1 s of being cancelled")
+	}
+}

@@ -1,0 +1,167 @@
+package plugintest
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/plugins/sdk"
+)
+
+// fake is a bridge with switchable faults, to prove each check can fail.
+type fake struct {
+	desc    sdk.Description
+	devices []discovery.Device
+
+	wrongState   bool          // Execute answers Done with the state before the command
+	neverDone    bool          // Execute answers Accepted and never completes
+	ignoreCtx    chan struct{} // Run does not return until this is closed
+	leak         chan struct{} // Run starts a goroutine that waits for this
+	emptySnaphot bool
+
+	mu    sync.Mutex
+	state map[string]discovery.State
+}
+
+func goodDesc() sdk.Description {
+	return sdk.Description{Name: "fake", Version: "0.1.0", APIVersions: []string{"1.0"},
+		ConfigSchema: json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}}}`),
+		SampleConfig: json.RawMessage(`{"n":1}`)}
+}
+
+func newFake() *fake {
+	return &fake{desc: goodDesc(), devices: []discovery.Device{
+		sdk.Light("l1", "Light", sdk.ExtendedColorLight),
+		sdk.Lock("k1", "Lock"),
+		sdk.SingleSetpointThermostat("t1", "Thermostat", 20),
+		sdk.TemperatureSensor("s1", "Sensor", 5),
+	}}
+}
+
+func (f *fake) Describe() sdk.Description                   { return f.desc }
+func (f *fake) Configure(context.Context, sdk.Config) error { return nil }
+
+func (f *fake) Run(ctx context.Context, em sdk.Emitter) error {
+	f.mu.Lock()
+	f.state = map[string]discovery.State{}
+	for _, d := range f.devices {
+		f.state[d.Endpoint.DeviceID] = d.State
+	}
+	f.mu.Unlock()
+	em.Health(discovery.Health{State: discovery.HealthHealthy})
+	if f.emptySnaphot {
+		em.Snapshot(nil)
+	} else {
+		em.Snapshot(f.devices)
+	}
+	if f.leak != nil {
+		go func() { <-f.leak }()
+	}
+	<-ctx.Done()
+	if f.ignoreCtx != nil {
+		<-f.ignoreCtx
+	}
+	return nil
+}
+
+func (f *fake) Execute(_ context.Context, req discovery.Request) (discovery.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	before := f.state[req.DeviceID]
+	if f.neverDone && req.Command.Trait == discovery.TraitLock {
+		return discovery.Result{Status: discovery.Accepted, State: before}, nil
+	}
+	after := req.Command.Apply(before)
+	f.state[req.DeviceID] = after
+	if f.wrongState {
+		return discovery.Result{Status: discovery.Done, State: before}, nil
+	}
+	return discovery.Result{Status: discovery.Done, State: after}, nil
+}
+
+func (f *fake) State(_ context.Context, id string) (discovery.State, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state[id], nil
+}
+
+// record runs the in-process checks and returns the names of those that failed.
+func record(t *testing.T, b sdk.Bridge, cfg Config) []string {
+	t.Helper()
+	cfg, _ = cfg.withDefaults(func() (string, error) { return t.TempDir(), nil })
+	var failed []string
+	step := func(name string, f func(context.Context) error) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+		defer cancel()
+		if err := f(ctx); err != nil {
+			t.Logf("%s: %v", name, err)
+			failed = append(failed, name)
+			return false
+		}
+		return true
+	}
+	if err := runInProcess(step, b, cfg); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(failed)
+	return failed
+}
+
+func TestChecksCatchFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    Config
+		modify func(*fake)
+		want   []string
+	}{
+		{"conforming", Config{}, func(*fake) {}, nil},
+		{"bad name and version", Config{}, func(f *fake) { f.desc.Name, f.desc.Version = "Fake Bridge", "one" }, []string{"describe"}},
+		{"no API v1", Config{}, func(f *fake) { f.desc.APIVersions = []string{"2.0"} }, []string{"describe"}},
+		{"schema rejects sample", Config{}, func(f *fake) { f.desc.SampleConfig = json.RawMessage(`{"n":"x"}`) }, []string{"config-schema"}},
+		{"schema rejects test config", Config{Config: json.RawMessage(`{"n":1.5}`)}, func(*fake) {}, []string{"config-schema"}},
+		{"schema is not a schema", Config{}, func(f *fake) { f.desc.ConfigSchema = json.RawMessage(`{"type":12}`) }, []string{"config-schema"}},
+		{"state not applied", Config{}, func(f *fake) { f.wrongState = true }, []string{"commands"}},
+		{"accepted never completes", Config{CommandDeadline: 300 * time.Millisecond}, func(f *fake) { f.neverDone = true }, []string{"commands"}},
+		{"no devices", Config{}, func(f *fake) { f.emptySnaphot = true }, []string{"snapshot-first"}},
+		{"bad endpoint", Config{}, func(f *fake) {
+			f.devices = append(f.devices, discovery.Device{Endpoint: discovery.Endpoint{DeviceID: "l1", FriendlyName: " "}, Reachable: true})
+		}, []string{"endpoints"}},
+		{"Run ignores its context", Config{StopTimeout: 200 * time.Millisecond}, func(f *fake) { f.ignoreCtx = make(chan struct{}) }, []string{"goroutine-leaks", "stop"}},
+		{"leaks a goroutine", Config{}, func(f *fake) { f.leak = make(chan struct{}) }, []string{"goroutine-leaks"}},
+		{"declares pairing it cannot do", Config{}, func(f *fake) { f.desc.Pairing = true }, []string{"pairing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			tt.modify(f)
+			got := record(t, f, tt.cfg)
+			if f.ignoreCtx != nil {
+				close(f.ignoreCtx)
+			}
+			if f.leak != nil {
+				close(f.leak)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("failed checks %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// pairer is a fake that can pair.
+type pairer struct{ *fake }
+
+func (pairer) StartPairing(context.Context, time.Duration) error { return nil }
+
+func TestPairingBridgePasses(t *testing.T) {
+	f := newFake()
+	f.desc.Pairing = true
+	if got := record(t, pairer{f}, Config{}); got != nil {
+		t.Errorf("failed checks %v", got)
+	}
+}

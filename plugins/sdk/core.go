@@ -1,0 +1,185 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// DefaultCommandTimeout bounds a command whose request carries no deadline.
+const DefaultCommandTimeout = 10 * time.Second
+
+// core runs one Bridge: Configure once, Run in a goroutine, and Execute/State
+// with the checks every bridge needs (the device exists, the command fits its
+// traits, the deadline holds, a panic becomes an internal error). Both the
+// plugin server and the in-process adapter are thin wrappers around it.
+type core struct {
+	b   Bridge
+	em  *emitter
+	log *slog.Logger
+
+	mu         sync.Mutex
+	configured bool
+	cancel     context.CancelFunc
+	done       chan struct{}
+	runErr     error
+}
+
+func newCore(b Bridge, log *slog.Logger) *core {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &core{b: b, em: newEmitter(), log: log}
+}
+
+// configure configures the bridge and starts Run. onExit, if set, is called
+// with Run's error when Run ends before stop.
+func (c *core) configure(ctx context.Context, cfg Config, onExit func(error)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.configured {
+		return fmt.Errorf("bridge is already configured")
+	}
+	if len(cfg.JSON) == 0 {
+		cfg.JSON = []byte("{}")
+	}
+	if err := callSafely(func() error { return c.b.Configure(ctx, cfg) }); err != nil {
+		return err
+	}
+	c.configured = true
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.cancel, c.done = cancel, make(chan struct{})
+	go func() {
+		defer close(c.done)
+		err := callSafely(func() error { return c.b.Run(runCtx, c.em) })
+		if runCtx.Err() == nil {
+			if err == nil {
+				err = fmt.Errorf("bridge Run returned before it was stopped")
+			}
+			c.log.Error("bridge stopped", "err", err)
+			c.em.Health(discovery.Health{State: discovery.HealthUnhealthy, Description: err.Error()})
+			c.mu.Lock()
+			c.runErr = err
+			c.mu.Unlock()
+			if onExit != nil {
+				onExit(err)
+			}
+		}
+	}()
+	return nil
+}
+
+// stop ends Run and waits for it until ctx ends.
+func (c *core) stop(ctx context.Context) error {
+	c.mu.Lock()
+	cancel, done := c.cancel, c.done
+	c.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bridge Run did not return: %w", ctx.Err())
+	}
+}
+
+// callSafely turns a panic into an error.
+func callSafely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &discovery.Error{Kind: discovery.ErrInternal, Message: fmt.Sprintf("bridge panicked: %v", r)}
+			slog.Error("bridge panicked", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	return f()
+}
+
+// execute checks req against the device and calls the bridge. Every failure is
+// a *discovery.Error.
+func (c *core) execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+	d, ok := c.em.device(req.DeviceID)
+	if !ok {
+		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", req.DeviceID)
+	}
+	if !d.Reachable {
+		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%s is unreachable", d.Endpoint.FriendlyName)
+	}
+	if err := req.Command.Validate(d.Endpoint.Traits, d.State); err != nil {
+		return discovery.Result{}, err
+	}
+	if req.Deadline.IsZero() {
+		req.Deadline = time.Now().Add(DefaultCommandTimeout)
+	}
+	ctx, cancel := context.WithDeadline(ctx, req.Deadline)
+	defer cancel()
+	type answer struct {
+		res discovery.Result
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		var a answer
+		a.err = callSafely(func() error {
+			var err error
+			a.res, err = c.b.Execute(ctx, req)
+			return err
+		})
+		ch <- a
+	}()
+	var a answer
+	select {
+	case a = <-ch:
+	case <-ctx.Done():
+		// The bridge overran its deadline: answer now, as a timeout (never internal).
+		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%s did not answer in time", d.Endpoint.FriendlyName)
+	}
+	if a.err != nil {
+		return discovery.Result{}, discovery.AsError(a.err)
+	}
+	switch a.res.Status {
+	case discovery.Done:
+		c.em.mergeState(req.DeviceID, a.res.State)
+	case discovery.Accepted:
+		c.em.accepted(req.CorrelationID, req.DeviceID)
+	default:
+		return discovery.Result{}, discovery.Errorf(discovery.ErrInternal, "bridge answered with status %q", a.res.Status)
+	}
+	return a.res, nil
+}
+
+// state reads one device's state through the bridge.
+func (c *core) state(ctx context.Context, deviceID string) (discovery.State, error) {
+	if _, ok := c.em.device(deviceID); !ok {
+		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", deviceID)
+	}
+	var s discovery.State
+	err := callSafely(func() error {
+		var err error
+		s, err = c.b.State(ctx, deviceID)
+		return err
+	})
+	if err != nil {
+		return discovery.State{}, discovery.AsError(err)
+	}
+	return s, nil
+}
+
+// startPairing calls the bridge's Pairer, or answers ErrNotSupported.
+func (c *core) startPairing(ctx context.Context, d time.Duration) error {
+	p, ok := c.b.(Pairer)
+	if !ok || !c.b.Describe().Pairing {
+		return discovery.Errorf(discovery.ErrNotSupported, "bridge %s cannot pair", c.b.Describe().Name)
+	}
+	if err := callSafely(func() error { return p.StartPairing(ctx, d) }); err != nil {
+		return discovery.AsError(err)
+	}
+	return nil
+}

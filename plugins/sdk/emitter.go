@@ -1,0 +1,277 @@
+package sdk
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// maxQueue bounds the events queued for one slow stream. Past it the queue is
+// collapsed into a fresh Health + Snapshot (plus pending completions): the hub
+// re-syncs from the snapshot instead of the bridge blocking or growing memory.
+const maxQueue = 4096
+
+// emitter implements Emitter. It keeps the bridge's current device set (with
+// state merged from every change) and its health, and fans events out to the
+// open streams. Each stream starts with Health and, once the bridge has sent its
+// first Snapshot, a Snapshot of the current set; sequence numbers are per stream.
+type emitter struct {
+	mu        sync.Mutex
+	health    discovery.Health
+	devices   map[string]discovery.Device
+	order     []string // device ids in first-seen order, for stable snapshots
+	snapshot  bool     // the bridge has sent its first Snapshot
+	subs      map[*subscription]struct{}
+	pending   map[string]string // correlation id -> device id of accepted commands
+	now       func() time.Time
+	onOverrun func()
+}
+
+func newEmitter() *emitter {
+	return &emitter{
+		health:  discovery.Health{State: discovery.HealthStarting, Description: "starting"},
+		devices: map[string]discovery.Device{},
+		subs:    map[*subscription]struct{}{},
+		pending: map[string]string{},
+		now:     time.Now,
+	}
+}
+
+// subscription is one event stream's queue.
+type subscription struct {
+	mu     sync.Mutex
+	queue  []discovery.Event
+	signal chan struct{} // capacity 1: "queue is not empty"
+	seq    uint64
+}
+
+func (s *subscription) push(evs ...discovery.Event) {
+	s.mu.Lock()
+	s.queue = append(s.queue, evs...)
+	s.mu.Unlock()
+	select {
+	case s.signal <- struct{}{}:
+	default:
+	}
+}
+
+// next waits for the next event and numbers it. ok is false when ctx ends.
+func (s *subscription) next(ctx context.Context) (discovery.Event, bool) {
+	for {
+		s.mu.Lock()
+		if len(s.queue) > 0 {
+			ev := s.queue[0]
+			s.queue[0] = discovery.Event{}
+			s.queue = s.queue[1:]
+			s.seq++
+			ev.Seq = s.seq
+			s.mu.Unlock()
+			return ev, true
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.signal:
+		case <-ctx.Done():
+			return discovery.Event{}, false
+		}
+	}
+}
+
+// subscribe opens a stream: it starts with Health and (if the bridge has sent
+// one) the current Snapshot.
+func (e *emitter) subscribe() *subscription {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := &subscription{signal: make(chan struct{}, 1)}
+	s.push(e.initialLocked()...)
+	e.subs[s] = struct{}{}
+	return s
+}
+
+func (e *emitter) unsubscribe(s *subscription) {
+	e.mu.Lock()
+	delete(e.subs, s)
+	e.mu.Unlock()
+}
+
+func (e *emitter) initialLocked() []discovery.Event {
+	h := e.health
+	evs := []discovery.Event{{Kind: discovery.EventHealth, At: e.now(), Health: &h}}
+	if e.snapshot {
+		evs = append(evs, discovery.Event{Kind: discovery.EventSnapshot, At: e.now(), Devices: e.devicesLocked()})
+	}
+	return evs
+}
+
+func (e *emitter) devicesLocked() []discovery.Device {
+	out := make([]discovery.Device, 0, len(e.order))
+	for _, id := range e.order {
+		d := e.devices[id]
+		d.State = d.State.Clone()
+		out = append(out, d)
+	}
+	return out
+}
+
+// broadcastLocked queues ev on every stream.
+func (e *emitter) broadcastLocked(ev discovery.Event) {
+	ev.At = e.now()
+	for s := range e.subs {
+		s.mu.Lock()
+		over := len(s.queue) >= maxQueue
+		if over {
+			// Keep completions (each answers a waiting command); the rest is
+			// replaced by the current picture.
+			var keep []discovery.Event
+			for _, q := range s.queue {
+				if q.Kind == discovery.EventCompletion {
+					keep = append(keep, q)
+				}
+			}
+			s.queue = append(e.initialLocked(), keep...)
+		}
+		s.mu.Unlock()
+		if over && e.onOverrun != nil {
+			e.onOverrun()
+		}
+		s.push(ev)
+	}
+}
+
+// device returns the current copy of one device.
+func (e *emitter) device(id string) (discovery.Device, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, ok := e.devices[id]
+	d.State = d.State.Clone()
+	return d, ok
+}
+
+// list returns the current device set.
+func (e *emitter) list() []discovery.Device {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.devicesLocked()
+}
+
+// mergeState records a state the hub learned through an Execute answer.
+func (e *emitter) mergeState(id string, s discovery.State) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if d, ok := e.devices[id]; ok {
+		d.State = d.State.Merge(s)
+		e.devices[id] = d
+	}
+}
+
+// accepted remembers which device an Accepted command is for, so its
+// Completion's state updates that device.
+func (e *emitter) accepted(correlationID, deviceID string) {
+	e.mu.Lock()
+	e.pending[correlationID] = deviceID
+	e.mu.Unlock()
+}
+
+func (e *emitter) Health(h discovery.Health) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.health = h
+	e.broadcastLocked(discovery.Event{Kind: discovery.EventHealth, Health: &h})
+}
+
+func (e *emitter) Snapshot(devices []discovery.Device) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.devices = make(map[string]discovery.Device, len(devices))
+	e.order = e.order[:0]
+	for _, d := range devices {
+		if _, dup := e.devices[d.Endpoint.DeviceID]; !dup {
+			e.order = append(e.order, d.Endpoint.DeviceID)
+		}
+		d.State = d.State.Clone()
+		e.devices[d.Endpoint.DeviceID] = d
+	}
+	e.snapshot = true
+	e.broadcastLocked(discovery.Event{Kind: discovery.EventSnapshot, Devices: e.devicesLocked()})
+}
+
+func (e *emitter) Upsert(d discovery.Device) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	id := d.Endpoint.DeviceID
+	if _, ok := e.devices[id]; !ok {
+		e.order = append(e.order, id)
+	}
+	d.State = d.State.Clone()
+	e.devices[id] = d
+	if e.snapshot {
+		c := d
+		c.State = d.State.Clone()
+		e.broadcastLocked(discovery.Event{Kind: discovery.EventUpsert, Device: &c})
+	}
+}
+
+func (e *emitter) Remove(deviceID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.devices[deviceID]; !ok {
+		return
+	}
+	delete(e.devices, deviceID)
+	for i, id := range e.order {
+		if id == deviceID {
+			e.order = append(e.order[:i], e.order[i+1:]...)
+			break
+		}
+	}
+	if e.snapshot {
+		e.broadcastLocked(discovery.Event{Kind: discovery.EventRemove, DeviceID: deviceID})
+	}
+}
+
+func (e *emitter) StateChanged(deviceID string, changed discovery.State, cause discovery.Cause) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, ok := e.devices[deviceID]
+	if !ok {
+		return
+	}
+	d.State = d.State.Merge(changed)
+	e.devices[deviceID] = d
+	if e.snapshot {
+		e.broadcastLocked(discovery.Event{Kind: discovery.EventState, DeviceID: deviceID, State: changed.Clone(), Cause: cause})
+	}
+}
+
+func (e *emitter) Reachability(deviceID string, reachable bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, ok := e.devices[deviceID]
+	if !ok || d.Reachable == reachable {
+		return
+	}
+	d.Reachable = reachable
+	e.devices[deviceID] = d
+	if e.snapshot {
+		e.broadcastLocked(discovery.Event{Kind: discovery.EventReachability, DeviceID: deviceID, Reachable: reachable})
+	}
+}
+
+func (e *emitter) Complete(correlationID string, state discovery.State, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := &discovery.Completion{CorrelationID: correlationID, Err: discovery.AsError(err)}
+	if err == nil {
+		c.State = state.Clone()
+		if id, ok := e.pending[correlationID]; ok {
+			if d, ok := e.devices[id]; ok {
+				d.State = d.State.Merge(state)
+				e.devices[id] = d
+			}
+		}
+	}
+	delete(e.pending, correlationID)
+	e.broadcastLocked(discovery.Event{Kind: discovery.EventCompletion, Completion: c})
+}

@@ -75,6 +75,7 @@ type BridgeStatus struct {
 	LastError   string `json:"lastError,omitempty"`
 	Pairing     bool   `json:"pairing"`
 	Endpoints   int    `json:"endpoints"`
+	PID         int    `json:"pid,omitempty"`
 }
 
 // MQTTStatus is the broker the hub uses.
@@ -110,7 +111,7 @@ var templates embed.FS
 var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"since":  since,
 	"traits": traitNames,
-	"state":  stateText,
+	"state":  StateText,
 	"lower":  strings.ToLower,
 }).ParseFS(templates, "templates/*.html"))
 
@@ -351,8 +352,8 @@ func traitNames(t discovery.Traits) []string {
 	return n
 }
 
-// stateText renders a state compactly for people.
-func stateText(s discovery.State) string {
+// StateText renders a state compactly for people ("on, 40%, 2700 K").
+func StateText(s discovery.State) string {
 	var p []string
 	if s.On != nil {
 		p = append(p, map[bool]string{true: "on", false: "off"}[*s.On])

@@ -23,7 +23,7 @@
 // rest in the context. So a change a Response already reported sends nothing,
 // bursts are coalesced, and at most one ChangeReport per endpoint is ever in
 // flight: while the EventSender holds one (disconnected), later changes wait
-// and the latest state follows. The cause is the first cause seen in the
+// and the latest state follows. The cause is the latest cause seen in the
 // window (a dashboard command's APP_INTERACTION, or the bridge's cause;
 // PHYSICAL_INTERACTION when the bridge gives none); changes made while a
 // command is under way carry the command's cause and wait until it is
@@ -716,7 +716,7 @@ func (r *Router) end(id string) {
 	}
 }
 
-// markDirty schedules a ChangeReport for id. The first cause of a window wins;
+// markDirty schedules a ChangeReport for id. The latest cause of a window wins;
 // changes while a command is under way carry the command's cause.
 func (r *Router) markDirty(id string, cause discovery.Cause) {
 	r.mu.Lock()
@@ -729,8 +729,11 @@ func (r *Router) markDirty(id string, cause discovery.Cause) {
 	} else {
 		s.dirty = true
 		s.due = r.now().Add(r.opts.CoalesceWindow)
-		s.cause = cause
 	}
+	// The latest cause wins: the report carries the state after the last
+	// change, and changes a Response already reported drop out of it (a
+	// command's echo followed by a hand on the switch is reported as physical).
+	s.cause = cause
 	r.mu.Unlock()
 	r.poke()
 }

@@ -407,6 +407,26 @@ func TestChangeReports(t *testing.T) {
 		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}})
 		assertQuiet(t, e)
 	})
+	t.Run("a command's echo then a hand on the switch: physical", func(t *testing.T) {
+		e := newEnv(t, func(o *Options) { o.CoalesceWindow = 300 * time.Millisecond })
+		e.zb.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
+			// The device reports the commanded brightness while the command runs.
+			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: req.DeviceID, State: discovery.State{Brightness: discovery.Ptr(25)}})
+			return discovery.Result{Status: discovery.Done, State: discovery.State{Brightness: discovery.Ptr(25)}}, nil
+		})
+		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.BrightnessController", "SetBrightness", id("l2"), `{"brightness":25}`)); err != nil {
+			t.Fatal(err)
+		}
+		if ev := e.rec.next(t); ev.Name != "Response" {
+			t.Fatalf("got %s", ev.Name)
+		}
+		// Within the same coalescing window, someone switches it off by hand.
+		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l2", State: discovery.State{On: discovery.Ptr(false)}, Cause: discovery.CausePhysical})
+		ev := e.rec.next(t)
+		if ev.Name != "ChangeReport" || ev.Cause != "PHYSICAL_INTERACTION" || ev.Changed["powerState"] != "OFF" || len(ev.Changed) != 1 {
+			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
+		}
+	})
 	t.Run("reachability", func(t *testing.T) {
 		e := newEnv(t, nil)
 		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventReachability, DeviceID: "l1", Reachable: false})

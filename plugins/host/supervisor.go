@@ -310,6 +310,12 @@ func (s *Supervisor) runOnce(ctx context.Context) (err error) {
 	if !slices.ContainsFunc(desc.APIVersions, func(v string) bool { return strings.HasPrefix(v, "1.") }) {
 		return fmt.Errorf("%w: %s speaks API %v, the hub speaks %s", errFatal, s.cfg.Name, desc.APIVersions, sdk.APIVersion)
 	}
+	// The bridge's private data directory exists before it is configured.
+	if s.cfg.DataDir != "" {
+		if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("%w: data directory of %s: %w", errFatal, s.cfg.Name, err)
+		}
+	}
 	if _, err := bc.Configure(cctx, &pb.ConfigureRequest{ConfigJson: string(s.cfg.Config), DataDir: s.cfg.DataDir,
 		ApiVersion: sdk.APIVersion}); err != nil {
 		if status.Code(err) == codes.InvalidArgument {

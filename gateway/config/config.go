@@ -169,6 +169,9 @@ type Dashboard struct {
 	Retain *bool `yaml:"retain"`
 	// QoS for publishes (default 1).
 	QoS *int `yaml:"qos"`
+	// RecordFile, when set, gets every message published for dashboards as one
+	// JSON line (topic, retained, payload): for demos and debugging.
+	RecordFile string `yaml:"recordFile"`
 }
 
 // Status configures the status page, metrics and the local API.

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/avshub/avshub/gateway/config"
+	"github.com/avshub/avshub/gateway/lwa"
+	"github.com/avshub/avshub/gateway/web"
+)
+
+const defaultConfig = "/etc/avshub/avshub.yaml"
+
+// socketFlags adds --config and --socket and returns a func giving the socket path.
+func socketFlags(fs *flag.FlagSet) func() (string, error) {
+	_, socket := socketFlagsPath(fs)
+	return socket
+}
+
+// socketFlagsPath is socketFlags that also returns the --config value.
+func socketFlagsPath(fs *flag.FlagSet) (*string, func() (string, error)) {
+	cfgPath := fs.String("config", defaultConfig, "configuration file (for the socket path)")
+	sock := fs.String("socket", "", "local API socket (overrides the config)")
+	return cfgPath, func() (string, error) {
+		if *sock != "" {
+			return *sock, nil
+		}
+		cfg, err := config.Load(*cfgPath)
+		if err != nil {
+			return "", err
+		}
+		return cfg.Status.Socket, nil
+	}
+}
+
+func cmdStatus(ctx context.Context, args []string, out, errw io.Writer) error {
+	fs := flags("status", errw)
+	cfgPath, socket := socketFlagsPath(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	path, err := socket()
+	if err != nil {
+		return err
+	}
+	st, err := web.NewClient(path).Status(ctx)
+	if err != nil {
+		// Not running: still say whether the hub is linked, from its data directory.
+		if cfg, cerr := config.Load(*cfgPath); cerr == nil {
+			if ls, lerr := linkStatus(cfg, slog.New(slog.DiscardHandler)); lerr == nil {
+				fmt.Fprintln(out, "hub: not running")
+				_ = lwa.WriteStatus(out, ls, time.Now())
+			}
+		}
+		return err
+	}
+	if *asJSON {
+		return printJSON(out, st)
+	}
+	printStatus(out, st)
+	return nil
+}
+
+func printStatus(out io.Writer, st web.Status) {
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "avshub\t%s\tup since %s\n", st.Version, st.StartedAt.Format(time.RFC3339))
+	link := "not linked: run avshub link"
+	switch {
+	case st.Link.NeedsRelink:
+		link = "NEEDS RE-LINK: " + st.Link.Reason + " (run avshub link)"
+	case st.Link.Linked:
+		link = "linked"
+		if !st.Link.Expiry.IsZero() {
+			link += fmt.Sprintf(", access token expires %s", st.Link.Expiry.Format(time.RFC3339))
+		}
+	}
+	fmt.Fprintf(tw, "account\t%s\n", link)
+	fmt.Fprintf(tw, "alexa\t%s\tsince %s, gateway %s, %d queued\n", st.AVS.State, st.AVS.Since.Format(time.RFC3339), st.AVS.Gateway, st.AVS.Queued)
+	for _, b := range st.Bridges {
+		extra := ""
+		if b.LastError != "" {
+			extra = ", last error: " + b.LastError
+		}
+		fmt.Fprintf(tw, "bridge %s\t%s\t%s, %d endpoints, %d restarts%s\n", b.Name, b.State, b.Health, b.Endpoints, b.Restarts, extra)
+	}
+	mq := "off"
+	if st.MQTT.Broker != "" {
+		mq = st.MQTT.Broker
+		if st.MQTT.Embedded {
+			mq += " (embedded)"
+		}
+	}
+	fmt.Fprintf(tw, "mqtt\t%s\n", mq)
+	fmt.Fprintf(tw, "endpoints\t%d\n", st.Endpoints)
+	if len(st.LeftOut) > 0 {
+		fmt.Fprintf(tw, "left out\t%s\t(over Alexa's 300-endpoint limit)\n", strings.Join(st.LeftOut, ", "))
+	}
+	tw.Flush()
+}
+
+func cmdEndpoints(ctx context.Context, args []string, out, errw io.Writer) error {
+	fs := flags("endpoints", errw)
+	socket := socketFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	path, err := socket()
+	if err != nil {
+		return err
+	}
+	eps, err := web.NewClient(path).Endpoints(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(out, eps)
+	}
+	sort.Slice(eps, func(i, j int) bool { return eps[i].Endpoint.FriendlyName < eps[j].Endpoint.FriendlyName })
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tBRIDGE\tCATEGORY\tREACHABLE\tSTATE\tID")
+	for _, e := range eps {
+		st, _ := json.Marshal(e.State)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\n", e.Endpoint.FriendlyName, e.Endpoint.Bridge, e.Endpoint.Category, e.Reachable, st, e.Endpoint.ID)
+	}
+	return tw.Flush()
+}
+
+func cmdPair(ctx context.Context, args []string, out, errw io.Writer) error {
+	fs := flags("pair", errw)
+	socket := socketFlags(fs)
+	d := fs.Duration("for", 60*time.Second, "how long the network stays open")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errUsage
+	}
+	path, err := socket()
+	if err != nil {
+		return err
+	}
+	if err := web.NewClient(path).Pair(ctx, pos[0], *d); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s is open for pairing for %s: put your device in pairing mode now.\n", pos[0], *d)
+	return nil
+}
+
+func cmdConfig(_ context.Context, args []string, out, errw io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		return errUsage
+	}
+	fs := flags("config check", errw)
+	cfgPath := fs.String("config", defaultConfig, "configuration file")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	enabled := 0
+	for _, b := range cfg.Bridges {
+		if !b.Disabled {
+			enabled++
+		}
+	}
+	mq := cfg.BrokerURL()
+	if cfg.EmbeddedBrokerEnabled() {
+		mq += " (embedded)"
+	}
+	fmt.Fprintf(out, "%s: ok (profile %s, %d bridges enabled, data in %s, mqtt %s)\n", cfg.Path, cfg.Hub.Profile, enabled, cfg.Hub.DataDir, mq)
+	return nil
+}
+
+func printJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

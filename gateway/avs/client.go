@@ -263,7 +263,7 @@ func New(opts Options) (*Client, error) {
 	tlsCfg.NextProtos = []string{http2.NextProtoTLS}
 	c := &Client{
 		opts:      opts,
-		log:       log.With("component", "avs"),
+		log:       log, // the caller names the component (the hub passes its "avs" logger)
 		tr:        &http2.Transport{TLSClientConfig: tlsCfg, StrictMaxConcurrentStreams: true},
 		notify:    make(chan struct{}, 1),
 		gateway:   base,

@@ -215,7 +215,7 @@ func New(cfg Config, reg Registry, exec Executor) (*Publisher, error) {
 		l:         layout{prefix: cfg.TopicPrefix, disc: cfg.DiscoveryPrefix, qos: qos, swVersion: cfg.SWVersion, supportURL: cfg.SupportURL},
 		retain:    cfg.Retain == nil || *cfg.Retain,
 		qos:       byte(qos),
-		log:       log.With("component", "dashboard"),
+		log:       log, // the caller names the component
 		reg:       reg,
 		exec:      exec,
 		connected: make(chan struct{}, 1),

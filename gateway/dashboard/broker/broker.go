@@ -100,7 +100,6 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	log = log.With("component", "mqtt-broker")
 	auth, err := newAuthHook(cfg.Users)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -510,26 +511,34 @@ func (d *demo) dashboardCommand(ctx context.Context) error {
 
 // showDashboardTopics prints a few recorded dashboard messages for node.
 func (d *demo) showDashboardTopics(node string) error {
-	f, err := os.Open(filepath.Join(d.out, "data", "dashboard-messages.jsonl"))
+	f, err := os.Open(filepath.Join(d.out, "dashboard-messages.jsonl"))
 	if err != nil {
-		f, err = os.Open(filepath.Join(d.out, "dashboard-messages.jsonl"))
-		if err != nil {
-			return err
-		}
+		return err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	shown := 0
 	for sc.Scan() && shown < 4 {
-		line := sc.Text()
-		if strings.Contains(line, node) {
-			if len(line) > 160 {
-				line = line[:157] + "..."
-			}
-			d.say("    %s", line)
-			shown++
+		var m struct {
+			Topic   string          `json:"topic"`
+			Payload json.RawMessage `json:"payload"`
 		}
+		if json.Unmarshal(sc.Bytes(), &m) != nil || !strings.Contains(m.Topic, node) {
+			continue
+		}
+		// As mosquitto_sub -v prints it: the topic, then the payload.
+		payload := string(m.Payload)
+		var text string
+		if json.Unmarshal(m.Payload, &text) == nil {
+			payload = text
+		}
+		line := m.Topic + " " + payload
+		if len(line) > 150 {
+			line = line[:147] + "..."
+		}
+		d.say("    %s", line)
+		shown++
 	}
 	return sc.Err()
 }

@@ -1,0 +1,774 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/avshub/avshub/bridges/mqtt/internal/cleanstore"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/plugins/sdk"
+)
+
+// Version is the bridge's version, reported in its manifest.
+const Version = "0.1.0"
+
+// Timing defaults; tests shorten them.
+const (
+	defaultSettle        = 300 * time.Millisecond // quiet time after subscribing before the snapshot
+	defaultSettleMax     = 3 * time.Second        // the snapshot waits at most this long for retained messages
+	defaultStartupWait   = 5 * time.Second        // snapshot even if the broker cannot be reached
+	defaultGetDelay      = 1 * time.Second        // /get for devices without state, after settling
+	defaultReconnectMax  = 10 * time.Second
+	defaultPublishWait   = 5 * time.Second
+	maxQueuedMessages    = 100000
+	subscribeWait        = 10 * time.Second
+	minCommandWaitMargin = 100 * time.Millisecond
+)
+
+// Bridge is the MQTT bridge: zigbee2mqtt devices and Home Assistant MQTT
+// discovery entities on one broker, as avshub endpoints. It implements
+// sdk.Bridge.
+type Bridge struct {
+	log *slog.Logger
+	bad *onceLog
+
+	cfg *settings
+	z2m *z2mSource
+	ha  *haSource
+
+	// timing (tests shorten these)
+	settle, settleMax, startupWait, getDelay, reconnectMax time.Duration
+
+	q      *queue
+	client paho.Client
+
+	mu           sync.Mutex
+	connected    bool
+	view         map[string]*unit
+	emitted      map[string]discovery.Device
+	snapshotSent bool
+	waiters      map[string][]chan struct{}
+	inflight     map[string]int
+	subscribed   map[string]bool
+}
+
+var _ sdk.Bridge = (*Bridge)(nil)
+
+// New returns an unconfigured bridge logging to log (slog.Default() if nil).
+func New(log *slog.Logger) *Bridge {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Bridge{log: log, bad: newOnceLog(log), settle: defaultSettle, settleMax: defaultSettleMax,
+		startupWait: defaultStartupWait, getDelay: defaultGetDelay, reconnectMax: defaultReconnectMax,
+		view: map[string]*unit{}, emitted: map[string]discovery.Device{}, waiters: map[string][]chan struct{}{},
+		inflight: map[string]int{}, subscribed: map[string]bool{}}
+}
+
+// Describe returns the bridge's manifest.
+func (b *Bridge) Describe() sdk.Description {
+	return sdk.Description{Name: "mqtt", Version: Version, APIVersions: []string{sdk.APIVersion},
+		ConfigSchema: ConfigSchema, SampleConfig: SampleConfig}
+}
+
+// Configure parses the configuration. It does not connect (Run does).
+func (b *Bridge) Configure(_ context.Context, cfg sdk.Config) error {
+	s, err := parseConfig(cfg.JSON)
+	if err != nil {
+		return err
+	}
+	b.cfg = s
+	if s.z2m {
+		b.z2m = newZ2MSource(s.z2mBase, b.bad)
+	}
+	if s.ha {
+		b.ha = newHASource(s.haPrefix, b.bad, b.log)
+		b.ha.dup = b.bridgedByZ2M
+	}
+	return nil
+}
+
+// bridgedByZ2M reports whether an HA entity is one of zigbee2mqtt's own
+// discovery entities for a device the zigbee2mqtt source already handles.
+func (b *Bridge) bridgedByZ2M(e *haEntity) bool {
+	if b.z2m == nil {
+		return false
+	}
+	for _, id := range e.device.ids {
+		if ieee, ok := strings.CutPrefix(id, "zigbee2mqtt_"); ok && b.z2m.knows(ieee) {
+			return true
+		}
+	}
+	for _, c := range e.device.conns {
+		if strings.EqualFold(c[0], "zigbee") && b.z2m.knows(c[1]) {
+			return true
+		}
+	}
+	for _, s := range e.subs {
+		if strings.HasPrefix(s.topic, b.cfg.z2mBase+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Skipped lists what the bridge saw but does not bridge, with the reasons.
+func (b *Bridge) Skipped() []Skip {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Skip
+	if b.z2m != nil {
+		for _, s := range b.z2m.skips {
+			if s.Reason != "coordinator" {
+				out = append(out, s)
+			}
+		}
+	}
+	if b.ha != nil {
+		for _, s := range b.ha.skips {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Source+out[i].ID+out[i].Reason < out[j].Source+out[j].ID+out[j].Reason
+	})
+	return out
+}
+
+func (b *Bridge) redactedBroker() string {
+	u, err := url.Parse(b.cfg.broker)
+	if err != nil {
+		return "the broker"
+	}
+	return u.Redacted()
+}
+
+// Run connects to the broker and bridges until ctx ends.
+func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
+	if b.cfg == nil {
+		return errors.New("mqtt bridge: Run before Configure")
+	}
+	em.Health(discovery.Health{State: discovery.HealthStarting, Description: "connecting to " + b.redactedBroker()})
+	b.q = newQueue(maxQueuedMessages)
+	o := paho.NewClientOptions().AddBroker(b.cfg.broker).SetClientID(b.cfg.clientID).
+		SetUsername(b.cfg.username).SetPassword(b.cfg.password).
+		SetCleanSession(true).SetOrderMatters(true).SetAutoReconnect(true).
+		SetConnectRetry(true).SetConnectRetryInterval(250 * time.Millisecond).SetMaxReconnectInterval(b.reconnectMax).
+		SetConnectTimeout(10 * time.Second).SetKeepAlive(30 * time.Second).SetPingTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).SetStore(cleanstore.New())
+	if b.cfg.tls != nil {
+		o.SetTLSConfig(b.cfg.tls)
+	}
+	// paho's callbacks only hand work to the worker below; they never block.
+	o.SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
+		b.q.push(item{kind: itemMessage, topic: m.Topic(), payload: m.Payload(), retained: m.Retained()}) // drops are reported by the worker
+	})
+	o.SetOnConnectHandler(func(paho.Client) { b.q.push(item{kind: itemConnected}) })
+	o.SetConnectionLostHandler(func(_ paho.Client, err error) { b.q.push(item{kind: itemLost, err: err}) })
+	o.SetConnectionNotificationHandler(func(_ paho.Client, n paho.ConnectionNotification) {
+		if f, ok := n.(paho.ConnectionNotificationFailed); ok {
+			b.q.push(item{kind: itemConnectFailed, err: f.Reason})
+		}
+	})
+	b.client = paho.NewClient(o)
+	b.client.Connect() // retries in the background; OnConnect reports success
+	defer func() {
+		b.mu.Lock()
+		b.connected = false
+		b.mu.Unlock()
+		b.client.Disconnect(250)
+	}()
+
+	startup := time.NewTimer(b.startupWait)
+	defer startup.Stop()
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
+	getT := time.NewTimer(time.Hour)
+	getT.Stop()
+	defer getT.Stop()
+	var settleDeadline time.Time
+	settling := false
+	lastFailure := ""
+
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-startup.C:
+			b.sendSnapshot(em)
+		case <-settle.C:
+			settling = false
+			b.sendSnapshot(em)
+			getT.Reset(b.getDelay)
+		case <-getT.C:
+			b.requestMissingState(ctx)
+		case <-b.q.notify:
+			items, dropped := b.q.drain()
+			if dropped > 0 {
+				b.bad.warn("mqtt queue", fmt.Sprintf("dropped %d messages: the bridge cannot keep up", dropped))
+			}
+			var touched []string
+			for _, it := range items {
+				switch it.kind {
+				case itemConnected:
+					lastFailure = ""
+					b.onConnected(ctx, em)
+					settling, settleDeadline = true, time.Now().Add(b.settleMax)
+					settle.Reset(b.settle)
+				case itemLost:
+					b.mu.Lock()
+					b.connected = false
+					b.subscribed = map[string]bool{}
+					b.mu.Unlock()
+					em.Health(discovery.Health{State: discovery.HealthUnhealthy,
+						Description: fmt.Sprintf("lost the connection to %s (%v); reconnecting", b.redactedBroker(), it.err)})
+					b.log.Warn("mqtt: broker connection lost; reconnecting", "broker", b.redactedBroker(), "err", it.err)
+				case itemConnectFailed:
+					b.mu.Lock()
+					up := b.connected
+					b.mu.Unlock()
+					if !up {
+						desc := fmt.Sprintf("cannot connect to %s: %v; retrying", b.redactedBroker(), it.err)
+						if desc != lastFailure {
+							lastFailure = desc
+							em.Health(discovery.Health{State: discovery.HealthUnhealthy, Description: desc})
+							b.log.Warn("mqtt: cannot connect to the broker; retrying", "broker", b.redactedBroker(), "err", it.err)
+						}
+					}
+				case itemMessage:
+					touched = append(touched, b.onMessage(it)...)
+					if b.z2m != nil && it.topic == b.cfg.z2mBase+"/bridge/devices" && !settling && b.snapshotSent {
+						getT.Reset(b.getDelay) // new devices may have no state yet
+					}
+					if settling && it.retained && time.Now().Before(settleDeadline) {
+						settle.Reset(b.settle)
+					}
+				}
+			}
+			b.reconcile(ctx, em, touched)
+		}
+	}
+}
+
+func (b *Bridge) onConnected(ctx context.Context, em sdk.Emitter) {
+	filters := map[string]byte{}
+	if b.z2m != nil {
+		filters[b.cfg.z2mBase+"/#"] = 1
+	}
+	if b.ha != nil {
+		filters[b.cfg.haPrefix+"/#"] = 1
+	}
+	b.mu.Lock()
+	b.subscribed = map[string]bool{}
+	if b.z2m != nil {
+		b.z2m.reconnected()
+	}
+	b.mu.Unlock()
+	if err := b.subscribe(ctx, filters); err != nil {
+		em.Health(discovery.Health{State: discovery.HealthUnhealthy, Description: "subscribe failed: " + err.Error()})
+		b.log.Error("mqtt: subscribe failed", "err", err)
+		return
+	}
+	b.mu.Lock()
+	b.connected = true
+	b.mu.Unlock()
+	b.log.Info("mqtt: connected", "broker", b.redactedBroker())
+	em.Health(discovery.Health{State: discovery.HealthHealthy, Description: "connected to " + b.redactedBroker()})
+}
+
+func (b *Bridge) subscribe(ctx context.Context, filters map[string]byte) error {
+	// A broker may refuse some filters of a SUBSCRIBE (mochi 2.7 answers 0x91
+	// "packet identifier in use" when the id collides with one of its own
+	// in-flight publishes); those are retried a few times.
+	pending := filters
+	for attempt := 1; len(pending) > 0; attempt++ {
+		refused, err := b.subscribeOnce(ctx, pending)
+		if err != nil {
+			return err
+		}
+		if len(refused) == 0 {
+			return nil
+		}
+		if attempt == 5 {
+			return fmt.Errorf("the broker refused the subscription to %d topics (reason codes %v)", len(refused), refused)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		}
+		next := map[string]byte{}
+		for f := range refused {
+			next[f] = pending[f]
+		}
+		pending = next
+	}
+	return nil
+}
+
+// subscribeOnce sends one SUBSCRIBE and returns the filters the broker refused.
+func (b *Bridge) subscribeOnce(ctx context.Context, filters map[string]byte) (map[string]byte, error) {
+	t := b.client.SubscribeMultiple(filters, nil)
+	wait := subscribeWait
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+		wait = time.Until(d)
+	}
+	if !t.WaitTimeout(wait) {
+		return nil, fmt.Errorf("no SUBACK within %s", wait)
+	}
+	if err := t.Error(); err != nil {
+		return nil, err
+	}
+	refused := map[string]byte{}
+	if st, ok := t.(*paho.SubscribeToken); ok {
+		for f, code := range st.Result() {
+			if code >= 0x80 {
+				refused[f] = code
+			}
+		}
+	}
+	b.mu.Lock()
+	for f := range filters {
+		if _, bad := refused[f]; !bad {
+			b.subscribed[f] = true
+		}
+	}
+	b.mu.Unlock()
+	return refused, nil
+}
+
+// onMessage feeds one message to the sources and returns the device ids whose
+// state it touched.
+func (b *Bridge) onMessage(it item) []string {
+	if len(it.payload) > b.cfg.maxMessage {
+		b.bad.warn("topic "+it.topic, fmt.Sprintf("message of %d bytes is larger than maxMessageBytes (%d)", len(it.payload), b.cfg.maxMessage))
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var touched []string
+	if b.z2m != nil && strings.HasPrefix(it.topic, b.cfg.z2mBase+"/") {
+		touched = append(touched, b.z2m.handle(it.topic, it.payload)...)
+	}
+	if b.ha != nil {
+		_, keys := b.ha.handle(it.topic, it.payload)
+		for _, k := range keys {
+			touched = append(touched, "ha-entity:"+k)
+		}
+	}
+	return touched
+}
+
+// collect computes the bridged device set from both sources. b.mu is held.
+func (b *Bridge) collect() map[string]*unit {
+	out := map[string]*unit{}
+	if b.z2m != nil {
+		for _, u := range b.z2m.units() {
+			out[u.dev.Endpoint.DeviceID] = u
+		}
+	}
+	if b.ha != nil {
+		for _, u := range b.ha.units() {
+			if _, dup := out[u.dev.Endpoint.DeviceID]; !dup {
+				out[u.dev.Endpoint.DeviceID] = u
+			}
+		}
+	}
+	if !b.connected {
+		for _, u := range out {
+			u.dev.Reachable = false
+		}
+	}
+	return out
+}
+
+func sortedDevices(m map[string]*unit) []discovery.Device {
+	out := make([]discovery.Device, 0, len(m))
+	for _, u := range m {
+		out = append(out, u.dev)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.DeviceID < out[j].Endpoint.DeviceID })
+	return out
+}
+
+func (b *Bridge) sendSnapshot(em sdk.Emitter) {
+	b.mu.Lock()
+	if b.snapshotSent {
+		b.mu.Unlock()
+		return
+	}
+	b.snapshotSent = true
+	b.view = b.collect()
+	devs := sortedDevices(b.view)
+	for _, d := range devs {
+		b.emitted[d.Endpoint.DeviceID] = cloneDevice(d)
+	}
+	b.mu.Unlock()
+	em.Snapshot(devs)
+}
+
+// reconcile recomputes the device set, emits what changed since the last
+// emission and wakes commands waiting for the devices touched.
+func (b *Bridge) reconcile(ctx context.Context, em sdk.Emitter, touched []string) {
+	b.mu.Lock()
+	b.view = b.collect()
+	var events []func()
+	if b.snapshotSent {
+		for _, d := range sortedDevices(b.view) {
+			id := d.Endpoint.DeviceID
+			old, ok := b.emitted[id]
+			switch {
+			case !ok || !reflect.DeepEqual(old.Endpoint, d.Endpoint):
+				dc := cloneDevice(d)
+				events = append(events, func() { em.Upsert(dc) })
+			default:
+				if ch := diffState(old.State, d.State); !ch.isEmpty() {
+					cause := discovery.CausePhysical
+					if b.inflight[id] > 0 {
+						// The device echoing a command the hub sent.
+						cause = discovery.CauseAlexa
+					}
+					st := ch.State
+					events = append(events, func() { em.StateChanged(id, st, cause) })
+				}
+				if old.Reachable != d.Reachable {
+					r := d.Reachable
+					events = append(events, func() { em.Reachability(id, r) })
+				}
+			}
+			b.emitted[id] = cloneDevice(d)
+		}
+		var gone []string
+		for id := range b.emitted {
+			if _, ok := b.view[id]; !ok {
+				gone = append(gone, id)
+			}
+		}
+		sort.Strings(gone)
+		for _, id := range gone {
+			delete(b.emitted, id)
+			events = append(events, func() { em.Remove(id) })
+		}
+	}
+	// Wake waiters of the devices whose state topics spoke.
+	woken := map[string]bool{}
+	for _, t := range touched {
+		id := t
+		if k, ok := strings.CutPrefix(t, "ha-entity:"); ok {
+			id = b.ha.owner[k]
+		}
+		if woken[id] {
+			continue
+		}
+		woken[id] = true
+		for _, w := range b.waiters[id] {
+			select {
+			case w <- struct{}{}:
+			default:
+			}
+		}
+	}
+	newTopics := map[string]byte{}
+	var stale []string
+	if b.ha != nil && b.connected {
+		needed := map[string]bool{}
+		for _, t := range b.ha.topics() {
+			needed[t] = true
+			if !b.subscribed[t] && !b.covered(t) {
+				newTopics[t] = 1
+			}
+		}
+		for t := range b.subscribed {
+			if !needed[t] && !b.isSourceFilter(t) {
+				stale = append(stale, t)
+				delete(b.subscribed, t)
+			}
+		}
+	}
+	b.mu.Unlock()
+	for _, e := range events {
+		e()
+	}
+	if len(newTopics) > 0 {
+		if err := b.subscribe(ctx, newTopics); err != nil {
+			b.log.Warn("mqtt: subscribing to entity topics failed", "err", err)
+		}
+	}
+	if len(stale) > 0 {
+		// Entities went away: stop receiving their topics (best effort).
+		t := b.client.Unsubscribe(stale...)
+		if !t.WaitTimeout(subscribeWait) || t.Error() != nil {
+			b.log.Warn("mqtt: unsubscribing from removed entity topics failed", "err", t.Error())
+		}
+	}
+}
+
+// isSourceFilter reports whether f is one of the two wildcard subscriptions.
+func (b *Bridge) isSourceFilter(f string) bool {
+	return (b.z2m != nil && f == b.cfg.z2mBase+"/#") || (b.ha != nil && f == b.cfg.haPrefix+"/#")
+}
+
+func (b *Bridge) covered(topic string) bool {
+	return (b.z2m != nil && strings.HasPrefix(topic, b.cfg.z2mBase+"/")) ||
+		(b.ha != nil && strings.HasPrefix(topic, b.cfg.haPrefix+"/"))
+}
+
+func (b *Bridge) requestMissingState(ctx context.Context) {
+	if b.z2m == nil {
+		return
+	}
+	b.mu.Lock()
+	if !b.connected {
+		b.mu.Unlock()
+		return
+	}
+	msgs := b.z2m.getRequests()
+	b.mu.Unlock()
+	for _, m := range msgs {
+		if err := b.publish(ctx, m, time.Now().Add(defaultPublishWait)); err != nil {
+			b.log.Warn("mqtt: /get failed", "topic", m.topic, "err", err)
+		}
+	}
+}
+
+func (b *Bridge) publish(ctx context.Context, m outMsg, deadline time.Time) error {
+	t := b.client.Publish(m.topic, 1, m.retain, m.payload)
+	wait := time.Until(deadline)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		wait = time.Until(d)
+	}
+	if wait <= 0 || !t.WaitTimeout(wait) {
+		return fmt.Errorf("publish to %s: not acknowledged in time", m.topic)
+	}
+	if err := t.Error(); err != nil {
+		return fmt.Errorf("publish to %s: %w", m.topic, err)
+	}
+	return nil
+}
+
+// Execute publishes the command and answers Done with the state the device
+// echoes, or with the expected state when it does not echo in time.
+func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+	b.mu.Lock()
+	u := b.view[req.DeviceID]
+	switch {
+	case u == nil:
+		b.mu.Unlock()
+		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", req.DeviceID)
+	case !b.connected:
+		b.mu.Unlock()
+		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "the MQTT broker is not connected")
+	case !u.dev.Reachable:
+		b.mu.Unlock()
+		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%s is offline", u.dev.Endpoint.FriendlyName)
+	}
+	cur := u.dev.State.Clone()
+	if err := req.Command.Validate(u.dev.Endpoint.Traits, cur); err != nil {
+		b.mu.Unlock()
+		return discovery.Result{}, err
+	}
+	msgs, err := u.command(req.Command, cur)
+	if err != nil {
+		b.mu.Unlock()
+		return discovery.Result{}, discovery.AsError(err)
+	}
+	id := req.DeviceID
+	w := make(chan struct{}, 1)
+	b.waiters[id] = append(b.waiters[id], w)
+	b.inflight[id]++
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		ws := b.waiters[id]
+		for i, x := range ws {
+			if x == w {
+				b.waiters[id] = append(ws[:i:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(b.waiters[id]) == 0 {
+			delete(b.waiters, id)
+		}
+		b.inflight[id]--
+		if b.inflight[id] == 0 {
+			delete(b.inflight, id)
+		}
+		b.mu.Unlock()
+	}()
+
+	deadline := req.Deadline
+	if deadline.IsZero() {
+		deadline = time.Now().Add(b.cfg.commandTimeout + time.Second)
+	}
+	for _, m := range msgs {
+		if err := b.publish(ctx, m, deadline.Add(-minCommandWaitMargin)); err != nil {
+			return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%v", err)
+		}
+	}
+	expected := req.Command.Apply(cur)
+	if u.assume != nil {
+		b.mu.Lock()
+		u.assume(expected)
+		u.dev.State = u.dev.State.Merge(expected)
+		if d, ok := b.emitted[id]; ok {
+			d.State = d.State.Merge(expected)
+			b.emitted[id] = d
+		}
+		b.mu.Unlock()
+		return discovery.Result{Status: discovery.Done, State: expected}, nil
+	}
+	wait := min(b.cfg.commandTimeout, time.Until(deadline)-minCommandWaitMargin)
+	if wait <= 0 || len(msgs) == 0 {
+		return discovery.Result{Status: discovery.Done, State: expected}, nil
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	echoed := false
+	for {
+		select {
+		case <-w:
+			echoed = true
+			if st, ok := b.currentState(id); ok && satisfies(req.Command, st) {
+				return discovery.Result{Status: discovery.Done, State: st}, nil
+			}
+		case <-timer.C:
+			if st, ok := b.currentState(id); ok && echoed {
+				return discovery.Result{Status: discovery.Done, State: st}, nil
+			}
+			return discovery.Result{Status: discovery.Done, State: expected}, nil
+		case <-ctx.Done():
+			return discovery.Result{}, discovery.AsError(ctx.Err())
+		}
+	}
+}
+
+func (b *Bridge) currentState(id string) (discovery.State, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u := b.view[id]
+	if u == nil {
+		return discovery.State{}, false
+	}
+	return u.dev.State.Clone(), true
+}
+
+// State returns a device's last known state.
+func (b *Bridge) State(_ context.Context, deviceID string) (discovery.State, error) {
+	st, ok := b.currentState(deviceID)
+	if !ok {
+		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", deviceID)
+	}
+	return st, nil
+}
+
+// satisfies reports whether st shows the command carried out, within the
+// rounding the device's units cause.
+func satisfies(c discovery.Command, st discovery.State) bool {
+	near := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+	switch c.Trait {
+	case discovery.TraitOnOff:
+		return st.On != nil && *st.On == *c.Power
+	case discovery.TraitBrightness:
+		if *c.Brightness == 0 {
+			return (st.On != nil && !*st.On) || (st.Brightness != nil && *st.Brightness == 0)
+		}
+		return st.Brightness != nil && near(float64(*st.Brightness), float64(*c.Brightness), 1)
+	case discovery.TraitColorTemperature:
+		return st.ColorTemperature != nil && near(float64(*st.ColorTemperature), float64(*c.ColorTemperature), float64(*c.ColorTemperature)*0.03)
+	case discovery.TraitColor:
+		if st.Color == nil {
+			return false
+		}
+		dh := math.Abs(st.Color.Hue - c.Color.Hue)
+		dh = math.Min(dh, 360-dh)
+		return (dh <= 4 || c.Color.Saturation < 0.05) && near(st.Color.Saturation, c.Color.Saturation, 0.04)
+	case discovery.TraitLock:
+		return st.Lock == c.Lock
+	case discovery.TraitThermostat:
+		t := c.Thermostat
+		s := st.Thermostat
+		if s == nil {
+			return false
+		}
+		ok := t.Mode == "" || s.Mode == t.Mode
+		for _, p := range [][2]*float64{{t.Target, s.Target}, {t.Lower, s.Lower}, {t.Upper, s.Upper}} {
+			if p[0] != nil {
+				ok = ok && p[1] != nil && near(*p[0], *p[1], 0.26)
+			}
+		}
+		return ok
+	}
+	return true
+}
+
+func cloneDevice(d discovery.Device) discovery.Device {
+	d.State = d.State.Clone()
+	ep := d.Endpoint
+	ep.Connections = append([]discovery.Connection(nil), ep.Connections...)
+	d.Endpoint = ep
+	return d
+}
+
+type stateDiff struct{ discovery.State }
+
+func (d stateDiff) isEmpty() bool { return reflect.DeepEqual(d.State, discovery.State{}) }
+
+// diffState returns the fields of n that differ from o.
+func diffState(o, n discovery.State) stateDiff {
+	var d discovery.State
+	if n.On != nil && (o.On == nil || *o.On != *n.On) {
+		d.On = n.On
+	}
+	if n.Brightness != nil && (o.Brightness == nil || *o.Brightness != *n.Brightness) {
+		d.Brightness = n.Brightness
+	}
+	if n.Color != nil && (o.Color == nil || *o.Color != *n.Color) {
+		d.Color = n.Color
+	}
+	if n.ColorTemperature != nil && (o.ColorTemperature == nil || *o.ColorTemperature != *n.ColorTemperature) {
+		d.ColorTemperature = n.ColorTemperature
+	}
+	if n.Lock != "" && n.Lock != o.Lock {
+		d.Lock = n.Lock
+	}
+	if n.Thermostat != nil {
+		var t discovery.ThermostatState
+		ot := o.Thermostat
+		if ot == nil {
+			ot = &discovery.ThermostatState{}
+		}
+		changed := false
+		if n.Thermostat.Mode != "" && n.Thermostat.Mode != ot.Mode {
+			t.Mode, changed = n.Thermostat.Mode, true
+		}
+		for _, p := range []struct {
+			dst  **float64
+			o, n *float64
+		}{
+			{&t.Target, ot.Target, n.Thermostat.Target}, {&t.Lower, ot.Lower, n.Thermostat.Lower}, {&t.Upper, ot.Upper, n.Thermostat.Upper}} {
+			if p.n != nil && (p.o == nil || *p.o != *p.n) {
+				*p.dst, changed = p.n, true
+			}
+		}
+		if changed {
+			d.Thermostat = &t
+		}
+	}
+	if n.Temperature != nil && (o.Temperature == nil || *o.Temperature != *n.Temperature) {
+		d.Temperature = n.Temperature
+	}
+	return stateDiff{d.Clone()}
+}

@@ -1,0 +1,189 @@
+package mqtt
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// ConfigSchema is the JSON schema of the bridge's configuration.
+//
+//go:embed config.schema.json
+var ConfigSchema []byte
+
+// SampleConfig is a configuration the schema accepts.
+//
+//go:embed sample-config.json
+var SampleConfig []byte
+
+// Config is the bridge's configuration (JSON, see ConfigSchema).
+type Config struct {
+	// Broker is the broker URL (default tcp://127.0.0.1:1883).
+	Broker string `json:"broker,omitempty"`
+	// Username and Password authenticate to the broker (never logged).
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// ClientID is the MQTT client id (default avshub-mqtt-<random>).
+	ClientID string `json:"clientId,omitempty"`
+	// TLS holds CA and client certificate files for ssl:// and wss://.
+	TLS *TLSConfig `json:"tls,omitempty"`
+	// Zigbee2MQTT configures the zigbee2mqtt convention (base topic).
+	Zigbee2MQTT SourceConfig `json:"zigbee2mqtt"`
+	// HomeAssistant configures Home Assistant MQTT discovery (prefix).
+	HomeAssistant SourceConfig `json:"homeassistant"`
+	// CommandTimeout bounds the wait for a device's echo (Go duration, default 3s).
+	CommandTimeout string `json:"commandTimeout,omitempty"`
+	// MaxMessage is the largest message processed, in bytes (default 8 MiB).
+	MaxMessage int `json:"maxMessageBytes,omitempty"`
+}
+
+// TLSConfig holds the files for ssl:// and wss:// brokers.
+type TLSConfig struct {
+	// CAFile is a PEM bundle of CAs to trust (default: the system pool).
+	CAFile string `json:"caFile,omitempty"`
+	// CertFile and KeyFile are the PEM client certificate and key (mutual TLS).
+	CertFile string `json:"certFile,omitempty"`
+	KeyFile  string `json:"keyFile,omitempty"`
+	// ServerName overrides the name verified in the broker's certificate.
+	ServerName string `json:"serverName,omitempty"`
+	// InsecureSkipVerify disables certificate verification (testing only).
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// SourceConfig switches one convention on or off and sets its topic.
+type SourceConfig struct {
+	// Enabled switches the convention on or off (default on).
+	Enabled *bool `json:"enabled,omitempty"`
+	// BaseTopic is zigbee2mqtt's base topic (default zigbee2mqtt).
+	BaseTopic string `json:"baseTopic,omitempty"`
+	// Prefix is Home Assistant's discovery prefix (default homeassistant).
+	Prefix string `json:"prefix,omitempty"`
+}
+
+func (s SourceConfig) on() bool { return s.Enabled == nil || *s.Enabled }
+
+// settings is a parsed, defaulted Config.
+type settings struct {
+	broker         string
+	username       string
+	password       string
+	clientID       string
+	tls            *tls.Config
+	z2m            bool
+	z2mBase        string
+	ha             bool
+	haPrefix       string
+	commandTimeout time.Duration
+	maxMessage     int
+}
+
+// parseConfig decodes and checks a configuration; empty means all defaults.
+func parseConfig(raw []byte) (*settings, error) {
+	var c Config
+	if len(bytes.TrimSpace(raw)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return nil, fmt.Errorf("mqtt bridge config: %w", err)
+		}
+	}
+	s := &settings{broker: c.Broker, username: c.Username, password: c.Password, clientID: c.ClientID,
+		z2m: c.Zigbee2MQTT.on(), z2mBase: c.Zigbee2MQTT.BaseTopic, ha: c.HomeAssistant.on(), haPrefix: c.HomeAssistant.Prefix,
+		commandTimeout: 3 * time.Second, maxMessage: c.MaxMessage}
+	if s.broker == "" {
+		s.broker = "tcp://127.0.0.1:1883"
+	}
+	if s.z2mBase == "" {
+		s.z2mBase = "zigbee2mqtt"
+	}
+	if s.haPrefix == "" {
+		s.haPrefix = "homeassistant"
+	}
+	if s.maxMessage == 0 {
+		s.maxMessage = 8 << 20
+	}
+	if s.maxMessage < 1024 {
+		return nil, fmt.Errorf("mqtt bridge config: maxMessageBytes %d is below 1024", s.maxMessage)
+	}
+	for _, t := range []string{s.z2mBase, s.haPrefix} {
+		if strings.ContainsAny(t, "+#") || strings.HasSuffix(t, "/") {
+			return nil, fmt.Errorf("mqtt bridge config: topic %q must not contain wildcards or end in /", t)
+		}
+	}
+	if s.z2m && s.ha && s.z2mBase == s.haPrefix {
+		return nil, fmt.Errorf("mqtt bridge config: zigbee2mqtt baseTopic and homeassistant prefix are both %q", s.z2mBase)
+	}
+	if c.CommandTimeout != "" {
+		d, err := time.ParseDuration(c.CommandTimeout)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("mqtt bridge config: commandTimeout %q is not a positive duration", c.CommandTimeout)
+		}
+		s.commandTimeout = d
+	}
+	u, err := url.Parse(s.broker)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("mqtt bridge config: broker %q is not a URL like tcp://host:1883", s.broker)
+	}
+	secure := false
+	switch u.Scheme {
+	case "tcp", "mqtt", "ws":
+	case "ssl", "tls", "mqtts", "wss":
+		secure = true
+	default:
+		return nil, fmt.Errorf("mqtt bridge config: broker scheme %q is not tcp, ssl, ws or wss", u.Scheme)
+	}
+	if secure || c.TLS != nil {
+		s.tls, err = c.TLS.build(u.Hostname())
+		if err != nil {
+			return nil, fmt.Errorf("mqtt bridge config: %w", err)
+		}
+	}
+	if s.clientID == "" {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		s.clientID = "avshub-mqtt-" + hex.EncodeToString(b[:])
+	}
+	return s, nil
+}
+
+func (t *TLSConfig) build(host string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+	if t == nil {
+		return cfg, nil
+	}
+	if t.ServerName != "" {
+		cfg.ServerName = t.ServerName
+	}
+	cfg.InsecureSkipVerify = t.InsecureSkipVerify
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls caFile: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls caFile %s holds no PEM certificate", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		return nil, fmt.Errorf("tls certFile and keyFile go together")
+	}
+	if t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}

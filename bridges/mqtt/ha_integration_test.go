@@ -1,0 +1,133 @@
+package mqtt
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// publishFixture publishes a fixture's messages retained (as ESPHome retains
+// its states), with the fixture's topics moved under the env's root; the
+// retained messages are cleared when the test ends.
+func (e *env) publishFixture(path string, rewrite func(string) string) {
+	e.t.Helper()
+	var topics []string
+	for _, m := range loadFixture(e.t, path) {
+		topic := rewrite(m.Topic)
+		e.publish(topic, rewrite(string(m.payload())), true)
+		topics = append(topics, topic)
+	}
+	e.t.Cleanup(func() {
+		for _, topic := range topics {
+			e.raw.Publish(topic, 1, true, "").WaitTimeout(time.Second)
+		}
+	})
+}
+
+// Home Assistant discovery end to end: ESPHome-style entities are discovered,
+// their own topics subscribed, state read, commands published, and an empty
+// config removes the entity.
+func TestHADiscoveryEndToEnd(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, bk brokerKind) {
+		e := newEnv(t, bk)
+		// Move the fixture's topics under the env's root: the discovery prefix,
+		// and the nodes' own topics (which start a string).
+		rw := func(s string) string {
+			if rest, ok := strings.CutPrefix(s, "homeassistant/"); ok {
+				return e.prefix + "/" + rest
+			}
+			for _, node := range []string{"office-node/", "porch-node/"} {
+				if strings.HasPrefix(s, node) {
+					s = e.root + "/" + s
+				}
+				s = strings.ReplaceAll(s, `"`+node, `"`+e.root+"/"+node)
+			}
+			return s
+		}
+		e.startBridge(`"zigbee2mqtt":{"enabled":false}`)
+		e.publishFixture("testdata/ha/esphome.json", rw)
+		e.rec.wait(t, "three ESPHome endpoints with state", func(r *recorder) bool {
+			th := r.devices["ha:ESPclimateoffice_thermostat"]
+			return len(r.devices) == 3 && th.State.Thermostat != nil && th.State.Thermostat.Upper != nil && r.devices["ha:ESPlockporch_lock"].State.Lock == discovery.Locked
+		})
+		// A state change on an entity's own topic (outside the prefix) is seen.
+		e.publish(e.root+"/porch-node/lock/porch_lock/state", "UNLOCKED", true)
+		e.rec.wait(t, "lock unlocked", func(r *recorder) bool { return r.devices["ha:ESPlockporch_lock"].State.Lock == discovery.Unlocked })
+
+		// A command with no echo (nothing answers here) is Done with the expected state.
+		m := e.mark()
+		res, err := e.exec("ha:ESPlightporch_light", discovery.SetBrightness(100))
+		if err != nil || res.Status != discovery.Done || *res.State.Brightness != 100 {
+			t.Fatalf("Execute = %+v, %v", res, err)
+		}
+		if got := e.waitRawSince(m, e.root+"/porch-node/light/porch_light/command", func(string) bool { return true }); !jsonEqual(got, `{"state":"ON","brightness":255}`) {
+			t.Errorf("command payload %s", got)
+		}
+		// The device echoing makes the answer carry the echoed state.
+		go func() {
+			e.waitRawSince(m, e.root+"/porch-node/lock/porch_lock/command", func(string) bool { return true })
+			e.publish(e.root+"/porch-node/lock/porch_lock/state", "LOCKED", true)
+		}()
+		res, err = e.exec("ha:ESPlockporch_lock", discovery.SetLock(discovery.Locked))
+		if err != nil || res.State.Lock != discovery.Locked {
+			t.Fatalf("lock Execute = %+v, %v", res, err)
+		}
+
+		// Availability: the node goes offline.
+		e.publish(e.root+"/porch-node/status", "offline", true)
+		e.rec.wait(t, "porch unreachable", func(r *recorder) bool {
+			return !r.devices["ha:ESPlockporch_lock"].Reachable && !r.devices["ha:ESPlightporch_light"].Reachable && r.devices["ha:ESPclimateoffice_thermostat"].Reachable
+		})
+		if _, err := e.exec("ha:ESPlockporch_lock", discovery.SetLock(discovery.Unlocked)); discovery.AsError(err) == nil || discovery.AsError(err).Kind != discovery.ErrUnreachable {
+			t.Errorf("offline lock: err = %v", err)
+		}
+
+		// An empty retained config removes the entity.
+		e.publish(e.prefix+"/lock/porch-node/porch_lock/config", "", true)
+		e.rec.wait(t, "lock removed", func(r *recorder) bool { _, ok := r.devices["ha:ESPlockporch_lock"]; return !ok && len(r.devices) == 2 })
+		e.rec.wait(t, "its state topic unsubscribed", func(*recorder) bool {
+			e.bridge.mu.Lock()
+			defer e.bridge.mu.Unlock()
+			return !e.bridge.subscribed[e.root+"/porch-node/lock/porch_lock/state"] && e.bridge.subscribed[e.root+"/porch-node/status"]
+		})
+	})
+}
+
+// zigbee2mqtt also publishes HA discovery for its devices: each device is
+// bridged once (through zigbee2mqtt), and entities avshub publishes for
+// dashboards are never imported.
+func TestOneDeviceThroughBothConventions(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, bk brokerKind) {
+		e := newEnv(t, bk)
+		// zigbee2mqtt's own discovery config for the colour bulb (abbreviated as z2m sends it).
+		z2mLight := fmt.Sprintf(`{"availability":[{"topic":"%[1]s/bridge/state","value_template":"{{ value_json.state }}"},{"topic":"%[1]s/Living Room/Colour Bulb/availability","value_template":"{{ value_json.state }}"}],
+			"availability_mode":"all","brightness":true,"brightness_scale":254,"command_topic":"%[1]s/Living Room/Colour Bulb/set","device":{"identifiers":["zigbee2mqtt_0x001788010b1c2d3e"],"manufacturer":"Philips","model":"Hue white and color ambiance E26/E27 (9290022166)","name":"Living Room/Colour Bulb","via_device":"zigbee2mqtt_bridge_0x00124b0024c0ffee"},
+			"effect":true,"effect_list":["blink","breathe"],"max_mireds":500,"min_mireds":153,"name":null,"object_id":"living_room/colour_bulb","origin":{"name":"Zigbee2MQTT","sw":"2.14.1","url":"https://www.zigbee2mqtt.io"},
+			"schema":"json","state_topic":"%[1]s/Living Room/Colour Bulb","supported_color_modes":["xy","color_temp"],"unique_id":"0x001788010b1c2d3e_light_zigbee2mqtt"}`, e.base)
+		e.publish(e.prefix+"/light/0x001788010b1c2d3e/light/config", z2mLight, true)
+		avshub := `{"name":"Kitchen","schema":"json","cmd_t":"avshub/kitchen/set","stat_t":"avshub/kitchen/state","uniq_id":"avshub_kitchen","o":{"name":"avshub","sw":"0.1.0"},"dev":{"ids":["avshub_kitchen"],"name":"Kitchen"}}`
+		e.publish(e.prefix+"/light/avshub_kitchen/config", avshub, true)
+		t.Cleanup(func() {
+			e.publish(e.prefix+"/light/0x001788010b1c2d3e/light/config", "", true)
+			e.publish(e.prefix+"/light/avshub_kitchen/config", "", true)
+		})
+		e.startSim()
+		e.startBridge("")
+		e.rec.wait(t, "six z2m devices", func(r *recorder) bool { return allReachable(r, 6, true) })
+		for id := range e.rec.devices {
+			if strings.HasPrefix(id, "ha:") {
+				t.Errorf("device %s imported through HA discovery as well", id)
+			}
+		}
+		var sawAvshub bool
+		for _, s := range e.bridge.Skipped() {
+			sawAvshub = sawAvshub || s.Reason == "published by avshub itself"
+		}
+		if !sawAvshub {
+			t.Errorf("the avshub dashboard entity is not reported as skipped: %+v", e.bridge.Skipped())
+		}
+	})
+}

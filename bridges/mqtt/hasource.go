@@ -1,0 +1,360 @@
+package mqtt
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// avshubOrigin is the origin name of the entities avshub publishes for
+// dashboards (CONTRACTS.md); the bridge never imports them back.
+const avshubOrigin = "avshub"
+
+// haSource is Home Assistant MQTT discovery: pure logic, fed messages by the
+// bridge (config topics under the prefix, and the entities' own topics).
+type haSource struct {
+	prefix string
+	bad    *onceLog
+	log    *slog.Logger
+
+	entities map[string]*haEntity
+	skips    map[string]Skip
+	states   map[string]discovery.State // by entity key
+	index    map[string][]haRef         // topic → entities listening to it
+	owner    map[string]string          // entity key → device id of its endpoint (set by units)
+	// dup reports entities that another source (zigbee2mqtt) already bridges.
+	dup func(e *haEntity) bool
+}
+
+type haRef struct {
+	key   string
+	avail int // index into the entity's availability entries, or -1 for a state topic
+	sub   haSub
+}
+
+func newHASource(prefix string, bad *onceLog, log *slog.Logger) *haSource {
+	return &haSource{prefix: prefix, bad: bad, log: log, entities: map[string]*haEntity{}, skips: map[string]Skip{},
+		states: map[string]discovery.State{}, index: map[string][]haRef{}, dup: func(*haEntity) bool { return false }}
+}
+
+// handle processes one message. It reports whether the entity set changed and
+// which entities' state it updated.
+func (h *haSource) handle(topic string, payload []byte) (changed bool, updated []string) {
+	if rest, ok := strings.CutPrefix(topic, h.prefix+"/"); ok && strings.HasSuffix(rest, "/config") {
+		return h.handleConfig(topic, strings.TrimSuffix(rest, "/config"), payload), nil
+	}
+	for _, ref := range h.index[topic] {
+		e := h.entities[ref.key]
+		if e == nil {
+			continue
+		}
+		if ref.avail >= 0 {
+			h.handleAvailability(e, ref.avail, payload)
+			continue
+		}
+		s, err := e.onMessage(ref.sub, payload)
+		if err != nil {
+			h.bad.warn("homeassistant "+e.key, fmt.Sprintf("message on %s: %v", topic, err))
+			continue
+		}
+		h.states[e.key] = h.states[e.key].Merge(s)
+		updated = append(updated, e.key)
+	}
+	return false, updated
+}
+
+func (h *haSource) handleAvailability(e *haEntity, i int, payload []byte) {
+	a := &e.avail.entries[i]
+	v, err := a.tpl.render(payload)
+	if err != nil && err != errUndefined {
+		h.bad.warn("homeassistant "+e.key, fmt.Sprintf("availability on %s: %v", a.topic, err))
+		return
+	}
+	switch strings.TrimSpace(v) {
+	case a.on:
+		a.state = 1
+	case a.off:
+		a.state = -1
+	default:
+		return // HA ignores payloads that are neither
+	}
+	e.avail.seq++
+	a.sequence = e.avail.seq
+}
+
+func (h *haSource) handleConfig(topic, id string, payload []byte) bool {
+	segs := strings.Split(id, "/")
+	if len(segs) < 2 || len(segs) > 3 {
+		return false
+	}
+	component := segs[0]
+	base := strings.Join(segs, "/")
+	if len(payload) == 0 {
+		return h.removeUnder(base, component == "device")
+	}
+	m, err := decodeObject(payload)
+	if err != nil {
+		h.bad.warn("homeassistant "+topic, err.Error())
+		return false
+	}
+	h.bad.clear("homeassistant " + topic)
+	cfg := expandConfig(m)
+	if v, _ := cfg["migrate_discovery"].(bool); v {
+		return false // the publisher is moving this entity to device discovery
+	}
+	if o, ok := cfg["origin"].(map[string]any); ok && strings.EqualFold(fmt.Sprint(o["name"]), avshubOrigin) {
+		changed := h.removeUnder(base, component == "device")
+		h.skips[base] = Skip{Source: "homeassistant", ID: topic, Reason: "published by avshub itself"}
+		return changed
+	}
+	if component != "device" {
+		h.put(base, component, cfg)
+		return true
+	}
+	comps, ok := cfg["components"].(map[string]any)
+	if !ok {
+		h.bad.warn("homeassistant "+topic, "device discovery without components")
+		return h.removeUnder(base, true)
+	}
+	shared := map[string]any{}
+	for k, v := range cfg {
+		if k != "components" {
+			shared[k] = v
+		}
+	}
+	keep := map[string]bool{}
+	for cid, c := range comps {
+		cm, ok := c.(map[string]any)
+		key := base + "/" + cid
+		if !ok {
+			h.bad.warn("homeassistant "+key, "component is not an object")
+			continue
+		}
+		platform, _ := cm["platform"].(string)
+		if platform == "" || len(cm) == 1 {
+			continue // only "p": the component is being removed
+		}
+		merged := make(map[string]any, len(shared)+len(cm))
+		for k, v := range shared {
+			merged[k] = v
+		}
+		for k, v := range cm {
+			merged[k] = v
+		}
+		if tb, ok := merged["~"].(string); ok {
+			expandTilde(merged, tb)
+		}
+		keep[key] = true
+		h.put(key, platform, merged)
+	}
+	for k := range h.entities {
+		if strings.HasPrefix(k, base+"/") && !keep[k] {
+			h.drop(k)
+		}
+	}
+	for k := range h.skips {
+		if strings.HasPrefix(k, base+"/") && !keep[k] {
+			delete(h.skips, k)
+		}
+	}
+	h.reindex()
+	return true
+}
+
+func (h *haSource) put(key, platform string, cfg map[string]any) {
+	e, err := parseHAEntity(key, platform, cfg)
+	if err != nil {
+		if _, had := h.entities[key]; had {
+			h.drop(key)
+		}
+		h.skips[key] = Skip{Source: "homeassistant", ID: key, Reason: err.Error()}
+		if strings.HasPrefix(err.Error(), "platform ") || strings.HasPrefix(err.Error(), "sensor with device_class") {
+			h.log.Debug("mqtt: entity not bridged", "entity", key, "reason", err.Error())
+		} else {
+			h.bad.warn("homeassistant "+key, "entity unsupported: "+err.Error())
+		}
+		h.reindex()
+		return
+	}
+	delete(h.skips, key)
+	if old, ok := h.entities[key]; ok {
+		// Keep what availability said about topics that are still configured.
+		for i := range e.avail.entries {
+			for _, oe := range old.avail.entries {
+				if oe.topic == e.avail.entries[i].topic {
+					e.avail.entries[i].state, e.avail.entries[i].sequence = oe.state, oe.sequence
+				}
+			}
+		}
+		e.avail.seq = old.avail.seq
+	}
+	h.entities[key] = e
+	h.reindex()
+}
+
+func (h *haSource) removeUnder(base string, prefix bool) bool {
+	changed := false
+	for k := range h.entities {
+		if k == base || (prefix && strings.HasPrefix(k, base+"/")) {
+			h.drop(k)
+			changed = true
+		}
+	}
+	for k := range h.skips {
+		if k == base || (prefix && strings.HasPrefix(k, base+"/")) {
+			delete(h.skips, k)
+		}
+	}
+	h.reindex()
+	return changed
+}
+
+func (h *haSource) drop(key string) {
+	delete(h.entities, key)
+	delete(h.states, key)
+}
+
+func (h *haSource) reindex() {
+	h.index = map[string][]haRef{}
+	for _, e := range h.entities {
+		for _, s := range e.subs {
+			h.index[s.topic] = append(h.index[s.topic], haRef{key: e.key, avail: -1, sub: s})
+		}
+		for i, a := range e.avail.entries {
+			h.index[a.topic] = append(h.index[a.topic], haRef{key: e.key, avail: i})
+		}
+	}
+}
+
+// topics returns every topic the entities listen to.
+func (h *haSource) topics() []string {
+	out := make([]string, 0, len(h.index))
+	for t := range h.index {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// units groups the entities into endpoints the way a person would: every
+// light, lock, switch and climate is its own endpoint; a device's temperature
+// sensor joins its one climate; sensors of devices without actuators stand
+// alone.
+func (h *haSource) units() []*unit {
+	groups := map[string][]*haEntity{}
+	var order []string
+	for _, e := range h.entities {
+		if h.dup(e) {
+			continue
+		}
+		g := e.device.key
+		if g == "" {
+			g = "entity:" + e.key
+		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], e)
+	}
+	sort.Strings(order)
+	var out []*unit
+	h.owner = map[string]string{}
+	for _, g := range order {
+		es := groups[g]
+		sort.Slice(es, func(i, j int) bool { return es[i].key < es[j].key })
+		var actuators, sensors, climates []*haEntity
+		for _, e := range es {
+			switch {
+			case e.sensor != nil:
+				sensors = append(sensors, e)
+			default:
+				actuators = append(actuators, e)
+				if e.climate != nil {
+					climates = append(climates, e)
+				}
+			}
+		}
+		var members [][]*haEntity
+		for _, a := range actuators {
+			m := []*haEntity{a}
+			if len(climates) == 1 && a == climates[0] {
+				m = append(m, sensors...)
+			}
+			members = append(members, m)
+		}
+		if len(climates) != 1 {
+			for _, s := range sensors {
+				members = append(members, []*haEntity{s})
+			}
+		}
+		names := map[string]int{}
+		var group []*unit
+		for _, m := range members {
+			u := h.unit(m)
+			for _, e := range m {
+				h.owner[e.key] = u.dev.Endpoint.DeviceID
+			}
+			names[strings.ToLower(u.dev.Endpoint.FriendlyName)]++
+			group = append(group, u)
+		}
+		for i, u := range group {
+			if names[strings.ToLower(u.dev.Endpoint.FriendlyName)] > 1 {
+				u.dev.Endpoint.FriendlyName = truncate(u.dev.Endpoint.FriendlyName+" "+members[i][0].platform, discovery.MaxFriendlyNameLen)
+			}
+		}
+		out = append(out, group...)
+	}
+	return out
+}
+
+func (h *haSource) unit(members []*haEntity) *unit {
+	p := members[0]
+	id := p.uniqueID
+	if id == "" {
+		id = p.key
+	}
+	traits, cat := p.traits()
+	var state discovery.State
+	for _, m := range members[1:] {
+		state = state.Merge(h.states[m.key])
+		traits.TemperatureSensor = &discovery.TemperatureSensor{}
+	}
+	state = state.Merge(h.states[p.key])
+	name := p.device.name
+	if p.named && p.name != "" {
+		if name != "" {
+			name += " " + p.name
+		} else {
+			name = p.name
+		}
+	}
+	if strings.TrimSpace(name) == "" {
+		name = id
+	}
+	desc := p.platform + " via MQTT discovery"
+	if p.origin != "" {
+		desc += " (" + p.origin + ")"
+	}
+	ep := discovery.Endpoint{DeviceID: "ha:" + id, FriendlyName: truncate(strings.TrimSpace(name), discovery.MaxFriendlyNameLen),
+		Manufacturer: p.device.manufacturer, Model: p.device.model, Description: truncate(desc, discovery.MaxDescriptionLen),
+		Category: cat, Traits: traits}
+	for _, c := range p.device.conns {
+		switch strings.ToLower(c[0]) {
+		case "mac":
+			ep.Connections = append(ep.Connections, discovery.Connection{Type: discovery.ConnectionTCPIP, MACAddress: strings.ToLower(c[1])})
+		case "zigbee":
+			ep.Connections = append(ep.Connections, discovery.Connection{Type: discovery.ConnectionZigbee, MACAddress: ieeeToMAC(c[1])})
+		}
+	}
+	u := &unit{
+		dev:     discovery.Device{Endpoint: ep, State: state, Reachable: p.avail.available()},
+		command: p.command,
+	}
+	if len(p.subs) == 0 {
+		u.assume = func(s discovery.State) { h.states[p.key] = h.states[p.key].Merge(s) }
+	}
+	return u
+}

@@ -1,0 +1,280 @@
+package mqtt
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/avshub/avshub/discovery"
+)
+
+// maxPending bounds the messages kept for topics that may belong to devices
+// not yet listed in bridge/devices.
+const maxPending = 2000
+
+// z2mSource is the zigbee2mqtt convention: pure logic, fed messages under the
+// base topic by the bridge.
+type z2mSource struct {
+	base string
+	bad  *onceLog
+
+	devices      map[string]*z2mDevice // by ieee address
+	names        []*z2mDevice          // by friendly name length, longest first
+	skips        []Skip
+	known        map[string]bool // every ieee address in bridge/devices, lower case
+	devicesSeen  bool
+	bridgeOnline *bool
+	avail        map[string]bool // by friendly name; absent = unknown
+	states       map[string]discovery.State
+	gotState     map[string]bool // by ieee: a state message arrived since the last reconnect
+	requested    map[string]bool // by ieee: /get sent since the last reconnect
+	pending      map[string][]byte
+	pendingOrder []string
+}
+
+func newZ2MSource(base string, bad *onceLog) *z2mSource {
+	return &z2mSource{base: base, bad: bad, devices: map[string]*z2mDevice{}, avail: map[string]bool{},
+		states: map[string]discovery.State{}, gotState: map[string]bool{}, requested: map[string]bool{}, pending: map[string][]byte{}}
+}
+
+// reconnected forgets what must be re-read after a new broker session.
+func (z *z2mSource) reconnected() {
+	z.gotState = map[string]bool{}
+	z.requested = map[string]bool{}
+}
+
+// handle processes one message under the base topic and returns the ids of
+// units whose state it updated.
+func (z *z2mSource) handle(topic string, payload []byte) []string {
+	rest, ok := strings.CutPrefix(topic, z.base+"/")
+	if !ok {
+		return nil
+	}
+	switch rest {
+	case "bridge/state":
+		online, known := parseOnline(payload)
+		if !known {
+			z.bridgeOnline = nil
+			if len(payload) > 0 {
+				z.bad.warn("zigbee2mqtt bridge/state", "unrecognised payload "+quoteShort(payload))
+			}
+			return nil
+		}
+		z.bridgeOnline = &online
+		return nil
+	case "bridge/devices":
+		z.setDevices(payload)
+		return nil
+	}
+	if strings.HasPrefix(rest, "bridge/") {
+		return nil
+	}
+	d, suffix := z.match(rest)
+	if d == nil {
+		if !z.devicesSeen {
+			z.keepPending(topic, payload)
+		}
+		return nil
+	}
+	switch {
+	case suffix == "":
+		if len(payload) == 0 {
+			return nil // a cleared retained state
+		}
+		var m map[string]any
+		if err := json.Unmarshal(payload, &m); err != nil || m == nil {
+			z.bad.warn("zigbee2mqtt "+d.name, "state is not a JSON object: "+quoteShort(payload))
+			return nil
+		}
+		return z.applyState(d, m)
+	case suffix == "/availability":
+		online, known := parseOnline(payload)
+		if !known {
+			delete(z.avail, d.name)
+			if len(payload) > 0 {
+				z.bad.warn("zigbee2mqtt "+d.name+" availability", "unrecognised payload "+quoteShort(payload))
+			}
+			return nil
+		}
+		z.avail[d.name] = online
+		return nil
+	case suffix == "/set" || suffix == "/get" || strings.HasPrefix(suffix, "/set/") || strings.HasPrefix(suffix, "/get/"):
+		return nil
+	case strings.Count(suffix, "/") == 1:
+		// advanced.output: attribute — one topic per property, raw values.
+		var v any
+		if err := json.Unmarshal(payload, &v); err != nil {
+			v = string(payload)
+		}
+		return z.applyState(d, map[string]any{suffix[1:]: v})
+	}
+	return nil
+}
+
+func (z *z2mSource) applyState(d *z2mDevice, m map[string]any) []string {
+	z.gotState[d.ieee] = true
+	var ids []string
+	for _, u := range d.units {
+		s, problems := u.parseState(m)
+		if len(problems) > 0 {
+			z.bad.warn("zigbee2mqtt "+d.name, strings.Join(problems, "; "))
+		}
+		z.states[u.id] = z.states[u.id].Merge(s)
+		ids = append(ids, u.id)
+	}
+	return ids
+}
+
+func (z *z2mSource) setDevices(payload []byte) {
+	devs, skips, known, err := parseZ2MDevices(payload, z.base)
+	if err != nil {
+		z.bad.warn("zigbee2mqtt bridge/devices", err.Error())
+		return
+	}
+	z.bad.clear("zigbee2mqtt bridge/devices")
+	for _, s := range skips {
+		if s.Reason != "coordinator" {
+			z.bad.warn("zigbee2mqtt "+s.ID, s.Reason)
+		}
+	}
+	z.skips = skips
+	z.known = known
+	z.devicesSeen = true
+	old := z.devices
+	z.devices = map[string]*z2mDevice{}
+	z.names = z.names[:0]
+	live := map[string]bool{}
+	for _, d := range devs {
+		if prev, ok := old[d.ieee]; ok && prev.name != d.name {
+			// Renamed: availability follows the new name's topic.
+			delete(z.avail, prev.name)
+		}
+		z.devices[d.ieee] = d
+		z.names = append(z.names, d)
+		for _, u := range d.units {
+			live[u.id] = true
+		}
+	}
+	sort.Slice(z.names, func(i, j int) bool { return len(z.names[i].name) > len(z.names[j].name) })
+	for id := range z.states {
+		if !live[id] {
+			delete(z.states, id)
+		}
+	}
+	pend, order := z.pending, z.pendingOrder
+	z.pending, z.pendingOrder = map[string][]byte{}, nil
+	for _, t := range order {
+		z.handle(t, pend[t])
+	}
+}
+
+func (z *z2mSource) keepPending(topic string, payload []byte) {
+	if _, ok := z.pending[topic]; !ok {
+		if len(z.pendingOrder) >= maxPending {
+			return
+		}
+		z.pendingOrder = append(z.pendingOrder, topic)
+	}
+	z.pending[topic] = payload
+}
+
+// match resolves a topic tail to a device by the longest friendly name that
+// is the whole tail or a prefix followed by "/".
+func (z *z2mSource) match(rest string) (*z2mDevice, string) {
+	for _, d := range z.names {
+		if rest == d.name || (strings.HasPrefix(rest, d.name) && rest[len(d.name)] == '/') {
+			return d, rest[len(d.name):]
+		}
+	}
+	return nil, ""
+}
+
+func (z *z2mSource) reachable(d *z2mDevice) bool {
+	if z.bridgeOnline != nil && !*z.bridgeOnline {
+		return false
+	}
+	if on, ok := z.avail[d.name]; ok {
+		return on
+	}
+	return true
+}
+
+// units returns every bridged endpoint with its state and reachability.
+func (z *z2mSource) units() []*unit {
+	var out []*unit
+	for _, d := range z.devices {
+		for _, u := range d.units {
+			d, u := d, u
+			out = append(out, &unit{
+				dev: discovery.Device{Endpoint: u.ep, State: z.states[u.id].Clone(), Reachable: z.reachable(d)},
+				command: func(c discovery.Command, cur discovery.State) ([]outMsg, error) {
+					p, err := u.command(c, cur)
+					if err != nil {
+						return nil, err
+					}
+					b, _ := json.Marshal(p)
+					return []outMsg{{topic: z.base + "/" + d.name + "/set", payload: b}}, nil
+				},
+			})
+		}
+	}
+	return out
+}
+
+// knows reports whether ieee is a device in zigbee2mqtt's list (bridged or not).
+func (z *z2mSource) knows(ieee string) bool { return z.known[strings.ToLower(ieee)] }
+
+// getRequests returns /get messages for reachable devices that have sent no
+// state since the last reconnect (state is not retained by default).
+func (z *z2mSource) getRequests() []outMsg {
+	var out []outMsg
+	for _, d := range z.devices {
+		if z.gotState[d.ieee] || z.requested[d.ieee] || !z.reachable(d) {
+			continue
+		}
+		req := map[string]any{}
+		for _, u := range d.units {
+			for _, p := range u.getProps {
+				req[p] = ""
+			}
+		}
+		if len(req) == 0 {
+			continue
+		}
+		z.requested[d.ieee] = true
+		b, _ := json.Marshal(req)
+		out = append(out, outMsg{topic: z.base + "/" + d.name + "/get", payload: b})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].topic < out[j].topic })
+	return out
+}
+
+// parseOnline reads an availability payload: JSON {"state":"online"} or the
+// legacy plain online/offline.
+func parseOnline(payload []byte) (online, known bool) {
+	s := strings.TrimSpace(string(payload))
+	if strings.HasPrefix(s, "{") {
+		var v struct {
+			State string `json:"state"`
+		}
+		if json.Unmarshal(payload, &v) != nil {
+			return false, false
+		}
+		s = v.State
+	}
+	switch strings.ToLower(s) {
+	case "online":
+		return true, true
+	case "offline":
+		return false, true
+	}
+	return false, false
+}
+
+func quoteShort(b []byte) string {
+	const n = 64
+	if len(b) > n {
+		return strconvQuote(string(b[:n])) + "…"
+	}
+	return strconvQuote(string(b))
+}

@@ -44,7 +44,8 @@ type Config struct {
 	Timeout time.Duration
 	// CommandDeadline is the deadline given to each command (default 10 s).
 	CommandDeadline time.Duration
-	// StartTimeout bounds a binary's handshake (default 10 s).
+	// StartTimeout bounds a binary's handshake (default 30 s: race-instrumented
+	// binaries on a loaded 2-core CI machine start slowly).
 	StartTimeout time.Duration
 	// Env is the binary's environment (the test's environment is not passed).
 	Env []string
@@ -64,7 +65,7 @@ func (c Config) withDefaults(dataDir func() (string, error)) (Config, error) {
 		c.StopTimeout = 5 * time.Second
 	}
 	if c.StartTimeout <= 0 {
-		c.StartTimeout = 10 * time.Second
+		c.StartTimeout = 30 * time.Second
 	}
 	if c.DataDir == "" {
 		d, err := dataDir()

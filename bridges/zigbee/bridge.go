@@ -1,0 +1,654 @@
+// Package zigbee is avshub's Zigbee bridge: it drives a TI Z-Stack 3.x
+// coordinator stick over a serial port (MT over UNPI), lets devices join,
+// interviews them, publishes their traits, turns commands into ZCL and
+// attribute reports into state changes.
+package zigbee
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"go.bug.st/serial"
+
+	"github.com/avshub/avshub/bridges/zigbee/mt"
+	"github.com/avshub/avshub/bridges/zigbee/unpi"
+	"github.com/avshub/avshub/bridges/zigbee/zcl"
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/plugins/sdk"
+)
+
+// Version is the bridge's version.
+const Version = "0.1.0"
+
+// Opener opens the serial port.
+type Opener func(ctx context.Context, path string, baud int) (io.ReadWriteCloser, error)
+
+// OpenSerial opens a serial port with go.bug.st/serial (8N1, no flow control).
+func OpenSerial(_ context.Context, path string, baud int) (io.ReadWriteCloser, error) {
+	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+	if err != nil {
+		return nil, fmt.Errorf("zigbee: open %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Option configures a Bridge.
+type Option func(*Bridge)
+
+// WithLogger sets the logger (slog.Default() otherwise).
+func WithLogger(l *slog.Logger) Option { return func(b *Bridge) { b.log = l } }
+
+// WithOpener replaces the serial port opener.
+func WithOpener(o Opener) Option { return func(b *Bridge) { b.open = o } }
+
+// WithTrace sees every MT frame the bridge writes (out) or reads.
+func WithTrace(fn func(out bool, raw []byte)) Option { return func(b *Bridge) { b.trace = fn } }
+
+// Bridge is the Zigbee bridge. It implements sdk.Bridge and sdk.Pairer.
+type Bridge struct {
+	log   *slog.Logger
+	open  Opener
+	trace func(out bool, raw []byte)
+
+	cfg     Config
+	dataDir string
+
+	mu           sync.Mutex
+	net          network
+	devices      map[string]*record
+	byNWK        map[uint16]string
+	lastSeen     map[string]time.Time
+	busy         map[string]map[discovery.TraitKind]int
+	watch        map[string]chan struct{}
+	link         *mt.Client
+	em           sdk.Emitter
+	transID      uint8
+	tsn          uint8
+	wg           sync.WaitGroup
+	runCtx       context.Context
+	interviewing map[string]bool
+	saveTimer    *time.Timer
+	starting     bool          // the first startup has not finished yet
+	linkChanged  chan struct{} // closed (and replaced) when link or starting changes
+	coordAddr    uint64
+
+	// retryDelay is the pause before retrying a busy channel (2 s as herdsman).
+	retryDelay time.Duration
+	// lockWait is how long Execute waits for a lock's bolt before answering Accepted.
+	lockWait time.Duration
+	// reopenMax caps the reopen backoff.
+	reopenMax time.Duration
+}
+
+var (
+	_ sdk.Bridge = (*Bridge)(nil)
+	_ sdk.Pairer = (*Bridge)(nil)
+)
+
+// New returns an unconfigured bridge.
+func New(opts ...Option) *Bridge {
+	b := &Bridge{open: OpenSerial, devices: map[string]*record{}, byNWK: map[uint16]string{}, lastSeen: map[string]time.Time{},
+		busy: map[string]map[discovery.TraitKind]int{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{},
+		linkChanged: make(chan struct{}),
+		retryDelay:  2 * time.Second, lockWait: 1500 * time.Millisecond, reopenMax: 30 * time.Second}
+	for _, o := range opts {
+		o(b)
+	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	return b
+}
+
+// Describe returns the bridge's manifest.
+func (b *Bridge) Describe() sdk.Description {
+	return sdk.Description{Name: "zigbee", Version: Version, APIVersions: []string{sdk.APIVersion}, Pairing: true,
+		ConfigSchema: json.RawMessage(ConfigSchema), SampleConfig: json.RawMessage(SampleConfig)}
+}
+
+// Configure reads the configuration and loads the device database.
+func (b *Bridge) Configure(_ context.Context, c sdk.Config) error {
+	cfg, err := ParseConfig(c.JSON)
+	if err != nil {
+		return err
+	}
+	if c.DataDir == "" {
+		return errors.New("zigbee: a data directory is required for the device database")
+	}
+	db, err := loadDB(c.DataDir)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cfg, b.dataDir = cfg, c.DataDir
+	if db.Network != nil && db.Network.valid() {
+		b.net = *db.Network
+	} else {
+		if b.net, err = newNetwork(cfg.Channel, cfg.PANID); err != nil {
+			return err
+		}
+		db.Network = &b.net
+		if err := saveDB(c.DataDir, dbFile{Version: 1, Network: &b.net, Devices: db.Devices}); err != nil {
+			return err
+		}
+	}
+	for _, r := range db.Devices {
+		if _, err := parseIEEE(r.IEEE); err != nil {
+			b.log.Warn("zigbee: skipping bad device record", "ieee", r.IEEE)
+			continue
+		}
+		b.devices[r.IEEE] = r
+		b.byNWK[r.NWK] = r.IEEE
+	}
+	return nil
+}
+
+func parseIEEE(s string) (uint64, error) {
+	var v uint64
+	if len(s) != 16 {
+		return 0, fmt.Errorf("ieee %q must have 16 hex digits", s)
+	}
+	_, err := fmt.Sscanf(s, "%016x", &v)
+	return v, err
+}
+
+func formatIEEE(v uint64) string { return fmt.Sprintf("%016x", v) }
+
+// persist writes the database. Call with b.mu held.
+func (b *Bridge) persist() {
+	db := dbFile{Version: 1, Network: &b.net}
+	for _, r := range b.devices {
+		c := *r
+		c.State = r.State.Clone()
+		db.Devices = append(db.Devices, &c)
+	}
+	sort.Slice(db.Devices, func(i, j int) bool { return db.Devices[i].IEEE < db.Devices[j].IEEE })
+	if err := saveDB(b.dataDir, db); err != nil {
+		b.log.Error("zigbee: cannot save device database", "err", err)
+	}
+}
+
+// published returns the devices with traits. Call with b.mu held.
+func (b *Bridge) published() []discovery.Device {
+	var out []discovery.Device
+	for _, r := range b.devices {
+		if !r.Interviewed {
+			continue
+		}
+		if ep, ok := r.endpoint(b.cfg.Names); ok {
+			out = append(out, discovery.Device{Endpoint: ep, State: r.State.Clone(), Reachable: r.Reachable})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.DeviceID < out[j].Endpoint.DeviceID })
+	return out
+}
+
+// Run owns the serial link: it opens the port, starts the coordinator, serves
+// its events, and on loss reports UNHEALTHY and reopens with backoff.
+func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
+	b.mu.Lock()
+	b.em, b.runCtx = em, ctx
+	b.starting = true
+	devs := b.published()
+	b.mu.Unlock()
+	em.Health(discovery.Health{State: discovery.HealthStarting, Description: "opening the Zigbee coordinator"})
+	em.Snapshot(devs)
+	defer func() {
+		b.wg.Wait()
+		b.mu.Lock()
+		if b.saveTimer != nil {
+			b.saveTimer.Stop()
+			b.saveTimer = nil
+		}
+		b.persist()
+		b.mu.Unlock()
+	}()
+	backoff := 250 * time.Millisecond
+	for {
+		healthy, err := b.session(ctx, em)
+		b.setLink(nil, false)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if healthy {
+			backoff = 250 * time.Millisecond
+		}
+		b.log.Warn("zigbee: coordinator link lost; reopening", "err", err, "retryIn", backoff)
+		em.Health(discovery.Health{State: discovery.HealthUnhealthy, Description: fmt.Sprintf("coordinator unavailable: %v", err)})
+		if sleep(ctx, backoff) != nil {
+			return nil
+		}
+		backoff = min(backoff*2, b.reopenMax)
+	}
+}
+
+// session runs one open-startup-serve cycle; healthy says whether the coordinator came up.
+func (b *Bridge) session(ctx context.Context, em sdk.Emitter) (bool, error) {
+	port, err := b.open(ctx, b.cfg.Port, b.cfg.Baud)
+	if err != nil {
+		return false, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	link := mt.New(port, mt.Options{Logger: b.log, Trace: b.trace})
+	runErr := make(chan error, 1)
+	go func() { runErr <- link.Run(sctx) }()
+	defer func() {
+		cancel()
+		<-runErr
+	}()
+	co := &coordinator{c: link, log: b.log, port: port}
+	b.mu.Lock()
+	n := b.net
+	b.mu.Unlock()
+	// Events that arrive during startup (e.g. an unsolicited SYS_RESET_IND) are drained by the loop below.
+	startErr := make(chan error, 1)
+	go func() { startErr <- co.start(sctx, n) }()
+	events := link.Events()
+	started := false
+	for !started {
+		select {
+		case err := <-startErr:
+			if err != nil {
+				return false, fmt.Errorf("coordinator startup: %w", err)
+			}
+			started = true
+		case _, ok := <-events:
+			if !ok {
+				return false, link.Err()
+			}
+		}
+	}
+	b.setLink(link, false)
+	b.log.Info("zigbee: coordinator up", "channel", n.Channel, "pan", fmt.Sprintf("0x%04x", n.PANID))
+	em.Health(discovery.Health{State: discovery.HealthHealthy, Description: fmt.Sprintf("coordinator up on channel %d, PAN 0x%04x", n.Channel, n.PANID)})
+	b.resumeInterviews()
+	tick := time.NewTicker(b.checkEvery())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return true, nil
+		case f, ok := <-events:
+			if !ok {
+				return true, link.Err()
+			}
+			if f.Subsystem == unpi.SYS && f.Cmd == mt.SysResetInd {
+				return true, errors.New("the stick reset itself")
+			}
+			b.handleEvent(sctx, f)
+		case <-tick.C:
+			b.checkAvailability(sctx)
+		}
+	}
+}
+
+func (b *Bridge) checkEvery() time.Duration {
+	d := b.cfg.availability() / 4
+	if d < 100*time.Millisecond {
+		d = 100 * time.Millisecond
+	}
+	return d
+}
+
+// go runs fn in a goroutine the bridge waits for on Run's return.
+func (b *Bridge) goTracked(fn func()) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		fn()
+	}()
+}
+
+func (b *Bridge) handleEvent(ctx context.Context, f unpi.Frame) {
+	d := f.Data
+	switch {
+	case f.Subsystem == unpi.AF && f.Cmd == mt.AfIncomingMsg:
+		b.incoming(ctx, d)
+	case f.Subsystem == unpi.ZDO && f.Cmd == mt.ZdoEndDeviceAnnceInd:
+		if len(d) < 13 {
+			b.log.Warn("zigbee: short device announce", "len", len(d))
+			return
+		}
+		b.announce(ctx, binary.LittleEndian.Uint16(d[2:]), binary.LittleEndian.Uint64(d[4:]), d[12])
+	case f.Subsystem == unpi.ZDO && f.Cmd == mt.ZdoTCDevInd:
+		if len(d) >= 10 {
+			b.log.Info("zigbee: device joined", "ieee", formatIEEE(binary.LittleEndian.Uint64(d[2:])), "nwk", fmt.Sprintf("0x%04x", binary.LittleEndian.Uint16(d)))
+		}
+	case f.Subsystem == unpi.ZDO && f.Cmd == mt.ZdoLeaveInd:
+		if len(d) < 13 {
+			return
+		}
+		ieee := formatIEEE(binary.LittleEndian.Uint64(d[2:]))
+		if d[12] != 0 { // leaving to rejoin
+			return
+		}
+		b.mu.Lock()
+		r, ok := b.devices[ieee]
+		if ok {
+			delete(b.devices, ieee)
+			if b.byNWK[r.NWK] == ieee {
+				delete(b.byNWK, r.NWK)
+			}
+			b.persist()
+		}
+		em := b.em
+		b.mu.Unlock()
+		if ok {
+			b.log.Info("zigbee: device left the network", "ieee", ieee)
+			if _, pub := r.endpoint(b.cfg.Names); pub && r.Interviewed {
+				em.Remove(ieee)
+			}
+		}
+	case f.Subsystem == unpi.ZDO && f.Cmd == mt.ZdoPermitJoinInd:
+		if len(d) >= 1 {
+			b.log.Info("zigbee: permit join", "seconds", d[0])
+		}
+	}
+}
+
+// announce handles a device announce: a new device is interviewed, a known one
+// gets its new short address.
+func (b *Bridge) announce(ctx context.Context, nwk uint16, ieeeV uint64, caps uint8) {
+	ieee := formatIEEE(ieeeV)
+	b.mu.Lock()
+	r, known := b.devices[ieee]
+	if !known {
+		r = &record{IEEE: ieee}
+		b.devices[ieee] = r
+	}
+	if old, ok := b.byNWK[r.NWK]; ok && old == ieee && r.NWK != nwk {
+		delete(b.byNWK, r.NWK)
+	}
+	r.NWK, r.Capabilities = nwk, caps
+	b.byNWK[nwk] = ieee
+	b.lastSeen[ieee] = time.Now()
+	needInterview := !r.Interviewed && !b.interviewing[ieee]
+	if needInterview {
+		b.interviewing[ieee] = true
+	}
+	b.persist()
+	b.mu.Unlock()
+	b.log.Info("zigbee: device announced", "ieee", ieee, "nwk", fmt.Sprintf("0x%04x", nwk), "known", known)
+	b.setReachable(ieee, true)
+	if needInterview {
+		b.goTracked(func() { b.interview(ctx, ieee) })
+	}
+}
+
+// resumeInterviews restarts interviews that a restart or link loss interrupted.
+func (b *Bridge) resumeInterviews() {
+	b.mu.Lock()
+	var todo []string
+	for id, r := range b.devices {
+		if !r.Interviewed && !b.interviewing[id] {
+			b.interviewing[id] = true
+			todo = append(todo, id)
+		}
+	}
+	ctx := b.runCtx
+	b.mu.Unlock()
+	for _, id := range todo {
+		b.goTracked(func() { b.interview(ctx, id) })
+	}
+}
+
+func (b *Bridge) setReachable(ieee string, ok bool) {
+	b.mu.Lock()
+	r := b.devices[ieee]
+	if r == nil || r.Reachable == ok {
+		b.mu.Unlock()
+		return
+	}
+	r.Reachable = ok
+	_, pub := r.endpoint(b.cfg.Names)
+	pub = pub && r.Interviewed
+	em := b.em
+	b.mu.Unlock()
+	if pub && em != nil {
+		b.log.Info("zigbee: reachability changed", "ieee", ieee, "reachable", ok)
+		em.Reachability(ieee, ok)
+	}
+}
+
+// incoming handles AF_INCOMING_MSG: reports and lock events become state changes,
+// and unicast frames that ask for it get a Default Response.
+func (b *Bridge) incoming(ctx context.Context, d []byte) {
+	m, err := parseIncoming(d)
+	if err != nil {
+		b.log.Warn("zigbee: bad AF_INCOMING_MSG", "err", err)
+		return
+	}
+	b.mu.Lock()
+	ieee, ok := b.byNWK[m.src]
+	var r *record
+	if ok {
+		r = b.devices[ieee]
+		b.lastSeen[ieee] = time.Now()
+	}
+	b.mu.Unlock()
+	if r == nil {
+		b.log.Debug("zigbee: message from unknown device", "nwk", fmt.Sprintf("0x%04x", m.src))
+		return
+	}
+	f, err := zcl.Parse(m.data)
+	if err != nil {
+		b.log.Warn("zigbee: bad ZCL frame", "ieee", ieee, "err", err)
+		return
+	}
+	b.setReachable(ieee, true)
+	if f.Direction == zcl.ServerToClient {
+		switch {
+		case f.FrameType == zcl.FrameGlobal && f.Command == zcl.CmdReportAttributes:
+			attrs, err := zcl.ParseAttributes(f.Payload)
+			if err != nil {
+				b.log.Warn("zigbee: bad attribute report", "ieee", ieee, "err", err)
+			}
+			b.applyAttributes(ieee, m.cluster, attrs, true)
+		case f.FrameType == zcl.FrameCluster && m.cluster == zcl.ClusterDoorLock && f.Command == zcl.CmdOperationEventNotification:
+			ev, err := zcl.ParseOperationEvent(f.Payload)
+			if err != nil {
+				b.log.Warn("zigbee: bad lock operation event", "ieee", ieee, "err", err)
+				break
+			}
+			var ls int64 = -1
+			switch ev.EventCode {
+			case 1, 7, 8, 10, 11, 13:
+				ls = zcl.LockStateLocked
+			case 2, 9, 12, 14:
+				ls = zcl.LockStateUnlocked
+			}
+			if ls >= 0 {
+				b.applyAttributes(ieee, zcl.ClusterDoorLock, []zcl.Attribute{{ID: zcl.AttrLockState, Value: zcl.U(zcl.TypeEnum8, uint64(ls))}}, true)
+			}
+		}
+	}
+	// Default Response: for unicast frames without disable-default-response, except Default Responses.
+	if !m.broadcast && !f.DisableDefaultResponse && !(f.FrameType == zcl.FrameGlobal && f.Command == zcl.CmdDefaultRsp) {
+		dir := uint8(zcl.ClientToServer)
+		if f.Direction == zcl.ClientToServer {
+			dir = zcl.ServerToClient
+		}
+		h := zcl.Header{FrameType: zcl.FrameGlobal, Direction: dir, DisableDefaultResponse: true, TSN: f.TSN, Command: zcl.CmdDefaultRsp,
+			ManufacturerSpecific: f.ManufacturerSpecific, ManufacturerCode: f.ManufacturerCode}
+		frame := zcl.Frame{Header: h, Payload: zcl.DefaultRsp(f.Command, zcl.StatusSuccess)}
+		src, cluster := m.srcEP, m.cluster
+		b.goTracked(func() {
+			if err := b.sendRaw(ctx, m.src, src, cluster, frame.Marshal()); err != nil {
+				b.log.Debug("zigbee: default response not delivered", "ieee", ieee, "err", err)
+			}
+		})
+	}
+}
+
+// applyAttributes folds attribute values into a device's state and, when
+// emit is set, reports the fields that changed with cause PHYSICAL_INTERACTION
+// (unless a command for that trait is in flight: then the change is its echo).
+func (b *Bridge) applyAttributes(ieee string, cluster uint16, attrs []zcl.Attribute, emit bool) {
+	b.mu.Lock()
+	r := b.devices[ieee]
+	if r == nil {
+		b.mu.Unlock()
+		return
+	}
+	var changed discovery.State
+	anyChange := false
+	for _, a := range attrs {
+		ch, ok := r.applyAttribute(&r.State, cluster, a)
+		if !ok {
+			continue
+		}
+		dch := diff(r.State, ch)
+		r.State = r.State.Merge(ch)
+		changed = changed.Merge(dch)
+		anyChange = anyChange || !isEmpty(dch)
+	}
+	if !anyChange {
+		b.mu.Unlock()
+		return
+	}
+	if w, ok := b.watch[ieee]; ok {
+		close(w)
+		delete(b.watch, ieee)
+	}
+	suppress := false
+	for _, k := range traitsOf(changed) {
+		if b.busy[ieee][k] > 0 {
+			suppress = true
+		}
+	}
+	_, pub := r.endpoint(b.cfg.Names)
+	pub = pub && r.Interviewed
+	em := b.em
+	b.persistSoon()
+	b.mu.Unlock()
+	if emit && pub && !suppress && em != nil {
+		em.StateChanged(ieee, changed, discovery.CausePhysical)
+	}
+}
+
+// persistSoon saves the database after state changes, coalescing bursts. Call with b.mu held.
+func (b *Bridge) persistSoon() {
+	if b.saveTimer != nil {
+		return
+	}
+	b.saveTimer = time.AfterFunc(500*time.Millisecond, func() {
+		b.mu.Lock()
+		b.saveTimer = nil
+		b.persist()
+		b.mu.Unlock()
+	})
+}
+
+// changes returns a channel closed at the device's next state change.
+func (b *Bridge) changes(ieee string) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w, ok := b.watch[ieee]
+	if !ok {
+		w = make(chan struct{})
+		b.watch[ieee] = w
+	}
+	return w
+}
+
+type incomingMsg struct {
+	cluster   uint16
+	src       uint16
+	srcEP     uint8
+	dstEP     uint8
+	broadcast bool
+	data      []byte
+}
+
+// parseIncoming decodes AF_INCOMING_MSG, reading the data by its length field.
+func parseIncoming(d []byte) (incomingMsg, error) {
+	if len(d) < 17 {
+		return incomingMsg{}, fmt.Errorf("AF_INCOMING_MSG of %d bytes", len(d))
+	}
+	n := int(d[16])
+	if len(d) < 17+n {
+		return incomingMsg{}, fmt.Errorf("AF_INCOMING_MSG data length %d exceeds the frame", n)
+	}
+	return incomingMsg{cluster: binary.LittleEndian.Uint16(d[2:]), src: binary.LittleEndian.Uint16(d[4:]), srcEP: d[6], dstEP: d[7],
+		broadcast: d[8] != 0, data: d[17 : 17+n]}, nil
+}
+
+// StartPairing opens the network for joining for d (at most 254 s).
+func (b *Bridge) StartPairing(ctx context.Context, d time.Duration) error {
+	link := b.awaitLink(ctx)
+	if link == nil {
+		return discovery.Errorf(discovery.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
+	}
+	secs := int(d.Round(time.Second) / time.Second)
+	secs = max(1, min(secs, 254))
+	req := []byte{0x0F, 0xFC, 0xFF, byte(secs), 1}
+	rsp, err := link.Request(ctx, unpi.ZDO, mt.ZdoMgmtPermitJoinReq, req, 0)
+	if err == nil {
+		err = statusErr("permit join", rsp)
+	}
+	if err != nil {
+		return fmt.Errorf("zigbee: open the network for joining: %w", err)
+	}
+	b.log.Info("zigbee: network open for joining", "seconds", secs)
+	return nil
+}
+
+// setLink publishes the coordinator link (nil when down) and wakes waiters.
+func (b *Bridge) setLink(l *mt.Client, starting bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.link, b.starting = l, starting
+	close(b.linkChanged)
+	b.linkChanged = make(chan struct{})
+}
+
+// awaitLink returns the link; during the first startup it waits for it (until ctx ends).
+func (b *Bridge) awaitLink(ctx context.Context) *mt.Client {
+	for {
+		b.mu.Lock()
+		l, st, ch := b.link, b.starting, b.linkChanged
+		b.mu.Unlock()
+		if l != nil || !st {
+			return l
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (b *Bridge) currentLink() *mt.Client {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.link
+}
+
+// State returns a device's last known state.
+func (b *Bridge) State(ctx context.Context, deviceID string) (discovery.State, error) {
+	b.awaitLink(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.devices[deviceID]
+	if !ok || !r.Interviewed {
+		return discovery.State{}, discovery.Errorf(discovery.ErrNotSupported, "no Zigbee device %q", deviceID)
+	}
+	if b.link == nil {
+		return discovery.State{}, discovery.Errorf(discovery.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
+	}
+	if !r.Reachable {
+		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "the device does not answer")
+	}
+	return r.State.Clone(), nil
+}

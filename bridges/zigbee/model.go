@@ -1,0 +1,457 @@
+package zigbee
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/avshub/avshub/bridges/zigbee/zcl"
+	"github.com/avshub/avshub/discovery"
+)
+
+// epFor returns the device endpoint that serves cluster (as an input cluster).
+func (r *record) epFor(cluster uint16) (uint8, bool) {
+	for _, e := range r.Endpoints {
+		if slices.Contains(e.In, cluster) {
+			return e.ID, true
+		}
+	}
+	return 0, false
+}
+
+func (r *record) has(cluster uint16) bool { _, ok := r.epFor(cluster); return ok }
+
+// mains reports whether the device is mains powered (power source 1, 2 or 4, or the announce's mains bit).
+func (r *record) mains() bool {
+	switch r.PowerSource & 0x7F {
+	case 1, 2, 4, 5, 6:
+		return true
+	case 3:
+		return false
+	}
+	return r.Capabilities&0x04 != 0
+}
+
+// heatOnlyModels are thermostats whose systemMode accepts heat only (as zigbee2mqtt's converters know).
+var heatOnlyModels = map[string]bool{"eTRV0100": true, "eTRV0101": true, "eTRV0103": true}
+
+// traits derives the endpoint traits from the device's clusters and capabilities.
+func (r *record) traits() discovery.Traits {
+	var t discovery.Traits
+	if r.has(zcl.ClusterOnOff) {
+		t.OnOff = &discovery.OnOff{}
+	}
+	if r.has(zcl.ClusterLevel) && r.has(zcl.ClusterOnOff) {
+		t.Brightness = &discovery.Brightness{}
+	}
+	if r.has(zcl.ClusterColor) {
+		if r.ColorCaps&(zcl.ColorCapHueSat|zcl.ColorCapXY) != 0 {
+			t.Color = &discovery.Color{}
+		}
+		if r.ColorCaps&zcl.ColorCapTemperature != 0 && r.MinMired > 0 && r.MaxMired > r.MinMired {
+			t.ColorTemperature = &discovery.ColorTemperature{
+				MinKelvin: int(math.Ceil(1e6 / float64(r.MaxMired))), MaxKelvin: int(math.Floor(1e6 / float64(r.MinMired)))}
+		}
+	}
+	if r.has(zcl.ClusterDoorLock) {
+		t.Lock = &discovery.Lock{}
+	}
+	if r.has(zcl.ClusterThermostat) {
+		th := &discovery.Thermostat{MinC: r.MinSetpointC, MaxC: r.MaxSetpointC, StepC: 0.5, Scale: "CELSIUS", TargetSetpoint: true}
+		if th.MinC == 0 && th.MaxC == 0 {
+			th.MinC, th.MaxC = 7, 30
+		}
+		switch r.ControlSeq {
+		case 0, 1: // cooling only (with reheat)
+			th.Modes = []discovery.ThermostatMode{discovery.ModeCool, discovery.ModeOff}
+		case 2, 3: // heating only (with reheat)
+			th.Modes = []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeOff}
+		default: // cooling and heating
+			th.Modes = []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeCool, discovery.ModeAuto, discovery.ModeOff}
+		}
+		if heatOnlyModels[r.Model] {
+			th.Modes = []discovery.ThermostatMode{discovery.ModeHeat}
+		}
+		t.Thermostat = th
+		t.TemperatureSensor = &discovery.TemperatureSensor{}
+	}
+	if r.has(zcl.ClusterTemperature) {
+		t.TemperatureSensor = &discovery.TemperatureSensor{}
+	}
+	return t
+}
+
+func hasTraits(t discovery.Traits) bool {
+	return t.OnOff != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
+}
+
+func (r *record) category(t discovery.Traits) discovery.Category {
+	switch {
+	case t.Lock != nil:
+		return discovery.CategorySmartLock
+	case t.Thermostat != nil:
+		return discovery.CategoryThermostat
+	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
+		return discovery.CategoryLight
+	case t.OnOff != nil:
+		return discovery.CategorySwitch
+	case t.TemperatureSensor != nil:
+		return discovery.CategoryTemperatureSensor
+	}
+	return discovery.CategoryOther
+}
+
+func macAddress(ieee string) string {
+	var parts []string
+	for i := 0; i+2 <= len(ieee); i += 2 {
+		parts = append(parts, ieee[i:i+2])
+	}
+	return strings.Join(parts, ":")
+}
+
+// endpoint builds the published endpoint; ok is false for a device without traits.
+func (r *record) endpoint(names map[string]string) (discovery.Endpoint, bool) {
+	t := r.traits()
+	if !hasTraits(t) {
+		return discovery.Endpoint{}, false
+	}
+	name := names[r.IEEE]
+	if name == "" {
+		model := r.Model
+		if model == "" {
+			model = "Zigbee device"
+		}
+		name = fmt.Sprintf("%s %s", model, r.IEEE[len(r.IEEE)-4:])
+	}
+	desc := strings.TrimSpace(r.Manufacturer + " " + r.Model + " (Zigbee)")
+	return discovery.Endpoint{
+		DeviceID: r.IEEE, FriendlyName: name, Manufacturer: orDefault(r.Manufacturer, "Unknown"), Model: r.Model,
+		Description: truncate(desc, discovery.MaxDescriptionLen), Category: r.category(t),
+		Connections: []discovery.Connection{{Type: discovery.ConnectionZigbee, MACAddress: macAddress(r.IEEE)}},
+		Traits:      t,
+	}, true
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Conversions between ZCL units and the model's.
+
+func levelToPct(l int64) int   { return int(math.Round(float64(l) * 100 / 254)) }
+func pctToLevel(p int) uint8   { return uint8(math.Round(float64(p) * 254 / 100)) }
+func hueToZCL(h float64) uint8 { return uint8(math.Round(math.Mod(h, 360) * 254 / 360)) }
+func satToZCL(s float64) uint8 { return uint8(math.Round(s * 254)) }
+func kelvinToMired(k int) int  { return int(math.Round(1e6 / float64(k))) }
+func miredToKelvin(m int64) int {
+	if m <= 0 {
+		return 0
+	}
+	return int(math.Round(1e6 / float64(m)))
+}
+
+// hsbToXY converts a colour to CIE 1931 xy (sRGB primaries, D65).
+func hsbToXY(c discovery.HSB) (float64, float64) {
+	r, g, b := hsvToRGB(c.Hue, c.Saturation, 1)
+	lin := func(v float64) float64 {
+		if v > 0.04045 {
+			return math.Pow((v+0.055)/1.055, 2.4)
+		}
+		return v / 12.92
+	}
+	r, g, b = lin(r), lin(g), lin(b)
+	X := r*0.4124 + g*0.3576 + b*0.1805
+	Y := r*0.2126 + g*0.7152 + b*0.0722
+	Z := r*0.0193 + g*0.1192 + b*0.9505
+	s := X + Y + Z
+	if s == 0 {
+		return 0.3127, 0.3290
+	}
+	return X / s, Y / s
+}
+
+// xyToHS converts CIE xy back to hue (degrees) and saturation (0–1).
+func xyToHS(x, y float64) (float64, float64) {
+	if y <= 0 {
+		return 0, 0
+	}
+	Y := 1.0
+	X := x / y * Y
+	Z := (1 - x - y) / y * Y
+	r := X*3.2406 - Y*1.5372 - Z*0.4986
+	g := -X*0.9689 + Y*1.8758 + Z*0.0415
+	b := X*0.0557 - Y*0.2040 + Z*1.0570
+	mx := math.Max(r, math.Max(g, b))
+	if mx <= 0 {
+		return 0, 0
+	}
+	r, g, b = math.Max(r, 0)/mx, math.Max(g, 0)/mx, math.Max(b, 0)/mx
+	h, s, _ := rgbToHSV(r, g, b)
+	return h, s
+}
+
+func hsvToRGB(h, s, v float64) (float64, float64, float64) {
+	h = math.Mod(h, 360) / 60
+	i := math.Floor(h)
+	f := h - i
+	p, q, t := v*(1-s), v*(1-s*f), v*(1-s*(1-f))
+	switch int(i) {
+	case 0:
+		return v, t, p
+	case 1:
+		return q, v, p
+	case 2:
+		return p, v, t
+	case 3:
+		return p, q, v
+	case 4:
+		return t, p, v
+	}
+	return v, p, q
+}
+
+func rgbToHSV(r, g, b float64) (float64, float64, float64) {
+	mx, mn := math.Max(r, math.Max(g, b)), math.Min(r, math.Min(g, b))
+	d := mx - mn
+	var h float64
+	switch {
+	case d == 0:
+		h = 0
+	case mx == r:
+		h = 60 * math.Mod((g-b)/d, 6)
+	case mx == g:
+		h = 60 * ((b-r)/d + 2)
+	default:
+		h = 60 * ((r-g)/d + 4)
+	}
+	if h < 0 {
+		h += 360
+	}
+	s := 0.0
+	if mx > 0 {
+		s = d / mx
+	}
+	return h, s, mx
+}
+
+// applyAttribute folds one attribute value of a cluster into state; it returns
+// the changed fields and false when the attribute is not one the model uses.
+func (r *record) applyAttribute(st *discovery.State, cluster uint16, a zcl.Attribute) (discovery.State, bool) {
+	var ch discovery.State
+	v := a.Value
+	if v.Invalid() {
+		return ch, false
+	}
+	switch cluster {
+	case zcl.ClusterOnOff:
+		if a.ID == zcl.AttrOnOff {
+			ch.On = discovery.Ptr(v.Int != 0)
+		}
+	case zcl.ClusterLevel:
+		if a.ID == zcl.AttrCurrentLevel {
+			ch.Brightness = discovery.Ptr(levelToPct(v.Int))
+			if st.Color != nil {
+				c := *st.Color
+				c.Brightness = float64(v.Int) / 254
+				ch.Color = &c
+			}
+		}
+	case zcl.ClusterColor:
+		c := discovery.HSB{Brightness: 1}
+		if st.Color != nil {
+			c = *st.Color
+		} else if st.Brightness != nil {
+			c.Brightness = float64(*st.Brightness) / 100
+		}
+		switch a.ID {
+		case zcl.AttrCurrentHue:
+			c.Hue = math.Round(float64(v.Int)*360/254*10) / 10
+			ch.Color = &c
+		case zcl.AttrCurrentSaturation:
+			c.Saturation = math.Round(float64(v.Int)/254*1000) / 1000
+			ch.Color = &c
+		case zcl.AttrCurrentX, zcl.AttrCurrentY:
+			if r.ColorCaps&zcl.ColorCapHueSat != 0 {
+				return ch, false // the bulb reports hue/saturation too
+			}
+			x, y := r.xy(st)
+			if a.ID == zcl.AttrCurrentX {
+				x = float64(v.Int) / 65536
+			} else {
+				y = float64(v.Int) / 65536
+			}
+			r.lastX, r.lastY = x, y
+			c.Hue, c.Saturation = xyToHS(x, y)
+			c.Hue, c.Saturation = math.Round(c.Hue*10)/10, math.Round(c.Saturation*1000)/1000
+			ch.Color = &c
+		case zcl.AttrColorTemperature:
+			if v.Int > 0 {
+				ch.ColorTemperature = discovery.Ptr(miredToKelvin(v.Int))
+			}
+		}
+	case zcl.ClusterDoorLock:
+		switch a.ID {
+		case zcl.AttrLockState:
+			switch v.Int {
+			case zcl.LockStateLocked:
+				ch.Lock = discovery.Locked
+			case zcl.LockStateUnlocked:
+				ch.Lock = discovery.Unlocked
+			case zcl.LockStateNotFullyLocked:
+				ch.Lock = discovery.Jammed
+			}
+		case zcl.AttrDoorState:
+			if v.Int == zcl.DoorStateJammed {
+				ch.Lock = discovery.Jammed
+			}
+		}
+	case zcl.ClusterThermostat:
+		t := func() *discovery.ThermostatState { return &discovery.ThermostatState{} }
+		switch a.ID {
+		case zcl.AttrLocalTemperature:
+			ch.Temperature = discovery.Ptr(float64(v.Int) / 100)
+		case zcl.AttrOccupiedHeatingSetpoint:
+			ch.Thermostat = t()
+			ch.Thermostat.Target = discovery.Ptr(float64(v.Int) / 100)
+		case zcl.AttrSystemMode:
+			m, ok := modeFromZCL(v.Int)
+			if !ok {
+				return ch, false
+			}
+			ch.Thermostat = t()
+			ch.Thermostat.Mode = m
+		}
+	case zcl.ClusterTemperature:
+		if a.ID == zcl.AttrMeasuredValue {
+			ch.Temperature = discovery.Ptr(float64(v.Int) / 100)
+		}
+	}
+	if isEmpty(ch) {
+		return ch, false
+	}
+	return ch, true
+}
+
+func (r *record) xy(st *discovery.State) (float64, float64) {
+	if r.lastX != 0 || r.lastY != 0 {
+		return r.lastX, r.lastY
+	}
+	if st.Color != nil {
+		return hsbToXY(*st.Color)
+	}
+	return 0.3127, 0.3290
+}
+
+func isEmpty(s discovery.State) bool {
+	return s.On == nil && s.Brightness == nil && s.Color == nil && s.ColorTemperature == nil && s.Lock == "" &&
+		s.Thermostat == nil && s.Temperature == nil
+}
+
+func modeFromZCL(v int64) (discovery.ThermostatMode, bool) {
+	switch v {
+	case zcl.SystemModeOff:
+		return discovery.ModeOff, true
+	case zcl.SystemModeAuto:
+		return discovery.ModeAuto, true
+	case zcl.SystemModeCool:
+		return discovery.ModeCool, true
+	case zcl.SystemModeHeat:
+		return discovery.ModeHeat, true
+	}
+	return "", false
+}
+
+func modeToZCL(m discovery.ThermostatMode) (int64, bool) {
+	switch m {
+	case discovery.ModeOff:
+		return zcl.SystemModeOff, true
+	case discovery.ModeAuto:
+		return zcl.SystemModeAuto, true
+	case discovery.ModeCool:
+		return zcl.SystemModeCool, true
+	case discovery.ModeHeat:
+		return zcl.SystemModeHeat, true
+	}
+	return 0, false
+}
+
+// diff returns the fields of ch whose values differ from st.
+func diff(st discovery.State, ch discovery.State) discovery.State {
+	var d discovery.State
+	if ch.On != nil && (st.On == nil || *st.On != *ch.On) {
+		d.On = ch.On
+	}
+	if ch.Brightness != nil && (st.Brightness == nil || *st.Brightness != *ch.Brightness) {
+		d.Brightness = ch.Brightness
+	}
+	if ch.Color != nil && (st.Color == nil || *st.Color != *ch.Color) {
+		d.Color = ch.Color
+	}
+	if ch.ColorTemperature != nil && (st.ColorTemperature == nil || *st.ColorTemperature != *ch.ColorTemperature) {
+		d.ColorTemperature = ch.ColorTemperature
+	}
+	if ch.Lock != "" && st.Lock != ch.Lock {
+		d.Lock = ch.Lock
+	}
+	if ch.Temperature != nil && (st.Temperature == nil || *st.Temperature != *ch.Temperature) {
+		d.Temperature = ch.Temperature
+	}
+	if t := ch.Thermostat; t != nil {
+		var cur discovery.ThermostatState
+		if st.Thermostat != nil {
+			cur = *st.Thermostat
+		}
+		var o discovery.ThermostatState
+		changed := false
+		if t.Mode != "" && t.Mode != cur.Mode {
+			o.Mode, changed = t.Mode, true
+		}
+		for _, p := range []struct {
+			n, c *float64
+			dst  **float64
+		}{{t.Target, cur.Target, &o.Target}, {t.Lower, cur.Lower, &o.Lower}, {t.Upper, cur.Upper, &o.Upper}} {
+			if p.n != nil && (p.c == nil || *p.c != *p.n) {
+				*p.dst, changed = p.n, true
+			}
+		}
+		if changed {
+			d.Thermostat = &o
+		}
+	}
+	return d
+}
+
+// traitOf says which trait a changed field belongs to (for suppressing echoes of our own commands).
+func traitsOf(s discovery.State) []discovery.TraitKind {
+	var k []discovery.TraitKind
+	if s.On != nil {
+		k = append(k, discovery.TraitOnOff)
+	}
+	if s.Brightness != nil {
+		k = append(k, discovery.TraitBrightness)
+	}
+	if s.Color != nil {
+		k = append(k, discovery.TraitColor)
+	}
+	if s.ColorTemperature != nil {
+		k = append(k, discovery.TraitColorTemperature)
+	}
+	if s.Lock != "" {
+		k = append(k, discovery.TraitLock)
+	}
+	if s.Thermostat != nil {
+		k = append(k, discovery.TraitThermostat)
+	}
+	return k
+}

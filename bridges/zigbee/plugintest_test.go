@@ -1,0 +1,46 @@
+package zigbee
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/plugins/plugintest"
+)
+
+// pairedRig returns a simulator whose devices joined a network the rig's data
+// directory knows (the bridge that paired them is stopped).
+func pairedRig(t *testing.T) (*rig, json.RawMessage) {
+	r := newRig(t, testDevices(t))
+	r.pair(published...)
+	r.stopBridge()
+	return r, json.RawMessage(fmt.Sprintf(`{"port":%q,"responseTimeoutMs":2000}`, r.link))
+}
+
+// TestPluginConformance runs the SDK's conformance kit against the bridge in
+// process, wired to the simulated stick with every device kind paired.
+func TestPluginConformance(t *testing.T) {
+	r, cfg := pairedRig(t)
+	plugintest.Run(t, New(WithLogger(testLogger(t))), plugintest.Config{Config: cfg, DataDir: r.dir, CommandDeadline: 8 * time.Second})
+}
+
+// TestPluginBinaryConformance builds cmd/bridge-zigbee and runs the binary checks.
+func TestPluginBinaryConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the plugin binary")
+	}
+	r, cfg := pairedRig(t)
+	bin := filepath.Join(t.TempDir(), "bridge-zigbee")
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/bridge-zigbee")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	plugintest.RunBinary(t, bin, plugintest.Config{Config: cfg, DataDir: r.dir, CommandDeadline: 8 * time.Second})
+}

@@ -240,6 +240,19 @@ func newEnv(t *testing.T, bk brokerKind) *env {
 		t.Fatalf("raw client connect: %v", tok.Error())
 	}
 	t.Cleanup(func() { e.raw.Disconnect(50) })
+	// Leave a shared broker (Mosquitto) as we found it: clear every retained
+	// message under this test's root (an empty retained publish deletes one).
+	t.Cleanup(func() {
+		e.mu.Lock()
+		topics := map[string]bool{}
+		for _, m := range e.seen {
+			topics[m.topic] = true
+		}
+		e.mu.Unlock()
+		for topic := range topics {
+			e.raw.Publish(topic, 1, true, "").WaitTimeout(2 * time.Second)
+		}
+	})
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, r := range e.logs.matching("") {

@@ -134,7 +134,12 @@ func props(ps []property) string {
 		if p.Instance != "" {
 			name = p.Instance + "." + p.Name
 		}
-		parts = append(parts, name+"="+strings.ReplaceAll(string(p.Value), `"`, ""))
+		var v bytes.Buffer
+		if json.Compact(&v, p.Value) != nil {
+			v.Reset()
+			v.Write(p.Value)
+		}
+		parts = append(parts, name+"="+strings.ReplaceAll(v.String(), `"`, ""))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")

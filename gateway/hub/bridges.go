@@ -1,0 +1,188 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/config"
+	"github.com/avshub/avshub/plugins/host"
+	"github.com/avshub/avshub/plugins/sdk"
+)
+
+// bridgeSet runs one supervisor per configured bridge and swaps them on reload.
+// It implements router.Bridges.
+type bridgeSet struct {
+	h *Hub
+
+	mu      sync.Mutex
+	running map[string]*runningBridge
+	order   []string
+	wg      sync.WaitGroup
+	parent  context.Context
+}
+
+type runningBridge struct {
+	sup    *host.Supervisor
+	cfg    config.Bridge
+	json   []byte
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newBridgeSet(h *Hub) *bridgeSet {
+	return &bridgeSet{h: h, running: map[string]*runningBridge{}}
+}
+
+// names lists the configured (enabled) bridges.
+func (b *bridgeSet) names(cfg *config.Config) []string {
+	var n []string
+	for _, x := range cfg.Bridges {
+		if !x.Disabled {
+			n = append(n, x.Name)
+		}
+	}
+	return n
+}
+
+// Bridge returns a running bridge by name.
+func (b *bridgeSet) Bridge(name string) (discovery.Bridge, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.running[name]
+	if !ok {
+		return nil, false
+	}
+	return r.sup, true
+}
+
+// run starts every configured bridge and waits until ctx ends and all have stopped.
+func (b *bridgeSet) run(ctx context.Context, cfg *config.Config) error {
+	b.mu.Lock()
+	b.parent = ctx
+	b.mu.Unlock()
+	if err := b.apply(cfg); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	b.wg.Wait()
+	return nil
+}
+
+// apply makes the running set match cfg: new bridges start, removed or
+// disabled ones stop, and changed ones restart with their new configuration.
+// Unchanged bridges are left alone.
+func (b *bridgeSet) apply(cfg *config.Config) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	want := map[string]config.Bridge{}
+	var order []string
+	for _, x := range cfg.Bridges {
+		if !x.Disabled {
+			want[x.Name] = x
+			order = append(order, x.Name)
+		}
+	}
+	for name, r := range b.running {
+		nc, ok := want[name]
+		if ok && sameBridge(r, nc) {
+			continue
+		}
+		b.h.log.Info("stopping bridge", "bridge", name, "reason", map[bool]string{true: "configuration changed", false: "removed from configuration"}[ok])
+		r.cancel()
+		<-r.done
+		delete(b.running, name)
+	}
+	for _, name := range order {
+		if _, ok := b.running[name]; ok {
+			continue
+		}
+		r, err := b.start(cfg, want[name])
+		if err != nil {
+			return err
+		}
+		b.running[name] = r
+	}
+	b.order = order
+	return nil
+}
+
+func sameBridge(r *runningBridge, c config.Bridge) bool {
+	js, err := c.ConfigJSON()
+	return err == nil && r.cfg.Path == c.Path && r.cfg.SHA256 == c.SHA256 && r.cfg.StartTimeout == c.StartTimeout && bytes.Equal(r.json, js)
+}
+
+func (b *bridgeSet) start(cfg *config.Config, c config.Bridge) (*runningBridge, error) {
+	js, err := c.ConfigJSON()
+	if err != nil {
+		return nil, fmt.Errorf("bridge %s: %w", c.Name, err)
+	}
+	hc := host.Config{
+		Name:         c.Name,
+		Path:         c.Path,
+		SHA256:       c.SHA256,
+		Config:       js,
+		DataDir:      filepath.Join(cfg.Hub.DataDir, "bridges", c.Name),
+		Sink:         b.h.router,
+		Logger:       b.h.opts.Logs.For("host"),
+		Metrics:      b.h.metrics,
+		StartTimeout: c.StartTimeout,
+	}
+	if env := os.Getenv(sdk.ReattachEnv); env != "" {
+		ra, err := host.ReattachFromEnv(env, c.Name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sdk.ReattachEnv, err)
+		}
+		hc.Reattach = ra
+	}
+	sup, err := host.New(hc)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(b.parent)
+	r := &runningBridge{sup: sup, cfg: c, json: js, cancel: cancel, done: make(chan struct{})}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer close(r.done)
+		if err := sup.Run(ctx); err != nil {
+			b.h.log.Error("bridge supervisor ended", "bridge", c.Name, "err", err)
+		}
+	}()
+	return r, nil
+}
+
+// statuses returns every running bridge's status in configuration order.
+func (b *bridgeSet) statuses() []host.Status {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]host.Status, 0, len(b.order))
+	for _, n := range b.order {
+		if r, ok := b.running[n]; ok {
+			out = append(out, r.sup.Status())
+		}
+	}
+	return out
+}
+
+// pairing reports whether a bridge says it can pair.
+func (b *bridgeSet) pairing(name string) bool {
+	b.mu.Lock()
+	r, ok := b.running[name]
+	b.mu.Unlock()
+	return ok && r.sup.Description().Pairing
+}
+
+// Pair lets new devices join a bridge for d.
+func (h *Hub) Pair(ctx context.Context, bridge string, d time.Duration) error {
+	br, ok := h.bridges.Bridge(bridge)
+	if !ok {
+		return &discovery.Error{Kind: discovery.ErrNotSupported, Message: fmt.Sprintf("no bridge %q is running", bridge)}
+	}
+	return br.StartPairing(ctx, d)
+}

@@ -1,0 +1,220 @@
+package hub
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/alexa"
+	"github.com/avshub/avshub/gateway/avs"
+	"github.com/avshub/avshub/gateway/lwa"
+	"github.com/avshub/avshub/gateway/router"
+	"github.com/avshub/avshub/gateway/store"
+	"github.com/avshub/avshub/gateway/web"
+)
+
+// connection is the hub's side of AVS: the client, its token source (Login
+// with Amazon, or a fixed development token), the directive handler and the
+// discovery source. It implements router.EventSender.
+type connection struct {
+	h       *Hub
+	client  *avs.Client
+	auth    *lwa.Authorizer // nil with a fixed development token
+	lwaHTTP *http.Client    // the Authorizer's client: idle connections are closed when run ends
+	device  avs.DeviceInfo
+}
+
+// staticTokens is a fixed access token (avs.accessToken, development only).
+type staticTokens struct {
+	token string
+	once  sync.Once
+	log   func()
+}
+
+func (s *staticTokens) Token(context.Context) (string, error) { return s.token, nil }
+func (s *staticTokens) Invalidate(string)                     { s.once.Do(s.log) }
+
+func newConnection(h *Hub) (*connection, error) {
+	cfg := h.cfg
+	c := &connection{h: h, device: avs.DeviceInfo{
+		ProductID:    cfg.Hub.ProductID,
+		SerialNumber: cfg.Hub.SerialNumber,
+		FriendlyName: cfg.Hub.FriendlyName,
+		Locales:      cfg.Hub.Locales,
+	}}
+	var tokens avs.TokenSource
+	if cfg.AVS.AccessToken != "" {
+		h.log.Warn("using the fixed access token from avs.accessToken (development only); it cannot be refreshed")
+		tokens = &staticTokens{token: cfg.AVS.AccessToken, log: func() {
+			h.log.Error("AVS refused the fixed access token: get a new one, or link the hub with avshub link")
+		}}
+	} else {
+		lc, err := lwa.FromConfig(cfg, h.opts.Logs.For("lwa"))
+		if err != nil {
+			return nil, err
+		}
+		a, err := lwa.NewAuthorizer(lc)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.Ready(); err != nil {
+			return nil, fmt.Errorf("%w: run avshub link --config %s", err, cfg.Path)
+		}
+		c.auth, tokens, c.lwaHTTP = a, a, lc.HTTPClient
+	}
+	tc, err := tlsWithCA(cfg.AVS.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("avs.caFile: %w", err)
+	}
+	c.client, err = avs.New(avs.Options{
+		URL:          cfg.AVS.URL,
+		Region:       cfg.AVS.Region,
+		TLSConfig:    tc,
+		Tokens:       tokens,
+		Handler:      c,
+		Discovery:    discoverySource{h},
+		Gateway:      gatewayStore{h.store},
+		PingInterval: cfg.AVS.PingInterval,
+		Logger:       h.opts.Logs.For("avs"),
+		Metrics:      h.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func tlsWithCA(caFile string) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return tc, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no certificate in it", caFile)
+	}
+	tc.RootCAs = pool
+	return tc, nil
+}
+
+// deviceID is the endpoint id of the hub itself.
+func (c *connection) deviceID() string { return avs.DeviceEndpointID(c.device) }
+
+// deviceEndpoint is the hub's own endpoint for discovery.
+func (c *connection) deviceEndpoint() discovery.StaticEndpoint {
+	return discovery.StaticEndpoint{ID: c.deviceID(), JSON: avs.DeviceEndpoint(c.device)}
+}
+
+// run keeps the connection (and the token refresh) until ctx ends.
+func (c *connection) run(ctx context.Context) error {
+	if c.lwaHTTP != nil {
+		// No socket of the hub may outlive Run (the LWA client keeps idle
+		// connections to the token endpoint).
+		defer c.lwaHTTP.CloseIdleConnections()
+	}
+	if c.auth == nil {
+		return c.client.Run(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- c.auth.Run(ctx) }()
+	err := c.client.Run(ctx)
+	cancel()
+	if aerr := <-errc; err == nil && aerr != nil && !errors.Is(aerr, context.Canceled) {
+		err = aerr
+	}
+	return err
+}
+
+// Send implements router.EventSender; what Alexa accepted is remembered for
+// the re-sync after a restart (see resync.go).
+func (c *connection) Send(ctx context.Context, event []byte) error {
+	if err := c.client.Send(ctx, event); err != nil {
+		return err
+	}
+	c.h.view.record(event)
+	return nil
+}
+
+// HandleDirective implements avs.DirectiveHandler: endpoint directives go to
+// the router; what nobody handles is answered ExceptionEncountered by avs.
+func (c *connection) HandleDirective(ctx context.Context, raw []byte) error {
+	d, err := alexa.ParseDirective(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %w", avs.ErrMalformed, err)
+	}
+	if err := c.h.router.HandleDirective(ctx, d); err != nil {
+		if errors.Is(err, router.ErrUnhandled) {
+			return fmt.Errorf("%w: %w", avs.ErrUnsupported, err)
+		}
+		return err
+	}
+	return nil
+}
+
+func (c *connection) avsStatus() web.AVSStatus {
+	st := c.client.Status()
+	out := web.AVSStatus{State: string(st.State), Since: st.Since, Gateway: st.Gateway, LastPing: st.LastPing, Queued: st.Queued}
+	for i := len(st.History) - 1; i >= 0 && len(out.History) < 20; i-- {
+		t := st.History[i]
+		out.History = append(out.History, web.Transition{At: t.At, State: string(t.State), Reason: t.Reason})
+	}
+	return out
+}
+
+func (c *connection) linkStatus() web.LinkStatus {
+	if c.auth == nil {
+		return web.LinkStatus{Linked: true, Reason: "fixed development token"}
+	}
+	st := c.auth.Status()
+	return web.LinkStatus{Linked: st.Linked, NeedsRelink: st.NeedsRelink, Reason: st.Reason, Expiry: st.AccessTokenExpiry}
+}
+
+// discoverySource adapts the discovery manager to avs.DiscoverySource.
+type discoverySource struct{ h *Hub }
+
+func (d discoverySource) PendingReports(ctx context.Context) ([]avs.DiscoveryReport, error) {
+	rs, err := d.h.disc.current().Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]avs.DiscoveryReport, len(rs))
+	for i, r := range rs {
+		out[i] = avs.DiscoveryReport{Name: r.Name, Endpoints: r.Endpoints}
+	}
+	return out, nil
+}
+
+func (d discoverySource) ReportDelivered(ctx context.Context, r avs.DiscoveryReport) error {
+	return d.h.disc.current().Delivered(ctx, discovery.Report{Name: r.Name, Endpoints: r.Endpoints})
+}
+
+func (d discoverySource) Changed() <-chan struct{} { return d.h.disc.changed }
+
+// gatewayStore persists the AVS gateway URL that SetGateway gave.
+type gatewayStore struct{ s store.Store }
+
+const gatewayBucket, gatewayKey = "avs", "gateway"
+
+func (g gatewayStore) LoadGateway(context.Context) (string, error) {
+	b, err := g.s.Get(gatewayBucket, gatewayKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return string(b), err
+}
+
+func (g gatewayStore) SaveGateway(_ context.Context, url string) error {
+	return g.s.Put(gatewayBucket, gatewayKey, []byte(url))
+}

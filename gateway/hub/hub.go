@@ -1,0 +1,320 @@
+// Package hub wires avshub together: the store, the device registry, the
+// Alexa profile, the router, the AVS connection and Login with Amazon, the bridge
+// supervisors, the embedded MQTT broker and the dashboard publisher, and the
+// status page. cmd/avshub and the end-to-end tests use it.
+package hub
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/alexa"
+	"github.com/avshub/avshub/gateway/config"
+	"github.com/avshub/avshub/gateway/dashboard"
+	"github.com/avshub/avshub/gateway/dashboard/broker"
+	"github.com/avshub/avshub/gateway/logging"
+	"github.com/avshub/avshub/gateway/metrics"
+	"github.com/avshub/avshub/gateway/router"
+	"github.com/avshub/avshub/gateway/store"
+	"github.com/avshub/avshub/gateway/web"
+)
+
+// Options are what the caller adds to the configuration.
+type Options struct {
+	// Version of the hub, shown in status and sent in dashboard origin blocks.
+	Version string
+	// Logs hands out per-component loggers (default: text on stderr at info).
+	Logs *logging.Factory
+}
+
+// Hub is one running avshub.
+type Hub struct {
+	cfg     *config.Config
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	store   *store.Bolt
+	reg     *discovery.Registry
+	disc    *discoveryManagers
+	profile alexa.Profile
+	router  *router.Router
+	conn    *connection
+	web     *web.Server
+	started time.Time
+
+	bridges *bridgeSet
+	recent  *recentEvents
+	view    *alexaView
+	resync  *resyncer
+
+	mu       sync.Mutex
+	brokerOn bool
+}
+
+// New builds a hub from cfg. Nothing runs until Run.
+func New(cfg *config.Config, opts Options) (*Hub, error) {
+	if opts.Logs == nil {
+		opts.Logs = logging.New(os.Stderr, logging.Options{Level: slog.LevelInfo})
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	h := &Hub{cfg: cfg, opts: opts, log: opts.Logs.Root(), metrics: metrics.New(), started: time.Now(), recent: newRecentEvents(8)}
+	if err := os.MkdirAll(cfg.Hub.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := store.Open(cfg.Hub.DataDir, store.Options{Migrations: migrations})
+	if err != nil {
+		return nil, err
+	}
+	h.store = st
+	h.view = newAlexaView(st, opts.Logs.For("hub"))
+	h.resync = newResyncer(h)
+	h.reg = discovery.NewRegistry(cfg.Hub.SerialNumber, discovery.WithStore(st), discovery.WithLogger(opts.Logs.For("discovery")))
+	prof, err := alexa.ProfileByName(cfg.Hub.Profile, alexa.ProfileOptions{Locales: cfg.Hub.Locales})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	h.profile = prof
+	h.bridges = newBridgeSet(h)
+	conn, err := newConnection(h)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	h.conn = conn
+	h.disc = newDiscoveryManagers(h)
+	if err := h.disc.replace(h.bridges.names(cfg)); err != nil {
+		st.Close()
+		return nil, err
+	}
+	h.router, err = router.New(router.Options{
+		Registry:        h.reg,
+		Profile:         prof,
+		Bridges:         h.bridges,
+		Events:          conn,
+		Logger:          opts.Logs.For("router"),
+		Metrics:         h.metrics,
+		Timeout:         cfg.Router.Deadline,
+		DeferredTimeout: cfg.Router.DeferredDeadline,
+		CoalesceWindow:  cfg.Router.ChangeReportWindow,
+		Unhandled:       []string{conn.deviceID()},
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	h.web = web.New(h, h.metrics.Registry, opts.Logs.For("web"))
+	return h, nil
+}
+
+// migrations upgrade older data directories (none yet: format 1 is the first).
+var migrations []store.Migration
+
+// Run runs the hub until ctx ends, then shuts down in order: stop taking
+// directives, answer the ones in flight, stop the bridges, close the store.
+func (h *Hub) Run(ctx context.Context) error {
+	defer h.store.Close()
+	h.log.Info("avshub starting", "version", h.opts.Version, "serial", h.cfg.Hub.SerialNumber,
+		"profile", h.cfg.Hub.Profile, "data", h.cfg.Hub.DataDir)
+
+	// The broker comes first: the MQTT bridge and the dashboard connect to it.
+	var brk *broker.Broker
+	if h.cfg.EmbeddedBrokerEnabled() && h.needsMQTT() {
+		b, err := h.startBroker(ctx)
+		if err != nil {
+			return err
+		}
+		brk = b
+		defer brk.Close()
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return h.router.Run(gctx) })
+	g.Go(func() error { return h.disc.run(gctx) })
+	g.Go(func() error { h.watchRegistry(gctx); return nil })
+	g.Go(func() error { return h.view.run(gctx) })
+	g.Go(func() error { return h.resync.run(gctx) })
+	g.Go(func() error { return h.bridges.run(gctx, h.cfg) })
+	g.Go(func() error { return h.conn.run(gctx) })
+	if pub, err := h.dashboard(brk); err != nil {
+		return err
+	} else if pub != nil {
+		g.Go(func() error { return pub.Run(gctx) })
+	}
+	if err := h.serveWeb(gctx, g); err != nil {
+		return err
+	}
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		err = nil
+	}
+	h.log.Info("avshub stopped")
+	return err
+}
+
+// needsMQTT reports whether anything uses MQTT: the dashboard or an mqtt bridge.
+func (h *Hub) needsMQTT() bool {
+	if !h.cfg.Dashboard.Disabled {
+		return true
+	}
+	for _, b := range h.cfg.Bridges {
+		if !b.Disabled && b.Name == "mqtt" {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Hub) startBroker(ctx context.Context) (*broker.Broker, error) {
+	users := make([]broker.User, 0, len(h.cfg.MQTT.Embedded.Users))
+	for _, u := range h.cfg.MQTT.Embedded.Users {
+		users = append(users, broker.User{Username: u.Username, Password: u.Password, Read: u.Read, Write: u.Write})
+	}
+	b, err := broker.Start(ctx, broker.Config{
+		Listen:  h.cfg.MQTT.Embedded.Listen,
+		Users:   users,
+		TLSCert: h.cfg.MQTT.Embedded.TLSCert,
+		TLSKey:  h.cfg.MQTT.Embedded.TLSKey,
+		DataDir: filepath.Join(h.cfg.Hub.DataDir, "mqtt"),
+		Logger:  h.opts.Logs.For("broker"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.brokerOn = true
+	h.mu.Unlock()
+	h.log.Info("embedded MQTT broker listening", "url", b.URL())
+	return b, nil
+}
+
+// dashboard builds the dashboard publisher, or returns nil when it is off.
+func (h *Hub) dashboard(brk *broker.Broker) (*dashboard.Publisher, error) {
+	if h.cfg.Dashboard.Disabled || h.cfg.BrokerURL() == "" {
+		return nil, nil
+	}
+	cfg := dashboard.Config{
+		Broker:          h.cfg.BrokerURL(),
+		Username:        h.cfg.MQTT.Username,
+		Password:        h.cfg.MQTT.Password,
+		TopicPrefix:     h.cfg.Dashboard.TopicPrefix,
+		DiscoveryPrefix: h.cfg.Dashboard.DiscoveryPrefix,
+		Bridges:         h.cfg.Dashboard.Bridges,
+		Retain:          h.cfg.Dashboard.Retain,
+		QoS:             h.cfg.Dashboard.QoS,
+		SWVersion:       h.opts.Version,
+		SupportURL:      "https://github.com/avshub/avshub",
+		Logger:          h.opts.Logs.For("dashboard"),
+		Metrics:         h.metrics,
+		OnPublish:       h.dashboardRecorder(),
+	}
+	if brk != nil {
+		cfg.Broker = brk.URL()
+		cfg.Username, cfg.Password = brk.Credentials()
+		cfg.TLS = brk.ClientTLS()
+	} else if h.cfg.MQTT.CAFile != "" || h.cfg.MQTT.CertFile != "" {
+		tc, err := mqttTLS(h.cfg.MQTT)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLS = tc
+	}
+	return dashboard.New(cfg, h.reg, h.router)
+}
+
+func mqttTLS(m config.MQTT) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if m.CAFile != "" {
+		pem, err := os.ReadFile(m.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.caFile: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt.caFile %s: no certificate in it", m.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if m.CertFile != "" {
+		c, err := tls.LoadX509KeyPair(m.CertFile, m.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.certFile: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{c}
+	}
+	return tc, nil
+}
+
+// serveWeb starts the status page and the local API socket.
+func (h *Hub) serveWeb(ctx context.Context, g *errgroup.Group) error {
+	sock, err := web.ListenUnix(h.cfg.Status.Socket)
+	if err != nil {
+		return err
+	}
+	g.Go(func() error { return web.Serve(ctx, sock, h.web.APIHandler()) })
+	if h.cfg.Status.Listen == "off" {
+		return nil
+	}
+	l, err := net.Listen("tcp", h.cfg.Status.Listen)
+	if err != nil {
+		sock.Close()
+		return fmt.Errorf("status page on %s: %w (set status.listen to another address, or off)", h.cfg.Status.Listen, err)
+	}
+	h.log.Info("status page", "url", "http://"+l.Addr().String()+"/")
+	g.Go(func() error { return web.Serve(ctx, l, h.web.Handler()) })
+	return nil
+}
+
+// watchRegistry keeps the endpoint gauges and the recent-events log current,
+// and hands every change to the re-sync of Alexa's view.
+func (h *Hub) watchRegistry(ctx context.Context) {
+	for {
+		ch := h.reg.Subscribe(ctx)
+		h.countEndpoints()
+		for _, e := range h.reg.List() { // what happened before (re)subscribing
+			h.resync.note(discovery.Change{Kind: discovery.ChangeState, Entry: e})
+		}
+		stale := false
+		for c := range ch {
+			h.recent.add(c)
+			h.resync.note(c)
+			if c.Kind != discovery.ChangeState && c.Kind != discovery.ChangeReachability {
+				stale = true
+			}
+			// A snapshot of n endpoints is n changes in a row: count once
+			// the burst is drained, not n times (each count lists them all).
+			if stale && len(ch) == 0 {
+				h.countEndpoints()
+				stale = false
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (h *Hub) countEndpoints() {
+	counts := map[[2]string]int{}
+	for _, e := range h.reg.List() {
+		counts[[2]string{e.Endpoint.Bridge, string(e.Endpoint.Category)}]++
+	}
+	h.metrics.ResetEndpoints()
+	for k, n := range counts {
+		h.metrics.Endpoints(k[0], k[1], n)
+	}
+}

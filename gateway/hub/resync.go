@@ -222,6 +222,8 @@ func (v *alexaView) flush() {
 		case v.failing:
 			v.failing = false
 			v.log.Info("persisting what Alexa was told works again")
+		default:
+			v.log.Debug("saved what Alexa was told", "endpoints", len(put)+len(del))
 		}
 	}
 }

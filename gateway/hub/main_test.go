@@ -1,0 +1,36 @@
+package hub
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// binDir holds the bridge binaries TestMain builds once for every test.
+var binDir string
+
+// TestMain builds the plugin binaries the end-to-end tests launch (real
+// processes, as in production) into a temporary directory.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "avshub-hub-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := func() int {
+		defer os.RemoveAll(dir)
+		for _, pkg := range []string{"bridge-virtual", "avshub"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg), "github.com/avshub/avshub/cmd/"+pkg)
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintf(os.Stderr, "building %s: %v\n", pkg, err)
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}

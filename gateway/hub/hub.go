@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -61,6 +62,8 @@ type Hub struct {
 
 	mu       sync.Mutex
 	brokerOn bool
+	// recorder receives every dashboard message when dashboard.recordFile is set.
+	recorder *os.File
 }
 
 // New builds a hub from cfg. Nothing runs until Run.
@@ -142,6 +145,19 @@ func (h *Hub) Run(ctx context.Context) error {
 		defer brk.Close()
 	}
 
+	// Everything that can fail at start fails before any goroutine runs.
+	pub, err := h.dashboard(brk)
+	if err != nil {
+		return err
+	}
+	if h.recorder != nil {
+		defer h.recorder.Close()
+	}
+	servers, err := h.listenWeb()
+	if err != nil {
+		return err
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return h.router.Run(gctx) })
 	g.Go(func() error { return h.disc.run(gctx) })
@@ -150,15 +166,13 @@ func (h *Hub) Run(ctx context.Context) error {
 	g.Go(func() error { return h.resync.run(gctx) })
 	g.Go(func() error { return h.bridges.run(gctx, h.cfg) })
 	g.Go(func() error { return h.conn.run(gctx) })
-	if pub, err := h.dashboard(brk); err != nil {
-		return err
-	} else if pub != nil {
+	if pub != nil {
 		g.Go(func() error { return pub.Run(gctx) })
 	}
-	if err := h.serveWeb(gctx, g); err != nil {
-		return err
+	for _, s := range servers {
+		g.Go(func() error { return web.Serve(gctx, s.l, s.h) })
 	}
-	err := g.Wait()
+	err = g.Wait()
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		err = nil
 	}
@@ -198,7 +212,6 @@ func (h *Hub) startBroker(ctx context.Context) (*broker.Broker, error) {
 	h.mu.Lock()
 	h.brokerOn = true
 	h.mu.Unlock()
-	h.log.Info("embedded MQTT broker listening", "url", b.URL())
 	return b, nil
 }
 
@@ -220,7 +233,14 @@ func (h *Hub) dashboard(brk *broker.Broker) (*dashboard.Publisher, error) {
 		SupportURL:      "https://github.com/avshub/avshub",
 		Logger:          h.opts.Logs.For("dashboard"),
 		Metrics:         h.metrics,
-		OnPublish:       h.dashboardRecorder(),
+	}
+	if path := h.cfg.Dashboard.RecordFile; path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard.recordFile: %w", err)
+		}
+		h.recorder = f
+		cfg.OnPublish, _ = dashboard.Recorder(f)
 	}
 	if brk != nil {
 		cfg.Broker = brk.URL()
@@ -259,24 +279,29 @@ func mqttTLS(m config.MQTT) (*tls.Config, error) {
 	return tc, nil
 }
 
-// serveWeb starts the status page and the local API socket.
-func (h *Hub) serveWeb(ctx context.Context, g *errgroup.Group) error {
+// webServer is a listener and what it serves.
+type webServer struct {
+	l net.Listener
+	h http.Handler
+}
+
+// listenWeb opens the local API socket and the status page's listener.
+func (h *Hub) listenWeb() ([]webServer, error) {
 	sock, err := web.ListenUnix(h.cfg.Status.Socket)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	g.Go(func() error { return web.Serve(ctx, sock, h.web.APIHandler()) })
+	servers := []webServer{{sock, h.web.APIHandler()}}
 	if h.cfg.Status.Listen == "off" {
-		return nil
+		return servers, nil
 	}
 	l, err := net.Listen("tcp", h.cfg.Status.Listen)
 	if err != nil {
 		sock.Close()
-		return fmt.Errorf("status page on %s: %w (set status.listen to another address, or off)", h.cfg.Status.Listen, err)
+		return nil, fmt.Errorf("status page on %s: %w (set status.listen to another address, or off)", h.cfg.Status.Listen, err)
 	}
 	h.log.Info("status page", "url", "http://"+l.Addr().String()+"/")
-	g.Go(func() error { return web.Serve(ctx, l, h.web.Handler()) })
-	return nil
+	return append(servers, webServer{l, h.web.Handler()}), nil
 }
 
 // watchRegistry keeps the endpoint gauges and the recent-events log current,

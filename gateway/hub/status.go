@@ -115,7 +115,7 @@ func (r *recentEvents) add(c discovery.Change) {
 	var text string
 	switch c.Kind {
 	case discovery.ChangeState:
-		text = describeState(c.Changed)
+		text = web.StateText(c.Changed)
 		if c.Cause != "" {
 			text += " (" + strings.ToLower(strings.TrimSuffix(string(c.Cause), "_INTERACTION")) + ")"
 		}
@@ -149,54 +149,4 @@ func (r *recentEvents) get(id string) []web.EventLine {
 		out[len(l)-1-i] = l[i] // newest first
 	}
 	return out
-}
-
-// describeState renders changed state fields for people.
-func describeState(s discovery.State) string {
-	var p []string
-	if s.On != nil {
-		p = append(p, map[bool]string{true: "on", false: "off"}[*s.On])
-	}
-	if s.Brightness != nil {
-		p = append(p, fmt.Sprintf("brightness %d%%", *s.Brightness))
-	}
-	if s.Color != nil {
-		p = append(p, fmt.Sprintf("colour h%.0f s%.2f", s.Color.Hue, s.Color.Saturation))
-	}
-	if s.ColorTemperature != nil {
-		p = append(p, fmt.Sprintf("%d K", *s.ColorTemperature))
-	}
-	if s.Lock != "" {
-		p = append(p, strings.ToLower(string(s.Lock)))
-	}
-	if t := s.Thermostat; t != nil {
-		if t.Mode != "" {
-			p = append(p, "mode "+strings.ToLower(string(t.Mode)))
-		}
-		if t.Target != nil {
-			p = append(p, fmt.Sprintf("target %.1f °C", *t.Target))
-		}
-		if t.Lower != nil {
-			p = append(p, fmt.Sprintf("lower %.1f °C", *t.Lower))
-		}
-		if t.Upper != nil {
-			p = append(p, fmt.Sprintf("upper %.1f °C", *t.Upper))
-		}
-	}
-	if s.Temperature != nil {
-		p = append(p, fmt.Sprintf("%.1f °C", *s.Temperature))
-	}
-	for k, v := range s.Toggles {
-		p = append(p, fmt.Sprintf("%s %t", k, v))
-	}
-	for k, v := range s.Ranges {
-		p = append(p, fmt.Sprintf("%s %g", k, v))
-	}
-	for k, v := range s.Modes {
-		p = append(p, fmt.Sprintf("%s %s", k, v))
-	}
-	if len(p) == 0 {
-		return "state"
-	}
-	return strings.Join(p, ", ")
 }

@@ -3,6 +3,7 @@ package hub
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,6 +51,8 @@ type envOptions struct {
 	Emulator func(*avstest.Options)
 	// LogLevel of the hub (default info).
 	LogLevel slog.Level
+	// StatusListen is status.listen (default "off").
+	StatusListen string
 	// Tmpfs, when set (e.g. "2m"), mounts a tmpfs of that size as the data
 	// directory (root only; the test is skipped when mount fails).
 	Tmpfs string
@@ -172,13 +175,13 @@ bridges:
     startTimeout: 20s
     config: %[7]s
 %[9]sstatus:
-  listen: "off"
+  listen: %[10]q
   socket: %[2]s/avshub.sock
 log:
   level: info
   levels: {hub: debug}
 `, testSerial, e.dir, e.opts.Profile, e.emu.URL(), e.emu.CAFile(),
-		filepath.Join(binDir, "bridge-virtual"), vc, e.opts.Window, mqtt)
+		filepath.Join(binDir, "bridge-virtual"), vc, e.opts.Window, mqtt, cmp.Or(e.opts.StatusListen, "off"))
 }
 
 func (e *testEnv) parseConfig() *config.Config {

@@ -1,0 +1,90 @@
+package hub
+
+import (
+	"context"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium returns Debian's Chromium, or skips the test when it is missing.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("AVSHUB_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("Chromium is not installed (apt-get install chromium); the status page's browser test needs it")
+	return ""
+}
+
+// browser starts headless Chromium (Debian's, with the workplace's flags) and
+// returns a chromedp context for it.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	return ctx
+}
+
+// TestStatusPageInChromium loads the running hub's status page in headless
+// Chromium: it lists the hub's endpoints and follows a device change live.
+func TestStatusPageInChromium(t *testing.T) {
+	chromium(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	e := newEnv(t, envOptions{StatusListen: addr})
+	e.start()
+	e.waitConnected(15 * time.Second)
+	e.waitKnown(10 * time.Second)
+	ctx := browser(t) // closed before the hub stops (cleanups run last-in first-out)
+
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+addr+"/")); err != nil {
+		t.Fatal(err)
+	}
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('tr[data-endpoint]')).map(r => r.dataset.endpoint)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(e.deviceIDs()); len(names) != want {
+		t.Fatalf("the page lists %d endpoints, want %d: %v", len(names), want, names)
+	}
+	row := `document.querySelector('tr[data-endpoint="` + id("kitchen-light") + `"]')`
+	before, err := chromedp.Run(ctx, chromedp.Evaluate[string](row+`.querySelector('td.state').innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(before, "off") {
+		t.Fatalf("kitchen light shows %q before the directive, want off", before)
+	}
+
+	// Alexa turns the light on: the page must follow without a reload.
+	e.mustSend("Alexa.PowerController", "TurnOn", id("kitchen-light"), "", map[string]any{})
+	after, err := chromedp.Run(ctx, chromedp.Poll[string](row+` && `+row+`.querySelector('td.state').innerText.startsWith("on") && `+row+`.innerText`))
+	if err != nil {
+		t.Fatalf("the page did not update when the device changed: %v", err)
+	}
+	if !strings.Contains(after, "Kitchen Light") || !strings.Contains(after, "voice") {
+		t.Fatalf("row after the change: %q", after)
+	}
+}

@@ -87,6 +87,9 @@ type Manager struct {
 	log     *slog.Logger
 	changed chan struct{}
 
+	bmu     sync.RWMutex
+	bridges []string // the configured bridges (nil: every bridge); see SetBridges
+
 	mu          sync.Mutex
 	omitted     []string
 	unrenderabe map[string]string
@@ -116,9 +119,30 @@ func NewManager(reg *Registry, opts ManagerOptions) (*Manager, error) {
 	if l == nil {
 		l = slog.Default()
 	}
-	m := &Manager{reg: reg, opts: opts, log: l, changed: make(chan struct{}, 1), unrenderabe: map[string]string{}, bridgeOf: map[string]string{}}
+	m := &Manager{reg: reg, opts: opts, log: l, changed: make(chan struct{}, 1), unrenderabe: map[string]string{}, bridgeOf: map[string]string{},
+		bridges: slices.Clone(opts.Bridges)}
 	m.signal()
 	return m, nil
+}
+
+// SetBridges replaces the configured bridge names (a configuration reload):
+// endpoints of bridges no longer configured are deleted from Alexa by the
+// next Pending, those of new ones published once they report.
+func (m *Manager) SetBridges(names []string) {
+	m.bmu.Lock()
+	m.bridges = slices.Clone(names)
+	if m.bridges == nil {
+		m.bridges = []string{}
+	}
+	m.bmu.Unlock()
+	m.signal()
+}
+
+// configured reports whether bridge is one of the configured bridges.
+func (m *Manager) configured(bridge string) bool {
+	m.bmu.RLock()
+	defer m.bmu.RUnlock()
+	return m.bridges == nil || slices.Contains(m.bridges, bridge)
 }
 
 // Changed is signalled when Pending may be non-empty.
@@ -177,7 +201,7 @@ func (m *Manager) desired() []rendered {
 	}
 	bad := map[string]string{}
 	for _, e := range m.reg.List() { // sorted by id
-		if m.opts.Bridges != nil && !slices.Contains(m.opts.Bridges, e.Endpoint.Bridge) {
+		if !m.configured(e.Endpoint.Bridge) {
 			continue // remembered from a bridge no longer configured
 		}
 		raw, err := m.opts.Render(e.Endpoint)
@@ -298,7 +322,7 @@ func (m *Manager) mayDelete(bridge string) bool {
 	if bridge == "" {
 		return true // a static endpoint the hub no longer publishes
 	}
-	if m.opts.Bridges != nil && !slices.Contains(m.opts.Bridges, bridge) {
+	if !m.configured(bridge) {
 		return true
 	}
 	return m.reg.Synced(bridge)

@@ -134,6 +134,29 @@ func TestManagerDiff(t *testing.T) {
 			t.Fatalf("sent %v", got)
 		}
 	})
+	t.Run("SetBridges: a bridge removed by a reload is deleted, one added is published", func(t *testing.T) {
+		st := newMemStore()
+		h := newHarness(t, st, ManagerOptions{Bridges: []string{"zb", "mq"}})
+		h.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}})
+		h.reg.Apply("mq", Event{Kind: EventSnapshot, Devices: []Device{light("m", "M", true)}})
+		if got := h.deliver(); !slices.Equal(got, []string{"AddOrUpdateReport:S::mq::m,S::zb::a"}) {
+			t.Fatalf("first publish %v", got)
+		}
+		<-h.m.Changed()
+		h.m.SetBridges([]string{"zb"})
+		select {
+		case <-h.m.Changed():
+		default:
+			t.Fatal("SetBridges did not signal Changed")
+		}
+		if got := h.deliver(); !slices.Equal(got, []string{"DeleteReport:S::mq::m"}) {
+			t.Fatalf("after removing mq: %v", got)
+		}
+		h.m.SetBridges([]string{"zb", "mq"})
+		if got := h.deliver(); !slices.Equal(got, []string{"AddOrUpdateReport:S::mq::m"}) {
+			t.Fatalf("after adding mq back: %v", got)
+		}
+	})
 	t.Run("bridge removed from config is deleted", func(t *testing.T) {
 		h3 := newHarness(t, st, ManagerOptions{Static: []StaticEndpoint{hubStatic}, Bridges: []string{"mq"}})
 		h3.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "unrenderable", true)}})

@@ -41,7 +41,7 @@ func newBridgeSet(h *Hub) *bridgeSet {
 
 // names lists the configured (enabled) bridges.
 func (b *bridgeSet) names(cfg *config.Config) []string {
-	var n []string
+	n := []string{} // never nil: nil would mean "every bridge" to the discovery manager
 	for _, x := range cfg.Bridges {
 		if !x.Disabled {
 			n = append(n, x.Name)

@@ -185,7 +185,7 @@ func (c *connection) linkStatus() web.LinkStatus {
 type discoverySource struct{ h *Hub }
 
 func (d discoverySource) PendingReports(ctx context.Context) ([]avs.DiscoveryReport, error) {
-	rs, err := d.h.disc.current().Pending(ctx)
+	rs, err := d.h.manager.Pending(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -197,10 +197,10 @@ func (d discoverySource) PendingReports(ctx context.Context) ([]avs.DiscoveryRep
 }
 
 func (d discoverySource) ReportDelivered(ctx context.Context, r avs.DiscoveryReport) error {
-	return d.h.disc.current().Delivered(ctx, discovery.Report{Name: r.Name, Endpoints: r.Endpoints})
+	return d.h.manager.Delivered(ctx, discovery.Report{Name: r.Name, Endpoints: r.Endpoints})
 }
 
-func (d discoverySource) Changed() <-chan struct{} { return d.h.disc.changed }
+func (d discoverySource) Changed() <-chan struct{} { return d.h.manager.Changed() }
 
 // gatewayStore persists the AVS gateway URL that SetGateway gave.
 type gatewayStore struct{ s store.Store }

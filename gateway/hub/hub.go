@@ -48,7 +48,7 @@ type Hub struct {
 	metrics *metrics.Metrics
 	store   *store.Bolt
 	reg     *discovery.Registry
-	disc    *discoveryManagers
+	manager *discovery.Manager
 	profile alexa.Profile
 	router  *router.Router
 	conn    *connection
@@ -99,8 +99,14 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 		return nil, err
 	}
 	h.conn = conn
-	h.disc = newDiscoveryManagers(h)
-	if err := h.disc.replace(h.bridges.names(cfg)); err != nil {
+	h.manager, err = discovery.NewManager(h.reg, discovery.ManagerOptions{
+		Store:   st,
+		Render:  prof.Endpoint,
+		Static:  []discovery.StaticEndpoint{conn.deviceEndpoint()},
+		Logger:  opts.Logs.For("discovery"),
+		Bridges: h.bridges.names(cfg),
+	})
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -160,7 +166,7 @@ func (h *Hub) Run(ctx context.Context) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return h.router.Run(gctx) })
-	g.Go(func() error { return h.disc.run(gctx) })
+	g.Go(func() error { return h.manager.Run(gctx) })
 	g.Go(func() error { h.watchRegistry(gctx); return nil })
 	g.Go(func() error { return h.view.run(gctx) })
 	g.Go(func() error { return h.resync.run(gctx) })

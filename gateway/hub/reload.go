@@ -25,11 +25,9 @@ func (h *Hub) Reload(next *config.Config) error {
 			h.log.Warn("reload: this section changed but needs a restart to take effect", "section", d.key)
 		}
 	}
-	// The discovery manager publishes only configured bridges' endpoints (and
-	// deletes the others from Alexa): it is replaced by one that knows the new set.
-	if err := h.disc.replace(h.bridges.names(next)); err != nil {
-		return err
-	}
+	// The discovery manager publishes only configured bridges' endpoints, and
+	// deletes the others from Alexa.
+	h.manager.SetBridges(h.bridges.names(next))
 	if err := h.bridges.apply(next); err != nil {
 		return err
 	}

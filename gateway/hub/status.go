@@ -19,7 +19,7 @@ func (h *Hub) Status() web.Status {
 		AVS:       h.conn.avsStatus(),
 		Link:      h.conn.linkStatus(),
 		MQTT:      web.MQTTStatus{Broker: h.cfg.BrokerURL()},
-		LeftOut:   h.disc.current().Omitted(),
+		LeftOut:   h.manager.Omitted(),
 	}
 	h.mu.Lock()
 	st.MQTT.Embedded = h.brokerOn

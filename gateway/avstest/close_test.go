@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // TestCloseWithIdleClient: Close must not wait for clients that keep idle
@@ -19,7 +17,7 @@ func TestCloseWithIdleClient(t *testing.T) {
 	for _, h2 := range []bool{true, false} {
 		var tr http.RoundTripper
 		if h2 {
-			tr = &http2.Transport{TLSClientConfig: s.ClientTLS()}
+			tr = &http.Transport{TLSClientConfig: s.ClientTLS().Clone(), ForceAttemptHTTP2: true}
 		} else {
 			tr = &http.Transport{TLSClientConfig: s.ClientTLS().Clone(), ForceAttemptHTTP2: false, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}
 		}

@@ -57,6 +57,8 @@ type Hub struct {
 
 	bridges *bridgeSet
 	recent  *recentEvents
+	view    *alexaView
+	resync  *resyncer
 
 	mu       sync.Mutex
 	brokerOn bool
@@ -81,6 +83,8 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 		return nil, err
 	}
 	h.store = st
+	h.view = newAlexaView(st, opts.Logs.For("hub"))
+	h.resync = newResyncer(h)
 	h.reg = discovery.NewRegistry(cfg.Hub.SerialNumber, discovery.WithStore(st), discovery.WithLogger(opts.Logs.For("discovery")))
 	prof, err := alexa.ProfileByName(cfg.Hub.Profile, alexa.ProfileOptions{Locales: cfg.Hub.Locales})
 	if err != nil {
@@ -117,7 +121,6 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 		DeferredTimeout: cfg.Router.DeferredDeadline,
 		CoalesceWindow:  cfg.Router.ChangeReportWindow,
 		Unhandled:       []string{conn.deviceID()},
-		View:            st,
 	})
 	if err != nil {
 		st.Close()
@@ -165,6 +168,8 @@ func (h *Hub) Run(ctx context.Context) error {
 	g.Go(func() error { return h.router.Run(gctx) })
 	g.Go(func() error { return h.manager.Run(gctx) })
 	g.Go(func() error { h.watchRegistry(gctx); return nil })
+	g.Go(func() error { return h.view.run(gctx) })
+	g.Go(func() error { return h.resync.run(gctx) })
 	g.Go(func() error { return h.bridges.run(gctx, h.cfg) })
 	g.Go(func() error { return h.conn.run(gctx) })
 	if pub != nil {
@@ -305,14 +310,19 @@ func (h *Hub) listenWeb() ([]webServer, error) {
 	return append(servers, webServer{l, h.web.Handler()}), nil
 }
 
-// watchRegistry keeps the endpoint gauges and the recent-events log current.
+// watchRegistry keeps the endpoint gauges and the recent-events log current,
+// and hands every change to the re-sync of Alexa's view.
 func (h *Hub) watchRegistry(ctx context.Context) {
 	for {
 		ch := h.reg.Subscribe(ctx)
 		h.countEndpoints()
+		for _, e := range h.reg.List() { // what happened before (re)subscribing
+			h.resync.note(discovery.Change{Kind: discovery.ChangeState, Entry: e})
+		}
 		stale := false
 		for c := range ch {
 			h.recent.add(c)
+			h.resync.note(c)
 			if c.Kind != discovery.ChangeState && c.Kind != discovery.ChangeReachability {
 				stale = true
 			}

@@ -111,10 +111,6 @@ type Options struct {
 	// Unhandled lists endpoint ids that are not bridged (the hub's own): their
 	// directives return ErrUnhandled.
 	Unhandled []string
-	// View persists what Alexa was last told of each endpoint, so that after a
-	// restart the endpoints whose state changed meanwhile are re-synced with one
-	// ChangeReport (cause PERIODIC_POLL). Optional.
-	View ViewStore
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -139,14 +135,11 @@ type Router struct {
 	pending map[string]*pendingCmd // correlation id → accepted command
 	eps     map[string]*epState    // endpoint id → ChangeReport bookkeeping
 	stopped bool
-
-	viewDirty map[string]bool // endpoints whose known view is to be written
 }
 
 // epState is the ChangeReport bookkeeping of one endpoint.
 type epState struct {
 	known    map[string]string // property key → JSON value Alexa last received; nil = not yet known
-	seeded   bool              // known came from the store (a restart) and is not yet compared
 	dirty    bool
 	due      time.Time
 	cause    discovery.Cause
@@ -217,9 +210,7 @@ func New(opts Options) (*Router, error) {
 		cancel:     cancel,
 		pending:    map[string]*pendingCmd{},
 		eps:        map[string]*epState{},
-		viewDirty:  map[string]bool{},
 	}
-	r.loadView()
 	r.countEndpoints()
 	return r, nil
 }
@@ -227,10 +218,6 @@ func New(opts Options) (*Router, error) {
 // Run sends ChangeReports until ctx ends, then stops the router's timers and
 // waits for answers still being sent.
 func (r *Router) Run(ctx context.Context) error {
-	vctx, stopView := context.WithCancel(context.Background())
-	viewDone := make(chan struct{})
-	go func() { defer close(viewDone); r.runView(vctx) }()
-	defer func() { stopView(); <-viewDone }() // the last view write happens after the router stops
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
@@ -645,27 +632,18 @@ func (r *Router) note(changes []discovery.Change) {
 		id := c.Entry.Endpoint.ID
 		switch c.Kind {
 		case discovery.ChangeAdded:
-			if r.resync(c.Entry) {
-				r.markDirty(id, discovery.CausePoll)
-			} else {
-				r.baseline(c.Entry)
-			}
+			r.baseline(c.Entry)
 			recount = true
 		case discovery.ChangeRemoved:
 			r.mu.Lock()
 			delete(r.eps, id)
-			r.viewChanged(id)
 			r.mu.Unlock()
 			recount = true
 		case discovery.ChangeUpdated:
 			recount = true
 		case discovery.ChangeState, discovery.ChangeReachability:
-			if r.resync(c.Entry) {
-				r.markDirty(id, discovery.CausePoll) // first sight after a restart: report what differs
-				continue
-			}
 			if r.baseline(c.Entry) {
-				continue // first sight, nothing known of it: nothing to report
+				continue // first sight (a snapshot after a restart): nothing to report
 			}
 			r.markDirty(id, c.Cause)
 		}
@@ -673,19 +651,6 @@ func (r *Router) note(changes []discovery.Change) {
 	if recount {
 		r.countEndpoints()
 	}
-}
-
-// resync reports whether e is seen for the first time since its view was
-// loaded from the store (then its differences go to Alexa), and clears the mark.
-func (r *Router) resync(e discovery.Entry) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.eps[e.Endpoint.ID]
-	if s == nil || !s.seeded {
-		return false
-	}
-	s.seeded = false
-	return true
 }
 
 // baseline records e's properties as known to Alexa if nothing is known yet,
@@ -705,7 +670,6 @@ func (r *Router) baseline(e discovery.Entry) bool {
 		return false
 	}
 	s.known = propMap(props)
-	r.viewChanged(e.Endpoint.ID)
 	return true
 }
 
@@ -715,7 +679,6 @@ func (r *Router) told(id string, props []alexa.Property) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ep(id).known = m
-	r.viewChanged(id)
 }
 
 func (r *Router) ep(id string) *epState {

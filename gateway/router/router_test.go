@@ -14,7 +14,6 @@ import (
 
 	"github.com/avshub/avshub/discovery"
 	"github.com/avshub/avshub/gateway/alexa"
-	"github.com/avshub/avshub/gateway/store"
 )
 
 const serial = "SER"
@@ -427,26 +426,6 @@ func TestChangeReports(t *testing.T) {
 		if ev.Name != "ChangeReport" || ev.Cause != "PHYSICAL_INTERACTION" || ev.Changed["powerState"] != "OFF" || len(ev.Changed) != 1 {
 			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
 		}
-	})
-	t.Run("a restart re-syncs what changed while the hub was down", func(t *testing.T) {
-		view := store.NewMem()
-		e := newEnv(t, func(o *Options) { o.View = view })
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}, Cause: discovery.CausePhysical})
-		if ev := e.rec.next(t); ev.Changed["powerState"] != "ON" {
-			t.Fatalf("got %s", ev.Raw)
-		}
-		waitFor(t, func() bool {
-			m, _ := view.List(ViewBucket)
-			return strings.Contains(string(m[id("l1")]), `"\"ON\""`) && len(m) >= 8
-		})
-		// A new hub on the same data: its bridge reports l1 off (switched off
-		// while the hub was down) and everything else as Alexa knows it.
-		e2 := newEnv(t, func(o *Options) { o.View = view })
-		ev := e2.rec.next(t)
-		if ev.Name != "ChangeReport" || ev.Endpoint != id("l1") || ev.Cause != "PERIODIC_POLL" || ev.Changed["powerState"] != "OFF" || len(ev.Changed) != 1 {
-			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
-		}
-		assertQuiet(t, e2)
 	})
 	t.Run("reachability", func(t *testing.T) {
 		e := newEnv(t, nil)

@@ -56,6 +56,9 @@ type envOptions struct {
 	// Tmpfs, when set (e.g. "2m"), mounts a tmpfs of that size as the data
 	// directory (root only; the test is skipped when mount fails).
 	Tmpfs string
+	// ExtraBridges is YAML appended to the bridges list after the virtual
+	// bridge (items indented by two spaces: "  - name: zigbee\n    path: …").
+	ExtraBridges string
 }
 
 // testEnv is one emulator with (at most) one hub running against it.
@@ -174,14 +177,14 @@ bridges:
     path: %[6]s
     startTimeout: 20s
     config: %[7]s
-%[9]sstatus:
+%[11]s%[9]sstatus:
   listen: %[10]q
   socket: %[2]s/avshub.sock
 log:
   level: info
   levels: {hub: debug}
 `, testSerial, e.dir, e.opts.Profile, e.emu.URL(), e.emu.CAFile(),
-		filepath.Join(binDir, "bridge-virtual"), vc, e.opts.Window, mqtt, cmp.Or(e.opts.StatusListen, "off"))
+		filepath.Join(binDir, "bridge-virtual"), vc, e.opts.Window, mqtt, cmp.Or(e.opts.StatusListen, "off"), e.opts.ExtraBridges)
 }
 
 func (e *testEnv) parseConfig() *config.Config {
@@ -455,16 +458,16 @@ func (e *testEnv) alexaView() map[string]map[string]prop {
 	return view
 }
 
-// deviceView asks the bridge process for each device's real state and renders
-// it with the hub's profile, as Alexa should see it.
-func (e *testEnv) deviceView(ctx context.Context) (map[string]map[string]prop, error) {
-	br, ok := e.hub.bridges.Bridge("virtual")
+// deviceViewOf asks the named bridge's process for each device's real state
+// and renders it with the hub's profile, as Alexa should see it.
+func (e *testEnv) deviceViewOf(ctx context.Context, bridge string) (map[string]map[string]prop, error) {
+	br, ok := e.hub.bridges.Bridge(bridge)
 	if !ok {
-		return nil, errors.New("no virtual bridge running")
+		return nil, fmt.Errorf("no %s bridge running", bridge)
 	}
 	out := map[string]map[string]prop{}
 	for _, ent := range e.hub.reg.List() {
-		if ent.Endpoint.Bridge != "virtual" {
+		if ent.Endpoint.Bridge != bridge {
 			continue
 		}
 		st, err := br.State(ctx, ent.Endpoint.DeviceID)
@@ -492,12 +495,17 @@ func (e *testEnv) deviceView(ctx context.Context) (map[string]map[string]prop, e
 // with the devices' real state; with reportState it also asks each endpoint's
 // state through the emulator (ReportState → StateReport) and compares that.
 func (e *testEnv) consistent(ctx context.Context, reportState bool) error {
-	dev, err := e.deviceView(ctx)
+	return e.consistentOf(ctx, "virtual", len(e.deviceIDs()), reportState)
+}
+
+// consistentOf is consistent for the named bridge, which must have want endpoints.
+func (e *testEnv) consistentOf(ctx context.Context, bridge string, want int, reportState bool) error {
+	dev, err := e.deviceViewOf(ctx, bridge)
 	if err != nil {
 		return err
 	}
-	if want := len(e.deviceIDs()); len(dev) != want {
-		return fmt.Errorf("registry has %d virtual endpoints, want %d", len(dev), want)
+	if len(dev) != want {
+		return fmt.Errorf("registry has %d %s endpoints, want %d", len(dev), bridge, want)
 	}
 	var diffs []string
 	view := e.alexaView()

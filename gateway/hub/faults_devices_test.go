@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -72,10 +71,6 @@ func startZigbeeSim(t *testing.T) *zigbeeRig {
 		cancel()
 		t.Skipf("cannot run the coordinator emulator on a pty: %v", err)
 	}
-	// znpsim's pty master is a dup(2) without close-on-exec: every process
-	// started after it (the bridges) would inherit it, and closing it in
-	// Unplug would then not hang the line up. Mark it (and any such fd) so.
-	closeOnExecAll(t)
 	// Registered before newEnv's cleanup, so it runs after the hub (and its
 	// bridge) has stopped.
 	t.Cleanup(func() {
@@ -86,20 +81,6 @@ func startZigbeeSim(t *testing.T) *zigbeeRig {
 		_ = sim.Close()
 	})
 	return r
-}
-
-// closeOnExecAll sets close-on-exec on every open descriptor above stderr.
-func closeOnExecAll(t *testing.T) {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot list open descriptors: %v", err)
-	}
-	for _, d := range ents {
-		if fd, err := strconv.Atoi(d.Name()); err == nil && fd > 2 {
-			syscall.CloseOnExec(fd)
-		}
-	}
 }
 
 // zigbeeBridgeYAML is the hub's bridges entry for the Zigbee bridge on link.

@@ -132,7 +132,9 @@ func openPTY() (*os.File, *os.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fd, err := unix.Dup(int(m.Fd()))
+	// Close-on-exec: processes started later (a bridge plugin) must not
+	// inherit the master, or closing it here would not hang the line up.
+	fd, err := unix.FcntlInt(m.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	m.Close()
 	if err == nil {
 		err = unix.SetNonblock(fd, true)

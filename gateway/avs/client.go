@@ -981,10 +981,13 @@ func (c *Client) deliver(ctx context.Context, s *conn, p *pending, started chan<
 				p.done <- err
 				return
 			}
-			c.requeue(p)
 			if ctx.Err() == nil {
-				s.cancel(err) // the connection is suspect: reconnect
+				// The connection is suspect: end it before the event goes
+				// back in the queue, so that its resend waits for the next
+				// connection instead of racing onto this one.
+				s.cancel(err)
 			}
+			c.requeue(p)
 			return
 		case errors.As(err, &exc) && exc.Retryable() && retry < c.opts.MaxRetries:
 			d := backoff(c.opts.Backoff, retry)

@@ -272,6 +272,9 @@ func TestEventTimeout(t *testing.T) {
 	}
 	if !slices.Equal(conns, []int{2}) {
 		t.Errorf("event recorded on connections %v, want [2]", conns)
+		for _, r := range sim.Events() {
+			t.Logf("conn %d status %d %s %s", r.Conn, r.Status, r.Name(), messageID(r.Event))
+		}
 	}
 }
 

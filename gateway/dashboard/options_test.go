@@ -2,20 +2,12 @@ package dashboard
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/avshub/avshub/gateway/dashboard/broker"
+	"github.com/avshub/avshub/gateway/internal/testcert"
 )
 
 // TestRetainAndQoSOptions: with retain off, discovery, state and availability
@@ -58,7 +50,7 @@ func TestRetainAndQoSOptions(t *testing.T) {
 // the broker's client TLS configuration and internal credentials.
 func TestOverTLS(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := selfSigned(t, dir)
+	cert, key := testcert.WriteSelfSigned(t, dir, "avshub.local")
 	b, err := broker.Start(context.Background(), broker.Config{Listen: "127.0.0.1:0", TLSCert: cert, TLSKey: key, Logger: quiet(),
 		Users: []broker.User{{Username: "ha", Password: "pw", Read: []string{"#"}, Write: []string{"avshub/+/set"}}}})
 	if err != nil {
@@ -70,30 +62,4 @@ func TestOverTLS(t *testing.T) {
 	rec := newRecorder()
 	p, _ := runPublisher(t, Config{Broker: b.URL(), TLS: b.ClientTLS(), Username: user, Password: pass, OnPublish: rec.onPublish}, hub.reg, hub)
 	rec.waitCount(t, p.StatusTopic(), "online", 0, 10*time.Second)
-}
-
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "avshub.local"},
-		DNSNames: []string{"avshub.local"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }

@@ -2,12 +2,7 @@ package broker
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
@@ -21,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avshub/avshub/gateway/internal/testcert"
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
@@ -282,7 +278,7 @@ func TestContextEndCloses(t *testing.T) {
 
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := writeSelfSigned(t, dir)
+	cert, key := testcert.WriteSelfSigned(t, dir, "broker.test")
 	b := startBroker(t, Config{TLSCert: cert, TLSKey: key, Users: []User{{Username: "u", Password: "p", Read: []string{"#"}, Write: []string{"#"}}}})
 	if !strings.HasPrefix(b.URL(), "ssl://") {
 		t.Fatalf("URL = %q", b.URL())
@@ -359,32 +355,6 @@ func TestValidFilter(t *testing.T) {
 			t.Errorf("ValidFilter(%q) = %v, want ok=%v", f, err, ok)
 		}
 	}
-}
-
-func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "broker.test"},
-		DNSNames: []string{"broker.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }
 
 // TestCloseWhileClientsChurn: Close returns while clients connect and

@@ -77,7 +77,7 @@ func TestSoak(t *testing.T) {
 			counts["drop"]++
 			e.inject(ctx, avstest.Fault{Kind: avstest.FaultDropDownchannel})
 		default:
-			if e.killBridge(ctx) {
+			if e.killVirtualBridge(ctx) {
 				counts["bridge-kill"]++
 			}
 		}
@@ -119,11 +119,11 @@ func (e *testEnv) inject(ctx context.Context, f avstest.Fault) {
 	}
 }
 
-// killBridge SIGKILLs the bridge and waits until its endpoints are reachable
+// killVirtualBridge SIGKILLs the virtual bridge and waits until its endpoints are reachable
 // again. A bridge up for less than the supervisor's fast-crash window (10 s)
 // is left alone: five such kills in a row rightly park it as failed, which is
 // plugins/host's tested behaviour, not what the soak is after.
-func (e *testEnv) killBridge(ctx context.Context) bool {
+func (e *testEnv) killVirtualBridge(ctx context.Context) bool {
 	e.t.Helper()
 	pid := e.bridgePID()
 	if pid == 0 {

@@ -34,8 +34,9 @@ type zigbeeRig struct {
 	ids  []string // device ids (IEEE, 16 hex digits) of the published devices
 }
 
-// startZigbeeSim puts a coordinator emulator with zigbeeTestTypes on a pty.
-func startZigbeeSim(t *testing.T) *zigbeeRig {
+// startZigbeeSim puts a coordinator emulator with zigbeeTestTypes on a pty;
+// tweaks change its options (the fault tests use none).
+func startZigbeeSim(t testing.TB, tweaks ...func(*znpsim.Options)) *zigbeeRig {
 	t.Helper()
 	all, err := znpsim.ParseDevices(znpsim.DefaultDevicesYAML())
 	if err != nil {
@@ -56,7 +57,11 @@ func startZigbeeSim(t *testing.T) *zigbeeRig {
 	if len(specs) != len(zigbeeTestTypes) {
 		t.Fatalf("znpsim's default devices lack some of %v", zigbeeTestTypes)
 	}
-	sim, err := znpsim.New(znpsim.Options{Devices: specs, Logger: e2eQuietLogger(), Latency: 2 * time.Millisecond, JoinDelay: 10 * time.Millisecond})
+	o := znpsim.Options{Devices: specs, Logger: e2eQuietLogger(), Latency: 2 * time.Millisecond, JoinDelay: 10 * time.Millisecond}
+	for _, f := range tweaks {
+		f(&o)
+	}
+	sim, err := znpsim.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,12 +400,14 @@ func TestFaultZigbeeSerialUnplug(t *testing.T) {
 	e.noRefusedEvents()
 }
 
-// TestFaultMQTTBridgeSIGKILL kills the MQTT bridge process (zigbee2mqtt
-// devices on an embedded broker): its endpoints go unreachable, the bridge is
-// restarted, the endpoints come back, a directive works and Alexa's view
-// matches the devices.
-func TestFaultMQTTBridgeSIGKILL(t *testing.T) {
-	ctx := ctxFor(t, 45*time.Second)
+// z2mBulb is the zigbee2mqtt name of the light the MQTT tests drive.
+const z2mBulb = "Hallway Bulb"
+
+// startZ2MSim starts an embedded broker (mqtttest, in the test process) with a
+// zigbee2mqtt emulator connected to it; both stop when the test ends (after
+// a hub started later, whose cleanup runs first).
+func startZ2MSim(t testing.TB, ctx context.Context) (*mqtttest.Broker, *z2msim.Sim) {
+	t.Helper()
 	brk, err := mqtttest.Start(mqtttest.Options{})
 	if err != nil {
 		t.Fatalf("broker: %v", err)
@@ -411,17 +418,32 @@ func TestFaultMQTTBridgeSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
+	return brk, sim
+}
 
-	e := newEnv(t, envOptions{ExtraBridges: fmt.Sprintf(`  - name: mqtt
+// mqttBridgeYAML is the hub's bridges entry for the MQTT bridge on broker.
+func mqttBridgeYAML(broker string) string {
+	return fmt.Sprintf(`  - name: mqtt
     path: %s
     startTimeout: 20s
     config: {broker: %q}
-`, filepath.Join(binDir, "bridge-mqtt"), brk.URL)})
+`, filepath.Join(binDir, "bridge-mqtt"), broker)
+}
+
+// TestFaultMQTTBridgeSIGKILL kills the MQTT bridge process (zigbee2mqtt
+// devices on an embedded broker): its endpoints go unreachable, the bridge is
+// restarted, the endpoints come back, a directive works and Alexa's view
+// matches the devices.
+func TestFaultMQTTBridgeSIGKILL(t *testing.T) {
+	ctx := ctxFor(t, 45*time.Second)
+	brk, sim := startZ2MSim(t, ctx)
+
+	e := newEnv(t, envOptions{ExtraBridges: mqttBridgeYAML(brk.URL)})
 	e.start()
 	e.waitConnected(15 * time.Second)
 
 	// The light the test drives, found by its zigbee2mqtt name.
-	const bulbName = "Hallway Bulb"
+	const bulbName = z2mBulb
 	var bulb string
 	e.poll(ctx, "the MQTT bridge to publish "+bulbName, func() error {
 		for _, ent := range e.hub.reg.List() {

@@ -203,14 +203,12 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	em.Health(discovery.Health{State: discovery.HealthStarting, Description: "opening the Zigbee coordinator"})
 	em.Snapshot(devs)
 	defer func() {
+		// Save at once: the host gives a stopping plugin a short grace period
+		// (2 s), and the goroutines below may take a moment to end. Then again
+		// for what they changed.
+		b.flush()
 		b.wg.Wait()
-		b.mu.Lock()
-		if b.saveTimer != nil {
-			b.saveTimer.Stop()
-			b.saveTimer = nil
-		}
-		b.persist()
-		b.mu.Unlock()
+		b.flush()
 	}()
 	backoff := 250 * time.Millisecond
 	for {
@@ -272,6 +270,8 @@ func (b *Bridge) session(ctx context.Context, em sdk.Emitter) (bool, error) {
 	b.log.Info("zigbee: coordinator up", "channel", n.Channel, "pan", fmt.Sprintf("0x%04x", n.PANID))
 	em.Health(discovery.Health{State: discovery.HealthHealthy, Description: fmt.Sprintf("coordinator up on channel %d, PAN 0x%04x", n.Channel, n.PANID)})
 	b.resumeInterviews()
+	// Reports sent while the bridge or the stick was away are lost: re-read the devices.
+	b.goTracked(func() { b.refreshAll(sctx) })
 	tick := time.NewTicker(b.checkEvery())
 	defer tick.Stop()
 	for {
@@ -376,12 +376,18 @@ func (b *Bridge) announce(ctx context.Context, nwk uint16, ieeeV uint64, caps ui
 	if needInterview {
 		b.interviewing[ieee] = true
 	}
+	// A known device announces after a power cycle or a rejoin: its state may
+	// have changed (a bulb switched at the wall comes back on), so read it.
+	needRefresh := r.Interviewed && !b.interviewing[ieee]
 	b.persist()
 	b.mu.Unlock()
 	b.log.Info("zigbee: device announced", "ieee", ieee, "nwk", fmt.Sprintf("0x%04x", nwk), "known", known)
 	b.setReachable(ieee, true)
-	if needInterview {
+	switch {
+	case needInterview:
 		b.goTracked(func() { b.interview(ctx, ieee) })
+	case needRefresh:
+		b.goTracked(func() { b.refresh(ctx, ieee) })
 	}
 }
 
@@ -410,6 +416,7 @@ func (b *Bridge) setReachable(ieee string, ok bool) {
 		return
 	}
 	r.Reachable = ok
+	b.persistSoon()
 	_, pub := r.endpoint(b.cfg.Names)
 	pub = pub && r.Interviewed
 	em := b.em
@@ -453,7 +460,7 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 			if err != nil {
 				b.log.Warn("zigbee: bad attribute report", "ieee", ieee, "err", err)
 			}
-			b.applyAttributes(ieee, m.cluster, attrs, true)
+			b.applyAttributes(ieee, m.cluster, attrs, discovery.CausePhysical)
 		case f.FrameType == zcl.FrameCluster && m.cluster == zcl.ClusterDoorLock && f.Command == zcl.CmdOperationEventNotification:
 			ev, err := zcl.ParseOperationEvent(f.Payload)
 			if err != nil {
@@ -468,7 +475,7 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 				ls = zcl.LockStateUnlocked
 			}
 			if ls >= 0 {
-				b.applyAttributes(ieee, zcl.ClusterDoorLock, []zcl.Attribute{{ID: zcl.AttrLockState, Value: zcl.U(zcl.TypeEnum8, uint64(ls))}}, true)
+				b.applyAttributes(ieee, zcl.ClusterDoorLock, []zcl.Attribute{{ID: zcl.AttrLockState, Value: zcl.U(zcl.TypeEnum8, uint64(ls))}}, discovery.CausePhysical)
 			}
 		}
 	}
@@ -490,10 +497,22 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 	}
 }
 
-// applyAttributes folds attribute values into a device's state and, when
-// emit is set, reports the fields that changed with cause PHYSICAL_INTERACTION
-// (unless a command for that trait is in flight: then the change is its echo).
-func (b *Bridge) applyAttributes(ieee string, cluster uint16, attrs []zcl.Attribute, emit bool) {
+// applyAttributes folds attribute values into a device's state and, unless
+// cause is empty, reports the fields that changed with that cause (unless a
+// command for that trait is in flight: then the change is its echo).
+func (b *Bridge) applyAttributes(ieee string, cluster uint16, attrs []zcl.Attribute, cause discovery.Cause) {
+	b.applyAttributeSets(ieee, []attrSet{{cluster: cluster, attrs: attrs}}, cause)
+}
+
+// attrSet is attribute values of one cluster.
+type attrSet struct {
+	cluster uint16
+	attrs   []zcl.Attribute
+}
+
+// applyAttributeSets is applyAttributes for values of several clusters,
+// reported as one state change.
+func (b *Bridge) applyAttributeSets(ieee string, sets []attrSet, cause discovery.Cause) {
 	b.mu.Lock()
 	r := b.devices[ieee]
 	if r == nil {
@@ -502,15 +521,17 @@ func (b *Bridge) applyAttributes(ieee string, cluster uint16, attrs []zcl.Attrib
 	}
 	var changed discovery.State
 	anyChange := false
-	for _, a := range attrs {
-		ch, ok := r.applyAttribute(&r.State, cluster, a)
-		if !ok {
-			continue
+	for _, set := range sets {
+		for _, a := range set.attrs {
+			ch, ok := r.applyAttribute(&r.State, set.cluster, a)
+			if !ok {
+				continue
+			}
+			dch := diff(r.State, ch)
+			r.State = r.State.Merge(ch)
+			changed = changed.Merge(dch)
+			anyChange = anyChange || !isEmpty(dch)
 		}
-		dch := diff(r.State, ch)
-		r.State = r.State.Merge(ch)
-		changed = changed.Merge(dch)
-		anyChange = anyChange || !isEmpty(dch)
 	}
 	if !anyChange {
 		b.mu.Unlock()
@@ -531,12 +552,26 @@ func (b *Bridge) applyAttributes(ieee string, cluster uint16, attrs []zcl.Attrib
 	em := b.em
 	b.persistSoon()
 	b.mu.Unlock()
-	if emit && pub && !suppress && em != nil {
-		em.StateChanged(ieee, changed, discovery.CausePhysical)
+	if cause != "" && pub && !suppress && em != nil {
+		em.StateChanged(ieee, changed, cause)
 	}
 }
 
-// persistSoon saves the database after state changes, coalescing bursts. Call with b.mu held.
+// flush saves the database now, replacing a pending persistSoon.
+func (b *Bridge) flush() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.saveTimer != nil {
+		b.saveTimer.Stop()
+		b.saveTimer = nil
+	}
+	b.persist()
+}
+
+// persistSoon saves the database after state changes, coalescing bursts
+// (every save is an fsync: a report storm must not become a write storm on an
+// SD card). A crash can lose the last 500 ms of changes; the refresh after the
+// next start reads the devices again. Call with b.mu held.
 func (b *Bridge) persistSoon() {
 	if b.saveTimer != nil {
 		return

@@ -82,6 +82,22 @@ var stateAttrs = map[uint16][]uint16{
 	zcl.ClusterThermostat:  {zcl.AttrLocalTemperature, zcl.AttrOccupiedHeatingSetpoint, zcl.AttrSystemMode},
 }
 
+// stateClusters are the clusters whose attributes make up a device's state, in the order they are read.
+var stateClusters = []uint16{zcl.ClusterOnOff, zcl.ClusterLevel, zcl.ClusterColor, zcl.ClusterDoorLock, zcl.ClusterThermostat, zcl.ClusterTemperature}
+
+// stateIDs lists the state attributes read from cluster (for Color Control,
+// the ones the bulb's capabilities report).
+func stateIDs(cluster uint16, colorCaps uint16) []uint16 {
+	if cluster == zcl.ClusterColor {
+		var ids []uint16
+		for _, x := range colorReports(colorCaps) {
+			ids = append(ids, x.ID)
+		}
+		return ids
+	}
+	return append([]uint16(nil), stateAttrs[cluster]...)
+}
+
 // interview learns a new device: endpoints, descriptors, Basic attributes,
 // capabilities; binds and configures reporting; reads its state; publishes it.
 func (b *Bridge) interview(ctx context.Context, ieee string) {
@@ -222,8 +238,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 	if link == nil {
 		return fmt.Errorf("coordinator unavailable")
 	}
-	clusters := []uint16{zcl.ClusterOnOff, zcl.ClusterLevel, zcl.ClusterColor, zcl.ClusterDoorLock, zcl.ClusterThermostat, zcl.ClusterTemperature}
-	for _, c := range clusters {
+	for _, c := range stateClusters {
 		ep, ok := r.epFor(c)
 		if !ok {
 			continue
@@ -238,12 +253,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		if err := b.configureReporting(ctx, ieee, c, cfgs); err != nil {
 			return fmt.Errorf("configure reporting of cluster 0x%04x: %w", c, err)
 		}
-		ids := stateAttrs[c]
-		if c == zcl.ClusterColor {
-			for _, x := range cfgs {
-				ids = append(ids, x.ID)
-			}
-		}
+		ids := stateIDs(c, r.ColorCaps)
 		v, err := b.readAttributes(ctx, ieee, c, ids...)
 		if err != nil {
 			return fmt.Errorf("read state of cluster 0x%04x: %w", c, err)
@@ -254,7 +264,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 				attrs = append(attrs, zcl.Attribute{ID: id, Value: x})
 			}
 		}
-		b.applyAttributes(ieee, c, attrs, false)
+		b.applyAttributes(ieee, c, attrs, "")
 	}
 	return nil
 }

@@ -126,6 +126,12 @@ func (b *Bridge) sendRaw(ctx context.Context, nwk uint16, ep uint8, cluster uint
 // accepts (nil: no answer awaited). A delivery failure or a missing answer makes
 // the device unreachable.
 func (b *Bridge) request(ctx context.Context, ieee string, cluster uint16, h zcl.Header, payload []byte, match func(zcl.Frame) bool) (zcl.Frame, error) {
+	return b.exchange(ctx, ieee, cluster, h, payload, match, true)
+}
+
+// exchange is request; markUnreachable says whether a delivery failure or a
+// missing answer marks the device unreachable (the refresh decides that itself).
+func (b *Bridge) exchange(ctx context.Context, ieee string, cluster uint16, h zcl.Header, payload []byte, match func(zcl.Frame) bool, markUnreachable bool) (zcl.Frame, error) {
 	b.mu.Lock()
 	r := b.devices[ieee]
 	link := b.link
@@ -171,7 +177,9 @@ func (b *Bridge) request(ctx context.Context, ieee string, cluster uint16, h zcl
 		var de *DeliveryError
 		var te *mt.TimeoutError
 		if errors.As(err, &de) || errors.As(err, &te) {
-			b.setReachable(ieee, false)
+			if markUnreachable {
+				b.setReachable(ieee, false)
+			}
 			return zcl.Frame{}, discovery.Errorf(discovery.ErrUnreachable, "the device did not receive the command (%v)", err)
 		}
 		if ctx.Err() != nil {
@@ -186,7 +194,9 @@ func (b *Bridge) request(ctx context.Context, ieee string, cluster uint16, h zcl
 	if err != nil {
 		var te *mt.TimeoutError
 		if errors.As(err, &te) || ctx.Err() != nil {
-			b.setReachable(ieee, false)
+			if markUnreachable {
+				b.setReachable(ieee, false)
+			}
 			return zcl.Frame{}, discovery.Errorf(discovery.ErrUnreachable, "the device did not answer")
 		}
 		return zcl.Frame{}, err
@@ -203,20 +213,28 @@ func isCmd(frameType, cmd uint8) func(zcl.Frame) bool {
 	}
 }
 
+// errReadRefused is a Read Attributes the device answered, but not with values.
+var errReadRefused = errors.New("zigbee: read attributes refused")
+
 // readAttributes reads attributes of one cluster; unsupported ones are left out.
 func (b *Bridge) readAttributes(ctx context.Context, ieee string, cluster uint16, ids ...uint16) (map[uint16]zcl.Value, error) {
+	return b.readAttrs(ctx, ieee, cluster, true, ids)
+}
+
+// readAttrs is readAttributes; markUnreachable as for exchange.
+func (b *Bridge) readAttrs(ctx context.Context, ieee string, cluster uint16, markUnreachable bool, ids []uint16) (map[uint16]zcl.Value, error) {
 	h := zcl.Header{FrameType: zcl.FrameGlobal, Direction: zcl.ClientToServer, DisableDefaultResponse: true, Command: zcl.CmdReadAttributes}
-	f, err := b.request(ctx, ieee, cluster, h, zcl.ReadAttributes(ids...), isCmd(zcl.FrameGlobal, zcl.CmdReadAttributesRsp))
+	f, err := b.exchange(ctx, ieee, cluster, h, zcl.ReadAttributes(ids...), isCmd(zcl.FrameGlobal, zcl.CmdReadAttributesRsp), markUnreachable)
 	if err != nil {
 		return nil, err
 	}
 	if f.Command == zcl.CmdDefaultRsp {
 		_, st, _ := zcl.ParseDefaultRsp(f.Payload)
-		return nil, fmt.Errorf("zigbee: read attributes refused: %s", st)
+		return nil, fmt.Errorf("%w: %s", errReadRefused, st)
 	}
 	recs, err := zcl.ParseReadAttributesRsp(f.Payload)
 	if err != nil && len(recs) == 0 {
-		return nil, fmt.Errorf("zigbee: read attributes response: %w", err)
+		return nil, fmt.Errorf("%w: bad response: %w", errReadRefused, err)
 	}
 	out := map[uint16]zcl.Value{}
 	for _, r := range recs {

@@ -143,14 +143,14 @@ func (s *Sim) report(d *device, cluster uint16, ids ...uint16) {
 	}
 	h := zcl.Header{FrameType: zcl.FrameGlobal, Direction: zcl.ServerToClient, DisableDefaultResponse: !d.m.defaultRspOnReport,
 		TSN: d.nextTSN(), Command: zcl.CmdReportAttributes}
-	s.sendZCL(d, d.epOf[cluster], cluster, zcl.Frame{Header: h, Payload: p}.Marshal())
+	s.sendZCL(d, d.epOf[cluster], 1, cluster, zcl.Frame{Header: h, Payload: p}.Marshal()) // to the binding: coordinator ep 1
 }
 
 func (s *Sim) lockEvent(d *device, source, code uint8) {
 	h := zcl.Header{FrameType: zcl.FrameCluster, Direction: zcl.ServerToClient, DisableDefaultResponse: true,
 		TSN: d.nextTSN(), Command: zcl.CmdOperationEventNotification}
 	ev := zcl.OperationEvent{Source: source, EventCode: code, UserID: 0, LocalTime: uint32(time.Now().Unix())}
-	s.sendZCL(d, d.epOf[zcl.ClusterDoorLock], zcl.ClusterDoorLock, zcl.Frame{Header: h, Payload: ev.Marshal()}.Marshal())
+	s.sendZCL(d, d.epOf[zcl.ClusterDoorLock], 1, zcl.ClusterDoorLock, zcl.Frame{Header: h, Payload: ev.Marshal()}.Marshal())
 }
 
 // deviceZCL is a device receiving a ZCL frame from the coordinator. Call with s.mu held.
@@ -167,20 +167,20 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 	}
 	if ep, ok := d.epOf[cluster]; !ok || ep != dstEP {
 		if f.FrameType == zcl.FrameCluster || f.Command != zcl.CmdDefaultRsp {
-			s.defaultRsp(d, dstEP, cluster, f, zcl.Status(0xC3)) // UNSUPPORTED_CLUSTER
+			s.defaultRsp(d, dstEP, srcEP, cluster, f, zcl.Status(0xC3)) // UNSUPPORTED_CLUSTER
 		}
 		return
 	}
 	reply := func(cmd uint8, frameType uint8, p []byte) {
 		h := zcl.Header{FrameType: frameType, Direction: zcl.ServerToClient, DisableDefaultResponse: true, TSN: f.TSN, Command: cmd}
-		s.sendZCL(d, dstEP, cluster, zcl.Frame{Header: h, Payload: p}.Marshal())
+		s.sendZCL(d, dstEP, srcEP, cluster, zcl.Frame{Header: h, Payload: p}.Marshal()) // answers go back to the requesting endpoint
 	}
 	if f.FrameType == zcl.FrameGlobal {
 		switch f.Command {
 		case zcl.CmdReadAttributes:
 			ids, err := zcl.ParseReadAttributes(f.Payload)
 			if err != nil {
-				s.defaultRsp(d, dstEP, cluster, f, zcl.StatusMalformedCommand)
+				s.defaultRsp(d, dstEP, srcEP, cluster, f, zcl.StatusMalformedCommand)
 				return
 			}
 			var recs []zcl.ReadRecord
@@ -196,7 +196,7 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 		case zcl.CmdWriteAttributes:
 			attrs, err := zcl.ParseAttributes(f.Payload)
 			if err != nil {
-				s.defaultRsp(d, dstEP, cluster, f, zcl.StatusMalformedCommand)
+				s.defaultRsp(d, dstEP, srcEP, cluster, f, zcl.StatusMalformedCommand)
 				return
 			}
 			var st []zcl.WriteStatus
@@ -219,7 +219,7 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 		case zcl.CmdConfigureReporting:
 			recs, err := zcl.ParseConfigureReporting(f.Payload)
 			if err != nil {
-				s.defaultRsp(d, dstEP, cluster, f, zcl.StatusMalformedCommand)
+				s.defaultRsp(d, dstEP, srcEP, cluster, f, zcl.StatusMalformedCommand)
 				return
 			}
 			var bad []byte
@@ -240,22 +240,23 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 		case zcl.CmdDefaultRsp:
 			// an answer to one of our reports
 		default:
-			s.defaultRsp(d, dstEP, cluster, f, zcl.StatusUnsupClusterCommand)
+			s.defaultRsp(d, dstEP, srcEP, cluster, f, zcl.StatusUnsupClusterCommand)
 		}
 		return
 	}
 	st := s.clusterCommand(d, cluster, f, reply)
 	if st != nil {
-		s.defaultRsp(d, dstEP, cluster, f, *st)
+		s.defaultRsp(d, dstEP, srcEP, cluster, f, *st)
 	}
 }
 
-func (s *Sim) defaultRsp(d *device, ep uint8, cluster uint16, f zcl.Frame, st zcl.Status) {
+// defaultRsp answers f (received on the device's endpoint ep from the host's endpoint to) with a Default Response.
+func (s *Sim) defaultRsp(d *device, ep, to uint8, cluster uint16, f zcl.Frame, st zcl.Status) {
 	if f.DisableDefaultResponse && st == zcl.StatusSuccess {
 		return
 	}
 	h := zcl.Header{FrameType: zcl.FrameGlobal, Direction: zcl.ServerToClient, DisableDefaultResponse: true, TSN: f.TSN, Command: zcl.CmdDefaultRsp}
-	s.sendZCL(d, ep, cluster, zcl.Frame{Header: h, Payload: zcl.DefaultRsp(f.Command, st)}.Marshal())
+	s.sendZCL(d, ep, to, cluster, zcl.Frame{Header: h, Payload: zcl.DefaultRsp(f.Command, st)}.Marshal())
 }
 
 func (s *Sim) checkWrite(d *device, cluster uint16, a zcl.Attribute) zcl.Status {

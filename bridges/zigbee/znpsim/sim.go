@@ -869,15 +869,15 @@ func (s *Sim) leave(dev *device) {
 	dev.nwk = 0
 }
 
-// sendZCL sends a ZCL frame from a device to the coordinator's endpoint 1 as AF_INCOMING_MSG.
-func (s *Sim) sendZCL(dev *device, srcEP uint8, cluster uint16, frame []byte) {
+// sendZCL sends a ZCL frame from a device's endpoint srcEP to the coordinator's endpoint dstEP as AF_INCOMING_MSG.
+func (s *Sim) sendZCL(dev *device, srcEP, dstEP uint8, cluster uint16, frame []byte) {
 	if !dev.joined || !dev.online {
 		return
 	}
 	b := binary.LittleEndian.AppendUint16(nil, 0)
 	b = binary.LittleEndian.AppendUint16(b, cluster)
 	b = binary.LittleEndian.AppendUint16(b, dev.nwk)
-	b = append(b, srcEP, 1, 0, dev.lqi(), 0)
+	b = append(b, srcEP, dstEP, 0, dev.lqi(), 0)
 	b = binary.LittleEndian.AppendUint32(b, uint32(time.Now().UnixMilli()))
 	dev.apsSeq++
 	b = append(b, dev.apsSeq, byte(len(frame)))

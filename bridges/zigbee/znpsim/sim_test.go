@@ -197,6 +197,76 @@ func TestJoinAndZCLVectors(t *testing.T) {
 	h.expect("FE 03 44 80 CD 01 03 08")
 }
 
+// TestReadAttributesVectors: a device answers ZCL Read Attributes as a real
+// one does, in an AF_INCOMING_MSG to the requesting endpoint: a Read
+// Attributes Response (frame control 0x18, the request's TSN) with one record
+// per attribute in the order asked, id/status/type/value for a supported one
+// (a character string with its length byte), id/UNSUPPORTED_ATTRIBUTE (0x86)
+// without type or value for one the device lacks; a manual change is what the
+// next read returns; a hung device answers nothing though the radio acks.
+func TestReadAttributesVectors(t *testing.T) {
+	s, h := newHost(t, testSpecs())
+	h.form()
+	h.write("FE 09 24 00 01 04 01 05 00 00 00 00 00 2C") // AF_REGISTER ep 1
+	h.expect("FE 01 64 00 00 65")
+	h.write("FE 09 24 00 02 04 01 05 00 00 00 00 00 2F") // AF_REGISTER ep 2
+	h.expect("FE 01 64 00 00 65")
+	h.write("FE 05 25 36 0F FC FF FE 01 E5")
+	h.expect("FE 0D 45 C1 34 12 34 12 EF CD AB 89 67 45 23 01 8E 07")
+	for _, c := range []struct {
+		name     string
+		set      map[string]int64
+		req, rsp string
+	}{
+		{"onOff and StartUpOnOff (unsupported)", nil,
+			"FE 11 24 01 34 12 01 01 06 00 10 00 1E 07 10 07 00 00 00 03 40 49",
+			"FE 1F 44 81 00 00 06 00 34 12 01 01 00 C8 00 ?? ?? ?? ?? ?? 0B 18 07 01 00 00 00 10 00 03 40 86 34 12 1D ??"},
+		{"after a change by hand", map[string]int64{"onOff": 1},
+			"FE 11 24 01 34 12 01 01 06 00 10 00 1E 07 10 07 00 00 00 03 40 49",
+			"FE 1F 44 81 00 00 06 00 34 12 01 01 00 C8 00 ?? ?? ?? ?? ?? 0B 18 07 01 00 00 00 10 01 03 40 86 34 12 1D ??"},
+		{"Basic model id and power source, from endpoint 2", nil,
+			"FE 11 24 01 34 12 01 02 00 00 11 00 1E 07 10 08 00 05 00 07 00 03",
+			"FE 3F 44 81 00 00 00 00 34 12 01 02 00 C8 00 ?? ?? ?? ?? ?? 2B 18 08 01 05 00 00 42 1E " +
+				"54 52 41 44 46 52 49 20 62 75 6C 62 20 45 32 37 20 57 53 20 6F 70 61 6C 20 39 38 30 6C 6D " +
+				"07 00 00 30 01 34 12 1D ??"},
+	} {
+		// h fails the test itself (no subtests): the want string names the case.
+		if c.set != nil {
+			if err := s.Set("0123456789abcdef", c.set); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.write(c.req)
+		h.expect("FE 01 64 01 00 64")
+		h.expect("FE 03 44 80 00 ?? ?? ??")
+		if raw := h.expect(c.rsp); len(raw) == 0 {
+			t.Fatalf("%s: no answer", c.name)
+		}
+	}
+	// Hung: the radio acknowledges (AF_DATA_CONFIRM success) and no response follows.
+	if err := s.SetHung("0123456789abcdef", true); err != nil {
+		t.Fatal(err)
+	}
+	h.write("FE 11 24 01 34 12 01 01 06 00 10 00 1E 07 10 07 00 00 00 03 40 49")
+	h.expect("FE 01 64 01 00 64")
+	h.expect("FE 03 44 80 00 01 10 ??")
+	// Revived, the next read is answered; nothing arrived in between.
+	if err := s.SetHung("0123456789abcdef", false); err != nil {
+		t.Fatal(err)
+	}
+	h.write("FE 11 24 01 34 12 01 02 00 00 11 00 1E 07 10 08 00 05 00 07 00 03")
+	for _, want := range []string{"FE 01 64 01 00 64", "FE 03 44 80 00 02 11 ??", "FE 3F 44 81 00 00 00 00 34 12 01 02" + strings.Repeat(" ??", 56)} {
+		select {
+		case raw := <-h.frames: // strictly the next frames: the hung read's answer never comes
+			if !matches(raw, strings.Fields(want)) {
+				t.Fatalf("got % X, want %s", raw, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no frame %s", want)
+		}
+	}
+}
+
 func TestReportsFollowConfiguration(t *testing.T) {
 	s, h := newHost(t, testSpecs())
 	h.form()

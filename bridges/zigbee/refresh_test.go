@@ -1,0 +1,275 @@
+package zigbee
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/avshub/avshub/bridges/zigbee/zcl"
+	"github.com/avshub/avshub/discovery"
+)
+
+// zclReads counts the Read Attributes frames sent to cluster since mark.
+func (l *frameLog) zclReads(mark int, cluster uint16) int {
+	n := 0
+	for _, p := range l.zclSent(mark, cluster) {
+		if f, err := zcl.Parse(p); err == nil && f.FrameType == zcl.FrameGlobal && f.Command == zcl.CmdReadAttributes {
+			n++
+		}
+	}
+	return n
+}
+
+// polled matches a state change of dev with cause PERIODIC_POLL that check accepts.
+func polled(dev string, check func(discovery.State) bool) func(discovery.Event) bool {
+	return func(ev discovery.Event) bool {
+		return ev.Kind == discovery.EventState && ev.DeviceID == dev && ev.Cause == discovery.CausePoll && check(ev.State)
+	}
+}
+
+// TestRestartReadsDevices: devices changed by hand while the bridge was
+// stopped (their reports went nowhere) are re-read when it starts again on the
+// same data directory. The snapshot still carries the saved state; the real
+// one follows as PERIODIC_POLL state changes, then State and the database
+// agree with the devices.
+func TestRestartReadsDevices(t *testing.T) {
+	r := newRig(t, testDevices(t))
+	r.pair(published...)
+	cases := []struct {
+		id      string
+		cluster uint16 // a cluster whose state the bridge must read
+		set     map[string]int64
+		was     func(discovery.State) bool // the saved state (before the change)
+		check   func(discovery.State) bool
+	}{
+		{ieeeDim, zcl.ClusterOnOff, map[string]int64{"onOff": 1, "currentLevel": 100},
+			func(s discovery.State) bool { return s.On != nil && !*s.On },
+			func(s discovery.State) bool {
+				return s.On != nil && *s.On && s.Brightness != nil && *s.Brightness == 39
+			}},
+		{ieeeHue, zcl.ClusterColor, map[string]int64{"currentHue": 127, "currentSaturation": 254},
+			func(s discovery.State) bool { return s.Color != nil && s.Color.Saturation == 0 },
+			func(s discovery.State) bool { return s.Color != nil && s.Color.Hue == 180 && s.Color.Saturation == 1 }},
+		{ieeeIkeaCT, zcl.ClusterColor, map[string]int64{"colorTemperature": 400},
+			func(s discovery.State) bool { return s.ColorTemperature != nil && *s.ColorTemperature != 2500 },
+			func(s discovery.State) bool { return s.ColorTemperature != nil && *s.ColorTemperature == 2500 }},
+		{ieeeLock, zcl.ClusterDoorLock, map[string]int64{"lockState": 2},
+			func(s discovery.State) bool { return s.Lock == discovery.Locked },
+			func(s discovery.State) bool { return s.Lock == discovery.Unlocked }},
+		{ieeeTRV, zcl.ClusterThermostat, map[string]int64{"localTemperature": 1950, "occupiedHeatingSetpoint": 2350},
+			func(s discovery.State) bool { return s.Temperature != nil && *s.Temperature == 21.5 },
+			func(s discovery.State) bool {
+				return s.Temperature != nil && *s.Temperature == 19.5 && s.Thermostat != nil && s.Thermostat.Target != nil && *s.Thermostat.Target == 23.5
+			}},
+		{ieeeAqara, zcl.ClusterTemperature, map[string]int64{"measuredValue": 2333},
+			func(s discovery.State) bool { return s.Temperature != nil && *s.Temperature == 20.8 },
+			func(s discovery.State) bool { return s.Temperature != nil && *s.Temperature == 23.33 }},
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			r.em.mu.Lock()
+			for _, ev := range r.em.events {
+				t.Logf("%s", jsonString(ev))
+			}
+			r.em.mu.Unlock()
+		}
+	})
+	r.stopBridge()
+	for _, c := range cases {
+		if err := r.sim.Set(c.id, c.set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fm := r.frames.mark()
+	r.startBridge()
+	snap := r.em.waitFor(t, 0, "snapshot", func(ev discovery.Event) bool { return ev.Kind == discovery.EventSnapshot })
+	saved := map[string]discovery.Device{}
+	for _, d := range snap.Devices {
+		saved[d.Endpoint.DeviceID] = d
+	}
+	for _, c := range cases {
+		d, ok := saved[c.id]
+		if !ok || !d.Reachable || !c.was(d.State) {
+			t.Errorf("snapshot of %s: %s (want the saved state at once)", c.id, jsonString(d))
+		}
+		ev := r.em.waitFor(t, 0, "the real state of "+c.id, polled(c.id, c.check))
+		if ev.Seq <= snap.Seq {
+			t.Errorf("%s: state change before the snapshot", c.id)
+		}
+		if n := r.frames.zclReads(fm, c.cluster); n == 0 {
+			t.Errorf("%s: no Read Attributes on cluster 0x%04x after the restart", c.id, c.cluster)
+		}
+		st, err := r.br.State(context.Background(), c.id)
+		if err != nil || !c.check(st) {
+			t.Errorf("State(%s) = %s, %v", c.id, jsonString(st), err)
+		}
+	}
+	// Nothing was re-published or marked unreachable.
+	r.em.mu.Lock()
+	for _, ev := range r.em.events {
+		if ev.Kind == discovery.EventUpsert || ev.Kind == discovery.EventRemove || (ev.Kind == discovery.EventReachability && !ev.Reachable) {
+			t.Errorf("unexpected %s %s", ev.Kind, jsonString(ev))
+		}
+	}
+	r.em.mu.Unlock()
+	// A clean stop saves at once; the next start's snapshot has the devices' state.
+	r.stopBridge()
+	db, err := loadDB(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range db.Devices {
+		for _, c := range cases {
+			if rec.IEEE == c.id && !c.check(rec.State) {
+				t.Errorf("saved state of %s after the stop: %s", c.id, jsonString(rec.State))
+			}
+		}
+	}
+}
+
+// TestRestartDevicesGone: after a restart, a mains-powered device that does
+// not answer the state read (off the air: no MAC ack; or hung: acked, no ZCL
+// answer within the response timeout) is reported unreachable, not its saved
+// state as reachable. A sleepy battery device that does not answer keeps its
+// reachability: it may not have polled its parent in time.
+func TestRestartDevicesGone(t *testing.T) {
+	r := newRig(t, testDevices(t))
+	r.pair(ieeeHue, ieeeIkeaCT, ieeeDim, ieeeLock)
+	cases := []struct {
+		id          string
+		gone        func(string) error
+		unreachable bool
+	}{
+		{ieeeHue, func(id string) error { return r.sim.SetOnline(id, false) }, true},
+		{ieeeIkeaCT, func(id string) error { return r.sim.SetHung(id, true) }, true},
+		{ieeeLock, func(id string) error { return r.sim.SetOnline(id, false) }, false},
+		{ieeeDim, func(string) error { return nil }, false}, // still there
+	}
+	r.stopBridge()
+	for _, c := range cases {
+		if err := c.gone(c.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.startBridge()
+	for _, c := range cases {
+		if !c.unreachable {
+			continue
+		}
+		r.em.waitFor(t, 0, c.id+" unreachable", func(ev discovery.Event) bool {
+			return ev.Kind == discovery.EventReachability && ev.DeviceID == c.id && !ev.Reachable
+		})
+		if _, err := r.br.State(context.Background(), c.id); discovery.AsError(err).Kind != discovery.ErrUnreachable {
+			t.Errorf("State of %s: %v", c.id, err)
+		}
+	}
+	// The refresh of the others, again and to its end (the one of the start may still run).
+	for _, c := range cases {
+		if c.unreachable {
+			continue
+		}
+		r.br.refresh(context.Background(), c.id)
+		if rec, _ := r.record(c.id); !rec.Reachable {
+			t.Errorf("%s unreachable after the refresh", c.id)
+		}
+		if _, err := r.br.State(context.Background(), c.id); err != nil {
+			t.Errorf("State of %s: %v", c.id, err)
+		}
+	}
+	// Back on the air: the next frame makes it reachable again.
+	if err := r.sim.SetOnline(ieeeHue, true); err != nil {
+		t.Fatal(err)
+	}
+	m := r.em.mark()
+	if err := r.sim.Set(ieeeHue, map[string]int64{"onOff": 1}); err != nil {
+		t.Fatal(err)
+	}
+	r.em.waitFor(t, m, "hue reachable again", func(ev discovery.Event) bool {
+		return ev.Kind == discovery.EventReachability && ev.DeviceID == ieeeHue && ev.Reachable
+	})
+	// Unreachability is saved: the next start's snapshot says so, and the
+	// refresh finds the revived bulb reachable.
+	r.stopBridge()
+	if err := r.sim.SetHung(ieeeIkeaCT, false); err != nil {
+		t.Fatal(err)
+	}
+	r.startBridge()
+	snap := r.em.waitFor(t, 0, "snapshot", func(ev discovery.Event) bool { return ev.Kind == discovery.EventSnapshot })
+	for _, d := range snap.Devices {
+		if d.Endpoint.DeviceID == ieeeIkeaCT && d.Reachable {
+			t.Errorf("snapshot has the hung bulb reachable")
+		}
+	}
+	r.em.waitFor(t, 0, "the revived bulb reachable", func(ev discovery.Event) bool {
+		return ev.Kind == discovery.EventReachability && ev.DeviceID == ieeeIkeaCT && ev.Reachable
+	})
+}
+
+// TestRejoinKeepsIdentity: a known device that announces with a new short
+// address (ZDO_END_DEVICE_ANNCE_IND carries both addresses) keeps its device
+// id and endpoint; the bridge uses the new address, and reads the device's
+// state (which may have changed while it was away) without re-publishing it.
+func TestRejoinKeepsIdentity(t *testing.T) {
+	r := newRig(t, testDevices(t))
+	r.pair(ieeeHue, ieeeDim)
+	before, _ := r.record(ieeeDim)
+	// Switched while off the air: no report reaches the bridge.
+	if err := r.sim.SetOnline(ieeeDim, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sim.Set(ieeeDim, map[string]int64{"onOff": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sim.SetOnline(ieeeDim, true); err != nil {
+		t.Fatal(err)
+	}
+	m := r.em.mark()
+	if err := r.sim.Rejoin(ieeeDim); err != nil {
+		t.Fatal(err)
+	}
+	r.em.waitFor(t, m, "the dimmable bulb's state read after the announce", polled(ieeeDim, func(s discovery.State) bool { return s.On != nil && *s.On }))
+	var simNWK string
+	for _, d := range r.sim.Devices() {
+		if d.IEEE == ieeeDim {
+			simNWK = d.NWK
+		}
+	}
+	after, _ := r.record(ieeeDim)
+	if got := fmt.Sprintf("0x%04x", after.NWK); got != simNWK || after.NWK == before.NWK {
+		t.Fatalf("short address after the rejoin %s (was 0x%04x), the device's is %s", got, before.NWK, simNWK)
+	}
+	r.br.mu.Lock()
+	if r.br.byNWK[after.NWK] != ieeeDim {
+		t.Errorf("new short address maps to %q", r.br.byNWK[after.NWK])
+	}
+	if id, ok := r.br.byNWK[before.NWK]; ok {
+		t.Errorf("old short address still maps to %q", id)
+	}
+	r.br.mu.Unlock()
+	if res, err := r.exec(ieeeDim, discovery.SetPower(false)); err != nil || res.State.On == nil || *res.State.On {
+		t.Fatalf("command after the rejoin: %s %v", jsonString(res), err)
+	}
+	// A report from the new address is the device's.
+	if err := r.sim.Set(ieeeDim, map[string]int64{"currentLevel": 127}); err != nil {
+		t.Fatal(err)
+	}
+	r.em.waitFor(t, m, "report from the new address", func(ev discovery.Event) bool {
+		return ev.Kind == discovery.EventState && ev.DeviceID == ieeeDim && ev.Cause == discovery.CausePhysical && ev.State.Brightness != nil && *ev.State.Brightness == 50
+	})
+	r.em.mu.Lock()
+	for _, ev := range r.em.events[m:] {
+		if (ev.Kind == discovery.EventUpsert && ev.Device.Endpoint.DeviceID == ieeeDim) || (ev.Kind == discovery.EventRemove && ev.DeviceID == ieeeDim) {
+			t.Errorf("rejoin caused %s %s", ev.Kind, jsonString(ev))
+		}
+	}
+	r.em.mu.Unlock()
+	db, err := loadDB(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range db.Devices {
+		if rec.IEEE == ieeeDim && rec.NWK != after.NWK {
+			t.Errorf("saved short address 0x%04x, want 0x%04x", rec.NWK, after.NWK)
+		}
+	}
+}

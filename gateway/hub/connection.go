@@ -137,15 +137,8 @@ func (c *connection) run(ctx context.Context) error {
 	return err
 }
 
-// Send implements router.EventSender; what Alexa accepted is remembered for
-// the re-sync after a restart (see resync.go).
-func (c *connection) Send(ctx context.Context, event []byte) error {
-	if err := c.client.Send(ctx, event); err != nil {
-		return err
-	}
-	c.h.view.record(event)
-	return nil
-}
+// Send implements router.EventSender.
+func (c *connection) Send(ctx context.Context, event []byte) error { return c.client.Send(ctx, event) }
 
 // HandleDirective implements avs.DirectiveHandler: endpoint directives go to
 // the router; what nobody handles is answered ExceptionEncountered by avs.

@@ -182,7 +182,7 @@ bridges:
   socket: %[2]s/avshub.sock
 log:
   level: info
-  levels: {hub: debug}
+  levels: {hub: debug, router: debug}
 `, testSerial, e.dir, e.opts.Profile, e.emu.URL(), e.emu.CAFile(),
 		filepath.Join(binDir, "bridge-virtual"), vc, e.opts.Window, mqtt, cmp.Or(e.opts.StatusListen, "off"), e.opts.ExtraBridges)
 }

@@ -57,8 +57,6 @@ type Hub struct {
 
 	bridges *bridgeSet
 	recent  *recentEvents
-	view    *alexaView
-	resync  *resyncer
 
 	mu       sync.Mutex
 	brokerOn bool
@@ -83,8 +81,7 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 		return nil, err
 	}
 	h.store = st
-	h.view = newAlexaView(st, opts.Logs.For("hub"))
-	h.resync = newResyncer(h)
+	adoptLegacyView(st, h.log)
 	h.reg = discovery.NewRegistry(cfg.Hub.SerialNumber, discovery.WithStore(st), discovery.WithLogger(opts.Logs.For("discovery")))
 	prof, err := alexa.ProfileByName(cfg.Hub.Profile, alexa.ProfileOptions{Locales: cfg.Hub.Locales})
 	if err != nil {
@@ -121,6 +118,7 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 		DeferredTimeout: cfg.Router.DeferredDeadline,
 		CoalesceWindow:  cfg.Router.ChangeReportWindow,
 		Unhandled:       []string{conn.deviceID()},
+		Store:           st,
 	})
 	if err != nil {
 		st.Close()
@@ -132,6 +130,50 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 
 // migrations upgrade older data directories (none yet: format 1 is the first).
 var migrations []store.Migration
+
+// legacyViewBucket is where hubs before the router kept what Alexa was told
+// (the same encoding as router.StoreBucket).
+const legacyViewBucket = "alexa-view"
+
+// adoptLegacyView moves the record of what Alexa was told from the hub's
+// former bucket to the router's, keeping the router's where both have an
+// endpoint, then empties the old bucket. Adding a bucket changes no existing
+// data, so the store's format version stays; an older hub reading this data
+// directory finds its bucket empty and merely re-syncs nothing once. A
+// failure is logged: the record only saves a re-sync after a restart.
+func adoptLegacyView(st store.Store, log *slog.Logger) {
+	old, err := st.List(legacyViewBucket)
+	if err != nil || len(old) == 0 {
+		if err != nil {
+			log.Warn("cannot read the former record of what Alexa was told; ignoring it", "err", err)
+		}
+		return
+	}
+	cur, err := st.List(router.StoreBucket)
+	if err != nil {
+		log.Warn("cannot adopt the former record of what Alexa was told; ignoring it", "err", err)
+		return
+	}
+	put := map[string][]byte{}
+	del := make([]string, 0, len(old))
+	for id, v := range old {
+		del = append(del, id)
+		if _, ok := cur[id]; !ok {
+			put[id] = v
+		}
+	}
+	if len(put) > 0 {
+		if err := st.Update(router.StoreBucket, put, nil); err != nil {
+			log.Warn("cannot adopt the former record of what Alexa was told; ignoring it", "err", err)
+			return
+		}
+	}
+	if err := st.Update(legacyViewBucket, nil, del); err != nil {
+		log.Warn("cannot empty the former record of what Alexa was told", "err", err)
+		return
+	}
+	log.Info("adopted the former record of what Alexa was told", "bucket", legacyViewBucket, "endpoints", len(put))
+}
 
 // Run runs the hub until ctx ends, then shuts down in order: stop taking
 // directives, answer the ones in flight, stop the bridges, close the store.
@@ -168,8 +210,6 @@ func (h *Hub) Run(ctx context.Context) error {
 	g.Go(func() error { return h.router.Run(gctx) })
 	g.Go(func() error { return h.manager.Run(gctx) })
 	g.Go(func() error { h.watchRegistry(gctx); return nil })
-	g.Go(func() error { return h.view.run(gctx) })
-	g.Go(func() error { return h.resync.run(gctx) })
 	g.Go(func() error { return h.bridges.run(gctx, h.cfg) })
 	g.Go(func() error { return h.conn.run(gctx) })
 	if pub != nil {
@@ -310,19 +350,14 @@ func (h *Hub) listenWeb() ([]webServer, error) {
 	return append(servers, webServer{l, h.web.Handler()}), nil
 }
 
-// watchRegistry keeps the endpoint gauges and the recent-events log current,
-// and hands every change to the re-sync of Alexa's view.
+// watchRegistry keeps the endpoint gauges and the recent-events log current.
 func (h *Hub) watchRegistry(ctx context.Context) {
 	for {
 		ch := h.reg.Subscribe(ctx)
 		h.countEndpoints()
-		for _, e := range h.reg.List() { // what happened before (re)subscribing
-			h.resync.note(discovery.Change{Kind: discovery.ChangeState, Entry: e})
-		}
 		stale := false
 		for c := range ch {
 			h.recent.add(c)
-			h.resync.note(c)
 			if c.Kind != discovery.ChangeState && c.Kind != discovery.ChangeReachability {
 				stale = true
 			}

@@ -28,8 +28,18 @@
 // PHYSICAL_INTERACTION when the bridge gives none); changes made while a
 // command is under way carry the command's cause and wait until it is
 // answered. A ChangeReport the EventSender refuses is retried three times
-// (after 5, 10 and 15 s), then left to the next change. Endpoints first seen
-// by a snapshot (after a restart) report nothing until they change.
+// (after 5, 10 and 15 s), then left to the next change.
+//
+// Restarts: with Options.Store, the router persists what Alexa was told (the
+// properties of every Response, StateReport and ChangeReport it sent;
+// StoreBucket, written by Run in batches, at most one transaction per 100 ms,
+// never on the directive path) and seeds its record from the store at New.
+// When the registry first reports a seeded endpoint in this run, the router
+// sends one ChangeReport (cause PERIODIC_POLL) with the proactively reported
+// properties that differ from that record (a device changed while the hub was
+// down, or a bridge that lost its state), and nothing when nothing differs.
+// An endpoint Alexa was told nothing of is first seen as it is: it reports
+// nothing until it changes.
 //
 // HandleDirective blocks until the first answer is handed to the EventSender;
 // the AVS client calls it from a goroutine per directive.
@@ -111,6 +121,10 @@ type Options struct {
 	// Unhandled lists endpoint ids that are not bridged (the hub's own): their
 	// directives return ErrUnhandled.
 	Unhandled []string
+	// Store, if set, keeps what Alexa was last told of each endpoint across
+	// restarts (StoreBucket; gateway/store's stores satisfy it). A failing
+	// store is logged; directives and ChangeReports never wait for it.
+	Store discovery.Store
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -135,11 +149,16 @@ type Router struct {
 	pending map[string]*pendingCmd // correlation id → accepted command
 	eps     map[string]*epState    // endpoint id → ChangeReport bookkeeping
 	stopped bool
+
+	unsaved  map[string]map[string]string // endpoint id → record to write (nil: delete); see persist.go
+	saveKick chan struct{}
 }
 
 // epState is the ChangeReport bookkeeping of one endpoint.
 type epState struct {
-	known    map[string]string // property key → JSON value Alexa last received; nil = not yet known
+	known    map[string]string // property key → JSON value Alexa last received; nil = not yet known (never mutated: replaced)
+	seeded   bool              // known came from the store and the endpoint was not seen in this run yet
+	resync   bool              // the next ChangeReport re-syncs after a restart (cause PERIODIC_POLL)
 	dirty    bool
 	due      time.Time
 	cause    discovery.Cause
@@ -210,14 +229,22 @@ func New(opts Options) (*Router, error) {
 		cancel:     cancel,
 		pending:    map[string]*pendingCmd{},
 		eps:        map[string]*epState{},
+		unsaved:    map[string]map[string]string{},
+		saveKick:   make(chan struct{}, 1),
 	}
+	r.load()
 	r.countEndpoints()
 	return r, nil
 }
 
-// Run sends ChangeReports until ctx ends, then stops the router's timers and
-// waits for answers still being sent.
+// Run sends ChangeReports and writes what Alexa was told to Options.Store
+// until ctx ends, then stops the router's timers, waits for answers still
+// being sent and writes the record a last time.
 func (r *Router) Run(ctx context.Context) error {
+	sctx, stopStore := context.WithCancel(context.Background())
+	stored := make(chan struct{})
+	go func() { defer close(stored); r.runStore(sctx) }()
+	defer func() { stopStore(); <-stored }() // after r.stop: answers in flight are recorded too
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
@@ -632,18 +659,23 @@ func (r *Router) note(changes []discovery.Change) {
 		id := c.Entry.Endpoint.ID
 		switch c.Kind {
 		case discovery.ChangeAdded:
-			r.baseline(c.Entry)
+			if r.firstSight(id) {
+				r.markDirty(id, c.Cause) // compare with what Alexa was told before the restart
+			} else {
+				r.baseline(c.Entry)
+			}
 			recount = true
 		case discovery.ChangeRemoved:
 			r.mu.Lock()
 			delete(r.eps, id)
+			r.unsave(id, nil)
 			r.mu.Unlock()
 			recount = true
 		case discovery.ChangeUpdated:
 			recount = true
 		case discovery.ChangeState, discovery.ChangeReachability:
-			if r.baseline(c.Entry) {
-				continue // first sight (a snapshot after a restart): nothing to report
+			if !r.firstSight(id) && r.baseline(c.Entry) {
+				continue // first sight of an endpoint Alexa was told nothing of: nothing to report
 			}
 			r.markDirty(id, c.Cause)
 		}
@@ -673,12 +705,18 @@ func (r *Router) baseline(e discovery.Entry) bool {
 	return true
 }
 
-// told records props as what Alexa now knows of id.
+// told records props as what Alexa now knows of id (and persists it). An
+// endpoint removed meanwhile is not brought back.
 func (r *Router) told(id string, props []alexa.Property) {
 	m := propMap(props)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.ep(id).known = m
+	if _, ok := r.reg.Get(id); !ok {
+		return
+	}
+	s := r.ep(id)
+	s.known, s.seeded, s.resync = m, false, false
+	r.unsave(id, m)
 }
 
 func (r *Router) ep(id string) *epState {
@@ -789,7 +827,7 @@ func (r *Router) changeReport(ctx context.Context, id string) {
 		r.mu.Unlock()
 		return
 	}
-	cause, known := s.cause, s.known
+	cause, known, resync := s.cause, s.known, s.resync
 	s.dirty, s.cause, s.sending = false, "", true
 	r.mu.Unlock()
 	defer func() {
@@ -805,16 +843,29 @@ func (r *Router) changeReport(ctx context.Context, id string) {
 	props := r.opts.Profile.Properties(e.Endpoint, e.State, e.Reachable, r.now())
 	var changed, unchanged []alexa.Property
 	for _, p := range props {
-		if known[propKey(p)] != propValue(p) && r.opts.Profile.Proactive(e.Endpoint, p) {
+		// A re-sync corrects what Alexa was told; a property it was never
+		// told of holds no stale value there.
+		old, had := known[propKey(p)]
+		if old != propValue(p) && (had || !resync) && r.opts.Profile.Proactive(e.Endpoint, p) {
 			changed = append(changed, p)
 		} else {
 			unchanged = append(unchanged, p)
 		}
 	}
 	if len(changed) == 0 {
+		if resync {
+			r.mu.Lock()
+			s.resync = false // Alexa's record matches: the re-sync is done
+			r.mu.Unlock()
+		}
 		return
 	}
-	if cause == "" {
+	switch {
+	case cause == "" && resync:
+		// The first report after a restart: what changed while the hub was
+		// down (a change with a cause in the same window lends its cause).
+		cause = discovery.CausePoll
+	case cause == "":
 		cause = discovery.CausePhysical
 	}
 	ev, err := alexa.NewChangeReport(id, cause, changed, unchanged)
@@ -848,7 +899,8 @@ func (r *Router) changeReport(ctx context.Context, id string) {
 	r.told(id, props)
 }
 
-func propKey(p alexa.Property) string { return p.Namespace + "\x00" + p.Instance + "\x00" + p.Name }
+// propKey is "namespace|instance|name" (the encoding of StoreBucket).
+func propKey(p alexa.Property) string { return p.Namespace + "|" + p.Instance + "|" + p.Name }
 
 func propValue(p alexa.Property) string {
 	b, err := json.Marshal(p.Value)

@@ -19,10 +19,11 @@ import (
 const serial = "SER"
 
 type env struct {
-	reg *discovery.Registry
-	r   *Router
-	rec *recorder
-	zb  *testBridge
+	reg  *discovery.Registry
+	r    *Router
+	rec  *recorder
+	zb   *testBridge
+	stop func() // stops the router and waits for Run (idempotent; also at cleanup)
 }
 
 func dev(id, name string, traits discovery.Traits, st discovery.State, reachable bool) discovery.Device {
@@ -75,12 +76,16 @@ func newEnv(t *testing.T, tweak func(*Options)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	var once sync.Once
+	e.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(e.stop)
 	return e
 }
 

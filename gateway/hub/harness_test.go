@@ -262,16 +262,26 @@ func (e *testEnv) poll(ctx context.Context, what string, f func() error) {
 	}
 }
 
+// pollErr calls f every 10 ms until it returns nil or ctx ends; it then
+// returns f's last error and, when that differs, the last one from before the
+// deadline (a call the deadline cut short hides what was really wrong).
 func pollErr(ctx context.Context, f func() error) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	var live error // the last error while ctx was alive: the deadline cuts the last call short
 	for {
 		err := f()
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() == nil {
+			live = err
+		}
 		select {
 		case <-ctx.Done():
+			if live != nil && live.Error() != err.Error() {
+				return fmt.Errorf("%w (before the deadline: %v)", err, live)
+			}
 			return err
 		case <-tick.C:
 		}

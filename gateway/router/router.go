@@ -148,6 +148,7 @@ type Router struct {
 	mu      sync.Mutex
 	pending map[string]*pendingCmd // correlation id → accepted command
 	eps     map[string]*epState    // endpoint id → ChangeReport bookkeeping
+	dirty   map[string]bool        // endpoint ids that may have a ChangeReport to send (flush prunes the rest)
 	stopped bool
 
 	unsaved  map[string]map[string]string // endpoint id → record to write (nil: delete); see persist.go
@@ -229,6 +230,7 @@ func New(opts Options) (*Router, error) {
 		cancel:     cancel,
 		pending:    map[string]*pendingCmd{},
 		eps:        map[string]*epState{},
+		dirty:      map[string]bool{},
 		unsaved:    map[string]map[string]string{},
 		saveKick:   make(chan struct{}, 1),
 	}
@@ -767,6 +769,7 @@ func (r *Router) markDirty(id string, cause discovery.Cause) {
 	} else {
 		s.dirty = true
 		s.due = r.now().Add(r.opts.CoalesceWindow)
+		r.dirty[id] = true
 	}
 	// The latest cause wins: the report carries the state after the last
 	// change, and changes a Response already reported drop out of it (a
@@ -787,8 +790,13 @@ func (r *Router) flush(ctx context.Context) time.Duration {
 	var due []dueEP
 	var next time.Duration
 	r.mu.Lock()
-	for id, s := range r.eps {
-		if !s.dirty || s.inflight > 0 || s.sending {
+	for id := range r.dirty { // not every endpoint: a flush per directive must not cost O(endpoints)
+		s := r.eps[id]
+		if s == nil || !s.dirty {
+			delete(r.dirty, id)
+			continue
+		}
+		if s.inflight > 0 || s.sending {
 			continue
 		}
 		if wait := s.due.Sub(now); wait > 0 {
@@ -881,6 +889,7 @@ func (r *Router) changeReport(ctx context.Context, id string) {
 		retry := s.failures <= maxChangeReportRetries
 		if retry && !s.dirty {
 			s.dirty, s.due = true, r.now().Add(time.Duration(s.failures)*r.retryDelay)
+			r.dirty[id] = true
 			if s.cause == "" {
 				s.cause = cause
 			}

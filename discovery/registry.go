@@ -152,6 +152,14 @@ func (r *Registry) Get(endpointID string) (Entry, bool) {
 	return e.copy(), true
 }
 
+// Has reports whether the registry holds endpointID (Get without the copy).
+func (r *Registry) Has(endpointID string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.entries[endpointID]
+	return ok
+}
+
 // List returns every entry, sorted by Endpoint.ID.
 func (r *Registry) List() []Entry {
 	r.mu.RLock()

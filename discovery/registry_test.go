@@ -172,6 +172,9 @@ func TestRegistryStateAndCause(t *testing.T) {
 	if !ok || !*e.State.On || *e.State.Brightness != 50 || !e.Reachable {
 		t.Fatalf("entry = %+v", e)
 	}
+	if !r.Has(r.ID("zb", "a")) || r.Has(r.ID("zb", "b")) {
+		t.Fatalf("Has: a %v (want true), b %v (want false)", r.Has(r.ID("zb", "a")), r.Has(r.ID("zb", "b")))
+	}
 	// Callers get copies.
 	*e.State.On = false
 	e.Endpoint.Traits.OnOff = nil

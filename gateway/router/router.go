@@ -713,7 +713,7 @@ func (r *Router) told(id string, props []alexa.Property) {
 	m := propMap(props)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.reg.Get(id); !ok {
+	if !r.reg.Has(id) {
 		return
 	}
 	s := r.ep(id)

@@ -403,3 +403,39 @@ func TestNoEventLostInRecording(t *testing.T) {
 		t.Errorf("state %+v", st)
 	}
 }
+
+// TestStatusBurst: a FaultStatus burst answers exactly its Count events with
+// its status (429 with AVS's THROTTLING_EXCEPTION body), and State counts
+// what is still armed.
+func TestStatusBurst(t *testing.T) {
+	sim := newSim(t, avstest.Options{})
+	r := newRaw(t, sim)
+	if err := sim.Inject(avstest.Fault{Kind: avstest.FaultStatus, Status: 429, Count: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Inject(avstest.Fault{Kind: avstest.FaultStatus, Status: 503, Target: avstest.TargetPing}); err != nil {
+		t.Fatal(err)
+	}
+	if n := sim.State().PendingFaults; n != 3 {
+		t.Fatalf("PendingFaults = %d after arming 2 + 1, want 3", n)
+	}
+	sync := event("System", "SynchronizeState", "", "{}")
+	for i, want := range []int{429, 429, 204} {
+		s, b := r.post(t, sync)
+		if s != want {
+			t.Fatalf("event %d: status %d, want %d: %s", i, s, want, b)
+		}
+		if want == 429 && !strings.Contains(string(b), "THROTTLING_EXCEPTION") {
+			t.Errorf("429 body %s, want a System.Exception THROTTLING_EXCEPTION", b)
+		}
+	}
+	if n := sim.State().PendingFaults; n != 1 {
+		t.Errorf("PendingFaults = %d with the ping fault still armed, want 1", n)
+	}
+	if err := sim.Inject(avstest.Fault{Kind: avstest.FaultClear}); err != nil {
+		t.Fatal(err)
+	}
+	if n := sim.State().PendingFaults; n != 0 {
+		t.Errorf("PendingFaults = %d after clear, want 0", n)
+	}
+}

@@ -86,6 +86,7 @@ func (s *Server) Inject(f Fault) error {
 		defer s.mu.Unlock()
 		s.faults = nil
 		s.releaseLocked()
+		s.bumpLocked()
 		return nil
 	case FaultStall:
 		if f.Phase == "" {
@@ -105,6 +106,7 @@ func (s *Server) Inject(f Fault) error {
 	}
 	s.mu.Lock()
 	s.faults = append(s.faults, f)
+	s.bumpLocked()
 	s.mu.Unlock()
 	return nil
 }
@@ -128,6 +130,7 @@ func (s *Server) takeFault(target string) (Fault, bool) {
 		if f.Count <= 0 {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 		}
+		s.bumpLocked()
 		return out, true
 	}
 	return Fault{}, false

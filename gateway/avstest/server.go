@@ -77,24 +77,27 @@ func (r Record) Name() string {
 
 // State is what the emulator knows about the hub's connection.
 type State struct {
-	Connected           bool      `json:"connected"`
-	Connection          int       `json:"connection"`
-	Connections         int       `json:"connections"`
-	Downchannels        int       `json:"downchannels"`
-	Host                string    `json:"host,omitempty"`
-	ConnectedAt         time.Time `json:"connectedAt,omitzero"`
-	GatewayVerified     bool      `json:"gatewayVerified"`
-	PostConnectDone     bool      `json:"postConnectDone"`
-	LastPing            time.Time `json:"lastPing,omitzero"`
-	Pings               int       `json:"pings"`
-	Events              int       `json:"events"`
-	Endpoints           int       `json:"endpoints"`
-	OpenEventStreams    int       `json:"openEventStreams"`
-	MaxEventStreams     int       `json:"maxEventStreams"`
-	HeldStreams         int       `json:"heldStreams"`
-	Profile             string    `json:"profile"`
-	Violations          []string  `json:"violations"`
-	PostConnectSequence []string  `json:"postConnectSequence,omitempty"`
+	Connected        bool      `json:"connected"`
+	Connection       int       `json:"connection"`
+	Connections      int       `json:"connections"`
+	Downchannels     int       `json:"downchannels"`
+	Host             string    `json:"host,omitempty"`
+	ConnectedAt      time.Time `json:"connectedAt,omitzero"`
+	GatewayVerified  bool      `json:"gatewayVerified"`
+	PostConnectDone  bool      `json:"postConnectDone"`
+	LastPing         time.Time `json:"lastPing,omitzero"`
+	Pings            int       `json:"pings"`
+	Events           int       `json:"events"`
+	Endpoints        int       `json:"endpoints"`
+	OpenEventStreams int       `json:"openEventStreams"`
+	MaxEventStreams  int       `json:"maxEventStreams"`
+	HeldStreams      int       `json:"heldStreams"`
+	// PendingFaults is how many requests armed faults (Inject) will still
+	// answer or hold: 0 once every injected burst has been used up.
+	PendingFaults       int      `json:"pendingFaults"`
+	Profile             string   `json:"profile"`
+	Violations          []string `json:"violations"`
+	PostConnectSequence []string `json:"postConnectSequence,omitempty"`
 }
 
 // Server is the AVS emulator: HTTP/2 over TLS with its own CA.
@@ -356,6 +359,9 @@ func (s *Server) stateLocked() State {
 	st := State{Connections: s.nconns, Downchannels: s.dcs, LastPing: s.lastPing, Pings: s.pings, Events: s.nevents,
 		Endpoints: len(s.endpoints), OpenEventStreams: s.open, MaxEventStreams: s.maxOpen, HeldStreams: s.held,
 		Profile: s.opts.Profile, Violations: append([]string{}, s.violations...)}
+	for _, f := range s.faults {
+		st.PendingFaults += f.Count
+	}
 	if c := s.current; c != nil {
 		st.Connected = c.dc != nil
 		st.Connection = c.id

@@ -188,9 +188,11 @@ func parseCodePair(body []byte, now time.Time) (*codePair, error) {
 	if v.VerificationURI == "" {
 		v.VerificationURI = v.VerificationURL
 	}
+	// The user code is shown to a person: only its printable characters count.
+	user := shortString(v.UserCode, 64)
 	switch {
-	case v.UserCode == "" || v.DeviceCode == "":
-		return nil, errors.New("login with amazon: code pair response lacks user_code or device_code")
+	case user == "" || v.DeviceCode == "":
+		return nil, errors.New("login with amazon: code pair response lacks a printable user_code or a device_code")
 	case len(v.UserCode) > 64 || len(v.DeviceCode) > maxTokenLen:
 		return nil, errors.New("login with amazon: code pair response has an oversized code")
 	case v.VerificationURI == "":
@@ -206,7 +208,7 @@ func parseCodePair(body []byte, now time.Time) (*codePair, error) {
 	}
 	exp := time.Duration(v.ExpiresIn) * time.Second
 	return &codePair{
-		UserCode:        shortString(v.UserCode, 64),
+		UserCode:        user,
 		DeviceCode:      v.DeviceCode,
 		VerificationURI: v.VerificationURI,
 		ExpiresIn:       exp,

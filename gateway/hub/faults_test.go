@@ -36,6 +36,32 @@ func (e *testEnv) bridgePID() int {
 	return 0
 }
 
+// manualChange makes the virtual bridge change a device by hand (SIGUSR1) and
+// waits until the hub has the change, so that a consistency check that
+// follows compares with it instead of racing the signal. It reports whether
+// a bridge was running.
+func (e *testEnv) manualChange(ctx context.Context) bool {
+	e.t.Helper()
+	pid := e.bridgePID()
+	if pid == 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel() // unsubscribes
+	changes := e.hub.reg.Subscribe(ctx)
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		e.t.Errorf("SIGUSR1 to the bridge: %v", err)
+		return false
+	}
+	for c := range changes {
+		if c.Kind == discovery.ChangeState && c.Cause == discovery.CausePhysical && c.Entry.Endpoint.Bridge == "virtual" {
+			return true
+		}
+	}
+	e.t.Errorf("the manual change never reached the hub: %v", ctx.Err())
+	return true
+}
+
 // someChanges makes a few directives so that devices are away from their
 // initial state (a restarted bridge must then re-sync Alexa's view).
 func (e *testEnv) someChanges() {
@@ -543,9 +569,7 @@ func TestFaultDiskFull(t *testing.T) {
 	if answered != 40 {
 		t.Errorf("disk full: %d of 40 directives answered", answered)
 	}
-	if pid := e.bridgePID(); pid != 0 {
-		_ = syscall.Kill(pid, syscall.SIGUSR1) // a manual change
-	}
+	e.manualChange(ctx)
 	e.waitConsistent(15 * time.Second)
 	from := len(e.emu.Events())
 	e.stop()

@@ -41,6 +41,11 @@
 // An endpoint Alexa was told nothing of is first seen as it is: it reports
 // nothing until it changes.
 //
+// Commands to one endpoint (directives and dashboard commands) take turns from
+// reading its state to recording the bridge's result, so results are recorded
+// in the order the bridge carried the commands out; commands to different
+// endpoints run in parallel, and a state query takes no turn.
+//
 // HandleDirective blocks until the first answer is handed to the EventSender;
 // the AVS client calls it from a goroutine per directive.
 package router
@@ -146,9 +151,10 @@ type Router struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	pending map[string]*pendingCmd // correlation id → accepted command
-	eps     map[string]*epState    // endpoint id → ChangeReport bookkeeping
-	dirty   map[string]bool        // endpoint ids that may have a ChangeReport to send (flush prunes the rest)
+	pending map[string]*pendingCmd   // correlation id → accepted command
+	eps     map[string]*epState      // endpoint id → ChangeReport bookkeeping
+	dirty   map[string]bool          // endpoint ids that may have a ChangeReport to send (flush prunes the rest)
+	turns   map[string]chan struct{} // endpoint id → its command turn (see takeTurn)
 	stopped bool
 
 	unsaved  map[string]map[string]string // endpoint id → record to write (nil: delete); see persist.go
@@ -231,6 +237,7 @@ func New(opts Options) (*Router, error) {
 		pending:    map[string]*pendingCmd{},
 		eps:        map[string]*epState{},
 		dirty:      map[string]bool{},
+		turns:      map[string]chan struct{}{},
 		unsaved:    map[string]map[string]string{},
 		saveKick:   make(chan struct{}, 1),
 	}
@@ -331,6 +338,15 @@ func hdr(d *alexa.Directive) alexa.Header {
 
 // handle answers d and returns the metrics result label.
 func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (string, error) {
+	endTurn := func() {}
+	if !isReportState(d) {
+		done, terr := r.takeTurn(ctx, id)
+		if terr != nil {
+			return r.answerError(ctx, d, id, terr, "")
+		}
+		endTurn = sync.OnceFunc(done)
+		defer endTurn()
+	}
 	entry, ok := r.reg.Get(id)
 	if !ok {
 		ev, err := alexa.NewNoSuchEndpoint(d, id)
@@ -360,6 +376,7 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		return r.answerError(ctx, d, id, xerr, intent.Scale)
 	}
 	if res.Status == discovery.Accepted {
+		endTurn() // the bridge took the command: the next one may go while it completes
 		// DeferredResponse first; a Completion that comes meanwhile waits for await.
 		ev, err := alexa.NewDeferredResponse(d, res.EstimatedDeferral)
 		serr := r.sendBuilt(ctx, ev, err)
@@ -368,6 +385,7 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		return "deferred", serr
 	}
 	after := r.applyResult(entry, intent.Command, res.State, discovery.CauseVoice)
+	endTurn() // the result is recorded; answering Alexa needs no turn
 	defer r.end(id)
 	return r.respond(ctx, d, after)
 }
@@ -588,6 +606,12 @@ func (r *Router) complete(p *pendingCmd, c completion) {
 // It waits for the Completion of an Accepted command. The change reaches Alexa
 // as a ChangeReport with cause (APP_INTERACTION for dashboards).
 func (r *Router) Execute(ctx context.Context, endpointID string, cmd discovery.Command, cause discovery.Cause) (discovery.State, error) {
+	done, terr := r.takeTurn(ctx, endpointID)
+	if terr != nil {
+		return discovery.State{}, terr
+	}
+	turnDone := sync.OnceFunc(done)
+	defer turnDone()
 	entry, ok := r.reg.Get(endpointID)
 	if !ok {
 		return discovery.State{}, discovery.Errorf(ErrNoSuchEndpoint, "no endpoint %q", endpointID)
@@ -616,11 +640,12 @@ func (r *Router) Execute(ctx context.Context, endpointID string, cmd discovery.C
 		r.end(endpointID)
 		return after.State, nil
 	}
+	turnDone() // the bridge took the command: the next one may go while it completes
 	wait := max(r.opts.DeferredTimeout, 2*res.EstimatedDeferral)
-	done := make(chan completion, 1)
-	r.await(corr, &pendingCmd{endpointID: endpointID, cmd: cmd, cause: cause, start: r.now(), done: done}, wait)
+	completed := make(chan completion, 1)
+	r.await(corr, &pendingCmd{endpointID: endpointID, cmd: cmd, cause: cause, start: r.now(), done: completed}, wait)
 	select {
-	case c := <-done:
+	case c := <-completed:
 		if c.err != nil {
 			return discovery.State{}, c.err
 		}
@@ -670,6 +695,7 @@ func (r *Router) note(changes []discovery.Change) {
 		case discovery.ChangeRemoved:
 			r.mu.Lock()
 			delete(r.eps, id)
+			delete(r.turns, id) // a command under way keeps its own turn
 			r.unsave(id, nil)
 			r.mu.Unlock()
 			recount = true
@@ -719,6 +745,39 @@ func (r *Router) told(id string, props []alexa.Property) {
 	s := r.ep(id)
 	s.known, s.seeded, s.resync = m, false, false
 	r.unsave(id, m)
+}
+
+// takeTurn waits until no other command to endpoint id is between reading the
+// endpoint's state and recording its result, and returns the function that
+// ends this command's turn. Commands to one endpoint therefore read the state
+// their predecessor left (relative adjustments, validation) and record their
+// results in the order the bridge carried them out: two directives at once
+// (TurnOn, TurnOff) must not leave the registry, and Alexa, with the first
+// one's result while the device did the second. A turn not had within the
+// bridge timeout is ENDPOINT_BUSY.
+func (r *Router) takeTurn(ctx context.Context, id string) (done func(), err *discovery.Error) {
+	r.mu.Lock()
+	turn := r.turns[id]
+	if turn == nil {
+		turn = make(chan struct{}, 1)
+		r.turns[id] = turn
+	}
+	r.mu.Unlock()
+	t := time.NewTimer(r.opts.Timeout)
+	defer t.Stop()
+	select {
+	case turn <- struct{}{}:
+		return func() { <-turn }, nil
+	case <-t.C:
+		return nil, discovery.Errorf(discovery.ErrBusy, "another command to this endpoint has not finished")
+	case <-ctx.Done():
+		return nil, discovery.Errorf(discovery.ErrUnreachable, "gave up waiting for the endpoint's previous command: %v", ctx.Err())
+	}
+}
+
+// isReportState tells a state query (it changes nothing and takes no turn).
+func isReportState(d *alexa.Directive) bool {
+	return d.Header.Namespace == "Alexa" && d.Header.Name == "ReportState"
 }
 
 func (r *Router) ep(id string) *epState {

@@ -589,3 +589,55 @@ func TestConcurrentDirectives(t *testing.T) {
 		answered[ev.Token] = true
 	}
 }
+
+// TestCommandsToOneEndpointTakeTurns: two directives to one light at once
+// (TurnOn, then TurnOff while the bridge is still carrying out the first) —
+// the second reaches the bridge only after the first's result is recorded,
+// and the registry ends with what the device did last. Without turns the
+// first's late result would overwrite the second's.
+func TestCommandsToOneEndpointTakeTurns(t *testing.T) {
+	e := newEnv(t, nil)
+	release := make(chan struct{})
+	started := make(chan discovery.Request, 2)
+	var deviceOn atomic.Bool
+	e.zb.set(func(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+		started <- req
+		if *req.Command.Power { // TurnOn is slow
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return discovery.Result{}, ctx.Err()
+			}
+		}
+		deviceOn.Store(*req.Command.Power)
+		return discovery.Result{Status: discovery.Done, State: discovery.State{On: discovery.Ptr(*req.Command.Power)}}, nil
+	})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.PowerController", "TurnOn", id("l1"), "{}")); err != nil {
+			t.Error(err)
+		}
+	})
+	if req := <-started; !*req.Command.Power {
+		t.Fatalf("first command %s, want TurnOn", req.Command)
+	}
+	wg.Go(func() {
+		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.PowerController", "TurnOff", id("l1"), "{}")); err != nil {
+			t.Error(err)
+		}
+	})
+	select {
+	case req := <-started:
+		t.Fatalf("%s reached the bridge while TurnOn was still under way", req.Command)
+	case <-time.After(50 * time.Millisecond): // the assertion is the absence of a call; the test cannot fail late
+	}
+	close(release)
+	if req := <-started; *req.Command.Power {
+		t.Fatalf("second command %s, want TurnOff", req.Command)
+	}
+	wg.Wait()
+	ent, _ := e.reg.Get(id("l1"))
+	if ent.State.On == nil || *ent.State.On != deviceOn.Load() || deviceOn.Load() {
+		t.Errorf("registry on=%v, device on=%v; want both off (TurnOff was carried out last)", ent.State.On, deviceOn.Load())
+	}
+}

@@ -44,6 +44,10 @@ func checkDescribeCommand(ctx context.Context, path string, cfg Config) error {
 	return nil
 }
 
+// sigintGrace is how long handshake-first waits after SIGINT before it asks
+// the plugin to serve.
+const sigintGrace = 300 * time.Millisecond
+
 // checkRawHandshake starts the plugin without go-plugin's client: the first
 // line on stdout must be the handshake; after a SIGINT it must still serve.
 func checkRawHandshake(ctx context.Context, path string, cfg Config) error {
@@ -60,9 +64,16 @@ func checkRawHandshake(ctx context.Context, path string, cfg Config) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", path, err)
 	}
+	waited := make(chan struct{}) // closed once the process has been waited for
+	var waitErr error
+	waitStarted := false
 	defer func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		if !waitStarted {
+			_ = cmd.Wait()
+			return
+		}
+		<-waited
 	}()
 	lines := make(chan string, 1)
 	go func() {
@@ -82,8 +93,20 @@ func checkRawHandshake(ctx context.Context, path string, cfg Config) error {
 	if len(f) < 5 || f[0] != "1" || f[1] != fmt.Sprint(sdk.ProtocolVersion) || f[4] != "grpc" {
 		return fmt.Errorf("the first line on stdout is not a go-plugin gRPC handshake: %q", line)
 	}
+	// The handshake line is read: waiting for the process may start now.
+	waitStarted = true
+	go func() { waitErr = cmd.Wait(); close(waited) }()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		return err
+	}
+	// A plugin that dies of SIGINT does so at once; give it that moment
+	// before asking it to serve (a call right away could still be answered).
+	select {
+	case <-waited:
+		return fmt.Errorf("the plugin exited on SIGINT (%v); plugins must ignore it (the terminal's ^C reaches the hub's whole process group, and the hub stops its plugins itself)", waitErr)
+	case <-time.After(sigintGrace):
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	target := f[3]
 	if f[2] == "unix" {

@@ -347,33 +347,40 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		endTurn = sync.OnceFunc(done)
 		defer endTurn()
 	}
+	// Answers need no turn: it ends before anything is sent.
+	fail := func(de *discovery.Error, scale string) (string, error) {
+		endTurn()
+		return r.answerError(ctx, d, id, de, scale)
+	}
 	entry, ok := r.reg.Get(id)
 	if !ok {
+		endTurn()
 		ev, err := alexa.NewNoSuchEndpoint(d, id)
 		return "NO_SUCH_ENDPOINT", r.sendBuilt(ctx, ev, err)
 	}
 	bridge, berr := r.bridge(entry)
 	intent, err := r.opts.Profile.Decode(d, entry.Endpoint, entry.State)
 	if err != nil {
-		return r.answerError(ctx, d, id, decodeError(err), intent.Scale)
+		return fail(decodeError(err), intent.Scale)
 	}
 	if berr != nil {
-		return r.answerError(ctx, d, id, berr, intent.Scale)
+		return fail(berr, intent.Scale)
 	}
 	if intent.ReportState {
+		endTurn()
 		return r.reportState(ctx, d, entry, bridge)
 	}
 	if err := intent.Command.Validate(entry.Endpoint.Traits, entry.State); err != nil {
-		return r.answerError(ctx, d, id, discovery.AsError(err), intent.Scale)
+		return fail(discovery.AsError(err), intent.Scale)
 	}
 	if !entry.Reachable {
-		return r.answerError(ctx, d, id, unreachable(entry), intent.Scale)
+		return fail(unreachable(entry), intent.Scale)
 	}
 	r.begin(id, discovery.CauseVoice)
 	res, corr, xerr := r.execute(ctx, bridge, entry, intent.Command)
 	if xerr != nil {
 		r.end(id)
-		return r.answerError(ctx, d, id, xerr, intent.Scale)
+		return fail(xerr, intent.Scale)
 	}
 	if res.Status == discovery.Accepted {
 		endTurn() // the bridge took the command: the next one may go while it completes
@@ -385,7 +392,7 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		return "deferred", serr
 	}
 	after := r.applyResult(entry, intent.Command, res.State, discovery.CauseVoice)
-	endTurn() // the result is recorded; answering Alexa needs no turn
+	endTurn()
 	defer r.end(id)
 	return r.respond(ctx, d, after)
 }

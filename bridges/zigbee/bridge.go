@@ -67,6 +67,7 @@ type Bridge struct {
 	byNWK        map[uint16]string
 	lastSeen     map[string]time.Time
 	busy         map[string]map[discovery.TraitKind]int
+	commands     map[string]uint64 // commands started per device (a refresh read before one is stale)
 	watch        map[string]chan struct{}
 	link         *mt.Client
 	em           sdk.Emitter
@@ -96,7 +97,7 @@ var (
 // New returns an unconfigured bridge.
 func New(opts ...Option) *Bridge {
 	b := &Bridge{open: OpenSerial, devices: map[string]*record{}, byNWK: map[uint16]string{}, lastSeen: map[string]time.Time{},
-		busy: map[string]map[discovery.TraitKind]int{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{},
+		busy: map[string]map[discovery.TraitKind]int{}, commands: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{},
 		linkChanged: make(chan struct{}),
 		retryDelay:  2 * time.Second, lockWait: 1500 * time.Millisecond, reopenMax: 30 * time.Second}
 	for _, o := range opts {
@@ -513,9 +514,15 @@ type attrSet struct {
 // applyAttributeSets is applyAttributes for values of several clusters,
 // reported as one state change.
 func (b *Bridge) applyAttributeSets(ieee string, sets []attrSet, cause discovery.Cause) {
+	b.applyAttributeSetsIf(ieee, sets, cause, nil)
+}
+
+// applyAttributeSetsIf is applyAttributeSets when still (called with b.mu
+// held) accepts; nil always does.
+func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause discovery.Cause, still func() bool) {
 	b.mu.Lock()
 	r := b.devices[ieee]
-	if r == nil {
+	if r == nil || (still != nil && !still()) {
 		b.mu.Unlock()
 		return
 	}

@@ -93,6 +93,9 @@ func (b *Bridge) markBusy(id string, k discovery.TraitKind, d int) {
 		b.busy[id] = m
 	}
 	m[k] += d
+	if d > 0 {
+		b.commands[id]++
+	}
 	if m[k] <= 0 {
 		delete(m, k)
 	}

@@ -67,7 +67,7 @@ type Bridge struct {
 	byNWK        map[uint16]string
 	lastSeen     map[string]time.Time
 	busy         map[string]map[discovery.TraitKind]int
-	commands     map[string]uint64 // commands started per device (a refresh read before one is stale)
+	news         map[string]uint64 // commands started and reports received per device (a refresh read before one is stale)
 	watch        map[string]chan struct{}
 	link         *mt.Client
 	em           sdk.Emitter
@@ -97,7 +97,7 @@ var (
 // New returns an unconfigured bridge.
 func New(opts ...Option) *Bridge {
 	b := &Bridge{open: OpenSerial, devices: map[string]*record{}, byNWK: map[uint16]string{}, lastSeen: map[string]time.Time{},
-		busy: map[string]map[discovery.TraitKind]int{}, commands: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{},
+		busy: map[string]map[discovery.TraitKind]int{}, news: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{},
 		linkChanged: make(chan struct{}),
 		retryDelay:  2 * time.Second, lockWait: 1500 * time.Millisecond, reopenMax: 30 * time.Second}
 	for _, o := range opts {
@@ -525,6 +525,9 @@ func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause discove
 	if r == nil || (still != nil && !still()) {
 		b.mu.Unlock()
 		return
+	}
+	if cause == discovery.CausePhysical {
+		b.news[ieee]++ // a report from the device: newer than any read under way
 	}
 	var changed discovery.State
 	anyChange := false

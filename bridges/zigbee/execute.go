@@ -94,7 +94,7 @@ func (b *Bridge) markBusy(id string, k discovery.TraitKind, d int) {
 	}
 	m[k] += d
 	if d > 0 {
-		b.commands[id]++
+		b.news[id]++
 	}
 	if m[k] <= 0 {
 		delete(m, k)

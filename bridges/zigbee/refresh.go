@@ -98,10 +98,10 @@ func (b *Bridge) refresh(ctx context.Context, ieee string) {
 		return
 	}
 	reads, mains := r.stateReads(), r.mains()
-	// A command started after this point carries newer state than the reads:
-	// their values are then dropped (the command's result and the device's
-	// reports tell the truth).
-	gen := b.commands[ieee]
+	// A command started or a report received after this point carries newer
+	// state than the reads: their values are then dropped (the command's
+	// result and the device's reports tell the truth).
+	gen := b.news[ieee]
 	budget := b.cfg.responseTimeout() + time.Second
 	if !mains {
 		budget += macTransactionPersistence
@@ -111,7 +111,7 @@ func (b *Bridge) refresh(ctx context.Context, ieee string) {
 	var sets []attrSet
 	// What was read is applied (as one state change) even if a later read fails.
 	defer func() {
-		b.applyAttributeSetsIf(ieee, sets, discovery.CausePoll, func() bool { return b.commands[ieee] == gen })
+		b.applyAttributeSetsIf(ieee, sets, discovery.CausePoll, func() bool { return b.news[ieee] == gen })
 	}()
 	for _, rd := range reads {
 		rctx, cancel := context.WithTimeout(ctx, budget)

@@ -158,6 +158,18 @@ func TestRestartResync(t *testing.T) {
 // would come first; one of l2 would be coalesced with it and show in it.
 func quietAfterRestart(t *testing.T, e *env) {
 	t.Helper()
+	// The re-sync is done (reported or found equal) before the change: a
+	// change made while a report is being built goes into that report.
+	waitFor(t, func() bool {
+		e.r.mu.Lock()
+		defer e.r.mu.Unlock()
+		for _, s := range e.r.eps {
+			if s.resync || s.sending {
+				return false
+			}
+		}
+		return true
+	})
 	en, _ := e.reg.Get(id("l2"))
 	b := *en.State.Brightness%100 + 1
 	e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l2",

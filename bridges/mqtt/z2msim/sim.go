@@ -98,7 +98,8 @@ func New(opts Options) *Sim {
 func (s *Sim) BaseTopic() string { return s.opts.BaseTopic }
 
 // Start connects to the broker and publishes the bridge and device topics. It
-// returns once the first connection is up (or ctx ends). The simulator keeps
+// returns once the first connection is up and the broker has acknowledged
+// those publications (or ctx ends). The simulator keeps
 // reconnecting, and republishes everything, until Close.
 func (s *Sim) Start(ctx context.Context) error {
 	base := s.opts.BaseTopic
@@ -154,19 +155,28 @@ func (s *Sim) onConnect(c paho.Client, connected chan<- struct{}) {
 		}
 		time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
 	}
-	s.publish(base+"/bridge/state", s.bridgeStatePayload(true), true)
-	s.publish(base+"/bridge/info", s.infoPayload(), true)
-	s.publishDevices()
-	s.publish(base+"/bridge/groups", []byte("[]"), true)
+	toks := []paho.Token{
+		s.publish(base+"/bridge/state", s.bridgeStatePayload(true), true),
+		s.publish(base+"/bridge/info", s.infoPayload(), true),
+		s.publishDevices(),
+		s.publish(base+"/bridge/groups", []byte("[]"), true),
+	}
 	s.mu.Lock()
 	devs := append([]*device(nil), s.devices...)
 	s.mu.Unlock()
 	for _, d := range devs {
-		s.publishAvailability(d)
+		toks = append(toks, s.publishAvailability(d))
 	}
 	// zigbee2mqtt sends every device's cached state on startup (cache_state_send_on_startup).
 	for _, d := range devs {
-		s.publishState(d)
+		toks = append(toks, s.publishState(d))
+	}
+	// Start's caller (and the binary's ready line) may rely on the retained
+	// topics being at the broker: signal only once the broker has them.
+	for _, t := range toks {
+		if t != nil {
+			t.WaitTimeout(5 * time.Second)
+		}
 	}
 	s.mu.Lock()
 	s.conns++
@@ -206,10 +216,12 @@ func (s *Sim) loop(ctx context.Context) {
 	}
 }
 
-func (s *Sim) publish(topic string, payload []byte, retain bool) {
+// publish sends one QoS 1 message without waiting; the returned token (nil
+// without a client) completes when the broker acknowledges it.
+func (s *Sim) publish(topic string, payload []byte, retain bool) paho.Token {
 	c := s.client
 	if c == nil {
-		return
+		return nil
 	}
 	t := c.Publish(topic, 1, retain, payload)
 	go func() {
@@ -217,6 +229,7 @@ func (s *Sim) publish(topic string, payload []byte, retain bool) {
 			s.log.Debug("z2m-sim: publish not acknowledged", "topic", topic, "err", t.Error())
 		}
 	}()
+	return t
 }
 
 func (s *Sim) bridgeStatePayload(online bool) []byte {
@@ -250,8 +263,8 @@ func BridgeDevices() []byte {
 	return s.devicesPayload()
 }
 
-func (s *Sim) publishDevices() {
-	s.publish(s.opts.BaseTopic+"/bridge/devices", s.devicesPayload(), true)
+func (s *Sim) publishDevices() paho.Token {
+	return s.publish(s.opts.BaseTopic+"/bridge/devices", s.devicesPayload(), true)
 }
 
 func (s *Sim) devicesPayload() []byte {
@@ -292,14 +305,14 @@ func (d *device) json() map[string]any {
 	}
 }
 
-func (s *Sim) publishAvailability(d *device) {
+func (s *Sim) publishAvailability(d *device) paho.Token {
 	s.mu.Lock()
 	name, online := d.Name, d.Online
 	s.mu.Unlock()
-	s.publish(s.opts.BaseTopic+"/"+name+"/availability", s.bridgeStatePayload(online), true)
+	return s.publish(s.opts.BaseTopic+"/"+name+"/availability", s.bridgeStatePayload(online), true)
 }
 
-func (s *Sim) publishState(d *device) {
+func (s *Sim) publishState(d *device) paho.Token {
 	s.mu.Lock()
 	st := copyState(d.State)
 	st["linkquality"] = 120 + len(d.Name)%100
@@ -314,7 +327,7 @@ func (s *Sim) publishState(d *device) {
 		}
 	}
 	s.mu.Unlock()
-	s.publish(s.opts.BaseTopic+"/"+name, mustJSON(st), retain)
+	return s.publish(s.opts.BaseTopic+"/"+name, mustJSON(st), retain)
 }
 
 // handle processes one message on <base>/#.

@@ -285,11 +285,10 @@ func (a *avsProfile) Decode(d *Directive, ep discovery.Endpoint, st discovery.St
 	}
 	t := ep.Traits
 	h := d.Header
+	if d.IsReportState() {
+		return Intent{ReportState: true}, nil
+	}
 	switch h.Namespace {
-	case nsAlexa:
-		if h.Name == "ReportState" {
-			return Intent{ReportState: true}, nil
-		}
 	case nsPower:
 		if t.OnOff == nil {
 			break

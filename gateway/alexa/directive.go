@@ -104,3 +104,9 @@ func (d *Directive) EndpointID() string {
 	}
 	return d.Endpoint.EndpointID
 }
+
+// IsReportState tells Alexa.ReportState, the state query (in both profiles):
+// it changes nothing on the endpoint.
+func (d *Directive) IsReportState() bool {
+	return d != nil && d.Header.Namespace == nsAlexa && d.Header.Name == "ReportState"
+}

@@ -106,11 +106,10 @@ func (s *smartHomeProfile) Decode(d *Directive, ep discovery.Endpoint, st discov
 	}
 	t := ep.Traits
 	h := d.Header
+	if d.IsReportState() {
+		return Intent{ReportState: true}, nil
+	}
 	switch h.Namespace {
-	case nsAlexa:
-		if h.Name == "ReportState" {
-			return Intent{ReportState: true}, nil
-		}
 	case nsPower:
 		if t.OnOff == nil {
 			break

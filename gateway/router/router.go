@@ -339,7 +339,7 @@ func hdr(d *alexa.Directive) alexa.Header {
 // handle answers d and returns the metrics result label.
 func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (string, error) {
 	endTurn := func() {}
-	if !isReportState(d) {
+	if !d.IsReportState() { // a state query changes nothing: it takes no turn
 		done, terr := r.takeTurn(ctx, id)
 		if terr != nil {
 			return r.answerError(ctx, d, id, terr, "")
@@ -780,11 +780,6 @@ func (r *Router) takeTurn(ctx context.Context, id string) (done func(), err *dis
 	case <-ctx.Done():
 		return nil, discovery.Errorf(discovery.ErrUnreachable, "gave up waiting for the endpoint's previous command: %v", ctx.Err())
 	}
-}
-
-// isReportState tells a state query (it changes nothing and takes no turn).
-func isReportState(d *alexa.Directive) bool {
-	return d.Header.Namespace == "Alexa" && d.Header.Name == "ReportState"
 }
 
 func (r *Router) ep(id string) *epState {

@@ -87,6 +87,9 @@ type Bridge struct {
 	lockWait time.Duration
 	// reopenMax caps the reopen backoff.
 	reopenMax time.Duration
+	// testHookRefreshRead, when set (tests only, under mu), runs after a
+	// refresh's reads and before their values are applied.
+	testHookRefreshRead func(ieee string)
 }
 
 var (

@@ -102,6 +102,7 @@ func (b *Bridge) refresh(ctx context.Context, ieee string) {
 	// state than the reads: their values are then dropped (the command's
 	// result and the device's reports tell the truth).
 	gen := b.news[ieee]
+	hook := b.testHookRefreshRead
 	budget := b.cfg.responseTimeout() + time.Second
 	if !mains {
 		budget += macTransactionPersistence
@@ -111,6 +112,9 @@ func (b *Bridge) refresh(ctx context.Context, ieee string) {
 	var sets []attrSet
 	// What was read is applied (as one state change) even if a later read fails.
 	defer func() {
+		if hook != nil {
+			hook(ieee)
+		}
 		b.applyAttributeSetsIf(ieee, sets, discovery.CausePoll, func() bool { return b.news[ieee] == gen })
 	}()
 	for _, rd := range reads {

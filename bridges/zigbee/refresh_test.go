@@ -273,3 +273,72 @@ func TestRejoinKeepsIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshReadsGoStale: a refresh's reads are dropped when a command to the
+// device started, or a report from it arrived, after they were sent: the
+// command's result and the report are newer than what the reads saw (a TurnOn
+// right after a replug must not be undone by the refresh's earlier OFF).
+func TestRefreshReadsGoStale(t *testing.T) {
+	r := newRig(t, testDevices(t))
+	r.pair(ieeeDim)
+	cases := []struct {
+		name   string
+		change func(t *testing.T, on bool)
+	}{
+		{"command", func(t *testing.T, on bool) {
+			if _, err := r.exec(ieeeDim, discovery.SetPower(on)); err != nil {
+				t.Errorf("command during the refresh: %v", err)
+			}
+		}},
+		{"report", func(t *testing.T, on bool) {
+			m := r.em.mark()
+			v := int64(0)
+			if on {
+				v = 1
+			}
+			if err := r.sim.Set(ieeeDim, map[string]int64{"onOff": v}); err != nil {
+				t.Error(err)
+				return
+			}
+			r.em.waitFor(t, m, "the report", func(ev discovery.Event) bool {
+				return ev.Kind == discovery.EventState && ev.DeviceID == ieeeDim && ev.Cause == discovery.CausePhysical
+			})
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec, _ := r.record(ieeeDim)
+			was := rec.State.On != nil && *rec.State.On
+			ran := false
+			r.br.mu.Lock()
+			r.br.testHookRefreshRead = func(ieee string) {
+				if ieee == ieeeDim && !ran {
+					ran = true
+					c.change(t, !was) // the reads saw was; the device is now !was
+				}
+			}
+			r.br.mu.Unlock()
+			defer func() {
+				r.br.mu.Lock()
+				r.br.testHookRefreshRead = nil
+				r.br.mu.Unlock()
+			}()
+			m := r.em.mark()
+			r.br.refresh(context.Background(), ieeeDim)
+			if !ran {
+				t.Fatal("the refresh did not get to applying its reads")
+			}
+			st, err := r.br.State(context.Background(), ieeeDim)
+			if err != nil || st.On == nil || *st.On == was {
+				t.Errorf("State after the refresh = %s, %v; want on=%t (the newer value)", jsonString(st), err, !was)
+			}
+			r.em.mu.Lock()
+			defer r.em.mu.Unlock()
+			for _, ev := range r.em.events[m:] {
+				if ev.Kind == discovery.EventState && ev.Cause == discovery.CausePoll {
+					t.Errorf("the refresh's stale read went out: %s", jsonString(ev))
+				}
+			}
+		})
+	}
+}

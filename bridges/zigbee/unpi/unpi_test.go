@@ -2,20 +2,11 @@ package unpi
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"testing"
-)
 
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+	"github.com/avshub/avshub/bridges/zigbee/internal/hexbytes"
+)
 
 // Byte vectors from the protocol notes (zigbee-herdsman's encoder).
 var vectors = []struct {
@@ -43,7 +34,7 @@ var vectors = []struct {
 func TestVectors(t *testing.T) {
 	for _, v := range vectors {
 		t.Run(v.name, func(t *testing.T) {
-			raw := mustHex(t, v.hex)
+			raw := hexbytes.Must(t, v.hex)
 			got, err := v.f.Marshal()
 			if err != nil || !bytes.Equal(got, raw) {
 				t.Fatalf("Marshal = % X, %v; want % X", got, err, raw)
@@ -59,9 +50,9 @@ func TestVectors(t *testing.T) {
 func TestDecoderResync(t *testing.T) {
 	var stream []byte
 	stream = append(stream, 0x00, 0x13, 0xFE, 0xFB, 0x99) // garbage with a SOF and an impossible length (251)
-	stream = append(stream, mustHex(t, "FE 02 61 01 59 06 3D")...)
-	stream = append(stream, mustHex(t, "FE 01 61 01 00 77")...) // bad FCS
-	stream = append(stream, mustHex(t, "FE 01 45 C0 09 8D")...)
+	stream = append(stream, hexbytes.Must(t, "FE 02 61 01 59 06 3D")...)
+	stream = append(stream, hexbytes.Must(t, "FE 01 61 01 00 77")...) // bad FCS
+	stream = append(stream, hexbytes.Must(t, "FE 01 45 C0 09 8D")...)
 	var d Decoder
 	var got []Frame
 	bad := 0
@@ -90,8 +81,8 @@ func TestDecoderResync(t *testing.T) {
 
 func TestDecoderFlushStalledFrame(t *testing.T) {
 	var d Decoder
-	d.Write(mustHex(t, "FE 40 45")) // a SOF whose length promises more than will come
-	d.Write(mustHex(t, "FE 01 45 C0 09 8D"))
+	d.Write(hexbytes.Must(t, "FE 40 45")) // a SOF whose length promises more than will come
+	d.Write(hexbytes.Must(t, "FE 01 45 C0 09 8D"))
 	if _, err := d.Next(); !errors.Is(err, ErrShort) {
 		t.Fatalf("want ErrShort while the stalled frame waits, got %v", err)
 	}
@@ -112,7 +103,7 @@ func TestTooLong(t *testing.T) {
 
 func FuzzDecoder(f *testing.F) {
 	for _, v := range vectors {
-		f.Add(mustHex(f, v.hex))
+		f.Add(hexbytes.Must(f, v.hex))
 	}
 	f.Add([]byte{0xFE, 0xFF, 0xFE})
 	f.Fuzz(func(t *testing.T, b []byte) {

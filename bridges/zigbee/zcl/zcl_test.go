@@ -2,19 +2,10 @@ package zcl
 
 import (
 	"bytes"
-	"encoding/hex"
-	"strings"
 	"testing"
-)
 
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+	"github.com/avshub/avshub/bridges/zigbee/internal/hexbytes"
+)
 
 func global(tsn, cmd uint8) Header {
 	return Header{FrameType: FrameGlobal, Direction: ClientToServer, DisableDefaultResponse: true, TSN: tsn, Command: cmd}
@@ -57,7 +48,7 @@ func TestEncodeVectors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := c.f.Marshal(); !bytes.Equal(got, mustHex(t, c.want)) {
+			if got := c.f.Marshal(); !bytes.Equal(got, hexbytes.Must(t, c.want)) {
 				t.Fatalf("got % X, want %s", got, c.want)
 			}
 		})
@@ -65,7 +56,7 @@ func TestEncodeVectors(t *testing.T) {
 }
 
 func TestDecodeVectors(t *testing.T) {
-	f, err := Parse(mustHex(t, "18 05 0A 00 00 10 01"))
+	f, err := Parse(hexbytes.Must(t, "18 05 0A 00 00 10 01"))
 	if err != nil || f.Direction != ServerToClient || !f.DisableDefaultResponse || f.TSN != 5 || f.Command != CmdReportAttributes {
 		t.Fatalf("report header %+v %v", f, err)
 	}
@@ -73,12 +64,12 @@ func TestDecodeVectors(t *testing.T) {
 	if err != nil || len(attrs) != 1 || attrs[0].ID != 0 || attrs[0].Value.Type != TypeBool || attrs[0].Value.Int != 1 {
 		t.Fatalf("report %+v %v", attrs, err)
 	}
-	f, err = Parse(mustHex(t, "19 07 00 00"))
+	f, err = Parse(hexbytes.Must(t, "19 07 00 00"))
 	if err != nil || f.FrameType != FrameCluster || f.Command != CmdLockDoor || f.Payload[0] != 0 {
 		t.Fatalf("lockDoorRsp %+v %v", f, err)
 	}
 	// Read response with a string, a failure, and a signed int.
-	p := mustHex(t, "05 00 00 42 06 4C 43 54 30 31 35 07 00 86 00 00 00 29 18 FC")
+	p := hexbytes.Must(t, "05 00 00 42 06 4C 43 54 30 31 35 07 00 86 00 00 00 29 18 FC")
 	recs, err := ParseReadAttributesRsp(p)
 	if err != nil || len(recs) != 3 || recs[0].Value.Str != "LCT015" || recs[1].Status != StatusUnsupportedAttribute || recs[2].Value.Int != -1000 {
 		t.Fatalf("read rsp %+v %v", recs, err)
@@ -88,12 +79,12 @@ func TestDecodeVectors(t *testing.T) {
 		t.Fatalf("re-encoded read rsp % X, %v", enc, err)
 	}
 	// Manufacturer-specific header.
-	f, err = Parse(mustHex(t, "05 0B 10 07 00 01"))
+	f, err = Parse(hexbytes.Must(t, "05 0B 10 07 00 01"))
 	if err != nil || !f.ManufacturerSpecific || f.ManufacturerCode != 0x100B || f.TSN != 7 || f.Command != 0 {
 		t.Fatalf("manufacturer header %+v %v", f, err)
 	}
 	// Operation event notification: source RF, unlock, user 0, no pin, time, no data.
-	ev, err := ParseOperationEvent(mustHex(t, "01 02 00 00 00 10 20 30 40 00"))
+	ev, err := ParseOperationEvent(hexbytes.Must(t, "01 02 00 00 00 10 20 30 40 00"))
 	if err != nil || ev.Source != 1 || ev.EventCode != OpEventUnlock || ev.LocalTime != 0x40302010 {
 		t.Fatalf("operation event %+v %v", ev, err)
 	}
@@ -126,7 +117,7 @@ func TestValues(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"18 05 0A 00 00 10 01", "19 07 00 00", "10 01 06 00 00 00 29 1E 00 58 02 32 00", "05 0B 10 07 00 01",
 		"18 01 01 05 00 00 42 06 4C 43 54 30 31 35", "18 02 04 00", "19 09 20 01 02 00 00 00 10 20 30 40 00"} {
-		f.Add(mustHex(f, s))
+		f.Add(hexbytes.Must(f, s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := Parse(b)

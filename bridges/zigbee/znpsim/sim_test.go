@@ -16,17 +16,9 @@ import (
 
 	"go.bug.st/serial"
 
+	"github.com/avshub/avshub/bridges/zigbee/internal/hexbytes"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 )
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // host is the test's side of the line: raw frames in and out.
 type host struct {
@@ -37,7 +29,7 @@ type host struct {
 
 func (h *host) write(s string) {
 	h.t.Helper()
-	if _, err := h.conn.Write(mustHex(h.t, s)); err != nil {
+	if _, err := h.conn.Write(hexbytes.Must(h.t, s)); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -424,7 +416,7 @@ func TestPTYAndAdmin(t *testing.T) {
 func FuzzHandle(f *testing.F) {
 	for _, s := range []string{"25 36 0F FC FF FE 01", "24 01 34 12 01 01 06 00 01 00 1E 03 01 01 01", "21 1D 60 00 00 00 01 00 55",
 		"25 21 34 12 EF CD AB 89 67 45 23 01 01 06 00 03 B3 A2 C1 24 00 4B 12 00 01", "24 00 01 04 01 05 00 00 00 02 00 00", "25 04 34 12 34 12 01"} {
-		b := mustHex(f, s)
+		b := hexbytes.Must(f, s)
 		f.Add(b[0], b[1], b[2:])
 	}
 	s, err := New(Options{Devices: testSpecs(), Latency: time.Microsecond, JoinDelay: time.Microsecond})

@@ -280,24 +280,12 @@ func ecoSemantics(th *discovery.Thermostat) *semantics {
 // names and instances (ErrNotSupported), malformed payloads and values that
 // are not commands, such as Lock.Jammed (ErrInvalidValue).
 func (a *avsProfile) Decode(d *Directive, ep discovery.Endpoint, st discovery.State) (Intent, error) {
-	if d == nil {
-		return Intent{}, discovery.Errorf(discovery.ErrNotSupported, "no directive")
+	if in, done, err := decodeCommon(d, ep.Traits); done {
+		return in, err
 	}
 	t := ep.Traits
 	h := d.Header
-	if d.IsReportState() {
-		return Intent{ReportState: true}, nil
-	}
 	switch h.Namespace {
-	case nsPower:
-		if t.OnOff == nil {
-			break
-		}
-		on, err := decodeTurn(d)
-		if err != nil {
-			return Intent{}, err
-		}
-		return Intent{Command: discovery.SetPower(on)}, nil
 	case nsRange:
 		return a.decodeRange(d, t, st)
 	case nsMode:

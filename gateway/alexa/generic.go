@@ -235,6 +235,25 @@ func decodeGeneric(d *Directive, t discovery.Traits, st discovery.State) (Intent
 	return Intent{}, unsupported(d)
 }
 
+// decodeCommon decodes what both profiles express alike: no directive,
+// Alexa.ReportState and Alexa.PowerController (for an endpoint with OnOff).
+// done is false when the profile must decode d itself.
+func decodeCommon(d *Directive, t discovery.Traits) (in Intent, done bool, err error) {
+	switch {
+	case d == nil:
+		return Intent{}, true, discovery.Errorf(discovery.ErrNotSupported, "no directive")
+	case d.IsReportState():
+		return Intent{ReportState: true}, true, nil
+	case d.Header.Namespace == nsPower && t.OnOff != nil:
+		on, err := decodeTurn(d)
+		if err != nil {
+			return Intent{}, true, err
+		}
+		return Intent{Command: discovery.SetPower(on)}, true, nil
+	}
+	return Intent{}, false, nil
+}
+
 // decodeTurn decodes TurnOn/TurnOff.
 func decodeTurn(d *Directive) (bool, error) {
 	switch d.Header.Name {

@@ -101,24 +101,12 @@ func (s *smartHomeProfile) capabilities(ep discovery.Endpoint) ([]capability, er
 // TRIPLE_SETPOINTS_UNSUPPORTED, an adjustment of a thermostat that is off is
 // THERMOSTAT_IS_OFF, an unknown thermostat mode UNSUPPORTED_THERMOSTAT_MODE.
 func (s *smartHomeProfile) Decode(d *Directive, ep discovery.Endpoint, st discovery.State) (Intent, error) {
-	if d == nil {
-		return Intent{}, discovery.Errorf(discovery.ErrNotSupported, "no directive")
+	if in, done, err := decodeCommon(d, ep.Traits); done {
+		return in, err
 	}
 	t := ep.Traits
 	h := d.Header
-	if d.IsReportState() {
-		return Intent{ReportState: true}, nil
-	}
 	switch h.Namespace {
-	case nsPower:
-		if t.OnOff == nil {
-			break
-		}
-		on, err := decodeTurn(d)
-		if err != nil {
-			return Intent{}, err
-		}
-		return Intent{Command: discovery.SetPower(on)}, nil
 	case nsBrightness:
 		if t.Brightness != nil {
 			return decodeBrightness(d, st)

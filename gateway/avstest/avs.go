@@ -95,16 +95,7 @@ func (s *Server) serveDirectives(w http.ResponseWriter, r *http.Request) {
 		writeException(w, http.StatusBadRequest, "The downchannel is GET /v20160207/directives over HTTP/2.")
 		return
 	}
-	if f, ok := s.takeFault(TargetDirectives); ok {
-		if f.Kind == FaultStall {
-			s.hold(r)
-			return
-		}
-		writeFaultStatus(w, f.Status)
-		return
-	}
-	if !s.authorized(r) {
-		writeException(w, http.StatusForbidden, exceptionText[http.StatusForbidden])
+	if !s.admit(w, r, TargetDirectives) {
 		return
 	}
 	dc := &downchannel{parts: make(chan []byte, 64), end: make(chan struct{})}
@@ -158,17 +149,26 @@ func (s *Server) serveDirectives(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) servePing(w http.ResponseWriter, r *http.Request) {
-	if f, ok := s.takeFault(TargetPing); ok {
+// admit answers a request to target that an armed fault or a missing or
+// invalid token stops (403), and tells whether the handler goes on.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, target string) bool {
+	if f, ok := s.takeFault(target); ok {
 		if f.Kind == FaultStall {
 			s.hold(r)
-			return
+			return false
 		}
 		writeFaultStatus(w, f.Status)
-		return
+		return false
 	}
 	if !s.authorized(r) {
 		writeException(w, http.StatusForbidden, exceptionText[http.StatusForbidden])
+		return false
+	}
+	return true
+}
+
+func (s *Server) servePing(w http.ResponseWriter, r *http.Request) {
+	if !s.admit(w, r, TargetPing) {
 		return
 	}
 	s.mu.Lock()

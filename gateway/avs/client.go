@@ -177,7 +177,7 @@ type pending struct {
 	event []byte
 	hdr   Header
 	done  chan error
-	tries int // transport-level retries (timeouts)
+	tries int // failures the event may cause (errTransport.suspect)
 }
 
 // Client is one AVS connection: downchannel, events, ping, reconnects.
@@ -869,10 +869,27 @@ type response struct {
 }
 
 // errTransport marks a failure of the connection (the event may be resent).
-type errTransport struct{ err error }
+// timeout tells that no response headers came within EventTimeout.
+type errTransport struct {
+	err     error
+	timeout bool
+}
 
 func (e *errTransport) Error() string { return "avs: event not delivered: " + e.err.Error() }
 func (e *errTransport) Unwrap() error { return e.err }
+
+// suspect tells a failure the event itself may cause, so that resending it
+// for ever would not help: no response in time, or the server resetting its
+// stream (other than REFUSED_STREAM, "not processed, try again"). A
+// connection that ends under an event (GOAWAY, a dropped downchannel, a lost
+// socket) is not the event's fault.
+func (e *errTransport) suspect() bool {
+	if e.timeout {
+		return true
+	}
+	var se http2.StreamError
+	return errors.As(e.err, &se) && se.Code != http2.ErrCodeRefusedStream
+}
 
 // post sends one event on s: it waits for a stream slot and for the previous
 // event's response headers, refreshes the token once on 403, and reads a 200
@@ -888,7 +905,7 @@ func (c *Client) post(ctx context.Context, s *conn, name string, build func(toke
 	select {
 	case s.streams <- struct{}{}:
 	case <-ctx.Done():
-		return response{}, &errTransport{context.Cause(ctx)}
+		return response{}, &errTransport{err: context.Cause(ctx)}
 	}
 	c.mu.Lock()
 	c.inFlight++
@@ -902,7 +919,7 @@ func (c *Client) post(ctx context.Context, s *conn, name string, build func(toke
 	for try := 0; ; try++ {
 		token, err := c.opts.Tokens.Token(ctx)
 		if err != nil {
-			return response{}, &errTransport{fmt.Errorf("get access token: %w", err)}
+			return response{}, &errTransport{err: fmt.Errorf("get access token: %w", err)}
 		}
 		body, ct := formBody(build(token))
 		rctx, cancel := context.WithCancel(ctx)
@@ -916,21 +933,21 @@ func (c *Client) post(ctx context.Context, s *conn, name string, build func(toke
 			if err := sleep(ctx, d); err != nil {
 				s.sendMu.Unlock()
 				cancel()
-				return response{}, &errTransport{context.Cause(ctx)}
+				return response{}, &errTransport{err: context.Cause(ctx)}
 			}
 		}
 		s.touch()
 		timer := time.AfterFunc(c.opts.EventTimeout, cancel)
 		resp, err := s.cc.RoundTrip(req)
-		timer.Stop()
+		timedOut := !timer.Stop()
 		s.sendMu.Unlock()
 		startedOnce()
 		if err != nil {
 			cancel()
-			if ctx.Err() == nil && rctx.Err() != nil {
-				return response{}, &errTransport{fmt.Errorf("no response headers within %s", c.opts.EventTimeout)}
+			if timedOut && ctx.Err() == nil {
+				return response{}, &errTransport{err: fmt.Errorf("no response headers within %s", c.opts.EventTimeout), timeout: true}
 			}
-			return response{}, &errTransport{err}
+			return response{}, &errTransport{err: err}
 		}
 		s.touch()
 		c.opts.Metrics.Event(name, strconv.Itoa(resp.StatusCode))
@@ -962,6 +979,10 @@ func (c *Client) post(ctx context.Context, s *conn, name string, build func(toke
 	}
 }
 
+// maxSuspectTries is how many suspect failures (errTransport.suspect) an event
+// gets before it is given up with the error.
+const maxSuspectTries = 3
+
 // deliver sends one queued event, retrying 429/500/503 with backoff, and
 // reports the outcome; a connection failure puts it back in the queue.
 func (c *Client) deliver(ctx context.Context, s *conn, p *pending, started chan<- struct{}) {
@@ -976,8 +997,10 @@ func (c *Client) deliver(ctx context.Context, s *conn, p *pending, started chan<
 		var exc *Exception
 		switch {
 		case errors.As(err, &te):
-			p.tries++
-			if ctx.Err() == nil && p.tries >= 3 {
+			if te.suspect() {
+				p.tries++
+			}
+			if ctx.Err() == nil && p.tries >= maxSuspectTries {
 				p.done <- err
 				return
 			}

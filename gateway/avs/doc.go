@@ -18,7 +18,11 @@
 // retried on the SDK's 1…256 s table; payload.scope carries the live token),
 // and System.SynchronizeState. Only these events go out before CONNECTED; Send
 // queues the others (bounded) and they survive reconnects: an event whose
-// stream broke is put back in order and sent on the next connection.
+// stream broke is put back in order and sent on the next connection, however
+// often connections end under it. An event may also be the cause: one that
+// gets no response headers within EventTimeout (30 s), or whose stream the
+// server resets, ends the connection as well, and after three such failures
+// it is given up (Send returns the error).
 //
 // Events are POST /v20160207/events, multipart/form-data with one "metadata"
 // part. The next event starts only after the previous one's response headers,

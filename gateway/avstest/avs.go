@@ -98,7 +98,7 @@ func (s *Server) serveDirectives(w http.ResponseWriter, r *http.Request) {
 	if !s.admit(w, r, TargetDirectives) {
 		return
 	}
-	dc := &downchannel{parts: make(chan []byte, 64), end: make(chan struct{})}
+	dc := newDownchannel()
 	s.mu.Lock()
 	if sc.dc != nil {
 		sc.dc.close()
@@ -124,27 +124,36 @@ func (s *Server) serveDirectives(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	_ = rc.Flush()
+	defer dc.shut()
 	first := true
 	for {
 		select {
-		case p := <-dc.parts:
+		case <-dc.wake:
+		case <-dc.end:
+			return
+		case <-r.Context().Done():
+			return
+		}
+		q := dc.take()
+		for i, p := range q {
 			var buf bytes.Buffer
 			if first {
 				buf.WriteString("--" + b + "\r\n")
 				first = false
 			}
-			buf.Write(p)
+			buf.Write(p.data)
 			buf.WriteString("\r\n--" + b + "\r\n") // AVS ends each part with the next delimiter at once
-			if _, err := w.Write(buf.Bytes()); err != nil {
+			_, err := w.Write(buf.Bytes())
+			if err == nil {
+				err = rc.Flush()
+			}
+			if err != nil {
+				for _, p := range q[i:] {
+					p.sent <- errNoDownchannel
+				}
 				return
 			}
-			if err := rc.Flush(); err != nil {
-				return
-			}
-		case <-dc.end:
-			return
-		case <-r.Context().Done():
-			return
+			p.sent <- nil
 		}
 	}
 }
@@ -403,7 +412,9 @@ func directive(h hdr, endpoint any, payload any) []byte {
 	return b
 }
 
-// push sends one part on the current downchannel.
+// push sends one part on the current downchannel and waits until it was
+// written (nil) or the downchannel ended first (errNoDownchannel: the part was
+// not delivered and may be sent again).
 func (s *Server) push(ctx context.Context, part []byte) error {
 	s.mu.Lock()
 	c := s.current
@@ -415,15 +426,15 @@ func (s *Server) push(ctx context.Context, part []byte) error {
 	if dc == nil {
 		return errNoDownchannel
 	}
+	sent, err := dc.offer(jsonPart(part))
+	if err != nil {
+		return err
+	}
 	select {
-	case dc.parts <- jsonPart(part):
-		return nil
-	case <-dc.end:
-		return errNoDownchannel
-	case <-s.ctx.Done():
-		return errNoDownchannel
+	case err := <-sent:
+		return err
 	case <-ctx.Done():
-		return fmt.Errorf("avstest: downchannel full: %w", ctx.Err())
+		return fmt.Errorf("avstest: downchannel not written: %w", ctx.Err())
 	}
 }
 

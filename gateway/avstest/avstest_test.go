@@ -439,3 +439,42 @@ func TestStatusBurst(t *testing.T) {
 		t.Errorf("PendingFaults = %d after clear, want 0", n)
 	}
 }
+
+// A part counts as delivered only once written to the downchannel: parts
+// still waiting when the stream ends (here: a client that stopped reading
+// resets it) are reported as not delivered, so a caller may send them again.
+func TestDownchannelUnwrittenPartsNotDelivered(t *testing.T) {
+	sim := newSim(t, avstest.Options{})
+	r := newRaw(t, sim)
+	req, _ := http.NewRequest(http.MethodGet, sim.URL()+"/v20160207/directives", nil)
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	resp, err := r.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// More than the client's flow-control window: the write blocks while the
+	// client does not read.
+	big := []byte(`"` + strings.Repeat("x", 8<<20) + `"`)
+	errs := make(chan error, 2)
+	go func() { errs <- sim.SendRaw(big) }()
+	// Once the big part's first bytes arrive it is being written; the
+	// directive then waits behind it. Then the client resets the stream.
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := sim.SendDirective(context.Background(), avstest.DirectiveRequest{Namespace: "Alexa.PowerController", Name: "TurnOn", EndpointID: "sw-1"}, false)
+		errs <- err
+	}()
+	resp.Body.Close()
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err == nil {
+				t.Error("a part the client never received was reported delivered")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a push did not return after the downchannel ended")
+		}
+	}
+}

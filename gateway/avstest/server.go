@@ -150,13 +150,74 @@ type simConn struct {
 	sequence []string // event names in arrival order
 }
 
+// downchannel is one open GET /directives stream. Parts wait in queue until
+// the stream's handler has written and flushed them; each pusher learns
+// whether its part went out (nil) or never will (errNoDownchannel): a part
+// still queued when the stream ends is not delivered.
 type downchannel struct {
-	parts chan []byte
-	end   chan struct{}
-	once  sync.Once
+	end  chan struct{} // closed to end the stream
+	once sync.Once
+	wake chan struct{} // a part was queued
+
+	mu     sync.Mutex
+	queue  []queuedPart
+	closed bool // the handler has exited: nothing more is written
+}
+
+// queuedPart is a part and where its outcome goes (buffered: never blocks).
+type queuedPart struct {
+	data []byte
+	sent chan error
+}
+
+// maxQueuedParts bounds the parts waiting for a slow reader.
+const maxQueuedParts = 64
+
+func newDownchannel() *downchannel {
+	return &downchannel{end: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
 func (d *downchannel) close() { d.once.Do(func() { close(d.end) }) }
+
+// offer queues data; the returned channel tells its outcome.
+func (d *downchannel) offer(data []byte) (<-chan error, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case d.closed:
+		return nil, errNoDownchannel
+	case len(d.queue) >= maxQueuedParts:
+		return nil, fmt.Errorf("avstest: downchannel full (%d parts waiting)", maxQueuedParts)
+	}
+	sent := make(chan error, 1)
+	d.queue = append(d.queue, queuedPart{data: data, sent: sent})
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+	return sent, nil
+}
+
+// take removes the queued parts (for the handler to write).
+func (d *downchannel) take() []queuedPart {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queue
+	d.queue = nil
+	return q
+}
+
+// shut marks the stream ended and fails every part not written.
+func (d *downchannel) shut() {
+	d.mu.Lock()
+	d.closed = true
+	q := d.queue
+	d.queue = nil
+	d.mu.Unlock()
+	for _, p := range q {
+		p.sent <- errNoDownchannel
+	}
+}
 
 type connKey struct{}
 

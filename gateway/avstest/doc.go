@@ -34,6 +34,9 @@
 // next N requests answered 429/500/503/…), no-event-processed, clear.
 // AdminHandler serves the admin API (see its doc) and the LWA emulator's admin
 // paths; SendDirective, Endpoints, Events, State, WaitForState and
-// WaitForEvent are the same in Go. Options.Record receives one JSON line per
+// WaitForEvent are the same in Go. A directive counts as sent once it was
+// written and flushed on the downchannel: SendDirective fails (409 on the admin
+// API) when there is no downchannel or it ended first, and the directive may
+// then be sent again without the hub ever seeing it twice. Options.Record receives one JSON line per
 // event: {"receivedAt":…,"status":…,"event":{…}}.
 package avstest

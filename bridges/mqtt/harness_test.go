@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,7 +261,8 @@ func newEnv(t *testing.T, bk brokerKind) *env {
 			}
 			if e.mochi != nil && e.mochi.Server() != nil {
 				i := e.mochi.Server().Info
-				t.Logf("broker: dropped %d inflight-dropped %d inflight %d retained %d", i.MessagesDropped, i.InflightDropped, i.Inflight, i.Retained)
+				t.Logf("broker: dropped %d inflight-dropped %d inflight %d retained %d", atomic.LoadInt64(&i.MessagesDropped),
+					atomic.LoadInt64(&i.InflightDropped), atomic.LoadInt64(&i.Inflight), atomic.LoadInt64(&i.Retained))
 				for _, cl := range e.mochi.Server().Clients.GetAll() {
 					t.Logf("client %s inflight %d quota", cl.ID, cl.State.Inflight.Len())
 				}

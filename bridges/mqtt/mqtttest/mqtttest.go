@@ -55,6 +55,7 @@ type Broker struct {
 	srv    *mqtt.Server
 	kept   []packets.Packet
 	serial *serialiseHook
+	conns  *connTracker
 }
 
 // Start starts a broker on 127.0.0.1 with a free port.
@@ -122,8 +123,18 @@ func (b *Broker) start(retained []packets.Packet) error {
 	if err := srv.AddHook(serial, nil); err != nil {
 		return fmt.Errorf("mqtttest: serialise hook: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.Addr, TLSConfig: b.opts.TLS})
+	ln, err := net.Listen("tcp", b.Addr)
+	if err != nil {
+		return fmt.Errorf("mqtttest: listen on %s: %w", b.Addr, err)
+	}
+	conns := &connTracker{Listener: ln, conns: map[*trackedConn]struct{}{}}
+	var served net.Listener = conns
+	if b.opts.TLS != nil {
+		served = tls.NewListener(conns, b.opts.TLS)
+	}
+	tcp := listeners.NewNet("tcp", served)
 	if err := srv.AddListener(tcp); err != nil {
+		_ = ln.Close()
 		return fmt.Errorf("mqtttest: listen on %s: %w", b.Addr, err)
 	}
 	if b.wsAddr != "" {
@@ -142,9 +153,67 @@ func (b *Broker) start(retained []packets.Packet) error {
 	}
 	b.Addr = tcp.Address()
 	b.mu.Lock()
-	b.srv, b.serial = srv, serial
+	b.srv, b.serial, b.conns = srv, serial, conns
 	b.mu.Unlock()
 	return nil
+}
+
+// connTracker is the broker's TCP listener; it keeps the connections it
+// accepted so that Stop can close every one, as a broker process that goes
+// away does. (mochi's Close only closes the clients it has registered: a
+// connection accepted during the shutdown stayed open, its client waiting
+// for a CONNACK until its own timeout.)
+type connTracker struct {
+	net.Listener
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool
+}
+
+type trackedConn struct {
+	net.Conn
+	t *connTracker
+}
+
+func (c *trackedConn) Close() error {
+	c.t.mu.Lock()
+	delete(c.t.conns, c)
+	c.t.mu.Unlock()
+	return c.Conn.Close()
+}
+
+func (t *connTracker) Accept() (net.Conn, error) {
+	c, err := t.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, t: t}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		_ = c.Close()
+		return nil, net.ErrClosed
+	}
+	t.conns[tc] = struct{}{}
+	return tc, nil
+}
+
+// closeAll closes the listener and the open connections that which selects
+// (all of them when which is nil).
+func (t *connTracker) closeAll(which func(net.Conn) bool) {
+	_ = t.Listener.Close()
+	t.mu.Lock()
+	t.closed = true
+	var conns []*trackedConn
+	for c := range t.conns {
+		if which == nil || which(c) {
+			conns = append(conns, c)
+		}
+	}
+	t.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
 }
 
 // Server returns the running mochi server (nil while stopped), for inline
@@ -187,8 +256,8 @@ func (b *Broker) Retained(topic string) ([]byte, bool) {
 // same ports. Stopping a stopped broker does nothing.
 func (b *Broker) Stop() {
 	b.mu.Lock()
-	srv := b.srv
-	b.srv = nil
+	srv, conns := b.srv, b.conns
+	b.srv, b.conns = nil, nil
 	b.mu.Unlock()
 	if srv == nil {
 		return
@@ -201,7 +270,20 @@ func (b *Broker) Stop() {
 		}
 		b.mu.Unlock()
 	}
-	_ = srv.Close()
+	// No new connections, and none left that mochi has not registered as a
+	// client: its Close waits for connections still sending CONNECT (for
+	// ever) and closes only registered clients.
+	registered := map[net.Conn]bool{}
+	for _, cl := range srv.Clients.GetAll() {
+		c := cl.Net.Conn
+		if tc, ok := c.(*tls.Conn); ok {
+			c = tc.NetConn()
+		}
+		registered[c] = true
+	}
+	conns.closeAll(func(c net.Conn) bool { return !registered[c] })
+	_ = srv.Close() // DISCONNECT to the registered clients
+	conns.closeAll(nil)
 }
 
 // Resume starts a stopped broker again on the same address.

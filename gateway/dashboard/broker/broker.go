@@ -7,7 +7,8 @@
 // subscribe to and publish on the topic filters its user is given. The hub's
 // own clients (dashboard publisher, MQTT bridge) get an internal user with
 // every right, from Credentials. Retained messages are kept in a bbolt file in
-// the data directory, so dashboards see the last state after a restart.
+// the data directory, so dashboards see the last state after a restart. A
+// connection that has not sent CONNECT within 10 s is closed.
 //
 // When avshub is configured with an external broker (mqtt.broker), nothing of
 // this package is used.
@@ -30,6 +31,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -72,7 +74,13 @@ type Config struct {
 	DataDir string
 	// Logger for broker events (default slog.Default()).
 	Logger *slog.Logger
+	// ConnectTimeout is how long a new connection may take to send CONNECT
+	// before it is closed (default 10 s).
+	ConnectTimeout time.Duration
 }
+
+// DefaultConnectTimeout is Config.ConnectTimeout's default.
+const DefaultConnectTimeout = 10 * time.Second
 
 // Broker is a running embedded broker.
 type Broker struct {
@@ -136,7 +144,10 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 			return nil, fmt.Errorf("mqtt broker: open retained store in %s: %w", cfg.DataDir, err)
 		}
 	}
-	tcp := &safeListener{TCP: listeners.NewTCP(lcfg), server: b.server}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	tcp := &safeListener{TCP: listeners.NewTCP(lcfg), server: b.server, connectTimeout: cfg.ConnectTimeout, open: map[net.Conn]struct{}{}}
 	b.listener = tcp
 	if err := b.server.AddListener(tcp); err != nil {
 		_ = b.server.Close()
@@ -236,19 +247,25 @@ func (b *Broker) Close() error {
 }
 
 // safeListener is mochi's TCP listener made safe to close while clients come
-// and go. Mochi (v2.7.9) has two bugs there: its client enumeration on close
-// (Clients.GetByListener) takes the clients' read lock twice, which blocks
-// forever when a client disconnects at that moment; and each connection adds
-// to the listeners' WaitGroup from its own goroutine, racing with the Wait in
-// Server.Close. Here connections are counted in that WaitGroup before they
-// start, under a gate that Close shuts first, and clients are enumerated with
-// one lock.
+// and go, and against connections that never log in. Mochi (v2.7.9) has three
+// bugs there: its client enumeration on close (Clients.GetByListener) takes
+// the clients' read lock twice, which blocks forever when a client
+// disconnects at that moment; each connection adds to the listeners'
+// WaitGroup from its own goroutine, racing with the Wait in Server.Close; and
+// it waits for CONNECT without a deadline, so a connection that sends nothing
+// holds a goroutine for ever and Server.Close waits for it. Here connections
+// are counted in that WaitGroup before they start, under a gate that Close
+// shuts first; CONNECT must come within connectTimeout (mochi then sets the
+// keep-alive deadline); clients are enumerated with one lock; and Close also
+// closes the connections that are not clients yet.
 type safeListener struct {
 	*listeners.TCP
-	server *mqtt.Server
+	server         *mqtt.Server
+	connectTimeout time.Duration
 
 	mu      sync.Mutex
 	closing bool
+	open    map[net.Conn]struct{} // connections being served
 }
 
 // Serve accepts connections until the gate is shut.
@@ -260,8 +277,15 @@ func (l *safeListener) Serve(establish listeners.EstablishFn) {
 			return c.Close()
 		}
 		l.server.Listeners.ClientsWg.Add(1)
+		l.open[c] = struct{}{}
 		l.mu.Unlock()
-		defer l.server.Listeners.ClientsWg.Done()
+		defer func() {
+			l.mu.Lock()
+			delete(l.open, c)
+			l.mu.Unlock()
+			l.server.Listeners.ClientsWg.Done()
+		}()
+		_ = c.SetDeadline(time.Now().Add(l.connectTimeout))
 		return establish(id, c)
 	})
 }
@@ -273,7 +297,8 @@ func (l *safeListener) shut() {
 	l.mu.Unlock()
 }
 
-// Close stops listening and disconnects the listener's clients.
+// Close stops listening, disconnects the listener's clients and closes the
+// connections that have not logged in yet.
 func (l *safeListener) Close(listeners.CloseFn) {
 	l.shut()
 	l.TCP.Close(func(id string) {
@@ -283,6 +308,15 @@ func (l *safeListener) Close(listeners.CloseFn) {
 			}
 		}
 	})
+	l.mu.Lock()
+	open := make([]net.Conn, 0, len(l.open))
+	for c := range l.open {
+		open = append(open, c)
+	}
+	l.mu.Unlock()
+	for _, c := range open {
+		_ = c.Close()
+	}
 }
 
 // dialAddr turns a listen address into one a client can dial (an empty or

@@ -439,3 +439,56 @@ func TestSubscribeWhileRetainedFlow(t *testing.T) {
 		cl.Disconnect(0)
 	}
 }
+
+// A connection that never logs in is closed after ConnectTimeout, and does not
+// hold up Close: a port scanner or a stuck client cannot pin the broker.
+func TestSilentConnections(t *testing.T) {
+	b := startBroker(t, Config{Listen: "127.0.0.1:0", ConnectTimeout: 200 * time.Millisecond})
+	dialRaw := func() net.Conn {
+		c, err := net.Dial("tcp", b.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	closed := func(c net.Conn, within time.Duration) bool {
+		_ = c.SetReadDeadline(time.Now().Add(within))
+		_, err := c.Read(make([]byte, 1))
+		var ne net.Error
+		return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+	}
+	if c := dialRaw(); !closed(c, 5*time.Second) {
+		t.Error("a connection that sent nothing is still open after the CONNECT timeout")
+	}
+	// A client that logs in keeps its connection beyond the CONNECT timeout.
+	cl := connect(t, b, creds{})
+	time.Sleep(400 * time.Millisecond) // twice the CONNECT timeout
+	if !cl.IsConnectionOpen() {
+		t.Error("a logged-in client was dropped by the CONNECT timeout")
+	}
+	if err := publish(t, cl, "x/y", false, "still here"); err != nil {
+		t.Errorf("publish after the CONNECT timeout: %v", err)
+	}
+
+	// Close does not wait for a connection that has not logged in.
+	b2, err := Start(context.Background(), Config{Listen: "127.0.0.1:0", Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", b2.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	closedBroker := make(chan struct{})
+	go func() { _ = b2.Close(); close(closedBroker) }()
+	select {
+	case <-closedBroker:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a connection that never sent CONNECT")
+	}
+	if !closed(c, 5*time.Second) {
+		t.Error("the silent connection is still open after Close")
+	}
+}

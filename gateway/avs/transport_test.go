@@ -23,7 +23,7 @@ func TestTransportFailureSuspect(t *testing.T) {
 		{"stream reset by the server", &errTransport{err: http2.StreamError{StreamID: 5, Code: http2.ErrCodeInternal}}, true},
 		{"wrapped stream reset", &errTransport{err: fmt.Errorf("post: %w", http2.StreamError{StreamID: 7, Code: http2.ErrCodeProtocol})}, true},
 		{"stream refused (not processed)", &errTransport{err: http2.StreamError{StreamID: 9, Code: http2.ErrCodeRefusedStream}}, false},
-		{"GOAWAY", &errTransport{err: http2.GoAwayError{LastStreamID: 3, ErrCode: http2.ErrCodeNo}}, false},
+		{"GOAWAY", &errTransport{err: errors.New(`http2: server sent GOAWAY and closed the connection; LastStreamID=3, ErrCode=NO_ERROR, debug=""`)}, false},
 		{"connection lost", &errTransport{err: io.ErrUnexpectedEOF}, false},
 		{"connection ended", &errTransport{err: context.Canceled}, false},
 		{"no token", &errTransport{err: errors.New("get access token: offline")}, false},

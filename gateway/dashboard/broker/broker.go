@@ -34,7 +34,6 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
@@ -114,7 +113,8 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	b := &Broker{cfg: cfg, log: log, auth: auth, done: make(chan struct{})}
 
-	lcfg := listeners.Config{ID: "tcp", Address: cfg.Listen}
+	listenerID := "tcp"
+	var tlsCfg *tls.Config
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return nil, errors.New("mqtt broker: TLS needs both a certificate and a key file")
 	}
@@ -123,8 +123,8 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mqtt broker: load TLS certificate: %w", err)
 		}
-		lcfg.ID = "tls"
-		lcfg.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		listenerID = "tls"
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		b.tls = true
 		b.leaf = cert.Certificate[0]
 	}
@@ -144,12 +144,8 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 			return nil, fmt.Errorf("mqtt broker: open retained store in %s: %w", cfg.DataDir, err)
 		}
 	}
-	if cfg.ConnectTimeout <= 0 {
-		cfg.ConnectTimeout = DefaultConnectTimeout
-	}
-	tcp := &safeListener{TCP: listeners.NewTCP(lcfg), server: b.server, connectTimeout: cfg.ConnectTimeout, open: map[net.Conn]struct{}{}}
-	b.listener = tcp
-	if err := b.server.AddListener(tcp); err != nil {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
 		_ = b.server.Close()
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, fmt.Errorf("mqtt broker: %s is already in use; if an MQTT broker runs there, "+
@@ -157,6 +153,13 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 				"to a free address: %w", cfg.Listen, dialAddr(cfg.Listen), ErrAddressInUse)
 		}
 		return nil, fmt.Errorf("mqtt broker: listen on %s: %w", cfg.Listen, err)
+	}
+	tcp := newSafeListener(listenerID, ln, tlsCfg, b.server, cfg.ConnectTimeout)
+	b.listener = tcp
+	if err := b.server.AddListener(tcp); err != nil {
+		_ = ln.Close()
+		_ = b.server.Close()
+		return nil, fmt.Errorf("mqtt broker: add listener: %w", err)
 	}
 	b.addr = tcp.Address()
 	if err := b.server.Serve(); err != nil {
@@ -244,79 +247,6 @@ func (b *Broker) Close() error {
 		close(b.done)
 	})
 	return nil
-}
-
-// safeListener is mochi's TCP listener made safe to close while clients come
-// and go, and against connections that never log in. Mochi (v2.7.9) has three
-// bugs there: its client enumeration on close (Clients.GetByListener) takes
-// the clients' read lock twice, which blocks forever when a client
-// disconnects at that moment; each connection adds to the listeners'
-// WaitGroup from its own goroutine, racing with the Wait in Server.Close; and
-// it waits for CONNECT without a deadline, so a connection that sends nothing
-// holds a goroutine for ever and Server.Close waits for it. Here connections
-// are counted in that WaitGroup before they start, under a gate that Close
-// shuts first; CONNECT must come within connectTimeout (mochi then sets the
-// keep-alive deadline); clients are enumerated with one lock; and Close also
-// closes the connections that are not clients yet.
-type safeListener struct {
-	*listeners.TCP
-	server         *mqtt.Server
-	connectTimeout time.Duration
-
-	mu      sync.Mutex
-	closing bool
-	open    map[net.Conn]struct{} // connections being served
-}
-
-// Serve accepts connections until the gate is shut.
-func (l *safeListener) Serve(establish listeners.EstablishFn) {
-	l.TCP.Serve(func(id string, c net.Conn) error {
-		l.mu.Lock()
-		if l.closing {
-			l.mu.Unlock()
-			return c.Close()
-		}
-		l.server.Listeners.ClientsWg.Add(1)
-		l.open[c] = struct{}{}
-		l.mu.Unlock()
-		defer func() {
-			l.mu.Lock()
-			delete(l.open, c)
-			l.mu.Unlock()
-			l.server.Listeners.ClientsWg.Done()
-		}()
-		_ = c.SetDeadline(time.Now().Add(l.connectTimeout))
-		return establish(id, c)
-	})
-}
-
-// shut refuses new connections from now on.
-func (l *safeListener) shut() {
-	l.mu.Lock()
-	l.closing = true
-	l.mu.Unlock()
-}
-
-// Close stops listening, disconnects the listener's clients and closes the
-// connections that have not logged in yet.
-func (l *safeListener) Close(listeners.CloseFn) {
-	l.shut()
-	l.TCP.Close(func(id string) {
-		for _, cl := range l.server.Clients.GetAll() { // one read lock, a copy
-			if cl.Net.Listener == id && !cl.Closed() {
-				_ = l.server.DisconnectClient(cl, packets.ErrServerShuttingDown)
-			}
-		}
-	})
-	l.mu.Lock()
-	open := make([]net.Conn, 0, len(l.open))
-	for c := range l.open {
-		open = append(open, c)
-	}
-	l.mu.Unlock()
-	for _, c := range open {
-		_ = c.Close()
-	}
 }
 
 // dialAddr turns a listen address into one a client can dial (an empty or

@@ -3,7 +3,6 @@ package zigbee
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"math"
@@ -12,31 +11,23 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/avshub/avshub/bridges/zigbee/internal/hexbytes"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/discovery"
 )
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // The notes' AF_INCOMING_MSG example (OnOff report from 0x1234 ep 1), with and
 // without the undocumented 3-byte trailer: the data is read by its length.
 func TestParseIncomingVector(t *testing.T) {
 	base := "00 00 06 00 34 12 01 01 00 78 00 E8 03 00 00 00 07 18 05 0A 00 00 10 01"
 	for _, s := range []string{base, base + " 34 12 1E"} {
-		m, err := parseIncoming(unhex(t, s))
+		m, err := parseIncoming(hexbytes.Must(t, s))
 		if err != nil || m.cluster != zcl.ClusterOnOff || m.src != 0x1234 || m.srcEP != 1 || m.dstEP != 1 ||
-			!bytes.Equal(m.data, unhex(t, "18 05 0A 00 00 10 01")) {
+			!bytes.Equal(m.data, hexbytes.Must(t, "18 05 0A 00 00 10 01")) {
 			t.Fatalf("%s: %+v %v", s, m, err)
 		}
 	}
-	if _, err := parseIncoming(unhex(t, "00 00 06 00 34 12 01 01 00 78 00 E8 03 00 00 00 09 18 05")); err == nil {
+	if _, err := parseIncoming(hexbytes.Must(t, "00 00 06 00 34 12 01 01 00 78 00 E8 03 00 00 00 09 18 05")); err == nil {
 		t.Fatal("a length past the frame was accepted")
 	}
 }
@@ -131,10 +122,10 @@ func TestTraitsFromClusters(t *testing.T) {
 // FuzzIncoming feeds arbitrary AF_INCOMING_MSG payloads from a known device
 // through the bridge's handler: nothing may panic.
 func FuzzIncoming(f *testing.F) {
-	f.Add(unhex(f, "00 00 06 00 01 6A 0B 01 00 78 00 E8 03 00 00 00 07 18 05 0A 00 00 10 01"))
-	f.Add(unhex(f, "00 00 01 01 01 6A 0B 01 00 78 00 E8 03 00 00 00 0E 19 09 20 01 02 00 00 00 10 20 30 40 00 34 12 1E"))
-	f.Add(unhex(f, "00 00 00 03 01 6A 0B 01 00 78 00 E8 03 00 00 00 0C 18 05 0A 03 00 21 10 00 04 00 21 00 10"))
-	f.Add(unhex(f, "00 00 01 02 01 6A 0B 01 00 78 00 E8 03 00 00 00 08 08 05 0A 00 00 29 00 80"))
+	f.Add(hexbytes.Must(f, "00 00 06 00 01 6A 0B 01 00 78 00 E8 03 00 00 00 07 18 05 0A 00 00 10 01"))
+	f.Add(hexbytes.Must(f, "00 00 01 01 01 6A 0B 01 00 78 00 E8 03 00 00 00 0E 19 09 20 01 02 00 00 00 10 20 30 40 00 34 12 1E"))
+	f.Add(hexbytes.Must(f, "00 00 00 03 01 6A 0B 01 00 78 00 E8 03 00 00 00 0C 18 05 0A 03 00 21 10 00 04 00 21 00 10"))
+	f.Add(hexbytes.Must(f, "00 00 01 02 01 6A 0B 01 00 78 00 E8 03 00 00 00 08 08 05 0A 00 00 29 00 80"))
 	b := New(WithLogger(slog.New(slog.DiscardHandler)))
 	b.dataDir = f.TempDir()
 	b.em = newRecEmitter()
@@ -154,7 +145,7 @@ func FuzzIncoming(f *testing.F) {
 
 // FuzzSimpleDesc checks the simple-descriptor parser against any answer.
 func FuzzSimpleDesc(f *testing.F) {
-	f.Add(unhex(f, "00 34 12 0E 01 04 01 00 01 01 03 00 00 06 00 08 00 01 19 00"))
+	f.Add(hexbytes.Must(f, "00 34 12 0E 01 04 01 00 01 01 03 00 00 06 00 08 00 01 19 00"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, d []byte) {
 		e, err := parseSimpleDesc(d)
@@ -166,7 +157,7 @@ func FuzzSimpleDesc(f *testing.F) {
 
 func TestSimpleDescVector(t *testing.T) {
 	// The notes' ZDO_SIMPLE_DESC_RSP example, after srcaddr.
-	e, err := parseSimpleDesc(unhex(t, "00 34 12 0E 01 04 01 00 01 01 03 00 00 06 00 08 00 01 19 00"))
+	e, err := parseSimpleDesc(hexbytes.Must(t, "00 34 12 0E 01 04 01 00 01 01 03 00 00 06 00 08 00 01 19 00"))
 	if err != nil || e.ID != 1 || e.Profile != 0x0104 || e.DeviceID != 0x0100 || len(e.In) != 3 || e.In[2] != 8 || len(e.Out) != 1 || e.Out[0] != 0x19 {
 		t.Fatalf("%+v %v", e, err)
 	}

@@ -76,6 +76,18 @@ func (r *raw) post(t *testing.T, event string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// downchannel opens GET /v20160207/directives.
+func (r *raw) downchannel(t *testing.T) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, r.sim.URL()+"/v20160207/directives", nil)
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	resp, err := r.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 func event(ns, name string, extraHeader string, payload string) string {
 	return fmt.Sprintf(`{"event":{"header":{"namespace":%q,"name":%q,"messageId":%q%s},"payload":%s}}`, ns, name, uuid.NewString(), extraHeader, payload)
 }
@@ -83,12 +95,7 @@ func event(ns, name string, extraHeader string, payload string) string {
 func TestDownchannelFraming(t *testing.T) {
 	sim := newSim(t, avstest.Options{})
 	r := newRaw(t, sim)
-	req, _ := http.NewRequest(http.MethodGet, sim.URL()+"/v20160207/directives", nil)
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	resp, err := r.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := r.downchannel(t)
 	defer resp.Body.Close()
 	ct := resp.Header.Get("Content-Type")
 	m := regexp.MustCompile(`^multipart/related; boundary=(------[0-9a-f]{16}); type=application/json$`).FindStringSubmatch(ct)
@@ -446,12 +453,7 @@ func TestStatusBurst(t *testing.T) {
 func TestDownchannelUnwrittenPartsNotDelivered(t *testing.T) {
 	sim := newSim(t, avstest.Options{})
 	r := newRaw(t, sim)
-	req, _ := http.NewRequest(http.MethodGet, sim.URL()+"/v20160207/directives", nil)
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	resp, err := r.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := r.downchannel(t)
 	// More than the client's flow-control window: the write blocks while the
 	// client does not read.
 	big := []byte(`"` + strings.Repeat("x", 8<<20) + `"`)

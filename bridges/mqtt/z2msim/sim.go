@@ -173,9 +173,10 @@ func (s *Sim) onConnect(c paho.Client, connected chan<- struct{}) {
 	}
 	// Start's caller (and the binary's ready line) may rely on the retained
 	// topics being at the broker: signal only once the broker has them.
+	deadline := time.Now().Add(5 * time.Second)
 	for _, t := range toks {
 		if t != nil {
-			t.WaitTimeout(5 * time.Second)
+			t.WaitTimeout(time.Until(deadline))
 		}
 	}
 	s.mu.Lock()

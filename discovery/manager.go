@@ -205,17 +205,18 @@ func (m *Manager) desired() []rendered {
 			continue // remembered from a bridge no longer configured
 		}
 		raw, err := m.opts.Render(e.Endpoint)
-		if err == nil && !json.Valid(raw) {
+		var c bytes.Buffer
+		if err == nil && json.Compact(&c, raw) != nil { // one pass: checks and compacts
 			err = errors.New("renderer returned invalid JSON")
 		}
-		if err == nil && len(raw) > m.opts.MaxReportBytes {
-			err = fmt.Errorf("rendered endpoint is %d bytes, more than a report may hold", len(raw))
+		if err == nil && c.Len() > m.opts.MaxReportBytes {
+			err = fmt.Errorf("rendered endpoint is %d bytes, more than a report may hold", c.Len())
 		}
 		if err != nil {
 			bad[e.Endpoint.ID] = err.Error()
 			continue
 		}
-		out = append(out, rendered{e.Endpoint.ID, e.Endpoint.Bridge, compact(raw)})
+		out = append(out, rendered{e.Endpoint.ID, e.Endpoint.Bridge, c.Bytes()})
 	}
 	var omitted []string
 	if len(out) > m.opts.MaxEndpoints {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -355,8 +356,16 @@ func TestHostEnvironmentNotPassed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cc.SkipHostEnv || !cc.AutoMTLS || !cc.Managed || cc.SecureConfig == nil {
+	if !cc.SkipHostEnv || !cc.AutoMTLS || !cc.Managed {
 		t.Fatalf("client config %+v", cc)
+	}
+	// The first launch pins the checksum it has just computed (go-plugin need
+	// not hash the file again); every later launch is checked against it.
+	if cc.SecureConfig != nil {
+		t.Errorf("first launch hashes the executable twice")
+	}
+	if cc2, err := s.clientConfig(); err != nil || cc2.SecureConfig == nil || !bytes.Equal(cc2.SecureConfig.Checksum, s.pinned) {
+		t.Errorf("relaunch: client config %+v, %v; want the pinned checksum checked", cc2, err)
 	}
 	for _, e := range cc.Cmd.Env {
 		if strings.Contains(e, "s3cret") {
@@ -575,4 +584,34 @@ func TestOrderlyShutdown(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	eventually(t, 3*time.Second, "plugin process gone", func() bool { return !alive(pid) })
+}
+
+// Without a configured checksum the first start pins the executable's; a
+// binary replaced after that is refused at the next launch.
+func TestPinnedChecksumRefusesReplacedBinary(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bridge-virtual")
+	orig, err := os.ReadFile(virtualBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, orig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := startSupervisor(t, Config{Name: "pinned", Path: bin})
+	eventually(t, 10*time.Second, "running", func() bool { return s.Status().State == StateRunning })
+	// Replace the file (a new inode, as an update would) with one that differs.
+	tmp := bin + ".new"
+	if err := os.WriteFile(tmp, append(orig, 0), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(s.Status().PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "parked", func() bool { return s.Status().State == StateFailed })
+	if st := s.Status(); !strings.Contains(st.LastError, "checksum") {
+		t.Fatalf("status %+v, want parked for the checksum", st)
+	}
 }

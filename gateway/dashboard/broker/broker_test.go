@@ -38,6 +38,18 @@ func startBroker(t *testing.T, cfg Config) *Broker {
 
 type creds struct{ user, pass string }
 
+// closeWithin closes b and fails the test with msg if Close takes longer than d.
+func closeWithin(t *testing.T, b *Broker, d time.Duration, msg string) {
+	t.Helper()
+	closed := make(chan struct{})
+	go func() { _ = b.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(d):
+		t.Fatal(msg)
+	}
+}
+
 // connect dials the broker with paho and fails the test on error.
 func connect(t *testing.T, b *Broker, c creds) paho.Client {
 	t.Helper()
@@ -383,13 +395,7 @@ func TestCloseWhileClientsChurn(t *testing.T) {
 		}
 		timer := time.NewTimer(100 * time.Millisecond)
 		<-timer.C
-		closed := make(chan struct{})
-		go func() { _ = b.Close(); close(closed) }()
-		select {
-		case <-closed:
-		case <-time.After(10 * time.Second):
-			t.Fatal("Close hung while clients were connecting and disconnecting")
-		}
+		closeWithin(t, b, 10*time.Second, "Close hung while clients were connecting and disconnecting")
 		close(stop)
 		wg.Wait()
 	}
@@ -481,13 +487,7 @@ func TestSilentConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	closedBroker := make(chan struct{})
-	go func() { _ = b2.Close(); close(closedBroker) }()
-	select {
-	case <-closedBroker:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close waited for a connection that never sent CONNECT")
-	}
+	closeWithin(t, b2, 5*time.Second, "Close waited for a connection that never sent CONNECT")
 	if !closed(c, 5*time.Second) {
 		t.Error("the silent connection is still open after Close")
 	}

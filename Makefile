@@ -1,5 +1,8 @@
 # avshub: the two commands a newcomer needs are `make demo` and `make test`.
 GO          ?= go
+# The standard library fixes the hub needs are in go1.27.3; the go command fetches it
+# through the module proxy on first use (go.mod requires it, so an older local Go refuses).
+export GOTOOLCHAIN := go1.27.3
 BIN         := $(CURDIR)/bin
 GOBIN_TOOLS := $(CURDIR)/.tools
 STATICCHECK := $(GOBIN_TOOLS)/staticcheck

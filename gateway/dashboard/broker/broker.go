@@ -4,7 +4,9 @@
 // when a certificate and key are configured. With no users configured any
 // client may connect and use any topic (fine on loopback only; a warning is
 // logged otherwise). With users, every client must log in and may only
-// subscribe to and publish on the topic filters its user is given. The hub's
+// subscribe to and publish on the topic filters its user is given; the Will a
+// client leaves at CONNECT must lie within its publish rights too, or the
+// login is refused (CONNACK "not authorized"). The hub's
 // own clients (dashboard publisher, MQTT bridge) get an internal user with
 // every right, from Credentials. Retained messages are kept in a bbolt file in
 // the data directory, so dashboards see the last state after a restart. A
@@ -133,6 +135,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		Logger:       slog.New(minLevel{h: log.Handler(), min: slog.LevelWarn}),
 		InlineClient: false,
 	})
+	auth.server = b.server
 	if err := b.server.AddHook(auth, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: add auth hook: %w", err)
 	}
@@ -271,9 +274,12 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// authHook authenticates users and checks their topic rights.
+// authHook authenticates users and checks their topic rights, including the
+// topic of the Will a client leaves at CONNECT (the broker publishes it on the
+// client's behalf when the connection drops).
 type authHook struct {
 	mqtt.HookBase
+	server           *mqtt.Server
 	users            map[string]User
 	internalPassword string
 }
@@ -316,7 +322,43 @@ func (h *authHook) ID() string { return "avshub-auth" }
 
 // Provides says which hook methods are implemented.
 func (h *authHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+	return b == mqtt.OnConnect || b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+
+// errWillRefused ends a connection whose Will its user may not publish.
+var errWillRefused = errors.New("mqtt broker: Will topic not allowed")
+
+// OnConnect refuses (CONNACK "not authorized") a client whose login is right
+// but whose Will names a topic its user may not publish on, or a topic with a
+// wildcard: the broker would otherwise publish it for the client, past the
+// ACLs, when the connection drops. A wrong login is left to
+// OnConnectAuthenticate, so the answer to a bad password does not depend on the Will.
+func (h *authHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	if !pk.Connect.WillFlag {
+		return nil
+	}
+	topic := pk.Connect.WillTopic
+	ok := !strings.ContainsAny(topic, "+#")
+	if ok && !h.anonymous() {
+		name := string(pk.Connect.Username)
+		if !h.passwordOK(name, pk.Connect.Password) {
+			return nil // refused as a bad login next
+		}
+		ok = h.mayPublish(name, topic)
+	}
+	if ok {
+		return nil
+	}
+	h.Log.Warn("MQTT login refused: the Will's topic is not one the user may publish on",
+		"user", string(pk.Connect.Username), "will_topic", topic, "retain", pk.Connect.WillRetain, "remote", cl.Net.Remote)
+	code := packets.ErrNotAuthorized
+	if cl.Properties.ProtocolVersion < 5 {
+		code = packets.Err3NotAuthorized
+	}
+	if err := h.server.SendConnack(cl, code, false, nil); err != nil {
+		return fmt.Errorf("%w (CONNACK: %w)", errWillRefused, err)
+	}
+	return errWillRefused
 }
 
 // OnConnectAuthenticate accepts anonymous clients when no users are configured, else a known user with its password.
@@ -325,20 +367,30 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 		return true
 	}
 	name := string(pk.Connect.Username)
-	want := ""
-	if name == InternalUsername {
-		want = h.internalPassword
-	} else if u, ok := h.users[name]; ok {
-		want = u.Password
-	} else {
+	if _, ok := h.password(name); !ok {
 		h.Log.Warn("MQTT login refused: unknown user", "user", name, "remote", cl.Net.Remote)
 		return false
 	}
-	if subtle.ConstantTimeCompare(pk.Connect.Password, []byte(want)) != 1 {
+	if !h.passwordOK(name, pk.Connect.Password) {
 		h.Log.Warn("MQTT login refused: wrong password", "user", name, "remote", cl.Net.Remote)
 		return false
 	}
 	return true
+}
+
+// password returns the password of user name, false for an unknown user.
+func (h *authHook) password(name string) (string, bool) {
+	if name == InternalUsername {
+		return h.internalPassword, true
+	}
+	u, ok := h.users[name]
+	return u.Password, ok
+}
+
+// passwordOK reports whether name is a known user and pass its password.
+func (h *authHook) passwordOK(name string, pass []byte) bool {
+	want, ok := h.password(name)
+	return ok && subtle.ConstantTimeCompare(pass, []byte(want)) == 1
 }
 
 // OnACLCheck allows a publish when the topic matches one of the user's write
@@ -348,17 +400,27 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		return true
 	}
 	name := string(cl.Properties.Username)
+	if write {
+		return h.mayPublish(name, topic)
+	}
 	if name == InternalUsername {
 		return true
 	}
 	u, ok := h.users[name]
-	if !ok {
-		return false
+	return ok && coveredBy(u.Read, topic)
+}
+
+// mayPublish reports whether user name may publish on topic.
+func (h *authHook) mayPublish(name, topic string) bool {
+	if name == InternalUsername {
+		return true
 	}
-	filters := u.Read
-	if write {
-		filters = u.Write
-	}
+	u, ok := h.users[name]
+	return ok && coveredBy(u.Write, topic)
+}
+
+// coveredBy reports whether one of filters covers topic.
+func coveredBy(filters []string, topic string) bool {
 	for _, f := range filters {
 		if Covers(f, topic) {
 			return true

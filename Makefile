@@ -12,7 +12,7 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 export PATH := $(GOBIN_TOOLS):$(PATH)
 
-.PHONY: all build test test-short lint bench fuzz demo soak proto clean tools
+.PHONY: all build test test-short lint bench fuzz demo soak proto clean tools z2mreal
 
 all: build
 
@@ -21,12 +21,19 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 ## test: vet and the whole test suite with the race detector
-test:
+test: z2mreal
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
+
+## z2mreal: Node.js and npm for the tests against the real zigbee2mqtt (bridges/mqtt/z2mreal
+## installs the pinned zigbee2mqtt itself with npm ci, once, into ~/.cache/avshub/z2mreal)
+z2mreal:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq nodejs npm) || \
+		(echo "make: the real zigbee2mqtt tests need Node.js and npm: apt-get install nodejs npm"; exit 1)
 
 ## lint: gofmt, go vet, staticcheck (installed from the Go module proxy)
 lint: $(STATICCHECK)

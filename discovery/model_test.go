@@ -388,3 +388,53 @@ func TestAsError(t *testing.T) {
 		t.Fatalf("plain error → %s", k)
 	}
 }
+
+func TestCheckState(t *testing.T) {
+	th := &Thermostat{Modes: []ThermostatMode{ModeHeat, ModeOff}, TargetSetpoint: true, MinC: 5, MaxC: 35}
+	traits := Traits{OnOff: &OnOff{}, Brightness: &Brightness{}, Color: &Color{}, ColorTemperature: &ColorTemperature{MinKelvin: 2200, MaxKelvin: 6500},
+		Lock: &Lock{}, Thermostat: th, TemperatureSensor: &TemperatureSensor{},
+		Ranges: []Range{{Instance: "Fan.Speed", Min: 1, Max: 5}}, Modes: []Mode{{Instance: "Wash.Cycle", Values: []ModeValue{{Value: "Cotton"}}}},
+		Toggles: []Toggle{{Instance: "Oscillate"}}}
+	tests := []struct {
+		name  string
+		in    State
+		wantN int
+		check func(State) bool
+	}{
+		{"all valid", State{On: Ptr(true), Brightness: Ptr(100), Color: &HSB{Hue: 360, Saturation: 1, Brightness: 0}, ColorTemperature: Ptr(2200),
+			Lock: Jammed, Temperature: Ptr(-20.5), Thermostat: &ThermostatState{Mode: ModeHeat, Target: Ptr(35.0)},
+			Ranges: map[string]float64{"Fan.Speed": 5}, Modes: map[string]string{"Wash.Cycle": "Cotton"}, Toggles: map[string]bool{"Oscillate": true}},
+			0, func(s State) bool { return *s.Brightness == 100 && *s.Thermostat.Target == 35 }},
+		{"brightness 150", State{On: Ptr(true), Brightness: Ptr(150)}, 1, func(s State) bool { return s.Brightness == nil && *s.On }},
+		{"brightness -1", State{Brightness: Ptr(-1)}, 1, func(s State) bool { return s.Brightness == nil }},
+		{"zigbee 0x7FFF", State{Temperature: Ptr(327.67), Thermostat: &ThermostatState{Mode: ModeHeat, Target: Ptr(327.67)}}, 2,
+			func(s State) bool {
+				return s.Temperature == nil && s.Thermostat.Target == nil && s.Thermostat.Mode == ModeHeat
+			}},
+		{"NaN temperature", State{Temperature: Ptr(math.NaN())}, 1, func(s State) bool { return s.Temperature == nil }},
+		{"setpoint only, out", State{Thermostat: &ThermostatState{Target: Ptr(4.0)}}, 1, func(s State) bool { return s.Thermostat == nil }},
+		{"unknown mode", State{Thermostat: &ThermostatState{Mode: ModeCool}}, 1, func(s State) bool { return s.Thermostat == nil }},
+		{"hue 400", State{Color: &HSB{Hue: 400, Saturation: 0.5, Brightness: 0.5}}, 1, func(s State) bool { return s.Color == nil }},
+		{"kelvin", State{ColorTemperature: Ptr(9000)}, 1, func(s State) bool { return s.ColorTemperature == nil }},
+		{"lock", State{Lock: "OPEN"}, 1, func(s State) bool { return s.Lock == "" }},
+		{"generic", State{Ranges: map[string]float64{"Fan.Speed": 9, "Nope": 1}, Modes: map[string]string{"Wash.Cycle": "Wool"},
+			Toggles: map[string]bool{"Oscillate": true, "Other": false}}, 4,
+			func(s State) bool { return len(s.Ranges) == 0 && len(s.Modes) == 0 && len(s.Toggles) == 1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in.Clone()
+			got, bad := traits.CheckState(tt.in)
+			if len(bad) != tt.wantN || !tt.check(got) {
+				t.Errorf("got %+v, problems %q; want %d problems", got, bad, tt.wantN)
+			}
+			if tt.name != "NaN temperature" && !reflect.DeepEqual(in, tt.in) {
+				t.Errorf("CheckState changed its argument")
+			}
+		})
+	}
+	// A value whose trait the endpoint lacks is not this check's business.
+	if _, bad := (Traits{OnOff: &OnOff{}}).CheckState(State{Brightness: Ptr(150)}); len(bad) != 0 {
+		t.Errorf("undeclared trait checked: %q", bad)
+	}
+}

@@ -5,7 +5,10 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"math"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -47,7 +50,58 @@ func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	if a.name != "" {
 		l = l.With("logger", a.name)
 	}
-	l.Log(context.Background(), slogLevel(level), msg, append(append([]any(nil), a.implied...), args...)...)
+	lvl := slogLevel(level)
+	ctx := context.Background()
+	if !l.Enabled(ctx, lvl) {
+		return
+	}
+	at, args := pluginArgs(args)
+	r := slog.NewRecord(at, lvl, msg, 0)
+	r.Add(a.implied...)
+	r.Add(args...)
+	_ = l.Handler().Handle(ctx, r)
+}
+
+// pluginArgs tidies the arguments go-plugin parsed from a plugin's JSON log
+// line: the "timestamp" it appends becomes the record's time (one timestamp
+// per line, the plugin's), numbers that JSON decoding made float64 are logged
+// as integers when they are whole (pollEvery=1000000000, not 1e+09), and the
+// keys, which came out of a map, are sorted.
+func pluginArgs(args []any) (time.Time, []any) {
+	at := time.Now()
+	type kv struct {
+		k string
+		v any
+	}
+	var kvs []kv
+	for i := 0; i+1 < len(args); i += 2 {
+		k, ok := args[i].(string)
+		if !ok {
+			return at, args // not key/value pairs: leave as they are
+		}
+		v := args[i+1]
+		if k == "timestamp" {
+			if s, ok := v.(string); ok {
+				if t, err := time.Parse(hclog.TimeFormat, s); err == nil {
+					at = t
+					continue
+				}
+			}
+		}
+		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			v = int64(f)
+		}
+		kvs = append(kvs, kv{k, v})
+	}
+	if len(args)%2 == 1 {
+		kvs = append(kvs, kv{"!BADKEY", args[len(args)-1]})
+	}
+	sort.SliceStable(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
+	out := make([]any, 0, 2*len(kvs))
+	for _, x := range kvs {
+		out = append(out, x.k, x.v)
+	}
+	return at, out
 }
 
 func (a *hclogAdapter) Trace(msg string, args ...any) { a.Log(hclog.Trace, msg, args...) }

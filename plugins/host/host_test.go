@@ -615,3 +615,58 @@ func TestPinnedChecksumRefusesReplacedBinary(t *testing.T) {
 		t.Fatalf("status %+v, want parked for the checksum", st)
 	}
 }
+
+// A bridge reporting brightness 150 or a 327.67 °C thermostat (Zigbee's 0x7FFF)
+// never gets those values past the host: they are dropped and logged once.
+func TestImplausibleStateIsDropped(t *testing.T) {
+	var logs syncBuffer
+	cfg := `{"devices":[{"id":"lamp","name":"Lamp","type":"light","kind":"dimmable"},
+		{"id":"heat","name":"Heat","type":"thermostat","kind":"single","temperature":20}]}`
+	s, rec := startSupervisor(t, Config{Name: "implausible", Path: crashBin, Env: []string{"IMPLAUSIBLE=1"}, Config: []byte(cfg),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	eventually(t, 10*time.Second, "snapshot", func() bool { _, ev := lastSnapshot(rec.snapshot()); return ev != nil })
+	_, snap := lastSnapshot(rec.snapshot())
+	for _, d := range snap.Devices {
+		st := d.State
+		if st.Brightness != nil || st.Temperature != nil || (st.Thermostat != nil && st.Thermostat.Target != nil) {
+			t.Errorf("%s: implausible state passed: %+v %+v", d.Endpoint.DeviceID, st, st.Thermostat)
+		}
+		if d.Endpoint.DeviceID == "heat" && (st.Thermostat == nil || st.Thermostat.Mode == "") {
+			t.Errorf("heat: the plausible mode was dropped too: %+v", st.Thermostat)
+		}
+	}
+	res, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "c1", DeviceID: "lamp",
+		Command: discovery.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.State.Brightness != nil {
+		t.Fatalf("execute: %+v %v, want the implausible brightness dropped", res.State, err)
+	}
+	out := logs.String()
+	for _, want := range []string{"brightness 150 is outside 0–100", "temperature 327.67 °C is outside", "target setpoint 327.67 °C is outside 5–30"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	// Rate limited: the Execute answer's drop came within the minute of the
+	// snapshot's for the same device, so it is counted, not logged.
+	if n := strings.Count(out, `device=lamp`); n != 1 {
+		t.Errorf("lamp's drops logged %d times, want once:\n%s", n, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -144,6 +144,7 @@ type Supervisor struct {
 	known    map[string]bool // device id -> reachable, from the stream
 	accepted map[string]bool // correlation id -> answered Accepted (false: answer pending); removed on completion
 	pinned   []byte          // checksum pinned at first start
+	checks   *plausibility   // drops state values outside their trait's range
 }
 
 var _ discovery.Bridge = (*Supervisor)(nil)
@@ -183,6 +184,7 @@ func New(cfg Config) (*Supervisor, error) {
 		cfg.Metrics = noMetrics{}
 	}
 	s := &Supervisor{cfg: cfg, log: cfg.Logger.With("bridge", cfg.Name), known: map[string]bool{}, accepted: map[string]bool{}}
+	s.checks = newPlausibility(s.log)
 	s.st = Status{Name: cfg.Name, State: StateStarting, Since: time.Now(),
 		Health: discovery.Health{State: discovery.HealthStarting, Description: "not started"}}
 	return s, nil
@@ -488,6 +490,7 @@ func (s *Supervisor) pump(stream interface{ Recv() (*pb.Event, error) }) error {
 			s.log.Warn("event sequence went backwards", "seq", ev.Seq, "last", last)
 		}
 		last = ev.Seq
+		ev = s.checks.event(ev)
 		s.observe(ev)
 		s.cfg.Sink.BridgeEvent(s.cfg.Name, ev)
 	}
@@ -555,6 +558,7 @@ func (s *Supervisor) down(cause error) {
 		s.cfg.Sink.BridgeEvent(s.cfg.Name, discovery.Event{Kind: discovery.EventReachability, At: now, DeviceID: id, Reachable: false})
 	}
 	for _, c := range pending {
+		s.checks.command(c, "")
 		s.cfg.Sink.BridgeEvent(s.cfg.Name, discovery.Event{Kind: discovery.EventCompletion, At: now,
 			Completion: &discovery.Completion{CorrelationID: c, Err: bridgeDown(s.cfg.Name)}})
 	}
@@ -609,6 +613,7 @@ func (s *Supervisor) Execute(ctx context.Context, req discovery.Request) (discov
 		s.mu.Lock()
 		s.accepted[req.CorrelationID] = false
 		s.mu.Unlock()
+		s.checks.command(req.CorrelationID, req.DeviceID)
 	}
 	resp, err := bc.Execute(ctx, convert.Request(req))
 	var res discovery.Result
@@ -616,6 +621,7 @@ func (s *Supervisor) Execute(ctx context.Context, req discovery.Request) (discov
 		err = s.rpcError(err)
 	} else {
 		res, err = convert.ResultFrom(resp)
+		res.State = s.checks.state(req.DeviceID, res.State)
 	}
 	if track {
 		s.mu.Lock()
@@ -623,6 +629,7 @@ func (s *Supervisor) Execute(ctx context.Context, req discovery.Request) (discov
 			s.accepted[req.CorrelationID] = true
 		} else {
 			delete(s.accepted, req.CorrelationID) // done, failed, or already completed on the stream
+			s.checks.command(req.CorrelationID, "")
 		}
 		s.mu.Unlock()
 	}
@@ -643,7 +650,7 @@ func (s *Supervisor) State(ctx context.Context, deviceID string) (discovery.Stat
 	if e := resp.GetError(); e != nil {
 		return discovery.State{}, convert.ErrorFrom(e)
 	}
-	return convert.StateFrom(resp.GetState()), nil
+	return s.checks.state(deviceID, convert.StateFrom(resp.GetState())), nil
 }
 
 // StartPairing lets new devices join for d (discovery.Bridge).

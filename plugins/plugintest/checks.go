@@ -16,6 +16,7 @@ import (
 
 	"github.com/avshub/avshub/discovery"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
+	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -38,6 +39,7 @@ var sessionChecks = []check{
 	{"get-state", checkGetState},
 	{"pairing", checkPairing},
 	{"sequence", checkSequence},
+	{"state-ranges", checkStateRanges},
 	{"stream-cancel", checkStreamCancel},
 }
 
@@ -309,6 +311,9 @@ func (s *session) runGood(ctx context.Context, d discovery.Device, corr string, 
 	if err != nil {
 		return fmt.Errorf("a valid command failed: %w", err)
 	}
+	if err := inRange(d.Endpoint.Traits, "the answer's state", res.State); err != nil {
+		return err
+	}
 	switch res.Status {
 	case discovery.Done:
 		return expectApplied(cmd, res.State)
@@ -324,6 +329,9 @@ func (s *session) runGood(ctx context.Context, d discovery.Device, corr string, 
 		c := s.received()[i].Completion
 		if c.Err != nil {
 			return nil // a typed failure is a valid completion
+		}
+		if err := inRange(d.Endpoint.Traits, "the completion's state", c.State); err != nil {
+			return err
 		}
 		return expectApplied(cmd, c.State)
 	default:
@@ -462,6 +470,11 @@ func checkGetState(ctx context.Context, s *session) error {
 		if d.Reachable && r.GetError() != nil {
 			errs = append(errs, fmt.Errorf("GetState %s: %s", d.Endpoint.DeviceID, r.GetError().GetMessage()))
 		}
+		if st := r.GetState(); st != nil {
+			if err := inRange(d.Endpoint.Traits, "GetState "+d.Endpoint.DeviceID, convert.StateFrom(st)); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	r, err := s.client.GetState(ctx, &pb.GetStateRequest{DeviceId: "plugintest-no-such-device"})
 	if err != nil || r.GetError() == nil {
@@ -485,6 +498,40 @@ func checkPairing(ctx context.Context, s *session) error {
 		return fmt.Errorf("the bridge does not declare pairing; StartPairing answered %v, want NOT_SUPPORTED", e)
 	}
 	return nil
+}
+
+// inRange fails a state with a value outside the range its trait declares
+// (the hub drops such values: Alexa would otherwise hear brightness 150).
+func inRange(t discovery.Traits, where string, st discovery.State) error {
+	if _, bad := t.CheckState(st); len(bad) > 0 {
+		return fmt.Errorf("%s has values outside their trait's range (the hub drops them): %s", where, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// checkStateRanges checks every state the stream carried (snapshots, upserts,
+// changes) against the ranges of the device's traits; completions and command
+// answers are checked as each command runs.
+func checkStateRanges(_ context.Context, s *session) error {
+	var errs []error
+	traits := map[string]discovery.Traits{}
+	for _, ev := range s.received() {
+		switch ev.Kind {
+		case discovery.EventSnapshot:
+			traits = map[string]discovery.Traits{}
+			for _, d := range ev.Devices {
+				traits[d.Endpoint.DeviceID] = d.Endpoint.Traits
+				errs = append(errs, inRange(d.Endpoint.Traits, fmt.Sprintf("event %d (snapshot): %s", ev.Seq, d.Endpoint.DeviceID), d.State))
+			}
+		case discovery.EventUpsert:
+			d := ev.Device
+			traits[d.Endpoint.DeviceID] = d.Endpoint.Traits
+			errs = append(errs, inRange(d.Endpoint.Traits, fmt.Sprintf("event %d (upsert): %s", ev.Seq, d.Endpoint.DeviceID), d.State))
+		case discovery.EventState:
+			errs = append(errs, inRange(traits[ev.DeviceID], fmt.Sprintf("event %d (state change): %s", ev.Seq, ev.DeviceID), ev.State))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func checkSequence(_ context.Context, s *session) error {

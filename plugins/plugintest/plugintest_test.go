@@ -23,6 +23,10 @@ type fake struct {
 	ignoreCtx    chan struct{} // Run does not return until this is closed
 	leak         chan struct{} // Run starts a goroutine that waits for this
 	emptySnaphot bool
+	badSnapshot  bool // the light's brightness is 150 in the snapshot
+	badState     bool // State reads the sensor at 327.67 °C (Zigbee's 0x7FFF)
+	badAnswer    bool // Execute answers brightness 150
+	badEvent     bool // a state change sets the thermostat's target to 327.67 °C
 
 	mu    sync.Mutex
 	state map[string]discovery.State
@@ -54,10 +58,18 @@ func (f *fake) Run(ctx context.Context, em sdk.Emitter) error {
 	}
 	f.mu.Unlock()
 	em.Health(discovery.Health{State: discovery.HealthHealthy})
-	if f.emptySnaphot {
+	switch {
+	case f.emptySnaphot:
 		em.Snapshot(nil)
-	} else {
+	case f.badSnapshot:
+		devs := append([]discovery.Device(nil), f.devices...)
+		devs[0].State = devs[0].State.Merge(discovery.State{Brightness: discovery.Ptr(150)})
+		em.Snapshot(devs)
+	default:
 		em.Snapshot(f.devices)
+	}
+	if f.badEvent {
+		em.StateChanged("t1", discovery.State{Thermostat: &discovery.ThermostatState{Target: discovery.Ptr(327.67)}}, discovery.CausePoll)
 	}
 	if f.leak != nil {
 		go func() { <-f.leak }()
@@ -81,12 +93,18 @@ func (f *fake) Execute(_ context.Context, req discovery.Request) (discovery.Resu
 	if f.wrongState {
 		return discovery.Result{Status: discovery.Done, State: before}, nil
 	}
+	if f.badAnswer && after.Brightness != nil {
+		after.Brightness = discovery.Ptr(150)
+	}
 	return discovery.Result{Status: discovery.Done, State: after}, nil
 }
 
 func (f *fake) State(_ context.Context, id string) (discovery.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.badState && id == "s1" {
+		return discovery.State{Temperature: discovery.Ptr(327.67)}, nil
+	}
 	return f.state[id], nil
 }
 
@@ -133,6 +151,10 @@ func TestChecksCatchFaults(t *testing.T) {
 		}, []string{"endpoints"}},
 		{"Run ignores its context", Config{StopTimeout: 200 * time.Millisecond}, func(f *fake) { f.ignoreCtx = make(chan struct{}) }, []string{"goroutine-leaks", "stop"}},
 		{"leaks a goroutine", Config{}, func(f *fake) { f.leak = make(chan struct{}) }, []string{"goroutine-leaks"}},
+		{"brightness 150 in the snapshot", Config{}, func(f *fake) { f.badSnapshot = true }, []string{"state-ranges"}},
+		{"327.67 °C from State", Config{}, func(f *fake) { f.badState = true }, []string{"get-state"}},
+		{"brightness 150 in an answer", Config{}, func(f *fake) { f.badAnswer = true }, []string{"commands"}},
+		{"327.67 °C setpoint in an event", Config{}, func(f *fake) { f.badEvent = true }, []string{"state-ranges"}},
 		{"declares pairing it cannot do", Config{}, func(f *fake) { f.desc.Pairing = true }, []string{"pairing"}},
 	}
 	for _, tt := range tests {

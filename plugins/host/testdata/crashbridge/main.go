@@ -2,7 +2,9 @@
 // with two faults. With CRASH_ON_START=1 in its environment it exits before
 // serving. A command for device "slow" creates the file "executing" in the
 // data directory and then waits (up to 30 s) so the test can kill the process
-// mid-command.
+// mid-command. With IMPLAUSIBLE=1 its snapshot gives every dimmable light
+// brightness 150 and every thermostat a 327.67 °C reading and target (a Zigbee
+// sensor's 0x7FFF), and every command's answer claims brightness 150.
 package main
 
 import (
@@ -34,7 +36,38 @@ func (b *bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 		case <-time.After(30 * time.Second):
 		}
 	}
-	return b.Bridge.Execute(ctx, req)
+	res, err := b.Bridge.Execute(ctx, req)
+	if os.Getenv("IMPLAUSIBLE") == "1" && req.Command.Trait == discovery.TraitBrightness {
+		res.State.Brightness = discovery.Ptr(150)
+	}
+	return res, err
+}
+
+// implausible is an Emitter that corrupts snapshots as IMPLAUSIBLE=1 says.
+type implausible struct{ sdk.Emitter }
+
+func (e implausible) Snapshot(devs []discovery.Device) {
+	for i := range devs {
+		corrupt(&devs[i].State)
+	}
+	e.Emitter.Snapshot(devs)
+}
+
+func corrupt(s *discovery.State) {
+	if s.Brightness != nil {
+		s.Brightness = discovery.Ptr(150)
+	}
+	if s.Thermostat != nil {
+		s.Temperature = discovery.Ptr(327.67)
+		s.Thermostat.Target = discovery.Ptr(327.67)
+	}
+}
+
+func (b *bridge) Run(ctx context.Context, em sdk.Emitter) error {
+	if os.Getenv("IMPLAUSIBLE") == "1" {
+		em = implausible{em}
+	}
+	return b.Bridge.Run(ctx, em)
 }
 
 func main() {

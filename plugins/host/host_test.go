@@ -317,8 +317,15 @@ func TestCrashOnStartIsParked(t *testing.T) {
 func TestChecksumMismatchIsParked(t *testing.T) {
 	s, _ := startSupervisor(t, Config{Name: "tampered", Path: virtualBin, SHA256: strings.Repeat("00", 32)})
 	eventually(t, 5*time.Second, "parked", func() bool { return s.Status().State == StateFailed })
-	if st := s.Status(); st.Restarts != 0 || !strings.Contains(st.LastError, "checksum") {
+	st := s.Status()
+	if st.Restarts != 0 {
 		t.Fatalf("status %+v, want parked at once for the checksum", st)
+	}
+	actual, _ := FileSHA256(virtualBin)
+	for _, want := range []string{"expects " + strings.Repeat("00", 32), "sha256 " + actual, "avshub plugin trust tampered", "--dev"} {
+		if !strings.Contains(st.LastError, want) {
+			t.Errorf("refusal %q does not say %q", st.LastError, want)
+		}
 	}
 }
 
@@ -669,4 +676,82 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// replaceBinary replaces the file at bin (a new inode, as a rebuild would)
+// with the virtual bridge plus extra trailing bytes, so its checksum differs.
+func replaceBinary(t *testing.T, bin string, extra ...byte) string {
+	t.Helper()
+	orig, err := os.ReadFile(virtualBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := bin + ".new"
+	if err := os.WriteFile(tmp, append(orig, extra...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := FileSHA256(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// The pin survives in PinFile; a rebuilt binary is refused with both hashes
+// and the trust command; once the pin file is rewritten (what `avshub plugin
+// trust` does), Retry (SIGHUP) starts the parked bridge again.
+func TestRefusedRebuildIsTrustedAndRetried(t *testing.T) {
+	dir := t.TempDir()
+	bin, pin := filepath.Join(dir, "bridge-virtual"), filepath.Join(dir, "pins", "acme.sha256")
+	first := replaceBinary(t, bin)
+	s, _ := startSupervisor(t, Config{Name: "acme", Path: bin, PinFile: pin})
+	eventually(t, 10*time.Second, "running", func() bool { return s.Status().State == StateRunning })
+	if b, err := os.ReadFile(pin); err != nil || !strings.HasPrefix(string(b), first) {
+		t.Fatalf("pin file %q (%v), want %s", b, err, first)
+	}
+	s.Retry() // not parked: nothing happens
+	rebuilt := replaceBinary(t, bin, 0)
+	if !s.BinaryChanged() {
+		t.Error("BinaryChanged false after a rebuild")
+	}
+	pid := s.Status().PID
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "parked", func() bool { return s.Status().State == StateFailed })
+	msg := s.Status().LastError
+	for _, want := range []string{"expects " + first, "sha256 " + rebuilt, "avshub plugin trust acme", pin} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("refusal %q does not say %q", msg, want)
+		}
+	}
+	if err := writePin(pin, rebuilt, bin); err != nil {
+		t.Fatal(err)
+	}
+	s.Retry()
+	eventually(t, 10*time.Second, "running again", func() bool { st := s.Status(); return st.State == StateRunning && st.PID != pid })
+}
+
+// In dev mode a rebuilt binary is adopted at the next launch.
+func TestDevModeAdoptsRebuild(t *testing.T) {
+	dir := t.TempDir()
+	bin, pin := filepath.Join(dir, "bridge-virtual"), filepath.Join(dir, "acme.sha256")
+	replaceBinary(t, bin)
+	s, _ := startSupervisor(t, Config{Name: "acme", Path: bin, PinFile: pin, Dev: true})
+	eventually(t, 10*time.Second, "running", func() bool { return s.Status().State == StateRunning })
+	pid := s.Status().PID
+	rebuilt := replaceBinary(t, bin, 1, 2)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "restarted", func() bool { st := s.Status(); return st.State == StateRunning && st.PID != pid })
+	if b, _ := os.ReadFile(pin); !strings.HasPrefix(string(b), rebuilt) {
+		t.Errorf("pin %q, want the rebuilt %s", b, rebuilt)
+	}
+	if s.BinaryChanged() {
+		t.Error("BinaryChanged after the rebuild was adopted")
+	}
 }

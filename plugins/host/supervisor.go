@@ -7,6 +7,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -50,6 +51,14 @@ type Config struct {
 	SHA256 string
 	// RequireChecksum refuses to start without a configured or manifest checksum.
 	RequireChecksum bool
+	// PinFile, if set, keeps the checksum pinned at the first start across hub
+	// restarts (sha256sum format); `avshub plugin trust NAME` rewrites it. It
+	// must not be writable by the bridge (not in its DataDir).
+	PinFile string
+	// Dev adopts a rebuilt executable: before every launch the file is hashed
+	// and a new checksum replaces the pinned one (logged). For a bridge under
+	// development only: in production a changed executable is refused.
+	Dev bool
 	// Config is the bridge's configuration as JSON ("{}" when empty).
 	Config []byte
 	// DataDir is the bridge's private data directory.
@@ -144,7 +153,10 @@ type Supervisor struct {
 	known    map[string]bool // device id -> reachable, from the stream
 	accepted map[string]bool // correlation id -> answered Accepted (false: answer pending); removed on completion
 	pinned   []byte          // checksum pinned at first start
+	launched string          // hex checksum of the executable at the last launch
+	pinFrom  string          // where the expected checksum came from, for messages
 	checks   *plausibility   // drops state values outside their trait's range
+	retry    chan struct{}   // wakes a parked bridge (Retry)
 }
 
 var _ discovery.Bridge = (*Supervisor)(nil)
@@ -185,6 +197,7 @@ func New(cfg Config) (*Supervisor, error) {
 	}
 	s := &Supervisor{cfg: cfg, log: cfg.Logger.With("bridge", cfg.Name), known: map[string]bool{}, accepted: map[string]bool{}}
 	s.checks = newPlausibility(s.log)
+	s.retry = make(chan struct{}, 1)
 	s.st = Status{Name: cfg.Name, State: StateStarting, Since: time.Now(),
 		Health: discovery.Health{State: discovery.HealthStarting, Description: "not started"}}
 	return s, nil
@@ -247,10 +260,19 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.mu.Lock()
 			s.st.Health = discovery.Health{State: discovery.HealthUnhealthy, Description: "parked after failing: " + err.Error()}
 			s.mu.Unlock()
-			s.log.Error("bridge parked as failed", "fastCrashes", fast, "err", err)
-			<-ctx.Done()
-			s.setState(StateFailed, nil)
-			return nil
+			s.log.Error("bridge parked as failed; SIGHUP retries it", "fastCrashes", fast, "err", err)
+			select {
+			case <-ctx.Done():
+				s.setState(StateFailed, nil)
+				return nil
+			case <-s.retry:
+			}
+			s.log.Info("retrying a parked bridge")
+			fast, backoff = 0, s.cfg.MinBackoff
+			s.mu.Lock()
+			s.st.Restarts++
+			s.mu.Unlock()
+			continue
 		}
 		s.setState(StateRestarting, err)
 		t := time.NewTimer(backoff)
@@ -267,6 +289,32 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		s.mu.Unlock()
 		s.cfg.Metrics.BridgeRestart(s.cfg.Name)
 	}
+}
+
+// Retry starts a bridge parked after repeated crashes (or a refused checksum)
+// again, with a fresh crash count; the hub calls it on SIGHUP. It does nothing
+// to a bridge that is not parked.
+func (s *Supervisor) Retry() {
+	if s.Status().State != StateFailed {
+		return
+	}
+	select {
+	case s.retry <- struct{}{}:
+	default:
+	}
+}
+
+// BinaryChanged reports whether the executable's checksum differs from the one
+// the bridge was launched with (a rebuild under a running hub).
+func (s *Supervisor) BinaryChanged() bool {
+	s.mu.Lock()
+	launched := s.launched
+	s.mu.Unlock()
+	if launched == "" || s.cfg.Reattach != nil {
+		return false
+	}
+	sum, err := FileSHA256(s.cfg.Path)
+	return err == nil && sum != launched
 }
 
 // errFatal marks failures a restart cannot fix (bad checksum, bad config).
@@ -288,7 +336,7 @@ func (s *Supervisor) runOnce(ctx context.Context) (err error) {
 
 	rpc, err := client.Client()
 	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-		return fmt.Errorf("%w: start %s: the executable's checksum does not match: %w", errFatal, s.cfg.Name, err)
+		return fmt.Errorf("%w: start %s: %w", errFatal, s.cfg.Name, s.checksumError())
 	}
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.cfg.Name, err)
@@ -397,8 +445,11 @@ func (s *Supervisor) clientConfig() (*plugin.ClientConfig, error) {
 	}
 	sum, justPinned, err := s.checksum()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errFatal, err)
+		return nil, fmt.Errorf("%w: %w", errFatal, err)
 	}
+	s.mu.Lock()
+	s.launched = hex.EncodeToString(sum)
+	s.mu.Unlock()
 	cmd := exec.Command(s.cfg.Path, s.cfg.Args...)
 	cmd.Env = append([]string(nil), s.cfg.Env...)
 	cc.Cmd = cmd
@@ -416,13 +467,16 @@ func (s *Supervisor) clientConfig() (*plugin.ClientConfig, error) {
 }
 
 // checksum returns the sha256 the executable must have; justPinned tells
-// that it was computed from the file now (no checksum configured, first start).
+// that it was computed from the file now (no checksum known yet, or a rebuild
+// adopted in dev mode).
 func (s *Supervisor) checksum() (sum []byte, justPinned bool, err error) {
 	if s.cfg.SHA256 != "" {
+		s.pinFrom = "the configuration (bridges[].sha256)"
 		sum, err = parseSum(s.cfg.SHA256)
 		return sum, false, err
 	}
 	if b, err := os.ReadFile(s.cfg.Path + ".sha256"); err == nil {
+		s.pinFrom = "the manifest " + s.cfg.Path + ".sha256"
 		f := strings.Fields(string(b))
 		if len(f) == 0 {
 			return nil, false, fmt.Errorf("manifest %s.sha256 is empty", s.cfg.Path)
@@ -435,16 +489,88 @@ func (s *Supervisor) checksum() (sum []byte, justPinned bool, err error) {
 	if s.cfg.RequireChecksum {
 		return nil, false, fmt.Errorf("no checksum configured for %s and no manifest %s.sha256", s.cfg.Path, s.cfg.Path)
 	}
-	if s.pinned == nil {
-		hexSum, err := FileSHA256(s.cfg.Path)
-		if err != nil {
+	s.pinFrom = "the checksum pinned at its first start"
+	if s.cfg.PinFile != "" {
+		s.pinFrom += " (" + s.cfg.PinFile + ")"
+		b, err := os.ReadFile(s.cfg.PinFile)
+		switch {
+		case err == nil:
+			f := strings.Fields(string(b))
+			if len(f) > 0 {
+				if p, err := parseSum(f[0]); err == nil {
+					s.pinned = p
+				}
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, false, fmt.Errorf("read pinned checksum: %w", err)
+		}
+	}
+	if s.pinned != nil && !s.cfg.Dev {
+		return s.pinned, false, nil
+	}
+	hexSum, err := FileSHA256(s.cfg.Path)
+	if err != nil {
+		return nil, false, err
+	}
+	cur, _ := parseSum(hexSum)
+	switch {
+	case s.pinned == nil:
+		s.log.Warn("no checksum configured; pinned the executable's current checksum", "path", s.cfg.Path, "sha256", hexSum)
+	case !bytes.Equal(s.pinned, cur):
+		s.log.Warn("dev mode: adopted a rebuilt executable", "path", s.cfg.Path,
+			"previous", hex.EncodeToString(s.pinned), "sha256", hexSum)
+	default:
+		return s.pinned, false, nil
+	}
+	s.pinned = cur
+	if s.cfg.PinFile != "" {
+		if err := writePin(s.cfg.PinFile, hexSum, s.cfg.Path); err != nil {
 			return nil, false, err
 		}
-		s.pinned, _ = parseSum(hexSum)
-		s.log.Warn("no checksum configured; pinned the executable's current checksum", "path", s.cfg.Path, "sha256", hexSum)
-		return s.pinned, true, nil
 	}
-	return s.pinned, false, nil
+	return s.pinned, true, nil
+}
+
+// writePin writes a pinned checksum in sha256sum format, atomically.
+func writePin(file, hexSum, path string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return fmt.Errorf("pin checksum: %w", err)
+	}
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(hexSum+"  "+path+"\n"), 0o600); err != nil {
+		return fmt.Errorf("pin checksum: %w", err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		return fmt.Errorf("pin checksum: %w", err)
+	}
+	return nil
+}
+
+// ChecksumError is a refused launch: the executable is not the one trusted.
+type ChecksumError struct {
+	Bridge, Path     string
+	Expected, Actual string // hex sha256
+	// From says where the expected checksum came from.
+	From string
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("the executable %s has sha256 %s, but %s expects %s. If you rebuilt or upgraded it on purpose, "+
+		"trust the new one with `avshub plugin trust %s` and reload the hub (SIGHUP); while developing a bridge, "+
+		"run the hub with `avshub run --dev` or set `dev: true` on the bridge to adopt every rebuild",
+		e.Path, e.Actual, e.From, e.Expected, e.Bridge)
+}
+
+// checksumError describes a refused launch with both checksums.
+func (s *Supervisor) checksumError() error {
+	actual, err := FileSHA256(s.cfg.Path)
+	if err != nil {
+		actual = "unreadable (" + err.Error() + ")"
+	}
+	s.mu.Lock()
+	expected := s.launched
+	s.mu.Unlock()
+	return &ChecksumError{Bridge: s.cfg.Name, Path: s.cfg.Path, Expected: expected, Actual: actual, From: s.pinFrom}
 }
 
 func parseSum(h string) ([]byte, error) {

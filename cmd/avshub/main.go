@@ -5,6 +5,7 @@
 //	avshub status | endpoints          ask the running hub (local API socket)
 //	avshub pair BRIDGE --for 60s       let new devices join a bridge
 //	avshub plugin check PATH           run the conformance checks on a bridge binary
+//	avshub plugin trust NAME           trust a bridge's rebuilt binary
 //	avshub config check --config FILE  validate a configuration file
 //	avshub backup | restore            save or restore the data directory
 //	avshub version
@@ -38,7 +39,8 @@ func init() {
 		{"status", "[--config FILE] [--json]", "show the running hub's state", cmdStatus},
 		{"endpoints", "[--config FILE] [--json]", "list the running hub's endpoints", cmdEndpoints},
 		{"pair", "BRIDGE [--for 60s] [--config FILE]", "let new devices join a bridge", cmdPair},
-		{"plugin", "check PATH [--config FILE] [--json]", "run the conformance checks on a bridge binary", cmdPlugin},
+		{"plugin", "check PATH [--config FILE] [--json] [--no-commands] | trust NAME [--config FILE]",
+			"check a bridge binary, or trust a rebuilt one", cmdPlugin},
 		{"config", "check --config FILE", "validate a configuration file", cmdConfig},
 		{"backup", "--config FILE --out FILE.tar.gz", "save the data directory", cmdBackup},
 		{"restore", "--config FILE --in FILE.tar.gz", "restore the data directory (hub stopped)", cmdRestore},

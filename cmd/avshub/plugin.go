@@ -13,17 +13,29 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/avshub/avshub/gateway/config"
+	"github.com/avshub/avshub/gateway/hub"
+	"github.com/avshub/avshub/plugins/host"
 	"github.com/avshub/avshub/plugins/plugintest"
 )
 
 func cmdPlugin(ctx context.Context, args []string, out, errw io.Writer) error {
-	if len(args) == 0 || args[0] != "check" {
+	if len(args) == 0 {
 		return errUsage
 	}
+	switch args[0] {
+	case "check":
+		return cmdPluginCheck(ctx, args[1:], out, errw)
+	case "trust":
+		return cmdPluginTrust(args[1:], out, errw)
+	}
+	return errUsage
+}
+
+func cmdPluginCheck(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs := flags("plugin check", errw)
 	cfgPath := fs.String("config", "", "an avshub configuration naming this bridge, or the bridge's own configuration (YAML or JSON)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON document")
-	pos, err := parse(fs, args[1:])
+	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -80,4 +92,84 @@ func bridgeConfig(file, path string) ([]byte, error) {
 		return []byte("{}"), nil
 	}
 	return json.Marshal(v)
+}
+
+// cmdPluginTrust trusts the current binary of a configured bridge: it records
+// the binary's sha256 where the hub takes the bridge's checksum from (the
+// configuration's sha256, the manifest beside the binary, or the pin the hub
+// made at the bridge's first start). A reload (SIGHUP) then starts the bridge.
+func cmdPluginTrust(args []string, out, errw io.Writer) error {
+	fs := flags("plugin trust", errw)
+	cfgPath := fs.String("config", defaultConfig, "configuration file")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errUsage
+	}
+	name := pos[0]
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var b *config.Bridge
+	for i := range cfg.Bridges {
+		if cfg.Bridges[i].Name == name {
+			b = &cfg.Bridges[i]
+		}
+	}
+	if b == nil {
+		return fmt.Errorf("%s configures no bridge %q", *cfgPath, name)
+	}
+	sum, err := host.FileSHA256(b.Path)
+	if err != nil {
+		return fmt.Errorf("bridge %s: %w", name, err)
+	}
+	var where string
+	switch {
+	case b.SHA256 != "":
+		// Replace the old checksum in the file's text: comments and layout stay.
+		data, err := os.ReadFile(*cfgPath)
+		if err != nil {
+			return err
+		}
+		if n := strings.Count(string(data), b.SHA256); n != 1 {
+			return fmt.Errorf("bridges[%s].sha256 %s appears %d times in %s: replace it with %s by hand", name, b.SHA256, n, *cfgPath, sum)
+		}
+		data = []byte(strings.Replace(string(data), b.SHA256, sum, 1))
+		if err := writeFileKeepMode(*cfgPath, data); err != nil {
+			return err
+		}
+		where = "its sha256 in " + *cfgPath
+	default:
+		manifest := b.Path + ".sha256"
+		target := hub.PinFile(cfg.Hub.DataDir, name)
+		where = "the hub's pin " + target
+		if _, err := os.Stat(manifest); err == nil {
+			target, where = manifest, "the manifest "+manifest
+		}
+		if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+			return err
+		}
+		if err := writeFileKeepMode(target, []byte(sum+"  "+b.Path+"\n")); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "trusted bridge %s: sha256 %s of %s, recorded in %s\n"+
+		"reload the running hub to start it: systemctl reload avshub, or kill -HUP the hub's process\n", name, sum, b.Path, where)
+	return nil
+}
+
+// writeFileKeepMode replaces a file atomically, keeping its mode (0600 if new).
+func writeFileKeepMode(path string, data []byte) error {
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

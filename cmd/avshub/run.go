@@ -19,6 +19,7 @@ import (
 func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
 	fs := flags("run", errw)
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
+	dev := fs.Bool("dev", false, "adopt rebuilt bridge binaries instead of refusing them (for developing a bridge; SIGHUP restarts a rebuilt one)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,7 +33,7 @@ func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
 	}
 	// Plugins are children: make sure none outlives the hub, whatever happens.
 	defer host.CleanupClients()
-	h, err := hub.New(cfg, hub.Options{Version: version, Logs: logs})
+	h, err := hub.New(cfg, hub.Options{Version: version, Logs: logs, Dev: *dev})
 	if err != nil {
 		return err
 	}

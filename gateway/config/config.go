@@ -100,6 +100,10 @@ type Bridge struct {
 	StartTimeout time.Duration `yaml:"startTimeout"`
 	// Disabled keeps the bridge configured but not started.
 	Disabled bool `yaml:"disabled"`
+	// Dev adopts a rebuilt binary at the bridge's next start (and restarts it on
+	// SIGHUP when its binary changed) instead of refusing it: for developing a
+	// bridge, never for production (`avshub run --dev` sets it for every bridge).
+	Dev bool `yaml:"dev"`
 	// Config is the bridge's own configuration, passed to it as JSON.
 	Config yaml.Node `yaml:"config"`
 }

@@ -90,10 +90,18 @@ func (b *bridgeSet) apply(cfg *config.Config) error {
 	}
 	for name, r := range b.running {
 		nc, ok := want[name]
-		if ok && sameBridge(r, nc) {
+		reason := "configuration changed"
+		switch {
+		case !ok:
+			reason = "removed from configuration"
+		case !sameBridge(r, nc):
+		case b.dev(nc) && r.sup.BinaryChanged():
+			reason = "dev mode: its binary was rebuilt"
+		default:
+			r.sup.Retry() // a bridge parked after repeated crashes gets another chance
 			continue
 		}
-		b.h.log.Info("stopping bridge", "bridge", name, "reason", map[bool]string{true: "configuration changed", false: "removed from configuration"}[ok])
+		b.h.log.Info("stopping bridge", "bridge", name, "reason", reason)
 		r.cancel()
 		<-r.done
 		delete(b.running, name)
@@ -112,9 +120,19 @@ func (b *bridgeSet) apply(cfg *config.Config) error {
 	return nil
 }
 
+// dev reports whether bridge c runs in dev mode.
+func (b *bridgeSet) dev(c config.Bridge) bool { return c.Dev || b.h.opts.Dev }
+
+// PinFile is where the hub keeps the checksum a bridge's binary had at its
+// first start (`avshub plugin trust NAME` rewrites it).
+func PinFile(dataDir, bridge string) string {
+	return filepath.Join(dataDir, "pins", bridge+".sha256")
+}
+
 func sameBridge(r *runningBridge, c config.Bridge) bool {
 	js, err := c.ConfigJSON()
-	return err == nil && r.cfg.Path == c.Path && r.cfg.SHA256 == c.SHA256 && r.cfg.StartTimeout == c.StartTimeout && bytes.Equal(r.json, js)
+	return err == nil && r.cfg.Path == c.Path && r.cfg.SHA256 == c.SHA256 && r.cfg.StartTimeout == c.StartTimeout &&
+		r.cfg.Dev == c.Dev && bytes.Equal(r.json, js)
 }
 
 func (b *bridgeSet) start(cfg *config.Config, c config.Bridge) (*runningBridge, error) {
@@ -126,6 +144,8 @@ func (b *bridgeSet) start(cfg *config.Config, c config.Bridge) (*runningBridge, 
 		Name:         c.Name,
 		Path:         c.Path,
 		SHA256:       c.SHA256,
+		PinFile:      PinFile(cfg.Hub.DataDir, c.Name),
+		Dev:          b.dev(c),
 		Config:       js,
 		DataDir:      filepath.Join(cfg.Hub.DataDir, "bridges", c.Name),
 		Sink:         b.h.router,

@@ -38,6 +38,9 @@ type Options struct {
 	Version string
 	// Logs hands out per-component loggers (default: text on stderr at info).
 	Logs *logging.Factory
+	// Dev runs every bridge in dev mode (config.Bridge.Dev): rebuilt binaries are
+	// adopted instead of refused.
+	Dev bool
 }
 
 // Hub is one running avshub.

@@ -20,7 +20,9 @@ import (
 // Config is the whole avshub configuration.
 type Config struct {
 	Hub       Hub       `yaml:"hub"`
+	Alexa     Alexa     `yaml:"alexa"`
 	AVS       AVS       `yaml:"avs"`
+	Skill     Skill     `yaml:"skill"`
 	LWA       LWA       `yaml:"lwa"`
 	Router    Router    `yaml:"router"`
 	Bridges   []Bridge  `yaml:"bridges"`
@@ -47,6 +49,52 @@ type Hub struct {
 	Locales []string `yaml:"locales"`
 	// FriendlyName is the hub's own name ("" for the AVS default endpoint).
 	FriendlyName string `yaml:"friendlyName"`
+}
+
+// Alexa picks the road to Alexa.
+type Alexa struct {
+	// Transport is "avs" (default: the hub is an AVS device) or "skill" (the
+	// hub is the backend of the owner's own Smart Home skill; see Skill).
+	Transport string `yaml:"transport"`
+}
+
+// Transports.
+const (
+	TransportAVS   = "avs"
+	TransportSkill = "skill"
+)
+
+// Skill configures the Smart Home skill road (alexa.transport: skill).
+type Skill struct {
+	// Listen is where the hub takes directives from the skill's Lambda
+	// (default 127.0.0.1:8790: behind a tunnel or reverse proxy).
+	Listen string `yaml:"listen"`
+	// Path of the directive endpoint (default /alexa/skill).
+	Path string `yaml:"path"`
+	// TLSCert and TLSKey serve the endpoint over HTTPS with the hub's own
+	// certificate; without them it is plain HTTP for a proxy or tunnel in front.
+	TLSCert string `yaml:"tlsCert"`
+	TLSKey  string `yaml:"tlsKey"`
+	// PublicURL is the URL the Lambda calls (checked by `avshub skill doctor`).
+	PublicURL string `yaml:"publicUrl"`
+	// Secret is the HMAC secret shared with the Lambda (at least 32 characters);
+	// SecretFile reads it from a file instead.
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secretFile"`
+	// ClientID and ClientSecret are the skill's "Alexa Skill Messaging"
+	// credentials (developer console, the skill's PERMISSIONS page), used to
+	// exchange AcceptGrant codes and refresh the event gateway tokens.
+	ClientID     string `yaml:"clientId"`
+	ClientSecret string `yaml:"clientSecret"`
+	// Region picks the event gateway: NA, EU or FE (default NA).
+	Region string `yaml:"region"`
+	// EventGatewayURL overrides the region's event gateway (the emulator's).
+	EventGatewayURL string `yaml:"eventGatewayUrl"`
+	// CAFile is an extra CA to trust for the event gateway (the emulator's).
+	CAFile string `yaml:"caFile"`
+	// UserID pins the Amazon user (amzn1.account.…) the hub accepts; empty:
+	// the user of the first AcceptGrant.
+	UserID string `yaml:"userId"`
 }
 
 // AVS configures the connection to the Alexa Voice Service.
@@ -281,8 +329,26 @@ func (c *Config) applyDefaults() {
 	if c.Path != "" && !filepath.IsAbs(c.Hub.DataDir) {
 		c.Hub.DataDir = filepath.Join(filepath.Dir(c.Path), c.Hub.DataDir)
 	}
+	if c.Alexa.Transport == "" {
+		c.Alexa.Transport = TransportAVS
+	}
 	if c.Hub.Profile == "" {
 		c.Hub.Profile = "avs"
+		if c.Alexa.Transport == TransportSkill {
+			c.Hub.Profile = "smarthome" // a skill speaks the Smart Home interfaces
+		}
+	}
+	if c.Skill.Listen == "" {
+		c.Skill.Listen = "127.0.0.1:8790"
+	}
+	if c.Skill.Path == "" {
+		c.Skill.Path = "/alexa/skill"
+	}
+	if c.Skill.Region == "" {
+		c.Skill.Region = "NA"
+	}
+	if c.Path != "" && c.Skill.SecretFile != "" && !filepath.IsAbs(c.Skill.SecretFile) {
+		c.Skill.SecretFile = filepath.Join(filepath.Dir(c.Path), c.Skill.SecretFile)
 	}
 	if len(c.Hub.Locales) == 0 {
 		c.Hub.Locales = []string{"en-US"}

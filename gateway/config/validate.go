@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	case "avs", "smarthome":
 	default:
 		return fail("hub.profile", "%q: must be avs or smarthome", c.Hub.Profile)
+	}
+	if err := c.validateSkill(fail); err != nil {
+		return err
 	}
 	for i, l := range c.Hub.Locales {
 		if !regexp.MustCompile(`^[a-z]{2}-[A-Z]{2}$`).MatchString(l) {
@@ -159,4 +163,78 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// MinSkillSecret is the shortest HMAC secret accepted for skill.secret.
+const MinSkillSecret = 32
+
+// validateSkill checks alexa.transport and, for the skill road, skill.*.
+func (c *Config) validateSkill(fail func(key, format string, args ...any) error) error {
+	switch c.Alexa.Transport {
+	case TransportAVS:
+		return nil
+	case TransportSkill:
+	default:
+		return fail("alexa.transport", "%q: must be avs or skill", c.Alexa.Transport)
+	}
+	if c.Hub.Profile != "smarthome" {
+		return fail("hub.profile", "%q: a Smart Home skill speaks the native interfaces; set smarthome or leave it out", c.Hub.Profile)
+	}
+	if _, _, err := net.SplitHostPort(c.Skill.Listen); err != nil {
+		return fail("skill.listen", "%q is not host:port", c.Skill.Listen)
+	}
+	if !strings.HasPrefix(c.Skill.Path, "/") {
+		return fail("skill.path", "%q must start with /", c.Skill.Path)
+	}
+	if (c.Skill.TLSCert == "") != (c.Skill.TLSKey == "") {
+		return fail("skill.tlsCert", "tlsCert and tlsKey go together")
+	}
+	if c.Skill.PublicURL != "" {
+		if u, err := url.Parse(c.Skill.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return fail("skill.publicUrl", "%q: must be an https:// URL (Lambda reaches the hub over TLS)", c.Skill.PublicURL)
+		}
+	}
+	switch {
+	case c.Skill.Secret != "" && c.Skill.SecretFile != "":
+		return fail("skill.secret", "set secret or secretFile, not both")
+	case c.Skill.Secret == "" && c.Skill.SecretFile == "":
+		return fail("skill.secret", "is required: the HMAC secret shared with the Lambda (at least %d characters; openssl rand -hex 32)", MinSkillSecret)
+	case c.Skill.Secret != "" && len(c.Skill.Secret) < MinSkillSecret:
+		return fail("skill.secret", "is %d characters; use at least %d (openssl rand -hex 32)", len(c.Skill.Secret), MinSkillSecret)
+	}
+	if c.Skill.ClientID == "" || c.Skill.ClientSecret == "" {
+		return fail("skill.clientId", "skill.clientId and skill.clientSecret are required (the skill's Alexa Skill Messaging credentials)")
+	}
+	switch strings.ToUpper(c.Skill.Region) {
+	case "NA", "EU", "FE":
+		c.Skill.Region = strings.ToUpper(c.Skill.Region)
+	default:
+		return fail("skill.region", "%q: must be NA, EU or FE", c.Skill.Region)
+	}
+	if c.Skill.EventGatewayURL != "" {
+		if u, err := url.Parse(c.Skill.EventGatewayURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return fail("skill.eventGatewayUrl", "%q: must be an https:// URL", c.Skill.EventGatewayURL)
+		}
+	}
+	if c.Skill.UserID != "" && !strings.HasPrefix(c.Skill.UserID, "amzn1.account.") {
+		return fail("skill.userId", "%q: an Amazon user id looks like amzn1.account.…", c.Skill.UserID)
+	}
+	return nil
+}
+
+// SkillSecret returns the skill's HMAC secret (skill.secret or the content of
+// skill.secretFile, trimmed).
+func (c *Config) SkillSecret() (string, error) {
+	if c.Skill.SecretFile == "" {
+		return c.Skill.Secret, nil
+	}
+	b, err := os.ReadFile(c.Skill.SecretFile)
+	if err != nil {
+		return "", fmt.Errorf("skill.secretFile: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) < MinSkillSecret {
+		return "", fmt.Errorf("skill.secretFile %s: the secret is %d characters; use at least %d", c.Skill.SecretFile, len(s), MinSkillSecret)
+	}
+	return s, nil
 }

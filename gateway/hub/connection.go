@@ -13,11 +13,37 @@ import (
 	"github.com/avshub/avshub/discovery"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/avs"
+	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/gateway/lwa"
 	"github.com/avshub/avshub/gateway/router"
 	"github.com/avshub/avshub/gateway/store"
 	"github.com/avshub/avshub/gateway/web"
 )
+
+// road is the hub's road to Alexa: the AVS connection (connection) or the
+// owner's Smart Home skill (skillRoad, alexa.transport: skill). The registry,
+// the router, the profile, the discovery manager and the dashboards are the
+// same on both; the router sends every event through the road.
+type road interface {
+	router.EventSender
+	// run keeps the road open until ctx ends.
+	run(ctx context.Context) error
+	// static lists the endpoints published besides the registry's.
+	static() []discovery.StaticEndpoint
+	// unhandled lists endpoint ids whose directives the router leaves alone.
+	unhandled() []string
+	// avsStatus and linkStatus describe the road for the status page.
+	avsStatus() web.AVSStatus
+	linkStatus() web.LinkStatus
+}
+
+// newRoad builds the road alexa.transport names.
+func newRoad(h *Hub) (road, error) {
+	if h.cfg.Alexa.Transport == config.TransportSkill {
+		return newSkillRoad(h)
+	}
+	return newConnection(h)
+}
 
 // connection is the hub's side of AVS: the client, its token source (Login
 // with Amazon, or a fixed development token), the directive handler and the
@@ -106,6 +132,12 @@ func tlsWithCA(caFile string) (*tls.Config, error) {
 	tc.RootCAs = pool
 	return tc, nil
 }
+
+func (c *connection) static() []discovery.StaticEndpoint {
+	return []discovery.StaticEndpoint{c.deviceEndpoint()}
+}
+
+func (c *connection) unhandled() []string { return []string{c.deviceID()} }
 
 // deviceID is the endpoint id of the hub itself.
 func (c *connection) deviceID() string { return avs.DeviceEndpointID(c.device) }

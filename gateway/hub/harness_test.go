@@ -309,7 +309,7 @@ func (e *testEnv) waitKnown(d time.Duration) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	want := append([]string{e.hub.conn.deviceID()}, mapIDs(e.deviceIDs())...)
+	want := append([]string{e.hub.conn.(*connection).deviceID()}, mapIDs(e.deviceIDs())...)
 	e.poll(ctx, "Alexa to know every endpoint", func() error {
 		for _, w := range want {
 			if _, ok := e.emu.Endpoint(w); !ok {

@@ -54,7 +54,7 @@ type Hub struct {
 	manager *discovery.Manager
 	profile alexa.Profile
 	router  *router.Router
-	conn    *connection
+	conn    road
 	web     *web.Server
 	started time.Time
 
@@ -93,7 +93,7 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 	}
 	h.profile = prof
 	h.bridges = newBridgeSet(h)
-	conn, err := newConnection(h)
+	conn, err := newRoad(h)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -102,7 +102,7 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 	h.manager, err = discovery.NewManager(h.reg, discovery.ManagerOptions{
 		Store:   st,
 		Render:  prof.Endpoint,
-		Static:  []discovery.StaticEndpoint{conn.deviceEndpoint()},
+		Static:  conn.static(),
 		Logger:  opts.Logs.For("discovery"),
 		Bridges: h.bridges.names(cfg),
 	})
@@ -120,7 +120,7 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 		Timeout:         cfg.Router.Deadline,
 		DeferredTimeout: cfg.Router.DeferredDeadline,
 		CoalesceWindow:  cfg.Router.ChangeReportWindow,
-		Unhandled:       []string{conn.deviceID()},
+		Unhandled:       conn.unhandled(),
 		Store:           st,
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/skill"
 	"github.com/avshub/avshub/gateway/web"
 )
 
@@ -35,7 +36,8 @@ func (h *Hub) Status() web.Status {
 			Restarts: b.Restarts, LastError: b.LastError, Pairing: h.bridges.pairing(b.Name), Endpoints: perBridge[b.Name], PID: b.PID,
 		})
 	}
-	st.Ready = st.AVS.State == "CONNECTED"
+	// Ready: connected to AVS, or (skill road) holding event gateway tokens.
+	st.Ready = st.AVS.State == "CONNECTED" || st.AVS.State == skill.StateLinked
 	return st
 }
 

@@ -347,7 +347,7 @@ func refreshToken(ctx context.Context, cfg Config, w *wire, rt, source string) (
 		"refresh_token": {rt},
 		"client_id":     {cfg.ClientID},
 	}
-	if source == SourceCompanion && cfg.ClientSecret != "" {
+	if (source == SourceCompanion || source == SourceGrant) && cfg.ClientSecret != "" {
 		form.Set("client_secret", cfg.ClientSecret)
 	}
 	body, err := w.post(ctx, tokenPath, form)
@@ -362,4 +362,12 @@ func refreshToken(ctx context.Context, cfg Config, w *wire, rt, source string) (
 		tok.RefreshToken = rt
 	}
 	return tok, nil
+}
+
+// Reload re-reads the token file now if it changed (tokens just stored by
+// ExchangeGrantCode in this process), instead of at the next refresh.
+func (a *Authorizer) Reload() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reloadLocked(false)
 }

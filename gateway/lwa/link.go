@@ -340,3 +340,55 @@ func ReadRefreshTokenFile(path string) (string, error) {
 	}
 	return text, nil
 }
+
+// ExchangeGrantCode exchanges an authorization code (the grant of a Smart Home
+// skill's Alexa.Authorization.AcceptGrant) for tokens with cfg's client id and
+// secret (grant_type=authorization_code), and stores the refresh token in
+// cfg.DataDir like a linked hub's (0600, atomically), where an Authorizer on
+// the same directory picks it up without a restart. Transient LWA failures are
+// retried briefly; the code is single-use, so a refused code is final.
+func ExchangeGrantCode(ctx context.Context, cfg Config, code string) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(false); err != nil {
+		return err
+	}
+	if cfg.ClientSecret == "" {
+		return fmt.Errorf("%w: the client secret is required to exchange an authorization code", ErrConfig)
+	}
+	code = strings.TrimSpace(code)
+	if code == "" || len(code) > maxTokenLen || strings.IndexFunc(code, unicode.IsSpace) >= 0 {
+		return errors.New("login with amazon: that is not an authorization code")
+	}
+	w := &wire{client: cfg.HTTPClient, base: cfg.BaseURL}
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"client_id":     {cfg.ClientID},
+		"client_secret": {cfg.ClientSecret},
+	}
+	var body []byte
+	for try := 1; ; try++ {
+		var err error
+		body, err = w.post(ctx, tokenPath, form)
+		if err == nil {
+			break
+		}
+		var le *Error
+		if ctx.Err() != nil || (errors.As(err, &le) && !le.Temporary()) || try >= maxTransientRetries {
+			return fmt.Errorf("login with amazon: exchanging the authorization code: %w", err)
+		}
+		if err := cfg.Sleep(ctx, backoff(try)); err != nil {
+			return err
+		}
+	}
+	tok, err := parseToken(body, cfg.Now(), true)
+	if err != nil {
+		return fmt.Errorf("login with amazon: exchanging the authorization code: %w", err)
+	}
+	now := cfg.Now()
+	st := stored{RefreshToken: tok.RefreshToken, Source: SourceGrant, ClientID: cfg.ClientID, LinkedAt: now, UpdatedAt: now}
+	if err := newStore(cfg.DataDir).save(st); err != nil {
+		return fmt.Errorf("login with amazon: storing tokens: %w", err)
+	}
+	return nil
+}

@@ -17,6 +17,10 @@ const (
 	// SourceCompanion marks a refresh token imported from a companion app
 	// (remote authorization); refreshing it uses the client secret.
 	SourceCompanion = "companion"
+	// SourceGrant marks a refresh token obtained by exchanging an
+	// authorization code (a Smart Home skill's Alexa.Authorization.AcceptGrant);
+	// refreshing it uses the client secret.
+	SourceGrant = "grant"
 )
 
 // stored is the token file's content.

@@ -41,7 +41,15 @@ type Options struct {
 	KeepRefreshTokens bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// UserID is the Amazon user every token belongs to unless minted with
+	// IssueUser (default DefaultUserID); GET /user/profile returns it.
+	UserID string
+	// GrantCodeLifetime is how long an authorization code lives (default 5 min).
+	GrantCodeLifetime time.Duration
 }
+
+// DefaultUserID is the emulated Amazon account's user id.
+const DefaultUserID = "amzn1.account.AVSHUBSIMULATEDUSER0000000001"
 
 // Token is a token pair as LWA issues it.
 type Token struct {
@@ -62,12 +70,17 @@ type Stats struct {
 	TokenRequests int
 	// Faults counts requests answered by an injected fault (FailNext).
 	Faults int
+	// Grants counts token requests with grant_type=authorization_code.
+	Grants int
+	// Profiles counts GET /user/profile requests.
+	Profiles int
 }
 
 // Paths of the LWA endpoints served by Handler.
 const (
 	CodePairPath = "/auth/o2/create/codepair"
 	TokenPath    = "/auth/o2/token"
+	ProfilePath  = "/user/profile"
 )
 
 // Paths of the admin endpoints served by AdminHandler.
@@ -98,6 +111,14 @@ type codePair struct {
 type refreshInfo struct {
 	remote bool   // needs client_secret
 	access string // the latest access token minted from it
+	user   string // the Amazon user it belongs to
+}
+
+// grantCode is an authorization code (OAuth2 authorization code grant).
+type grantCode struct {
+	clientID string
+	user     string
+	expiry   time.Time
 }
 
 // Server is the LWA emulator.
@@ -106,8 +127,10 @@ type Server struct {
 
 	mu      sync.Mutex
 	access  map[string]time.Time // access token → expiry
+	users   map[string]string    // access token → Amazon user id
 	refresh map[string]*refreshInfo
-	pairs   []*codePair // in creation order
+	codes   map[string]grantCode // authorization code → what it grants
+	pairs   []*codePair          // in creation order
 	stats   Stats
 	faults  int
 	fault   int            // HTTP status of injected faults
@@ -132,7 +155,14 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Server{opts: opts, access: map[string]time.Time{}, refresh: map[string]*refreshInfo{}}
+	if opts.UserID == "" {
+		opts.UserID = DefaultUserID
+	}
+	if opts.GrantCodeLifetime <= 0 {
+		opts.GrantCodeLifetime = 5 * time.Minute
+	}
+	return &Server{opts: opts, access: map[string]time.Time{}, users: map[string]string{}, refresh: map[string]*refreshInfo{},
+		codes: map[string]grantCode{}}
 }
 
 // Handler serves the LWA endpoints (/auth/o2/create/codepair, /auth/o2/token).
@@ -140,6 +170,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(CodePairPath, s.serveCodePair)
 	mux.HandleFunc(TokenPath, s.serveToken)
+	mux.HandleFunc(ProfilePath, s.serveProfile)
 	return mux
 }
 
@@ -167,10 +198,48 @@ func (s *Server) IssueRemote() Token {
 	return s.mintLocked(true)
 }
 
-func (s *Server) mintLocked(remote bool) Token {
+// IssueUser mints a token pair for another Amazon user (tests of a hub linked
+// to someone else).
+func (s *Server) IssueUser(userID string) Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mintForLocked(false, userID)
+}
+
+// IssueGrantCode mints a single-use authorization code for clientID ("" = any
+// client), as Alexa obtains one for Alexa.Authorization.AcceptGrant.
+func (s *Server) IssueGrantCode(clientID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	for c, g := range s.codes {
+		if !now.Before(g.expiry) {
+			delete(s.codes, c)
+		}
+	}
+	code := "ANSi" + randHex(16)
+	s.codes[code] = grantCode{clientID: clientID, user: s.opts.UserID, expiry: now.Add(s.opts.GrantCodeLifetime)}
+	return code
+}
+
+// UserOf returns the Amazon user of a live access token.
+func (s *Server) UserOf(accessToken string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.access[accessToken]
+	if !ok || !s.opts.Now().Before(exp) {
+		return "", false
+	}
+	return s.users[accessToken], true
+}
+
+func (s *Server) mintLocked(remote bool) Token { return s.mintForLocked(remote, s.opts.UserID) }
+
+func (s *Server) mintForLocked(remote bool, user string) Token {
 	t := Token{AccessToken: "Atza|" + randHex(32), RefreshToken: "Atzr|" + randHex(32), Expiry: s.opts.Now().Add(s.opts.AccessTokenLifetime)}
 	s.addAccessLocked(t.AccessToken, t.Expiry)
-	s.refresh[t.RefreshToken] = &refreshInfo{remote: remote, access: t.AccessToken}
+	s.users[t.AccessToken] = user
+	s.refresh[t.RefreshToken] = &refreshInfo{remote: remote, access: t.AccessToken, user: user}
 	return t
 }
 
@@ -182,6 +251,7 @@ func (s *Server) addAccessLocked(tok string, exp time.Time) {
 		for k, e := range s.access {
 			if e.Before(cutoff) {
 				delete(s.access, k)
+				delete(s.users, k)
 			}
 		}
 	}
@@ -241,6 +311,7 @@ func (s *Server) Revoke(refreshToken string) bool {
 func (s *Server) revokeLocked(rt string) {
 	if info := s.refresh[rt]; info != nil {
 		delete(s.access, info.access)
+		delete(s.users, info.access)
 	}
 	delete(s.refresh, rt)
 }
@@ -487,6 +558,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.pollToken(w, form)
 	case "refresh_token":
 		s.refreshToken(w, form)
+	case "authorization_code":
+		s.grantToken(w, form)
 	case "":
 		writeError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : grant_type")
 	default:
@@ -572,14 +645,78 @@ func (s *Server) refreshToken(w http.ResponseWriter, form url.Values) {
 	}
 	t := Token{AccessToken: "Atza|" + randHex(32), RefreshToken: rt, Expiry: s.opts.Now().Add(s.opts.AccessTokenLifetime)}
 	s.addAccessLocked(t.AccessToken, t.Expiry)
+	s.users[t.AccessToken] = info.user
 	if s.opts.KeepRefreshTokens {
 		info.access = t.AccessToken
 	} else {
 		delete(s.refresh, rt)
 		t.RefreshToken = "Atzr|" + randHex(32)
-		s.refresh[t.RefreshToken] = &refreshInfo{remote: info.remote, access: t.AccessToken}
+		s.refresh[t.RefreshToken] = &refreshInfo{remote: info.remote, access: t.AccessToken, user: info.user}
 	}
 	writeToken(w, t, s.opts.AccessTokenLifetime)
+}
+
+// grantToken exchanges an authorization code (grant_type=authorization_code):
+// client_id and client_secret are required, the code is single-use and bound
+// to the client it was issued for. The refresh token it returns needs the
+// client secret, as every token of a skill's client does.
+func (s *Server) grantToken(w http.ResponseWriter, form url.Values) {
+	s.mu.Lock()
+	s.stats.Grants++
+	s.mu.Unlock()
+	code, clientID, secret := form.Get("code"), form.Get("client_id"), form.Get("client_secret")
+	switch {
+	case code == "":
+		writeError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : code")
+		return
+	case clientID == "":
+		writeError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : client_id")
+		return
+	case secret == "":
+		writeError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : client_secret")
+		return
+	}
+	if s.opts.ClientSecret != "" && secret != s.opts.ClientSecret {
+		writeError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.codes[code]
+	delete(s.codes, code) // single use, even when refused
+	if !ok || !s.opts.Now().Before(g.expiry) {
+		writeError(w, http.StatusBadRequest, "invalid_grant", "The request has an invalid grant parameter : code")
+		return
+	}
+	if g.clientID != "" && g.clientID != clientID {
+		writeError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued to another client")
+		return
+	}
+	t := s.mintForLocked(true, g.user)
+	writeToken(w, t, s.opts.AccessTokenLifetime)
+}
+
+// serveProfile answers GET /user/profile for a bearer access token with the
+// user's id (scope profile:user_id), as LWA's Customer Profile REST API does.
+func (s *Server) serveProfile(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.stats.Profiles++
+	s.mu.Unlock()
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writeError(w, http.StatusMethodNotAllowed, "invalid_request", "The request method must be GET")
+		return
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		tok = r.URL.Query().Get("access_token")
+	}
+	user, ok := s.UserOf(strings.TrimSpace(tok))
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "invalid_token", "The access token provided is expired, revoked, malformed, or invalid for other reasons.")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"user_id": user})
 }
 
 func writeToken(w http.ResponseWriter, t Token, life time.Duration) {

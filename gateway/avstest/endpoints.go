@@ -64,6 +64,14 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 
 // checkEndpoint applies Alexa's field rules and the profile to one endpoint.
 func (s *Server) checkEndpoint(i int, raw json.RawMessage) (string, error) {
+	return CheckEndpoint(i, raw, s.opts.Profile)
+}
+
+// CheckEndpoint applies Alexa's discovery field rules (lengths, endpointId
+// charset, cookie size, capability count) and profile's interface rules
+// (ProfileAVS or ProfileSmartHome) to endpoints[i] and returns its id. The
+// skill emulator (gateway/skilltest) checks Discover.Response with it too.
+func CheckEndpoint(i int, raw json.RawMessage, profile string) (string, error) {
 	var e endpointDoc
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return "", fmt.Errorf("endpoints[%d] is not an endpoint object: %v", i, err)
@@ -142,7 +150,7 @@ func (s *Server) checkEndpoint(i int, raw json.RawMessage) (string, error) {
 		} else if strings.HasPrefix(c.Interface, "Alexa.") {
 			usesController = true
 		}
-		if !device && s.opts.Profile == ProfileAVS && !avsInterfaces[c.Interface] {
+		if !device && profile == ProfileAVS && !avsInterfaces[c.Interface] {
 			return "", fmt.Errorf("%s: interface %s is not documented for AVS connected endpoints (profile avs allows Alexa, Alexa.PowerController, Alexa.ToggleController, Alexa.RangeController, Alexa.ModeController)", where, c.Interface)
 		}
 	}

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	code := func() int {
 		defer os.RemoveAll(dir)
-		for _, pkg := range []string{"bridge-virtual", "bridge-zigbee", "bridge-mqtt", "avshub"} {
+		for _, pkg := range []string{"bridge-virtual", "bridge-zigbee", "bridge-mqtt", "avshub", "skill-lambda"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg), "github.com/avshub/avshub/cmd/"+pkg)
 			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 			if err := cmd.Run(); err != nil {

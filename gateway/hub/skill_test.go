@@ -1,0 +1,294 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/bridges/virtual"
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/config"
+	"github.com/avshub/avshub/gateway/logging"
+	"github.com/avshub/avshub/gateway/lwa"
+	"github.com/avshub/avshub/gateway/skilltest"
+)
+
+// The skill road's harness: the skill emulator (Alexa, Login with Amazon, the
+// event gateway), the real forwarder binary (cmd/skill-lambda) under the
+// emulator's Lambda Runtime API, a hub with alexa.transport: skill, and the
+// virtual bridge as a plugin process.
+
+const skillTestSecret = "0123456789abcdef0123456789abcdef-skill-test"
+
+type skillEnv struct {
+	t      testing.TB
+	sim    *skilltest.Server
+	dir    string
+	listen string
+	log    *lockedFile
+	hub    *Hub
+	cancel context.CancelFunc
+	done   chan error
+	lambda *skilltest.Lambda
+}
+
+func newSkillEnv(t testing.TB, devices []virtual.DeviceConfig) *skillEnv {
+	t.Helper()
+	dir := t.TempDir()
+	sim, err := skilltest.New(skilltest.Options{ClientID: "amzn1.application-oa2-client.skilltest", ClientSecret: "skill-test-secret",
+		CertDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := l.Addr().String()
+	l.Close()
+	lf, err := openLockedFile(filepath.Join(dir, "hub.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &skillEnv{t: t, sim: sim, dir: dir, listen: listen, log: lf}
+	t.Cleanup(func() {
+		if e.lambda != nil {
+			_ = e.lambda.Stop()
+		}
+		e.stop()
+		if t.Failed() {
+			t.Logf("hub log (tail):\n%s", lf.tail(40))
+			for i, r := range sim.Records() {
+				t.Logf("record %d %s %s %d %s", i, r.Via, r.Name(), r.Status, r.Error)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, "lambda.log")); err == nil && len(b) > 0 {
+				t.Logf("lambda log:\n%s", b)
+			}
+		}
+		lf.Close()
+		sim.Close()
+	})
+	if devices == nil {
+		devices = virtual.DefaultDevices()
+	}
+	vc, _ := json.Marshal(map[string]any{"devices": devices, "lockDelay": "300ms"})
+	cfg := fmt.Sprintf(`hub:
+  serialNumber: %[1]s
+  dataDir: %[2]s/data
+alexa:
+  transport: skill
+skill:
+  listen: %[3]s
+  secret: %[4]s
+  clientId: amzn1.application-oa2-client.skilltest
+  clientSecret: skill-test-secret
+  eventGatewayUrl: %[5]s
+  caFile: %[6]s
+lwa:
+  url: %[7]s
+  caFile: %[6]s
+router:
+  changeReportWindow: 50ms
+bridges:
+  - name: virtual
+    path: %[8]s
+    startTimeout: 20s
+    config: %[9]s
+mqtt:
+  embedded:
+    disabled: true
+dashboard:
+  disabled: true
+status:
+  listen: "off"
+  socket: %[2]s/avshub.sock
+log:
+  level: debug
+`, testSerial, dir, listen, skillTestSecret, sim.EventGatewayURL(), sim.CAFile(), sim.URL(), filepath.Join(binDir, "bridge-virtual"), vc)
+	path := filepath.Join(dir, "avshub.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse(path, []byte(cfg))
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, cfg)
+	}
+	h, err := New(c, Options{Version: "test", Logs: logging.New(lf, logging.Options{Level: slog.LevelDebug, Redact: lwa.NewRedactingHandler})})
+	if err != nil {
+		t.Fatalf("hub.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.hub, e.cancel, e.done = h, cancel, make(chan error, 1)
+	go func() { e.done <- h.Run(ctx) }()
+	logw, err := os.Create(filepath.Join(dir, "lambda.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logw.Close() })
+	e.lambda, err = sim.StartLambda(filepath.Join(binDir, "skill-lambda"),
+		map[string]string{"AVSHUB_URL": "http://" + listen + "/alexa/skill", "AVSHUB_SECRET": skillTestSecret}, logw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *skillEnv) stop() {
+	if e.hub == nil {
+		return
+	}
+	e.cancel()
+	select {
+	case err := <-e.done:
+		if err != nil {
+			e.t.Errorf("hub.Run returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		e.t.Errorf("hub.Run did not return within 20 s of cancel")
+	}
+	e.hub = nil
+}
+
+// link plays the Alexa app: account linking done, AcceptGrant, then Discover
+// until every virtual device is there.
+func (e *skillEnv) link(want int) {
+	e.t.Helper()
+	ctx := ctxFor(e.t, 30*time.Second)
+	if err := pollErr(ctx, func() error { return e.sim.AcceptGrant(ctx) }); err != nil {
+		e.t.Fatalf("AcceptGrant: %v", err)
+	}
+	if err := pollErr(ctx, func() error {
+		eps, err := e.sim.Discover(ctx)
+		if err == nil && len(eps) != want {
+			err = fmt.Errorf("discovered %d endpoints, want %d", len(eps), want)
+		}
+		return err
+	}); err != nil {
+		e.t.Fatalf("Discover: %v", err)
+	}
+}
+
+// send sends a directive through the Lambda and returns every answer.
+func (e *skillEnv) send(req skilltest.DirectiveRequest) []json.RawMessage {
+	e.t.Helper()
+	ctx := ctxFor(e.t, 20*time.Second)
+	res, err := e.sim.SendDirective(ctx, req, true)
+	if err != nil || !res.Complete {
+		e.t.Fatalf("%s.%s: %v (complete %t)", req.Namespace, req.Name, err, res.Complete)
+	}
+	return res.Events
+}
+
+func names(evs []json.RawMessage) []string {
+	var out []string
+	for _, ev := range evs {
+		p, _ := parseEvent(ev)
+		out = append(out, p.Header.Name)
+	}
+	return out
+}
+
+// TestSkillEndToEnd: AcceptGrant, Discover (without the hub's own endpoint),
+// a controller directive, a deferred lock whose final answer arrives on the
+// event gateway, ReportState, an error, a ChangeReport, and the event
+// gateway's faults (expired token, 429, skill disabled), all through the real
+// forwarder; every message is checked against the official schema.
+func TestSkillEndToEnd(t *testing.T) {
+	e := newSkillEnv(t, nil)
+	e.link(len(virtual.DefaultDevices()))
+	for _, raw := range e.sim.Endpoints() {
+		if strings.Contains(string(raw), "ALEXA_VOICE_ENABLED") || strings.Contains(string(raw), `"registration"`) {
+			t.Errorf("the hub's own endpoint was discovered: %s", raw)
+		}
+	}
+	if st := e.hub.Status(); !st.Ready || !st.Link.Linked || st.AVS.State != "LINKED" {
+		t.Errorf("status: ready %t linked %t state %s", st.Ready, st.Link.Linked, st.AVS.State)
+	}
+
+	evs := e.send(skilltest.DirectiveRequest{Namespace: "Alexa.PowerController", Name: "TurnOn", EndpointID: id("kitchen-light")})
+	if got := names(evs); len(got) != 1 || got[0] != "Response" {
+		t.Fatalf("TurnOn answered %v", got)
+	}
+	evs = e.send(skilltest.DirectiveRequest{Namespace: "Alexa.LockController", Name: "Lock", EndpointID: id("front-door")})
+	if got := names(evs); len(got) != 2 || got[0] != "DeferredResponse" || got[1] != "Response" {
+		t.Fatalf("Lock answered %v", got)
+	}
+	final, _ := parseEvent(evs[1])
+	if !hasProp(final.props(), "Alexa.LockController||lockState", "LOCKED") {
+		t.Errorf("the deferred final answer does not report LOCKED: %+v", final.props())
+	}
+	evs = e.send(skilltest.DirectiveRequest{Namespace: "Alexa", Name: "ReportState", EndpointID: id("kitchen-light")})
+	if p, _ := parseEvent(evs[0]); p.Header.Name != "StateReport" || !hasProp(p.props(), "Alexa.PowerController||powerState", "ON") {
+		t.Errorf("ReportState answered %s %+v", p.Header.Name, p.props())
+	}
+	evs = e.send(skilltest.DirectiveRequest{Namespace: "Alexa.ThermostatController", Name: "SetTargetTemperature", EndpointID: id("thermostat"),
+		Payload: json.RawMessage(`{"targetSetpoint":{"value":95,"scale":"CELSIUS"}}`)})
+	if p, _ := parseEvent(evs[0]); p.Header.Name != "ErrorResponse" || p.Payload["type"] != "TEMPERATURE_VALUE_OUT_OF_RANGE" {
+		t.Errorf("out of range answered %s %v", p.Header.Name, p.Payload)
+	}
+
+	// A dashboard command: a ChangeReport on the event gateway, with an
+	// expired token first (401 → refresh) and a 429 burst (backoff).
+	if err := e.sim.Inject(skilltest.Fault{Kind: "expire-token"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Inject(skilltest.Fault{Kind: "status", Status: 429, Count: 2}); err != nil {
+		t.Fatal(err)
+	}
+	from := len(e.sim.Records())
+	ctx := ctxFor(t, 30*time.Second)
+	if _, err := e.hub.router.Execute(ctx, id("hall-light"), discovery.SetPower(true), discovery.CauseApp); err != nil {
+		t.Fatal(err)
+	}
+	rec, _, err := e.sim.WaitFor(ctx, from, func(r skilltest.Record) bool {
+		return r.Via == "gateway" && r.Status == 202 && r.Name() == "Alexa.ChangeReport" && strings.Contains(string(r.Event), id("hall-light"))
+	})
+	if err != nil {
+		t.Fatalf("no ChangeReport accepted after the faults: %v", err)
+	}
+	if !strings.Contains(string(rec.Event), "APP_INTERACTION") {
+		t.Errorf("ChangeReport cause: %s", rec.Event)
+	}
+
+	// Skill disabled: the hub stops and says so.
+	if err := e.sim.Inject(skilltest.Fault{Kind: "skill-disabled"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.hub.router.Execute(ctx, id("hall-light"), discovery.SetPower(false), discovery.CauseApp); err != nil {
+		t.Fatal(err)
+	}
+	pollCtx := ctxFor(t, 15*time.Second)
+	if err := pollErr(pollCtx, func() error {
+		if st := e.hub.Status().AVS.State; st != "SKILL_DISABLED" {
+			return fmt.Errorf("state %s", st)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("the hub did not notice the disabled skill: %v", err)
+	}
+	if v := e.sim.State().Violations; len(v) > 0 {
+		t.Errorf("protocol violations: %v", v)
+	}
+	for _, r := range e.sim.Records() {
+		if r.Status >= 400 && r.Status != 401 && r.Status != 403 && r.Status != 429 {
+			t.Errorf("refused %s %s: %d %s", r.Via, r.Name(), r.Status, r.Error)
+		}
+	}
+}
+
+func hasProp(ps []prop, key string, want any) bool {
+	for _, p := range ps {
+		if p.key() == key && fmt.Sprint(p.Value) == fmt.Sprint(want) {
+			return true
+		}
+	}
+	return false
+}

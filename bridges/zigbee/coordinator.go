@@ -249,7 +249,7 @@ func (co *coordinator) commission(ctx context.Context, n network) error {
 		{mt.NVPANID, binary.LittleEndian.AppendUint16(nil, n.PANID)},
 		{mt.NVExtendedPANID, binary.LittleEndian.AppendUint64(nil, n.ExtPANID)},
 		{mt.NVAPSUseExtPANID, binary.LittleEndian.AppendUint64(nil, n.ExtPANID)},
-		{mt.NVPreCfgKeysEnable, []byte{1}},
+		{mt.NVPreCfgKeysEnable, []byte{0}}, // the trust centre hands the key to joining devices (as zigbee-herdsman writes)
 		{mt.NVPreCfgKey, n.Key},
 	}
 	for _, it := range items {

@@ -14,9 +14,13 @@ const (
 	ClusterScenes      uint16 = 0x0005
 	ClusterOnOff       uint16 = 0x0006
 	ClusterLevel       uint16 = 0x0008
+	ClusterTime        uint16 = 0x000A
 	ClusterOTA         uint16 = 0x0019
+	ClusterPollCtrl    uint16 = 0x0020
 	ClusterDoorLock    uint16 = 0x0101
 	ClusterThermostat  uint16 = 0x0201
+	ClusterUIConfig    uint16 = 0x0204
+	ClusterDiagnostics uint16 = 0x0B05
 	ClusterColor       uint16 = 0x0300
 	ClusterTemperature uint16 = 0x0402
 )
@@ -28,6 +32,9 @@ const (
 	AttrManufacturerName uint16 = 0x0004
 	AttrModelID          uint16 = 0x0005
 	AttrPowerSource      uint16 = 0x0007
+	AttrStackVersion     uint16 = 0x0002
+	AttrHWVersion        uint16 = 0x0003
+	AttrDateCode         uint16 = 0x0006
 	AttrSWBuildID        uint16 = 0x4000
 )
 
@@ -35,6 +42,7 @@ const (
 const (
 	AttrBatteryVoltage             uint16 = 0x0020
 	AttrBatteryPercentageRemaining uint16 = 0x0021
+	AttrBatteryAlarmState          uint16 = 0x003E
 )
 
 // On/Off, Level and Temperature Measurement attributes.
@@ -42,6 +50,11 @@ const (
 	AttrOnOff         uint16 = 0x0000
 	AttrCurrentLevel  uint16 = 0x0000
 	AttrMeasuredValue uint16 = 0x0000
+)
+
+// Thermostat User Interface Configuration attributes.
+const (
+	AttrKeypadLockout uint16 = 0x0001
 )
 
 // Color Control attributes.
@@ -87,22 +100,24 @@ const (
 
 // Thermostat attributes.
 const (
-	AttrLocalTemperature        uint16 = 0x0000
-	AttrAbsMinHeatSetpoint      uint16 = 0x0003
-	AttrAbsMaxHeatSetpoint      uint16 = 0x0004
-	AttrAbsMinCoolSetpoint      uint16 = 0x0005
-	AttrAbsMaxCoolSetpoint      uint16 = 0x0006
-	AttrPIHeatingDemand         uint16 = 0x0008
-	AttrOccupiedCoolingSetpoint uint16 = 0x0011
-	AttrOccupiedHeatingSetpoint uint16 = 0x0012
-	AttrMinHeatSetpointLimit    uint16 = 0x0015
-	AttrMaxHeatSetpointLimit    uint16 = 0x0016
-	AttrMinCoolSetpointLimit    uint16 = 0x0017
-	AttrMaxCoolSetpointLimit    uint16 = 0x0018
-	AttrMinSetpointDeadBand     uint16 = 0x0019
-	AttrControlSequence         uint16 = 0x001B
-	AttrSystemMode              uint16 = 0x001C
-	AttrRunningState            uint16 = 0x0029
+	AttrLocalTemperature         uint16 = 0x0000
+	AttrAbsMinHeatSetpoint       uint16 = 0x0003
+	AttrAbsMaxHeatSetpoint       uint16 = 0x0004
+	AttrAbsMinCoolSetpoint       uint16 = 0x0005
+	AttrAbsMaxCoolSetpoint       uint16 = 0x0006
+	AttrPIHeatingDemand          uint16 = 0x0008
+	AttrOccupiedCoolingSetpoint  uint16 = 0x0011
+	AttrOccupiedHeatingSetpoint  uint16 = 0x0012
+	AttrMinHeatSetpointLimit     uint16 = 0x0015
+	AttrMaxHeatSetpointLimit     uint16 = 0x0016
+	AttrMinCoolSetpointLimit     uint16 = 0x0017
+	AttrMaxCoolSetpointLimit     uint16 = 0x0018
+	AttrMinSetpointDeadBand      uint16 = 0x0019
+	AttrControlSequence          uint16 = 0x001B
+	AttrSystemMode               uint16 = 0x001C
+	AttrRunningState             uint16 = 0x0029
+	AttrProgrammingOperationMode uint16 = 0x0025
+	AttrSetpointChangeSource     uint16 = 0x0030
 )
 
 // Thermostat system modes.

@@ -20,6 +20,8 @@ type device struct {
 	tsn       uint8
 	apsSeq    uint8
 	attrs     map[uint16]map[uint16]zcl.Value // cluster → attribute → value
+	mattrs    map[uint16]map[uint16]zcl.Value // manufacturer-specific: cluster → attribute → value
+	mreport   map[uint16]map[uint16]bool      // manufacturer-specific attributes configured to report
 	epOf      map[uint16]uint8                // cluster → endpoint
 	bound     map[uint16]bool
 	reporting map[uint16]map[uint16]bool
@@ -35,6 +37,7 @@ func newDevice(spec DeviceSpec) (*device, error) {
 		return nil, err
 	}
 	d := &device{spec: spec, m: m, ieee: ieee, online: !spec.Offline, attrs: map[uint16]map[uint16]zcl.Value{},
+		mattrs: map[uint16]map[uint16]zcl.Value{}, mreport: map[uint16]map[uint16]bool{},
 		epOf: map[uint16]uint8{}, bound: map[uint16]bool{}, reporting: map[uint16]map[uint16]bool{}}
 	for _, e := range m.eps {
 		for _, c := range e.in {
@@ -44,13 +47,19 @@ func newDevice(spec DeviceSpec) (*device, error) {
 		}
 	}
 	d.attrs[zcl.ClusterBasic] = map[uint16]zcl.Value{}
-	for _, a := range basicAttrs(m.manufacturer, m.modelID, m.powerSource) {
+	for _, a := range basicAttrs(m) {
 		d.attrs[zcl.ClusterBasic][a.ID] = a.Value
 	}
 	for c, list := range m.attrs {
 		d.attrs[c] = map[uint16]zcl.Value{}
 		for _, a := range list {
 			d.attrs[c][a.ID] = a.Value
+		}
+	}
+	for c, list := range m.manufAttrs {
+		d.mattrs[c] = map[uint16]zcl.Value{}
+		for _, a := range list {
+			d.mattrs[c][a.ID] = a.Value
 		}
 	}
 	for name, v := range spec.Attributes {
@@ -80,20 +89,25 @@ func (d *device) capabilities() byte {
 	return 0x80
 }
 
-func (d *device) manufCode() uint16 {
-	switch d.m.manufacturer {
-	case "Signify Netherlands B.V.":
-		return 0x100B
-	case "IKEA of Sweden":
-		return 0x117C
-	case "LUMI":
-		return 0x115F
-	case "Danfoss":
-		return 0x1246
-	case "Yale":
-		return 0x101D
+func (d *device) manufCode() uint16 { return d.m.manufCode }
+
+// attrTable is the attribute space a ZCL frame addresses: the standard one,
+// or the device's manufacturer-specific one.
+type attrTable struct {
+	vals   map[uint16]map[uint16]zcl.Value
+	report map[uint16]map[uint16]bool
+	manuf  bool
+}
+
+// table picks the attribute space of frame f (nil for another manufacturer's).
+func (d *device) table(f zcl.Frame) *attrTable {
+	if !f.ManufacturerSpecific {
+		return &attrTable{vals: d.attrs, report: d.reporting}
 	}
-	return 0
+	if f.ManufacturerCode != d.manufCode() {
+		return nil
+	}
+	return &attrTable{vals: d.mattrs, report: d.mreport, manuf: true}
 }
 
 func (d *device) lqi() byte {
@@ -124,12 +138,21 @@ func (d *device) nextTSN() uint8 {
 
 // report sends a Report Attributes frame for those of ids the coordinator configured reporting for.
 func (s *Sim) report(d *device, cluster uint16, ids ...uint16) {
+	s.reportIn(d, &attrTable{vals: d.attrs, report: d.reporting}, cluster, ids...)
+}
+
+// reportManuf is report for manufacturer-specific attributes.
+func (s *Sim) reportManuf(d *device, cluster uint16, ids ...uint16) {
+	s.reportIn(d, &attrTable{vals: d.mattrs, report: d.mreport, manuf: true}, cluster, ids...)
+}
+
+func (s *Sim) reportIn(d *device, t *attrTable, cluster uint16, ids ...uint16) {
 	var attrs []zcl.Attribute
 	for _, id := range ids {
-		if !d.reporting[cluster][id] {
+		if !t.report[cluster][id] {
 			continue
 		}
-		if v, ok := d.get(cluster, id); ok {
+		if v, ok := t.vals[cluster][id]; ok {
 			attrs = append(attrs, zcl.Attribute{ID: id, Value: v})
 		}
 	}
@@ -142,7 +165,10 @@ func (s *Sim) report(d *device, cluster uint16, ids ...uint16) {
 		return
 	}
 	h := zcl.Header{FrameType: zcl.FrameGlobal, Direction: zcl.ServerToClient, DisableDefaultResponse: !d.m.defaultRspOnReport,
-		TSN: d.nextTSN(), Command: zcl.CmdReportAttributes}
+		TSN: d.nextTSN(), Command: zcl.CmdReportAttributes, ManufacturerSpecific: t.manuf}
+	if t.manuf {
+		h.ManufacturerCode = d.manufCode()
+	}
 	s.sendZCL(d, d.epOf[cluster], 1, cluster, zcl.Frame{Header: h, Payload: p}.Marshal()) // to the binding: coordinator ep 1
 }
 
@@ -172,10 +198,16 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 		return
 	}
 	reply := func(cmd uint8, frameType uint8, p []byte) {
-		h := zcl.Header{FrameType: frameType, Direction: zcl.ServerToClient, DisableDefaultResponse: true, TSN: f.TSN, Command: cmd}
+		h := zcl.Header{FrameType: frameType, Direction: zcl.ServerToClient, DisableDefaultResponse: true, TSN: f.TSN, Command: cmd,
+			ManufacturerSpecific: f.ManufacturerSpecific, ManufacturerCode: f.ManufacturerCode}
 		s.sendZCL(d, dstEP, srcEP, cluster, zcl.Frame{Header: h, Payload: p}.Marshal()) // answers go back to the requesting endpoint
 	}
 	if f.FrameType == zcl.FrameGlobal {
+		t := d.table(f)
+		if t == nil { // another manufacturer's attributes: none of them exist here
+			t = &attrTable{vals: map[uint16]map[uint16]zcl.Value{}, report: map[uint16]map[uint16]bool{}, manuf: true}
+		}
+		get := func(id uint16) (zcl.Value, bool) { v, ok := t.vals[cluster][id]; return v, ok }
 		switch f.Command {
 		case zcl.CmdReadAttributes:
 			ids, err := zcl.ParseReadAttributes(f.Payload)
@@ -185,7 +217,7 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 			}
 			var recs []zcl.ReadRecord
 			for _, id := range ids {
-				if v, ok := d.get(cluster, id); ok {
+				if v, ok := get(id); ok {
 					recs = append(recs, zcl.ReadRecord{ID: id, Value: v})
 				} else {
 					recs = append(recs, zcl.ReadRecord{ID: id, Status: zcl.StatusUnsupportedAttribute})
@@ -201,8 +233,14 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 			}
 			var st []zcl.WriteStatus
 			var ok []uint16
+			check := func(a zcl.Attribute) zcl.Status {
+				if t.manuf {
+					return checkManufWrite(t, cluster, a)
+				}
+				return s.checkWrite(d, cluster, a)
+			}
 			for _, a := range attrs {
-				code := s.checkWrite(d, cluster, a)
+				code := check(a)
 				st = append(st, zcl.WriteStatus{Status: code, ID: a.ID})
 				if code == zcl.StatusSuccess {
 					ok = append(ok, a.ID)
@@ -210,12 +248,14 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 			}
 			// ZCL: if any write fails in a (non-undivided) write, the others still apply.
 			for _, a := range attrs {
-				if s.checkWrite(d, cluster, a) == zcl.StatusSuccess {
-					d.set(cluster, a.ID, a.Value.Int)
+				if check(a) == zcl.StatusSuccess {
+					v := t.vals[cluster][a.ID]
+					v.Int, v.Str = a.Value.Int, a.Value.Str
+					t.vals[cluster][a.ID] = v
 				}
 			}
 			reply(zcl.CmdWriteAttributesRsp, zcl.FrameGlobal, zcl.WriteAttributesRsp(st))
-			s.report(d, cluster, ok...)
+			s.reportIn(d, t, cluster, ok...)
 		case zcl.CmdConfigureReporting:
 			recs, err := zcl.ParseConfigureReporting(f.Payload)
 			if err != nil {
@@ -224,14 +264,14 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 			}
 			var bad []byte
 			for _, r := range recs {
-				if _, ok := d.get(cluster, r.ID); !ok {
+				if _, ok := get(r.ID); !ok {
 					bad = append(bad, byte(zcl.StatusUnsupportedAttribute), 0, byte(r.ID), byte(r.ID>>8))
 					continue
 				}
-				if d.reporting[cluster] == nil {
-					d.reporting[cluster] = map[uint16]bool{}
+				if t.report[cluster] == nil {
+					t.report[cluster] = map[uint16]bool{}
 				}
-				d.reporting[cluster][r.ID] = r.MaxInterval != 0xFFFF
+				t.report[cluster][r.ID] = r.MaxInterval != 0xFFFF
 			}
 			if bad == nil {
 				bad = []byte{0}
@@ -281,21 +321,50 @@ func (s *Sim) checkWrite(d *device, cluster uint16, a zcl.Attribute) zcl.Status 
 				return zcl.StatusInvalidValue
 			}
 			return zcl.StatusSuccess
-		case zcl.AttrOccupiedCoolingSetpoint:
+		case zcl.AttrOccupiedCoolingSetpoint, zcl.AttrProgrammingOperationMode:
 			return zcl.StatusSuccess
 		}
 		return zcl.StatusReadOnly
 	}
+	if writableAttrs[cluster][a.ID] {
+		return zcl.StatusSuccess
+	}
 	return zcl.StatusReadOnly
 }
 
+// checkManufWrite: a manufacturer-specific attribute takes a value of its own type.
+func checkManufWrite(t *attrTable, cluster uint16, a zcl.Attribute) zcl.Status {
+	cur, ok := t.vals[cluster][a.ID]
+	switch {
+	case !ok:
+		return zcl.StatusUnsupportedAttribute
+	case cur.Type != a.Value.Type:
+		return zcl.StatusInvalidDataType
+	}
+	return zcl.StatusSuccess
+}
+
 func ptrStatus(s zcl.Status) *zcl.Status { return &s }
+
+// writableAttrs are the standard attributes ZCL makes writable (beyond the
+// thermostat's, checked above), by cluster.
+var writableAttrs = map[uint16]map[uint16]bool{
+	zcl.ClusterTime:     {0x0000: true, 0x0001: true, 0x0002: true, 0x0003: true, 0x0004: true, 0x0005: true, 0x0007: true},
+	zcl.ClusterPollCtrl: {0x0000: true, 0x0003: true},
+	zcl.ClusterUIConfig: {0x0000: true, zcl.AttrKeypadLockout: true},
+}
 
 // clusterCommand runs a cluster-specific command; it returns the status for a
 // Default Response, or nil when the command had its own response.
 func (s *Sim) clusterCommand(d *device, cluster uint16, f zcl.Frame, reply func(cmd, frameType uint8, p []byte)) *zcl.Status {
 	p := f.Payload
 	ok := ptrStatus(zcl.StatusSuccess)
+	if f.ManufacturerSpecific {
+		if f.ManufacturerCode != d.manufCode() || d.m.manufCommand == nil {
+			return ptrStatus(zcl.StatusUnsupClusterCommand)
+		}
+		return d.m.manufCommand(s, d, cluster, f)
+	}
 	switch cluster {
 	case zcl.ClusterOnOff:
 		cur, _ := d.get(cluster, zcl.AttrOnOff)
@@ -384,6 +453,12 @@ func (s *Sim) clusterCommand(d *device, cluster uint16, f zcl.Frame, reply func(
 			return ok
 		}
 		return ptrStatus(zcl.StatusUnsupClusterCommand)
+	case zcl.ClusterPollCtrl:
+		// check-in response, fast poll stop, set long and short poll interval
+		if f.Command > 0x03 {
+			return ptrStatus(zcl.StatusUnsupClusterCommand)
+		}
+		return ok
 	case zcl.ClusterDoorLock:
 		if f.Command != zcl.CmdLockDoor && f.Command != zcl.CmdUnlockDoor {
 			return ptrStatus(zcl.StatusUnsupClusterCommand)

@@ -124,31 +124,125 @@ type epDef struct {
 	in, out  []uint16
 }
 
+// model is a simulated product, written down from the real one: what its
+// Basic cluster says, its endpoints and clusters, its attributes (standard
+// and manufacturer-specific) and its manufacturer-specific commands. A new
+// product is one more entry in models.
 type model struct {
 	manufacturer, modelID string
-	powerSource           uint8 // 1 mains, 3 battery
-	router                bool  // mains-powered router (rx on); else a sleepy end device
-	eps                   []epDef
-	attrs                 map[uint16][]zcl.Attribute // by cluster, on the first endpoint having it
+	manufCode             uint16 // the node descriptor's manufacturer code, also used in manufacturer-specific frames
+	powerSource           uint8  // 1 mains, 3 battery
+	// Basic cluster: hardware version, stack version, date code, software build.
+	hwVersion, stackVersion uint8
+	dateCode, swBuild       string
+	router                  bool // mains-powered router (rx on); else a sleepy end device
+	eps                     []epDef
+	attrs                   map[uint16][]zcl.Attribute // by cluster, on the first endpoint having it
 	// defaultRspOnReport: the device's reports leave disable-default-response off.
 	defaultRspOnReport bool
 	// heatOnly: the thermostat accepts systemMode heat (and nothing else).
 	heatOnly bool
+	// manufAttrs are manufacturer-specific attributes (under manufCode), by cluster.
+	manufAttrs map[uint16][]zcl.Attribute
+	// manufCommand runs a manufacturer-specific cluster command (nil: the
+	// product has none); it returns the Default Response status.
+	manufCommand func(s *Sim, d *device, cluster uint16, f zcl.Frame) *zcl.Status
 }
 
 func u8(id uint16, t zcl.DataType, v int64) zcl.Attribute {
 	return zcl.Attribute{ID: id, Value: zcl.Value{Type: t, Int: v}}
 }
 
-func basicAttrs(manuf, modelID string, power uint8) []zcl.Attribute {
+func basicAttrs(m model) []zcl.Attribute {
+	sw := m.swBuild
+	if sw == "" {
+		sw = "1.0.0"
+	}
 	return []zcl.Attribute{
 		u8(zcl.AttrZCLVersion, zcl.TypeUint8, 3),
 		u8(zcl.AttrAppVersion, zcl.TypeUint8, 2),
-		{ID: zcl.AttrManufacturerName, Value: zcl.Str(manuf)},
-		{ID: zcl.AttrModelID, Value: zcl.Str(modelID)},
-		u8(zcl.AttrPowerSource, zcl.TypeEnum8, int64(power)),
-		{ID: zcl.AttrSWBuildID, Value: zcl.Str("1.0.0")},
+		u8(zcl.AttrStackVersion, zcl.TypeUint8, int64(m.stackVersion)),
+		u8(zcl.AttrHWVersion, zcl.TypeUint8, int64(m.hwVersion)),
+		{ID: zcl.AttrManufacturerName, Value: zcl.Str(m.manufacturer)},
+		{ID: zcl.AttrModelID, Value: zcl.Str(m.modelID)},
+		{ID: zcl.AttrDateCode, Value: zcl.Str(m.dateCode)},
+		u8(zcl.AttrPowerSource, zcl.TypeEnum8, int64(m.powerSource)),
+		{ID: zcl.AttrSWBuildID, Value: zcl.Str(sw)},
 	}
+}
+
+// pollCtrlAttrs are a sleepy device's Poll Control attributes: check-in every
+// hour, long poll every 5 s, short poll 2 quarter-seconds, fast poll 10 s
+// (intervals in quarter seconds).
+func pollCtrlAttrs() []zcl.Attribute {
+	return []zcl.Attribute{u8(0x0000, zcl.TypeUint32, 14400), u8(0x0001, zcl.TypeUint32, 20),
+		u8(0x0002, zcl.TypeUint16, 2), u8(0x0003, zcl.TypeUint16, 40)}
+}
+
+// timeAttrs is the Time cluster a device keeps its clock in (set by the host).
+func timeAttrs() []zcl.Attribute {
+	return []zcl.Attribute{u8(0x0000, zcl.TypeUTC, 0), u8(0x0001, zcl.TypeBitmap8, 0), u8(0x0002, zcl.TypeInt32, 0),
+		u8(0x0003, zcl.TypeUint32, 0), u8(0x0004, zcl.TypeUint32, 0), u8(0x0005, zcl.TypeInt32, 0), u8(0x0007, zcl.TypeUint32, 0)}
+}
+
+// Danfoss Ally (eTRV0100) manufacturer-specific attributes (code 0x1246):
+// the thermostat cluster's, the user interface's viewing direction and the
+// diagnostic cluster's system status code.
+var danfossThermostatAttrs = []zcl.Attribute{
+	u8(0x4000, zcl.TypeEnum8, 0),      // window open (internal detection): quarantine
+	u8(0x4003, zcl.TypeBool, 0),       // window open (external)
+	u8(0x4010, zcl.TypeEnum8, 0),      // day of week
+	u8(0x4011, zcl.TypeUint16, 0),     // trigger time
+	u8(0x4012, zcl.TypeBool, 0),       // mounted mode active
+	u8(0x4013, zcl.TypeBool, 0),       // mounted mode control
+	u8(0x4014, zcl.TypeBool, 0),       // thermostat orientation
+	u8(0x4015, zcl.TypeInt16, -32768), // external measured room sensor (not set)
+	u8(0x4016, zcl.TypeBool, 0),       // radiator covered
+	u8(0x4020, zcl.TypeUint8, 1),      // algorithm scale factor
+	u8(0x4030, zcl.TypeBool, 0),       // heat available
+	u8(0x4031, zcl.TypeBool, 0),       // heat required
+	u8(0x4032, zcl.TypeBool, 0),       // load balancing enable
+	u8(0x4040, zcl.TypeInt16, -8000),  // load room mean
+	u8(0x404A, zcl.TypeInt16, 0),      // load estimate
+	u8(0x404B, zcl.TypeInt8, 0),       // regulation setpoint offset
+	u8(0x404C, zcl.TypeEnum8, 0),      // adaption run control
+	u8(0x404D, zcl.TypeBitmap8, 0),    // adaption run status
+	u8(0x404E, zcl.TypeBitmap8, 1),    // adaption run settings
+	u8(0x404F, zcl.TypeBool, 0),       // preheat status
+	u8(0x4050, zcl.TypeUint32, 0),     // preheat time
+	u8(0x4051, zcl.TypeBool, 1),       // window open feature enable
+}
+
+// danfossCommand runs the Ally's manufacturer-specific thermostat commands:
+// 0x40 setpoint (type: 0 schedule, 1 user interaction, 2 preheat; setpoint
+// in 0.01 °C) and 0x42 preheat.
+func danfossCommand(s *Sim, d *device, cluster uint16, f zcl.Frame) *zcl.Status {
+	if cluster != zcl.ClusterThermostat {
+		return ptrStatus(zcl.StatusUnsupClusterCommand)
+	}
+	p := f.Payload
+	switch f.Command {
+	case 0x40:
+		if len(p) < 3 {
+			return ptrStatus(zcl.StatusMalformedCommand)
+		}
+		sp := int64(int16(uint16(p[1]) | uint16(p[2])<<8))
+		lo, _ := d.get(cluster, zcl.AttrMinHeatSetpointLimit)
+		hi, _ := d.get(cluster, zcl.AttrMaxHeatSetpointLimit)
+		if p[0] > 2 || sp < lo.Int || sp > hi.Int {
+			return ptrStatus(zcl.StatusInvalidValue)
+		}
+		d.set(cluster, zcl.AttrOccupiedHeatingSetpoint, sp)
+		d.set(cluster, zcl.AttrSetpointChangeSource, 2) // external (over the air)
+		s.report(d, cluster, zcl.AttrOccupiedHeatingSetpoint, zcl.AttrSetpointChangeSource)
+		return ptrStatus(zcl.StatusSuccess)
+	case 0x42:
+		if len(p) < 5 {
+			return ptrStatus(zcl.StatusMalformedCommand)
+		}
+		return ptrStatus(zcl.StatusSuccess)
+	}
+	return ptrStatus(zcl.StatusUnsupClusterCommand)
 }
 
 func lightAttrs(level bool, color []zcl.Attribute) map[uint16][]zcl.Attribute {
@@ -167,7 +261,8 @@ func lightAttrs(level bool, color []zcl.Attribute) map[uint16][]zcl.Attribute {
 // models are the simulated products, modelled on the real ones' clusters and attributes.
 var models = map[string]model{
 	"hue-color-bulb": {
-		manufacturer: "Signify Netherlands B.V.", modelID: "LCT015", powerSource: 1, router: true,
+		manufacturer: "Signify Netherlands B.V.", modelID: "LCT015", manufCode: 0x100B, powerSource: 1, router: true,
+		hwVersion: 1, stackVersion: 1, dateCode: "20191218", swBuild: "1.50.2_r30933",
 		eps: []epDef{{id: 11, deviceID: 0x010D, in: []uint16{0x0000, 0x0003, 0x0004, 0x0005, 0x0006, 0x0008, 0x1000, 0x0300, 0xFC01}, out: []uint16{0x0019}}},
 		attrs: lightAttrs(true, []zcl.Attribute{
 			u8(zcl.AttrCurrentHue, zcl.TypeUint8, 0), u8(zcl.AttrCurrentSaturation, zcl.TypeUint8, 0),
@@ -178,7 +273,8 @@ var models = map[string]model{
 		}),
 	},
 	"ikea-ct-bulb": {
-		manufacturer: "IKEA of Sweden", modelID: "TRADFRI bulb E27 WS opal 980lm", powerSource: 1, router: true,
+		manufacturer: "IKEA of Sweden", modelID: "TRADFRI bulb E27 WS opal 980lm", manufCode: 0x117C, powerSource: 1, router: true,
+		hwVersion: 1, stackVersion: 98, dateCode: "20200312", swBuild: "2.3.050",
 		eps: []epDef{{id: 1, deviceID: 0x010C, in: []uint16{0x0000, 0x0003, 0x0004, 0x0005, 0x0006, 0x0008, 0x0300, 0x0B05, 0x1000}, out: []uint16{0x0005, 0x0019, 0x0020, 0x1000}}},
 		attrs: lightAttrs(true, []zcl.Attribute{
 			u8(zcl.AttrColorTemperature, zcl.TypeUint16, 370), u8(zcl.AttrColorMode, zcl.TypeEnum8, 2),
@@ -187,20 +283,31 @@ var models = map[string]model{
 		}),
 	},
 	"dimmable-bulb": {
-		manufacturer: "Signify Netherlands B.V.", modelID: "LWB010", powerSource: 1, router: true,
+		manufacturer: "Signify Netherlands B.V.", modelID: "LWB010", manufCode: 0x100B, powerSource: 1, router: true,
+		hwVersion: 1, stackVersion: 1, dateCode: "20190104", swBuild: "1.46.13_r26312",
 		eps:   []epDef{{id: 11, deviceID: 0x0100, in: []uint16{0x0000, 0x0003, 0x0004, 0x0005, 0x0006, 0x0008, 0x1000}, out: []uint16{0x0019}}},
 		attrs: lightAttrs(true, nil),
 	},
 	"yale-lock": {
-		manufacturer: "Yale", modelID: "YRD256 TSDB", powerSource: 3,
+		manufacturer: "Yale", modelID: "YRD256 TSDB", manufCode: 0x101D, powerSource: 3,
+		hwVersion: 1, stackVersion: 2, dateCode: "20180626", swBuild: "4.0.0",
 		eps: []epDef{{id: 1, deviceID: 0x000A, in: []uint16{0x0000, 0x0001, 0x0003, 0x0009, 0x000A, 0x0020, 0x0101, 0x0B05}, out: []uint16{0x000A, 0x0019}}},
 		attrs: map[uint16][]zcl.Attribute{
 			zcl.ClusterDoorLock:    {u8(zcl.AttrLockState, zcl.TypeEnum8, 1), u8(zcl.AttrLockType, zcl.TypeEnum8, 0), u8(zcl.AttrDoorState, zcl.TypeEnum8, 1)},
-			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 180)},
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 180), u8(zcl.AttrBatteryAlarmState, zcl.TypeBitmap32, 0)},
+			zcl.ClusterPollCtrl:    pollCtrlAttrs(),
+			zcl.ClusterTime:        timeAttrs(),
 		},
 	},
 	"danfoss-ally": {
-		manufacturer: "Danfoss", modelID: "eTRV0100", powerSource: 3, heatOnly: true,
+		manufacturer: "Danfoss", modelID: "eTRV0100", manufCode: 0x1246, powerSource: 3, heatOnly: true,
+		hwVersion: 1, stackVersion: 2, dateCode: "20191119", swBuild: "01.11",
+		manufCommand: danfossCommand,
+		manufAttrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterThermostat:  danfossThermostatAttrs,
+			zcl.ClusterUIConfig:    {u8(0x4000, zcl.TypeEnum8, 0)},    // viewing direction
+			zcl.ClusterDiagnostics: {u8(0x4000, zcl.TypeBitmap16, 0)}, // system status code
+		},
 		eps: []epDef{{id: 1, deviceID: 0x0301, in: []uint16{0x0000, 0x0001, 0x0003, 0x000A, 0x0020, 0x0201, 0x0204, 0x0B05}, out: []uint16{0x0000, 0x0019}}},
 		attrs: map[uint16][]zcl.Attribute{
 			zcl.ClusterThermostat: {
@@ -211,19 +318,26 @@ var models = map[string]model{
 				u8(zcl.AttrMinHeatSetpointLimit, zcl.TypeInt16, 500), u8(zcl.AttrMaxHeatSetpointLimit, zcl.TypeInt16, 3500),
 				u8(zcl.AttrControlSequence, zcl.TypeEnum8, 2), u8(zcl.AttrSystemMode, zcl.TypeEnum8, 4),
 				u8(zcl.AttrRunningState, zcl.TypeBitmap16, 0),
+				u8(zcl.AttrProgrammingOperationMode, zcl.TypeBitmap8, 0),
+				u8(zcl.AttrSetpointChangeSource, zcl.TypeEnum8, 0),
 			},
+			zcl.ClusterUIConfig:    {u8(zcl.AttrKeypadLockout, zcl.TypeEnum8, 0)},
+			zcl.ClusterPollCtrl:    pollCtrlAttrs(),
+			zcl.ClusterTime:        timeAttrs(),
 			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)},
 		},
 	},
 	"aqara-temp": {
-		manufacturer: "LUMI", modelID: "lumi.weather", powerSource: 3, defaultRspOnReport: true,
+		manufacturer: "LUMI", modelID: "lumi.weather", manufCode: 0x115F, powerSource: 3, defaultRspOnReport: true,
+		hwVersion: 30, stackVersion: 2, dateCode: "20161129", swBuild: "3000-0001",
 		eps: []epDef{{id: 1, deviceID: 0x5F01, in: []uint16{0x0000, 0x0003, 0xFFFF, 0x0402, 0x0403, 0x0405}, out: []uint16{0x0000, 0x0004, 0xFFFF}}},
 		attrs: map[uint16][]zcl.Attribute{
 			zcl.ClusterTemperature: {u8(zcl.AttrMeasuredValue, zcl.TypeInt16, 2150), u8(0x0001, zcl.TypeInt16, -4000), u8(0x0002, zcl.TypeInt16, 12500)},
 		},
 	},
 	"ikea-remote": {
-		manufacturer: "IKEA of Sweden", modelID: "TRADFRI remote control", powerSource: 3,
+		manufacturer: "IKEA of Sweden", modelID: "TRADFRI remote control", manufCode: 0x117C, powerSource: 3,
+		hwVersion: 1, stackVersion: 87, dateCode: "20190308", swBuild: "2.3.014",
 		eps:   []epDef{{id: 1, deviceID: 0x0820, in: []uint16{0x0000, 0x0001, 0x0003, 0x0009, 0x0B05, 0x1000}, out: []uint16{0x0003, 0x0004, 0x0005, 0x0006, 0x0008, 0x0019, 0x1000}}},
 		attrs: map[uint16][]zcl.Attribute{zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 174)}},
 	},

@@ -67,19 +67,23 @@ type Sim struct {
 	o   Options
 	log *slog.Logger
 
-	mu        sync.Mutex
-	nv        map[uint16][]byte
-	devState  uint8
-	formed    bool
-	channel   uint8
-	panID     uint16
-	extPAN    uint64
-	key       []byte
-	afEPs     map[uint8]afEP
-	permitEnd time.Time
-	devices   []*device
-	cur       *line
-	noiseRnd  *mrand.Rand
+	mu           sync.Mutex
+	nv           map[uint16][]byte
+	exNV         map[exKey][]byte
+	groups       map[uint8]map[uint16][]byte // endpoint → group id → name (the APS group table)
+	frameCounter uint32
+	keyDenied    int
+	devState     uint8
+	formed       bool
+	channel      uint8
+	panID        uint16
+	extPAN       uint64
+	key          []byte
+	afEPs        map[uint8]afEP
+	permitEnd    time.Time
+	devices      []*device
+	cur          *line
+	noiseRnd     *mrand.Rand
 
 	traceMu sync.Mutex
 	wg      sync.WaitGroup
@@ -121,6 +125,8 @@ func New(o Options) (*Sim, error) {
 	s := &Sim{o: o, log: o.Logger, afEPs: map[uint8]afEP{}, ctx: ctx, cancel: cancel,
 		noiseRnd: mrand.New(mrand.NewPCG(1, 2)), plugged: make(chan bool, 1)}
 	s.nv = factoryNV(o.IEEE)
+	s.exNV = map[exKey][]byte{}
+	s.groups = map[uint8]map[uint16][]byte{}
 	for _, spec := range o.Devices {
 		d, err := newDevice(spec)
 		if err != nil {
@@ -130,20 +136,6 @@ func New(o Options) (*Sim, error) {
 		s.devices = append(s.devices, d)
 	}
 	return s, nil
-}
-
-func factoryNV(ieee uint64) map[uint16][]byte {
-	return map[uint16][]byte{
-		mt.NVStartupOption:    {0},
-		mt.NVLogicalType:      {0},
-		mt.NVZDODirectCB:      {0},
-		mt.NVPANID:            {0xFF, 0xFF},
-		mt.NVChanList:         {0x00, 0x08, 0x00, 0x00},
-		mt.NVExtendedPANID:    binary.LittleEndian.AppendUint64(nil, ieee),
-		mt.NVAPSUseExtPANID:   make([]byte, 8),
-		mt.NVPreCfgKey:        append([]byte(nil), defaultNwkKey...),
-		mt.NVPreCfgKeysEnable: {1},
-	}
 }
 
 // Close stops the simulator's timers and detaches it from its line.
@@ -341,6 +333,8 @@ func (s *Sim) reset() {
 	opt := s.nv[mt.NVStartupOption]
 	if len(opt) > 0 && opt[0]&0x01 != 0 { // clear configuration
 		s.nv = factoryNV(s.o.IEEE)
+		s.exNV = map[exKey][]byte{}
+		s.groups = map[uint8]map[uint16][]byte{}
 		s.formed = false
 		for _, d := range s.devices {
 			d.joined = false
@@ -349,7 +343,13 @@ func (s *Sim) reset() {
 	if len(opt) > 0 && opt[0]&0x02 != 0 { // clear network state
 		s.formed = false
 		delete(s.nv, mt.NVNIB)
-		delete(s.nv, mt.NVActiveKeyInfo)
+		s.nv[mt.NVActiveKeyInfo] = make([]byte, 17)
+		s.nv[mt.NVAlternKeyInfo] = make([]byte, 17)
+		s.nv[mt.NVNwkKey] = make([]byte, 24)
+		for _, d := range s.devices {
+			d.joined = false
+		}
+		s.syncTables()
 	}
 	if len(opt) > 0 {
 		s.nv[mt.NVStartupOption] = []byte{0}
@@ -374,6 +374,14 @@ func (s *Sim) handleSys(f unpi.Frame) {
 		b = binary.LittleEndian.AppendUint32(b, 20220219)
 		b = append(b, 0x00, 0xFF, 0xFF, 0xFF, 0xFF)
 		s.srsp(f, b...)
+	case mt.SysStackTune:
+		if len(d) < 2 {
+			s.rpcError(f, mtErrLength)
+			return
+		}
+		s.srsp(f, d[1])
+	case mt.SysNVCreate, mt.SysNVDelete2, mt.SysNVLength2, mt.SysNVRead2, mt.SysNVWrite2, mt.SysNVUpdate2:
+		s.handleExNV(f)
 	case mt.SysGetExtAddr:
 		s.srsp(f, binary.LittleEndian.AppendUint64(nil, s.o.IEEE)...)
 	case mt.SysNVItemInit:
@@ -487,9 +495,72 @@ func (s *Sim) handleUtil(f unpi.Frame) {
 		s.srsp(f, b...)
 	case mt.UtilLEDControl:
 		s.srsp(f, mt.StatusSuccess)
+	case mt.UtilAssocGetWithAddress:
+		if len(f.Data) < 10 {
+			s.rpcError(f, mtErrLength)
+			return
+		}
+		s.srsp(f, s.assocEntry(binary.LittleEndian.Uint64(f.Data), binary.LittleEndian.Uint16(f.Data[8:]))...)
+	case mt.UtilAssocRemove:
+		if len(f.Data) < 8 {
+			s.rpcError(f, mtErrLength)
+			return
+		}
+		st := byte(mt.StatusFailure)
+		if d := s.byIEEE(binary.LittleEndian.Uint64(f.Data)); d != nil && d.joined {
+			st = mt.StatusSuccess
+		}
+		s.srsp(f, st)
+	case mt.UtilAssocAdd:
+		if len(f.Data) < 11 {
+			s.rpcError(f, mtErrLength)
+			return
+		}
+		s.srsp(f, mt.StatusSuccess)
 	default:
 		s.rpcError(f, 2)
 	}
+}
+
+// assocEntry is UTIL_ASSOC_GET_WITH_ADDRESS's answer: the coordinator's
+// associated_devices_t entry for a device (by IEEE address, else by short
+// address), or an unused entry (0xFFFE, relation 0xFF).
+func (s *Sim) assocEntry(ieee uint64, nwk uint16) []byte {
+	var dev *device
+	if ieee != 0 {
+		if d := s.byIEEE(ieee); d != nil && d.joined {
+			dev = d
+		}
+	} else {
+		dev = s.byNWK(nwk)
+	}
+	b := make([]byte, 0, 26)
+	if dev == nil {
+		b = binary.LittleEndian.AppendUint16(b, 0xFFFE)
+		b = binary.LittleEndian.AppendUint16(b, 0xFFFF)
+		b = append(b, 0xFF)
+		return append(b, make([]byte, 21)...)
+	}
+	idx := 0
+	for i, d := range s.devices {
+		if d == dev {
+			idx = i
+		}
+	}
+	rel := byte(1) // CHILD_RFD
+	if dev.m.router {
+		rel = 3 // CHILD_FFD
+	}
+	b = binary.LittleEndian.AppendUint16(b, dev.nwk)
+	b = binary.LittleEndian.AppendUint16(b, uint16(idx))
+	b = append(b, rel, 0x01, 0x01, 0x00)                        // devStatus, assocCnt, age
+	b = append(b, 0x00, 0x01, dev.lqi(), 0x00)                  // linkInfo: txCounter, txCost, rxLqi, inKeySeqNum
+	b = binary.LittleEndian.AppendUint32(b, uint32(dev.apsSeq)) // inFrmCntr
+	b = binary.LittleEndian.AppendUint16(b, 0)                  // txFailure
+	b = append(b, 0x00)                                         // endDev.endDevCfg
+	b = binary.LittleEndian.AppendUint32(b, 0)                  // endDev.deviceTimeout
+	b = binary.LittleEndian.AppendUint32(b, 0)                  // timeoutCounter
+	return append(b, 0x00)                                      // keepaliveRcv
 }
 
 func (s *Sim) handleAppCnf(f unpi.Frame) {
@@ -539,18 +610,20 @@ func (s *Sim) form() {
 	if s.extPAN == 0 {
 		s.extPAN = s.o.IEEE
 	}
-	if en := s.nv[mt.NVPreCfgKeysEnable]; len(en) > 0 && en[0] == 1 && len(s.nv[mt.NVPreCfgKey]) == 16 {
-		s.key = append([]byte(nil), s.nv[mt.NVPreCfgKey]...)
+	// Z-Stack forms with ZCD_NV_PRECFGKEY whatever ZCD_NV_PRECFGKEYS_ENABLE
+	// says; the flag only decides whether joining devices get the key from
+	// the trust centre (0) or are expected to hold it already (1).
+	if k := s.nv[mt.NVPreCfgKey]; len(k) == 16 {
+		s.key = append([]byte(nil), k...)
 	} else {
 		s.key = make([]byte, 16)
 		_, _ = rand.Read(s.key)
 	}
-	nib := make([]byte, 116)
-	binary.LittleEndian.PutUint16(nib[0x17:], s.panID)
-	nib[0x18+6] = s.channel
-	s.nv[mt.NVNIB] = nib
-	s.nv[mt.NVActiveKeyInfo] = append([]byte{0}, s.key...)
+	s.frameCounter = 1
 	s.formed = true
+	s.nv[mt.NVNIB] = s.buildNIB()
+	s.storeKeys()
+	s.syncTables()
 }
 
 // start brings the coordinator up: COORD_STARTING then ZB_COORD, then runs
@@ -607,24 +680,66 @@ func (s *Sim) handleAF(f unpi.Frame) {
 			return
 		}
 		s.srsp(f, mt.StatusSuccess)
-		dev := s.byNWK(dst)
-		switch {
-		case dev == nil:
-			s.after(s.o.Latency, func() { s.emit(unpi.AREQ, unpi.AF, mt.AfDataConfirm, []byte{mt.StatusNWKNoRoute, srcEP, transID}) })
-		case !dev.online:
-			st := byte(mt.StatusMACNoAck)
-			if !dev.m.router {
-				st = mt.StatusMACTransactionExpired
-			}
-			s.after(4*s.o.Latency, func() { s.emit(unpi.AREQ, unpi.AF, mt.AfDataConfirm, []byte{st, srcEP, transID}) })
-		default:
-			s.after(s.o.Latency, func() {
-				s.emit(unpi.AREQ, unpi.AF, mt.AfDataConfirm, []byte{mt.StatusSuccess, srcEP, transID})
-				s.deviceZCL(dev, dstEP, srcEP, cluster, payload)
-			})
-		}
+		s.deliver(s.byNWK(dst), dstEP, srcEP, cluster, transID, payload)
+	case mt.AfDataRequestExt:
+		s.dataRequestExt(f)
 	default:
 		s.rpcError(f, 2)
+	}
+}
+
+// dataRequestExt is AF_DATA_REQUEST_EXT: like AF_DATA_REQUEST with an
+// address mode (group, 16-bit unicast or broadcast, 64-bit) and a PAN id.
+// Group and broadcast frames are confirmed once sent; no device answers them.
+func (s *Sim) dataRequestExt(f unpi.Frame) {
+	d := f.Data
+	if len(d) < 20 || len(d) < 20+int(binary.LittleEndian.Uint16(d[18:])) {
+		s.rpcError(f, mtErrLength)
+		return
+	}
+	mode, addr, dstEP := d[0], binary.LittleEndian.Uint64(d[1:]), d[9]
+	srcEP, cluster, transID := d[12], binary.LittleEndian.Uint16(d[13:]), d[15]
+	payload := append([]byte(nil), d[20:20+int(binary.LittleEndian.Uint16(d[18:]))]...)
+	if s.devState != mt.DevZBCoord {
+		s.srsp(f, mt.StatusFailure)
+		return
+	}
+	var dev *device
+	switch {
+	case mode == 2 && uint16(addr) < 0xFFF8: // 16-bit unicast
+		dev = s.byNWK(uint16(addr))
+	case mode == 3: // 64-bit
+		if x := s.byIEEE(addr); x != nil && x.joined {
+			dev = x
+		}
+	case mode == 1 || mode == 2 || mode == 15: // group, broadcast
+		s.srsp(f, mt.StatusSuccess)
+		s.after(s.o.Latency, func() { s.emit(unpi.AREQ, unpi.AF, mt.AfDataConfirm, []byte{mt.StatusSuccess, srcEP, transID}) })
+		return
+	default:
+		s.srsp(f, mt.StatusInvalidParameter)
+		return
+	}
+	s.srsp(f, mt.StatusSuccess)
+	s.deliver(dev, dstEP, srcEP, cluster, transID, payload)
+}
+
+// deliver sends a unicast to dev (nil: nobody has the address) and confirms it.
+func (s *Sim) deliver(dev *device, dstEP, srcEP uint8, cluster uint16, transID uint8, payload []byte) {
+	switch {
+	case dev == nil:
+		s.after(s.o.Latency, func() { s.emit(unpi.AREQ, unpi.AF, mt.AfDataConfirm, []byte{mt.StatusNWKNoRoute, srcEP, transID}) })
+	case !dev.online:
+		st := byte(mt.StatusMACNoAck)
+		if !dev.m.router {
+			st = mt.StatusMACTransactionExpired
+		}
+		s.after(4*s.o.Latency, func() { s.emit(unpi.AREQ, unpi.AF, mt.AfDataConfirm, []byte{st, srcEP, transID}) })
+	default:
+		s.after(s.o.Latency, func() {
+			s.emit(unpi.AREQ, unpi.AF, mt.AfDataConfirm, []byte{mt.StatusSuccess, srcEP, transID})
+			s.deviceZCL(dev, dstEP, srcEP, cluster, payload)
+		})
 	}
 }
 
@@ -660,7 +775,7 @@ func (s *Sim) byIEEE(ieee uint64) *device {
 
 func (s *Sim) handleZDO(f unpi.Frame) {
 	d := f.Data
-	need := map[uint8]int{mt.ZdoStartupFromApp: 2, mt.ZdoExtNwkInfo: 0, mt.ZdoActiveEPReq: 4, mt.ZdoSimpleDescReq: 5,
+	need := map[uint8]int{mt.ZdoStartupFromApp: 2, mt.ZdoExtNwkInfo: 0, mt.ZdoExtFindGroup: 3, mt.ZdoExtAddGroup: 4, mt.ZdoActiveEPReq: 4, mt.ZdoSimpleDescReq: 5,
 		mt.ZdoNodeDescReq: 4, mt.ZdoBindReq: 23, mt.ZdoUnbindReq: 23, mt.ZdoMgmtPermitJoinReq: 5, mt.ZdoMgmtLeaveReq: 11, mt.ZdoExtRouteDisc: 4}
 	n, ok := need[f.Cmd]
 	if !ok {
@@ -690,6 +805,40 @@ func (s *Sim) handleZDO(f unpi.Frame) {
 		b = binary.LittleEndian.AppendUint64(b, s.extPAN)
 		b = binary.LittleEndian.AppendUint64(b, 0)
 		s.srsp(f, append(b, s.channel)...)
+		return
+	case mt.ZdoExtFindGroup:
+		// status, group id, then the group's name as Z-Stack stores it
+		// (length byte first, 16 bytes)
+		ep, id := d[0], binary.LittleEndian.Uint16(d[1:])
+		name, ok := s.groups[ep][id]
+		b := []byte{mt.StatusSuccess}
+		if !ok {
+			b[0], id = mt.StatusFailure, 0
+		}
+		b = binary.LittleEndian.AppendUint16(b, id)
+		n := make([]byte, 17)
+		n[0] = byte(len(name))
+		copy(n[1:], name)
+		s.srsp(f, append(b, n[:16]...)...)
+		return
+	case mt.ZdoExtAddGroup:
+		ep, id, nl := d[0], binary.LittleEndian.Uint16(d[1:]), int(d[3])
+		if len(d) < 4+nl {
+			s.rpcError(f, mtErrLength)
+			return
+		}
+		if nl > 15 {
+			nl = 15
+		}
+		if s.groups[ep] == nil {
+			s.groups[ep] = map[uint16][]byte{}
+		}
+		if _, ok := s.groups[ep][id]; ok {
+			s.srsp(f, mt.StatusAPSDuplicateEntry)
+			return
+		}
+		s.groups[ep][id] = append([]byte(nil), d[4:4+nl]...)
+		s.srsp(f, mt.StatusSuccess)
 		return
 	}
 	if s.devState != mt.DevZBCoord {
@@ -751,6 +900,19 @@ func (s *Sim) coordinatorZDO(cmd uint8, d []byte) {
 	case mt.ZdoNodeDescReq:
 		b := []byte{0, 0, 0, 0, 0, 0x00, 0x40, 0x8F, 0x00, 0x00, 0x50, 0xA0, 0x00, 0x01, 0x00, 0xA0, 0x00, 0x00}
 		s.after(s.o.Latency, func() { s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoNodeDescRsp, b) })
+	case mt.ZdoSimpleDescReq:
+		// about one of the endpoints the host registered with AF_REGISTER
+		ep := d[4]
+		b := []byte{0, 0, 0, 0, 0}
+		e, ok := s.afEPs[ep]
+		if !ok {
+			b[2] = 0x82 // INVALID_EP
+			s.after(s.o.Latency, func() { s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoSimpleDescRsp, append(b, 0)) })
+			return
+		}
+		s.after(s.o.Latency, func() {
+			s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoSimpleDescRsp, append(b, simpleDesc(ep, e.profile, e.deviceID, e.in, e.out)...))
+		})
 	default:
 		// the coordinator answers nothing else about itself in this emulator
 	}
@@ -778,14 +940,36 @@ func (s *Sim) join(dev *device) {
 			dev.nwk = uint16(mrand.IntN(0xFFF0) + 1)
 		}
 	}
-	dev.joined = true
-	dev.bound = map[uint16]bool{}
-	dev.reporting = map[uint16]map[uint16]bool{}
+	// The device associates and the trust centre learns of it.
 	b := binary.LittleEndian.AppendUint16(nil, dev.nwk)
 	b = binary.LittleEndian.AppendUint64(b, dev.ieee)
 	b = binary.LittleEndian.AppendUint16(b, 0x0000)
 	s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoTCDevInd, b)
+	// A new device holds no network key: it can only finish joining if the
+	// trust centre sends it one (APS Transport Key). With
+	// ZCD_NV_PRECFGKEYS_ENABLE = 1 Z-Stack assumes every device was given the
+	// key beforehand and sends none; the device never decrypts the network's
+	// traffic, never announces itself, and gives up.
+	if en := s.nv[mt.NVPreCfgKeysEnable]; len(en) > 0 && en[0] != 0 {
+		s.log.Warn("znpsim: device did not get the network key (ZCD_NV_PRECFGKEYS_ENABLE=1: the trust centre does not distribute it); it leaves",
+			"ieee", FormatIEEE(dev.ieee), "model", dev.m.modelID)
+		s.keyDenied++
+		dev.nwk = 0
+		return
+	}
+	dev.joined = true
+	dev.bound = map[uint16]bool{}
+	dev.reporting = map[uint16]map[uint16]bool{}
+	s.syncTables()
 	s.announce(dev)
+}
+
+// KeyDenied counts the devices that associated but never got the network key
+// (the coordinator was told every device holds it already).
+func (s *Sim) KeyDenied() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keyDenied
 }
 
 func (s *Sim) announce(dev *device) {
@@ -793,6 +977,22 @@ func (s *Sim) announce(dev *device) {
 	b = binary.LittleEndian.AppendUint16(b, dev.nwk)
 	b = binary.LittleEndian.AppendUint64(b, dev.ieee)
 	s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoEndDeviceAnnceInd, append(b, dev.capabilities()))
+}
+
+// simpleDesc is a simple descriptor with its length byte first.
+func simpleDesc(ep uint8, profile, deviceID uint16, in, out []uint16) []byte {
+	desc := []byte{ep}
+	desc = binary.LittleEndian.AppendUint16(desc, profile)
+	desc = binary.LittleEndian.AppendUint16(desc, deviceID)
+	desc = append(desc, 1, byte(len(in)))
+	for _, c := range in {
+		desc = binary.LittleEndian.AppendUint16(desc, c)
+	}
+	desc = append(desc, byte(len(out)))
+	for _, c := range out {
+		desc = binary.LittleEndian.AppendUint16(desc, c)
+	}
+	return append([]byte{byte(len(desc))}, desc...)
 }
 
 func (s *Sim) deviceZDO(dev *device, cmd uint8, d []byte) {
@@ -821,21 +1021,9 @@ func (s *Sim) deviceZDO(dev *device, cmd uint8, d []byte) {
 			s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoSimpleDescRsp, append(b, 0))
 			return
 		}
-		desc := []byte{e.id}
-		desc = binary.LittleEndian.AppendUint16(desc, 0x0104)
-		desc = binary.LittleEndian.AppendUint16(desc, e.deviceID)
-		desc = append(desc, 1, byte(len(e.in)))
-		for _, c := range e.in {
-			desc = binary.LittleEndian.AppendUint16(desc, c)
-		}
-		desc = append(desc, byte(len(e.out)))
-		for _, c := range e.out {
-			desc = binary.LittleEndian.AppendUint16(desc, c)
-		}
 		b = append(b, 0)
 		b = binary.LittleEndian.AppendUint16(b, dev.nwk)
-		b = append(b, byte(len(desc)))
-		s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoSimpleDescRsp, append(b, desc...))
+		s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoSimpleDescRsp, append(b, simpleDesc(e.id, 0x0104, e.deviceID, e.in, e.out)...))
 	case mt.ZdoNodeDescReq:
 		logical := byte(2)
 		if dev.m.router {
@@ -867,6 +1055,7 @@ func (s *Sim) leave(dev *device) {
 	s.emit(unpi.AREQ, unpi.ZDO, mt.ZdoLeaveInd, append(b, 0, 0, 0))
 	dev.joined = false
 	dev.nwk = 0
+	s.syncTables()
 }
 
 // sendZCL sends a ZCL frame from a device's endpoint srcEP to the coordinator's endpoint dstEP as AF_INCOMING_MSG.
@@ -1042,6 +1231,7 @@ func (s *Sim) Rejoin(ieee string) error {
 		n = uint16(mrand.IntN(0xFFF0) + 1)
 	}
 	d.nwk = n
+	s.syncTables()
 	s.announce(d)
 	return nil
 }

@@ -469,6 +469,7 @@ func (c *Client) failQueued(err error) {
 type conn struct {
 	c        *Client
 	cc       *http2.ClientConn
+	nc       *goAwayConn
 	base     string
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
@@ -567,12 +568,13 @@ func (c *Client) dial(ctx context.Context, base string) (*conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("avs: %s did not negotiate HTTP/2 (ALPN %q)", host, p)
 	}
-	cc, err := c.tr.NewClientConn(nc)
+	gc := &goAwayConn{Conn: nc}
+	cc, err := c.tr.NewClientConn(gc)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("avs: HTTP/2 handshake with %s: %w", host, err)
 	}
-	s := &conn{c: c, cc: cc, base: base, streams: make(chan struct{}, c.opts.MaxEventStreams)}
+	s := &conn{c: c, cc: cc, nc: gc, base: base, streams: make(chan struct{}, c.opts.MaxEventStreams)}
 	s.touch()
 	return s, nil
 }
@@ -792,7 +794,7 @@ func (c *Client) keepAlive(ctx context.Context, s *conn) error {
 			return nil
 		case <-t.C:
 		}
-		if st := s.cc.State(); st.Closing || st.Closed {
+		if st := s.cc.State(); st.Closing || st.Closed || s.nc.goneAway() {
 			err := errors.New("avs: server sent GOAWAY")
 			s.cancel(err)
 			return err

@@ -33,7 +33,7 @@
 // back off (the whole connection pauses) and retry up to MaxRetries.
 //
 // After PingInterval (5 min) without activity the client sends GET /ping (30 s
-// timeout). GOAWAY (seen through the connection state), the downchannel's end,
+// timeout). GOAWAY (seen in the frame headers the server sends: see goAwayConn), the downchannel's end,
 // a failed ping or a post-connect failure end the connection; the client
 // reconnects after 250 ms, 1, 3, 5, 10, 20 s (±50 %, the SDK's table), from the
 // start of the table once a connection had reached CONNECTED.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -343,14 +344,12 @@ func (s *Server) serveConn(tc *tls.Conn) {
 		}
 		return
 	}
-	base := &http.Server{Handler: s.Handler()}
-	// AVS allows 10 concurrent streams per connection (design/protocols/avs.md §1.6).
-	h2 := &http2.Server{MaxConcurrentStreams: 10}
-	if err := http2.ConfigureServer(base, h2); err != nil {
-		s.log.Error("configure HTTP/2", "err", err)
-		_ = tc.Close()
-		return
-	}
+	// One http.Server per connection, so that its Shutdown is a GOAWAY on exactly
+	// this connection (the GOAWAY fault). net/http serves HTTP/2 itself; serving
+	// through x/net/http2's ServeConn instead, Go 1.27 answers from a hidden copy
+	// of the server that Shutdown never reaches.
+	// AVS allows 10 concurrent streams per connection.
+	base := &http.Server{Handler: s.Handler(), HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 10}}
 	s.mu.Lock()
 	s.nconns++
 	sc := &simConn{id: s.nconns, nc: tc, base: base, at: time.Now(), host: tc.ConnectionState().ServerName}
@@ -360,8 +359,15 @@ func (s *Server) serveConn(tc *tls.Conn) {
 		_ = tc.Close()
 	}
 	s.mu.Unlock()
-	ctx := context.WithValue(s.ctx, connKey{}, sc)
-	h2.ServeConn(tc, &http2.ServeConnOpts{Context: ctx, BaseConfig: base, Handler: s.Handler()})
+	ln := newOneConnListener(tc)
+	base.BaseContext = func(net.Listener) context.Context { return context.WithValue(s.ctx, connKey{}, sc) }
+	base.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed || st == http.StateHijacked {
+			ln.ended()
+		}
+	}
+	_ = base.Serve(ln) // returns once the connection has ended, or at Shutdown (GOAWAY)
+	<-ln.connDone      // a connection kept open after GOAWAY is still served
 	s.mu.Lock()
 	delete(s.conns, sc.id)
 	if sc.dc != nil {
@@ -545,3 +551,44 @@ func (s *Server) violation(format string, args ...any) {
 
 // errNoDownchannel is returned when a directive cannot be delivered.
 var errNoDownchannel = errors.New("avstest: no downchannel open")
+
+// oneConnListener hands http.Server exactly one, already accepted connection;
+// Accept then blocks until the listener is closed (Shutdown) or the connection
+// has ended.
+type oneConnListener struct {
+	conn      net.Conn
+	accepted  atomic.Bool
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	connDone  chan struct{} // closed by ended
+	endOnce   sync.Once
+}
+
+func newOneConnListener(c net.Conn) *oneConnListener {
+	return &oneConnListener{conn: c, done: make(chan struct{}), connDone: make(chan struct{})}
+}
+
+// Accept returns the connection once, then waits until the listener is closed
+// or the connection has ended.
+func (l *oneConnListener) Accept() (net.Conn, error) {
+	if !l.accepted.Swap(true) {
+		return l.conn, nil
+	}
+	select {
+	case <-l.done:
+	case <-l.connDone:
+	}
+	return nil, net.ErrClosed
+}
+
+// Close ends Accept (http.Server.Shutdown calls it).
+func (l *oneConnListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return nil
+}
+
+// ended records that the connection has ended.
+func (l *oneConnListener) ended() { l.endOnce.Do(func() { close(l.connDone) }) }
+
+// Addr is the connection's local address.
+func (l *oneConnListener) Addr() net.Addr { return l.conn.LocalAddr() }

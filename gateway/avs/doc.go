@@ -1,5 +1,5 @@
 // Package avs keeps the hub's one HTTP/2 connection to the Alexa Voice Service
-// (envelope v20160207; design/protocols/avs.md §1, §3, §4) and knows messages
+// (envelope v20160207, as AVS documents it) and knows messages
 // only as JSON envelopes.
 //
 // A Client dials one TLS connection (ALPN h2, golang.org/x/net/http2) to the

@@ -151,7 +151,7 @@ const (
 )
 
 // NewExceptionEncountered builds System.ExceptionEncountered for a directive
-// that could not be parsed or handled (design/protocols/avs.md §1.8).
+// that could not be parsed or handled.
 func NewExceptionEncountered(raw []byte, errType, message string) []byte {
 	type excError struct {
 		Type    string `json:"type"`
@@ -206,7 +206,7 @@ func newBoundary() string {
 }
 
 // formBody encodes one event as the multipart/form-data body AVS expects:
-// a single "metadata" part (design/protocols/avs.md §1.4).
+// a single "metadata" part.
 func formBody(event []byte) (body []byte, contentType string) {
 	boundary := newBoundary()
 	for bytes.Contains(event, []byte(boundary)) {

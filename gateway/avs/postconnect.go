@@ -13,8 +13,8 @@ import (
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
-// postConnect runs VerifyGateway → discovery reports → SynchronizeState
-// (design/protocols/avs.md §1.9); only these events go out before CONNECTED.
+// postConnect runs VerifyGateway → discovery reports → SynchronizeState;
+// only these events go out before CONNECTED.
 func (c *Client) postConnect(ctx context.Context, s *conn) error {
 	verify := func(string) []byte {
 		return newEvent(Header{Namespace: "Alexa.ApiGateway", Name: "VerifyGateway"}, json.RawMessage("[]"), nil)

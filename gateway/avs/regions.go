@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Region base URLs (design/protocols/avs.md §1.1). Alexa.ApiGateway.SetGateway
+// Region base URLs. Alexa.ApiGateway.SetGateway
 // may point elsewhere; that URL then wins and is persisted.
 var (
 	// Endpoints maps a region (NA, EU, FE) to its current base URL.
@@ -109,7 +109,7 @@ func escapeID(s string) string {
 // DeviceEndpoint returns the hub's own endpoint for the first AddOrUpdateReport:
 // display category ALEXA_VOICE_ENABLED, registration {productId,
 // deviceSerialNumber}, and the device-only capabilities System 2.0 (locales),
-// Alexa.ApiGateway 1.0 and Alexa 3 (design/protocols/avs.md §1.8, §1.9, §4).
+// Alexa.ApiGateway 1.0 and Alexa 3.
 func DeviceEndpoint(info DeviceInfo) json.RawMessage {
 	locales := info.Locales
 	if len(locales) == 0 {

@@ -3,7 +3,7 @@
 // loopback, HTTP/2 over TLS with its own CA (ClientTLS, CAPEM, or ca.pem in
 // Options.CertDir).
 //
-// It serves the three AVS paths as documented (design/protocols/avs.md):
+// It serves the three AVS paths as AVS documents them:
 //   - GET /v20160207/directives: the downchannel, multipart/related with AVS's
 //     unquoted "type=application/json", each part followed at once by the next
 //     delimiter so a streaming reader gets it without waiting;

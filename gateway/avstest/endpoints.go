@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Limits Alexa enforces on discovery (design/protocols/avs.md §4.1).
+// Limits Alexa enforces on discovery.
 const (
 	MaxEndpoints           = 300
 	MaxCapabilities        = 100

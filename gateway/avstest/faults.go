@@ -154,7 +154,7 @@ func (s *Server) hold(r *http.Request) {
 	s.mu.Unlock()
 }
 
-// exceptionCodes are the System.Exception codes per status (design/protocols/avs.md §1.7).
+// exceptionCodes are the System.Exception codes per status.
 var exceptionCodes = map[int]string{
 	http.StatusBadRequest:           "INVALID_REQUEST_EXCEPTION",
 	http.StatusForbidden:            "UNAUTHORIZED_REQUEST_EXCEPTION",

@@ -1,5 +1,5 @@
 // Package lwa authorizes the hub with Login with Amazon (LWA), the way an AVS
-// product must (design/protocols/avs.md §2).
+// product must.
 //
 // Linking uses code-based linking (CBL): Link asks LWA for a code pair
 // (POST /auth/o2/create/codepair, response_type=device_code, scope=alexa:all,

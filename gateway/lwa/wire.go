@@ -19,7 +19,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// LWA error codes (design/protocols/avs.md §2.1).
+// LWA error codes.
 const (
 	codeAuthorizationPending = "authorization_pending"
 	codeSlowDown             = "slow_down"

@@ -4,7 +4,7 @@
 // The wire format follows api.amazon.com: requests are
 // application/x-www-form-urlencoded POSTs, successful answers are JSON, and
 // errors are HTTP 400 with a JSON body {"error":…,"error_description":…}
-// (see design/protocols/avs.md §2). Fault knobs (FailNext) and request
+// (as Amazon documents it). Fault knobs (FailNext) and request
 // counters (Stats) let tests provoke retries and count requests.
 package lwatest
 

@@ -57,9 +57,10 @@ fuzz:
 soak:
 	$(GO) test -race -count=1 -timeout 90m -tags soak -run Soak ./...
 
-## demo: the whole chain on simulators; KEEP=1 leaves it running, PROFILE=smarthome picks the other Alexa profile
+## demo: the whole chain on simulators; KEEP=1 leaves it running, PROFILE=smarthome picks the other Alexa profile,
+## TRANSPORT=skill takes the Smart Home skill road (skill-sim and the Lambda forwarder) instead of AVS
 demo: build
-	$(BIN)/avshub-demo -bin $(BIN) -out $(CURDIR)/.demo $(if $(KEEP),-keep,) $(if $(PROFILE),-profile $(PROFILE),)
+	$(BIN)/avshub-demo -bin $(BIN) -out $(CURDIR)/.demo $(if $(KEEP),-keep,) $(if $(PROFILE),-profile $(PROFILE),) $(if $(TRANSPORT),-transport $(TRANSPORT),)
 
 ## proto: regenerate the bridge protocol's Go code (installs protoc and plugins)
 proto: $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)

@@ -164,7 +164,7 @@ func expect(evs []event, name, errType string) error {
 	return nil
 }
 
-// recordedEvents returns the events the emulator received so far.
+// recordedEvents returns the events the emulator accepted so far.
 func (d *demo) recordedEvents(ctx context.Context) ([]event, error) {
 	var recs []struct {
 		Status int   `json:"status"`
@@ -173,9 +173,13 @@ func (d *demo) recordedEvents(ctx context.Context) ([]event, error) {
 	if err := call(ctx, "GET", d.adminURL+"/sim/events", nil, &recs); err != nil {
 		return nil, err
 	}
-	evs := make([]event, len(recs))
-	for i, r := range recs {
-		evs[i] = r.Event
+	// Only what Alexa accepted counts (a request refused by an injected
+	// fault is retried by the hub and recorded again).
+	evs := make([]event, 0, len(recs))
+	for _, r := range recs {
+		if r.Status/100 == 2 {
+			evs = append(evs, r.Event)
+		}
 	}
 	return evs, nil
 }

@@ -19,6 +19,7 @@ import (
 // demo holds the running chain.
 type demo struct {
 	bin, out, profile string
+	transport         string // avs or skill
 	w                 io.Writer
 	procs             []*proc
 
@@ -26,9 +27,12 @@ type demo struct {
 	znpAdmin, z2mAdmin       string
 	brokerAddr, statusAddr   string
 	socket, cfgPath          string
+	skillListen, secretFile  string // the hub's skill endpoint and the HMAC secret (transport skill)
 	hub                      *proc
 	started                  time.Time
 }
+
+func (d *demo) skill() bool { return d.transport == "skill" }
 
 func (d *demo) say(format string, args ...any) { fmt.Fprintf(d.w, format+"\n", args...) }
 

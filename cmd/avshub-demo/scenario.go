@@ -23,20 +23,26 @@ import (
 // what came back, so a broken chain fails the demo instead of printing noise.
 func (d *demo) scenario(ctx context.Context) error {
 	d.started = time.Now()
-	d.say("avshub demo: the whole chain on simulators (profile %s)", d.profile)
+	d.say("avshub demo: the whole chain on simulators (transport %s, profile %s)", d.transport, d.profile)
 
 	d.section("Start the simulators")
-	certs := filepath.Join(d.out, "avs-sim-certs")
-	_, f, err := d.start(ctx, "avs-sim", []string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--cert-dir", certs,
-		"--record", filepath.Join(d.out, "avs-events.jsonl"), "--profile", d.profile}, "avs-sim ready")
-	if err != nil {
-		return err
+	if d.skill() {
+		if err := d.startSkillSim(ctx); err != nil {
+			return err
+		}
+	} else {
+		certs := filepath.Join(d.out, "avs-sim-certs")
+		_, f, err := d.start(ctx, "avs-sim", []string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--cert-dir", certs,
+			"--record", filepath.Join(d.out, "avs-events.jsonl"), "--profile", d.profile}, "avs-sim ready")
+		if err != nil {
+			return err
+		}
+		d.avsURL, d.adminURL, d.caFile = f["url"], f["admin"], f["ca"]
+		if !strings.HasPrefix(d.adminURL, "http") {
+			d.adminURL = "http://" + d.adminURL
+		}
+		d.say("  avs-sim (AVS + Login with Amazon) at %s, admin API %s", d.avsURL, d.adminURL)
 	}
-	d.avsURL, d.adminURL, d.caFile = f["url"], f["admin"], f["ca"]
-	if !strings.HasPrefix(d.adminURL, "http") {
-		d.adminURL = "http://" + d.adminURL
-	}
-	d.say("  avs-sim (AVS + Login with Amazon) at %s, admin API %s", d.avsURL, d.adminURL)
 
 	znpAdmin, err := freeAddr()
 	if err != nil {
@@ -54,9 +60,11 @@ func (d *demo) scenario(ctx context.Context) error {
 		return err
 	}
 
-	d.section("Link the hub to the (emulated) Amazon account: code-based linking")
-	if err := d.link(ctx); err != nil {
-		return err
+	if !d.skill() {
+		d.section("Link the hub to the (emulated) Amazon account: code-based linking")
+		if err := d.link(ctx); err != nil {
+			return err
+		}
 	}
 
 	d.section("Start the hub (embedded MQTT broker, bridges: virtual, zigbee, mqtt)")
@@ -66,10 +74,16 @@ func (d *demo) scenario(ctx context.Context) error {
 		return err
 	}
 	d.hub = hub
-	if err := d.waitConnected(ctx); err != nil {
-		return err
+	if d.skill() {
+		if err := d.linkSkill(ctx, t0); err != nil {
+			return err
+		}
+	} else {
+		if err := d.waitConnected(ctx); err != nil {
+			return err
+		}
+		d.say("  hub CONNECTED to AVS %s after start (post-connect: VerifyGateway → Discovery → SynchronizeState)", time.Since(t0).Round(time.Millisecond))
 	}
-	d.say("  hub CONNECTED to AVS %s after start (post-connect: VerifyGateway → Discovery → SynchronizeState)", time.Since(t0).Round(time.Millisecond))
 
 	z2mAdmin, err := freeAddr()
 	if err != nil {
@@ -105,6 +119,15 @@ func (d *demo) scenario(ctx context.Context) error {
 	if err := d.crash(ctx); err != nil {
 		return err
 	}
+	if d.skill() {
+		if err := d.skillFaults(ctx); err != nil {
+			return err
+		}
+		d.section("Done")
+		d.say("  every step answered as expected in %s", time.Since(d.started).Round(time.Millisecond))
+		d.say("  what crossed the wire is in %s: transcript.txt, skill-events.jsonl (answers via the Lambda and events on the gateway), znp-trace.log, dashboard-messages.jsonl, *.log", d.out)
+		return nil
+	}
 	d.section("Done")
 	d.say("  every step answered as expected in %s", time.Since(d.started).Round(time.Millisecond))
 	d.say("  what crossed the wire is in %s: transcript.txt, avs-events.jsonl, znp-trace.log, dashboard-messages.jsonl, *.log", d.out)
@@ -122,20 +145,36 @@ func (d *demo) writeConfig(tty string) error {
 	}
 	d.socket = filepath.Join(d.out, "avshub.sock")
 	d.cfgPath = filepath.Join(d.out, "avshub.yaml")
+	road := fmt.Sprintf(`avs:
+  url: %[1]s
+  caFile: %[2]s
+lwa:
+  clientId: amzn1.application-oa2-client.avshubdemo
+  url: %[1]s
+  caFile: %[2]s
+`, d.avsURL, d.caFile)
+	if d.skill() {
+		road = fmt.Sprintf(`alexa:
+  transport: skill
+skill:
+  listen: %[1]s
+  secretFile: %[2]s
+  clientId: %[3]s
+  clientSecret: %[4]s
+  eventGatewayUrl: %[5]s/v3/events
+  caFile: %[6]s
+lwa:
+  url: %[5]s
+  caFile: %[6]s
+`, d.skillListen, d.secretFile, skillClientID, skillClientSecret, d.avsURL, d.caFile)
+	}
 	cfg := fmt.Sprintf(`# avshub configuration written by the demo
 hub:
   serialNumber: demo-hub-0001
   productId: avshub_demo
   dataDir: %[1]s/data
   profile: %[2]s
-avs:
-  url: %[3]s
-  caFile: %[4]s
-lwa:
-  clientId: amzn1.application-oa2-client.avshubdemo
-  url: %[3]s
-  caFile: %[4]s
-router:
+%[3]srouter:
   changeReportWindow: 200ms
 bridges:
   - name: virtual
@@ -168,7 +207,7 @@ status:
   socket: %[9]s
 log:
   level: info
-`, d.out, d.profile, d.avsURL, d.caFile, d.bin, tty, d.brokerAddr, d.statusAddr, d.socket)
+`, d.out, d.profile, road, "", d.bin, tty, d.brokerAddr, d.statusAddr, d.socket)
 	return writeFile(d.cfgPath, cfg)
 }
 
@@ -274,6 +313,9 @@ func (d *demo) showDiscovery(ctx context.Context) error {
 	eps, err := d.hubEndpoints(ctx)
 	if err != nil {
 		return err
+	}
+	if d.skill() {
+		return d.discoverSkill(ctx, eps)
 	}
 	// Alexa must know every endpoint the hub has (plus the hub itself).
 	err = waitFor(ctx, "Alexa to know every endpoint", 20*time.Second, func() (bool, error) {
@@ -595,7 +637,11 @@ func (d *demo) whereToLook() {
 	d.section("Still running (KEEP=1); Ctrl-C stops everything")
 	d.say("  status page     http://%s/", d.statusAddr)
 	d.say("  metrics         http://%s/metrics", d.statusAddr)
-	d.say("  AVS emulator    %s/sim/state, /sim/endpoints, /sim/events", d.adminURL)
+	if d.skill() {
+		d.say("  skill emulator  %s/sim/state, /sim/endpoints, /sim/events (POST /sim/discover, /sim/accept-grant, /sim/fault)", d.adminURL)
+	} else {
+		d.say("  AVS emulator    %s/sim/state, /sim/endpoints, /sim/events", d.adminURL)
+	}
 	d.say("  send a directive: curl -s -XPOST '%s/sim/directive?wait=10s' -d '{\"namespace\":\"Alexa.PowerController\",\"name\":\"TurnOff\",\"endpointId\":\"<id>\"}'", d.adminURL)
 	d.say("  hub CLI         %s/avshub status --socket %s", d.bin, d.socket)
 	d.say("  MQTT            mosquitto_sub -h %s -p %s -t '#' -v", strings.Split(d.brokerAddr, ":")[0], strings.Split(d.brokerAddr, ":")[1])

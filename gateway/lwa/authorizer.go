@@ -268,7 +268,7 @@ func (a *Authorizer) statLocked() {
 	}
 }
 
-// Invalidate reports that AVS rejected token (HTTP 403): if it is the current
+// Invalidate reports that AVS (HTTP 403) or the event gateway (HTTP 401) rejected token: if it is the current
 // access token, the next Token call refreshes at once. Stale tokens (already
 // replaced by a concurrent refresh) are ignored, so a burst of 403s causes
 // one refresh.
@@ -279,7 +279,7 @@ func (a *Authorizer) Invalidate(token string) {
 		return
 	}
 	a.access, a.expiry = "", time.Time{}
-	a.log.Info("AVS rejected the access token; refreshing it")
+	a.log.Info("Amazon rejected the access token; refreshing it")
 }
 
 // Run refreshes the access token ahead of its expiry until ctx ends, so the

@@ -127,7 +127,7 @@ func (s *Server) send(ctx context.Context, ev []byte) error {
 				attempt--
 				continue
 			}
-			s.log.Warn("event gateway refused the refreshed token too; retrying", "code", ge.code())
+			s.log.Warn("event gateway refused the refreshed token too; retrying", "reason", ge.code())
 		case status == http.StatusForbidden && ge.code() == "SKILL_DISABLED_EXCEPTION":
 			s.setDisabled(ge.text())
 			return ErrSkillDisabled
@@ -135,7 +135,7 @@ func (s *Server) send(ctx context.Context, ev []byte) error {
 			s.setState(StateNeedsPermission, ge.code()+": "+ge.text())
 			return fmt.Errorf("%w: 403 %s: %s (does the skill have the Send Alexa Events permission?)", ErrRefused, ge.code(), ge.text())
 		case status == http.StatusTooManyRequests || status >= 500:
-			s.log.Warn("event gateway busy; retrying", "status", status, "code", ge.code(), "attempt", attempt)
+			s.log.Warn("event gateway busy; retrying", "status", status, "reason", ge.code(), "attempt", attempt)
 		default:
 			return fmt.Errorf("%w: HTTP %d %s: %s", ErrRefused, status, ge.code(), ge.text())
 		}

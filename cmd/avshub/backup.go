@@ -18,11 +18,11 @@ func cmdBackup(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs := flags("backup", errw)
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
 	dst := fs.String("out", "", "archive to write (.tar.gz)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *dst == "" {
-		return errUsage
+		return usageError("--out is required: the archive to write")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -60,11 +60,11 @@ func cmdRestore(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs := flags("restore", errw)
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
 	src := fs.String("in", "", "archive to restore (.tar.gz)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *src == "" {
-		return errUsage
+		return usageError("--in is required: the archive to restore")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

@@ -45,7 +45,7 @@ func cmdStatus(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs := flags("status", errw)
 	cfgPath, socket := socketFlagsPath(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	path, err := socket()
@@ -73,10 +73,10 @@ func cmdStatus(ctx context.Context, args []string, out, errw io.Writer) error {
 func printStatus(out io.Writer, st web.Status) {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "avshub\t%s\tup since %s\n", st.Version, st.StartedAt.Format(time.RFC3339))
-	link := "not linked: run avshub link"
+	link := "not linked: run `avshub link`"
 	switch {
 	case st.Link.NeedsRelink:
-		link = "NEEDS RE-LINK: " + st.Link.Reason + " (run avshub link)"
+		link = "NEEDS RE-LINK: " + st.Link.Reason + " (run `avshub link`)"
 	case st.Link.Linked:
 		link = "linked"
 		if !st.Link.Expiry.IsZero() {
@@ -111,7 +111,7 @@ func cmdEndpoints(ctx context.Context, args []string, out, errw io.Writer) error
 	fs := flags("endpoints", errw)
 	socket := socketFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	path, err := socket()
@@ -144,7 +144,7 @@ func cmdPair(ctx context.Context, args []string, out, errw io.Writer) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return errUsage
+		return usageError("name one bridge to open, as in the configuration's bridges list (for example: avshub pair zigbee)")
 	}
 	path, err := socket()
 	if err != nil {
@@ -157,17 +157,26 @@ func cmdPair(ctx context.Context, args []string, out, errw io.Writer) error {
 	return nil
 }
 
-func cmdConfig(_ context.Context, args []string, out, errw io.Writer) error {
-	if len(args) == 0 || args[0] != "check" {
-		return errUsage
+func cmdConfig(ctx context.Context, args []string, out, errw io.Writer) error {
+	if len(args) == 0 {
+		return usageError("say what to do: check")
+	}
+	if args[0] != "check" {
+		return usageError("unknown sub-command %q: the only one is check", args[0])
 	}
 	fs := flags("config check", errw)
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
-	if _, err := parse(fs, args[1:]); err != nil {
+	if err := parseNoArgs(fs, args[1:]); err != nil {
 		return err
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
+		return err
+	}
+	if err := cfg.CheckPlaceholders(); err != nil {
+		return err
+	}
+	if err := checkBridges(ctx, cfg); err != nil {
 		return err
 	}
 	enabled := 0
@@ -180,7 +189,7 @@ func cmdConfig(_ context.Context, args []string, out, errw io.Writer) error {
 	if cfg.EmbeddedBrokerEnabled() {
 		mq += " (embedded)"
 	}
-	fmt.Fprintf(out, "%s: ok (profile %s, %d bridges enabled, data in %s, mqtt %s)\n", cfg.Path, cfg.Hub.Profile, enabled, cfg.Hub.DataDir, mq)
+	fmt.Fprintf(out, "%s: ok (profile %s, %s enabled, data in %s, mqtt %s)\n", cfg.Path, cfg.Hub.Profile, plural(enabled, "bridge", "bridges"), cfg.Hub.DataDir, mq)
 	return nil
 }
 
@@ -188,4 +197,12 @@ func printJSON(out io.Writer, v any) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// plural says "1 bridge", "2 bridges", "0 bridges".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

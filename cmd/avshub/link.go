@@ -13,11 +13,14 @@ func cmdLink(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs := flags("link", errw)
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
 	rtFile := fs.String("refresh-token-file", "", "import a refresh token obtained by a companion app instead of linking here")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
+		return err
+	}
+	if err := cfg.CheckPlaceholders(); err != nil {
 		return err
 	}
 	logs, err := newLogs(cfg, errw)

@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -28,26 +29,50 @@ var version = "0.1.0-dev"
 type command struct {
 	name, args, help string
 	run              func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// about says what the command does, for its --help; example is one or more
+	// command lines to copy.
+	about, example string
 }
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"run", "--config FILE", "run the hub", cmdRun},
-		{"link", "--config FILE [--refresh-token-file F]", "link the hub to an Amazon account", cmdLink},
-		{"status", "[--config FILE] [--json]", "show the running hub's state", cmdStatus},
-		{"endpoints", "[--config FILE] [--json]", "list the running hub's endpoints", cmdEndpoints},
-		{"pair", "BRIDGE [--for 60s] [--config FILE]", "let new devices join a bridge", cmdPair},
-		{"plugin", "check PATH [--config FILE] [--json] [--no-commands] | trust NAME [--config FILE]",
-			"check a bridge binary, or trust a rebuilt one", cmdPlugin},
-		{"config", "check --config FILE", "validate a configuration file", cmdConfig},
-		{"backup", "--config FILE --out FILE.tar.gz", "save the data directory", cmdBackup},
-		{"restore", "--config FILE --in FILE.tar.gz", "restore the data directory (hub stopped)", cmdRestore},
-		{"version", "", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
+		{name: "run", args: "[--config FILE]", help: "run the hub", run: cmdRun,
+			about:   "Runs the hub in the foreground: the Alexa connection, the bridges, the MQTT broker and the status page. SIGHUP reloads the configuration; SIGINT or SIGTERM stops it.",
+			example: "avshub run --config /etc/avshub/avshub.yaml"},
+		{name: "link", args: "[--config FILE] [--refresh-token-file F]", help: "link the hub to an Amazon account", run: cmdLink,
+			about:   "Links the hub to an Amazon account with code-based linking: it prints a web address and a code to enter there, and waits until you have. With --refresh-token-file it imports a refresh token a companion app obtained instead.",
+			example: "avshub link --config /etc/avshub/avshub.yaml"},
+		{name: "status", args: "[--config FILE | --socket PATH] [--json]", help: "show the running hub's state", run: cmdStatus,
+			about:   "Shows the running hub's state: the Alexa connection, the account link, each bridge and the MQTT broker. When the hub is not running it says so (exit status 1) and still shows whether it is linked.",
+			example: "avshub status --config /etc/avshub/avshub.yaml\navshub status --socket /var/lib/avshub/avshub.sock --json"},
+		{name: "endpoints", args: "[--config FILE | --socket PATH] [--json]", help: "list the running hub's endpoints", run: cmdEndpoints,
+			about:   "Lists every endpoint the running hub knows, with its bridge, category, reachability and state.",
+			example: "avshub endpoints --config /etc/avshub/avshub.yaml\navshub endpoints --json"},
+		{name: "pair", args: "BRIDGE [--for 60s] [--config FILE | --socket PATH]", help: "let new devices join a bridge", run: cmdPair,
+			about:   "Opens the network of the bridge named BRIDGE (as in the configuration's bridges list, for example zigbee) so that new devices can join, for the given time (at most 10m). Put the device in pairing mode while it is open.",
+			example: "avshub pair zigbee --for 2m"},
+		{name: "plugin", args: "check PATH [--config FILE] [--json] [--no-commands] | trust NAME [--config FILE]", help: "check a bridge binary, or trust a rebuilt one", run: cmdPlugin,
+			about:   "plugin check starts the bridge binary at PATH as the hub would and runs the conformance checks on it (it sends commands to the devices it reports unless --no-commands). --config is an avshub configuration naming the bridge, or the bridge's own configuration. plugin trust NAME records the checksum of the bridge binary now installed for the bridge NAME, so that the hub adopts a rebuilt binary.",
+			example: "avshub plugin check /usr/lib/avshub/bridge-zigbee --config /etc/avshub/avshub.yaml\navshub plugin trust zigbee --config /etc/avshub/avshub.yaml"},
+		{name: "config", args: "check [--config FILE]", help: "validate a configuration file", run: cmdConfig,
+			about:   "config check reads a configuration file as the hub would and reports the first error with its line and key; it refuses placeholders such as CHANGE-ME left in the file.",
+			example: "avshub config check --config /etc/avshub/avshub.yaml"},
+		{name: "backup", args: "--out FILE.tar.gz [--config FILE]", help: "save the data directory and the configuration", run: cmdBackup,
+			about:   "Writes the data directory (a consistent snapshot of the database, taken through the running hub when it runs) and the configuration file to a gzip'd tar archive. It works while the hub runs.",
+			example: "avshub backup --config /etc/avshub/avshub.yaml --out avshub-$(date +%F).tar.gz"},
+		{name: "restore", args: "--in FILE.tar.gz [--config FILE]", help: "restore the data directory (hub stopped)", run: cmdRestore,
+			about:   "Replaces the data directory with the one in a backup archive, keeping the previous one beside it. Stop the hub first. The configuration in the archive is not written over yours: it is restored as avshub.yaml.from-backup in the data directory.",
+			example: "systemctl stop avshub && avshub restore --config /etc/avshub/avshub.yaml --in avshub-2026-01-01.tar.gz"},
+		{name: "version", help: "print the version", run: func(_ context.Context, args []string, out, errw io.Writer) error {
+			fs := flags("version", errw)
+			if err := parseNoArgs(fs, args); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, "avshub %s\n", version)
 			return nil
-		}},
+		}, about: "Prints the hub's version.", example: "avshub version"},
 	}
 }
 
@@ -55,53 +80,156 @@ func main() {
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// Exit statuses: 0 success (and --help), 1 the command failed, 2 it was used wrongly.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
 func realMain(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
+		return exitUsage
+	}
+	if isHelp(args[0]) {
+		if len(args) > 1 {
+			if c := lookup(args[1]); c != nil {
+				return showHelp(context.Background(), c, stdout)
+			}
 		}
-		return 0
+		usage(stdout)
+		return exitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	for _, c := range commands {
-		if c.name != args[0] {
-			continue
-		}
-		err := c.run(ctx, args[1:], stdout, stderr)
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.Is(err, errUsage):
-			fmt.Fprintf(stderr, "usage: avshub %s %s\n", c.name, c.args)
-			return 2
-		default:
-			fmt.Fprintf(stderr, "avshub %s: %v\n", c.name, err)
-			return 1
-		}
+	c := lookup(args[0])
+	if c == nil {
+		fmt.Fprintf(stderr, "avshub: unknown command %q\n", args[0])
+		usage(stderr)
+		return exitUsage
 	}
-	fmt.Fprintf(stderr, "avshub: unknown command %q\n", args[0])
-	usage(stderr)
-	return 2
+	if wantsHelp(args[1:]) {
+		return showHelp(ctx, c, stdout)
+	}
+	err := c.run(ctx, args[1:], stdout, stderr)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "usage: avshub %s %s\n", c.name, c.args)
+		if msg := strings.TrimPrefix(err.Error(), errUsage.Error()); msg != "" {
+			fmt.Fprintf(stderr, "%s\n", strings.TrimPrefix(msg, ": "))
+		}
+		fmt.Fprintf(stderr, "run `avshub %s --help` for more\n", c.name)
+		return exitUsage
+	case errors.Is(err, errFlags):
+		// The flag package has printed the problem and the usage.
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "avshub %s: %v\n", c.name, err)
+		return exitFailed
+	}
 }
 
-var errUsage = errors.New("usage")
+func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" || a == "help" }
+
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+var (
+	errUsage = errors.New("usage")
+	// errFlags is a flag parsing error already reported by the flag package.
+	errFlags = errors.New("bad flags")
+)
+
+// usageError is errUsage with a reason.
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "avshub: the home's Alexa Voice Service hub")
-	fmt.Fprintln(w, "\nusage:")
+	fmt.Fprintln(w, "\nusage: avshub COMMAND [flags]")
+	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  avshub %-9s %-45s %s\n", c.name, c.args, c.help)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(w, "\ncommon flags:")
+	fmt.Fprintf(w, "  --config FILE   the configuration file (default %s)\n", defaultConfig)
+	fmt.Fprintln(w, "  --socket PATH   the running hub's local API socket, instead of the one the configuration names")
+	fmt.Fprintln(w, "  --json          machine-readable output (status, endpoints, plugin check)")
+	fmt.Fprintln(w, "\nexit status: 0 done, 1 failed, 2 wrong usage")
+	fmt.Fprintln(w, "run `avshub COMMAND --help` (or `avshub help COMMAND`) for a command's description and an example")
+}
+
+// commandHelp prints a command's description, flags (when fs is not nil) and example.
+func commandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: avshub %s %s\n\n%s\n", c.name, c.args, c.about)
+	if fs != nil {
+		var n int
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(w, "\nflags:")
+			out := fs.Output()
+			fs.SetOutput(w)
+			fs.PrintDefaults()
+			fs.SetOutput(out)
+		}
+	}
+	if c.example != "" {
+		fmt.Fprintln(w, "\nexample:")
+		for _, l := range strings.Split(c.example, "\n") {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
 	}
 }
 
-// flags returns a FlagSet for a subcommand writing errors to stderr.
+// showHelp runs c with --help (after its sub-command word, if it has one) so
+// that its flag set prints the help on out.
+func showHelp(ctx context.Context, c *command, out io.Writer) int {
+	args := []string{"--help"}
+	if strings.HasPrefix(c.args, "check ") {
+		args = []string{"check", "--help"}
+	}
+	if err := c.run(ctx, args, out, out); err != nil && !errors.Is(err, flag.ErrHelp) {
+		commandHelp(out, c, nil)
+	}
+	return exitOK
+}
+
+// wantsHelp reports whether args ask for help (-h, --help, -help) before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-h" || a == "--help" || a == "-help" {
+			return true
+		}
+	}
+	return false
+}
+
+// flags returns a FlagSet for a subcommand writing errors to stderr; -h and
+// --help print the command's help on stdout-like stderr and exit 0.
 func flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("avshub "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	top := strings.Fields(name)[0]
+	fs.Usage = func() {
+		if c := lookup(top); c != nil {
+			commandHelp(fs.Output(), c, fs)
+		}
+	}
 	return fs
 }
 
@@ -110,7 +238,10 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %w", errFlags, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -119,4 +250,16 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// parseNoArgs is parse for commands that take no positional arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q (this command takes flags only)", pos[0])
+	}
+	return nil
 }

@@ -2,6 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"os/exec"
+	"time"
+	"unicode"
+
+	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/web"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +25,20 @@ func TestCLI(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("hub:\n  serialNumber: hub-1\n  profil: avs\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := "hub:\n  serialNumber: hub-1\n  dataDir: data\nlwa:\n  clientId: amzn1.application-oa2-client.test\n"
+	placeholder := write("placeholder.yaml", "hub:\n  serialNumber: hub-1\nlwa:\n  clientId: amzn1.application-oa2-client.CHANGE-ME\n")
+	badDuration := write("duration.yaml", base+"router:\n  deadline: five minutes\n")
+	zigbee := buildBridge(t, "zigbee")
+	oneBridge := write("one.yaml", base+"bridges:\n  - name: zigbee\n    path: "+zigbee+"\n    config: {port: /dev/ttyUSB0}\n  - name: mqtt\n    path: /nonexistent\n    disabled: true\n")
+	badBridge := write("badbridge.yaml", base+"bridges:\n  - name: zigbee\n    path: "+zigbee+"\n    config: {port: /dev/ttyUSB0, channel: 40}\n")
+	missingBridge := write("missing.yaml", base+"bridges:\n  - name: zigbee\n    path: "+filepath.Join(dir, "nope")+"\n")
 	tests := []struct {
 		name string
 		args []string
@@ -28,6 +49,17 @@ func TestCLI(t *testing.T) {
 		{"no command", nil, 2, "usage:"},
 		{"unknown", []string{"fly"}, 2, `unknown command "fly"`},
 		{"config ok", []string{"config", "check", "--config", good}, 0, "ok (profile avs, 0 bridges enabled"},
+		{"config one bridge", []string{"config", "check", "--config", oneBridge}, 0, "ok (profile avs, 1 bridge enabled"},
+		{"config placeholder", []string{"config", "check", "--config", placeholder}, 1, "placeholder.yaml:4: lwa.clientId: \"amzn1.application-oa2-client.CHANGE-ME\" is a placeholder"},
+		{"config bad duration", []string{"config", "check", "--config", badDuration}, 1, `router.deadline: "five minutes" is not valid here: expected a duration`},
+		{"config bridge schema", []string{"config", "check", "--config", badBridge}, 1, "bridges[0].config.channel: "},
+		{"config missing bridge", []string{"config", "check", "--config", missingBridge}, 1, "bridges[0].path: "},
+		{"run placeholder", []string{"run", "--config", placeholder}, 1, "is a placeholder"},
+		{"config unknown sub-command", []string{"config", "lint"}, 2, `unknown sub-command "lint": the only one is check`},
+		{"plugin unknown sub-command", []string{"plugin", "lint"}, 2, `unknown sub-command "lint"`},
+		{"extra argument", []string{"status", "extra"}, 2, `unexpected argument "extra"`},
+		{"bad flag", []string{"status", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{"pair names its argument", []string{"pair", "--config", good}, 2, "name one bridge to open"},
 		{"config bad", []string{"config", "check", "--config", bad}, 1, "bad.yaml:3: profil: unknown key"},
 		{"config usage", []string{"config"}, 2, "usage: avshub config"},
 		{"status not running", []string{"status", "--config", good}, 1, "not running"},
@@ -46,4 +78,76 @@ func TestCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildBridge builds cmd/bridge-NAME into a temporary directory.
+func buildBridge(t *testing.T, name string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bridge-"+name)
+	cmd := exec.Command("go", "build", "-o", out, "../bridge-"+name)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build bridge-%s: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+// TestHelp checks every command's help: on stdout, exit 0, with a
+// description, the flags and an example, by every way of asking.
+func TestHelp(t *testing.T) {
+	for _, c := range commands {
+		for _, args := range [][]string{{c.name, "--help"}, {c.name, "-h"}, {"help", c.name}} {
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				var out, errw bytes.Buffer
+				code := realMain(args, &out, &errw)
+				if code != 0 {
+					t.Fatalf("exit %d, want 0\n%s%s", code, out.String(), errw.String())
+				}
+				help := out.String()
+				for _, want := range []string{"usage: avshub " + c.name, c.about, "example:\n  " + strings.Split(c.example, "\n")[0]} {
+					if !strings.Contains(help, want) {
+						t.Errorf("help lacks %q:\n%s", want, help)
+					}
+				}
+				if c.name != "version" && !strings.Contains(help, "-config") {
+					t.Errorf("help lists no flags:\n%s", help)
+				}
+			})
+		}
+	}
+	var out, errw bytes.Buffer
+	if code := realMain([]string{"--help"}, &out, &errw); code != 0 || !strings.Contains(out.String(), "--socket PATH") {
+		t.Fatalf("top-level help: exit %d, want 0 and --socket:\n%s", code, out.String())
+	}
+}
+
+// TestEndpointsJSONKeys checks the API's endpoint JSON uses one key style.
+func TestEndpointsJSONKeys(t *testing.T) {
+	on := true
+	b, err := json.Marshal([]web.Endpoint{web.EndpointOf(discovery.Entry{
+		Endpoint: discovery.Endpoint{ID: "a", Bridge: "virtual", FriendlyName: "Lamp", Category: discovery.CategoryLight, Traits: discovery.Traits{OnOff: &discovery.OnOff{}}},
+		State:    discovery.State{On: &on}, Reachable: true, Updated: time.Now()}, []web.EventLine{{At: time.Now(), Text: "on"}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, v := range x {
+				if k == "" || !unicode.IsLower(rune(k[0])) {
+					t.Errorf("key %q is not lowerCamelCase", k)
+				}
+				walk(v)
+			}
+		case []any:
+			for _, v := range x {
+				walk(v)
+			}
+		}
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	walk(v)
 }

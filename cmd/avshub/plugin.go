@@ -20,7 +20,7 @@ import (
 
 func cmdPlugin(ctx context.Context, args []string, out, errw io.Writer) error {
 	if len(args) == 0 {
-		return errUsage
+		return usageError("say what to do: check or trust")
 	}
 	switch args[0] {
 	case "check":
@@ -28,7 +28,7 @@ func cmdPlugin(ctx context.Context, args []string, out, errw io.Writer) error {
 	case "trust":
 		return cmdPluginTrust(args[1:], out, errw)
 	}
-	return errUsage
+	return usageError("unknown sub-command %q: use check or trust", args[0])
 }
 
 func cmdPluginCheck(ctx context.Context, args []string, out, errw io.Writer) error {
@@ -40,7 +40,7 @@ func cmdPluginCheck(ctx context.Context, args []string, out, errw io.Writer) err
 		return err
 	}
 	if len(pos) != 1 {
-		return errUsage
+		return usageError("give the path of one bridge binary")
 	}
 	path := pos[0]
 	var cfgJSON []byte
@@ -106,7 +106,7 @@ func cmdPluginTrust(args []string, out, errw io.Writer) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return errUsage
+		return usageError("name one configured bridge, for example: avshub plugin trust zigbee")
 	}
 	name := pos[0]
 	cfg, err := config.Load(*cfgPath)

@@ -20,11 +20,14 @@ func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
 	fs := flags("run", errw)
 	cfgPath := fs.String("config", defaultConfig, "configuration file")
 	dev := fs.Bool("dev", false, "adopt rebuilt bridge binaries instead of refusing them (for developing a bridge; SIGHUP restarts a rebuilt one)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
+		return err
+	}
+	if err := cfg.CheckPlaceholders(); err != nil {
 		return err
 	}
 	logs, err := newLogs(cfg, errw)

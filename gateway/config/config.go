@@ -33,6 +33,9 @@ type Config struct {
 
 	// Path is the file the configuration came from ("" when built in code).
 	Path string `yaml:"-"`
+
+	// doc is the parsed document, for the lines of later checks.
+	doc *yaml.Node
 }
 
 // Hub identifies the hub and where it keeps its data.
@@ -287,7 +290,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		strict := yaml.NewDecoder(bytes.NewReader(data))
 		strict.KnownFields(true)
 		if err := strict.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-			return nil, yamlError(path, err)
+			return nil, typeError(yamlError(path, err), &root)
 		}
 		cfg.Path = path
 	}
@@ -295,6 +298,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err := cfg.validate(&root); err != nil {
 		return nil, err
 	}
+	cfg.doc = &root
 	return cfg, nil
 }
 

@@ -107,3 +107,58 @@ func TestShippedConfigsParse(t *testing.T) {
 		}
 	}
 }
+
+func TestTypeErrorsNameKeyAndAccepted(t *testing.T) {
+	base := "hub:\n  serialNumber: hub-1\n"
+	tests := []struct{ yaml, want string }{
+		{base + "router:\n  deadline: five minutes\n", `f.yaml:4: router.deadline: "five minutes" is not valid here: expected a duration: a number with a unit, like 30s, 5m or 1h30m`},
+		{base + "dashboard:\n  qos: high\n", `f.yaml:4: dashboard.qos: "high" is not valid here: expected a whole number`},
+		{base + "mqtt:\n  embedded:\n    disabled: maybe\n", `f.yaml:5: mqtt.embedded.disabled: "maybe" is not valid here: expected true or false`},
+		{"hub:\n  serialNumber: hub-1\n  locales: en-US\n", `f.yaml:3: hub.locales: "en-US" is not valid here: expected a list`},
+		{base + "bridges:\n  - name: a\n    path: x\n    startTimeout: 5 mins\n", `f.yaml:6: bridges[0].startTimeout: "5 mins" is not valid here`},
+	}
+	for _, tt := range tests {
+		_, err := Parse("f.yaml", []byte(tt.yaml))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%q:\n got %v\nwant %s…", tt.yaml, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "unmarshal") {
+			t.Errorf("Go internals in %v", err)
+		}
+	}
+}
+
+func TestPlaceholders(t *testing.T) {
+	cfg, err := Load("../../configs/avshub.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.CheckPlaceholders()
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Key != "hub.productId" || ce.Line == 0 {
+		t.Fatalf("the shipped config's placeholders: %v, want hub.productId named with its line", err)
+	}
+	cfg, err = Parse("f.yaml", []byte("hub:\n  serialNumber: hub-1\n  productId: my-product\nlwa:\n  clientId: amzn1.application-oa2-client.abc\nmqtt:\n  embedded:\n    users:\n      - {username: ha, password: change_me}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.CheckPlaceholders(); err == nil || !strings.Contains(err.Error(), "mqtt.embedded.users[0].password") {
+		t.Fatalf("password placeholder: %v", err)
+	}
+	cfg, _ = Parse("f.yaml", []byte("hub:\n  serialNumber: hub-1\n  productId: my-product\n"))
+	if err := cfg.CheckPlaceholders(); err != nil {
+		t.Fatalf("a file without placeholders: %v", err)
+	}
+}
+
+func TestShippedConfigBridgesOnlyRealDevices(t *testing.T) {
+	cfg, err := Load("../../configs/avshub.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range cfg.Bridges {
+		if b.Name == "virtual" || strings.Contains(b.Path, "virtual") {
+			t.Errorf("the shipped configuration configures the virtual bridge (%s): it would announce fake devices to a real Alexa account", b.Path)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/avshub/avshub/discovery"
@@ -90,7 +91,7 @@ func newConnection(h *Hub) (*connection, error) {
 			return nil, err
 		}
 		if err := a.Ready(); err != nil {
-			return nil, fmt.Errorf("%w: run avshub link --config %s", err, cfg.Path)
+			return nil, &linkError{err: err, config: cfg.Path}
 		}
 		c.auth, tokens, c.lwaHTTP = a, a, lc.HTTPClient
 	}
@@ -243,3 +244,23 @@ func (g gatewayStore) LoadGateway(context.Context) (string, error) {
 func (g gatewayStore) SaveGateway(_ context.Context, url string) error {
 	return g.s.Put(gatewayBucket, gatewayKey, []byte(url))
 }
+
+// linkError is a hub that cannot start before it is linked; its message names
+// the command to run once, with the configuration file.
+type linkError struct {
+	err    error
+	config string
+}
+
+func (e *linkError) Error() string {
+	msg := e.err.Error()
+	if i := strings.Index(msg, "; run `avshub link`"); i >= 0 {
+		msg = msg[:i]
+	}
+	if e.config == "" {
+		return msg + "; run `avshub link`"
+	}
+	return fmt.Sprintf("%s; run `avshub link --config %s`", msg, e.config)
+}
+
+func (e *linkError) Unwrap() error { return e.err }

@@ -46,7 +46,7 @@ func (h *Hub) Endpoints() []web.Endpoint {
 	list := h.reg.List()
 	out := make([]web.Endpoint, len(list))
 	for i, e := range list {
-		out[i] = web.Endpoint{Entry: e, Recent: h.recent.get(e.Endpoint.ID)}
+		out[i] = web.EndpointOf(e, h.recent.get(e.Endpoint.ID))
 	}
 	return out
 }

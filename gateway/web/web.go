@@ -84,10 +84,19 @@ type MQTTStatus struct {
 	Embedded bool   `json:"embedded"`
 }
 
-// Endpoint is one endpoint with its live state and recent events.
+// Endpoint is one endpoint with its live state and recent events. Its JSON
+// keys are lowerCamelCase, like every other key of the API.
 type Endpoint struct {
-	discovery.Entry
-	Recent []EventLine `json:"recent,omitempty"`
+	Endpoint  discovery.Endpoint `json:"endpoint"`
+	State     discovery.State    `json:"state"`
+	Reachable bool               `json:"reachable"`
+	Updated   time.Time          `json:"updated,omitzero"`
+	Recent    []EventLine        `json:"recent,omitempty"`
+}
+
+// EndpointOf returns the web view of a registry entry.
+func EndpointOf(e discovery.Entry, recent []EventLine) Endpoint {
+	return Endpoint{Endpoint: e.Endpoint, State: e.State, Reachable: e.Reachable, Updated: e.Updated, Recent: recent}
 }
 
 // EventLine is one recent event of an endpoint.

@@ -31,10 +31,10 @@ func newSource() *hubSource {
 	return &hubSource{
 		status: Status{Version: "test", Ready: true, AVS: AVSStatus{State: "CONNECTED", Gateway: "https://avs.example"},
 			Bridges: []BridgeStatus{{Name: "zigbee", State: "running", Health: "HEALTHY", Pairing: true}}},
-		eps: []Endpoint{{Entry: discovery.Entry{
+		eps: []Endpoint{{
 			Endpoint:  discovery.Endpoint{ID: "hub::virtual::lamp", Bridge: "virtual", FriendlyName: "Kitchen Light", Category: discovery.CategoryLight, Traits: discovery.Traits{OnOff: &discovery.OnOff{}}},
 			State:     discovery.State{On: &on},
-			Reachable: true}}},
+			Reachable: true}},
 		changes: make(chan struct{}, 1),
 	}
 }

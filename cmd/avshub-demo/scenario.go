@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -542,7 +543,8 @@ func (d *demo) dashboardCommand(ctx context.Context) error {
 	if t := c.Publish(topic, 1, false, payload); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
 		return fmt.Errorf("dashboard publish: %v", t.Error())
 	}
-	d.say("  mosquitto_pub -t '%s' -m '%s'", topic, payload)
+	host, port, _ := net.SplitHostPort(d.brokerAddr)
+	d.say("  mosquitto_pub -h %s -p %s -t '%s' -m '%s'", host, port, topic, payload)
 	cr, err := d.waitChangeReport(ctx, len(before), light.Endpoint.ID, "APP_INTERACTION")
 	if err != nil {
 		return err

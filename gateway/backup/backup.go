@@ -1,5 +1,6 @@
 // Package backup saves and restores the hub's data directory as a gzip'd tar
-// archive: every file, the bbolt database as a consistent snapshot, and a
+// archive: every file, the bbolt database as a consistent snapshot (taken by
+// the running hub, or from the closed file), the configuration file, and a
 // manifest saying what wrote it.
 package backup
 
@@ -21,11 +22,30 @@ import (
 // ManifestName is the archive member describing the backup.
 const ManifestName = "avshub-backup.json"
 
+// ConfigMember is the archive member holding the configuration file. Restore
+// puts it in the data directory under this name, beside the data, and never
+// over the configuration in use.
+const ConfigMember = "avshub.yaml.from-backup"
+
 // Manifest describes a backup.
 type Manifest struct {
 	CreatedAt  time.Time `json:"createdAt"`
 	HubVersion string    `json:"hubVersion"`
 	Files      int       `json:"files"`
+	// Config is where the configuration file in the archive came from.
+	Config string `json:"config,omitempty"`
+}
+
+// Spec says what a backup holds.
+type Spec struct {
+	// DataDir is archived whole, except sockets and temporary files.
+	DataDir string
+	// HubVersion goes in the manifest.
+	HubVersion string
+	// Snapshots names files of DataDir taken from a Snapshot function instead of the disk.
+	Snapshots map[string]Snapshot
+	// ConfigFile, when set, is archived as ConfigMember.
+	ConfigFile string
 }
 
 // Snapshot writes a consistent copy of a live file (the bbolt database) to w.
@@ -35,9 +55,29 @@ type Snapshot func(w io.Writer) (int64, error)
 // Snapshot function instead of being read from disk; sockets and temporary
 // files are skipped.
 func Write(w io.Writer, dataDir, hubVersion string, snapshots map[string]Snapshot) (Manifest, error) {
+	return WriteSpec(w, Spec{DataDir: dataDir, HubVersion: hubVersion, Snapshots: snapshots})
+}
+
+// WriteSpec archives what spec names to w.
+func WriteSpec(w io.Writer, spec Spec) (Manifest, error) {
+	dataDir, snapshots := spec.DataDir, spec.Snapshots
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
-	m := Manifest{CreatedAt: time.Now().UTC(), HubVersion: hubVersion}
+	m := Manifest{CreatedAt: time.Now().UTC(), HubVersion: spec.HubVersion}
+	if spec.ConfigFile != "" {
+		b, err := os.ReadFile(spec.ConfigFile)
+		if err != nil {
+			return m, fmt.Errorf("backup of the configuration: %w", err)
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: ConfigMember, Mode: 0o600, Size: int64(len(b)), ModTime: m.CreatedAt}); err != nil {
+			return m, err
+		}
+		if _, err := tw.Write(b); err != nil {
+			return m, err
+		}
+		m.Config, _ = filepath.Abs(spec.ConfigFile)
+		m.Files++
+	}
 	err := filepath.WalkDir(dataDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -54,7 +94,7 @@ func Write(w io.Writer, dataDir, hubVersion string, snapshots map[string]Snapsho
 		switch {
 		case d.IsDir():
 			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o700, ModTime: info.ModTime()})
-		case !info.Mode().IsRegular(), strings.HasSuffix(name, ".tmp"), strings.Contains(name, ".tmp-"):
+		case !info.Mode().IsRegular(), strings.HasSuffix(name, ".tmp"), strings.Contains(name, ".tmp-"), name == ConfigMember:
 			return nil // sockets, pipes and half-written files
 		}
 		if snap, ok := snapshots[name]; ok {

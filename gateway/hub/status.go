@@ -3,6 +3,8 @@ package hub
 import (
 	"context"
 	"fmt"
+	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -152,3 +154,10 @@ func (r *recentEvents) get(id string) []web.EventLine {
 	}
 	return out
 }
+
+// SnapshotDB writes a consistent copy of the hub's database (a bbolt read
+// transaction) to w, for `avshub backup` while the hub runs.
+func (h *Hub) SnapshotDB(w io.Writer) (int64, error) { return h.store.WriteTo(w) }
+
+// DBName is the database's file name inside the data directory.
+func (h *Hub) DBName() string { return filepath.Base(h.store.Path()) }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -154,10 +155,31 @@ func (s *Server) Handler() http.Handler {
 	return securityHeaders(mux)
 }
 
-// APIHandler returns the JSON API only (for the unix socket).
+// Snapshotter is a Source that can write a consistent copy of its database
+// (for `avshub backup` while the hub runs).
+type Snapshotter interface {
+	// SnapshotDB writes the database to w and returns its size and file name.
+	SnapshotDB(w io.Writer) (int64, error)
+	// DBName is the database's file name inside the data directory.
+	DBName() string
+}
+
+// APIHandler returns the JSON API only (for the unix socket), with the
+// database snapshot only the socket's owner may take.
 func (s *Server) APIHandler() http.Handler {
 	mux := http.NewServeMux()
 	s.api(mux)
+	if snap, ok := s.src.(Snapshotter); ok {
+		mux.HandleFunc("GET /api/v1/backup/db", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("X-Avshub-Db-Name", snap.DBName())
+			if _, err := snap.SnapshotDB(w); err != nil {
+				// Headers are gone: cut the stream so that the client sees a short body.
+				s.log.Error("database snapshot for a backup failed", "err", err)
+				panic(http.ErrAbortHandler)
+			}
+		})
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	return mux
 }

@@ -149,7 +149,7 @@ func (s *Sim) reportManuf(d *device, cluster uint16, ids ...uint16) {
 func (s *Sim) reportIn(d *device, t *attrTable, cluster uint16, ids ...uint16) {
 	var attrs []zcl.Attribute
 	for _, id := range ids {
-		if !t.report[cluster][id] {
+		if !t.report[cluster][id] && !(d.m.reportsUnconfigured && !t.manuf) {
 			continue
 		}
 		if v, ok := t.vals[cluster][id]; ok {
@@ -346,6 +346,13 @@ func checkManufWrite(t *attrTable, cluster uint16, a zcl.Attribute) zcl.Status {
 
 func ptrStatus(s zcl.Status) *zcl.Status { return &s }
 
+// Enhanced hue (ZCL 5.2.2.2.2): the command and the attributes it sets.
+const (
+	cmdEnhancedMoveToHueAndSaturation = 0x43
+	attrEnhancedCurrentHue            = 0x4000
+	attrEnhancedColorMode             = 0x4001
+)
+
 // writableAttrs are the standard attributes ZCL makes writable (beyond the
 // thermostat's, checked above), by cluster.
 var writableAttrs = map[uint16]map[uint16]bool{
@@ -420,8 +427,28 @@ func (s *Sim) clusterCommand(d *device, cluster uint16, f zcl.Frame, reply func(
 				return ptrStatus(zcl.StatusInvalidValue)
 			}
 			d.set(cluster, zcl.AttrCurrentHue, int64(p[0]))
+			d.set(cluster, attrEnhancedCurrentHue, int64(p[0])<<8)
 			d.set(cluster, zcl.AttrCurrentSaturation, int64(p[1]))
 			d.set(cluster, zcl.AttrColorMode, 0)
+			d.set(cluster, attrEnhancedColorMode, 0)
+			s.report(d, cluster, zcl.AttrCurrentHue, zcl.AttrCurrentSaturation)
+			return ok
+		case cmdEnhancedMoveToHueAndSaturation:
+			if caps.Int&zcl.ColorCapEnhancedHue == 0 {
+				return ptrStatus(zcl.StatusUnsupClusterCommand)
+			}
+			if len(p) < 5 {
+				return ptrStatus(zcl.StatusMalformedCommand)
+			}
+			if p[2] > 254 {
+				return ptrStatus(zcl.StatusInvalidValue)
+			}
+			eh := int64(p[0]) | int64(p[1])<<8
+			d.set(cluster, attrEnhancedCurrentHue, eh)
+			d.set(cluster, zcl.AttrCurrentHue, eh>>8)
+			d.set(cluster, zcl.AttrCurrentSaturation, int64(p[2]))
+			d.set(cluster, zcl.AttrColorMode, 0)
+			d.set(cluster, attrEnhancedColorMode, 3)
 			s.report(d, cluster, zcl.AttrCurrentHue, zcl.AttrCurrentSaturation)
 			return ok
 		case zcl.CmdMoveToColor:
@@ -434,6 +461,7 @@ func (s *Sim) clusterCommand(d *device, cluster uint16, f zcl.Frame, reply func(
 			d.set(cluster, zcl.AttrCurrentX, int64(p[0])|int64(p[1])<<8)
 			d.set(cluster, zcl.AttrCurrentY, int64(p[2])|int64(p[3])<<8)
 			d.set(cluster, zcl.AttrColorMode, 1)
+			d.set(cluster, attrEnhancedColorMode, 1)
 			s.report(d, cluster, zcl.AttrCurrentX, zcl.AttrCurrentY)
 			return ok
 		case zcl.CmdMoveToColorTemp:
@@ -449,6 +477,7 @@ func (s *Sim) clusterCommand(d *device, cluster uint16, f zcl.Frame, reply func(
 			m = int64(math.Max(float64(lo.Int), math.Min(float64(hi.Int), float64(m)))) // real bulbs clamp
 			d.set(cluster, zcl.AttrColorTemperature, m)
 			d.set(cluster, zcl.AttrColorMode, 2)
+			d.set(cluster, attrEnhancedColorMode, 2)
 			s.report(d, cluster, zcl.AttrColorTemperature)
 			return ok
 		}

@@ -104,6 +104,7 @@ var attrNames = map[string]attrDef{
 	"occupiedCoolingSetpoint":    {zcl.ClusterThermostat, zcl.AttrOccupiedCoolingSetpoint, zcl.TypeInt16},
 	"systemMode":                 {zcl.ClusterThermostat, zcl.AttrSystemMode, zcl.TypeEnum8},
 	"piHeatingDemand":            {zcl.ClusterThermostat, zcl.AttrPIHeatingDemand, zcl.TypeUint8},
+	"programmingOperationMode":   {zcl.ClusterThermostat, zcl.AttrProgrammingOperationMode, zcl.TypeBitmap8},
 	"measuredValue":              {zcl.ClusterTemperature, zcl.AttrMeasuredValue, zcl.TypeInt16},
 	"batteryPercentageRemaining": {zcl.ClusterPowerConfig, zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8},
 }
@@ -140,6 +141,9 @@ type model struct {
 	attrs                   map[uint16][]zcl.Attribute // by cluster, on the first endpoint having it
 	// defaultRspOnReport: the device's reports leave disable-default-response off.
 	defaultRspOnReport bool
+	// reportsUnconfigured: the device reports its attributes' changes to the
+	// coordinator without being asked to (Xiaomi/Aqara sensors do).
+	reportsUnconfigured bool
 	// heatOnly: the thermostat accepts systemMode heat (and nothing else).
 	heatOnly bool
 	// manufAttrs are manufacturer-specific attributes (under manufCode), by cluster.
@@ -268,6 +272,7 @@ var models = map[string]model{
 			u8(zcl.AttrCurrentHue, zcl.TypeUint8, 0), u8(zcl.AttrCurrentSaturation, zcl.TypeUint8, 0),
 			u8(zcl.AttrCurrentX, zcl.TypeUint16, 30533), u8(zcl.AttrCurrentY, zcl.TypeUint16, 26876),
 			u8(zcl.AttrColorTemperature, zcl.TypeUint16, 366), u8(zcl.AttrColorMode, zcl.TypeEnum8, 2),
+			u8(0x4000, zcl.TypeUint16, 0), u8(0x4001, zcl.TypeEnum8, 2), // enhanced current hue, enhanced colour mode
 			u8(zcl.AttrColorCapabilities, zcl.TypeBitmap16, 0x1F),
 			u8(zcl.AttrColorTempPhysMin, zcl.TypeUint16, 153), u8(zcl.AttrColorTempPhysMax, zcl.TypeUint16, 500),
 		}),
@@ -328,7 +333,7 @@ var models = map[string]model{
 		},
 	},
 	"aqara-temp": {
-		manufacturer: "LUMI", modelID: "lumi.weather", manufCode: 0x115F, powerSource: 3, defaultRspOnReport: true,
+		manufacturer: "LUMI", modelID: "lumi.weather", manufCode: 0x115F, powerSource: 3, defaultRspOnReport: true, reportsUnconfigured: true,
 		hwVersion: 30, stackVersion: 2, dateCode: "20161129", swBuild: "3000-0001",
 		eps: []epDef{{id: 1, deviceID: 0x5F01, in: []uint16{0x0000, 0x0003, 0xFFFF, 0x0402, 0x0403, 0x0405}, out: []uint16{0x0000, 0x0004, 0xFFFF}}},
 		attrs: map[uint16][]zcl.Attribute{

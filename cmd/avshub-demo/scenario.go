@@ -443,7 +443,46 @@ func (d *demo) voice(ctx context.Context) error {
 	if err := expect(evs, "Response", ""); err != nil {
 		return err
 	}
-	d.showFrame("host>znp", "24 01", "AF_DATA_REQUEST carrying the ZCL Level Control command")
+	d.showZCL(zclLevel, "the ZCL Level Control command")
+	zc, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.Color != nil })
+	if err != nil {
+		return err
+	}
+	if evs, err = d.ask(ctx, "make the "+strings.ToLower(zc.Endpoint.FriendlyName)+" blue", d.setColor(zc.Endpoint.ID, "Blue", 240)); err != nil {
+		return err
+	}
+	if err := expect(evs, "Response", ""); err != nil {
+		return err
+	}
+	d.showZCL(zclColor, "the ZCL Color Control command")
+	zw, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.ColorTemperature != nil && t.Color == nil })
+	if err != nil {
+		return err
+	}
+	if evs, err = d.ask(ctx, "set the "+strings.ToLower(zw.Endpoint.FriendlyName)+" to warm white", d.setColorTemperature(zw.Endpoint.ID, 2700)); err != nil {
+		return err
+	}
+	if err := expect(evs, "Response", ""); err != nil {
+		return err
+	}
+	d.showZCL(zclColor, "the ZCL Color Control command (move to colour temperature)")
+	zk, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.Lock != nil })
+	if err != nil {
+		return err
+	}
+	for _, locked := range []bool{false, true} {
+		verb := "unlock"
+		if locked {
+			verb = "lock"
+		}
+		if evs, err = d.ask(ctx, verb+" the "+strings.ToLower(zk.Endpoint.FriendlyName), d.lock(zk.Endpoint.ID, locked)); err != nil {
+			return err
+		}
+		if err := expect(evs, "Response", ""); err != nil {
+			return err
+		}
+		d.showZCL(zclDoorLock, "the ZCL Door Lock command ("+verb+")")
+	}
 	zt, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.Thermostat != nil })
 	if err != nil {
 		return err
@@ -452,6 +491,10 @@ func (d *demo) voice(ctx context.Context) error {
 		return err
 	}
 	if err := expect(evs, "Response", ""); err != nil {
+		return err
+	}
+	d.showZCL(zclThermostat, "the ZCL Thermostat write")
+	if err := d.traceHasZCL(zclOnOff, zclLevel, zclColor, zclDoorLock, zclThermostat); err != nil {
 		return err
 	}
 
@@ -495,6 +538,51 @@ func (d *demo) byHand(ctx context.Context) error {
 	}
 	d.showFrame("znp>host", "44 81", "AF_INCOMING_MSG carrying the ZCL attribute report")
 	d.say("    ← %s", describe(cr))
+	return nil
+}
+
+// ZCL clusters the demo drives on the Zigbee devices, as the AF_DATA_REQUEST
+// frame spells them (little-endian hex).
+const (
+	zclOnOff      = "06 00"
+	zclLevel      = "08 00"
+	zclDoorLock   = "01 01"
+	zclThermostat = "01 02"
+	zclColor      = "00 03"
+)
+
+// afRequests returns the AF_DATA_REQUEST frames of the serial trace for cluster.
+func (d *demo) afRequests(cluster string) []string {
+	b, err := os.ReadFile(filepath.Join(d.out, "znp-trace.log"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.SplitN(line, " ", 3)
+		// FE len 24 01 dst(2) dstEP srcEP cluster(2) …
+		if len(f) == 3 && f[1] == "host>znp" && len(f[2]) > 29 && f[2][6:11] == "24 01" && f[2][24:29] == cluster {
+			out = append(out, f[2])
+		}
+	}
+	return out
+}
+
+// showZCL prints the last AF_DATA_REQUEST of the serial trace for cluster.
+func (d *demo) showZCL(cluster, what string) {
+	if fs := d.afRequests(cluster); len(fs) > 0 {
+		d.say("    serial host>znp %s  (AF_DATA_REQUEST carrying %s)", fs[len(fs)-1], what)
+	}
+}
+
+// traceHasZCL checks that the serial trace carries a command for every cluster.
+func (d *demo) traceHasZCL(clusters ...string) error {
+	for _, c := range clusters {
+		if len(d.afRequests(c)) == 0 {
+			return fmt.Errorf("the serial trace has no AF_DATA_REQUEST for ZCL cluster %s", c)
+		}
+	}
+	d.say("  the serial trace (znp-trace.log) carries a ZCL command for each Zigbee device kind: On/Off, Level, Color, Door Lock, Thermostat")
 	return nil
 }
 

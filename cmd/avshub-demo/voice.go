@@ -29,6 +29,16 @@ func (d *demo) setColorTemperature(id string, kelvin int) directive {
 		Payload: map[string]any{"rangeValue": kelvin}}
 }
 
+// setColor sets a colour light to a named colour (hue in degrees, full saturation).
+func (d *demo) setColor(id, name string, hue float64) directive {
+	if d.smarthome() {
+		return directive{Namespace: "Alexa.ColorController", Name: "SetColor", EndpointID: id,
+			Payload: map[string]any{"color": map[string]any{"hue": hue, "saturation": 1.0, "brightness": 1.0}}}
+	}
+	return directive{Namespace: "Alexa.ModeController", Name: "SetMode", EndpointID: id, Instance: "Light.Color",
+		Payload: map[string]any{"mode": "Color." + name}}
+}
+
 func (d *demo) lock(id string, locked bool) directive {
 	if d.smarthome() {
 		name := "Unlock"

@@ -381,9 +381,9 @@ func (p *Publisher) apply(c discovery.Change) {
 	case c.Kind == discovery.ChangeState:
 		p.mu.Lock()
 		n.entry = c.Entry
-		if c.Cause != "" {
-			n.cause = c.Cause
-		}
+		// The cause describes this change only: a change without one (a
+		// bridge's re-sync after a restart) must not keep the last command's.
+		n.cause = c.Cause
 		if c.Changed.Color != nil {
 			n.mode = "hs"
 		} else if c.Changed.ColorTemperature != nil {

@@ -113,6 +113,29 @@ func endToEnd(t *testing.T, tg target) {
 		})
 	})
 
+	t.Run("re-sync resets the cause", func(t *testing.T) {
+		obs.lastJSON(t, stateT, func(s map[string]any) bool { return s["cause"] == "APP_INTERACTION" })
+		// The bridge restarts and re-syncs: its snapshot says the light is off.
+		e := hub.entry(t, "light-1")
+		var devs []discovery.Device
+		for _, x := range hub.reg.List() {
+			if x.Endpoint.Bridge != "virtual" {
+				continue
+			}
+			d := discovery.Device{Endpoint: x.Endpoint, State: x.State, Reachable: x.Reachable}
+			if x.Endpoint.ID == e.Endpoint.ID {
+				off := false
+				d.State.On = &off
+			}
+			devs = append(devs, d)
+		}
+		hub.reg.Apply("virtual", discovery.Event{Kind: discovery.EventSnapshot, Devices: devs})
+		got := obs.lastJSON(t, stateT, func(s map[string]any) bool { return s["state"] == "OFF" })
+		if c, ok := got["cause"]; ok {
+			t.Fatalf("after a re-sync the state still says cause %v: %v", c, got)
+		}
+	})
+
 	t.Run("bad commands", func(t *testing.T) {
 		thermo := hub.entry(t, "living-thermostat")
 		_, thermoSet, _, thermoErr, _ := p.Topics(thermo.Endpoint)

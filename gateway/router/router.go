@@ -51,6 +51,7 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -324,9 +325,70 @@ func (r *Router) HandleDirective(ctx context.Context, d *alexa.Directive) error 
 		}
 	}
 	start := r.now()
-	result, err := r.handle(ctx, d, id)
-	r.met.Directive(d.Header.Namespace, d.Header.Name, result, r.now().Sub(start))
+	o := &outcome{}
+	result, err := r.handle(withOutcome(ctx, o), d, id)
+	took := r.now().Sub(start)
+	r.met.Directive(d.Header.Namespace, d.Header.Name, result, took)
+	r.logDirective(d, id, result, o, took, err)
 	return err
+}
+
+// outcome carries what a directive's answer said, for its log line.
+type outcome struct {
+	mu     sync.Mutex
+	detail string // the error's message, for an ErrorResponse
+	cmd    string // the command sent to the bridge
+}
+
+type outcomeKey struct{}
+
+func withOutcome(ctx context.Context, o *outcome) context.Context {
+	return context.WithValue(ctx, outcomeKey{}, o)
+}
+
+// noteOutcome records detail or cmd (when not empty) on ctx's outcome, if any.
+func noteOutcome(ctx context.Context, detail, cmd string) {
+	o, _ := ctx.Value(outcomeKey{}).(*outcome)
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if detail != "" {
+		o.detail = detail
+	}
+	if cmd != "" {
+		o.cmd = cmd
+	}
+}
+
+// logDirective writes the one info line of a directive and its answer.
+func (r *Router) logDirective(d *alexa.Directive, id, result string, o *outcome, took time.Duration, err error) {
+	what := d.Header.Namespace + "." + d.Header.Name
+	if d.Header.Instance != "" {
+		what += " " + d.Header.Instance
+	}
+	args := []any{"endpoint", id}
+	if e, ok := r.reg.Get(id); ok {
+		args = append(args, "name", e.Endpoint.FriendlyName)
+	}
+	args = append(args, "what", what)
+	o.mu.Lock()
+	if o.cmd != "" {
+		args = append(args, "command", o.cmd)
+	}
+	args = append(args, "outcome", result)
+	if o.detail != "" {
+		args = append(args, "reason", o.detail)
+	}
+	o.mu.Unlock()
+	args = append(args, "ms", took.Milliseconds())
+	if err != nil {
+		args = append(args, "err", err)
+		r.log.Warn("directive: the answer could not be sent", args...)
+		return
+	}
+	r.log.Info("directive", args...)
 }
 
 func hdr(d *alexa.Directive) alexa.Header {
@@ -377,6 +439,7 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		return fail(unreachable(entry), intent.Scale)
 	}
 	r.begin(id, discovery.CauseVoice)
+	noteOutcome(ctx, "", intent.Command.String())
 	res, corr, xerr := r.execute(ctx, bridge, entry, intent.Command)
 	if xerr != nil {
 		r.end(id)
@@ -507,6 +570,7 @@ func (r *Router) reportState(ctx context.Context, d *alexa.Directive, e discover
 }
 
 func (r *Router) answerError(ctx context.Context, d *alexa.Directive, id string, de *discovery.Error, scale string) (string, error) {
+	noteOutcome(ctx, de.Message, "")
 	ev, err := alexa.NewErrorResponse(d, id, de, scale)
 	return alexa.ErrorTypeOf(de.Kind).Type, r.sendBuilt(ctx, ev, err)
 }
@@ -602,6 +666,11 @@ func (r *Router) complete(p *pendingCmd, c completion) {
 			result, err = r.respond(ctx, p.d, entry)
 		}
 		r.met.Directive(p.d.Header.Namespace, p.d.Header.Name, "completed:"+result, r.now().Sub(p.start))
+		o := &outcome{cmd: p.cmd.String()}
+		if c.err != nil {
+			o.detail = c.err.Message
+		}
+		r.logDirective(p.d, p.endpointID, "completed:"+result, o, r.now().Sub(p.start), err)
 		if err != nil {
 			r.log.Warn("router: cannot send the final answer of a deferred directive", "endpoint", p.endpointID, "err", err)
 		}
@@ -613,6 +682,24 @@ func (r *Router) complete(p *pendingCmd, c completion) {
 // It waits for the Completion of an Accepted command. The change reaches Alexa
 // as a ChangeReport with cause (APP_INTERACTION for dashboards).
 func (r *Router) Execute(ctx context.Context, endpointID string, cmd discovery.Command, cause discovery.Cause) (discovery.State, error) {
+	start := r.now()
+	st, err := r.execute1(ctx, endpointID, cmd, cause)
+	args := []any{"endpoint", endpointID}
+	if e, ok := r.reg.Get(endpointID); ok {
+		args = append(args, "name", e.Endpoint.FriendlyName)
+	}
+	args = append(args, "command", cmd.String(), "cause", cmp.Or(cause, discovery.CauseApp))
+	if err != nil {
+		de := discovery.AsError(err)
+		args = append(args, "outcome", string(de.Kind), "reason", de.Message)
+	} else {
+		args = append(args, "outcome", "ok")
+	}
+	r.log.Info("change by hand", append(args, "ms", r.now().Sub(start).Milliseconds())...)
+	return st, err
+}
+
+func (r *Router) execute1(ctx context.Context, endpointID string, cmd discovery.Command, cause discovery.Cause) (discovery.State, error) {
 	done, terr := r.takeTurn(ctx, endpointID)
 	if terr != nil {
 		return discovery.State{}, terr
@@ -709,6 +796,7 @@ func (r *Router) note(changes []discovery.Change) {
 		case discovery.ChangeUpdated:
 			recount = true
 		case discovery.ChangeState, discovery.ChangeReachability:
+			r.logByHand(c)
 			if !r.firstSight(id) && r.baseline(c.Entry) {
 				continue // first sight of an endpoint Alexa was told nothing of: nothing to report
 			}
@@ -718,6 +806,29 @@ func (r *Router) note(changes []discovery.Change) {
 	if recount {
 		r.countEndpoints()
 	}
+}
+
+// logByHand writes one info line for a change a person made at the device
+// (PHYSICAL_INTERACTION) outside a command of the hub; readings of sensors
+// alone are not logged at info.
+func (r *Router) logByHand(c discovery.Change) {
+	if c.Kind != discovery.ChangeState || c.Cause != discovery.CausePhysical {
+		return
+	}
+	reading := c.Changed
+	reading.Temperature = nil
+	if reading.IsZero() {
+		return
+	}
+	r.mu.Lock()
+	inflight := r.ep(c.Entry.Endpoint.ID).inflight > 0
+	r.mu.Unlock()
+	if inflight {
+		return // the echo of a command under way: its own line tells it
+	}
+	changed, _ := json.Marshal(c.Changed)
+	r.log.Info("change by hand", "endpoint", c.Entry.Endpoint.ID, "name", c.Entry.Endpoint.FriendlyName,
+		"changed", string(changed), "cause", string(c.Cause))
 }
 
 // baseline records e's properties as known to Alexa if nothing is known yet,

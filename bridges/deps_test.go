@@ -1,6 +1,7 @@
 // Package bridges_test keeps the import boundaries honest: a bridge imports
-// plugins/sdk and discovery, never the hub (gateway), and the hub binary does
-// not link the bridges' device libraries.
+// plugins/sdk and the device model (discovery/model), never the hub (gateway)
+// nor the hub's registry and discovery diffing (discovery); the hub binary does
+// not link the bridges' device libraries; no production binary links testing.
 package bridges_test
 
 import (
@@ -25,19 +26,60 @@ func deps(t *testing.T, pattern string) map[string][]string {
 	return m
 }
 
+const mod = "github.com/avshub/avshub/"
+
+// TestBridgesNeverImportGateway: bridges, their binaries, the SDK and the
+// conformance kit see the device model only: never gateway, never the hub's
+// registry and Alexa.Discovery diffing (package discovery).
 func TestBridgesNeverImportGateway(t *testing.T) {
-	for _, pattern := range []string{"github.com/avshub/avshub/bridges/...", "github.com/avshub/avshub/cmd/bridge-..."} {
+	bridgeSide := []string{mod + "bridges", mod + "cmd/bridge-", mod + "plugins/sdk", mod + "plugins/plugintest", mod + "discovery/model"}
+	for _, pattern := range []string{mod + "bridges/...", mod + "cmd/bridge-...", mod + "plugins/sdk/...", mod + "plugins/plugintest/..."} {
 		for pkg, ds := range deps(t, pattern) {
-			if !strings.HasPrefix(pkg, "github.com/avshub/avshub/bridges") && !strings.HasPrefix(pkg, "github.com/avshub/avshub/cmd/bridge-") {
+			if !hasAnyPrefix(pkg, bridgeSide) {
 				continue
 			}
 			for _, d := range ds {
-				if strings.HasPrefix(d, "github.com/avshub/avshub/gateway") {
-					t.Errorf("%s imports %s: bridges may import plugins/sdk and discovery, never gateway", pkg, d)
+				if strings.HasPrefix(d, mod+"gateway") || d == mod+"discovery" {
+					t.Errorf("%s imports %s: bridges may import plugins/sdk and discovery/model, never gateway or discovery", pkg, d)
 				}
 			}
 		}
 	}
+}
+
+// TestProductionBinariesDoNotLinkTesting: no package of ours in a production
+// binary imports testing (plugintest's Run takes any T shaped like *testing.T
+// for that reason). hashicorp/go-plugin is the one outside importer we cannot
+// cut: its testing.go helpers import it, and the linker keeps only testing's
+// package initialiser of it.
+func TestProductionBinariesDoNotLinkTesting(t *testing.T) {
+	allowed := map[string]bool{"github.com/hashicorp/go-plugin": true}
+	for _, bin := range []string{"avshub", "bridge-mqtt", "bridge-zigbee", "bridge-virtual"} {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", mod+"cmd/"+bin).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", bin, err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || allowed[f[0]] {
+				continue
+			}
+			for _, imp := range f[1:] {
+				if imp == "testing" || strings.HasPrefix(imp, "testing/") {
+					t.Errorf("cmd/%s: %s imports %s", bin, f[0], imp)
+				}
+			}
+		}
+	}
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestHubDoesNotLinkDeviceLibraries(t *testing.T) {

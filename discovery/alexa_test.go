@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/alexa/schema"
 	"github.com/avshub/avshub/gateway/store"
@@ -24,15 +25,15 @@ func TestReportsWithRealProfiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			reg := discovery.NewRegistry("DSN", discovery.WithLogger(quietLog()))
-			var devs []discovery.Device
+			var devs []model.Device
 			for i := range 350 {
-				devs = append(devs, discovery.Device{Reachable: true, Endpoint: discovery.Endpoint{
-					DeviceID: fmt.Sprintf("light-%03d", i), FriendlyName: fmt.Sprintf("Light %d", i), Category: discovery.CategoryLight,
+				devs = append(devs, model.Device{Reachable: true, Endpoint: model.Endpoint{
+					DeviceID: fmt.Sprintf("light-%03d", i), FriendlyName: fmt.Sprintf("Light %d", i), Category: model.CategoryLight,
 					Manufacturer: "Example", Model: "Bulb", Description: "A colour bulb",
-					Traits: discovery.Traits{OnOff: &discovery.OnOff{}, Brightness: &discovery.Brightness{}, Color: &discovery.Color{},
-						ColorTemperature: &discovery.ColorTemperature{MinKelvin: 2200, MaxKelvin: 6500}}}})
+					Traits: model.Traits{OnOff: &model.OnOff{}, Brightness: &model.Brightness{}, Color: &model.Color{},
+						ColorTemperature: &model.ColorTemperature{MinKelvin: 2200, MaxKelvin: 6500}}}})
 			}
-			reg.Apply("zigbee", discovery.Event{Kind: discovery.EventSnapshot, Devices: devs})
+			reg.Apply("zigbee", model.Event{Kind: model.EventSnapshot, Devices: devs})
 			m, err := discovery.NewManager(reg, discovery.ManagerOptions{Store: store.NewMem(), Render: p.Endpoint, Logger: quietLog()})
 			if err != nil {
 				t.Fatal(err)

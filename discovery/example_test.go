@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/store"
 )
 
@@ -14,14 +15,14 @@ import (
 func ExampleManager() {
 	reg := discovery.NewRegistry("DSN123")
 	st := store.NewMem()
-	render := func(ep discovery.Endpoint) (json.RawMessage, error) { // the hub passes profile.Endpoint
+	render := func(ep model.Endpoint) (json.RawMessage, error) { // the hub passes profile.Endpoint
 		return json.Marshal(map[string]string{"endpointId": ep.ID, "friendlyName": ep.FriendlyName})
 	}
 	m, _ := discovery.NewManager(reg, discovery.ManagerOptions{Store: st, Render: render,
 		Static: []discovery.StaticEndpoint{{ID: "hub", JSON: json.RawMessage(`{"endpointId":"hub"}`)}}})
 
-	reg.Apply("zigbee", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
-		{Endpoint: discovery.Endpoint{DeviceID: "00124b0001", FriendlyName: "Hall light"}, Reachable: true},
+	reg.Apply("zigbee", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{
+		{Endpoint: model.Endpoint{DeviceID: "00124b0001", FriendlyName: "Hall light"}, Reachable: true},
 	}})
 	ctx := context.Background()
 	for range 2 { // the second pass finds nothing to send

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"encoding/json"
+	"github.com/avshub/avshub/discovery/model"
 	"strings"
 	"testing"
 )
@@ -25,17 +26,17 @@ func FuzzRegistryApply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, bridge string, ev1, ev2 []byte) {
 		r := NewRegistry("S", WithLogger(quietLogger()), WithStore(newMemStore()))
 		for _, raw := range [][]byte{ev1, ev2, ev1} {
-			var ev Event
+			var ev model.Event
 			if json.Unmarshal(raw, &ev) != nil {
 				continue
 			}
 			r.Apply(bridge, ev)
 			names := map[string]bool{}
 			for _, e := range r.List() {
-				if !ValidEndpointID(e.Endpoint.ID) || e.Endpoint.ID != EndpointID("S", e.Endpoint.Bridge, e.Endpoint.DeviceID) {
+				if !model.ValidEndpointID(e.Endpoint.ID) || e.Endpoint.ID != model.EndpointID("S", e.Endpoint.Bridge, e.Endpoint.DeviceID) {
 					t.Fatalf("bad id %q", e.Endpoint.ID)
 				}
-				if ValidateFriendlyName(e.Endpoint.FriendlyName) != nil {
+				if model.ValidateFriendlyName(e.Endpoint.FriendlyName) != nil {
 					t.Fatalf("invalid name %q published", e.Endpoint.FriendlyName)
 				}
 				k := strings.ToLower(strings.TrimSpace(e.Endpoint.FriendlyName))

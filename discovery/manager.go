@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 	"log/slog"
 	"slices"
 	"sort"
@@ -49,7 +50,7 @@ type StaticEndpoint struct {
 
 // Renderer renders one endpoint as an Alexa.Discovery endpoint object (the hub
 // passes its alexa.Profile's Endpoint method).
-type Renderer func(Endpoint) (json.RawMessage, error)
+type Renderer func(model.Endpoint) (json.RawMessage, error)
 
 // ManagerOptions configures a Manager.
 type ManagerOptions struct {
@@ -110,7 +111,7 @@ func NewManager(reg *Registry, opts ManagerOptions) (*Manager, error) {
 	}
 	seen := map[string]bool{}
 	for _, s := range opts.Static {
-		if !ValidEndpointID(s.ID) || seen[s.ID] || !json.Valid(s.JSON) {
+		if !model.ValidEndpointID(s.ID) || seen[s.ID] || !json.Valid(s.JSON) {
 			return nil, fmt.Errorf("discovery: static endpoint %q: invalid or duplicate id, or invalid JSON", s.ID)
 		}
 		seen[s.ID] = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 	"log/slog"
 	"slices"
 	"strings"
@@ -12,12 +13,12 @@ import (
 
 // testRender renders an endpoint as a small Alexa-like object; pad adds bytes.
 func testRender(pad int) Renderer {
-	return func(ep Endpoint) (json.RawMessage, error) {
+	return func(ep model.Endpoint) (json.RawMessage, error) {
 		if ep.FriendlyName == "unrenderable" {
 			return nil, fmt.Errorf("cannot render")
 		}
 		return json.Marshal(map[string]any{"endpointId": ep.ID, "friendlyName": ep.FriendlyName,
-			"displayCategories": []Category{ep.Category}, "description": strings.Repeat("x", pad)})
+			"displayCategories": []model.Category{ep.Category}, "description": strings.Repeat("x", pad)})
 	}
 }
 
@@ -76,8 +77,8 @@ func (h *harness) deliver() []string {
 	return out
 }
 
-func lights(n int) []Device {
-	var ds []Device
+func lights(n int) []model.Device {
+	var ds []model.Device
 	for i := range n {
 		ds = append(ds, light(fmt.Sprintf("d%03d", i), fmt.Sprintf("Light %d", i), true))
 	}
@@ -92,14 +93,14 @@ func TestManagerDiff(t *testing.T) {
 	default:
 		t.Fatal("Changed not signalled at start")
 	}
-	h.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("b", "B", true)}})
+	h.reg.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true), light("b", "B", true)}})
 	if got := h.deliver(); !slices.Equal(got, []string{"AddOrUpdateReport:hub-self,S::zb::a,S::zb::b"}) {
 		t.Fatalf("first publish %v", got)
 	}
 
 	t.Run("state changes publish nothing", func(t *testing.T) {
-		h.reg.Apply("zb", Event{Kind: EventState, DeviceID: "a", State: State{On: Ptr(false)}})
-		h.reg.Apply("zb", Event{Kind: EventReachability, DeviceID: "b"})
+		h.reg.Apply("zb", model.Event{Kind: model.EventState, DeviceID: "a", State: model.State{On: model.Ptr(false)}})
+		h.reg.Apply("zb", model.Event{Kind: model.EventReachability, DeviceID: "b"})
 		if got := h.deliver(); len(got) != 0 {
 			t.Fatalf("sent %v", got)
 		}
@@ -111,25 +112,25 @@ func TestManagerDiff(t *testing.T) {
 			t.Fatalf("sent before the bridge synced: %v", got)
 		}
 		// …and its identical snapshot changes nothing either.
-		h2.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", false), light("b", "B", true)}})
+		h2.reg.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", false), light("b", "B", true)}})
 		if got := h2.deliver(); len(got) != 0 {
 			t.Fatalf("sent after restart: %v", got)
 		}
 	})
 	t.Run("rename sends one AddOrUpdateReport", func(t *testing.T) {
-		h.reg.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("a", "Hall", true))})
+		h.reg.Apply("zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("a", "Hall", true))})
 		if got := h.deliver(); !slices.Equal(got, []string{"AddOrUpdateReport:S::zb::a"}) {
 			t.Fatalf("sent %v", got)
 		}
 	})
 	t.Run("removal sends DeleteReport", func(t *testing.T) {
-		h.reg.Apply("zb", Event{Kind: EventRemove, DeviceID: "b"})
+		h.reg.Apply("zb", model.Event{Kind: model.EventRemove, DeviceID: "b"})
 		if got := h.deliver(); !slices.Equal(got, []string{"DeleteReport:S::zb::b"}) {
 			t.Fatalf("sent %v", got)
 		}
 	})
 	t.Run("unrenderable endpoint is kept, not deleted", func(t *testing.T) {
-		h.reg.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("a", "unrenderable", true))})
+		h.reg.Apply("zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("a", "unrenderable", true))})
 		if got := h.deliver(); len(got) != 0 {
 			t.Fatalf("sent %v", got)
 		}
@@ -137,8 +138,8 @@ func TestManagerDiff(t *testing.T) {
 	t.Run("SetBridges: a bridge removed by a reload is deleted, one added is published", func(t *testing.T) {
 		st := newMemStore()
 		h := newHarness(t, st, ManagerOptions{Bridges: []string{"zb", "mq"}})
-		h.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}})
-		h.reg.Apply("mq", Event{Kind: EventSnapshot, Devices: []Device{light("m", "M", true)}})
+		h.reg.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}})
+		h.reg.Apply("mq", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("m", "M", true)}})
 		if got := h.deliver(); !slices.Equal(got, []string{"AddOrUpdateReport:S::mq::m,S::zb::a"}) {
 			t.Fatalf("first publish %v", got)
 		}
@@ -159,8 +160,8 @@ func TestManagerDiff(t *testing.T) {
 	})
 	t.Run("bridge removed from config is deleted", func(t *testing.T) {
 		h3 := newHarness(t, st, ManagerOptions{Static: []StaticEndpoint{hubStatic}, Bridges: []string{"mq"}})
-		h3.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "unrenderable", true)}})
-		h3.reg.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("a", "Hall", true))})
+		h3.reg.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "unrenderable", true)}})
+		h3.reg.Apply("zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("a", "Hall", true))})
 		if got := h3.deliver(); !slices.Equal(got, []string{"DeleteReport:S::zb::a"}) {
 			t.Fatalf("sent %v", got)
 		}
@@ -184,7 +185,7 @@ func TestManagerSplitting(t *testing.T) {
 			if tt.name != "246 KB" {
 				h.m.opts.MaxEndpoints = MaxEndpoints
 			}
-			h.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: lights(tt.n)})
+			h.reg.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: lights(tt.n)})
 			reports, err := h.m.Pending(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -234,8 +235,8 @@ func TestManagerOverLimitRule(t *testing.T) {
 	var logs logBuffer
 	h := newHarness(t, newMemStore(), ManagerOptions{Static: []StaticEndpoint{hubStatic},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)), MaxEndpoints: 3})
-	h.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("c", "C", true), light("a", "A", true), light("b", "B", true)}})
-	h.reg.Apply("mq", Event{Kind: EventSnapshot, Devices: []Device{light("z", "Z", true)}})
+	h.reg.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("c", "C", true), light("a", "A", true), light("b", "B", true)}})
+	h.reg.Apply("mq", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("z", "Z", true)}})
 	// hub first, then by endpoint id: S::mq::z, S::zb::a; left out: S::zb::b, S::zb::c.
 	if got := h.deliver(); !slices.Equal(got, []string{"AddOrUpdateReport:hub-self,S::mq::z,S::zb::a"}) {
 		t.Fatalf("sent %v", got)
@@ -247,7 +248,7 @@ func TestManagerOverLimitRule(t *testing.T) {
 		t.Fatalf("no clear warning: %s", logs.String())
 	}
 	// A removal makes room: the next one in id order is published.
-	h.reg.Apply("mq", Event{Kind: EventRemove, DeviceID: "z"})
+	h.reg.Apply("mq", model.Event{Kind: model.EventRemove, DeviceID: "z"})
 	if got := h.deliver(); !slices.Equal(got, []string{"DeleteReport:S::mq::z", "AddOrUpdateReport:S::zb::b"}) {
 		t.Fatalf("sent %v", got)
 	}
@@ -263,7 +264,7 @@ func TestManagerRunSignals(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- h.m.Run(ctx) }()
 	<-h.m.Changed() // Run signals on (re)subscribe
-	h.reg.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}})
+	h.reg.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}})
 	<-h.m.Changed()
 	cancel()
 	if err := <-done; err != nil {
@@ -300,7 +301,7 @@ func TestManagerErrors(t *testing.T) {
 func BenchmarkPendingUnchanged(b *testing.B) {
 	st := newMemStore()
 	reg := NewRegistry("S", WithLogger(quietLogger()))
-	reg.Apply("zb", Event{Kind: EventSnapshot, Devices: lights(299)})
+	reg.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: lights(299)})
 	m, err := NewManager(reg, ManagerOptions{Store: st, Render: testRender(200), Static: []StaticEndpoint{hubStatic}, Logger: quietLogger()})
 	if err != nil {
 		b.Fatal(err)

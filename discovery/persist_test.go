@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/store"
 )
 
@@ -19,13 +20,13 @@ var _ discovery.Store = (*store.Mem)(nil)
 func TestRestartWithBolt(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	render := func(ep discovery.Endpoint) (json.RawMessage, error) {
+	render := func(ep model.Endpoint) (json.RawMessage, error) {
 		return json.Marshal(map[string]any{"endpointId": ep.ID, "friendlyName": ep.FriendlyName})
 	}
-	snapshot := discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
-		{Endpoint: discovery.Endpoint{DeviceID: "a", FriendlyName: "Lamp", Category: discovery.CategoryLight,
-			Traits: discovery.Traits{OnOff: &discovery.OnOff{}}}, State: discovery.State{On: discovery.Ptr(true)}, Reachable: true},
-		{Endpoint: discovery.Endpoint{DeviceID: "b", FriendlyName: "lamp"}, Reachable: true},
+	snapshot := model.Event{Kind: model.EventSnapshot, Devices: []model.Device{
+		{Endpoint: model.Endpoint{DeviceID: "a", FriendlyName: "Lamp", Category: model.CategoryLight,
+			Traits: model.Traits{OnOff: &model.OnOff{}}}, State: model.State{On: model.Ptr(true)}, Reachable: true},
+		{Endpoint: model.Endpoint{DeviceID: "b", FriendlyName: "lamp"}, Reachable: true},
 	}}
 	run := func(apply func(r *discovery.Registry)) int {
 		st, err := store.Open(dir, store.Options{})

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 	"log/slog"
 	"reflect"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -31,8 +31,8 @@ const DefaultSubscriberBuffer = 1024
 
 // Entry is the registry's view of one endpoint.
 type Entry struct {
-	Endpoint  Endpoint
-	State     State
+	Endpoint  model.Endpoint
+	State     model.State
 	Reachable bool
 	Updated   time.Time
 }
@@ -55,8 +55,8 @@ const (
 type Change struct {
 	Kind    ChangeKind
 	Entry   Entry
-	Changed State
-	Cause   Cause
+	Changed model.State
+	Cause   model.Cause
 }
 
 // RegistryOption configures a Registry.
@@ -88,29 +88,29 @@ type Registry struct {
 
 	mu      sync.RWMutex
 	entries map[string]*entry
-	health  map[string]Health
+	health  map[string]model.Health
 	synced  map[string]bool
 	subs    map[*subscriber]struct{}
 }
 
 type entry struct {
 	Entry
-	reported Endpoint // as the bridge reported it (before de-duplication)
+	reported model.Endpoint // as the bridge reported it (before de-duplication)
 }
 
 type subscriber struct{ ch chan Change }
 
 // persisted is the stored form of an endpoint.
 type persisted struct {
-	Endpoint Endpoint `json:"endpoint"`
-	State    State    `json:"state"`
+	Endpoint model.Endpoint `json:"endpoint"`
+	State    model.State    `json:"state"`
 }
 
 // NewRegistry returns an empty registry for the hub with that serial number
 // (or, WithStore, one holding the last known endpoints).
 func NewRegistry(serial string, opts ...RegistryOption) *Registry {
 	r := &Registry{serial: serial, log: slog.Default(), now: time.Now, subBuf: DefaultSubscriberBuffer,
-		entries: map[string]*entry{}, health: map[string]Health{}, synced: map[string]bool{}, subs: map[*subscriber]struct{}{}}
+		entries: map[string]*entry{}, health: map[string]model.Health{}, synced: map[string]bool{}, subs: map[*subscriber]struct{}{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -129,7 +129,7 @@ func (r *Registry) load() {
 	for id, raw := range all {
 		var p persisted
 		if err := json.Unmarshal(raw, &p); err != nil || p.Endpoint.Bridge == "" ||
-			EndpointID(r.serial, p.Endpoint.Bridge, p.Endpoint.DeviceID) != id {
+			model.EndpointID(r.serial, p.Endpoint.Bridge, p.Endpoint.DeviceID) != id {
 			r.log.Warn("discovery: skipping a stored endpoint that does not parse", "id", id, "err", err)
 			continue
 		}
@@ -139,7 +139,9 @@ func (r *Registry) load() {
 }
 
 // ID returns the global endpoint id of a bridge's device.
-func (r *Registry) ID(bridge, deviceID string) string { return EndpointID(r.serial, bridge, deviceID) }
+func (r *Registry) ID(bridge, deviceID string) string {
+	return model.EndpointID(r.serial, bridge, deviceID)
+}
 
 // Get returns the entry of one endpoint.
 func (r *Registry) Get(endpointID string) (Entry, bool) {
@@ -173,7 +175,7 @@ func (r *Registry) List() []Entry {
 }
 
 // BridgeHealth returns the last health a bridge reported.
-func (r *Registry) BridgeHealth(bridge string) (Health, bool) {
+func (r *Registry) BridgeHealth(bridge string) (model.Health, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	h, ok := r.health[bridge]
@@ -257,7 +259,7 @@ func (r *Registry) publish(changes []Change) {
 // Apply applies one event of a bridge and returns what changed. Health events
 // are recorded (BridgeHealth); completions change nothing here (the router
 // handles them). Bad input is logged and skipped.
-func (r *Registry) Apply(bridge string, ev Event) []Change {
+func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 	if bridge == "" {
 		r.log.Warn("discovery: event without a bridge name; skipped", "kind", ev.Kind)
 		return nil
@@ -270,12 +272,12 @@ func (r *Registry) Apply(bridge string, ev Event) []Change {
 	}
 	var changes []Change
 	switch ev.Kind {
-	case EventHealth:
+	case model.EventHealth:
 		if ev.Health != nil {
 			r.health[bridge] = *ev.Health
 		}
 		return nil
-	case EventSnapshot:
+	case model.EventSnapshot:
 		seen := map[string]bool{}
 		for _, d := range ev.Devices {
 			id, ok := r.checkDevice(bridge, d)
@@ -300,7 +302,7 @@ func (r *Registry) Apply(bridge string, ev Event) []Change {
 		}
 		r.synced[bridge] = true
 		changes = r.fixNames(changes)
-	case EventUpsert:
+	case model.EventUpsert:
 		if ev.Device == nil {
 			r.log.Warn("discovery: upsert without a device; skipped", "bridge", bridge)
 			return nil
@@ -310,27 +312,27 @@ func (r *Registry) Apply(bridge string, ev Event) []Change {
 			return nil
 		}
 		changes = r.fixNames(r.upsert(id, bridge, *ev.Device, at))
-	case EventRemove:
+	case model.EventRemove:
 		id := r.ID(bridge, ev.DeviceID)
 		if _, ok := r.entries[id]; !ok {
 			r.log.Debug("discovery: remove of an unknown device; ignored", "bridge", bridge, "device", ev.DeviceID)
 			return nil
 		}
 		changes = r.fixNames([]Change{r.remove(id)})
-	case EventState:
+	case model.EventState:
 		e, ok := r.entries[r.ID(bridge, ev.DeviceID)]
 		if !ok {
 			r.log.Debug("discovery: state of an unknown device; ignored", "bridge", bridge, "device", ev.DeviceID)
 			return nil
 		}
 		merged := e.State.Merge(ev.State)
-		diff := DiffState(e.State, merged)
+		diff := model.DiffState(e.State, merged)
 		if diff.IsZero() {
 			return nil
 		}
 		e.State, e.Updated = merged, at
 		changes = []Change{{Kind: ChangeState, Entry: e.copy(), Changed: diff, Cause: ev.Cause}}
-	case EventReachability:
+	case model.EventReachability:
 		e, ok := r.entries[r.ID(bridge, ev.DeviceID)]
 		if !ok {
 			r.log.Debug("discovery: reachability of an unknown device; ignored", "bridge", bridge, "device", ev.DeviceID)
@@ -341,7 +343,7 @@ func (r *Registry) Apply(bridge string, ev Event) []Change {
 		}
 		e.Reachable, e.Updated = ev.Reachable, at
 		changes = []Change{{Kind: ChangeReachability, Entry: e.copy()}}
-	case EventCompletion:
+	case model.EventCompletion:
 		return nil
 	default:
 		r.log.Warn("discovery: unknown event kind; skipped", "bridge", bridge, "kind", ev.Kind)
@@ -353,17 +355,17 @@ func (r *Registry) Apply(bridge string, ev Event) []Change {
 }
 
 // checkDevice validates a device a bridge reported; r.mu is held.
-func (r *Registry) checkDevice(bridge string, d Device) (string, bool) {
+func (r *Registry) checkDevice(bridge string, d model.Device) (string, bool) {
 	if d.Endpoint.DeviceID == "" {
 		r.log.Warn("discovery: device without an id; skipped", "bridge", bridge)
 		return "", false
 	}
 	id := r.ID(bridge, d.Endpoint.DeviceID)
-	if !ValidEndpointID(id) {
+	if !model.ValidEndpointID(id) {
 		r.log.Warn("discovery: device id gives an invalid endpoint id; skipped", "bridge", bridge, "device", d.Endpoint.DeviceID)
 		return "", false
 	}
-	if err := ValidateFriendlyName(d.Endpoint.FriendlyName); err != nil {
+	if err := model.ValidateFriendlyName(d.Endpoint.FriendlyName); err != nil {
 		r.log.Warn("discovery: bad friendly name; the hub repairs it", "bridge", bridge, "device", d.Endpoint.DeviceID, "err", err)
 	}
 	return id, true
@@ -371,11 +373,11 @@ func (r *Registry) checkDevice(bridge string, d Device) (string, bool) {
 
 // upsert adds or replaces one device; r.mu is held. The device's state is the
 // full state (it replaces the cached one).
-func (r *Registry) upsert(id, bridge string, d Device, at time.Time) []Change {
-	ep := cloneEndpoint(d.Endpoint)
+func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time) []Change {
+	ep := d.Endpoint.Clone()
 	ep.ID, ep.Bridge = id, bridge
 	if ep.Category == "" {
-		ep.Category = CategoryOther
+		ep.Category = model.CategoryOther
 	}
 	st := d.State.Clone()
 	e, ok := r.entries[id]
@@ -389,7 +391,7 @@ func (r *Registry) upsert(id, bridge string, d Device, at time.Time) []Change {
 		e.reported, e.Endpoint, e.Updated = ep, ep, at
 		changes = append(changes, Change{Kind: ChangeUpdated, Entry: e.copy()})
 	}
-	if diff := DiffState(e.State, st); !diff.IsZero() || !reflect.DeepEqual(e.State, st) {
+	if diff := model.DiffState(e.State, st); !diff.IsZero() || !reflect.DeepEqual(e.State, st) {
 		e.State, e.Updated = st, at
 		if !diff.IsZero() {
 			changes = append(changes, Change{Kind: ChangeState, Entry: e.copy(), Changed: diff})
@@ -431,11 +433,11 @@ func (r *Registry) dedupe(changes []Change) []Change {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	eps := make([]Endpoint, len(ids))
+	eps := make([]model.Endpoint, len(ids))
 	for i, id := range ids {
 		eps[i] = r.entries[id].reported
 	}
-	DedupeFriendlyNames(eps)
+	model.DedupeFriendlyNames(eps)
 	for i, id := range ids {
 		e := r.entries[id]
 		if e.Endpoint.FriendlyName == eps[i].FriendlyName {
@@ -503,56 +505,6 @@ func (r *Registry) persist(changes []Change) {
 func (e *entry) copy() Entry {
 	c := e.Entry
 	c.State = c.State.Clone()
-	c.Endpoint = cloneEndpoint(c.Endpoint)
+	c.Endpoint = c.Endpoint.Clone()
 	return c
-}
-
-// cloneEndpoint deep-copies an endpoint so callers cannot alias registry data.
-func cloneEndpoint(ep Endpoint) Endpoint {
-	ep.Connections = slices.Clone(ep.Connections)
-	t := &ep.Traits
-	t.OnOff = cloneP(t.OnOff)
-	t.Brightness = cloneP(t.Brightness)
-	t.Color = cloneP(t.Color)
-	t.ColorTemperature = cloneP(t.ColorTemperature)
-	t.Lock = cloneP(t.Lock)
-	if t.Thermostat != nil {
-		th := *t.Thermostat
-		th.Modes = slices.Clone(th.Modes)
-		t.Thermostat = &th
-	}
-	t.TemperatureSensor = cloneP(t.TemperatureSensor)
-	if t.Toggles != nil {
-		t.Toggles = slices.Clone(t.Toggles)
-		for i := range t.Toggles {
-			t.Toggles[i].Names = slices.Clone(t.Toggles[i].Names)
-		}
-	}
-	if t.Ranges != nil {
-		t.Ranges = slices.Clone(t.Ranges)
-		for i := range t.Ranges {
-			r := &t.Ranges[i]
-			r.Names = slices.Clone(r.Names)
-			if r.Presets != nil {
-				r.Presets = slices.Clone(r.Presets)
-				for j := range r.Presets {
-					r.Presets[j].Names = slices.Clone(r.Presets[j].Names)
-				}
-			}
-		}
-	}
-	if t.Modes != nil {
-		t.Modes = slices.Clone(t.Modes)
-		for i := range t.Modes {
-			m := &t.Modes[i]
-			m.Names = slices.Clone(m.Names)
-			if m.Values != nil {
-				m.Values = slices.Clone(m.Values)
-				for j := range m.Values {
-					m.Values[j].Names = slices.Clone(m.Values[j].Names)
-				}
-			}
-		}
-	}
-	return ep
 }

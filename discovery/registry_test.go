@@ -2,8 +2,8 @@ package discovery
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 	"io"
 	"log/slog"
 	"maps"
@@ -69,11 +69,11 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-func light(id, name string, on bool) Device {
-	return Device{
-		Endpoint: Endpoint{DeviceID: id, FriendlyName: name, Category: CategoryLight,
-			Traits: Traits{OnOff: &OnOff{}, Brightness: &Brightness{}}},
-		State:     State{On: Ptr(on), Brightness: Ptr(50)},
+func light(id, name string, on bool) model.Device {
+	return model.Device{
+		Endpoint: model.Endpoint{DeviceID: id, FriendlyName: name, Category: model.CategoryLight,
+			Traits: model.Traits{OnOff: &model.OnOff{}, Brightness: &model.Brightness{}}},
+		State:     model.State{On: model.Ptr(on), Brightness: model.Ptr(50)},
 		Reachable: true,
 	}
 }
@@ -90,7 +90,7 @@ func TestRegistryApply(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	type step struct {
 		bridge string
-		ev     Event
+		ev     model.Event
 		want   []string // kind:deviceID
 	}
 	tests := []struct {
@@ -99,39 +99,39 @@ func TestRegistryApply(t *testing.T) {
 		ids   []string // device ids in the registry at the end
 	}{
 		{"snapshot adds", []step{
-			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("b", "B", false)}}, []string{"added:a", "added:b"}},
+			{"zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true), light("b", "B", false)}}, []string{"added:a", "added:b"}},
 		}, []string{"a", "b"}},
 		{"snapshot replaces the bridge's whole set", []step{
-			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("b", "B", false)}}, []string{"added:a", "added:b"}},
-			{"mq", Event{Kind: EventSnapshot, Devices: []Device{light("m", "M", true)}}, []string{"added:m"}},
-			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("b", "B", true), light("c", "C", false)}}, []string{"state:b", "added:c", "removed:a"}},
+			{"zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true), light("b", "B", false)}}, []string{"added:a", "added:b"}},
+			{"mq", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("m", "M", true)}}, []string{"added:m"}},
+			{"zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("b", "B", true), light("c", "C", false)}}, []string{"state:b", "added:c", "removed:a"}},
 		}, []string{"m", "b", "c"}}, // sorted by endpoint id: mq < zb
 		{"identical snapshot changes nothing", []step{
-			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, []string{"added:a"}},
-			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, nil},
+			{"zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}}, []string{"added:a"}},
+			{"zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}}, nil},
 		}, []string{"a"}},
 		{"upsert adds then updates", []step{
-			{"zb", Event{Kind: EventUpsert, Device: Ptr(light("a", "A", true))}, []string{"added:a"}},
-			{"zb", Event{Kind: EventUpsert, Device: Ptr(light("a", "Hall", true))}, []string{"updated:a"}},
+			{"zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("a", "A", true))}, []string{"added:a"}},
+			{"zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("a", "Hall", true))}, []string{"updated:a"}},
 		}, []string{"a"}},
 		{"remove", []step{
-			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, []string{"added:a"}},
-			{"zb", Event{Kind: EventRemove, DeviceID: "a"}, []string{"removed:a"}},
-			{"zb", Event{Kind: EventRemove, DeviceID: "a"}, nil},
+			{"zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}}, []string{"added:a"}},
+			{"zb", model.Event{Kind: model.EventRemove, DeviceID: "a"}, []string{"removed:a"}},
+			{"zb", model.Event{Kind: model.EventRemove, DeviceID: "a"}, nil},
 		}, nil},
 		{"state and reachability", []step{
-			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, []string{"added:a"}},
-			{"zb", Event{Kind: EventState, DeviceID: "a", State: State{Brightness: Ptr(80)}, Cause: CausePhysical}, []string{"state:a"}},
-			{"zb", Event{Kind: EventState, DeviceID: "a", State: State{Brightness: Ptr(80)}}, nil},
-			{"zb", Event{Kind: EventReachability, DeviceID: "a", Reachable: false}, []string{"reachability:a"}},
-			{"zb", Event{Kind: EventReachability, DeviceID: "a", Reachable: false}, nil},
-			{"zb", Event{Kind: EventState, DeviceID: "ghost", State: State{On: Ptr(true)}}, nil},
+			{"zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}}, []string{"added:a"}},
+			{"zb", model.Event{Kind: model.EventState, DeviceID: "a", State: model.State{Brightness: model.Ptr(80)}, Cause: model.CausePhysical}, []string{"state:a"}},
+			{"zb", model.Event{Kind: model.EventState, DeviceID: "a", State: model.State{Brightness: model.Ptr(80)}}, nil},
+			{"zb", model.Event{Kind: model.EventReachability, DeviceID: "a", Reachable: false}, []string{"reachability:a"}},
+			{"zb", model.Event{Kind: model.EventReachability, DeviceID: "a", Reachable: false}, nil},
+			{"zb", model.Event{Kind: model.EventState, DeviceID: "ghost", State: model.State{On: model.Ptr(true)}}, nil},
 		}, []string{"a"}},
 		{"bad input skipped", []step{
-			{"zb", Event{Kind: EventUpsert}, nil},
-			{"zb", Event{Kind: "bogus"}, nil},
-			{"", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}}, nil},
-			{"zb", Event{Kind: EventSnapshot, Devices: []Device{light("", "A", true), light("x", "X", true), light("x", "X2", true)}}, []string{"added:x"}},
+			{"zb", model.Event{Kind: model.EventUpsert}, nil},
+			{"zb", model.Event{Kind: "bogus"}, nil},
+			{"", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}}, nil},
+			{"zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("", "A", true), light("x", "X", true), light("x", "X2", true)}}, []string{"added:x"}},
 		}, []string{"x"}},
 	}
 	for _, tt := range tests {
@@ -146,7 +146,7 @@ func TestRegistryApply(t *testing.T) {
 			var ids []string
 			for _, e := range r.List() {
 				ids = append(ids, e.Endpoint.DeviceID)
-				if e.Endpoint.ID != EndpointID("SER1", e.Endpoint.Bridge, e.Endpoint.DeviceID) || !ValidEndpointID(e.Endpoint.ID) {
+				if e.Endpoint.ID != model.EndpointID("SER1", e.Endpoint.Bridge, e.Endpoint.DeviceID) || !model.ValidEndpointID(e.Endpoint.ID) {
 					t.Errorf("entry id %q not derived from serial/bridge/device", e.Endpoint.ID)
 				}
 			}
@@ -159,13 +159,13 @@ func TestRegistryApply(t *testing.T) {
 
 func TestRegistryStateAndCause(t *testing.T) {
 	r := NewRegistry("S", WithLogger(quietLogger()))
-	r.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", false)}})
-	cs := r.Apply("zb", Event{Kind: EventState, DeviceID: "a", State: State{On: Ptr(true), Brightness: Ptr(50)}, Cause: CausePhysical})
+	r.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", false)}})
+	cs := r.Apply("zb", model.Event{Kind: model.EventState, DeviceID: "a", State: model.State{On: model.Ptr(true), Brightness: model.Ptr(50)}, Cause: model.CausePhysical})
 	if len(cs) != 1 {
 		t.Fatalf("changes %v", kinds(cs))
 	}
 	c := cs[0]
-	if c.Cause != CausePhysical || c.Changed.On == nil || !*c.Changed.On || c.Changed.Brightness != nil {
+	if c.Cause != model.CausePhysical || c.Changed.On == nil || !*c.Changed.On || c.Changed.Brightness != nil {
 		t.Fatalf("change = %+v; want only on=true changed, cause physical", c)
 	}
 	e, ok := r.Get(r.ID("zb", "a"))
@@ -182,8 +182,8 @@ func TestRegistryStateAndCause(t *testing.T) {
 	if !*e2.State.On || e2.Endpoint.Traits.OnOff == nil {
 		t.Fatal("Get returned registry-owned memory")
 	}
-	r.Apply("zb", Event{Kind: EventHealth, Health: &Health{State: HealthUnhealthy}})
-	if h, ok := r.BridgeHealth("zb"); !ok || h.State != HealthUnhealthy {
+	r.Apply("zb", model.Event{Kind: model.EventHealth, Health: &model.Health{State: model.HealthUnhealthy}})
+	if h, ok := r.BridgeHealth("zb"); !ok || h.State != model.HealthUnhealthy {
 		t.Fatalf("health = %v %v", h, ok)
 	}
 	if !r.Synced("zb") || r.Synced("mq") {
@@ -194,10 +194,10 @@ func TestRegistryStateAndCause(t *testing.T) {
 func TestRegistryFriendlyNameDedupe(t *testing.T) {
 	var logs logBuffer
 	r := NewRegistry("S", WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	r.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("b", "Lamp", true)}})
+	r.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("b", "Lamp", true)}})
 	// A device on another bridge with the same name: "S::mq::a" < "S::zb::b", so
 	// the new one keeps "Lamp" and the old one becomes "Lamp 2" (deterministic by id).
-	cs := r.Apply("mq", Event{Kind: EventSnapshot, Devices: []Device{light("a", "lamp", true)}})
+	cs := r.Apply("mq", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "lamp", true)}})
 	if got := kinds(cs); !slices.Equal(got, []string{"added:a", "updated:b"}) {
 		t.Fatalf("changes %v", got)
 	}
@@ -212,12 +212,12 @@ func TestRegistryFriendlyNameDedupe(t *testing.T) {
 		t.Fatalf("%d warnings logged, want 1: %s", n, logs.String())
 	}
 	// Unrelated changes do not repeat the warning.
-	r.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("z", "Other", true))})
+	r.Apply("zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("z", "Other", true))})
 	if n := strings.Count(logs.String(), "friendly name changed"); n != 1 {
 		t.Fatalf("%d warnings logged after an unrelated change, want 1", n)
 	}
 	// Removing the collision gives the name back.
-	cs = r.Apply("mq", Event{Kind: EventRemove, DeviceID: "a"})
+	cs = r.Apply("mq", model.Event{Kind: model.EventRemove, DeviceID: "a"})
 	if got := kinds(cs); !slices.Equal(got, []string{"removed:a", "updated:b"}) || !strings.Contains(logs.String(), "unique again") {
 		t.Fatalf("changes %v", got)
 	}
@@ -225,7 +225,7 @@ func TestRegistryFriendlyNameDedupe(t *testing.T) {
 		t.Fatalf("name %q, want Lamp back", e.Endpoint.FriendlyName)
 	}
 	// An empty name is repaired.
-	r.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("c", "  ", true))})
+	r.Apply("zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("c", "  ", true))})
 	if e, _ := r.Get(r.ID("zb", "c")); e.Endpoint.FriendlyName != "Device c" {
 		t.Fatalf("repaired name %q", e.Endpoint.FriendlyName)
 	}
@@ -235,7 +235,7 @@ func TestRegistrySubscribe(t *testing.T) {
 	r := NewRegistry("S", WithLogger(quietLogger()), WithSubscriberBuffer(2))
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := r.Subscribe(ctx)
-	r.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true)}})
+	r.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}})
 	select {
 	case c := <-ch:
 		if c.Kind != ChangeAdded || c.Entry.Endpoint.DeviceID != "a" {
@@ -254,7 +254,7 @@ func TestRegistrySubscribe(t *testing.T) {
 	defer slowCancel()
 	slow := r.Subscribe(slowCtx)
 	for i := range 10 {
-		r.Apply("zb", Event{Kind: EventState, DeviceID: "a", State: State{Brightness: Ptr(i)}})
+		r.Apply("zb", model.Event{Kind: model.EventState, DeviceID: "a", State: model.State{Brightness: model.Ptr(i)}})
 	}
 	n := 0
 	for range slow {
@@ -268,9 +268,9 @@ func TestRegistrySubscribe(t *testing.T) {
 func TestRegistryPersistence(t *testing.T) {
 	st := newMemStore()
 	r := NewRegistry("S", WithLogger(quietLogger()), WithStore(st))
-	r.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("b", "A", true)}})
-	r.Apply("zb", Event{Kind: EventRemove, DeviceID: "b"})
-	r.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("c", "C", true))})
+	r.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true), light("b", "A", true)}})
+	r.Apply("zb", model.Event{Kind: model.EventRemove, DeviceID: "b"})
+	r.Apply("zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("c", "C", true))})
 	if got := slices.Sorted(maps.Keys(st.data[EndpointsBucket])); !slices.Equal(got, []string{r.ID("zb", "a"), r.ID("zb", "c")}) {
 		t.Fatalf("stored %v", got)
 	}
@@ -284,83 +284,23 @@ func TestRegistryPersistence(t *testing.T) {
 		t.Fatalf("reloaded endpoint differs:\n%+v\n%+v", got[0].Endpoint, r.List()[0].Endpoint)
 	}
 	// The bridge's snapshot then marks it reachable without an "added".
-	cs := r2.Apply("zb", Event{Kind: EventSnapshot, Devices: []Device{light("a", "A", true), light("c", "C", true)}})
+	cs := r2.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true), light("c", "C", true)}})
 	if k := kinds(cs); !slices.Equal(k, []string{"reachability:a", "reachability:c"}) {
 		t.Fatalf("changes after reload %v", k)
 	}
 	// A failing store never breaks the registry.
 	st.fail = fmt.Errorf("disk full")
-	if cs := r2.Apply("zb", Event{Kind: EventUpsert, Device: Ptr(light("d", "D", true))}); len(cs) != 1 {
+	if cs := r2.Apply("zb", model.Event{Kind: model.EventUpsert, Device: model.Ptr(light("d", "D", true))}); len(cs) != 1 {
 		t.Fatalf("changes %v", kinds(cs))
 	}
 	// Retain drops bridges no longer configured.
 	st.fail = nil
-	r2.Apply("old", Event{Kind: EventSnapshot, Devices: []Device{light("z", "Z", true)}})
+	r2.Apply("old", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("z", "Z", true)}})
 	if k := kinds(r2.Retain("zb")); !slices.Equal(k, []string{"removed:z"}) {
 		t.Fatalf("Retain changes %v", k)
 	}
 	if _, ok := st.data[EndpointsBucket][r2.ID("old", "z")]; ok {
 		t.Fatal("retained-away endpoint still stored")
-	}
-}
-
-func TestDiffState(t *testing.T) {
-	tests := []struct {
-		name       string
-		prev, next State
-		want       State
-	}{
-		{"nothing", State{On: Ptr(true)}, State{On: Ptr(true)}, State{}},
-		{"unset is no change", State{On: Ptr(true)}, State{}, State{}},
-		{"on", State{On: Ptr(false)}, State{On: Ptr(true)}, State{On: Ptr(true)}},
-		{"lock", State{Lock: Locked}, State{Lock: Jammed}, State{Lock: Jammed}},
-		{"thermostat field", State{Thermostat: &ThermostatState{Mode: ModeHeat, Target: Ptr(20.0)}},
-			State{Thermostat: &ThermostatState{Mode: ModeHeat, Target: Ptr(21.0)}},
-			State{Thermostat: &ThermostatState{Target: Ptr(21.0)}}},
-		{"maps", State{Toggles: map[string]bool{"a": true, "b": true}}, State{Toggles: map[string]bool{"a": true, "b": false, "c": true}},
-			State{Toggles: map[string]bool{"b": false, "c": true}}},
-		{"temperature", State{}, State{Temperature: Ptr(20.5)}, State{Temperature: Ptr(20.5)}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := DiffState(tt.prev, tt.next)
-			a, _ := json.Marshal(got)
-			b, _ := json.Marshal(tt.want)
-			if string(a) != string(b) {
-				t.Fatalf("DiffState = %s, want %s", a, b)
-			}
-			if got.IsZero() != (string(b) == "{}") {
-				t.Fatalf("IsZero = %v for %s", got.IsZero(), a)
-			}
-		})
-	}
-}
-
-// TestCloneEndpointIsDeep mutates every reference in a clone and checks the
-// original is untouched; reflection walks every field so new ones are covered.
-func TestCloneEndpointIsDeep(t *testing.T) {
-	ep := Endpoint{ID: "i", DeviceID: "d\xff", Connections: []Connection{{Type: ConnectionZigbee, MACAddress: "m"}},
-		Traits: allTraits}
-	ep.Traits.Toggles = []Toggle{{Instance: "t", Names: []Name{{Text: "x"}}}}
-	ep.Traits.Ranges = []Range{{Instance: "r", Names: []Name{{Text: "x"}}, Presets: []Preset{{Value: 1, Names: []Name{{Text: "p"}}}}}}
-	ep.Traits.Modes = []Mode{{Instance: "m", Names: []Name{{Text: "x"}}, Values: []ModeValue{{Value: "v", Names: []Name{{Text: "n"}}}}}}
-	before, _ := json.Marshal(ep)
-	c := cloneEndpoint(ep)
-	if !reflect.DeepEqual(c, ep) {
-		t.Fatal("clone differs")
-	}
-	c.Connections[0].MACAddress = "X"
-	c.Traits.ColorTemperature.MinKelvin = 1
-	c.Traits.Thermostat.Modes[0] = "X"
-	c.Traits.Toggles[0].Names[0].Text = "X"
-	c.Traits.Ranges[0].Presets[0].Names[0].Text = "X"
-	c.Traits.Modes[0].Values[0].Names[0].Text = "X"
-	c.Traits.Modes[0].Names[0].Text = "X"
-	if after, _ := json.Marshal(ep); string(after) != string(before) {
-		t.Fatalf("clone shares memory:\n%s\n%s", before, after)
-	}
-	if c.DeviceID != "d\xff" {
-		t.Fatal("clone changed a non-UTF-8 device id")
 	}
 }
 
@@ -383,9 +323,9 @@ func TestRegistryConcurrent(t *testing.T) {
 	for b := range 4 {
 		bridge := fmt.Sprint("b", b)
 		wg.Go(func() {
-			r.Apply(bridge, Event{Kind: EventSnapshot, Devices: []Device{light("x", "Same", true), light("y", "Same", false)}})
+			r.Apply(bridge, model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("x", "Same", true), light("y", "Same", false)}})
 			for i := range 200 {
-				r.Apply(bridge, Event{Kind: EventState, DeviceID: "x", State: State{Brightness: Ptr(i % 100)}})
+				r.Apply(bridge, model.Event{Kind: model.EventState, DeviceID: "x", State: model.State{Brightness: model.Ptr(i % 100)}})
 			}
 		})
 		wg.Go(func() {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/avshub/avshub/bridges/mqtt/internal/cleanstore"
 	"github.com/avshub/avshub/bridges/mqtt/mqtttest"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -48,8 +48,8 @@ func benchSubscribe(b *testing.B, c paho.Client, topic string, h paho.MessageHan
 // chanSink forwards state events to a channel.
 type chanSink struct{ states chan time.Time }
 
-func (s chanSink) BridgeEvent(_ string, ev discovery.Event) {
-	if ev.Kind == discovery.EventState {
+func (s chanSink) BridgeEvent(_ string, ev model.Event) {
+	if ev.Kind == model.EventState {
 		select {
 		case s.states <- time.Now():
 		default:
@@ -135,7 +135,7 @@ func BenchmarkLatency(b *testing.B) {
 			level = level%100 + 1
 			t0 := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_, err := local.Execute(ctx, discovery.Request{CorrelationID: "b", DeviceID: id, Command: discovery.SetBrightness(level), Deadline: time.Now().Add(4 * time.Second)})
+			_, err := local.Execute(ctx, model.Request{CorrelationID: "b", DeviceID: id, Command: model.SetBrightness(level), Deadline: time.Now().Add(4 * time.Second)})
 			cancel()
 			if err != nil {
 				b.Fatal(err)

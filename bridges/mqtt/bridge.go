@@ -17,7 +17,7 @@ import (
 
 	"github.com/avshub/avshub/bridges/mqtt/internal/cleanstore"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -57,7 +57,7 @@ type Bridge struct {
 	mu           sync.Mutex
 	connected    bool
 	view         map[string]*unit
-	emitted      map[string]discovery.Device
+	emitted      map[string]model.Device
 	snapshotSent bool
 	waiters      map[string][]chan struct{}
 	inflight     map[string]int
@@ -73,7 +73,7 @@ func New(log *slog.Logger) *Bridge {
 	}
 	return &Bridge{log: log, bad: newOnceLog(log), settle: defaultSettle, settleMax: defaultSettleMax,
 		startupWait: defaultStartupWait, getDelay: defaultGetDelay, reconnectMax: defaultReconnectMax,
-		view: map[string]*unit{}, emitted: map[string]discovery.Device{}, waiters: map[string][]chan struct{}{},
+		view: map[string]*unit{}, emitted: map[string]model.Device{}, waiters: map[string][]chan struct{}{},
 		inflight: map[string]int{}, subscribed: map[string]bool{}}
 }
 
@@ -160,7 +160,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	if b.cfg == nil {
 		return errors.New("mqtt bridge: Run before Configure")
 	}
-	em.Health(discovery.Health{State: discovery.HealthStarting, Description: "connecting to " + b.redactedBroker()})
+	em.Health(model.Health{State: model.HealthStarting, Description: "connecting to " + b.redactedBroker()})
 	b.q = newQueue(maxQueuedMessages)
 	o := paho.NewClientOptions().AddBroker(b.cfg.broker).SetClientID(b.cfg.clientID).
 		SetUsername(b.cfg.username).SetPassword(b.cfg.password).
@@ -233,7 +233,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 					b.connected = false
 					b.subscribed = map[string]bool{}
 					b.mu.Unlock()
-					em.Health(discovery.Health{State: discovery.HealthUnhealthy,
+					em.Health(model.Health{State: model.HealthUnhealthy,
 						Description: fmt.Sprintf("lost the connection to %s (%v); reconnecting", b.redactedBroker(), it.err)})
 					b.log.Warn("mqtt: broker connection lost; reconnecting", "broker", b.redactedBroker(), "err", it.err)
 				case itemConnectFailed:
@@ -244,7 +244,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 						desc := fmt.Sprintf("cannot connect to %s: %v; retrying", b.redactedBroker(), it.err)
 						if desc != lastFailure {
 							lastFailure = desc
-							em.Health(discovery.Health{State: discovery.HealthUnhealthy, Description: desc})
+							em.Health(model.Health{State: model.HealthUnhealthy, Description: desc})
 							b.log.Warn("mqtt: cannot connect to the broker; retrying", "broker", b.redactedBroker(), "err", it.err)
 						}
 					}
@@ -278,7 +278,7 @@ func (b *Bridge) onConnected(ctx context.Context, em sdk.Emitter) {
 	}
 	b.mu.Unlock()
 	if err := b.subscribe(ctx, filters); err != nil {
-		em.Health(discovery.Health{State: discovery.HealthUnhealthy, Description: "subscribe failed: " + err.Error()})
+		em.Health(model.Health{State: model.HealthUnhealthy, Description: "subscribe failed: " + err.Error()})
 		b.log.Error("mqtt: subscribe failed", "err", err)
 		return
 	}
@@ -286,7 +286,7 @@ func (b *Bridge) onConnected(ctx context.Context, em sdk.Emitter) {
 	b.connected = true
 	b.mu.Unlock()
 	b.log.Info("mqtt: connected", "broker", b.redactedBroker())
-	em.Health(discovery.Health{State: discovery.HealthHealthy, Description: "connected to " + b.redactedBroker()})
+	em.Health(model.Health{State: model.HealthHealthy, Description: "connected to " + b.redactedBroker()})
 }
 
 func (b *Bridge) subscribe(ctx context.Context, filters map[string]byte) error {
@@ -395,8 +395,8 @@ func (b *Bridge) collect() map[string]*unit {
 	return out
 }
 
-func sortedDevices(m map[string]*unit) []discovery.Device {
-	out := make([]discovery.Device, 0, len(m))
+func sortedDevices(m map[string]*unit) []model.Device {
+	out := make([]model.Device, 0, len(m))
 	for _, u := range m {
 		out = append(out, u.dev)
 	}
@@ -436,10 +436,10 @@ func (b *Bridge) reconcile(ctx context.Context, em sdk.Emitter, touched []string
 				events = append(events, func() { em.Upsert(dc) })
 			default:
 				if ch := diffState(old.State, d.State); !ch.isEmpty() {
-					cause := discovery.CausePhysical
+					cause := model.CausePhysical
 					if b.inflight[id] > 0 {
 						// The device echoing a command the hub sent.
-						cause = discovery.CauseAlexa
+						cause = model.CauseAlexa
 					}
 					st := ch.State
 					events = append(events, func() { em.StateChanged(id, st, cause) })
@@ -561,29 +561,29 @@ func (b *Bridge) publish(ctx context.Context, m outMsg, deadline time.Time) erro
 
 // Execute publishes the command and answers Done with the state the device
 // echoes, or with the expected state when it does not echo in time.
-func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	b.mu.Lock()
 	u := b.view[req.DeviceID]
 	switch {
 	case u == nil:
 		b.mu.Unlock()
-		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", req.DeviceID)
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "no device %q", req.DeviceID)
 	case !b.connected:
 		b.mu.Unlock()
-		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "the MQTT broker is not connected")
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "the MQTT broker is not connected")
 	case !u.dev.Reachable:
 		b.mu.Unlock()
-		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%s is offline", u.dev.Endpoint.FriendlyName)
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "%s is offline", u.dev.Endpoint.FriendlyName)
 	}
 	cur := u.dev.State.Clone()
 	if err := req.Command.Validate(u.dev.Endpoint.Traits, cur); err != nil {
 		b.mu.Unlock()
-		return discovery.Result{}, err
+		return model.Result{}, err
 	}
 	msgs, err := u.command(req.Command, cur)
 	if err != nil {
 		b.mu.Unlock()
-		return discovery.Result{}, discovery.AsError(err)
+		return model.Result{}, model.AsError(err)
 	}
 	id := req.DeviceID
 	w := make(chan struct{}, 1)
@@ -615,7 +615,7 @@ func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 	}
 	for _, m := range msgs {
 		if err := b.publish(ctx, m, deadline.Add(-minCommandWaitMargin)); err != nil {
-			return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%v", err)
+			return model.Result{}, model.Errorf(model.ErrUnreachable, "%v", err)
 		}
 	}
 	expected := req.Command.Apply(cur)
@@ -628,11 +628,11 @@ func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 			b.emitted[id] = d
 		}
 		b.mu.Unlock()
-		return discovery.Result{Status: discovery.Done, State: expected}, nil
+		return model.Result{Status: model.Done, State: expected}, nil
 	}
 	wait := min(b.cfg.commandTimeout, time.Until(deadline)-minCommandWaitMargin)
 	if wait <= 0 || len(msgs) == 0 {
-		return discovery.Result{Status: discovery.Done, State: expected}, nil
+		return model.Result{Status: model.Done, State: expected}, nil
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -642,62 +642,62 @@ func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 		case <-w:
 			echoed = true
 			if st, ok := b.currentState(id); ok && satisfies(req.Command, st) {
-				return discovery.Result{Status: discovery.Done, State: st}, nil
+				return model.Result{Status: model.Done, State: st}, nil
 			}
 		case <-timer.C:
 			if st, ok := b.currentState(id); ok && echoed {
-				return discovery.Result{Status: discovery.Done, State: st}, nil
+				return model.Result{Status: model.Done, State: st}, nil
 			}
-			return discovery.Result{Status: discovery.Done, State: expected}, nil
+			return model.Result{Status: model.Done, State: expected}, nil
 		case <-ctx.Done():
-			return discovery.Result{}, discovery.AsError(ctx.Err())
+			return model.Result{}, model.AsError(ctx.Err())
 		}
 	}
 }
 
-func (b *Bridge) currentState(id string) (discovery.State, bool) {
+func (b *Bridge) currentState(id string) (model.State, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	u := b.view[id]
 	if u == nil {
-		return discovery.State{}, false
+		return model.State{}, false
 	}
 	return u.dev.State.Clone(), true
 }
 
 // State returns a device's last known state.
-func (b *Bridge) State(_ context.Context, deviceID string) (discovery.State, error) {
+func (b *Bridge) State(_ context.Context, deviceID string) (model.State, error) {
 	st, ok := b.currentState(deviceID)
 	if !ok {
-		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", deviceID)
+		return model.State{}, model.Errorf(model.ErrUnreachable, "no device %q", deviceID)
 	}
 	return st, nil
 }
 
 // satisfies reports whether st shows the command carried out, within the
 // rounding the device's units cause.
-func satisfies(c discovery.Command, st discovery.State) bool {
+func satisfies(c model.Command, st model.State) bool {
 	near := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 	switch c.Trait {
-	case discovery.TraitOnOff:
+	case model.TraitOnOff:
 		return st.On != nil && *st.On == *c.Power
-	case discovery.TraitBrightness:
+	case model.TraitBrightness:
 		if *c.Brightness == 0 {
 			return (st.On != nil && !*st.On) || (st.Brightness != nil && *st.Brightness == 0)
 		}
 		return st.Brightness != nil && near(float64(*st.Brightness), float64(*c.Brightness), 1)
-	case discovery.TraitColorTemperature:
+	case model.TraitColorTemperature:
 		return st.ColorTemperature != nil && near(float64(*st.ColorTemperature), float64(*c.ColorTemperature), float64(*c.ColorTemperature)*0.03)
-	case discovery.TraitColor:
+	case model.TraitColor:
 		if st.Color == nil {
 			return false
 		}
 		dh := math.Abs(st.Color.Hue - c.Color.Hue)
 		dh = math.Min(dh, 360-dh)
 		return (dh <= 4 || c.Color.Saturation < 0.05) && near(st.Color.Saturation, c.Color.Saturation, 0.04)
-	case discovery.TraitLock:
+	case model.TraitLock:
 		return st.Lock == c.Lock
-	case discovery.TraitThermostat:
+	case model.TraitThermostat:
 		t := c.Thermostat
 		s := st.Thermostat
 		if s == nil {
@@ -714,21 +714,21 @@ func satisfies(c discovery.Command, st discovery.State) bool {
 	return true
 }
 
-func cloneDevice(d discovery.Device) discovery.Device {
+func cloneDevice(d model.Device) model.Device {
 	d.State = d.State.Clone()
 	ep := d.Endpoint
-	ep.Connections = append([]discovery.Connection(nil), ep.Connections...)
+	ep.Connections = append([]model.Connection(nil), ep.Connections...)
 	d.Endpoint = ep
 	return d
 }
 
-type stateDiff struct{ discovery.State }
+type stateDiff struct{ model.State }
 
-func (d stateDiff) isEmpty() bool { return reflect.DeepEqual(d.State, discovery.State{}) }
+func (d stateDiff) isEmpty() bool { return reflect.DeepEqual(d.State, model.State{}) }
 
 // diffState returns the fields of n that differ from o.
-func diffState(o, n discovery.State) stateDiff {
-	var d discovery.State
+func diffState(o, n model.State) stateDiff {
+	var d model.State
 	if n.On != nil && (o.On == nil || *o.On != *n.On) {
 		d.On = n.On
 	}
@@ -745,10 +745,10 @@ func diffState(o, n discovery.State) stateDiff {
 		d.Lock = n.Lock
 	}
 	if n.Thermostat != nil {
-		var t discovery.ThermostatState
+		var t model.ThermostatState
 		ot := o.Thermostat
 		if ot == nil {
-			ot = &discovery.ThermostatState{}
+			ot = &model.ThermostatState{}
 		}
 		changed := false
 		if n.Thermostat.Mode != "" && n.Thermostat.Mode != ot.Mode {

@@ -21,7 +21,7 @@ import (
 
 	"github.com/avshub/avshub/bridges/mqtt/mqtttest"
 	"github.com/avshub/avshub/bridges/mqtt/z2msim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -94,7 +94,7 @@ func startWith(t *testing.T, cfg string) (*recorder, *logCapture) {
 	return rec, logs
 }
 
-func healthy(r *recorder) bool { return r.health.State == discovery.HealthHealthy }
+func healthy(r *recorder) bool { return r.health.State == model.HealthHealthy }
 
 // publishDevices puts the simulator's device list on the broker (inline client).
 func publishDevices(t *testing.T, b *mqtttest.Broker) {
@@ -153,14 +153,14 @@ func TestConnectWithCredentials(t *testing.T) {
 	bad, logs := startWith(t, fmt.Sprintf(`{"broker":%q,"username":"hub","password":"wrong-pw"}`, b.URL))
 	bad.wait(t, "snapshot without connection", func(r *recorder) bool {
 		for _, e := range r.events {
-			if e.Kind == discovery.EventSnapshot {
+			if e.Kind == model.EventSnapshot {
 				return true
 			}
 		}
 		return false
 	})
 	bad.wait(t, "UNHEALTHY with the broker's refusal", func(r *recorder) bool {
-		return r.health.State == discovery.HealthUnhealthy && strings.Contains(r.health.Description, "cannot connect")
+		return r.health.State == model.HealthUnhealthy && strings.Contains(r.health.Description, "cannot connect")
 	})
 	bad.mu.Lock()
 	evs, _ := json.Marshal(bad.events)

@@ -8,15 +8,15 @@ import (
 	"testing"
 
 	"github.com/avshub/avshub/bridges/mqtt/z2msim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // commands every unit is offered in the fuzz targets: none may panic.
-var fuzzCommands = []discovery.Command{
-	discovery.SetPower(true), discovery.SetBrightness(37), discovery.SetColorTemperature(2700),
-	discovery.SetColor(discovery.HSB{Hue: 200, Saturation: 0.6, Brightness: 1}), discovery.SetLock(discovery.Unlocked),
-	discovery.SetThermostat(discovery.ThermostatState{Mode: discovery.ModeHeat, Target: discovery.Ptr(21.5)}),
-	discovery.SetThermostat(discovery.ThermostatState{Lower: discovery.Ptr(18.0), Upper: discovery.Ptr(24.0)}),
+var fuzzCommands = []model.Command{
+	model.SetPower(true), model.SetBrightness(37), model.SetColorTemperature(2700),
+	model.SetColor(model.HSB{Hue: 200, Saturation: 0.6, Brightness: 1}), model.SetLock(model.Unlocked),
+	model.SetThermostat(model.ThermostatState{Mode: model.ModeHeat, Target: model.Ptr(21.5)}),
+	model.SetThermostat(model.ThermostatState{Lower: model.Ptr(18.0), Upper: model.Ptr(24.0)}),
 }
 
 func exerciseUnits(us []*unit) {

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/avshub/avshub/bridges/mqtt/z2msim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -47,8 +47,8 @@ func loadFixture(t testing.TB, path string) []fixtureMsg {
 }
 
 type goldenOut struct {
-	Endpoints []discovery.Device `json:"endpoints"`
-	Skipped   []Skip             `json:"skipped"`
+	Endpoints []model.Device `json:"endpoints"`
+	Skipped   []Skip         `json:"skipped"`
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -75,8 +75,8 @@ func checkGolden(t *testing.T, path string, v any) {
 	}
 }
 
-func unitsOut(us []*unit) []discovery.Device {
-	out := make([]discovery.Device, 0, len(us))
+func unitsOut(us []*unit) []model.Device {
+	out := make([]model.Device, 0, len(us))
 	for _, u := range us {
 		out = append(out, u.dev)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // publishFixture publishes a fixture's messages retained (as ESPHome retains
@@ -51,16 +51,16 @@ func TestHADiscoveryEndToEnd(t *testing.T) {
 		e.publishFixture("testdata/ha/esphome.json", rw)
 		e.rec.wait(t, "three ESPHome endpoints with state", func(r *recorder) bool {
 			th := r.devices["ha:ESPclimateoffice_thermostat"]
-			return len(r.devices) == 3 && th.State.Thermostat != nil && th.State.Thermostat.Upper != nil && r.devices["ha:ESPlockporch_lock"].State.Lock == discovery.Locked
+			return len(r.devices) == 3 && th.State.Thermostat != nil && th.State.Thermostat.Upper != nil && r.devices["ha:ESPlockporch_lock"].State.Lock == model.Locked
 		})
 		// A state change on an entity's own topic (outside the prefix) is seen.
 		e.publish(e.root+"/porch-node/lock/porch_lock/state", "UNLOCKED", true)
-		e.rec.wait(t, "lock unlocked", func(r *recorder) bool { return r.devices["ha:ESPlockporch_lock"].State.Lock == discovery.Unlocked })
+		e.rec.wait(t, "lock unlocked", func(r *recorder) bool { return r.devices["ha:ESPlockporch_lock"].State.Lock == model.Unlocked })
 
 		// A command with no echo (nothing answers here) is Done with the expected state.
 		m := e.mark()
-		res, err := e.exec("ha:ESPlightporch_light", discovery.SetBrightness(100))
-		if err != nil || res.Status != discovery.Done || *res.State.Brightness != 100 {
+		res, err := e.exec("ha:ESPlightporch_light", model.SetBrightness(100))
+		if err != nil || res.Status != model.Done || *res.State.Brightness != 100 {
 			t.Fatalf("Execute = %+v, %v", res, err)
 		}
 		if got := e.waitRawSince(m, e.root+"/porch-node/light/porch_light/command", func(string) bool { return true }); !jsonEqual(got, `{"state":"ON","brightness":255}`) {
@@ -71,8 +71,8 @@ func TestHADiscoveryEndToEnd(t *testing.T) {
 			e.waitRawSince(m, e.root+"/porch-node/lock/porch_lock/command", func(string) bool { return true })
 			e.publish(e.root+"/porch-node/lock/porch_lock/state", "LOCKED", true)
 		}()
-		res, err = e.exec("ha:ESPlockporch_lock", discovery.SetLock(discovery.Locked))
-		if err != nil || res.State.Lock != discovery.Locked {
+		res, err = e.exec("ha:ESPlockporch_lock", model.SetLock(model.Locked))
+		if err != nil || res.State.Lock != model.Locked {
 			t.Fatalf("lock Execute = %+v, %v", res, err)
 		}
 
@@ -81,7 +81,7 @@ func TestHADiscoveryEndToEnd(t *testing.T) {
 		e.rec.wait(t, "porch unreachable", func(r *recorder) bool {
 			return !r.devices["ha:ESPlockporch_lock"].Reachable && !r.devices["ha:ESPlightporch_light"].Reachable && r.devices["ha:ESPclimateoffice_thermostat"].Reachable
 		})
-		if _, err := e.exec("ha:ESPlockporch_lock", discovery.SetLock(discovery.Unlocked)); discovery.AsError(err) == nil || discovery.AsError(err).Kind != discovery.ErrUnreachable {
+		if _, err := e.exec("ha:ESPlockporch_lock", model.SetLock(model.Unlocked)); model.AsError(err) == nil || model.AsError(err).Kind != model.ErrUnreachable {
 			t.Errorf("offline lock: err = %v", err)
 		}
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/avshub/avshub/bridges/mqtt/internal/colorconv"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // haEntity is one Home Assistant MQTT discovery entity the bridge understands.
@@ -148,8 +148,8 @@ type haSwitch struct {
 
 type haClimate struct {
 	fahrenheit     bool
-	modes          map[discovery.ThermostatMode]string
-	modeOrder      []discovery.ThermostatMode
+	modes          map[model.ThermostatMode]string
+	modeOrder      []model.ThermostatMode
 	modeCmdTopic   string
 	modeCmdTpl     *template
 	tempCmdTopic   string
@@ -166,8 +166,8 @@ type haSensor struct {
 	fahrenheit bool
 }
 
-var haModes = map[string]discovery.ThermostatMode{"heat": discovery.ModeHeat, "cool": discovery.ModeCool,
-	"auto": discovery.ModeAuto, "heat_cool": discovery.ModeAuto, "off": discovery.ModeOff}
+var haModes = map[string]model.ThermostatMode{"heat": model.ModeHeat, "cool": model.ModeCool,
+	"auto": model.ModeAuto, "heat_cool": model.ModeAuto, "off": model.ModeOff}
 
 // parseHAEntity builds an entity from an expanded config. It returns an error
 // that says why the entity is not bridged.
@@ -442,7 +442,7 @@ func (e *haEntity) parseSwitch(r *cfgReader) error {
 }
 
 func (e *haEntity) parseClimate(r *cfgReader) error {
-	c := &haClimate{modes: map[discovery.ThermostatMode]string{}, fahrenheit: strings.EqualFold(strings.TrimPrefix(r.str("temperature_unit", "C"), "°"), "F")}
+	c := &haClimate{modes: map[model.ThermostatMode]string{}, fahrenheit: strings.EqualFold(strings.TrimPrefix(r.str("temperature_unit", "C"), "°"), "F")}
 	defMin, defMax := 7.0, 35.0
 	if c.fahrenheit {
 		defMin, defMax = 44.6, 95
@@ -490,8 +490,8 @@ func (e *haEntity) parseClimate(r *cfgReader) error {
 	}
 	if c.modeCmdTopic == "" && len(c.modeOrder) != 1 {
 		// Without a mode topic the mode cannot be changed: keep the one it runs in.
-		c.modeOrder = []discovery.ThermostatMode{discovery.ModeHeat}
-		c.modes = map[discovery.ThermostatMode]string{discovery.ModeHeat: "heat"}
+		c.modeOrder = []model.ThermostatMode{model.ModeHeat}
+		c.modes = map[model.ThermostatMode]string{model.ModeHeat: "heat"}
 	}
 	for _, s := range []struct{ topic, tpl, role string }{
 		{"mode_state_topic", "mode_state_template", "mode"},
@@ -534,31 +534,31 @@ func (e *haEntity) parseSensor(r *cfgReader) error {
 }
 
 // traits returns the entity's traits and display category.
-func (e *haEntity) traits() (discovery.Traits, discovery.Category) {
-	var t discovery.Traits
+func (e *haEntity) traits() (model.Traits, model.Category) {
+	var t model.Traits
 	switch {
 	case e.light != nil:
 		l := e.light
-		t.OnOff = &discovery.OnOff{}
+		t.OnOff = &model.OnOff{}
 		if l.bright {
-			t.Brightness = &discovery.Brightness{}
+			t.Brightness = &model.Brightness{}
 		}
 		if l.ct {
-			t.ColorTemperature = &discovery.ColorTemperature{MinKelvin: l.minK, MaxKelvin: l.maxK}
+			t.ColorTemperature = &model.ColorTemperature{MinKelvin: l.minK, MaxKelvin: l.maxK}
 		}
 		if l.colorMode != "" {
-			t.Color = &discovery.Color{}
+			t.Color = &model.Color{}
 		}
-		return t, discovery.CategoryLight
+		return t, model.CategoryLight
 	case e.lock != nil:
-		t.Lock = &discovery.Lock{}
-		return t, discovery.CategorySmartLock
+		t.Lock = &model.Lock{}
+		return t, model.CategorySmartLock
 	case e.sw != nil:
-		t.OnOff = &discovery.OnOff{}
-		return t, discovery.CategorySwitch
+		t.OnOff = &model.OnOff{}
+		return t, model.CategorySwitch
 	case e.climate != nil:
 		c := e.climate
-		t.Thermostat = &discovery.Thermostat{Modes: slices.Clone(c.modeOrder), MinC: c.min, MaxC: c.max, StepC: c.step,
+		t.Thermostat = &model.Thermostat{Modes: slices.Clone(c.modeOrder), MinC: c.min, MaxC: c.max, StepC: c.step,
 			TargetSetpoint: c.tempCmdTopic != "", DualSetpoints: c.lowCmdTopic != "" && c.highCmdTopic != "", Scale: "CELSIUS"}
 		if c.fahrenheit {
 			t.Thermostat.Scale = "FAHRENHEIT"
@@ -567,20 +567,20 @@ func (e *haEntity) traits() (discovery.Traits, discovery.Category) {
 			t.Thermostat.MinDeltaC = 1
 		}
 		if c.current {
-			t.TemperatureSensor = &discovery.TemperatureSensor{}
+			t.TemperatureSensor = &model.TemperatureSensor{}
 		}
-		return t, discovery.CategoryThermostat
+		return t, model.CategoryThermostat
 	case e.sensor != nil:
-		t.TemperatureSensor = &discovery.TemperatureSensor{}
-		return t, discovery.CategoryTemperatureSensor
+		t.TemperatureSensor = &model.TemperatureSensor{}
+		return t, model.CategoryTemperatureSensor
 	}
-	return t, discovery.CategoryOther
+	return t, model.CategoryOther
 }
 
 // onMessage turns a message on one of the entity's state topics into a state
 // change. A template that finds nothing (undefined) is not an error.
-func (e *haEntity) onMessage(sub haSub, payload []byte) (discovery.State, error) {
-	var s discovery.State
+func (e *haEntity) onMessage(sub haSub, payload []byte) (model.State, error) {
+	var s model.State
 	if sub.role == "json" {
 		return e.light.parseJSONState(payload)
 	}
@@ -606,9 +606,9 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (discovery.State, error)
 		case "state":
 			switch v {
 			case l.payloadOn:
-				s.On = discovery.Ptr(true)
+				s.On = model.Ptr(true)
 			case l.payloadOff:
-				s.On = discovery.Ptr(false)
+				s.On = model.Ptr(false)
 			case "", "None":
 			default:
 				return s, fmt.Errorf("state %q is neither %q nor %q", v, l.payloadOn, l.payloadOff)
@@ -618,13 +618,13 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (discovery.State, error)
 			if err != nil {
 				return s, err
 			}
-			s.Brightness = discovery.Ptr(clampInt(int(math.Round(n*100/l.brightScale)), 0, 100))
+			s.Brightness = model.Ptr(clampInt(int(math.Round(n*100/l.brightScale)), 0, 100))
 		case "color_temp":
 			n, err := num()
 			if err != nil || n <= 0 {
 				return s, fmt.Errorf("color_temp %q is not a positive number", v)
 			}
-			s.ColorTemperature = discovery.Ptr(l.kelvin(n))
+			s.ColorTemperature = model.Ptr(l.kelvin(n))
 		case "hs", "xy", "rgb":
 			parts := strings.Split(v, ",")
 			want := 2
@@ -651,17 +651,17 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (discovery.State, error)
 			case "rgb":
 				h, sat, _ = colorconv.RGBToHSV(f[0]/255, f[1]/255, f[2]/255)
 			}
-			s.Color = &discovery.HSB{Hue: round(math.Mod(math.Max(h, 0), 360), 1), Saturation: round(math.Max(0, math.Min(1, sat)), 3), Brightness: 1}
+			s.Color = &model.HSB{Hue: round(math.Mod(math.Max(h, 0), 360), 1), Saturation: round(math.Max(0, math.Min(1, sat)), 3), Brightness: 1}
 		}
 	case e.lock != nil:
 		l := e.lock
 		switch v {
 		case l.stLocked:
-			s.Lock = discovery.Locked
+			s.Lock = model.Locked
 		case l.stUnlocked:
-			s.Lock = discovery.Unlocked
+			s.Lock = model.Unlocked
 		case l.stJammed:
-			s.Lock = discovery.Jammed
+			s.Lock = model.Jammed
 		case l.stLocking, l.stUnlocking, "", "None":
 		default:
 			return s, fmt.Errorf("lock state %q is not one of the configured states", v)
@@ -669,9 +669,9 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (discovery.State, error)
 	case e.sw != nil:
 		switch v {
 		case e.sw.stateOn:
-			s.On = discovery.Ptr(true)
+			s.On = model.Ptr(true)
 		case e.sw.stateOff:
-			s.On = discovery.Ptr(false)
+			s.On = model.Ptr(false)
 		case "", "None":
 		default:
 			return s, fmt.Errorf("switch state %q is neither %q nor %q", v, e.sw.stateOn, e.sw.stateOff)
@@ -683,7 +683,7 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (discovery.State, error)
 			if !ok || c.modes[am] == "" {
 				return s, fmt.Errorf("mode %q is not one of the thermostat's modes", v)
 			}
-			s.Thermostat = &discovery.ThermostatState{Mode: am}
+			s.Thermostat = &model.ThermostatState{Mode: am}
 			return s, nil
 		}
 		if v == "" || v == "None" {
@@ -698,11 +698,11 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (discovery.State, error)
 		}
 		switch sub.role {
 		case "target":
-			s.Thermostat = &discovery.ThermostatState{Target: &n}
+			s.Thermostat = &model.ThermostatState{Target: &n}
 		case "low":
-			s.Thermostat = &discovery.ThermostatState{Lower: &n}
+			s.Thermostat = &model.ThermostatState{Lower: &n}
 		case "high":
-			s.Thermostat = &discovery.ThermostatState{Upper: &n}
+			s.Thermostat = &model.ThermostatState{Upper: &n}
 		case "current":
 			s.Temperature = &n
 		}
@@ -722,17 +722,17 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (discovery.State, error)
 	return s, nil
 }
 
-func (l *haLight) parseJSONState(payload []byte) (discovery.State, error) {
-	var s discovery.State
+func (l *haLight) parseJSONState(payload []byte) (model.State, error) {
+	var s model.State
 	m, err := decodeObject(payload)
 	if err != nil {
 		return s, err
 	}
 	switch v := m["state"]; v {
 	case "ON":
-		s.On = discovery.Ptr(true)
+		s.On = model.Ptr(true)
 	case "OFF":
-		s.On = discovery.Ptr(false)
+		s.On = model.Ptr(false)
 	case nil:
 	default:
 		return s, fmt.Errorf("state %v is neither ON nor OFF", v)
@@ -742,7 +742,7 @@ func (l *haLight) parseJSONState(payload []byte) (discovery.State, error) {
 		if !ok {
 			return s, fmt.Errorf("brightness %v is not a number", v)
 		}
-		s.Brightness = discovery.Ptr(clampInt(int(math.Round(n*100/l.brightScale)), 0, 100))
+		s.Brightness = model.Ptr(clampInt(int(math.Round(n*100/l.brightScale)), 0, 100))
 	}
 	mode, _ := m["color_mode"].(string)
 	if v, ok := m["color_temp"]; ok && v != nil && l.ct && (mode == "" || mode == "color_temp") {
@@ -750,7 +750,7 @@ func (l *haLight) parseJSONState(payload []byte) (discovery.State, error) {
 		if !ok || n <= 0 {
 			return s, fmt.Errorf("color_temp %v is not a positive number", v)
 		}
-		s.ColorTemperature = discovery.Ptr(l.kelvin(n))
+		s.ColorTemperature = model.Ptr(l.kelvin(n))
 	}
 	if c, ok := m["color"].(map[string]any); ok && l.colorMode != "" && mode != "color_temp" {
 		if hsb, ok := parseZ2MColor(c); ok {
@@ -759,7 +759,7 @@ func (l *haLight) parseJSONState(payload []byte) (discovery.State, error) {
 			g, _ := asNumber(c["g"])
 			b, _ := asNumber(c["b"])
 			h, sat, _ := colorconv.RGBToHSV(r/255, g/255, b/255)
-			s.Color = &discovery.HSB{Hue: round(h, 1), Saturation: round(sat, 3)}
+			s.Color = &model.HSB{Hue: round(h, 1), Saturation: round(sat, 3)}
 		}
 		if s.Color != nil {
 			s.Color.Brightness = 1
@@ -772,30 +772,30 @@ func (l *haLight) parseJSONState(payload []byte) (discovery.State, error) {
 }
 
 // command builds the messages for one validated command.
-func (e *haEntity) command(c discovery.Command, cur discovery.State) ([]outMsg, error) {
+func (e *haEntity) command(c model.Command, cur model.State) ([]outMsg, error) {
 	msg := func(topic string, tpl *template, v string) ([]outMsg, error) {
 		p, err := tpl.renderValue(v)
 		if err != nil {
-			return nil, &discovery.Error{Kind: discovery.ErrInternal, Message: err.Error()}
+			return nil, &model.Error{Kind: model.ErrInternal, Message: err.Error()}
 		}
 		return []outMsg{{topic: topic, payload: []byte(p), retain: e.retain}}, nil
 	}
 	switch {
 	case e.light != nil:
 		return e.light.command(c, e.retain, msg)
-	case e.lock != nil && c.Trait == discovery.TraitLock:
+	case e.lock != nil && c.Trait == model.TraitLock:
 		v := e.lock.payloadUnlck
-		if c.Lock == discovery.Locked {
+		if c.Lock == model.Locked {
 			v = e.lock.payloadLock
 		}
 		return msg(e.lock.cmdTopic, e.lock.cmdTpl, v)
-	case e.sw != nil && c.Trait == discovery.TraitOnOff:
+	case e.sw != nil && c.Trait == model.TraitOnOff:
 		v := e.sw.payOff
 		if *c.Power {
 			v = e.sw.payloadOn
 		}
 		return msg(e.sw.cmdTopic, nil, v)
-	case e.climate != nil && c.Trait == discovery.TraitThermostat:
+	case e.climate != nil && c.Trait == model.TraitThermostat:
 		cl := e.climate
 		t := c.Thermostat
 		var out []outMsg
@@ -814,7 +814,7 @@ func (e *haEntity) command(c discovery.Command, cur discovery.State) ([]outMsg, 
 		if t.Mode != "" {
 			if cl.modeCmdTopic == "" {
 				if cl.modes[t.Mode] == "" {
-					return nil, &discovery.Error{Kind: discovery.ErrUnsupportedThermostatMode, Message: fmt.Sprintf("the thermostat has no %s mode", t.Mode)}
+					return nil, &model.Error{Kind: model.ErrUnsupportedThermostatMode, Message: fmt.Sprintf("the thermostat has no %s mode", t.Mode)}
 				}
 			} else if err := add(cl.modeCmdTopic, cl.modeCmdTpl, cl.modes[t.Mode]); err != nil {
 				return nil, err
@@ -840,15 +840,15 @@ func (e *haEntity) command(c discovery.Command, cur discovery.State) ([]outMsg, 
 	return nil, notSupported(c)
 }
 
-func (l *haLight) command(c discovery.Command, retain bool, msg func(string, *template, string) ([]outMsg, error)) ([]outMsg, error) {
+func (l *haLight) command(c model.Command, retain bool, msg func(string, *template, string) ([]outMsg, error)) ([]outMsg, error) {
 	if l.json {
 		p := map[string]any{"state": "ON"}
 		switch c.Trait {
-		case discovery.TraitOnOff:
+		case model.TraitOnOff:
 			if !*c.Power {
 				p["state"] = "OFF"
 			}
-		case discovery.TraitBrightness:
+		case model.TraitBrightness:
 			if !l.bright {
 				return nil, notSupported(c)
 			}
@@ -857,7 +857,7 @@ func (l *haLight) command(c discovery.Command, retain bool, msg func(string, *te
 			} else {
 				p["brightness"] = int(math.Round(float64(*c.Brightness) * l.brightScale / 100))
 			}
-		case discovery.TraitColorTemperature:
+		case model.TraitColorTemperature:
 			if !l.ct {
 				return nil, notSupported(c)
 			}
@@ -868,7 +868,7 @@ func (l *haLight) command(c discovery.Command, retain bool, msg func(string, *te
 				p["color_temp"] = kelvinToMired(k)
 				l.ctHintK, l.ctHintSent = k, kelvinToMired(k)
 			}
-		case discovery.TraitColor:
+		case model.TraitColor:
 			switch l.colorMode {
 			case "hs":
 				p["color"] = map[string]any{"h": round(c.Color.Hue, 1), "s": round(c.Color.Saturation*100, 1)}
@@ -888,13 +888,13 @@ func (l *haLight) command(c discovery.Command, retain bool, msg func(string, *te
 		return []outMsg{{topic: l.cmdTopic, payload: b, retain: retain}}, nil
 	}
 	switch c.Trait {
-	case discovery.TraitOnOff:
+	case model.TraitOnOff:
 		v := l.payloadOff
 		if *c.Power {
 			v = l.payloadOn
 		}
 		return msg(l.cmdTopic, nil, v)
-	case discovery.TraitBrightness:
+	case model.TraitBrightness:
 		if l.briCmdTopic == "" {
 			return nil, notSupported(c)
 		}
@@ -902,7 +902,7 @@ func (l *haLight) command(c discovery.Command, retain bool, msg func(string, *te
 			return msg(l.cmdTopic, nil, l.payloadOff)
 		}
 		return msg(l.briCmdTopic, l.briCmdTpl, strconv.Itoa(int(math.Round(float64(*c.Brightness)*l.brightScale/100))))
-	case discovery.TraitColorTemperature:
+	case model.TraitColorTemperature:
 		if l.ctCmdTopic == "" {
 			return nil, notSupported(c)
 		}
@@ -914,7 +914,7 @@ func (l *haLight) command(c discovery.Command, retain bool, msg func(string, *te
 			l.ctHintK, l.ctHintSent = k, v
 		}
 		return msg(l.ctCmdTopic, l.ctCmdTpl, strconv.Itoa(v))
-	case discovery.TraitColor:
+	case model.TraitColor:
 		var v string
 		switch l.colorMode {
 		case "hs":

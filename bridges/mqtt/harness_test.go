@@ -20,7 +20,7 @@ import (
 	"github.com/avshub/avshub/bridges/mqtt/internal/cleanstore"
 	"github.com/avshub/avshub/bridges/mqtt/mqtttest"
 	"github.com/avshub/avshub/bridges/mqtt/z2msim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -62,40 +62,40 @@ func uniq(t testing.TB) string {
 	return "avshubtest/" + hex.EncodeToString(b[:])
 }
 
-// recorder is a discovery.Sink that keeps every event and the device set the
+// recorder is a model.Sink that keeps every event and the device set the
 // events describe, like the hub's registry.
 type recorder struct {
 	mu      sync.Mutex
-	events  []discovery.Event
-	devices map[string]discovery.Device
-	health  discovery.Health
+	events  []model.Event
+	devices map[string]model.Device
+	health  model.Health
 	changed chan struct{}
 }
 
 func newRecorder() *recorder {
-	return &recorder{devices: map[string]discovery.Device{}, changed: make(chan struct{}, 1)}
+	return &recorder{devices: map[string]model.Device{}, changed: make(chan struct{}, 1)}
 }
 
-func (r *recorder) BridgeEvent(_ string, ev discovery.Event) {
+func (r *recorder) BridgeEvent(_ string, ev model.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	switch ev.Kind {
-	case discovery.EventHealth:
+	case model.EventHealth:
 		r.health = *ev.Health
-	case discovery.EventSnapshot:
-		r.devices = map[string]discovery.Device{}
+	case model.EventSnapshot:
+		r.devices = map[string]model.Device{}
 		for _, d := range ev.Devices {
 			r.devices[d.Endpoint.DeviceID] = d
 		}
-	case discovery.EventUpsert:
+	case model.EventUpsert:
 		r.devices[ev.Device.Endpoint.DeviceID] = *ev.Device
-	case discovery.EventRemove:
+	case model.EventRemove:
 		delete(r.devices, ev.DeviceID)
-	case discovery.EventState:
+	case model.EventState:
 		d := r.devices[ev.DeviceID]
 		d.State = d.State.Merge(ev.State)
 		r.devices[ev.DeviceID] = d
-	case discovery.EventReachability:
+	case model.EventReachability:
 		d := r.devices[ev.DeviceID]
 		d.Reachable = ev.Reachable
 		r.devices[ev.DeviceID] = d
@@ -133,7 +133,7 @@ func (r *recorder) wait(t testing.TB, what string, cond func(r *recorder) bool) 
 	}
 }
 
-func lastEvents(evs []discovery.Event, n int) string {
+func lastEvents(evs []model.Event, n int) string {
 	if len(evs) > n {
 		evs = evs[len(evs)-n:]
 	}
@@ -141,7 +141,7 @@ func lastEvents(evs []discovery.Event, n int) string {
 	return string(b)
 }
 
-func (r *recorder) device(id string) (discovery.Device, bool) {
+func (r *recorder) device(id string) (model.Device, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	d, ok := r.devices[id]
@@ -149,12 +149,12 @@ func (r *recorder) device(id string) (discovery.Device, bool) {
 }
 
 // stateEvents returns the state events for id since index from.
-func (r *recorder) stateEvents(id string, from int) []discovery.Event {
+func (r *recorder) stateEvents(id string, from int) []model.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []discovery.Event
+	var out []model.Event
 	for _, e := range r.events[min(from, len(r.events)):] {
-		if e.Kind == discovery.EventState && e.DeviceID == id {
+		if e.Kind == model.EventState && e.DeviceID == id {
 			out = append(out, e)
 		}
 	}
@@ -321,7 +321,7 @@ func (e *env) startBridge(extra string) {
 	})
 	e.rec.wait(e.t, "snapshot", func(r *recorder) bool {
 		for _, ev := range r.events {
-			if ev.Kind == discovery.EventSnapshot {
+			if ev.Kind == model.EventSnapshot {
 				return true
 			}
 		}
@@ -400,10 +400,10 @@ func (e *env) waitRawSince(mark int, topic string, ok func(string) bool) string 
 }
 
 // exec runs one command through the SDK's in-process adapter.
-func (e *env) exec(id string, c discovery.Command) (discovery.Result, error) {
+func (e *env) exec(id string, c model.Command) (model.Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	return e.local.Execute(ctx, discovery.Request{CorrelationID: "c-" + id, DeviceID: id, Command: c, Deadline: time.Now().Add(7 * time.Second)})
+	return e.local.Execute(ctx, model.Request{CorrelationID: "c-" + id, DeviceID: id, Command: c, Deadline: time.Now().Add(7 * time.Second)})
 }
 
 func jsonEqual(a, b string) bool {

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // avshubOrigin is the origin name of the entities avshub publishes for
@@ -22,9 +22,9 @@ type haSource struct {
 
 	entities map[string]*haEntity
 	skips    map[string]Skip
-	states   map[string]discovery.State // by entity key
-	index    map[string][]haRef         // topic → entities listening to it
-	owner    map[string]string          // entity key → device id of its endpoint (set by units)
+	states   map[string]model.State // by entity key
+	index    map[string][]haRef     // topic → entities listening to it
+	owner    map[string]string      // entity key → device id of its endpoint (set by units)
 	// dup reports entities that another source (zigbee2mqtt) already bridges.
 	dup func(e *haEntity) bool
 }
@@ -37,7 +37,7 @@ type haRef struct {
 
 func newHASource(prefix string, bad *onceLog, log *slog.Logger) *haSource {
 	return &haSource{prefix: prefix, bad: bad, log: log, entities: map[string]*haEntity{}, skips: map[string]Skip{},
-		states: map[string]discovery.State{}, index: map[string][]haRef{}, dup: func(*haEntity) bool { return false }}
+		states: map[string]model.State{}, index: map[string][]haRef{}, dup: func(*haEntity) bool { return false }}
 }
 
 // handle processes one message. It reports whether the entity set changed and
@@ -302,7 +302,7 @@ func (h *haSource) units() []*unit {
 		}
 		for i, u := range group {
 			if names[strings.ToLower(u.dev.Endpoint.FriendlyName)] > 1 {
-				u.dev.Endpoint.FriendlyName = truncate(u.dev.Endpoint.FriendlyName+" "+members[i][0].platform, discovery.MaxFriendlyNameLen)
+				u.dev.Endpoint.FriendlyName = truncate(u.dev.Endpoint.FriendlyName+" "+members[i][0].platform, model.MaxFriendlyNameLen)
 			}
 		}
 		out = append(out, group...)
@@ -317,10 +317,10 @@ func (h *haSource) unit(members []*haEntity) *unit {
 		id = p.key
 	}
 	traits, cat := p.traits()
-	var state discovery.State
+	var state model.State
 	for _, m := range members[1:] {
 		state = state.Merge(h.states[m.key])
-		traits.TemperatureSensor = &discovery.TemperatureSensor{}
+		traits.TemperatureSensor = &model.TemperatureSensor{}
 	}
 	state = state.Merge(h.states[p.key])
 	name := p.device.name
@@ -338,23 +338,23 @@ func (h *haSource) unit(members []*haEntity) *unit {
 	if p.origin != "" {
 		desc += " (" + p.origin + ")"
 	}
-	ep := discovery.Endpoint{DeviceID: "ha:" + id, FriendlyName: truncate(strings.TrimSpace(name), discovery.MaxFriendlyNameLen),
-		Manufacturer: p.device.manufacturer, Model: p.device.model, Description: truncate(desc, discovery.MaxDescriptionLen),
+	ep := model.Endpoint{DeviceID: "ha:" + id, FriendlyName: truncate(strings.TrimSpace(name), model.MaxFriendlyNameLen),
+		Manufacturer: p.device.manufacturer, Model: p.device.model, Description: truncate(desc, model.MaxDescriptionLen),
 		Category: cat, Traits: traits}
 	for _, c := range p.device.conns {
 		switch strings.ToLower(c[0]) {
 		case "mac":
-			ep.Connections = append(ep.Connections, discovery.Connection{Type: discovery.ConnectionTCPIP, MACAddress: strings.ToLower(c[1])})
+			ep.Connections = append(ep.Connections, model.Connection{Type: model.ConnectionTCPIP, MACAddress: strings.ToLower(c[1])})
 		case "zigbee":
-			ep.Connections = append(ep.Connections, discovery.Connection{Type: discovery.ConnectionZigbee, MACAddress: ieeeToMAC(c[1])})
+			ep.Connections = append(ep.Connections, model.Connection{Type: model.ConnectionZigbee, MACAddress: ieeeToMAC(c[1])})
 		}
 	}
 	u := &unit{
-		dev:     discovery.Device{Endpoint: ep, State: state, Reachable: p.avail.available()},
+		dev:     model.Device{Endpoint: ep, State: state, Reachable: p.avail.available()},
 		command: p.command,
 	}
 	if len(p.subs) == 0 {
-		u.assume = func(s discovery.State) { h.states[p.key] = h.states[p.key].Merge(s) }
+		u.assume = func(s model.State) { h.states[p.key] = h.states[p.key].Merge(s) }
 	}
 	return u
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/avshub/avshub/bridges/mqtt/z2msim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // statesKnown reports whether the bridge knows the state of all six simulator
@@ -39,9 +39,9 @@ func TestBrokerRestartMidRun(t *testing.T) {
 
 	e.mochi.Stop()
 	e.rec.wait(t, "UNHEALTHY and unreachable", func(r *recorder) bool {
-		return r.health.State == discovery.HealthUnhealthy && allReachable(r, 6, false)
+		return r.health.State == model.HealthUnhealthy && allReachable(r, 6, false)
 	})
-	if _, err := e.exec(idColour, discovery.SetPower(true)); discovery.AsError(err) == nil || discovery.AsError(err).Kind != discovery.ErrUnreachable {
+	if _, err := e.exec(idColour, model.SetPower(true)); model.AsError(err) == nil || model.AsError(err).Kind != model.ErrUnreachable {
 		t.Errorf("command while the broker is down: err = %v, want UNREACHABLE", err)
 	}
 	if err := e.mochi.Resume(); err != nil {
@@ -50,9 +50,9 @@ func TestBrokerRestartMidRun(t *testing.T) {
 	// zigbee2mqtt (the simulator) reconnects and republishes everything.
 	e.rec.wait(t, "the simulator reconnected", func(*recorder) bool { return sim.Connections() >= 2 })
 	e.rec.wait(t, "HEALTHY and reachable again", func(r *recorder) bool {
-		return r.health.State == discovery.HealthHealthy && allReachable(r, 6, true)
+		return r.health.State == model.HealthHealthy && allReachable(r, 6, true)
 	})
-	res, err := e.exec(idColour, discovery.SetBrightness(20))
+	res, err := e.exec(idColour, model.SetBrightness(20))
 	if err != nil || *res.State.Brightness != 20 {
 		b, _ := json.Marshal(res)
 		t.Fatalf("command after the restart: %s, %v", b, err)
@@ -74,7 +74,7 @@ func TestGetAfterStartWhenStateNotRetained(t *testing.T) {
 			t.Errorf("/get payload = %s", got)
 		}
 		e.rec.wait(t, "lock and radiator state read back", func(r *recorder) bool {
-			return r.devices[idLock].State.Lock == discovery.Locked && r.devices[idRadiator].State.Thermostat != nil
+			return r.devices[idLock].State.Lock == model.Locked && r.devices[idRadiator].State.Thermostat != nil
 		})
 		// The sensor's state is retained (device option retain: true): no /get for it.
 		if n := len(e.rawSince(m, e.base+"/Office Sensor/get")); n != 0 {
@@ -101,7 +101,7 @@ func TestZ2MRename(t *testing.T) {
 			return r.devices[idHallway].Endpoint.FriendlyName == "upstairs hall way bulb" && len(r.devices) == 6
 		})
 		m := e.mark()
-		if _, err := e.exec(idHallway, discovery.SetPower(true)); err != nil {
+		if _, err := e.exec(idHallway, model.SetPower(true)); err != nil {
 			t.Fatal(err)
 		}
 		if got := e.waitRawSince(m, e.base+"/upstairs/hall way bulb/set", func(string) bool { return true }); !jsonEqual(got, `{"state":"ON"}`) {
@@ -160,7 +160,7 @@ func TestBadPayloads(t *testing.T) {
 		if n := len(e.logs.matching("bridge/devices")); n != 1 {
 			t.Errorf("%d warnings about the broken bridge/devices, want 1", n)
 		}
-		var ev []discovery.Event
+		var ev []model.Event
 		e.rec.mu.Lock()
 		ev = append(ev, e.rec.events...)
 		e.rec.mu.Unlock()
@@ -192,7 +192,7 @@ func TestZ2MLegacyAvailabilityAndBridgeOffline(t *testing.T) {
 		e.rec.mu.Lock()
 		h := e.rec.health.State
 		e.rec.mu.Unlock()
-		if h != discovery.HealthHealthy {
+		if h != model.HealthHealthy {
 			t.Errorf("bridge health %s: zigbee2mqtt being down is not the bridge's own health", h)
 		}
 	})

@@ -5,18 +5,18 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // unit is one endpoint a source bridges: the device as the hub sees it, plus
 // how to command it.
 type unit struct {
-	dev discovery.Device
+	dev model.Device
 	// command turns one validated command into the MQTT messages to publish.
-	command func(c discovery.Command, cur discovery.State) ([]outMsg, error)
+	command func(c model.Command, cur model.State) ([]outMsg, error)
 	// assume, when set, marks an optimistic endpoint (no state topic): the
 	// state a command should cause is taken as the device's state.
-	assume func(s discovery.State)
+	assume func(s model.State)
 }
 
 // outMsg is one message to publish.

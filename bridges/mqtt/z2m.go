@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/avshub/avshub/bridges/mqtt/internal/colorconv"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Expose access bits (zigbee-herdsman-converters lib/exposes).
@@ -68,7 +68,7 @@ type z2mDevice struct {
 // z2mUnit maps one endpoint's traits to state properties.
 type z2mUnit struct {
 	id       string
-	ep       discovery.Endpoint
+	ep       model.Endpoint
 	light    *z2mLight
 	onoff    *z2mBinary // switch / plug
 	lock     *z2mLock
@@ -81,7 +81,7 @@ type z2mUnit struct {
 	// commanded value rather than its round trip through mireds or xy.
 	ctHintK    int
 	ctHintSent int
-	colorHint  *discovery.HSB
+	colorHint  *model.HSB
 	colorSent  map[string]float64
 }
 
@@ -108,13 +108,13 @@ type z2mLock struct {
 
 type z2mClimate struct {
 	mode      string
-	modes     map[discovery.ThermostatMode]string // Alexa mode → z2m value
-	heat      string                              // heating setpoint property
-	cool      string                              // cooling setpoint property
+	modes     map[model.ThermostatMode]string // Alexa mode → z2m value
+	heat      string                          // heating setpoint property
+	cool      string                          // cooling setpoint property
 	local     string
 	step      float64
 	min, max  float64
-	modeOrder []discovery.ThermostatMode
+	modeOrder []model.ThermostatMode
 }
 
 // Setpoint properties real devices use, in order of preference.
@@ -123,8 +123,8 @@ var (
 	coolSetpointProps = []string{"occupied_cooling_setpoint", "cooling_setpoint"}
 	localTempProps    = []string{"local_temperature"}
 	// z2m system_mode values and the Alexa mode each stands for.
-	z2mModes = map[string]discovery.ThermostatMode{"heat": discovery.ModeHeat, "cool": discovery.ModeCool,
-		"auto": discovery.ModeAuto, "off": discovery.ModeOff, "eco": discovery.ModeEco}
+	z2mModes = map[string]model.ThermostatMode{"heat": model.ModeHeat, "cool": model.ModeCool,
+		"auto": model.ModeAuto, "off": model.ModeOff, "eco": model.ModeEco}
 )
 
 // parseZ2MDevices parses a bridge/devices payload. Devices that cannot be
@@ -204,23 +204,23 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 		case "light":
 			if l := parseZ2MLight(e.Features); l != nil {
 				u = &z2mUnit{light: l}
-				u.ep.Category = discovery.CategoryLight
-				u.ep.Traits.OnOff = &discovery.OnOff{}
+				u.ep.Category = model.CategoryLight
+				u.ep.Traits.OnOff = &model.OnOff{}
 				if l.bright != "" {
-					u.ep.Traits.Brightness = &discovery.Brightness{}
+					u.ep.Traits.Brightness = &model.Brightness{}
 				}
 				if l.ct != "" {
-					u.ep.Traits.ColorTemperature = &discovery.ColorTemperature{MinKelvin: miredToKelvin(l.ctMax), MaxKelvin: miredToKelvin(l.ctMin)}
+					u.ep.Traits.ColorTemperature = &model.ColorTemperature{MinKelvin: miredToKelvin(l.ctMax), MaxKelvin: miredToKelvin(l.ctMin)}
 				}
 				if l.xy || l.hs {
-					u.ep.Traits.Color = &discovery.Color{}
+					u.ep.Traits.Color = &model.Color{}
 				}
 			}
 		case "switch":
 			if f := findZ2MFeature(e.Features, "state", "binary"); f != nil && f.Access&accessSet != 0 {
 				u = &z2mUnit{onoff: &z2mBinary{prop: f.Property, on: f.ValueOn, off: f.ValueOff}}
-				u.ep.Category = discovery.CategorySmartPlug
-				u.ep.Traits.OnOff = &discovery.OnOff{}
+				u.ep.Category = model.CategorySmartPlug
+				u.ep.Traits.OnOff = &model.OnOff{}
 			}
 		case "lock":
 			f := findZ2MFeature(e.Features, "state", "binary")
@@ -230,22 +230,22 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 					lk.lockState = ls.Property
 				}
 				u = &z2mUnit{lock: lk}
-				u.ep.Category = discovery.CategorySmartLock
-				u.ep.Traits.Lock = &discovery.Lock{}
+				u.ep.Category = model.CategorySmartLock
+				u.ep.Traits.Lock = &model.Lock{}
 			}
 		case "climate":
 			if c := parseZ2MClimate(e.Features); c != nil {
 				u = &z2mUnit{climate: c}
-				u.ep.Category = discovery.CategoryThermostat
-				th := &discovery.Thermostat{Modes: c.modeOrder, MinC: c.min, MaxC: c.max, StepC: c.step, Scale: "CELSIUS"}
+				u.ep.Category = model.CategoryThermostat
+				th := &model.Thermostat{Modes: c.modeOrder, MinC: c.min, MaxC: c.max, StepC: c.step, Scale: "CELSIUS"}
 				th.TargetSetpoint = c.heat != "" || c.cool != ""
-				th.DualSetpoints = c.heat != "" && c.cool != "" && c.modes[discovery.ModeAuto] != ""
+				th.DualSetpoints = c.heat != "" && c.cool != "" && c.modes[model.ModeAuto] != ""
 				if th.DualSetpoints {
 					th.MinDeltaC = 1
 				}
 				u.ep.Traits.Thermostat = th
 				if c.local != "" {
-					u.ep.Traits.TemperatureSensor = &discovery.TemperatureSensor{}
+					u.ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
 				}
 			}
 		case "numeric":
@@ -270,11 +270,11 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 		}
 		if host == nil {
 			host = &z2mUnit{}
-			host.ep.Category = discovery.CategoryTemperatureSensor
+			host.ep.Category = model.CategoryTemperatureSensor
 			units = append(units, host)
 		}
 		host.tempProp = temp.Property
-		host.ep.Traits.TemperatureSensor = &discovery.TemperatureSensor{}
+		host.ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
 		if temp.Access&accessGet != 0 {
 			host.getProps = append(host.getProps, temp.Property)
 		}
@@ -294,15 +294,15 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 		if desc == "" && d.Definition.Description != "" {
 			desc = d.Definition.Description
 		}
-		desc = truncate(desc+" via zigbee2mqtt", discovery.MaxDescriptionLen)
-		u.ep = discovery.Endpoint{
+		desc = truncate(desc+" via zigbee2mqtt", model.MaxDescriptionLen)
+		u.ep = model.Endpoint{
 			DeviceID:     u.id,
-			FriendlyName: truncate(strings.TrimSpace(strings.ReplaceAll(name, "/", " ")), discovery.MaxFriendlyNameLen),
+			FriendlyName: truncate(strings.TrimSpace(strings.ReplaceAll(name, "/", " ")), model.MaxFriendlyNameLen),
 			Manufacturer: firstNonEmpty(d.Definition.Vendor, d.Manufacturer),
 			Model:        firstNonEmpty(d.Definition.Model, d.ModelID),
 			Description:  desc,
 			Category:     u.ep.Category,
-			Connections:  []discovery.Connection{{Type: discovery.ConnectionZigbee, MACAddress: ieeeToMAC(d.IEEE)}},
+			Connections:  []model.Connection{{Type: model.ConnectionZigbee, MACAddress: ieeeToMAC(d.IEEE)}},
 			Traits:       u.ep.Traits,
 		}
 		sort.Strings(u.getProps)
@@ -350,7 +350,7 @@ func parseZ2MLight(fs []z2mExpose) *z2mLight {
 }
 
 func parseZ2MClimate(fs []z2mExpose) *z2mClimate {
-	c := &z2mClimate{modes: map[discovery.ThermostatMode]string{}, step: 0.5, min: 5, max: 35}
+	c := &z2mClimate{modes: map[model.ThermostatMode]string{}, step: 0.5, min: 5, max: 35}
 	for _, p := range heatSetpointProps {
 		if f := findZ2MFeature(fs, p, "numeric"); f != nil && f.Access&accessSet != 0 && c.heat == "" {
 			c.heat = f.Property
@@ -386,11 +386,11 @@ func parseZ2MClimate(fs []z2mExpose) *z2mClimate {
 	}
 	if len(c.modeOrder) == 0 {
 		// A thermostat without system_mode heats (TRVs) or cools.
-		m := discovery.ModeHeat
+		m := model.ModeHeat
 		if c.heat == "" {
-			m = discovery.ModeCool
+			m = model.ModeCool
 		}
-		c.modeOrder = []discovery.ThermostatMode{m}
+		c.modeOrder = []model.ThermostatMode{m}
 	}
 	return c
 }
@@ -430,8 +430,8 @@ func collectGetProps(e *z2mExpose) []string {
 
 // parseState extracts the unit's state from a zigbee2mqtt state message.
 // Properties of the wrong type are reported in problems and ignored.
-func (u *z2mUnit) parseState(m map[string]any) (discovery.State, []string) {
-	var s discovery.State
+func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
+	var s model.State
 	var problems []string
 	bad := func(prop string, v any) {
 		problems = append(problems, fmt.Sprintf("property %q has unexpected value %v", prop, v))
@@ -440,16 +440,16 @@ func (u *z2mUnit) parseState(m map[string]any) (discovery.State, []string) {
 		if v, ok := m[l.state.prop]; ok {
 			switch {
 			case v == l.state.on:
-				s.On = discovery.Ptr(true)
+				s.On = model.Ptr(true)
 			case v == l.state.off:
-				s.On = discovery.Ptr(false)
+				s.On = model.Ptr(false)
 			default:
 				bad(l.state.prop, v)
 			}
 		}
 		if v, ok := m[l.bright]; ok && l.bright != "" {
 			if n, ok := asNumber(v); ok && n >= 0 {
-				s.Brightness = discovery.Ptr(clampInt(int(math.Round(n*100/l.brightMax)), 0, 100))
+				s.Brightness = model.Ptr(clampInt(int(math.Round(n*100/l.brightMax)), 0, 100))
 			} else {
 				bad(l.bright, v)
 			}
@@ -488,9 +488,9 @@ func (u *z2mUnit) parseState(m map[string]any) (discovery.State, []string) {
 		if v, ok := m[b.prop]; ok {
 			switch v {
 			case b.on:
-				s.On = discovery.Ptr(true)
+				s.On = model.Ptr(true)
 			case b.off:
-				s.On = discovery.Ptr(false)
+				s.On = model.Ptr(false)
 			default:
 				bad(b.prop, v)
 			}
@@ -500,27 +500,27 @@ func (u *z2mUnit) parseState(m map[string]any) (discovery.State, []string) {
 		if v, ok := m[lk.lockState]; ok && lk.lockState != "" {
 			switch v {
 			case "locked":
-				s.Lock = discovery.Locked
+				s.Lock = model.Locked
 			case "unlocked":
-				s.Lock = discovery.Unlocked
+				s.Lock = model.Unlocked
 			case "not_fully_locked":
-				s.Lock = discovery.Jammed
+				s.Lock = model.Jammed
 			default:
 				bad(lk.lockState, v)
 			}
 		} else if v, ok := m[lk.state.prop]; ok {
 			switch v {
 			case lk.state.on:
-				s.Lock = discovery.Locked
+				s.Lock = model.Locked
 			case lk.state.off:
-				s.Lock = discovery.Unlocked
+				s.Lock = model.Unlocked
 			default:
 				bad(lk.state.prop, v)
 			}
 		}
 	}
 	if c := u.climate; c != nil {
-		var ts discovery.ThermostatState
+		var ts model.ThermostatState
 		set := false
 		if v, ok := m[c.mode]; ok && c.mode != "" {
 			str, _ := v.(string)
@@ -541,12 +541,12 @@ func (u *z2mUnit) parseState(m map[string]any) (discovery.State, []string) {
 			bad(prop, v)
 			return nil
 		}
-		dual := u.ep.Traits.Thermostat.DualSetpoints && ts.Mode == discovery.ModeAuto
+		dual := u.ep.Traits.Thermostat.DualSetpoints && ts.Mode == model.ModeAuto
 		h, cl := num(c.heat), num(c.cool)
 		switch {
 		case dual:
 			ts.Lower, ts.Upper = h, cl
-		case ts.Mode == discovery.ModeCool && cl != nil:
+		case ts.Mode == model.ModeCool && cl != nil:
 			ts.Target = cl
 		case h != nil:
 			ts.Target = h
@@ -588,26 +588,26 @@ func colorMatches(c map[string]any, sent map[string]float64) bool {
 	return true
 }
 
-func parseZ2MColor(c map[string]any) (discovery.HSB, bool) {
+func parseZ2MColor(c map[string]any) (model.HSB, bool) {
 	h, hok := asNumber(firstKey(c, "hue", "h"))
 	sat, sok := asNumber(firstKey(c, "saturation", "s"))
 	if hok && sok {
-		return discovery.HSB{Hue: math.Mod(math.Max(h, 0), 360), Saturation: math.Max(0, math.Min(1, sat/100))}, true
+		return model.HSB{Hue: math.Mod(math.Max(h, 0), 360), Saturation: math.Max(0, math.Min(1, sat/100))}, true
 	}
 	x, xok := asNumber(c["x"])
 	y, yok := asNumber(c["y"])
 	if xok && yok {
 		h, s := colorconv.XYToHS(x, y)
-		return discovery.HSB{Hue: round(h, 1), Saturation: round(s, 3)}, true
+		return model.HSB{Hue: round(h, 1), Saturation: round(s, 3)}, true
 	}
-	return discovery.HSB{}, false
+	return model.HSB{}, false
 }
 
 // command builds the /set payload for one command, in zigbee2mqtt's units.
-func (u *z2mUnit) command(c discovery.Command, cur discovery.State) (map[string]any, error) {
+func (u *z2mUnit) command(c model.Command, cur model.State) (map[string]any, error) {
 	p := map[string]any{}
 	switch c.Trait {
-	case discovery.TraitOnOff:
+	case model.TraitOnOff:
 		b := u.onoff
 		if u.light != nil {
 			b = &u.light.state
@@ -620,19 +620,19 @@ func (u *z2mUnit) command(c discovery.Command, cur discovery.State) (map[string]
 		} else {
 			p[b.prop] = b.off
 		}
-	case discovery.TraitBrightness:
+	case model.TraitBrightness:
 		if u.light == nil || u.light.bright == "" {
 			return nil, notSupported(c)
 		}
 		p[u.light.bright] = int(math.Round(float64(*c.Brightness) * u.light.brightMax / 100))
-	case discovery.TraitColorTemperature:
+	case model.TraitColorTemperature:
 		if u.light == nil || u.light.ct == "" {
 			return nil, notSupported(c)
 		}
 		m := clampInt(kelvinToMired(*c.ColorTemperature), u.light.ctMin, u.light.ctMax)
 		p[u.light.ct] = m
 		u.ctHintK, u.ctHintSent = *c.ColorTemperature, m
-	case discovery.TraitColor:
+	case model.TraitColor:
 		l := u.light
 		if l == nil || !(l.xy || l.hs) {
 			return nil, notSupported(c)
@@ -644,17 +644,17 @@ func (u *z2mUnit) command(c discovery.Command, cur discovery.State) (map[string]
 			u.colorSent = map[string]float64{"x": x, "y": y}
 		}
 		p[l.colorProp] = u.colorSent
-		u.colorHint = &discovery.HSB{Hue: c.Color.Hue, Saturation: c.Color.Saturation}
-	case discovery.TraitLock:
+		u.colorHint = &model.HSB{Hue: c.Color.Hue, Saturation: c.Color.Saturation}
+	case model.TraitLock:
 		if u.lock == nil {
 			return nil, notSupported(c)
 		}
-		if c.Lock == discovery.Locked {
+		if c.Lock == model.Locked {
 			p[u.lock.state.prop] = u.lock.state.on
 		} else {
 			p[u.lock.state.prop] = u.lock.state.off
 		}
-	case discovery.TraitThermostat:
+	case model.TraitThermostat:
 		cl := u.climate
 		if cl == nil {
 			return nil, notSupported(c)
@@ -664,7 +664,7 @@ func (u *z2mUnit) command(c discovery.Command, cur discovery.State) (map[string]
 			v, ok := cl.modes[t.Mode]
 			if !ok {
 				if cl.mode != "" || len(cl.modeOrder) != 1 || cl.modeOrder[0] != t.Mode {
-					return nil, &discovery.Error{Kind: discovery.ErrUnsupportedThermostatMode, Message: fmt.Sprintf("the thermostat has no %s mode", t.Mode)}
+					return nil, &model.Error{Kind: model.ErrUnsupportedThermostatMode, Message: fmt.Sprintf("the thermostat has no %s mode", t.Mode)}
 				}
 			} else {
 				p[cl.mode] = v
@@ -679,7 +679,7 @@ func (u *z2mUnit) command(c discovery.Command, cur discovery.State) (map[string]
 			mode = cur.Thermostat.Mode
 		}
 		if t.Target != nil {
-			if cl.heat != "" && (mode != discovery.ModeCool || cl.cool == "") {
+			if cl.heat != "" && (mode != model.ModeCool || cl.cool == "") {
 				p[cl.heat] = step(*t.Target)
 			} else {
 				p[cl.cool] = step(*t.Target)
@@ -697,8 +697,8 @@ func (u *z2mUnit) command(c discovery.Command, cur discovery.State) (map[string]
 	return p, nil
 }
 
-func notSupported(c discovery.Command) *discovery.Error {
-	return &discovery.Error{Kind: discovery.ErrNotSupported, Message: fmt.Sprintf("the endpoint has no %s trait", c.Trait)}
+func notSupported(c model.Command) *model.Error {
+	return &model.Error{Kind: model.ErrNotSupported, Message: fmt.Sprintf("the endpoint has no %s trait", c.Trait)}
 }
 
 func miredToKelvin(m int) int {

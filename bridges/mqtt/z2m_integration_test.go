@@ -3,7 +3,7 @@ package mqtt
 import (
 	"testing"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 const (
@@ -35,14 +35,14 @@ func TestZ2MSimEndToEnd(t *testing.T) {
 		// sees an empty set followed by additions.
 		e.rec.mu.Lock()
 		for _, ev := range e.rec.events {
-			if ev.Kind == discovery.EventSnapshot && len(ev.Devices) != 6 {
+			if ev.Kind == model.EventSnapshot && len(ev.Devices) != 6 {
 				t.Errorf("snapshot has %d devices, want 6", len(ev.Devices))
 			}
 		}
 		e.rec.mu.Unlock()
 		d, _ := e.rec.device(idColour)
-		if d.Endpoint.FriendlyName != "Living Room Colour Bulb" || d.Endpoint.Category != discovery.CategoryLight ||
-			d.Endpoint.Traits.Color == nil || d.Endpoint.Traits.ColorTemperature == nil || *d.Endpoint.Traits.ColorTemperature != (discovery.ColorTemperature{MinKelvin: 2000, MaxKelvin: 6536}) {
+		if d.Endpoint.FriendlyName != "Living Room Colour Bulb" || d.Endpoint.Category != model.CategoryLight ||
+			d.Endpoint.Traits.Color == nil || d.Endpoint.Traits.ColorTemperature == nil || *d.Endpoint.Traits.ColorTemperature != (model.ColorTemperature{MinKelvin: 2000, MaxKelvin: 6536}) {
 			t.Errorf("colour bulb endpoint = %+v", d.Endpoint)
 		}
 		if got := e.bridge.Skipped(); len(got) != 1 || got[0].ID != "Bedroom Remote" {
@@ -53,28 +53,28 @@ func TestZ2MSimEndToEnd(t *testing.T) {
 			name    string
 			id      string
 			topic   string
-			cmd     discovery.Command
+			cmd     model.Command
 			payload string
-			check   func(discovery.State) bool
+			check   func(model.State) bool
 		}{
-			{"power on", idColour, "Living Room/Colour Bulb", discovery.SetPower(true), `{"state":"ON"}`,
-				func(s discovery.State) bool { return *s.On }},
-			{"brightness 0-254", idColour, "Living Room/Colour Bulb", discovery.SetBrightness(50), `{"brightness":127}`,
-				func(s discovery.State) bool { return *s.Brightness == 50 }},
-			{"colour as hs", idColour, "Living Room/Colour Bulb", discovery.SetColor(discovery.HSB{Hue: 120, Saturation: 1, Brightness: 1}),
-				`{"color":{"hue":120,"saturation":100}}`, func(s discovery.State) bool { return s.Color != nil && s.Color.Hue == 120 && s.Color.Saturation == 1 }},
-			{"mireds clamped", idCeiling, "kitchen/ceiling", discovery.SetColorTemperature(2203), `{"color_temp":454}`,
-				func(s discovery.State) bool { return *s.ColorTemperature == 2203 }},
-			{"mireds", idCeiling, "kitchen/ceiling", discovery.SetColorTemperature(4000), `{"color_temp":250}`,
-				func(s discovery.State) bool { return *s.ColorTemperature == 4000 }},
-			{"dimmable off by brightness", idHallway, "Hallway Bulb", discovery.SetPower(false), `{"state":"OFF"}`,
-				func(s discovery.State) bool { return !*s.On }},
-			{"unlock", idLock, "Front Door", discovery.SetLock(discovery.Unlocked), `{"state":"UNLOCK"}`,
-				func(s discovery.State) bool { return s.Lock == discovery.Unlocked }},
-			{"lock", idLock, "Front Door", discovery.SetLock(discovery.Locked), `{"state":"LOCK"}`,
-				func(s discovery.State) bool { return s.Lock == discovery.Locked }},
-			{"setpoint to step", idRadiator, "Bedroom Radiator", discovery.SetThermostat(discovery.ThermostatState{Target: discovery.Ptr(22.3)}),
-				`{"occupied_heating_setpoint":22.5}`, func(s discovery.State) bool { return *s.Thermostat.Target == 22.5 }},
+			{"power on", idColour, "Living Room/Colour Bulb", model.SetPower(true), `{"state":"ON"}`,
+				func(s model.State) bool { return *s.On }},
+			{"brightness 0-254", idColour, "Living Room/Colour Bulb", model.SetBrightness(50), `{"brightness":127}`,
+				func(s model.State) bool { return *s.Brightness == 50 }},
+			{"colour as hs", idColour, "Living Room/Colour Bulb", model.SetColor(model.HSB{Hue: 120, Saturation: 1, Brightness: 1}),
+				`{"color":{"hue":120,"saturation":100}}`, func(s model.State) bool { return s.Color != nil && s.Color.Hue == 120 && s.Color.Saturation == 1 }},
+			{"mireds clamped", idCeiling, "kitchen/ceiling", model.SetColorTemperature(2203), `{"color_temp":454}`,
+				func(s model.State) bool { return *s.ColorTemperature == 2203 }},
+			{"mireds", idCeiling, "kitchen/ceiling", model.SetColorTemperature(4000), `{"color_temp":250}`,
+				func(s model.State) bool { return *s.ColorTemperature == 4000 }},
+			{"dimmable off by brightness", idHallway, "Hallway Bulb", model.SetPower(false), `{"state":"OFF"}`,
+				func(s model.State) bool { return !*s.On }},
+			{"unlock", idLock, "Front Door", model.SetLock(model.Unlocked), `{"state":"UNLOCK"}`,
+				func(s model.State) bool { return s.Lock == model.Unlocked }},
+			{"lock", idLock, "Front Door", model.SetLock(model.Locked), `{"state":"LOCK"}`,
+				func(s model.State) bool { return s.Lock == model.Locked }},
+			{"setpoint to step", idRadiator, "Bedroom Radiator", model.SetThermostat(model.ThermostatState{Target: model.Ptr(22.3)}),
+				`{"occupied_heating_setpoint":22.5}`, func(s model.State) bool { return *s.Thermostat.Target == 22.5 }},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestZ2MSimEndToEnd(t *testing.T) {
 				if got := e.waitRawSince(m, e.base+"/"+tc.topic+"/set", func(string) bool { return true }); !jsonEqual(got, tc.payload) {
 					t.Errorf("/set payload = %s, want %s", got, tc.payload)
 				}
-				if res.Status != discovery.Done || !tc.check(res.State) {
+				if res.Status != model.Done || !tc.check(res.State) {
 					t.Errorf("result = %+v", res)
 				}
 				e.waitRawSince(m, e.base+"/"+tc.topic, func(string) bool { return true }) // the simulator echoed state
@@ -94,8 +94,8 @@ func TestZ2MSimEndToEnd(t *testing.T) {
 		}
 
 		// A thermostat mode the Danfoss does not have.
-		if _, err := e.exec(idRadiator, discovery.SetThermostat(discovery.ThermostatState{Mode: discovery.ModeCool})); discovery.AsError(err) == nil ||
-			discovery.AsError(err).Kind != discovery.ErrUnsupportedThermostatMode {
+		if _, err := e.exec(idRadiator, model.SetThermostat(model.ThermostatState{Mode: model.ModeCool})); model.AsError(err) == nil ||
+			model.AsError(err).Kind != model.ErrUnsupportedThermostatMode {
 			t.Errorf("COOL on the Danfoss: err = %v, want UNSUPPORTED_THERMOSTAT_MODE", err)
 		}
 
@@ -109,7 +109,7 @@ func TestZ2MSimEndToEnd(t *testing.T) {
 			return d.State.On != nil && *d.State.On && d.State.Brightness != nil && *d.State.Brightness == 100
 		})
 		evs := e.rec.stateEvents(idHallway, from)
-		if len(evs) == 0 || evs[len(evs)-1].Cause != discovery.CausePhysical {
+		if len(evs) == 0 || evs[len(evs)-1].Cause != model.CausePhysical {
 			t.Errorf("state events = %+v, want a PHYSICAL_INTERACTION change", evs)
 		}
 
@@ -118,7 +118,7 @@ func TestZ2MSimEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.rec.wait(t, "lock unreachable", func(r *recorder) bool { return !r.devices[idLock].Reachable })
-		if _, err := e.exec(idLock, discovery.SetLock(discovery.Unlocked)); discovery.AsError(err) == nil || discovery.AsError(err).Kind != discovery.ErrUnreachable {
+		if _, err := e.exec(idLock, model.SetLock(model.Unlocked)); model.AsError(err) == nil || model.AsError(err).Kind != model.ErrUnreachable {
 			t.Errorf("command to offline lock: err = %v, want UNREACHABLE", err)
 		}
 		if err := sim.SetOnline("Front Door", true); err != nil {

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // maxPending bounds the messages kept for topics that may belong to devices
@@ -25,7 +25,7 @@ type z2mSource struct {
 	devicesSeen  bool
 	bridgeOnline *bool
 	avail        map[string]bool // by friendly name; absent = unknown
-	states       map[string]discovery.State
+	states       map[string]model.State
 	gotState     map[string]bool // by ieee: a state message arrived since the last reconnect
 	requested    map[string]bool // by ieee: /get sent since the last reconnect
 	pending      map[string][]byte
@@ -34,7 +34,7 @@ type z2mSource struct {
 
 func newZ2MSource(base string, bad *onceLog) *z2mSource {
 	return &z2mSource{base: base, bad: bad, devices: map[string]*z2mDevice{}, avail: map[string]bool{},
-		states: map[string]discovery.State{}, gotState: map[string]bool{}, requested: map[string]bool{}, pending: map[string][]byte{}}
+		states: map[string]model.State{}, gotState: map[string]bool{}, requested: map[string]bool{}, pending: map[string][]byte{}}
 }
 
 // reconnected forgets what must be re-read after a new broker session.
@@ -206,8 +206,8 @@ func (z *z2mSource) units() []*unit {
 		for _, u := range d.units {
 			d, u := d, u
 			out = append(out, &unit{
-				dev: discovery.Device{Endpoint: u.ep, State: z.states[u.id].Clone(), Reachable: z.reachable(d)},
-				command: func(c discovery.Command, cur discovery.State) ([]outMsg, error) {
+				dev: model.Device{Endpoint: u.ep, State: z.states[u.id].Clone(), Reachable: z.reachable(d)},
+				command: func(c model.Command, cur model.State) ([]outMsg, error) {
 					p, err := u.command(c, cur)
 					if err != nil {
 						return nil, err

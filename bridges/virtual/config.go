@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Config is the virtual bridge's configuration (JSON).
@@ -114,7 +114,7 @@ func ParseConfig(b []byte) (Config, error) {
 		case seen[d.ID]:
 			return Config{}, fmt.Errorf("virtual bridge config: device id %q is used twice", d.ID)
 		}
-		if err := discovery.ValidateFriendlyName(d.Name); err != nil {
+		if err := model.ValidateFriendlyName(d.Name); err != nil {
 			return Config{}, fmt.Errorf("virtual bridge config: device %q: %w", d.ID, err)
 		}
 		seen[d.ID] = true

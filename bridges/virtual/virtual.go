@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -39,7 +39,7 @@ type Bridge struct {
 
 // simDevice is one simulated device: what the bridge reports plus simulation knobs.
 type simDevice struct {
-	dev    discovery.Device
+	dev    model.Device
 	jammed bool // the next lock operation jams
 	busy   bool // a lock operation is in flight
 }
@@ -86,13 +86,13 @@ func (b *Bridge) Configure(_ context.Context, c sdk.Config) error {
 }
 
 // build turns one device's configuration into a device with the SDK helpers.
-func build(dc DeviceConfig) (discovery.Device, error) {
+func build(dc DeviceConfig) (model.Device, error) {
 	temp := 20.0
 	if dc.Temperature != nil {
 		temp = *dc.Temperature
 	}
 	info := sdk.WithInfo("avshub", "virtual "+dc.Type, "Virtual "+dc.Type+" (avshub)")
-	var d discovery.Device
+	var d model.Device
 	switch dc.Type {
 	case TypeLight:
 		kinds := map[string]sdk.LightKind{"": sdk.DimmableLight, "onoff": sdk.OnOffLight, "dimmable": sdk.DimmableLight,
@@ -131,7 +131,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	every := time.Duration(b.cfg.ManualEvery)
 	b.mu.Unlock()
 
-	em.Health(discovery.Health{State: discovery.HealthHealthy, Description: fmt.Sprintf("%d virtual devices", len(devices))})
+	em.Health(model.Health{State: model.HealthHealthy, Description: fmt.Sprintf("%d virtual devices", len(devices))})
 	em.Snapshot(devices)
 	b.log.Info("virtual bridge running", "devices", len(devices), "manualEvery", every)
 
@@ -154,8 +154,8 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	}
 }
 
-func (b *Bridge) snapshotLocked() []discovery.Device {
-	out := make([]discovery.Device, 0, len(b.order))
+func (b *Bridge) snapshotLocked() []model.Device {
+	out := make([]model.Device, 0, len(b.order))
 	for _, id := range b.order {
 		d := b.devices[id].dev
 		d.State = d.State.Clone()
@@ -168,31 +168,31 @@ func (b *Bridge) snapshotLocked() []discovery.Device {
 // exists and is reachable and that the command fits its traits and state, so
 // only device behaviour is left: a lock takes LockDelay (Accepted, then a
 // Completion), everything else is done at once.
-func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	sd, ok := b.devices[req.DeviceID]
 	if !ok {
-		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", req.DeviceID)
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "no device %q", req.DeviceID)
 	}
 	if !sd.dev.Reachable || b.em == nil {
-		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%s does not answer", sd.dev.Endpoint.FriendlyName)
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "%s does not answer", sd.dev.Endpoint.FriendlyName)
 	}
-	if req.Command.Trait == discovery.TraitLock {
+	if req.Command.Trait == model.TraitLock {
 		return b.startLockLocked(sd, req)
 	}
 	sd.dev.State = req.Command.Apply(sd.dev.State)
-	return discovery.Result{Status: discovery.Done, State: sd.dev.State.Clone()}, nil
+	return model.Result{Status: model.Done, State: sd.dev.State.Clone()}, nil
 }
 
 // startLockLocked begins a lock operation that completes after LockDelay (or
 // just before the request's deadline, whichever is sooner).
-func (b *Bridge) startLockLocked(sd *simDevice, req discovery.Request) (discovery.Result, error) {
+func (b *Bridge) startLockLocked(sd *simDevice, req model.Request) (model.Result, error) {
 	switch {
 	case sd.busy:
-		return discovery.Result{}, discovery.Errorf(discovery.ErrBusy, "%s is already turning", sd.dev.Endpoint.FriendlyName)
-	case sd.dev.State.Lock == discovery.Jammed:
-		return discovery.Result{}, discovery.Errorf(discovery.ErrHardwareFault, "%s is jammed", sd.dev.Endpoint.FriendlyName)
+		return model.Result{}, model.Errorf(model.ErrBusy, "%s is already turning", sd.dev.Endpoint.FriendlyName)
+	case sd.dev.State.Lock == model.Jammed:
+		return model.Result{}, model.Errorf(model.ErrHardwareFault, "%s is jammed", sd.dev.Endpoint.FriendlyName)
 	}
 	delay := time.Duration(b.cfg.LockDelay)
 	if left := time.Until(req.Deadline) * 8 / 10; !req.Deadline.IsZero() && left < delay {
@@ -213,24 +213,24 @@ func (b *Bridge) startLockLocked(sd *simDevice, req discovery.Request) (discover
 			b.mu.Lock()
 			sd.busy = false
 			b.mu.Unlock()
-			b.em.Complete(req.CorrelationID, discovery.State{},
-				discovery.Errorf(discovery.ErrUnreachable, "the bridge stopped before the lock finished"))
+			b.em.Complete(req.CorrelationID, model.State{},
+				model.Errorf(model.ErrUnreachable, "the bridge stopped before the lock finished"))
 		}
 	}()
-	return discovery.Result{Status: discovery.Accepted, State: sd.dev.State.Clone(), EstimatedDeferral: delay}, nil
+	return model.Result{Status: model.Accepted, State: sd.dev.State.Clone(), EstimatedDeferral: delay}, nil
 }
 
-func (b *Bridge) finishLock(sd *simDevice, req discovery.Request) {
+func (b *Bridge) finishLock(sd *simDevice, req model.Request) {
 	b.mu.Lock()
 	sd.busy = false
 	id, name := sd.dev.Endpoint.DeviceID, sd.dev.Endpoint.FriendlyName
 	if sd.jammed {
 		sd.jammed = false
-		sd.dev.State.Lock = discovery.Jammed
+		sd.dev.State.Lock = model.Jammed
 		b.mu.Unlock()
 		// The jam is a change at the device: report it, then fail the command.
-		b.em.StateChanged(id, discovery.State{Lock: discovery.Jammed}, discovery.CausePhysical)
-		b.em.Complete(req.CorrelationID, discovery.State{}, discovery.Errorf(discovery.ErrHardwareFault, "%s jammed", name))
+		b.em.StateChanged(id, model.State{Lock: model.Jammed}, model.CausePhysical)
+		b.em.Complete(req.CorrelationID, model.State{}, model.Errorf(model.ErrHardwareFault, "%s jammed", name))
 		return
 	}
 	sd.dev.State.Lock = req.Command.Lock
@@ -240,15 +240,15 @@ func (b *Bridge) finishLock(sd *simDevice, req discovery.Request) {
 }
 
 // State returns a device's state.
-func (b *Bridge) State(_ context.Context, deviceID string) (discovery.State, error) {
+func (b *Bridge) State(_ context.Context, deviceID string) (model.State, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	sd, ok := b.devices[deviceID]
 	if !ok {
-		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", deviceID)
+		return model.State{}, model.Errorf(model.ErrUnreachable, "no device %q", deviceID)
 	}
 	if !sd.dev.Reachable {
-		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "%s does not answer", sd.dev.Endpoint.FriendlyName)
+		return model.State{}, model.Errorf(model.ErrUnreachable, "%s does not answer", sd.dev.Endpoint.FriendlyName)
 	}
 	return sd.dev.State.Clone(), nil
 }
@@ -270,7 +270,7 @@ func (b *Bridge) ManualChange() {
 func (b *Bridge) manualChange() {
 	b.mu.Lock()
 	var id string
-	var changed discovery.State
+	var changed model.State
 	for range b.order {
 		sd := b.devices[b.order[b.manualN%len(b.order)]]
 		b.manualN++
@@ -288,29 +288,29 @@ func (b *Bridge) manualChange() {
 	em := b.em
 	b.mu.Unlock()
 	if id != "" {
-		em.StateChanged(id, changed, discovery.CausePhysical)
+		em.StateChanged(id, changed, model.CausePhysical)
 	}
 }
 
 // nudge returns the change a person (or the weather) would make to d.
-func nudge(d discovery.Device) (discovery.State, bool) {
+func nudge(d model.Device) (model.State, bool) {
 	s, t := d.State, d.Endpoint.Traits
 	switch {
 	case t.OnOff != nil && s.On != nil:
-		return discovery.State{On: discovery.Ptr(!*s.On)}, true
-	case t.Lock != nil && s.Lock != discovery.Jammed:
-		if s.Lock == discovery.Locked {
-			return discovery.State{Lock: discovery.Unlocked}, true
+		return model.State{On: model.Ptr(!*s.On)}, true
+	case t.Lock != nil && s.Lock != model.Jammed:
+		if s.Lock == model.Locked {
+			return model.State{Lock: model.Unlocked}, true
 		}
-		return discovery.State{Lock: discovery.Locked}, true
+		return model.State{Lock: model.Locked}, true
 	case t.TemperatureSensor != nil && s.Temperature != nil:
-		return discovery.State{Temperature: discovery.Ptr(*s.Temperature + 0.5)}, true
+		return model.State{Temperature: model.Ptr(*s.Temperature + 0.5)}, true
 	}
-	return discovery.State{}, false
+	return model.State{}, false
 }
 
 // SetState changes a device's state as if by hand and reports it (tests, demos).
-func (b *Bridge) SetState(deviceID string, s discovery.State) error {
+func (b *Bridge) SetState(deviceID string, s model.State) error {
 	b.mu.Lock()
 	sd, ok := b.devices[deviceID]
 	if !ok {
@@ -321,7 +321,7 @@ func (b *Bridge) SetState(deviceID string, s discovery.State) error {
 	em := b.em
 	b.mu.Unlock()
 	if em != nil {
-		em.StateChanged(deviceID, s, discovery.CausePhysical)
+		em.StateChanged(deviceID, s, model.CausePhysical)
 	}
 	return nil
 }

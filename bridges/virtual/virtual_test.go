@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/virtual"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/plugintest"
 	"github.com/avshub/avshub/plugins/sdk"
 )
@@ -51,13 +51,13 @@ func TestConformanceDefaults(t *testing.T) {
 // sink records events delivered by sdk.Local.
 type sink struct {
 	mu     sync.Mutex
-	events []discovery.Event
+	events []model.Event
 	signal chan struct{}
 }
 
 func newSink() *sink { return &sink{signal: make(chan struct{}, 1)} }
 
-func (s *sink) BridgeEvent(_ string, ev discovery.Event) {
+func (s *sink) BridgeEvent(_ string, ev model.Event) {
 	s.mu.Lock()
 	s.events = append(s.events, ev)
 	s.mu.Unlock()
@@ -68,7 +68,7 @@ func (s *sink) BridgeEvent(_ string, ev discovery.Event) {
 }
 
 // wait returns the first event at or after index from that matches, waiting up to 5 s.
-func (s *sink) wait(t *testing.T, from int, what string, pred func(discovery.Event) bool) (int, discovery.Event) {
+func (s *sink) wait(t *testing.T, from int, what string, pred func(model.Event) bool) (int, model.Event) {
 	t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
@@ -109,17 +109,17 @@ func start(t *testing.T, cfg string) (*virtual.Bridge, *sdk.LocalBridge, *sink) 
 			t.Error(err)
 		}
 	})
-	sk.wait(t, 0, "snapshot", func(ev discovery.Event) bool { return ev.Kind == discovery.EventSnapshot })
+	sk.wait(t, 0, "snapshot", func(ev model.Event) bool { return ev.Kind == model.EventSnapshot })
 	return b, l, sk
 }
 
-func req(id string, c discovery.Command) discovery.Request {
-	return discovery.Request{CorrelationID: "c-" + id, DeviceID: id, Command: c, Deadline: time.Now().Add(5 * time.Second)}
+func req(id string, c model.Command) model.Request {
+	return model.Request{CorrelationID: "c-" + id, DeviceID: id, Command: c, Deadline: time.Now().Add(5 * time.Second)}
 }
 
 func TestDefaultDevices(t *testing.T) {
 	_, l, _ := start(t, `{}`)
-	got := map[string]discovery.Device{}
+	got := map[string]model.Device{}
 	for _, d := range l.Devices() {
 		got[d.Endpoint.DeviceID] = d
 	}
@@ -128,17 +128,17 @@ func TestDefaultDevices(t *testing.T) {
 	}
 	tests := []struct {
 		id    string
-		check func(discovery.Traits) bool
+		check func(model.Traits) bool
 	}{
-		{"hall-light", func(t discovery.Traits) bool { return t.OnOff != nil && t.Brightness == nil }},
-		{"bedroom-light", func(t discovery.Traits) bool { return t.Brightness != nil && t.Color == nil }},
-		{"kitchen-light", func(t discovery.Traits) bool { return t.Color != nil && t.ColorTemperature == nil }},
-		{"desk-lamp", func(t discovery.Traits) bool { return t.ColorTemperature != nil && t.Color == nil }},
-		{"living-room-light", func(t discovery.Traits) bool { return t.ColorTemperature != nil && t.Color != nil }},
-		{"front-door", func(t discovery.Traits) bool { return t.Lock != nil }},
-		{"thermostat", func(t discovery.Traits) bool { return t.Thermostat != nil && t.Thermostat.TargetSetpoint }},
-		{"heat-pump", func(t discovery.Traits) bool { return t.Thermostat != nil && t.Thermostat.DualSetpoints }},
-		{"outdoor-sensor", func(t discovery.Traits) bool { return t.TemperatureSensor != nil && t.OnOff == nil }},
+		{"hall-light", func(t model.Traits) bool { return t.OnOff != nil && t.Brightness == nil }},
+		{"bedroom-light", func(t model.Traits) bool { return t.Brightness != nil && t.Color == nil }},
+		{"kitchen-light", func(t model.Traits) bool { return t.Color != nil && t.ColorTemperature == nil }},
+		{"desk-lamp", func(t model.Traits) bool { return t.ColorTemperature != nil && t.Color == nil }},
+		{"living-room-light", func(t model.Traits) bool { return t.ColorTemperature != nil && t.Color != nil }},
+		{"front-door", func(t model.Traits) bool { return t.Lock != nil }},
+		{"thermostat", func(t model.Traits) bool { return t.Thermostat != nil && t.Thermostat.TargetSetpoint }},
+		{"heat-pump", func(t model.Traits) bool { return t.Thermostat != nil && t.Thermostat.DualSetpoints }},
+		{"outdoor-sensor", func(t model.Traits) bool { return t.TemperatureSensor != nil && t.OnOff == nil }},
 	}
 	for _, tt := range tests {
 		d, ok := got[tt.id]
@@ -150,20 +150,20 @@ func TestDefaultDevices(t *testing.T) {
 
 func TestLockIsAcceptedThenCompleted(t *testing.T) {
 	_, l, sk := start(t, `{"lockDelay":"100ms","devices":[{"id":"door","name":"Door","type":"lock"}]}`)
-	res, err := l.Execute(context.Background(), req("door", discovery.SetLock(discovery.Unlocked)))
-	if err != nil || res.Status != discovery.Accepted || res.EstimatedDeferral != 100*time.Millisecond {
+	res, err := l.Execute(context.Background(), req("door", model.SetLock(model.Unlocked)))
+	if err != nil || res.Status != model.Accepted || res.EstimatedDeferral != 100*time.Millisecond {
 		t.Fatalf("%+v, %v", res, err)
 	}
 	// A second command while turning: busy.
-	_, err = l.Execute(context.Background(), req("door", discovery.SetLock(discovery.Locked)))
-	if de := discovery.AsError(err); de == nil || de.Kind != discovery.ErrBusy {
+	_, err = l.Execute(context.Background(), req("door", model.SetLock(model.Locked)))
+	if de := model.AsError(err); de == nil || de.Kind != model.ErrBusy {
 		t.Fatalf("second command: %v, want BUSY", err)
 	}
-	_, ev := sk.wait(t, 0, "completion", func(ev discovery.Event) bool { return ev.Kind == discovery.EventCompletion })
-	if ev.Completion.CorrelationID != "c-door" || ev.Completion.Err != nil || ev.Completion.State.Lock != discovery.Unlocked {
+	_, ev := sk.wait(t, 0, "completion", func(ev model.Event) bool { return ev.Kind == model.EventCompletion })
+	if ev.Completion.CorrelationID != "c-door" || ev.Completion.Err != nil || ev.Completion.State.Lock != model.Unlocked {
 		t.Fatalf("completion %+v", ev.Completion)
 	}
-	if st, _ := l.State(context.Background(), "door"); st.Lock != discovery.Unlocked {
+	if st, _ := l.State(context.Background(), "door"); st.Lock != model.Unlocked {
 		t.Fatalf("state after completion %+v", st)
 	}
 }
@@ -173,29 +173,29 @@ func TestJamAndUnreachable(t *testing.T) {
 		{"id":"door","name":"Door","type":"lock","jammed":true},
 		{"id":"lamp","name":"Lamp","type":"light","kind":"onoff"},
 		{"id":"gone","name":"Gone","type":"light","unreachable":true}]}`)
-	if _, err := l.Execute(context.Background(), req("door", discovery.SetLock(discovery.Unlocked))); err != nil {
+	if _, err := l.Execute(context.Background(), req("door", model.SetLock(model.Unlocked))); err != nil {
 		t.Fatal(err)
 	}
-	_, ev := sk.wait(t, 0, "completion", func(ev discovery.Event) bool { return ev.Kind == discovery.EventCompletion })
-	if ev.Completion.Err == nil || ev.Completion.Err.Kind != discovery.ErrHardwareFault {
+	_, ev := sk.wait(t, 0, "completion", func(ev model.Event) bool { return ev.Kind == model.EventCompletion })
+	if ev.Completion.Err == nil || ev.Completion.Err.Kind != model.ErrHardwareFault {
 		t.Fatalf("jammed completion %+v", ev.Completion)
 	}
 	// Now jammed: the next command fails at once.
-	if _, err := l.Execute(context.Background(), req("door", discovery.SetLock(discovery.Locked))); discovery.AsError(err).Kind != discovery.ErrHardwareFault {
+	if _, err := l.Execute(context.Background(), req("door", model.SetLock(model.Locked))); model.AsError(err).Kind != model.ErrHardwareFault {
 		t.Fatalf("jammed lock: %v", err)
 	}
-	if _, err := l.Execute(context.Background(), req("gone", discovery.SetPower(true))); discovery.AsError(err).Kind != discovery.ErrUnreachable {
+	if _, err := l.Execute(context.Background(), req("gone", model.SetPower(true))); model.AsError(err).Kind != model.ErrUnreachable {
 		t.Fatalf("unreachable light: %v", err)
 	}
 	n := sk.len()
 	if err := b.SetReachable("lamp", false); err != nil {
 		t.Fatal(err)
 	}
-	_, ev = sk.wait(t, n, "reachability", func(ev discovery.Event) bool { return ev.Kind == discovery.EventReachability })
+	_, ev = sk.wait(t, n, "reachability", func(ev model.Event) bool { return ev.Kind == model.EventReachability })
 	if ev.DeviceID != "lamp" || ev.Reachable {
 		t.Fatalf("%+v", ev)
 	}
-	if _, err := l.Execute(context.Background(), req("lamp", discovery.SetPower(true))); discovery.AsError(err).Kind != discovery.ErrUnreachable {
+	if _, err := l.Execute(context.Background(), req("lamp", model.SetPower(true))); model.AsError(err).Kind != model.ErrUnreachable {
 		t.Fatalf("lamp after SetReachable(false): %v", err)
 	}
 }
@@ -204,12 +204,12 @@ func TestManualChanges(t *testing.T) {
 	b, _, sk := start(t, `{"devices":[{"id":"lamp","name":"Lamp","type":"light","kind":"onoff"},
 		{"id":"out","name":"Outside","type":"temperature_sensor","temperature":3}]}`)
 	b.ManualChange()
-	i, ev := sk.wait(t, 0, "state", func(ev discovery.Event) bool { return ev.Kind == discovery.EventState })
-	if ev.DeviceID != "lamp" || ev.Cause != discovery.CausePhysical || ev.State.On == nil || !*ev.State.On {
+	i, ev := sk.wait(t, 0, "state", func(ev model.Event) bool { return ev.Kind == model.EventState })
+	if ev.DeviceID != "lamp" || ev.Cause != model.CausePhysical || ev.State.On == nil || !*ev.State.On {
 		t.Fatalf("first manual change %+v", ev)
 	}
 	b.ManualChange()
-	_, ev = sk.wait(t, i+1, "state", func(ev discovery.Event) bool { return ev.Kind == discovery.EventState })
+	_, ev = sk.wait(t, i+1, "state", func(ev model.Event) bool { return ev.Kind == model.EventState })
 	if ev.DeviceID != "out" || ev.State.Temperature == nil || *ev.State.Temperature != 3.5 {
 		t.Fatalf("second manual change %+v", ev)
 	}
@@ -217,8 +217,8 @@ func TestManualChanges(t *testing.T) {
 
 func TestManualEvery(t *testing.T) {
 	_, _, sk := start(t, `{"manualEvery":"20ms","devices":[{"id":"lamp","name":"Lamp","type":"light","kind":"onoff"}]}`)
-	i, _ := sk.wait(t, 0, "timed change", func(ev discovery.Event) bool { return ev.Kind == discovery.EventState })
-	sk.wait(t, i+1, "second timed change", func(ev discovery.Event) bool { return ev.Kind == discovery.EventState })
+	i, _ := sk.wait(t, 0, "timed change", func(ev model.Event) bool { return ev.Kind == model.EventState })
+	sk.wait(t, i+1, "second timed change", func(ev model.Event) bool { return ev.Kind == model.EventState })
 }
 
 func TestBadConfig(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/mt"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 func cpuTime() time.Duration {
@@ -45,7 +45,7 @@ func BenchmarkDirectiveToWire(b *testing.B) {
 		defer r.onWrite.Store(func([]byte) {})
 		for i := 0; i < b.N; i++ {
 			start.Store(time.Now().UnixNano())
-			if _, err := r.br.Execute(context.Background(), discovery.Request{DeviceID: ieeeHue, Command: discovery.SetPower(i%2 == 0), Deadline: time.Now().Add(5 * time.Second)}); err != nil {
+			if _, err := r.br.Execute(context.Background(), model.Request{DeviceID: ieeeHue, Command: model.SetPower(i%2 == 0), Deadline: time.Now().Add(5 * time.Second)}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -91,7 +91,7 @@ type countEmitter struct {
 	states atomic.Int64
 }
 
-func (c *countEmitter) StateChanged(string, discovery.State, discovery.Cause) { c.states.Add(1) }
+func (c *countEmitter) StateChanged(string, model.State, model.Cause) { c.states.Add(1) }
 
 // BenchmarkReports measures attribute reports through the bridge: "handler"
 // is the bridge's own work per report (parse AF_INCOMING_MSG and ZCL, fold
@@ -161,7 +161,7 @@ func BenchmarkReports(b *testing.B) {
 				n := 0
 				r.em.mu.Lock()
 				for _, ev := range r.em.events[m:] {
-					if ev.Kind == discovery.EventState {
+					if ev.Kind == model.EventState {
 						n++
 					}
 				}

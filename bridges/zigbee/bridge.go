@@ -21,7 +21,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/mt"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -66,7 +66,7 @@ type Bridge struct {
 	devices      map[string]*record
 	byNWK        map[uint16]string
 	lastSeen     map[string]time.Time
-	busy         map[string]map[discovery.TraitKind]int
+	busy         map[string]map[model.TraitKind]int
 	news         map[string]uint64 // commands started and reports received per device (a refresh read before one is stale)
 	watch        map[string]chan struct{}
 	link         *mt.Client
@@ -100,7 +100,7 @@ var (
 // New returns an unconfigured bridge.
 func New(opts ...Option) *Bridge {
 	b := &Bridge{open: OpenSerial, devices: map[string]*record{}, byNWK: map[uint16]string{}, lastSeen: map[string]time.Time{},
-		busy: map[string]map[discovery.TraitKind]int{}, news: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{},
+		busy: map[string]map[model.TraitKind]int{}, news: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{},
 		linkChanged: make(chan struct{}),
 		retryDelay:  2 * time.Second, lockWait: 1500 * time.Millisecond, reopenMax: 30 * time.Second}
 	for _, o := range opts {
@@ -182,14 +182,14 @@ func (b *Bridge) persist() {
 }
 
 // published returns the devices with traits. Call with b.mu held.
-func (b *Bridge) published() []discovery.Device {
-	var out []discovery.Device
+func (b *Bridge) published() []model.Device {
+	var out []model.Device
 	for _, r := range b.devices {
 		if !r.Interviewed {
 			continue
 		}
 		if ep, ok := r.endpoint(b.cfg.Names); ok {
-			out = append(out, discovery.Device{Endpoint: ep, State: r.State.Clone(), Reachable: r.Reachable})
+			out = append(out, model.Device{Endpoint: ep, State: r.State.Clone(), Reachable: r.Reachable})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.DeviceID < out[j].Endpoint.DeviceID })
@@ -204,7 +204,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	b.starting = true
 	devs := b.published()
 	b.mu.Unlock()
-	em.Health(discovery.Health{State: discovery.HealthStarting, Description: "opening the Zigbee coordinator"})
+	em.Health(model.Health{State: model.HealthStarting, Description: "opening the Zigbee coordinator"})
 	em.Snapshot(devs)
 	defer func() {
 		// Save at once: the host gives a stopping plugin a short grace period
@@ -225,7 +225,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 			backoff = 250 * time.Millisecond
 		}
 		b.log.Warn("zigbee: coordinator link lost; reopening", "err", err, "retryIn", backoff)
-		em.Health(discovery.Health{State: discovery.HealthUnhealthy, Description: fmt.Sprintf("coordinator unavailable: %v", err)})
+		em.Health(model.Health{State: model.HealthUnhealthy, Description: fmt.Sprintf("coordinator unavailable: %v", err)})
 		if sleep(ctx, backoff) != nil {
 			return nil
 		}
@@ -272,7 +272,7 @@ func (b *Bridge) session(ctx context.Context, em sdk.Emitter) (bool, error) {
 	}
 	b.setLink(link, false)
 	b.log.Info("zigbee: coordinator up", "channel", n.Channel, "pan", fmt.Sprintf("0x%04x", n.PANID))
-	em.Health(discovery.Health{State: discovery.HealthHealthy, Description: fmt.Sprintf("coordinator up on channel %d, PAN 0x%04x", n.Channel, n.PANID)})
+	em.Health(model.Health{State: model.HealthHealthy, Description: fmt.Sprintf("coordinator up on channel %d, PAN 0x%04x", n.Channel, n.PANID)})
 	b.resumeInterviews()
 	// Reports sent while the bridge or the stick was away are lost: re-read the devices.
 	b.goTracked(func() { b.refreshAll(sctx) })
@@ -464,7 +464,7 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 			if err != nil {
 				b.log.Warn("zigbee: bad attribute report", "ieee", ieee, "err", err)
 			}
-			b.applyAttributes(ieee, m.cluster, attrs, discovery.CausePhysical)
+			b.applyAttributes(ieee, m.cluster, attrs, model.CausePhysical)
 		case f.FrameType == zcl.FrameCluster && m.cluster == zcl.ClusterDoorLock && f.Command == zcl.CmdOperationEventNotification:
 			ev, err := zcl.ParseOperationEvent(f.Payload)
 			if err != nil {
@@ -479,7 +479,7 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 				ls = zcl.LockStateUnlocked
 			}
 			if ls >= 0 {
-				b.applyAttributes(ieee, zcl.ClusterDoorLock, []zcl.Attribute{{ID: zcl.AttrLockState, Value: zcl.U(zcl.TypeEnum8, uint64(ls))}}, discovery.CausePhysical)
+				b.applyAttributes(ieee, zcl.ClusterDoorLock, []zcl.Attribute{{ID: zcl.AttrLockState, Value: zcl.U(zcl.TypeEnum8, uint64(ls))}}, model.CausePhysical)
 			}
 		}
 	}
@@ -504,7 +504,7 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 // applyAttributes folds attribute values into a device's state and, unless
 // cause is empty, reports the fields that changed with that cause (unless a
 // command for that trait is in flight: then the change is its echo).
-func (b *Bridge) applyAttributes(ieee string, cluster uint16, attrs []zcl.Attribute, cause discovery.Cause) {
+func (b *Bridge) applyAttributes(ieee string, cluster uint16, attrs []zcl.Attribute, cause model.Cause) {
 	b.applyAttributeSets(ieee, []attrSet{{cluster: cluster, attrs: attrs}}, cause)
 }
 
@@ -516,23 +516,23 @@ type attrSet struct {
 
 // applyAttributeSets is applyAttributes for values of several clusters,
 // reported as one state change.
-func (b *Bridge) applyAttributeSets(ieee string, sets []attrSet, cause discovery.Cause) {
+func (b *Bridge) applyAttributeSets(ieee string, sets []attrSet, cause model.Cause) {
 	b.applyAttributeSetsIf(ieee, sets, cause, nil)
 }
 
 // applyAttributeSetsIf is applyAttributeSets when still (called with b.mu
 // held) accepts; nil always does.
-func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause discovery.Cause, still func() bool) {
+func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause model.Cause, still func() bool) {
 	b.mu.Lock()
 	r := b.devices[ieee]
 	if r == nil || (still != nil && !still()) {
 		b.mu.Unlock()
 		return
 	}
-	if cause == discovery.CausePhysical {
+	if cause == model.CausePhysical {
 		b.news[ieee]++ // a report from the device: newer than any read under way
 	}
-	var changed discovery.State
+	var changed model.State
 	anyChange := false
 	for _, set := range sets {
 		for _, a := range set.attrs {
@@ -635,7 +635,7 @@ func parseIncoming(d []byte) (incomingMsg, error) {
 func (b *Bridge) StartPairing(ctx context.Context, d time.Duration) error {
 	link := b.awaitLink(ctx)
 	if link == nil {
-		return discovery.Errorf(discovery.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
+		return model.Errorf(model.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
 	}
 	secs := int(d.Round(time.Second) / time.Second)
 	secs = max(1, min(secs, 254))
@@ -684,19 +684,19 @@ func (b *Bridge) currentLink() *mt.Client {
 }
 
 // State returns a device's last known state.
-func (b *Bridge) State(ctx context.Context, deviceID string) (discovery.State, error) {
+func (b *Bridge) State(ctx context.Context, deviceID string) (model.State, error) {
 	b.awaitLink(ctx)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.devices[deviceID]
 	if !ok || !r.Interviewed {
-		return discovery.State{}, discovery.Errorf(discovery.ErrNotSupported, "no Zigbee device %q", deviceID)
+		return model.State{}, model.Errorf(model.ErrNotSupported, "no Zigbee device %q", deviceID)
 	}
 	if b.link == nil {
-		return discovery.State{}, discovery.Errorf(discovery.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
+		return model.State{}, model.Errorf(model.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
 	}
 	if !r.Reachable {
-		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "the device does not answer")
+		return model.State{}, model.Errorf(model.ErrUnreachable, "the device does not answer")
 	}
 	return r.State.Clone(), nil
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -66,7 +66,7 @@ func TestPairingPublishesTraits(t *testing.T) {
 	r := newRig(t, testDevices(t))
 	devs := r.pair(published...)
 	hue := devs[ieeeHue].Endpoint
-	if hue.Category != discovery.CategoryLight || hue.Traits.OnOff == nil || hue.Traits.Brightness == nil || hue.Traits.Color == nil ||
+	if hue.Category != model.CategoryLight || hue.Traits.OnOff == nil || hue.Traits.Brightness == nil || hue.Traits.Color == nil ||
 		hue.Traits.ColorTemperature == nil || hue.Traits.ColorTemperature.MinKelvin != 2000 || hue.Traits.ColorTemperature.MaxKelvin != 6535 {
 		t.Errorf("hue bulb endpoint: %s", jsonString(hue))
 	}
@@ -82,21 +82,21 @@ func TestPairingPublishesTraits(t *testing.T) {
 		t.Errorf("dimmable traits: %s", jsonString(dim))
 	}
 	lock := devs[ieeeLock]
-	if lock.Endpoint.Category != discovery.CategorySmartLock || lock.Endpoint.Traits.Lock == nil || lock.State.Lock != discovery.Locked {
+	if lock.Endpoint.Category != model.CategorySmartLock || lock.Endpoint.Traits.Lock == nil || lock.State.Lock != model.Locked {
 		t.Errorf("lock: %s", jsonString(lock))
 	}
 	trv := devs[ieeeTRV]
 	th := trv.Endpoint.Traits.Thermostat
-	if th == nil || len(th.Modes) != 1 || th.Modes[0] != discovery.ModeHeat || th.MinC != 5 || th.MaxC != 35 || !th.TargetSetpoint ||
+	if th == nil || len(th.Modes) != 1 || th.Modes[0] != model.ModeHeat || th.MinC != 5 || th.MaxC != 35 || !th.TargetSetpoint ||
 		trv.Endpoint.Traits.TemperatureSensor == nil {
 		t.Errorf("thermostat traits: %s", jsonString(trv.Endpoint.Traits))
 	}
 	if trv.State.Temperature == nil || *trv.State.Temperature != 21.5 || trv.State.Thermostat == nil || *trv.State.Thermostat.Target != 21 ||
-		trv.State.Thermostat.Mode != discovery.ModeHeat {
+		trv.State.Thermostat.Mode != model.ModeHeat {
 		t.Errorf("thermostat state: %s", jsonString(trv.State))
 	}
 	aq := devs[ieeeAqara]
-	if aq.Endpoint.Category != discovery.CategoryTemperatureSensor || aq.State.Temperature == nil || *aq.State.Temperature != 20.8 {
+	if aq.Endpoint.Category != model.CategoryTemperatureSensor || aq.State.Temperature == nil || *aq.State.Temperature != 20.8 {
 		t.Errorf("aqara: %s", jsonString(aq))
 	}
 	// The remote has no trait: remembered, not published.
@@ -111,7 +111,7 @@ func TestPairingPublishesTraits(t *testing.T) {
 	}
 	r.em.mu.Lock()
 	for _, ev := range r.em.events {
-		if ev.Kind == discovery.EventUpsert && ev.Device.Endpoint.DeviceID == ieeeRemote {
+		if ev.Kind == model.EventUpsert && ev.Device.Endpoint.DeviceID == ieeeRemote {
 			t.Error("the remote was published")
 		}
 	}
@@ -142,24 +142,24 @@ func TestCommandsOnTheWire(t *testing.T) {
 	cases := []struct {
 		name    string
 		id      string
-		cmd     discovery.Command
+		cmd     model.Command
 		cluster uint16
 		wire    string
-		check   func(discovery.State) bool
+		check   func(model.State) bool
 	}{
-		{"on", ieeeHue, discovery.SetPower(true), zcl.ClusterOnOff, "01 ?? 01", func(s discovery.State) bool { return *s.On }},
-		{"off", ieeeHue, discovery.SetPower(false), zcl.ClusterOnOff, "01 ?? 00", func(s discovery.State) bool { return !*s.On }},
-		{"brightness 50", ieeeDim, discovery.SetBrightness(50), zcl.ClusterLevel, "01 ?? 04 7F 00 00", func(s discovery.State) bool { return *s.Brightness == 50 && *s.On }},
-		{"color hs", ieeeHue, discovery.SetColor(discovery.HSB{Hue: 120, Saturation: 1, Brightness: 1}), zcl.ClusterColor, "01 ?? 06 55 FE 00 00",
-			func(s discovery.State) bool { return s.Color != nil && s.Color.Hue == 120 }},
-		{"color temperature 2700K", ieeeIkeaCT, discovery.SetColorTemperature(2700), zcl.ClusterColor, "01 ?? 0A 72 01 00 00",
-			func(s discovery.State) bool { return *s.ColorTemperature == 2700 }},
-		{"lock", ieeeLock, discovery.SetLock(discovery.Unlocked), zcl.ClusterDoorLock, "11 ?? 01 FF",
-			func(s discovery.State) bool { return s.Lock == discovery.Unlocked }},
-		{"setpoint 22.5", ieeeTRV, discovery.SetThermostat(discovery.ThermostatState{Target: discovery.Ptr(22.5)}), zcl.ClusterThermostat,
-			"10 ?? 02 12 00 29 CA 08", func(s discovery.State) bool { return *s.Thermostat.Target == 22.5 }},
-		{"mode heat", ieeeTRV, discovery.SetThermostat(discovery.ThermostatState{Mode: discovery.ModeHeat}), zcl.ClusterThermostat,
-			"10 ?? 02 1C 00 30 04", func(s discovery.State) bool { return s.Thermostat.Mode == discovery.ModeHeat }},
+		{"on", ieeeHue, model.SetPower(true), zcl.ClusterOnOff, "01 ?? 01", func(s model.State) bool { return *s.On }},
+		{"off", ieeeHue, model.SetPower(false), zcl.ClusterOnOff, "01 ?? 00", func(s model.State) bool { return !*s.On }},
+		{"brightness 50", ieeeDim, model.SetBrightness(50), zcl.ClusterLevel, "01 ?? 04 7F 00 00", func(s model.State) bool { return *s.Brightness == 50 && *s.On }},
+		{"color hs", ieeeHue, model.SetColor(model.HSB{Hue: 120, Saturation: 1, Brightness: 1}), zcl.ClusterColor, "01 ?? 06 55 FE 00 00",
+			func(s model.State) bool { return s.Color != nil && s.Color.Hue == 120 }},
+		{"color temperature 2700K", ieeeIkeaCT, model.SetColorTemperature(2700), zcl.ClusterColor, "01 ?? 0A 72 01 00 00",
+			func(s model.State) bool { return *s.ColorTemperature == 2700 }},
+		{"lock", ieeeLock, model.SetLock(model.Unlocked), zcl.ClusterDoorLock, "11 ?? 01 FF",
+			func(s model.State) bool { return s.Lock == model.Unlocked }},
+		{"setpoint 22.5", ieeeTRV, model.SetThermostat(model.ThermostatState{Target: model.Ptr(22.5)}), zcl.ClusterThermostat,
+			"10 ?? 02 12 00 29 CA 08", func(s model.State) bool { return *s.Thermostat.Target == 22.5 }},
+		{"mode heat", ieeeTRV, model.SetThermostat(model.ThermostatState{Mode: model.ModeHeat}), zcl.ClusterThermostat,
+			"10 ?? 02 1C 00 30 04", func(s model.State) bool { return s.Thermostat.Mode == model.ModeHeat }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestCommandsOnTheWire(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Execute: %v", err)
 			}
-			if res.Status != discovery.Done || !c.check(res.State) {
+			if res.Status != model.Done || !c.check(res.State) {
 				t.Fatalf("result %s", jsonString(res))
 			}
 			sent := r.frames.zclSent(m, c.cluster)
@@ -188,20 +188,20 @@ func TestCommandsOnTheWire(t *testing.T) {
 func TestCommandErrors(t *testing.T) {
 	r := newRig(t, testDevices(t))
 	r.pair(published...)
-	_, err := r.exec(ieeeTRV, discovery.SetThermostat(discovery.ThermostatState{Mode: discovery.ModeCool}))
-	if e := discovery.AsError(err); e == nil || e.Kind != discovery.ErrUnsupportedThermostatMode {
+	_, err := r.exec(ieeeTRV, model.SetThermostat(model.ThermostatState{Mode: model.ModeCool}))
+	if e := model.AsError(err); e == nil || e.Kind != model.ErrUnsupportedThermostatMode {
 		t.Errorf("cool on a heat-only TRV: %v", err)
 	}
-	_, err = r.exec(ieeeTRV, discovery.SetThermostat(discovery.ThermostatState{Target: discovery.Ptr(40.0)}))
-	if e := discovery.AsError(err); e == nil || e.Kind != discovery.ErrTemperatureOutOfRange || e.Max != 35 {
+	_, err = r.exec(ieeeTRV, model.SetThermostat(model.ThermostatState{Target: model.Ptr(40.0)}))
+	if e := model.AsError(err); e == nil || e.Kind != model.ErrTemperatureOutOfRange || e.Max != 35 {
 		t.Errorf("setpoint 40: %v", err)
 	}
-	_, err = r.exec(ieeeAqara, discovery.SetPower(true))
-	if e := discovery.AsError(err); e == nil || e.Kind != discovery.ErrNotSupported {
+	_, err = r.exec(ieeeAqara, model.SetPower(true))
+	if e := model.AsError(err); e == nil || e.Kind != model.ErrNotSupported {
 		t.Errorf("power on a sensor: %v", err)
 	}
-	_, err = r.exec("ffffffffffffffff", discovery.SetPower(true))
-	if e := discovery.AsError(err); e == nil || e.Kind != discovery.ErrNotSupported {
+	_, err = r.exec("ffffffffffffffff", model.SetPower(true))
+	if e := model.AsError(err); e == nil || e.Kind != model.ErrNotSupported {
 		t.Errorf("unknown device: %v", err)
 	}
 }
@@ -212,14 +212,14 @@ func TestReportsAreStateChanges(t *testing.T) {
 	cases := []struct {
 		id    string
 		set   map[string]int64
-		check func(discovery.State) bool
+		check func(model.State) bool
 	}{
-		{ieeeHue, map[string]int64{"onOff": 1}, func(s discovery.State) bool { return s.On != nil && *s.On }},
-		{ieeeDim, map[string]int64{"currentLevel": 100}, func(s discovery.State) bool { return s.Brightness != nil && *s.Brightness == 39 }},
-		{ieeeIkeaCT, map[string]int64{"colorTemperature": 400}, func(s discovery.State) bool { return s.ColorTemperature != nil && *s.ColorTemperature == 2500 }},
-		{ieeeTRV, map[string]int64{"localTemperature": 1950}, func(s discovery.State) bool { return s.Temperature != nil && *s.Temperature == 19.5 }},
-		{ieeeAqara, map[string]int64{"measuredValue": 2333}, func(s discovery.State) bool { return s.Temperature != nil && *s.Temperature == 23.33 }},
-		{ieeeLock, map[string]int64{"lockState": 2}, func(s discovery.State) bool { return s.Lock == discovery.Unlocked }},
+		{ieeeHue, map[string]int64{"onOff": 1}, func(s model.State) bool { return s.On != nil && *s.On }},
+		{ieeeDim, map[string]int64{"currentLevel": 100}, func(s model.State) bool { return s.Brightness != nil && *s.Brightness == 39 }},
+		{ieeeIkeaCT, map[string]int64{"colorTemperature": 400}, func(s model.State) bool { return s.ColorTemperature != nil && *s.ColorTemperature == 2500 }},
+		{ieeeTRV, map[string]int64{"localTemperature": 1950}, func(s model.State) bool { return s.Temperature != nil && *s.Temperature == 19.5 }},
+		{ieeeAqara, map[string]int64{"measuredValue": 2333}, func(s model.State) bool { return s.Temperature != nil && *s.Temperature == 23.33 }},
+		{ieeeLock, map[string]int64{"lockState": 2}, func(s model.State) bool { return s.Lock == model.Unlocked }},
 	}
 	for _, c := range cases {
 		m := r.em.mark()
@@ -227,8 +227,8 @@ func TestReportsAreStateChanges(t *testing.T) {
 		if err := r.sim.Set(c.id, c.set); err != nil {
 			t.Fatal(err)
 		}
-		r.em.waitFor(t, m, "state change of "+c.id, func(ev discovery.Event) bool {
-			return ev.Kind == discovery.EventState && ev.DeviceID == c.id && ev.Cause == discovery.CausePhysical && c.check(ev.State)
+		r.em.waitFor(t, m, "state change of "+c.id, func(ev model.Event) bool {
+			return ev.Kind == model.EventState && ev.DeviceID == c.id && ev.Cause == model.CausePhysical && c.check(ev.State)
 		})
 		if c.id == ieeeAqara { // its reports want a Default Response: 10 <tsn> 0B 0A 00
 			deadline := time.Now().Add(5 * time.Second)
@@ -246,16 +246,16 @@ func TestReportsAreStateChanges(t *testing.T) {
 	}
 	// Our own command's echo is not reported as physical.
 	m := r.em.mark()
-	if _, err := r.exec(ieeeHue, discovery.SetPower(false)); err != nil {
+	if _, err := r.exec(ieeeHue, model.SetPower(false)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.sim.Set(ieeeDim, map[string]int64{"onOff": 1}); err != nil { // a later, unrelated change as a barrier
 		t.Fatal(err)
 	}
-	r.em.waitFor(t, m, "barrier", func(ev discovery.Event) bool { return ev.Kind == discovery.EventState && ev.DeviceID == ieeeDim })
+	r.em.waitFor(t, m, "barrier", func(ev model.Event) bool { return ev.Kind == model.EventState && ev.DeviceID == ieeeDim })
 	r.em.mu.Lock()
 	for _, ev := range r.em.events[m:] {
-		if ev.Kind == discovery.EventState && ev.DeviceID == ieeeHue {
+		if ev.Kind == model.EventState && ev.DeviceID == ieeeHue {
 			t.Errorf("command echo reported as %s: %s", ev.Cause, jsonString(ev.State))
 		}
 	}
@@ -273,12 +273,12 @@ func TestSlowLockAndJam(t *testing.T) {
 	r.br.lockWait = 100 * time.Millisecond
 	r.pair(published...)
 	m := r.em.mark()
-	res, err := r.br.Execute(context.Background(), discovery.Request{CorrelationID: "slow-1", DeviceID: ieeeLock, Command: discovery.SetLock(discovery.Unlocked), Deadline: time.Now().Add(8 * time.Second)})
-	if err != nil || res.Status != discovery.Accepted {
+	res, err := r.br.Execute(context.Background(), model.Request{CorrelationID: "slow-1", DeviceID: ieeeLock, Command: model.SetLock(model.Unlocked), Deadline: time.Now().Add(8 * time.Second)})
+	if err != nil || res.Status != model.Accepted {
 		t.Fatalf("slow unlock: %v %s", err, jsonString(res))
 	}
-	ev := r.em.waitFor(t, m, "completion", func(ev discovery.Event) bool { return ev.Kind == discovery.EventCompletion })
-	if ev.Completion.CorrelationID != "slow-1" || ev.Completion.Err != nil || ev.Completion.State.Lock != discovery.Unlocked {
+	ev := r.em.waitFor(t, m, "completion", func(ev model.Event) bool { return ev.Kind == model.EventCompletion })
+	if ev.Completion.CorrelationID != "slow-1" || ev.Completion.Err != nil || ev.Completion.State.Lock != model.Unlocked {
 		t.Fatalf("completion %s", jsonString(ev.Completion))
 	}
 	// Jam.
@@ -286,18 +286,18 @@ func TestSlowLockAndJam(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = r.em.mark()
-	res, err = r.br.Execute(context.Background(), discovery.Request{CorrelationID: "jam-1", DeviceID: ieeeLock, Command: discovery.SetLock(discovery.Locked), Deadline: time.Now().Add(8 * time.Second)})
-	if err != nil || res.Status != discovery.Accepted {
+	res, err = r.br.Execute(context.Background(), model.Request{CorrelationID: "jam-1", DeviceID: ieeeLock, Command: model.SetLock(model.Locked), Deadline: time.Now().Add(8 * time.Second)})
+	if err != nil || res.Status != model.Accepted {
 		t.Fatalf("jamming lock: %v %s", err, jsonString(res))
 	}
-	ev = r.em.waitFor(t, m, "jam completion", func(ev discovery.Event) bool { return ev.Kind == discovery.EventCompletion })
-	if ev.Completion.CorrelationID != "jam-1" || ev.Completion.Err == nil || ev.Completion.Err.Kind != discovery.ErrHardwareFault {
+	ev = r.em.waitFor(t, m, "jam completion", func(ev model.Event) bool { return ev.Kind == model.EventCompletion })
+	if ev.Completion.CorrelationID != "jam-1" || ev.Completion.Err == nil || ev.Completion.Err.Kind != model.ErrHardwareFault {
 		t.Fatalf("jam completion %s", jsonString(ev.Completion))
 	}
 	// A fast lock answers Done.
 	r.br.lockWait = 3 * time.Second
-	res, err = r.exec(ieeeLock, discovery.SetLock(discovery.Locked))
-	if err != nil || res.Status != discovery.Done || res.State.Lock != discovery.Locked {
+	res, err = r.exec(ieeeLock, model.SetLock(model.Locked))
+	if err != nil || res.Status != model.Done || res.State.Lock != model.Locked {
 		t.Fatalf("lock after jam: %v %s", err, jsonString(res))
 	}
 }
@@ -310,8 +310,8 @@ func TestUnreachableDevice(t *testing.T) {
 	}
 	m := r.em.mark()
 	fm := r.frames.mark()
-	_, err := r.exec(ieeeHue, discovery.SetPower(true))
-	if e := discovery.AsError(err); e == nil || e.Kind != discovery.ErrUnreachable {
+	_, err := r.exec(ieeeHue, model.SetPower(true))
+	if e := model.AsError(err); e == nil || e.Kind != model.ErrUnreachable {
 		t.Fatalf("offline bulb: %v", err)
 	}
 	if n := len(r.frames.zclSent(fm, zcl.ClusterOnOff)); n != maxAttempts {
@@ -328,21 +328,21 @@ func TestUnreachableDevice(t *testing.T) {
 	if rediscoveries != maxAttempts-1 {
 		t.Errorf("%d route rediscoveries to 0x6a01 before %d retries", rediscoveries, maxAttempts-1)
 	}
-	r.em.waitFor(t, m, "unreachable", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventReachability && ev.DeviceID == ieeeHue && !ev.Reachable
+	r.em.waitFor(t, m, "unreachable", func(ev model.Event) bool {
+		return ev.Kind == model.EventReachability && ev.DeviceID == ieeeHue && !ev.Reachable
 	})
-	if _, err := r.br.State(context.Background(), ieeeHue); discovery.AsError(err).Kind != discovery.ErrUnreachable {
+	if _, err := r.br.State(context.Background(), ieeeHue); model.AsError(err).Kind != model.ErrUnreachable {
 		t.Errorf("State of an unreachable device: %v", err)
 	}
 	if err := r.sim.SetOnline(ieeeHue, true); err != nil {
 		t.Fatal(err)
 	}
 	m = r.em.mark()
-	if _, err := r.exec(ieeeHue, discovery.SetPower(true)); err != nil {
+	if _, err := r.exec(ieeeHue, model.SetPower(true)); err != nil {
 		t.Fatal(err)
 	}
-	r.em.waitFor(t, m, "reachable again", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventReachability && ev.DeviceID == ieeeHue && ev.Reachable
+	r.em.waitFor(t, m, "reachable again", func(ev model.Event) bool {
+		return ev.Kind == model.EventReachability && ev.DeviceID == ieeeHue && ev.Reachable
 	})
 }
 
@@ -358,8 +358,8 @@ func TestAvailabilityCheck(t *testing.T) {
 	r.br.lastSeen[ieeeDim] = time.Now().Add(-2 * time.Hour)
 	r.br.mu.Unlock()
 	r.br.checkAvailability(context.Background())
-	r.em.waitFor(t, m, "unreachable by availability check", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventReachability && ev.DeviceID == ieeeDim && !ev.Reachable
+	r.em.waitFor(t, m, "unreachable by availability check", func(ev model.Event) bool {
+		return ev.Kind == model.EventReachability && ev.DeviceID == ieeeDim && !ev.Reachable
 	})
 }
 
@@ -370,26 +370,26 @@ func TestUnplugReplugAndNoise(t *testing.T) {
 	if err := r.sim.Unplug(); err != nil {
 		t.Fatal(err)
 	}
-	r.em.waitFor(t, m, "UNHEALTHY", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventHealth && ev.Health.State == discovery.HealthUnhealthy
+	r.em.waitFor(t, m, "UNHEALTHY", func(ev model.Event) bool {
+		return ev.Kind == model.EventHealth && ev.Health.State == model.HealthUnhealthy
 	})
-	_, err := r.exec(ieeeHue, discovery.SetPower(true))
-	if e := discovery.AsError(err); e == nil || e.Kind != discovery.ErrBridgeUnreachable {
+	_, err := r.exec(ieeeHue, model.SetPower(true))
+	if e := model.AsError(err); e == nil || e.Kind != model.ErrBridgeUnreachable {
 		t.Errorf("command while unplugged: %v", err)
 	}
 	m = r.em.mark()
 	if err := r.sim.Replug(); err != nil {
 		t.Fatal(err)
 	}
-	r.em.waitFor(t, m, "HEALTHY again", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventHealth && ev.Health.State == discovery.HealthHealthy
+	r.em.waitFor(t, m, "HEALTHY again", func(ev model.Event) bool {
+		return ev.Kind == model.EventHealth && ev.Health.State == model.HealthHealthy
 	})
-	if _, err := r.exec(ieeeHue, discovery.SetPower(true)); err != nil {
+	if _, err := r.exec(ieeeHue, model.SetPower(true)); err != nil {
 		t.Fatalf("command after replug: %v", err)
 	}
 	for i := 0; i < 3; i++ {
 		r.sim.Noise()
-		if _, err := r.exec(ieeeHue, discovery.SetPower(i%2 == 0)); err != nil {
+		if _, err := r.exec(ieeeHue, model.SetPower(i%2 == 0)); err != nil {
 			t.Fatalf("command after noise: %v", err)
 		}
 	}
@@ -398,14 +398,14 @@ func TestUnplugReplugAndNoise(t *testing.T) {
 func TestRestartKnowsDevices(t *testing.T) {
 	r := newRig(t, testDevices(t))
 	r.pair(published...)
-	if _, err := r.exec(ieeeDim, discovery.SetBrightness(30)); err != nil {
+	if _, err := r.exec(ieeeDim, model.SetBrightness(30)); err != nil {
 		t.Fatal(err)
 	}
 	key := r.sim.NetworkKey()
 	r.stopBridge()
 	fm := r.frames.mark()
 	r.startBridge()
-	snap := r.em.waitFor(t, 0, "snapshot", func(ev discovery.Event) bool { return ev.Kind == discovery.EventSnapshot })
+	snap := r.em.waitFor(t, 0, "snapshot", func(ev model.Event) bool { return ev.Kind == model.EventSnapshot })
 	if len(snap.Devices) != len(published) {
 		t.Fatalf("snapshot after restart has %d devices, want %d", len(snap.Devices), len(published))
 	}
@@ -424,7 +424,7 @@ func TestRestartKnowsDevices(t *testing.T) {
 		}
 	}
 	r.frames.mu.Unlock()
-	if _, err := r.exec(ieeeHue, discovery.SetPower(true)); err != nil {
+	if _, err := r.exec(ieeeHue, model.SetPower(true)); err != nil {
 		t.Fatalf("command after restart: %v", err)
 	}
 }
@@ -439,7 +439,7 @@ func TestLeaveAndRejoin(t *testing.T) {
 	// After the announce the new short address is used.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, err := r.exec(ieeeDim, discovery.SetPower(true))
+		_, err := r.exec(ieeeDim, model.SetPower(true))
 		if err == nil {
 			break
 		}
@@ -451,9 +451,9 @@ func TestLeaveAndRejoin(t *testing.T) {
 	if err := r.sim.Leave(ieeeHue); err != nil {
 		t.Fatal(err)
 	}
-	r.em.waitFor(t, m, "remove", func(ev discovery.Event) bool { return ev.Kind == discovery.EventRemove && ev.DeviceID == ieeeHue })
-	_, err := r.exec(ieeeHue, discovery.SetPower(true))
-	if e := discovery.AsError(err); e == nil || e.Kind != discovery.ErrNotSupported {
+	r.em.waitFor(t, m, "remove", func(ev model.Event) bool { return ev.Kind == model.EventRemove && ev.DeviceID == ieeeHue })
+	_, err := r.exec(ieeeHue, model.SetPower(true))
+	if e := model.AsError(err); e == nil || e.Kind != model.ErrNotSupported {
 		t.Errorf("command to a device that left: %v", err)
 	}
 }
@@ -490,8 +490,8 @@ func TestMissingZCLResponse(t *testing.T) {
 	m := r.em.mark()
 	fm := r.frames.mark()
 	start := time.Now()
-	_, err := r.exec(ieeeIkeaCT, discovery.SetPower(true))
-	if e := discovery.AsError(err); e == nil || e.Kind != discovery.ErrUnreachable {
+	_, err := r.exec(ieeeIkeaCT, model.SetPower(true))
+	if e := model.AsError(err); e == nil || e.Kind != model.ErrUnreachable {
 		t.Fatalf("hung bulb: %v", err)
 	}
 	if d := time.Since(start); d < 1500*time.Millisecond {
@@ -500,7 +500,7 @@ func TestMissingZCLResponse(t *testing.T) {
 	if n := len(r.frames.zclSent(fm, zcl.ClusterOnOff)); n != 1 {
 		t.Errorf("%d frames sent; a delivered frame is not retried", n)
 	}
-	r.em.waitFor(t, m, "unreachable", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventReachability && ev.DeviceID == ieeeIkeaCT && !ev.Reachable
+	r.em.waitFor(t, m, "unreachable", func(ev model.Event) bool {
+		return ev.Kind == model.EventReachability && ev.DeviceID == ieeeIkeaCT && !ev.Reachable
 	})
 }

@@ -6,14 +6,14 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // lockCompletionTimeout bounds how long a slow lock may take after answering Accepted.
 const lockCompletionTimeout = 45 * time.Second
 
 // Execute turns one trait command into ZCL, sends it and waits for the device's answer.
-func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	if !req.Deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, req.Deadline)
@@ -22,8 +22,8 @@ func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 	b.awaitLink(ctx)
 	b.mu.Lock()
 	r, ok := b.devices[req.DeviceID]
-	var traits discovery.Traits
-	var cur discovery.State
+	var traits model.Traits
+	var cur model.State
 	var caps, minM, maxM uint16
 	if ok {
 		traits, cur = r.traits(), r.State.Clone()
@@ -32,32 +32,32 @@ func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 	link := b.link
 	b.mu.Unlock()
 	if !ok || !r.Interviewed {
-		return discovery.Result{}, discovery.Errorf(discovery.ErrNotSupported, "no Zigbee device %q", req.DeviceID)
+		return model.Result{}, model.Errorf(model.ErrNotSupported, "no Zigbee device %q", req.DeviceID)
 	}
 	if link == nil {
-		return discovery.Result{}, discovery.Errorf(discovery.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
+		return model.Result{}, model.Errorf(model.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
 	}
 	cmd := req.Command
 	if err := cmd.Validate(traits, cur); err != nil {
-		return discovery.Result{}, err
+		return model.Result{}, err
 	}
 	b.markBusy(req.DeviceID, cmd.Trait, 1)
 	defer b.markBusy(req.DeviceID, cmd.Trait, -1)
 	id := req.DeviceID
 	var err error
 	switch cmd.Trait {
-	case discovery.TraitOnOff:
+	case model.TraitOnOff:
 		c := uint8(zcl.CmdOff)
 		if *cmd.Power {
 			c = zcl.CmdOn
 		}
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterOnOff, c, nil, -1)
-	case discovery.TraitBrightness:
+	case model.TraitBrightness:
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterLevel, zcl.CmdMoveToLevelWithOnOff, zcl.MoveToLevelWithOnOff(pctToLevel(*cmd.Brightness), 0), -1)
 		if err == nil {
-			b.applyCommand(id, discovery.State{On: discovery.Ptr(*cmd.Brightness > 0)})
+			b.applyCommand(id, model.State{On: model.Ptr(*cmd.Brightness > 0)})
 		}
-	case discovery.TraitColor:
+	case model.TraitColor:
 		c := *cmd.Color
 		if caps&zcl.ColorCapHueSat != 0 {
 			_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToHueAndSaturation, zcl.MoveToHueAndSaturation(hueToZCL(c.Hue), satToZCL(c.Saturation), 0), -1)
@@ -65,31 +65,31 @@ func (b *Bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 			x, y := hsbToXY(c)
 			_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToColor, zcl.MoveToColor(xyToZCL(x), xyToZCL(y), 0), -1)
 		}
-	case discovery.TraitColorTemperature:
+	case model.TraitColorTemperature:
 		m := kelvinToMired(*cmd.ColorTemperature)
 		m = max(int(minM), min(int(maxM), m))
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToColorTemp, zcl.MoveToColorTemp(uint16(m), 0), -1)
-	case discovery.TraitLock:
+	case model.TraitLock:
 		return b.lock(ctx, req, cur)
-	case discovery.TraitThermostat:
+	case model.TraitThermostat:
 		err = b.thermostat(ctx, id, *cmd.Thermostat, cur, traits.Thermostat)
 	default:
-		return discovery.Result{}, discovery.Errorf(discovery.ErrNotSupported, "Zigbee devices have no %s trait", cmd.Trait)
+		return model.Result{}, model.Errorf(model.ErrNotSupported, "Zigbee devices have no %s trait", cmd.Trait)
 	}
 	if err != nil {
-		return discovery.Result{}, discovery.AsError(err)
+		return model.Result{}, model.AsError(err)
 	}
-	return discovery.Result{Status: discovery.Done, State: b.applyCommand(id, cmd.Apply(discovery.State{}))}, nil
+	return model.Result{Status: model.Done, State: b.applyCommand(id, cmd.Apply(model.State{}))}, nil
 }
 
 func xyToZCL(v float64) uint16 { return uint16(math.Round(math.Max(0, math.Min(v, 0.9961)) * 65536)) }
 
-func (b *Bridge) markBusy(id string, k discovery.TraitKind, d int) {
+func (b *Bridge) markBusy(id string, k model.TraitKind, d int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := b.busy[id]
 	if m == nil {
-		m = map[discovery.TraitKind]int{}
+		m = map[model.TraitKind]int{}
 		b.busy[id] = m
 	}
 	m[k] += d
@@ -102,7 +102,7 @@ func (b *Bridge) markBusy(id string, k discovery.TraitKind, d int) {
 }
 
 // applyCommand merges a command's effect into the stored state and returns the full state.
-func (b *Bridge) applyCommand(id string, ch discovery.State) discovery.State {
+func (b *Bridge) applyCommand(id string, ch model.State) model.State {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := b.devices[id]
@@ -128,21 +128,21 @@ func (b *Bridge) applyCommand(id string, ch discovery.State) discovery.State {
 // lock sends lockDoor/unlockDoor, then waits briefly for the bolt: a fast lock
 // is answered Done, a slow one Accepted and completed when the bolt report
 // arrives (a jam completes with ErrHardwareFault).
-func (b *Bridge) lock(ctx context.Context, req discovery.Request, cur discovery.State) (discovery.Result, error) {
+func (b *Bridge) lock(ctx context.Context, req model.Request, cur model.State) (model.Result, error) {
 	id := req.DeviceID
 	want := req.Command.Lock
 	c := uint8(zcl.CmdLockDoor)
-	if want == discovery.Unlocked {
+	if want == model.Unlocked {
 		c = zcl.CmdUnlockDoor
 	}
 	b.mu.Lock()
-	if r := b.devices[id]; r != nil && r.State.Lock == discovery.Jammed {
+	if r := b.devices[id]; r != nil && r.State.Lock == model.Jammed {
 		r.State.Lock = "" // a new attempt: the jam may clear
 	}
 	b.mu.Unlock()
 	changed := b.changes(id)
 	if _, err := b.clusterCommand(ctx, id, zcl.ClusterDoorLock, c, zcl.LockDoorPayload(), int(c)); err != nil {
-		return discovery.Result{}, discovery.AsError(err)
+		return model.Result{}, model.AsError(err)
 	}
 	wait := b.lockWait
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl)-300*time.Millisecond < wait {
@@ -153,46 +153,46 @@ func (b *Bridge) lock(ctx context.Context, req discovery.Request, cur discovery.
 	for {
 		if st, done, err := b.lockOutcome(id, want); done {
 			if err != nil {
-				return discovery.Result{}, err
+				return model.Result{}, err
 			}
-			return discovery.Result{Status: discovery.Done, State: st}, nil
+			return model.Result{Status: model.Done, State: st}, nil
 		}
 		select {
 		case <-changed:
 			changed = b.changes(id)
 		case <-t.C:
 			b.goTracked(func() { b.completeLock(req) })
-			return discovery.Result{Status: discovery.Accepted, State: cur, EstimatedDeferral: 5 * time.Second}, nil
+			return model.Result{Status: model.Accepted, State: cur, EstimatedDeferral: 5 * time.Second}, nil
 		case <-ctx.Done():
 			b.goTracked(func() { b.completeLock(req) })
-			return discovery.Result{Status: discovery.Accepted, State: cur, EstimatedDeferral: 5 * time.Second}, nil
+			return model.Result{Status: model.Accepted, State: cur, EstimatedDeferral: 5 * time.Second}, nil
 		}
 	}
 }
 
 // lockOutcome says whether the lock reached want (or jammed).
-func (b *Bridge) lockOutcome(id string, want discovery.LockState) (discovery.State, bool, error) {
+func (b *Bridge) lockOutcome(id string, want model.LockState) (model.State, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := b.devices[id]
 	if r == nil {
-		return discovery.State{}, true, discovery.Errorf(discovery.ErrUnreachable, "the device left the network")
+		return model.State{}, true, model.Errorf(model.ErrUnreachable, "the device left the network")
 	}
 	switch r.State.Lock {
 	case want:
 		return r.State.Clone(), true, nil
-	case discovery.Jammed:
-		return discovery.State{}, true, discovery.Errorf(discovery.ErrHardwareFault, "the lock is jammed")
+	case model.Jammed:
+		return model.State{}, true, model.Errorf(model.ErrHardwareFault, "the lock is jammed")
 	}
-	return discovery.State{}, false, nil
+	return model.State{}, false, nil
 }
 
-func (b *Bridge) completeLock(req discovery.Request) {
+func (b *Bridge) completeLock(req model.Request) {
 	b.mu.Lock()
 	ctx, em := b.runCtx, b.em
 	b.mu.Unlock()
-	b.markBusy(req.DeviceID, discovery.TraitLock, 1)
-	defer b.markBusy(req.DeviceID, discovery.TraitLock, -1)
+	b.markBusy(req.DeviceID, model.TraitLock, 1)
+	defer b.markBusy(req.DeviceID, model.TraitLock, -1)
 	ctx, cancel := context.WithTimeout(ctx, lockCompletionTimeout)
 	defer cancel()
 	for {
@@ -208,14 +208,14 @@ func (b *Bridge) completeLock(req discovery.Request) {
 				return
 			}
 			b.setReachable(req.DeviceID, false)
-			em.Complete(req.CorrelationID, discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "the lock did not report its bolt position"))
+			em.Complete(req.CorrelationID, model.State{}, model.Errorf(model.ErrUnreachable, "the lock did not report its bolt position"))
 			return
 		}
 	}
 }
 
 // thermostat writes systemMode and setpoints in one Write Attributes.
-func (b *Bridge) thermostat(ctx context.Context, id string, ts discovery.ThermostatState, cur discovery.State, th *discovery.Thermostat) error {
+func (b *Bridge) thermostat(ctx context.Context, id string, ts model.ThermostatState, cur model.State, th *model.Thermostat) error {
 	var attrs []zcl.Attribute
 	if ts.Mode != "" {
 		v, _ := modeToZCL(ts.Mode)
@@ -228,7 +228,7 @@ func (b *Bridge) thermostat(ctx context.Context, id string, ts discovery.Thermos
 	cent := func(c float64) zcl.Value { return zcl.S(zcl.TypeInt16, int64(math.Round(c*100))) }
 	if ts.Target != nil {
 		a := zcl.AttrOccupiedHeatingSetpoint
-		if mode == discovery.ModeCool {
+		if mode == model.ModeCool {
 			a = zcl.AttrOccupiedCoolingSetpoint
 		}
 		attrs = append(attrs, zcl.Attribute{ID: a, Value: cent(*ts.Target)})
@@ -254,14 +254,14 @@ func (b *Bridge) thermostat(ctx context.Context, id string, ts discovery.Thermos
 	}
 	fails, err := zcl.ParseWriteAttributesRsp(f.Payload)
 	if err != nil {
-		return discovery.Errorf(discovery.ErrInternal, "bad write response: %v", err)
+		return model.Errorf(model.ErrInternal, "bad write response: %v", err)
 	}
 	for _, s := range fails {
 		switch {
 		case s.ID == zcl.AttrSystemMode && s.Status == zcl.StatusInvalidValue:
-			return discovery.Errorf(discovery.ErrUnsupportedThermostatMode, "the thermostat refused mode %s", ts.Mode)
+			return model.Errorf(model.ErrUnsupportedThermostatMode, "the thermostat refused mode %s", ts.Mode)
 		case s.Status == zcl.StatusInvalidValue:
-			return &discovery.Error{Kind: discovery.ErrTemperatureOutOfRange, Message: "the thermostat refused the setpoint", Min: th.MinC, Max: th.MaxC}
+			return &model.Error{Kind: model.ErrTemperatureOutOfRange, Message: "the thermostat refused the setpoint", Min: th.MinC, Max: th.MaxC}
 		default:
 			return statusError(s.Status)
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/mt"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Test device addresses (the simulator's default YAML).
@@ -32,13 +32,13 @@ const (
 // recEmitter records a bridge's events.
 type recEmitter struct {
 	mu     sync.Mutex
-	events []discovery.Event
+	events []model.Event
 	notify chan struct{}
 }
 
 func newRecEmitter() *recEmitter { return &recEmitter{notify: make(chan struct{}, 1)} }
 
-func (e *recEmitter) add(ev discovery.Event) {
+func (e *recEmitter) add(ev model.Event) {
 	e.mu.Lock()
 	ev.Seq = uint64(len(e.events) + 1)
 	ev.At = time.Now()
@@ -50,26 +50,26 @@ func (e *recEmitter) add(ev discovery.Event) {
 	}
 }
 
-func (e *recEmitter) Health(h discovery.Health) {
-	e.add(discovery.Event{Kind: discovery.EventHealth, Health: &h})
+func (e *recEmitter) Health(h model.Health) {
+	e.add(model.Event{Kind: model.EventHealth, Health: &h})
 }
-func (e *recEmitter) Snapshot(d []discovery.Device) {
-	e.add(discovery.Event{Kind: discovery.EventSnapshot, Devices: d})
+func (e *recEmitter) Snapshot(d []model.Device) {
+	e.add(model.Event{Kind: model.EventSnapshot, Devices: d})
 }
-func (e *recEmitter) Upsert(d discovery.Device) {
-	e.add(discovery.Event{Kind: discovery.EventUpsert, Device: &d})
+func (e *recEmitter) Upsert(d model.Device) {
+	e.add(model.Event{Kind: model.EventUpsert, Device: &d})
 }
 func (e *recEmitter) Remove(id string) {
-	e.add(discovery.Event{Kind: discovery.EventRemove, DeviceID: id})
+	e.add(model.Event{Kind: model.EventRemove, DeviceID: id})
 }
-func (e *recEmitter) StateChanged(id string, s discovery.State, c discovery.Cause) {
-	e.add(discovery.Event{Kind: discovery.EventState, DeviceID: id, State: s, Cause: c})
+func (e *recEmitter) StateChanged(id string, s model.State, c model.Cause) {
+	e.add(model.Event{Kind: model.EventState, DeviceID: id, State: s, Cause: c})
 }
 func (e *recEmitter) Reachability(id string, r bool) {
-	e.add(discovery.Event{Kind: discovery.EventReachability, DeviceID: id, Reachable: r})
+	e.add(model.Event{Kind: model.EventReachability, DeviceID: id, Reachable: r})
 }
-func (e *recEmitter) Complete(cid string, s discovery.State, err error) {
-	e.add(discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{CorrelationID: cid, State: s, Err: discovery.AsError(err)}})
+func (e *recEmitter) Complete(cid string, s model.State, err error) {
+	e.add(model.Event{Kind: model.EventCompletion, Completion: &model.Completion{CorrelationID: cid, State: s, Err: model.AsError(err)}})
 }
 
 // since returns the number of events so far (a mark for waitFor).
@@ -80,7 +80,7 @@ func (e *recEmitter) mark() int {
 }
 
 // waitFor waits until an event after mark satisfies pred and returns it.
-func (e *recEmitter) waitFor(t testing.TB, mark int, what string, pred func(discovery.Event) bool) discovery.Event {
+func (e *recEmitter) waitFor(t testing.TB, mark int, what string, pred func(model.Event) bool) model.Event {
 	t.Helper()
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
@@ -267,8 +267,8 @@ func (r *rig) startBridge() {
 	r.stop = cancel
 	r.done = make(chan error, 1)
 	go func() { r.done <- r.br.Run(ctx, r.em) }()
-	r.em.waitFor(r.t, 0, "HEALTHY", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventHealth && ev.Health.State == discovery.HealthHealthy
+	r.em.waitFor(r.t, 0, "HEALTHY", func(ev model.Event) bool {
+		return ev.Kind == model.EventHealth && ev.Health.State == model.HealthHealthy
 	})
 }
 
@@ -289,24 +289,24 @@ func (r *rig) stopBridge() {
 }
 
 // pair opens the network and waits until every device with traits is published.
-func (r *rig) pair(ids ...string) map[string]discovery.Device {
+func (r *rig) pair(ids ...string) map[string]model.Device {
 	r.t.Helper()
 	m := r.em.mark()
 	if err := r.br.StartPairing(context.Background(), 60*time.Second); err != nil {
 		r.t.Fatal(err)
 	}
-	out := map[string]discovery.Device{}
+	out := map[string]model.Device{}
 	for _, id := range ids {
-		ev := r.em.waitFor(r.t, m, "upsert of "+id, func(ev discovery.Event) bool {
-			return ev.Kind == discovery.EventUpsert && ev.Device.Endpoint.DeviceID == id
+		ev := r.em.waitFor(r.t, m, "upsert of "+id, func(ev model.Event) bool {
+			return ev.Kind == model.EventUpsert && ev.Device.Endpoint.DeviceID == id
 		})
 		out[id] = *ev.Device
 	}
 	return out
 }
 
-func (r *rig) exec(id string, c discovery.Command) (discovery.Result, error) {
-	return r.br.Execute(context.Background(), discovery.Request{CorrelationID: "c-" + id, DeviceID: id, Command: c, Deadline: time.Now().Add(8 * time.Second)})
+func (r *rig) exec(id string, c model.Command) (model.Result, error) {
+	return r.br.Execute(context.Background(), model.Request{CorrelationID: "c-" + id, DeviceID: id, Command: c, Deadline: time.Now().Add(8 * time.Second)})
 }
 
 func jsonString(v any) string {

@@ -9,14 +9,14 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/mt"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // zdo sends a ZDO request and waits for its callback from nwk.
 func (b *Bridge) zdo(ctx context.Context, cmd, rsp uint8, nwk uint16, payload []byte) ([]byte, error) {
 	link := b.currentLink()
 	if link == nil {
-		return nil, discovery.Errorf(discovery.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
+		return nil, model.Errorf(model.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
 	}
 	w := link.Wait(mt.MatchAREQ(unpi.ZDO, rsp, func(d []byte) bool { return len(d) >= 2 && binary.LittleEndian.Uint16(d) == nwk }))
 	d, err := link.Request(ctx, unpi.ZDO, cmd, payload, 0)
@@ -132,7 +132,7 @@ func (b *Bridge) interview(ctx context.Context, ieee string) {
 		return
 	}
 	b.log.Info("zigbee: device paired", "ieee", ieee, "model", ep.Model, "category", ep.Category)
-	em.Upsert(discovery.Device{Endpoint: ep, State: st, Reachable: true})
+	em.Upsert(model.Device{Endpoint: ep, State: st, Reachable: true})
 }
 
 func (b *Bridge) doInterview(ctx context.Context, ieee string) error {

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // epFor returns the device endpoint that serves cluster (as an input cluster).
@@ -37,69 +37,69 @@ func (r *record) mains() bool {
 var heatOnlyModels = map[string]bool{"eTRV0100": true, "eTRV0101": true, "eTRV0103": true}
 
 // traits derives the endpoint traits from the device's clusters and capabilities.
-func (r *record) traits() discovery.Traits {
-	var t discovery.Traits
+func (r *record) traits() model.Traits {
+	var t model.Traits
 	if r.has(zcl.ClusterOnOff) {
-		t.OnOff = &discovery.OnOff{}
+		t.OnOff = &model.OnOff{}
 	}
 	if r.has(zcl.ClusterLevel) && r.has(zcl.ClusterOnOff) {
-		t.Brightness = &discovery.Brightness{}
+		t.Brightness = &model.Brightness{}
 	}
 	if r.has(zcl.ClusterColor) {
 		if r.ColorCaps&(zcl.ColorCapHueSat|zcl.ColorCapXY) != 0 {
-			t.Color = &discovery.Color{}
+			t.Color = &model.Color{}
 		}
 		if r.ColorCaps&zcl.ColorCapTemperature != 0 && r.MinMired > 0 && r.MaxMired > r.MinMired {
-			t.ColorTemperature = &discovery.ColorTemperature{
+			t.ColorTemperature = &model.ColorTemperature{
 				MinKelvin: int(math.Ceil(1e6 / float64(r.MaxMired))), MaxKelvin: int(math.Floor(1e6 / float64(r.MinMired)))}
 		}
 	}
 	if r.has(zcl.ClusterDoorLock) {
-		t.Lock = &discovery.Lock{}
+		t.Lock = &model.Lock{}
 	}
 	if r.has(zcl.ClusterThermostat) {
-		th := &discovery.Thermostat{MinC: r.MinSetpointC, MaxC: r.MaxSetpointC, StepC: 0.5, Scale: "CELSIUS", TargetSetpoint: true}
+		th := &model.Thermostat{MinC: r.MinSetpointC, MaxC: r.MaxSetpointC, StepC: 0.5, Scale: "CELSIUS", TargetSetpoint: true}
 		if th.MinC == 0 && th.MaxC == 0 {
 			th.MinC, th.MaxC = 7, 30
 		}
 		switch r.ControlSeq {
 		case 0, 1: // cooling only (with reheat)
-			th.Modes = []discovery.ThermostatMode{discovery.ModeCool, discovery.ModeOff}
+			th.Modes = []model.ThermostatMode{model.ModeCool, model.ModeOff}
 		case 2, 3: // heating only (with reheat)
-			th.Modes = []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeOff}
+			th.Modes = []model.ThermostatMode{model.ModeHeat, model.ModeOff}
 		default: // cooling and heating
-			th.Modes = []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeCool, discovery.ModeAuto, discovery.ModeOff}
+			th.Modes = []model.ThermostatMode{model.ModeHeat, model.ModeCool, model.ModeAuto, model.ModeOff}
 		}
 		if heatOnlyModels[r.Model] {
-			th.Modes = []discovery.ThermostatMode{discovery.ModeHeat}
+			th.Modes = []model.ThermostatMode{model.ModeHeat}
 		}
 		t.Thermostat = th
-		t.TemperatureSensor = &discovery.TemperatureSensor{}
+		t.TemperatureSensor = &model.TemperatureSensor{}
 	}
 	if r.has(zcl.ClusterTemperature) {
-		t.TemperatureSensor = &discovery.TemperatureSensor{}
+		t.TemperatureSensor = &model.TemperatureSensor{}
 	}
 	return t
 }
 
-func hasTraits(t discovery.Traits) bool {
+func hasTraits(t model.Traits) bool {
 	return t.OnOff != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
 }
 
-func (r *record) category(t discovery.Traits) discovery.Category {
+func (r *record) category(t model.Traits) model.Category {
 	switch {
 	case t.Lock != nil:
-		return discovery.CategorySmartLock
+		return model.CategorySmartLock
 	case t.Thermostat != nil:
-		return discovery.CategoryThermostat
+		return model.CategoryThermostat
 	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
-		return discovery.CategoryLight
+		return model.CategoryLight
 	case t.OnOff != nil:
-		return discovery.CategorySwitch
+		return model.CategorySwitch
 	case t.TemperatureSensor != nil:
-		return discovery.CategoryTemperatureSensor
+		return model.CategoryTemperatureSensor
 	}
-	return discovery.CategoryOther
+	return model.CategoryOther
 }
 
 func macAddress(ieee string) string {
@@ -111,10 +111,10 @@ func macAddress(ieee string) string {
 }
 
 // endpoint builds the published endpoint; ok is false for a device without traits.
-func (r *record) endpoint(names map[string]string) (discovery.Endpoint, bool) {
+func (r *record) endpoint(names map[string]string) (model.Endpoint, bool) {
 	t := r.traits()
 	if !hasTraits(t) {
-		return discovery.Endpoint{}, false
+		return model.Endpoint{}, false
 	}
 	name := names[r.IEEE]
 	if name == "" {
@@ -125,10 +125,10 @@ func (r *record) endpoint(names map[string]string) (discovery.Endpoint, bool) {
 		name = fmt.Sprintf("%s %s", model, r.IEEE[len(r.IEEE)-4:])
 	}
 	desc := strings.TrimSpace(r.Manufacturer + " " + r.Model + " (Zigbee)")
-	return discovery.Endpoint{
+	return model.Endpoint{
 		DeviceID: r.IEEE, FriendlyName: name, Manufacturer: orDefault(r.Manufacturer, "Unknown"), Model: r.Model,
-		Description: truncate(desc, discovery.MaxDescriptionLen), Category: r.category(t),
-		Connections: []discovery.Connection{{Type: discovery.ConnectionZigbee, MACAddress: macAddress(r.IEEE)}},
+		Description: truncate(desc, model.MaxDescriptionLen), Category: r.category(t),
+		Connections: []model.Connection{{Type: model.ConnectionZigbee, MACAddress: macAddress(r.IEEE)}},
 		Traits:      t,
 	}, true
 }
@@ -162,7 +162,7 @@ func miredToKelvin(m int64) int {
 }
 
 // hsbToXY converts a colour to CIE 1931 xy (sRGB primaries, D65).
-func hsbToXY(c discovery.HSB) (float64, float64) {
+func hsbToXY(c model.HSB) (float64, float64) {
 	r, g, b := hsvToRGB(c.Hue, c.Saturation, 1)
 	lin := func(v float64) float64 {
 		if v > 0.04045 {
@@ -247,8 +247,8 @@ func rgbToHSV(r, g, b float64) (float64, float64, float64) {
 
 // applyAttribute folds one attribute value of a cluster into state; it returns
 // the changed fields and false when the attribute is not one the model uses.
-func (r *record) applyAttribute(st *discovery.State, cluster uint16, a zcl.Attribute) (discovery.State, bool) {
-	var ch discovery.State
+func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute) (model.State, bool) {
+	var ch model.State
 	v := a.Value
 	if v.Invalid() {
 		return ch, false
@@ -256,11 +256,11 @@ func (r *record) applyAttribute(st *discovery.State, cluster uint16, a zcl.Attri
 	switch cluster {
 	case zcl.ClusterOnOff:
 		if a.ID == zcl.AttrOnOff {
-			ch.On = discovery.Ptr(v.Int != 0)
+			ch.On = model.Ptr(v.Int != 0)
 		}
 	case zcl.ClusterLevel:
 		if a.ID == zcl.AttrCurrentLevel {
-			ch.Brightness = discovery.Ptr(levelToPct(v.Int))
+			ch.Brightness = model.Ptr(levelToPct(v.Int))
 			if st.Color != nil {
 				c := *st.Color
 				c.Brightness = float64(v.Int) / 254
@@ -268,7 +268,7 @@ func (r *record) applyAttribute(st *discovery.State, cluster uint16, a zcl.Attri
 			}
 		}
 	case zcl.ClusterColor:
-		c := discovery.HSB{Brightness: 1}
+		c := model.HSB{Brightness: 1}
 		if st.Color != nil {
 			c = *st.Color
 		} else if st.Brightness != nil {
@@ -297,7 +297,7 @@ func (r *record) applyAttribute(st *discovery.State, cluster uint16, a zcl.Attri
 			ch.Color = &c
 		case zcl.AttrColorTemperature:
 			if v.Int > 0 {
-				ch.ColorTemperature = discovery.Ptr(miredToKelvin(v.Int))
+				ch.ColorTemperature = model.Ptr(miredToKelvin(v.Int))
 			}
 		}
 	case zcl.ClusterDoorLock:
@@ -305,25 +305,25 @@ func (r *record) applyAttribute(st *discovery.State, cluster uint16, a zcl.Attri
 		case zcl.AttrLockState:
 			switch v.Int {
 			case zcl.LockStateLocked:
-				ch.Lock = discovery.Locked
+				ch.Lock = model.Locked
 			case zcl.LockStateUnlocked:
-				ch.Lock = discovery.Unlocked
+				ch.Lock = model.Unlocked
 			case zcl.LockStateNotFullyLocked:
-				ch.Lock = discovery.Jammed
+				ch.Lock = model.Jammed
 			}
 		case zcl.AttrDoorState:
 			if v.Int == zcl.DoorStateJammed {
-				ch.Lock = discovery.Jammed
+				ch.Lock = model.Jammed
 			}
 		}
 	case zcl.ClusterThermostat:
-		t := func() *discovery.ThermostatState { return &discovery.ThermostatState{} }
+		t := func() *model.ThermostatState { return &model.ThermostatState{} }
 		switch a.ID {
 		case zcl.AttrLocalTemperature:
-			ch.Temperature = discovery.Ptr(float64(v.Int) / 100)
+			ch.Temperature = model.Ptr(float64(v.Int) / 100)
 		case zcl.AttrOccupiedHeatingSetpoint:
 			ch.Thermostat = t()
-			ch.Thermostat.Target = discovery.Ptr(float64(v.Int) / 100)
+			ch.Thermostat.Target = model.Ptr(float64(v.Int) / 100)
 		case zcl.AttrSystemMode:
 			m, ok := modeFromZCL(v.Int)
 			if !ok {
@@ -334,7 +334,7 @@ func (r *record) applyAttribute(st *discovery.State, cluster uint16, a zcl.Attri
 		}
 	case zcl.ClusterTemperature:
 		if a.ID == zcl.AttrMeasuredValue {
-			ch.Temperature = discovery.Ptr(float64(v.Int) / 100)
+			ch.Temperature = model.Ptr(float64(v.Int) / 100)
 		}
 	}
 	if isEmpty(ch) {
@@ -343,7 +343,7 @@ func (r *record) applyAttribute(st *discovery.State, cluster uint16, a zcl.Attri
 	return ch, true
 }
 
-func (r *record) xy(st *discovery.State) (float64, float64) {
+func (r *record) xy(st *model.State) (float64, float64) {
 	if r.lastX != 0 || r.lastY != 0 {
 		return r.lastX, r.lastY
 	}
@@ -353,42 +353,42 @@ func (r *record) xy(st *discovery.State) (float64, float64) {
 	return 0.3127, 0.3290
 }
 
-func isEmpty(s discovery.State) bool {
+func isEmpty(s model.State) bool {
 	return s.On == nil && s.Brightness == nil && s.Color == nil && s.ColorTemperature == nil && s.Lock == "" &&
 		s.Thermostat == nil && s.Temperature == nil
 }
 
-func modeFromZCL(v int64) (discovery.ThermostatMode, bool) {
+func modeFromZCL(v int64) (model.ThermostatMode, bool) {
 	switch v {
 	case zcl.SystemModeOff:
-		return discovery.ModeOff, true
+		return model.ModeOff, true
 	case zcl.SystemModeAuto:
-		return discovery.ModeAuto, true
+		return model.ModeAuto, true
 	case zcl.SystemModeCool:
-		return discovery.ModeCool, true
+		return model.ModeCool, true
 	case zcl.SystemModeHeat:
-		return discovery.ModeHeat, true
+		return model.ModeHeat, true
 	}
 	return "", false
 }
 
-func modeToZCL(m discovery.ThermostatMode) (int64, bool) {
+func modeToZCL(m model.ThermostatMode) (int64, bool) {
 	switch m {
-	case discovery.ModeOff:
+	case model.ModeOff:
 		return zcl.SystemModeOff, true
-	case discovery.ModeAuto:
+	case model.ModeAuto:
 		return zcl.SystemModeAuto, true
-	case discovery.ModeCool:
+	case model.ModeCool:
 		return zcl.SystemModeCool, true
-	case discovery.ModeHeat:
+	case model.ModeHeat:
 		return zcl.SystemModeHeat, true
 	}
 	return 0, false
 }
 
 // diff returns the fields of ch whose values differ from st.
-func diff(st discovery.State, ch discovery.State) discovery.State {
-	var d discovery.State
+func diff(st model.State, ch model.State) model.State {
+	var d model.State
 	if ch.On != nil && (st.On == nil || *st.On != *ch.On) {
 		d.On = ch.On
 	}
@@ -408,11 +408,11 @@ func diff(st discovery.State, ch discovery.State) discovery.State {
 		d.Temperature = ch.Temperature
 	}
 	if t := ch.Thermostat; t != nil {
-		var cur discovery.ThermostatState
+		var cur model.ThermostatState
 		if st.Thermostat != nil {
 			cur = *st.Thermostat
 		}
-		var o discovery.ThermostatState
+		var o model.ThermostatState
 		changed := false
 		if t.Mode != "" && t.Mode != cur.Mode {
 			o.Mode, changed = t.Mode, true
@@ -433,25 +433,25 @@ func diff(st discovery.State, ch discovery.State) discovery.State {
 }
 
 // traitOf says which trait a changed field belongs to (for suppressing echoes of our own commands).
-func traitsOf(s discovery.State) []discovery.TraitKind {
-	var k []discovery.TraitKind
+func traitsOf(s model.State) []model.TraitKind {
+	var k []model.TraitKind
 	if s.On != nil {
-		k = append(k, discovery.TraitOnOff)
+		k = append(k, model.TraitOnOff)
 	}
 	if s.Brightness != nil {
-		k = append(k, discovery.TraitBrightness)
+		k = append(k, model.TraitBrightness)
 	}
 	if s.Color != nil {
-		k = append(k, discovery.TraitColor)
+		k = append(k, model.TraitColor)
 	}
 	if s.ColorTemperature != nil {
-		k = append(k, discovery.TraitColorTemperature)
+		k = append(k, model.TraitColorTemperature)
 	}
 	if s.Lock != "" {
-		k = append(k, discovery.TraitLock)
+		k = append(k, model.TraitLock)
 	}
 	if s.Thermostat != nil {
-		k = append(k, discovery.TraitThermostat)
+		k = append(k, model.TraitThermostat)
 	}
 	return k
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // refreshParallel bounds how many devices the refresh reads at once, so that
@@ -115,7 +115,7 @@ func (b *Bridge) refresh(ctx context.Context, ieee string) {
 		if hook != nil {
 			hook(ieee)
 		}
-		b.applyAttributeSetsIf(ieee, sets, discovery.CausePoll, func() bool { return b.news[ieee] == gen })
+		b.applyAttributeSetsIf(ieee, sets, model.CausePoll, func() bool { return b.news[ieee] == gen })
 	}()
 	for _, rd := range reads {
 		rctx, cancel := context.WithTimeout(ctx, budget)
@@ -131,8 +131,8 @@ func (b *Bridge) refresh(ctx context.Context, ieee string) {
 			continue
 		}
 		if err != nil {
-			var de *discovery.Error
-			if errors.As(err, &de) && de.Kind == discovery.ErrUnreachable && mains {
+			var de *model.Error
+			if errors.As(err, &de) && de.Kind == model.ErrUnreachable && mains {
 				b.log.Info("zigbee: device does not answer a state read; unreachable", "ieee", ieee, "err", err)
 				b.setReachable(ieee, false)
 			} else {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // zclReads counts the Read Attributes frames sent to cluster since mark.
@@ -21,9 +21,9 @@ func (l *frameLog) zclReads(mark int, cluster uint16) int {
 }
 
 // polled matches a state change of dev with cause PERIODIC_POLL that check accepts.
-func polled(dev string, check func(discovery.State) bool) func(discovery.Event) bool {
-	return func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventState && ev.DeviceID == dev && ev.Cause == discovery.CausePoll && check(ev.State)
+func polled(dev string, check func(model.State) bool) func(model.Event) bool {
+	return func(ev model.Event) bool {
+		return ev.Kind == model.EventState && ev.DeviceID == dev && ev.Cause == model.CausePoll && check(ev.State)
 	}
 }
 
@@ -39,31 +39,31 @@ func TestRestartReadsDevices(t *testing.T) {
 		id      string
 		cluster uint16 // a cluster whose state the bridge must read
 		set     map[string]int64
-		was     func(discovery.State) bool // the saved state (before the change)
-		check   func(discovery.State) bool
+		was     func(model.State) bool // the saved state (before the change)
+		check   func(model.State) bool
 	}{
 		{ieeeDim, zcl.ClusterOnOff, map[string]int64{"onOff": 1, "currentLevel": 100},
-			func(s discovery.State) bool { return s.On != nil && !*s.On },
-			func(s discovery.State) bool {
+			func(s model.State) bool { return s.On != nil && !*s.On },
+			func(s model.State) bool {
 				return s.On != nil && *s.On && s.Brightness != nil && *s.Brightness == 39
 			}},
 		{ieeeHue, zcl.ClusterColor, map[string]int64{"currentHue": 127, "currentSaturation": 254},
-			func(s discovery.State) bool { return s.Color != nil && s.Color.Saturation == 0 },
-			func(s discovery.State) bool { return s.Color != nil && s.Color.Hue == 180 && s.Color.Saturation == 1 }},
+			func(s model.State) bool { return s.Color != nil && s.Color.Saturation == 0 },
+			func(s model.State) bool { return s.Color != nil && s.Color.Hue == 180 && s.Color.Saturation == 1 }},
 		{ieeeIkeaCT, zcl.ClusterColor, map[string]int64{"colorTemperature": 400},
-			func(s discovery.State) bool { return s.ColorTemperature != nil && *s.ColorTemperature != 2500 },
-			func(s discovery.State) bool { return s.ColorTemperature != nil && *s.ColorTemperature == 2500 }},
+			func(s model.State) bool { return s.ColorTemperature != nil && *s.ColorTemperature != 2500 },
+			func(s model.State) bool { return s.ColorTemperature != nil && *s.ColorTemperature == 2500 }},
 		{ieeeLock, zcl.ClusterDoorLock, map[string]int64{"lockState": 2},
-			func(s discovery.State) bool { return s.Lock == discovery.Locked },
-			func(s discovery.State) bool { return s.Lock == discovery.Unlocked }},
+			func(s model.State) bool { return s.Lock == model.Locked },
+			func(s model.State) bool { return s.Lock == model.Unlocked }},
 		{ieeeTRV, zcl.ClusterThermostat, map[string]int64{"localTemperature": 1950, "occupiedHeatingSetpoint": 2350},
-			func(s discovery.State) bool { return s.Temperature != nil && *s.Temperature == 21.5 },
-			func(s discovery.State) bool {
+			func(s model.State) bool { return s.Temperature != nil && *s.Temperature == 21.5 },
+			func(s model.State) bool {
 				return s.Temperature != nil && *s.Temperature == 19.5 && s.Thermostat != nil && s.Thermostat.Target != nil && *s.Thermostat.Target == 23.5
 			}},
 		{ieeeAqara, zcl.ClusterTemperature, map[string]int64{"measuredValue": 2333},
-			func(s discovery.State) bool { return s.Temperature != nil && *s.Temperature == 20.8 },
-			func(s discovery.State) bool { return s.Temperature != nil && *s.Temperature == 23.33 }},
+			func(s model.State) bool { return s.Temperature != nil && *s.Temperature == 20.8 },
+			func(s model.State) bool { return s.Temperature != nil && *s.Temperature == 23.33 }},
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -82,8 +82,8 @@ func TestRestartReadsDevices(t *testing.T) {
 	}
 	fm := r.frames.mark()
 	r.startBridge()
-	snap := r.em.waitFor(t, 0, "snapshot", func(ev discovery.Event) bool { return ev.Kind == discovery.EventSnapshot })
-	saved := map[string]discovery.Device{}
+	snap := r.em.waitFor(t, 0, "snapshot", func(ev model.Event) bool { return ev.Kind == model.EventSnapshot })
+	saved := map[string]model.Device{}
 	for _, d := range snap.Devices {
 		saved[d.Endpoint.DeviceID] = d
 	}
@@ -107,7 +107,7 @@ func TestRestartReadsDevices(t *testing.T) {
 	// Nothing was re-published or marked unreachable.
 	r.em.mu.Lock()
 	for _, ev := range r.em.events {
-		if ev.Kind == discovery.EventUpsert || ev.Kind == discovery.EventRemove || (ev.Kind == discovery.EventReachability && !ev.Reachable) {
+		if ev.Kind == model.EventUpsert || ev.Kind == model.EventRemove || (ev.Kind == model.EventReachability && !ev.Reachable) {
 			t.Errorf("unexpected %s %s", ev.Kind, jsonString(ev))
 		}
 	}
@@ -156,10 +156,10 @@ func TestRestartDevicesGone(t *testing.T) {
 		if !c.unreachable {
 			continue
 		}
-		r.em.waitFor(t, 0, c.id+" unreachable", func(ev discovery.Event) bool {
-			return ev.Kind == discovery.EventReachability && ev.DeviceID == c.id && !ev.Reachable
+		r.em.waitFor(t, 0, c.id+" unreachable", func(ev model.Event) bool {
+			return ev.Kind == model.EventReachability && ev.DeviceID == c.id && !ev.Reachable
 		})
-		if _, err := r.br.State(context.Background(), c.id); discovery.AsError(err).Kind != discovery.ErrUnreachable {
+		if _, err := r.br.State(context.Background(), c.id); model.AsError(err).Kind != model.ErrUnreachable {
 			t.Errorf("State of %s: %v", c.id, err)
 		}
 	}
@@ -184,8 +184,8 @@ func TestRestartDevicesGone(t *testing.T) {
 	if err := r.sim.Set(ieeeHue, map[string]int64{"onOff": 1}); err != nil {
 		t.Fatal(err)
 	}
-	r.em.waitFor(t, m, "hue reachable again", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventReachability && ev.DeviceID == ieeeHue && ev.Reachable
+	r.em.waitFor(t, m, "hue reachable again", func(ev model.Event) bool {
+		return ev.Kind == model.EventReachability && ev.DeviceID == ieeeHue && ev.Reachable
 	})
 	// Unreachability is saved: the next start's snapshot says so, and the
 	// refresh finds the revived bulb reachable.
@@ -194,14 +194,14 @@ func TestRestartDevicesGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.startBridge()
-	snap := r.em.waitFor(t, 0, "snapshot", func(ev discovery.Event) bool { return ev.Kind == discovery.EventSnapshot })
+	snap := r.em.waitFor(t, 0, "snapshot", func(ev model.Event) bool { return ev.Kind == model.EventSnapshot })
 	for _, d := range snap.Devices {
 		if d.Endpoint.DeviceID == ieeeIkeaCT && d.Reachable {
 			t.Errorf("snapshot has the hung bulb reachable")
 		}
 	}
-	r.em.waitFor(t, 0, "the revived bulb reachable", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventReachability && ev.DeviceID == ieeeIkeaCT && ev.Reachable
+	r.em.waitFor(t, 0, "the revived bulb reachable", func(ev model.Event) bool {
+		return ev.Kind == model.EventReachability && ev.DeviceID == ieeeIkeaCT && ev.Reachable
 	})
 }
 
@@ -227,7 +227,7 @@ func TestRejoinKeepsIdentity(t *testing.T) {
 	if err := r.sim.Rejoin(ieeeDim); err != nil {
 		t.Fatal(err)
 	}
-	r.em.waitFor(t, m, "the dimmable bulb's state read after the announce", polled(ieeeDim, func(s discovery.State) bool { return s.On != nil && *s.On }))
+	r.em.waitFor(t, m, "the dimmable bulb's state read after the announce", polled(ieeeDim, func(s model.State) bool { return s.On != nil && *s.On }))
 	var simNWK string
 	for _, d := range r.sim.Devices() {
 		if d.IEEE == ieeeDim {
@@ -246,19 +246,19 @@ func TestRejoinKeepsIdentity(t *testing.T) {
 		t.Errorf("old short address still maps to %q", id)
 	}
 	r.br.mu.Unlock()
-	if res, err := r.exec(ieeeDim, discovery.SetPower(false)); err != nil || res.State.On == nil || *res.State.On {
+	if res, err := r.exec(ieeeDim, model.SetPower(false)); err != nil || res.State.On == nil || *res.State.On {
 		t.Fatalf("command after the rejoin: %s %v", jsonString(res), err)
 	}
 	// A report from the new address is the device's.
 	if err := r.sim.Set(ieeeDim, map[string]int64{"currentLevel": 127}); err != nil {
 		t.Fatal(err)
 	}
-	r.em.waitFor(t, m, "report from the new address", func(ev discovery.Event) bool {
-		return ev.Kind == discovery.EventState && ev.DeviceID == ieeeDim && ev.Cause == discovery.CausePhysical && ev.State.Brightness != nil && *ev.State.Brightness == 50
+	r.em.waitFor(t, m, "report from the new address", func(ev model.Event) bool {
+		return ev.Kind == model.EventState && ev.DeviceID == ieeeDim && ev.Cause == model.CausePhysical && ev.State.Brightness != nil && *ev.State.Brightness == 50
 	})
 	r.em.mu.Lock()
 	for _, ev := range r.em.events[m:] {
-		if (ev.Kind == discovery.EventUpsert && ev.Device.Endpoint.DeviceID == ieeeDim) || (ev.Kind == discovery.EventRemove && ev.DeviceID == ieeeDim) {
+		if (ev.Kind == model.EventUpsert && ev.Device.Endpoint.DeviceID == ieeeDim) || (ev.Kind == model.EventRemove && ev.DeviceID == ieeeDim) {
 			t.Errorf("rejoin caused %s %s", ev.Kind, jsonString(ev))
 		}
 	}
@@ -286,7 +286,7 @@ func TestRefreshReadsGoStale(t *testing.T) {
 		change func(t *testing.T, on bool)
 	}{
 		{"command", func(t *testing.T, on bool) {
-			if _, err := r.exec(ieeeDim, discovery.SetPower(on)); err != nil {
+			if _, err := r.exec(ieeeDim, model.SetPower(on)); err != nil {
 				t.Errorf("command during the refresh: %v", err)
 			}
 		}},
@@ -300,8 +300,8 @@ func TestRefreshReadsGoStale(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			r.em.waitFor(t, m, "the report", func(ev discovery.Event) bool {
-				return ev.Kind == discovery.EventState && ev.DeviceID == ieeeDim && ev.Cause == discovery.CausePhysical
+			r.em.waitFor(t, m, "the report", func(ev model.Event) bool {
+				return ev.Kind == model.EventState && ev.DeviceID == ieeeDim && ev.Cause == model.CausePhysical
 			})
 		}},
 	}
@@ -335,7 +335,7 @@ func TestRefreshReadsGoStale(t *testing.T) {
 			r.em.mu.Lock()
 			defer r.em.mu.Unlock()
 			for _, ev := range r.em.events[m:] {
-				if ev.Kind == discovery.EventState && ev.Cause == discovery.CausePoll {
+				if ev.Kind == model.EventState && ev.Cause == model.CausePoll {
 					t.Errorf("the refresh's stale read went out: %s", jsonString(ev))
 				}
 			}

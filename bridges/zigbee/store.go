@@ -12,7 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // wellKnownKey is Z-Stack's shipped default network key; a network must never use it.
@@ -87,7 +87,7 @@ type record struct {
 	ControlSeq   uint8            `json:"controlSeq,omitempty"`
 	MinSetpointC float64          `json:"minSetpointC,omitempty"`
 	MaxSetpointC float64          `json:"maxSetpointC,omitempty"`
-	State        discovery.State  `json:"state"`
+	State        model.State      `json:"state"`
 	Reachable    bool             `json:"reachable"`
 
 	lastX, lastY float64 // last reported CIE xy (xy-only bulbs)

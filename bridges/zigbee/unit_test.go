@@ -13,7 +13,7 @@ import (
 
 	"github.com/avshub/avshub/bridges/zigbee/internal/hexbytes"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // The notes' AF_INCOMING_MSG example (OnOff report from 0x1234 ep 1), with and
@@ -74,12 +74,12 @@ func TestSampleConfigMatchesSchema(t *testing.T) {
 
 func TestColorConversions(t *testing.T) {
 	for _, c := range []struct {
-		hsb  discovery.HSB
+		hsb  model.HSB
 		x, y float64
 	}{
-		{discovery.HSB{Hue: 0, Saturation: 1, Brightness: 1}, 0.6400, 0.3300},
-		{discovery.HSB{Hue: 120, Saturation: 1, Brightness: 1}, 0.3000, 0.6000},
-		{discovery.HSB{Hue: 240, Saturation: 1, Brightness: 1}, 0.1500, 0.0600},
+		{model.HSB{Hue: 0, Saturation: 1, Brightness: 1}, 0.6400, 0.3300},
+		{model.HSB{Hue: 120, Saturation: 1, Brightness: 1}, 0.3000, 0.6000},
+		{model.HSB{Hue: 240, Saturation: 1, Brightness: 1}, 0.1500, 0.0600},
 	} {
 		x, y := hsbToXY(c.hsb)
 		if math.Abs(x-c.x) > 0.002 || math.Abs(y-c.y) > 0.002 {

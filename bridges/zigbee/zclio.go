@@ -10,7 +10,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/mt"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // confirmTimeout bounds the wait for AF_DATA_CONFIRM (herdsman uses its ZCL timeout, 10 s).
@@ -75,7 +75,7 @@ func afDataRequest(dst uint16, dstEP uint8, cluster uint16, transID uint8, data 
 func (b *Bridge) sendRaw(ctx context.Context, nwk uint16, ep uint8, cluster uint16, frame []byte) error {
 	link := b.currentLink()
 	if link == nil {
-		return discovery.Errorf(discovery.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
+		return model.Errorf(model.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
 	}
 	var last error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
@@ -145,13 +145,13 @@ func (b *Bridge) exchange(ctx context.Context, ieee string, cluster uint16, h zc
 	timeout := b.cfg.responseTimeout()
 	b.mu.Unlock()
 	if r == nil {
-		return zcl.Frame{}, discovery.Errorf(discovery.ErrNotSupported, "no Zigbee device %q", ieee)
+		return zcl.Frame{}, model.Errorf(model.ErrNotSupported, "no Zigbee device %q", ieee)
 	}
 	if !ok {
-		return zcl.Frame{}, discovery.Errorf(discovery.ErrNotSupported, "the device has no cluster 0x%04x", cluster)
+		return zcl.Frame{}, model.Errorf(model.ErrNotSupported, "the device has no cluster 0x%04x", cluster)
 	}
 	if link == nil {
-		return zcl.Frame{}, discovery.Errorf(discovery.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
+		return zcl.Frame{}, model.Errorf(model.ErrBridgeUnreachable, "the Zigbee coordinator is not available")
 	}
 	h.TSN = b.nextTSN()
 	frame := zcl.Frame{Header: h, Payload: payload}.Marshal()
@@ -180,10 +180,10 @@ func (b *Bridge) exchange(ctx context.Context, ieee string, cluster uint16, h zc
 			if markUnreachable {
 				b.setReachable(ieee, false)
 			}
-			return zcl.Frame{}, discovery.Errorf(discovery.ErrUnreachable, "the device did not receive the command (%v)", err)
+			return zcl.Frame{}, model.Errorf(model.ErrUnreachable, "the device did not receive the command (%v)", err)
 		}
 		if ctx.Err() != nil {
-			return zcl.Frame{}, discovery.Errorf(discovery.ErrUnreachable, "the device did not answer in time")
+			return zcl.Frame{}, model.Errorf(model.ErrUnreachable, "the device did not answer in time")
 		}
 		return zcl.Frame{}, err
 	}
@@ -197,7 +197,7 @@ func (b *Bridge) exchange(ctx context.Context, ieee string, cluster uint16, h zc
 			if markUnreachable {
 				b.setReachable(ieee, false)
 			}
-			return zcl.Frame{}, discovery.Errorf(discovery.ErrUnreachable, "the device did not answer")
+			return zcl.Frame{}, model.Errorf(model.ErrUnreachable, "the device did not answer")
 		}
 		return zcl.Frame{}, err
 	}
@@ -273,14 +273,14 @@ func (b *Bridge) clusterCommand(ctx context.Context, ieee string, cluster uint16
 }
 
 // statusError maps a ZCL failure status to the model's error kinds.
-func statusError(st zcl.Status) *discovery.Error {
+func statusError(st zcl.Status) *model.Error {
 	switch st {
 	case zcl.StatusInvalidValue:
-		return discovery.Errorf(discovery.ErrInvalidValue, "the device refused the value (%s)", st)
+		return model.Errorf(model.ErrInvalidValue, "the device refused the value (%s)", st)
 	case zcl.StatusUnsupClusterCommand, zcl.StatusUnsupportedAttribute, zcl.StatusReadOnly:
-		return discovery.Errorf(discovery.ErrNotSupported, "the device does not support this (%s)", st)
+		return model.Errorf(model.ErrNotSupported, "the device does not support this (%s)", st)
 	case zcl.StatusNotAuthorized:
-		return discovery.Errorf(discovery.ErrInvalidValue, "the device requires authorisation (%s)", st)
+		return model.Errorf(model.ErrInvalidValue, "the device requires authorisation (%s)", st)
 	}
-	return discovery.Errorf(discovery.ErrHardwareFault, "the device reported %s", st)
+	return model.Errorf(model.ErrHardwareFault, "the device reported %s", st)
 }

@@ -15,7 +15,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/dashboard"
 	"github.com/avshub/avshub/gateway/web"
 )
@@ -342,7 +342,7 @@ func (d *demo) showDiscovery(ctx context.Context) error {
 
 // target finds the endpoint of a bridge by friendly-name prefix or, when name is
 // empty, by a trait test.
-func (d *demo) target(ctx context.Context, bridge, name string, pred func(discovery.Traits) bool) (web.Endpoint, error) {
+func (d *demo) target(ctx context.Context, bridge, name string, pred func(model.Traits) bool) (web.Endpoint, error) {
 	return d.findEndpoint(ctx, bridge, func(e web.Endpoint) bool {
 		if name != "" {
 			return strings.EqualFold(e.Endpoint.FriendlyName, name)
@@ -374,7 +374,7 @@ func (d *demo) voice(ctx context.Context) error {
 	}
 
 	d.section("Voice: a lock that takes its time (deferred response)")
-	door, err := d.target(ctx, "virtual", "", func(t discovery.Traits) bool { return t.Lock != nil })
+	door, err := d.target(ctx, "virtual", "", func(t model.Traits) bool { return t.Lock != nil })
 	if err != nil {
 		return err
 	}
@@ -389,7 +389,7 @@ func (d *demo) voice(ctx context.Context) error {
 	}
 
 	d.section("Voice: thermostats")
-	th, err := d.target(ctx, "virtual", "", func(t discovery.Traits) bool {
+	th, err := d.target(ctx, "virtual", "", func(t model.Traits) bool {
 		return t.Thermostat != nil && t.Thermostat.TargetSetpoint && !t.Thermostat.DualSetpoints
 	})
 	if err != nil {
@@ -407,7 +407,7 @@ func (d *demo) voice(ctx context.Context) error {
 	if err := expect(evs, "ErrorResponse", "TEMPERATURE_VALUE_OUT_OF_RANGE"); err != nil {
 		return err
 	}
-	hp, err := d.target(ctx, "virtual", "", func(t discovery.Traits) bool { return t.Thermostat != nil && t.Thermostat.DualSetpoints })
+	hp, err := d.target(ctx, "virtual", "", func(t model.Traits) bool { return t.Thermostat != nil && t.Thermostat.DualSetpoints })
 	if err != nil {
 		return err
 	}
@@ -427,7 +427,7 @@ func (d *demo) voice(ctx context.Context) error {
 	}
 
 	d.section("Voice: Zigbee devices (zigbee bridge → ZNP frames on the serial line)")
-	zl, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.Brightness != nil })
+	zl, err := d.target(ctx, "zigbee", "", func(t model.Traits) bool { return t.Brightness != nil })
 	if err != nil {
 		return err
 	}
@@ -444,7 +444,7 @@ func (d *demo) voice(ctx context.Context) error {
 		return err
 	}
 	d.showZCL(zclLevel, "the ZCL Level Control command")
-	zc, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.Color != nil })
+	zc, err := d.target(ctx, "zigbee", "", func(t model.Traits) bool { return t.Color != nil })
 	if err != nil {
 		return err
 	}
@@ -455,7 +455,7 @@ func (d *demo) voice(ctx context.Context) error {
 		return err
 	}
 	d.showZCL(zclColor, "the ZCL Color Control command")
-	zw, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.ColorTemperature != nil && t.Color == nil })
+	zw, err := d.target(ctx, "zigbee", "", func(t model.Traits) bool { return t.ColorTemperature != nil && t.Color == nil })
 	if err != nil {
 		return err
 	}
@@ -466,7 +466,7 @@ func (d *demo) voice(ctx context.Context) error {
 		return err
 	}
 	d.showZCL(zclColor, "the ZCL Color Control command (move to colour temperature)")
-	zk, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.Lock != nil })
+	zk, err := d.target(ctx, "zigbee", "", func(t model.Traits) bool { return t.Lock != nil })
 	if err != nil {
 		return err
 	}
@@ -483,7 +483,7 @@ func (d *demo) voice(ctx context.Context) error {
 		}
 		d.showZCL(zclDoorLock, "the ZCL Door Lock command ("+verb+")")
 	}
-	zt, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.Thermostat != nil })
+	zt, err := d.target(ctx, "zigbee", "", func(t model.Traits) bool { return t.Thermostat != nil })
 	if err != nil {
 		return err
 	}
@@ -499,7 +499,7 @@ func (d *demo) voice(ctx context.Context) error {
 	}
 
 	d.section("Voice: MQTT devices (mqtt bridge → zigbee2mqtt)")
-	ml, err := d.target(ctx, "mqtt", "", func(t discovery.Traits) bool { return t.ColorTemperature != nil })
+	ml, err := d.target(ctx, "mqtt", "", func(t model.Traits) bool { return t.ColorTemperature != nil })
 	if err != nil {
 		return err
 	}
@@ -519,7 +519,7 @@ func (d *demo) voice(ctx context.Context) error {
 // switch would, and waits for the ChangeReport.
 func (d *demo) byHand(ctx context.Context) error {
 	d.section("By hand: someone flips a Zigbee switch")
-	zl, err := d.target(ctx, "zigbee", "", func(t discovery.Traits) bool { return t.Brightness != nil })
+	zl, err := d.target(ctx, "zigbee", "", func(t model.Traits) bool { return t.Brightness != nil })
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/web"
 	"os"
 	"path/filepath"
@@ -124,8 +125,8 @@ func TestHelp(t *testing.T) {
 func TestEndpointsJSONKeys(t *testing.T) {
 	on := true
 	b, err := json.Marshal([]web.Endpoint{web.EndpointOf(discovery.Entry{
-		Endpoint: discovery.Endpoint{ID: "a", Bridge: "virtual", FriendlyName: "Lamp", Category: discovery.CategoryLight, Traits: discovery.Traits{OnOff: &discovery.OnOff{}}},
-		State:    discovery.State{On: &on}, Reachable: true, Updated: time.Now()}, []web.EventLine{{At: time.Now(), Text: "on"}})})
+		Endpoint: model.Endpoint{ID: "a", Bridge: "virtual", FriendlyName: "Lamp", Category: model.CategoryLight, Traits: model.Traits{OnOff: &model.OnOff{}}},
+		State:    model.State{On: &on}, Reachable: true, Updated: time.Now()}, []web.EventLine{{At: time.Now(), Text: "on"}})})
 	if err != nil {
 		t.Fatal(err)
 	}

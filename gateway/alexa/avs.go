@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Instance names of the avs profile. Decode maps a directive back to a trait by
@@ -64,21 +64,21 @@ const (
 
 // thermostatModeEntry is one value of the Thermostat.Mode ModeController.
 type thermostatModeEntry struct {
-	mode  discovery.ThermostatMode
+	mode  model.ThermostatMode
 	value string
 	asset string
 	key   textKey
 }
 
 var thermostatModeValues = []thermostatModeEntry{
-	{discovery.ModeHeat, "Thermostat.Heat", assetSettingHeat, txtHeat},
-	{discovery.ModeCool, "Thermostat.Cool", "", txtCool},
-	{discovery.ModeAuto, "Thermostat.Auto", assetSettingAuto, txtAuto},
-	{discovery.ModeEco, "Thermostat.Eco", "", txtEco},
-	{discovery.ModeOff, "Thermostat.Off", "", txtOff},
+	{model.ModeHeat, "Thermostat.Heat", assetSettingHeat, txtHeat},
+	{model.ModeCool, "Thermostat.Cool", "", txtCool},
+	{model.ModeAuto, "Thermostat.Auto", assetSettingAuto, txtAuto},
+	{model.ModeEco, "Thermostat.Eco", "", txtEco},
+	{model.ModeOff, "Thermostat.Off", "", txtOff},
 }
 
-func thermostatModeValue(m discovery.ThermostatMode) string {
+func thermostatModeValue(m model.ThermostatMode) string {
 	for _, v := range thermostatModeValues {
 		if v.mode == m {
 			return v.value
@@ -93,12 +93,12 @@ func thermostatModeValue(m discovery.ThermostatMode) string {
 type avsProfile struct{ *profile }
 
 // Endpoint renders ep with the avs profile's capabilities.
-func (a *avsProfile) Endpoint(ep discovery.Endpoint) (json.RawMessage, error) {
+func (a *avsProfile) Endpoint(ep model.Endpoint) (json.RawMessage, error) {
 	return a.renderEndpoint(a, ep)
 }
 
 // Proactive reports whether p is a declared property of ep (all are proactive).
-func (a *avsProfile) Proactive(ep discovery.Endpoint, p Property) bool {
+func (a *avsProfile) Proactive(ep model.Endpoint, p Property) bool {
 	return proactive(a.lite, ep, p)
 }
 
@@ -109,7 +109,7 @@ func unitFor(s Scale) string {
 	return unitCelsius
 }
 
-func (a *avsProfile) capabilities(ep discovery.Endpoint) ([]capability, error) {
+func (a *avsProfile) capabilities(ep model.Endpoint) ([]capability, error) {
 	t := ep.Traits
 	caps := []capability{iface(nsAlexa, "")}
 	if t.OnOff != nil {
@@ -193,7 +193,7 @@ func (a *avsProfile) capabilities(ep discovery.Endpoint) ([]capability, error) {
 	return caps, nil
 }
 
-func (a *avsProfile) thermostatCaps(th *discovery.Thermostat) ([]capability, error) {
+func (a *avsProfile) thermostatCaps(th *model.Thermostat) ([]capability, error) {
 	if th.MaxC < th.MinC || math.IsNaN(th.MinC) || math.IsNaN(th.MaxC) {
 		return nil, fmt.Errorf("thermostat range %g–%g °C is invalid", th.MinC, th.MaxC)
 	}
@@ -256,15 +256,15 @@ func (a *avsProfile) thermostatCaps(th *discovery.Thermostat) ([]capability, err
 
 // ecoSemantics maps Alexa.Actions.SetEcoOn to the ECO mode and SetEcoOff to
 // the first of HEAT, AUTO and COOL the thermostat has; nil without ECO.
-func ecoSemantics(th *discovery.Thermostat) *semantics {
-	if !th.SupportsMode(discovery.ModeEco) {
+func ecoSemantics(th *model.Thermostat) *semantics {
+	if !th.SupportsMode(model.ModeEco) {
 		return nil
 	}
-	set := func(m discovery.ThermostatMode) semanticCommand {
+	set := func(m model.ThermostatMode) semanticCommand {
 		return semanticCommand{Name: "SetMode", Payload: map[string]string{"mode": thermostatModeValue(m)}}
 	}
-	s := &semantics{ActionMappings: []actionMapping{{Type: "ActionsToDirective", Actions: []string{"Alexa.Actions.SetEcoOn"}, Directive: set(discovery.ModeEco)}}}
-	for _, m := range []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeAuto, discovery.ModeCool} {
+	s := &semantics{ActionMappings: []actionMapping{{Type: "ActionsToDirective", Actions: []string{"Alexa.Actions.SetEcoOn"}, Directive: set(model.ModeEco)}}}
+	for _, m := range []model.ThermostatMode{model.ModeHeat, model.ModeAuto, model.ModeCool} {
 		if th.SupportsMode(m) {
 			s.ActionMappings = append(s.ActionMappings, actionMapping{Type: "ActionsToDirective", Actions: []string{"Alexa.Actions.SetEcoOff"}, Directive: set(m)})
 			break
@@ -274,12 +274,12 @@ func ecoSemantics(th *discovery.Thermostat) *semantics {
 }
 
 // Decode maps avs-profile directives back to trait commands. It resolves
-// relative adjustments but does not call discovery.Command.Validate: range and
+// relative adjustments but does not call model.Command.Validate: range and
 // mode checks are the router's (it validates every command before a bridge
 // sees it). Decode refuses what it cannot even express: unknown namespaces,
 // names and instances (ErrNotSupported), malformed payloads and values that
 // are not commands, such as Lock.Jammed (ErrInvalidValue).
-func (a *avsProfile) Decode(d *Directive, ep discovery.Endpoint, st discovery.State) (Intent, error) {
+func (a *avsProfile) Decode(d *Directive, ep model.Endpoint, st model.State) (Intent, error) {
 	if in, done, err := decodeCommon(d, ep.Traits); done {
 		return in, err
 	}
@@ -296,37 +296,37 @@ func (a *avsProfile) Decode(d *Directive, ep discovery.Endpoint, st discovery.St
 	return Intent{}, unsupported(d)
 }
 
-func (a *avsProfile) decodeRange(d *Directive, t discovery.Traits, st discovery.State) (Intent, error) {
+func (a *avsProfile) decodeRange(d *Directive, t model.Traits, st model.State) (Intent, error) {
 	switch inst := d.Header.Instance; {
 	case inst == InstanceBrightness && t.Brightness != nil:
 		v, err := decodeRange(d, currentBrightness(st), rangeSpec{min: 0, max: 100, precision: 1})
 		if err != nil {
 			return Intent{}, err
 		}
-		return Intent{Command: discovery.SetBrightness(toInt(v))}, nil
+		return Intent{Command: model.SetBrightness(toInt(v))}, nil
 	case inst == InstanceColorTemperature && t.ColorTemperature != nil:
 		ct := t.ColorTemperature
 		var cur *float64
 		if st.ColorTemperature != nil {
-			cur = discovery.Ptr(float64(*st.ColorTemperature))
+			cur = model.Ptr(float64(*st.ColorTemperature))
 		}
 		v, err := decodeRange(d, cur, rangeSpec{min: float64(ct.MinKelvin), max: float64(ct.MaxKelvin), precision: 1})
 		if err != nil {
 			return Intent{}, err
 		}
-		return Intent{Command: discovery.SetColorTemperature(toInt(v))}, nil
+		return Intent{Command: model.SetColorTemperature(toInt(v))}, nil
 	case t.Thermostat != nil && (inst == InstanceTargetSetpoint && t.Thermostat.TargetSetpoint ||
 		(inst == InstanceLowerSetpoint || inst == InstanceUpperSetpoint) && t.Thermostat.DualSetpoints):
 		return a.decodeSetpoint(d, t.Thermostat, st)
 	case inst == InstanceCurrentTemperature && t.TemperatureSensor != nil:
-		return Intent{}, discovery.Errorf(discovery.ErrNotSupported, "%s is read-only", InstanceCurrentTemperature)
+		return Intent{}, model.Errorf(model.ErrNotSupported, "%s is read-only", InstanceCurrentTemperature)
 	}
 	return decodeGeneric(d, t, st)
 }
 
 // decodeSetpoint decodes Set/AdjustRangeValue of a thermostat setpoint; the
 // value is in the thermostat's scale and becomes °C.
-func (a *avsProfile) decodeSetpoint(d *Directive, th *discovery.Thermostat, st discovery.State) (Intent, error) {
+func (a *avsProfile) decodeSetpoint(d *Directive, th *model.Thermostat, st model.State) (Intent, error) {
 	s := a.thermostatScale(th)
 	spec := setpointSpec(th, s)
 	var curC *float64
@@ -339,20 +339,20 @@ func (a *avsProfile) decodeSetpoint(d *Directive, th *discovery.Thermostat, st d
 		case InstanceUpperSetpoint:
 			curC = ts.Upper
 		}
-		if ts.Mode == discovery.ModeOff && d.Header.Name == "AdjustRangeValue" {
-			return Intent{}, discovery.Errorf(discovery.ErrThermostatIsOff, "the thermostat is off")
+		if ts.Mode == model.ModeOff && d.Header.Name == "AdjustRangeValue" {
+			return Intent{}, model.Errorf(model.ErrThermostatIsOff, "the thermostat is off")
 		}
 	}
 	var cur *float64
 	if curC != nil {
-		cur = discovery.Ptr(FromCelsius(*curC, s))
+		cur = model.Ptr(FromCelsius(*curC, s))
 	}
 	v, err := decodeRange(d, cur, spec)
 	if err != nil {
 		return Intent{}, err
 	}
 	c := inputTemp(v, s)
-	var cmd discovery.ThermostatState
+	var cmd model.ThermostatState
 	switch d.Header.Instance {
 	case InstanceTargetSetpoint:
 		cmd.Target = &c
@@ -361,10 +361,10 @@ func (a *avsProfile) decodeSetpoint(d *Directive, th *discovery.Thermostat, st d
 	case InstanceUpperSetpoint:
 		cmd.Upper = &c
 	}
-	return Intent{Command: discovery.SetThermostat(cmd), Scale: string(s)}, nil
+	return Intent{Command: model.SetThermostat(cmd), Scale: string(s)}, nil
 }
 
-func (a *avsProfile) decodeMode(d *Directive, t discovery.Traits, st discovery.State) (Intent, error) {
+func (a *avsProfile) decodeMode(d *Directive, t model.Traits, st model.State) (Intent, error) {
 	inst := d.Header.Instance
 	switch {
 	case inst == InstanceColor && t.Color != nil:
@@ -374,13 +374,13 @@ func (a *avsProfile) decodeMode(d *Directive, t discovery.Traits, st discovery.S
 		}
 		c, ok := colorByValue(v)
 		if !ok {
-			return Intent{}, discovery.Errorf(discovery.ErrInvalidValue, "%s has no colour %q", InstanceColor, v)
+			return Intent{}, model.Errorf(model.ErrInvalidValue, "%s has no colour %q", InstanceColor, v)
 		}
 		bri := 1.0
 		if st.Color != nil && st.Color.Brightness > 0 {
 			bri = st.Color.Brightness
 		}
-		return Intent{Command: discovery.SetColor(discovery.HSB{Hue: c.hue, Saturation: c.sat, Brightness: bri})}, nil
+		return Intent{Command: model.SetColor(model.HSB{Hue: c.hue, Saturation: c.sat, Brightness: bri})}, nil
 	case inst == InstanceLock && t.Lock != nil:
 		v, err := decodeMode(d, "", nil, false)
 		if err != nil {
@@ -388,13 +388,13 @@ func (a *avsProfile) decodeMode(d *Directive, t discovery.Traits, st discovery.S
 		}
 		switch v {
 		case LockValueLocked:
-			return Intent{Command: discovery.SetLock(discovery.Locked)}, nil
+			return Intent{Command: model.SetLock(model.Locked)}, nil
 		case LockValueUnlocked:
-			return Intent{Command: discovery.SetLock(discovery.Unlocked)}, nil
+			return Intent{Command: model.SetLock(model.Unlocked)}, nil
 		case LockValueJammed:
-			return Intent{}, discovery.Errorf(discovery.ErrInvalidValue, "%s is a state a lock reports, not one it can be set to", LockValueJammed)
+			return Intent{}, model.Errorf(model.ErrInvalidValue, "%s is a state a lock reports, not one it can be set to", LockValueJammed)
 		}
-		return Intent{}, discovery.Errorf(discovery.ErrInvalidValue, "%s has no value %q", InstanceLock, v)
+		return Intent{}, model.Errorf(model.ErrInvalidValue, "%s has no value %q", InstanceLock, v)
 	case inst == InstanceThermostatMode && t.Thermostat != nil && slices.ContainsFunc(thermostatModeValues, func(mv thermostatModeEntry) bool {
 		return t.Thermostat.SupportsMode(mv.mode)
 	}):
@@ -404,17 +404,17 @@ func (a *avsProfile) decodeMode(d *Directive, t discovery.Traits, st discovery.S
 		}
 		for _, mv := range thermostatModeValues {
 			if mv.value == v {
-				return Intent{Command: discovery.SetThermostat(discovery.ThermostatState{Mode: mv.mode})}, nil
+				return Intent{Command: model.SetThermostat(model.ThermostatState{Mode: mv.mode})}, nil
 			}
 		}
-		return Intent{}, discovery.Errorf(discovery.ErrUnsupportedThermostatMode, "%s has no value %q", InstanceThermostatMode, v)
+		return Intent{}, model.Errorf(model.ErrUnsupportedThermostatMode, "%s has no value %q", InstanceThermostatMode, v)
 	}
 	return decodeGeneric(d, t, st)
 }
 
 // Properties reports the state of every declared trait; unknown state is left
 // out. Temperatures are in the thermostat's (or the profile's) scale.
-func (a *avsProfile) Properties(ep discovery.Endpoint, st discovery.State, reachable bool, at time.Time) []Property {
+func (a *avsProfile) Properties(ep model.Endpoint, st model.State, reachable bool, at time.Time) []Property {
 	t := ep.Traits
 	prop := func(ns, instance, name string, v any) Property {
 		return Property{Namespace: ns, Instance: instance, Name: name, Value: v, TimeOfSample: at}
@@ -433,7 +433,7 @@ func (a *avsProfile) Properties(ep discovery.Endpoint, st discovery.State, reach
 		out = append(out, prop(nsMode, InstanceColor, "mode", nearestColor(*st.Color).value))
 	}
 	if t.Lock != nil && st.Lock != "" {
-		v := map[discovery.LockState]string{discovery.Locked: LockValueLocked, discovery.Unlocked: LockValueUnlocked, discovery.Jammed: LockValueJammed}[st.Lock]
+		v := map[model.LockState]string{model.Locked: LockValueLocked, model.Unlocked: LockValueUnlocked, model.Jammed: LockValueJammed}[st.Lock]
 		if v != "" {
 			out = append(out, prop(nsMode, InstanceLock, "mode", v))
 		}

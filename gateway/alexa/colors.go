@@ -3,7 +3,7 @@ package alexa
 import (
 	"math"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // namedColor is one value of the avs profile's Light.Color mode.
@@ -41,7 +41,7 @@ func colorByValue(v string) (namedColor, bool) {
 
 // nearestColor returns the named colour closest to c on the hue/saturation
 // disc (brightness ignored), so any colour reports as one mode value.
-func nearestColor(c discovery.HSB) namedColor {
+func nearestColor(c model.HSB) namedColor {
 	x, y := polar(c.Hue, clamp(c.Saturation, 0, 1))
 	best, bestD := namedColors[0], math.Inf(1)
 	for _, n := range namedColors {

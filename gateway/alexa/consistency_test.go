@@ -7,24 +7,24 @@ import (
 	"testing/quick"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // randomState is a generated state for the kitchen-sink endpoint.
-type randomState struct{ st discovery.State }
+type randomState struct{ st model.State }
 
 func (randomState) Generate(r *rand.Rand, _ int) reflect.Value {
-	p := discovery.Ptr[float64]
-	modes := []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeCool, discovery.ModeAuto, discovery.ModeOff}
-	locks := []discovery.LockState{discovery.Locked, discovery.Unlocked, discovery.Jammed}
+	p := model.Ptr[float64]
+	modes := []model.ThermostatMode{model.ModeHeat, model.ModeCool, model.ModeAuto, model.ModeOff}
+	locks := []model.LockState{model.Locked, model.Unlocked, model.Jammed}
 	lower := 5 + r.Float64()*25
-	return reflect.ValueOf(randomState{discovery.State{
-		On:               discovery.Ptr(r.Intn(2) == 0),
-		Brightness:       discovery.Ptr(r.Intn(101)),
-		Color:            &discovery.HSB{Hue: r.Float64() * 360, Saturation: r.Float64(), Brightness: r.Float64()},
-		ColorTemperature: discovery.Ptr(2000 + r.Intn(4501)),
+	return reflect.ValueOf(randomState{model.State{
+		On:               model.Ptr(r.Intn(2) == 0),
+		Brightness:       model.Ptr(r.Intn(101)),
+		Color:            &model.HSB{Hue: r.Float64() * 360, Saturation: r.Float64(), Brightness: r.Float64()},
+		ColorTemperature: model.Ptr(2000 + r.Intn(4501)),
 		Lock:             locks[r.Intn(len(locks))],
-		Thermostat: &discovery.ThermostatState{Mode: modes[r.Intn(len(modes))], Target: p(5 + r.Float64()*30),
+		Thermostat: &model.ThermostatState{Mode: modes[r.Intn(len(modes))], Target: p(5 + r.Float64()*30),
 			Lower: p(lower), Upper: p(lower + r.Float64()*(35-lower))},
 		Temperature: p(r.Float64()*60 - 20),
 	}})
@@ -60,7 +60,7 @@ func TestProfilesAgree(t *testing.T) {
 				{"colour temperature", a[nsRange+"/"+InstanceColorTemperature+"/rangeValue"] == float64(s[nsColorTemperature+"/colorTemperatureInKelvin"].(int))},
 				{"colour", a[nsMode+"/"+InstanceColor+"/mode"] == nearestColor(*rs.st.Color).value},
 				{"lock", a[nsMode+"/"+InstanceLock+"/mode"] == lockValue[s[nsLock+"/lockState"].(string)]},
-				{"mode", a[nsMode+"/"+InstanceThermostatMode+"/mode"] == thermostatModeValue(discovery.ThermostatMode(s[nsThermostat+"/thermostatMode"].(string)))},
+				{"mode", a[nsMode+"/"+InstanceThermostatMode+"/mode"] == thermostatModeValue(model.ThermostatMode(s[nsThermostat+"/thermostatMode"].(string)))},
 				{"target", a[nsRange+"/"+InstanceTargetSetpoint+"/rangeValue"] == temp(nsThermostat+"/targetSetpoint")},
 				{"lower", a[nsRange+"/"+InstanceLowerSetpoint+"/rangeValue"] == temp(nsThermostat+"/lowerSetpoint")},
 				{"upper", a[nsRange+"/"+InstanceUpperSetpoint+"/rangeValue"] == temp(nsThermostat+"/upperSetpoint")},

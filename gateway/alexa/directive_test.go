@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa/schema"
 )
 
@@ -213,33 +213,33 @@ func TestEndpointRefused(t *testing.T) {
 	base := fixtureByName(t, "color_light").ep
 	for _, tc := range []struct {
 		name string
-		mod  func(*discovery.Endpoint)
+		mod  func(*model.Endpoint)
 	}{
-		{"bad id", func(e *discovery.Endpoint) { e.ID = "has space" }},
-		{"empty id", func(e *discovery.Endpoint) { e.ID = "" }},
-		{"empty name", func(e *discovery.Endpoint) { e.FriendlyName = " " }},
-		{"bad kelvin", func(e *discovery.Endpoint) {
-			e.Traits.ColorTemperature = &discovery.ColorTemperature{MinKelvin: 6500, MaxKelvin: 2000}
+		{"bad id", func(e *model.Endpoint) { e.ID = "has space" }},
+		{"empty id", func(e *model.Endpoint) { e.ID = "" }},
+		{"empty name", func(e *model.Endpoint) { e.FriendlyName = " " }},
+		{"bad kelvin", func(e *model.Endpoint) {
+			e.Traits.ColorTemperature = &model.ColorTemperature{MinKelvin: 6500, MaxKelvin: 2000}
 		}},
-		{"bad thermostat", func(e *discovery.Endpoint) {
-			e.Traits.Thermostat = &discovery.Thermostat{TargetSetpoint: true, MinC: 30, MaxC: 5}
+		{"bad thermostat", func(e *model.Endpoint) {
+			e.Traits.Thermostat = &model.Thermostat{TargetSetpoint: true, MinC: 30, MaxC: 5}
 		}},
-		{"empty thermostat", func(e *discovery.Endpoint) { e.Traits.Thermostat = &discovery.Thermostat{MinC: 5, MaxC: 30} }},
-		{"range upside down", func(e *discovery.Endpoint) { e.Traits.Ranges = []discovery.Range{{Instance: "R", Min: 5, Max: 1}} }},
-		{"preset outside", func(e *discovery.Endpoint) {
-			e.Traits.Ranges = []discovery.Range{{Instance: "R", Min: 0, Max: 1, Presets: []discovery.Preset{{Value: 2}}}}
+		{"empty thermostat", func(e *model.Endpoint) { e.Traits.Thermostat = &model.Thermostat{MinC: 5, MaxC: 30} }},
+		{"range upside down", func(e *model.Endpoint) { e.Traits.Ranges = []model.Range{{Instance: "R", Min: 5, Max: 1}} }},
+		{"preset outside", func(e *model.Endpoint) {
+			e.Traits.Ranges = []model.Range{{Instance: "R", Min: 0, Max: 1, Presets: []model.Preset{{Value: 2}}}}
 		}},
-		{"mode without values", func(e *discovery.Endpoint) { e.Traits.Modes = []discovery.Mode{{Instance: "M"}} }},
-		{"mode value twice", func(e *discovery.Endpoint) {
-			e.Traits.Modes = []discovery.Mode{{Instance: "M", Values: []discovery.ModeValue{{Value: "a"}, {Value: "a"}}}}
+		{"mode without values", func(e *model.Endpoint) { e.Traits.Modes = []model.Mode{{Instance: "M"}} }},
+		{"mode value twice", func(e *model.Endpoint) {
+			e.Traits.Modes = []model.Mode{{Instance: "M", Values: []model.ModeValue{{Value: "a"}, {Value: "a"}}}}
 		}},
-		{"toggle without instance", func(e *discovery.Endpoint) { e.Traits.Toggles = []discovery.Toggle{{}} }},
-		{"same primary name", func(e *discovery.Endpoint) {
-			n := []discovery.Name{{Text: "Speed", Locale: "en-US"}}
-			e.Traits.Toggles = []discovery.Toggle{{Instance: "A", Names: n}, {Instance: "B", Names: n}}
+		{"toggle without instance", func(e *model.Endpoint) { e.Traits.Toggles = []model.Toggle{{}} }},
+		{"same primary name", func(e *model.Endpoint) {
+			n := []model.Name{{Text: "Speed", Locale: "en-US"}}
+			e.Traits.Toggles = []model.Toggle{{Instance: "A", Names: n}, {Instance: "B", Names: n}}
 		}},
-		{"duplicate generic", func(e *discovery.Endpoint) {
-			e.Traits.Toggles = []discovery.Toggle{{Instance: "X"}, {Instance: "X"}}
+		{"duplicate generic", func(e *model.Endpoint) {
+			e.Traits.Toggles = []model.Toggle{{Instance: "X"}, {Instance: "X"}}
 		}},
 	} {
 		for _, prof := range []string{ProfileAVS, ProfileSmartHome} {
@@ -253,7 +253,7 @@ func TestEndpointRefused(t *testing.T) {
 	}
 	// A generic toggle named like a built-in avs capability collides only in avs.
 	ep := base
-	ep.Traits.Toggles = []discovery.Toggle{{Instance: "Light.Glow", Names: []discovery.Name{{Text: "brightness", Locale: "en-US"}}}}
+	ep.Traits.Toggles = []model.Toggle{{Instance: "Light.Glow", Names: []model.Name{{Text: "brightness", Locale: "en-US"}}}}
 	if _, err := mustProfile(t, ProfileAVS).Endpoint(ep); err == nil {
 		t.Error("avs: generic toggle named like Light.Brightness accepted")
 	}
@@ -262,7 +262,7 @@ func TestEndpointRefused(t *testing.T) {
 	}
 	// A generic range that reuses a built-in avs instance collides only in avs.
 	ep = base
-	ep.Traits.Ranges = []discovery.Range{{Instance: InstanceBrightness, Min: 0, Max: 1}}
+	ep.Traits.Ranges = []model.Range{{Instance: InstanceBrightness, Min: 0, Max: 1}}
 	if _, err := mustProfile(t, ProfileAVS).Endpoint(ep); err == nil {
 		t.Error("avs: generic range reusing Light.Brightness accepted")
 	}
@@ -272,10 +272,10 @@ func TestEndpointRefused(t *testing.T) {
 }
 
 func TestEndpointDefaults(t *testing.T) {
-	ep := discovery.Endpoint{ID: "a::b::c", Bridge: "zigbee", DeviceID: "c", FriendlyName: "Thing", Category: "SOMETHING_NEW",
+	ep := model.Endpoint{ID: "a::b::c", Bridge: "zigbee", DeviceID: "c", FriendlyName: "Thing", Category: "SOMETHING_NEW",
 		Description: strings.Repeat("é", 200),
-		Connections: []discovery.Connection{{Type: "BLUETOOTH", Value: "x"}},
-		Traits:      discovery.Traits{OnOff: &discovery.OnOff{}}}
+		Connections: []model.Connection{{Type: "BLUETOOTH", Value: "x"}},
+		Traits:      model.Traits{OnOff: &model.OnOff{}}}
 	for _, prof := range []string{ProfileAVS, ProfileSmartHome} {
 		raw, err := mustProfile(t, prof).Endpoint(ep)
 		if err != nil {
@@ -298,7 +298,7 @@ func TestEndpointDefaults(t *testing.T) {
 // FuzzDecode feeds arbitrary directives through ParseDirective and both
 // profiles' Decode (seeded with every official sample directive and the avs
 // directives of the decode tests): nothing may panic, every error is a
-// *discovery.Error, and every command is one Validate can judge.
+// *model.Error, and every command is one Validate can judge.
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob("testdata/alexa-smarthome/sample_messages/*/*.request.json")
 	for _, file := range files {
@@ -336,9 +336,9 @@ func FuzzDecode(f *testing.F) {
 			for _, fx := range eps {
 				in, err := p.Decode(d, fx.ep, fx.st)
 				if err != nil {
-					var de *discovery.Error
+					var de *model.Error
 					if !errors.As(err, &de) {
-						t.Fatalf("Decode error %T %v is not a *discovery.Error", err, err)
+						t.Fatalf("Decode error %T %v is not a *model.Error", err, err)
 					}
 					if _, err := NewErrorResponse(d, fx.ep.ID, de, in.Scale); err != nil {
 						t.Fatal(err)

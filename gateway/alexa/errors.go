@@ -3,13 +3,13 @@ package alexa
 import (
 	"fmt"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // kindNoSuchEndpoint marks the ErrorResponse for an endpoint the hub does not
 // know. It is not a bridge-facing discovery kind (bridges never report it), so
 // it stays private: callers use NewNoSuchEndpoint.
-const kindNoSuchEndpoint discovery.ErrorKind = "NO_SUCH_ENDPOINT"
+const kindNoSuchEndpoint model.ErrorKind = "NO_SUCH_ENDPOINT"
 
 // ErrorType is the namespace and payload type of an ErrorResponse.
 type ErrorType struct {
@@ -17,40 +17,40 @@ type ErrorType struct {
 	Type      string // e.g. "ENDPOINT_UNREACHABLE"
 }
 
-// ErrorTypeOf maps a discovery.ErrorKind to the ErrorResponse namespace and type.
+// ErrorTypeOf maps a model.ErrorKind to the ErrorResponse namespace and type.
 // Unknown kinds are INTERNAL_ERROR.
-func ErrorTypeOf(k discovery.ErrorKind) ErrorType {
+func ErrorTypeOf(k model.ErrorKind) ErrorType {
 	const thermostat = "Alexa.ThermostatController"
 	switch k {
-	case discovery.ErrUnreachable:
+	case model.ErrUnreachable:
 		return ErrorType{"Alexa", "ENDPOINT_UNREACHABLE"}
-	case discovery.ErrBridgeUnreachable:
+	case model.ErrBridgeUnreachable:
 		return ErrorType{"Alexa", "BRIDGE_UNREACHABLE"}
-	case discovery.ErrBusy:
+	case model.ErrBusy:
 		return ErrorType{"Alexa", "ENDPOINT_BUSY"}
-	case discovery.ErrOutOfRange:
+	case model.ErrOutOfRange:
 		return ErrorType{"Alexa", "VALUE_OUT_OF_RANGE"}
-	case discovery.ErrTemperatureOutOfRange:
+	case model.ErrTemperatureOutOfRange:
 		return ErrorType{"Alexa", "TEMPERATURE_VALUE_OUT_OF_RANGE"}
-	case discovery.ErrNotSupported:
+	case model.ErrNotSupported:
 		return ErrorType{"Alexa", "INVALID_DIRECTIVE"}
-	case discovery.ErrInvalidValue:
+	case model.ErrInvalidValue:
 		return ErrorType{"Alexa", "INVALID_VALUE"}
-	case discovery.ErrHardwareFault:
+	case model.ErrHardwareFault:
 		return ErrorType{"Alexa", "HARDWARE_MALFUNCTION"}
-	case discovery.ErrLowPower:
+	case model.ErrLowPower:
 		return ErrorType{"Alexa", "ENDPOINT_LOW_POWER"}
 	case kindNoSuchEndpoint:
 		return ErrorType{"Alexa", "NO_SUCH_ENDPOINT"}
-	case discovery.ErrUnsupportedThermostatMode:
+	case model.ErrUnsupportedThermostatMode:
 		return ErrorType{thermostat, "UNSUPPORTED_THERMOSTAT_MODE"}
-	case discovery.ErrThermostatIsOff:
+	case model.ErrThermostatIsOff:
 		return ErrorType{thermostat, "THERMOSTAT_IS_OFF"}
-	case discovery.ErrSetpointsTooClose:
+	case model.ErrSetpointsTooClose:
 		return ErrorType{thermostat, "REQUESTED_SETPOINTS_TOO_CLOSE"}
-	case discovery.ErrDualSetpointsUnsupported:
+	case model.ErrDualSetpointsUnsupported:
 		return ErrorType{thermostat, "DUAL_SETPOINTS_UNSUPPORTED"}
-	case discovery.ErrTripleSetpointsUnsupported:
+	case model.ErrTripleSetpointsUnsupported:
 		return ErrorType{thermostat, "TRIPLE_SETPOINTS_UNSUPPORTED"}
 	}
 	return ErrorType{"Alexa", "INTERNAL_ERROR"}
@@ -79,9 +79,9 @@ type errorPayload struct {
 // ENDPOINT_LOW_POWER percentageState when err.Percentage is set. The schema
 // allows no context on an ErrorResponse, so none is sent. A nil err is an
 // INTERNAL_ERROR (a bug in the caller, never sent as success).
-func NewErrorResponse(d *Directive, endpointID string, err *discovery.Error, scale string) ([]byte, error) {
+func NewErrorResponse(d *Directive, endpointID string, err *model.Error, scale string) ([]byte, error) {
 	if err == nil {
-		err = &discovery.Error{Kind: discovery.ErrInternal, Message: "no error given"}
+		err = &model.Error{Kind: model.ErrInternal, Message: "no error given"}
 	}
 	sc, serr := ParseScale(scale)
 	if serr != nil {
@@ -93,12 +93,12 @@ func NewErrorResponse(d *Directive, endpointID string, err *discovery.Error, sca
 		p.Message = et.Type
 	}
 	switch err.Kind {
-	case discovery.ErrOutOfRange:
+	case model.ErrOutOfRange:
 		p.ValidRange = struct {
 			Min float64 `json:"minimumValue"`
 			Max float64 `json:"maximumValue"`
 		}{err.Min, err.Max}
-	case discovery.ErrTemperatureOutOfRange:
+	case model.ErrTemperatureOutOfRange:
 		p.ValidRange = struct {
 			Min temperatureJSON `json:"minimumValue"`
 			Max temperatureJSON `json:"maximumValue"`
@@ -106,9 +106,9 @@ func NewErrorResponse(d *Directive, endpointID string, err *discovery.Error, sca
 			temperatureJSON{round(FromCelsius(err.Min, sc), 2), string(sc)},
 			temperatureJSON{round(FromCelsius(err.Max, sc), 2), string(sc)},
 		}
-	case discovery.ErrSetpointsTooClose:
+	case model.ErrSetpointsTooClose:
 		p.MinimumTemperatureDelta = &temperatureJSON{round(IntervalFromCelsius(err.MinDelta, sc), 2), string(sc)}
-	case discovery.ErrLowPower:
+	case model.ErrLowPower:
 		if err.Percentage > 0 {
 			pc := err.Percentage
 			p.PercentageState = &pc
@@ -124,7 +124,7 @@ func NewErrorResponse(d *Directive, endpointID string, err *discovery.Error, sca
 // NewNoSuchEndpoint builds the NO_SUCH_ENDPOINT ErrorResponse to d for an
 // endpoint id the hub does not know.
 func NewNoSuchEndpoint(d *Directive, endpointID string) ([]byte, error) {
-	return NewErrorResponse(d, endpointID, &discovery.Error{
+	return NewErrorResponse(d, endpointID, &model.Error{
 		Kind:    kindNoSuchEndpoint,
 		Message: fmt.Sprintf("no endpoint %q on this hub", endpointID),
 	}, "")

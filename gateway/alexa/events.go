@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Property is one reportable state property of an endpoint.
@@ -148,23 +148,23 @@ func NewDeferredResponse(d *Directive, estimated time.Duration) ([]byte, error) 
 	return marshalEvent(envelope{Event: event{Header: header("Alexa", "DeferredResponse", d), Payload: payload}})
 }
 
-// ChangeCause maps a discovery.Cause to the ChangeReport cause type the schema
+// ChangeCause maps a model.Cause to the ChangeReport cause type the schema
 // knows: ALEXA_INTERACTION (not in the schema) is reported as VOICE_INTERACTION,
 // an empty or unknown cause as APP_INTERACTION.
-func ChangeCause(c discovery.Cause) string {
+func ChangeCause(c model.Cause) string {
 	switch c {
-	case discovery.CausePhysical, discovery.CauseApp, discovery.CausePoll, discovery.CauseRule, discovery.CauseVoice:
+	case model.CausePhysical, model.CauseApp, model.CausePoll, model.CauseRule, model.CauseVoice:
 		return string(c)
-	case discovery.CauseAlexa:
-		return string(discovery.CauseVoice)
+	case model.CauseAlexa:
+		return string(model.CauseVoice)
 	}
-	return string(discovery.CauseApp)
+	return string(model.CauseApp)
 }
 
 // NewChangeReport builds an Alexa.ChangeReport: changed properties in the
 // payload with the cause, the endpoint's other properties in the context.
 // It refuses an empty changed list (Alexa requires at least one change).
-func NewChangeReport(endpointID string, cause discovery.Cause, changed, unchanged []Property) ([]byte, error) {
+func NewChangeReport(endpointID string, cause model.Cause, changed, unchanged []Property) ([]byte, error) {
 	if len(changed) == 0 {
 		return nil, fmt.Errorf("alexa: ChangeReport for %s without changed properties", endpointID)
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 )
 
@@ -15,11 +15,11 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	lamp := discovery.Endpoint{
-		ID: discovery.EndpointID("HUB1", "zigbee", "0x00124b0001"), FriendlyName: "Desk lamp", Category: discovery.CategoryLight,
-		Traits: discovery.Traits{OnOff: &discovery.OnOff{}, Brightness: &discovery.Brightness{}},
+	lamp := model.Endpoint{
+		ID: model.EndpointID("HUB1", "zigbee", "0x00124b0001"), FriendlyName: "Desk lamp", Category: model.CategoryLight,
+		Traits: model.Traits{OnOff: &model.OnOff{}, Brightness: &model.Brightness{}},
 	}
-	state := discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(60)}
+	state := model.State{On: model.Ptr(true), Brightness: model.Ptr(60)}
 
 	d, err := alexa.ParseDirective([]byte(`{"directive":{"header":{"namespace":"Alexa.RangeController","name":"AdjustRangeValue",
 		"instance":"Light.Brightness","messageId":"m1","correlationToken":"c1","payloadVersion":"3"},

@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Interface namespaces.
@@ -96,7 +96,7 @@ func modeCap(instance string, names []label, cfg modeConfig, nonControllable boo
 // checkGeneric refuses generic traits Alexa would reject: an empty instance,
 // a range whose minimum exceeds its maximum or with a preset outside it, a mode
 // without values or with a value twice.
-func checkGeneric(t discovery.Traits) error {
+func checkGeneric(t model.Traits) error {
 	for _, tg := range t.Toggles {
 		if tg.Instance == "" {
 			return fmt.Errorf("toggle without an instance name")
@@ -131,7 +131,7 @@ func checkGeneric(t discovery.Traits) error {
 }
 
 // genericCaps renders the generic toggles, ranges and modes of t.
-func (p *profile) genericCaps(t discovery.Traits) []capability {
+func (p *profile) genericCaps(t model.Traits) []capability {
 	var caps []capability
 	for _, tg := range t.Toggles {
 		caps = append(caps, p.toggleCap(tg.Instance, p.genericNames(tg.Names, tg.Instance), tg.NonControllable))
@@ -159,7 +159,7 @@ func (p *profile) genericCaps(t discovery.Traits) []capability {
 }
 
 // genericProperties reports the generic traits' state.
-func genericProperties(t discovery.Traits, st discovery.State, prop func(ns, instance, name string, v any) Property) []Property {
+func genericProperties(t model.Traits, st model.State, prop func(ns, instance, name string, v any) Property) []Property {
 	var out []Property
 	for _, tg := range t.Toggles {
 		if v, ok := st.Toggles[tg.Instance]; ok {
@@ -188,7 +188,7 @@ func onOff(b bool) string {
 
 // decodeGeneric decodes a Toggle/Range/ModeController directive for one of
 // the endpoint's generic traits.
-func decodeGeneric(d *Directive, t discovery.Traits, st discovery.State) (Intent, error) {
+func decodeGeneric(d *Directive, t model.Traits, st model.State) (Intent, error) {
 	h := d.Header
 	inst := h.Instance
 	switch h.Namespace {
@@ -201,7 +201,7 @@ func decodeGeneric(d *Directive, t discovery.Traits, st discovery.State) (Intent
 		if err != nil {
 			return Intent{}, err
 		}
-		return Intent{Command: discovery.SetToggle(inst, on)}, nil
+		return Intent{Command: model.SetToggle(inst, on)}, nil
 	case nsRange:
 		r := t.Range(inst)
 		if r == nil {
@@ -216,7 +216,7 @@ func decodeGeneric(d *Directive, t discovery.Traits, st discovery.State) (Intent
 		if err != nil {
 			return Intent{}, err
 		}
-		return Intent{Command: discovery.SetRange(inst, v)}, nil
+		return Intent{Command: model.SetRange(inst, v)}, nil
 	case nsMode:
 		m := t.Mode(inst)
 		if m == nil {
@@ -230,7 +230,7 @@ func decodeGeneric(d *Directive, t discovery.Traits, st discovery.State) (Intent
 		if err != nil {
 			return Intent{}, err
 		}
-		return Intent{Command: discovery.SetMode(inst, v)}, nil
+		return Intent{Command: model.SetMode(inst, v)}, nil
 	}
 	return Intent{}, unsupported(d)
 }
@@ -238,10 +238,10 @@ func decodeGeneric(d *Directive, t discovery.Traits, st discovery.State) (Intent
 // decodeCommon decodes what both profiles express alike: no directive,
 // Alexa.ReportState and Alexa.PowerController (for an endpoint with OnOff).
 // done is false when the profile must decode d itself.
-func decodeCommon(d *Directive, t discovery.Traits) (in Intent, done bool, err error) {
+func decodeCommon(d *Directive, t model.Traits) (in Intent, done bool, err error) {
 	switch {
 	case d == nil:
-		return Intent{}, true, discovery.Errorf(discovery.ErrNotSupported, "no directive")
+		return Intent{}, true, model.Errorf(model.ErrNotSupported, "no directive")
 	case d.IsReportState():
 		return Intent{ReportState: true}, true, nil
 	case d.Header.Namespace == nsPower && t.OnOff != nil:
@@ -249,7 +249,7 @@ func decodeCommon(d *Directive, t discovery.Traits) (in Intent, done bool, err e
 		if err != nil {
 			return Intent{}, true, err
 		}
-		return Intent{Command: discovery.SetPower(on)}, true, nil
+		return Intent{Command: model.SetPower(on)}, true, nil
 	}
 	return Intent{}, false, nil
 }
@@ -332,7 +332,7 @@ func decodeMode(d *Directive, cur string, values []string, ordered bool) (string
 		return *pl.Mode, nil
 	case "AdjustMode":
 		if !ordered {
-			return "", discovery.Errorf(discovery.ErrNotSupported, "%s %s is not ordered; AdjustMode is not supported", d.Header.Namespace, d.Header.Instance)
+			return "", model.Errorf(model.ErrNotSupported, "%s %s is not ordered; AdjustMode is not supported", d.Header.Namespace, d.Header.Instance)
 		}
 		var pl struct {
 			Delta *float64 `json:"modeDelta"`
@@ -341,7 +341,7 @@ func decodeMode(d *Directive, cur string, values []string, ordered bool) (string
 			return "", err
 		}
 		if pl.Delta == nil || *pl.Delta != math.Trunc(*pl.Delta) {
-			return "", discovery.Errorf(discovery.ErrInvalidValue, "%s.AdjustMode: modeDelta must be a whole number", d.Header.Namespace)
+			return "", model.Errorf(model.ErrInvalidValue, "%s.AdjustMode: modeDelta must be a whole number", d.Header.Namespace)
 		}
 		i := slices.Index(values, cur)
 		if i < 0 {
@@ -355,21 +355,21 @@ func decodeMode(d *Directive, cur string, values []string, ordered bool) (string
 // decodePayload unmarshals the directive's payload into v.
 func decodePayload(d *Directive, v any) error {
 	if err := json.Unmarshal(d.Payload, v); err != nil {
-		return discovery.Errorf(discovery.ErrInvalidValue, "%s.%s: bad payload: %v", d.Header.Namespace, d.Header.Name, err)
+		return model.Errorf(model.ErrInvalidValue, "%s.%s: bad payload: %v", d.Header.Namespace, d.Header.Name, err)
 	}
 	return nil
 }
 
 func unsupported(d *Directive) error {
-	return discovery.Errorf(discovery.ErrNotSupported, "directive %s.%s is not supported by this endpoint", d.Header.Namespace, d.Header.Name)
+	return model.Errorf(model.ErrNotSupported, "directive %s.%s is not supported by this endpoint", d.Header.Namespace, d.Header.Name)
 }
 
 func unknownInstance(d *Directive) error {
-	return discovery.Errorf(discovery.ErrNotSupported, "the endpoint has no %s instance %q", d.Header.Namespace, d.Header.Instance)
+	return model.Errorf(model.ErrNotSupported, "the endpoint has no %s instance %q", d.Header.Namespace, d.Header.Instance)
 }
 
 func missing(d *Directive, field string) error {
-	return discovery.Errorf(discovery.ErrInvalidValue, "%s.%s: payload has no %s", d.Header.Namespace, d.Header.Name, field)
+	return model.Errorf(model.ErrInvalidValue, "%s.%s: payload has no %s", d.Header.Namespace, d.Header.Name, field)
 }
 
 func unknownCurrent(d *Directive) error {
@@ -377,7 +377,7 @@ func unknownCurrent(d *Directive) error {
 	if d.Header.Instance != "" {
 		what += " " + d.Header.Instance
 	}
-	return discovery.Errorf(discovery.ErrInvalidValue, "%s.%s: the current value of %s is unknown, so a relative change cannot be resolved; ask for an absolute value",
+	return model.Errorf(model.ErrInvalidValue, "%s.%s: the current value of %s is unknown, so a relative change cannot be resolved; ask for an absolute value",
 		d.Header.Namespace, d.Header.Name, what)
 }
 
@@ -390,12 +390,12 @@ func toInt(v float64) int {
 // currentBrightness is the level a relative brightness change starts from: 0
 // for a light that is off (so "brighten" from off gives a dim light, as
 // Amazon's BrightnessController test plan expects), else the known level.
-func currentBrightness(st discovery.State) *float64 {
+func currentBrightness(st model.State) *float64 {
 	if st.On != nil && !*st.On {
-		return discovery.Ptr(0.0)
+		return model.Ptr(0.0)
 	}
 	if st.Brightness == nil {
 		return nil
 	}
-	return discovery.Ptr(float64(*st.Brightness))
+	return model.Ptr(float64(*st.Brightness))
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa/schema"
 )
 
@@ -78,7 +78,7 @@ func TestGoldenStateEvents(t *testing.T) {
 				golden(t, prof+"/statereport_unreachable_"+f.name+".json", sr)
 				mustValidate(t, sr)
 
-				cr, err := NewChangeReport(f.ep.ID, discovery.CausePhysical, props[:1], props[1:])
+				cr, err := NewChangeReport(f.ep.ID, model.CausePhysical, props[:1], props[1:])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -112,23 +112,23 @@ func TestGoldenErrorResponses(t *testing.T) {
 	d := directive(t, "Alexa.ThermostatController", "SetTargetTemperature", "", epID("trv-1"), `{"targetSetpoint":{"value":95,"scale":"FAHRENHEIT"}}`)
 	for _, tc := range []struct {
 		file  string
-		err   *discovery.Error
+		err   *model.Error
 		scale string
 		ns    string
 		typ   string
 		check func(t *testing.T, payload map[string]any)
 	}{
-		{file: "unreachable", err: &discovery.Error{Kind: discovery.ErrUnreachable, Message: "the device did not answer in time"}, ns: "Alexa", typ: "ENDPOINT_UNREACHABLE"},
-		{file: "bridge_unreachable", err: &discovery.Error{Kind: discovery.ErrBridgeUnreachable, Message: "bridge zigbee is down"}, ns: "Alexa", typ: "BRIDGE_UNREACHABLE"},
-		{file: "busy", err: &discovery.Error{Kind: discovery.ErrBusy, Message: "busy"}, ns: "Alexa", typ: "ENDPOINT_BUSY"},
-		{file: "out_of_range", err: discovery.OutOfRange("brightness 150 is outside 0–100", 0, 100), ns: "Alexa", typ: "VALUE_OUT_OF_RANGE",
+		{file: "unreachable", err: &model.Error{Kind: model.ErrUnreachable, Message: "the device did not answer in time"}, ns: "Alexa", typ: "ENDPOINT_UNREACHABLE"},
+		{file: "bridge_unreachable", err: &model.Error{Kind: model.ErrBridgeUnreachable, Message: "bridge zigbee is down"}, ns: "Alexa", typ: "BRIDGE_UNREACHABLE"},
+		{file: "busy", err: &model.Error{Kind: model.ErrBusy, Message: "busy"}, ns: "Alexa", typ: "ENDPOINT_BUSY"},
+		{file: "out_of_range", err: model.OutOfRange("brightness 150 is outside 0–100", 0, 100), ns: "Alexa", typ: "VALUE_OUT_OF_RANGE",
 			check: func(t *testing.T, p map[string]any) {
 				vr := p["validRange"].(map[string]any)
 				if vr["minimumValue"] != 0.0 || vr["maximumValue"] != 100.0 {
 					t.Errorf("validRange = %v", vr)
 				}
 			}},
-		{file: "temperature_out_of_range_c", err: &discovery.Error{Kind: discovery.ErrTemperatureOutOfRange, Message: "35 °C is outside 5–30 °C", Min: 5, Max: 30},
+		{file: "temperature_out_of_range_c", err: &model.Error{Kind: model.ErrTemperatureOutOfRange, Message: "35 °C is outside 5–30 °C", Min: 5, Max: 30},
 			ns: "Alexa", typ: "TEMPERATURE_VALUE_OUT_OF_RANGE",
 			check: func(t *testing.T, p map[string]any) {
 				vr := p["validRange"].(map[string]any)
@@ -136,7 +136,7 @@ func TestGoldenErrorResponses(t *testing.T) {
 					t.Errorf("minimumValue = %v", mn)
 				}
 			}},
-		{file: "temperature_out_of_range_f", err: &discovery.Error{Kind: discovery.ErrTemperatureOutOfRange, Message: "35 °C is outside 5–30 °C", Min: 5, Max: 30},
+		{file: "temperature_out_of_range_f", err: &model.Error{Kind: model.ErrTemperatureOutOfRange, Message: "35 °C is outside 5–30 °C", Min: 5, Max: 30},
 			scale: "FAHRENHEIT", ns: "Alexa", typ: "TEMPERATURE_VALUE_OUT_OF_RANGE",
 			check: func(t *testing.T, p map[string]any) {
 				vr := p["validRange"].(map[string]any)
@@ -145,27 +145,27 @@ func TestGoldenErrorResponses(t *testing.T) {
 					t.Errorf("validRange = %v, want 41–86 FAHRENHEIT", vr)
 				}
 			}},
-		{file: "temperature_out_of_range_k", err: &discovery.Error{Kind: discovery.ErrTemperatureOutOfRange, Min: 5, Max: 30},
+		{file: "temperature_out_of_range_k", err: &model.Error{Kind: model.ErrTemperatureOutOfRange, Min: 5, Max: 30},
 			scale: "KELVIN", ns: "Alexa", typ: "TEMPERATURE_VALUE_OUT_OF_RANGE",
 			check: func(t *testing.T, p map[string]any) {
 				if mn := p["validRange"].(map[string]any)["minimumValue"].(map[string]any); mn["value"] != 278.15 {
 					t.Errorf("minimumValue = %v, want 278.15 K", mn)
 				}
 			}},
-		{file: "not_supported", err: discovery.Errorf(discovery.ErrNotSupported, "no such trait"), ns: "Alexa", typ: "INVALID_DIRECTIVE"},
-		{file: "invalid_value", err: discovery.Errorf(discovery.ErrInvalidValue, "no such mode"), ns: "Alexa", typ: "INVALID_VALUE"},
-		{file: "hardware_fault", err: discovery.Errorf(discovery.ErrHardwareFault, "the lock is jammed"), ns: "Alexa", typ: "HARDWARE_MALFUNCTION"},
-		{file: "low_power", err: &discovery.Error{Kind: discovery.ErrLowPower, Message: "battery low", Percentage: 5}, ns: "Alexa", typ: "ENDPOINT_LOW_POWER",
+		{file: "not_supported", err: model.Errorf(model.ErrNotSupported, "no such trait"), ns: "Alexa", typ: "INVALID_DIRECTIVE"},
+		{file: "invalid_value", err: model.Errorf(model.ErrInvalidValue, "no such mode"), ns: "Alexa", typ: "INVALID_VALUE"},
+		{file: "hardware_fault", err: model.Errorf(model.ErrHardwareFault, "the lock is jammed"), ns: "Alexa", typ: "HARDWARE_MALFUNCTION"},
+		{file: "low_power", err: &model.Error{Kind: model.ErrLowPower, Message: "battery low", Percentage: 5}, ns: "Alexa", typ: "ENDPOINT_LOW_POWER",
 			check: func(t *testing.T, p map[string]any) {
 				if p["percentageState"] != 5.0 {
 					t.Errorf("percentageState = %v", p["percentageState"])
 				}
 			}},
-		{file: "internal", err: discovery.Errorf(discovery.ErrInternal, "bug"), ns: "Alexa", typ: "INTERNAL_ERROR"},
-		{file: "unknown_kind", err: discovery.Errorf("SOMETHING_NEW", "?"), ns: "Alexa", typ: "INTERNAL_ERROR"},
-		{file: "unsupported_thermostat_mode", err: discovery.Errorf(discovery.ErrUnsupportedThermostatMode, "no COOL mode"), ns: "Alexa.ThermostatController", typ: "UNSUPPORTED_THERMOSTAT_MODE"},
-		{file: "thermostat_is_off", err: discovery.Errorf(discovery.ErrThermostatIsOff, "off"), ns: "Alexa.ThermostatController", typ: "THERMOSTAT_IS_OFF"},
-		{file: "setpoints_too_close", err: &discovery.Error{Kind: discovery.ErrSetpointsTooClose, Message: "too close", MinDelta: 2}, scale: "FAHRENHEIT",
+		{file: "internal", err: model.Errorf(model.ErrInternal, "bug"), ns: "Alexa", typ: "INTERNAL_ERROR"},
+		{file: "unknown_kind", err: model.Errorf("SOMETHING_NEW", "?"), ns: "Alexa", typ: "INTERNAL_ERROR"},
+		{file: "unsupported_thermostat_mode", err: model.Errorf(model.ErrUnsupportedThermostatMode, "no COOL mode"), ns: "Alexa.ThermostatController", typ: "UNSUPPORTED_THERMOSTAT_MODE"},
+		{file: "thermostat_is_off", err: model.Errorf(model.ErrThermostatIsOff, "off"), ns: "Alexa.ThermostatController", typ: "THERMOSTAT_IS_OFF"},
+		{file: "setpoints_too_close", err: &model.Error{Kind: model.ErrSetpointsTooClose, Message: "too close", MinDelta: 2}, scale: "FAHRENHEIT",
 			ns: "Alexa.ThermostatController", typ: "REQUESTED_SETPOINTS_TOO_CLOSE",
 			check: func(t *testing.T, p map[string]any) {
 				md := p["minimumTemperatureDelta"].(map[string]any)
@@ -173,8 +173,8 @@ func TestGoldenErrorResponses(t *testing.T) {
 					t.Errorf("minimumTemperatureDelta = %v, want 3.6 FAHRENHEIT (an interval)", md)
 				}
 			}},
-		{file: "dual_unsupported", err: discovery.Errorf(discovery.ErrDualSetpointsUnsupported, "single only"), ns: "Alexa.ThermostatController", typ: "DUAL_SETPOINTS_UNSUPPORTED"},
-		{file: "triple_unsupported", err: discovery.Errorf(discovery.ErrTripleSetpointsUnsupported, "no triple"), ns: "Alexa.ThermostatController", typ: "TRIPLE_SETPOINTS_UNSUPPORTED"},
+		{file: "dual_unsupported", err: model.Errorf(model.ErrDualSetpointsUnsupported, "single only"), ns: "Alexa.ThermostatController", typ: "DUAL_SETPOINTS_UNSUPPORTED"},
+		{file: "triple_unsupported", err: model.Errorf(model.ErrTripleSetpointsUnsupported, "no triple"), ns: "Alexa.ThermostatController", typ: "TRIPLE_SETPOINTS_UNSUPPORTED"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			ev, err := NewErrorResponse(d, epID("trv-1"), tc.err, tc.scale)
@@ -266,11 +266,11 @@ func TestChangeReportShape(t *testing.T) {
 	changed := []Property{{Namespace: nsPower, Name: "powerState", Value: "ON", TimeOfSample: sampleTime}}
 	unchanged := []Property{{Namespace: nsBrightness, Name: "brightness", Value: 10, TimeOfSample: sampleTime}}
 	for _, tc := range []struct {
-		cause discovery.Cause
+		cause model.Cause
 		want  string
 	}{
-		{discovery.CausePhysical, "PHYSICAL_INTERACTION"}, {discovery.CauseApp, "APP_INTERACTION"}, {discovery.CausePoll, "PERIODIC_POLL"},
-		{discovery.CauseRule, "RULE_TRIGGER"}, {discovery.CauseVoice, "VOICE_INTERACTION"}, {discovery.CauseAlexa, "VOICE_INTERACTION"}, {"", "APP_INTERACTION"},
+		{model.CausePhysical, "PHYSICAL_INTERACTION"}, {model.CauseApp, "APP_INTERACTION"}, {model.CausePoll, "PERIODIC_POLL"},
+		{model.CauseRule, "RULE_TRIGGER"}, {model.CauseVoice, "VOICE_INTERACTION"}, {model.CauseAlexa, "VOICE_INTERACTION"}, {"", "APP_INTERACTION"},
 	} {
 		ev, err := NewChangeReport("e1", tc.cause, changed, unchanged)
 		if err != nil {
@@ -305,7 +305,7 @@ func TestChangeReportShape(t *testing.T) {
 			t.Error("ChangeReport must not carry a correlationToken")
 		}
 	}
-	if _, err := NewChangeReport("e1", discovery.CausePhysical, nil, unchanged); err == nil {
+	if _, err := NewChangeReport("e1", model.CausePhysical, nil, unchanged); err == nil {
 		t.Error("NewChangeReport without changes succeeded")
 	}
 }

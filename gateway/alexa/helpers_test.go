@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa/schema"
 )
 
@@ -84,68 +84,68 @@ func mustProfile(t testing.TB, name string, locales ...string) Profile {
 // fixture is an endpoint with a state for the golden tests.
 type fixture struct {
 	name string
-	ep   discovery.Endpoint
-	st   discovery.State
+	ep   model.Endpoint
+	st   model.State
 }
 
-func epID(dev string) string { return discovery.EndpointID("HUB123", "virtual", dev) }
+func epID(dev string) string { return model.EndpointID("HUB123", "virtual", dev) }
 
 func fixtures() []fixture {
-	p := discovery.Ptr[float64]
+	p := model.Ptr[float64]
 	return []fixture{
-		{name: "color_light", ep: discovery.Endpoint{
+		{name: "color_light", ep: model.Endpoint{
 			ID: epID("light-1"), Bridge: "virtual", DeviceID: "light-1", FriendlyName: "Living room lamp",
 			Manufacturer: "IKEA of Sweden", Model: "TRADFRI bulb E27 CWS 806lm", Description: "Colour bulb",
-			Category:    discovery.CategoryLight,
-			Connections: []discovery.Connection{{Type: discovery.ConnectionZigbee, MACAddress: "00:0d:6f:ff:fe:12:34:56"}},
-			Traits: discovery.Traits{OnOff: &discovery.OnOff{}, Brightness: &discovery.Brightness{}, Color: &discovery.Color{},
-				ColorTemperature: &discovery.ColorTemperature{MinKelvin: 2200, MaxKelvin: 6500}},
-		}, st: discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(60),
-			Color: &discovery.HSB{Hue: 235, Saturation: 0.9, Brightness: 0.6}, ColorTemperature: discovery.Ptr(2700)}},
-		{name: "plug", ep: discovery.Endpoint{
-			ID: epID("plug-1"), DeviceID: "plug-1", FriendlyName: "Kettle", Category: discovery.CategorySmartPlug,
-			Connections: []discovery.Connection{{Type: discovery.ConnectionTCPIP, Value: "192.0.2.10"}},
-			Traits:      discovery.Traits{OnOff: &discovery.OnOff{}},
-		}, st: discovery.State{On: discovery.Ptr(false)}},
-		{name: "lock", ep: discovery.Endpoint{
+			Category:    model.CategoryLight,
+			Connections: []model.Connection{{Type: model.ConnectionZigbee, MACAddress: "00:0d:6f:ff:fe:12:34:56"}},
+			Traits: model.Traits{OnOff: &model.OnOff{}, Brightness: &model.Brightness{}, Color: &model.Color{},
+				ColorTemperature: &model.ColorTemperature{MinKelvin: 2200, MaxKelvin: 6500}},
+		}, st: model.State{On: model.Ptr(true), Brightness: model.Ptr(60),
+			Color: &model.HSB{Hue: 235, Saturation: 0.9, Brightness: 0.6}, ColorTemperature: model.Ptr(2700)}},
+		{name: "plug", ep: model.Endpoint{
+			ID: epID("plug-1"), DeviceID: "plug-1", FriendlyName: "Kettle", Category: model.CategorySmartPlug,
+			Connections: []model.Connection{{Type: model.ConnectionTCPIP, Value: "192.0.2.10"}},
+			Traits:      model.Traits{OnOff: &model.OnOff{}},
+		}, st: model.State{On: model.Ptr(false)}},
+		{name: "lock", ep: model.Endpoint{
 			ID: epID("lock-1"), DeviceID: "lock-1", FriendlyName: "Front door", Manufacturer: "Yale", Model: "YRD256",
-			Category: discovery.CategorySmartLock, Traits: discovery.Traits{Lock: &discovery.Lock{}},
-		}, st: discovery.State{Lock: discovery.Jammed}},
-		{name: "thermostat_single_c", ep: discovery.Endpoint{
+			Category: model.CategorySmartLock, Traits: model.Traits{Lock: &model.Lock{}},
+		}, st: model.State{Lock: model.Jammed}},
+		{name: "thermostat_single_c", ep: model.Endpoint{
 			ID: epID("trv-1"), DeviceID: "trv-1", FriendlyName: "Bedroom radiator", Manufacturer: "Danfoss", Model: "eTRV0100",
-			Category: discovery.CategoryThermostat,
-			Traits: discovery.Traits{
-				Thermostat: &discovery.Thermostat{Modes: []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeEco, discovery.ModeOff},
+			Category: model.CategoryThermostat,
+			Traits: model.Traits{
+				Thermostat: &model.Thermostat{Modes: []model.ThermostatMode{model.ModeHeat, model.ModeEco, model.ModeOff},
 					TargetSetpoint: true, MinC: 5, MaxC: 30, StepC: 0.5, Scale: "CELSIUS"},
-				TemperatureSensor: &discovery.TemperatureSensor{},
+				TemperatureSensor: &model.TemperatureSensor{},
 			},
-		}, st: discovery.State{Thermostat: &discovery.ThermostatState{Mode: discovery.ModeHeat, Target: p(21.5)}, Temperature: p(19.25)}},
-		{name: "thermostat_dual_f", ep: discovery.Endpoint{
+		}, st: model.State{Thermostat: &model.ThermostatState{Mode: model.ModeHeat, Target: p(21.5)}, Temperature: p(19.25)}},
+		{name: "thermostat_dual_f", ep: model.Endpoint{
 			ID: epID("hvac-1"), DeviceID: "hvac-1", FriendlyName: "Hallway thermostat", Manufacturer: "Acme", Model: "T-1000",
-			Category: discovery.CategoryThermostat,
-			Traits: discovery.Traits{
-				Thermostat: &discovery.Thermostat{Modes: []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeCool, discovery.ModeAuto, discovery.ModeOff},
+			Category: model.CategoryThermostat,
+			Traits: model.Traits{
+				Thermostat: &model.Thermostat{Modes: []model.ThermostatMode{model.ModeHeat, model.ModeCool, model.ModeAuto, model.ModeOff},
 					TargetSetpoint: true, DualSetpoints: true, MinC: 7, MaxC: 32, MinDeltaC: 2, Scale: "FAHRENHEIT"},
-				TemperatureSensor: &discovery.TemperatureSensor{},
-				OnOff:             &discovery.OnOff{},
+				TemperatureSensor: &model.TemperatureSensor{},
+				OnOff:             &model.OnOff{},
 			},
-		}, st: discovery.State{On: discovery.Ptr(true), Thermostat: &discovery.ThermostatState{Mode: discovery.ModeAuto, Target: p(21), Lower: p(20), Upper: p(24)}, Temperature: p(22.2)}},
-		{name: "temperature_sensor", ep: discovery.Endpoint{
+		}, st: model.State{On: model.Ptr(true), Thermostat: &model.ThermostatState{Mode: model.ModeAuto, Target: p(21), Lower: p(20), Upper: p(24)}, Temperature: p(22.2)}},
+		{name: "temperature_sensor", ep: model.Endpoint{
 			ID: epID("sensor-1"), DeviceID: "sensor-1", FriendlyName: "Garden sensor", Manufacturer: "Aqara", Model: "WSDCGQ11LM",
-			Category: discovery.CategoryTemperatureSensor, Traits: discovery.Traits{TemperatureSensor: &discovery.TemperatureSensor{}},
-		}, st: discovery.State{Temperature: p(-3.5)}},
-		{name: "fan_generic", ep: discovery.Endpoint{
+			Category: model.CategoryTemperatureSensor, Traits: model.Traits{TemperatureSensor: &model.TemperatureSensor{}},
+		}, st: model.State{Temperature: p(-3.5)}},
+		{name: "fan_generic", ep: model.Endpoint{
 			ID: epID("fan-1"), DeviceID: "fan-1", FriendlyName: "Ceiling fan", Category: "FAN",
-			Traits: discovery.Traits{
-				OnOff:   &discovery.OnOff{},
-				Toggles: []discovery.Toggle{{Instance: "Fan.Oscillate", Names: []discovery.Name{{AssetID: "Alexa.Setting.Oscillate"}, {Text: "Oscillate", Locale: "en-US"}, {Text: "Oszillieren", Locale: "de-DE"}}}},
-				Ranges: []discovery.Range{{Instance: "Fan.Speed", Names: []discovery.Name{{AssetID: "Alexa.Setting.FanSpeed"}, {Text: "Speed", Locale: "en-US"}},
-					Min: 1, Max: 5, Precision: 1, Presets: []discovery.Preset{{Value: 5, Names: []discovery.Name{{AssetID: "Alexa.Value.Maximum"}}}}}},
-				Modes: []discovery.Mode{{Instance: "Fan.Direction", Names: []discovery.Name{{AssetID: "Alexa.Setting.Direction"}}, Ordered: true,
-					Values: []discovery.ModeValue{{Value: "Direction.Forward", Names: []discovery.Name{{Text: "Forward", Locale: "en-US"}}},
-						{Value: "Direction.Reverse", Names: []discovery.Name{{Text: "Reverse", Locale: "en-US"}}}}}},
+			Traits: model.Traits{
+				OnOff:   &model.OnOff{},
+				Toggles: []model.Toggle{{Instance: "Fan.Oscillate", Names: []model.Name{{AssetID: "Alexa.Setting.Oscillate"}, {Text: "Oscillate", Locale: "en-US"}, {Text: "Oszillieren", Locale: "de-DE"}}}},
+				Ranges: []model.Range{{Instance: "Fan.Speed", Names: []model.Name{{AssetID: "Alexa.Setting.FanSpeed"}, {Text: "Speed", Locale: "en-US"}},
+					Min: 1, Max: 5, Precision: 1, Presets: []model.Preset{{Value: 5, Names: []model.Name{{AssetID: "Alexa.Value.Maximum"}}}}}},
+				Modes: []model.Mode{{Instance: "Fan.Direction", Names: []model.Name{{AssetID: "Alexa.Setting.Direction"}}, Ordered: true,
+					Values: []model.ModeValue{{Value: "Direction.Forward", Names: []model.Name{{Text: "Forward", Locale: "en-US"}}},
+						{Value: "Direction.Reverse", Names: []model.Name{{Text: "Reverse", Locale: "en-US"}}}}}},
 			},
-		}, st: discovery.State{On: discovery.Ptr(true), Toggles: map[string]bool{"Fan.Oscillate": true},
+		}, st: model.State{On: model.Ptr(true), Toggles: map[string]bool{"Fan.Oscillate": true},
 			Ranges: map[string]float64{"Fan.Speed": 3}, Modes: map[string]string{"Fan.Direction": "Direction.Reverse"}}},
 	}
 }

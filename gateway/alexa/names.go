@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // label is one friendlyNames entry: an asset from Alexa's global catalog or a
@@ -180,7 +180,7 @@ func (p *profile) builtinNames(asset string, keys ...textKey) []label {
 // a text the first text given (re-tagged with that locale: a name in another
 // language still lets Alexa target the trait, no name does not). fallback is
 // used when the bridge gave no name at all.
-func (p *profile) genericNames(names []discovery.Name, fallback string) []label {
+func (p *profile) genericNames(names []model.Name, fallback string) []label {
 	var out []label
 	var firstText string
 	have := map[string]bool{}

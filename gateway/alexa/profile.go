@@ -7,14 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Intent is what a decoded directive asks for: a state report, or one absolute
 // command (relative adjustments already resolved against the current state).
 type Intent struct {
 	ReportState bool
-	Command     discovery.Command
+	Command     model.Command
 	// Scale is the temperature scale the directive used ("CELSIUS", "FAHRENHEIT",
 	// "KELVIN"), for answering TEMPERATURE_VALUE_OUT_OF_RANGE in the same scale.
 	Scale string
@@ -27,15 +27,15 @@ type Profile interface {
 	// Name is "avs" or "smarthome".
 	Name() string
 	// Endpoint renders one endpoint as an Alexa.Discovery endpoint object.
-	Endpoint(ep discovery.Endpoint) (json.RawMessage, error)
+	Endpoint(ep model.Endpoint) (json.RawMessage, error)
 	// Decode turns a directive for ep (whose current state is st) into an Intent,
-	// or returns a *discovery.Error to answer with an ErrorResponse. It does not
-	// call discovery.Command.Validate (the router does).
-	Decode(d *Directive, ep discovery.Endpoint, st discovery.State) (Intent, error)
+	// or returns a *model.Error to answer with an ErrorResponse. It does not
+	// call model.Command.Validate (the router does).
+	Decode(d *Directive, ep model.Endpoint, st model.State) (Intent, error)
 	// Properties renders the endpoint's state as context properties.
-	Properties(ep discovery.Endpoint, st discovery.State, reachable bool, at time.Time) []Property
+	Properties(ep model.Endpoint, st model.State, reachable bool, at time.Time) []Property
 	// Proactive reports whether a property is declared proactivelyReported.
-	Proactive(ep discovery.Endpoint, p Property) bool
+	Proactive(ep model.Endpoint, p Property) bool
 }
 
 // Profile names.
@@ -188,15 +188,15 @@ func iface(namespace, instance string, names ...string) capability {
 
 // renderer is what differs between profiles.
 type renderer interface {
-	capabilities(ep discovery.Endpoint) ([]capability, error)
+	capabilities(ep model.Endpoint) ([]capability, error)
 }
 
 // renderEndpoint renders ep with r's capabilities.
-func (p *profile) renderEndpoint(r renderer, ep discovery.Endpoint) (json.RawMessage, error) {
-	if !discovery.ValidEndpointID(ep.ID) {
+func (p *profile) renderEndpoint(r renderer, ep model.Endpoint) (json.RawMessage, error) {
+	if !model.ValidEndpointID(ep.ID) {
 		return nil, fmt.Errorf("alexa: endpoint id %q is not a valid Alexa endpointId", ep.ID)
 	}
-	if err := discovery.ValidateFriendlyName(ep.FriendlyName); err != nil {
+	if err := model.ValidateFriendlyName(ep.FriendlyName); err != nil {
 		return nil, fmt.Errorf("alexa: endpoint %s: %w", ep.ID, err)
 	}
 	caps, err := r.capabilities(ep)
@@ -209,7 +209,7 @@ func (p *profile) renderEndpoint(r renderer, ep discovery.Endpoint) (json.RawMes
 	obj := endpointObject{
 		EndpointID:        ep.ID,
 		FriendlyName:      ep.FriendlyName,
-		Description:       limit(ep.Description, discovery.MaxDescriptionLen),
+		Description:       limit(ep.Description, model.MaxDescriptionLen),
 		ManufacturerName:  limit(ep.Manufacturer, 128),
 		DisplayCategories: []string{string(ep.Category)},
 		Capabilities:      caps,
@@ -218,10 +218,10 @@ func (p *profile) renderEndpoint(r renderer, ep discovery.Endpoint) (json.RawMes
 		obj.ManufacturerName = "avshub"
 	}
 	if obj.Description == "" {
-		obj.Description = limit(describe(ep), discovery.MaxDescriptionLen)
+		obj.Description = limit(describe(ep), model.MaxDescriptionLen)
 	}
 	if !slices.Contains(displayCategories, obj.DisplayCategories[0]) {
-		obj.DisplayCategories[0] = string(discovery.CategoryOther)
+		obj.DisplayCategories[0] = string(model.CategoryOther)
 	}
 	if ep.Manufacturer != "" || ep.Model != "" {
 		obj.AdditionalAttributes = &additionalAttributes{Manufacturer: limit(ep.Manufacturer, 256), Model: limit(ep.Model, 256)}
@@ -229,9 +229,9 @@ func (p *profile) renderEndpoint(r renderer, ep discovery.Endpoint) (json.RawMes
 	for _, c := range ep.Connections {
 		cn := connection{Type: string(c.Type), MACAddress: limit(c.MACAddress, 256), Value: limit(c.Value, 256)}
 		switch c.Type {
-		case discovery.ConnectionZigbee, discovery.ConnectionTCPIP, discovery.ConnectionUnknown, "ZWAVE":
+		case model.ConnectionZigbee, model.ConnectionTCPIP, model.ConnectionUnknown, "ZWAVE":
 		default:
-			cn.Type = string(discovery.ConnectionUnknown)
+			cn.Type = string(model.ConnectionUnknown)
 		}
 		obj.Connections = append(obj.Connections, cn)
 	}
@@ -243,7 +243,7 @@ func (p *profile) renderEndpoint(r renderer, ep discovery.Endpoint) (json.RawMes
 }
 
 // describe is the description of an endpoint that has none.
-func describe(ep discovery.Endpoint) string {
+func describe(ep model.Endpoint) string {
 	switch {
 	case ep.Model != "" && ep.Bridge != "":
 		return ep.Model + " via avshub " + ep.Bridge
@@ -278,7 +278,7 @@ func declaredProperties(caps []capability) map[propertyKey]bool {
 // proactive reports whether p is one of the endpoint's declared properties
 // (every declared property is proactivelyReported). r is a profile's lite
 // renderer: names do not change what is declared.
-func proactive(r renderer, ep discovery.Endpoint, p Property) bool {
+func proactive(r renderer, ep model.Endpoint, p Property) bool {
 	caps, err := r.capabilities(ep)
 	if err != nil {
 		return false

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"testing/quick"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 var scales = []Scale{Celsius, Fahrenheit, Kelvin}
@@ -117,7 +117,7 @@ func TestQuickColorTemperatureStep(t *testing.T) {
 }
 
 type thermoCase struct {
-	th           discovery.Thermostat
+	th           model.Thermostat
 	lower, upper float64
 	delta        float64
 }
@@ -128,7 +128,7 @@ func (thermoCase) Generate(r *rand.Rand, _ int) reflect.Value {
 	lower := min + r.Float64()*(max-min)
 	upper := lower + r.Float64()*(max-lower)
 	return reflect.ValueOf(thermoCase{
-		th:    discovery.Thermostat{DualSetpoints: true, MinC: min, MaxC: max},
+		th:    model.Thermostat{DualSetpoints: true, MinC: min, MaxC: max},
 		lower: lower, upper: upper, delta: (r.Float64()*2 - 1) * 60,
 	})
 }
@@ -137,7 +137,7 @@ func (thermoCase) Generate(r *rand.Rand, _ int) reflect.Value {
 func TestQuickAdjustDualSetpoints(t *testing.T) {
 	d := &Directive{Header: Header{Namespace: nsThermostat, Name: "AdjustTargetTemperature"}}
 	f := func(c thermoCase) bool {
-		st := discovery.State{Thermostat: &discovery.ThermostatState{Mode: discovery.ModeAuto, Lower: &c.lower, Upper: &c.upper}}
+		st := model.State{Thermostat: &model.ThermostatState{Mode: model.ModeAuto, Lower: &c.lower, Upper: &c.upper}}
 		got, err := adjustThermostat(d, &c.th, st, c.delta)
 		if err != nil || got.Lower == nil || got.Upper == nil {
 			return false
@@ -156,7 +156,7 @@ func TestQuickAdjustBrightnessValid(t *testing.T) {
 	p := mustProfile(t, ProfileSmartHome)
 	f := fixtureByName(t, "color_light")
 	check := func(level uint8, on bool, delta int16) bool {
-		st := discovery.State{On: &on, Brightness: discovery.Ptr(int(level) % 101)}
+		st := model.State{On: &on, Brightness: model.Ptr(int(level) % 101)}
 		d := directive(t, nsBrightness, "AdjustBrightness", "", f.ep.ID, fmt.Sprintf(`{"brightnessDelta":%d}`, delta))
 		in, err := p.Decode(d, f.ep, st)
 		return err == nil && in.Command.Validate(f.ep.Traits, st) == nil
@@ -168,24 +168,24 @@ func TestQuickAdjustBrightnessValid(t *testing.T) {
 
 func TestNearestColor(t *testing.T) {
 	for _, c := range namedColors {
-		if got := nearestColor(discovery.HSB{Hue: c.hue, Saturation: c.sat, Brightness: 0.3}); got.value != c.value {
+		if got := nearestColor(model.HSB{Hue: c.hue, Saturation: c.sat, Brightness: 0.3}); got.value != c.value {
 			t.Errorf("nearestColor(%s) = %s", c.value, got.value)
 		}
 	}
-	if got := nearestColor(discovery.HSB{Hue: 355, Saturation: 0.95}); got.value != "Color.Red" {
+	if got := nearestColor(model.HSB{Hue: 355, Saturation: 0.95}); got.value != "Color.Red" {
 		t.Errorf("hue 355 → %s, want Color.Red", got.value)
 	}
-	if got := nearestColor(discovery.HSB{Hue: 200, Saturation: 0.05}); got.value != "Color.White" {
+	if got := nearestColor(model.HSB{Hue: 200, Saturation: 0.05}); got.value != "Color.White" {
 		t.Errorf("unsaturated → %s, want Color.White", got.value)
 	}
 }
 
 func TestSetpointSpec(t *testing.T) {
-	th := &discovery.Thermostat{MinC: 7, MaxC: 32}
+	th := &model.Thermostat{MinC: 7, MaxC: 32}
 	if s := setpointSpec(th, Fahrenheit); s.min != 45 || s.max != 89 || s.precision != 1 {
 		t.Errorf("F spec = %+v, want 45–89 step 1 (44.6–89.6 narrowed)", s)
 	}
-	if s := setpointSpec(&discovery.Thermostat{MinC: 5.2, MaxC: 30}, Celsius); s.min != 5.5 || s.max != 30 || s.precision != 0.5 {
+	if s := setpointSpec(&model.Thermostat{MinC: 5.2, MaxC: 30}, Celsius); s.min != 5.5 || s.max != 30 || s.precision != 0.5 {
 		t.Errorf("C spec = %+v", s)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 type sampleProp struct {
@@ -74,17 +74,17 @@ func TestSampleResponsesRoundTrip(t *testing.T) {
 
 // modelFromSample builds an endpoint and state from sample properties; ok is
 // false when a property belongs to an interface avshub does not implement.
-func modelFromSample(t *testing.T, props []sampleProp) (discovery.Endpoint, discovery.State, bool, bool) {
+func modelFromSample(t *testing.T, props []sampleProp) (model.Endpoint, model.State, bool, bool) {
 	t.Helper()
-	ep := discovery.Endpoint{ID: "endpoint-001", DeviceID: "x", FriendlyName: "x", Category: discovery.CategoryOther}
-	var st discovery.State
+	ep := model.Endpoint{ID: "endpoint-001", DeviceID: "x", FriendlyName: "x", Category: model.CategoryOther}
+	var st model.State
 	reachable := true
 	sensorScale := ""
 	tr := &ep.Traits
-	thermostat := func() *discovery.Thermostat {
+	thermostat := func() *model.Thermostat {
 		if tr.Thermostat == nil {
-			tr.Thermostat = &discovery.Thermostat{Modes: alexaThermostatModes, MinC: -50, MaxC: 100}
-			st.Thermostat = &discovery.ThermostatState{}
+			tr.Thermostat = &model.Thermostat{Modes: alexaThermostatModes, MinC: -50, MaxC: 100}
+			st.Thermostat = &model.ThermostatState{}
 		}
 		return tr.Thermostat
 	}
@@ -101,32 +101,32 @@ func modelFromSample(t *testing.T, props []sampleProp) (discovery.Endpoint, disc
 	for _, p := range props {
 		switch p.Namespace + "." + p.Name {
 		case "Alexa.PowerController.powerState":
-			tr.OnOff = &discovery.OnOff{}
-			st.On = discovery.Ptr(string(p.Value) == `"ON"`)
+			tr.OnOff = &model.OnOff{}
+			st.On = model.Ptr(string(p.Value) == `"ON"`)
 		case "Alexa.BrightnessController.brightness":
-			tr.Brightness = &discovery.Brightness{}
+			tr.Brightness = &model.Brightness{}
 			var b int
 			_ = json.Unmarshal(p.Value, &b)
 			st.Brightness = &b
 		case "Alexa.ColorController.color":
-			tr.Color = &discovery.Color{}
-			st.Color = &discovery.HSB{}
+			tr.Color = &model.Color{}
+			st.Color = &model.HSB{}
 			_ = json.Unmarshal(p.Value, st.Color)
 		case "Alexa.ColorTemperatureController.colorTemperatureInKelvin":
-			tr.ColorTemperature = &discovery.ColorTemperature{MinKelvin: 1000, MaxKelvin: 10000}
+			tr.ColorTemperature = &model.ColorTemperature{MinKelvin: 1000, MaxKelvin: 10000}
 			var k int
 			_ = json.Unmarshal(p.Value, &k)
 			st.ColorTemperature = &k
 		case "Alexa.LockController.lockState":
-			tr.Lock = &discovery.Lock{}
+			tr.Lock = &model.Lock{}
 			var s string
 			_ = json.Unmarshal(p.Value, &s)
-			st.Lock = discovery.LockState(s)
+			st.Lock = model.LockState(s)
 		case "Alexa.ThermostatController.thermostatMode":
 			thermostat()
 			var s string
 			_ = json.Unmarshal(p.Value, &s)
-			st.Thermostat.Mode = discovery.ThermostatMode(s)
+			st.Thermostat.Mode = model.ThermostatMode(s)
 		case "Alexa.ThermostatController.targetSetpoint", "Alexa.ThermostatController.lowerSetpoint", "Alexa.ThermostatController.upperSetpoint":
 			th := thermostat()
 			c, scale := temperature(p.Value)
@@ -143,7 +143,7 @@ func modelFromSample(t *testing.T, props []sampleProp) (discovery.Endpoint, disc
 				st.Thermostat.Upper = &c
 			}
 		case "Alexa.TemperatureSensor.temperature":
-			tr.TemperatureSensor = &discovery.TemperatureSensor{}
+			tr.TemperatureSensor = &model.TemperatureSensor{}
 			c, scale := temperature(p.Value)
 			st.Temperature = &c
 			sensorScale = scale

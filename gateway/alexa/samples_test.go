@@ -7,22 +7,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // kitchenSink has every trait, so every supported sample directive applies.
-func kitchenSink() (discovery.Endpoint, discovery.State) {
-	p := discovery.Ptr[float64]
-	ep := discovery.Endpoint{ID: "endpoint-001", DeviceID: "x", FriendlyName: "Everything", Category: discovery.CategoryOther,
-		Traits: discovery.Traits{
-			OnOff: &discovery.OnOff{}, Brightness: &discovery.Brightness{}, Color: &discovery.Color{},
-			ColorTemperature: &discovery.ColorTemperature{MinKelvin: 2000, MaxKelvin: 6500}, Lock: &discovery.Lock{},
-			Thermostat: &discovery.Thermostat{Modes: []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeCool, discovery.ModeAuto, discovery.ModeOff},
+func kitchenSink() (model.Endpoint, model.State) {
+	p := model.Ptr[float64]
+	ep := model.Endpoint{ID: "endpoint-001", DeviceID: "x", FriendlyName: "Everything", Category: model.CategoryOther,
+		Traits: model.Traits{
+			OnOff: &model.OnOff{}, Brightness: &model.Brightness{}, Color: &model.Color{},
+			ColorTemperature: &model.ColorTemperature{MinKelvin: 2000, MaxKelvin: 6500}, Lock: &model.Lock{},
+			Thermostat: &model.Thermostat{Modes: []model.ThermostatMode{model.ModeHeat, model.ModeCool, model.ModeAuto, model.ModeOff},
 				TargetSetpoint: true, DualSetpoints: true, MinC: 5, MaxC: 35, MinDeltaC: 1},
-			TemperatureSensor: &discovery.TemperatureSensor{},
+			TemperatureSensor: &model.TemperatureSensor{},
 		}}
-	st := discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(50), ColorTemperature: discovery.Ptr(4000), Lock: discovery.Unlocked,
-		Thermostat: &discovery.ThermostatState{Mode: discovery.ModeHeat, Target: p(22), Lower: p(20), Upper: p(25)}}
+	st := model.State{On: model.Ptr(true), Brightness: model.Ptr(50), ColorTemperature: model.Ptr(4000), Lock: model.Unlocked,
+		Thermostat: &model.ThermostatState{Mode: model.ModeHeat, Target: p(22), Lower: p(20), Upper: p(25)}}
 	return ep, st
 }
 
@@ -48,8 +48,8 @@ func TestSampleDirectives(t *testing.T) {
 		"ThermostatController.SetThermostatMode.request.json":               "thermostat mode=COOL",
 		"ReportState.json": "report state",
 	}
-	wantErr := map[string]discovery.ErrorKind{
-		"ThermostatController.SetTargetTemperature.TripleMode.request.json": discovery.ErrTripleSetpointsUnsupported,
+	wantErr := map[string]model.ErrorKind{
+		"ThermostatController.SetTargetTemperature.TripleMode.request.json": model.ErrTripleSetpointsUnsupported,
 	}
 	files, _ := filepath.Glob("testdata/alexa-smarthome/sample_messages/*/*.request.json")
 	files = append(files, "testdata/alexa-smarthome/sample_messages/StateReport/ReportState.json")
@@ -95,19 +95,19 @@ func TestSampleDirectives(t *testing.T) {
 				}
 			case wantErr[base] != "":
 				seen++
-				if de := discovery.AsError(err); err == nil || de.Kind != wantErr[base] {
+				if de := model.AsError(err); err == nil || de.Kind != wantErr[base] {
 					t.Errorf("Decode error = %v, want %s", err, wantErr[base])
 				}
 			default:
-				var de *discovery.Error
-				if !errors.As(err, &de) || de.Kind != discovery.ErrNotSupported {
+				var de *model.Error
+				if !errors.As(err, &de) || de.Kind != model.ErrNotSupported {
 					t.Errorf("unsupported interface: Decode = %+v, %v; want ErrNotSupported", in, err)
 				}
 			}
 			// The avs profile declares none of the Smart Home controllers.
 			if !strings.HasPrefix(base, "PowerController") && base != "ReportState.json" {
-				var de *discovery.Error
-				if _, err := avs.Decode(d, ep, st); !errors.As(err, &de) || de.Kind != discovery.ErrNotSupported {
+				var de *model.Error
+				if _, err := avs.Decode(d, ep, st); !errors.As(err, &de) || de.Kind != model.ErrNotSupported {
 					t.Errorf("avs profile: Decode = %v, want ErrNotSupported", err)
 				}
 			}

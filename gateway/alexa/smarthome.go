@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // smartHomeProfile renders traits with the native Smart Home interfaces,
@@ -15,12 +15,12 @@ import (
 type smartHomeProfile struct{ *profile }
 
 // Endpoint renders ep with the native Smart Home capabilities.
-func (s *smartHomeProfile) Endpoint(ep discovery.Endpoint) (json.RawMessage, error) {
+func (s *smartHomeProfile) Endpoint(ep model.Endpoint) (json.RawMessage, error) {
 	return s.renderEndpoint(s, ep)
 }
 
 // Proactive reports whether p is a declared property of ep (all are proactive).
-func (s *smartHomeProfile) Proactive(ep discovery.Endpoint, p Property) bool {
+func (s *smartHomeProfile) Proactive(ep model.Endpoint, p Property) bool {
 	return proactive(s.lite, ep, p)
 }
 
@@ -30,9 +30,9 @@ type thermostatConfig struct {
 	SupportsScheduling bool     `json:"supportsScheduling"`
 }
 
-var alexaThermostatModes = []discovery.ThermostatMode{discovery.ModeAuto, discovery.ModeCool, discovery.ModeHeat, discovery.ModeEco, discovery.ModeOff}
+var alexaThermostatModes = []model.ThermostatMode{model.ModeAuto, model.ModeCool, model.ModeHeat, model.ModeEco, model.ModeOff}
 
-func (s *smartHomeProfile) capabilities(ep discovery.Endpoint) ([]capability, error) {
+func (s *smartHomeProfile) capabilities(ep model.Endpoint) ([]capability, error) {
 	t := ep.Traits
 	caps := []capability{iface(nsAlexa, "")}
 	if t.OnOff != nil {
@@ -96,11 +96,11 @@ func (s *smartHomeProfile) capabilities(ep discovery.Endpoint) ([]capability, er
 
 // Decode maps Smart Home directives back to trait commands. Like the avs
 // profile it resolves relative adjustments (clamped to the trait's range) and
-// leaves range and mode checks to discovery.Command.Validate in the router,
+// leaves range and mode checks to model.Command.Validate in the router,
 // except what the directive itself decides: three setpoints at once are
 // TRIPLE_SETPOINTS_UNSUPPORTED, an adjustment of a thermostat that is off is
 // THERMOSTAT_IS_OFF, an unknown thermostat mode UNSUPPORTED_THERMOSTAT_MODE.
-func (s *smartHomeProfile) Decode(d *Directive, ep discovery.Endpoint, st discovery.State) (Intent, error) {
+func (s *smartHomeProfile) Decode(d *Directive, ep model.Endpoint, st model.State) (Intent, error) {
 	if in, done, err := decodeCommon(d, ep.Traits); done {
 		return in, err
 	}
@@ -125,9 +125,9 @@ func (s *smartHomeProfile) Decode(d *Directive, ep discovery.Endpoint, st discov
 		}
 		switch h.Name {
 		case "Lock":
-			return Intent{Command: discovery.SetLock(discovery.Locked)}, nil
+			return Intent{Command: model.SetLock(model.Locked)}, nil
 		case "Unlock":
-			return Intent{Command: discovery.SetLock(discovery.Unlocked)}, nil
+			return Intent{Command: model.SetLock(model.Unlocked)}, nil
 		}
 	case nsThermostat:
 		if t.Thermostat != nil {
@@ -139,7 +139,7 @@ func (s *smartHomeProfile) Decode(d *Directive, ep discovery.Endpoint, st discov
 	return Intent{}, unsupported(d)
 }
 
-func decodeBrightness(d *Directive, st discovery.State) (Intent, error) {
+func decodeBrightness(d *Directive, st model.State) (Intent, error) {
 	switch d.Header.Name {
 	case "SetBrightness":
 		var pl struct {
@@ -151,7 +151,7 @@ func decodeBrightness(d *Directive, st discovery.State) (Intent, error) {
 		if pl.Brightness == nil {
 			return Intent{}, missing(d, "brightness")
 		}
-		return Intent{Command: discovery.SetBrightness(toInt(*pl.Brightness))}, nil
+		return Intent{Command: model.SetBrightness(toInt(*pl.Brightness))}, nil
 	case "AdjustBrightness":
 		var pl struct {
 			Delta *float64 `json:"brightnessDelta"`
@@ -167,7 +167,7 @@ func decodeBrightness(d *Directive, st discovery.State) (Intent, error) {
 			return Intent{}, unknownCurrent(d)
 		}
 		v := adjustRange(*cur, *pl.Delta, false, rangeSpec{min: 0, max: 100, precision: 1})
-		return Intent{Command: discovery.SetBrightness(toInt(v))}, nil
+		return Intent{Command: model.SetBrightness(toInt(v))}, nil
 	}
 	return Intent{}, unsupported(d)
 }
@@ -187,10 +187,10 @@ func decodeColor(d *Directive) (Intent, error) {
 	if c == nil || c.Hue == nil || c.Saturation == nil || c.Brightness == nil {
 		return Intent{}, missing(d, "color with hue, saturation and brightness")
 	}
-	return Intent{Command: discovery.SetColor(discovery.HSB{Hue: *c.Hue, Saturation: *c.Saturation, Brightness: *c.Brightness})}, nil
+	return Intent{Command: model.SetColor(model.HSB{Hue: *c.Hue, Saturation: *c.Saturation, Brightness: *c.Brightness})}, nil
 }
 
-func decodeColorTemperature(d *Directive, ct *discovery.ColorTemperature, st discovery.State) (Intent, error) {
+func decodeColorTemperature(d *Directive, ct *model.ColorTemperature, st model.State) (Intent, error) {
 	switch d.Header.Name {
 	case "SetColorTemperature":
 		var pl struct {
@@ -202,13 +202,13 @@ func decodeColorTemperature(d *Directive, ct *discovery.ColorTemperature, st dis
 		if pl.K == nil {
 			return Intent{}, missing(d, "colorTemperatureInKelvin")
 		}
-		return Intent{Command: discovery.SetColorTemperature(toInt(*pl.K))}, nil
+		return Intent{Command: model.SetColorTemperature(toInt(*pl.K))}, nil
 	case "IncreaseColorTemperature", "DecreaseColorTemperature":
 		if st.ColorTemperature == nil {
 			return Intent{}, unknownCurrent(d)
 		}
 		k := stepColorTemperature(*st.ColorTemperature, d.Header.Name == "IncreaseColorTemperature", ct.MinKelvin, ct.MaxKelvin)
-		return Intent{Command: discovery.SetColorTemperature(k)}, nil
+		return Intent{Command: model.SetColorTemperature(k)}, nil
 	}
 	return Intent{}, unsupported(d)
 }
@@ -225,12 +225,12 @@ func (tv *temperatureValue) parse(d *Directive, field string) (float64, Scale, e
 	}
 	s, err := ParseScale(tv.Scale)
 	if err != nil {
-		return 0, "", discovery.Errorf(discovery.ErrInvalidValue, "%s.%s: %s: %v", d.Header.Namespace, d.Header.Name, field, err)
+		return 0, "", model.Errorf(model.ErrInvalidValue, "%s.%s: %s: %v", d.Header.Namespace, d.Header.Name, field, err)
 	}
 	return *tv.Value, s, nil
 }
 
-func decodeThermostat(d *Directive, th *discovery.Thermostat, st discovery.State) (Intent, error) {
+func decodeThermostat(d *Directive, th *model.Thermostat, st model.State) (Intent, error) {
 	switch d.Header.Name {
 	case "SetTargetTemperature":
 		var pl struct {
@@ -242,9 +242,9 @@ func decodeThermostat(d *Directive, th *discovery.Thermostat, st discovery.State
 			return Intent{}, err
 		}
 		if pl.Target != nil && pl.Lower != nil && pl.Upper != nil {
-			return Intent{}, discovery.Errorf(discovery.ErrTripleSetpointsUnsupported, "the thermostat does not take a target, a lower and an upper setpoint at once")
+			return Intent{}, model.Errorf(model.ErrTripleSetpointsUnsupported, "the thermostat does not take a target, a lower and an upper setpoint at once")
 		}
-		var cmd discovery.ThermostatState
+		var cmd model.ThermostatState
 		var scale Scale
 		for _, f := range []struct {
 			name string
@@ -261,12 +261,12 @@ func decodeThermostat(d *Directive, th *discovery.Thermostat, st discovery.State
 			if scale == "" {
 				scale = s
 			}
-			*f.dst = discovery.Ptr(inputTemp(v, s))
+			*f.dst = model.Ptr(inputTemp(v, s))
 		}
 		if scale == "" {
 			return Intent{}, missing(d, "targetSetpoint, lowerSetpoint or upperSetpoint")
 		}
-		return Intent{Command: discovery.SetThermostat(cmd), Scale: string(scale)}, nil
+		return Intent{Command: model.SetThermostat(cmd), Scale: string(scale)}, nil
 	case "AdjustTargetTemperature":
 		var pl struct {
 			Delta *temperatureValue `json:"targetSetpointDelta"`
@@ -285,7 +285,7 @@ func decodeThermostat(d *Directive, th *discovery.Thermostat, st discovery.State
 		if err != nil {
 			return Intent{}, err
 		}
-		return Intent{Command: discovery.SetThermostat(cmd), Scale: string(s)}, nil
+		return Intent{Command: model.SetThermostat(cmd), Scale: string(s)}, nil
 	case "SetThermostatMode":
 		var pl struct {
 			Mode *struct {
@@ -299,15 +299,15 @@ func decodeThermostat(d *Directive, th *discovery.Thermostat, st discovery.State
 		if pl.Mode == nil || pl.Mode.Value == "" {
 			return Intent{}, missing(d, "thermostatMode.value")
 		}
-		m := discovery.ThermostatMode(pl.Mode.Value)
+		m := model.ThermostatMode(pl.Mode.Value)
 		if !slices.Contains(alexaThermostatModes, m) {
 			name := pl.Mode.Value
 			if pl.Mode.CustomName != "" {
 				name += " " + pl.Mode.CustomName
 			}
-			return Intent{}, discovery.Errorf(discovery.ErrUnsupportedThermostatMode, "the thermostat has no %s mode", limit(name, 64))
+			return Intent{}, model.Errorf(model.ErrUnsupportedThermostatMode, "the thermostat has no %s mode", limit(name, 64))
 		}
-		return Intent{Command: discovery.SetThermostat(discovery.ThermostatState{Mode: m})}, nil
+		return Intent{Command: model.SetThermostat(model.ThermostatState{Mode: m})}, nil
 	}
 	return Intent{}, unsupported(d)
 }
@@ -331,7 +331,7 @@ type colorProp struct {
 // Alexa.EndpointHealth connectivity (OK or UNREACHABLE); unknown state is left
 // out. Values are clamped to what the schema allows, temperatures are in the
 // thermostat's (or the profile's) scale.
-func (s *smartHomeProfile) Properties(ep discovery.Endpoint, st discovery.State, reachable bool, at time.Time) []Property {
+func (s *smartHomeProfile) Properties(ep model.Endpoint, st model.State, reachable bool, at time.Time) []Property {
 	t := ep.Traits
 	prop := func(ns, instance, name string, v any) Property {
 		return Property{Namespace: ns, Instance: instance, Name: name, Value: v, TimeOfSample: at}
@@ -353,7 +353,7 @@ func (s *smartHomeProfile) Properties(ep discovery.Endpoint, st discovery.State,
 	}
 	if t.Lock != nil {
 		switch st.Lock {
-		case discovery.Locked, discovery.Unlocked, discovery.Jammed:
+		case model.Locked, model.Unlocked, model.Jammed:
 			out = append(out, prop(nsLock, "", "lockState", string(st.Lock)))
 		}
 	}

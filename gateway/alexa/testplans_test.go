@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // testPlan is one of Amazon's capability-evaluation test plans
@@ -49,25 +49,25 @@ type planDirective struct {
 // state as the hub sees them, changed only through Decode → Validate → Apply
 // (what the router does), plus the light behaviour the plans expect (see do).
 type planDevice struct {
-	ep        discovery.Endpoint
-	st        discovery.State
+	ep        model.Endpoint
+	st        model.State
 	lastLevel int
 }
 
-func planEndpoint(plan string) discovery.Endpoint {
+func planEndpoint(plan string) model.Endpoint {
 	if strings.HasPrefix(plan, "Thermostat") {
 		scale := "CELSIUS"
 		if strings.HasSuffix(plan, "FAHRENHEIT") {
 			scale = "FAHRENHEIT"
 		}
-		return discovery.Endpoint{ID: epID("plan-thermostat"), DeviceID: "t", FriendlyName: "Plan thermostat", Category: discovery.CategoryThermostat,
-			Traits: discovery.Traits{Thermostat: &discovery.Thermostat{
-				Modes:          []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeCool, discovery.ModeAuto, discovery.ModeEco, discovery.ModeOff},
+		return model.Endpoint{ID: epID("plan-thermostat"), DeviceID: "t", FriendlyName: "Plan thermostat", Category: model.CategoryThermostat,
+			Traits: model.Traits{Thermostat: &model.Thermostat{
+				Modes:          []model.ThermostatMode{model.ModeHeat, model.ModeCool, model.ModeAuto, model.ModeEco, model.ModeOff},
 				TargetSetpoint: true, MinC: 4, MaxC: 37, Scale: scale}}}
 	}
-	return discovery.Endpoint{ID: epID("plan-light"), DeviceID: "l", FriendlyName: "Plan light", Category: discovery.CategoryLight,
-		Traits: discovery.Traits{OnOff: &discovery.OnOff{}, Brightness: &discovery.Brightness{}, Color: &discovery.Color{},
-			ColorTemperature: &discovery.ColorTemperature{MinKelvin: 1000, MaxKelvin: 10000}}}
+	return model.Endpoint{ID: epID("plan-light"), DeviceID: "l", FriendlyName: "Plan light", Category: model.CategoryLight,
+		Traits: model.Traits{OnOff: &model.OnOff{}, Brightness: &model.Brightness{}, Color: &model.Color{},
+			ColorTemperature: &model.ColorTemperature{MinKelvin: 1000, MaxKelvin: 10000}}}
 }
 
 func (dev *planDevice) do(t *testing.T, p Profile, pd planDirective) {
@@ -96,18 +96,18 @@ func (dev *planDevice) do(t *testing.T, p Profile, pd planDirective) {
 	// is off and TurnOn restores the last level; any other level, colour or
 	// colour temperature turns the light on.
 	switch c := in.Command; c.Trait {
-	case discovery.TraitBrightness:
+	case model.TraitBrightness:
 		if *c.Brightness == 0 {
-			dev.st.On = discovery.Ptr(false)
+			dev.st.On = model.Ptr(false)
 		} else {
-			dev.st.On = discovery.Ptr(true)
+			dev.st.On = model.Ptr(true)
 			dev.lastLevel = *c.Brightness
 		}
-	case discovery.TraitColor, discovery.TraitColorTemperature:
-		dev.st.On = discovery.Ptr(true)
-	case discovery.TraitOnOff:
+	case model.TraitColor, model.TraitColorTemperature:
+		dev.st.On = model.Ptr(true)
+	case model.TraitOnOff:
 		if *c.Power && dev.st.Brightness != nil && *dev.st.Brightness == 0 {
-			dev.st.Brightness = discovery.Ptr(dev.lastLevel)
+			dev.st.Brightness = model.Ptr(dev.lastLevel)
 		}
 	}
 }
@@ -144,9 +144,9 @@ func replayTestPlans(t *testing.T, prof string) {
 		for _, tc := range plan.TestCases {
 			cases++
 			t.Run(plan.Name+"/"+tc.Name, func(t *testing.T) {
-				dev := &planDevice{ep: planEndpoint(plan.Name), lastLevel: 100, st: discovery.State{
-					On: discovery.Ptr(false), Brightness: discovery.Ptr(100), Color: &discovery.HSB{Brightness: 1}, ColorTemperature: discovery.Ptr(4000),
-					Thermostat: &discovery.ThermostatState{Mode: discovery.ModeHeat, Target: discovery.Ptr(20.0)},
+				dev := &planDevice{ep: planEndpoint(plan.Name), lastLevel: 100, st: model.State{
+					On: model.Ptr(false), Brightness: model.Ptr(100), Color: &model.HSB{Brightness: 1}, ColorTemperature: model.Ptr(4000),
+					Thermostat: &model.ThermostatState{Mode: model.ModeHeat, Target: model.Ptr(20.0)},
 				}}
 				for _, s := range tc.InitialSetups {
 					dev.do(t, p, s.Directive)
@@ -168,7 +168,7 @@ func replayTestPlans(t *testing.T, prof string) {
 						continue
 					}
 					if key == "Alexa.ColorController.color" && prof == ProfileAVS {
-						var want discovery.HSB
+						var want model.HSB
 						_ = json.Unmarshal(e.Value, &want)
 						if g, w := nearestColor(*dev.st.Color), nearestColor(want); g != w {
 							t.Errorf("%s: got %s, want %s", key, g.value, w.value)
@@ -264,7 +264,7 @@ func toAVS(t *testing.T, ns, name, payload string) (string, string, string, stri
 	case "Alexa.BrightnessController.AdjustBrightness":
 		return nsRange, "AdjustRangeValue", InstanceBrightness, `{"rangeValueDelta":` + num(pl["brightnessDelta"], "") + `,"rangeValueDeltaDefault":false}`
 	case "Alexa.ColorController.SetColor":
-		var c discovery.HSB
+		var c model.HSB
 		_ = json.Unmarshal(pl["color"], &c)
 		return nsMode, "SetMode", InstanceColor, `{"mode":"` + nearestColor(c).value + `"}`
 	case "Alexa.ColorTemperatureController.SetColorTemperature":
@@ -282,7 +282,7 @@ func toAVS(t *testing.T, ns, name, payload string) (string, string, string, stri
 			Value string `json:"value"`
 		}
 		_ = json.Unmarshal(pl["thermostatMode"], &m)
-		return nsMode, "SetMode", InstanceThermostatMode, `{"mode":"` + thermostatModeValue(discovery.ThermostatMode(m.Value)) + `"}`
+		return nsMode, "SetMode", InstanceThermostatMode, `{"mode":"` + thermostatModeValue(model.ThermostatMode(m.Value)) + `"}`
 	}
 	t.Fatalf("no avs equivalent for %s.%s", ns, name)
 	return "", "", "", ""

@@ -3,12 +3,12 @@ package alexa
 import (
 	"math"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // thermostatScale is the scale a thermostat is shown in: its own Scale, else
 // the profile's; KELVIN never (people do not set thermostats in kelvin).
-func (p *profile) thermostatScale(th *discovery.Thermostat) Scale {
+func (p *profile) thermostatScale(th *model.Thermostat) Scale {
 	if th != nil {
 		switch Scale(th.Scale) {
 		case Celsius, Fahrenheit:
@@ -19,7 +19,7 @@ func (p *profile) thermostatScale(th *discovery.Thermostat) Scale {
 }
 
 // sensorScale is the scale an endpoint's temperature is reported in.
-func (p *profile) sensorScale(t discovery.Traits) Scale {
+func (p *profile) sensorScale(t model.Traits) Scale {
 	return p.thermostatScale(t.Thermostat)
 }
 
@@ -27,7 +27,7 @@ func (p *profile) sensorScale(t discovery.Traits) Scale {
 // range converted, narrowed to whole precision steps so that every value Alexa
 // may send is inside the device range. Precision is the device step in °C
 // (0.5 when unset), or 1 °F.
-func setpointSpec(th *discovery.Thermostat, s Scale) rangeSpec {
+func setpointSpec(th *model.Thermostat, s Scale) rangeSpec {
 	prec := th.StepC
 	if prec <= 0 {
 		prec = 0.5
@@ -53,19 +53,19 @@ func inputTemp(v float64, s Scale) float64 { return round(ToCelsius(v, s), 2) }
 // current state: a thermostat with dual setpoints in AUTO (or with dual only)
 // shifts both setpoints by the same amount, limited so both stay in range;
 // otherwise the target setpoint moves, clamped to the range.
-func adjustThermostat(d *Directive, th *discovery.Thermostat, st discovery.State, deltaC float64) (discovery.ThermostatState, error) {
+func adjustThermostat(d *Directive, th *model.Thermostat, st model.State, deltaC float64) (model.ThermostatState, error) {
 	cur := st.Thermostat
-	if cur != nil && cur.Mode == discovery.ModeOff {
-		return discovery.ThermostatState{}, discovery.Errorf(discovery.ErrThermostatIsOff, "the thermostat is off")
+	if cur != nil && cur.Mode == model.ModeOff {
+		return model.ThermostatState{}, model.Errorf(model.ErrThermostatIsOff, "the thermostat is off")
 	}
 	if cur == nil {
-		return discovery.ThermostatState{}, unknownCurrent(d)
+		return model.ThermostatState{}, unknownCurrent(d)
 	}
-	dual := th.DualSetpoints && (!th.TargetSetpoint || cur.Mode == discovery.ModeAuto)
+	dual := th.DualSetpoints && (!th.TargetSetpoint || cur.Mode == model.ModeAuto)
 	switch {
 	case dual:
 		if cur.Lower == nil || cur.Upper == nil {
-			return discovery.ThermostatState{}, unknownCurrent(d)
+			return model.ThermostatState{}, unknownCurrent(d)
 		}
 		lo, hi := th.MinC-*cur.Lower, th.MaxC-*cur.Upper
 		delta := deltaC
@@ -74,13 +74,13 @@ func adjustThermostat(d *Directive, th *discovery.Thermostat, st discovery.State
 		}
 		l := round(clamp(*cur.Lower+delta, th.MinC, th.MaxC), 2)
 		u := round(clamp(*cur.Upper+delta, th.MinC, th.MaxC), 2)
-		return discovery.ThermostatState{Lower: &l, Upper: &u}, nil
+		return model.ThermostatState{Lower: &l, Upper: &u}, nil
 	case th.TargetSetpoint:
 		if cur.Target == nil {
-			return discovery.ThermostatState{}, unknownCurrent(d)
+			return model.ThermostatState{}, unknownCurrent(d)
 		}
 		t := round(clamp(*cur.Target+deltaC, th.MinC, th.MaxC), 2)
-		return discovery.ThermostatState{Target: &t}, nil
+		return model.ThermostatState{Target: &t}, nil
 	}
-	return discovery.ThermostatState{}, unsupported(d)
+	return model.ThermostatState{}, unsupported(d)
 }

@@ -8,15 +8,15 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // signalExec records when Execute is called and returns at once.
 type signalExec chan time.Time
 
-func (s signalExec) Execute(_ context.Context, _ string, cmd discovery.Command, _ discovery.Cause) (discovery.State, error) {
+func (s signalExec) Execute(_ context.Context, _ string, cmd model.Command, _ model.Cause) (model.State, error) {
 	s <- time.Now()
-	return cmd.Apply(discovery.State{}), nil
+	return cmd.Apply(model.State{}), nil
 }
 
 // BenchmarkCommandToExecute measures a dashboard command's latency from a
@@ -37,7 +37,7 @@ func BenchmarkCommandToExecute(b *testing.B) {
 	go func() { _ = p.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	light, _ := hub.reg.Get(discovery.EndpointID(testSerial, "virtual", "light-1"))
+	light, _ := hub.reg.Get(model.EndpointID(testSerial, "virtual", "light-1"))
 	stateT, setT, _, _, _ := p.Topics(light.Endpoint)
 	client := benchDial(b, tg)
 	// Wait until the publisher is up (its retained state is there).

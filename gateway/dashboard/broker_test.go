@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/dashboard/broker"
 )
 
@@ -116,5 +116,5 @@ func TestACL(t *testing.T) {
 		c.Disconnect(0)
 		t.Fatal("anonymous client connected to a broker with users")
 	}
-	_ = discovery.CauseApp
+	_ = model.CauseApp
 }

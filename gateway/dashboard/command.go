@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // MaxCommandSize is the largest command payload accepted.
@@ -28,8 +28,8 @@ const MaxCommandSize = 4096
 //     {instance: value}; "transition" and "flash" are ignored.
 //
 // It checks the form only; values are checked by Command.Validate. Errors are
-// *discovery.Error of kind INVALID_VALUE.
-func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.State) ([]discovery.Command, error) {
+// *model.Error of kind INVALID_VALUE.
+func DecodeCommand(payload []byte, ep model.Endpoint, current model.State) ([]model.Command, error) {
 	if len(payload) > MaxCommandSize {
 		return nil, bad("command payload is larger than %d bytes", MaxCommandSize)
 	}
@@ -43,13 +43,13 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 	if p[0] != '{' {
 		switch strings.ToUpper(string(p)) {
 		case "ON":
-			return []discovery.Command{discovery.SetPower(true)}, nil
+			return []model.Command{model.SetPower(true)}, nil
 		case "OFF":
-			return []discovery.Command{discovery.SetPower(false)}, nil
+			return []model.Command{model.SetPower(false)}, nil
 		case "LOCK":
-			return []discovery.Command{discovery.SetLock(discovery.Locked)}, nil
+			return []model.Command{model.SetLock(model.Locked)}, nil
 		case "UNLOCK":
-			return []discovery.Command{discovery.SetLock(discovery.Unlocked)}, nil
+			return []model.Command{model.SetLock(model.Unlocked)}, nil
 		}
 		return nil, bad("command payload must be a JSON object or one of ON, OFF, LOCK, UNLOCK")
 	}
@@ -64,9 +64,9 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 	}
 
 	var (
-		powerOn, powerOff []discovery.Command
-		middle            []discovery.Command
-		thermo            discovery.ThermostatState
+		powerOn, powerOff []model.Command
+		middle            []model.Command
+		thermo            model.ThermostatState
 		hasThermo         bool
 	)
 	for _, k := range sortedKeys(fields) {
@@ -82,15 +82,15 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 			}
 			switch strings.ToUpper(s) {
 			case "ON":
-				powerOn = append(powerOn, discovery.SetPower(true))
+				powerOn = append(powerOn, model.SetPower(true))
 			case "OFF":
-				powerOff = append(powerOff, discovery.SetPower(false))
+				powerOff = append(powerOff, model.SetPower(false))
 			case "TOGGLE":
 				on := current.On == nil || !*current.On
 				if on {
-					powerOn = append(powerOn, discovery.SetPower(true))
+					powerOn = append(powerOn, model.SetPower(true))
 				} else {
-					powerOff = append(powerOff, discovery.SetPower(false))
+					powerOff = append(powerOff, model.SetPower(false))
 				}
 			default:
 				return nil, bad("state must be ON, OFF or TOGGLE, not %q", s)
@@ -100,7 +100,7 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 			if err != nil {
 				return nil, err
 			}
-			middle = append(middle, discovery.SetBrightness(toInt(v)))
+			middle = append(middle, model.SetBrightness(toInt(v)))
 		case "color":
 			var c map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &c); err != nil || c == nil {
@@ -125,13 +125,13 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 			} else if current.Brightness != nil {
 				bri = float64(*current.Brightness) / 100
 			}
-			middle = append(middle, discovery.SetColor(discovery.HSB{Hue: hv, Saturation: sv / 100, Brightness: bri}))
+			middle = append(middle, model.SetColor(model.HSB{Hue: hv, Saturation: sv / 100, Brightness: bri}))
 		case "color_temp":
 			v, err := num(k, raw)
 			if err != nil {
 				return nil, err
 			}
-			middle = append(middle, discovery.SetColorTemperature(toInt(v)))
+			middle = append(middle, model.SetColorTemperature(toInt(v)))
 		case "lock":
 			s, err := str(k, raw)
 			if err != nil {
@@ -139,9 +139,9 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 			}
 			switch strings.ToUpper(s) {
 			case "LOCK", "LOCKED":
-				middle = append(middle, discovery.SetLock(discovery.Locked))
+				middle = append(middle, model.SetLock(model.Locked))
 			case "UNLOCK", "UNLOCKED":
-				middle = append(middle, discovery.SetLock(discovery.Unlocked))
+				middle = append(middle, model.SetLock(model.Unlocked))
 			default:
 				return nil, bad("lock must be LOCK or UNLOCK, not %q", s)
 			}
@@ -165,14 +165,14 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 			}
 			switch strings.ToLower(s) {
 			case "eco":
-				thermo.Mode = discovery.ModeEco
+				thermo.Mode = model.ModeEco
 			case "none":
-				if current.Thermostat != nil && current.Thermostat.Mode != discovery.ModeEco {
+				if current.Thermostat != nil && current.Thermostat.Mode != model.ModeEco {
 					// Not in eco: nothing to leave; keep any mode given alongside.
 					break
 				}
 				if ep.Traits.Thermostat == nil {
-					return nil, &discovery.Error{Kind: discovery.ErrNotSupported, Message: "the endpoint has no thermostat trait"}
+					return nil, &model.Error{Kind: model.ErrNotSupported, Message: "the endpoint has no thermostat trait"}
 				}
 				if _, given := fields["mode"]; !given {
 					thermo.Mode = ecoBase(ep.Traits.Thermostat)
@@ -205,7 +205,7 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 				if err != nil {
 					return nil, err
 				}
-				middle = append(middle, discovery.SetToggle(inst, on))
+				middle = append(middle, model.SetToggle(inst, on))
 			}
 		case "ranges":
 			var rs map[string]json.RawMessage
@@ -217,7 +217,7 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 				if err != nil {
 					return nil, err
 				}
-				middle = append(middle, discovery.SetRange(inst, v))
+				middle = append(middle, model.SetRange(inst, v))
 			}
 		case "modes":
 			var ms map[string]json.RawMessage
@@ -229,14 +229,14 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 				if err != nil {
 					return nil, err
 				}
-				middle = append(middle, discovery.SetMode(inst, v))
+				middle = append(middle, model.SetMode(inst, v))
 			}
 		default:
 			return nil, bad("unknown command key %q", truncate(k, 40))
 		}
 	}
 	if hasThermo {
-		middle = append(middle, discovery.SetThermostat(thermo))
+		middle = append(middle, model.SetThermostat(thermo))
 	}
 	cmds := append(append(powerOn, middle...), powerOff...)
 	if len(powerOn) > 0 && len(powerOff) > 0 {
@@ -248,8 +248,8 @@ func DecodeCommand(payload []byte, ep discovery.Endpoint, current discovery.Stat
 	return cmds, nil
 }
 
-func bad(format string, args ...any) *discovery.Error {
-	return &discovery.Error{Kind: discovery.ErrInvalidValue, Message: fmt.Sprintf(format, args...)}
+func bad(format string, args ...any) *model.Error {
+	return &model.Error{Kind: model.ErrInvalidValue, Message: fmt.Sprintf(format, args...)}
 }
 
 func str(key string, raw json.RawMessage) (string, error) {

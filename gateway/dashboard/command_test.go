@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 func TestDecodeCommand(t *testing.T) {
@@ -13,7 +14,7 @@ func TestDecodeCommand(t *testing.T) {
 	thermo := fixtureEntry("thermostat_dual")
 	eco := thermo
 	eco.State = eco.State.Clone()
-	eco.State.Thermostat.Mode = discovery.ModeEco
+	eco.State.Thermostat.Mode = model.ModeEco
 	plug := fixtureEntry("plug")
 	for _, tc := range []struct {
 		name    string
@@ -72,9 +73,9 @@ func TestDecodeCommand(t *testing.T) {
 			cmds, err := DecodeCommand([]byte(tc.payload), tc.entry.Endpoint, tc.entry.State)
 			var got string
 			if err != nil {
-				de, ok := err.(*discovery.Error)
+				de, ok := err.(*model.Error)
 				if !ok {
-					t.Fatalf("error %T is not a *discovery.Error", err)
+					t.Fatalf("error %T is not a *model.Error", err)
 				}
 				got = "error: " + string(de.Kind)
 				if de.Message == "" {
@@ -105,8 +106,8 @@ func FuzzDecodeCommand(f *testing.F) {
 		for _, e := range entries {
 			cmds, err := DecodeCommand(payload, e.Endpoint, e.State)
 			if err != nil {
-				if de, ok := err.(*discovery.Error); !ok || de.Message == "" {
-					t.Fatalf("error %v (%T) is not a described *discovery.Error", err, err)
+				if de, ok := err.(*model.Error); !ok || de.Message == "" {
+					t.Fatalf("error %v (%T) is not a described *model.Error", err, err)
 				}
 				if cmds != nil {
 					t.Fatal("commands returned with an error")
@@ -122,7 +123,7 @@ func FuzzDecodeCommand(f *testing.F) {
 				}
 				// Validation never panics and gives typed errors.
 				if err := c.Validate(e.Endpoint.Traits, e.State); err != nil {
-					if _, ok := err.(*discovery.Error); !ok {
+					if _, ok := err.(*model.Error); !ok {
 						t.Fatalf("Validate error %T", err)
 					}
 				}

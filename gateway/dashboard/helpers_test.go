@@ -17,6 +17,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/dashboard/broker"
 )
 
@@ -31,8 +32,8 @@ func randID() string {
 // call is one Execute the test hub received.
 type call struct {
 	endpoint string
-	cmd      discovery.Command
-	cause    discovery.Cause
+	cmd      model.Command
+	cause    model.Cause
 }
 
 // testHub is a real discovery.Registry with an executor that validates,
@@ -48,15 +49,15 @@ type testHub struct {
 func newTestHub(t *testing.T) *testHub {
 	t.Helper()
 	h := &testHub{reg: discovery.NewRegistry(testSerial, discovery.WithLogger(quiet())), calls: make(chan call, 1000)}
-	var devs []discovery.Device
+	var devs []model.Device
 	for _, name := range sortedKeys(fixtures()) {
 		devs = append(devs, fixtures()[name])
 	}
-	h.reg.Apply("virtual", discovery.Event{Kind: discovery.EventSnapshot, Devices: devs})
+	h.reg.Apply("virtual", model.Event{Kind: model.EventSnapshot, Devices: devs})
 	// An endpoint that came from MQTT, not published by default.
-	h.reg.Apply("mqtt", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{{
-		Endpoint: discovery.Endpoint{DeviceID: "z2m-lamp", FriendlyName: "Z2M Lamp", Category: discovery.CategoryLight,
-			Traits: discovery.Traits{OnOff: &discovery.OnOff{}}}, Reachable: true}}})
+	h.reg.Apply("mqtt", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{{
+		Endpoint: model.Endpoint{DeviceID: "z2m-lamp", FriendlyName: "Z2M Lamp", Category: model.CategoryLight,
+			Traits: model.Traits{OnOff: &model.OnOff{}}}, Reachable: true}}})
 	return h
 }
 
@@ -66,29 +67,29 @@ func (h *testHub) setFail(err error) {
 	h.mu.Unlock()
 }
 
-func (h *testHub) Execute(_ context.Context, id string, cmd discovery.Command, cause discovery.Cause) (discovery.State, error) {
+func (h *testHub) Execute(_ context.Context, id string, cmd model.Command, cause model.Cause) (model.State, error) {
 	h.calls <- call{id, cmd, cause}
 	e, ok := h.reg.Get(id)
 	if !ok {
-		return discovery.State{}, &discovery.Error{Kind: discovery.ErrNotSupported, Message: "no such endpoint"}
+		return model.State{}, &model.Error{Kind: model.ErrNotSupported, Message: "no such endpoint"}
 	}
 	if err := cmd.Validate(e.Endpoint.Traits, e.State); err != nil {
-		return discovery.State{}, err
+		return model.State{}, err
 	}
 	h.mu.Lock()
 	fail := h.fail
 	h.mu.Unlock()
 	if fail != nil {
-		return discovery.State{}, fail
+		return model.State{}, fail
 	}
-	h.reg.Apply(e.Endpoint.Bridge, discovery.Event{Kind: discovery.EventState, DeviceID: e.Endpoint.DeviceID,
-		State: cmd.Apply(discovery.State{}), Cause: cause})
+	h.reg.Apply(e.Endpoint.Bridge, model.Event{Kind: model.EventState, DeviceID: e.Endpoint.DeviceID,
+		State: cmd.Apply(model.State{}), Cause: cause})
 	return cmd.Apply(e.State), nil
 }
 
 func (h *testHub) entry(t *testing.T, device string) discovery.Entry {
 	t.Helper()
-	e, ok := h.reg.Get(discovery.EndpointID(testSerial, "virtual", device))
+	e, ok := h.reg.Get(model.EndpointID(testSerial, "virtual", device))
 	if !ok {
 		t.Fatalf("no endpoint %s", device)
 	}
@@ -375,11 +376,11 @@ func benchTarget(b *testing.B) string {
 func newTestHubB(b *testing.B) *testHub {
 	b.Helper()
 	h := &testHub{reg: discovery.NewRegistry(testSerial, discovery.WithLogger(quiet())), calls: make(chan call, 1000)}
-	var devs []discovery.Device
+	var devs []model.Device
 	for _, name := range sortedKeys(fixtures()) {
 		devs = append(devs, fixtures()[name])
 	}
-	h.reg.Apply("virtual", discovery.Event{Kind: discovery.EventSnapshot, Devices: devs})
+	h.reg.Apply("virtual", model.Event{Kind: model.EventSnapshot, Devices: devs})
 	return h
 }
 

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Topic leaves under <prefix>/<node>/.
@@ -36,7 +36,7 @@ var (
 // NodeID is the stable topic-safe name of an endpoint: "<bridge>_<device>"
 // when both are made of [A-Za-z0-9_-] (the bridge without '_'), otherwise a
 // slug of them with a short hash of the endpoint id so distinct endpoints never share it.
-func NodeID(ep discovery.Endpoint) string {
+func NodeID(ep model.Endpoint) string {
 	if cleanBridge.MatchString(ep.Bridge) && cleanDevice.MatchString(ep.DeviceID) {
 		return ep.Bridge + "_" + ep.DeviceID
 	}
@@ -75,11 +75,11 @@ func (l layout) configTopic(node string) string {
 
 // haMode maps model thermostat modes to Home Assistant climate modes. ECO is
 // a Home Assistant preset, not a mode.
-var haMode = map[discovery.ThermostatMode]string{
-	discovery.ModeHeat: "heat", discovery.ModeCool: "cool", discovery.ModeAuto: "heat_cool", discovery.ModeOff: "off",
+var haMode = map[model.ThermostatMode]string{
+	model.ModeHeat: "heat", model.ModeCool: "cool", model.ModeAuto: "heat_cool", model.ModeOff: "off",
 }
 
-func modelMode(ha string) (discovery.ThermostatMode, bool) {
+func modelMode(ha string) (model.ThermostatMode, bool) {
 	for m, s := range haMode {
 		if s == ha {
 			return m, true
@@ -90,12 +90,12 @@ func modelMode(ha string) (discovery.ThermostatMode, bool) {
 
 // ecoBase is the mode a thermostat in ECO shows in Home Assistant, and the mode
 // the preset "none" returns to: HEAT if it has it, else its first other mode.
-func ecoBase(t *discovery.Thermostat) discovery.ThermostatMode {
-	if t.SupportsMode(discovery.ModeHeat) {
-		return discovery.ModeHeat
+func ecoBase(t *model.Thermostat) model.ThermostatMode {
+	if t.SupportsMode(model.ModeHeat) {
+		return model.ModeHeat
 	}
 	for _, m := range t.Modes {
-		if m != discovery.ModeEco && m != discovery.ModeOff {
+		if m != model.ModeEco && m != model.ModeOff {
 			return m
 		}
 	}
@@ -103,15 +103,15 @@ func ecoBase(t *discovery.Thermostat) discovery.ThermostatMode {
 }
 
 // isLight says whether an endpoint's on/off is shown as a light (else a switch).
-func isLight(ep discovery.Endpoint) bool {
+func isLight(ep model.Endpoint) bool {
 	t := ep.Traits
 	return t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil ||
-		(t.OnOff != nil && ep.Category == discovery.CategoryLight)
+		(t.OnOff != nil && ep.Category == model.CategoryLight)
 }
 
 // components returns the Home Assistant components of an endpoint, keyed by
 // component id (stable: derived from the trait, never from the name).
-func (l layout) components(node string, ep discovery.Endpoint) map[string]map[string]any {
+func (l layout) components(node string, ep model.Endpoint) map[string]map[string]any {
 	st, ct := l.nodeTopic(node, leafState), l.nodeTopic(node, leafSet)
 	uid := func(c string) string { return l.objectID(node) + "_" + c }
 	t := ep.Traits
@@ -204,7 +204,7 @@ func (l layout) components(node string, ep discovery.Endpoint) map[string]map[st
 			c["current_temperature_topic"] = st
 			c["current_temperature_template"] = "{{ value_json.current_temperature }}"
 		}
-		if th.SupportsMode(discovery.ModeEco) {
+		if th.SupportsMode(model.ModeEco) {
 			c["preset_modes"] = []string{"eco"}
 			c["preset_mode_command_topic"] = ct
 			c["preset_mode_command_template"] = `{"preset":"{{ value }}"}`
@@ -307,7 +307,7 @@ func genericID(taken map[string]map[string]any, kind, instance string) string {
 }
 
 // displayName is a generic trait's first text name, else its instance.
-func displayName(names []discovery.Name, instance string) string {
+func displayName(names []model.Name, instance string) string {
 	for _, n := range names {
 		if n.Text != "" {
 			return n.Text
@@ -317,7 +317,7 @@ func displayName(names []discovery.Name, instance string) string {
 }
 
 // config is the device-based discovery payload of an endpoint.
-func (l layout) config(node string, ep discovery.Endpoint, cmps map[string]map[string]any) map[string]any {
+func (l layout) config(node string, ep model.Endpoint, cmps map[string]map[string]any) map[string]any {
 	dev := map[string]any{"identifiers": []string{l.objectID(node)}, "name": ep.FriendlyName}
 	if ep.Manufacturer != "" {
 		dev["manufacturer"] = ep.Manufacturer
@@ -328,7 +328,7 @@ func (l layout) config(node string, ep discovery.Endpoint, cmps map[string]map[s
 	var cns [][2]string
 	for _, c := range ep.Connections {
 		switch {
-		case c.Type == discovery.ConnectionZigbee && c.MACAddress != "":
+		case c.Type == model.ConnectionZigbee && c.MACAddress != "":
 			cns = append(cns, [2]string{"zigbee", c.MACAddress})
 		case c.MACAddress != "":
 			cns = append(cns, [2]string{"mac", c.MACAddress})
@@ -389,16 +389,16 @@ func (l layout) state(n *node) map[string]any {
 		out["lock"] = string(s.Lock)
 	}
 	if th := s.Thermostat; th != nil && t.Thermostat != nil {
-		if th.Mode == discovery.ModeEco {
+		if th.Mode == model.ModeEco {
 			if b := ecoBase(t.Thermostat); b != "" {
 				out["mode"] = haMode[b]
 			}
 		} else if m, ok := haMode[th.Mode]; ok {
 			out["mode"] = m
 		}
-		if t.Thermostat.SupportsMode(discovery.ModeEco) {
+		if t.Thermostat.SupportsMode(model.ModeEco) {
 			out["preset"] = "none"
-			if th.Mode == discovery.ModeEco {
+			if th.Mode == model.ModeEco {
 				out["preset"] = "eco"
 			}
 		}

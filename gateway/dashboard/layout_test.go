@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -246,7 +246,7 @@ func TestNodeID(t *testing.T) {
 		{"zigbee", "0x00158d0001a2b3c4", "zigbee_0x00158d0001a2b3c4"},
 		{"virtual", "kitchen_lamp", "virtual_kitchen_lamp"},
 	} {
-		ep := discovery.Endpoint{Bridge: tc.bridge, DeviceID: tc.device, ID: discovery.EndpointID(testSerial, tc.bridge, tc.device)}
+		ep := model.Endpoint{Bridge: tc.bridge, DeviceID: tc.device, ID: model.EndpointID(testSerial, tc.bridge, tc.device)}
 		if got := NodeID(ep); got != tc.want {
 			t.Errorf("NodeID(%s, %s) = %s, want %s", tc.bridge, tc.device, got, tc.want)
 		}
@@ -255,7 +255,7 @@ func TestNodeID(t *testing.T) {
 	seen := map[string]string{}
 	for _, d := range []string{"kitchen temp", "kitchen/temp", "kitchen+temp", "kitchen#temp", "kitchen_temp", "küche", "a_b", "my_bridge"} {
 		for _, b := range []string{"virtual", "my_bridge", "my"} {
-			ep := discovery.Endpoint{Bridge: b, DeviceID: d, ID: discovery.EndpointID(testSerial, b, d)}
+			ep := model.Endpoint{Bridge: b, DeviceID: d, ID: model.EndpointID(testSerial, b, d)}
 			id := NodeID(ep)
 			if id != NodeID(ep) || strings.ContainsAny(id, "/+#$ ") || id == "" {
 				t.Errorf("NodeID(%q, %q) = %q", b, d, id)

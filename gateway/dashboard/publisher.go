@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/metrics"
 )
 
@@ -55,7 +56,7 @@ type Registry interface {
 // Executor carries out a command on an endpoint with the same validation and
 // errors as an Alexa directive (*router.Router satisfies it).
 type Executor interface {
-	Execute(ctx context.Context, endpointID string, cmd discovery.Command, cause discovery.Cause) (discovery.State, error)
+	Execute(ctx context.Context, endpointID string, cmd model.Command, cause model.Cause) (model.State, error)
 }
 
 // Config configures the dashboard publisher.
@@ -147,7 +148,7 @@ type node struct {
 	entry discovery.Entry
 	comps map[string]string // component id → platform, as last published
 	mode  string            // last colour mode: "hs" or "color_temp"
-	cause discovery.Cause
+	cause model.Cause
 }
 
 // colorMode is the light's current Home Assistant colour mode: the one of the
@@ -233,7 +234,7 @@ func New(cfg Config, reg Registry, exec Executor) (*Publisher, error) {
 func (p *Publisher) StatusTopic() string { return p.l.statusTopic() }
 
 // Topics returns the state, command, availability, error and discovery topics of an endpoint.
-func (p *Publisher) Topics(ep discovery.Endpoint) (state, command, availability, errs, config string) {
+func (p *Publisher) Topics(ep model.Endpoint) (state, command, availability, errs, config string) {
 	n := NodeID(ep)
 	return p.l.nodeTopic(n, leafState), p.l.nodeTopic(n, leafSet), p.l.nodeTopic(n, leafAvailability),
 		p.l.nodeTopic(n, leafError), p.l.configTopic(n)
@@ -321,8 +322,8 @@ func (p *Publisher) loop(ctx context.Context) error {
 	}
 }
 
-func (p *Publisher) wants(ep discovery.Endpoint) bool {
-	if ep.Category == discovery.CategoryAlexaVoiceEnabled {
+func (p *Publisher) wants(ep model.Endpoint) bool {
+	if ep.Category == model.CategoryAlexaVoiceEnabled {
 		return false
 	}
 	if len(p.cfg.Bridges) == 0 {
@@ -400,7 +401,7 @@ func (p *Publisher) apply(c discovery.Change) {
 	}
 }
 
-func sameEndpoint(a, b discovery.Endpoint) bool {
+func sameEndpoint(a, b model.Endpoint) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
@@ -711,7 +712,7 @@ func (p *Publisher) handleCommand(ctx context.Context, topic string, payload []b
 	p.mu.RUnlock()
 	if !ok {
 		p.refused.Add(1)
-		p.publishError(id, "", &discovery.Error{Kind: discovery.ErrNotSupported, Message: "no endpoint is published as " + truncate(id, 80)})
+		p.publishError(id, "", &model.Error{Kind: model.ErrNotSupported, Message: "no endpoint is published as " + truncate(id, 80)})
 		return
 	}
 	cmds, err := DecodeCommand(payload, e.Endpoint, e.State)
@@ -727,16 +728,16 @@ func (p *Publisher) handleCommand(ctx context.Context, topic string, payload []b
 	if err != nil {
 		p.refused.Add(1)
 		p.log.Info("dashboard command refused", "endpoint", e.Endpoint.ID, "error", err)
-		p.publishError(id, e.Endpoint.ID, discovery.AsError(err))
+		p.publishError(id, e.Endpoint.ID, model.AsError(err))
 		return
 	}
 	for _, c := range cmds {
 		cctx, cancel := context.WithTimeout(ctx, p.cfg.CommandTimeout)
-		_, err := p.exec.Execute(cctx, e.Endpoint.ID, c, discovery.CauseApp)
+		_, err := p.exec.Execute(cctx, e.Endpoint.ID, c, model.CauseApp)
 		cancel()
 		if err != nil {
 			p.failed.Add(1)
-			de := discovery.AsError(err)
+			de := model.AsError(err)
 			p.log.Info("dashboard command failed", "endpoint", e.Endpoint.ID, "command", c.String(), "kind", de.Kind)
 			p.publishError(id, e.Endpoint.ID, de)
 			return
@@ -754,7 +755,7 @@ type ErrorMessage struct {
 	MinDelta float64 `json:"minDelta,omitempty"`
 }
 
-func (p *Publisher) publishError(node, endpoint string, e *discovery.Error) {
+func (p *Publisher) publishError(node, endpoint string, e *model.Error) {
 	p.publishJSON(p.l.nodeTopic(node, leafError), false, ErrorMessage{Endpoint: endpoint, Kind: string(e.Kind),
 		Message: e.Message, Min: e.Min, Max: e.Max, MinDelta: e.MinDelta})
 }

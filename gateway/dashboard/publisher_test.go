@@ -11,7 +11,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/metrics"
 )
 
@@ -58,7 +58,7 @@ func endToEnd(t *testing.T, tg target) {
 				t.Errorf("%s: availability %q, want %q", name, av.payload, want)
 			}
 		}
-		mq := discovery.Endpoint{Bridge: "mqtt", DeviceID: "z2m-lamp"}
+		mq := model.Endpoint{Bridge: "mqtt", DeviceID: "z2m-lamp"}
 		if n := obs.count(l.configTopic(NodeID(mq))); n != 0 {
 			t.Errorf("endpoint of the mqtt bridge was published %d times", n)
 		}
@@ -96,7 +96,7 @@ func endToEnd(t *testing.T, tg target) {
 			t.Errorf("calls %v", calls)
 		}
 		for _, c := range calls {
-			if c.endpoint != light.Endpoint.ID || c.cause != discovery.CauseApp {
+			if c.endpoint != light.Endpoint.ID || c.cause != model.CauseApp {
 				t.Errorf("call %+v", c)
 			}
 		}
@@ -104,7 +104,7 @@ func endToEnd(t *testing.T, tg target) {
 			return s["state"] == "ON" && s["brightness"] == 40.0 && s["cause"] == "APP_INTERACTION"
 		})
 		publishTo(t, cmdClient, setT, false, `{"color":{"h":240,"s":100}}`)
-		if c := waitCalls(t, hub, 1); c[0].cmd.Trait != discovery.TraitColor {
+		if c := waitCalls(t, hub, 1); c[0].cmd.Trait != model.TraitColor {
 			t.Errorf("call %v", c)
 		}
 		obs.lastJSON(t, stateT, func(s map[string]any) bool {
@@ -117,19 +117,19 @@ func endToEnd(t *testing.T, tg target) {
 		obs.lastJSON(t, stateT, func(s map[string]any) bool { return s["cause"] == "APP_INTERACTION" })
 		// The bridge restarts and re-syncs: its snapshot says the light is off.
 		e := hub.entry(t, "light-1")
-		var devs []discovery.Device
+		var devs []model.Device
 		for _, x := range hub.reg.List() {
 			if x.Endpoint.Bridge != "virtual" {
 				continue
 			}
-			d := discovery.Device{Endpoint: x.Endpoint, State: x.State, Reachable: x.Reachable}
+			d := model.Device{Endpoint: x.Endpoint, State: x.State, Reachable: x.Reachable}
 			if x.Endpoint.ID == e.Endpoint.ID {
 				off := false
 				d.State.On = &off
 			}
 			devs = append(devs, d)
 		}
-		hub.reg.Apply("virtual", discovery.Event{Kind: discovery.EventSnapshot, Devices: devs})
+		hub.reg.Apply("virtual", model.Event{Kind: model.EventSnapshot, Devices: devs})
 		got := obs.lastJSON(t, stateT, func(s map[string]any) bool { return s["state"] == "OFF" })
 		if c, ok := got["cause"]; ok {
 			t.Fatalf("after a re-sync the state still says cause %v: %v", c, got)
@@ -171,7 +171,7 @@ func endToEnd(t *testing.T, tg target) {
 			}
 		}
 		// A failure of the device itself comes back with its kind.
-		hub.setFail(&discovery.Error{Kind: discovery.ErrUnreachable, Message: "the device did not answer"})
+		hub.setFail(&model.Error{Kind: model.ErrUnreachable, Message: "the device did not answer"})
 		n := obs.count(errT)
 		publishTo(t, cmdClient, setT, false, "OFF")
 		e := obs.nextJSON(t, errT, n)
@@ -197,7 +197,7 @@ func endToEnd(t *testing.T, tg target) {
 	t.Run("rename in place", func(t *testing.T) {
 		d := fixtures()["color_light"]
 		d.Endpoint.FriendlyName = "Reading Lamp"
-		hub.reg.Apply("virtual", discovery.Event{Kind: discovery.EventUpsert, Device: &d})
+		hub.reg.Apply("virtual", model.Event{Kind: model.EventUpsert, Device: &d})
 		c := obs.lastJSON(t, configT, func(c map[string]any) bool {
 			return c["dev"].(map[string]any)["name"] == "Reading Lamp"
 		})
@@ -207,10 +207,10 @@ func endToEnd(t *testing.T, tg target) {
 	})
 
 	t.Run("reachability", func(t *testing.T) {
-		hub.reg.Apply("virtual", discovery.Event{Kind: discovery.EventReachability, DeviceID: "light-1", Reachable: false})
+		hub.reg.Apply("virtual", model.Event{Kind: model.EventReachability, DeviceID: "light-1", Reachable: false})
 		obs.wait(t, "offline", func() bool { m, _ := obs.last(availT); return string(m.payload) == "offline" })
 		obs.lastJSON(t, stateT, func(s map[string]any) bool { return s["reachable"] == false })
-		hub.reg.Apply("virtual", discovery.Event{Kind: discovery.EventReachability, DeviceID: "light-1", Reachable: true})
+		hub.reg.Apply("virtual", model.Event{Kind: model.EventReachability, DeviceID: "light-1", Reachable: true})
 		obs.wait(t, "online", func() bool { m, _ := obs.last(availT); return string(m.payload) == "online" })
 	})
 
@@ -220,7 +220,7 @@ func endToEnd(t *testing.T, tg target) {
 		i := obs.len()
 		d := fixtures()["plug"]
 		d.Endpoint.Traits.Toggles = nil
-		hub.reg.Apply("virtual", discovery.Event{Kind: discovery.EventUpsert, Device: &d})
+		hub.reg.Apply("virtual", model.Event{Kind: model.EventUpsert, Device: &d})
 		obs.wait(t, "two config messages", func() bool {
 			n := 0
 			for _, m := range obs.since(i) {
@@ -250,7 +250,7 @@ func endToEnd(t *testing.T, tg target) {
 	t.Run("removal clears retained", func(t *testing.T) {
 		lock := hub.entry(t, "front-door")
 		lockState, _, _, _, lockConfig := p.Topics(lock.Endpoint)
-		hub.reg.Apply("virtual", discovery.Event{Kind: discovery.EventRemove, DeviceID: "front-door"})
+		hub.reg.Apply("virtual", model.Event{Kind: model.EventRemove, DeviceID: "front-door"})
 		obs.wait(t, "empty config", func() bool { m, ok := obs.last(lockConfig); return ok && len(m.payload) == 0 })
 		obs.wait(t, "empty state", func() bool { m, ok := obs.last(lockState); return ok && len(m.payload) == 0 })
 		late := observe(t, tg.url, tg.user, tg.pass, lockConfig, configT)
@@ -366,11 +366,11 @@ func TestBridgeFilter(t *testing.T) {
 			t.Fatal(err)
 		}
 		for b, want := range tc.want {
-			if got := p.wants(discovery.Endpoint{Bridge: b}); got != want {
+			if got := p.wants(model.Endpoint{Bridge: b}); got != want {
 				t.Errorf("bridges %v: wants(%s) = %v", tc.bridges, b, got)
 			}
 		}
-		if p.wants(discovery.Endpoint{Bridge: "virtual", Category: discovery.CategoryAlexaVoiceEnabled}) && tc.bridges == nil {
+		if p.wants(model.Endpoint{Bridge: "virtual", Category: model.CategoryAlexaVoiceEnabled}) && tc.bridges == nil {
 			t.Error("the hub's own endpoint is published")
 		}
 	}
@@ -410,8 +410,8 @@ func TestStaleConfigsCleared(t *testing.T) {
 	tg := targets(t)[0]
 	seed := dialClient(t, tg.url, "", "")
 	ghost := testLayout.configTopic("virtual_ghost")
-	ghostCfg := testLayout.config("virtual_ghost", discovery.Endpoint{FriendlyName: "Ghost"},
-		testLayout.components("virtual_ghost", discovery.Endpoint{Traits: discovery.Traits{OnOff: &discovery.OnOff{}}}))
+	ghostCfg := testLayout.config("virtual_ghost", model.Endpoint{FriendlyName: "Ghost"},
+		testLayout.components("virtual_ghost", model.Endpoint{Traits: model.Traits{OnOff: &model.OnOff{}}}))
 	raw, _ := json.Marshal(ghostCfg)
 	foreign := map[string]string{
 		"homeassistant/device/z2m_lamp/config":           `{"o":{"name":"Zigbee2MQTT"},"availability":[{"topic":"zigbee2mqtt/bridge/state"}]}`,

@@ -9,39 +9,40 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/router"
 )
 
-// localBridge is an in-process discovery.Bridge that carries out every command at once.
+// localBridge is an in-process model.Bridge that carries out every command at once.
 type localBridge struct {
 	mu    sync.Mutex
-	state map[string]discovery.State
-	reqs  chan discovery.Request
+	state map[string]model.State
+	reqs  chan model.Request
 }
 
-func (b *localBridge) Execute(_ context.Context, req discovery.Request) (discovery.Result, error) {
+func (b *localBridge) Execute(_ context.Context, req model.Request) (model.Result, error) {
 	b.reqs <- req
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := req.Command.Apply(b.state[req.DeviceID])
 	b.state[req.DeviceID] = s
-	return discovery.Result{Status: discovery.Done, State: s}, nil
+	return model.Result{Status: model.Done, State: s}, nil
 }
 
-func (b *localBridge) State(_ context.Context, id string) (discovery.State, error) {
+func (b *localBridge) State(_ context.Context, id string) (model.State, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state[id], nil
 }
 
 func (b *localBridge) StartPairing(context.Context, time.Duration) error {
-	return &discovery.Error{Kind: discovery.ErrNotSupported, Message: "no pairing"}
+	return &model.Error{Kind: model.ErrNotSupported, Message: "no pairing"}
 }
 
-type bridgeSet map[string]discovery.Bridge
+type bridgeSet map[string]model.Bridge
 
-func (s bridgeSet) Bridge(name string) (discovery.Bridge, bool) { b, ok := s[name]; return b, ok }
+func (s bridgeSet) Bridge(name string) (model.Bridge, bool) { b, ok := s[name]; return b, ok }
 
 type eventSink chan []byte
 
@@ -59,7 +60,7 @@ func TestThroughRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lb := &localBridge{state: map[string]discovery.State{}, reqs: make(chan discovery.Request, 10)}
+	lb := &localBridge{state: map[string]model.State{}, reqs: make(chan model.Request, 10)}
 	events := make(eventSink, 100)
 	r, err := router.New(router.Options{Registry: reg, Profile: profile, Bridges: bridgeSet{"virtual": lb},
 		Events: events, Logger: quiet(), CoalesceWindow: -1})
@@ -71,11 +72,11 @@ func TestThroughRouter(t *testing.T) {
 	go func() { _ = r.Run(ctx) }()
 	d := fixtures()["color_light"]
 	lb.state[d.Endpoint.DeviceID] = d.State
-	r.BridgeEvent("virtual", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{d}})
+	r.BridgeEvent("virtual", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{d}})
 
 	tg := targets(t)[0]
 	p, _ := runPublisher(t, Config{Broker: tg.url}, reg, r)
-	e, _ := reg.Get(discovery.EndpointID(testSerial, "virtual", d.Endpoint.DeviceID))
+	e, _ := reg.Get(model.EndpointID(testSerial, "virtual", d.Endpoint.DeviceID))
 	stateT, setT, _, errT, _ := p.Topics(e.Endpoint)
 	obs := observe(t, tg.url, "", "", stateT, errT)
 	obs.lastJSON(t, stateT, func(s map[string]any) bool { return s["state"] == "OFF" })
@@ -122,11 +123,11 @@ func TestThroughRouter(t *testing.T) {
 				t.Fatalf("ChangeReport without powerState: %s", ev)
 			}
 			// The router's own errors come back too: an unreachable device.
-			r.BridgeEvent("virtual", discovery.Event{Kind: discovery.EventReachability, DeviceID: d.Endpoint.DeviceID, Reachable: false})
+			r.BridgeEvent("virtual", model.Event{Kind: model.EventReachability, DeviceID: d.Endpoint.DeviceID, Reachable: false})
 			obs.lastJSON(t, stateT, func(s map[string]any) bool { return s["reachable"] == false })
 			publishTo(t, cmd, setT, false, "OFF")
 			errMsg := obs.lastJSON(t, errT, nil)
-			if errMsg["kind"] != string(discovery.ErrUnreachable) {
+			if errMsg["kind"] != string(model.ErrUnreachable) {
 				t.Fatalf("error %v", errMsg)
 			}
 			return

@@ -21,7 +21,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/avstest"
 	"github.com/avshub/avshub/gateway/web"
 )
@@ -86,7 +86,7 @@ func BenchmarkDirectiveRoundTripZigbee(b *testing.B) {
 		b.Fatalf("pair: %v", err)
 	}
 	for _, ieee := range r.ids { // every device interviewed: nothing else runs during the measurement
-		e.waitDaemonEndpoint(ctx, "zigbee", func(ep discovery.Endpoint) bool { return ep.DeviceID == ieee })
+		e.waitDaemonEndpoint(ctx, "zigbee", func(ep model.Endpoint) bool { return ep.DeviceID == ieee })
 	}
 	var k int
 	b.Run("hub", func(b *testing.B) {
@@ -225,7 +225,7 @@ func BenchmarkDirectiveRoundTripMQTT(b *testing.B) {
 	e := newEnv(b, envOptions{ExtraBridges: mqttBridgeYAML(brk.URL)})
 	hub := e.startDaemon()
 	e.waitDaemonBridge(ctx, "mqtt")
-	bulb := e.waitDaemonEndpoint(ctx, "mqtt", func(ep discovery.Endpoint) bool {
+	bulb := e.waitDaemonEndpoint(ctx, "mqtt", func(ep model.Endpoint) bool {
 		return ep.FriendlyName == z2mBulb && ep.Traits.OnOff != nil
 	})
 	var k int
@@ -313,7 +313,7 @@ func (e *testEnv) waitDaemonBridge(ctx context.Context, bridge string) *web.Clie
 		}
 		for _, br := range st.Bridges {
 			if br.Name == bridge {
-				if br.State != "running" || br.Health != string(discovery.HealthHealthy) {
+				if br.State != "running" || br.Health != string(model.HealthHealthy) {
 					return fmt.Errorf("%s bridge %s %s", bridge, br.State, br.Health)
 				}
 				return nil
@@ -327,7 +327,7 @@ func (e *testEnv) waitDaemonBridge(ctx context.Context, bridge string) *web.Clie
 // waitDaemonEndpoint waits until the daemon holds a reachable endpoint of
 // bridge that match accepts and Alexa (the emulator) knows it; it returns
 // the endpoint's global id.
-func (e *testEnv) waitDaemonEndpoint(ctx context.Context, bridge string, match func(discovery.Endpoint) bool) string {
+func (e *testEnv) waitDaemonEndpoint(ctx context.Context, bridge string, match func(model.Endpoint) bool) string {
 	e.t.Helper()
 	api := web.NewClient(filepath.Join(e.dir, "avshub.sock"))
 	var found string

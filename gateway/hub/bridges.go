@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/plugins/host"
 	"github.com/avshub/avshub/plugins/sdk"
@@ -51,7 +51,7 @@ func (b *bridgeSet) names(cfg *config.Config) []string {
 }
 
 // Bridge returns a running bridge by name.
-func (b *bridgeSet) Bridge(name string) (discovery.Bridge, bool) {
+func (b *bridgeSet) Bridge(name string) (model.Bridge, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.running[name]
@@ -202,7 +202,7 @@ func (b *bridgeSet) pairing(name string) bool {
 func (h *Hub) Pair(ctx context.Context, bridge string, d time.Duration) error {
 	br, ok := h.bridges.Bridge(bridge)
 	if !ok {
-		return &discovery.Error{Kind: discovery.ErrNotSupported, Message: fmt.Sprintf("no bridge %q is running", bridge)}
+		return &model.Error{Kind: model.ErrNotSupported, Message: fmt.Sprintf("no bridge %q is running", bridge)}
 	}
 	return br.StartPairing(ctx, d)
 }

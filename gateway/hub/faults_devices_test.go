@@ -16,6 +16,7 @@ import (
 	"github.com/avshub/avshub/bridges/mqtt/z2msim"
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Fault tests with the real device bridges: the Zigbee bridge on a Z-Stack
@@ -98,7 +99,7 @@ func zigbeeBridgeYAML(link string) string {
 }
 
 // zid is the global endpoint id of a Zigbee device.
-func zid(ieee string) string { return discovery.EndpointID(testSerial, "zigbee", ieee) }
+func zid(ieee string) string { return model.EndpointID(testSerial, "zigbee", ieee) }
 
 // bridgeStatus is the named bridge's status line (zero when it is not listed).
 func (e *testEnv) bridgeStatus(name string) (state, health string, pid, restarts int) {
@@ -116,7 +117,7 @@ func (e *testEnv) waitBridgeEndpoints(ctx context.Context, bridge string, ids []
 	e.t.Helper()
 	e.poll(ctx, bridge+" endpoints published, reachable and known by Alexa", func() error {
 		for _, d := range ids {
-			gid := discovery.EndpointID(testSerial, bridge, d)
+			gid := model.EndpointID(testSerial, bridge, d)
 			ent, ok := e.hub.reg.Get(gid)
 			switch {
 			case !ok:
@@ -191,7 +192,7 @@ func (e *testEnv) killBridge(ctx context.Context, bridge string, endpoints []str
 			return fmt.Errorf("state %s pid %d (killed %d)", state, p, pid)
 		case r != restarts+1:
 			return fmt.Errorf("restarts %d, want %d", r, restarts+1)
-		case health != string(discovery.HealthHealthy):
+		case health != string(model.HealthHealthy):
 			return fmt.Errorf("health %s", health)
 		}
 		return nil
@@ -236,8 +237,8 @@ func zigbeeDBMatches(e *testEnv, r *zigbeeRig) error {
 	}
 	var db struct {
 		Devices []struct {
-			IEEE  string          `json:"ieee"`
-			State discovery.State `json:"state"`
+			IEEE  string      `json:"ieee"`
+			State model.State `json:"state"`
 		} `json:"devices"`
 	}
 	if err := json.Unmarshal(b, &db); err != nil {
@@ -268,7 +269,7 @@ func startZigbeeHub(t *testing.T, ctx context.Context, r *zigbeeRig) *testEnv {
 	e.start()
 	e.waitConnected(15 * time.Second)
 	e.poll(ctx, "the zigbee bridge to be healthy", func() error {
-		if state, health, _, _ := e.bridgeStatus("zigbee"); state != "running" || health != string(discovery.HealthHealthy) {
+		if state, health, _, _ := e.bridgeStatus("zigbee"); state != "running" || health != string(model.HealthHealthy) {
 			return fmt.Errorf("zigbee bridge %s %s", state, health)
 		}
 		return nil
@@ -367,7 +368,7 @@ func TestFaultZigbeeSerialUnplug(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.poll(ctx, "the zigbee bridge to report UNHEALTHY", func() error {
-		if _, health, _, _ := e.bridgeStatus("zigbee"); health != string(discovery.HealthUnhealthy) {
+		if _, health, _, _ := e.bridgeStatus("zigbee"); health != string(model.HealthUnhealthy) {
 			return fmt.Errorf("health %q", health)
 		}
 		return nil
@@ -386,7 +387,7 @@ func TestFaultZigbeeSerialUnplug(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.poll(ctx, "the zigbee bridge to be HEALTHY again", func() error {
-		if _, health, _, _ := e.bridgeStatus("zigbee"); health != string(discovery.HealthHealthy) {
+		if _, health, _, _ := e.bridgeStatus("zigbee"); health != string(model.HealthHealthy) {
 			return fmt.Errorf("health %q", health)
 		}
 		return nil
@@ -466,7 +467,7 @@ func TestFaultMQTTBridgeSIGKILL(t *testing.T) {
 	})
 	ids := e.bridgeEndpoints("mqtt")
 	e.waitBridgeEndpoints(ctx, "mqtt", ids)
-	bulbEP := discovery.EndpointID(testSerial, "mqtt", bulb)
+	bulbEP := model.EndpointID(testSerial, "mqtt", bulb)
 	if a := e.mustSend("Alexa.PowerController", "TurnOn", bulbEP, "", map[string]any{}); a.Name != "Response" {
 		t.Fatalf("TurnOn: %s %v", a.Name, a.Payload)
 	}
@@ -491,7 +492,7 @@ func TestFaultMQTTBridgeSIGKILL(t *testing.T) {
 	from := len(e.emu.Events())
 	eps := make([]string, len(ids))
 	for i, d := range ids {
-		eps[i] = discovery.EndpointID(testSerial, "mqtt", d)
+		eps[i] = model.EndpointID(testSerial, "mqtt", d)
 	}
 	e.killBridge(ctx, "mqtt", eps)
 	if got := e.bridgeEndpoints("mqtt"); !slices.Equal(got, ids) {

@@ -18,6 +18,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/avstest"
 	"github.com/avshub/avshub/gateway/dashboard/broker"
 	"github.com/avshub/avshub/gateway/lwa"
@@ -54,7 +55,7 @@ func (e *testEnv) manualChange(ctx context.Context) bool {
 		return false
 	}
 	for c := range changes {
-		if c.Kind == discovery.ChangeState && c.Cause == discovery.CausePhysical && c.Entry.Endpoint.Bridge == "virtual" {
+		if c.Kind == discovery.ChangeState && c.Cause == model.CausePhysical && c.Entry.Endpoint.Bridge == "virtual" {
 			return true
 		}
 	}

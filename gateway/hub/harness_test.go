@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/virtual"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/avstest"
 	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/gateway/logging"
@@ -289,7 +289,7 @@ func pollErr(ctx context.Context, f func() error) error {
 }
 
 // id is the global endpoint id of a virtual device.
-func id(deviceID string) string { return discovery.EndpointID(testSerial, "virtual", deviceID) }
+func id(deviceID string) string { return model.EndpointID(testSerial, "virtual", deviceID) }
 
 // deviceIDs lists the configured virtual devices.
 func (e *testEnv) deviceIDs() []string {

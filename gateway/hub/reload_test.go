@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/config"
 )
 
@@ -40,7 +40,7 @@ func TestReloadAddsAndRemovesBridge(t *testing.T) {
 			t.Fatalf("Reload: %v", err)
 		}
 	}
-	porch := discovery.EndpointID(testSerial, "extra", "porch")
+	porch := model.EndpointID(testSerial, "extra", "porch")
 	reload(withExtra)
 	e.poll(ctxFor(t, 15*time.Second), "Alexa to know the new bridge's endpoint", func() error {
 		if _, ok := e.emu.Endpoint(porch); !ok {

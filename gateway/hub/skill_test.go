@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/virtual"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/gateway/logging"
 	"github.com/avshub/avshub/gateway/lwa"
@@ -245,7 +245,7 @@ func TestSkillEndToEnd(t *testing.T) {
 	}
 	from := len(e.sim.Records())
 	ctx := ctxFor(t, 30*time.Second)
-	if _, err := e.hub.router.Execute(ctx, id("hall-light"), discovery.SetPower(true), discovery.CauseApp); err != nil {
+	if _, err := e.hub.router.Execute(ctx, id("hall-light"), model.SetPower(true), model.CauseApp); err != nil {
 		t.Fatal(err)
 	}
 	rec, _, err := e.sim.WaitFor(ctx, from, func(r skilltest.Record) bool {
@@ -262,7 +262,7 @@ func TestSkillEndToEnd(t *testing.T) {
 	if err := e.sim.Inject(skilltest.Fault{Kind: "skill-disabled"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.hub.router.Execute(ctx, id("hall-light"), discovery.SetPower(false), discovery.CauseApp); err != nil {
+	if _, err := e.hub.router.Execute(ctx, id("hall-light"), model.SetPower(false), model.CauseApp); err != nil {
 		t.Fatal(err)
 	}
 	pollCtx := ctxFor(t, 15*time.Second)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 )
 
@@ -35,15 +36,15 @@ func BenchmarkDirective(b *testing.B) {
 	}
 	reg := discovery.NewRegistry(serial, discovery.WithLogger(quiet()))
 	br := &testBridge{}
-	br.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
-		return discovery.Result{Status: discovery.Done, State: req.Command.Apply(discovery.State{})}, nil
+	br.set(func(_ context.Context, req model.Request) (model.Result, error) {
+		return model.Result{Status: model.Done, State: req.Command.Apply(model.State{})}, nil
 	})
 	r, err := New(Options{Registry: reg, Profile: p, Bridges: bridgeMap{"zb": br}, Events: discardSender{}, Logger: quiet()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
-		dev("l1", "Lamp", lightTraits, discovery.State{On: discovery.Ptr(false), Brightness: discovery.Ptr(50)}, true)}})
+	r.BridgeEvent("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{
+		dev("l1", "Lamp", lightTraits, model.State{On: model.Ptr(false), Brightness: model.Ptr(50)}, true)}})
 	d := directive(b, "Alexa.PowerController", "TurnOn", id("l1"), `{}`)
 	ctx := context.Background()
 
@@ -56,7 +57,7 @@ func BenchmarkDirective(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			res, _ := br.Execute(ctx, discovery.Request{DeviceID: "l1", Command: in.Command})
+			res, _ := br.Execute(ctx, model.Request{DeviceID: "l1", Command: in.Command})
 			st := e.State.Merge(res.State)
 			if _, err := alexa.NewResponse(d, e.Endpoint.ID, p.Properties(e.Endpoint, st, true, start)); err != nil {
 				b.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/alexa/schema"
 )
@@ -20,41 +20,41 @@ import (
 // router be tested on its own; TestRealProfiles runs the real alexa profiles.
 type testProfile struct{}
 
-func (testProfile) Decode(d *alexa.Directive, ep discovery.Endpoint, st discovery.State) (alexa.Intent, error) {
+func (testProfile) Decode(d *alexa.Directive, ep model.Endpoint, st model.State) (alexa.Intent, error) {
 	var p struct {
 		Brightness      *int `json:"brightness"`
 		BrightnessDelta *int `json:"brightnessDelta"`
 	}
 	if err := json.Unmarshal(d.Payload, &p); err != nil {
-		return alexa.Intent{}, discovery.Errorf(discovery.ErrInvalidValue, "bad payload: %v", err)
+		return alexa.Intent{}, model.Errorf(model.ErrInvalidValue, "bad payload: %v", err)
 	}
 	switch d.Header.Namespace + "." + d.Header.Name {
 	case "Alexa.ReportState":
 		return alexa.Intent{ReportState: true}, nil
 	case "Alexa.PowerController.TurnOn":
-		return alexa.Intent{Command: discovery.SetPower(true)}, nil
+		return alexa.Intent{Command: model.SetPower(true)}, nil
 	case "Alexa.PowerController.TurnOff":
-		return alexa.Intent{Command: discovery.SetPower(false)}, nil
+		return alexa.Intent{Command: model.SetPower(false)}, nil
 	case "Alexa.BrightnessController.SetBrightness":
 		if p.Brightness == nil {
-			return alexa.Intent{}, discovery.Errorf(discovery.ErrInvalidValue, "no brightness")
+			return alexa.Intent{}, model.Errorf(model.ErrInvalidValue, "no brightness")
 		}
-		return alexa.Intent{Command: discovery.SetBrightness(*p.Brightness)}, nil
+		return alexa.Intent{Command: model.SetBrightness(*p.Brightness)}, nil
 	case "Alexa.BrightnessController.AdjustBrightness":
 		cur := 0
 		if st.Brightness != nil {
 			cur = *st.Brightness
 		}
-		return alexa.Intent{Command: discovery.SetBrightness(min(100, max(0, cur+*p.BrightnessDelta)))}, nil
+		return alexa.Intent{Command: model.SetBrightness(min(100, max(0, cur+*p.BrightnessDelta)))}, nil
 	case "Alexa.LockController.Lock":
-		return alexa.Intent{Command: discovery.SetLock(discovery.Locked)}, nil
+		return alexa.Intent{Command: model.SetLock(model.Locked)}, nil
 	case "Alexa.LockController.Unlock":
-		return alexa.Intent{Command: discovery.SetLock(discovery.Unlocked)}, nil
+		return alexa.Intent{Command: model.SetLock(model.Unlocked)}, nil
 	}
 	return alexa.Intent{}, fmt.Errorf("unsupported directive %s.%s", d.Header.Namespace, d.Header.Name)
 }
 
-func (testProfile) Properties(ep discovery.Endpoint, st discovery.State, reachable bool, at time.Time) []alexa.Property {
+func (testProfile) Properties(ep model.Endpoint, st model.State, reachable bool, at time.Time) []alexa.Property {
 	var out []alexa.Property
 	add := func(ns, name string, v any) {
 		out = append(out, alexa.Property{Namespace: ns, Name: name, Value: v, TimeOfSample: at})
@@ -75,21 +75,21 @@ func (testProfile) Properties(ep discovery.Endpoint, st discovery.State, reachab
 	return out
 }
 
-func (testProfile) Proactive(ep discovery.Endpoint, p alexa.Property) bool {
+func (testProfile) Proactive(ep model.Endpoint, p alexa.Property) bool {
 	return p.Namespace != "Alexa.TemperatureSensor"
 }
 
-// testBridge is an in-process discovery.Bridge whose behaviour each test sets.
+// testBridge is an in-process model.Bridge whose behaviour each test sets.
 type testBridge struct {
 	mu      sync.Mutex
-	calls   []discovery.Request
-	exec    func(ctx context.Context, req discovery.Request) (discovery.Result, error)
-	state   func(ctx context.Context, deviceID string) (discovery.State, error)
+	calls   []model.Request
+	exec    func(ctx context.Context, req model.Request) (model.Result, error)
+	state   func(ctx context.Context, deviceID string) (model.State, error)
 	stateN  int
-	started chan discovery.Request // receives each request when set
+	started chan model.Request // receives each request when set
 }
 
-func (b *testBridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+func (b *testBridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	b.mu.Lock()
 	b.calls = append(b.calls, req)
 	exec, started := b.exec, b.started
@@ -98,41 +98,41 @@ func (b *testBridge) Execute(ctx context.Context, req discovery.Request) (discov
 		started <- req
 	}
 	if exec == nil {
-		return discovery.Result{Status: discovery.Done}, nil
+		return model.Result{Status: model.Done}, nil
 	}
 	return exec(ctx, req)
 }
 
-func (b *testBridge) State(ctx context.Context, deviceID string) (discovery.State, error) {
+func (b *testBridge) State(ctx context.Context, deviceID string) (model.State, error) {
 	b.mu.Lock()
 	b.stateN++
 	f := b.state
 	b.mu.Unlock()
 	if f == nil {
-		return discovery.State{}, errors.New("no state")
+		return model.State{}, errors.New("no state")
 	}
 	return f(ctx, deviceID)
 }
 
 func (b *testBridge) StartPairing(context.Context, time.Duration) error {
-	return &discovery.Error{Kind: discovery.ErrNotSupported}
+	return &model.Error{Kind: model.ErrNotSupported}
 }
 
-func (b *testBridge) set(f func(ctx context.Context, req discovery.Request) (discovery.Result, error)) {
+func (b *testBridge) set(f func(ctx context.Context, req model.Request) (model.Result, error)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.exec = f
 }
 
-func (b *testBridge) requests() []discovery.Request {
+func (b *testBridge) requests() []model.Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]discovery.Request(nil), b.calls...)
+	return append([]model.Request(nil), b.calls...)
 }
 
-type bridgeMap map[string]discovery.Bridge
+type bridgeMap map[string]model.Bridge
 
-func (m bridgeMap) Bridge(name string) (discovery.Bridge, bool) { b, ok := m[name]; return b, ok }
+func (m bridgeMap) Bridge(name string) (model.Bridge, bool) { b, ok := m[name]; return b, ok }
 
 // sentEvent is one event the router sent, decoded for assertions.
 type sentEvent struct {

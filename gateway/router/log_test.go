@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // lineLog collects JSON log lines.
@@ -82,12 +82,12 @@ func TestLogLines(t *testing.T) {
 		}
 	}
 
-	if _, err := e.r.Execute(context.Background(), id("l2"), discovery.SetBrightness(30), discovery.CauseApp); err != nil {
+	if _, err := e.r.Execute(context.Background(), id("l2"), model.SetBrightness(30), model.CauseApp); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = e.r.Execute(context.Background(), id("l2"), discovery.SetBrightness(300), discovery.CauseApp)
-	e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "k1", State: discovery.State{Lock: discovery.Unlocked}, Cause: discovery.CausePhysical})
-	e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "t1", State: discovery.State{Temperature: discovery.Ptr(21.5)}, Cause: discovery.CausePhysical})
+	_, _ = e.r.Execute(context.Background(), id("l2"), model.SetBrightness(300), model.CauseApp)
+	e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "k1", State: model.State{Lock: model.Unlocked}, Cause: model.CausePhysical})
+	e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "t1", State: model.State{Temperature: model.Ptr(21.5)}, Cause: model.CausePhysical})
 	hand := logs.lines(t, "change by hand")
 	if len(hand) != 3 {
 		t.Fatalf("%d change-by-hand lines, want 3 (two dashboard commands, one lock turned at the door; no sensor reading): %v", len(hand), hand)

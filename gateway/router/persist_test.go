@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/store"
 )
 
@@ -120,7 +120,7 @@ func TestRestartResync(t *testing.T) {
 		// l2 did not change: nothing.
 		quietAfterRestart(t, e)
 		// Later changes of l1 are reported as usual.
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}, Cause: discovery.CausePhysical})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{On: model.Ptr(true)}, Cause: model.CausePhysical})
 		if ev := e.rec.next(t); ev.Endpoint != id("l1") || ev.Cause != "PHYSICAL_INTERACTION" || len(ev.Changed) != 1 || ev.Changed["powerState"] != "ON" {
 			t.Fatalf("got %s %s for %s\n%s", ev.Name, ev.Cause, ev.Endpoint, ev.Raw)
 		}
@@ -142,7 +142,7 @@ func TestRestartResync(t *testing.T) {
 		st := seeded(t, func(e *env) {
 			mustHandle(t, e, "Alexa.PowerController", "TurnOn", "l2", "{}", "Response")
 			mustHandle(t, e, "Alexa.PowerController", "TurnOn", "l1", "{}", "Response")
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventRemove, DeviceID: "l2"})
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventRemove, DeviceID: "l2"})
 		})
 		if r := st.record(t, "l2"); r != nil {
 			t.Fatalf("l2 removed, still stored: %v", r)
@@ -172,8 +172,8 @@ func quietAfterRestart(t *testing.T, e *env) {
 	})
 	en, _ := e.reg.Get(id("l2"))
 	b := *en.State.Brightness%100 + 1
-	e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l2",
-		State: discovery.State{Brightness: discovery.Ptr(b)}, Cause: discovery.CauseRule})
+	e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l2",
+		State: model.State{Brightness: model.Ptr(b)}, Cause: model.CauseRule})
 	ev := e.rec.next(t)
 	if ev.Name != "ChangeReport" || ev.Endpoint != id("l2") || ev.Cause != "RULE_TRIGGER" || len(ev.Changed) != 1 || ev.Changed["brightness"] != float64(b) {
 		t.Fatalf("unexpected %s %s for %s\n%s", ev.Name, ev.Cause, ev.Endpoint, ev.Raw)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 )
 
@@ -88,8 +88,8 @@ func TestRealProfiles(t *testing.T) {
 			if req.Command.String() != "lock=UNLOCKED" {
 				t.Fatalf("lock command %s", req.Command)
 			}
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
-				CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Unlocked}}})
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventCompletion, Completion: &model.Completion{
+				CorrelationID: req.CorrelationID, State: model.State{Lock: model.Unlocked}}})
 			if ev := e.rec.next(t); ev.Name != "Response" || ev.Token != f.lock.Header.CorrelationToken {
 				t.Fatalf("lock completion: %s", ev.Raw)
 			}
@@ -123,8 +123,8 @@ func TestRealProfiles(t *testing.T) {
 				}
 			}
 			// A change by hand is a ChangeReport.
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l2",
-				State: discovery.State{On: discovery.Ptr(false)}, Cause: discovery.CausePhysical})
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l2",
+				State: model.State{On: model.Ptr(false)}, Cause: model.CausePhysical})
 			if ev := e.rec.next(t); ev.Name != "ChangeReport" || ev.Changed["powerState"] != "OFF" || ev.Cause != "PHYSICAL_INTERACTION" {
 				t.Fatalf("change: %s", ev.Raw)
 			}

@@ -65,6 +65,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/metrics"
 )
@@ -82,7 +83,7 @@ var ErrUnhandled = errors.New("router: directive not handled")
 
 // ErrNoSuchEndpoint is the error kind Execute returns for an unknown endpoint
 // (the same kind alexa uses for NO_SUCH_ENDPOINT).
-const ErrNoSuchEndpoint discovery.ErrorKind = "NO_SUCH_ENDPOINT"
+const ErrNoSuchEndpoint model.ErrorKind = "NO_SUCH_ENDPOINT"
 
 // EventSender sends one event to Alexa (satisfied by *avs.Client).
 type EventSender interface {
@@ -93,17 +94,17 @@ type EventSender interface {
 // Bridges finds a bridge by name.
 type Bridges interface {
 	// Bridge returns the running bridge called name.
-	Bridge(name string) (discovery.Bridge, bool)
+	Bridge(name string) (model.Bridge, bool)
 }
 
 // Profile is the part of alexa.Profile the router uses.
 type Profile interface {
 	// Decode turns a directive into a state report or one absolute command.
-	Decode(d *alexa.Directive, ep discovery.Endpoint, st discovery.State) (alexa.Intent, error)
+	Decode(d *alexa.Directive, ep model.Endpoint, st model.State) (alexa.Intent, error)
 	// Properties renders the endpoint's state as context properties.
-	Properties(ep discovery.Endpoint, st discovery.State, reachable bool, at time.Time) []alexa.Property
+	Properties(ep model.Endpoint, st model.State, reachable bool, at time.Time) []alexa.Property
 	// Proactive reports whether a property is proactively reported.
-	Proactive(ep discovery.Endpoint, p alexa.Property) bool
+	Proactive(ep model.Endpoint, p alexa.Property) bool
 }
 
 var _ Profile = alexa.Profile(nil)
@@ -136,7 +137,7 @@ type Options struct {
 }
 
 // Router routes directives and dashboard commands to bridges; it implements
-// discovery.Sink. Call Run to send ChangeReports.
+// model.Sink. Call Run to send ChangeReports.
 type Router struct {
 	opts Options
 	reg  *discovery.Registry
@@ -169,11 +170,11 @@ type epState struct {
 	resync   bool              // the next ChangeReport re-syncs after a restart (cause PERIODIC_POLL)
 	dirty    bool
 	due      time.Time
-	cause    discovery.Cause
-	inflight int             // commands under way
-	cmdCause discovery.Cause // the cause of changes while commands are under way
-	sending  bool            // a ChangeReport is with the EventSender
-	failures int             // ChangeReports of this endpoint that failed in a row
+	cause    model.Cause
+	inflight int         // commands under way
+	cmdCause model.Cause // the cause of changes while commands are under way
+	sending  bool        // a ChangeReport is with the EventSender
+	failures int         // ChangeReports of this endpoint that failed in a row
 }
 
 // A ChangeReport the EventSender refused is retried after 1×, 2×, 3× this
@@ -187,9 +188,9 @@ const (
 type pendingCmd struct {
 	d          *alexa.Directive // nil for Execute
 	endpointID string
-	cmd        discovery.Command
+	cmd        model.Command
 	scale      string
-	cause      discovery.Cause
+	cause      model.Cause
 	start      time.Time
 	timer      *time.Timer
 	done       chan completion // Execute waits here
@@ -198,11 +199,11 @@ type pendingCmd struct {
 }
 
 type completion struct {
-	state discovery.State
-	err   *discovery.Error
+	state model.State
+	err   *model.Error
 }
 
-var _ discovery.Sink = (*Router)(nil)
+var _ model.Sink = (*Router)(nil)
 
 // New returns a Router.
 func New(opts Options) (*Router, error) {
@@ -410,7 +411,7 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		defer endTurn()
 	}
 	// Answers need no turn: it ends before anything is sent.
-	fail := func(de *discovery.Error, scale string) (string, error) {
+	fail := func(de *model.Error, scale string) (string, error) {
 		endTurn()
 		return r.answerError(ctx, d, id, de, scale)
 	}
@@ -433,94 +434,94 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		return r.reportState(ctx, d, entry, bridge)
 	}
 	if err := intent.Command.Validate(entry.Endpoint.Traits, entry.State); err != nil {
-		return fail(discovery.AsError(err), intent.Scale)
+		return fail(model.AsError(err), intent.Scale)
 	}
 	if !entry.Reachable {
 		return fail(unreachable(entry), intent.Scale)
 	}
-	r.begin(id, discovery.CauseVoice)
+	r.begin(id, model.CauseVoice)
 	noteOutcome(ctx, "", intent.Command.String())
 	res, corr, xerr := r.execute(ctx, bridge, entry, intent.Command)
 	if xerr != nil {
 		r.end(id)
 		return fail(xerr, intent.Scale)
 	}
-	if res.Status == discovery.Accepted {
+	if res.Status == model.Accepted {
 		endTurn() // the bridge took the command: the next one may go while it completes
 		// DeferredResponse first; a Completion that comes meanwhile waits for await.
 		ev, err := alexa.NewDeferredResponse(d, res.EstimatedDeferral)
 		serr := r.sendBuilt(ctx, ev, err)
 		wait := max(r.opts.DeferredTimeout, 2*res.EstimatedDeferral)
-		r.await(corr, &pendingCmd{d: d, endpointID: id, cmd: intent.Command, scale: intent.Scale, cause: discovery.CauseVoice, start: r.now()}, wait)
+		r.await(corr, &pendingCmd{d: d, endpointID: id, cmd: intent.Command, scale: intent.Scale, cause: model.CauseVoice, start: r.now()}, wait)
 		return "deferred", serr
 	}
-	after := r.applyResult(entry, intent.Command, res.State, discovery.CauseVoice)
+	after := r.applyResult(entry, intent.Command, res.State, model.CauseVoice)
 	endTurn()
 	defer r.end(id)
 	return r.respond(ctx, d, after)
 }
 
-// decodeError turns a profile's Decode error into the *discovery.Error to answer.
-func decodeError(err error) *discovery.Error {
-	var de *discovery.Error
+// decodeError turns a profile's Decode error into the *model.Error to answer.
+func decodeError(err error) *model.Error {
+	var de *model.Error
 	if errors.As(err, &de) {
 		return de
 	}
-	return &discovery.Error{Kind: discovery.ErrNotSupported, Message: err.Error()}
+	return &model.Error{Kind: model.ErrNotSupported, Message: err.Error()}
 }
 
-func unreachable(e discovery.Entry) *discovery.Error {
-	return discovery.Errorf(discovery.ErrUnreachable, "%s is not reachable", e.Endpoint.FriendlyName)
+func unreachable(e discovery.Entry) *model.Error {
+	return model.Errorf(model.ErrUnreachable, "%s is not reachable", e.Endpoint.FriendlyName)
 }
 
 // bridge returns the endpoint's bridge, or BRIDGE_UNREACHABLE when it is
 // missing or reports itself unhealthy.
-func (r *Router) bridge(e discovery.Entry) (discovery.Bridge, *discovery.Error) {
+func (r *Router) bridge(e discovery.Entry) (model.Bridge, *model.Error) {
 	name := e.Endpoint.Bridge
 	b, ok := r.opts.Bridges.Bridge(name)
 	if !ok || b == nil {
-		return nil, discovery.Errorf(discovery.ErrBridgeUnreachable, "bridge %s is not running", name)
+		return nil, model.Errorf(model.ErrBridgeUnreachable, "bridge %s is not running", name)
 	}
-	if h, ok := r.reg.BridgeHealth(name); ok && h.State == discovery.HealthUnhealthy {
-		return nil, discovery.Errorf(discovery.ErrBridgeUnreachable, "bridge %s is unhealthy", name)
+	if h, ok := r.reg.BridgeHealth(name); ok && h.State == model.HealthUnhealthy {
+		return nil, model.Errorf(model.ErrBridgeUnreachable, "bridge %s is unhealthy", name)
 	}
 	return b, nil
 }
 
-// execute calls the bridge with a deadline. Errors are *discovery.Error
+// execute calls the bridge with a deadline. Errors are *model.Error
 // (deadline → ErrUnreachable).
-func (r *Router) execute(ctx context.Context, b discovery.Bridge, e discovery.Entry, cmd discovery.Command) (discovery.Result, string, *discovery.Error) {
+func (r *Router) execute(ctx context.Context, b model.Bridge, e discovery.Entry, cmd model.Command) (model.Result, string, *model.Error) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	dl, _ := ctx.Deadline()
 	corr := uuid.NewString()
 	r.expect(corr)
-	res, err := b.Execute(ctx, discovery.Request{CorrelationID: corr, DeviceID: e.Endpoint.DeviceID, Command: cmd, Deadline: dl})
-	if err != nil || res.Status != discovery.Accepted {
+	res, err := b.Execute(ctx, model.Request{CorrelationID: corr, DeviceID: e.Endpoint.DeviceID, Command: cmd, Deadline: dl})
+	if err != nil || res.Status != model.Accepted {
 		r.forget(corr)
 	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // an answer after the deadline is too late for Alexa
 	}
 	if err != nil {
-		de := discovery.AsError(err)
+		de := model.AsError(err)
 		if errors.Is(err, context.Canceled) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			de = discovery.Errorf(discovery.ErrUnreachable, "the command was cancelled")
+			de = model.Errorf(model.ErrUnreachable, "the command was cancelled")
 		}
 		r.log.Info("router: command failed", "endpoint", e.Endpoint.ID, "command", cmd.String(), "kind", de.Kind, "err", de.Message)
-		return discovery.Result{}, corr, de
+		return model.Result{}, corr, de
 	}
-	if res.Status != discovery.Done && res.Status != discovery.Accepted {
-		return discovery.Result{}, corr, discovery.Errorf(discovery.ErrInternal, "bridge answered with status %q", res.Status)
+	if res.Status != model.Done && res.Status != model.Accepted {
+		return model.Result{}, corr, model.Errorf(model.ErrInternal, "bridge answered with status %q", res.Status)
 	}
 	return res, corr, nil
 }
 
 // applyResult records the state after a command in the registry and returns the
 // entry after it: the command's effect, overlaid with what the bridge reported.
-func (r *Router) applyResult(e discovery.Entry, cmd discovery.Command, reported discovery.State, cause discovery.Cause) discovery.Entry {
+func (r *Router) applyResult(e discovery.Entry, cmd model.Command, reported model.State, cause model.Cause) discovery.Entry {
 	next := cmd.Apply(e.State).Merge(reported)
-	r.note(r.reg.Apply(e.Endpoint.Bridge, discovery.Event{At: r.now(), Kind: discovery.EventState,
+	r.note(r.reg.Apply(e.Endpoint.Bridge, model.Event{At: r.now(), Kind: model.EventState,
 		DeviceID: e.Endpoint.DeviceID, State: next, Cause: cause}))
 	if after, ok := r.reg.Get(e.Endpoint.ID); ok {
 		return after
@@ -541,21 +542,21 @@ func (r *Router) respond(ctx context.Context, d *alexa.Directive, e discovery.En
 	return "ok", nil
 }
 
-func (r *Router) reportState(ctx context.Context, d *alexa.Directive, e discovery.Entry, b discovery.Bridge) (string, error) {
+func (r *Router) reportState(ctx context.Context, d *alexa.Directive, e discovery.Entry, b model.Bridge) (string, error) {
 	if !e.Reachable {
 		return r.answerError(ctx, d, e.Endpoint.ID, unreachable(e), "")
 	}
 	if e.State.IsZero() {
-		r.begin(e.Endpoint.ID, discovery.CausePoll)
+		r.begin(e.Endpoint.ID, model.CausePoll)
 		defer r.end(e.Endpoint.ID)
 		sctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 		st, err := b.State(sctx, e.Endpoint.DeviceID)
 		cancel()
 		if err != nil {
-			return r.answerError(ctx, d, e.Endpoint.ID, discovery.AsError(err), "")
+			return r.answerError(ctx, d, e.Endpoint.ID, model.AsError(err), "")
 		}
-		r.note(r.reg.Apply(e.Endpoint.Bridge, discovery.Event{At: r.now(), Kind: discovery.EventState,
-			DeviceID: e.Endpoint.DeviceID, State: st, Cause: discovery.CausePoll}))
+		r.note(r.reg.Apply(e.Endpoint.Bridge, model.Event{At: r.now(), Kind: model.EventState,
+			DeviceID: e.Endpoint.DeviceID, State: st, Cause: model.CausePoll}))
 		if after, ok := r.reg.Get(e.Endpoint.ID); ok {
 			e = after
 		}
@@ -569,7 +570,7 @@ func (r *Router) reportState(ctx context.Context, d *alexa.Directive, e discover
 	return "ok", nil
 }
 
-func (r *Router) answerError(ctx context.Context, d *alexa.Directive, id string, de *discovery.Error, scale string) (string, error) {
+func (r *Router) answerError(ctx context.Context, d *alexa.Directive, id string, de *model.Error, scale string) (string, error) {
 	noteOutcome(ctx, de.Message, "")
 	ev, err := alexa.NewErrorResponse(d, id, de, scale)
 	return alexa.ErrorTypeOf(de.Kind).Type, r.sendBuilt(ctx, ev, err)
@@ -614,7 +615,7 @@ func (r *Router) await(corr string, p *pendingCmd, wait time.Duration) {
 	p.armed = true
 	r.pending[corr] = p
 	p.timer = time.AfterFunc(wait, func() {
-		r.finish(corr, completion{err: discovery.Errorf(discovery.ErrUnreachable,
+		r.finish(corr, completion{err: model.Errorf(model.ErrUnreachable,
 			"the device did not confirm the command within %s", wait.Round(time.Second))})
 	})
 }
@@ -661,7 +662,7 @@ func (r *Router) complete(p *pendingCmd, c completion) {
 		case c.err != nil:
 			result, err = r.answerError(ctx, p.d, p.endpointID, c.err, p.scale)
 		case !found:
-			result, err = r.answerError(ctx, p.d, p.endpointID, discovery.Errorf(discovery.ErrUnreachable, "the endpoint went away"), p.scale)
+			result, err = r.answerError(ctx, p.d, p.endpointID, model.Errorf(model.ErrUnreachable, "the endpoint went away"), p.scale)
 		default:
 			result, err = r.respond(ctx, p.d, entry)
 		}
@@ -678,19 +679,19 @@ func (r *Router) complete(p *pendingCmd, c completion) {
 }
 
 // Execute carries out a dashboard command with the same checks and errors as a
-// directive (the error is a *discovery.Error) and returns the state after it.
+// directive (the error is a *model.Error) and returns the state after it.
 // It waits for the Completion of an Accepted command. The change reaches Alexa
 // as a ChangeReport with cause (APP_INTERACTION for dashboards).
-func (r *Router) Execute(ctx context.Context, endpointID string, cmd discovery.Command, cause discovery.Cause) (discovery.State, error) {
+func (r *Router) Execute(ctx context.Context, endpointID string, cmd model.Command, cause model.Cause) (model.State, error) {
 	start := r.now()
 	st, err := r.execute1(ctx, endpointID, cmd, cause)
 	args := []any{"endpoint", endpointID}
 	if e, ok := r.reg.Get(endpointID); ok {
 		args = append(args, "name", e.Endpoint.FriendlyName)
 	}
-	args = append(args, "command", cmd.String(), "cause", cmp.Or(cause, discovery.CauseApp))
+	args = append(args, "command", cmd.String(), "cause", cmp.Or(cause, model.CauseApp))
 	if err != nil {
-		de := discovery.AsError(err)
+		de := model.AsError(err)
 		args = append(args, "outcome", string(de.Kind), "reason", de.Message)
 	} else {
 		args = append(args, "outcome", "ok")
@@ -699,37 +700,37 @@ func (r *Router) Execute(ctx context.Context, endpointID string, cmd discovery.C
 	return st, err
 }
 
-func (r *Router) execute1(ctx context.Context, endpointID string, cmd discovery.Command, cause discovery.Cause) (discovery.State, error) {
+func (r *Router) execute1(ctx context.Context, endpointID string, cmd model.Command, cause model.Cause) (model.State, error) {
 	done, terr := r.takeTurn(ctx, endpointID)
 	if terr != nil {
-		return discovery.State{}, terr
+		return model.State{}, terr
 	}
 	turnDone := sync.OnceFunc(done)
 	defer turnDone()
 	entry, ok := r.reg.Get(endpointID)
 	if !ok {
-		return discovery.State{}, discovery.Errorf(ErrNoSuchEndpoint, "no endpoint %q", endpointID)
+		return model.State{}, model.Errorf(ErrNoSuchEndpoint, "no endpoint %q", endpointID)
 	}
 	bridge, berr := r.bridge(entry)
 	if berr != nil {
-		return discovery.State{}, berr
+		return model.State{}, berr
 	}
 	if err := cmd.Validate(entry.Endpoint.Traits, entry.State); err != nil {
-		return discovery.State{}, discovery.AsError(err)
+		return model.State{}, model.AsError(err)
 	}
 	if !entry.Reachable {
-		return discovery.State{}, unreachable(entry)
+		return model.State{}, unreachable(entry)
 	}
 	if cause == "" {
-		cause = discovery.CauseApp
+		cause = model.CauseApp
 	}
 	r.begin(endpointID, cause)
 	res, corr, xerr := r.execute(ctx, bridge, entry, cmd)
 	if xerr != nil {
 		r.end(endpointID)
-		return discovery.State{}, xerr
+		return model.State{}, xerr
 	}
-	if res.Status == discovery.Done {
+	if res.Status == model.Done {
 		after := r.applyResult(entry, cmd, res.State, cause)
 		r.end(endpointID)
 		return after.State, nil
@@ -741,21 +742,21 @@ func (r *Router) execute1(ctx context.Context, endpointID string, cmd discovery.
 	select {
 	case c := <-completed:
 		if c.err != nil {
-			return discovery.State{}, c.err
+			return model.State{}, c.err
 		}
 		e, _ := r.reg.Get(endpointID)
 		return e.State, nil
 	case <-ctx.Done():
 		// The command stays pending: its completion still updates the registry.
-		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "gave up waiting for the device: %v", ctx.Err())
+		return model.State{}, model.Errorf(model.ErrUnreachable, "gave up waiting for the device: %v", ctx.Err())
 	}
 }
 
-// BridgeEvent implements discovery.Sink: it applies the event to the registry,
+// BridgeEvent implements model.Sink: it applies the event to the registry,
 // completes accepted commands and schedules ChangeReports.
-func (r *Router) BridgeEvent(bridge string, ev discovery.Event) {
+func (r *Router) BridgeEvent(bridge string, ev model.Event) {
 	switch ev.Kind {
-	case discovery.EventCompletion:
+	case model.EventCompletion:
 		if ev.Completion == nil || ev.Completion.CorrelationID == "" {
 			r.log.Warn("router: completion without a correlation id; skipped", "bridge", bridge)
 			return
@@ -763,7 +764,7 @@ func (r *Router) BridgeEvent(bridge string, ev discovery.Event) {
 		c := completion{state: ev.Completion.State, err: ev.Completion.Err}
 		r.finish(ev.Completion.CorrelationID, c)
 		return
-	case discovery.EventState, discovery.EventReachability:
+	case model.EventState, model.EventReachability:
 		// What Alexa knows of an endpoint not seen before is its state now.
 		id := r.reg.ID(bridge, ev.DeviceID)
 		if e, ok := r.reg.Get(id); ok {
@@ -812,7 +813,7 @@ func (r *Router) note(changes []discovery.Change) {
 // (PHYSICAL_INTERACTION) outside a command of the hub; readings of sensors
 // alone are not logged at info.
 func (r *Router) logByHand(c discovery.Change) {
-	if c.Kind != discovery.ChangeState || c.Cause != discovery.CausePhysical {
+	if c.Kind != discovery.ChangeState || c.Cause != model.CausePhysical {
 		return
 	}
 	reading := c.Changed
@@ -873,7 +874,7 @@ func (r *Router) told(id string, props []alexa.Property) {
 // (TurnOn, TurnOff) must not leave the registry, and Alexa, with the first
 // one's result while the device did the second. A turn not had within the
 // bridge timeout is ENDPOINT_BUSY.
-func (r *Router) takeTurn(ctx context.Context, id string) (done func(), err *discovery.Error) {
+func (r *Router) takeTurn(ctx context.Context, id string) (done func(), err *model.Error) {
 	r.mu.Lock()
 	turn := r.turns[id]
 	if turn == nil {
@@ -887,9 +888,9 @@ func (r *Router) takeTurn(ctx context.Context, id string) (done func(), err *dis
 	case turn <- struct{}{}:
 		return func() { <-turn }, nil
 	case <-t.C:
-		return nil, discovery.Errorf(discovery.ErrBusy, "another command to this endpoint has not finished")
+		return nil, model.Errorf(model.ErrBusy, "another command to this endpoint has not finished")
 	case <-ctx.Done():
-		return nil, discovery.Errorf(discovery.ErrUnreachable, "gave up waiting for the endpoint's previous command: %v", ctx.Err())
+		return nil, model.Errorf(model.ErrUnreachable, "gave up waiting for the endpoint's previous command: %v", ctx.Err())
 	}
 }
 
@@ -904,7 +905,7 @@ func (r *Router) ep(id string) *epState {
 
 // begin marks a command under way for id: no ChangeReport of id goes out until
 // it ends, and changes meanwhile carry cause.
-func (r *Router) begin(id string, cause discovery.Cause) {
+func (r *Router) begin(id string, cause model.Cause) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.ep(id)
@@ -930,7 +931,7 @@ func (r *Router) end(id string) {
 
 // markDirty schedules a ChangeReport for id. The latest cause of a window wins;
 // changes while a command is under way carry the command's cause.
-func (r *Router) markDirty(id string, cause discovery.Cause) {
+func (r *Router) markDirty(id string, cause model.Cause) {
 	r.mu.Lock()
 	s := r.ep(id)
 	if s.inflight > 0 && s.cmdCause != "" {
@@ -1044,9 +1045,9 @@ func (r *Router) changeReport(ctx context.Context, id string) {
 	case cause == "" && resync:
 		// The first report after a restart: what changed while the hub was
 		// down (a change with a cause in the same window lends its cause).
-		cause = discovery.CausePoll
+		cause = model.CausePoll
 	case cause == "":
-		cause = discovery.CausePhysical
+		cause = model.CausePhysical
 	}
 	ev, err := alexa.NewChangeReport(id, cause, changed, unchanged)
 	if err == nil {

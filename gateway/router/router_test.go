@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 )
 
@@ -26,19 +27,19 @@ type env struct {
 	stop func() // stops the router and waits for Run (idempotent; also at cleanup)
 }
 
-func dev(id, name string, traits discovery.Traits, st discovery.State, reachable bool) discovery.Device {
-	cat := discovery.CategoryLight
+func dev(id, name string, traits model.Traits, st model.State, reachable bool) model.Device {
+	cat := model.CategoryLight
 	if traits.Lock != nil {
-		cat = discovery.CategorySmartLock
+		cat = model.CategorySmartLock
 	}
-	return discovery.Device{Endpoint: discovery.Endpoint{DeviceID: id, FriendlyName: name, Category: cat, Traits: traits},
+	return model.Device{Endpoint: model.Endpoint{DeviceID: id, FriendlyName: name, Category: cat, Traits: traits},
 		State: st, Reachable: reachable}
 }
 
 var (
-	lightTraits  = discovery.Traits{OnOff: &discovery.OnOff{}, Brightness: &discovery.Brightness{}}
-	lockTraits   = discovery.Traits{Lock: &discovery.Lock{}}
-	thermoTraits = discovery.Traits{Thermostat: &discovery.Thermostat{Modes: []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeOff},
+	lightTraits  = model.Traits{OnOff: &model.OnOff{}, Brightness: &model.Brightness{}}
+	lockTraits   = model.Traits{Lock: &model.Lock{}}
+	thermoTraits = model.Traits{Thermostat: &model.Thermostat{Modes: []model.ThermostatMode{model.ModeHeat, model.ModeOff},
 		TargetSetpoint: true, MinC: 5, MaxC: 30}}
 )
 
@@ -59,19 +60,19 @@ func newEnv(t *testing.T, tweak func(*Options)) *env {
 		t.Fatal(err)
 	}
 	e.r = r
-	r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventHealth, Health: &discovery.Health{State: discovery.HealthHealthy}})
-	r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
-		dev("l1", "Lamp", lightTraits, discovery.State{On: discovery.Ptr(false), Brightness: discovery.Ptr(50)}, true),
-		dev("l2", "Desk", lightTraits, discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(10)}, true),
-		dev("k1", "Door", lockTraits, discovery.State{Lock: discovery.Locked}, true),
-		dev("gone1", "Porch", lightTraits, discovery.State{On: discovery.Ptr(false)}, false),
-		dev("t1", "Sensor", discovery.Traits{TemperatureSensor: &discovery.TemperatureSensor{}}, discovery.State{Temperature: discovery.Ptr(20.0)}, true),
-		dev("blank", "Blank", lightTraits, discovery.State{}, true),
-		dev("th1", "Heating", thermoTraits, discovery.State{Thermostat: &discovery.ThermostatState{Mode: discovery.ModeHeat, Target: discovery.Ptr(20.0)}}, true),
-		dev("th2", "Cooling", thermoTraits, discovery.State{Thermostat: &discovery.ThermostatState{Mode: discovery.ModeOff, Target: discovery.Ptr(20.0)}}, true),
+	r.BridgeEvent("zb", model.Event{Kind: model.EventHealth, Health: &model.Health{State: model.HealthHealthy}})
+	r.BridgeEvent("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{
+		dev("l1", "Lamp", lightTraits, model.State{On: model.Ptr(false), Brightness: model.Ptr(50)}, true),
+		dev("l2", "Desk", lightTraits, model.State{On: model.Ptr(true), Brightness: model.Ptr(10)}, true),
+		dev("k1", "Door", lockTraits, model.State{Lock: model.Locked}, true),
+		dev("gone1", "Porch", lightTraits, model.State{On: model.Ptr(false)}, false),
+		dev("t1", "Sensor", model.Traits{TemperatureSensor: &model.TemperatureSensor{}}, model.State{Temperature: model.Ptr(20.0)}, true),
+		dev("blank", "Blank", lightTraits, model.State{}, true),
+		dev("th1", "Heating", thermoTraits, model.State{Thermostat: &model.ThermostatState{Mode: model.ModeHeat, Target: model.Ptr(20.0)}}, true),
+		dev("th2", "Cooling", thermoTraits, model.State{Thermostat: &model.ThermostatState{Mode: model.ModeOff, Target: model.Ptr(20.0)}}, true),
 	}})
-	r.BridgeEvent("mq", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
-		dev("m1", "Attic", lightTraits, discovery.State{On: discovery.Ptr(false)}, true),
+	r.BridgeEvent("mq", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{
+		dev("m1", "Attic", lightTraits, model.State{On: model.Ptr(false)}, true),
 	}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -96,7 +97,7 @@ func id(device string) string {
 	if strings.HasPrefix(device, "m") {
 		bridge = "mq"
 	}
-	return discovery.EndpointID(serial, bridge, device)
+	return model.EndpointID(serial, bridge, device)
 }
 
 var tokenN atomic.Int64
@@ -114,20 +115,20 @@ func directive(t testing.TB, ns, name, endpointID, payload string) *alexa.Direct
 }
 
 func TestDirectiveOutcomes(t *testing.T) {
-	busy := func(context.Context, discovery.Request) (discovery.Result, error) {
-		return discovery.Result{}, &discovery.Error{Kind: discovery.ErrBusy, Message: "busy"}
+	busy := func(context.Context, model.Request) (model.Result, error) {
+		return model.Result{}, &model.Error{Kind: model.ErrBusy, Message: "busy"}
 	}
-	hang := func(ctx context.Context, _ discovery.Request) (discovery.Result, error) {
+	hang := func(ctx context.Context, _ model.Request) (model.Result, error) {
 		<-ctx.Done()
-		return discovery.Result{}, ctx.Err()
+		return model.Result{}, ctx.Err()
 	}
-	late := func(ctx context.Context, _ discovery.Request) (discovery.Result, error) {
+	late := func(ctx context.Context, _ model.Request) (model.Result, error) {
 		<-ctx.Done()
-		return discovery.Result{Status: discovery.Done}, nil // answers, but too late
+		return model.Result{Status: model.Done}, nil // answers, but too late
 	}
 	tests := []struct {
 		name      string
-		exec      func(context.Context, discovery.Request) (discovery.Result, error)
+		exec      func(context.Context, model.Request) (model.Result, error)
 		unhealthy bool
 		ns, dname string
 		device    string
@@ -157,12 +158,12 @@ func TestDirectiveOutcomes(t *testing.T) {
 			wantName: "ErrorResponse", wantType: "INVALID_DIRECTIVE"},
 		{name: "busy", exec: busy, ns: "Alexa.PowerController", dname: "TurnOn", device: "l1",
 			wantName: "ErrorResponse", wantType: "ENDPOINT_BUSY", wantCmd: "on_off=true"},
-		{name: "bridge goes down during the command", exec: func(context.Context, discovery.Request) (discovery.Result, error) {
-			return discovery.Result{}, &discovery.Error{Kind: discovery.ErrBridgeUnreachable, Message: "plugin exited"}
+		{name: "bridge goes down during the command", exec: func(context.Context, model.Request) (model.Result, error) {
+			return model.Result{}, &model.Error{Kind: model.ErrBridgeUnreachable, Message: "plugin exited"}
 		}, ns: "Alexa.PowerController", dname: "TurnOn", device: "l1",
 			wantName: "ErrorResponse", wantType: "BRIDGE_UNREACHABLE", wantCmd: "on_off=true"},
-		{name: "jammed lock answers HARDWARE_MALFUNCTION", exec: func(context.Context, discovery.Request) (discovery.Result, error) {
-			return discovery.Result{}, &discovery.Error{Kind: discovery.ErrHardwareFault, Message: "jammed"}
+		{name: "jammed lock answers HARDWARE_MALFUNCTION", exec: func(context.Context, model.Request) (model.Result, error) {
+			return model.Result{}, &model.Error{Kind: model.ErrHardwareFault, Message: "jammed"}
 		}, ns: "Alexa.LockController", dname: "Unlock", device: "k1",
 			wantName: "ErrorResponse", wantType: "HARDWARE_MALFUNCTION", wantCmd: "lock=UNLOCKED"},
 		{name: "deadline is ENDPOINT_UNREACHABLE", exec: hang, ns: "Alexa.PowerController", dname: "TurnOff", device: "l2",
@@ -179,7 +180,7 @@ func TestDirectiveOutcomes(t *testing.T) {
 			e := newEnv(t, func(o *Options) { o.Timeout = 100 * time.Millisecond })
 			e.zb.set(tt.exec)
 			if tt.unhealthy {
-				e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventHealth, Health: &discovery.Health{State: discovery.HealthUnhealthy}})
+				e.r.BridgeEvent("zb", model.Event{Kind: model.EventHealth, Health: &model.Health{State: model.HealthUnhealthy}})
 			}
 			payload := tt.payload
 			if payload == "" {
@@ -249,8 +250,8 @@ func TestUnhandled(t *testing.T) {
 
 func TestReportStateAsksBridgeWhenNothingCached(t *testing.T) {
 	e := newEnv(t, nil)
-	e.zb.state = func(context.Context, string) (discovery.State, error) {
-		return discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(70)}, nil
+	e.zb.state = func(context.Context, string) (model.State, error) {
+		return model.State{On: model.Ptr(true), Brightness: model.Ptr(70)}, nil
 	}
 	if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa", "ReportState", id("blank"), "{}")); err != nil {
 		t.Fatal(err)
@@ -265,11 +266,11 @@ func TestReportStateAsksBridgeWhenNothingCached(t *testing.T) {
 }
 
 // acceptLock answers Accepted and hands each request to the test.
-func acceptLock(e *env) chan discovery.Request {
-	reqs := make(chan discovery.Request, 10)
-	e.zb.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
+func acceptLock(e *env) chan model.Request {
+	reqs := make(chan model.Request, 10)
+	e.zb.set(func(_ context.Context, req model.Request) (model.Result, error) {
 		reqs <- req
-		return discovery.Result{Status: discovery.Accepted, EstimatedDeferral: 3 * time.Second}, nil
+		return model.Result{Status: model.Accepted, EstimatedDeferral: 3 * time.Second}, nil
 	})
 	return reqs
 }
@@ -286,23 +287,23 @@ func TestDeferredLock(t *testing.T) {
 			t.Fatalf("first answer %s\n%s", ev.Name, ev.Raw)
 		}
 		req := <-reqs
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
-			CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Unlocked}}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventCompletion, Completion: &model.Completion{
+			CorrelationID: req.CorrelationID, State: model.State{Lock: model.Unlocked}}})
 		ev := e.rec.next(t)
 		if ev.Name != "Response" || ev.Token != d.Header.CorrelationToken || ev.Context["lockState"] != "UNLOCKED" {
 			t.Fatalf("final answer %s\n%s", ev.Name, ev.Raw)
 		}
 		// A duplicate completion is ignored.
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
-			CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Locked}}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventCompletion, Completion: &model.Completion{
+			CorrelationID: req.CorrelationID, State: model.State{Lock: model.Locked}}})
 		assertQuiet(t, e)
 	})
 	t.Run("completion before Execute returns", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.zb.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
-				CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Unlocked}}})
-			return discovery.Result{Status: discovery.Accepted}, nil
+		e.zb.set(func(_ context.Context, req model.Request) (model.Result, error) {
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventCompletion, Completion: &model.Completion{
+				CorrelationID: req.CorrelationID, State: model.State{Lock: model.Unlocked}}})
+			return model.Result{Status: model.Accepted}, nil
 		})
 		d := directive(t, "Alexa.LockController", "Unlock", id("k1"), "{}")
 		if err := e.r.HandleDirective(context.Background(), d); err != nil {
@@ -323,16 +324,16 @@ func TestDeferredLock(t *testing.T) {
 		}
 		e.rec.next(t)
 		req := <-reqs
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
-			CorrelationID: req.CorrelationID, Err: &discovery.Error{Kind: discovery.ErrHardwareFault, Message: "jammed"}}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventCompletion, Completion: &model.Completion{
+			CorrelationID: req.CorrelationID, Err: &model.Error{Kind: model.ErrHardwareFault, Message: "jammed"}}})
 		if ev := e.rec.next(t); ev.Name != "ErrorResponse" || ev.Type != "HARDWARE_MALFUNCTION" {
 			t.Fatalf("final answer %s %s", ev.Name, ev.Type)
 		}
 	})
 	t.Run("no completion before the deadline gives ENDPOINT_UNREACHABLE", func(t *testing.T) {
 		e := newEnv(t, func(o *Options) { o.DeferredTimeout = 50 * time.Millisecond })
-		e.zb.set(func(context.Context, discovery.Request) (discovery.Result, error) {
-			return discovery.Result{Status: discovery.Accepted}, nil
+		e.zb.set(func(context.Context, model.Request) (model.Result, error) {
+			return model.Result{Status: model.Accepted}, nil
 		})
 		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.LockController", "Lock", id("k1"), "{}")); err != nil {
 			t.Fatal(err)
@@ -351,8 +352,8 @@ func TestDeferredLock(t *testing.T) {
 func assertQuiet(t *testing.T, e *env) {
 	t.Helper()
 	en, _ := e.reg.Get(id("l2"))
-	e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l2",
-		State: discovery.State{Brightness: discovery.Ptr(*en.State.Brightness%100 + 1)}, Cause: discovery.CauseRule})
+	e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l2",
+		State: model.State{Brightness: model.Ptr(*en.State.Brightness%100 + 1)}, Cause: model.CauseRule})
 	ev := e.rec.next(t)
 	if ev.Name != "ChangeReport" || ev.Endpoint != id("l2") || ev.Cause != "RULE_TRIGGER" {
 		t.Fatalf("unexpected %s %s for %s\n%s", ev.Name, ev.Type, ev.Endpoint, ev.Raw)
@@ -362,7 +363,7 @@ func assertQuiet(t *testing.T, e *env) {
 func TestChangeReports(t *testing.T) {
 	t.Run("physical change", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}, Cause: discovery.CausePhysical})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{On: model.Ptr(true)}, Cause: model.CausePhysical})
 		ev := e.rec.next(t)
 		if ev.Name != "ChangeReport" || ev.Cause != "PHYSICAL_INTERACTION" || ev.Changed["powerState"] != "ON" ||
 			len(ev.Changed) != 1 || ev.Context["brightness"] != 50.0 {
@@ -373,7 +374,7 @@ func TestChangeReports(t *testing.T) {
 		m := newMetricsProbe()
 		e := newEnv(t, func(o *Options) { o.CoalesceWindow = 300 * time.Millisecond; o.Metrics = m.m })
 		for i := 1; i <= 5; i++ {
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(60 + i)}})
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{Brightness: model.Ptr(60 + i)}})
 		}
 		ev := e.rec.next(t)
 		if ev.Endpoint != id("l1") || ev.Changed["brightness"] != 65.0 {
@@ -386,21 +387,21 @@ func TestChangeReports(t *testing.T) {
 	})
 	t.Run("back to the reported value sends nothing", func(t *testing.T) {
 		e := newEnv(t, func(o *Options) { o.CoalesceWindow = 300 * time.Millisecond })
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(99)}})
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(50)}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{Brightness: model.Ptr(99)}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{Brightness: model.Ptr(50)}})
 		assertQuiet(t, e)
 	})
 	t.Run("not proactive: nothing", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "t1", State: discovery.State{Temperature: discovery.Ptr(25.0)}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "t1", State: model.State{Temperature: model.Ptr(25.0)}})
 		assertQuiet(t, e)
 	})
 	t.Run("no ChangeReport for what a Response reported", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.zb.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
+		e.zb.set(func(_ context.Context, req model.Request) (model.Result, error) {
 			// The bridge echoes the change as an event before it answers.
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: req.DeviceID, State: discovery.State{On: discovery.Ptr(true)}})
-			return discovery.Result{Status: discovery.Done, State: discovery.State{On: discovery.Ptr(true)}}, nil
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: req.DeviceID, State: model.State{On: model.Ptr(true)}})
+			return model.Result{Status: model.Done, State: model.State{On: model.Ptr(true)}}, nil
 		})
 		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.PowerController", "TurnOn", id("l1"), "{}")); err != nil {
 			t.Fatal(err)
@@ -409,15 +410,15 @@ func TestChangeReports(t *testing.T) {
 			t.Fatalf("got %s", ev.Name)
 		}
 		// A later echo of the same state sends nothing either.
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{On: model.Ptr(true)}})
 		assertQuiet(t, e)
 	})
 	t.Run("a command's echo then a hand on the switch: physical", func(t *testing.T) {
 		e := newEnv(t, func(o *Options) { o.CoalesceWindow = 300 * time.Millisecond })
-		e.zb.set(func(_ context.Context, req discovery.Request) (discovery.Result, error) {
+		e.zb.set(func(_ context.Context, req model.Request) (model.Result, error) {
 			// The device reports the commanded brightness while the command runs.
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: req.DeviceID, State: discovery.State{Brightness: discovery.Ptr(25)}})
-			return discovery.Result{Status: discovery.Done, State: discovery.State{Brightness: discovery.Ptr(25)}}, nil
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: req.DeviceID, State: model.State{Brightness: model.Ptr(25)}})
+			return model.Result{Status: model.Done, State: model.State{Brightness: model.Ptr(25)}}, nil
 		})
 		if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.BrightnessController", "SetBrightness", id("l2"), `{"brightness":25}`)); err != nil {
 			t.Fatal(err)
@@ -426,7 +427,7 @@ func TestChangeReports(t *testing.T) {
 			t.Fatalf("got %s", ev.Name)
 		}
 		// Within the same coalescing window, someone switches it off by hand.
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l2", State: discovery.State{On: discovery.Ptr(false)}, Cause: discovery.CausePhysical})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l2", State: model.State{On: model.Ptr(false)}, Cause: model.CausePhysical})
 		ev := e.rec.next(t)
 		if ev.Name != "ChangeReport" || ev.Cause != "PHYSICAL_INTERACTION" || ev.Changed["powerState"] != "OFF" || len(ev.Changed) != 1 {
 			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
@@ -434,7 +435,7 @@ func TestChangeReports(t *testing.T) {
 	})
 	t.Run("reachability", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventReachability, DeviceID: "l1", Reachable: false})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventReachability, DeviceID: "l1", Reachable: false})
 		ev := e.rec.next(t)
 		if ev.Name != "ChangeReport" || fmt.Sprint(ev.Changed["connectivity"]) != "map[value:UNREACHABLE]" {
 			t.Fatalf("got %s\n%s", ev.Name, ev.Raw)
@@ -442,7 +443,7 @@ func TestChangeReports(t *testing.T) {
 	})
 	t.Run("dashboard command: APP_INTERACTION", func(t *testing.T) {
 		e := newEnv(t, nil)
-		st, err := e.r.Execute(context.Background(), id("l1"), discovery.SetBrightness(80), discovery.CauseApp)
+		st, err := e.r.Execute(context.Background(), id("l1"), model.SetBrightness(80), model.CauseApp)
 		if err != nil || *st.Brightness != 80 {
 			t.Fatalf("Execute = %+v, %v", st, err)
 		}
@@ -457,10 +458,10 @@ func TestChangeReports(t *testing.T) {
 		e.rec.mu.Lock()
 		e.rec.block = block // disconnected: Send holds the event
 		e.rec.mu.Unlock()
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(61)}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{Brightness: model.Ptr(61)}})
 		waitFor(t, func() bool { e.rec.mu.Lock(); defer e.rec.mu.Unlock(); return e.rec.active == 1 })
 		for i := 62; i <= 70; i++ {
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{Brightness: discovery.Ptr(i)}})
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{Brightness: model.Ptr(i)}})
 		}
 		e.rec.mu.Lock()
 		e.rec.block = nil
@@ -483,7 +484,7 @@ func TestChangeReports(t *testing.T) {
 		e.rec.mu.Lock()
 		e.rec.fail = 2
 		e.rec.mu.Unlock()
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(true)}, Cause: discovery.CausePhysical})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{On: model.Ptr(true)}, Cause: model.CausePhysical})
 		ev := e.rec.next(t)
 		if ev.Name != "ChangeReport" || ev.Changed["powerState"] != "ON" || ev.Cause != "PHYSICAL_INTERACTION" {
 			t.Fatalf("got %s", ev.Raw)
@@ -492,13 +493,13 @@ func TestChangeReports(t *testing.T) {
 	})
 	t.Run("snapshot after a bridge restart reports the differences", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventReachability, DeviceID: "k1", Reachable: false})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventReachability, DeviceID: "k1", Reachable: false})
 		if ev := e.rec.next(t); ev.Endpoint != id("k1") {
 			t.Fatalf("got %s", ev.Raw)
 		}
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventSnapshot, Devices: []discovery.Device{
-			dev("k1", "Door", lockTraits, discovery.State{Lock: discovery.Unlocked}, true),
-			dev("l2", "Desk", lightTraits, discovery.State{On: discovery.Ptr(true), Brightness: discovery.Ptr(10)}, true),
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{
+			dev("k1", "Door", lockTraits, model.State{Lock: model.Unlocked}, true),
+			dev("l2", "Desk", lightTraits, model.State{On: model.Ptr(true), Brightness: model.Ptr(10)}, true),
 		}})
 		ev := e.rec.next(t)
 		if ev.Endpoint != id("k1") || ev.Changed["lockState"] != "UNLOCKED" || fmt.Sprint(ev.Changed["connectivity"]) != "map[value:OK]" {
@@ -510,29 +511,29 @@ func TestChangeReports(t *testing.T) {
 
 func TestExecute(t *testing.T) {
 	e := newEnv(t, nil)
-	check := func(name, endpoint string, cmd discovery.Command, want discovery.ErrorKind) {
+	check := func(name, endpoint string, cmd model.Command, want model.ErrorKind) {
 		t.Helper()
-		_, err := e.r.Execute(context.Background(), endpoint, cmd, discovery.CauseApp)
-		var de *discovery.Error
+		_, err := e.r.Execute(context.Background(), endpoint, cmd, model.CauseApp)
+		var de *model.Error
 		if !errors.As(err, &de) || de.Kind != want {
 			t.Errorf("%s: err = %v, want kind %s", name, err, want)
 		}
 	}
-	check("unknown", "nope", discovery.SetPower(true), ErrNoSuchEndpoint)
-	check("bridge down", id("m1"), discovery.SetPower(true), discovery.ErrBridgeUnreachable)
-	check("unreachable", id("gone1"), discovery.SetPower(true), discovery.ErrUnreachable)
-	check("out of range", id("l1"), discovery.SetBrightness(101), discovery.ErrOutOfRange)
+	check("unknown", "nope", model.SetPower(true), ErrNoSuchEndpoint)
+	check("bridge down", id("m1"), model.SetPower(true), model.ErrBridgeUnreachable)
+	check("unreachable", id("gone1"), model.SetPower(true), model.ErrUnreachable)
+	check("out of range", id("l1"), model.SetBrightness(101), model.ErrOutOfRange)
 	if n := len(e.zb.requests()); n != 0 {
 		t.Fatalf("bridge called %d times for invalid commands", n)
 	}
 	reqs := acceptLock(e)
 	go func() {
 		req := <-reqs
-		e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventCompletion, Completion: &discovery.Completion{
-			CorrelationID: req.CorrelationID, State: discovery.State{Lock: discovery.Unlocked}}})
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventCompletion, Completion: &model.Completion{
+			CorrelationID: req.CorrelationID, State: model.State{Lock: model.Unlocked}}})
 	}()
-	st, err := e.r.Execute(context.Background(), id("k1"), discovery.SetLock(discovery.Unlocked), discovery.CauseApp)
-	if err != nil || st.Lock != discovery.Unlocked {
+	st, err := e.r.Execute(context.Background(), id("k1"), model.SetLock(model.Unlocked), model.CauseApp)
+	if err != nil || st.Lock != model.Unlocked {
 		t.Fatalf("deferred Execute = %+v, %v", st, err)
 	}
 	if ev := e.rec.next(t); ev.Name != "ChangeReport" || ev.Cause != "APP_INTERACTION" || ev.Changed["lockState"] != "UNLOCKED" {
@@ -568,7 +569,7 @@ func TestConcurrentDirectives(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			e.r.BridgeEvent("zb", discovery.Event{Kind: discovery.EventState, DeviceID: "l1", State: discovery.State{On: discovery.Ptr(i%2 == 0)}})
+			e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: "l1", State: model.State{On: model.Ptr(i%2 == 0)}})
 		})
 	}
 	wg.Wait()
@@ -598,19 +599,19 @@ func TestConcurrentDirectives(t *testing.T) {
 func TestCommandsToOneEndpointTakeTurns(t *testing.T) {
 	e := newEnv(t, nil)
 	release := make(chan struct{})
-	started := make(chan discovery.Request, 2)
+	started := make(chan model.Request, 2)
 	var deviceOn atomic.Bool
-	e.zb.set(func(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+	e.zb.set(func(ctx context.Context, req model.Request) (model.Result, error) {
 		started <- req
 		if *req.Command.Power { // TurnOn is slow
 			select {
 			case <-release:
 			case <-ctx.Done():
-				return discovery.Result{}, ctx.Err()
+				return model.Result{}, ctx.Err()
 			}
 		}
 		deviceOn.Store(*req.Command.Power)
-		return discovery.Result{Status: discovery.Done, State: discovery.State{On: discovery.Ptr(*req.Command.Power)}}, nil
+		return model.Result{Status: model.Done, State: model.State{On: model.Ptr(*req.Command.Power)}}, nil
 	})
 	var wg sync.WaitGroup
 	wg.Go(func() {

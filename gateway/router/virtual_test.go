@@ -8,12 +8,13 @@ import (
 
 	"github.com/avshub/avshub/bridges/virtual"
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
 // TestVirtualBridge runs the router against the virtual bridge through
-// sdk.Local: the same discovery.Bridge and Sink wiring the plugin host uses.
+// sdk.Local: the same model.Bridge and Sink wiring the plugin host uses.
 func TestVirtualBridge(t *testing.T) {
 	p, err := alexa.ProfileByName(alexa.ProfileSmartHome, alexa.ProfileOptions{})
 	if err != nil {
@@ -44,7 +45,7 @@ func TestVirtualBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = lb.Close(context.Background()) }()
-	vid := func(dev string) string { return discovery.EndpointID(serial, "virtual", dev) }
+	vid := func(dev string) string { return model.EndpointID(serial, "virtual", dev) }
 	waitFor(t, func() bool { _, ok := reg.Get(vid("porch")); return ok })
 
 	tests := []struct {

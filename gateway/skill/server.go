@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/lwa"
 	"github.com/avshub/avshub/gateway/skill/sign"
@@ -450,14 +451,14 @@ func (s *Server) route(ctx context.Context, d *alexa.Directive) []byte {
 
 // errorAnswer builds an Alexa.ErrorResponse of errType.
 func (s *Server) errorAnswer(d *alexa.Directive, errType, msg string) []byte {
-	kind := discovery.ErrorKind(errType)
+	kind := model.ErrorKind(errType)
 	switch errType {
 	case "ENDPOINT_UNREACHABLE":
-		kind = discovery.ErrUnreachable
+		kind = model.ErrUnreachable
 	case "INVALID_DIRECTIVE":
-		kind = discovery.ErrNotSupported
+		kind = model.ErrNotSupported
 	}
-	b, err := alexa.NewErrorResponse(d, d.EndpointID(), &discovery.Error{Kind: kind, Message: msg}, "")
+	b, err := alexa.NewErrorResponse(d, d.EndpointID(), &model.Error{Kind: kind, Message: msg}, "")
 	if err != nil {
 		return []byte(`{"event":{"header":{"namespace":"Alexa","name":"ErrorResponse","payloadVersion":"3","messageId":"` +
 			fmt.Sprintf("%x", sha256.Sum256([]byte(msg)))[:32] + `"},"payload":{"type":"INTERNAL_ERROR","message":"internal error"}}}`)

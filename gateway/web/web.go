@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Status is the hub's state as the status page, the API and the CLI show it.
@@ -88,11 +89,11 @@ type MQTTStatus struct {
 // Endpoint is one endpoint with its live state and recent events. Its JSON
 // keys are lowerCamelCase, like every other key of the API.
 type Endpoint struct {
-	Endpoint  discovery.Endpoint `json:"endpoint"`
-	State     discovery.State    `json:"state"`
-	Reachable bool               `json:"reachable"`
-	Updated   time.Time          `json:"updated,omitzero"`
-	Recent    []EventLine        `json:"recent,omitempty"`
+	Endpoint  model.Endpoint `json:"endpoint"`
+	State     model.State    `json:"state"`
+	Reachable bool           `json:"reachable"`
+	Updated   time.Time      `json:"updated,omitzero"`
+	Recent    []EventLine    `json:"recent,omitempty"`
 }
 
 // EndpointOf returns the web view of a registry entry.
@@ -210,8 +211,8 @@ func (s *Server) pair(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if err := s.src.Pair(r.Context(), name, d); err != nil {
 		code := http.StatusBadGateway
-		var de *discovery.Error
-		if errors.As(err, &de) && de.Kind == discovery.ErrNotSupported {
+		var de *model.Error
+		if errors.As(err, &de) && de.Kind == model.ErrNotSupported {
 			code = http.StatusBadRequest
 		}
 		writeJSON(w, code, map[string]string{"error": err.Error()})
@@ -357,7 +358,7 @@ func since(t time.Time) string {
 }
 
 // traitNames lists an endpoint's traits by name.
-func traitNames(t discovery.Traits) []string {
+func traitNames(t model.Traits) []string {
 	var n []string
 	add := func(ok bool, name string) {
 		if ok {
@@ -384,7 +385,7 @@ func traitNames(t discovery.Traits) []string {
 }
 
 // StateText renders a state compactly for people ("on, 40%, 2700 K").
-func StateText(s discovery.State) string {
+func StateText(s model.State) string {
 	var p []string
 	if s.On != nil {
 		p = append(p, map[bool]string{true: "on", false: "off"}[*s.On])

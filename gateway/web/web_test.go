@@ -14,7 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // hubSource is a Source over fixed data, standing in for the hub.
@@ -32,8 +32,8 @@ func newSource() *hubSource {
 		status: Status{Version: "test", Ready: true, AVS: AVSStatus{State: "CONNECTED", Gateway: "https://avs.example"},
 			Bridges: []BridgeStatus{{Name: "zigbee", State: "running", Health: "HEALTHY", Pairing: true}}},
 		eps: []Endpoint{{
-			Endpoint:  discovery.Endpoint{ID: "hub::virtual::lamp", Bridge: "virtual", FriendlyName: "Kitchen Light", Category: discovery.CategoryLight, Traits: discovery.Traits{OnOff: &discovery.OnOff{}}},
-			State:     discovery.State{On: &on},
+			Endpoint:  model.Endpoint{ID: "hub::virtual::lamp", Bridge: "virtual", FriendlyName: "Kitchen Light", Category: model.CategoryLight, Traits: model.Traits{OnOff: &model.OnOff{}}},
+			State:     model.State{On: &on},
 			Reachable: true}},
 		changes: make(chan struct{}, 1),
 	}
@@ -55,7 +55,7 @@ func (h *hubSource) Changes(ctx context.Context) <-chan struct{} { return h.chan
 
 func (h *hubSource) Pair(_ context.Context, bridge string, d time.Duration) error {
 	if bridge != "zigbee" {
-		return &discovery.Error{Kind: discovery.ErrNotSupported, Message: bridge + " cannot pair"}
+		return &model.Error{Kind: model.ErrNotSupported, Message: bridge + " cannot pair"}
 	}
 	h.mu.Lock()
 	h.paired = append(h.paired, bridge+" "+d.String())

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/avshub/avshub/bridges/virtual"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 	"github.com/avshub/avshub/plugins/sdk"
@@ -32,8 +32,8 @@ import (
 // The difference between the first two is what go-plugin (TLS, supervisor
 // bookkeeping) costs; the last is the floor without a process boundary.
 func BenchmarkExecute(b *testing.B) {
-	req := func(i int) discovery.Request {
-		return discovery.Request{CorrelationID: "bench", DeviceID: "hall-light", Command: discovery.SetPower(i%2 == 0),
+	req := func(i int) model.Request {
+		return model.Request{CorrelationID: "bench", DeviceID: "hall-light", Command: model.SetPower(i%2 == 0),
 			Deadline: time.Now().Add(5 * time.Second)}
 	}
 	b.Run("supervisor", func(b *testing.B) {
@@ -94,7 +94,7 @@ func BenchmarkExecute(b *testing.B) {
 
 func waitRunning(b *testing.B, s *Supervisor) {
 	deadline := time.Now().Add(10 * time.Second)
-	for s.Status().State != StateRunning || s.Status().Health.State != discovery.HealthHealthy {
+	for s.Status().State != StateRunning || s.Status().Health.State != model.HealthHealthy {
 		if time.Now().After(deadline) {
 			b.Fatalf("bridge not running: %+v", s.Status())
 		}
@@ -103,7 +103,7 @@ func waitRunning(b *testing.B, s *Supervisor) {
 }
 
 // benchRaw configures the bridge, waits for its snapshot, then measures Execute.
-func benchRaw(b *testing.B, c pb.BridgeClient, req func(int) discovery.Request) {
+func benchRaw(b *testing.B, c pb.BridgeClient, req func(int) model.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if _, err := c.Configure(ctx, &pb.ConfigureRequest{ConfigJson: "{}"}); err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/host"
 	"github.com/avshub/avshub/plugins/sdk"
 )
@@ -20,7 +20,7 @@ func Example() {
 	defer stop()
 	defer host.CleanupClients() // last resort behind the orderly shutdown
 
-	var sink discovery.Sink // the hub's router
+	var sink model.Sink // the hub's router
 	rc, err := host.ReattachFromEnv(os.Getenv(sdk.ReattachEnv), "virtual")
 	if err != nil {
 		slog.Error("bad reattach variable", "err", err)
@@ -36,7 +36,7 @@ func Example() {
 	if err != nil {
 		return
 	}
-	var _ discovery.Bridge = sup // the router executes commands through it
+	var _ model.Bridge = sup // the router executes commands through it
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return sup.Run(ctx) })
 	_ = g.Wait() // after ctx ends: commands drained, plugin stopped

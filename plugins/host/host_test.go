@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Plugin binaries built once for the package's tests.
@@ -52,22 +52,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// recorder is a discovery.Sink that keeps every event.
+// recorder is a model.Sink that keeps every event.
 type recorder struct {
 	mu     sync.Mutex
-	events []discovery.Event
+	events []model.Event
 }
 
-func (r *recorder) BridgeEvent(_ string, ev discovery.Event) {
+func (r *recorder) BridgeEvent(_ string, ev model.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	r.mu.Unlock()
 }
 
-func (r *recorder) snapshot() []discovery.Event {
+func (r *recorder) snapshot() []model.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]discovery.Event(nil), r.events...)
+	return append([]model.Event(nil), r.events...)
 }
 
 // eventually polls cond every 10 ms until it holds or d passes.
@@ -115,9 +115,9 @@ func startSupervisor(t *testing.T, cfg Config) (*Supervisor, *recorder) {
 	return s, rec
 }
 
-func lastSnapshot(evs []discovery.Event) (int, *discovery.Event) {
+func lastSnapshot(evs []model.Event) (int, *model.Event) {
 	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Kind == discovery.EventSnapshot {
+		if evs[i].Kind == model.EventSnapshot {
 			return i, &evs[i]
 		}
 	}
@@ -131,51 +131,51 @@ func TestSupervisorRunsVirtualBridge(t *testing.T) {
 	// event, its snapshot (health updates may come in between: the stream may
 	// open before the bridge reported itself healthy).
 	evs := rec.snapshot()
-	if evs[0].Kind != discovery.EventHealth {
+	if evs[0].Kind != model.EventHealth {
 		t.Fatalf("stream starts with %s, want health", evs[0].Kind)
 	}
 	for _, ev := range evs {
-		if ev.Kind == discovery.EventSnapshot {
+		if ev.Kind == model.EventSnapshot {
 			break
 		}
-		if ev.Kind != discovery.EventHealth {
+		if ev.Kind != model.EventHealth {
 			t.Fatalf("%s event before the snapshot", ev.Kind)
 		}
 	}
 	if st := s.Status(); st.State != StateRunning || st.PID == 0 || st.Version == "" {
 		t.Fatalf("status %+v", st)
 	}
-	res, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "c1", DeviceID: "kitchen-light",
-		Command: discovery.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
-	if err != nil || res.Status != discovery.Done || res.State.Brightness == nil || *res.State.Brightness != 40 {
+	res, err := s.Execute(context.Background(), model.Request{CorrelationID: "c1", DeviceID: "kitchen-light",
+		Command: model.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.Status != model.Done || res.State.Brightness == nil || *res.State.Brightness != 40 {
 		t.Fatalf("Execute: %+v, %v", res, err)
 	}
 	// A typed error crosses the process boundary intact.
-	_, err = s.Execute(context.Background(), discovery.Request{CorrelationID: "c2", DeviceID: "hall-light",
-		Command: discovery.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
-	var de *discovery.Error
-	if !errors.As(err, &de) || de.Kind != discovery.ErrNotSupported {
+	_, err = s.Execute(context.Background(), model.Request{CorrelationID: "c2", DeviceID: "hall-light",
+		Command: model.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
+	var de *model.Error
+	if !errors.As(err, &de) || de.Kind != model.ErrNotSupported {
 		t.Fatalf("brightness on an on/off light: %v, want NOT_SUPPORTED", err)
 	}
 	// The lock is Accepted, then completed through the stream.
-	res, err = s.Execute(context.Background(), discovery.Request{CorrelationID: "c3", DeviceID: "front-door",
-		Command: discovery.SetLock(discovery.Unlocked), Deadline: time.Now().Add(5 * time.Second)})
-	if err != nil || res.Status != discovery.Accepted {
+	res, err = s.Execute(context.Background(), model.Request{CorrelationID: "c3", DeviceID: "front-door",
+		Command: model.SetLock(model.Unlocked), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.Status != model.Accepted {
 		t.Fatalf("lock: %+v, %v", res, err)
 	}
 	eventually(t, 6*time.Second, "lock completion", func() bool {
 		for _, ev := range rec.snapshot() {
-			if ev.Kind == discovery.EventCompletion && ev.Completion.CorrelationID == "c3" {
-				return ev.Completion.Err == nil && ev.Completion.State.Lock == discovery.Unlocked
+			if ev.Kind == model.EventCompletion && ev.Completion.CorrelationID == "c3" {
+				return ev.Completion.Err == nil && ev.Completion.State.Lock == model.Unlocked
 			}
 		}
 		return false
 	})
 	st, err := s.State(context.Background(), "front-door")
-	if err != nil || st.Lock != discovery.Unlocked {
+	if err != nil || st.Lock != model.Unlocked {
 		t.Fatalf("State: %+v, %v", st, err)
 	}
-	if err := s.StartPairing(context.Background(), time.Second); !errors.As(err, &de) || de.Kind != discovery.ErrNotSupported {
+	if err := s.StartPairing(context.Background(), time.Second); !errors.As(err, &de) || de.Kind != model.ErrNotSupported {
 		t.Fatalf("StartPairing: %v, want NOT_SUPPORTED", err)
 	}
 }
@@ -188,20 +188,20 @@ func TestSIGKILLMidCommand(t *testing.T) {
 	pid := s.Status().PID
 
 	// Turn the lamp on so there is state to re-sync.
-	if _, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "on", DeviceID: "lamp",
-		Command: discovery.SetPower(true), Deadline: time.Now().Add(5 * time.Second)}); err != nil {
+	if _, err := s.Execute(context.Background(), model.Request{CorrelationID: "on", DeviceID: "lamp",
+		Command: model.SetPower(true), Deadline: time.Now().Add(5 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
 	// A lock command is Accepted and still turning when the bridge dies.
-	res, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "lock", DeviceID: "door",
-		Command: discovery.SetLock(discovery.Unlocked), Deadline: time.Now().Add(20 * time.Second)})
-	if err != nil || res.Status != discovery.Accepted {
+	res, err := s.Execute(context.Background(), model.Request{CorrelationID: "lock", DeviceID: "door",
+		Command: model.SetLock(model.Unlocked), Deadline: time.Now().Add(20 * time.Second)})
+	if err != nil || res.Status != model.Accepted {
 		t.Fatalf("lock: %+v, %v", res, err)
 	}
 	answer := make(chan error, 1)
 	go func() {
-		_, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "slow", DeviceID: "slow",
-			Command: discovery.SetPower(true), Deadline: time.Now().Add(20 * time.Second)})
+		_, err := s.Execute(context.Background(), model.Request{CorrelationID: "slow", DeviceID: "slow",
+			Command: model.SetPower(true), Deadline: time.Now().Add(20 * time.Second)})
 		answer <- err
 	}()
 	eventually(t, 5*time.Second, "command to reach the plugin", func() bool {
@@ -217,8 +217,8 @@ func TestSIGKILLMidCommand(t *testing.T) {
 	// The command in flight is answered with a typed error.
 	select {
 	case err := <-answer:
-		var de *discovery.Error
-		if !errors.As(err, &de) || de.Kind != discovery.ErrBridgeUnreachable {
+		var de *model.Error
+		if !errors.As(err, &de) || de.Kind != model.ErrBridgeUnreachable {
 			t.Fatalf("in-flight command: %v, want BRIDGE_UNREACHABLE", err)
 		}
 	case <-time.After(5 * time.Second):
@@ -228,7 +228,7 @@ func TestSIGKILLMidCommand(t *testing.T) {
 	eventually(t, time.Second, "devices unreachable", func() bool {
 		unreachable := map[string]bool{}
 		for _, ev := range rec.snapshot()[nBefore:] {
-			if ev.Kind == discovery.EventReachability && !ev.Reachable {
+			if ev.Kind == model.EventReachability && !ev.Reachable {
 				unreachable[ev.DeviceID] = true
 			}
 		}
@@ -237,23 +237,23 @@ func TestSIGKILLMidCommand(t *testing.T) {
 	// The accepted lock command is failed, not left hanging.
 	eventually(t, time.Second, "completion of the accepted command", func() bool {
 		for _, ev := range rec.snapshot()[nBefore:] {
-			if ev.Kind == discovery.EventCompletion && ev.Completion.CorrelationID == "lock" {
-				return ev.Completion.Err != nil && ev.Completion.Err.Kind == discovery.ErrBridgeUnreachable
+			if ev.Kind == model.EventCompletion && ev.Completion.CorrelationID == "lock" {
+				return ev.Completion.Err != nil && ev.Completion.Err.Kind == model.ErrBridgeUnreachable
 			}
 		}
 		return false
 	})
 	for _, ev := range rec.snapshot()[nBefore:] {
-		if ev.Kind == discovery.EventCompletion && ev.Completion.CorrelationID == "slow" {
+		if ev.Kind == model.EventCompletion && ev.Completion.CorrelationID == "slow" {
 			t.Fatal("a command still waiting for its answer also got a completion")
 		}
 	}
 	t.Logf("endpoints unreachable %v after SIGKILL", time.Since(killed))
 	// While down, commands fail at once.
 	if st := s.Status(); st.State != StateRunning {
-		_, err := s.Execute(context.Background(), discovery.Request{DeviceID: "lamp", Command: discovery.SetPower(false)})
-		var de *discovery.Error
-		if !errors.As(err, &de) || de.Kind != discovery.ErrBridgeUnreachable {
+		_, err := s.Execute(context.Background(), model.Request{DeviceID: "lamp", Command: model.SetPower(false)})
+		var de *model.Error
+		if !errors.As(err, &de) || de.Kind != model.ErrBridgeUnreachable {
 			t.Fatalf("Execute while down: %v", err)
 		}
 	}
@@ -267,9 +267,9 @@ func TestSIGKILLMidCommand(t *testing.T) {
 		return i >= nBefore && ev != nil && len(ev.Devices) == 3
 	})
 	t.Logf("bridge back %v after SIGKILL", time.Since(killed))
-	res, err = s.Execute(context.Background(), discovery.Request{CorrelationID: "after", DeviceID: "lamp",
-		Command: discovery.SetPower(false), Deadline: time.Now().Add(5 * time.Second)})
-	if err != nil || res.Status != discovery.Done {
+	res, err = s.Execute(context.Background(), model.Request{CorrelationID: "after", DeviceID: "lamp",
+		Command: model.SetPower(false), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.Status != model.Done {
 		t.Fatalf("Execute after restart: %+v, %v", res, err)
 	}
 }
@@ -303,13 +303,13 @@ func TestCrashOnStartIsParked(t *testing.T) {
 	}
 	m.mu.Unlock()
 	for _, ev := range rec.snapshot() {
-		if ev.Kind == discovery.EventSnapshot {
+		if ev.Kind == model.EventSnapshot {
 			t.Fatal("a bridge that never started sent a snapshot")
 		}
 	}
-	_, err := s.Execute(context.Background(), discovery.Request{DeviceID: "x", Command: discovery.SetPower(true)})
-	var de *discovery.Error
-	if !errors.As(err, &de) || de.Kind != discovery.ErrBridgeUnreachable {
+	_, err := s.Execute(context.Background(), model.Request{DeviceID: "x", Command: model.SetPower(true)})
+	var de *model.Error
+	if !errors.As(err, &de) || de.Kind != model.ErrBridgeUnreachable {
 		t.Fatalf("Execute on a parked bridge: %v", err)
 	}
 }
@@ -477,9 +477,9 @@ func TestReattachToDebugBridge(t *testing.T) {
 	if st := s.Status(); st.State != StateRunning || st.PID != cmd.Process.Pid {
 		t.Fatalf("status %+v, want running with pid %d", st, cmd.Process.Pid)
 	}
-	res, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "r", DeviceID: "hall-light",
-		Command: discovery.SetPower(true), Deadline: time.Now().Add(5 * time.Second)})
-	if err != nil || res.Status != discovery.Done {
+	res, err := s.Execute(context.Background(), model.Request{CorrelationID: "r", DeviceID: "hall-light",
+		Command: model.SetPower(true), Deadline: time.Now().Add(5 * time.Second)})
+	if err != nil || res.Status != model.Done {
 		t.Fatalf("Execute through reattach: %+v, %v", res, err)
 	}
 }
@@ -554,8 +554,8 @@ func TestOrderlyShutdown(t *testing.T) {
 
 	answer := make(chan error, 1)
 	go func() {
-		_, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "slow", DeviceID: "slow",
-			Command: discovery.SetPower(true), Deadline: time.Now().Add(time.Second)})
+		_, err := s.Execute(context.Background(), model.Request{CorrelationID: "slow", DeviceID: "slow",
+			Command: model.SetPower(true), Deadline: time.Now().Add(time.Second)})
 		answer <- err
 	}()
 	eventually(t, 5*time.Second, "command to reach the plugin", func() bool {
@@ -565,15 +565,15 @@ func TestOrderlyShutdown(t *testing.T) {
 	cancel()
 	// New commands are refused at once while the in-flight one is drained.
 	eventually(t, time.Second, "commands refused", func() bool {
-		_, err := s.Execute(context.Background(), discovery.Request{DeviceID: "lamp", Command: discovery.SetPower(true),
+		_, err := s.Execute(context.Background(), model.Request{DeviceID: "lamp", Command: model.SetPower(true),
 			Deadline: time.Now().Add(time.Second)})
-		var de *discovery.Error
-		return errors.As(err, &de) && de.Kind == discovery.ErrBridgeUnreachable
+		var de *model.Error
+		return errors.As(err, &de) && de.Kind == model.ErrBridgeUnreachable
 	})
 	select {
 	case err := <-answer:
-		var de *discovery.Error
-		if !errors.As(err, &de) || de.Kind != discovery.ErrUnreachable {
+		var de *model.Error
+		if !errors.As(err, &de) || de.Kind != model.ErrUnreachable {
 			t.Fatalf("in-flight command: %v, want the bridge's own UNREACHABLE (deadline), answered before the plugin stopped", err)
 		}
 	case <-time.After(5 * time.Second):
@@ -642,8 +642,8 @@ func TestImplausibleStateIsDropped(t *testing.T) {
 			t.Errorf("heat: the plausible mode was dropped too: %+v", st.Thermostat)
 		}
 	}
-	res, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "c1", DeviceID: "lamp",
-		Command: discovery.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
+	res, err := s.Execute(context.Background(), model.Request{CorrelationID: "c1", DeviceID: "lamp",
+		Command: model.SetBrightness(40), Deadline: time.Now().Add(5 * time.Second)})
 	if err != nil || res.State.Brightness != nil {
 		t.Fatalf("execute: %+v %v, want the implausible brightness dropped", res.State, err)
 	}

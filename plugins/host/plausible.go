@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // implausibleEvery is how often the drop of implausible values from one device
@@ -13,7 +13,7 @@ import (
 const implausibleEvery = time.Minute
 
 // plausibility drops the state values a bridge reports outside the ranges their
-// traits declare (discovery.Traits.CheckState), for every bridge, before they
+// traits declare (model.Traits.CheckState), for every bridge, before they
 // reach the registry, Alexa or the dashboards. It remembers each device's traits
 // from the stream, and logs the drops at most once a minute per device.
 type plausibility struct {
@@ -21,48 +21,48 @@ type plausibility struct {
 	now func() time.Time
 
 	mu     sync.Mutex
-	traits map[string]discovery.Traits
+	traits map[string]model.Traits
 	logged map[string]time.Time // device id -> last drop logged
 	quiet  map[string]int       // device id -> drops not logged since
 	corr   map[string]string    // correlation id -> device id of commands that may complete later
 }
 
 func newPlausibility(log *slog.Logger) *plausibility {
-	return &plausibility{log: log, now: time.Now, traits: map[string]discovery.Traits{},
+	return &plausibility{log: log, now: time.Now, traits: map[string]model.Traits{},
 		logged: map[string]time.Time{}, quiet: map[string]int{}, corr: map[string]string{}}
 }
 
 // event checks the states an event carries and returns it without the
 // implausible values (learning device traits from snapshots and upserts).
-func (p *plausibility) event(ev discovery.Event) discovery.Event {
+func (p *plausibility) event(ev model.Event) model.Event {
 	switch ev.Kind {
-	case discovery.EventSnapshot:
+	case model.EventSnapshot:
 		p.mu.Lock()
-		p.traits = make(map[string]discovery.Traits, len(ev.Devices))
+		p.traits = make(map[string]model.Traits, len(ev.Devices))
 		for _, d := range ev.Devices {
 			p.traits[d.Endpoint.DeviceID] = d.Endpoint.Traits
 		}
 		p.mu.Unlock()
-		devs := make([]discovery.Device, len(ev.Devices))
+		devs := make([]model.Device, len(ev.Devices))
 		for i, d := range ev.Devices {
 			d.State = p.state(d.Endpoint.DeviceID, d.State)
 			devs[i] = d
 		}
 		ev.Devices = devs
-	case discovery.EventUpsert:
+	case model.EventUpsert:
 		d := *ev.Device
 		p.mu.Lock()
 		p.traits[d.Endpoint.DeviceID] = d.Endpoint.Traits
 		p.mu.Unlock()
 		d.State = p.state(d.Endpoint.DeviceID, d.State)
 		ev.Device = &d
-	case discovery.EventRemove:
+	case model.EventRemove:
 		p.mu.Lock()
 		delete(p.traits, ev.DeviceID)
 		p.mu.Unlock()
-	case discovery.EventState:
+	case model.EventState:
 		ev.State = p.state(ev.DeviceID, ev.State)
-	case discovery.EventCompletion:
+	case model.EventCompletion:
 		if c := ev.Completion; c != nil && c.Err == nil {
 			p.mu.Lock()
 			dev := p.corr[c.CorrelationID]
@@ -92,7 +92,7 @@ func (p *plausibility) command(correlationID, deviceID string) {
 }
 
 // state returns s without the values outside the ranges of the device's traits.
-func (p *plausibility) state(deviceID string, s discovery.State) discovery.State {
+func (p *plausibility) state(deviceID string, s model.State) model.State {
 	p.mu.Lock()
 	t, ok := p.traits[deviceID]
 	p.mu.Unlock()

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // TestSoakRepeatedCrashes kills the bridge 100 times; every time it must come
@@ -28,8 +28,8 @@ func TestSoakRepeatedCrashes(t *testing.T) {
 			return st.State == StateRunning && st.PID != pid && st.Restarts == i+1
 		})
 		eventually(t, 5*time.Second, "snapshot", func() bool { j, _ := lastSnapshot(rec.snapshot()); return j >= n })
-		if _, err := s.Execute(context.Background(), discovery.Request{CorrelationID: "x", DeviceID: "hall-light",
-			Command: discovery.SetPower(i%2 == 0), Deadline: time.Now().Add(5 * time.Second)}); err != nil {
+		if _, err := s.Execute(context.Background(), model.Request{CorrelationID: "x", DeviceID: "hall-light",
+			Command: model.SetPower(i%2 == 0), Deadline: time.Now().Add(5 * time.Second)}); err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
 	}

@@ -1,7 +1,7 @@
 // Package host runs bridge plugins for the hub: one Supervisor per bridge
 // launches the plugin process through hashicorp/go-plugin (gRPC only,
 // AutoMTLS, checksum verified, host environment withheld), feeds its event
-// stream to a discovery.Sink, answers for it as a discovery.Bridge, and
+// stream to a model.Sink, answers for it as a model.Bridge, and
 // restarts it with backoff when it crashes, parking it as failed when it
 // keeps crashing.
 package host
@@ -27,7 +27,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 	"github.com/avshub/avshub/plugins/sdk"
@@ -64,7 +64,7 @@ type Config struct {
 	// DataDir is the bridge's private data directory.
 	DataDir string
 	// Sink receives the bridge's events (under Name). Required.
-	Sink discovery.Sink
+	Sink model.Sink
 	// Logger receives the supervisor's and the plugin's logs (slog.Default if nil).
 	Logger *slog.Logger
 	// Metrics, if set, gets bridge up/down and restarts (*metrics.Metrics from
@@ -128,18 +128,18 @@ const (
 
 // Status is a snapshot of a supervised bridge, for the status page and CLI.
 type Status struct {
-	Name      string           `json:"name"`
-	State     State            `json:"state"`
-	Health    discovery.Health `json:"health"`
-	Version   string           `json:"version,omitempty"`
-	Restarts  int              `json:"restarts"`
-	LastError string           `json:"lastError,omitempty"`
-	PID       int              `json:"pid,omitempty"`
-	Since     time.Time        `json:"since"`
-	Devices   int              `json:"devices"`
+	Name      string       `json:"name"`
+	State     State        `json:"state"`
+	Health    model.Health `json:"health"`
+	Version   string       `json:"version,omitempty"`
+	Restarts  int          `json:"restarts"`
+	LastError string       `json:"lastError,omitempty"`
+	PID       int          `json:"pid,omitempty"`
+	Since     time.Time    `json:"since"`
+	Devices   int          `json:"devices"`
 }
 
-// Supervisor runs one bridge plugin. It implements discovery.Bridge.
+// Supervisor runs one bridge plugin. It implements model.Bridge.
 type Supervisor struct {
 	cfg Config
 	log *slog.Logger
@@ -159,7 +159,7 @@ type Supervisor struct {
 	retry    chan struct{}   // wakes a parked bridge (Retry)
 }
 
-var _ discovery.Bridge = (*Supervisor)(nil)
+var _ model.Bridge = (*Supervisor)(nil)
 
 // New checks cfg and returns a Supervisor; Run starts it.
 func New(cfg Config) (*Supervisor, error) {
@@ -199,7 +199,7 @@ func New(cfg Config) (*Supervisor, error) {
 	s.checks = newPlausibility(s.log)
 	s.retry = make(chan struct{}, 1)
 	s.st = Status{Name: cfg.Name, State: StateStarting, Since: time.Now(),
-		Health: discovery.Health{State: discovery.HealthStarting, Description: "not started"}}
+		Health: model.Health{State: model.HealthStarting, Description: "not started"}}
 	return s, nil
 }
 
@@ -258,7 +258,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if fast >= s.cfg.MaxFastCrashes || errors.Is(err, errFatal) {
 			s.setState(StateFailed, err)
 			s.mu.Lock()
-			s.st.Health = discovery.Health{State: discovery.HealthUnhealthy, Description: "parked after failing: " + err.Error()}
+			s.st.Health = model.Health{State: model.HealthUnhealthy, Description: "parked after failing: " + err.Error()}
 			s.mu.Unlock()
 			s.log.Error("bridge parked as failed; SIGHUP retries it", "fastCrashes", fast, "err", err)
 			select {
@@ -623,27 +623,27 @@ func (s *Supervisor) pump(stream interface{ Recv() (*pb.Event, error) }) error {
 }
 
 // observe updates what the supervisor tracks from one event.
-func (s *Supervisor) observe(ev discovery.Event) {
+func (s *Supervisor) observe(ev model.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch ev.Kind {
-	case discovery.EventHealth:
+	case model.EventHealth:
 		s.st.Health = *ev.Health
-		s.cfg.Metrics.BridgeUp(s.cfg.Name, ev.Health.State == discovery.HealthHealthy)
-	case discovery.EventSnapshot:
+		s.cfg.Metrics.BridgeUp(s.cfg.Name, ev.Health.State == model.HealthHealthy)
+	case model.EventSnapshot:
 		s.known = make(map[string]bool, len(ev.Devices))
 		for _, d := range ev.Devices {
 			s.known[d.Endpoint.DeviceID] = d.Reachable
 		}
-	case discovery.EventUpsert:
+	case model.EventUpsert:
 		s.known[ev.Device.Endpoint.DeviceID] = ev.Device.Reachable
-	case discovery.EventRemove:
+	case model.EventRemove:
 		delete(s.known, ev.DeviceID)
-	case discovery.EventReachability:
+	case model.EventReachability:
 		if _, ok := s.known[ev.DeviceID]; ok {
 			s.known[ev.DeviceID] = ev.Reachable
 		}
-	case discovery.EventCompletion:
+	case model.EventCompletion:
 		delete(s.accepted, ev.Completion.CorrelationID)
 	}
 }
@@ -674,25 +674,25 @@ func (s *Supervisor) down(cause error) {
 	if cause != nil {
 		desc = "bridge process ended: " + cause.Error()
 	}
-	h := discovery.Health{State: discovery.HealthUnhealthy, Description: desc}
+	h := model.Health{State: model.HealthUnhealthy, Description: desc}
 	s.st.Health = h
 	s.mu.Unlock()
 	s.cfg.Metrics.BridgeUp(s.cfg.Name, false)
 
 	now := time.Now()
 	for _, id := range ids {
-		s.cfg.Sink.BridgeEvent(s.cfg.Name, discovery.Event{Kind: discovery.EventReachability, At: now, DeviceID: id, Reachable: false})
+		s.cfg.Sink.BridgeEvent(s.cfg.Name, model.Event{Kind: model.EventReachability, At: now, DeviceID: id, Reachable: false})
 	}
 	for _, c := range pending {
 		s.checks.command(c, "")
-		s.cfg.Sink.BridgeEvent(s.cfg.Name, discovery.Event{Kind: discovery.EventCompletion, At: now,
-			Completion: &discovery.Completion{CorrelationID: c, Err: bridgeDown(s.cfg.Name)}})
+		s.cfg.Sink.BridgeEvent(s.cfg.Name, model.Event{Kind: model.EventCompletion, At: now,
+			Completion: &model.Completion{CorrelationID: c, Err: bridgeDown(s.cfg.Name)}})
 	}
-	s.cfg.Sink.BridgeEvent(s.cfg.Name, discovery.Event{Kind: discovery.EventHealth, At: now, Health: &h})
+	s.cfg.Sink.BridgeEvent(s.cfg.Name, model.Event{Kind: model.EventHealth, At: now, Health: &h})
 }
 
-func bridgeDown(name string) *discovery.Error {
-	return discovery.Errorf(discovery.ErrBridgeUnreachable, "bridge %s is not running", name)
+func bridgeDown(name string) *model.Error {
+	return model.Errorf(model.ErrBridgeUnreachable, "bridge %s is not running", name)
 }
 
 // acquire returns the live client and registers an in-flight call, or fails
@@ -709,21 +709,21 @@ func (s *Supervisor) acquire() (pb.BridgeClient, error) {
 
 // rpcError maps a transport failure to a typed error: a deadline is the
 // device not answering, anything else is the bridge being gone.
-func (s *Supervisor) rpcError(err error) *discovery.Error {
+func (s *Supervisor) rpcError(err error) *model.Error {
 	switch status.Code(err) {
 	case codes.DeadlineExceeded:
-		return discovery.Errorf(discovery.ErrUnreachable, "bridge %s did not answer in time", s.cfg.Name)
+		return model.Errorf(model.ErrUnreachable, "bridge %s did not answer in time", s.cfg.Name)
 	case codes.Canceled:
-		return discovery.Errorf(discovery.ErrUnreachable, "command cancelled")
+		return model.Errorf(model.ErrUnreachable, "command cancelled")
 	}
 	return bridgeDown(s.cfg.Name)
 }
 
-// Execute sends one command to the bridge (discovery.Bridge).
-func (s *Supervisor) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+// Execute sends one command to the bridge (model.Bridge).
+func (s *Supervisor) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	bc, err := s.acquire()
 	if err != nil {
-		return discovery.Result{}, err
+		return model.Result{}, err
 	}
 	defer s.inflight.Done()
 	if !req.Deadline.IsZero() {
@@ -742,7 +742,7 @@ func (s *Supervisor) Execute(ctx context.Context, req discovery.Request) (discov
 		s.checks.command(req.CorrelationID, req.DeviceID)
 	}
 	resp, err := bc.Execute(ctx, convert.Request(req))
-	var res discovery.Result
+	var res model.Result
 	if err != nil {
 		err = s.rpcError(err)
 	} else {
@@ -751,7 +751,7 @@ func (s *Supervisor) Execute(ctx context.Context, req discovery.Request) (discov
 	}
 	if track {
 		s.mu.Lock()
-		if _, waiting := s.accepted[req.CorrelationID]; waiting && err == nil && res.Status == discovery.Accepted {
+		if _, waiting := s.accepted[req.CorrelationID]; waiting && err == nil && res.Status == model.Accepted {
 			s.accepted[req.CorrelationID] = true
 		} else {
 			delete(s.accepted, req.CorrelationID) // done, failed, or already completed on the stream
@@ -762,24 +762,24 @@ func (s *Supervisor) Execute(ctx context.Context, req discovery.Request) (discov
 	return res, err
 }
 
-// State reads one device's state from the bridge (discovery.Bridge).
-func (s *Supervisor) State(ctx context.Context, deviceID string) (discovery.State, error) {
+// State reads one device's state from the bridge (model.Bridge).
+func (s *Supervisor) State(ctx context.Context, deviceID string) (model.State, error) {
 	bc, err := s.acquire()
 	if err != nil {
-		return discovery.State{}, err
+		return model.State{}, err
 	}
 	defer s.inflight.Done()
 	resp, err := bc.GetState(ctx, &pb.GetStateRequest{DeviceId: deviceID})
 	if err != nil {
-		return discovery.State{}, s.rpcError(err)
+		return model.State{}, s.rpcError(err)
 	}
 	if e := resp.GetError(); e != nil {
-		return discovery.State{}, convert.ErrorFrom(e)
+		return model.State{}, convert.ErrorFrom(e)
 	}
 	return s.checks.state(deviceID, convert.StateFrom(resp.GetState())), nil
 }
 
-// StartPairing lets new devices join for d (discovery.Bridge).
+// StartPairing lets new devices join for d (model.Bridge).
 func (s *Supervisor) StartPairing(ctx context.Context, d time.Duration) error {
 	bc, err := s.acquire()
 	if err != nil {

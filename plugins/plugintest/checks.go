@@ -14,7 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 	"github.com/avshub/avshub/plugins/sdk"
@@ -141,16 +141,16 @@ func checkSnapshotFirst(ctx context.Context, s *session) error {
 	if err := s.openMain(); err != nil {
 		return err
 	}
-	i, err := s.waitFor(ctx, "the first snapshot", func(_ int, ev discovery.Event) bool { return ev.Kind == discovery.EventSnapshot })
+	i, err := s.waitFor(ctx, "the first snapshot", func(_ int, ev model.Event) bool { return ev.Kind == model.EventSnapshot })
 	if err != nil {
 		return err
 	}
 	evs := s.received()
-	if evs[0].Kind != discovery.EventHealth {
+	if evs[0].Kind != model.EventHealth {
 		return fmt.Errorf("the stream starts with %s, not health", evs[0].Kind)
 	}
 	for _, ev := range evs[:i] {
-		if ev.Kind != discovery.EventHealth {
+		if ev.Kind != model.EventHealth {
 			return fmt.Errorf("a %s event came before the snapshot", ev.Kind)
 		}
 	}
@@ -176,7 +176,7 @@ func checkEndpoints(_ context.Context, s *session) error {
 		if ep.ID != "" || ep.Bridge != "" {
 			errs = append(errs, fmt.Errorf("%s: id and bridge are the hub's to set", ep.DeviceID))
 		}
-		if err := discovery.ValidateFriendlyName(ep.FriendlyName); err != nil {
+		if err := model.ValidateFriendlyName(ep.FriendlyName); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", ep.DeviceID, err))
 		}
 		if ep.Category == "" {
@@ -198,20 +198,20 @@ func checkEndpoints(_ context.Context, s *session) error {
 }
 
 // traitNames lists an endpoint's traits (generic ones with their instance).
-func traitNames(t discovery.Traits) []string {
+func traitNames(t model.Traits) []string {
 	var n []string
-	add := func(ok bool, k discovery.TraitKind) {
+	add := func(ok bool, k model.TraitKind) {
 		if ok {
 			n = append(n, string(k))
 		}
 	}
-	add(t.OnOff != nil, discovery.TraitOnOff)
-	add(t.Brightness != nil, discovery.TraitBrightness)
-	add(t.Color != nil, discovery.TraitColor)
-	add(t.ColorTemperature != nil, discovery.TraitColorTemperature)
-	add(t.Lock != nil, discovery.TraitLock)
-	add(t.Thermostat != nil, discovery.TraitThermostat)
-	add(t.TemperatureSensor != nil, discovery.TraitTemperatureSensor)
+	add(t.OnOff != nil, model.TraitOnOff)
+	add(t.Brightness != nil, model.TraitBrightness)
+	add(t.Color != nil, model.TraitColor)
+	add(t.ColorTemperature != nil, model.TraitColorTemperature)
+	add(t.Lock != nil, model.TraitLock)
+	add(t.Thermostat != nil, model.TraitThermostat)
+	add(t.TemperatureSensor != nil, model.TraitTemperatureSensor)
 	for _, x := range t.Toggles {
 		n = append(n, "toggle:"+x.Instance)
 	}
@@ -225,61 +225,61 @@ func traitNames(t discovery.Traits) []string {
 }
 
 // goodCommands returns a valid command for every controllable trait of d.
-func goodCommands(d discovery.Device) []discovery.Command {
+func goodCommands(d model.Device) []model.Command {
 	t, st := d.Endpoint.Traits, d.State
-	var cmds []discovery.Command
+	var cmds []model.Command
 	if t.OnOff != nil {
-		cmds = append(cmds, discovery.SetPower(st.On == nil || !*st.On))
+		cmds = append(cmds, model.SetPower(st.On == nil || !*st.On))
 	}
 	if t.Brightness != nil {
-		cmds = append(cmds, discovery.SetBrightness(37))
+		cmds = append(cmds, model.SetBrightness(37))
 	}
 	if t.Color != nil {
-		cmds = append(cmds, discovery.SetColor(discovery.HSB{Hue: 120, Saturation: 0.5, Brightness: 0.75}))
+		cmds = append(cmds, model.SetColor(model.HSB{Hue: 120, Saturation: 0.5, Brightness: 0.75}))
 	}
 	if ct := t.ColorTemperature; ct != nil {
-		cmds = append(cmds, discovery.SetColorTemperature((ct.MinKelvin+ct.MaxKelvin)/2))
+		cmds = append(cmds, model.SetColorTemperature((ct.MinKelvin+ct.MaxKelvin)/2))
 	}
-	if t.Lock != nil && st.Lock != discovery.Jammed {
-		to := discovery.Locked
-		if st.Lock == discovery.Locked {
-			to = discovery.Unlocked
+	if t.Lock != nil && st.Lock != model.Jammed {
+		to := model.Locked
+		if st.Lock == model.Locked {
+			to = model.Unlocked
 		}
-		cmds = append(cmds, discovery.SetLock(to))
+		cmds = append(cmds, model.SetLock(to))
 	}
 	if th := t.Thermostat; th != nil {
-		mode := discovery.ThermostatMode("")
+		mode := model.ThermostatMode("")
 		for _, m := range th.Modes {
-			if m != discovery.ModeOff {
+			if m != model.ModeOff {
 				mode = m
 				break
 			}
 		}
 		if mode != "" {
 			mid := math.Round((th.MinC+th.MaxC)/2*2) / 2
-			ts := discovery.ThermostatState{Mode: mode}
+			ts := model.ThermostatState{Mode: mode}
 			if th.TargetSetpoint {
-				ts.Target = discovery.Ptr(mid)
+				ts.Target = model.Ptr(mid)
 			} else {
 				half := math.Max(th.MinDeltaC, 1)
-				ts.Lower, ts.Upper = discovery.Ptr(math.Max(mid-half, th.MinC)), discovery.Ptr(math.Min(mid+half, th.MaxC))
+				ts.Lower, ts.Upper = model.Ptr(math.Max(mid-half, th.MinC)), model.Ptr(math.Min(mid+half, th.MaxC))
 			}
-			cmds = append(cmds, discovery.SetThermostat(ts))
+			cmds = append(cmds, model.SetThermostat(ts))
 		}
 	}
 	for _, x := range t.Toggles {
 		if !x.NonControllable {
-			cmds = append(cmds, discovery.SetToggle(x.Instance, !st.Toggles[x.Instance]))
+			cmds = append(cmds, model.SetToggle(x.Instance, !st.Toggles[x.Instance]))
 		}
 	}
 	for _, x := range t.Ranges {
 		if !x.NonControllable {
-			cmds = append(cmds, discovery.SetRange(x.Instance, x.Min))
+			cmds = append(cmds, model.SetRange(x.Instance, x.Min))
 		}
 	}
 	for _, x := range t.Modes {
 		if !x.NonControllable && len(x.Values) > 0 {
-			cmds = append(cmds, discovery.SetMode(x.Instance, x.Values[len(x.Values)-1].Value))
+			cmds = append(cmds, model.SetMode(x.Instance, x.Values[len(x.Values)-1].Value))
 		}
 	}
 	return cmds
@@ -306,7 +306,7 @@ func checkCommands(ctx context.Context, s *session) error {
 // runGood executes a valid command and checks that it is carried out: Done
 // with the commanded value in the state, or Accepted and completed (by
 // success or typed error) before the deadline.
-func (s *session) runGood(ctx context.Context, d discovery.Device, corr string, cmd discovery.Command) error {
+func (s *session) runGood(ctx context.Context, d model.Device, corr string, cmd model.Command) error {
 	req, res, err := s.execute(ctx, d.Endpoint.DeviceID, corr, cmd)
 	if err != nil {
 		return fmt.Errorf("a valid command failed: %w", err)
@@ -315,13 +315,13 @@ func (s *session) runGood(ctx context.Context, d discovery.Device, corr string, 
 		return err
 	}
 	switch res.Status {
-	case discovery.Done:
+	case model.Done:
 		return expectApplied(cmd, res.State)
-	case discovery.Accepted:
+	case model.Accepted:
 		wctx, cancel := context.WithDeadline(ctx, req.Deadline)
 		defer cancel()
-		i, err := s.waitFor(wctx, "the completion of "+corr, func(_ int, ev discovery.Event) bool {
-			return ev.Kind == discovery.EventCompletion && ev.Completion.CorrelationID == corr
+		i, err := s.waitFor(wctx, "the completion of "+corr, func(_ int, ev model.Event) bool {
+			return ev.Kind == model.EventCompletion && ev.Completion.CorrelationID == corr
 		})
 		if err != nil {
 			return fmt.Errorf("accepted but not completed before its deadline: %w", err)
@@ -340,29 +340,29 @@ func (s *session) runGood(ctx context.Context, d discovery.Device, corr string, 
 }
 
 // expectApplied checks that st shows the commanded value.
-func expectApplied(cmd discovery.Command, st discovery.State) error {
-	want := cmd.Apply(discovery.State{})
+func expectApplied(cmd model.Command, st model.State) error {
+	want := cmd.Apply(model.State{})
 	bad := func(field string, got, w any) error {
 		return fmt.Errorf("state after the command has %s=%v, want %v", field, got, w)
 	}
 	switch cmd.Trait {
-	case discovery.TraitOnOff:
+	case model.TraitOnOff:
 		if st.On == nil || *st.On != *want.On {
 			return bad("on", deref(st.On), *want.On)
 		}
-	case discovery.TraitBrightness:
+	case model.TraitBrightness:
 		if st.Brightness == nil || *st.Brightness != *want.Brightness {
 			return bad("brightness", deref(st.Brightness), *want.Brightness)
 		}
-	case discovery.TraitColorTemperature:
+	case model.TraitColorTemperature:
 		if st.ColorTemperature == nil || *st.ColorTemperature != *want.ColorTemperature {
 			return bad("colorTemperature", deref(st.ColorTemperature), *want.ColorTemperature)
 		}
-	case discovery.TraitLock:
+	case model.TraitLock:
 		if st.Lock != want.Lock {
 			return bad("lock", st.Lock, want.Lock)
 		}
-	case discovery.TraitThermostat:
+	case model.TraitThermostat:
 		if st.Thermostat == nil || st.Thermostat.Mode != cmd.Thermostat.Mode {
 			return fmt.Errorf("state after the command has thermostat %+v, want mode %s", st.Thermostat, cmd.Thermostat.Mode)
 		}
@@ -379,61 +379,61 @@ func deref[T any](p *T) any {
 
 // badCommand is an invalid command and the error kinds that may answer it.
 type badCommand struct {
-	cmd   discovery.Command
-	kinds []discovery.ErrorKind
+	cmd   model.Command
+	kinds []model.ErrorKind
 }
 
 // badCommands returns invalid commands for d's traits.
-func badCommands(d discovery.Device) []badCommand {
+func badCommands(d model.Device) []badCommand {
 	t := d.Endpoint.Traits
 	var b []badCommand
-	oor := []discovery.ErrorKind{discovery.ErrOutOfRange, discovery.ErrInvalidValue}
+	oor := []model.ErrorKind{model.ErrOutOfRange, model.ErrInvalidValue}
 	if t.Brightness != nil {
-		b = append(b, badCommand{discovery.SetBrightness(101), oor})
+		b = append(b, badCommand{model.SetBrightness(101), oor})
 	} else {
-		b = append(b, badCommand{discovery.SetBrightness(50), []discovery.ErrorKind{discovery.ErrNotSupported}})
+		b = append(b, badCommand{model.SetBrightness(50), []model.ErrorKind{model.ErrNotSupported}})
 	}
 	if ct := t.ColorTemperature; ct != nil {
-		b = append(b, badCommand{discovery.SetColorTemperature(ct.MaxKelvin + 1000), oor})
+		b = append(b, badCommand{model.SetColorTemperature(ct.MaxKelvin + 1000), oor})
 	}
 	if t.Lock == nil {
-		b = append(b, badCommand{discovery.SetLock(discovery.Locked), []discovery.ErrorKind{discovery.ErrNotSupported}})
+		b = append(b, badCommand{model.SetLock(model.Locked), []model.ErrorKind{model.ErrNotSupported}})
 	} else {
-		b = append(b, badCommand{discovery.SetLock(discovery.Jammed), []discovery.ErrorKind{discovery.ErrInvalidValue}})
+		b = append(b, badCommand{model.SetLock(model.Jammed), []model.ErrorKind{model.ErrInvalidValue}})
 	}
 	if th := t.Thermostat; th != nil {
-		ts := discovery.ThermostatState{}
+		ts := model.ThermostatState{}
 		for _, m := range th.Modes {
-			if m != discovery.ModeOff {
+			if m != model.ModeOff {
 				ts.Mode = m
 				break
 			}
 		}
 		if th.TargetSetpoint {
-			ts.Target = discovery.Ptr(th.MaxC + 10)
+			ts.Target = model.Ptr(th.MaxC + 10)
 		} else {
-			ts.Lower, ts.Upper = discovery.Ptr(th.MinC-10), discovery.Ptr(th.MaxC)
+			ts.Lower, ts.Upper = model.Ptr(th.MinC-10), model.Ptr(th.MaxC)
 		}
-		b = append(b, badCommand{discovery.SetThermostat(ts), []discovery.ErrorKind{discovery.ErrTemperatureOutOfRange}})
-		for _, m := range []discovery.ThermostatMode{discovery.ModeHeat, discovery.ModeCool, discovery.ModeAuto, discovery.ModeEco, discovery.ModeOff} {
+		b = append(b, badCommand{model.SetThermostat(ts), []model.ErrorKind{model.ErrTemperatureOutOfRange}})
+		for _, m := range []model.ThermostatMode{model.ModeHeat, model.ModeCool, model.ModeAuto, model.ModeEco, model.ModeOff} {
 			if !th.SupportsMode(m) {
-				b = append(b, badCommand{discovery.SetThermostat(discovery.ThermostatState{Mode: m}),
-					[]discovery.ErrorKind{discovery.ErrUnsupportedThermostatMode}})
+				b = append(b, badCommand{model.SetThermostat(model.ThermostatState{Mode: m}),
+					[]model.ErrorKind{model.ErrUnsupportedThermostatMode}})
 				break
 			}
 		}
 	} else {
-		b = append(b, badCommand{discovery.SetThermostat(discovery.ThermostatState{Mode: discovery.ModeHeat}),
-			[]discovery.ErrorKind{discovery.ErrNotSupported}})
+		b = append(b, badCommand{model.SetThermostat(model.ThermostatState{Mode: model.ModeHeat}),
+			[]model.ErrorKind{model.ErrNotSupported}})
 	}
-	b = append(b, badCommand{discovery.Command{Trait: "no_such_trait"}, []discovery.ErrorKind{discovery.ErrInvalidValue, discovery.ErrNotSupported}})
+	b = append(b, badCommand{model.Command{Trait: "no_such_trait"}, []model.ErrorKind{model.ErrInvalidValue, model.ErrNotSupported}})
 	return b
 }
 
 func checkTypedErrors(ctx context.Context, s *session) error {
 	var errs []error
-	expect := func(what string, err error, kinds []discovery.ErrorKind) {
-		var de *discovery.Error
+	expect := func(what string, err error, kinds []model.ErrorKind) {
+		var de *model.Error
 		switch {
 		case err == nil:
 			errs = append(errs, fmt.Errorf("%s: accepted, want an error %v", what, kinds))
@@ -441,7 +441,7 @@ func checkTypedErrors(ctx context.Context, s *session) error {
 			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 		case !slices.Contains(kinds, de.Kind):
 			errs = append(errs, fmt.Errorf("%s: error %s, want one of %v", what, de.Kind, kinds))
-		case de.Kind == discovery.ErrOutOfRange && de.Min == 0 && de.Max == 0:
+		case de.Kind == model.ErrOutOfRange && de.Min == 0 && de.Max == 0:
 			errs = append(errs, fmt.Errorf("%s: OUT_OF_RANGE without its valid range", what))
 		}
 	}
@@ -454,8 +454,8 @@ func checkTypedErrors(ctx context.Context, s *session) error {
 			expect(d.Endpoint.DeviceID+" "+bc.cmd.String(), err, bc.kinds)
 		}
 	}
-	_, _, err := s.execute(ctx, "plugintest-no-such-device", "plugintest-nodev", discovery.SetPower(true))
-	expect("a command for an unknown device", err, []discovery.ErrorKind{discovery.ErrUnreachable, discovery.ErrNotSupported})
+	_, _, err := s.execute(ctx, "plugintest-no-such-device", "plugintest-nodev", model.SetPower(true))
+	expect("a command for an unknown device", err, []model.ErrorKind{model.ErrUnreachable, model.ErrNotSupported})
 	return errors.Join(errs...)
 }
 
@@ -502,7 +502,7 @@ func checkPairing(ctx context.Context, s *session) error {
 
 // inRange fails a state with a value outside the range its trait declares
 // (the hub drops such values: Alexa would otherwise hear brightness 150).
-func inRange(t discovery.Traits, where string, st discovery.State) error {
+func inRange(t model.Traits, where string, st model.State) error {
 	if _, bad := t.CheckState(st); len(bad) > 0 {
 		return fmt.Errorf("%s has values outside their trait's range (the hub drops them): %s", where, strings.Join(bad, "; "))
 	}
@@ -514,20 +514,20 @@ func inRange(t discovery.Traits, where string, st discovery.State) error {
 // answers are checked as each command runs.
 func checkStateRanges(_ context.Context, s *session) error {
 	var errs []error
-	traits := map[string]discovery.Traits{}
+	traits := map[string]model.Traits{}
 	for _, ev := range s.received() {
 		switch ev.Kind {
-		case discovery.EventSnapshot:
-			traits = map[string]discovery.Traits{}
+		case model.EventSnapshot:
+			traits = map[string]model.Traits{}
 			for _, d := range ev.Devices {
 				traits[d.Endpoint.DeviceID] = d.Endpoint.Traits
 				errs = append(errs, inRange(d.Endpoint.Traits, fmt.Sprintf("event %d (snapshot): %s", ev.Seq, d.Endpoint.DeviceID), d.State))
 			}
-		case discovery.EventUpsert:
+		case model.EventUpsert:
 			d := ev.Device
 			traits[d.Endpoint.DeviceID] = d.Endpoint.Traits
 			errs = append(errs, inRange(d.Endpoint.Traits, fmt.Sprintf("event %d (upsert): %s", ev.Seq, d.Endpoint.DeviceID), d.State))
-		case discovery.EventState:
+		case model.EventState:
 			errs = append(errs, inRange(traits[ev.DeviceID], fmt.Sprintf("event %d (state change): %s", ev.Seq, ev.DeviceID), ev.State))
 		}
 	}

@@ -21,7 +21,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 
 	"go.uber.org/goleak"
@@ -92,9 +91,20 @@ func runSession(step stepFunc, s *session) {
 	}
 }
 
-func testStep(t *testing.T, timeout time.Duration) stepFunc {
+// TB is what Run and RunBinary need of a test: *testing.T satisfies it. The
+// package does not import testing, so `avshub plugin check` (which uses Check)
+// does not link it into the hub.
+type TB[T any] interface {
+	Helper()
+	TempDir() string
+	Fatal(args ...any)
+	Error(args ...any)
+	Run(name string, f func(T)) bool
+}
+
+func testStep[T TB[T]](t T, timeout time.Duration) stepFunc {
 	return func(name string, f func(ctx context.Context) error) bool {
-		return t.Run(name, func(t *testing.T) {
+		return t.Run(name, func(t T) {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			if err := f(ctx); err != nil {
@@ -108,7 +118,7 @@ func testStep(t *testing.T, timeout time.Duration) stepFunc {
 // real gRPC connection (a unix socket), exactly as a plugin process would,
 // and checks for goroutine leaks after b has stopped. b must be fresh
 // (unconfigured).
-func Run(t *testing.T, b sdk.Bridge, cfg Config) {
+func Run[T TB[T]](t T, b sdk.Bridge, cfg Config) {
 	t.Helper()
 	cfg, err := cfg.withDefaults(func() (string, error) { return t.TempDir(), nil })
 	if err != nil {
@@ -163,7 +173,7 @@ func runInProcess(step stepFunc, b sdk.Bridge, cfg Config) error {
 
 // RunBinary checks the plugin executable at path through go-plugin, as the hub
 // launches it (gRPC, AutoMTLS, no host environment).
-func RunBinary(t *testing.T, path string, cfg Config) {
+func RunBinary[T TB[T]](t T, path string, cfg Config) {
 	t.Helper()
 	cfg, err := cfg.withDefaults(func() (string, error) { return t.TempDir(), nil })
 	if err != nil {

@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
 // fake is a bridge with switchable faults, to prove each check can fail.
 type fake struct {
 	desc    sdk.Description
-	devices []discovery.Device
+	devices []model.Device
 
 	wrongState   bool          // Execute answers Done with the state before the command
 	neverDone    bool          // Execute answers Accepted and never completes
@@ -29,7 +29,7 @@ type fake struct {
 	badEvent     bool // a state change sets the thermostat's target to 327.67 °C
 
 	mu    sync.Mutex
-	state map[string]discovery.State
+	state map[string]model.State
 }
 
 func goodDesc() sdk.Description {
@@ -39,7 +39,7 @@ func goodDesc() sdk.Description {
 }
 
 func newFake() *fake {
-	return &fake{desc: goodDesc(), devices: []discovery.Device{
+	return &fake{desc: goodDesc(), devices: []model.Device{
 		sdk.Light("l1", "Light", sdk.ExtendedColorLight),
 		sdk.Lock("k1", "Lock"),
 		sdk.SingleSetpointThermostat("t1", "Thermostat", 20),
@@ -52,24 +52,24 @@ func (f *fake) Configure(context.Context, sdk.Config) error { return nil }
 
 func (f *fake) Run(ctx context.Context, em sdk.Emitter) error {
 	f.mu.Lock()
-	f.state = map[string]discovery.State{}
+	f.state = map[string]model.State{}
 	for _, d := range f.devices {
 		f.state[d.Endpoint.DeviceID] = d.State
 	}
 	f.mu.Unlock()
-	em.Health(discovery.Health{State: discovery.HealthHealthy})
+	em.Health(model.Health{State: model.HealthHealthy})
 	switch {
 	case f.emptySnaphot:
 		em.Snapshot(nil)
 	case f.badSnapshot:
-		devs := append([]discovery.Device(nil), f.devices...)
-		devs[0].State = devs[0].State.Merge(discovery.State{Brightness: discovery.Ptr(150)})
+		devs := append([]model.Device(nil), f.devices...)
+		devs[0].State = devs[0].State.Merge(model.State{Brightness: model.Ptr(150)})
 		em.Snapshot(devs)
 	default:
 		em.Snapshot(f.devices)
 	}
 	if f.badEvent {
-		em.StateChanged("t1", discovery.State{Thermostat: &discovery.ThermostatState{Target: discovery.Ptr(327.67)}}, discovery.CausePoll)
+		em.StateChanged("t1", model.State{Thermostat: &model.ThermostatState{Target: model.Ptr(327.67)}}, model.CausePoll)
 	}
 	if f.leak != nil {
 		go func() { <-f.leak }()
@@ -81,29 +81,29 @@ func (f *fake) Run(ctx context.Context, em sdk.Emitter) error {
 	return nil
 }
 
-func (f *fake) Execute(_ context.Context, req discovery.Request) (discovery.Result, error) {
+func (f *fake) Execute(_ context.Context, req model.Request) (model.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	before := f.state[req.DeviceID]
-	if f.neverDone && req.Command.Trait == discovery.TraitLock {
-		return discovery.Result{Status: discovery.Accepted, State: before}, nil
+	if f.neverDone && req.Command.Trait == model.TraitLock {
+		return model.Result{Status: model.Accepted, State: before}, nil
 	}
 	after := req.Command.Apply(before)
 	f.state[req.DeviceID] = after
 	if f.wrongState {
-		return discovery.Result{Status: discovery.Done, State: before}, nil
+		return model.Result{Status: model.Done, State: before}, nil
 	}
 	if f.badAnswer && after.Brightness != nil {
-		after.Brightness = discovery.Ptr(150)
+		after.Brightness = model.Ptr(150)
 	}
-	return discovery.Result{Status: discovery.Done, State: after}, nil
+	return model.Result{Status: model.Done, State: after}, nil
 }
 
-func (f *fake) State(_ context.Context, id string) (discovery.State, error) {
+func (f *fake) State(_ context.Context, id string) (model.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.badState && id == "s1" {
-		return discovery.State{Temperature: discovery.Ptr(327.67)}, nil
+		return model.State{Temperature: model.Ptr(327.67)}, nil
 	}
 	return f.state[id], nil
 }
@@ -147,7 +147,7 @@ func TestChecksCatchFaults(t *testing.T) {
 		{"accepted never completes", Config{CommandDeadline: 300 * time.Millisecond}, func(f *fake) { f.neverDone = true }, []string{"commands"}},
 		{"no devices", Config{}, func(f *fake) { f.emptySnaphot = true }, []string{"snapshot-first"}},
 		{"bad endpoint", Config{}, func(f *fake) {
-			f.devices = append(f.devices, discovery.Device{Endpoint: discovery.Endpoint{DeviceID: "l1", FriendlyName: " "}, Reachable: true})
+			f.devices = append(f.devices, model.Device{Endpoint: model.Endpoint{DeviceID: "l1", FriendlyName: " "}, Reachable: true})
 		}, []string{"endpoints"}},
 		{"Run ignores its context", Config{StopTimeout: 200 * time.Millisecond}, func(f *fake) { f.ignoreCtx = make(chan struct{}) }, []string{"goroutine-leaks", "stop"}},
 		{"leaks a goroutine", Config{}, func(f *fake) { f.leak = make(chan struct{}) }, []string{"goroutine-leaks"}},

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 	"github.com/avshub/avshub/plugins/sdk"
@@ -20,11 +20,11 @@ type session struct {
 	cfg      Config
 	desc     sdk.Description
 	config   json.RawMessage // what Configure was given
-	devices  []discovery.Device
+	devices  []model.Device
 	stopMain context.CancelFunc
 
 	mu      sync.Mutex
-	events  []discovery.Event
+	events  []model.Event
 	recvErr error
 	notify  chan struct{}
 	done    chan struct{}
@@ -79,7 +79,7 @@ func (s *session) closeMain() {
 
 // waitFor waits until pred holds for the events received so far, returning
 // the index of the matching event.
-func (s *session) waitFor(ctx context.Context, what string, pred func(i int, ev discovery.Event) bool) (int, error) {
+func (s *session) waitFor(ctx context.Context, what string, pred func(i int, ev model.Event) bool) (int, error) {
 	from := 0
 	for {
 		s.mu.Lock()
@@ -102,20 +102,20 @@ func (s *session) waitFor(ctx context.Context, what string, pred func(i int, ev 
 	}
 }
 
-func (s *session) received() []discovery.Event {
+func (s *session) received() []model.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]discovery.Event(nil), s.events...)
+	return append([]model.Event(nil), s.events...)
 }
 
 // execute sends one command with the configured deadline.
-func (s *session) execute(ctx context.Context, id, corr string, cmd discovery.Command) (discovery.Request, discovery.Result, error) {
-	req := discovery.Request{CorrelationID: corr, DeviceID: id, Command: cmd, Deadline: time.Now().Add(s.cfg.CommandDeadline)}
+func (s *session) execute(ctx context.Context, id, corr string, cmd model.Command) (model.Request, model.Result, error) {
+	req := model.Request{CorrelationID: corr, DeviceID: id, Command: cmd, Deadline: time.Now().Add(s.cfg.CommandDeadline)}
 	cctx, cancel := context.WithDeadline(ctx, req.Deadline.Add(time.Second))
 	defer cancel()
 	resp, err := s.client.Execute(cctx, convert.Request(req))
 	if err != nil {
-		return req, discovery.Result{}, fmt.Errorf("the execute RPC failed (errors must be typed answers, not transport errors): %w", err)
+		return req, model.Result{}, fmt.Errorf("the execute RPC failed (errors must be typed answers, not transport errors): %w", err)
 	}
 	res, err := convert.ResultFrom(resp)
 	return req, res, err

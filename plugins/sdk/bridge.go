@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Bridge is what a bridge implements. The SDK serves it over the bridge.v1
@@ -24,10 +24,10 @@ type Bridge interface {
 	Run(ctx context.Context, em Emitter) error
 	// Execute carries out one absolute trait command for one device. It returns a
 	// Result (Done with the state after, or Accepted followed by em.Complete) or a
-	// *discovery.Error. It must return by req.Deadline.
-	Execute(ctx context.Context, req discovery.Request) (discovery.Result, error)
+	// *model.Error. It must return by req.Deadline.
+	Execute(ctx context.Context, req model.Request) (model.Result, error)
 	// State reads one device's current state.
-	State(ctx context.Context, deviceID string) (discovery.State, error)
+	State(ctx context.Context, deviceID string) (model.State, error)
 }
 
 // Pairer is implemented by bridges that can let new devices join.
@@ -60,12 +60,12 @@ type Description struct {
 // with Health and a Snapshot. All methods are safe for concurrent use and never block
 // for long.
 type Emitter interface {
-	Health(h discovery.Health)
-	Snapshot(devices []discovery.Device)
-	Upsert(d discovery.Device)
+	Health(h model.Health)
+	Snapshot(devices []model.Device)
+	Upsert(d model.Device)
 	Remove(deviceID string)
-	StateChanged(deviceID string, changed discovery.State, cause discovery.Cause)
+	StateChanged(deviceID string, changed model.State, cause model.Cause)
 	Reachability(deviceID string, reachable bool)
 	// Complete finishes an Accepted command: err nil means done with state.
-	Complete(correlationID string, state discovery.State, err error)
+	Complete(correlationID string, state model.State, err error)
 }

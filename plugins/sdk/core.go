@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // DefaultCommandTimeout bounds a command whose request carries no deadline.
@@ -62,7 +62,7 @@ func (c *core) configure(ctx context.Context, cfg Config, onExit func(error)) er
 				err = fmt.Errorf("bridge Run returned before it was stopped")
 			}
 			c.log.Error("bridge stopped", "err", err)
-			c.em.Health(discovery.Health{State: discovery.HealthUnhealthy, Description: err.Error()})
+			c.em.Health(model.Health{State: model.HealthUnhealthy, Description: err.Error()})
 			c.mu.Lock()
 			c.runErr = err
 			c.mu.Unlock()
@@ -95,7 +95,7 @@ func (c *core) stop(ctx context.Context) error {
 func callSafely(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &discovery.Error{Kind: discovery.ErrInternal, Message: fmt.Sprintf("bridge panicked: %v", r)}
+			err = &model.Error{Kind: model.ErrInternal, Message: fmt.Sprintf("bridge panicked: %v", r)}
 			slog.Error("bridge panicked", "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
@@ -103,17 +103,17 @@ func callSafely(f func() error) (err error) {
 }
 
 // execute checks req against the device and calls the bridge. Every failure is
-// a *discovery.Error.
-func (c *core) execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+// a *model.Error.
+func (c *core) execute(ctx context.Context, req model.Request) (model.Result, error) {
 	d, ok := c.em.device(req.DeviceID)
 	if !ok {
-		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", req.DeviceID)
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "no device %q", req.DeviceID)
 	}
 	if !d.Reachable {
-		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%s is unreachable", d.Endpoint.FriendlyName)
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "%s is unreachable", d.Endpoint.FriendlyName)
 	}
 	if err := req.Command.Validate(d.Endpoint.Traits, d.State); err != nil {
-		return discovery.Result{}, err
+		return model.Result{}, err
 	}
 	if req.Deadline.IsZero() {
 		req.Deadline = time.Now().Add(DefaultCommandTimeout)
@@ -121,7 +121,7 @@ func (c *core) execute(ctx context.Context, req discovery.Request) (discovery.Re
 	ctx, cancel := context.WithDeadline(ctx, req.Deadline)
 	defer cancel()
 	type answer struct {
-		res discovery.Result
+		res model.Result
 		err error
 	}
 	ch := make(chan answer, 1)
@@ -139,35 +139,35 @@ func (c *core) execute(ctx context.Context, req discovery.Request) (discovery.Re
 	case a = <-ch:
 	case <-ctx.Done():
 		// The bridge overran its deadline: answer now, as a timeout (never internal).
-		return discovery.Result{}, discovery.Errorf(discovery.ErrUnreachable, "%s did not answer in time", d.Endpoint.FriendlyName)
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "%s did not answer in time", d.Endpoint.FriendlyName)
 	}
 	if a.err != nil {
-		return discovery.Result{}, discovery.AsError(a.err)
+		return model.Result{}, model.AsError(a.err)
 	}
 	switch a.res.Status {
-	case discovery.Done:
+	case model.Done:
 		c.em.mergeState(req.DeviceID, a.res.State)
-	case discovery.Accepted:
+	case model.Accepted:
 		c.em.accepted(req.CorrelationID, req.DeviceID)
 	default:
-		return discovery.Result{}, discovery.Errorf(discovery.ErrInternal, "bridge answered with status %q", a.res.Status)
+		return model.Result{}, model.Errorf(model.ErrInternal, "bridge answered with status %q", a.res.Status)
 	}
 	return a.res, nil
 }
 
 // state reads one device's state through the bridge.
-func (c *core) state(ctx context.Context, deviceID string) (discovery.State, error) {
+func (c *core) state(ctx context.Context, deviceID string) (model.State, error) {
 	if _, ok := c.em.device(deviceID); !ok {
-		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "no device %q", deviceID)
+		return model.State{}, model.Errorf(model.ErrUnreachable, "no device %q", deviceID)
 	}
-	var s discovery.State
+	var s model.State
 	err := callSafely(func() error {
 		var err error
 		s, err = c.b.State(ctx, deviceID)
 		return err
 	})
 	if err != nil {
-		return discovery.State{}, discovery.AsError(err)
+		return model.State{}, model.AsError(err)
 	}
 	return s, nil
 }
@@ -176,10 +176,10 @@ func (c *core) state(ctx context.Context, deviceID string) (discovery.State, err
 func (c *core) startPairing(ctx context.Context, d time.Duration) error {
 	p, ok := c.b.(Pairer)
 	if !ok || !c.b.Describe().Pairing {
-		return discovery.Errorf(discovery.ErrNotSupported, "bridge %s cannot pair", c.b.Describe().Name)
+		return model.Errorf(model.ErrNotSupported, "bridge %s cannot pair", c.b.Describe().Name)
 	}
 	if err := callSafely(func() error { return p.StartPairing(ctx, d) }); err != nil {
-		return discovery.AsError(err)
+		return model.AsError(err)
 	}
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // maxQueue bounds the events queued for one slow stream. Past it the queue is
@@ -19,8 +19,8 @@ const maxQueue = 4096
 // first Snapshot, a Snapshot of the current set; sequence numbers are per stream.
 type emitter struct {
 	mu        sync.Mutex
-	health    discovery.Health
-	devices   map[string]discovery.Device
+	health    model.Health
+	devices   map[string]model.Device
 	order     []string // device ids in first-seen order, for stable snapshots
 	snapshot  bool     // the bridge has sent its first Snapshot
 	subs      map[*subscription]struct{}
@@ -31,8 +31,8 @@ type emitter struct {
 
 func newEmitter() *emitter {
 	return &emitter{
-		health:  discovery.Health{State: discovery.HealthStarting, Description: "starting"},
-		devices: map[string]discovery.Device{},
+		health:  model.Health{State: model.HealthStarting, Description: "starting"},
+		devices: map[string]model.Device{},
 		subs:    map[*subscription]struct{}{},
 		pending: map[string]string{},
 		now:     time.Now,
@@ -42,12 +42,12 @@ func newEmitter() *emitter {
 // subscription is one event stream's queue.
 type subscription struct {
 	mu     sync.Mutex
-	queue  []discovery.Event
+	queue  []model.Event
 	signal chan struct{} // capacity 1: "queue is not empty"
 	seq    uint64
 }
 
-func (s *subscription) push(evs ...discovery.Event) {
+func (s *subscription) push(evs ...model.Event) {
 	s.mu.Lock()
 	s.queue = append(s.queue, evs...)
 	s.mu.Unlock()
@@ -58,12 +58,12 @@ func (s *subscription) push(evs ...discovery.Event) {
 }
 
 // next waits for the next event and numbers it. ok is false when ctx ends.
-func (s *subscription) next(ctx context.Context) (discovery.Event, bool) {
+func (s *subscription) next(ctx context.Context) (model.Event, bool) {
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 {
 			ev := s.queue[0]
-			s.queue[0] = discovery.Event{}
+			s.queue[0] = model.Event{}
 			s.queue = s.queue[1:]
 			s.seq++
 			ev.Seq = s.seq
@@ -74,7 +74,7 @@ func (s *subscription) next(ctx context.Context) (discovery.Event, bool) {
 		select {
 		case <-s.signal:
 		case <-ctx.Done():
-			return discovery.Event{}, false
+			return model.Event{}, false
 		}
 	}
 }
@@ -96,17 +96,17 @@ func (e *emitter) unsubscribe(s *subscription) {
 	e.mu.Unlock()
 }
 
-func (e *emitter) initialLocked() []discovery.Event {
+func (e *emitter) initialLocked() []model.Event {
 	h := e.health
-	evs := []discovery.Event{{Kind: discovery.EventHealth, At: e.now(), Health: &h}}
+	evs := []model.Event{{Kind: model.EventHealth, At: e.now(), Health: &h}}
 	if e.snapshot {
-		evs = append(evs, discovery.Event{Kind: discovery.EventSnapshot, At: e.now(), Devices: e.devicesLocked()})
+		evs = append(evs, model.Event{Kind: model.EventSnapshot, At: e.now(), Devices: e.devicesLocked()})
 	}
 	return evs
 }
 
-func (e *emitter) devicesLocked() []discovery.Device {
-	out := make([]discovery.Device, 0, len(e.order))
+func (e *emitter) devicesLocked() []model.Device {
+	out := make([]model.Device, 0, len(e.order))
 	for _, id := range e.order {
 		d := e.devices[id]
 		d.State = d.State.Clone()
@@ -116,7 +116,7 @@ func (e *emitter) devicesLocked() []discovery.Device {
 }
 
 // broadcastLocked queues ev on every stream.
-func (e *emitter) broadcastLocked(ev discovery.Event) {
+func (e *emitter) broadcastLocked(ev model.Event) {
 	ev.At = e.now()
 	for s := range e.subs {
 		s.mu.Lock()
@@ -124,9 +124,9 @@ func (e *emitter) broadcastLocked(ev discovery.Event) {
 		if over {
 			// Keep completions (each answers a waiting command); the rest is
 			// replaced by the current picture.
-			var keep []discovery.Event
+			var keep []model.Event
 			for _, q := range s.queue {
-				if q.Kind == discovery.EventCompletion {
+				if q.Kind == model.EventCompletion {
 					keep = append(keep, q)
 				}
 			}
@@ -141,7 +141,7 @@ func (e *emitter) broadcastLocked(ev discovery.Event) {
 }
 
 // device returns the current copy of one device.
-func (e *emitter) device(id string) (discovery.Device, bool) {
+func (e *emitter) device(id string) (model.Device, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	d, ok := e.devices[id]
@@ -150,14 +150,14 @@ func (e *emitter) device(id string) (discovery.Device, bool) {
 }
 
 // list returns the current device set.
-func (e *emitter) list() []discovery.Device {
+func (e *emitter) list() []model.Device {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.devicesLocked()
 }
 
 // mergeState records a state the hub learned through an Execute answer.
-func (e *emitter) mergeState(id string, s discovery.State) {
+func (e *emitter) mergeState(id string, s model.State) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if d, ok := e.devices[id]; ok {
@@ -174,17 +174,17 @@ func (e *emitter) accepted(correlationID, deviceID string) {
 	e.mu.Unlock()
 }
 
-func (e *emitter) Health(h discovery.Health) {
+func (e *emitter) Health(h model.Health) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.health = h
-	e.broadcastLocked(discovery.Event{Kind: discovery.EventHealth, Health: &h})
+	e.broadcastLocked(model.Event{Kind: model.EventHealth, Health: &h})
 }
 
-func (e *emitter) Snapshot(devices []discovery.Device) {
+func (e *emitter) Snapshot(devices []model.Device) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.devices = make(map[string]discovery.Device, len(devices))
+	e.devices = make(map[string]model.Device, len(devices))
 	e.order = e.order[:0]
 	for _, d := range devices {
 		if _, dup := e.devices[d.Endpoint.DeviceID]; !dup {
@@ -194,10 +194,10 @@ func (e *emitter) Snapshot(devices []discovery.Device) {
 		e.devices[d.Endpoint.DeviceID] = d
 	}
 	e.snapshot = true
-	e.broadcastLocked(discovery.Event{Kind: discovery.EventSnapshot, Devices: e.devicesLocked()})
+	e.broadcastLocked(model.Event{Kind: model.EventSnapshot, Devices: e.devicesLocked()})
 }
 
-func (e *emitter) Upsert(d discovery.Device) {
+func (e *emitter) Upsert(d model.Device) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	id := d.Endpoint.DeviceID
@@ -209,7 +209,7 @@ func (e *emitter) Upsert(d discovery.Device) {
 	if e.snapshot {
 		c := d
 		c.State = d.State.Clone()
-		e.broadcastLocked(discovery.Event{Kind: discovery.EventUpsert, Device: &c})
+		e.broadcastLocked(model.Event{Kind: model.EventUpsert, Device: &c})
 	}
 }
 
@@ -227,11 +227,11 @@ func (e *emitter) Remove(deviceID string) {
 		}
 	}
 	if e.snapshot {
-		e.broadcastLocked(discovery.Event{Kind: discovery.EventRemove, DeviceID: deviceID})
+		e.broadcastLocked(model.Event{Kind: model.EventRemove, DeviceID: deviceID})
 	}
 }
 
-func (e *emitter) StateChanged(deviceID string, changed discovery.State, cause discovery.Cause) {
+func (e *emitter) StateChanged(deviceID string, changed model.State, cause model.Cause) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	d, ok := e.devices[deviceID]
@@ -241,7 +241,7 @@ func (e *emitter) StateChanged(deviceID string, changed discovery.State, cause d
 	d.State = d.State.Merge(changed)
 	e.devices[deviceID] = d
 	if e.snapshot {
-		e.broadcastLocked(discovery.Event{Kind: discovery.EventState, DeviceID: deviceID, State: changed.Clone(), Cause: cause})
+		e.broadcastLocked(model.Event{Kind: model.EventState, DeviceID: deviceID, State: changed.Clone(), Cause: cause})
 	}
 }
 
@@ -255,14 +255,14 @@ func (e *emitter) Reachability(deviceID string, reachable bool) {
 	d.Reachable = reachable
 	e.devices[deviceID] = d
 	if e.snapshot {
-		e.broadcastLocked(discovery.Event{Kind: discovery.EventReachability, DeviceID: deviceID, Reachable: reachable})
+		e.broadcastLocked(model.Event{Kind: model.EventReachability, DeviceID: deviceID, Reachable: reachable})
 	}
 }
 
-func (e *emitter) Complete(correlationID string, state discovery.State, err error) {
+func (e *emitter) Complete(correlationID string, state model.State, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := &discovery.Completion{CorrelationID: correlationID, Err: discovery.AsError(err)}
+	c := &model.Completion{CorrelationID: correlationID, Err: model.AsError(err)}
 	if err == nil {
 		c.State = state.Clone()
 		if id, ok := e.pending[correlationID]; ok {
@@ -273,5 +273,5 @@ func (e *emitter) Complete(correlationID string, state discovery.State, err erro
 		}
 	}
 	delete(e.pending, correlationID)
-	e.broadcastLocked(discovery.Event{Kind: discovery.EventCompletion, Completion: c})
+	e.broadcastLocked(model.Event{Kind: model.EventCompletion, Completion: c})
 }

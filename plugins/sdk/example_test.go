@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -27,9 +27,9 @@ func ExampleLocal() {
 	}
 	defer l.Close(context.Background())
 	<-snap // the hub has the device set
-	_, err := l.Execute(context.Background(), discovery.Request{DeviceID: "lamp", Command: discovery.SetBrightness(50)})
+	_, err := l.Execute(context.Background(), model.Request{DeviceID: "lamp", Command: model.SetBrightness(50)})
 	fmt.Println(err)
-	res, err := l.Execute(context.Background(), discovery.Request{DeviceID: "lamp", Command: discovery.SetPower(true)})
+	res, err := l.Execute(context.Background(), model.Request{DeviceID: "lamp", Command: model.SetPower(true)})
 	fmt.Println(res.Status, *res.State.On, err)
 	// Output:
 	// NOT_SUPPORTED: the endpoint has no brightness trait
@@ -39,8 +39,8 @@ func ExampleLocal() {
 // snapshotSink signals when a snapshot arrives.
 type snapshotSink chan struct{}
 
-func (s snapshotSink) BridgeEvent(_ string, ev discovery.Event) {
-	if ev.Kind == discovery.EventSnapshot {
+func (s snapshotSink) BridgeEvent(_ string, ev model.Event) {
+	if ev.Kind == model.EventSnapshot {
 		s <- struct{}{}
 	}
 }
@@ -53,15 +53,15 @@ func (b *oneLamp) Describe() sdk.Description {
 }
 func (b *oneLamp) Configure(context.Context, sdk.Config) error { return nil }
 func (b *oneLamp) Run(ctx context.Context, em sdk.Emitter) error {
-	em.Health(discovery.Health{State: discovery.HealthHealthy})
-	em.Snapshot([]discovery.Device{sdk.Light("lamp", "Lamp", sdk.OnOffLight)})
+	em.Health(model.Health{State: model.HealthHealthy})
+	em.Snapshot([]model.Device{sdk.Light("lamp", "Lamp", sdk.OnOffLight)})
 	<-ctx.Done()
 	return nil
 }
-func (b *oneLamp) Execute(_ context.Context, req discovery.Request) (discovery.Result, error) {
+func (b *oneLamp) Execute(_ context.Context, req model.Request) (model.Result, error) {
 	b.on = *req.Command.Power
-	return discovery.Result{Status: discovery.Done, State: discovery.State{On: &b.on}}, nil
+	return model.Result{Status: model.Done, State: model.State{On: &b.on}}, nil
 }
-func (b *oneLamp) State(context.Context, string) (discovery.State, error) {
-	return discovery.State{On: &b.on}, nil
+func (b *oneLamp) State(context.Context, string) (model.State, error) {
+	return model.State{On: &b.on}, nil
 }

@@ -8,16 +8,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // LocalBridge runs a Bridge in the hub's process and presents it as a
-// discovery.Bridge whose events go to a discovery.Sink: the same behaviour as a
+// model.Bridge whose events go to a model.Sink: the same behaviour as a
 // plugin process (the same checks, ordering and sequence numbers) without the
 // process. Tests, plugintest and in-process bridges use it.
 type LocalBridge struct {
 	name string
-	sink discovery.Sink
+	sink model.Sink
 	core *core
 
 	mu     sync.Mutex
@@ -25,10 +25,10 @@ type LocalBridge struct {
 	done   chan struct{}
 }
 
-var _ discovery.Bridge = (*LocalBridge)(nil)
+var _ model.Bridge = (*LocalBridge)(nil)
 
 // Local wraps b; call Start to configure and run it. A nil sink drops events.
-func Local(b Bridge, name string, sink discovery.Sink) *LocalBridge {
+func Local(b Bridge, name string, sink model.Sink) *LocalBridge {
 	return &LocalBridge{name: name, sink: sink, core: newCore(b, slog.Default().With("bridge", name))}
 }
 
@@ -84,15 +84,15 @@ func (l *LocalBridge) Close(ctx context.Context) error {
 func (l *LocalBridge) Name() string { return l.name }
 
 // Devices returns the bridge's current device set as the SDK tracks it.
-func (l *LocalBridge) Devices() []discovery.Device { return l.core.em.list() }
+func (l *LocalBridge) Devices() []model.Device { return l.core.em.list() }
 
 // Execute carries out one command (see Bridge.Execute).
-func (l *LocalBridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+func (l *LocalBridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	return l.core.execute(ctx, req)
 }
 
 // State reads one device's state.
-func (l *LocalBridge) State(ctx context.Context, deviceID string) (discovery.State, error) {
+func (l *LocalBridge) State(ctx context.Context, deviceID string) (model.State, error) {
 	return l.core.state(ctx, deviceID)
 }
 

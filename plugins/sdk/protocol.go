@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 )
@@ -182,14 +182,14 @@ func (s *server) Execute(ctx context.Context, r *pb.ExecuteRequest) (*pb.Execute
 func (s *server) GetState(ctx context.Context, r *pb.GetStateRequest) (*pb.GetStateResponse, error) {
 	st, err := s.core.state(ctx, r.GetDeviceId())
 	if err != nil {
-		return &pb.GetStateResponse{Outcome: &pb.GetStateResponse_Error{Error: convert.Error(discovery.AsError(err))}}, nil
+		return &pb.GetStateResponse{Outcome: &pb.GetStateResponse_Error{Error: convert.Error(model.AsError(err))}}, nil
 	}
 	return &pb.GetStateResponse{Outcome: &pb.GetStateResponse_State{State: convert.State(st)}}, nil
 }
 
 func (s *server) StartPairing(ctx context.Context, r *pb.StartPairingRequest) (*pb.StartPairingResponse, error) {
 	if err := s.core.startPairing(ctx, r.GetDuration().AsDuration()); err != nil {
-		var de *discovery.Error
+		var de *model.Error
 		errors.As(err, &de)
 		return &pb.StartPairingResponse{Error: convert.Error(de)}, nil
 	}

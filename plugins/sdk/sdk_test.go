@@ -12,12 +12,12 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 )
 
-func drain(t *testing.T, s *subscription) []discovery.Event {
+func drain(t *testing.T, s *subscription) []model.Event {
 	t.Helper()
-	var out []discovery.Event
+	var out []model.Event
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		ev, ok := s.next(ctx)
@@ -29,7 +29,7 @@ func drain(t *testing.T, s *subscription) []discovery.Event {
 	}
 }
 
-func kinds(evs []discovery.Event) string {
+func kinds(evs []model.Event) string {
 	var k []string
 	for _, ev := range evs {
 		k = append(k, string(ev.Kind))
@@ -42,13 +42,13 @@ func TestEmitterSnapshotFirst(t *testing.T) {
 	early := em.subscribe()
 	lamp := Light("lamp", "Lamp", OnOffLight)
 	em.Upsert(lamp) // before the first snapshot: kept, not sent
-	em.Health(discovery.Health{State: discovery.HealthHealthy})
+	em.Health(model.Health{State: model.HealthHealthy})
 	if got := kinds(drain(t, early)); got != "health,health" {
 		t.Fatalf("before the snapshot a stream gets %q, want health,health", got)
 	}
-	em.Snapshot([]discovery.Device{lamp, Lock("door", "Door")})
-	em.StateChanged("lamp", discovery.State{On: discovery.Ptr(true)}, discovery.CausePhysical)
-	em.StateChanged("nope", discovery.State{On: discovery.Ptr(true)}, discovery.CausePhysical) // unknown: dropped
+	em.Snapshot([]model.Device{lamp, Lock("door", "Door")})
+	em.StateChanged("lamp", model.State{On: model.Ptr(true)}, model.CausePhysical)
+	em.StateChanged("nope", model.State{On: model.Ptr(true)}, model.CausePhysical) // unknown: dropped
 	em.Reachability("door", false)
 	em.Reachability("door", false) // no change: dropped
 	evs := drain(t, early)
@@ -78,7 +78,7 @@ func TestEmitterSnapshotFirst(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	em.unsubscribe(late)
-	em.Health(discovery.Health{State: discovery.HealthHealthy})
+	em.Health(model.Health{State: model.HealthHealthy})
 	if got := drain(t, late); len(got) != 0 {
 		t.Fatalf("unsubscribed stream got %v", got)
 	}
@@ -88,40 +88,40 @@ func TestEmitterOverrunResyncs(t *testing.T) {
 	em := newEmitter()
 	overruns := 0
 	em.onOverrun = func() { overruns++ }
-	em.Snapshot([]discovery.Device{TemperatureSensor("t", "T", 0)})
+	em.Snapshot([]model.Device{TemperatureSensor("t", "T", 0)})
 	s := em.subscribe()
-	em.Complete("keep-me", discovery.State{}, nil)
+	em.Complete("keep-me", model.State{}, nil)
 	for i := range maxQueue + 10 {
-		em.StateChanged("t", discovery.State{Temperature: discovery.Ptr(float64(i))}, discovery.CausePoll)
+		em.StateChanged("t", model.State{Temperature: model.Ptr(float64(i))}, model.CausePoll)
 	}
 	evs := drain(t, s)
 	if overruns != 1 {
 		t.Fatalf("%d overruns, want 1", overruns)
 	}
-	if len(evs) > 100 || evs[0].Kind != discovery.EventHealth || evs[1].Kind != discovery.EventSnapshot || evs[2].Kind != discovery.EventCompletion {
+	if len(evs) > 100 || evs[0].Kind != model.EventHealth || evs[1].Kind != model.EventSnapshot || evs[2].Kind != model.EventCompletion {
 		t.Fatalf("after an overrun the stream has %d events starting %q", len(evs), kinds(evs[:3]))
 	}
 	last := evs[len(evs)-1]
-	if last.Kind != discovery.EventState || *last.State.Temperature != float64(maxQueue+9) {
+	if last.Kind != model.EventState || *last.State.Temperature != float64(maxQueue+9) {
 		t.Fatalf("last event %+v", last)
 	}
 }
 
 // stub is a Bridge whose Execute is a function.
 type stub struct {
-	exec    func(ctx context.Context, req discovery.Request) (discovery.Result, error)
-	devices []discovery.Device
+	exec    func(ctx context.Context, req model.Request) (model.Result, error)
+	devices []model.Device
 	runErr  error
 }
 
-func (s *stub) Describe() Description                                  { return Description{Name: "stub", Version: "1.0.0"} }
-func (s *stub) Configure(context.Context, Config) error                { return nil }
-func (s *stub) State(context.Context, string) (discovery.State, error) { return discovery.State{}, nil }
-func (s *stub) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+func (s *stub) Describe() Description                              { return Description{Name: "stub", Version: "1.0.0"} }
+func (s *stub) Configure(context.Context, Config) error            { return nil }
+func (s *stub) State(context.Context, string) (model.State, error) { return model.State{}, nil }
+func (s *stub) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	return s.exec(ctx, req)
 }
 func (s *stub) Run(ctx context.Context, em Emitter) error {
-	em.Health(discovery.Health{State: discovery.HealthHealthy})
+	em.Health(model.Health{State: model.HealthHealthy})
 	em.Snapshot(s.devices)
 	if s.runErr != nil {
 		return s.runErr
@@ -133,19 +133,19 @@ func (s *stub) Run(ctx context.Context, em Emitter) error {
 // sink collects events from Local.
 type sink struct {
 	mu  sync.Mutex
-	evs []discovery.Event
+	evs []model.Event
 }
 
-func (k *sink) BridgeEvent(bridge string, ev discovery.Event) {
+func (k *sink) BridgeEvent(bridge string, ev model.Event) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.evs = append(k.evs, ev)
 }
 
-func (k *sink) events() []discovery.Event {
+func (k *sink) events() []model.Event {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return append([]discovery.Event(nil), k.evs...)
+	return append([]model.Event(nil), k.evs...)
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -178,51 +178,51 @@ func startLocal(t *testing.T, b Bridge) (*LocalBridge, *sink) {
 }
 
 func TestExecuteChecks(t *testing.T) {
-	b := &stub{devices: []discovery.Device{Light("lamp", "Lamp", DimmableLight), Lock("door", "Door"),
+	b := &stub{devices: []model.Device{Light("lamp", "Lamp", DimmableLight), Lock("door", "Door"),
 		Light("off", "Off", OnOffLight, Unreachable())}}
-	b.exec = func(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+	b.exec = func(ctx context.Context, req model.Request) (model.Result, error) {
 		switch req.CorrelationID { // the test names the behaviour it wants
 		case "panic":
 			panic("boom")
 		case "slow":
 			time.Sleep(300 * time.Millisecond) // ignores ctx: the SDK must answer anyway
 		case "plain":
-			return discovery.Result{}, errors.New("disk on fire")
+			return model.Result{}, errors.New("disk on fire")
 		case "status":
-			return discovery.Result{Status: "MAYBE"}, nil
+			return model.Result{Status: "MAYBE"}, nil
 		case "accept":
-			return discovery.Result{Status: discovery.Accepted}, nil
+			return model.Result{Status: model.Accepted}, nil
 		}
-		return discovery.Result{Status: discovery.Done, State: req.Command.Apply(discovery.State{})}, nil
+		return model.Result{Status: model.Done, State: req.Command.Apply(model.State{})}, nil
 	}
 	l, k := startLocal(t, b)
 	tests := []struct {
 		mode, dev string
-		cmd       discovery.Command
+		cmd       model.Command
 		deadline  time.Duration
-		want      discovery.ErrorKind
+		want      model.ErrorKind
 	}{
-		{"", "nope", discovery.SetPower(true), time.Second, discovery.ErrUnreachable},
-		{"", "off", discovery.SetPower(true), time.Second, discovery.ErrUnreachable},
-		{"", "lamp", discovery.SetBrightness(120), time.Second, discovery.ErrOutOfRange},
-		{"", "lamp", discovery.SetLock(discovery.Locked), time.Second, discovery.ErrNotSupported},
-		{"panic", "lamp", discovery.SetPower(true), time.Second, discovery.ErrInternal},
-		{"slow", "lamp", discovery.SetPower(true), 50 * time.Millisecond, discovery.ErrUnreachable},
-		{"plain", "lamp", discovery.SetPower(true), time.Second, discovery.ErrInternal},
-		{"status", "lamp", discovery.SetPower(true), time.Second, discovery.ErrInternal},
-		{"", "lamp", discovery.SetBrightness(30), time.Second, ""},
+		{"", "nope", model.SetPower(true), time.Second, model.ErrUnreachable},
+		{"", "off", model.SetPower(true), time.Second, model.ErrUnreachable},
+		{"", "lamp", model.SetBrightness(120), time.Second, model.ErrOutOfRange},
+		{"", "lamp", model.SetLock(model.Locked), time.Second, model.ErrNotSupported},
+		{"panic", "lamp", model.SetPower(true), time.Second, model.ErrInternal},
+		{"slow", "lamp", model.SetPower(true), 50 * time.Millisecond, model.ErrUnreachable},
+		{"plain", "lamp", model.SetPower(true), time.Second, model.ErrInternal},
+		{"status", "lamp", model.SetPower(true), time.Second, model.ErrInternal},
+		{"", "lamp", model.SetBrightness(30), time.Second, ""},
 	}
 	for _, tt := range tests {
 		start := time.Now()
-		res, err := l.Execute(context.Background(), discovery.Request{CorrelationID: tt.mode, DeviceID: tt.dev, Command: tt.cmd,
+		res, err := l.Execute(context.Background(), model.Request{CorrelationID: tt.mode, DeviceID: tt.dev, Command: tt.cmd,
 			Deadline: time.Now().Add(tt.deadline)})
 		if tt.want == "" {
-			if err != nil || res.Status != discovery.Done {
+			if err != nil || res.Status != model.Done {
 				t.Errorf("%s %s: %+v, %v", tt.dev, tt.cmd, res, err)
 			}
 			continue
 		}
-		var de *discovery.Error
+		var de *model.Error
 		if !errors.As(err, &de) || de.Kind != tt.want {
 			t.Errorf("mode %q %s %s: %v, want %s", tt.mode, tt.dev, tt.cmd, err, tt.want)
 		}
@@ -237,31 +237,31 @@ func TestExecuteChecks(t *testing.T) {
 		}
 	}
 	// An Accepted command's completion updates the device it was for.
-	if res, err := l.Execute(context.Background(), discovery.Request{CorrelationID: "accept", DeviceID: "door",
-		Command: discovery.SetLock(discovery.Unlocked), Deadline: time.Now().Add(time.Second)}); err != nil || res.Status != discovery.Accepted {
+	if res, err := l.Execute(context.Background(), model.Request{CorrelationID: "accept", DeviceID: "door",
+		Command: model.SetLock(model.Unlocked), Deadline: time.Now().Add(time.Second)}); err != nil || res.Status != model.Accepted {
 		t.Fatalf("%+v %v", res, err)
 	}
-	l.core.em.Complete("accept", discovery.State{Lock: discovery.Unlocked}, nil)
+	l.core.em.Complete("accept", model.State{Lock: model.Unlocked}, nil)
 	waitUntil(t, "completion", func() bool {
 		evs := k.events()
-		return evs[len(evs)-1].Kind == discovery.EventCompletion
+		return evs[len(evs)-1].Kind == model.EventCompletion
 	})
 	for _, d := range l.Devices() {
-		if d.Endpoint.DeviceID == "door" && d.State.Lock != discovery.Unlocked {
+		if d.Endpoint.DeviceID == "door" && d.State.Lock != model.Unlocked {
 			t.Errorf("door state %+v", d.State)
 		}
 	}
-	if err := l.StartPairing(context.Background(), time.Second); discovery.AsError(err).Kind != discovery.ErrNotSupported {
+	if err := l.StartPairing(context.Background(), time.Second); model.AsError(err).Kind != model.ErrNotSupported {
 		t.Errorf("StartPairing: %v", err)
 	}
 }
 
 func TestRunFailureIsUnhealthy(t *testing.T) {
-	b := &stub{runErr: errors.New("radio unplugged"), devices: []discovery.Device{Lock("door", "Door")}}
+	b := &stub{runErr: errors.New("radio unplugged"), devices: []model.Device{Lock("door", "Door")}}
 	_, k := startLocal(t, b)
 	waitUntil(t, "unhealthy", func() bool {
 		for _, ev := range k.events() {
-			if ev.Kind == discovery.EventHealth && ev.Health.State == discovery.HealthUnhealthy &&
+			if ev.Kind == model.EventHealth && ev.Health.State == model.HealthUnhealthy &&
 				strings.Contains(ev.Health.Description, "radio unplugged") {
 				return true
 			}
@@ -271,33 +271,33 @@ func TestRunFailureIsUnhealthy(t *testing.T) {
 }
 
 func TestHelpersValidateTheirOwnDefaults(t *testing.T) {
-	devs := []discovery.Device{
+	devs := []model.Device{
 		Light("a", "A", OnOffLight), Light("b", "B", DimmableLight), Light("c", "C", ColorLight),
 		Light("d", "D", ColorTemperatureLight, WithKelvinRange(3000, 4000)), Light("e", "E", ExtendedColorLight),
 		Lock("f", "F"), SingleSetpointThermostat("g", "G", 19), DualSetpointThermostat("h", "H", 22),
-		TemperatureSensor("i", "I", -3, WithInfo("acme", "t1", "sensor"), WithConnection(discovery.Connection{Type: discovery.ConnectionZigbee, MACAddress: "00:11"})),
+		TemperatureSensor("i", "I", -3, WithInfo("acme", "t1", "sensor"), WithConnection(model.Connection{Type: model.ConnectionZigbee, MACAddress: "00:11"})),
 	}
 	for _, d := range devs {
 		// Every state the helper sets must be one a command could set.
 		s := d.State
-		var cmds []discovery.Command
+		var cmds []model.Command
 		if s.On != nil {
-			cmds = append(cmds, discovery.SetPower(*s.On))
+			cmds = append(cmds, model.SetPower(*s.On))
 		}
 		if s.Brightness != nil {
-			cmds = append(cmds, discovery.SetBrightness(*s.Brightness))
+			cmds = append(cmds, model.SetBrightness(*s.Brightness))
 		}
 		if s.ColorTemperature != nil {
-			cmds = append(cmds, discovery.SetColorTemperature(*s.ColorTemperature))
+			cmds = append(cmds, model.SetColorTemperature(*s.ColorTemperature))
 		}
 		if s.Color != nil {
-			cmds = append(cmds, discovery.SetColor(*s.Color))
+			cmds = append(cmds, model.SetColor(*s.Color))
 		}
 		if s.Lock != "" {
-			cmds = append(cmds, discovery.SetLock(s.Lock))
+			cmds = append(cmds, model.SetLock(s.Lock))
 		}
 		if s.Thermostat != nil {
-			cmds = append(cmds, discovery.SetThermostat(*s.Thermostat))
+			cmds = append(cmds, model.SetThermostat(*s.Thermostat))
 		}
 		for _, c := range cmds {
 			if err := c.Validate(d.Endpoint.Traits, s); err != nil {
@@ -371,7 +371,7 @@ func TestParseReattach(t *testing.T) {
 
 func TestEmitterConcurrent(t *testing.T) {
 	em := newEmitter()
-	em.Snapshot([]discovery.Device{TemperatureSensor("t", "T", 0)})
+	em.Snapshot([]model.Device{TemperatureSensor("t", "T", 0)})
 	const writers, each = 4, 500
 	subs := []*subscription{em.subscribe(), em.subscribe()}
 	var wg sync.WaitGroup
@@ -380,7 +380,7 @@ func TestEmitterConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				em.StateChanged("t", discovery.State{Temperature: discovery.Ptr(float64(w*each + i))}, discovery.CausePoll)
+				em.StateChanged("t", model.State{Temperature: model.Ptr(float64(w*each + i))}, model.CausePoll)
 			}
 		}()
 	}

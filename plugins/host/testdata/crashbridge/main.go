@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/virtual"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -28,7 +28,7 @@ func (b *bridge) Configure(ctx context.Context, c sdk.Config) error {
 	return b.Bridge.Configure(ctx, c)
 }
 
-func (b *bridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+func (b *bridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	if req.DeviceID == "slow" {
 		_ = os.WriteFile(filepath.Join(b.dataDir, "executing"), nil, 0o600)
 		select {
@@ -37,8 +37,8 @@ func (b *bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 		}
 	}
 	res, err := b.Bridge.Execute(ctx, req)
-	if os.Getenv("IMPLAUSIBLE") == "1" && req.Command.Trait == discovery.TraitBrightness {
-		res.State.Brightness = discovery.Ptr(150)
+	if os.Getenv("IMPLAUSIBLE") == "1" && req.Command.Trait == model.TraitBrightness {
+		res.State.Brightness = model.Ptr(150)
 	}
 	return res, err
 }
@@ -46,20 +46,20 @@ func (b *bridge) Execute(ctx context.Context, req discovery.Request) (discovery.
 // implausible is an Emitter that corrupts snapshots as IMPLAUSIBLE=1 says.
 type implausible struct{ sdk.Emitter }
 
-func (e implausible) Snapshot(devs []discovery.Device) {
+func (e implausible) Snapshot(devs []model.Device) {
 	for i := range devs {
 		corrupt(&devs[i].State)
 	}
 	e.Emitter.Snapshot(devs)
 }
 
-func corrupt(s *discovery.State) {
+func corrupt(s *model.State) {
 	if s.Brightness != nil {
-		s.Brightness = discovery.Ptr(150)
+		s.Brightness = model.Ptr(150)
 	}
 	if s.Thermostat != nil {
-		s.Temperature = discovery.Ptr(327.67)
-		s.Thermostat.Target = discovery.Ptr(327.67)
+		s.Temperature = model.Ptr(327.67)
+		s.Thermostat.Target = model.Ptr(327.67)
 	}
 }
 

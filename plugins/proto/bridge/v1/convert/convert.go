@@ -13,61 +13,61 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 )
 
 // ---------------------------------------------------------------- enums
 
-var traitKinds = map[discovery.TraitKind]pb.TraitKind{
-	discovery.TraitOnOff:             pb.TraitKind_TRAIT_KIND_ON_OFF,
-	discovery.TraitBrightness:        pb.TraitKind_TRAIT_KIND_BRIGHTNESS,
-	discovery.TraitColor:             pb.TraitKind_TRAIT_KIND_COLOR,
-	discovery.TraitColorTemperature:  pb.TraitKind_TRAIT_KIND_COLOR_TEMPERATURE,
-	discovery.TraitLock:              pb.TraitKind_TRAIT_KIND_LOCK,
-	discovery.TraitThermostat:        pb.TraitKind_TRAIT_KIND_THERMOSTAT,
-	discovery.TraitTemperatureSensor: pb.TraitKind_TRAIT_KIND_TEMPERATURE_SENSOR,
-	discovery.TraitToggle:            pb.TraitKind_TRAIT_KIND_TOGGLE,
-	discovery.TraitRange:             pb.TraitKind_TRAIT_KIND_RANGE,
-	discovery.TraitMode:              pb.TraitKind_TRAIT_KIND_MODE,
+var traitKinds = map[model.TraitKind]pb.TraitKind{
+	model.TraitOnOff:             pb.TraitKind_TRAIT_KIND_ON_OFF,
+	model.TraitBrightness:        pb.TraitKind_TRAIT_KIND_BRIGHTNESS,
+	model.TraitColor:             pb.TraitKind_TRAIT_KIND_COLOR,
+	model.TraitColorTemperature:  pb.TraitKind_TRAIT_KIND_COLOR_TEMPERATURE,
+	model.TraitLock:              pb.TraitKind_TRAIT_KIND_LOCK,
+	model.TraitThermostat:        pb.TraitKind_TRAIT_KIND_THERMOSTAT,
+	model.TraitTemperatureSensor: pb.TraitKind_TRAIT_KIND_TEMPERATURE_SENSOR,
+	model.TraitToggle:            pb.TraitKind_TRAIT_KIND_TOGGLE,
+	model.TraitRange:             pb.TraitKind_TRAIT_KIND_RANGE,
+	model.TraitMode:              pb.TraitKind_TRAIT_KIND_MODE,
 }
 
-var errorKinds = map[discovery.ErrorKind]pb.ErrorKind{
-	discovery.ErrUnreachable:                pb.ErrorKind_ERROR_KIND_UNREACHABLE,
-	discovery.ErrBridgeUnreachable:          pb.ErrorKind_ERROR_KIND_BRIDGE_UNREACHABLE,
-	discovery.ErrBusy:                       pb.ErrorKind_ERROR_KIND_BUSY,
-	discovery.ErrOutOfRange:                 pb.ErrorKind_ERROR_KIND_OUT_OF_RANGE,
-	discovery.ErrTemperatureOutOfRange:      pb.ErrorKind_ERROR_KIND_TEMPERATURE_OUT_OF_RANGE,
-	discovery.ErrNotSupported:               pb.ErrorKind_ERROR_KIND_NOT_SUPPORTED,
-	discovery.ErrInvalidValue:               pb.ErrorKind_ERROR_KIND_INVALID_VALUE,
-	discovery.ErrHardwareFault:              pb.ErrorKind_ERROR_KIND_HARDWARE_FAULT,
-	discovery.ErrLowPower:                   pb.ErrorKind_ERROR_KIND_LOW_POWER,
-	discovery.ErrUnsupportedThermostatMode:  pb.ErrorKind_ERROR_KIND_UNSUPPORTED_THERMOSTAT_MODE,
-	discovery.ErrThermostatIsOff:            pb.ErrorKind_ERROR_KIND_THERMOSTAT_IS_OFF,
-	discovery.ErrSetpointsTooClose:          pb.ErrorKind_ERROR_KIND_SETPOINTS_TOO_CLOSE,
-	discovery.ErrDualSetpointsUnsupported:   pb.ErrorKind_ERROR_KIND_DUAL_SETPOINTS_UNSUPPORTED,
-	discovery.ErrTripleSetpointsUnsupported: pb.ErrorKind_ERROR_KIND_TRIPLE_SETPOINTS_UNSUPPORTED,
-	discovery.ErrInternal:                   pb.ErrorKind_ERROR_KIND_INTERNAL,
+var errorKinds = map[model.ErrorKind]pb.ErrorKind{
+	model.ErrUnreachable:                pb.ErrorKind_ERROR_KIND_UNREACHABLE,
+	model.ErrBridgeUnreachable:          pb.ErrorKind_ERROR_KIND_BRIDGE_UNREACHABLE,
+	model.ErrBusy:                       pb.ErrorKind_ERROR_KIND_BUSY,
+	model.ErrOutOfRange:                 pb.ErrorKind_ERROR_KIND_OUT_OF_RANGE,
+	model.ErrTemperatureOutOfRange:      pb.ErrorKind_ERROR_KIND_TEMPERATURE_OUT_OF_RANGE,
+	model.ErrNotSupported:               pb.ErrorKind_ERROR_KIND_NOT_SUPPORTED,
+	model.ErrInvalidValue:               pb.ErrorKind_ERROR_KIND_INVALID_VALUE,
+	model.ErrHardwareFault:              pb.ErrorKind_ERROR_KIND_HARDWARE_FAULT,
+	model.ErrLowPower:                   pb.ErrorKind_ERROR_KIND_LOW_POWER,
+	model.ErrUnsupportedThermostatMode:  pb.ErrorKind_ERROR_KIND_UNSUPPORTED_THERMOSTAT_MODE,
+	model.ErrThermostatIsOff:            pb.ErrorKind_ERROR_KIND_THERMOSTAT_IS_OFF,
+	model.ErrSetpointsTooClose:          pb.ErrorKind_ERROR_KIND_SETPOINTS_TOO_CLOSE,
+	model.ErrDualSetpointsUnsupported:   pb.ErrorKind_ERROR_KIND_DUAL_SETPOINTS_UNSUPPORTED,
+	model.ErrTripleSetpointsUnsupported: pb.ErrorKind_ERROR_KIND_TRIPLE_SETPOINTS_UNSUPPORTED,
+	model.ErrInternal:                   pb.ErrorKind_ERROR_KIND_INTERNAL,
 }
 
-var modes = map[discovery.ThermostatMode]pb.ThermostatMode{
-	discovery.ModeHeat: pb.ThermostatMode_THERMOSTAT_MODE_HEAT,
-	discovery.ModeCool: pb.ThermostatMode_THERMOSTAT_MODE_COOL,
-	discovery.ModeAuto: pb.ThermostatMode_THERMOSTAT_MODE_AUTO,
-	discovery.ModeEco:  pb.ThermostatMode_THERMOSTAT_MODE_ECO,
-	discovery.ModeOff:  pb.ThermostatMode_THERMOSTAT_MODE_OFF,
+var modes = map[model.ThermostatMode]pb.ThermostatMode{
+	model.ModeHeat: pb.ThermostatMode_THERMOSTAT_MODE_HEAT,
+	model.ModeCool: pb.ThermostatMode_THERMOSTAT_MODE_COOL,
+	model.ModeAuto: pb.ThermostatMode_THERMOSTAT_MODE_AUTO,
+	model.ModeEco:  pb.ThermostatMode_THERMOSTAT_MODE_ECO,
+	model.ModeOff:  pb.ThermostatMode_THERMOSTAT_MODE_OFF,
 }
 
-var locks = map[discovery.LockState]pb.LockState{
-	discovery.Locked:   pb.LockState_LOCK_STATE_LOCKED,
-	discovery.Unlocked: pb.LockState_LOCK_STATE_UNLOCKED,
-	discovery.Jammed:   pb.LockState_LOCK_STATE_JAMMED,
+var locks = map[model.LockState]pb.LockState{
+	model.Locked:   pb.LockState_LOCK_STATE_LOCKED,
+	model.Unlocked: pb.LockState_LOCK_STATE_UNLOCKED,
+	model.Jammed:   pb.LockState_LOCK_STATE_JAMMED,
 }
 
-var healths = map[discovery.HealthState]pb.HealthState{
-	discovery.HealthStarting:  pb.HealthState_HEALTH_STATE_STARTING,
-	discovery.HealthHealthy:   pb.HealthState_HEALTH_STATE_HEALTHY,
-	discovery.HealthUnhealthy: pb.HealthState_HEALTH_STATE_UNHEALTHY,
+var healths = map[model.HealthState]pb.HealthState{
+	model.HealthStarting:  pb.HealthState_HEALTH_STATE_STARTING,
+	model.HealthHealthy:   pb.HealthState_HEALTH_STATE_HEALTHY,
+	model.HealthUnhealthy: pb.HealthState_HEALTH_STATE_UNHEALTHY,
 }
 
 func invert[K, V comparable](m map[K]V) map[V]K {
@@ -151,12 +151,12 @@ func fromTS(t *timestamppb.Timestamp) time.Time {
 // ---------------------------------------------------------------- endpoints
 
 // Endpoint converts an endpoint to the wire.
-func Endpoint(e discovery.Endpoint) *pb.Endpoint {
+func Endpoint(e model.Endpoint) *pb.Endpoint {
 	return &pb.Endpoint{
 		Id: e.ID, Bridge: e.Bridge, DeviceId: e.DeviceID, FriendlyName: e.FriendlyName,
 		Manufacturer: e.Manufacturer, Model: e.Model, Description: e.Description,
 		Category: string(e.Category),
-		Connections: mapSlice(e.Connections, func(c discovery.Connection) *pb.Connection {
+		Connections: mapSlice(e.Connections, func(c model.Connection) *pb.Connection {
 			return &pb.Connection{Type: string(c.Type), MacAddress: c.MACAddress, Value: c.Value}
 		}),
 		Traits: Traits(e.Traits),
@@ -164,35 +164,35 @@ func Endpoint(e discovery.Endpoint) *pb.Endpoint {
 }
 
 // EndpointFrom converts a wire endpoint.
-func EndpointFrom(e *pb.Endpoint) discovery.Endpoint {
+func EndpointFrom(e *pb.Endpoint) model.Endpoint {
 	if e == nil {
-		return discovery.Endpoint{}
+		return model.Endpoint{}
 	}
-	return discovery.Endpoint{
+	return model.Endpoint{
 		ID: e.GetId(), Bridge: e.GetBridge(), DeviceID: e.GetDeviceId(), FriendlyName: e.GetFriendlyName(),
 		Manufacturer: e.GetManufacturer(), Model: e.GetModel(), Description: e.GetDescription(),
-		Category: discovery.Category(e.GetCategory()),
-		Connections: mapSlice(e.GetConnections(), func(c *pb.Connection) discovery.Connection {
-			return discovery.Connection{Type: discovery.ConnectionType(c.GetType()), MACAddress: c.GetMacAddress(), Value: c.GetValue()}
+		Category: model.Category(e.GetCategory()),
+		Connections: mapSlice(e.GetConnections(), func(c *pb.Connection) model.Connection {
+			return model.Connection{Type: model.ConnectionType(c.GetType()), MACAddress: c.GetMacAddress(), Value: c.GetValue()}
 		}),
 		Traits: TraitsFrom(e.GetTraits()),
 	}
 }
 
-func names(ns []discovery.Name) []*pb.Name {
-	return mapSlice(ns, func(n discovery.Name) *pb.Name {
+func names(ns []model.Name) []*pb.Name {
+	return mapSlice(ns, func(n model.Name) *pb.Name {
 		return &pb.Name{Text: n.Text, Locale: n.Locale, AssetId: n.AssetID}
 	})
 }
 
-func namesFrom(ns []*pb.Name) []discovery.Name {
-	return mapSlice(ns, func(n *pb.Name) discovery.Name {
-		return discovery.Name{Text: n.GetText(), Locale: n.GetLocale(), AssetID: n.GetAssetId()}
+func namesFrom(ns []*pb.Name) []model.Name {
+	return mapSlice(ns, func(n *pb.Name) model.Name {
+		return model.Name{Text: n.GetText(), Locale: n.GetLocale(), AssetID: n.GetAssetId()}
 	})
 }
 
 // Traits converts a trait set to the wire.
-func Traits(t discovery.Traits) *pb.Traits {
+func Traits(t model.Traits) *pb.Traits {
 	out := &pb.Traits{}
 	if t.OnOff != nil {
 		out.OnOff = &pb.OnOffTrait{}
@@ -211,7 +211,7 @@ func Traits(t discovery.Traits) *pb.Traits {
 	}
 	if th := t.Thermostat; th != nil {
 		out.Thermostat = &pb.ThermostatTrait{
-			Modes:          mapSlice(th.Modes, func(m discovery.ThermostatMode) pb.ThermostatMode { return modes[m] }),
+			Modes:          mapSlice(th.Modes, func(m model.ThermostatMode) pb.ThermostatMode { return modes[m] }),
 			TargetSetpoint: th.TargetSetpoint, DualSetpoints: th.DualSetpoints,
 			MinC: th.MinC, MaxC: th.MaxC, MinDeltaC: th.MinDeltaC, StepC: th.StepC, Scale: th.Scale,
 		}
@@ -219,20 +219,20 @@ func Traits(t discovery.Traits) *pb.Traits {
 	if t.TemperatureSensor != nil {
 		out.TemperatureSensor = &pb.TemperatureSensorTrait{}
 	}
-	out.Toggles = mapSlice(t.Toggles, func(x discovery.Toggle) *pb.ToggleTrait {
+	out.Toggles = mapSlice(t.Toggles, func(x model.Toggle) *pb.ToggleTrait {
 		return &pb.ToggleTrait{Instance: x.Instance, Names: names(x.Names), NonControllable: x.NonControllable}
 	})
-	out.Ranges = mapSlice(t.Ranges, func(x discovery.Range) *pb.RangeTrait {
+	out.Ranges = mapSlice(t.Ranges, func(x model.Range) *pb.RangeTrait {
 		return &pb.RangeTrait{Instance: x.Instance, Names: names(x.Names), Min: x.Min, Max: x.Max,
 			Precision: x.Precision, Unit: x.Unit, NonControllable: x.NonControllable,
-			Presets: mapSlice(x.Presets, func(p discovery.Preset) *pb.Preset {
+			Presets: mapSlice(x.Presets, func(p model.Preset) *pb.Preset {
 				return &pb.Preset{Value: p.Value, Names: names(p.Names)}
 			})}
 	})
-	out.Modes = mapSlice(t.Modes, func(x discovery.Mode) *pb.ModeTrait {
+	out.Modes = mapSlice(t.Modes, func(x model.Mode) *pb.ModeTrait {
 		return &pb.ModeTrait{Instance: x.Instance, Names: names(x.Names), Ordered: x.Ordered,
 			NonControllable: x.NonControllable,
-			Values: mapSlice(x.Values, func(v discovery.ModeValue) *pb.ModeValue {
+			Values: mapSlice(x.Values, func(v model.ModeValue) *pb.ModeValue {
 				return &pb.ModeValue{Value: v.Value, Names: names(v.Names)}
 			})}
 	})
@@ -240,51 +240,51 @@ func Traits(t discovery.Traits) *pb.Traits {
 }
 
 // TraitsFrom converts a wire trait set.
-func TraitsFrom(t *pb.Traits) discovery.Traits {
-	var out discovery.Traits
+func TraitsFrom(t *pb.Traits) model.Traits {
+	var out model.Traits
 	if t == nil {
 		return out
 	}
 	if t.OnOff != nil {
-		out.OnOff = &discovery.OnOff{}
+		out.OnOff = &model.OnOff{}
 	}
 	if t.Brightness != nil {
-		out.Brightness = &discovery.Brightness{}
+		out.Brightness = &model.Brightness{}
 	}
 	if t.Color != nil {
-		out.Color = &discovery.Color{}
+		out.Color = &model.Color{}
 	}
 	if ct := t.ColorTemperature; ct != nil {
-		out.ColorTemperature = &discovery.ColorTemperature{MinKelvin: int(ct.GetMinKelvin()), MaxKelvin: int(ct.GetMaxKelvin())}
+		out.ColorTemperature = &model.ColorTemperature{MinKelvin: int(ct.GetMinKelvin()), MaxKelvin: int(ct.GetMaxKelvin())}
 	}
 	if t.Lock != nil {
-		out.Lock = &discovery.Lock{}
+		out.Lock = &model.Lock{}
 	}
 	if th := t.Thermostat; th != nil {
-		out.Thermostat = &discovery.Thermostat{
-			Modes:          mapSlice(th.GetModes(), func(m pb.ThermostatMode) discovery.ThermostatMode { return modesBack[m] }),
+		out.Thermostat = &model.Thermostat{
+			Modes:          mapSlice(th.GetModes(), func(m pb.ThermostatMode) model.ThermostatMode { return modesBack[m] }),
 			TargetSetpoint: th.GetTargetSetpoint(), DualSetpoints: th.GetDualSetpoints(),
 			MinC: th.GetMinC(), MaxC: th.GetMaxC(), MinDeltaC: th.GetMinDeltaC(), StepC: th.GetStepC(), Scale: th.GetScale(),
 		}
 	}
 	if t.TemperatureSensor != nil {
-		out.TemperatureSensor = &discovery.TemperatureSensor{}
+		out.TemperatureSensor = &model.TemperatureSensor{}
 	}
-	out.Toggles = mapSlice(t.GetToggles(), func(x *pb.ToggleTrait) discovery.Toggle {
-		return discovery.Toggle{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), NonControllable: x.GetNonControllable()}
+	out.Toggles = mapSlice(t.GetToggles(), func(x *pb.ToggleTrait) model.Toggle {
+		return model.Toggle{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), NonControllable: x.GetNonControllable()}
 	})
-	out.Ranges = mapSlice(t.GetRanges(), func(x *pb.RangeTrait) discovery.Range {
-		return discovery.Range{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), Min: x.GetMin(), Max: x.GetMax(),
+	out.Ranges = mapSlice(t.GetRanges(), func(x *pb.RangeTrait) model.Range {
+		return model.Range{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), Min: x.GetMin(), Max: x.GetMax(),
 			Precision: x.GetPrecision(), Unit: x.GetUnit(), NonControllable: x.GetNonControllable(),
-			Presets: mapSlice(x.GetPresets(), func(p *pb.Preset) discovery.Preset {
-				return discovery.Preset{Value: p.GetValue(), Names: namesFrom(p.GetNames())}
+			Presets: mapSlice(x.GetPresets(), func(p *pb.Preset) model.Preset {
+				return model.Preset{Value: p.GetValue(), Names: namesFrom(p.GetNames())}
 			})}
 	})
-	out.Modes = mapSlice(t.GetModes(), func(x *pb.ModeTrait) discovery.Mode {
-		return discovery.Mode{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), Ordered: x.GetOrdered(),
+	out.Modes = mapSlice(t.GetModes(), func(x *pb.ModeTrait) model.Mode {
+		return model.Mode{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), Ordered: x.GetOrdered(),
 			NonControllable: x.GetNonControllable(),
-			Values: mapSlice(x.GetValues(), func(v *pb.ModeValue) discovery.ModeValue {
-				return discovery.ModeValue{Value: v.GetValue(), Names: namesFrom(v.GetNames())}
+			Values: mapSlice(x.GetValues(), func(v *pb.ModeValue) model.ModeValue {
+				return model.ModeValue{Value: v.GetValue(), Names: namesFrom(v.GetNames())}
 			})}
 	})
 	return out
@@ -292,36 +292,36 @@ func TraitsFrom(t *pb.Traits) discovery.Traits {
 
 // ---------------------------------------------------------------- state
 
-func hsb(c *discovery.HSB) *pb.HSB {
+func hsb(c *model.HSB) *pb.HSB {
 	if c == nil {
 		return nil
 	}
 	return &pb.HSB{Hue: c.Hue, Saturation: c.Saturation, Brightness: c.Brightness}
 }
 
-func hsbFrom(c *pb.HSB) *discovery.HSB {
+func hsbFrom(c *pb.HSB) *model.HSB {
 	if c == nil {
 		return nil
 	}
-	return &discovery.HSB{Hue: c.GetHue(), Saturation: c.GetSaturation(), Brightness: c.GetBrightness()}
+	return &model.HSB{Hue: c.GetHue(), Saturation: c.GetSaturation(), Brightness: c.GetBrightness()}
 }
 
-func thermostatState(t *discovery.ThermostatState) *pb.ThermostatState {
+func thermostatState(t *model.ThermostatState) *pb.ThermostatState {
 	if t == nil {
 		return nil
 	}
 	return &pb.ThermostatState{Mode: modes[t.Mode], Target: cp(t.Target), Lower: cp(t.Lower), Upper: cp(t.Upper)}
 }
 
-func thermostatStateFrom(t *pb.ThermostatState) *discovery.ThermostatState {
+func thermostatStateFrom(t *pb.ThermostatState) *model.ThermostatState {
 	if t == nil {
 		return nil
 	}
-	return &discovery.ThermostatState{Mode: modesBack[t.GetMode()], Target: cp(t.Target), Lower: cp(t.Lower), Upper: cp(t.Upper)}
+	return &model.ThermostatState{Mode: modesBack[t.GetMode()], Target: cp(t.Target), Lower: cp(t.Lower), Upper: cp(t.Upper)}
 }
 
 // State converts a (partial) state to the wire.
-func State(s discovery.State) *pb.State {
+func State(s model.State) *pb.State {
 	return &pb.State{
 		On: cp(s.On), Brightness: i32p(s.Brightness), Color: hsb(s.Color),
 		ColorTemperature: i32p(s.ColorTemperature), Lock: locks[s.Lock],
@@ -331,11 +331,11 @@ func State(s discovery.State) *pb.State {
 }
 
 // StateFrom converts a wire state.
-func StateFrom(s *pb.State) discovery.State {
+func StateFrom(s *pb.State) model.State {
 	if s == nil {
-		return discovery.State{}
+		return model.State{}
 	}
-	return discovery.State{
+	return model.State{
 		On: cp(s.On), Brightness: intp(s.Brightness), Color: hsbFrom(s.GetColor()),
 		ColorTemperature: intp(s.ColorTemperature), Lock: locksBack[s.GetLock()],
 		Thermostat: thermostatStateFrom(s.GetThermostat()), Temperature: cp(s.Temperature),
@@ -344,19 +344,19 @@ func StateFrom(s *pb.State) discovery.State {
 }
 
 // Device converts a device to the wire.
-func Device(d discovery.Device) *pb.Device {
+func Device(d model.Device) *pb.Device {
 	return &pb.Device{Endpoint: Endpoint(d.Endpoint), State: State(d.State), Reachable: d.Reachable}
 }
 
 // DeviceFrom converts a wire device.
-func DeviceFrom(d *pb.Device) discovery.Device {
-	return discovery.Device{Endpoint: EndpointFrom(d.GetEndpoint()), State: StateFrom(d.GetState()), Reachable: d.GetReachable()}
+func DeviceFrom(d *pb.Device) model.Device {
+	return model.Device{Endpoint: EndpointFrom(d.GetEndpoint()), State: StateFrom(d.GetState()), Reachable: d.GetReachable()}
 }
 
 // ---------------------------------------------------------------- commands
 
 // Command converts a command to the wire.
-func Command(c discovery.Command) *pb.Command {
+func Command(c model.Command) *pb.Command {
 	return &pb.Command{
 		Trait: traitKinds[c.Trait], Instance: c.Instance, Power: cp(c.Power), Brightness: i32p(c.Brightness),
 		Color: hsb(c.Color), ColorTemperature: i32p(c.ColorTemperature), Lock: locks[c.Lock],
@@ -365,11 +365,11 @@ func Command(c discovery.Command) *pb.Command {
 }
 
 // CommandFrom converts a wire command.
-func CommandFrom(c *pb.Command) discovery.Command {
+func CommandFrom(c *pb.Command) model.Command {
 	if c == nil {
-		return discovery.Command{}
+		return model.Command{}
 	}
-	return discovery.Command{
+	return model.Command{
 		Trait: traitKindsBack[c.GetTrait()], Instance: c.GetInstance(), Power: cp(c.Power), Brightness: intp(c.Brightness),
 		Color: hsbFrom(c.GetColor()), ColorTemperature: intp(c.ColorTemperature), Lock: locksBack[c.GetLock()],
 		Thermostat: thermostatStateFrom(c.GetThermostat()), Toggle: cp(c.Toggle), Range: cp(c.Range), Mode: c.GetMode(),
@@ -377,19 +377,19 @@ func CommandFrom(c *pb.Command) discovery.Command {
 }
 
 // Request converts a command request to the wire.
-func Request(r discovery.Request) *pb.ExecuteRequest {
+func Request(r model.Request) *pb.ExecuteRequest {
 	return &pb.ExecuteRequest{CorrelationId: r.CorrelationID, DeviceId: r.DeviceID, Command: Command(r.Command), Deadline: ts(r.Deadline)}
 }
 
 // RequestFrom converts a wire command request.
-func RequestFrom(r *pb.ExecuteRequest) discovery.Request {
-	return discovery.Request{CorrelationID: r.GetCorrelationId(), DeviceID: r.GetDeviceId(),
+func RequestFrom(r *pb.ExecuteRequest) model.Request {
+	return model.Request{CorrelationID: r.GetCorrelationId(), DeviceID: r.GetDeviceId(),
 		Command: CommandFrom(r.GetCommand()), Deadline: fromTS(r.GetDeadline())}
 }
 
 // Error converts a typed error to the wire (nil for nil). An unknown kind
 // becomes INTERNAL.
-func Error(e *discovery.Error) *pb.Error {
+func Error(e *model.Error) *pb.Error {
 	if e == nil {
 		return nil
 	}
@@ -401,25 +401,25 @@ func Error(e *discovery.Error) *pb.Error {
 }
 
 // ErrorFrom converts a wire error (nil for nil). An unknown kind becomes ErrInternal.
-func ErrorFrom(e *pb.Error) *discovery.Error {
+func ErrorFrom(e *pb.Error) *model.Error {
 	if e == nil {
 		return nil
 	}
 	k, ok := errorKindsBack[e.GetKind()]
 	if !ok {
-		k = discovery.ErrInternal
+		k = model.ErrInternal
 	}
-	return &discovery.Error{Kind: k, Message: e.GetMessage(), Min: e.GetMin(), Max: e.GetMax(),
+	return &model.Error{Kind: k, Message: e.GetMessage(), Min: e.GetMin(), Max: e.GetMax(),
 		MinDelta: e.GetMinDelta(), Percentage: int(e.GetPercentage())}
 }
 
 // Result converts an Execute outcome to the wire: a Result when err is nil, else
-// the error as a typed *discovery.Error (see discovery.AsError).
-func Result(r discovery.Result, err error) *pb.ExecuteResponse {
+// the error as a typed *model.Error (see model.AsError).
+func Result(r model.Result, err error) *pb.ExecuteResponse {
 	if err != nil {
-		return &pb.ExecuteResponse{Outcome: &pb.ExecuteResponse_Error{Error: Error(discovery.AsError(err))}}
+		return &pb.ExecuteResponse{Outcome: &pb.ExecuteResponse_Error{Error: Error(model.AsError(err))}}
 	}
-	if r.Status == discovery.Accepted {
+	if r.Status == model.Accepted {
 		return &pb.ExecuteResponse{Outcome: &pb.ExecuteResponse_Accepted{Accepted: &pb.Accepted{
 			State: State(r.State), EstimatedDeferral: durationpb.New(r.EstimatedDeferral)}}}
 	}
@@ -428,62 +428,62 @@ func Result(r discovery.Result, err error) *pb.ExecuteResponse {
 
 // ResultFrom converts a wire Execute outcome. A response with no outcome is an
 // internal error.
-func ResultFrom(r *pb.ExecuteResponse) (discovery.Result, error) {
+func ResultFrom(r *pb.ExecuteResponse) (model.Result, error) {
 	switch o := r.GetOutcome().(type) {
 	case *pb.ExecuteResponse_Done:
-		return discovery.Result{Status: discovery.Done, State: StateFrom(o.Done.GetState())}, nil
+		return model.Result{Status: model.Done, State: StateFrom(o.Done.GetState())}, nil
 	case *pb.ExecuteResponse_Accepted:
 		d := o.Accepted.GetEstimatedDeferral().AsDuration()
 		if d < 0 {
 			d = 0
 		}
-		return discovery.Result{Status: discovery.Accepted, State: StateFrom(o.Accepted.GetState()), EstimatedDeferral: d}, nil
+		return model.Result{Status: model.Accepted, State: StateFrom(o.Accepted.GetState()), EstimatedDeferral: d}, nil
 	case *pb.ExecuteResponse_Error:
 		if e := ErrorFrom(o.Error); e != nil {
-			return discovery.Result{}, e
+			return model.Result{}, e
 		}
 	}
-	return discovery.Result{}, &discovery.Error{Kind: discovery.ErrInternal, Message: "the bridge sent an empty Execute response"}
+	return model.Result{}, &model.Error{Kind: model.ErrInternal, Message: "the bridge sent an empty Execute response"}
 }
 
 // ---------------------------------------------------------------- events
 
 // Health converts a health report to the wire.
-func Health(h discovery.Health) *pb.Health {
+func Health(h model.Health) *pb.Health {
 	return &pb.Health{State: healths[h.State], Description: h.Description}
 }
 
 // HealthFrom converts a wire health report.
-func HealthFrom(h *pb.Health) discovery.Health {
-	return discovery.Health{State: healthsBack[h.GetState()], Description: h.GetDescription()}
+func HealthFrom(h *pb.Health) model.Health {
+	return model.Health{State: healthsBack[h.GetState()], Description: h.GetDescription()}
 }
 
 // Event converts a bridge event to the wire.
-func Event(ev discovery.Event) *pb.Event {
+func Event(ev model.Event) *pb.Event {
 	out := &pb.Event{Seq: ev.Seq, At: ts(ev.At)}
 	switch ev.Kind {
-	case discovery.EventHealth:
-		var h discovery.Health
+	case model.EventHealth:
+		var h model.Health
 		if ev.Health != nil {
 			h = *ev.Health
 		}
 		out.Kind = &pb.Event_Health{Health: Health(h)}
-	case discovery.EventSnapshot:
+	case model.EventSnapshot:
 		out.Kind = &pb.Event_Snapshot{Snapshot: &pb.Snapshot{Devices: mapSlice(ev.Devices, Device)}}
-	case discovery.EventUpsert:
-		var d discovery.Device
+	case model.EventUpsert:
+		var d model.Device
 		if ev.Device != nil {
 			d = *ev.Device
 		}
 		out.Kind = &pb.Event_Upsert{Upsert: Device(d)}
-	case discovery.EventRemove:
+	case model.EventRemove:
 		out.Kind = &pb.Event_Remove{Remove: &pb.Remove{DeviceId: ev.DeviceID}}
-	case discovery.EventState:
+	case model.EventState:
 		out.Kind = &pb.Event_State{State: &pb.StateChange{DeviceId: ev.DeviceID, Changed: State(ev.State), Cause: string(ev.Cause)}}
-	case discovery.EventReachability:
+	case model.EventReachability:
 		out.Kind = &pb.Event_Reachability{Reachability: &pb.Reachability{DeviceId: ev.DeviceID, Reachable: ev.Reachable}}
-	case discovery.EventCompletion:
-		var c discovery.Completion
+	case model.EventCompletion:
+		var c model.Completion
 		if ev.Completion != nil {
 			c = *ev.Completion
 		}
@@ -494,27 +494,27 @@ func Event(ev discovery.Event) *pb.Event {
 
 // EventFrom converts a wire event. ok is false for an event without a kind
 // (e.g. one from a newer protocol minor this hub does not know): skip it.
-func EventFrom(ev *pb.Event) (out discovery.Event, ok bool) {
-	out = discovery.Event{Seq: ev.GetSeq(), At: fromTS(ev.GetAt())}
+func EventFrom(ev *pb.Event) (out model.Event, ok bool) {
+	out = model.Event{Seq: ev.GetSeq(), At: fromTS(ev.GetAt())}
 	switch k := ev.GetKind().(type) {
 	case *pb.Event_Health:
 		h := HealthFrom(k.Health)
-		out.Kind, out.Health = discovery.EventHealth, &h
+		out.Kind, out.Health = model.EventHealth, &h
 	case *pb.Event_Snapshot:
-		out.Kind, out.Devices = discovery.EventSnapshot, mapSlice(k.Snapshot.GetDevices(), DeviceFrom)
+		out.Kind, out.Devices = model.EventSnapshot, mapSlice(k.Snapshot.GetDevices(), DeviceFrom)
 	case *pb.Event_Upsert:
 		d := DeviceFrom(k.Upsert)
-		out.Kind, out.Device = discovery.EventUpsert, &d
+		out.Kind, out.Device = model.EventUpsert, &d
 	case *pb.Event_Remove:
-		out.Kind, out.DeviceID = discovery.EventRemove, k.Remove.GetDeviceId()
+		out.Kind, out.DeviceID = model.EventRemove, k.Remove.GetDeviceId()
 	case *pb.Event_State:
-		out.Kind, out.DeviceID = discovery.EventState, k.State.GetDeviceId()
-		out.State, out.Cause = StateFrom(k.State.GetChanged()), discovery.Cause(k.State.GetCause())
+		out.Kind, out.DeviceID = model.EventState, k.State.GetDeviceId()
+		out.State, out.Cause = StateFrom(k.State.GetChanged()), model.Cause(k.State.GetCause())
 	case *pb.Event_Reachability:
-		out.Kind, out.DeviceID, out.Reachable = discovery.EventReachability, k.Reachability.GetDeviceId(), k.Reachability.GetReachable()
+		out.Kind, out.DeviceID, out.Reachable = model.EventReachability, k.Reachability.GetDeviceId(), k.Reachability.GetReachable()
 	case *pb.Event_Completion:
-		out.Kind = discovery.EventCompletion
-		out.Completion = &discovery.Completion{CorrelationID: k.Completion.GetCorrelationId(),
+		out.Kind = model.EventCompletion
+		out.Completion = &model.Completion{CorrelationID: k.Completion.GetCorrelationId(),
 			Err: ErrorFrom(k.Completion.GetError()), State: StateFrom(k.Completion.GetState())}
 	default:
 		return out, false

@@ -9,18 +9,18 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 )
 
 // enumChoices lists the valid values of the model's string enums; the filler
 // picks from them so a round trip through the wire enums is possible.
 var enumChoices = map[reflect.Type][]string{
-	reflect.TypeFor[discovery.TraitKind]():      keys(traitKinds),
-	reflect.TypeFor[discovery.ErrorKind]():      keys(errorKinds),
-	reflect.TypeFor[discovery.ThermostatMode](): keys(modes),
-	reflect.TypeFor[discovery.LockState]():      keys(locks),
-	reflect.TypeFor[discovery.HealthState]():    keys(healths),
+	reflect.TypeFor[model.TraitKind]():      keys(traitKinds),
+	reflect.TypeFor[model.ErrorKind]():      keys(errorKinds),
+	reflect.TypeFor[model.ThermostatMode](): keys(modes),
+	reflect.TypeFor[model.LockState]():      keys(locks),
+	reflect.TypeFor[model.HealthState]():    keys(healths),
 }
 
 func keys[K ~string, V any](m map[K]V) []string {
@@ -123,22 +123,22 @@ func wire[M proto.Message](t *testing.T, m M) M {
 func TestRoundTripEveryField(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 300 {
-		d := random[discovery.Device](r)
+		d := random[model.Device](r)
 		if got := DeviceFrom(wire(t, Device(d))); !reflect.DeepEqual(got, d) {
 			t.Fatalf("#%d device:\n got %+v\nwant %+v", i, got, d)
 		}
-		req := random[discovery.Request](r)
+		req := random[model.Request](r)
 		if got := RequestFrom(wire(t, Request(req))); !reflect.DeepEqual(got, req) {
 			t.Fatalf("#%d request:\n got %+v\nwant %+v", i, got, req)
 		}
-		e := random[discovery.Error](r)
+		e := random[model.Error](r)
 		if got := ErrorFrom(wire(t, Error(&e))); !reflect.DeepEqual(*got, e) {
 			t.Fatalf("#%d error:\n got %+v\nwant %+v", i, *got, e)
 		}
-		for _, status := range []discovery.ResultStatus{discovery.Done, discovery.Accepted} {
-			res := random[discovery.Result](r)
+		for _, status := range []model.ResultStatus{model.Done, model.Accepted} {
+			res := random[model.Result](r)
 			res.Status = status
-			if status == discovery.Done {
+			if status == model.Done {
 				res.EstimatedDeferral = 0
 			}
 			got, err := ResultFrom(wire(t, Result(res, nil)))
@@ -146,7 +146,7 @@ func TestRoundTripEveryField(t *testing.T) {
 				t.Fatalf("#%d result: got %+v, %v\nwant %+v", i, got, err, res)
 			}
 		}
-		h := random[discovery.Health](r)
+		h := random[model.Health](r)
 		if got := HealthFrom(wire(t, Health(h))); got != h {
 			t.Fatalf("#%d health: got %+v want %+v", i, got, h)
 		}
@@ -161,27 +161,27 @@ func TestRoundTripEveryField(t *testing.T) {
 
 // eventsOfEveryKind returns one random event of each kind with only the fields
 // that kind carries.
-func eventsOfEveryKind(r *rand.Rand) []discovery.Event {
-	full := random[discovery.Event](r)
-	base := discovery.Event{Seq: full.Seq, At: full.At}
-	var out []discovery.Event
-	add := func(k discovery.EventKind, f func(*discovery.Event)) {
+func eventsOfEveryKind(r *rand.Rand) []model.Event {
+	full := random[model.Event](r)
+	base := model.Event{Seq: full.Seq, At: full.At}
+	var out []model.Event
+	add := func(k model.EventKind, f func(*model.Event)) {
 		ev := base
 		ev.Kind = k
 		f(&ev)
 		out = append(out, ev)
 	}
-	add(discovery.EventHealth, func(e *discovery.Event) { e.Health = full.Health })
-	add(discovery.EventSnapshot, func(e *discovery.Event) { e.Devices = full.Devices })
-	add(discovery.EventUpsert, func(e *discovery.Event) { e.Device = full.Device })
-	add(discovery.EventRemove, func(e *discovery.Event) { e.DeviceID = full.DeviceID })
-	add(discovery.EventState, func(e *discovery.Event) { e.DeviceID, e.State, e.Cause = full.DeviceID, full.State, full.Cause })
-	add(discovery.EventReachability, func(e *discovery.Event) { e.DeviceID, e.Reachable = full.DeviceID, true })
-	add(discovery.EventReachability, func(e *discovery.Event) { e.DeviceID, e.Reachable = full.DeviceID, false })
-	add(discovery.EventCompletion, func(e *discovery.Event) { e.Completion = full.Completion })
+	add(model.EventHealth, func(e *model.Event) { e.Health = full.Health })
+	add(model.EventSnapshot, func(e *model.Event) { e.Devices = full.Devices })
+	add(model.EventUpsert, func(e *model.Event) { e.Device = full.Device })
+	add(model.EventRemove, func(e *model.Event) { e.DeviceID = full.DeviceID })
+	add(model.EventState, func(e *model.Event) { e.DeviceID, e.State, e.Cause = full.DeviceID, full.State, full.Cause })
+	add(model.EventReachability, func(e *model.Event) { e.DeviceID, e.Reachable = full.DeviceID, true })
+	add(model.EventReachability, func(e *model.Event) { e.DeviceID, e.Reachable = full.DeviceID, false })
+	add(model.EventCompletion, func(e *model.Event) { e.Completion = full.Completion })
 	c := *full.Completion
 	c.Err = nil
-	add(discovery.EventCompletion, func(e *discovery.Event) { e.Completion = &c })
+	add(model.EventCompletion, func(e *model.Event) { e.Completion = &c })
 	return out
 }
 
@@ -189,7 +189,7 @@ func eventsOfEveryKind(r *rand.Rand) []discovery.Event {
 // of the model at its zero value.
 func TestFillerCoversEveryField(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, v := range []any{random[discovery.Device](r), random[discovery.Request](r), random[discovery.Event](r)} {
+	for _, v := range []any{random[model.Device](r), random[model.Request](r), random[model.Event](r)} {
 		assertNoZero(t, reflect.ValueOf(v), reflect.TypeOf(v).String())
 	}
 }
@@ -222,25 +222,25 @@ func assertNoZero(t *testing.T, v reflect.Value, path string) {
 }
 
 func TestUnknownValuesAreSafe(t *testing.T) {
-	if e := ErrorFrom(&pb.Error{Kind: pb.ErrorKind(99), Message: "x"}); e.Kind != discovery.ErrInternal {
+	if e := ErrorFrom(&pb.Error{Kind: pb.ErrorKind(99), Message: "x"}); e.Kind != model.ErrInternal {
 		t.Errorf("unknown wire kind -> %q, want INTERNAL", e.Kind)
 	}
-	if e := Error(&discovery.Error{Kind: "MADE_UP"}); e.Kind != pb.ErrorKind_ERROR_KIND_INTERNAL {
+	if e := Error(&model.Error{Kind: "MADE_UP"}); e.Kind != pb.ErrorKind_ERROR_KIND_INTERNAL {
 		t.Errorf("unknown model kind -> %v, want INTERNAL", e.Kind)
 	}
 	_, err := ResultFrom(&pb.ExecuteResponse{})
-	var de *discovery.Error
-	if !errors.As(err, &de) || de.Kind != discovery.ErrInternal {
-		t.Errorf("empty response -> %v, want internal *discovery.Error", err)
+	var de *model.Error
+	if !errors.As(err, &de) || de.Kind != model.ErrInternal {
+		t.Errorf("empty response -> %v, want internal *model.Error", err)
 	}
 	if _, ok := EventFrom(&pb.Event{Seq: 3}); ok {
 		t.Error("event without kind accepted")
 	}
-	if got := StateFrom(nil); !reflect.DeepEqual(got, discovery.State{}) {
+	if got := StateFrom(nil); !reflect.DeepEqual(got, model.State{}) {
 		t.Errorf("nil state -> %+v", got)
 	}
 	// A plain timeout from a bridge crosses as UNREACHABLE, never INTERNAL.
-	res := Result(discovery.Result{}, errors.Join(errors.New("x"), discoveryDeadline()))
+	res := Result(model.Result{}, errors.Join(errors.New("x"), discoveryDeadline()))
 	if k := res.GetError().GetKind(); k != pb.ErrorKind_ERROR_KIND_UNREACHABLE {
 		t.Errorf("deadline -> %v, want UNREACHABLE", k)
 	}
@@ -279,14 +279,14 @@ func FuzzEventFrom(f *testing.F) {
 // hub must get a Result or a typed error, never a panic.
 func FuzzExecuteResponse(f *testing.F) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, status := range []discovery.ResultStatus{discovery.Done, discovery.Accepted} {
-		res := random[discovery.Result](r)
+	for _, status := range []model.ResultStatus{model.Done, model.Accepted} {
+		res := random[model.Result](r)
 		res.Status = status
 		b, _ := proto.Marshal(Result(res, nil))
 		f.Add(b)
 	}
-	e := random[discovery.Error](r)
-	b, _ := proto.Marshal(Result(discovery.Result{}, &e))
+	e := random[model.Error](r)
+	b, _ := proto.Marshal(Result(model.Result{}, &e))
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m pb.ExecuteResponse
@@ -295,13 +295,13 @@ func FuzzExecuteResponse(f *testing.F) {
 		}
 		res, err := ResultFrom(&m)
 		if err != nil {
-			var de *discovery.Error
+			var de *model.Error
 			if !errors.As(err, &de) || de.Kind == "" {
 				t.Fatalf("untyped error %v", err)
 			}
 			return
 		}
-		if res.Status != discovery.Done && res.Status != discovery.Accepted || res.EstimatedDeferral < 0 {
+		if res.Status != model.Done && res.Status != model.Accepted || res.EstimatedDeferral < 0 {
 			t.Fatalf("result %+v", res)
 		}
 	})
@@ -312,23 +312,23 @@ func FuzzExecuteResponse(f *testing.F) {
 func FuzzExecuteRequest(f *testing.F) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for range 4 {
-		b, _ := proto.Marshal(Request(random[discovery.Request](r)))
+		b, _ := proto.Marshal(Request(random[model.Request](r)))
 		f.Add(b)
 	}
-	traits := random[discovery.Traits](r)
+	traits := random[model.Traits](r)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m pb.ExecuteRequest
 		if proto.Unmarshal(b, &m) != nil {
 			return
 		}
 		req := RequestFrom(&m)
-		if err := req.Command.Validate(traits, discovery.State{}); err != nil {
-			var de *discovery.Error
+		if err := req.Command.Validate(traits, model.State{}); err != nil {
+			var de *model.Error
 			if !errors.As(err, &de) {
 				t.Fatalf("untyped validation error %v", err)
 			}
 		}
-		_ = req.Command.Apply(discovery.State{})
+		_ = req.Command.Apply(model.State{})
 		_ = req.Command.String()
 	})
 }

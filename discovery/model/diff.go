@@ -1,4 +1,4 @@
-package discovery
+package model
 
 // DiffState returns the fields of next that are set and differ from prev: what
 // a change from prev to next changed. Fields next leaves unset are not changes.

@@ -1,4 +1,4 @@
-package discovery
+package model
 
 import (
 	"crypto/sha256"

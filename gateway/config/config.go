@@ -199,6 +199,25 @@ type EmbeddedBroker struct {
 	// TLSCert and TLSKey turn on TLS.
 	TLSCert string `yaml:"tlsCert"`
 	TLSKey  string `yaml:"tlsKey"`
+	// Limits bound what MQTT clients may make the broker hold (0: the default).
+	Limits BrokerLimits `yaml:"limits"`
+}
+
+// BrokerLimits bound packets, sessions, queues and retained messages of the
+// embedded broker; a zero field takes its default (see the README's Security section).
+type BrokerLimits struct {
+	// MaxPacketSize is the largest MQTT packet accepted, in bytes (default 1 MiB).
+	MaxPacketSize int `yaml:"maxPacketSize"`
+	// SessionExpiry is how long a disconnected client's session is kept (default 1h).
+	SessionExpiry time.Duration `yaml:"sessionExpiry"`
+	// MaxQueueBytes bounds the payload bytes queued for one client (default 256 KiB).
+	MaxQueueBytes int `yaml:"maxQueueBytes"`
+	// MaxClients bounds the client sessions, connected or kept (default 100).
+	MaxClients int `yaml:"maxClients"`
+	// MaxRetained bounds the retained topics (default 10000).
+	MaxRetained int `yaml:"maxRetained"`
+	// MaxRetainedBytes bounds the retained payload bytes (default 16 MiB).
+	MaxRetainedBytes int `yaml:"maxRetainedBytes"`
 }
 
 // MQTTUser is one user of the embedded broker with its topic rights.

@@ -93,6 +93,17 @@ func (c *Config) validate(root *yaml.Node) error {
 	if (c.MQTT.Embedded.TLSCert == "") != (c.MQTT.Embedded.TLSKey == "") {
 		return fail("mqtt.embedded.tlsCert", "tlsCert and tlsKey go together")
 	}
+	lim := c.MQTT.Embedded.Limits
+	for key, v := range map[string]int64{"maxPacketSize": int64(lim.MaxPacketSize), "sessionExpiry": int64(lim.SessionExpiry),
+		"maxQueueBytes": int64(lim.MaxQueueBytes), "maxClients": int64(lim.MaxClients),
+		"maxRetained": int64(lim.MaxRetained), "maxRetainedBytes": int64(lim.MaxRetainedBytes)} {
+		if v < 0 {
+			return fail("mqtt.embedded.limits."+key, "must not be negative (0 takes the default)")
+		}
+	}
+	if lim.MaxPacketSize > 256<<20 {
+		return fail("mqtt.embedded.limits.maxPacketSize", "%d: MQTT packets are at most 256 MiB", lim.MaxPacketSize)
+	}
 	for i, u := range c.MQTT.Embedded.Users {
 		if u.Username == "" || u.Password == "" {
 			return fail(fmt.Sprintf("mqtt.embedded.users[%d]", i), "needs a username and a password")

@@ -247,6 +247,7 @@ func (h *Hub) startBroker(ctx context.Context) (*broker.Broker, error) {
 	for _, u := range h.cfg.MQTT.Embedded.Users {
 		users = append(users, broker.User{Username: u.Username, Password: u.Password, Read: u.Read, Write: u.Write})
 	}
+	lim := h.cfg.MQTT.Embedded.Limits
 	b, err := broker.Start(ctx, broker.Config{
 		Listen:  h.cfg.MQTT.Embedded.Listen,
 		Users:   users,
@@ -254,6 +255,14 @@ func (h *Hub) startBroker(ctx context.Context) (*broker.Broker, error) {
 		TLSKey:  h.cfg.MQTT.Embedded.TLSKey,
 		DataDir: filepath.Join(h.cfg.Hub.DataDir, "mqtt"),
 		Logger:  h.opts.Logs.For("broker"),
+		Limits: broker.Limits{
+			MaxPacketSize:    lim.MaxPacketSize,
+			SessionExpiry:    lim.SessionExpiry,
+			MaxQueueBytes:    lim.MaxQueueBytes,
+			MaxClients:       lim.MaxClients,
+			MaxRetained:      lim.MaxRetained,
+			MaxRetainedBytes: lim.MaxRetainedBytes,
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -78,6 +78,8 @@ type Config struct {
 	// ConnectTimeout is how long a new connection may take to send CONNECT
 	// before it is closed (default 10 s).
 	ConnectTimeout time.Duration
+	// Limits bound packets, sessions, queues and retained messages.
+	Limits Limits
 }
 
 // DefaultConnectTimeout is Config.ConnectTimeout's default.
@@ -92,6 +94,7 @@ type Broker struct {
 	tls       bool
 	leaf      []byte // DER of the served certificate, for ClientTLS
 	auth      *authHook
+	limits    *limitsHook
 	listener  *safeListener
 	closeOnce sync.Once
 	done      chan struct{}
@@ -131,13 +134,25 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		b.leaf = cert.Certificate[0]
 	}
 
+	limits := cfg.Limits.withDefaults()
+	caps := mqtt.NewDefaultServerCapabilities()
+	limits.capabilities(caps)
 	b.server = mqtt.New(&mqtt.Options{
 		Logger:       slog.New(minLevel{h: log.Handler(), min: slog.LevelWarn}),
 		InlineClient: false,
+		Capabilities: caps,
 	})
 	auth.server = b.server
 	if err := b.server.AddHook(auth, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: add auth hook: %w", err)
+	}
+	b.limits = &limitsHook{server: b.server, limits: limits, retained: map[string]int{},
+		internal: func(cl *mqtt.Client) bool {
+			return !auth.anonymous() && string(cl.Properties.Username) == InternalUsername
+		}}
+	auth.queueFull = b.limits.queueFull
+	if err := b.server.AddHook(b.limits, nil); err != nil {
+		return nil, fmt.Errorf("mqtt broker: add limits hook: %w", err)
 	}
 	if err := b.server.AddHook(&packetIDHook{server: b.server}, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: add packet id hook: %w", err)
@@ -157,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("mqtt broker: listen on %s: %w", cfg.Listen, err)
 	}
-	tcp := newSafeListener(listenerID, ln, tlsCfg, b.server, cfg.ConnectTimeout)
+	tcp := newSafeListener(listenerID, ln, tlsCfg, b.server, cfg.ConnectTimeout, log)
 	b.listener = tcp
 	if err := b.server.AddListener(tcp); err != nil {
 		_ = ln.Close()
@@ -169,6 +184,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		_ = b.server.Close()
 		return nil, fmt.Errorf("mqtt broker: serve: %w", err)
 	}
+	b.limits.loadRetained()
 	if len(cfg.Users) == 0 && !loopback(b.addr) {
 		log.Warn("embedded MQTT broker accepts anonymous clients on a non-loopback address; configure mqtt.embedded.users",
 			"addr", b.addr)
@@ -282,6 +298,8 @@ type authHook struct {
 	server           *mqtt.Server
 	users            map[string]User
 	internalPassword string
+	// queueFull, when set, refuses a delivery to a client whose queue is full.
+	queueFull func(cl *mqtt.Client, topic string) bool
 }
 
 func newAuthHook(users []User) (*authHook, error) {
@@ -396,6 +414,9 @@ func (h *authHook) passwordOK(name string, pass []byte) bool {
 // OnACLCheck allows a publish when the topic matches one of the user's write
 // filters, and a subscription (or delivery) when it lies within a read filter.
 func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if !write && h.queueFull != nil && h.queueFull(cl, topic) {
+		return false
+	}
 	if h.anonymous() {
 		return true
 	}

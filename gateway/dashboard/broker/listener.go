@@ -3,6 +3,7 @@ package broker
 import (
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -34,17 +35,19 @@ type safeListener struct {
 	raw    net.Listener
 
 	connectTimeout time.Duration
+	log            *slog.Logger
 	mu             sync.Mutex
 	closing        bool
 	open           map[*trackedConn]struct{}
+	pending        int // connections not yet answered a CONNACK
 }
 
 // newSafeListener serves ln (through TLS when tlsCfg is set) as listener id.
-func newSafeListener(id string, ln net.Listener, tlsCfg *tls.Config, server *mqtt.Server, connectTimeout time.Duration) *safeListener {
+func newSafeListener(id string, ln net.Listener, tlsCfg *tls.Config, server *mqtt.Server, connectTimeout time.Duration, log *slog.Logger) *safeListener {
 	if connectTimeout <= 0 {
 		connectTimeout = DefaultConnectTimeout
 	}
-	l := &safeListener{server: server, raw: ln, connectTimeout: connectTimeout, open: map[*trackedConn]struct{}{}}
+	l := &safeListener{server: server, raw: ln, connectTimeout: connectTimeout, log: log, open: map[*trackedConn]struct{}{}}
 	var served net.Listener = (*acceptor)(l)
 	if tlsCfg != nil {
 		served = tls.NewListener(served, tlsCfg)
@@ -72,13 +75,22 @@ func (a *acceptor) Accept() (net.Conn, error) {
 		delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 		time.Sleep(delay)
 	}
-	tc := &trackedConn{Conn: c, l: l}
+	tc := &trackedConn{Conn: c, l: l, pending: true}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closing {
 		_ = c.Close()
 		return nil, net.ErrClosed
 	}
+	if l.pending >= maxPendingLogins {
+		// Refused at once, and without an error (mochi would stop accepting).
+		l.log.Warn("MQTT connection refused: too many connections have not logged in yet",
+			"max", maxPendingLogins, "remote", c.RemoteAddr().String())
+		_ = c.Close()
+		tc = &trackedConn{Conn: closedConn{c}, l: l}
+		return tc, nil
+	}
+	l.pending++
 	l.open[tc] = struct{}{}
 	_ = c.SetDeadline(time.Now().Add(l.connectTimeout)) // CONNECT (and the TLS handshake) in time
 	return tc, nil
@@ -87,18 +99,89 @@ func (a *acceptor) Accept() (net.Conn, error) {
 func (a *acceptor) Close() error   { return a.raw.Close() }
 func (a *acceptor) Addr() net.Addr { return a.raw.Addr() }
 
-// trackedConn leaves the listener's set when closed.
+// trackedConn leaves the listener's set when closed. Until the broker first
+// writes to it (the CONNACK) it is pending: it counts towards
+// maxPendingLogins, and the fixed header of its first packet is read here, as
+// the bytes pass, so a CONNECT larger than maxConnectSize ends the connection
+// before mochi allocates room for it.
 type trackedConn struct {
 	net.Conn
 	l *safeListener
+
+	pending bool // guarded by l.mu
+	header  fixedHeader
 }
 
 func (c *trackedConn) Close() error {
 	c.l.mu.Lock()
 	delete(c.l.open, c)
+	c.loggedIn()
 	c.l.mu.Unlock()
 	return c.Conn.Close()
 }
+
+// loggedIn ends the pending state; l.mu must be held.
+func (c *trackedConn) loggedIn() {
+	if c.pending {
+		c.pending = false
+		c.l.pending--
+	}
+}
+
+// Write marks the connection answered (mochi's first write is the CONNACK).
+func (c *trackedConn) Write(p []byte) (int, error) {
+	c.l.mu.Lock()
+	c.loggedIn()
+	c.l.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// errConnectTooLarge ends a connection whose CONNECT exceeds maxConnectSize.
+var errConnectTooLarge = errors.New("mqtt broker: CONNECT packet too large")
+
+// Read passes the bytes on, checking the first packet's announced length.
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.header.done && n > 0 {
+		c.header.feed(p[:n])
+		if c.header.done && c.header.remaining > maxConnectSize {
+			c.l.log.Warn("MQTT connection closed: its first packet is larger than a CONNECT may be",
+				"bytes", c.header.remaining, "max", maxConnectSize, "remote", c.RemoteAddr().String())
+			_ = c.Close()
+			return 0, errConnectTooLarge
+		}
+	}
+	return n, err
+}
+
+// fixedHeader decodes an MQTT fixed header fed in pieces: a type byte, then
+// the remaining length, 1 to 4 bytes of 7 bits each.
+type fixedHeader struct {
+	done      bool
+	seen      int // bytes of the header seen
+	remaining int
+}
+
+func (h *fixedHeader) feed(p []byte) {
+	for _, b := range p {
+		if h.done {
+			return
+		}
+		if h.seen > 0 {
+			h.remaining |= int(b&0x7f) << (7 * (h.seen - 1))
+			if b&0x80 == 0 || h.seen == 4 { // a fifth length byte is malformed: mochi refuses it
+				h.done = true
+			}
+		}
+		h.seen++
+	}
+}
+
+// closedConn is a connection refused at accept: reads and writes fail at once.
+type closedConn struct{ net.Conn }
+
+func (closedConn) Read([]byte) (int, error)  { return 0, net.ErrClosed }
+func (closedConn) Write([]byte) (int, error) { return 0, net.ErrClosed }
 
 // Serve accepts connections until the gate is shut.
 func (l *safeListener) Serve(establish listeners.EstablishFn) {
@@ -111,7 +194,13 @@ func (l *safeListener) Serve(establish listeners.EstablishFn) {
 		l.server.Listeners.ClientsWg.Add(1)
 		l.mu.Unlock()
 		defer l.server.Listeners.ClientsWg.Done()
-		return establish(id, c)
+		// Mochi logs an establish error as a WARN without a message, once per
+		// connection that ends without DISCONNECT: a flood from any client.
+		// Refusals worth a warning were logged with their reason already.
+		if err := establish(id, c); err != nil {
+			l.log.Debug("MQTT connection ended", "error", err, "remote", c.RemoteAddr().String())
+		}
+		return nil
 	})
 }
 

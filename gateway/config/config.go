@@ -255,6 +255,9 @@ type Status struct {
 	Listen string `yaml:"listen"`
 	// Socket is the local API's unix socket (default <dataDir>/avshub.sock).
 	Socket string `yaml:"socket"`
+	// AllowedHosts are host names the status page answers to besides IP
+	// addresses and localhost (any other Host header is refused: DNS rebinding).
+	AllowedHosts []string `yaml:"allowedHosts"`
 }
 
 // Log configures logging.

@@ -128,6 +128,10 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 		return nil, err
 	}
 	h.web = web.New(h, h.metrics.Registry, opts.Logs.For("web"))
+	h.web.AllowHosts(cfg.Status.AllowedHosts...)
+	if host, _, err := net.SplitHostPort(cfg.Status.Listen); err == nil {
+		h.web.AllowHosts(host) // the name it was told to listen on
+	}
 	return h, nil
 }
 

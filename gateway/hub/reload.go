@@ -2,6 +2,7 @@ package hub
 
 import (
 	"github.com/avshub/avshub/gateway/config"
+	"reflect"
 )
 
 // Reload applies a new configuration without dropping the AVS connection:
@@ -19,7 +20,7 @@ func (h *Hub) Reload(next *config.Config) error {
 		{"avs", cur.AVS != next.AVS},
 		{"lwa", cur.LWA != next.LWA},
 		{"mqtt", cur.BrokerURL() != next.BrokerURL()},
-		{"status", cur.Status != next.Status},
+		{"status", !reflect.DeepEqual(cur.Status, next.Status)},
 	} {
 		if d.changed {
 			h.log.Warn("reload: this section changed but needs a restart to take effect", "section", d.key)

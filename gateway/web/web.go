@@ -128,9 +128,10 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 
 // Server serves the status page, metrics, health and the JSON API.
 type Server struct {
-	src Source
-	reg *prometheus.Registry
-	log *slog.Logger
+	src   Source
+	reg   *prometheus.Registry
+	log   *slog.Logger
+	hosts []string // host names answered besides IPs and localhost (AllowHosts)
 }
 
 // New returns a server over src; reg may be nil (no /metrics).
@@ -153,7 +154,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	}
 	s.api(mux)
-	return securityHeaders(mux)
+	return securityHeaders(s.guard(mux))
 }
 
 // Snapshotter is a Source that can write a consistent copy of its database

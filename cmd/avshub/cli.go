@@ -94,7 +94,7 @@ func printStatus(out io.Writer, st web.Status) {
 	}
 	mq := "off"
 	if st.MQTT.Broker != "" {
-		mq = st.MQTT.Broker
+		mq = config.RedactURL(st.MQTT.Broker) // a hub from before redaction sends it whole
 		if st.MQTT.Embedded {
 			mq += " (embedded)"
 		}
@@ -185,7 +185,7 @@ func cmdConfig(ctx context.Context, args []string, out, errw io.Writer) error {
 			enabled++
 		}
 	}
-	mq := cfg.BrokerURL()
+	mq := config.RedactURL(cfg.BrokerURL())
 	if cfg.EmbeddedBrokerEnabled() {
 		mq += " (embedded)"
 	}

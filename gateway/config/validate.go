@@ -79,7 +79,7 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.MQTT.Broker != "" {
 		u, err := url.Parse(c.MQTT.Broker)
 		if err != nil || u.Host == "" {
-			return fail("mqtt.broker", "%q is not a broker URL like tcp://127.0.0.1:1883", c.MQTT.Broker)
+			return fail("mqtt.broker", "%q is not a broker URL like tcp://127.0.0.1:1883", RedactURL(c.MQTT.Broker))
 		}
 		switch u.Scheme {
 		case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":

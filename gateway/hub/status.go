@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/gateway/skill"
 	"github.com/avshub/avshub/gateway/web"
 )
@@ -21,7 +22,7 @@ func (h *Hub) Status() web.Status {
 		StartedAt: h.started,
 		AVS:       h.conn.avsStatus(),
 		Link:      h.conn.linkStatus(),
-		MQTT:      web.MQTTStatus{Broker: h.cfg.BrokerURL()},
+		MQTT:      web.MQTTStatus{Broker: config.RedactURL(h.cfg.BrokerURL())},
 		LeftOut:   h.manager.Omitted(),
 	}
 	h.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+
+	"github.com/avshub/avshub/gateway/config"
 )
 
 // Redacted replaces secret text in logs and errors.
@@ -25,8 +27,8 @@ var formSecret = regexp.MustCompile(`(?i)\b((?:` + secretNames + `)=)[^&\s"',;]+
 // jsonSecret matches "name":"value" pairs of JSON echoed into errors.
 var jsonSecret = regexp.MustCompile(`(?i)("(?:` + secretNames + `)"\s*:\s*")(?:[^"\\]|\\.)*"`)
 
-// Redact returns s with every token-shaped substring and every secret-named
-// parameter value replaced by [REDACTED].
+// Redact returns s with every token-shaped substring, every secret-named
+// parameter value and every URL's password replaced by [REDACTED].
 func Redact(s string) string {
 	// Cheap pre-checks keep ordinary log lines off the regexp engine.
 	if strings.Contains(s, "At") && strings.ContainsAny(s, "|%") || containsFold(s, "bearer") {
@@ -38,7 +40,7 @@ func Redact(s string) string {
 	if strings.Contains(s, `"`) && strings.Contains(s, ":") {
 		s = jsonSecret.ReplaceAllString(s, "${1}"+Redacted+`"`)
 	}
-	return s
+	return config.RedactURL(s) // a password in a URL (mqtt.broker)
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub,

@@ -30,9 +30,21 @@ type DeviceConfig struct {
 	// Type is light, lock, thermostat or temperature_sensor.
 	Type string `json:"type"`
 	// Kind is a light's kind: onoff, dimmable, color_temperature, color or
-	// extended_color (default dimmable); a thermostat's: single or dual
-	// (default single).
+	// extended_color (default dimmable); a thermostat's: single, dual or
+	// heat_cool (one setpoint, heat/cool/auto/eco/off; default single).
 	Kind string `json:"kind,omitempty"`
+	// LevelControlsPower makes a light behave like most bulbs (ZCL's
+	// "with on/off" commands): level 0 turns it off, any other level, a colour
+	// or a colour temperature turns it on, and turning it on restores the last
+	// level. Amazon's capability test plans expect this behaviour.
+	LevelControlsPower bool `json:"levelControlsPower,omitempty"`
+	// MinKelvin and MaxKelvin override a colour-temperature light's range
+	// (default 2200–6500 K).
+	MinKelvin int `json:"minKelvin,omitempty"`
+	MaxKelvin int `json:"maxKelvin,omitempty"`
+	// Scale is the temperature scale a thermostat shows (CELSIUS, the
+	// default, or FAHRENHEIT): what Alexa reports it in.
+	Scale string `json:"scale,omitempty"`
 	// Temperature is the initial reading of a thermostat or sensor (°C, default 20).
 	Temperature *float64 `json:"temperature,omitempty"`
 	// Jammed makes a lock jam on its next operation (demonstrates a hardware fault).
@@ -144,8 +156,12 @@ const ConfigSchema = `{
           "id":          {"type": "string", "minLength": 1},
           "name":        {"type": "string", "minLength": 1, "maxLength": 128},
           "type":        {"enum": ["light", "lock", "thermostat", "temperature_sensor"]},
-          "kind":        {"enum": ["onoff", "dimmable", "color_temperature", "color", "extended_color", "single", "dual"]},
+          "kind":        {"enum": ["onoff", "dimmable", "color_temperature", "color", "extended_color", "single", "dual", "heat_cool"]},
           "temperature": {"type": "number"},
+          "scale":       {"enum": ["CELSIUS", "FAHRENHEIT"]},
+          "levelControlsPower": {"type": "boolean"},
+          "minKelvin":   {"type": "integer", "minimum": 1000, "maximum": 10000},
+          "maxKelvin":   {"type": "integer", "minimum": 1000, "maximum": 10000},
           "jammed":      {"type": "boolean"},
           "unreachable": {"type": "boolean"}
         }

@@ -39,9 +39,11 @@ type Bridge struct {
 
 // simDevice is one simulated device: what the bridge reports plus simulation knobs.
 type simDevice struct {
-	dev    model.Device
-	jammed bool // the next lock operation jams
-	busy   bool // a lock operation is in flight
+	dev       model.Device
+	jammed    bool // the next lock operation jams
+	busy      bool // a lock operation is in flight
+	coupled   bool // DeviceConfig.LevelControlsPower
+	lastLevel int  // the last non-zero level (coupled lights)
 }
 
 var _ sdk.Bridge = (*Bridge)(nil)
@@ -79,7 +81,7 @@ func (b *Bridge) Configure(_ context.Context, c sdk.Config) error {
 	b.order = nil
 	for _, dc := range cfg.Devices {
 		d, _ := build(dc) // checked by ParseConfig
-		b.devices[dc.ID] = &simDevice{dev: d, jammed: dc.Jammed}
+		b.devices[dc.ID] = &simDevice{dev: d, jammed: dc.Jammed, coupled: dc.LevelControlsPower, lastLevel: 100}
 		b.order = append(b.order, dc.ID)
 	}
 	return nil
@@ -110,6 +112,13 @@ func build(dc DeviceConfig) (model.Device, error) {
 			d = sdk.SingleSetpointThermostat(dc.ID, dc.Name, temp, info)
 		case "dual":
 			d = sdk.DualSetpointThermostat(dc.ID, dc.Name, temp, info)
+		case "heat_cool":
+			// One setpoint for every mode, the range Amazon's thermostat
+			// capability test plans use (their cool plan sets 36 °C).
+			d = sdk.Thermostat(dc.ID, dc.Name, model.Thermostat{
+				Modes:          []model.ThermostatMode{model.ModeHeat, model.ModeCool, model.ModeAuto, model.ModeEco, model.ModeOff},
+				TargetSetpoint: true, MinC: 4, MaxC: 37, StepC: 0.5, Scale: "CELSIUS",
+			}, temp, info)
 		default:
 			return d, fmt.Errorf("unknown thermostat kind %q", dc.Kind)
 		}
@@ -117,6 +126,23 @@ func build(dc DeviceConfig) (model.Device, error) {
 		d = sdk.TemperatureSensor(dc.ID, dc.Name, temp, info)
 	default:
 		return d, fmt.Errorf("unknown device type %q", dc.Type)
+	}
+	if ct := d.Endpoint.Traits.ColorTemperature; ct != nil && (dc.MinKelvin != 0 || dc.MaxKelvin != 0) {
+		if dc.MinKelvin != 0 {
+			ct.MinKelvin = dc.MinKelvin
+		}
+		if dc.MaxKelvin != 0 {
+			ct.MaxKelvin = dc.MaxKelvin
+		}
+		if ct.MinKelvin < 1000 || ct.MaxKelvin > 10000 || ct.MinKelvin >= ct.MaxKelvin {
+			return d, fmt.Errorf("colour temperature range %d–%d K: use 1000–10000 K, minimum below maximum", ct.MinKelvin, ct.MaxKelvin)
+		}
+	}
+	switch {
+	case dc.Scale != "" && dc.Scale != "CELSIUS" && dc.Scale != "FAHRENHEIT":
+		return d, fmt.Errorf("unknown temperature scale %q (CELSIUS or FAHRENHEIT)", dc.Scale)
+	case dc.Scale != "" && d.Endpoint.Traits.Thermostat != nil:
+		d.Endpoint.Traits.Thermostat.Scale = dc.Scale
 	}
 	d.Reachable = !dc.Unreachable
 	return d, nil
@@ -182,7 +208,30 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		return b.startLockLocked(sd, req)
 	}
 	sd.dev.State = req.Command.Apply(sd.dev.State)
+	if sd.coupled {
+		sd.couple(req.Command)
+	}
 	return model.Result{Status: model.Done, State: sd.dev.State.Clone()}, nil
+}
+
+// couple applies a LevelControlsPower light's behaviour after c.
+func (sd *simDevice) couple(c model.Command) {
+	st := &sd.dev.State
+	switch c.Trait {
+	case model.TraitBrightness:
+		if *c.Brightness == 0 {
+			st.On = model.Ptr(false)
+		} else {
+			st.On = model.Ptr(true)
+			sd.lastLevel = *c.Brightness
+		}
+	case model.TraitColor, model.TraitColorTemperature:
+		st.On = model.Ptr(true)
+	case model.TraitOnOff:
+		if *c.Power && st.Brightness != nil && *st.Brightness == 0 {
+			st.Brightness = model.Ptr(max(sd.lastLevel, 1))
+		}
+	}
 }
 
 // startLockLocked begins a lock operation that completes after LockDelay (or

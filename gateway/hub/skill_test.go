@@ -292,3 +292,176 @@ func hasProp(ps []prop, key string, want any) bool {
 	}
 	return false
 }
+
+// capabilityPlan is one of Amazon's capability-evaluation test plans
+// (gateway/alexa/testdata/alexa-smarthome/capability_evaluations/test_plans).
+type capabilityPlan struct {
+	Name      string `json:"name"`
+	TestCases []struct {
+		Name          string `json:"name"`
+		InitialSetups []struct {
+			Directive json.RawMessage `json:"directive"`
+		} `json:"initialSetups"`
+		Directive json.RawMessage `json:"directive"`
+		Expected  []struct {
+			Namespace string          `json:"namespace"`
+			Name      string          `json:"name"`
+			Value     json.RawMessage `json:"value"`
+			Compare   string          `json:"compare"`
+		} `json:"expectedCapabilityStates"`
+		Tolerances []struct {
+			Namespace        string  `json:"namespace"`
+			Name             string  `json:"name"`
+			PercentThreshold float64 `json:"percentThreshold"`
+		} `json:"capabilityTolerances"`
+	} `json:"testCases"`
+}
+
+// TestSkillCapabilityTestPlans replays every case of Amazon's capability test
+// plans end to end on the skill road: each directive, as the plan writes it,
+// goes from the skill emulator through the real forwarder and the hub to the
+// virtual bridge, and the answer that comes back (synchronously, or on the
+// event gateway after a DeferredResponse) must carry the plan's expected
+// capability states within its tolerances.
+func TestSkillCapabilityTestPlans(t *testing.T) {
+	files, err := filepath.Glob("../alexa/testdata/alexa-smarthome/capability_evaluations/test_plans/*")
+	if err != nil || len(files) != 9 {
+		t.Fatalf("test plans: %v %v", files, err)
+	}
+	devs := []virtual.DeviceConfig{
+		{ID: "plan-light", Name: "Plan Light", Type: virtual.TypeLight, Kind: "extended_color", LevelControlsPower: true, MinKelvin: 1000, MaxKelvin: 10000},
+		{ID: "plan-thermostat", Name: "Plan Thermostat", Type: virtual.TypeThermostat, Kind: "heat_cool"},
+		{ID: "plan-thermostat-f", Name: "Plan Thermostat F", Type: virtual.TypeThermostat, Kind: "heat_cool", Scale: "FAHRENHEIT"},
+	}
+	e := newSkillEnv(t, devs)
+	e.link(len(devs))
+	cases := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan capabilityPlan
+		if err := json.Unmarshal(b, &plan); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		target := id("plan-light")
+		switch {
+		case strings.HasSuffix(plan.Name, "FAHRENHEIT"):
+			target = id("plan-thermostat-f")
+		case strings.HasPrefix(plan.Name, "Thermostat"):
+			target = id("plan-thermostat")
+		}
+		for _, tc := range plan.TestCases {
+			cases++
+			t.Run(plan.Name+"/"+tc.Name, func(t *testing.T) {
+				for _, s := range tc.InitialSetups {
+					e.planDirective(t, s.Directive, target)
+				}
+				props := e.planDirective(t, tc.Directive, target)
+				tol := map[string]float64{}
+				for _, x := range tc.Tolerances {
+					tol[x.Namespace+"."+x.Name] = x.PercentThreshold
+				}
+				for _, want := range tc.Expected {
+					key := want.Namespace + "." + want.Name
+					got, ok := props[key]
+					if !ok {
+						t.Errorf("%s not in the answer (%v)", key, props)
+						continue
+					}
+					if err := comparePlan(got, want.Value, want.Compare, tol[key]); err != nil {
+						t.Errorf("%s: %v", key, err)
+					}
+				}
+			})
+		}
+	}
+	if cases < 70 {
+		t.Errorf("replayed only %d test cases", cases)
+	}
+	if v := e.sim.State().Violations; len(v) > 0 {
+		t.Errorf("protocol violations: %v", v)
+	}
+}
+
+// planDirective sends a plan's directive (header and payload as written) to
+// endpoint and returns the final answer's properties by "namespace.name".
+func (e *skillEnv) planDirective(t *testing.T, raw json.RawMessage, endpoint string) map[string]any {
+	t.Helper()
+	var d map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	d["endpoint"], _ = json.Marshal(map[string]string{"endpointId": endpoint})
+	var h map[string]any
+	_ = json.Unmarshal(d["header"], &h)
+	h["messageId"], h["correlationToken"], h["payloadVersion"] = fmt.Sprintf("plan-%d", time.Now().UnixNano()), fmt.Sprintf("plan-corr-%d", time.Now().UnixNano()), "3"
+	d["header"], _ = json.Marshal(h)
+	body, _ := json.Marshal(map[string]any{"directive": d})
+	ctx := ctxFor(t, 20*time.Second)
+	res, err := e.sim.SendRaw(ctx, body, true)
+	if err != nil || !res.Complete {
+		t.Fatalf("%s: %v (complete %t)", body, err, res.Complete)
+	}
+	final, err := parseEvent(res.Events[len(res.Events)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.Header.Name != "Response" {
+		t.Fatalf("%s answered %s %v", body, final.Header.Name, final.Payload)
+	}
+	out := map[string]any{}
+	for _, p := range final.props() {
+		out[p.Namespace+"."+p.Name] = p.Value
+	}
+	return out
+}
+
+// comparePlan compares a reported value with a plan's expected value.
+func comparePlan(got any, want json.RawMessage, compare string, percent float64) error {
+	var w any
+	if err := json.Unmarshal(want, &w); err != nil {
+		return err
+	}
+	return comparePlanAny(got, w, compare, percent)
+}
+
+func comparePlanAny(g, w any, compare string, percent float64) error {
+	switch wv := w.(type) {
+	case float64:
+		gv, ok := g.(float64)
+		if !ok {
+			return fmt.Errorf("got %v, want number %v", g, wv)
+		}
+		switch compare {
+		case "GREATER_THAN":
+			if gv <= wv {
+				return fmt.Errorf("got %v, want > %v", gv, wv)
+			}
+		case "LESS_THAN":
+			if gv >= wv {
+				return fmt.Errorf("got %v, want < %v", gv, wv)
+			}
+		default:
+			if d := gv - wv; d > wv*percent/100+1e-9 || -d > wv*percent/100+1e-9 {
+				return fmt.Errorf("got %v, want %v ±%v%%", gv, wv, percent)
+			}
+		}
+	case map[string]any:
+		gm, ok := g.(map[string]any)
+		if !ok {
+			return fmt.Errorf("got %v, want object %v", g, wv)
+		}
+		for k, v := range wv {
+			if err := comparePlanAny(gm[k], v, compare, percent); err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+		}
+	default:
+		if fmt.Sprint(g) != fmt.Sprint(w) {
+			return fmt.Errorf("got %v, want %v", g, w)
+		}
+	}
+	return nil
+}

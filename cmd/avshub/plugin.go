@@ -33,8 +33,9 @@ func cmdPlugin(ctx context.Context, args []string, out, errw io.Writer) error {
 
 func cmdPluginCheck(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs := flags("plugin check", errw)
-	cfgPath := fs.String("config", "", "an avshub configuration naming this bridge, or the bridge's own configuration (YAML or JSON)")
+	cfgPath := fs.String("config", "", "an avshub configuration naming this bridge, or the bridge's own configuration (YAML or JSON); default: the bridge's sample configuration")
 	asJSON := fs.Bool("json", false, "print the report as one JSON document")
+	noCommands := fs.Bool("no-commands", false, "read-only: send no commands (for a bridge connected to real devices)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -49,7 +50,10 @@ func cmdPluginCheck(ctx context.Context, args []string, out, errw io.Writer) err
 			return err
 		}
 	}
-	rep, err := plugintest.Check(ctx, path, cfgJSON)
+	rep, err := plugintest.CheckWith(ctx, path, plugintest.CheckOptions{Config: cfgJSON, NoCommands: *noCommands,
+		BeforeCommands: func(n int) {
+			fmt.Fprintf(errw, "sending test commands to %d devices: real devices will switch, lock and unlock (--no-commands for a read-only check)\n", n)
+		}})
 	if err != nil {
 		return err
 	}

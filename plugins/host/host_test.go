@@ -755,3 +755,13 @@ func TestDevModeAdoptsRebuild(t *testing.T) {
 		t.Error("BinaryChanged after the rebuild was adopted")
 	}
 }
+
+// The host checks a bridge's configuration against the schema the bridge
+// declares before configuring it, and parks it with the offending key named.
+func TestConfigRefusedBySchema(t *testing.T) {
+	s, _ := startSupervisor(t, Config{Name: "typo", Path: virtualBin, Config: []byte(`{"devices":[],"lockDelay":"soon"}`)})
+	eventually(t, 10*time.Second, "parked", func() bool { return s.Status().State == StateFailed })
+	if st := s.Status(); st.Restarts != 0 || !strings.Contains(st.LastError, "/lockDelay: 'soon'") {
+		t.Fatalf("status %+v, want parked at once naming /lockDelay", st)
+	}
+}

@@ -360,6 +360,13 @@ func (s *Supervisor) runOnce(ctx context.Context) (err error) {
 	if !slices.ContainsFunc(desc.APIVersions, func(v string) bool { return strings.HasPrefix(v, "1.") }) {
 		return fmt.Errorf("%w: %s speaks API %v, the hub speaks %s", errFatal, s.cfg.Name, desc.APIVersions, sdk.APIVersion)
 	}
+	// The configuration must match the schema the bridge declares: a typo is
+	// named here, with its key, instead of surfacing as a bridge failure.
+	if len(desc.ConfigSchema) > 0 {
+		if err := sdk.ValidateConfig(desc.ConfigSchema, s.cfg.Config); err != nil {
+			return fmt.Errorf("%w: configuration of bridge %s: %w", errFatal, s.cfg.Name, err)
+		}
+	}
 	// The bridge's private data directory exists before it is configured.
 	if s.cfg.DataDir != "" {
 		if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {

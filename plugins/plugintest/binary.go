@@ -139,6 +139,10 @@ func startPlugin(path string, cfg Config) (*pluginProcess, error) {
 	}
 	cmd := exec.Command(path)
 	cmd.Env = append([]string(nil), cfg.Env...)
+	logger := hclog.NewNullLogger()
+	if cfg.capture != nil {
+		logger = cfg.capture.logger()
+	}
 	c := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(&sdk.GRPCPlugin{}),
@@ -148,7 +152,7 @@ func startPlugin(path string, cfg Config) (*pluginProcess, error) {
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
 		StartTimeout:     cfg.StartTimeout,
-		Logger:           hclog.NewNullLogger(),
+		Logger:           logger,
 	})
 	rpc, err := c.Client()
 	if err != nil {

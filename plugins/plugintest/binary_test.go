@@ -81,7 +81,7 @@ func TestCheckReport(t *testing.T) {
 	if !r.Passed || failedChecks(r) != nil {
 		t.Fatalf("virtual bridge failed %v", failedChecks(r))
 	}
-	if r.Bridge.Name != "virtual" || len(r.Endpoints) != 9 {
+	if r.Bridge.Name != "virtual" || len(r.Endpoints) != 7 { // the sample configuration
 		t.Fatalf("bridge %q with %d endpoints", r.Bridge.Name, len(r.Endpoints))
 	}
 	var text bytes.Buffer
@@ -104,7 +104,7 @@ func TestCheckReport(t *testing.T) {
 			Traits   []string `json:"traits"`
 		} `json:"endpoints"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || !doc.Passed || len(doc.Endpoints) != 9 || len(doc.Endpoints[0].Traits) == 0 {
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || !doc.Passed || len(doc.Endpoints) != 7 || len(doc.Endpoints[0].Traits) == 0 {
 		t.Fatalf("JSON report %s (%v)", js.String(), err)
 	}
 
@@ -119,5 +119,41 @@ func TestCheckReport(t *testing.T) {
 	}
 	if _, err := Check(context.Background(), filepath.Join(t.TempDir(), "missing"), nil); err == nil {
 		t.Fatal("missing binary: no error")
+	}
+}
+
+// Read-only mode sends no commands; otherwise the kit says before it does;
+// the bridge's "skipped" records are listed, each once; its log is kept.
+func TestCheckOptionsAndSkipped(t *testing.T) {
+	announced := -1
+	r, err := CheckWith(context.Background(), badBin, CheckOptions{Env: []string{"BAD=skipped"}, NoCommands: true,
+		BeforeCommands: func(n int) { announced = n }})
+	if err != nil || !r.Passed {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for _, c := range r.Checks {
+		if c.Name == "commands" || c.Name == "typed-errors" {
+			t.Errorf("read-only check ran %s", c.Name)
+		}
+	}
+	if announced != -1 {
+		t.Error("read-only check announced commands")
+	}
+	want := []SkippedItem{{Item: "0x00158d0001a2b3c4", Part: "linkquality", Reason: "diagnostic value, not a device feature"},
+		{Item: "garage-sensor", Reason: "no expose avshub can map"}}
+	if !slices.Equal(r.Skipped, want) {
+		t.Errorf("skipped %+v, want %+v", r.Skipped, want)
+	}
+	if !slices.ContainsFunc(r.Log, func(l string) bool { return strings.Contains(l, "virtual bridge running") }) {
+		t.Errorf("bridge log not captured: %q", r.Log)
+	}
+	r, err = CheckWith(context.Background(), virtualBin, CheckOptions{BeforeCommands: func(n int) { announced = n }})
+	if err != nil || !r.Passed || announced != 7 {
+		t.Fatalf("passed %v, announced %d devices (want the sample's 7): %v", r.Passed, announced, err)
+	}
+	var js bytes.Buffer
+	_ = r.WriteJSON(&js)
+	if !strings.Contains(js.String(), `"skipped": []`) {
+		t.Errorf("JSON report has no empty skipped list:\n%s", js.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,6 +22,25 @@ type Report struct {
 	Passed    bool             `json:"passed"`
 	Checks    []CheckResult    `json:"checks"`
 	Endpoints []EndpointReport `json:"endpoints"`
+	// Skipped lists what the bridge logged as skipped (message "skipped" with
+	// item, part and reason).
+	Skipped []SkippedItem `json:"skipped"`
+	// Log is the bridge's own log while it was checked.
+	Log []string `json:"log"`
+}
+
+// CheckOptions tunes CheckWith.
+type CheckOptions struct {
+	// Config is the bridge's configuration (JSON); nil means the bridge's
+	// sample configuration (Description.SampleConfig).
+	Config []byte
+	// NoCommands skips the checks that send commands (read-only).
+	NoCommands bool
+	// BeforeCommands is called with the number of reachable devices just
+	// before commands are sent.
+	BeforeCommands func(devices int)
+	// Env is the plugin's environment (none of avshub's is passed).
+	Env []string
 }
 
 // CheckResult is one check's outcome.
@@ -41,17 +61,20 @@ type EndpointReport struct {
 }
 
 // Check runs the binary conformance checks against the plugin at path,
-// configured with configJSON (nil: the bridge's defaults, "{}"), and returns
-// a Report. The error is for failures to run at all (no such file); failed
-// checks are in the Report. This is `avshub plugin check`.
+// configured with configJSON (nil: the bridge's sample configuration), and
+// returns a Report. The error is for failures to run at all (no such file);
+// failed checks are in the Report.
 func Check(ctx context.Context, path string, configJSON []byte) (*Report, error) {
+	return CheckWith(ctx, path, CheckOptions{Config: configJSON})
+}
+
+// CheckWith is Check with options; it is `avshub plugin check`.
+func CheckWith(ctx context.Context, path string, o CheckOptions) (*Report, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("plugin check: %w", err)
 	}
-	if configJSON == nil {
-		configJSON = []byte("{}")
-	}
-	if !json.Valid(configJSON) {
+	configJSON := o.Config
+	if configJSON != nil && !json.Valid(configJSON) {
 		return nil, fmt.Errorf("plugin check: the configuration is not valid JSON")
 	}
 	dataDir, err := os.MkdirTemp("", "avshub-plugin-check-")
@@ -59,7 +82,9 @@ func Check(ctx context.Context, path string, configJSON []byte) (*Report, error)
 		return nil, err
 	}
 	defer os.RemoveAll(dataDir)
-	cfg, _ := Config{Config: configJSON, DataDir: dataDir}.withDefaults(nil)
+	capture := newLogCapture(filepath.Base(path))
+	cfg, _ := Config{Config: configJSON, DataDir: dataDir, NoCommands: o.NoCommands, BeforeCommands: o.BeforeCommands,
+		Env: o.Env, capture: capture}.withDefaults(nil)
 	r := &Report{Binary: path, Passed: true, Checks: []CheckResult{}, Endpoints: []EndpointReport{}}
 	step := func(name string, f func(context.Context) error) bool {
 		cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -82,6 +107,7 @@ func Check(ctx context.Context, path string, configJSON []byte) (*Report, error)
 				Category: string(d.Endpoint.Category), Traits: traitNames(d.Endpoint.Traits), Reachable: d.Reachable})
 		}
 	}
+	r.Skipped, r.Log = capture.skipped(), capture.text()
 	return r, nil
 }
 
@@ -132,5 +158,33 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, e := range r.Endpoints {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%t\t%s\n", e.DeviceID, e.FriendlyName, e.Category, e.Reachable, strings.Join(e.Traits, ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	b.Reset()
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "\nskipped (%d):\n", len(r.Skipped))
+		for _, s := range r.Skipped {
+			what := s.Item
+			if s.Part != "" {
+				what += " " + s.Part
+			}
+			fmt.Fprintf(&b, "  %s: %s\n", what, s.Reason)
+		}
+	}
+	if !r.Passed && len(r.Log) > 0 {
+		const keep = 60
+		lines := r.Log
+		fmt.Fprintf(&b, "\nthe bridge's log")
+		if len(lines) > keep {
+			fmt.Fprintf(&b, " (last %d of %d lines; --json has all)", keep, len(lines))
+			lines = lines[len(lines)-keep:]
+		}
+		b.WriteString(":\n")
+		for _, l := range lines {
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -19,8 +19,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/goleak"
@@ -51,6 +53,14 @@ type Config struct {
 	// StopTimeout bounds how long the bridge's Run may take to return once
 	// its context ends (default 5 s).
 	StopTimeout time.Duration
+	// NoCommands skips the checks that send commands (read-only: for a bridge
+	// connected to real devices that must not switch).
+	NoCommands bool
+	// BeforeCommands, if set, is called with the number of reachable devices
+	// just before the kit sends them commands.
+	BeforeCommands func(devices int)
+
+	capture *logCapture // the plugin's log (Check)
 }
 
 func (c Config) withDefaults(dataDir func() (string, error)) (Config, error) {
@@ -84,6 +94,21 @@ type stepFunc func(name string, f func(ctx context.Context) error) bool
 func runSession(step stepFunc, s *session) {
 	essential := map[string]bool{"describe": true, "configure": true, "snapshot-first": true}
 	for _, c := range sessionChecks {
+		if c.sendsCommands {
+			if s.cfg.NoCommands {
+				continue
+			}
+			if s.cfg.BeforeCommands != nil && !s.announced {
+				s.announced = true
+				n := 0
+				for _, d := range s.devices {
+					if d.Reachable {
+						n++
+					}
+				}
+				s.cfg.BeforeCommands(n)
+			}
+		}
 		ok := step(c.name, func(ctx context.Context) error { return c.run(ctx, s) })
 		if !ok && essential[c.name] {
 			return
@@ -167,8 +192,26 @@ func runInProcess(step stepFunc, b sdk.Bridge, cfg Config) error {
 		}
 		return nil
 	})
-	step("goroutine-leaks", func(context.Context) error { return goleak.Find(leaks) })
+	step("goroutine-leaks", func(context.Context) error { return findLeaks(leaks) })
 	return nil
+}
+
+// findLeaks looks for goroutines the bridge left behind. Idle keep-alive
+// connections of http.DefaultClient are closed first (they are the
+// transport's, not a leak); the serving side of a test's own HTTP server is
+// not listed. Connections a bridge's own http.Client keeps are named with the
+// fix.
+func findLeaks(current goleak.Option) error {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		t.CloseIdleConnections()
+	}
+	err := goleak.Find(current, goleak.IgnoreAnyFunction("net/http.(*conn).serve"),
+		goleak.IgnoreAnyFunction("net/http/httptest.(*Server).goServe.func1"))
+	if err != nil && strings.Contains(err.Error(), "net/http.(*persistConn)") {
+		return fmt.Errorf("%w\n\nThese are idle keep-alive connections of an http.Client the bridge made: "+
+			"when Run ends, call its CloseIdleConnections() (or its Transport's), or use http.DefaultClient", err)
+	}
+	return err
 }
 
 // RunBinary checks the plugin executable at path through go-plugin, as the hub

@@ -3,8 +3,12 @@ package plugintest
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,10 +27,13 @@ type fake struct {
 	ignoreCtx    chan struct{} // Run does not return until this is closed
 	leak         chan struct{} // Run starts a goroutine that waits for this
 	emptySnaphot bool
-	badSnapshot  bool // the light's brightness is 150 in the snapshot
-	badState     bool // State reads the sensor at 327.67 °C (Zigbee's 0x7FFF)
-	badAnswer    bool // Execute answers brightness 150
-	badEvent     bool // a state change sets the thermostat's target to 327.67 °C
+	badSnapshot  bool         // the light's brightness is 150 in the snapshot
+	badState     bool         // State reads the sensor at 327.67 °C (Zigbee's 0x7FFF)
+	badAnswer    bool         // Execute answers brightness 150
+	badEvent     bool         // a state change sets the thermostat's target to 327.67 °C
+	pollURL      string       // Run fetches this URL once (keep-alive connection left idle)
+	client       *http.Client // the client it uses (nil: http.DefaultClient)
+	slowExecute  bool         // Execute never returns before its deadline
 
 	mu    sync.Mutex
 	state map[string]model.State
@@ -68,6 +75,16 @@ func (f *fake) Run(ctx context.Context, em sdk.Emitter) error {
 	default:
 		em.Snapshot(f.devices)
 	}
+	if f.pollURL != "" {
+		c := f.client
+		if c == nil {
+			c = http.DefaultClient
+		}
+		if resp, err := c.Get(f.pollURL); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
 	if f.badEvent {
 		em.StateChanged("t1", model.State{Thermostat: &model.ThermostatState{Target: model.Ptr(327.67)}}, model.CausePoll)
 	}
@@ -81,7 +98,11 @@ func (f *fake) Run(ctx context.Context, em sdk.Emitter) error {
 	return nil
 }
 
-func (f *fake) Execute(_ context.Context, req model.Request) (model.Result, error) {
+func (f *fake) Execute(ctx context.Context, req model.Request) (model.Result, error) {
+	if f.slowExecute {
+		<-ctx.Done()
+		time.Sleep(50 * time.Millisecond) // and then some
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	before := f.state[req.DeviceID]
@@ -155,6 +176,11 @@ func TestChecksCatchFaults(t *testing.T) {
 		{"327.67 °C from State", Config{}, func(f *fake) { f.badState = true }, []string{"get-state"}},
 		{"brightness 150 in an answer", Config{}, func(f *fake) { f.badAnswer = true }, []string{"commands"}},
 		{"327.67 °C setpoint in an event", Config{}, func(f *fake) { f.badEvent = true }, []string{"state-ranges"}},
+		{"polls with http.DefaultClient", Config{}, func(f *fake) { f.pollURL = testServer(t).URL }, nil},
+		{"polls with its own client, never closed", Config{}, func(f *fake) {
+			f.pollURL, f.client = testServer(t).URL, &http.Client{Transport: &http.Transport{}}
+		}, []string{"goroutine-leaks"}},
+		{"Execute overruns its deadline", Config{CommandDeadline: 300 * time.Millisecond}, func(f *fake) { f.slowExecute = true }, []string{"commands"}},
 		{"declares pairing it cannot do", Config{}, func(f *fake) { f.desc.Pairing = true }, []string{"pairing"}},
 	}
 	for _, tt := range tests {
@@ -185,5 +211,46 @@ func TestPairingBridgePasses(t *testing.T) {
 	f.desc.Pairing = true
 	if got := record(t, pairer{f}, Config{}); got != nil {
 		t.Errorf("failed checks %v", got)
+	}
+}
+
+// testServer is an HTTP server the test owns (its goroutines are not the bridge's).
+func testServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// The kit's messages name the cause: the keep-alive fix, the Execute deadline.
+func TestFaultMessagesNameTheCause(t *testing.T) {
+	msgs := func(f *fake, cfg Config) string {
+		cfg, _ = cfg.withDefaults(func() (string, error) { return t.TempDir(), nil })
+		var b strings.Builder
+		step := func(name string, fn func(context.Context) error) bool {
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+			defer cancel()
+			if err := fn(ctx); err != nil {
+				b.WriteString(name + ": " + err.Error() + "\n")
+				return false
+			}
+			return true
+		}
+		if err := runInProcess(step, f, cfg); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	f := newFake()
+	f.pollURL, f.client = testServer(t).URL, &http.Client{Transport: &http.Transport{}}
+	out := msgs(f, Config{})
+	if !strings.Contains(out, "CloseIdleConnections()") || strings.Contains(out, "(*conn).serve") {
+		t.Errorf("leak report does not name the fix, or lists the test's server:\n%s", out)
+	}
+	f.client.CloseIdleConnections()
+	f = newFake()
+	f.slowExecute = true
+	out = msgs(f, Config{CommandDeadline: 300 * time.Millisecond})
+	if !strings.Contains(out, "Execute did not return before its deadline (0.3 s)") {
+		t.Errorf("deadline overrun not named:\n%s", out)
 	}
 }

@@ -42,6 +42,8 @@ func sampleReport() *Report {
 			{DeviceID: "door", FriendlyName: "Front Door", Category: "SMARTLOCK", Traits: []string{"lock"}, Reachable: true},
 			{DeviceID: "lamp", FriendlyName: "Lamp", Category: "LIGHT", Traits: []string{"on_off", "brightness"}, Reachable: false},
 		},
+		Skipped: []SkippedItem{{Item: "0x00158d0001a2b3c4", Part: "linkquality", Reason: "diagnostic value, not a device feature"}},
+		Log:     []string{"info  acme bridge running devices=2", `warn  lamp does not answer err="connection refused"`},
 	}
 }
 

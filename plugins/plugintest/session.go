@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,12 +17,13 @@ import (
 // session is one conversation with a bridge over bridge.v1, in process or
 // with a plugin process: the client, the manifest, and the main event stream.
 type session struct {
-	client   pb.BridgeClient
-	cfg      Config
-	desc     sdk.Description
-	config   json.RawMessage // what Configure was given
-	devices  []model.Device
-	stopMain context.CancelFunc
+	client    pb.BridgeClient
+	cfg       Config
+	desc      sdk.Description
+	config    json.RawMessage // what Configure was given
+	devices   []model.Device
+	stopMain  context.CancelFunc
+	announced bool // BeforeCommands was called
 
 	mu      sync.Mutex
 	events  []model.Event
@@ -114,9 +116,25 @@ func (s *session) execute(ctx context.Context, id, corr string, cmd model.Comman
 	cctx, cancel := context.WithDeadline(ctx, req.Deadline.Add(time.Second))
 	defer cancel()
 	resp, err := s.client.Execute(cctx, convert.Request(req))
+	overran := !time.Now().Before(req.Deadline.Add(-10 * time.Millisecond))
 	if err != nil {
+		if overran {
+			return req, model.Result{}, s.overran(err)
+		}
 		return req, model.Result{}, fmt.Errorf("the execute RPC failed (errors must be typed answers, not transport errors): %w", err)
 	}
 	res, err := convert.ResultFrom(resp)
+	if err != nil && overran {
+		// Not a device error: the bridge's own Execute kept the command past its
+		// deadline (the SDK answered UNREACHABLE for it).
+		return req, res, s.overran(err)
+	}
 	return req, res, err
+}
+
+// overran describes a command whose Execute did not return in time.
+func (s *session) overran(err error) error {
+	secs := strconv.FormatFloat(s.cfg.CommandDeadline.Seconds(), 'f', -1, 64)
+	return fmt.Errorf("the bridge's Execute did not return before its deadline (%s s); it must answer (or return Accepted and complete later) "+
+		"within the request's deadline, and return when its context ends: %w", secs, err)
 }

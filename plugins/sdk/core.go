@@ -118,6 +118,7 @@ func (c *core) execute(ctx context.Context, req model.Request) (model.Result, er
 	if req.Deadline.IsZero() {
 		req.Deadline = time.Now().Add(DefaultCommandTimeout)
 	}
+	budget := time.Until(req.Deadline).Round(100 * time.Millisecond)
 	ctx, cancel := context.WithDeadline(ctx, req.Deadline)
 	defer cancel()
 	type answer struct {
@@ -138,8 +139,10 @@ func (c *core) execute(ctx context.Context, req model.Request) (model.Result, er
 	select {
 	case a = <-ch:
 	case <-ctx.Done():
-		// The bridge overran its deadline: answer now, as a timeout (never internal).
-		return model.Result{}, model.Errorf(model.ErrUnreachable, "%s did not answer in time", d.Endpoint.FriendlyName)
+		// The bridge overran its deadline: answer now, as a timeout (never
+		// internal), and say whose fault it is.
+		return model.Result{}, model.Errorf(model.ErrUnreachable,
+			"%s did not answer: the bridge's Execute did not return before its deadline (%s)", d.Endpoint.FriendlyName, budget)
 	}
 	if a.err != nil {
 		return model.Result{}, model.AsError(a.err)

@@ -148,3 +148,94 @@ func TemperatureSensor(id, name string, tempC float64, opts ...DeviceOption) mod
 		model.Traits{TemperatureSensor: &model.TemperatureSensor{}},
 		model.State{Temperature: model.Ptr(tempC)}, opts)
 }
+
+// Switch builds a wall switch or relay (on_off, category SWITCH), off.
+func Switch(id, name string, opts ...DeviceOption) model.Device {
+	return device(id, name, model.CategorySwitch, model.Traits{OnOff: &model.OnOff{}},
+		model.State{On: model.Ptr(false)}, opts)
+}
+
+// Plug builds a smart plug (on_off, category SMARTPLUG), off.
+func Plug(id, name string, opts ...DeviceOption) model.Device {
+	return device(id, name, model.CategorySmartPlug, model.Traits{OnOff: &model.OnOff{}},
+		model.State{On: model.Ptr(false)}, opts)
+}
+
+// Device builds a device of any category from options alone (WithOnOff,
+// WithToggle, WithRange, WithMode, WithTemperatureSensor…): for what the
+// other helpers do not cover, such as a fan or a washing machine.
+func Device(id, name string, cat model.Category, opts ...DeviceOption) model.Device {
+	return device(id, name, cat, model.Traits{}, model.State{}, opts)
+}
+
+// WithCategory overrides the display category (a light that is really a plug).
+func WithCategory(c model.Category) DeviceOption {
+	return func(d *model.Device) { d.Endpoint.Category = c }
+}
+
+// WithOnOff adds the on_off trait with the given state.
+func WithOnOff(on bool) DeviceOption {
+	return func(d *model.Device) {
+		d.Endpoint.Traits.OnOff = &model.OnOff{}
+		d.State.On = model.Ptr(on)
+	}
+}
+
+// WithTemperatureSensor adds the temperature_sensor trait reading tempC.
+func WithTemperatureSensor(tempC float64) DeviceOption {
+	return func(d *model.Device) {
+		d.Endpoint.Traits.TemperatureSensor = &model.TemperatureSensor{}
+		d.State.Temperature = model.Ptr(tempC)
+	}
+}
+
+// WithToggle adds a generic toggle (an instance such as "Oscillate" with its
+// names; none given: the instance in en-US) with the given state.
+func WithToggle(instance string, on bool, names ...model.Name) DeviceOption {
+	return func(d *model.Device) {
+		d.Endpoint.Traits.Toggles = append(d.Endpoint.Traits.Toggles, model.Toggle{Instance: instance, Names: defaultNames(instance, names)})
+		if d.State.Toggles == nil {
+			d.State.Toggles = map[string]bool{}
+		}
+		d.State.Toggles[instance] = on
+	}
+}
+
+// WithRange adds a generic range (r.Names empty: the instance in en-US) at value v.
+func WithRange(r model.Range, v float64) DeviceOption {
+	return func(d *model.Device) {
+		r.Names = defaultNames(r.Instance, r.Names)
+		if r.Precision == 0 {
+			r.Precision = 1
+		}
+		d.Endpoint.Traits.Ranges = append(d.Endpoint.Traits.Ranges, r)
+		if d.State.Ranges == nil {
+			d.State.Ranges = map[string]float64{}
+		}
+		d.State.Ranges[r.Instance] = v
+	}
+}
+
+// WithMode adds a generic mode (m.Names empty: the instance in en-US; values
+// without names are named after themselves) set to value.
+func WithMode(m model.Mode, value string) DeviceOption {
+	return func(d *model.Device) {
+		m.Names = defaultNames(m.Instance, m.Names)
+		m.Values = append([]model.ModeValue(nil), m.Values...)
+		for i := range m.Values {
+			m.Values[i].Names = defaultNames(m.Values[i].Value, m.Values[i].Names)
+		}
+		d.Endpoint.Traits.Modes = append(d.Endpoint.Traits.Modes, m)
+		if d.State.Modes == nil {
+			d.State.Modes = map[string]string{}
+		}
+		d.State.Modes[m.Instance] = value
+	}
+}
+
+func defaultNames(text string, names []model.Name) []model.Name {
+	if len(names) > 0 {
+		return names
+	}
+	return []model.Name{{Text: text, Locale: "en-US"}}
+}

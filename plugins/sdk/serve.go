@@ -40,6 +40,9 @@ func Logger() *slog.Logger {
 			case slog.MessageKey:
 				a.Key = "@message"
 			}
+			if d, ok := a.Value.Any().(time.Duration); ok && a.Value.Kind() == slog.KindDuration {
+				a.Value = slog.StringValue(d.String()) // "1s", not 1000000000
+			}
 			return a
 		},
 	}))
@@ -181,10 +184,21 @@ func serveDebug(b Bridge, o serveOptions, log *slog.Logger) int {
 		Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion,
 		Network: rc.Addr.Network(), Addr: rc.Addr.String(), Pid: rc.Pid,
 	}})
-	fmt.Fprintf(o.stdout, "Bridge %s is serving in debug mode. Start the hub with:\n\n\t%s='%s'\n\n", b.Describe().Name, ReattachEnv, line)
-	<-closed
+	fmt.Fprintf(o.stdout, "Bridge %s is serving in debug mode until interrupted (Ctrl-C). Start the hub with:\n\n\t%s='%s'\n\n", b.Describe().Name, ReattachEnv, line)
+	select {
+	case <-closed:
+	case <-ctx.Done():
+		// Interrupted: stop the bridge's Run first (an attached hub's open event
+		// stream would otherwise hold go-plugin's graceful stop for ever).
+		log.Info("interrupted; stopping")
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = c.stop(sctx)
+	select {
+	case <-closed:
+	case <-sctx.Done():
+		log.Warn("the hub still holds a connection; exiting anyway")
+	}
 	return 0
 }

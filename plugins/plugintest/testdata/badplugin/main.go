@@ -4,6 +4,7 @@
 //	BAD=stdout   prints a line on stdout before the handshake
 //	BAD=sigint   exits on SIGINT
 //	BAD=slowkill keeps running for 3 s after it is told to stop
+//	BAD=skipped  logs two skipped parts (not a fault: plugin check lists them)
 package main
 
 import (
@@ -25,6 +26,16 @@ func (b slowStop) Run(ctx context.Context, em sdk.Emitter) error {
 	return err
 }
 
+type skipping struct{ *virtual.Bridge }
+
+func (b skipping) Run(ctx context.Context, em sdk.Emitter) error {
+	log := sdk.Logger()
+	log.Info("skipped", "item", "0x00158d0001a2b3c4", "part", "linkquality", "reason", "diagnostic value, not a device feature")
+	log.Info("skipped", "item", "0x00158d0001a2b3c4", "part", "linkquality", "reason", "diagnostic value, not a device feature")
+	log.Info("skipped", "item", "garage-sensor", "reason", "no expose avshub can map")
+	return b.Bridge.Run(ctx, em)
+}
+
 func main() {
 	var b sdk.Bridge = virtual.New(sdk.Logger())
 	switch os.Getenv("BAD") {
@@ -36,6 +47,8 @@ func main() {
 		go func() { <-ch; os.Exit(1) }()
 	case "slowkill":
 		b = slowStop{virtual.New(sdk.Logger())}
+	case "skipped":
+		b = skipping{virtual.New(sdk.Logger())}
 	}
 	sdk.Serve(b)
 }

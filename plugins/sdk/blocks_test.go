@@ -79,7 +79,7 @@ type pollEmitter struct {
 	evs []string
 }
 
-func (e *pollEmitter) add(s string)              { e.mu.Lock(); e.evs = append(e.evs, s); e.mu.Unlock() }
+func (e *pollEmitter) add(s string)          { e.mu.Lock(); e.evs = append(e.evs, s); e.mu.Unlock() }
 func (e *pollEmitter) Health(h model.Health) { e.add("health " + string(h.State)) }
 func (e *pollEmitter) Snapshot(ds []model.Device) {
 	var b strings.Builder
@@ -92,7 +92,7 @@ func (e *pollEmitter) Snapshot(ds []model.Device) {
 	e.add("snapshot" + b.String())
 }
 func (e *pollEmitter) Upsert(model.Device) { e.add("upsert") }
-func (e *pollEmitter) Remove(string)           { e.add("remove") }
+func (e *pollEmitter) Remove(string)       { e.add("remove") }
 func (e *pollEmitter) StateChanged(id string, s model.State, c model.Cause) {
 	e.add("state " + id + " on=" + map[bool]string{true: "true", false: "false"}[s.On != nil && *s.On] + " " + string(c))
 }

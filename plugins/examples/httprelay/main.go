@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -68,39 +68,39 @@ func (b *bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	return b.poll.Run(ctx, em)
 }
 
-func (b *bridge) Execute(ctx context.Context, req discovery.Request) (discovery.Result, error) {
+func (b *bridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	turn := map[bool]string{true: "on", false: "off"}[*req.Command.Power]
 	st, err := b.get(ctx, req.DeviceID, "?turn="+turn)
 	if err != nil {
-		return discovery.Result{}, err
+		return model.Result{}, err
 	}
 	b.poll.Update(req.DeviceID, st)
-	return discovery.Result{Status: discovery.Done, State: st}, nil
+	return model.Result{Status: model.Done, State: st}, nil
 }
 
-func (b *bridge) State(_ context.Context, id string) (discovery.State, error) { return b.poll.State(id) }
+func (b *bridge) State(_ context.Context, id string) (model.State, error) { return b.poll.State(id) }
 
-func (b *bridge) read(ctx context.Context, id string) (discovery.State, error) { return b.get(ctx, id, "") }
+func (b *bridge) read(ctx context.Context, id string) (model.State, error) { return b.get(ctx, id, "") }
 
 // get asks a relay for its state (switching it first when query says so).
-func (b *bridge) get(ctx context.Context, id, query string) (discovery.State, error) {
+func (b *bridge) get(ctx context.Context, id, query string) (model.State, error) {
 	r := b.relays[id]
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/relay/%d%s", r.url, r.n, query), nil)
 	if err != nil {
-		return discovery.State{}, discovery.Errorf(discovery.ErrInternal, "%s: %v", id, err)
+		return model.State{}, model.Errorf(model.ErrInternal, "%s: %v", id, err)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
-		return discovery.State{}, discovery.Errorf(discovery.ErrUnreachable, "%s: %v", id, err)
+		return model.State{}, model.Errorf(model.ErrUnreachable, "%s: %v", id, err)
 	}
 	defer resp.Body.Close()
 	var body struct {
 		IsOn *bool `json:"ison"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK || body.IsOn == nil {
-		return discovery.State{}, discovery.Errorf(discovery.ErrHardwareFault, "%s answered %s", id, resp.Status)
+		return model.State{}, model.Errorf(model.ErrHardwareFault, "%s answered %s", id, resp.Status)
 	}
-	return discovery.State{On: body.IsOn}, nil
+	return model.State{On: body.IsOn}, nil
 }
 
 func main() { sdk.Serve(&bridge{client: &http.Client{Timeout: 5 * time.Second}}) }

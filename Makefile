@@ -12,7 +12,7 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 export PATH := $(GOBIN_TOOLS):$(PATH)
 
-.PHONY: all build test test-short lint bench fuzz demo soak proto clean tools z2mreal
+.PHONY: all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools z2mreal
 
 all: build
 
@@ -66,7 +66,18 @@ demo: build
 proto: $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
 	@command -v protoc >/dev/null || (apt-get update -qq && apt-get install -y -qq protobuf-compiler)
 	protoc --proto_path=plugins/proto --go_out=paths=source_relative:plugins/proto \
-		--go-grpc_out=paths=source_relative:plugins/proto plugins/proto/bridge/v1/bridge.proto
+		--go-grpc_out=paths=source_relative:plugins/proto \
+		plugins/proto/bridge/v1/bridge.proto plugins/proto/bridge/v1/values.proto plugins/proto/bridge/v1/traits.proto
+
+## generate: the trait model from discovery/model/traitspec (model, traits.proto, converters), then the protocol's Go code
+generate:
+	$(GO) run ./discovery/model/internal/traitgen
+	$(MAKE) proto
+
+## generate-check: fail when a generated file is not what make generate writes (CI)
+generate-check: generate
+	@git diff --exit-code -- '*.go' '*.proto' || (echo "generated files are stale: run make generate and commit"; exit 1)
+	@out=$$(git status --porcelain --untracked-files=all -- '*.go' '*.proto'); if [ -n "$$out" ]; then echo "make generate wrote untracked files:"; echo "$$out"; exit 1; fi
 
 $(PROTOC_GEN_GO):
 	GOBIN=$(GOBIN_TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12

@@ -1,5 +1,6 @@
-// Code generated from Home Assistant's MQTT abbreviation tables (homeassistant/components/mqtt/abbreviations.py,
-// plus the keys added for device-based discovery); DO NOT EDIT by hand.
+// Home Assistant's MQTT discovery abbreviations, transcribed by hand from its
+// abbreviation tables (homeassistant/components/mqtt/abbreviations.py, plus the
+// keys added for device-based discovery). No generator writes this file.
 
 package mqtt
 

@@ -555,7 +555,7 @@ func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause model.C
 		delete(b.watch, ieee)
 	}
 	suppress := false
-	for _, k := range traitsOf(changed) {
+	for _, k := range changed.Kinds() {
 		if b.busy[ieee][k] > 0 {
 			suppress = true
 		}

@@ -432,26 +432,3 @@ func diff(st model.State, ch model.State) model.State {
 	return d
 }
 
-// traitOf says which trait a changed field belongs to (for suppressing echoes of our own commands).
-func traitsOf(s model.State) []model.TraitKind {
-	var k []model.TraitKind
-	if s.On != nil {
-		k = append(k, model.TraitOnOff)
-	}
-	if s.Brightness != nil {
-		k = append(k, model.TraitBrightness)
-	}
-	if s.Color != nil {
-		k = append(k, model.TraitColor)
-	}
-	if s.ColorTemperature != nil {
-		k = append(k, model.TraitColorTemperature)
-	}
-	if s.Lock != "" {
-		k = append(k, model.TraitLock)
-	}
-	if s.Thermostat != nil {
-		k = append(k, model.TraitThermostat)
-	}
-	return k
-}

@@ -52,39 +52,6 @@ type Endpoint struct {
 	Traits       Traits       `json:"traits"`
 }
 
-// Traits is the set of semantic capabilities of an endpoint. A nil pointer or an
-// empty slice means the endpoint does not have that trait.
-type Traits struct {
-	OnOff             *OnOff             `json:"onOff,omitempty"`
-	Brightness        *Brightness        `json:"brightness,omitempty"`
-	Color             *Color             `json:"color,omitempty"`
-	ColorTemperature  *ColorTemperature  `json:"colorTemperature,omitempty"`
-	Lock              *Lock              `json:"lock,omitempty"`
-	Thermostat        *Thermostat        `json:"thermostat,omitempty"`
-	TemperatureSensor *TemperatureSensor `json:"temperatureSensor,omitempty"`
-	Toggles           []Toggle           `json:"toggles,omitempty"`
-	Ranges            []Range            `json:"ranges,omitempty"`
-	Modes             []Mode             `json:"modes,omitempty"`
-}
-
-// OnOff is the on_off trait: power on and off.
-type OnOff struct{}
-
-// Brightness is the brightness trait: a level of 0–100 %.
-type Brightness struct{}
-
-// Color is the color trait: hue, saturation and brightness.
-type Color struct{}
-
-// ColorTemperature is the color_temperature trait, limited to a kelvin range.
-type ColorTemperature struct {
-	MinKelvin int `json:"minKelvin"`
-	MaxKelvin int `json:"maxKelvin"`
-}
-
-// Lock is the lock trait: LOCKED, UNLOCKED, JAMMED.
-type Lock struct{}
-
 // ThermostatMode is a thermostat's operating mode.
 type ThermostatMode string
 
@@ -97,26 +64,6 @@ const (
 	ModeOff  ThermostatMode = "OFF"
 )
 
-// Thermostat is the thermostat trait. Temperatures are in degrees Celsius.
-type Thermostat struct {
-	// Modes the thermostat supports, a subset of HEAT, COOL, AUTO, ECO and OFF.
-	Modes []ThermostatMode `json:"modes"`
-	// TargetSetpoint is true when the thermostat takes one target setpoint.
-	TargetSetpoint bool `json:"targetSetpoint,omitempty"`
-	// DualSetpoints is true when it takes a lower and an upper setpoint.
-	DualSetpoints bool `json:"dualSetpoints,omitempty"`
-	// MinC and MaxC bound every setpoint.
-	MinC float64 `json:"minC"`
-	MaxC float64 `json:"maxC"`
-	// MinDeltaC is the minimum distance between the lower and upper setpoints.
-	MinDeltaC float64 `json:"minDeltaC,omitempty"`
-	// StepC is the setpoint resolution (0 means 0.5 °C).
-	StepC float64 `json:"stepC,omitempty"`
-	// Scale is the unit the device shows to people ("CELSIUS" or "FAHRENHEIT");
-	// state and commands are always in Celsius.
-	Scale string `json:"scale,omitempty"`
-}
-
 // SupportsMode reports whether m is one of the thermostat's modes.
 func (t *Thermostat) SupportsMode(m ThermostatMode) bool {
 	for _, x := range t.Modes {
@@ -127,9 +74,6 @@ func (t *Thermostat) SupportsMode(m ThermostatMode) bool {
 	return false
 }
 
-// TemperatureSensor is the temperature_sensor trait (read only, °C).
-type TemperatureSensor struct{}
-
 // Name is one friendly name of a generic trait or of one of its values: a text in
 // a locale, or an Alexa asset id (e.g. "Alexa.Setting.Mode").
 type Name struct {
@@ -138,39 +82,10 @@ type Name struct {
 	AssetID string `json:"assetId,omitempty"`
 }
 
-// Toggle is a generic on/off trait identified by an instance name.
-type Toggle struct {
-	Instance string `json:"instance"`
-	Names    []Name `json:"names"`
-	// NonControllable marks a toggle that reports state but takes no commands.
-	NonControllable bool `json:"nonControllable,omitempty"`
-}
-
-// Range is a generic numeric trait identified by an instance name.
-type Range struct {
-	Instance        string   `json:"instance"`
-	Names           []Name   `json:"names"`
-	Min             float64  `json:"min"`
-	Max             float64  `json:"max"`
-	Precision       float64  `json:"precision"`
-	Unit            string   `json:"unit,omitempty"` // an Alexa unit of measure, e.g. "Alexa.Unit.Percent"
-	Presets         []Preset `json:"presets,omitempty"`
-	NonControllable bool     `json:"nonControllable,omitempty"`
-}
-
 // Preset is a named value of a Range.
 type Preset struct {
 	Value float64 `json:"value"`
 	Names []Name  `json:"names"`
-}
-
-// Mode is a generic trait with named values, identified by an instance name.
-type Mode struct {
-	Instance        string      `json:"instance"`
-	Names           []Name      `json:"names"`
-	Ordered         bool        `json:"ordered,omitempty"`
-	Values          []ModeValue `json:"values"`
-	NonControllable bool        `json:"nonControllable,omitempty"`
 }
 
 // ModeValue is one value of a Mode.
@@ -203,20 +118,6 @@ type ThermostatState struct {
 	Target *float64       `json:"target,omitempty"`
 	Lower  *float64       `json:"lower,omitempty"`
 	Upper  *float64       `json:"upper,omitempty"`
-}
-
-// State is the live state of an endpoint's traits. Nil fields are unknown.
-type State struct {
-	On               *bool              `json:"on,omitempty"`
-	Brightness       *int               `json:"brightness,omitempty"`
-	Color            *HSB               `json:"color,omitempty"`
-	ColorTemperature *int               `json:"colorTemperature,omitempty"`
-	Lock             LockState          `json:"lock,omitempty"`
-	Thermostat       *ThermostatState   `json:"thermostat,omitempty"`
-	Temperature      *float64           `json:"temperature,omitempty"`
-	Toggles          map[string]bool    `json:"toggles,omitempty"`
-	Ranges           map[string]float64 `json:"ranges,omitempty"`
-	Modes            map[string]string  `json:"modes,omitempty"`
 }
 
 // Device is what a bridge reports about one of its devices: the endpoint, its

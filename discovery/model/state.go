@@ -1,6 +1,9 @@
 package model
 
-import "maps"
+import (
+	"maps"
+	"slices"
+)
 
 func cloneP[T any](p *T) *T {
 	if p == nil {
@@ -8,54 +11,6 @@ func cloneP[T any](p *T) *T {
 	}
 	v := *p
 	return &v
-}
-
-// Clone returns a deep copy of s.
-func (s State) Clone() State {
-	s.On = cloneP(s.On)
-	s.Brightness = cloneP(s.Brightness)
-	s.Color = cloneP(s.Color)
-	s.ColorTemperature = cloneP(s.ColorTemperature)
-	if s.Thermostat != nil {
-		t := *s.Thermostat
-		t.Target, t.Lower, t.Upper = cloneP(t.Target), cloneP(t.Lower), cloneP(t.Upper)
-		s.Thermostat = &t
-	}
-	s.Temperature = cloneP(s.Temperature)
-	s.Toggles = maps.Clone(s.Toggles)
-	s.Ranges = maps.Clone(s.Ranges)
-	s.Modes = maps.Clone(s.Modes)
-	return s
-}
-
-// Merge returns s overlaid with every field that o sets.
-func (s State) Merge(o State) State {
-	s = s.Clone()
-	if o.On != nil {
-		s.On = cloneP(o.On)
-	}
-	if o.Brightness != nil {
-		s.Brightness = cloneP(o.Brightness)
-	}
-	if o.Color != nil {
-		s.Color = cloneP(o.Color)
-	}
-	if o.ColorTemperature != nil {
-		s.ColorTemperature = cloneP(o.ColorTemperature)
-	}
-	if o.Lock != "" {
-		s.Lock = o.Lock
-	}
-	if o.Thermostat != nil {
-		s.Thermostat = s.Thermostat.merge(o.Thermostat)
-	}
-	if o.Temperature != nil {
-		s.Temperature = cloneP(o.Temperature)
-	}
-	s.Toggles = mergeMap(s.Toggles, o.Toggles)
-	s.Ranges = mergeMap(s.Ranges, o.Ranges)
-	s.Modes = mergeMap(s.Modes, o.Modes)
-	return s
 }
 
 func mergeMap[V any](a, b map[string]V) map[string]V {
@@ -87,6 +42,63 @@ func (t *ThermostatState) merge(o *ThermostatState) *ThermostatState {
 		r.Upper = cloneP(o.Upper)
 	}
 	return &r
+}
+
+func (t *ThermostatState) clone() *ThermostatState {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.Target, c.Lower, c.Upper = cloneP(t.Target), cloneP(t.Lower), cloneP(t.Upper)
+	return &c
+}
+
+// diffThermostatState returns the fields of next that are set and differ from
+// prev, or nil when none do.
+func diffThermostatState(prev, next *ThermostatState) *ThermostatState {
+	if next == nil {
+		return nil
+	}
+	var p ThermostatState
+	if prev != nil {
+		p = *prev
+	}
+	var t ThermostatState
+	changed := false
+	if next.Mode != "" && next.Mode != p.Mode {
+		t.Mode, changed = next.Mode, true
+	}
+	if next.Target != nil && !eqP(p.Target, next.Target) {
+		t.Target, changed = cloneP(next.Target), true
+	}
+	if next.Lower != nil && !eqP(p.Lower, next.Lower) {
+		t.Lower, changed = cloneP(next.Lower), true
+	}
+	if next.Upper != nil && !eqP(p.Upper, next.Upper) {
+		t.Upper, changed = cloneP(next.Upper), true
+	}
+	if !changed {
+		return nil
+	}
+	return &t
+}
+
+func cloneNames(ns []Name) []Name { return slices.Clone(ns) }
+
+func clonePresets(ps []Preset) []Preset {
+	ps = slices.Clone(ps)
+	for i := range ps {
+		ps[i].Names = cloneNames(ps[i].Names)
+	}
+	return ps
+}
+
+func cloneModeValues(vs []ModeValue) []ModeValue {
+	vs = slices.Clone(vs)
+	for i := range vs {
+		vs[i].Names = cloneNames(vs[i].Names)
+	}
+	return vs
 }
 
 // Ptr returns a pointer to v; handy for building states and commands.

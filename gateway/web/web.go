@@ -121,7 +121,7 @@ var templates embed.FS
 
 var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"since":  since,
-	"traits": traitNames,
+	"traits": func(t model.Traits) []string { return t.Names() },
 	"state":  StateText,
 	"lower":  strings.ToLower,
 }).ParseFS(templates, "templates/*.html"))
@@ -356,33 +356,6 @@ func since(t time.Time) string {
 		return "just now"
 	}
 	return d.String() + " ago"
-}
-
-// traitNames lists an endpoint's traits by name.
-func traitNames(t model.Traits) []string {
-	var n []string
-	add := func(ok bool, name string) {
-		if ok {
-			n = append(n, name)
-		}
-	}
-	add(t.OnOff != nil, "on_off")
-	add(t.Brightness != nil, "brightness")
-	add(t.Color != nil, "color")
-	add(t.ColorTemperature != nil, "color_temperature")
-	add(t.Lock != nil, "lock")
-	add(t.Thermostat != nil, "thermostat")
-	add(t.TemperatureSensor != nil, "temperature_sensor")
-	for _, x := range t.Toggles {
-		n = append(n, "toggle:"+x.Instance)
-	}
-	for _, x := range t.Ranges {
-		n = append(n, "range:"+x.Instance)
-	}
-	for _, x := range t.Modes {
-		n = append(n, "mode:"+x.Instance)
-	}
-	return n
 }
 
 // StateText renders a state compactly for people ("on, 40%, 2700 K").

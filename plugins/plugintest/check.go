@@ -104,7 +104,7 @@ func CheckWith(ctx context.Context, path string, o CheckOptions) (*Report, error
 		r.Bridge = s.desc
 		for _, d := range s.devices {
 			r.Endpoints = append(r.Endpoints, EndpointReport{DeviceID: d.Endpoint.DeviceID, FriendlyName: d.Endpoint.FriendlyName,
-				Category: string(d.Endpoint.Category), Traits: traitNames(d.Endpoint.Traits), Reachable: d.Reachable})
+				Category: string(d.Endpoint.Category), Traits: d.Endpoint.Traits.Names(), Reachable: d.Reachable})
 		}
 	}
 	r.Skipped, r.Log = capture.skipped(), capture.text()

@@ -184,7 +184,7 @@ func checkEndpoints(_ context.Context, s *session) error {
 		if ep.Category == "" {
 			errs = append(errs, fmt.Errorf("%s: no display category", ep.DeviceID))
 		}
-		if len(traitNames(ep.Traits)) == 0 {
+		if len(ep.Traits.Names()) == 0 {
 			errs = append(errs, fmt.Errorf("%s: no traits", ep.DeviceID))
 		}
 		if ct := ep.Traits.ColorTemperature; ct != nil && (ct.MinKelvin <= 0 || ct.MinKelvin > ct.MaxKelvin) {
@@ -197,33 +197,6 @@ func checkEndpoints(_ context.Context, s *session) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// traitNames lists an endpoint's traits (generic ones with their instance).
-func traitNames(t model.Traits) []string {
-	var n []string
-	add := func(ok bool, k model.TraitKind) {
-		if ok {
-			n = append(n, string(k))
-		}
-	}
-	add(t.OnOff != nil, model.TraitOnOff)
-	add(t.Brightness != nil, model.TraitBrightness)
-	add(t.Color != nil, model.TraitColor)
-	add(t.ColorTemperature != nil, model.TraitColorTemperature)
-	add(t.Lock != nil, model.TraitLock)
-	add(t.Thermostat != nil, model.TraitThermostat)
-	add(t.TemperatureSensor != nil, model.TraitTemperatureSensor)
-	for _, x := range t.Toggles {
-		n = append(n, "toggle:"+x.Instance)
-	}
-	for _, x := range t.Ranges {
-		n = append(n, "range:"+x.Instance)
-	}
-	for _, x := range t.Modes {
-		n = append(n, "mode:"+x.Instance)
-	}
-	return n
 }
 
 // goodCommands returns a valid command for every controllable trait of d.

@@ -7,8 +7,13 @@
 //
 // Bridges see the avshub device model (endpoints, traits, absolute commands),
 // never Alexa JSON. Every message here mirrors a type of the Go package
-// github.com/avshub/avshub/discovery; plugins/proto/bridge/v1/convert converts
+// github.com/avshub/avshub/discovery/model; plugins/proto/bridge/v1/convert converts
 // between the two in one place.
+//
+// The traits, state and commands are in traits.proto, generated from the trait
+// definitions (discovery/model/traitspec, `make generate`); the value types they
+// use are in values.proto. Moving them there from this file kept every message
+// name, field number and type: the wire is unchanged.
 //
 // Compatibility: this file is frozen once released. Additive changes (new
 // fields, new RPCs guarded by a Capabilities flag) bump the minor version in
@@ -39,189 +44,6 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
-
-type ThermostatMode int32
-
-const (
-	ThermostatMode_THERMOSTAT_MODE_UNSPECIFIED ThermostatMode = 0
-	ThermostatMode_THERMOSTAT_MODE_HEAT        ThermostatMode = 1
-	ThermostatMode_THERMOSTAT_MODE_COOL        ThermostatMode = 2
-	ThermostatMode_THERMOSTAT_MODE_AUTO        ThermostatMode = 3
-	ThermostatMode_THERMOSTAT_MODE_ECO         ThermostatMode = 4
-	ThermostatMode_THERMOSTAT_MODE_OFF         ThermostatMode = 5
-)
-
-// Enum value maps for ThermostatMode.
-var (
-	ThermostatMode_name = map[int32]string{
-		0: "THERMOSTAT_MODE_UNSPECIFIED",
-		1: "THERMOSTAT_MODE_HEAT",
-		2: "THERMOSTAT_MODE_COOL",
-		3: "THERMOSTAT_MODE_AUTO",
-		4: "THERMOSTAT_MODE_ECO",
-		5: "THERMOSTAT_MODE_OFF",
-	}
-	ThermostatMode_value = map[string]int32{
-		"THERMOSTAT_MODE_UNSPECIFIED": 0,
-		"THERMOSTAT_MODE_HEAT":        1,
-		"THERMOSTAT_MODE_COOL":        2,
-		"THERMOSTAT_MODE_AUTO":        3,
-		"THERMOSTAT_MODE_ECO":         4,
-		"THERMOSTAT_MODE_OFF":         5,
-	}
-)
-
-func (x ThermostatMode) Enum() *ThermostatMode {
-	p := new(ThermostatMode)
-	*p = x
-	return p
-}
-
-func (x ThermostatMode) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (ThermostatMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_bridge_v1_bridge_proto_enumTypes[0].Descriptor()
-}
-
-func (ThermostatMode) Type() protoreflect.EnumType {
-	return &file_bridge_v1_bridge_proto_enumTypes[0]
-}
-
-func (x ThermostatMode) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use ThermostatMode.Descriptor instead.
-func (ThermostatMode) EnumDescriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{0}
-}
-
-type LockState int32
-
-const (
-	LockState_LOCK_STATE_UNSPECIFIED LockState = 0
-	LockState_LOCK_STATE_LOCKED      LockState = 1
-	LockState_LOCK_STATE_UNLOCKED    LockState = 2
-	LockState_LOCK_STATE_JAMMED      LockState = 3
-)
-
-// Enum value maps for LockState.
-var (
-	LockState_name = map[int32]string{
-		0: "LOCK_STATE_UNSPECIFIED",
-		1: "LOCK_STATE_LOCKED",
-		2: "LOCK_STATE_UNLOCKED",
-		3: "LOCK_STATE_JAMMED",
-	}
-	LockState_value = map[string]int32{
-		"LOCK_STATE_UNSPECIFIED": 0,
-		"LOCK_STATE_LOCKED":      1,
-		"LOCK_STATE_UNLOCKED":    2,
-		"LOCK_STATE_JAMMED":      3,
-	}
-)
-
-func (x LockState) Enum() *LockState {
-	p := new(LockState)
-	*p = x
-	return p
-}
-
-func (x LockState) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (LockState) Descriptor() protoreflect.EnumDescriptor {
-	return file_bridge_v1_bridge_proto_enumTypes[1].Descriptor()
-}
-
-func (LockState) Type() protoreflect.EnumType {
-	return &file_bridge_v1_bridge_proto_enumTypes[1]
-}
-
-func (x LockState) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use LockState.Descriptor instead.
-func (LockState) EnumDescriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{1}
-}
-
-type TraitKind int32
-
-const (
-	TraitKind_TRAIT_KIND_UNSPECIFIED        TraitKind = 0
-	TraitKind_TRAIT_KIND_ON_OFF             TraitKind = 1
-	TraitKind_TRAIT_KIND_BRIGHTNESS         TraitKind = 2
-	TraitKind_TRAIT_KIND_COLOR              TraitKind = 3
-	TraitKind_TRAIT_KIND_COLOR_TEMPERATURE  TraitKind = 4
-	TraitKind_TRAIT_KIND_LOCK               TraitKind = 5
-	TraitKind_TRAIT_KIND_THERMOSTAT         TraitKind = 6
-	TraitKind_TRAIT_KIND_TEMPERATURE_SENSOR TraitKind = 7
-	TraitKind_TRAIT_KIND_TOGGLE             TraitKind = 8
-	TraitKind_TRAIT_KIND_RANGE              TraitKind = 9
-	TraitKind_TRAIT_KIND_MODE               TraitKind = 10
-)
-
-// Enum value maps for TraitKind.
-var (
-	TraitKind_name = map[int32]string{
-		0:  "TRAIT_KIND_UNSPECIFIED",
-		1:  "TRAIT_KIND_ON_OFF",
-		2:  "TRAIT_KIND_BRIGHTNESS",
-		3:  "TRAIT_KIND_COLOR",
-		4:  "TRAIT_KIND_COLOR_TEMPERATURE",
-		5:  "TRAIT_KIND_LOCK",
-		6:  "TRAIT_KIND_THERMOSTAT",
-		7:  "TRAIT_KIND_TEMPERATURE_SENSOR",
-		8:  "TRAIT_KIND_TOGGLE",
-		9:  "TRAIT_KIND_RANGE",
-		10: "TRAIT_KIND_MODE",
-	}
-	TraitKind_value = map[string]int32{
-		"TRAIT_KIND_UNSPECIFIED":        0,
-		"TRAIT_KIND_ON_OFF":             1,
-		"TRAIT_KIND_BRIGHTNESS":         2,
-		"TRAIT_KIND_COLOR":              3,
-		"TRAIT_KIND_COLOR_TEMPERATURE":  4,
-		"TRAIT_KIND_LOCK":               5,
-		"TRAIT_KIND_THERMOSTAT":         6,
-		"TRAIT_KIND_TEMPERATURE_SENSOR": 7,
-		"TRAIT_KIND_TOGGLE":             8,
-		"TRAIT_KIND_RANGE":              9,
-		"TRAIT_KIND_MODE":               10,
-	}
-)
-
-func (x TraitKind) Enum() *TraitKind {
-	p := new(TraitKind)
-	*p = x
-	return p
-}
-
-func (x TraitKind) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (TraitKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_bridge_v1_bridge_proto_enumTypes[2].Descriptor()
-}
-
-func (TraitKind) Type() protoreflect.EnumType {
-	return &file_bridge_v1_bridge_proto_enumTypes[2]
-}
-
-func (x TraitKind) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use TraitKind.Descriptor instead.
-func (TraitKind) EnumDescriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{2}
-}
 
 type ErrorKind int32
 
@@ -295,11 +117,11 @@ func (x ErrorKind) String() string {
 }
 
 func (ErrorKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_bridge_v1_bridge_proto_enumTypes[3].Descriptor()
+	return file_bridge_v1_bridge_proto_enumTypes[0].Descriptor()
 }
 
 func (ErrorKind) Type() protoreflect.EnumType {
-	return &file_bridge_v1_bridge_proto_enumTypes[3]
+	return &file_bridge_v1_bridge_proto_enumTypes[0]
 }
 
 func (x ErrorKind) Number() protoreflect.EnumNumber {
@@ -308,7 +130,7 @@ func (x ErrorKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorKind.Descriptor instead.
 func (ErrorKind) EnumDescriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{3}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{0}
 }
 
 type HealthState int32
@@ -347,11 +169,11 @@ func (x HealthState) String() string {
 }
 
 func (HealthState) Descriptor() protoreflect.EnumDescriptor {
-	return file_bridge_v1_bridge_proto_enumTypes[4].Descriptor()
+	return file_bridge_v1_bridge_proto_enumTypes[1].Descriptor()
 }
 
 func (HealthState) Type() protoreflect.EnumType {
-	return &file_bridge_v1_bridge_proto_enumTypes[4]
+	return &file_bridge_v1_bridge_proto_enumTypes[1]
 }
 
 func (x HealthState) Number() protoreflect.EnumNumber {
@@ -360,7 +182,7 @@ func (x HealthState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use HealthState.Descriptor instead.
 func (HealthState) EnumDescriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{4}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{1}
 }
 
 type DescribeRequest struct {
@@ -827,1103 +649,6 @@ func (x *Connection) GetValue() string {
 	return ""
 }
 
-// Traits: an absent message means the endpoint lacks that trait.
-type Traits struct {
-	state             protoimpl.MessageState  `protogen:"open.v1"`
-	OnOff             *OnOffTrait             `protobuf:"bytes,1,opt,name=on_off,json=onOff,proto3" json:"on_off,omitempty"`
-	Brightness        *BrightnessTrait        `protobuf:"bytes,2,opt,name=brightness,proto3" json:"brightness,omitempty"`
-	Color             *ColorTrait             `protobuf:"bytes,3,opt,name=color,proto3" json:"color,omitempty"`
-	ColorTemperature  *ColorTemperatureTrait  `protobuf:"bytes,4,opt,name=color_temperature,json=colorTemperature,proto3" json:"color_temperature,omitempty"`
-	Lock              *LockTrait              `protobuf:"bytes,5,opt,name=lock,proto3" json:"lock,omitempty"`
-	Thermostat        *ThermostatTrait        `protobuf:"bytes,6,opt,name=thermostat,proto3" json:"thermostat,omitempty"`
-	TemperatureSensor *TemperatureSensorTrait `protobuf:"bytes,7,opt,name=temperature_sensor,json=temperatureSensor,proto3" json:"temperature_sensor,omitempty"`
-	Toggles           []*ToggleTrait          `protobuf:"bytes,8,rep,name=toggles,proto3" json:"toggles,omitempty"`
-	Ranges            []*RangeTrait           `protobuf:"bytes,9,rep,name=ranges,proto3" json:"ranges,omitempty"`
-	Modes             []*ModeTrait            `protobuf:"bytes,10,rep,name=modes,proto3" json:"modes,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
-}
-
-func (x *Traits) Reset() {
-	*x = Traits{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[7]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Traits) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Traits) ProtoMessage() {}
-
-func (x *Traits) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[7]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Traits.ProtoReflect.Descriptor instead.
-func (*Traits) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{7}
-}
-
-func (x *Traits) GetOnOff() *OnOffTrait {
-	if x != nil {
-		return x.OnOff
-	}
-	return nil
-}
-
-func (x *Traits) GetBrightness() *BrightnessTrait {
-	if x != nil {
-		return x.Brightness
-	}
-	return nil
-}
-
-func (x *Traits) GetColor() *ColorTrait {
-	if x != nil {
-		return x.Color
-	}
-	return nil
-}
-
-func (x *Traits) GetColorTemperature() *ColorTemperatureTrait {
-	if x != nil {
-		return x.ColorTemperature
-	}
-	return nil
-}
-
-func (x *Traits) GetLock() *LockTrait {
-	if x != nil {
-		return x.Lock
-	}
-	return nil
-}
-
-func (x *Traits) GetThermostat() *ThermostatTrait {
-	if x != nil {
-		return x.Thermostat
-	}
-	return nil
-}
-
-func (x *Traits) GetTemperatureSensor() *TemperatureSensorTrait {
-	if x != nil {
-		return x.TemperatureSensor
-	}
-	return nil
-}
-
-func (x *Traits) GetToggles() []*ToggleTrait {
-	if x != nil {
-		return x.Toggles
-	}
-	return nil
-}
-
-func (x *Traits) GetRanges() []*RangeTrait {
-	if x != nil {
-		return x.Ranges
-	}
-	return nil
-}
-
-func (x *Traits) GetModes() []*ModeTrait {
-	if x != nil {
-		return x.Modes
-	}
-	return nil
-}
-
-type OnOffTrait struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *OnOffTrait) Reset() {
-	*x = OnOffTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[8]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *OnOffTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*OnOffTrait) ProtoMessage() {}
-
-func (x *OnOffTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[8]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use OnOffTrait.ProtoReflect.Descriptor instead.
-func (*OnOffTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{8}
-}
-
-type BrightnessTrait struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *BrightnessTrait) Reset() {
-	*x = BrightnessTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[9]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *BrightnessTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*BrightnessTrait) ProtoMessage() {}
-
-func (x *BrightnessTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[9]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use BrightnessTrait.ProtoReflect.Descriptor instead.
-func (*BrightnessTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{9}
-}
-
-type ColorTrait struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ColorTrait) Reset() {
-	*x = ColorTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[10]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ColorTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ColorTrait) ProtoMessage() {}
-
-func (x *ColorTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[10]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ColorTrait.ProtoReflect.Descriptor instead.
-func (*ColorTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{10}
-}
-
-type ColorTemperatureTrait struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MinKelvin     int32                  `protobuf:"varint,1,opt,name=min_kelvin,json=minKelvin,proto3" json:"min_kelvin,omitempty"`
-	MaxKelvin     int32                  `protobuf:"varint,2,opt,name=max_kelvin,json=maxKelvin,proto3" json:"max_kelvin,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ColorTemperatureTrait) Reset() {
-	*x = ColorTemperatureTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[11]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ColorTemperatureTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ColorTemperatureTrait) ProtoMessage() {}
-
-func (x *ColorTemperatureTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[11]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ColorTemperatureTrait.ProtoReflect.Descriptor instead.
-func (*ColorTemperatureTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{11}
-}
-
-func (x *ColorTemperatureTrait) GetMinKelvin() int32 {
-	if x != nil {
-		return x.MinKelvin
-	}
-	return 0
-}
-
-func (x *ColorTemperatureTrait) GetMaxKelvin() int32 {
-	if x != nil {
-		return x.MaxKelvin
-	}
-	return 0
-}
-
-type LockTrait struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *LockTrait) Reset() {
-	*x = LockTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[12]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *LockTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*LockTrait) ProtoMessage() {}
-
-func (x *LockTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[12]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use LockTrait.ProtoReflect.Descriptor instead.
-func (*LockTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{12}
-}
-
-type ThermostatTrait struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	Modes          []ThermostatMode       `protobuf:"varint,1,rep,packed,name=modes,proto3,enum=avshub.bridge.v1.ThermostatMode" json:"modes,omitempty"`
-	TargetSetpoint bool                   `protobuf:"varint,2,opt,name=target_setpoint,json=targetSetpoint,proto3" json:"target_setpoint,omitempty"`
-	DualSetpoints  bool                   `protobuf:"varint,3,opt,name=dual_setpoints,json=dualSetpoints,proto3" json:"dual_setpoints,omitempty"`
-	MinC           float64                `protobuf:"fixed64,4,opt,name=min_c,json=minC,proto3" json:"min_c,omitempty"`
-	MaxC           float64                `protobuf:"fixed64,5,opt,name=max_c,json=maxC,proto3" json:"max_c,omitempty"`
-	MinDeltaC      float64                `protobuf:"fixed64,6,opt,name=min_delta_c,json=minDeltaC,proto3" json:"min_delta_c,omitempty"`
-	StepC          float64                `protobuf:"fixed64,7,opt,name=step_c,json=stepC,proto3" json:"step_c,omitempty"`
-	// "CELSIUS" or "FAHRENHEIT": what the device shows; values are always °C.
-	Scale         string `protobuf:"bytes,8,opt,name=scale,proto3" json:"scale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ThermostatTrait) Reset() {
-	*x = ThermostatTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[13]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ThermostatTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ThermostatTrait) ProtoMessage() {}
-
-func (x *ThermostatTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[13]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ThermostatTrait.ProtoReflect.Descriptor instead.
-func (*ThermostatTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{13}
-}
-
-func (x *ThermostatTrait) GetModes() []ThermostatMode {
-	if x != nil {
-		return x.Modes
-	}
-	return nil
-}
-
-func (x *ThermostatTrait) GetTargetSetpoint() bool {
-	if x != nil {
-		return x.TargetSetpoint
-	}
-	return false
-}
-
-func (x *ThermostatTrait) GetDualSetpoints() bool {
-	if x != nil {
-		return x.DualSetpoints
-	}
-	return false
-}
-
-func (x *ThermostatTrait) GetMinC() float64 {
-	if x != nil {
-		return x.MinC
-	}
-	return 0
-}
-
-func (x *ThermostatTrait) GetMaxC() float64 {
-	if x != nil {
-		return x.MaxC
-	}
-	return 0
-}
-
-func (x *ThermostatTrait) GetMinDeltaC() float64 {
-	if x != nil {
-		return x.MinDeltaC
-	}
-	return 0
-}
-
-func (x *ThermostatTrait) GetStepC() float64 {
-	if x != nil {
-		return x.StepC
-	}
-	return 0
-}
-
-func (x *ThermostatTrait) GetScale() string {
-	if x != nil {
-		return x.Scale
-	}
-	return ""
-}
-
-type TemperatureSensorTrait struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *TemperatureSensorTrait) Reset() {
-	*x = TemperatureSensorTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[14]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *TemperatureSensorTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*TemperatureSensorTrait) ProtoMessage() {}
-
-func (x *TemperatureSensorTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[14]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use TemperatureSensorTrait.ProtoReflect.Descriptor instead.
-func (*TemperatureSensorTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{14}
-}
-
-type Name struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
-	Locale        string                 `protobuf:"bytes,2,opt,name=locale,proto3" json:"locale,omitempty"`
-	AssetId       string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Name) Reset() {
-	*x = Name{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[15]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Name) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Name) ProtoMessage() {}
-
-func (x *Name) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[15]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Name.ProtoReflect.Descriptor instead.
-func (*Name) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{15}
-}
-
-func (x *Name) GetText() string {
-	if x != nil {
-		return x.Text
-	}
-	return ""
-}
-
-func (x *Name) GetLocale() string {
-	if x != nil {
-		return x.Locale
-	}
-	return ""
-}
-
-func (x *Name) GetAssetId() string {
-	if x != nil {
-		return x.AssetId
-	}
-	return ""
-}
-
-type ToggleTrait struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	Instance        string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
-	Names           []*Name                `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
-	NonControllable bool                   `protobuf:"varint,3,opt,name=non_controllable,json=nonControllable,proto3" json:"non_controllable,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
-}
-
-func (x *ToggleTrait) Reset() {
-	*x = ToggleTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[16]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ToggleTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ToggleTrait) ProtoMessage() {}
-
-func (x *ToggleTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[16]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ToggleTrait.ProtoReflect.Descriptor instead.
-func (*ToggleTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{16}
-}
-
-func (x *ToggleTrait) GetInstance() string {
-	if x != nil {
-		return x.Instance
-	}
-	return ""
-}
-
-func (x *ToggleTrait) GetNames() []*Name {
-	if x != nil {
-		return x.Names
-	}
-	return nil
-}
-
-func (x *ToggleTrait) GetNonControllable() bool {
-	if x != nil {
-		return x.NonControllable
-	}
-	return false
-}
-
-type RangeTrait struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	Instance        string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
-	Names           []*Name                `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
-	Min             float64                `protobuf:"fixed64,3,opt,name=min,proto3" json:"min,omitempty"`
-	Max             float64                `protobuf:"fixed64,4,opt,name=max,proto3" json:"max,omitempty"`
-	Precision       float64                `protobuf:"fixed64,5,opt,name=precision,proto3" json:"precision,omitempty"`
-	Unit            string                 `protobuf:"bytes,6,opt,name=unit,proto3" json:"unit,omitempty"`
-	Presets         []*Preset              `protobuf:"bytes,7,rep,name=presets,proto3" json:"presets,omitempty"`
-	NonControllable bool                   `protobuf:"varint,8,opt,name=non_controllable,json=nonControllable,proto3" json:"non_controllable,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
-}
-
-func (x *RangeTrait) Reset() {
-	*x = RangeTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[17]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RangeTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RangeTrait) ProtoMessage() {}
-
-func (x *RangeTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[17]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RangeTrait.ProtoReflect.Descriptor instead.
-func (*RangeTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{17}
-}
-
-func (x *RangeTrait) GetInstance() string {
-	if x != nil {
-		return x.Instance
-	}
-	return ""
-}
-
-func (x *RangeTrait) GetNames() []*Name {
-	if x != nil {
-		return x.Names
-	}
-	return nil
-}
-
-func (x *RangeTrait) GetMin() float64 {
-	if x != nil {
-		return x.Min
-	}
-	return 0
-}
-
-func (x *RangeTrait) GetMax() float64 {
-	if x != nil {
-		return x.Max
-	}
-	return 0
-}
-
-func (x *RangeTrait) GetPrecision() float64 {
-	if x != nil {
-		return x.Precision
-	}
-	return 0
-}
-
-func (x *RangeTrait) GetUnit() string {
-	if x != nil {
-		return x.Unit
-	}
-	return ""
-}
-
-func (x *RangeTrait) GetPresets() []*Preset {
-	if x != nil {
-		return x.Presets
-	}
-	return nil
-}
-
-func (x *RangeTrait) GetNonControllable() bool {
-	if x != nil {
-		return x.NonControllable
-	}
-	return false
-}
-
-type Preset struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Value         float64                `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
-	Names         []*Name                `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Preset) Reset() {
-	*x = Preset{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[18]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Preset) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Preset) ProtoMessage() {}
-
-func (x *Preset) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[18]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Preset.ProtoReflect.Descriptor instead.
-func (*Preset) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{18}
-}
-
-func (x *Preset) GetValue() float64 {
-	if x != nil {
-		return x.Value
-	}
-	return 0
-}
-
-func (x *Preset) GetNames() []*Name {
-	if x != nil {
-		return x.Names
-	}
-	return nil
-}
-
-type ModeTrait struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	Instance        string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
-	Names           []*Name                `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
-	Ordered         bool                   `protobuf:"varint,3,opt,name=ordered,proto3" json:"ordered,omitempty"`
-	Values          []*ModeValue           `protobuf:"bytes,4,rep,name=values,proto3" json:"values,omitempty"`
-	NonControllable bool                   `protobuf:"varint,5,opt,name=non_controllable,json=nonControllable,proto3" json:"non_controllable,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
-}
-
-func (x *ModeTrait) Reset() {
-	*x = ModeTrait{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[19]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ModeTrait) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ModeTrait) ProtoMessage() {}
-
-func (x *ModeTrait) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[19]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ModeTrait.ProtoReflect.Descriptor instead.
-func (*ModeTrait) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{19}
-}
-
-func (x *ModeTrait) GetInstance() string {
-	if x != nil {
-		return x.Instance
-	}
-	return ""
-}
-
-func (x *ModeTrait) GetNames() []*Name {
-	if x != nil {
-		return x.Names
-	}
-	return nil
-}
-
-func (x *ModeTrait) GetOrdered() bool {
-	if x != nil {
-		return x.Ordered
-	}
-	return false
-}
-
-func (x *ModeTrait) GetValues() []*ModeValue {
-	if x != nil {
-		return x.Values
-	}
-	return nil
-}
-
-func (x *ModeTrait) GetNonControllable() bool {
-	if x != nil {
-		return x.NonControllable
-	}
-	return false
-}
-
-type ModeValue struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Value         string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
-	Names         []*Name                `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ModeValue) Reset() {
-	*x = ModeValue{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[20]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ModeValue) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ModeValue) ProtoMessage() {}
-
-func (x *ModeValue) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[20]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ModeValue.ProtoReflect.Descriptor instead.
-func (*ModeValue) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{20}
-}
-
-func (x *ModeValue) GetValue() string {
-	if x != nil {
-		return x.Value
-	}
-	return ""
-}
-
-func (x *ModeValue) GetNames() []*Name {
-	if x != nil {
-		return x.Names
-	}
-	return nil
-}
-
-// HSB colour: hue 0–360, saturation and brightness 0–1.
-type HSB struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Hue           float64                `protobuf:"fixed64,1,opt,name=hue,proto3" json:"hue,omitempty"`
-	Saturation    float64                `protobuf:"fixed64,2,opt,name=saturation,proto3" json:"saturation,omitempty"`
-	Brightness    float64                `protobuf:"fixed64,3,opt,name=brightness,proto3" json:"brightness,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *HSB) Reset() {
-	*x = HSB{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[21]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *HSB) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*HSB) ProtoMessage() {}
-
-func (x *HSB) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[21]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use HSB.ProtoReflect.Descriptor instead.
-func (*HSB) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{21}
-}
-
-func (x *HSB) GetHue() float64 {
-	if x != nil {
-		return x.Hue
-	}
-	return 0
-}
-
-func (x *HSB) GetSaturation() float64 {
-	if x != nil {
-		return x.Saturation
-	}
-	return 0
-}
-
-func (x *HSB) GetBrightness() float64 {
-	if x != nil {
-		return x.Brightness
-	}
-	return 0
-}
-
-// ThermostatState: mode and setpoints (°C); as a command only set fields change.
-type ThermostatState struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Mode          ThermostatMode         `protobuf:"varint,1,opt,name=mode,proto3,enum=avshub.bridge.v1.ThermostatMode" json:"mode,omitempty"`
-	Target        *float64               `protobuf:"fixed64,2,opt,name=target,proto3,oneof" json:"target,omitempty"`
-	Lower         *float64               `protobuf:"fixed64,3,opt,name=lower,proto3,oneof" json:"lower,omitempty"`
-	Upper         *float64               `protobuf:"fixed64,4,opt,name=upper,proto3,oneof" json:"upper,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ThermostatState) Reset() {
-	*x = ThermostatState{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[22]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ThermostatState) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ThermostatState) ProtoMessage() {}
-
-func (x *ThermostatState) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[22]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ThermostatState.ProtoReflect.Descriptor instead.
-func (*ThermostatState) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{22}
-}
-
-func (x *ThermostatState) GetMode() ThermostatMode {
-	if x != nil {
-		return x.Mode
-	}
-	return ThermostatMode_THERMOSTAT_MODE_UNSPECIFIED
-}
-
-func (x *ThermostatState) GetTarget() float64 {
-	if x != nil && x.Target != nil {
-		return *x.Target
-	}
-	return 0
-}
-
-func (x *ThermostatState) GetLower() float64 {
-	if x != nil && x.Lower != nil {
-		return *x.Lower
-	}
-	return 0
-}
-
-func (x *ThermostatState) GetUpper() float64 {
-	if x != nil && x.Upper != nil {
-		return *x.Upper
-	}
-	return 0
-}
-
-// State is partial: unset fields are unknown (or, in a change, unchanged).
-type State struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	On               *bool                  `protobuf:"varint,1,opt,name=on,proto3,oneof" json:"on,omitempty"`
-	Brightness       *int32                 `protobuf:"varint,2,opt,name=brightness,proto3,oneof" json:"brightness,omitempty"`
-	Color            *HSB                   `protobuf:"bytes,3,opt,name=color,proto3" json:"color,omitempty"`
-	ColorTemperature *int32                 `protobuf:"varint,4,opt,name=color_temperature,json=colorTemperature,proto3,oneof" json:"color_temperature,omitempty"`
-	Lock             LockState              `protobuf:"varint,5,opt,name=lock,proto3,enum=avshub.bridge.v1.LockState" json:"lock,omitempty"`
-	Thermostat       *ThermostatState       `protobuf:"bytes,6,opt,name=thermostat,proto3" json:"thermostat,omitempty"`
-	Temperature      *float64               `protobuf:"fixed64,7,opt,name=temperature,proto3,oneof" json:"temperature,omitempty"`
-	Toggles          map[string]bool        `protobuf:"bytes,8,rep,name=toggles,proto3" json:"toggles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	Ranges           map[string]float64     `protobuf:"bytes,9,rep,name=ranges,proto3" json:"ranges,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	Modes            map[string]string      `protobuf:"bytes,10,rep,name=modes,proto3" json:"modes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
-}
-
-func (x *State) Reset() {
-	*x = State{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[23]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *State) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*State) ProtoMessage() {}
-
-func (x *State) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[23]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use State.ProtoReflect.Descriptor instead.
-func (*State) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{23}
-}
-
-func (x *State) GetOn() bool {
-	if x != nil && x.On != nil {
-		return *x.On
-	}
-	return false
-}
-
-func (x *State) GetBrightness() int32 {
-	if x != nil && x.Brightness != nil {
-		return *x.Brightness
-	}
-	return 0
-}
-
-func (x *State) GetColor() *HSB {
-	if x != nil {
-		return x.Color
-	}
-	return nil
-}
-
-func (x *State) GetColorTemperature() int32 {
-	if x != nil && x.ColorTemperature != nil {
-		return *x.ColorTemperature
-	}
-	return 0
-}
-
-func (x *State) GetLock() LockState {
-	if x != nil {
-		return x.Lock
-	}
-	return LockState_LOCK_STATE_UNSPECIFIED
-}
-
-func (x *State) GetThermostat() *ThermostatState {
-	if x != nil {
-		return x.Thermostat
-	}
-	return nil
-}
-
-func (x *State) GetTemperature() float64 {
-	if x != nil && x.Temperature != nil {
-		return *x.Temperature
-	}
-	return 0
-}
-
-func (x *State) GetToggles() map[string]bool {
-	if x != nil {
-		return x.Toggles
-	}
-	return nil
-}
-
-func (x *State) GetRanges() map[string]float64 {
-	if x != nil {
-		return x.Ranges
-	}
-	return nil
-}
-
-func (x *State) GetModes() map[string]string {
-	if x != nil {
-		return x.Modes
-	}
-	return nil
-}
-
 type Device struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Endpoint      *Endpoint              `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
@@ -1935,7 +660,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[24]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1947,7 +672,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[24]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1960,7 +685,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{24}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Device) GetEndpoint() *Endpoint {
@@ -1984,132 +709,6 @@ func (x *Device) GetReachable() bool {
 	return false
 }
 
-// Command is one absolute trait command: the field of its trait is set.
-type Command struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Trait TraitKind              `protobuf:"varint,1,opt,name=trait,proto3,enum=avshub.bridge.v1.TraitKind" json:"trait,omitempty"`
-	// Generic traits (toggle, range, mode) only.
-	Instance         string           `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
-	Power            *bool            `protobuf:"varint,3,opt,name=power,proto3,oneof" json:"power,omitempty"`
-	Brightness       *int32           `protobuf:"varint,4,opt,name=brightness,proto3,oneof" json:"brightness,omitempty"`
-	Color            *HSB             `protobuf:"bytes,5,opt,name=color,proto3" json:"color,omitempty"`
-	ColorTemperature *int32           `protobuf:"varint,6,opt,name=color_temperature,json=colorTemperature,proto3,oneof" json:"color_temperature,omitempty"`
-	Lock             LockState        `protobuf:"varint,7,opt,name=lock,proto3,enum=avshub.bridge.v1.LockState" json:"lock,omitempty"`
-	Thermostat       *ThermostatState `protobuf:"bytes,8,opt,name=thermostat,proto3" json:"thermostat,omitempty"`
-	Toggle           *bool            `protobuf:"varint,9,opt,name=toggle,proto3,oneof" json:"toggle,omitempty"`
-	Range            *float64         `protobuf:"fixed64,10,opt,name=range,proto3,oneof" json:"range,omitempty"`
-	Mode             string           `protobuf:"bytes,11,opt,name=mode,proto3" json:"mode,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
-}
-
-func (x *Command) Reset() {
-	*x = Command{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[25]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Command) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Command) ProtoMessage() {}
-
-func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[25]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Command.ProtoReflect.Descriptor instead.
-func (*Command) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{25}
-}
-
-func (x *Command) GetTrait() TraitKind {
-	if x != nil {
-		return x.Trait
-	}
-	return TraitKind_TRAIT_KIND_UNSPECIFIED
-}
-
-func (x *Command) GetInstance() string {
-	if x != nil {
-		return x.Instance
-	}
-	return ""
-}
-
-func (x *Command) GetPower() bool {
-	if x != nil && x.Power != nil {
-		return *x.Power
-	}
-	return false
-}
-
-func (x *Command) GetBrightness() int32 {
-	if x != nil && x.Brightness != nil {
-		return *x.Brightness
-	}
-	return 0
-}
-
-func (x *Command) GetColor() *HSB {
-	if x != nil {
-		return x.Color
-	}
-	return nil
-}
-
-func (x *Command) GetColorTemperature() int32 {
-	if x != nil && x.ColorTemperature != nil {
-		return *x.ColorTemperature
-	}
-	return 0
-}
-
-func (x *Command) GetLock() LockState {
-	if x != nil {
-		return x.Lock
-	}
-	return LockState_LOCK_STATE_UNSPECIFIED
-}
-
-func (x *Command) GetThermostat() *ThermostatState {
-	if x != nil {
-		return x.Thermostat
-	}
-	return nil
-}
-
-func (x *Command) GetToggle() bool {
-	if x != nil && x.Toggle != nil {
-		return *x.Toggle
-	}
-	return false
-}
-
-func (x *Command) GetRange() float64 {
-	if x != nil && x.Range != nil {
-		return *x.Range
-	}
-	return 0
-}
-
-func (x *Command) GetMode() string {
-	if x != nil {
-		return x.Mode
-	}
-	return ""
-}
-
 // Error is a typed command failure; the only error that crosses the boundary.
 type Error struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -2128,7 +727,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[26]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2140,7 +739,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[26]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2153,7 +752,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{26}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Error) GetKind() ErrorKind {
@@ -2212,7 +811,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[27]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2224,7 +823,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[27]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2237,7 +836,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{27}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ExecuteRequest) GetCorrelationId() string {
@@ -2282,7 +881,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[28]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2294,7 +893,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[28]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2307,7 +906,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{28}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ExecuteResponse) GetOutcome() isExecuteResponse_Outcome {
@@ -2379,7 +978,7 @@ type Done struct {
 
 func (x *Done) Reset() {
 	*x = Done{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[29]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +990,7 @@ func (x *Done) String() string {
 func (*Done) ProtoMessage() {}
 
 func (x *Done) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[29]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2404,7 +1003,7 @@ func (x *Done) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Done.ProtoReflect.Descriptor instead.
 func (*Done) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{29}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Done) GetState() *State {
@@ -2424,7 +1023,7 @@ type Accepted struct {
 
 func (x *Accepted) Reset() {
 	*x = Accepted{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[30]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2436,7 +1035,7 @@ func (x *Accepted) String() string {
 func (*Accepted) ProtoMessage() {}
 
 func (x *Accepted) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[30]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2449,7 +1048,7 @@ func (x *Accepted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accepted.ProtoReflect.Descriptor instead.
 func (*Accepted) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{30}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Accepted) GetState() *State {
@@ -2475,7 +1074,7 @@ type GetStateRequest struct {
 
 func (x *GetStateRequest) Reset() {
 	*x = GetStateRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[31]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2487,7 +1086,7 @@ func (x *GetStateRequest) String() string {
 func (*GetStateRequest) ProtoMessage() {}
 
 func (x *GetStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[31]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2500,7 +1099,7 @@ func (x *GetStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateRequest.ProtoReflect.Descriptor instead.
 func (*GetStateRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{31}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetStateRequest) GetDeviceId() string {
@@ -2523,7 +1122,7 @@ type GetStateResponse struct {
 
 func (x *GetStateResponse) Reset() {
 	*x = GetStateResponse{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[32]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2535,7 +1134,7 @@ func (x *GetStateResponse) String() string {
 func (*GetStateResponse) ProtoMessage() {}
 
 func (x *GetStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[32]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2548,7 +1147,7 @@ func (x *GetStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateResponse.ProtoReflect.Descriptor instead.
 func (*GetStateResponse) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{32}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetStateResponse) GetOutcome() isGetStateResponse_Outcome {
@@ -2601,7 +1200,7 @@ type StartPairingRequest struct {
 
 func (x *StartPairingRequest) Reset() {
 	*x = StartPairingRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[33]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2613,7 +1212,7 @@ func (x *StartPairingRequest) String() string {
 func (*StartPairingRequest) ProtoMessage() {}
 
 func (x *StartPairingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[33]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2626,7 +1225,7 @@ func (x *StartPairingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartPairingRequest.ProtoReflect.Descriptor instead.
 func (*StartPairingRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{33}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StartPairingRequest) GetDuration() *durationpb.Duration {
@@ -2646,7 +1245,7 @@ type StartPairingResponse struct {
 
 func (x *StartPairingResponse) Reset() {
 	*x = StartPairingResponse{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[34]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2658,7 +1257,7 @@ func (x *StartPairingResponse) String() string {
 func (*StartPairingResponse) ProtoMessage() {}
 
 func (x *StartPairingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[34]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2671,7 +1270,7 @@ func (x *StartPairingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartPairingResponse.ProtoReflect.Descriptor instead.
 func (*StartPairingResponse) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{34}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StartPairingResponse) GetError() *Error {
@@ -2689,7 +1288,7 @@ type StreamEventsRequest struct {
 
 func (x *StreamEventsRequest) Reset() {
 	*x = StreamEventsRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[35]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +1300,7 @@ func (x *StreamEventsRequest) String() string {
 func (*StreamEventsRequest) ProtoMessage() {}
 
 func (x *StreamEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[35]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +1313,7 @@ func (x *StreamEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamEventsRequest.ProtoReflect.Descriptor instead.
 func (*StreamEventsRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{35}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{17}
 }
 
 type Health struct {
@@ -2727,7 +1326,7 @@ type Health struct {
 
 func (x *Health) Reset() {
 	*x = Health{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[36]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2739,7 +1338,7 @@ func (x *Health) String() string {
 func (*Health) ProtoMessage() {}
 
 func (x *Health) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[36]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2752,7 +1351,7 @@ func (x *Health) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Health.ProtoReflect.Descriptor instead.
 func (*Health) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{36}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Health) GetState() HealthState {
@@ -2791,7 +1390,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[37]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +1402,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[37]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +1415,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{37}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -2959,7 +1558,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[38]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2971,7 +1570,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[38]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2984,7 +1583,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{38}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Snapshot) GetDevices() []*Device {
@@ -3003,7 +1602,7 @@ type Remove struct {
 
 func (x *Remove) Reset() {
 	*x = Remove{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[39]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3015,7 +1614,7 @@ func (x *Remove) String() string {
 func (*Remove) ProtoMessage() {}
 
 func (x *Remove) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[39]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3028,7 +1627,7 @@ func (x *Remove) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Remove.ProtoReflect.Descriptor instead.
 func (*Remove) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{39}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Remove) GetDeviceId() string {
@@ -3051,7 +1650,7 @@ type StateChange struct {
 
 func (x *StateChange) Reset() {
 	*x = StateChange{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[40]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3063,7 +1662,7 @@ func (x *StateChange) String() string {
 func (*StateChange) ProtoMessage() {}
 
 func (x *StateChange) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[40]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3076,7 +1675,7 @@ func (x *StateChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateChange.ProtoReflect.Descriptor instead.
 func (*StateChange) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{40}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StateChange) GetDeviceId() string {
@@ -3110,7 +1709,7 @@ type Reachability struct {
 
 func (x *Reachability) Reset() {
 	*x = Reachability{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[41]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3122,7 +1721,7 @@ func (x *Reachability) String() string {
 func (*Reachability) ProtoMessage() {}
 
 func (x *Reachability) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[41]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3135,7 +1734,7 @@ func (x *Reachability) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reachability.ProtoReflect.Descriptor instead.
 func (*Reachability) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{41}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Reachability) GetDeviceId() string {
@@ -3165,7 +1764,7 @@ type Completion struct {
 
 func (x *Completion) Reset() {
 	*x = Completion{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[42]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3177,7 +1776,7 @@ func (x *Completion) String() string {
 func (*Completion) ProtoMessage() {}
 
 func (x *Completion) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[42]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3190,7 +1789,7 @@ func (x *Completion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Completion.ProtoReflect.Descriptor instead.
 func (*Completion) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{42}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Completion) GetCorrelationId() string {
@@ -3218,7 +1817,7 @@ var File_bridge_v1_bridge_proto protoreflect.FileDescriptor
 
 const file_bridge_v1_bridge_proto_rawDesc = "" +
 	"\n" +
-	"\x16bridge/v1/bridge.proto\x12\x10avshub.bridge.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n" +
+	"\x16bridge/v1/bridge.proto\x12\x10avshub.bridge.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16bridge/v1/traits.proto\"\\\n" +
 	"\x0fDescribeRequest\x12(\n" +
 	"\x10hub_api_versions\x18\x01 \x03(\tR\x0ehubApiVersions\x12\x1f\n" +
 	"\vhub_version\x18\x02 \x01(\tR\n" +
@@ -3256,146 +1855,11 @@ const file_bridge_v1_bridge_proto_rawDesc = "" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1f\n" +
 	"\vmac_address\x18\x02 \x01(\tR\n" +
 	"macAddress\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\"\xf9\x04\n" +
-	"\x06Traits\x123\n" +
-	"\x06on_off\x18\x01 \x01(\v2\x1c.avshub.bridge.v1.OnOffTraitR\x05onOff\x12A\n" +
-	"\n" +
-	"brightness\x18\x02 \x01(\v2!.avshub.bridge.v1.BrightnessTraitR\n" +
-	"brightness\x122\n" +
-	"\x05color\x18\x03 \x01(\v2\x1c.avshub.bridge.v1.ColorTraitR\x05color\x12T\n" +
-	"\x11color_temperature\x18\x04 \x01(\v2'.avshub.bridge.v1.ColorTemperatureTraitR\x10colorTemperature\x12/\n" +
-	"\x04lock\x18\x05 \x01(\v2\x1b.avshub.bridge.v1.LockTraitR\x04lock\x12A\n" +
-	"\n" +
-	"thermostat\x18\x06 \x01(\v2!.avshub.bridge.v1.ThermostatTraitR\n" +
-	"thermostat\x12W\n" +
-	"\x12temperature_sensor\x18\a \x01(\v2(.avshub.bridge.v1.TemperatureSensorTraitR\x11temperatureSensor\x127\n" +
-	"\atoggles\x18\b \x03(\v2\x1d.avshub.bridge.v1.ToggleTraitR\atoggles\x124\n" +
-	"\x06ranges\x18\t \x03(\v2\x1c.avshub.bridge.v1.RangeTraitR\x06ranges\x121\n" +
-	"\x05modes\x18\n" +
-	" \x03(\v2\x1b.avshub.bridge.v1.ModeTraitR\x05modes\"\f\n" +
-	"\n" +
-	"OnOffTrait\"\x11\n" +
-	"\x0fBrightnessTrait\"\f\n" +
-	"\n" +
-	"ColorTrait\"U\n" +
-	"\x15ColorTemperatureTrait\x12\x1d\n" +
-	"\n" +
-	"min_kelvin\x18\x01 \x01(\x05R\tminKelvin\x12\x1d\n" +
-	"\n" +
-	"max_kelvin\x18\x02 \x01(\x05R\tmaxKelvin\"\v\n" +
-	"\tLockTrait\"\x90\x02\n" +
-	"\x0fThermostatTrait\x126\n" +
-	"\x05modes\x18\x01 \x03(\x0e2 .avshub.bridge.v1.ThermostatModeR\x05modes\x12'\n" +
-	"\x0ftarget_setpoint\x18\x02 \x01(\bR\x0etargetSetpoint\x12%\n" +
-	"\x0edual_setpoints\x18\x03 \x01(\bR\rdualSetpoints\x12\x13\n" +
-	"\x05min_c\x18\x04 \x01(\x01R\x04minC\x12\x13\n" +
-	"\x05max_c\x18\x05 \x01(\x01R\x04maxC\x12\x1e\n" +
-	"\vmin_delta_c\x18\x06 \x01(\x01R\tminDeltaC\x12\x15\n" +
-	"\x06step_c\x18\a \x01(\x01R\x05stepC\x12\x14\n" +
-	"\x05scale\x18\b \x01(\tR\x05scale\"\x18\n" +
-	"\x16TemperatureSensorTrait\"M\n" +
-	"\x04Name\x12\x12\n" +
-	"\x04text\x18\x01 \x01(\tR\x04text\x12\x16\n" +
-	"\x06locale\x18\x02 \x01(\tR\x06locale\x12\x19\n" +
-	"\basset_id\x18\x03 \x01(\tR\aassetId\"\x82\x01\n" +
-	"\vToggleTrait\x12\x1a\n" +
-	"\binstance\x18\x01 \x01(\tR\binstance\x12,\n" +
-	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\x12)\n" +
-	"\x10non_controllable\x18\x03 \x01(\bR\x0fnonControllable\"\x8b\x02\n" +
-	"\n" +
-	"RangeTrait\x12\x1a\n" +
-	"\binstance\x18\x01 \x01(\tR\binstance\x12,\n" +
-	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\x12\x10\n" +
-	"\x03min\x18\x03 \x01(\x01R\x03min\x12\x10\n" +
-	"\x03max\x18\x04 \x01(\x01R\x03max\x12\x1c\n" +
-	"\tprecision\x18\x05 \x01(\x01R\tprecision\x12\x12\n" +
-	"\x04unit\x18\x06 \x01(\tR\x04unit\x122\n" +
-	"\apresets\x18\a \x03(\v2\x18.avshub.bridge.v1.PresetR\apresets\x12)\n" +
-	"\x10non_controllable\x18\b \x01(\bR\x0fnonControllable\"L\n" +
-	"\x06Preset\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\x01R\x05value\x12,\n" +
-	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\"\xcf\x01\n" +
-	"\tModeTrait\x12\x1a\n" +
-	"\binstance\x18\x01 \x01(\tR\binstance\x12,\n" +
-	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\x12\x18\n" +
-	"\aordered\x18\x03 \x01(\bR\aordered\x123\n" +
-	"\x06values\x18\x04 \x03(\v2\x1b.avshub.bridge.v1.ModeValueR\x06values\x12)\n" +
-	"\x10non_controllable\x18\x05 \x01(\bR\x0fnonControllable\"O\n" +
-	"\tModeValue\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\tR\x05value\x12,\n" +
-	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\"W\n" +
-	"\x03HSB\x12\x10\n" +
-	"\x03hue\x18\x01 \x01(\x01R\x03hue\x12\x1e\n" +
-	"\n" +
-	"saturation\x18\x02 \x01(\x01R\n" +
-	"saturation\x12\x1e\n" +
-	"\n" +
-	"brightness\x18\x03 \x01(\x01R\n" +
-	"brightness\"\xb9\x01\n" +
-	"\x0fThermostatState\x124\n" +
-	"\x04mode\x18\x01 \x01(\x0e2 .avshub.bridge.v1.ThermostatModeR\x04mode\x12\x1b\n" +
-	"\x06target\x18\x02 \x01(\x01H\x00R\x06target\x88\x01\x01\x12\x19\n" +
-	"\x05lower\x18\x03 \x01(\x01H\x01R\x05lower\x88\x01\x01\x12\x19\n" +
-	"\x05upper\x18\x04 \x01(\x01H\x02R\x05upper\x88\x01\x01B\t\n" +
-	"\a_targetB\b\n" +
-	"\x06_lowerB\b\n" +
-	"\x06_upper\"\xdf\x05\n" +
-	"\x05State\x12\x13\n" +
-	"\x02on\x18\x01 \x01(\bH\x00R\x02on\x88\x01\x01\x12#\n" +
-	"\n" +
-	"brightness\x18\x02 \x01(\x05H\x01R\n" +
-	"brightness\x88\x01\x01\x12+\n" +
-	"\x05color\x18\x03 \x01(\v2\x15.avshub.bridge.v1.HSBR\x05color\x120\n" +
-	"\x11color_temperature\x18\x04 \x01(\x05H\x02R\x10colorTemperature\x88\x01\x01\x12/\n" +
-	"\x04lock\x18\x05 \x01(\x0e2\x1b.avshub.bridge.v1.LockStateR\x04lock\x12A\n" +
-	"\n" +
-	"thermostat\x18\x06 \x01(\v2!.avshub.bridge.v1.ThermostatStateR\n" +
-	"thermostat\x12%\n" +
-	"\vtemperature\x18\a \x01(\x01H\x03R\vtemperature\x88\x01\x01\x12>\n" +
-	"\atoggles\x18\b \x03(\v2$.avshub.bridge.v1.State.TogglesEntryR\atoggles\x12;\n" +
-	"\x06ranges\x18\t \x03(\v2#.avshub.bridge.v1.State.RangesEntryR\x06ranges\x128\n" +
-	"\x05modes\x18\n" +
-	" \x03(\v2\".avshub.bridge.v1.State.ModesEntryR\x05modes\x1a:\n" +
-	"\fTogglesEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01\x1a9\n" +
-	"\vRangesEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a8\n" +
-	"\n" +
-	"ModesEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x05\n" +
-	"\x03_onB\r\n" +
-	"\v_brightnessB\x14\n" +
-	"\x12_color_temperatureB\x0e\n" +
-	"\f_temperature\"\x8d\x01\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\x8d\x01\n" +
 	"\x06Device\x126\n" +
 	"\bendpoint\x18\x01 \x01(\v2\x1a.avshub.bridge.v1.EndpointR\bendpoint\x12-\n" +
 	"\x05state\x18\x02 \x01(\v2\x17.avshub.bridge.v1.StateR\x05state\x12\x1c\n" +
-	"\treachable\x18\x03 \x01(\bR\treachable\"\xfb\x03\n" +
-	"\aCommand\x121\n" +
-	"\x05trait\x18\x01 \x01(\x0e2\x1b.avshub.bridge.v1.TraitKindR\x05trait\x12\x1a\n" +
-	"\binstance\x18\x02 \x01(\tR\binstance\x12\x19\n" +
-	"\x05power\x18\x03 \x01(\bH\x00R\x05power\x88\x01\x01\x12#\n" +
-	"\n" +
-	"brightness\x18\x04 \x01(\x05H\x01R\n" +
-	"brightness\x88\x01\x01\x12+\n" +
-	"\x05color\x18\x05 \x01(\v2\x15.avshub.bridge.v1.HSBR\x05color\x120\n" +
-	"\x11color_temperature\x18\x06 \x01(\x05H\x02R\x10colorTemperature\x88\x01\x01\x12/\n" +
-	"\x04lock\x18\a \x01(\x0e2\x1b.avshub.bridge.v1.LockStateR\x04lock\x12A\n" +
-	"\n" +
-	"thermostat\x18\b \x01(\v2!.avshub.bridge.v1.ThermostatStateR\n" +
-	"thermostat\x12\x1b\n" +
-	"\x06toggle\x18\t \x01(\bH\x03R\x06toggle\x88\x01\x01\x12\x19\n" +
-	"\x05range\x18\n" +
-	" \x01(\x01H\x04R\x05range\x88\x01\x01\x12\x12\n" +
-	"\x04mode\x18\v \x01(\tR\x04modeB\b\n" +
-	"\x06_powerB\r\n" +
-	"\v_brightnessB\x14\n" +
-	"\x12_color_temperatureB\t\n" +
-	"\a_toggleB\b\n" +
-	"\x06_range\"\xb3\x01\n" +
+	"\treachable\x18\x03 \x01(\bR\treachable\"\xb3\x01\n" +
 	"\x05Error\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.avshub.bridge.v1.ErrorKindR\x04kind\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x10\n" +
@@ -3463,32 +1927,7 @@ const file_bridge_v1_bridge_proto_rawDesc = "" +
 	"Completion\x12%\n" +
 	"\x0ecorrelation_id\x18\x01 \x01(\tR\rcorrelationId\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.avshub.bridge.v1.ErrorR\x05error\x12-\n" +
-	"\x05state\x18\x03 \x01(\v2\x17.avshub.bridge.v1.StateR\x05state*\xb1\x01\n" +
-	"\x0eThermostatMode\x12\x1f\n" +
-	"\x1bTHERMOSTAT_MODE_UNSPECIFIED\x10\x00\x12\x18\n" +
-	"\x14THERMOSTAT_MODE_HEAT\x10\x01\x12\x18\n" +
-	"\x14THERMOSTAT_MODE_COOL\x10\x02\x12\x18\n" +
-	"\x14THERMOSTAT_MODE_AUTO\x10\x03\x12\x17\n" +
-	"\x13THERMOSTAT_MODE_ECO\x10\x04\x12\x17\n" +
-	"\x13THERMOSTAT_MODE_OFF\x10\x05*n\n" +
-	"\tLockState\x12\x1a\n" +
-	"\x16LOCK_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
-	"\x11LOCK_STATE_LOCKED\x10\x01\x12\x17\n" +
-	"\x13LOCK_STATE_UNLOCKED\x10\x02\x12\x15\n" +
-	"\x11LOCK_STATE_JAMMED\x10\x03*\xa6\x02\n" +
-	"\tTraitKind\x12\x1a\n" +
-	"\x16TRAIT_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
-	"\x11TRAIT_KIND_ON_OFF\x10\x01\x12\x19\n" +
-	"\x15TRAIT_KIND_BRIGHTNESS\x10\x02\x12\x14\n" +
-	"\x10TRAIT_KIND_COLOR\x10\x03\x12 \n" +
-	"\x1cTRAIT_KIND_COLOR_TEMPERATURE\x10\x04\x12\x13\n" +
-	"\x0fTRAIT_KIND_LOCK\x10\x05\x12\x19\n" +
-	"\x15TRAIT_KIND_THERMOSTAT\x10\x06\x12!\n" +
-	"\x1dTRAIT_KIND_TEMPERATURE_SENSOR\x10\a\x12\x15\n" +
-	"\x11TRAIT_KIND_TOGGLE\x10\b\x12\x14\n" +
-	"\x10TRAIT_KIND_RANGE\x10\t\x12\x13\n" +
-	"\x0fTRAIT_KIND_MODE\x10\n" +
-	"*\x99\x04\n" +
+	"\x05state\x18\x03 \x01(\v2\x17.avshub.bridge.v1.StateR\x05state*\x99\x04\n" +
 	"\tErrorKind\x12\x1a\n" +
 	"\x16ERROR_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_KIND_UNREACHABLE\x10\x01\x12!\n" +
@@ -3532,141 +1971,91 @@ func file_bridge_v1_bridge_proto_rawDescGZIP() []byte {
 	return file_bridge_v1_bridge_proto_rawDescData
 }
 
-var file_bridge_v1_bridge_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_bridge_v1_bridge_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_bridge_v1_bridge_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_bridge_v1_bridge_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_bridge_v1_bridge_proto_goTypes = []any{
-	(ThermostatMode)(0),            // 0: avshub.bridge.v1.ThermostatMode
-	(LockState)(0),                 // 1: avshub.bridge.v1.LockState
-	(TraitKind)(0),                 // 2: avshub.bridge.v1.TraitKind
-	(ErrorKind)(0),                 // 3: avshub.bridge.v1.ErrorKind
-	(HealthState)(0),               // 4: avshub.bridge.v1.HealthState
-	(*DescribeRequest)(nil),        // 5: avshub.bridge.v1.DescribeRequest
-	(*DescribeResponse)(nil),       // 6: avshub.bridge.v1.DescribeResponse
-	(*Capabilities)(nil),           // 7: avshub.bridge.v1.Capabilities
-	(*ConfigureRequest)(nil),       // 8: avshub.bridge.v1.ConfigureRequest
-	(*ConfigureResponse)(nil),      // 9: avshub.bridge.v1.ConfigureResponse
-	(*Endpoint)(nil),               // 10: avshub.bridge.v1.Endpoint
-	(*Connection)(nil),             // 11: avshub.bridge.v1.Connection
-	(*Traits)(nil),                 // 12: avshub.bridge.v1.Traits
-	(*OnOffTrait)(nil),             // 13: avshub.bridge.v1.OnOffTrait
-	(*BrightnessTrait)(nil),        // 14: avshub.bridge.v1.BrightnessTrait
-	(*ColorTrait)(nil),             // 15: avshub.bridge.v1.ColorTrait
-	(*ColorTemperatureTrait)(nil),  // 16: avshub.bridge.v1.ColorTemperatureTrait
-	(*LockTrait)(nil),              // 17: avshub.bridge.v1.LockTrait
-	(*ThermostatTrait)(nil),        // 18: avshub.bridge.v1.ThermostatTrait
-	(*TemperatureSensorTrait)(nil), // 19: avshub.bridge.v1.TemperatureSensorTrait
-	(*Name)(nil),                   // 20: avshub.bridge.v1.Name
-	(*ToggleTrait)(nil),            // 21: avshub.bridge.v1.ToggleTrait
-	(*RangeTrait)(nil),             // 22: avshub.bridge.v1.RangeTrait
-	(*Preset)(nil),                 // 23: avshub.bridge.v1.Preset
-	(*ModeTrait)(nil),              // 24: avshub.bridge.v1.ModeTrait
-	(*ModeValue)(nil),              // 25: avshub.bridge.v1.ModeValue
-	(*HSB)(nil),                    // 26: avshub.bridge.v1.HSB
-	(*ThermostatState)(nil),        // 27: avshub.bridge.v1.ThermostatState
-	(*State)(nil),                  // 28: avshub.bridge.v1.State
-	(*Device)(nil),                 // 29: avshub.bridge.v1.Device
-	(*Command)(nil),                // 30: avshub.bridge.v1.Command
-	(*Error)(nil),                  // 31: avshub.bridge.v1.Error
-	(*ExecuteRequest)(nil),         // 32: avshub.bridge.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 33: avshub.bridge.v1.ExecuteResponse
-	(*Done)(nil),                   // 34: avshub.bridge.v1.Done
-	(*Accepted)(nil),               // 35: avshub.bridge.v1.Accepted
-	(*GetStateRequest)(nil),        // 36: avshub.bridge.v1.GetStateRequest
-	(*GetStateResponse)(nil),       // 37: avshub.bridge.v1.GetStateResponse
-	(*StartPairingRequest)(nil),    // 38: avshub.bridge.v1.StartPairingRequest
-	(*StartPairingResponse)(nil),   // 39: avshub.bridge.v1.StartPairingResponse
-	(*StreamEventsRequest)(nil),    // 40: avshub.bridge.v1.StreamEventsRequest
-	(*Health)(nil),                 // 41: avshub.bridge.v1.Health
-	(*Event)(nil),                  // 42: avshub.bridge.v1.Event
-	(*Snapshot)(nil),               // 43: avshub.bridge.v1.Snapshot
-	(*Remove)(nil),                 // 44: avshub.bridge.v1.Remove
-	(*StateChange)(nil),            // 45: avshub.bridge.v1.StateChange
-	(*Reachability)(nil),           // 46: avshub.bridge.v1.Reachability
-	(*Completion)(nil),             // 47: avshub.bridge.v1.Completion
-	nil,                            // 48: avshub.bridge.v1.State.TogglesEntry
-	nil,                            // 49: avshub.bridge.v1.State.RangesEntry
-	nil,                            // 50: avshub.bridge.v1.State.ModesEntry
-	(*timestamppb.Timestamp)(nil),  // 51: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 52: google.protobuf.Duration
+	(ErrorKind)(0),                // 0: avshub.bridge.v1.ErrorKind
+	(HealthState)(0),              // 1: avshub.bridge.v1.HealthState
+	(*DescribeRequest)(nil),       // 2: avshub.bridge.v1.DescribeRequest
+	(*DescribeResponse)(nil),      // 3: avshub.bridge.v1.DescribeResponse
+	(*Capabilities)(nil),          // 4: avshub.bridge.v1.Capabilities
+	(*ConfigureRequest)(nil),      // 5: avshub.bridge.v1.ConfigureRequest
+	(*ConfigureResponse)(nil),     // 6: avshub.bridge.v1.ConfigureResponse
+	(*Endpoint)(nil),              // 7: avshub.bridge.v1.Endpoint
+	(*Connection)(nil),            // 8: avshub.bridge.v1.Connection
+	(*Device)(nil),                // 9: avshub.bridge.v1.Device
+	(*Error)(nil),                 // 10: avshub.bridge.v1.Error
+	(*ExecuteRequest)(nil),        // 11: avshub.bridge.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),       // 12: avshub.bridge.v1.ExecuteResponse
+	(*Done)(nil),                  // 13: avshub.bridge.v1.Done
+	(*Accepted)(nil),              // 14: avshub.bridge.v1.Accepted
+	(*GetStateRequest)(nil),       // 15: avshub.bridge.v1.GetStateRequest
+	(*GetStateResponse)(nil),      // 16: avshub.bridge.v1.GetStateResponse
+	(*StartPairingRequest)(nil),   // 17: avshub.bridge.v1.StartPairingRequest
+	(*StartPairingResponse)(nil),  // 18: avshub.bridge.v1.StartPairingResponse
+	(*StreamEventsRequest)(nil),   // 19: avshub.bridge.v1.StreamEventsRequest
+	(*Health)(nil),                // 20: avshub.bridge.v1.Health
+	(*Event)(nil),                 // 21: avshub.bridge.v1.Event
+	(*Snapshot)(nil),              // 22: avshub.bridge.v1.Snapshot
+	(*Remove)(nil),                // 23: avshub.bridge.v1.Remove
+	(*StateChange)(nil),           // 24: avshub.bridge.v1.StateChange
+	(*Reachability)(nil),          // 25: avshub.bridge.v1.Reachability
+	(*Completion)(nil),            // 26: avshub.bridge.v1.Completion
+	(*Traits)(nil),                // 27: avshub.bridge.v1.Traits
+	(*State)(nil),                 // 28: avshub.bridge.v1.State
+	(*Command)(nil),               // 29: avshub.bridge.v1.Command
+	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 31: google.protobuf.Duration
 }
 var file_bridge_v1_bridge_proto_depIdxs = []int32{
-	7,  // 0: avshub.bridge.v1.DescribeResponse.capabilities:type_name -> avshub.bridge.v1.Capabilities
-	11, // 1: avshub.bridge.v1.Endpoint.connections:type_name -> avshub.bridge.v1.Connection
-	12, // 2: avshub.bridge.v1.Endpoint.traits:type_name -> avshub.bridge.v1.Traits
-	13, // 3: avshub.bridge.v1.Traits.on_off:type_name -> avshub.bridge.v1.OnOffTrait
-	14, // 4: avshub.bridge.v1.Traits.brightness:type_name -> avshub.bridge.v1.BrightnessTrait
-	15, // 5: avshub.bridge.v1.Traits.color:type_name -> avshub.bridge.v1.ColorTrait
-	16, // 6: avshub.bridge.v1.Traits.color_temperature:type_name -> avshub.bridge.v1.ColorTemperatureTrait
-	17, // 7: avshub.bridge.v1.Traits.lock:type_name -> avshub.bridge.v1.LockTrait
-	18, // 8: avshub.bridge.v1.Traits.thermostat:type_name -> avshub.bridge.v1.ThermostatTrait
-	19, // 9: avshub.bridge.v1.Traits.temperature_sensor:type_name -> avshub.bridge.v1.TemperatureSensorTrait
-	21, // 10: avshub.bridge.v1.Traits.toggles:type_name -> avshub.bridge.v1.ToggleTrait
-	22, // 11: avshub.bridge.v1.Traits.ranges:type_name -> avshub.bridge.v1.RangeTrait
-	24, // 12: avshub.bridge.v1.Traits.modes:type_name -> avshub.bridge.v1.ModeTrait
-	0,  // 13: avshub.bridge.v1.ThermostatTrait.modes:type_name -> avshub.bridge.v1.ThermostatMode
-	20, // 14: avshub.bridge.v1.ToggleTrait.names:type_name -> avshub.bridge.v1.Name
-	20, // 15: avshub.bridge.v1.RangeTrait.names:type_name -> avshub.bridge.v1.Name
-	23, // 16: avshub.bridge.v1.RangeTrait.presets:type_name -> avshub.bridge.v1.Preset
-	20, // 17: avshub.bridge.v1.Preset.names:type_name -> avshub.bridge.v1.Name
-	20, // 18: avshub.bridge.v1.ModeTrait.names:type_name -> avshub.bridge.v1.Name
-	25, // 19: avshub.bridge.v1.ModeTrait.values:type_name -> avshub.bridge.v1.ModeValue
-	20, // 20: avshub.bridge.v1.ModeValue.names:type_name -> avshub.bridge.v1.Name
-	0,  // 21: avshub.bridge.v1.ThermostatState.mode:type_name -> avshub.bridge.v1.ThermostatMode
-	26, // 22: avshub.bridge.v1.State.color:type_name -> avshub.bridge.v1.HSB
-	1,  // 23: avshub.bridge.v1.State.lock:type_name -> avshub.bridge.v1.LockState
-	27, // 24: avshub.bridge.v1.State.thermostat:type_name -> avshub.bridge.v1.ThermostatState
-	48, // 25: avshub.bridge.v1.State.toggles:type_name -> avshub.bridge.v1.State.TogglesEntry
-	49, // 26: avshub.bridge.v1.State.ranges:type_name -> avshub.bridge.v1.State.RangesEntry
-	50, // 27: avshub.bridge.v1.State.modes:type_name -> avshub.bridge.v1.State.ModesEntry
-	10, // 28: avshub.bridge.v1.Device.endpoint:type_name -> avshub.bridge.v1.Endpoint
-	28, // 29: avshub.bridge.v1.Device.state:type_name -> avshub.bridge.v1.State
-	2,  // 30: avshub.bridge.v1.Command.trait:type_name -> avshub.bridge.v1.TraitKind
-	26, // 31: avshub.bridge.v1.Command.color:type_name -> avshub.bridge.v1.HSB
-	1,  // 32: avshub.bridge.v1.Command.lock:type_name -> avshub.bridge.v1.LockState
-	27, // 33: avshub.bridge.v1.Command.thermostat:type_name -> avshub.bridge.v1.ThermostatState
-	3,  // 34: avshub.bridge.v1.Error.kind:type_name -> avshub.bridge.v1.ErrorKind
-	30, // 35: avshub.bridge.v1.ExecuteRequest.command:type_name -> avshub.bridge.v1.Command
-	51, // 36: avshub.bridge.v1.ExecuteRequest.deadline:type_name -> google.protobuf.Timestamp
-	34, // 37: avshub.bridge.v1.ExecuteResponse.done:type_name -> avshub.bridge.v1.Done
-	35, // 38: avshub.bridge.v1.ExecuteResponse.accepted:type_name -> avshub.bridge.v1.Accepted
-	31, // 39: avshub.bridge.v1.ExecuteResponse.error:type_name -> avshub.bridge.v1.Error
-	28, // 40: avshub.bridge.v1.Done.state:type_name -> avshub.bridge.v1.State
-	28, // 41: avshub.bridge.v1.Accepted.state:type_name -> avshub.bridge.v1.State
-	52, // 42: avshub.bridge.v1.Accepted.estimated_deferral:type_name -> google.protobuf.Duration
-	28, // 43: avshub.bridge.v1.GetStateResponse.state:type_name -> avshub.bridge.v1.State
-	31, // 44: avshub.bridge.v1.GetStateResponse.error:type_name -> avshub.bridge.v1.Error
-	52, // 45: avshub.bridge.v1.StartPairingRequest.duration:type_name -> google.protobuf.Duration
-	31, // 46: avshub.bridge.v1.StartPairingResponse.error:type_name -> avshub.bridge.v1.Error
-	4,  // 47: avshub.bridge.v1.Health.state:type_name -> avshub.bridge.v1.HealthState
-	51, // 48: avshub.bridge.v1.Event.at:type_name -> google.protobuf.Timestamp
-	41, // 49: avshub.bridge.v1.Event.health:type_name -> avshub.bridge.v1.Health
-	43, // 50: avshub.bridge.v1.Event.snapshot:type_name -> avshub.bridge.v1.Snapshot
-	29, // 51: avshub.bridge.v1.Event.upsert:type_name -> avshub.bridge.v1.Device
-	44, // 52: avshub.bridge.v1.Event.remove:type_name -> avshub.bridge.v1.Remove
-	45, // 53: avshub.bridge.v1.Event.state:type_name -> avshub.bridge.v1.StateChange
-	46, // 54: avshub.bridge.v1.Event.reachability:type_name -> avshub.bridge.v1.Reachability
-	47, // 55: avshub.bridge.v1.Event.completion:type_name -> avshub.bridge.v1.Completion
-	29, // 56: avshub.bridge.v1.Snapshot.devices:type_name -> avshub.bridge.v1.Device
-	28, // 57: avshub.bridge.v1.StateChange.changed:type_name -> avshub.bridge.v1.State
-	31, // 58: avshub.bridge.v1.Completion.error:type_name -> avshub.bridge.v1.Error
-	28, // 59: avshub.bridge.v1.Completion.state:type_name -> avshub.bridge.v1.State
-	5,  // 60: avshub.bridge.v1.Bridge.Describe:input_type -> avshub.bridge.v1.DescribeRequest
-	8,  // 61: avshub.bridge.v1.Bridge.Configure:input_type -> avshub.bridge.v1.ConfigureRequest
-	40, // 62: avshub.bridge.v1.Bridge.StreamEvents:input_type -> avshub.bridge.v1.StreamEventsRequest
-	32, // 63: avshub.bridge.v1.Bridge.Execute:input_type -> avshub.bridge.v1.ExecuteRequest
-	36, // 64: avshub.bridge.v1.Bridge.GetState:input_type -> avshub.bridge.v1.GetStateRequest
-	38, // 65: avshub.bridge.v1.Bridge.StartPairing:input_type -> avshub.bridge.v1.StartPairingRequest
-	6,  // 66: avshub.bridge.v1.Bridge.Describe:output_type -> avshub.bridge.v1.DescribeResponse
-	9,  // 67: avshub.bridge.v1.Bridge.Configure:output_type -> avshub.bridge.v1.ConfigureResponse
-	42, // 68: avshub.bridge.v1.Bridge.StreamEvents:output_type -> avshub.bridge.v1.Event
-	33, // 69: avshub.bridge.v1.Bridge.Execute:output_type -> avshub.bridge.v1.ExecuteResponse
-	37, // 70: avshub.bridge.v1.Bridge.GetState:output_type -> avshub.bridge.v1.GetStateResponse
-	39, // 71: avshub.bridge.v1.Bridge.StartPairing:output_type -> avshub.bridge.v1.StartPairingResponse
-	66, // [66:72] is the sub-list for method output_type
-	60, // [60:66] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	4,  // 0: avshub.bridge.v1.DescribeResponse.capabilities:type_name -> avshub.bridge.v1.Capabilities
+	8,  // 1: avshub.bridge.v1.Endpoint.connections:type_name -> avshub.bridge.v1.Connection
+	27, // 2: avshub.bridge.v1.Endpoint.traits:type_name -> avshub.bridge.v1.Traits
+	7,  // 3: avshub.bridge.v1.Device.endpoint:type_name -> avshub.bridge.v1.Endpoint
+	28, // 4: avshub.bridge.v1.Device.state:type_name -> avshub.bridge.v1.State
+	0,  // 5: avshub.bridge.v1.Error.kind:type_name -> avshub.bridge.v1.ErrorKind
+	29, // 6: avshub.bridge.v1.ExecuteRequest.command:type_name -> avshub.bridge.v1.Command
+	30, // 7: avshub.bridge.v1.ExecuteRequest.deadline:type_name -> google.protobuf.Timestamp
+	13, // 8: avshub.bridge.v1.ExecuteResponse.done:type_name -> avshub.bridge.v1.Done
+	14, // 9: avshub.bridge.v1.ExecuteResponse.accepted:type_name -> avshub.bridge.v1.Accepted
+	10, // 10: avshub.bridge.v1.ExecuteResponse.error:type_name -> avshub.bridge.v1.Error
+	28, // 11: avshub.bridge.v1.Done.state:type_name -> avshub.bridge.v1.State
+	28, // 12: avshub.bridge.v1.Accepted.state:type_name -> avshub.bridge.v1.State
+	31, // 13: avshub.bridge.v1.Accepted.estimated_deferral:type_name -> google.protobuf.Duration
+	28, // 14: avshub.bridge.v1.GetStateResponse.state:type_name -> avshub.bridge.v1.State
+	10, // 15: avshub.bridge.v1.GetStateResponse.error:type_name -> avshub.bridge.v1.Error
+	31, // 16: avshub.bridge.v1.StartPairingRequest.duration:type_name -> google.protobuf.Duration
+	10, // 17: avshub.bridge.v1.StartPairingResponse.error:type_name -> avshub.bridge.v1.Error
+	1,  // 18: avshub.bridge.v1.Health.state:type_name -> avshub.bridge.v1.HealthState
+	30, // 19: avshub.bridge.v1.Event.at:type_name -> google.protobuf.Timestamp
+	20, // 20: avshub.bridge.v1.Event.health:type_name -> avshub.bridge.v1.Health
+	22, // 21: avshub.bridge.v1.Event.snapshot:type_name -> avshub.bridge.v1.Snapshot
+	9,  // 22: avshub.bridge.v1.Event.upsert:type_name -> avshub.bridge.v1.Device
+	23, // 23: avshub.bridge.v1.Event.remove:type_name -> avshub.bridge.v1.Remove
+	24, // 24: avshub.bridge.v1.Event.state:type_name -> avshub.bridge.v1.StateChange
+	25, // 25: avshub.bridge.v1.Event.reachability:type_name -> avshub.bridge.v1.Reachability
+	26, // 26: avshub.bridge.v1.Event.completion:type_name -> avshub.bridge.v1.Completion
+	9,  // 27: avshub.bridge.v1.Snapshot.devices:type_name -> avshub.bridge.v1.Device
+	28, // 28: avshub.bridge.v1.StateChange.changed:type_name -> avshub.bridge.v1.State
+	10, // 29: avshub.bridge.v1.Completion.error:type_name -> avshub.bridge.v1.Error
+	28, // 30: avshub.bridge.v1.Completion.state:type_name -> avshub.bridge.v1.State
+	2,  // 31: avshub.bridge.v1.Bridge.Describe:input_type -> avshub.bridge.v1.DescribeRequest
+	5,  // 32: avshub.bridge.v1.Bridge.Configure:input_type -> avshub.bridge.v1.ConfigureRequest
+	19, // 33: avshub.bridge.v1.Bridge.StreamEvents:input_type -> avshub.bridge.v1.StreamEventsRequest
+	11, // 34: avshub.bridge.v1.Bridge.Execute:input_type -> avshub.bridge.v1.ExecuteRequest
+	15, // 35: avshub.bridge.v1.Bridge.GetState:input_type -> avshub.bridge.v1.GetStateRequest
+	17, // 36: avshub.bridge.v1.Bridge.StartPairing:input_type -> avshub.bridge.v1.StartPairingRequest
+	3,  // 37: avshub.bridge.v1.Bridge.Describe:output_type -> avshub.bridge.v1.DescribeResponse
+	6,  // 38: avshub.bridge.v1.Bridge.Configure:output_type -> avshub.bridge.v1.ConfigureResponse
+	21, // 39: avshub.bridge.v1.Bridge.StreamEvents:output_type -> avshub.bridge.v1.Event
+	12, // 40: avshub.bridge.v1.Bridge.Execute:output_type -> avshub.bridge.v1.ExecuteResponse
+	16, // 41: avshub.bridge.v1.Bridge.GetState:output_type -> avshub.bridge.v1.GetStateResponse
+	18, // 42: avshub.bridge.v1.Bridge.StartPairing:output_type -> avshub.bridge.v1.StartPairingResponse
+	37, // [37:43] is the sub-list for method output_type
+	31, // [31:37] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_bridge_v1_bridge_proto_init() }
@@ -3674,19 +2063,17 @@ func file_bridge_v1_bridge_proto_init() {
 	if File_bridge_v1_bridge_proto != nil {
 		return
 	}
-	file_bridge_v1_bridge_proto_msgTypes[22].OneofWrappers = []any{}
-	file_bridge_v1_bridge_proto_msgTypes[23].OneofWrappers = []any{}
-	file_bridge_v1_bridge_proto_msgTypes[25].OneofWrappers = []any{}
-	file_bridge_v1_bridge_proto_msgTypes[28].OneofWrappers = []any{
+	file_bridge_v1_traits_proto_init()
+	file_bridge_v1_bridge_proto_msgTypes[10].OneofWrappers = []any{
 		(*ExecuteResponse_Done)(nil),
 		(*ExecuteResponse_Accepted)(nil),
 		(*ExecuteResponse_Error)(nil),
 	}
-	file_bridge_v1_bridge_proto_msgTypes[32].OneofWrappers = []any{
+	file_bridge_v1_bridge_proto_msgTypes[14].OneofWrappers = []any{
 		(*GetStateResponse_State)(nil),
 		(*GetStateResponse_Error)(nil),
 	}
-	file_bridge_v1_bridge_proto_msgTypes[37].OneofWrappers = []any{
+	file_bridge_v1_bridge_proto_msgTypes[19].OneofWrappers = []any{
 		(*Event_Health)(nil),
 		(*Event_Snapshot)(nil),
 		(*Event_Upsert)(nil),
@@ -3700,8 +2087,8 @@ func file_bridge_v1_bridge_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bridge_v1_bridge_proto_rawDesc), len(file_bridge_v1_bridge_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   46,
+			NumEnums:      2,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

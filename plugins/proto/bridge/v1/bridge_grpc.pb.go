@@ -7,8 +7,13 @@
 //
 // Bridges see the avshub device model (endpoints, traits, absolute commands),
 // never Alexa JSON. Every message here mirrors a type of the Go package
-// github.com/avshub/avshub/discovery; plugins/proto/bridge/v1/convert converts
+// github.com/avshub/avshub/discovery/model; plugins/proto/bridge/v1/convert converts
 // between the two in one place.
+//
+// The traits, state and commands are in traits.proto, generated from the trait
+// definitions (discovery/model/traitspec, `make generate`); the value types they
+// use are in values.proto. Moving them there from this file kept every message
+// name, field number and type: the wire is unchanged.
 //
 // Compatibility: this file is frozen once released. Additive changes (new
 // fields, new RPCs guarded by a Capabilities flag) bump the minor version in

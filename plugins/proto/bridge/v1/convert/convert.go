@@ -2,6 +2,9 @@
 // protocol messages. It is the only place that knows both, so a field added to
 // one side is added here and caught by the round-trip test.
 //
+// The trait parts (Traits, State, Command and the trait kinds) are generated
+// from the trait definitions into traits_gen.go; this file holds the rest.
+//
 // Conversions are total: values the wire cannot name (an unknown error kind, a
 // negative duration) map to the closest safe value rather than failing, and a
 // nil message converts to the zero value.
@@ -18,19 +21,6 @@ import (
 )
 
 // ---------------------------------------------------------------- enums
-
-var traitKinds = map[model.TraitKind]pb.TraitKind{
-	model.TraitOnOff:             pb.TraitKind_TRAIT_KIND_ON_OFF,
-	model.TraitBrightness:        pb.TraitKind_TRAIT_KIND_BRIGHTNESS,
-	model.TraitColor:             pb.TraitKind_TRAIT_KIND_COLOR,
-	model.TraitColorTemperature:  pb.TraitKind_TRAIT_KIND_COLOR_TEMPERATURE,
-	model.TraitLock:              pb.TraitKind_TRAIT_KIND_LOCK,
-	model.TraitThermostat:        pb.TraitKind_TRAIT_KIND_THERMOSTAT,
-	model.TraitTemperatureSensor: pb.TraitKind_TRAIT_KIND_TEMPERATURE_SENSOR,
-	model.TraitToggle:            pb.TraitKind_TRAIT_KIND_TOGGLE,
-	model.TraitRange:             pb.TraitKind_TRAIT_KIND_RANGE,
-	model.TraitMode:              pb.TraitKind_TRAIT_KIND_MODE,
-}
 
 var errorKinds = map[model.ErrorKind]pb.ErrorKind{
 	model.ErrUnreachable:                pb.ErrorKind_ERROR_KIND_UNREACHABLE,
@@ -191,103 +181,24 @@ func namesFrom(ns []*pb.Name) []model.Name {
 	})
 }
 
-// Traits converts a trait set to the wire.
-func Traits(t model.Traits) *pb.Traits {
-	out := &pb.Traits{}
-	if t.OnOff != nil {
-		out.OnOff = &pb.OnOffTrait{}
-	}
-	if t.Brightness != nil {
-		out.Brightness = &pb.BrightnessTrait{}
-	}
-	if t.Color != nil {
-		out.Color = &pb.ColorTrait{}
-	}
-	if ct := t.ColorTemperature; ct != nil {
-		out.ColorTemperature = &pb.ColorTemperatureTrait{MinKelvin: int32(ct.MinKelvin), MaxKelvin: int32(ct.MaxKelvin)}
-	}
-	if t.Lock != nil {
-		out.Lock = &pb.LockTrait{}
-	}
-	if th := t.Thermostat; th != nil {
-		out.Thermostat = &pb.ThermostatTrait{
-			Modes:          mapSlice(th.Modes, func(m model.ThermostatMode) pb.ThermostatMode { return modes[m] }),
-			TargetSetpoint: th.TargetSetpoint, DualSetpoints: th.DualSetpoints,
-			MinC: th.MinC, MaxC: th.MaxC, MinDeltaC: th.MinDeltaC, StepC: th.StepC, Scale: th.Scale,
-		}
-	}
-	if t.TemperatureSensor != nil {
-		out.TemperatureSensor = &pb.TemperatureSensorTrait{}
-	}
-	out.Toggles = mapSlice(t.Toggles, func(x model.Toggle) *pb.ToggleTrait {
-		return &pb.ToggleTrait{Instance: x.Instance, Names: names(x.Names), NonControllable: x.NonControllable}
-	})
-	out.Ranges = mapSlice(t.Ranges, func(x model.Range) *pb.RangeTrait {
-		return &pb.RangeTrait{Instance: x.Instance, Names: names(x.Names), Min: x.Min, Max: x.Max,
-			Precision: x.Precision, Unit: x.Unit, NonControllable: x.NonControllable,
-			Presets: mapSlice(x.Presets, func(p model.Preset) *pb.Preset {
-				return &pb.Preset{Value: p.Value, Names: names(p.Names)}
-			})}
-	})
-	out.Modes = mapSlice(t.Modes, func(x model.Mode) *pb.ModeTrait {
-		return &pb.ModeTrait{Instance: x.Instance, Names: names(x.Names), Ordered: x.Ordered,
-			NonControllable: x.NonControllable,
-			Values: mapSlice(x.Values, func(v model.ModeValue) *pb.ModeValue {
-				return &pb.ModeValue{Value: v.Value, Names: names(v.Names)}
-			})}
-	})
-	return out
+func presets(ps []model.Preset) []*pb.Preset {
+	return mapSlice(ps, func(p model.Preset) *pb.Preset { return &pb.Preset{Value: p.Value, Names: names(p.Names)} })
 }
 
-// TraitsFrom converts a wire trait set.
-func TraitsFrom(t *pb.Traits) model.Traits {
-	var out model.Traits
-	if t == nil {
-		return out
-	}
-	if t.OnOff != nil {
-		out.OnOff = &model.OnOff{}
-	}
-	if t.Brightness != nil {
-		out.Brightness = &model.Brightness{}
-	}
-	if t.Color != nil {
-		out.Color = &model.Color{}
-	}
-	if ct := t.ColorTemperature; ct != nil {
-		out.ColorTemperature = &model.ColorTemperature{MinKelvin: int(ct.GetMinKelvin()), MaxKelvin: int(ct.GetMaxKelvin())}
-	}
-	if t.Lock != nil {
-		out.Lock = &model.Lock{}
-	}
-	if th := t.Thermostat; th != nil {
-		out.Thermostat = &model.Thermostat{
-			Modes:          mapSlice(th.GetModes(), func(m pb.ThermostatMode) model.ThermostatMode { return modesBack[m] }),
-			TargetSetpoint: th.GetTargetSetpoint(), DualSetpoints: th.GetDualSetpoints(),
-			MinC: th.GetMinC(), MaxC: th.GetMaxC(), MinDeltaC: th.GetMinDeltaC(), StepC: th.GetStepC(), Scale: th.GetScale(),
-		}
-	}
-	if t.TemperatureSensor != nil {
-		out.TemperatureSensor = &model.TemperatureSensor{}
-	}
-	out.Toggles = mapSlice(t.GetToggles(), func(x *pb.ToggleTrait) model.Toggle {
-		return model.Toggle{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), NonControllable: x.GetNonControllable()}
+func presetsFrom(ps []*pb.Preset) []model.Preset {
+	return mapSlice(ps, func(p *pb.Preset) model.Preset {
+		return model.Preset{Value: p.GetValue(), Names: namesFrom(p.GetNames())}
 	})
-	out.Ranges = mapSlice(t.GetRanges(), func(x *pb.RangeTrait) model.Range {
-		return model.Range{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), Min: x.GetMin(), Max: x.GetMax(),
-			Precision: x.GetPrecision(), Unit: x.GetUnit(), NonControllable: x.GetNonControllable(),
-			Presets: mapSlice(x.GetPresets(), func(p *pb.Preset) model.Preset {
-				return model.Preset{Value: p.GetValue(), Names: namesFrom(p.GetNames())}
-			})}
+}
+
+func modeValues(vs []model.ModeValue) []*pb.ModeValue {
+	return mapSlice(vs, func(v model.ModeValue) *pb.ModeValue { return &pb.ModeValue{Value: v.Value, Names: names(v.Names)} })
+}
+
+func modeValuesFrom(vs []*pb.ModeValue) []model.ModeValue {
+	return mapSlice(vs, func(v *pb.ModeValue) model.ModeValue {
+		return model.ModeValue{Value: v.GetValue(), Names: namesFrom(v.GetNames())}
 	})
-	out.Modes = mapSlice(t.GetModes(), func(x *pb.ModeTrait) model.Mode {
-		return model.Mode{Instance: x.GetInstance(), Names: namesFrom(x.GetNames()), Ordered: x.GetOrdered(),
-			NonControllable: x.GetNonControllable(),
-			Values: mapSlice(x.GetValues(), func(v *pb.ModeValue) model.ModeValue {
-				return model.ModeValue{Value: v.GetValue(), Names: namesFrom(v.GetNames())}
-			})}
-	})
-	return out
 }
 
 // ---------------------------------------------------------------- state
@@ -320,29 +231,6 @@ func thermostatStateFrom(t *pb.ThermostatState) *model.ThermostatState {
 	return &model.ThermostatState{Mode: modesBack[t.GetMode()], Target: cp(t.Target), Lower: cp(t.Lower), Upper: cp(t.Upper)}
 }
 
-// State converts a (partial) state to the wire.
-func State(s model.State) *pb.State {
-	return &pb.State{
-		On: cp(s.On), Brightness: i32p(s.Brightness), Color: hsb(s.Color),
-		ColorTemperature: i32p(s.ColorTemperature), Lock: locks[s.Lock],
-		Thermostat: thermostatState(s.Thermostat), Temperature: cp(s.Temperature),
-		Toggles: cloneMap(s.Toggles), Ranges: cloneMap(s.Ranges), Modes: cloneMap(s.Modes),
-	}
-}
-
-// StateFrom converts a wire state.
-func StateFrom(s *pb.State) model.State {
-	if s == nil {
-		return model.State{}
-	}
-	return model.State{
-		On: cp(s.On), Brightness: intp(s.Brightness), Color: hsbFrom(s.GetColor()),
-		ColorTemperature: intp(s.ColorTemperature), Lock: locksBack[s.GetLock()],
-		Thermostat: thermostatStateFrom(s.GetThermostat()), Temperature: cp(s.Temperature),
-		Toggles: cloneMap(s.GetToggles()), Ranges: cloneMap(s.GetRanges()), Modes: cloneMap(s.GetModes()),
-	}
-}
-
 // Device converts a device to the wire.
 func Device(d model.Device) *pb.Device {
 	return &pb.Device{Endpoint: Endpoint(d.Endpoint), State: State(d.State), Reachable: d.Reachable}
@@ -354,27 +242,6 @@ func DeviceFrom(d *pb.Device) model.Device {
 }
 
 // ---------------------------------------------------------------- commands
-
-// Command converts a command to the wire.
-func Command(c model.Command) *pb.Command {
-	return &pb.Command{
-		Trait: traitKinds[c.Trait], Instance: c.Instance, Power: cp(c.Power), Brightness: i32p(c.Brightness),
-		Color: hsb(c.Color), ColorTemperature: i32p(c.ColorTemperature), Lock: locks[c.Lock],
-		Thermostat: thermostatState(c.Thermostat), Toggle: cp(c.Toggle), Range: cp(c.Range), Mode: c.Mode,
-	}
-}
-
-// CommandFrom converts a wire command.
-func CommandFrom(c *pb.Command) model.Command {
-	if c == nil {
-		return model.Command{}
-	}
-	return model.Command{
-		Trait: traitKindsBack[c.GetTrait()], Instance: c.GetInstance(), Power: cp(c.Power), Brightness: intp(c.Brightness),
-		Color: hsbFrom(c.GetColor()), ColorTemperature: intp(c.ColorTemperature), Lock: locksBack[c.GetLock()],
-		Thermostat: thermostatStateFrom(c.GetThermostat()), Toggle: cp(c.Toggle), Range: cp(c.Range), Mode: c.GetMode(),
-	}
-}
 
 // Request converts a command request to the wire.
 func Request(r model.Request) *pb.ExecuteRequest {

@@ -431,4 +431,3 @@ func diff(st model.State, ch model.State) model.State {
 	}
 	return d
 }
-

@@ -389,6 +389,16 @@ func (z *Z2M) Restart() error {
 	return z.start()
 }
 
+// PID is the running process's id (0 when stopped).
+func (z *Z2M) PID() int {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.cmd == nil {
+		return 0
+	}
+	return z.cmd.Process.Pid
+}
+
 // Exited is closed when the current process has exited.
 func (z *Z2M) Exited() <-chan struct{} {
 	z.mu.Lock()

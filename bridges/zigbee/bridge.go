@@ -1,7 +1,3 @@
-// Package zigbee is avshub's Zigbee bridge: it drives a TI Z-Stack 3.x
-// coordinator stick over a serial port (MT over UNPI), lets devices join,
-// interviews them, publishes their traits, turns commands into ZCL and
-// attribute reports into state changes.
 package zigbee
 
 import (

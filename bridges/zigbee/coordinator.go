@@ -282,6 +282,16 @@ func (co *coordinator) commission(ctx context.Context, n network) error {
 	if _, err := co.c.Await(ctx, w, 100*time.Second, "network formation"); err != nil {
 		return err
 	}
+	// As zigbee-herdsman does: a PAN id other than the one asked for means the
+	// stick found a network with ours nearby and picked another; running on
+	// it would re-form at every start.
+	info, err := co.nwkInfo(ctx)
+	if err != nil {
+		return err
+	}
+	if info.panID != n.PANID {
+		return fmt.Errorf("zigbee: network formation: PAN id collision (asked for 0x%04x, the stick formed 0x%04x): another network nearby uses it", n.PANID, info.panID)
+	}
 	return co.writeNV(ctx, mt.NVHasConfigured3, []byte{mt.HasConfiguredMagic})
 }
 
@@ -364,11 +374,14 @@ func (co *coordinator) restore(ctx context.Context, n network) error {
 	if len(hc) < 1 || hc[0] != mt.HasConfiguredMagic {
 		return errReform
 	}
-	key, err := co.readNV(ctx, mt.NVPreCfgKey)
+	// The key the network runs with is the active key descriptor (key
+	// sequence number, key), as zigbee-herdsman compares it; PRECFGKEY is
+	// only what formation started from.
+	key, err := co.readNV(ctx, mt.NVActiveKeyInfo)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(key, n.Key) {
+	if len(key) < 17 || !bytes.Equal(key[1:17], n.Key) {
 		co.log.Warn("zigbee: the stick holds another network; re-forming with the stored parameters")
 		return errReform
 	}
@@ -379,8 +392,9 @@ func (co *coordinator) restore(ctx context.Context, n network) error {
 	if err != nil {
 		return err
 	}
-	if info.panID != n.PANID || int(info.channel) != n.Channel {
-		co.log.Warn("zigbee: the stick runs another PAN; re-forming", "pan", fmt.Sprintf("0x%04x", info.panID), "channel", info.channel)
+	if info.panID != n.PANID || info.extPAN != n.ExtPANID || int(info.channel) != n.Channel {
+		co.log.Warn("zigbee: the stick runs another PAN; re-forming", "pan", fmt.Sprintf("0x%04x", info.panID),
+			"extPan", fmt.Sprintf("%016x", info.extPAN), "channel", info.channel)
 		return errReform
 	}
 	return nil

@@ -16,7 +16,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/mt"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
-	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/avstest"
 )
 
@@ -163,7 +163,7 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 		b.Fatalf("pair: %v", err)
 	}
 	for _, ieee := range r.ids {
-		e.waitDaemonEndpoint(ctx, "zigbee", func(ep discovery.Endpoint) bool { return ep.DeviceID == ieee })
+		e.waitDaemonEndpoint(ctx, "zigbee", func(ep model.Endpoint) bool { return ep.DeviceID == ieee })
 	}
 	b.Run("avshub", func(b *testing.B) {
 		var s sideBySide

@@ -6,6 +6,7 @@
 //	avshub pair BRIDGE --for 60s       let new devices join a bridge
 //	avshub plugin check PATH           run the conformance checks on a bridge binary
 //	avshub plugin trust NAME           trust a bridge's rebuilt binary
+//	avshub plugin new NAME             scaffold a bridge (Go or JavaScript)
 //	avshub config check --config FILE  validate a configuration file
 //	avshub backup | restore            save or restore the data directory
 //	avshub version

@@ -16,6 +16,7 @@ import (
 	"github.com/avshub/avshub/gateway/hub"
 	"github.com/avshub/avshub/plugins/host"
 	"github.com/avshub/avshub/plugins/plugintest"
+	"github.com/avshub/avshub/plugins/scaffold"
 )
 
 func cmdPlugin(ctx context.Context, args []string, out, errw io.Writer) error {
@@ -27,6 +28,8 @@ func cmdPlugin(ctx context.Context, args []string, out, errw io.Writer) error {
 		return cmdPluginCheck(ctx, args[1:], out, errw)
 	case "trust":
 		return cmdPluginTrust(args[1:], out, errw)
+	case "new":
+		return cmdPluginNew(args[1:], out, errw)
 	}
 	return usageError("unknown sub-command %q: use check or trust", args[0])
 }
@@ -176,4 +179,40 @@ func writeFileKeepMode(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// cmdPluginNew scaffolds a bridge project.
+func cmdPluginNew(args []string, out, errw io.Writer) error {
+	fs := flags("plugin new", errw)
+	lang := fs.String("lang", "go", "the bridge's language: go or js")
+	dir := fs.String("dir", "", "the project's directory (default ./bridge-NAME)")
+	module := fs.String("module", "", "the Go module path (default example.com/bridge-NAME)")
+	replace := fs.String("avshub", "", "a local avshub checkout to build against (Go: a replace directive; JavaScript: the SDK's path)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errUsage
+	}
+	o := scaffold.Options{Name: pos[0], Lang: *lang, Dir: *dir, Module: *module, Replace: *replace}
+	if o.Replace != "" {
+		if o.Replace, err = filepath.Abs(o.Replace); err != nil {
+			return err
+		}
+	}
+	files, err := scaffold.Generate(o)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		fmt.Fprintln(out, "wrote", f)
+	}
+	d := filepath.Dir(files[0])
+	if *lang == "js" {
+		fmt.Fprintf(out, "\nnext: cd %s && npm install && avshub plugin check ./bridge-%s\n", d, pos[0])
+	} else {
+		fmt.Fprintf(out, "\nnext: cd %s && go mod tidy && go test ./... && go build -o bridge-%s . && avshub plugin check ./bridge-%s\n", d, pos[0], pos[0])
+	}
+	return nil
 }

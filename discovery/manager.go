@@ -205,6 +205,9 @@ func (m *Manager) desired() []rendered {
 		if !m.configured(e.Endpoint.Bridge) {
 			continue // remembered from a bridge no longer configured
 		}
+		if e.Settings.HiddenFromAlexa {
+			continue // hidden by a person: deleted from Alexa, kept on the hub
+		}
 		raw, err := m.opts.Render(e.Endpoint)
 		var c bytes.Buffer
 		if err == nil && json.Compact(&c, raw) != nil { // one pass: checks and compacts

@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -35,6 +36,9 @@ type Entry struct {
 	State     model.State
 	Reachable bool
 	Updated   time.Time
+	// Settings are what a person set on the hub for this endpoint (name, area,
+	// hidden); the Endpoint's FriendlyName already carries the name.
+	Settings Settings
 }
 
 // ChangeKind says what a Change is about.
@@ -91,6 +95,8 @@ type Registry struct {
 	health  map[string]model.Health
 	synced  map[string]bool
 	subs    map[*subscriber]struct{}
+	// settings by endpoint id, kept (and persisted) even while the endpoint is gone.
+	settings map[string]Settings
 }
 
 type entry struct {
@@ -110,7 +116,8 @@ type persisted struct {
 // (or, WithStore, one holding the last known endpoints).
 func NewRegistry(serial string, opts ...RegistryOption) *Registry {
 	r := &Registry{serial: serial, log: slog.Default(), now: time.Now, subBuf: DefaultSubscriberBuffer,
-		entries: map[string]*entry{}, health: map[string]model.Health{}, synced: map[string]bool{}, subs: map[*subscriber]struct{}{}}
+		entries: map[string]*entry{}, health: map[string]model.Health{}, synced: map[string]bool{}, subs: map[*subscriber]struct{}{},
+		settings: map[string]Settings{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -121,6 +128,7 @@ func NewRegistry(serial string, opts ...RegistryOption) *Registry {
 }
 
 func (r *Registry) load() {
+	r.loadSettings()
 	all, err := r.store.List(EndpointsBucket)
 	if err != nil {
 		r.log.Warn("discovery: cannot load the last known endpoints; starting empty", "err", err)
@@ -133,7 +141,7 @@ func (r *Registry) load() {
 			r.log.Warn("discovery: skipping a stored endpoint that does not parse", "id", id, "err", err)
 			continue
 		}
-		r.entries[id] = &entry{Entry: Entry{Endpoint: p.Endpoint, State: p.State, Updated: r.now()}, reported: p.Endpoint}
+		r.entries[id] = &entry{Entry: Entry{Endpoint: p.Endpoint, State: p.State, Updated: r.now(), Settings: r.settings[id]}, reported: p.Endpoint}
 	}
 	r.dedupe(nil)
 }
@@ -382,7 +390,7 @@ func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time) []Cha
 	st := d.State.Clone()
 	e, ok := r.entries[id]
 	if !ok {
-		e = &entry{Entry: Entry{Endpoint: ep, State: st, Reachable: d.Reachable, Updated: at}, reported: ep}
+		e = &entry{Entry: Entry{Endpoint: ep, State: st, Reachable: d.Reachable, Updated: at, Settings: r.settings[id]}, reported: ep}
 		r.entries[id] = e
 		return []Change{{Kind: ChangeAdded, Entry: e.copy()}}
 	}
@@ -436,6 +444,9 @@ func (r *Registry) dedupe(changes []Change) []Change {
 	eps := make([]model.Endpoint, len(ids))
 	for i, id := range ids {
 		eps[i] = r.entries[id].reported
+		if n := r.settings[id].Name; n != "" {
+			eps[i].FriendlyName = n // a person's name wins over the bridge's
+		}
 	}
 	model.DedupeFriendlyNames(eps)
 	for i, id := range ids {
@@ -444,11 +455,15 @@ func (r *Registry) dedupe(changes []Change) []Change {
 			continue
 		}
 		// Logged when the published name changes, not on every pass.
-		if eps[i].FriendlyName != e.reported.FriendlyName {
+		if want := cmp.Or(r.settings[id].Name, e.reported.FriendlyName); eps[i].FriendlyName != want {
 			r.log.Warn("discovery: friendly name changed to keep names unique and valid (rename the device to fix)",
 				"endpoint", id, "name", e.reported.FriendlyName, "published", eps[i].FriendlyName)
 		} else {
-			r.log.Info("discovery: friendly name is unique again", "endpoint", id, "name", eps[i].FriendlyName)
+			if r.settings[id].Name != "" && eps[i].FriendlyName == r.settings[id].Name {
+				r.log.Info("discovery: friendly name set on the hub", "endpoint", id, "name", eps[i].FriendlyName)
+			} else {
+				r.log.Info("discovery: friendly name is unique again", "endpoint", id, "name", eps[i].FriendlyName)
+			}
 		}
 		e.Endpoint.FriendlyName = eps[i].FriendlyName
 		found := false

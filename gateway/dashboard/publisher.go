@@ -337,7 +337,7 @@ func (p *Publisher) wants(ep model.Endpoint) bool {
 func (p *Publisher) resync(publish bool) {
 	seen := map[string]bool{}
 	for _, e := range p.reg.List() {
-		if !p.wants(e.Endpoint) {
+		if !p.wants(e.Endpoint) || e.Settings.HiddenFromDashboards {
 			continue
 		}
 		id := NodeID(e.Endpoint)
@@ -373,12 +373,16 @@ func (p *Publisher) apply(c discovery.Change) {
 	if !p.wants(ep) {
 		return
 	}
+	if c.Entry.Settings.HiddenFromDashboards {
+		p.remove(id) // hidden by a person: cleared from the dashboards, kept on the hub
+		return
+	}
 	p.mu.Lock()
 	n, known := p.nodes[id]
 	p.mu.Unlock()
 	switch {
 	case !known || c.Kind == discovery.ChangeAdded || c.Kind == discovery.ChangeUpdated:
-		p.upsert(c.Entry, !known || !sameEndpoint(n.entry.Endpoint, ep))
+		p.upsert(c.Entry, !known || !sameEndpoint(n.entry.Endpoint, ep) || n.entry.Settings != c.Entry.Settings)
 	case c.Kind == discovery.ChangeState:
 		p.mu.Lock()
 		n.entry = c.Entry
@@ -509,6 +513,7 @@ func (p *Publisher) publishConfig(n *node) bool {
 	p.mu.Lock()
 	cmps := p.l.components(n.id, n.entry.Endpoint)
 	ep := n.entry.Endpoint
+	area := n.entry.Settings.Area
 	prev := n.comps
 	n.comps = map[string]string{}
 	for id, c := range cmps {
@@ -531,11 +536,11 @@ func (p *Publisher) publishConfig(n *node) bool {
 		for id, c := range removed {
 			all[id] = c
 		}
-		if !p.publishJSON(p.l.configTopic(n.id), p.retain, p.l.config(n.id, ep, all)) {
+		if !p.publishJSON(p.l.configTopic(n.id), p.retain, withArea(p.l.config(n.id, ep, all), area)) {
 			return false
 		}
 	}
-	return p.publishJSON(p.l.configTopic(n.id), p.retain, p.l.config(n.id, ep, cmps))
+	return p.publishJSON(p.l.configTopic(n.id), p.retain, withArea(p.l.config(n.id, ep, cmps), area))
 }
 
 func (p *Publisher) publishAvailability(n *node) bool {
@@ -758,4 +763,16 @@ type ErrorMessage struct {
 func (p *Publisher) publishError(node, endpoint string, e *model.Error) {
 	p.publishJSON(p.l.nodeTopic(node, leafError), false, ErrorMessage{Endpoint: endpoint, Kind: string(e.Kind),
 		Message: e.Message, Min: e.Min, Max: e.Max, MinDelta: e.MinDelta})
+}
+
+// withArea adds the area a person gave the device as Home Assistant's
+// suggested_area of the device block.
+func withArea(cfg map[string]any, area string) map[string]any {
+	if area == "" {
+		return cfg
+	}
+	if dev, ok := cfg["dev"].(map[string]any); ok {
+		dev["suggested_area"] = area
+	}
+	return cfg
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/avshub/avshub/discovery"
 )
 
 // Client talks to a running hub's local API over its unix socket.
@@ -43,8 +46,27 @@ func (c *Client) Pair(ctx context.Context, bridge string, d time.Duration) error
 	return c.do(ctx, http.MethodPost, "/api/v1/bridges/"+url.PathEscape(bridge)+"/pair?for="+d.String(), nil)
 }
 
+// Configure changes the settings of the endpoint ref names (id or name) and
+// returns the endpoint after the change.
+func (c *Client) Configure(ctx context.Context, ref string, p discovery.SettingsPatch) (Endpoint, error) {
+	var e Endpoint
+	body, err := json.Marshal(p)
+	if err != nil {
+		return e, err
+	}
+	return e, c.doBody(ctx, http.MethodPost, "/api/v1/endpoints/"+url.PathEscape(ref)+"/settings", body, &e)
+}
+
 func (c *Client) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://avshub"+path, nil)
+	return c.doBody(ctx, method, path, nil, out)
+}
+
+func (c *Client) doBody(ctx context.Context, method, path string, in []byte, out any) error {
+	var rd io.Reader
+	if in != nil {
+		rd = bytes.NewReader(in)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://avshub"+path, rd)
 	if err != nil {
 		return err
 	}

@@ -93,12 +93,14 @@ type Endpoint struct {
 	State     model.State    `json:"state"`
 	Reachable bool           `json:"reachable"`
 	Updated   time.Time      `json:"updated,omitzero"`
-	Recent    []EventLine    `json:"recent,omitempty"`
+	// Settings are what a person set on the hub (name, area, hidden).
+	Settings discovery.Settings `json:"settings,omitzero"`
+	Recent   []EventLine        `json:"recent,omitempty"`
 }
 
 // EndpointOf returns the web view of a registry entry.
 func EndpointOf(e discovery.Entry, recent []EventLine) Endpoint {
-	return Endpoint{Endpoint: e.Endpoint, State: e.State, Reachable: e.Reachable, Updated: e.Updated, Recent: recent}
+	return Endpoint{Endpoint: e.Endpoint, State: e.State, Reachable: e.Reachable, Updated: e.Updated, Settings: e.Settings, Recent: recent}
 }
 
 // EventLine is one recent event of an endpoint.
@@ -192,6 +194,81 @@ func (s *Server) api(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, s.src.Endpoints())
 	})
 	mux.HandleFunc("POST /api/v1/bridges/{name}/pair", s.pair)
+	mux.HandleFunc("POST /api/v1/endpoints/{ref}/settings", s.configure)
+}
+
+// Configurer is a Source whose endpoints people can rename, place in an area
+// and hide from Alexa or the dashboards.
+type Configurer interface {
+	Configure(id string, p discovery.SettingsPatch) error
+}
+
+// Resolve finds the endpoint ref names: its id, its friendly name (any case),
+// or its device id when that is unique. The error says what matched.
+func Resolve(eps []Endpoint, ref string) (Endpoint, error) {
+	var byName, byDevice []Endpoint
+	for _, e := range eps {
+		if e.Endpoint.ID == ref {
+			return e, nil
+		}
+		if strings.EqualFold(e.Endpoint.FriendlyName, ref) {
+			byName = append(byName, e)
+		}
+		if e.Endpoint.DeviceID == ref || e.Endpoint.Bridge+"_"+e.Endpoint.DeviceID == ref {
+			byDevice = append(byDevice, e)
+		}
+	}
+	for _, m := range [][]Endpoint{byName, byDevice} {
+		switch len(m) {
+		case 0:
+		case 1:
+			return m[0], nil
+		default:
+			var ids []string
+			for _, e := range m {
+				ids = append(ids, e.Endpoint.ID)
+			}
+			return Endpoint{}, fmt.Errorf("%q names %d endpoints: use the endpoint id (%s)", ref, len(m), strings.Join(ids, ", "))
+		}
+	}
+	return Endpoint{}, fmt.Errorf("no endpoint %q: give its id or its name (avshub endpoints lists them)", ref)
+}
+
+// configure changes an endpoint's settings: POST {"name":…, "area":…,
+// "hiddenFromAlexa":…, "hiddenFromDashboards":…} (fields left out stay).
+func (s *Server) configure(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Avshub") == "" {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "missing X-Avshub header"})
+		return
+	}
+	cf, ok := s.src.(Configurer)
+	if !ok {
+		writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this hub cannot change endpoint settings"})
+		return
+	}
+	var p discovery.SettingsPatch
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the body must be JSON with name, area, hiddenFromAlexa or hiddenFromDashboards: " + err.Error()})
+		return
+	}
+	ep, err := Resolve(s.src.Endpoints(), r.PathValue("ref"))
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		return
+	}
+	if err := cf.Configure(ep.Endpoint.ID, p); err != nil {
+		code := http.StatusInternalServerError
+		var de *model.Error
+		if errors.As(err, &de) && (de.Kind == model.ErrInvalidValue || de.Kind == model.ErrNotSupported) {
+			code = http.StatusBadRequest
+		}
+		writeJSON(w, code, map[string]string{"error": err.Error()})
+		return
+	}
+	after, _ := Resolve(s.src.Endpoints(), ep.Endpoint.ID)
+	writeJSON(w, http.StatusOK, after)
 }
 
 func (s *Server) pair(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,98 @@
+package hub
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRenameAndHide renames an endpoint and hides it from Alexa with the CLI
+// against a running hub: Alexa gets exactly one AddOrUpdateReport with the new
+// name, then a DeleteReport; the name survives a restart.
+func TestRenameAndHide(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.start()
+	e.waitConnected(15 * time.Second)
+	e.waitKnown(10 * time.Second)
+	cli := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(binDir, "avshub"), append(args, "--config", filepath.Join(e.dir, "avshub.yaml"))...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("avshub %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	lamp := id("kitchen-light")
+	ctx := ctxFor(t, 20*time.Second)
+	name := func() string {
+		raw, ok := e.emu.Endpoint(lamp)
+		if !ok {
+			return ""
+		}
+		return string(raw)
+	}
+	from := len(e.emu.Events())
+	if out := cli("rename", "Kitchen Light", "Cooker lamp", "--area", "Kitchen"); !strings.Contains(out, `"Cooker lamp"`) {
+		t.Fatalf("rename said %q", out)
+	}
+	e.poll(ctx, "Alexa knows the new name", func() error {
+		if !strings.Contains(name(), `"friendlyName":"Cooker lamp"`) {
+			return fmt.Errorf("Alexa has %s", name())
+		}
+		return nil
+	})
+	if n := e.countEvents(from, "Alexa.Discovery.AddOrUpdateReport"); n != 1 {
+		t.Fatalf("%d AddOrUpdateReports for one rename, want 1", n)
+	}
+	eps := e.hub.Endpoints()
+	for _, ep := range eps {
+		if ep.Endpoint.ID == lamp && (ep.Endpoint.FriendlyName != "Cooker lamp" || ep.Settings.Area != "Kitchen") {
+			t.Fatalf("the hub shows %+v", ep)
+		}
+	}
+
+	cli("hide", "Cooker lamp", "--from", "alexa")
+	e.poll(ctx, "Alexa forgot the hidden endpoint", func() error {
+		if name() != "" {
+			return fmt.Errorf("Alexa still has it")
+		}
+		return nil
+	})
+	if n := e.countEvents(from, "Alexa.Discovery.DeleteReport"); n != 1 {
+		t.Fatalf("%d DeleteReports for one hide, want 1", n)
+	}
+
+	// A restart keeps both: the name and the hiding.
+	e.stop()
+	from = len(e.emu.Events())
+	e.start()
+	e.waitConnected(15 * time.Second)
+	e.poll(ctx, "the bridge synced and Alexa knows every other endpoint", func() error {
+		if !e.hub.reg.Synced("virtual") {
+			return fmt.Errorf("virtual has not sent its snapshot")
+		}
+		for _, d := range e.deviceIDs() {
+			if _, ok := e.emu.Endpoint(id(d)); !ok && id(d) != lamp {
+				return fmt.Errorf("Alexa does not know %s", d)
+			}
+		}
+		if p, err := e.hub.manager.Pending(ctx); err != nil || len(p) != 0 {
+			return fmt.Errorf("discovery reports pending: %v %v", p, err)
+		}
+		return nil
+	})
+	if name() != "" {
+		t.Fatal("the hidden endpoint came back to Alexa after a restart")
+	}
+	cli("unhide", lamp, "--from", "alexa")
+	e.poll(ctx, "Alexa knows the endpoint again, by its new name", func() error {
+		if !strings.Contains(name(), `"friendlyName":"Cooker lamp"`) {
+			return fmt.Errorf("Alexa has %q", name())
+		}
+		return nil
+	})
+}

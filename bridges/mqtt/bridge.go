@@ -27,7 +27,8 @@ const Version = "0.1.0"
 // Timing defaults; tests shorten them.
 const (
 	defaultSettle        = 300 * time.Millisecond // quiet time after subscribing before the snapshot
-	defaultSettleMax     = 3 * time.Second        // the snapshot waits at most this long for retained messages
+	defaultSettleMax     = 3 * time.Second        // the snapshot waits at most this long for retained messages (no sync marker)
+	defaultSyncMax       = 60 * time.Second       // ... and at most this long for the sync marker to come back
 	defaultStartupWait   = 5 * time.Second        // snapshot even if the broker cannot be reached
 	defaultGetDelay      = 1 * time.Second        // /get for devices without state, after settling
 	defaultReconnectMax  = 10 * time.Second
@@ -49,10 +50,22 @@ type Bridge struct {
 	ha  *haSource
 
 	// timing (tests shorten these)
-	settle, settleMax, startupWait, getDelay, reconnectMax time.Duration
+	settle, settleMax, syncMax, startupWait, getDelay, reconnectMax time.Duration
+
+	// syncTopic is the marker the bridge publishes to itself after
+	// subscribing: the broker sends it after every retained message of the
+	// subscription (a 20 MB bridge/devices included), so its return means
+	// the retained state has been read.
+	syncTopic string
 
 	q      *queue
 	client paho.Client
+
+	// runCtx and em are Run's, for commands that complete after Execute
+	// answered (Accepted); bg tracks those completions.
+	runCtx context.Context
+	em     sdk.Emitter
+	bg     sync.WaitGroup
 
 	mu           sync.Mutex
 	connected    bool
@@ -71,7 +84,7 @@ func New(log *slog.Logger) *Bridge {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Bridge{log: log, bad: newOnceLog(log), settle: defaultSettle, settleMax: defaultSettleMax,
+	return &Bridge{log: log, bad: newOnceLog(log), settle: defaultSettle, settleMax: defaultSettleMax, syncMax: defaultSyncMax,
 		startupWait: defaultStartupWait, getDelay: defaultGetDelay, reconnectMax: defaultReconnectMax,
 		view: map[string]*unit{}, emitted: map[string]model.Device{}, waiters: map[string][]chan struct{}{},
 		inflight: map[string]int{}, subscribed: map[string]bool{}}
@@ -183,11 +196,19 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 		}
 	})
 	b.client = paho.NewClient(o)
+	b.mu.Lock()
+	b.runCtx, b.em = ctx, em
+	if b.z2m != nil {
+		b.z2m.abort = func() bool { return ctx.Err() != nil }
+	}
+	b.mu.Unlock()
 	b.client.Connect() // retries in the background; OnConnect reports success
 	defer func() {
 		b.mu.Lock()
 		b.connected = false
+		b.em = nil
 		b.mu.Unlock()
+		b.bg.Wait() // completions end with ctx
 		b.client.Disconnect(250)
 	}()
 
@@ -200,7 +221,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	getT.Stop()
 	defer getT.Stop()
 	var settleDeadline time.Time
-	settling := false
+	settling, synced := false, false
 	lastFailure := ""
 
 	for {
@@ -208,8 +229,14 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 		case <-ctx.Done():
 			return nil
 		case <-startup.C:
-			b.sendSnapshot(em)
+			if !settling {
+				b.sendSnapshot(em) // the broker cannot be reached: report the devices as unreachable
+			}
 		case <-settle.C:
+			if !synced && time.Now().Before(settleDeadline) {
+				settle.Reset(b.settle) // the retained messages are still coming
+				continue
+			}
 			settling = false
 			b.sendSnapshot(em)
 			getT.Reset(b.getDelay)
@@ -225,8 +252,12 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 				switch it.kind {
 				case itemConnected:
 					lastFailure = ""
-					b.onConnected(ctx, em)
-					settling, settleDeadline = true, time.Now().Add(b.settleMax)
+					synced = !b.onConnected(ctx, em)
+					settling = true
+					settleDeadline = time.Now().Add(b.settleMax)
+					if !synced {
+						settleDeadline = time.Now().Add(b.syncMax)
+					}
 					settle.Reset(b.settle)
 				case itemLost:
 					b.mu.Lock()
@@ -249,6 +280,13 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 						}
 					}
 				case itemMessage:
+					if it.topic == b.syncTopic {
+						if settling && !synced {
+							synced = true
+							settle.Reset(b.settle) // a short quiet time for what follows
+						}
+						continue
+					}
 					touched = append(touched, b.onMessage(it)...)
 					if b.z2m != nil && it.topic == b.cfg.z2mBase+"/bridge/devices" && !settling && b.snapshotSent {
 						getT.Reset(b.getDelay) // new devices may have no state yet
@@ -263,7 +301,9 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	}
 }
 
-func (b *Bridge) onConnected(ctx context.Context, em sdk.Emitter) {
+// onConnected subscribes and publishes the sync marker; it reports whether
+// the marker is on its way.
+func (b *Bridge) onConnected(ctx context.Context, em sdk.Emitter) bool {
 	filters := map[string]byte{}
 	if b.z2m != nil {
 		filters[b.cfg.z2mBase+"/#"] = 1
@@ -280,13 +320,22 @@ func (b *Bridge) onConnected(ctx context.Context, em sdk.Emitter) {
 	if err := b.subscribe(ctx, filters); err != nil {
 		em.Health(model.Health{State: model.HealthUnhealthy, Description: "subscribe failed: " + err.Error()})
 		b.log.Error("mqtt: subscribe failed", "err", err)
-		return
+		return false
 	}
+	// Under a source's own filter, so no further subscription (or ACL
+	// entry) is needed; zigbee2mqtt ignores topics that are not /set or /get.
+	base := b.cfg.haPrefix
+	if b.z2m != nil {
+		base = b.cfg.z2mBase
+	}
+	b.syncTopic = base + "/avshub-sync/" + b.cfg.clientID
+	b.client.Publish(b.syncTopic, 1, false, []byte("sync")) // not waited for: the worker must not block
 	b.mu.Lock()
 	b.connected = true
 	b.mu.Unlock()
 	b.log.Info("mqtt: connected", "broker", b.redactedBroker())
 	em.Health(model.Health{State: model.HealthHealthy, Description: "connected to " + b.redactedBroker()})
+	return true
 }
 
 func (b *Bridge) subscribe(ctx context.Context, filters map[string]byte) error {
@@ -559,8 +608,13 @@ func (b *Bridge) publish(ctx context.Context, m outMsg, deadline time.Time) erro
 	return nil
 }
 
-// Execute publishes the command and answers Done with the state the device
-// echoes, or with the expected state when it does not echo in time.
+// Execute publishes the command and answers with what the device did: Done
+// with its state once it shows the command carried out; an error when the
+// peer reports the command failed (zigbee2mqtt's "Publish 'set' … failed");
+// and when the device has not confirmed by commandTimeout (a slow lock
+// publishes "state": null first; a sleeping valve answers nothing), Accepted,
+// completed later with the state it really reached or an error after
+// confirmTimeout. It always answers before req.Deadline and ctx's deadline.
 func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	b.mu.Lock()
 	u := b.view[req.DeviceID]
@@ -586,32 +640,24 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		return model.Result{}, model.AsError(err)
 	}
 	id := req.DeviceID
-	w := make(chan struct{}, 1)
-	b.waiters[id] = append(b.waiters[id], w)
-	b.inflight[id]++
+	var since uint64
+	if u.failSeq != nil {
+		since = u.failSeq()
+	}
+	var props []string
+	for _, m := range msgs {
+		props = append(props, m.props...)
+	}
+	w := b.watchLocked(id)
 	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		ws := b.waiters[id]
-		for i, x := range ws {
-			if x == w {
-				b.waiters[id] = append(ws[:i:i], ws[i+1:]...)
-				break
-			}
-		}
-		if len(b.waiters[id]) == 0 {
-			delete(b.waiters, id)
-		}
-		b.inflight[id]--
-		if b.inflight[id] == 0 {
-			delete(b.inflight, id)
-		}
-		b.mu.Unlock()
-	}()
+	defer b.unwatch(id, w)
 
 	deadline := req.Deadline
 	if deadline.IsZero() {
 		deadline = time.Now().Add(b.cfg.commandTimeout + time.Second)
+	}
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
 	for _, m := range msgs {
 		if err := b.publish(ctx, m, deadline.Add(-minCommandWaitMargin)); err != nil {
@@ -630,28 +676,132 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		b.mu.Unlock()
 		return model.Result{Status: model.Done, State: expected}, nil
 	}
-	wait := min(b.cfg.commandTimeout, time.Until(deadline)-minCommandWaitMargin)
-	if wait <= 0 || len(msgs) == 0 {
+	if len(msgs) == 0 {
 		return model.Result{Status: model.Done, State: expected}, nil
 	}
-	timer := time.NewTimer(wait)
+	c := &pendingCommand{req: req, since: since, props: props, needEcho: u.failSeq != nil}
+	wait := min(b.cfg.commandTimeout, time.Until(deadline)-minCommandWaitMargin)
+	timer := time.NewTimer(max(wait, 0))
 	defer timer.Stop()
-	echoed := false
 	for {
+		if st, done, err := b.outcome(c); done {
+			if err != nil {
+				return model.Result{}, err
+			}
+			return model.Result{Status: model.Done, State: st}, nil
+		}
 		select {
 		case <-w:
-			echoed = true
-			if st, ok := b.currentState(id); ok && satisfies(req.Command, st) {
-				return model.Result{Status: model.Done, State: st}, nil
-			}
+			c.spoke = true
 		case <-timer.C:
-			if st, ok := b.currentState(id); ok && echoed {
-				return model.Result{Status: model.Done, State: st}, nil
-			}
-			return model.Result{Status: model.Done, State: expected}, nil
+			return b.deferCommand(c, cur)
 		case <-ctx.Done():
 			return model.Result{}, model.AsError(ctx.Err())
 		}
+	}
+}
+
+// pendingCommand is a command sent to a device and not yet confirmed.
+type pendingCommand struct {
+	req   model.Request
+	since uint64   // the unit's failSeq before it was sent
+	props []string // the properties it set
+	spoke bool     // the device published state since
+	// needEcho: only a state published after the command confirms it
+	// (zigbee2mqtt publishes after every command a device acknowledged);
+	// otherwise a state that already matched confirms it too.
+	needEcho bool
+}
+
+// outcome reports whether the command is settled: the device's state shows
+// it carried out (done, nil), or the peer reported it failed (done, err).
+func (b *Bridge) outcome(c *pendingCommand) (model.State, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u := b.view[c.req.DeviceID]
+	if u == nil {
+		return model.State{}, true, model.Errorf(model.ErrUnreachable, "the device was removed")
+	}
+	if u.failure != nil {
+		if err := u.failure(c.since, c.props); err != nil {
+			return model.State{}, true, err
+		}
+	}
+	if (c.spoke || !c.needEcho) && satisfies(c.req.Command, u.dev.State, u.dev.Endpoint.Traits) {
+		return u.dev.State.Clone(), true, nil
+	}
+	return model.State{}, false, nil
+}
+
+// deferCommand answers Accepted and completes the command in the background
+// when the device confirms it, the peer reports its failure, or
+// confirmTimeout passes.
+func (b *Bridge) deferCommand(c *pendingCommand, cur model.State) (model.Result, error) {
+	id := c.req.DeviceID
+	b.mu.Lock()
+	runCtx, em := b.runCtx, b.em
+	if em == nil || runCtx == nil || runCtx.Err() != nil {
+		b.mu.Unlock()
+		return model.Result{}, model.Errorf(model.ErrUnreachable, "the device did not confirm the command")
+	}
+	w := b.watchLocked(id)
+	b.bg.Add(1)
+	b.mu.Unlock()
+	go func() {
+		defer b.bg.Done()
+		defer b.unwatch(id, w)
+		t := time.NewTimer(b.cfg.confirmTimeout)
+		defer t.Stop()
+		for {
+			if st, done, err := b.outcome(c); done {
+				em.Complete(c.req.CorrelationID, st, err)
+				return
+			}
+			select {
+			case <-w:
+				c.spoke = true
+			case <-t.C:
+				err := model.Errorf(model.ErrUnreachable, "the device did not confirm the command within %s", b.cfg.confirmTimeout)
+				if c.spoke {
+					err = model.Errorf(model.ErrHardwareFault, "the device did not carry out the command within %s", b.cfg.confirmTimeout)
+				}
+				em.Complete(c.req.CorrelationID, model.State{}, err)
+				return
+			case <-runCtx.Done():
+				return
+			}
+		}
+	}()
+	return model.Result{Status: model.Accepted, State: cur, EstimatedDeferral: b.cfg.confirmTimeout}, nil
+}
+
+// watchLocked registers a channel signalled when the device's state topics
+// speak, and counts a command in flight for it (its echo is CauseAlexa).
+// b.mu is held.
+func (b *Bridge) watchLocked(id string) chan struct{} {
+	w := make(chan struct{}, 1)
+	b.waiters[id] = append(b.waiters[id], w)
+	b.inflight[id]++
+	return w
+}
+
+// unwatch undoes watchLocked.
+func (b *Bridge) unwatch(id string, w chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ws := b.waiters[id]
+	for i, x := range ws {
+		if x == w {
+			b.waiters[id] = append(ws[:i:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(b.waiters[id]) == 0 {
+		delete(b.waiters, id)
+	}
+	b.inflight[id]--
+	if b.inflight[id] <= 0 {
+		delete(b.inflight, id)
 	}
 }
 
@@ -676,7 +826,7 @@ func (b *Bridge) State(_ context.Context, deviceID string) (model.State, error) 
 
 // satisfies reports whether st shows the command carried out, within the
 // rounding the device's units cause.
-func satisfies(c model.Command, st model.State) bool {
+func satisfies(c model.Command, st model.State, tr model.Traits) bool {
 	near := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 	switch c.Trait {
 	case model.TraitOnOff:
@@ -704,9 +854,13 @@ func satisfies(c model.Command, st model.State) bool {
 			return false
 		}
 		ok := t.Mode == "" || s.Mode == t.Mode
+		tol := 0.26 // setpoints go out rounded to the device's step
+		if tr.Thermostat != nil && tr.Thermostat.StepC/2+0.01 > tol {
+			tol = tr.Thermostat.StepC/2 + 0.01
+		}
 		for _, p := range [][2]*float64{{t.Target, s.Target}, {t.Lower, s.Lower}, {t.Upper, s.Upper}} {
 			if p[0] != nil {
-				ok = ok && p[1] != nil && near(*p[0], *p[1], 0.26)
+				ok = ok && p[1] != nil && near(*p[0], *p[1], tol)
 			}
 		}
 		return ok

@@ -25,6 +25,10 @@ var ConfigSchema []byte
 //go:embed sample-config.json
 var SampleConfig []byte
 
+// DefaultMaxMessageBytes is the default maxMessageBytes: zigbee2mqtt's
+// bridge/devices for every definition it knows is about 18 MB.
+const DefaultMaxMessageBytes = 64 << 20
+
 // Config is the bridge's configuration (JSON, see ConfigSchema).
 type Config struct {
 	// Broker is the broker URL (default tcp://127.0.0.1:1883).
@@ -42,7 +46,11 @@ type Config struct {
 	HomeAssistant SourceConfig `json:"homeassistant"`
 	// CommandTimeout bounds the wait for a device's echo (Go duration, default 3s).
 	CommandTimeout string `json:"commandTimeout,omitempty"`
-	// MaxMessage is the largest message processed, in bytes (default 8 MiB).
+	// ConfirmTimeout bounds how long a command not confirmed within
+	// CommandTimeout (answered DeferredResponse) may take before it fails
+	// (Go duration, default 20s).
+	ConfirmTimeout string `json:"confirmTimeout,omitempty"`
+	// MaxMessage is the largest message processed, in bytes (default 64 MiB).
 	MaxMessage int `json:"maxMessageBytes,omitempty"`
 }
 
@@ -83,6 +91,7 @@ type settings struct {
 	ha             bool
 	haPrefix       string
 	commandTimeout time.Duration
+	confirmTimeout time.Duration
 	maxMessage     int
 }
 
@@ -98,7 +107,7 @@ func parseConfig(raw []byte) (*settings, error) {
 	}
 	s := &settings{broker: c.Broker, username: c.Username, password: c.Password, clientID: c.ClientID,
 		z2m: c.Zigbee2MQTT.on(), z2mBase: c.Zigbee2MQTT.BaseTopic, ha: c.HomeAssistant.on(), haPrefix: c.HomeAssistant.Prefix,
-		commandTimeout: 3 * time.Second, maxMessage: c.MaxMessage}
+		commandTimeout: 3 * time.Second, confirmTimeout: 20 * time.Second, maxMessage: c.MaxMessage}
 	if s.broker == "" {
 		s.broker = "tcp://127.0.0.1:1883"
 	}
@@ -109,7 +118,7 @@ func parseConfig(raw []byte) (*settings, error) {
 		s.haPrefix = "homeassistant"
 	}
 	if s.maxMessage == 0 {
-		s.maxMessage = 8 << 20
+		s.maxMessage = DefaultMaxMessageBytes
 	}
 	if s.maxMessage < 1024 {
 		return nil, fmt.Errorf("mqtt bridge config: maxMessageBytes %d is below 1024", s.maxMessage)
@@ -128,6 +137,13 @@ func parseConfig(raw []byte) (*settings, error) {
 			return nil, fmt.Errorf("mqtt bridge config: commandTimeout %q is not a positive duration", c.CommandTimeout)
 		}
 		s.commandTimeout = d
+	}
+	if c.ConfirmTimeout != "" {
+		d, err := time.ParseDuration(c.ConfirmTimeout)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("mqtt bridge config: confirmTimeout %q is not a positive duration", c.ConfirmTimeout)
+		}
+		s.confirmTimeout = d
 	}
 	u, err := url.Parse(s.broker)
 	if err != nil || u.Host == "" {

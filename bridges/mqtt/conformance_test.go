@@ -44,3 +44,39 @@ func TestConformanceBinary(t *testing.T) {
 	}
 	plugintest.RunBinary(t, bin, plugintest.Config{Config: simConfig(t)})
 }
+
+// silentConfig is simConfig with every simulated device asleep: commands
+// reach zigbee2mqtt, and the devices never answer.
+func silentConfig(t *testing.T) json.RawMessage {
+	t.Helper()
+	b := mqtttest.MustStart(t, mqtttest.Options{})
+	sim := z2msim.New(z2msim.Options{Broker: b.URL, SendTimeout: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := sim.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	for _, d := range sim.Devices() {
+		if err := sim.SetAsleep(d.FriendlyName, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return json.RawMessage(fmt.Sprintf(`{"broker":%q,"commandTimeout":"1s","confirmTimeout":"2s"}`, b.URL))
+}
+
+// Devices that never answer: every command is answered before its deadline
+// (Accepted) and fails, in process and as the plugin binary.
+func TestConformanceSilentDevices(t *testing.T) {
+	cfg := plugintest.Config{Config: silentConfig(t), SilentDevices: true, CommandDeadline: 2 * time.Second}
+	t.Run("in-process", func(t *testing.T) {
+		plugintest.Run(t, mqtt.New(slog.New(slog.NewTextHandler(io.Discard, nil))), cfg)
+	})
+	t.Run("binary", func(t *testing.T) {
+		bin := filepath.Join(t.TempDir(), "bridge-mqtt")
+		if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/bridge-mqtt").CombinedOutput(); err != nil {
+			t.Fatalf("build bridge-mqtt: %v\n%s", err, out)
+		}
+		plugintest.RunBinary(t, bin, cfg)
+	})
+}

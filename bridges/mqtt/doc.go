@@ -44,10 +44,20 @@
 // wrong types, oversized messages, unknown expose types) is logged once per
 // device and reason, and skipped.
 //
-// A command answers Done with the state the device echoes (waiting up to
-// commandTimeout), or Done with the expected state when nothing echoes; an
-// offline device answers ErrUnreachable. State changes that echo a command in
-// flight carry discovery.CauseAlexa; all others discovery.CausePhysical.
+// A command is answered with what the device really did: Done with its
+// state once it shows the command carried out (for zigbee2mqtt, in a state
+// published after the command); an error when zigbee2mqtt logs the command
+// as failed on bridge/logging ("Publish 'set' … failed": UNREACHABLE for
+// timeouts and delivery failures, HARDWARE_FAULT for a refusal). A device
+// that has not confirmed by commandTimeout (a slow lock, which zigbee2mqtt
+// first reports with "state": null, i.e. unknown; a sleeping valve) is
+// answered Accepted (DeferredResponse) and completed with the state it
+// reaches, or with an error after confirmTimeout; Execute always answers
+// before the request's and its context's deadline. A null property is
+// unknown: it clears that part of the state and is never an echo. An
+// offline device answers ErrUnreachable. State changes that arrive while a
+// command is in flight carry model.CauseAlexa; all others
+// model.CausePhysical.
 //
 // Configuration (ConfigSchema, SampleConfig; every field optional, "{}"
 // connects to tcp://127.0.0.1:1883 and reads both conventions):
@@ -58,8 +68,8 @@
 //	  "tls": {"caFile": "ca.pem", "certFile": "client.pem", "keyFile": "client.key"},
 //	  "zigbee2mqtt": {"enabled": true, "baseTopic": "zigbee2mqtt"},
 //	  "homeassistant": {"enabled": true, "prefix": "homeassistant"},
-//	  "commandTimeout": "3s",
-//	  "maxMessageBytes": 8388608
+//	  "commandTimeout": "3s", "confirmTimeout": "20s",
+//	  "maxMessageBytes": 67108864
 //	}
 //
 // cmd/bridge-mqtt serves the bridge as a plugin. For tests and demos,

@@ -47,7 +47,7 @@ func TestHADiscoveryEndToEnd(t *testing.T) {
 			}
 			return s
 		}
-		e.startBridge(`"zigbee2mqtt":{"enabled":false}`)
+		e.startBridge(`"zigbee2mqtt":{"enabled":false},"confirmTimeout":"1s"`)
 		e.publishFixture("testdata/ha/esphome.json", rw)
 		e.rec.wait(t, "three ESPHome endpoints with state", func(r *recorder) bool {
 			th := r.devices["ha:ESPclimateoffice_thermostat"]
@@ -57,11 +57,12 @@ func TestHADiscoveryEndToEnd(t *testing.T) {
 		e.publish(e.root+"/porch-node/lock/porch_lock/state", "UNLOCKED", true)
 		e.rec.wait(t, "lock unlocked", func(r *recorder) bool { return r.devices["ha:ESPlockporch_lock"].State.Lock == model.Unlocked })
 
-		// A command with no echo (nothing answers here) is Done with the expected state.
+		// A command nothing confirms (no device answers here) is not success:
+		// Accepted when commandTimeout passes, then UNREACHABLE.
 		m := e.mark()
-		res, err := e.exec("ha:ESPlightporch_light", model.SetBrightness(100))
-		if err != nil || res.Status != model.Done || *res.State.Brightness != 100 {
-			t.Fatalf("Execute = %+v, %v", res, err)
+		status, _, err := e.execFinal("ha:ESPlightporch_light", model.SetBrightness(100))
+		if de := model.AsError(err); status != model.Accepted || de == nil || de.Kind != model.ErrUnreachable {
+			t.Fatalf("Execute = %s, %v; want ACCEPTED, then UNREACHABLE", status, err)
 		}
 		if got := e.waitRawSince(m, e.root+"/porch-node/light/porch_light/command", func(string) bool { return true }); !jsonEqual(got, `{"state":"ON","brightness":255}`) {
 			t.Errorf("command payload %s", got)
@@ -71,7 +72,7 @@ func TestHADiscoveryEndToEnd(t *testing.T) {
 			e.waitRawSince(m, e.root+"/porch-node/lock/porch_lock/command", func(string) bool { return true })
 			e.publish(e.root+"/porch-node/lock/porch_lock/state", "LOCKED", true)
 		}()
-		res, err = e.exec("ha:ESPlockporch_lock", model.SetLock(model.Locked))
+		res, err := e.exec("ha:ESPlockporch_lock", model.SetLock(model.Locked))
 		if err != nil || res.State.Lock != model.Locked {
 			t.Fatalf("lock Execute = %+v, %v", res, err)
 		}

@@ -212,6 +212,9 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 		}
 		r.errs = append(r.errs, dr.errs...)
 	}
+	if skip := notAFunction(e, cfg); skip != "" {
+		return e, &notImported{skip}
+	}
 	q := r.num("qos", 0)
 	if q >= 0 && q <= 2 {
 		e.qos = byte(q)
@@ -245,6 +248,33 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 		return e, fmt.Errorf("bad config: %s", strings.Join(r.errs, "; "))
 	}
 	return e, nil
+}
+
+// notImported is why an entity that is valid is still not imported.
+type notImported struct{ reason string }
+
+func (n *notImported) Error() string { return n.reason }
+
+// notAFunction says why an entity is not one of its device's functions:
+// settings and diagnostics (entity_category config or diagnostic, as
+// zigbee2mqtt marks child lock, indicator, window detection, device
+// temperature and their like) and the entities of zigbee2mqtt's own bridge
+// device (permit join, restart, log level, version).
+func notAFunction(e *haEntity, cfg map[string]any) string {
+	switch c, _ := cfg["entity_category"].(string); c {
+	case "config":
+		return "a setting (entity_category config), not a function"
+	case "diagnostic":
+		return "diagnostic (entity_category diagnostic), not a function"
+	}
+	bridgeID := false
+	for _, id := range e.device.ids {
+		bridgeID = bridgeID || strings.HasPrefix(id, "zigbee2mqtt_bridge_")
+	}
+	if bridgeID || (e.device.manufacturer == "Zigbee2MQTT" && e.device.model == "Bridge") {
+		return "zigbee2mqtt's own bridge entity, not a device"
+	}
+	return ""
 }
 
 func (e *haEntity) parseAvailability(r *cfgReader) error {

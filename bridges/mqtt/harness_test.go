@@ -110,7 +110,13 @@ func (r *recorder) BridgeEvent(_ string, ev model.Event) {
 // wait polls cond (under the recorder's lock) until it holds or 10 s pass.
 func (r *recorder) wait(t testing.TB, what string, cond func(r *recorder) bool) {
 	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
+	r.waitUpTo(t, 10*time.Second, what, cond)
+}
+
+// waitUpTo is wait with another bound.
+func (r *recorder) waitUpTo(t testing.TB, bound time.Duration, what string, cond func(r *recorder) bool) {
+	t.Helper()
+	deadline := time.NewTimer(bound)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -167,21 +173,43 @@ func (r *recorder) count() int {
 	return len(r.events)
 }
 
-// logCapture is a slog handler keeping warnings for assertions.
+// logCapture is a slog handler keeping warnings, and the "skipped"
+// records apart, for assertions.
 type logCapture struct {
-	mu   sync.Mutex
-	recs []string
+	mu      sync.Mutex
+	recs    []string
+	skipped []string
 }
 
-func (l *logCapture) Enabled(_ context.Context, lv slog.Level) bool { return lv >= slog.LevelWarn }
+func (l *logCapture) Enabled(_ context.Context, lv slog.Level) bool { return lv >= slog.LevelInfo }
 func (l *logCapture) Handle(_ context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn && r.Message != "skipped" {
+		return nil
+	}
 	var b strings.Builder
 	b.WriteString(r.Message)
 	r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
 	l.mu.Lock()
-	l.recs = append(l.recs, b.String())
+	if r.Message == "skipped" {
+		l.skipped = append(l.skipped, b.String())
+	} else {
+		l.recs = append(l.recs, b.String())
+	}
 	l.mu.Unlock()
 	return nil
+}
+
+// skippedMatching returns the "skipped" records containing sub.
+func (l *logCapture) skippedMatching(sub string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, r := range l.skipped {
+		if strings.Contains(r, sub) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 func (l *logCapture) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l *logCapture) WithGroup(string) slog.Handler      { return l }
@@ -303,8 +331,15 @@ func (e *env) config(extra string) string {
 	return c + "}"
 }
 
-// startBridge starts the bridge in process, with short timings.
+// startBridge starts the bridge in process, with short timings, and waits
+// (10 s) for its snapshot.
 func (e *env) startBridge(extra string) {
+	e.t.Helper()
+	e.startBridgeWait(extra, 10*time.Second)
+}
+
+// startBridgeWait is startBridge waiting up to bound for the snapshot.
+func (e *env) startBridgeWait(extra string, bound time.Duration) {
 	e.t.Helper()
 	e.bridge = New(slog.New(e.logs))
 	e.bridge.settle, e.bridge.getDelay, e.bridge.startupWait, e.bridge.reconnectMax = 100*time.Millisecond, 200*time.Millisecond, 2*time.Second, 300*time.Millisecond
@@ -319,7 +354,7 @@ func (e *env) startBridge(extra string) {
 			e.t.Errorf("close bridge: %v", err)
 		}
 	})
-	e.rec.wait(e.t, "snapshot", func(r *recorder) bool {
+	e.rec.waitUpTo(e.t, bound, "snapshot", func(r *recorder) bool {
 		for _, ev := range r.events {
 			if ev.Kind == model.EventSnapshot {
 				return true
@@ -399,11 +434,46 @@ func (e *env) waitRawSince(mark int, topic string, ok func(string) bool) string 
 	}
 }
 
+var corrSeq atomic.Int64
+
 // exec runs one command through the SDK's in-process adapter.
 func (e *env) exec(id string, c model.Command) (model.Result, error) {
+	res, _, err := e.execCorr(id, c)
+	return res, err
+}
+
+// execCorr runs one command and returns its correlation id too.
+func (e *env) execCorr(id string, c model.Command) (model.Result, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	return e.local.Execute(ctx, model.Request{CorrelationID: "c-" + id, DeviceID: id, Command: c, Deadline: time.Now().Add(7 * time.Second)})
+	corr := fmt.Sprintf("c-%s-%d", id, corrSeq.Add(1))
+	res, err := e.local.Execute(ctx, model.Request{CorrelationID: corr, DeviceID: id, Command: c, Deadline: time.Now().Add(7 * time.Second)})
+	return res, corr, err
+}
+
+// execFinal runs one command and returns how Execute answered and the
+// command's final outcome: the Done state, or an Accepted command's
+// Completion (waited for).
+func (e *env) execFinal(id string, c model.Command) (model.ResultStatus, model.State, error) {
+	e.t.Helper()
+	res, corr, err := e.execCorr(id, c)
+	if err != nil || res.Status != model.Accepted {
+		return res.Status, res.State, err
+	}
+	var comp *model.Completion
+	e.rec.wait(e.t, "the completion of "+corr, func(r *recorder) bool {
+		for _, ev := range r.events {
+			if ev.Kind == model.EventCompletion && ev.Completion.CorrelationID == corr {
+				comp = ev.Completion
+				return true
+			}
+		}
+		return false
+	})
+	if comp.Err != nil {
+		return res.Status, model.State{}, comp.Err
+	}
+	return res.Status, comp.State, nil
 }
 
 func jsonEqual(a, b string) bool {

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -170,9 +171,14 @@ func (h *haSource) put(key, platform string, cfg map[string]any) {
 		if _, had := h.entities[key]; had {
 			h.drop(key)
 		}
-		h.skips[key] = Skip{Source: "homeassistant", ID: key, Reason: err.Error()}
-		if strings.HasPrefix(err.Error(), "platform ") || strings.HasPrefix(err.Error(), "sensor with device_class") {
-			h.log.Debug("mqtt: entity not bridged", "entity", key, "reason", err.Error())
+		sk := Skip{Source: "homeassistant", ID: key, Reason: err.Error()}
+		if e != nil && e.device.name != "" {
+			sk.ID, sk.Part = e.device.name, key
+		}
+		h.skips[key] = sk
+		var ni *notImported
+		if errors.As(err, &ni) || strings.HasPrefix(err.Error(), "platform ") || strings.HasPrefix(err.Error(), "sensor with device_class") {
+			h.bad.logSkipped(sk)
 		} else {
 			h.bad.warn("homeassistant "+key, "entity unsupported: "+err.Error())
 		}

@@ -17,6 +17,12 @@ type unit struct {
 	// assume, when set, marks an optimistic endpoint (no state topic): the
 	// state a command should cause is taken as the device's state.
 	assume func(s model.State)
+	// failSeq and failure, when set, report commands the peer said it could
+	// not carry out: failure returns the first failure of one of props
+	// after the failSeq a command noted before publishing. Both run with
+	// the bridge's lock held.
+	failSeq func() uint64
+	failure func(after uint64, props []string) *model.Error
 }
 
 // outMsg is one message to publish.
@@ -24,13 +30,29 @@ type outMsg struct {
 	topic   string
 	payload []byte
 	retain  bool
+	props   []string // the device properties it sets (zigbee2mqtt)
 }
 
 // Skip is one device or entity the bridge saw but does not bridge, with why.
 type Skip struct {
-	Source string `json:"source"` // "zigbee2mqtt" or "homeassistant"
-	ID     string `json:"id"`     // friendly name or discovery topic
+	Source string `json:"source"`         // "zigbee2mqtt" or "homeassistant"
+	ID     string `json:"id"`             // friendly name or discovery topic
+	Part   string `json:"part,omitempty"` // the expose or entity not imported; empty: the whole device
 	Reason string `json:"reason"`
+}
+
+// logSkipped logs one skip in the shape `avshub plugin check` collects:
+// message "skipped" with item, part and reason.
+func (o *onceLog) logSkipped(s Skip) {
+	subject := "skipped\x00" + s.ID + "\x00" + s.Part
+	o.mu.Lock()
+	prev, ok := o.seen[subject]
+	o.seen[subject] = s.Reason
+	o.mu.Unlock()
+	if ok && prev == s.Reason {
+		return
+	}
+	o.log.Info("skipped", "item", s.ID, "part", s.Part, "reason", s.Reason, "source", s.Source)
 }
 
 // onceLog logs a problem once per subject: again only when the reason changes.

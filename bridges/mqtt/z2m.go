@@ -1,8 +1,11 @@
 package mqtt
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -22,6 +25,7 @@ const (
 // z2mExpose is one expose or feature as zigbee2mqtt serialises it.
 type z2mExpose struct {
 	Type        string      `json:"type"`
+	Category    string      `json:"category"` // "config" or "diagnostic": not a function
 	Name        string      `json:"name"`
 	Property    string      `json:"property"`
 	Access      int         `json:"access"`
@@ -127,20 +131,35 @@ var (
 		"auto": model.ModeAuto, "off": model.ModeOff, "eco": model.ModeEco}
 )
 
-// parseZ2MDevices parses a bridge/devices payload. Devices that cannot be
-// bridged come back as skips; a device whose entry is malformed is skipped
-// without affecting the others.
-func parseZ2MDevices(payload []byte, base string) ([]*z2mDevice, []Skip, map[string]bool, error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(payload, &raw); err != nil {
+// parseZ2MDevices parses a bridge/devices payload as a stream, one device
+// entry at a time (the list of a big installation is tens of MB: no copy of
+// it is held besides the payload). Devices that cannot be bridged, and the
+// parts of bridged devices that are not imported, come back as skips; a
+// device whose entry is malformed is skipped without affecting the others.
+//
+// abort, when not nil, is asked between entries: a bridge that is stopping
+// does not finish parsing a big list.
+func parseZ2MDevices(payload []byte, base string, abort func() bool) ([]*z2mDevice, []Skip, map[string]bool, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		if err == nil {
+			err = fmt.Errorf("starts with %v", t)
+		}
 		return nil, nil, nil, fmt.Errorf("bridge/devices is not a JSON array: %w", err)
 	}
 	known := map[string]bool{}
 	var devs []*z2mDevice
 	var skips []Skip
-	for i, r := range raw {
+	for i := 0; dec.More(); i++ {
+		if abort != nil && abort() {
+			return nil, nil, nil, errAborted
+		}
 		var d z2mDeviceJSON
-		if err := json.Unmarshal(r, &d); err != nil {
+		if err := dec.Decode(&d); err != nil {
+			var syn *json.SyntaxError
+			if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, nil, nil, fmt.Errorf("bridge/devices is not valid JSON: %w", err)
+			}
 			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: fmt.Sprintf("bridge/devices[%d]", i), Reason: "malformed device entry: " + err.Error()})
 			continue
 		}
@@ -172,31 +191,95 @@ func parseZ2MDevices(payload []byte, base string) ([]*z2mDevice, []Skip, map[str
 			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Reason: reason})
 			continue
 		}
-		dev, problems := buildZ2MDevice(&d, base)
-		for _, p := range problems {
-			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Reason: p})
+		dev, dropped, skip := buildZ2MDevice(&d, base)
+		for _, p := range dropped {
+			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Part: p.part, Reason: p.reason})
 		}
-		if len(dev.units) == 0 {
-			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Reason: "no light, switch, lock, climate or temperature expose"})
+		if skip != "" {
+			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Reason: skip})
 			continue
 		}
 		devs = append(devs, dev)
 	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, nil, fmt.Errorf("bridge/devices is not valid JSON: %w", err)
+	}
 	return devs, skips, known, nil
 }
+
+// errAborted: parsing stopped because the bridge is stopping.
+var errAborted = errors.New("aborted: the bridge is stopping")
 
 var knownExposeTypes = map[string]bool{"light": true, "switch": true, "lock": true, "climate": true, "fan": true, "cover": true,
 	"binary": true, "numeric": true, "enum": true, "text": true, "composite": true, "list": true}
 
-func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
+// primarySensors are exposes that are a device's primary function where
+// they appear (a motion sensor is a motion sensor, whatever else it
+// measures), by name, with what a person calls such a device.
+var primarySensors = map[string]string{
+	"occupancy": "motion sensor", "presence": "presence sensor", "contact": "contact sensor",
+	"water_leak": "water leak sensor", "smoke": "smoke sensor", "gas": "gas sensor",
+	"carbon_monoxide": "carbon monoxide sensor", "vibration": "vibration sensor", "action": "remote or button",
+	"illuminance": "light sensor", "sos": "emergency button", "alarm": "siren", "rain": "rain sensor",
+	"co2": "air quality sensor", "pm25": "air quality sensor", "voc": "air quality sensor",
+	"formaldehyd": "air quality sensor", "air_quality": "air quality sensor", "soil_moisture": "soil sensor",
+	"flow": "flow meter", "energy": "energy meter",
+}
+
+// z2mDrop is one expose of a bridged device that is not imported, and why.
+type z2mDrop struct{ part, reason string }
+
+// exposeName names an expose for a skip record.
+func exposeName(e *z2mExpose) string {
+	n := e.Name
+	if n == "" {
+		n = e.Property
+	}
+	if n == "" {
+		n = e.Type
+	}
+	if e.Endpoint != "" {
+		n += "_" + e.Endpoint
+	}
+	return n
+}
+
+// settingSwitch reports whether a switch expose is a setting rather than the
+// device's function: zigbee2mqtt's function switches set "state" (or
+// "state_<endpoint>"); window detection, away mode and their like are
+// switches too, on other properties.
+func settingSwitch(e *z2mExpose) bool {
+	f := findZ2MFeature(e.Features, "state", "binary")
+	if f == nil {
+		return false
+	}
+	return f.Property != "state" && !strings.HasPrefix(f.Property, "state_")
+}
+
+// buildZ2MDevice turns one device into its units (endpoints). It returns
+// the exposes it does not import with the reasons, and a reason when the
+// whole device is skipped.
+func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, string) {
 	dev := &z2mDevice{ieee: d.IEEE, name: d.FriendlyName}
-	var problems []string
+	var dropped []z2mDrop
+	drop := func(e *z2mExpose, reason string) { dropped = append(dropped, z2mDrop{exposeName(e), reason}) }
 	var units []*z2mUnit
 	var temp *z2mExpose
+	var climate *z2mUnit
+	unsupported := "" // the primary function the hub has no trait for
+	hasFan := false
 	for i := range d.Definition.Exposes {
 		e := &d.Definition.Exposes[i]
 		if !knownExposeTypes[e.Type] {
-			problems = append(problems, fmt.Sprintf("unknown expose type %q ignored", e.Type))
+			drop(e, fmt.Sprintf("unknown expose type %q", e.Type))
+			continue
+		}
+		switch e.Category {
+		case "config":
+			drop(e, "a setting (category config), not a function")
+			continue
+		case "diagnostic":
+			drop(e, "diagnostic (category diagnostic), not a function")
 			continue
 		}
 		var u *z2mUnit
@@ -215,12 +298,20 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 				if l.xy || l.hs {
 					u.ep.Traits.Color = &model.Color{}
 				}
+			} else {
+				drop(e, "light without a settable state")
 			}
 		case "switch":
-			if f := findZ2MFeature(e.Features, "state", "binary"); f != nil && f.Access&accessSet != 0 {
+			f := findZ2MFeature(e.Features, "state", "binary")
+			switch {
+			case settingSwitch(e):
+				drop(e, fmt.Sprintf("a setting (%s) exposed as a switch, not a function", f.Property))
+			case f != nil && f.Access&accessSet != 0:
 				u = &z2mUnit{onoff: &z2mBinary{prop: f.Property, on: f.ValueOn, off: f.ValueOff}}
 				u.ep.Category = model.CategorySmartPlug
 				u.ep.Traits.OnOff = &model.OnOff{}
+			default:
+				drop(e, "switch without a settable state")
 			}
 		case "lock":
 			f := findZ2MFeature(e.Features, "state", "binary")
@@ -232,8 +323,14 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 				u = &z2mUnit{lock: lk}
 				u.ep.Category = model.CategorySmartLock
 				u.ep.Traits.Lock = &model.Lock{}
+			} else {
+				drop(e, "lock without a settable state")
 			}
 		case "climate":
+			if climate != nil {
+				drop(e, "a further climate expose: one climate device is one thermostat")
+				continue
+			}
 			if c := parseZ2MClimate(e.Features); c != nil {
 				u = &z2mUnit{climate: c}
 				u.ep.Category = model.CategoryThermostat
@@ -247,10 +344,35 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 				if c.local != "" {
 					u.ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
 				}
+				climate = u
+			} else {
+				drop(e, "climate without a settable setpoint or mode")
 			}
+		case "fan":
+			hasFan = true
+			unsupported = "fan"
+			drop(e, "a fan: no fan trait yet")
+		case "cover":
+			unsupported = "cover"
+			drop(e, "a cover: no cover trait yet")
 		case "numeric":
-			if e.Name == "temperature" && e.Access&accessState != 0 && (e.Unit == "°C" || e.Unit == "") && temp == nil {
-				temp = e
+			if e.Name == "temperature" && e.Access&accessState != 0 && (e.Unit == "°C" || e.Unit == "") {
+				if temp == nil {
+					temp = e
+				} else {
+					drop(e, "a further temperature: one device is one thermometer")
+				}
+				continue
+			}
+			fallthrough
+		default:
+			if kind, ok := primarySensors[e.Name]; ok && e.Access&accessState != 0 {
+				if unsupported == "" {
+					unsupported = kind
+				}
+				drop(e, "no trait for "+e.Name+" ("+kind+") yet")
+			} else {
+				drop(e, "no trait for "+e.Type+" "+exposeName(e))
 			}
 		}
 		if u == nil {
@@ -261,31 +383,47 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 		units = append(units, u)
 	}
 	if temp != nil {
-		var host *z2mUnit
-		for _, u := range units {
-			if u.climate != nil {
-				host = u
-				break
+		switch {
+		case climate != nil:
+			if climate.climate.local == "" {
+				climate.tempProp = temp.Property
+				climate.ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
+				if temp.Access&accessGet != 0 {
+					climate.getProps = append(climate.getProps, temp.Property)
+				}
+			} else {
+				drop(temp, "the thermostat reports local_temperature")
 			}
-		}
-		if host == nil {
-			host = &z2mUnit{}
+		case len(units) > 0 || hasFan || unsupported == "cover":
+			drop(temp, "the device's internal temperature, not a thermometer")
+		case unsupported != "":
+			drop(temp, "not imported alone: the device is a "+unsupported)
+		default:
+			host := &z2mUnit{tempProp: temp.Property}
 			host.ep.Category = model.CategoryTemperatureSensor
+			host.ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
+			if temp.Access&accessGet != 0 {
+				host.getProps = append(host.getProps, temp.Property)
+			}
 			units = append(units, host)
 		}
-		host.tempProp = temp.Property
-		host.ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
-		if temp.Access&accessGet != 0 {
-			host.getProps = append(host.getProps, temp.Property)
+	}
+	if len(units) == 0 {
+		if unsupported != "" {
+			return nil, dropped, "a " + unsupported + ": no trait for its primary function yet"
 		}
+		return nil, dropped, "no light, switch, lock, climate or temperature expose"
 	}
 	for i, u := range units {
 		suffix := u.ep.Description
 		u.id = "z2m:" + d.IEEE
 		name := d.FriendlyName
-		if len(units) > 1 {
+		if len(units) > 1 || (hasFan && u.light != nil) {
 			if suffix == "" {
 				suffix = strconv.Itoa(i + 1)
+			}
+			if hasFan && u.light != nil && u.ep.Description == "" {
+				suffix = "light" // the fan's light: never named as the fan
 			}
 			u.id += ":" + suffix
 			name += " " + suffix
@@ -309,7 +447,7 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []string) {
 	}
 	dev.units = units
 	_ = base
-	return dev, problems
+	return dev, dropped, ""
 }
 
 func parseZ2MLight(fs []z2mExpose) *z2mLight {
@@ -428,16 +566,83 @@ func collectGetProps(e *z2mExpose) []string {
 	return out
 }
 
+// unknownFields is a set of state fields a device reported as null:
+// zigbee2mqtt's "unknown" (a lock while its bolt moves, a value it has not
+// read yet). They are forgotten, never taken as the device's answer.
+type unknownFields uint
+
+const (
+	unknownOn unknownFields = 1 << iota
+	unknownBrightness
+	unknownColorTemperature
+	unknownColor
+	unknownLock
+	unknownMode
+	unknownSetpoints
+	unknownTemperature
+)
+
+// forget clears the unknown fields of s.
+func (f unknownFields) forget(s model.State) model.State {
+	if f == 0 {
+		return s
+	}
+	s = s.Clone()
+	if f&unknownOn != 0 {
+		s.On = nil
+	}
+	if f&unknownBrightness != 0 {
+		s.Brightness = nil
+	}
+	if f&unknownColorTemperature != 0 {
+		s.ColorTemperature = nil
+	}
+	if f&unknownColor != 0 {
+		s.Color = nil
+	}
+	if f&unknownLock != 0 {
+		s.Lock = ""
+	}
+	if s.Thermostat != nil && f&(unknownMode|unknownSetpoints) != 0 {
+		t := *s.Thermostat
+		if f&unknownMode != 0 {
+			t.Mode = ""
+		}
+		if f&unknownSetpoints != 0 {
+			t.Target, t.Lower, t.Upper = nil, nil, nil
+		}
+		s.Thermostat = &t
+	}
+	if f&unknownTemperature != 0 {
+		s.Temperature = nil
+	}
+	return s
+}
+
 // parseState extracts the unit's state from a zigbee2mqtt state message.
-// Properties of the wrong type are reported in problems and ignored.
-func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
+// Properties of the wrong type are reported in problems and ignored; null
+// properties (zigbee2mqtt's "unknown") come back in unknown.
+func (u *z2mUnit) parseState(m map[string]any) (model.State, unknownFields, []string) {
 	var s model.State
+	var unknown unknownFields
 	var problems []string
 	bad := func(prop string, v any) {
 		problems = append(problems, fmt.Sprintf("property %q has unexpected value %v", prop, v))
 	}
+	// get returns a property's value; a null one marks f unknown.
+	get := func(prop string, f unknownFields) (any, bool) {
+		if prop == "" {
+			return nil, false
+		}
+		v, ok := m[prop]
+		if ok && v == nil {
+			unknown |= f
+			return nil, false
+		}
+		return v, ok
+	}
 	if l := u.light; l != nil {
-		if v, ok := m[l.state.prop]; ok {
+		if v, ok := get(l.state.prop, unknownOn); ok {
 			switch {
 			case v == l.state.on:
 				s.On = model.Ptr(true)
@@ -447,7 +652,7 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
 				bad(l.state.prop, v)
 			}
 		}
-		if v, ok := m[l.bright]; ok && l.bright != "" {
+		if v, ok := get(l.bright, unknownBrightness); ok {
 			if n, ok := asNumber(v); ok && n >= 0 {
 				s.Brightness = model.Ptr(clampInt(int(math.Round(n*100/l.brightMax)), 0, 100))
 			} else {
@@ -455,37 +660,41 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
 			}
 		}
 		mode, _ := m["color_mode"].(string)
-		if v, ok := m[l.ct]; ok && l.ct != "" && v != nil && (mode == "" || mode == "color_temp") {
-			if n, ok := asNumber(v); ok && n > 0 {
-				m := int(math.Round(n))
-				k := miredToKelvin(m)
-				if u.ctHintK > 0 && m == u.ctHintSent {
-					k = u.ctHintK
+		if mode == "" || mode == "color_temp" {
+			if v, ok := get(l.ct, unknownColorTemperature); ok {
+				if n, ok := asNumber(v); ok && n > 0 {
+					m := int(math.Round(n))
+					k := miredToKelvin(m)
+					if u.ctHintK > 0 && m == u.ctHintSent {
+						k = u.ctHintK
+					}
+					s.ColorTemperature = &k
+				} else {
+					bad(l.ct, v)
 				}
-				s.ColorTemperature = &k
-			} else {
-				bad(l.ct, v)
 			}
 		}
-		if v, ok := m[l.colorProp]; ok && (l.xy || l.hs) && v != nil && mode != "color_temp" {
-			if c, ok := v.(map[string]any); ok {
-				if hsb, ok := parseZ2MColor(c); ok {
-					if u.colorHint != nil && colorMatches(c, u.colorSent) {
-						hsb = *u.colorHint
+		if (l.xy || l.hs) && mode != "color_temp" {
+			if v, ok := get(l.colorProp, unknownColor); ok {
+				if c, ok := v.(map[string]any); ok {
+					if hsb, ok := parseZ2MColor(c); ok {
+						if u.colorHint != nil && colorMatches(c, u.colorSent) {
+							hsb = *u.colorHint
+						}
+						hsb.Brightness = 1
+						if s.Brightness != nil {
+							hsb.Brightness = float64(*s.Brightness) / 100
+						}
+						s.Color = &hsb
 					}
-					hsb.Brightness = 1
-					if s.Brightness != nil {
-						hsb.Brightness = float64(*s.Brightness) / 100
-					}
-					s.Color = &hsb
+				} else {
+					bad(l.colorProp, v)
 				}
-			} else {
-				bad(l.colorProp, v)
 			}
 		}
 	}
 	if b := u.onoff; b != nil {
-		if v, ok := m[b.prop]; ok {
+		if v, ok := get(b.prop, unknownOn); ok {
 			switch v {
 			case b.on:
 				s.On = model.Ptr(true)
@@ -497,8 +706,12 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
 		}
 	}
 	if lk := u.lock; lk != nil {
-		if v, ok := m[lk.lockState]; ok && lk.lockState != "" {
-			switch v {
+		// A null state means the bolt's position is unknown (zigbee2mqtt
+		// publishes it when the lock acknowledges a command, before the
+		// bolt has moved); lock_state may then still be the old value.
+		v, ok := get(lk.state.prop, unknownLock)
+		if ls, lok := get(lk.lockState, unknownLock); lok && unknown&unknownLock == 0 {
+			switch ls {
 			case "locked":
 				s.Lock = model.Locked
 			case "unlocked":
@@ -506,9 +719,9 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
 			case "not_fully_locked":
 				s.Lock = model.Jammed
 			default:
-				bad(lk.lockState, v)
+				bad(lk.lockState, ls)
 			}
-		} else if v, ok := m[lk.state.prop]; ok {
+		} else if ok && unknown&unknownLock == 0 {
 			switch v {
 			case lk.state.on:
 				s.Lock = model.Locked
@@ -522,7 +735,7 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
 	if c := u.climate; c != nil {
 		var ts model.ThermostatState
 		set := false
-		if v, ok := m[c.mode]; ok && c.mode != "" {
+		if v, ok := get(c.mode, unknownMode); ok {
 			str, _ := v.(string)
 			if am, ok := z2mModes[str]; ok {
 				ts.Mode, set = am, true
@@ -530,9 +743,9 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
 				bad(c.mode, v)
 			}
 		}
-		num := func(prop string) *float64 {
-			v, ok := m[prop]
-			if !ok || prop == "" {
+		num := func(prop string, f unknownFields) *float64 {
+			v, ok := get(prop, f)
+			if !ok {
 				return nil
 			}
 			if n, ok := asNumber(v); ok {
@@ -542,7 +755,7 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
 			return nil
 		}
 		dual := u.ep.Traits.Thermostat.DualSetpoints && ts.Mode == model.ModeAuto
-		h, cl := num(c.heat), num(c.cool)
+		h, cl := num(c.heat, unknownSetpoints), num(c.cool, unknownSetpoints)
 		switch {
 		case dual:
 			ts.Lower, ts.Upper = h, cl
@@ -557,20 +770,18 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, []string) {
 		if set {
 			s.Thermostat = &ts
 		}
-		if t := num(c.local); t != nil {
+		if t := num(c.local, unknownTemperature); t != nil {
 			s.Temperature = t
 		}
 	}
-	if u.tempProp != "" {
-		if v, ok := m[u.tempProp]; ok {
-			if n, ok := asNumber(v); ok {
-				s.Temperature = &n
-			} else {
-				bad(u.tempProp, v)
-			}
+	if v, ok := get(u.tempProp, unknownTemperature); ok {
+		if n, ok := asNumber(v); ok {
+			s.Temperature = &n
+		} else {
+			bad(u.tempProp, v)
 		}
 	}
-	return s, problems
+	return s, unknown, problems
 }
 
 // colorMatches reports whether a reported colour object carries exactly the

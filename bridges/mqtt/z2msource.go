@@ -2,6 +2,10 @@ package mqtt
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,11 +34,91 @@ type z2mSource struct {
 	requested    map[string]bool // by ieee: /get sent since the last reconnect
 	pending      map[string][]byte
 	pendingOrder []string
+
+	// Commands zigbee2mqtt reported as failed, by ieee address, numbered
+	// from failSeq so a command sees only failures after it was sent.
+	failSeq  uint64
+	failures map[string][]z2mFailure
+
+	// abort, when set, says the bridge is stopping (a big device list is
+	// not parsed to its end).
+	abort func() bool
+}
+
+// z2mFailure is one "Publish 'set' … failed" zigbee2mqtt logged for a device.
+type z2mFailure struct {
+	seq  uint64
+	prop string
+	err  string
+}
+
+// maxFailures bounds the failures kept per device.
+const maxFailures = 8
+
+// publishFailedRE matches zigbee2mqtt's log line for a command its
+// converter or the device refused (lib/extension/publish.ts).
+var publishFailedRE = regexp.MustCompile(`^Publish 'set' '([^']+)' to '(.+)' failed: '(.*)'$`)
+
+// onLogging records a failed command from a bridge/logging message and
+// returns the units of the device it was for.
+func (z *z2mSource) onLogging(payload []byte) []string {
+	var l struct {
+		Level   string `json:"level"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(payload, &l) != nil || l.Level != "error" {
+		return nil
+	}
+	m := publishFailedRE.FindStringSubmatch(l.Message)
+	if m == nil {
+		return nil
+	}
+	var d *z2mDevice
+	for _, x := range z.names {
+		if x.name == m[2] {
+			d = x
+			break
+		}
+	}
+	if d == nil {
+		return nil
+	}
+	z.failSeq++
+	fs := append(z.failures[d.ieee], z2mFailure{seq: z.failSeq, prop: m[1], err: m[3]})
+	if len(fs) > maxFailures {
+		fs = fs[len(fs)-maxFailures:]
+	}
+	z.failures[d.ieee] = fs
+	var ids []string
+	for _, u := range d.units {
+		ids = append(ids, u.id)
+	}
+	return ids
+}
+
+// failure returns the first failure of one of props logged for the device
+// after seq, as the error to answer the command with.
+func (z *z2mSource) failure(ieee string, after uint64, props []string) *model.Error {
+	for _, f := range z.failures[ieee] {
+		if f.seq <= after || !slices.Contains(props, f.prop) {
+			continue
+		}
+		kind := model.ErrHardwareFault
+		for _, s := range []string{"Timeout", "timeout", "MAC_NO_ACK", "NO_ACK", "NWK_NO_ROUTE", "MAC_TRANSACTION_EXPIRED", "Delivery failed", "no network route"} {
+			if strings.Contains(f.err, s) {
+				kind = model.ErrUnreachable
+				break
+			}
+		}
+		return &model.Error{Kind: kind, Message: fmt.Sprintf("zigbee2mqtt could not set %s: %s", f.prop, f.err)}
+	}
+	return nil
 }
 
 func newZ2MSource(base string, bad *onceLog) *z2mSource {
 	return &z2mSource{base: base, bad: bad, devices: map[string]*z2mDevice{}, avail: map[string]bool{},
-		states: map[string]model.State{}, gotState: map[string]bool{}, requested: map[string]bool{}, pending: map[string][]byte{}}
+		states: map[string]model.State{}, gotState: map[string]bool{}, requested: map[string]bool{}, pending: map[string][]byte{},
+		failures: map[string][]z2mFailure{}}
 }
 
 // reconnected forgets what must be re-read after a new broker session.
@@ -65,6 +149,8 @@ func (z *z2mSource) handle(topic string, payload []byte) []string {
 	case "bridge/devices":
 		z.setDevices(payload)
 		return nil
+	case "bridge/logging":
+		return z.onLogging(payload)
 	}
 	if strings.HasPrefix(rest, "bridge/") {
 		return nil
@@ -115,18 +201,21 @@ func (z *z2mSource) applyState(d *z2mDevice, m map[string]any) []string {
 	z.gotState[d.ieee] = true
 	var ids []string
 	for _, u := range d.units {
-		s, problems := u.parseState(m)
+		s, unknown, problems := u.parseState(m)
 		if len(problems) > 0 {
 			z.bad.warn("zigbee2mqtt "+d.name, strings.Join(problems, "; "))
 		}
-		z.states[u.id] = z.states[u.id].Merge(s)
+		z.states[u.id] = unknown.forget(z.states[u.id]).Merge(s)
 		ids = append(ids, u.id)
 	}
 	return ids
 }
 
 func (z *z2mSource) setDevices(payload []byte) {
-	devs, skips, known, err := parseZ2MDevices(payload, z.base)
+	devs, skips, known, err := parseZ2MDevices(payload, z.base, z.abort)
+	if errors.Is(err, errAborted) {
+		return
+	}
 	if err != nil {
 		z.bad.warn("zigbee2mqtt bridge/devices", err.Error())
 		return
@@ -134,7 +223,7 @@ func (z *z2mSource) setDevices(payload []byte) {
 	z.bad.clear("zigbee2mqtt bridge/devices")
 	for _, s := range skips {
 		if s.Reason != "coordinator" {
-			z.bad.warn("zigbee2mqtt "+s.ID, s.Reason)
+			z.bad.logSkipped(s)
 		}
 	}
 	z.skips = skips
@@ -213,8 +302,15 @@ func (z *z2mSource) units() []*unit {
 						return nil, err
 					}
 					b, _ := json.Marshal(p)
-					return []outMsg{{topic: z.base + "/" + d.name + "/set", payload: b}}, nil
+					props := make([]string, 0, len(p))
+					for k := range p {
+						props = append(props, k)
+					}
+					sort.Strings(props)
+					return []outMsg{{topic: z.base + "/" + d.name + "/set", payload: b, props: props}}, nil
 				},
+				failSeq: func() uint64 { return z.failSeq },
+				failure: func(after uint64, props []string) *model.Error { return z.failure(d.ieee, after, props) },
 			})
 		}
 	}

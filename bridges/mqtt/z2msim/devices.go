@@ -125,6 +125,10 @@ type device struct {
 	Online    bool
 	Supported bool
 	Disabled  bool
+	// asleep: takes no commands and answers nothing (SetAsleep); refused:
+	// properties whose /set the device refuses (SetRefused).
+	asleep  bool
+	refused map[string]bool
 }
 
 // defaultDevices returns the realistic device set: definitions and exposes as

@@ -44,6 +44,13 @@ type Options struct {
 	LegacyAvailability bool
 	// Logger receives the simulator's log; nil means slog.Default().
 	Logger *slog.Logger
+	// LockDelay is how long a lock's bolt takes after it acknowledged a
+	// command (0: DefaultLockDelay; negative: none, the state comes at once).
+	LockDelay time.Duration
+	// SendTimeout is how long a command to a device that does not answer
+	// (SetAsleep) takes to be logged as failed (0: DefaultSendTimeout;
+	// negative: never).
+	SendTimeout time.Duration
 }
 
 // Device is what the Go and admin APIs report about a simulated device.
@@ -68,6 +75,9 @@ type Sim struct {
 	devices []*device
 	sets    int // /set messages handled, for tests
 	conns   int // connections fully set up (subscribed and published)
+	timers  []*time.Timer
+	closed  bool
+	running sync.WaitGroup // delayed actions in progress
 
 	in     chan paho.Message
 	cancel context.CancelFunc
@@ -81,6 +91,12 @@ func New(opts Options) *Sim {
 	}
 	if opts.BaseTopic == "" {
 		opts.BaseTopic = "zigbee2mqtt"
+	}
+	if opts.LockDelay == 0 {
+		opts.LockDelay = DefaultLockDelay
+	}
+	if opts.SendTimeout == 0 {
+		opts.SendTimeout = DefaultSendTimeout
 	}
 	if opts.ClientID == "" {
 		var b [4]byte
@@ -199,6 +215,7 @@ func (s *Sim) Close() {
 		t := s.client.Publish(s.opts.BaseTopic+"/bridge/state", 1, true, s.bridgeStatePayload(false))
 		t.WaitTimeout(2 * time.Second)
 	}
+	s.stopTimers()
 	s.client.Disconnect(250)
 	s.cancel()
 	<-s.done
@@ -316,6 +333,13 @@ func (s *Sim) publishAvailability(d *device) paho.Token {
 func (s *Sim) publishState(d *device) paho.Token {
 	s.mu.Lock()
 	st := copyState(d.State)
+	s.mu.Unlock()
+	return s.publishRaw(d, st)
+}
+
+// publishRaw publishes st (a copy of d's state, maybe with nulls) as d's state.
+func (s *Sim) publishRaw(d *device, st map[string]any) paho.Token {
+	s.mu.Lock()
 	st["linkquality"] = 120 + len(d.Name)%100
 	name, retain := d.Name, d.Retain
 	if c, ok := st["color"].(map[string]any); ok {
@@ -367,9 +391,9 @@ func (s *Sim) handle(topic string, payload []byte) {
 		s.applySet(d, map[string]any{prop: v})
 	case suffix == "/get":
 		s.mu.Lock()
-		online := d.Online
+		answers := d.Online && !d.asleep
 		s.mu.Unlock()
-		if online {
+		if answers {
 			s.publishState(d)
 		}
 	}
@@ -446,20 +470,72 @@ func (s *Sim) Rename(from, to string) error {
 }
 
 // applySet applies a /set payload the way zigbee2mqtt's converters do and
-// echoes the device's full state. An offline device does not answer.
+// publishes the device's full state. An offline device does not answer; an
+// asleep one neither, and its command is logged as failed after
+// SendTimeout; a refused key is logged as failed at once; a lock publishes
+// "state": null at once and its new state after LockDelay.
 func (s *Sim) applySet(d *device, m map[string]any) {
 	s.mu.Lock()
 	s.sets++
+	name := d.Name
 	if !d.Online {
 		s.mu.Unlock()
-		s.log.Info("z2m-sim: publish to offline device failed (no response)", "device", d.Name)
+		s.log.Info("z2m-sim: publish to offline device failed (no response)", "device", name)
 		return
 	}
+	keys := sortedKeys(m)
+	if d.asleep {
+		s.mu.Unlock()
+		if s.opts.SendTimeout > 0 {
+			s.after(s.opts.SendTimeout, func() {
+				for _, k := range keys {
+					s.logFailed(name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Timeout - %d - 1 - 42 - 6 - 11 after 10000ms)", d.IEEE, d.NetworkAddr))
+				}
+			})
+		}
+		return
+	}
+	var refused []string
+	for _, k := range keys {
+		if d.refused[k] {
+			refused = append(refused, k)
+			delete(m, k)
+		}
+	}
+	var lockTo any
+	if v, ok := m["state"]; ok && isLock(d) && s.opts.LockDelay > 0 {
+		// The lock acknowledges now; its bolt reports later.
+		lockTo = v
+		delete(m, "state")
+	}
 	changed := applyToState(d, m, s.log)
+	var unknown map[string]any
+	if lockTo != nil {
+		unknown = copyState(d.State)
+		unknown["state"] = nil
+	}
 	s.mu.Unlock()
-	if changed {
+	for _, k := range refused {
+		s.logFailed(name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Status 'UNSUP_MANUF_CLUSTER_COMMAND')", d.IEEE))
+	}
+	switch {
+	case unknown != nil:
+		s.publishRaw(d, unknown)
+		s.after(s.opts.LockDelay, func() {
+			s.mu.Lock()
+			applyToState(d, map[string]any{"state": lockTo}, s.log)
+			s.mu.Unlock()
+			s.publishState(d)
+		})
+	case changed:
 		s.publishState(d)
 	}
+}
+
+// isLock reports whether d is a lock (its state is LOCK/UNLOCK).
+func isLock(d *device) bool {
+	f := findFeature(d.Exposes, "state")
+	return f != nil && f["value_on"] == "LOCK"
 }
 
 // Connections returns how many broker connections the simulator has set up

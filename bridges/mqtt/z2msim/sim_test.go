@@ -78,9 +78,15 @@ func (w *watcher) count(topic string) int {
 
 func start(t *testing.T) (*mqtttest.Broker, *z2msim.Sim, *watcher) {
 	t.Helper()
+	return startWith(t, z2msim.Options{})
+}
+
+func startWith(t *testing.T, opts z2msim.Options) (*mqtttest.Broker, *z2msim.Sim, *watcher) {
+	t.Helper()
 	b := mqtttest.MustStart(t, mqtttest.Options{})
 	w := watch(t, b.URL, "zigbee2mqtt/#")
-	sim := z2msim.New(z2msim.Options{Broker: b.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	opts.Broker, opts.Logger = b.URL, slog.New(slog.NewTextHandler(io.Discard, nil))
+	sim := z2msim.New(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := sim.Start(ctx); err != nil {
@@ -144,8 +150,6 @@ func TestSetClampsAndEchoes(t *testing.T) {
 			func(m map[string]any) bool { return m["color_temp"] == 250.0 && m["color_mode"] == "color_temp" }},
 		{"setpoint rounded to step", "Bedroom Radiator", "zigbee2mqtt/Bedroom Radiator/set/occupied_heating_setpoint", `21.3`,
 			func(m map[string]any) bool { return m["occupied_heating_setpoint"] == 21.5 }},
-		{"lock", "Front Door", "zigbee2mqtt/Front Door/set", `{"state":"UNLOCK"}`,
-			func(m map[string]any) bool { return m["state"] == "UNLOCK" && m["lock_state"] == "unlocked" }},
 		{"hs colour", "Living Room/Colour Bulb", "zigbee2mqtt/Living Room/Colour Bulb/set", `{"color":{"hue":30,"saturation":80}}`,
 			func(m map[string]any) bool {
 				c, _ := m["color"].(map[string]any)
@@ -169,7 +173,7 @@ func TestSetClampsAndEchoes(t *testing.T) {
 	if m := decode(t, w.next(t, "zigbee2mqtt/Bedroom Radiator", n+1)); m["system_mode"] != "heat" {
 		t.Errorf("system_mode = %v after an invalid set", m["system_mode"])
 	}
-	if sim.SetCount() < 6 {
+	if sim.SetCount() < 5 {
 		t.Errorf("SetCount = %d", sim.SetCount())
 	}
 }
@@ -215,5 +219,57 @@ func TestAdminAPI(t *testing.T) {
 	}
 	if code := post("/sim/devices/Hallway%20Bulb/set", `[1]`); code != 400 {
 		t.Errorf("bad body: %d, want 400", code)
+	}
+}
+
+// A lock publishes "state": null when it acknowledges, then its real state.
+func TestLockUnknownThenState(t *testing.T) {
+	_, _, w := startWith(t, z2msim.Options{LockDelay: 200 * time.Millisecond})
+	n := w.count("zigbee2mqtt/Front Door")
+	if tok := w.c.Publish("zigbee2mqtt/Front Door/set", 1, false, `{"state":"UNLOCK"}`); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	first := decode(t, w.next(t, "zigbee2mqtt/Front Door", n+1))
+	if v, ok := first["state"]; !ok || v != nil || first["lock_state"] != "locked" {
+		t.Errorf("first publish = %v, want state null and the old lock_state", first)
+	}
+	if m := decode(t, w.next(t, "zigbee2mqtt/Front Door", n+2)); m["state"] != "UNLOCK" || m["lock_state"] != "unlocked" {
+		t.Errorf("second publish = %v, want UNLOCK/unlocked", m)
+	}
+}
+
+// An asleep device answers nothing, and zigbee2mqtt logs the command as
+// failed after SendTimeout; a refused key is logged at once.
+func TestAsleepAndRefused(t *testing.T) {
+	_, sim, w := startWith(t, z2msim.Options{SendTimeout: 100 * time.Millisecond})
+	if err := sim.SetAsleep("Bedroom Radiator", true); err != nil {
+		t.Fatal(err)
+	}
+	n := w.count("zigbee2mqtt/Bedroom Radiator")
+	if tok := w.c.Publish("zigbee2mqtt/Bedroom Radiator/set", 1, false, `{"occupied_heating_setpoint":23}`); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	m := decode(t, w.next(t, "zigbee2mqtt/bridge/logging", 1))
+	if msg, _ := m["message"].(string); m["level"] != "error" || !strings.HasPrefix(msg, "Publish 'set' 'occupied_heating_setpoint' to 'Bedroom Radiator' failed: 'Error: ") {
+		t.Errorf("logging = %v", m)
+	}
+	if got := w.count("zigbee2mqtt/Bedroom Radiator"); got != n {
+		t.Errorf("an asleep device published its state (%d messages, want %d)", got, n)
+	}
+	if err := sim.SetAsleep("Bedroom Radiator", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetRefused("Bedroom Radiator", "occupied_heating_setpoint"); err != nil {
+		t.Fatal(err)
+	}
+	if tok := w.c.Publish("zigbee2mqtt/Bedroom Radiator/set", 1, false, `{"occupied_heating_setpoint":24,"system_mode":"heat"}`); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	m = decode(t, w.next(t, "zigbee2mqtt/bridge/logging", 2))
+	if msg, _ := m["message"].(string); !strings.Contains(msg, "UNSUP_MANUF_CLUSTER_COMMAND") {
+		t.Errorf("logging = %v", m)
+	}
+	if st := decode(t, w.next(t, "zigbee2mqtt/Bedroom Radiator", n+1)); st["occupied_heating_setpoint"] == 24.0 {
+		t.Errorf("a refused setpoint was applied: %v", st)
 	}
 }

@@ -1,0 +1,82 @@
+package mqtt
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/bridges/mqtt/z2msim"
+	"github.com/avshub/avshub/discovery/model"
+)
+
+// bigDeviceList returns a bridge/devices payload of at least size bytes:
+// z2m-sim's devices repeated under new addresses and names, and how many
+// endpoints the bridge should make of it.
+func bigDeviceList(t testing.TB, size int) ([]byte, int) {
+	t.Helper()
+	var base []map[string]any
+	if err := json.Unmarshal(z2msim.BridgeDevices(), &base); err != nil {
+		t.Fatal(err)
+	}
+	z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
+	z.handle("zigbee2mqtt/bridge/devices", z2msim.BridgeDevices())
+	perCopy := len(z.units())
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	copies := 0
+	for buf.Len() < size {
+		for _, d := range base {
+			if d["type"] == "Coordinator" {
+				continue
+			}
+			d2 := map[string]any{}
+			for k, v := range d {
+				d2[k] = v
+			}
+			d2["ieee_address"] = fmt.Sprintf("0x%08x%08x", 0xb0000000+copies, len(buf.Bytes()))
+			d2["friendly_name"] = fmt.Sprintf("%s %d", d["friendly_name"], copies)
+			b, err := json.Marshal(d2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if buf.Len() > 1 {
+				buf.WriteByte(',')
+			}
+			buf.Write(b)
+		}
+		copies++
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), copies * perCopy
+}
+
+// A 20 MB retained bridge/devices (zigbee2mqtt's list for every definition
+// it knows is 18 MB) goes through a real broker, and the bridge's first
+// snapshot already has every device: it waits for the retained state
+// (the sync marker it publishes after subscribing comes back after it).
+func TestBigRetainedDeviceList(t *testing.T) {
+	payload, want := bigDeviceList(t, 20<<20)
+	forEachBroker(t, func(t *testing.T, bk brokerKind) {
+		e := newEnv(t, bk)
+		e.publish(e.base+"/bridge/state", `{"state":"online"}`, true)
+		if tok := e.raw.Publish(e.base+"/bridge/devices", 1, true, payload); !tok.WaitTimeout(2*time.Minute) || tok.Error() != nil {
+			t.Fatalf("publish the device list: %v", tok.Error())
+		}
+		// Reading and parsing 20 MB takes long with the race detector on a
+		// loaded machine: the bound is generous; the check is the content.
+		e.startBridgeWait("", 3*time.Minute)
+		e.rec.mu.Lock()
+		defer e.rec.mu.Unlock()
+		for _, ev := range e.rec.events {
+			if ev.Kind == model.EventSnapshot {
+				if len(ev.Devices) != want {
+					t.Errorf("first snapshot has %d devices, want %d (from %d bytes)", len(ev.Devices), want, len(payload))
+				}
+				return
+			}
+		}
+		t.Error("no snapshot")
+	})
+}

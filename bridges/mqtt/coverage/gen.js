@@ -1,0 +1,76 @@
+// gen.js writes a zigbee2mqtt bridge/devices payload with one device for
+// every definition in zigbee-herdsman-converters, serialised by
+// zigbee2mqtt's own code (its Device model and the Bridge extension's
+// definition payload), for the coverage test of the MQTT bridge.
+//
+// Usage: ZIGBEE2MQTT_DATA=<empty dir> node gen.js <zigbee2mqtt project dir> <out.json>
+//
+// The project dir is the z2mreal npm install (node_modules/zigbee2mqtt and
+// its zigbee-herdsman-converters). A device's exposes are those zigbee2mqtt
+// publishes for it: definitions whose exposes depend on the device are
+// evaluated for zigbee-herdsman-converters' dummy device (every expose the
+// definition can have), as zigbee2mqtt's frontend does.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+
+const [project, out] = process.argv.slice(2);
+if (!project || !out || !process.env.ZIGBEE2MQTT_DATA) {
+    console.error("usage: ZIGBEE2MQTT_DATA=<dir> node gen.js <zigbee2mqtt project dir> <out.json>");
+    process.exit(2);
+}
+const nm = path.join(path.resolve(project), "node_modules");
+const load = (m) => require(path.join(nm, m));
+
+fs.writeFileSync(path.join(process.env.ZIGBEE2MQTT_DATA, "configuration.yaml"),
+    "homeassistant:\n  enabled: false\nmqtt:\n  base_topic: zigbee2mqtt\n  server: mqtt://127.0.0.1:1883\nserial:\n  port: /dev/null\nadvanced:\n  log_level: error\n");
+
+const zhc = load("zigbee-herdsman-converters");
+const rawDefinitions = load("zigbee-herdsman-converters/dist/devices/index.js").default;
+const Device = load("zigbee2mqtt/dist/model/device.js").default;
+const Bridge = load("zigbee2mqtt/dist/extension/bridge.js").default;
+const {stringify} = load("zigbee2mqtt/dist/util/stringify.js");
+const zhcVersion = load("zigbee-herdsman-converters/package.json").version;
+const z2mVersion = load("zigbee2mqtt/package.json").version;
+
+const devices = [];
+let n = 0;
+for (const raw of rawDefinitions) {
+    n++;
+    const def = zhc.prepareDefinition(raw);
+    const ieee = `0x${(0xa0000000000000n + BigInt(n)).toString(16).padStart(16, "0")}`;
+    const all = typeof def.exposes === "function" ? def.exposes({isDummyDevice: true}, {}) : def.exposes;
+    const battery = all.some((e) => e.name === "battery" || e.name === "battery_low");
+    const zh = {
+        isDummyDevice: true,
+        ieeeAddr: ieee,
+        networkAddress: n & 0xffff,
+        type: battery ? "EndDevice" : "Router",
+        modelID: raw.zigbeeModel?.[0] ?? raw.model,
+        manufacturerName: raw.vendor,
+        powerSource: battery ? "Battery" : "Mains (single phase)",
+        interviewState: "SUCCESSFUL",
+        endpoints: [],
+    };
+    const device = new Device(zh);
+    device.definition = def;
+    devices.push({
+        ieee_address: ieee,
+        type: zh.type,
+        network_address: zh.networkAddress,
+        supported: device.isSupported,
+        friendly_name: device.name,
+        disabled: !!device.options.disabled,
+        description: device.options.description,
+        definition: Bridge.prototype.getDefinitionPayload.call({}, device),
+        power_source: zh.powerSource,
+        model_id: zh.modelID,
+        interviewing: false,
+        interview_completed: true,
+        interview_state: zh.interviewState,
+        manufacturer: zh.manufacturerName,
+        endpoints: {},
+    });
+}
+fs.writeFileSync(out, stringify(devices));
+console.log(JSON.stringify({definitions: devices.length, zigbee2mqtt: z2mVersion, "zigbee-herdsman-converters": zhcVersion}));

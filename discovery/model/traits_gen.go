@@ -478,6 +478,62 @@ func (c Command) Apply(s State) State {
 	return s
 }
 
+// Example returns a typical configuration of trait k (alone on an endpoint) and
+// a typical state of it, from the trait definitions; tests of every layer that
+// renders or maps traits use it to check each trait is handled.
+func Example(k TraitKind) (Traits, State) {
+	switch k {
+	case TraitOnOff:
+		return Traits{OnOff: &OnOff{}}, State{On: Ptr(true)}
+	case TraitBrightness:
+		return Traits{Brightness: &Brightness{}}, State{Brightness: Ptr(40)}
+	case TraitColor:
+		return Traits{Color: &Color{}}, State{Color: &HSB{Hue: 120, Saturation: 0.5, Brightness: 0.8}}
+	case TraitColorTemperature:
+		return Traits{ColorTemperature: &ColorTemperature{MinKelvin: 2200, MaxKelvin: 6500}}, State{ColorTemperature: Ptr(2700)}
+	case TraitLock:
+		return Traits{Lock: &Lock{}}, State{Lock: Locked}
+	case TraitThermostat:
+		return Traits{Thermostat: &Thermostat{Modes: []ThermostatMode{ModeHeat, ModeOff}, TargetSetpoint: true, MinC: 5, MaxC: 30}}, State{Thermostat: &ThermostatState{Mode: ModeHeat, Target: Ptr(21.0)}}
+	case TraitTemperatureSensor:
+		return Traits{TemperatureSensor: &TemperatureSensor{}}, State{Temperature: Ptr(19.5)}
+	case TraitToggle:
+		return Traits{Toggles: []Toggle{{Instance: "Example.Toggle", Names: []Name{{Text: "example", Locale: "en-US"}}}}}, State{Toggles: map[string]bool{"Example.Toggle": true}}
+	case TraitRange:
+		return Traits{Ranges: []Range{{Instance: "Example.Range", Names: []Name{{Text: "example", Locale: "en-US"}}, Min: 0, Max: 10, Precision: 1}}}, State{Ranges: map[string]float64{"Example.Range": 3}}
+	case TraitMode:
+		return Traits{Modes: []Mode{{Instance: "Example.Mode", Names: []Name{{Text: "example", Locale: "en-US"}}, Values: []ModeValue{{Value: "A", Names: []Name{{Text: "a", Locale: "en-US"}}}, {Value: "B", Names: []Name{{Text: "b", Locale: "en-US"}}}}}}}, State{Modes: map[string]string{"Example.Mode": "A"}}
+	}
+	return Traits{}, State{}
+}
+
+// Field is the name of the trait's field in Traits ("ColorTemperature", "Toggles").
+func (k TraitKind) Field() string {
+	switch k {
+	case TraitOnOff:
+		return "OnOff"
+	case TraitBrightness:
+		return "Brightness"
+	case TraitColor:
+		return "Color"
+	case TraitColorTemperature:
+		return "ColorTemperature"
+	case TraitLock:
+		return "Lock"
+	case TraitThermostat:
+		return "Thermostat"
+	case TraitTemperatureSensor:
+		return "TemperatureSensor"
+	case TraitToggle:
+		return "Toggles"
+	case TraitRange:
+		return "Ranges"
+	case TraitMode:
+		return "Modes"
+	}
+	return ""
+}
+
 // validateTrait checks c against its trait's hand-written rules (validate<Name> in trait_<kind>.go).
 func (c Command) validateTrait(t Traits, current State) error {
 	switch c.Trait {

@@ -6,6 +6,7 @@ func init() {
 		TraitsField: "Brightness", TraitsJSON: "brightness", TraitsProto: 2, KindProto: 2,
 		State:   []Field{{Name: "Brightness", JSON: "brightness", Proto: 2, Type: Int, Shape: Ptr}},
 		Command: &Field{Name: "Brightness", JSON: "brightness", Proto: 4, Type: Int, Shape: Ptr}, StateField: "Brightness",
-		Setter: "SetBrightness",
+		Setter:       "SetBrightness",
+		ExampleState: "Brightness: Ptr(40)",
 	})
 }

@@ -11,6 +11,8 @@ func init() {
 		},
 		State:   []Field{{Name: "ColorTemperature", JSON: "colorTemperature", Proto: 4, Type: Int, Shape: Ptr}},
 		Command: &Field{Name: "ColorTemperature", JSON: "colorTemperature", Proto: 6, Type: Int, Shape: Ptr}, StateField: "ColorTemperature",
-		Setter: "SetColorTemperature",
+		Setter:       "SetColorTemperature",
+		Example:      "&ColorTemperature{MinKelvin: 2200, MaxKelvin: 6500}",
+		ExampleState: "ColorTemperature: Ptr(2700)",
 	})
 }

@@ -6,6 +6,7 @@ func init() {
 		TraitsField: "Lock", TraitsJSON: "lock", TraitsProto: 5, KindProto: 5,
 		State:   []Field{{Name: "Lock", JSON: "lock", Proto: 5, Type: LockState, Shape: Enum}},
 		Command: &Field{Name: "Lock", JSON: "lock", Proto: 7, Type: LockState, Shape: Enum}, StateField: "Lock",
-		Setter: "SetLock",
+		Setter:       "SetLock",
+		ExampleState: "Lock: Locked",
 	})
 }

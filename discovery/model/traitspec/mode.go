@@ -13,6 +13,8 @@ func init() {
 		},
 		State:   []Field{{Name: "Modes", JSON: "modes", Proto: 10, Type: String, Shape: Map}},
 		Command: &Field{Name: "Mode", JSON: "mode", Proto: 11, Type: String, Shape: Enum}, StateField: "Modes",
-		Setter: "SetMode",
+		Setter:       "SetMode",
+		Example:      `[]Mode{{Instance: "Example.Mode", Names: []Name{{Text: "example", Locale: "en-US"}}, Values: []ModeValue{{Value: "A", Names: []Name{{Text: "a", Locale: "en-US"}}}, {Value: "B", Names: []Name{{Text: "b", Locale: "en-US"}}}}}}`,
+		ExampleState: `Modes: map[string]string{"Example.Mode": "A"}`,
 	})
 }

@@ -6,6 +6,7 @@ func init() {
 		TraitsField: "OnOff", TraitsJSON: "onOff", TraitsProto: 1, KindProto: 1,
 		State:   []Field{{Name: "On", JSON: "on", Proto: 1, Type: Bool, Shape: Ptr}},
 		Command: &Field{Name: "Power", JSON: "power", Proto: 3, Type: Bool, Shape: Ptr}, StateField: "On",
-		Setter: "SetPower",
+		Setter:       "SetPower",
+		ExampleState: "On: Ptr(true)",
 	})
 }

@@ -16,6 +16,8 @@ func init() {
 		},
 		State:   []Field{{Name: "Ranges", JSON: "ranges", Proto: 9, Type: Float, Shape: Map}},
 		Command: &Field{Name: "Range", JSON: "range", Proto: 10, Type: Float, Shape: Ptr}, StateField: "Ranges",
-		Setter: "SetRange",
+		Setter:       "SetRange",
+		Example:      `[]Range{{Instance: "Example.Range", Names: []Name{{Text: "example", Locale: "en-US"}}, Min: 0, Max: 10, Precision: 1}}`,
+		ExampleState: `Ranges: map[string]float64{"Example.Range": 3}`,
 	})
 }

@@ -109,6 +109,14 @@ type Trait struct {
 	StateField string
 	// Setter is the name of the generated command constructor ("SetPower"); empty: none.
 	Setter string
+	// Example is a Go expression (package model) of a typical configuration,
+	// the value of the Traits field ("&ColorTemperature{MinKelvin: 2200,
+	// MaxKelvin: 6500}"); empty means the zero configuration. ExampleState is a
+	// State literal's fields for a typical state ("ColorTemperature: Ptr(2700)").
+	// model.Example returns both; the completeness tests of every package that
+	// renders or maps traits use them.
+	Example      string
+	ExampleState string
 }
 
 var all = map[string]Trait{}

@@ -16,6 +16,8 @@ func init() {
 		},
 		State:   []Field{{Name: "Thermostat", JSON: "thermostat", Proto: 6, Type: ThermostatState, Shape: Partial}},
 		Command: &Field{Name: "Thermostat", JSON: "thermostat", Proto: 8, Type: ThermostatState, Shape: Partial}, StateField: "Thermostat",
-		Setter: "SetThermostat",
+		Setter:       "SetThermostat",
+		Example:      "&Thermostat{Modes: []ThermostatMode{ModeHeat, ModeOff}, TargetSetpoint: true, MinC: 5, MaxC: 30}",
+		ExampleState: "Thermostat: &ThermostatState{Mode: ModeHeat, Target: Ptr(21.0)}",
 	})
 }

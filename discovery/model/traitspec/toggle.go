@@ -11,6 +11,8 @@ func init() {
 		},
 		State:   []Field{{Name: "Toggles", JSON: "toggles", Proto: 8, Type: Bool, Shape: Map}},
 		Command: &Field{Name: "Toggle", JSON: "toggle", Proto: 9, Type: Bool, Shape: Ptr}, StateField: "Toggles",
-		Setter: "SetToggle",
+		Setter:       "SetToggle",
+		Example:      `[]Toggle{{Instance: "Example.Toggle", Names: []Name{{Text: "example", Locale: "en-US"}}}}`,
+		ExampleState: `Toggles: map[string]bool{"Example.Toggle": true}`,
 	})
 }

@@ -73,6 +73,9 @@ func check(traits []ts.Trait) error {
 		if t.Kind == "" || t.Name == "" || t.TraitsField == "" || t.TraitsJSON == "" || t.TraitsProto <= 0 || t.KindProto <= 0 || t.Doc == "" {
 			return fmt.Errorf("traitspec: trait %q lacks Kind, Name, Doc, TraitsField, TraitsJSON, TraitsProto or KindProto", t.Kind)
 		}
+		if t.ExampleState == "" {
+			return fmt.Errorf("traitspec: trait %s has no ExampleState", t.Kind)
+		}
 		if len(t.State) == 0 {
 			return fmt.Errorf("traitspec: trait %s has no state field", t.Kind)
 		}
@@ -376,6 +379,23 @@ func genModel(traits []ts.Trait) string {
 	}
 	b.WriteString("\t}\n\treturn s\n}\n\n")
 
+	b.WriteString("// Example returns a typical configuration of trait k (alone on an endpoint) and\n// a typical state of it, from the trait definitions; tests of every layer that\n// renders or maps traits use it to check each trait is handled.\nfunc Example(k TraitKind) (Traits, State) {\n\tswitch k {\n")
+	for _, t := range traits {
+		ex := t.Example
+		if ex == "" {
+			ex = "&" + t.Name + "{}"
+			if t.Instances {
+				ex = "[]" + t.Name + "{{Instance: \"Example." + t.Name + "\"}}"
+			}
+		}
+		fmt.Fprintf(&b, "\tcase Trait%s:\n\t\treturn Traits{%s: %s}, State{%s}\n", t.Name, t.TraitsField, ex, t.ExampleState)
+	}
+	b.WriteString("\t}\n\treturn Traits{}, State{}\n}\n\n")
+	b.WriteString("// Field is the name of the trait's field in Traits (\"ColorTemperature\", \"Toggles\").\nfunc (k TraitKind) Field() string {\n\tswitch k {\n")
+	for _, t := range traits {
+		fmt.Fprintf(&b, "\tcase Trait%s:\n\t\treturn %q\n", t.Name, t.TraitsField)
+	}
+	b.WriteString("\t}\n\treturn \"\"\n}\n\n")
 	b.WriteString("// validateTrait checks c against its trait's hand-written rules (validate<Name> in trait_<kind>.go).\nfunc (c Command) validateTrait(t Traits, current State) error {\n\tswitch c.Trait {\n")
 	for _, t := range traits {
 		if t.Command != nil {

@@ -1,0 +1,19 @@
+package web
+
+import (
+	"testing"
+
+	"github.com/avshub/avshub/discovery/model"
+)
+
+// TestEveryTraitStateHasWords lists every trait of the model
+// (model.AllTraitKinds): the page must show each trait's state in words. A
+// new trait fails here until StateText renders it.
+func TestEveryTraitStateHasWords(t *testing.T) {
+	for _, k := range model.AllTraitKinds() {
+		_, st := model.Example(k)
+		if StateText(st) == "" {
+			t.Errorf("the page shows nothing for the state of trait %s", k)
+		}
+	}
+}

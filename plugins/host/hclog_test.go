@@ -27,3 +27,12 @@ func TestPluginLineKeepsNumbersAndOneTimestamp(t *testing.T) {
 		t.Errorf("two timestamps or a float exponent: %q", line)
 	}
 }
+
+func TestAPIMismatchSaysWhich(t *testing.T) {
+	if err := apiMismatch("acme", []string{"2.0"}); !strings.Contains(err.Error(), "too new") || !strings.Contains(err.Error(), "upgrade avshub") {
+		t.Error(err)
+	}
+	if err := apiMismatch("acme", []string{"0.9"}); !strings.Contains(err.Error(), "too old") || !strings.Contains(err.Error(), "rebuild the bridge") {
+		t.Error(err)
+	}
+}

@@ -317,6 +317,22 @@ func (s *Supervisor) BinaryChanged() bool {
 	return err == nil && sum != launched
 }
 
+// apiMismatch says whether a bridge is too new or too old for this hub, and
+// what to do about it.
+func apiMismatch(name string, versions []string) error {
+	newer := slices.ContainsFunc(versions, func(v string) bool {
+		var major int
+		_, err := fmt.Sscanf(v, "%d.", &major)
+		return err == nil && major > 1
+	})
+	if newer {
+		return fmt.Errorf("bridge %s is too new for this hub: it speaks bridge API %v, this hub speaks %s (1.x); "+
+			"upgrade avshub, or build the bridge with an SDK that speaks API 1.x", name, versions, sdk.APIVersion)
+	}
+	return fmt.Errorf("bridge %s is too old for this hub: it speaks bridge API %v, this hub speaks %s (1.x); "+
+		"rebuild the bridge with a current SDK", name, versions, sdk.APIVersion)
+}
+
 // errFatal marks failures a restart cannot fix (bad checksum, bad config).
 var errFatal = errors.New("fatal")
 
@@ -358,7 +374,7 @@ func (s *Supervisor) runOnce(ctx context.Context) (err error) {
 	}
 	desc := sdk.DescriptionFrom(dr)
 	if !slices.ContainsFunc(desc.APIVersions, func(v string) bool { return strings.HasPrefix(v, "1.") }) {
-		return fmt.Errorf("%w: %s speaks API %v, the hub speaks %s", errFatal, s.cfg.Name, desc.APIVersions, sdk.APIVersion)
+		return fmt.Errorf("%w: %w", errFatal, apiMismatch(s.cfg.Name, desc.APIVersions))
 	}
 	// The configuration must match the schema the bridge declares: a typo is
 	// named here, with its key, instead of surfacing as a bridge failure.

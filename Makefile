@@ -12,7 +12,7 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 export PATH := $(GOBIN_TOOLS):$(PATH)
 
-.PHONY: all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools z2mreal
+.PHONY: all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal
 
 all: build
 
@@ -61,6 +61,15 @@ soak:
 ## TRANSPORT=skill takes the Smart Home skill road (skill-sim and the Lambda forwarder) instead of AVS
 demo: build
 	$(BIN)/avshub-demo -bin $(BIN) -out $(CURDIR)/.demo $(if $(KEEP),-keep,) $(if $(PROFILE),-profile $(PROFILE),) $(if $(TRANSPORT),-transport $(TRANSPORT),)
+
+## skill-lambda: the Smart Home skill's Lambda function (runtime provided.al2023, arm64 and x86_64): bin/skill-lambda-<arch>.zip holding bootstrap
+skill-lambda:
+	@mkdir -p $(BIN)/skill-lambda-build/arm64 $(BIN)/skill-lambda-build/amd64
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/skill-lambda-build/arm64/bootstrap ./cmd/skill-lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/skill-lambda-build/amd64/bootstrap ./cmd/skill-lambda
+	$(GO) run ./scripts/zipbootstrap $(BIN)/skill-lambda-build/arm64/bootstrap $(BIN)/skill-lambda-arm64.zip
+	$(GO) run ./scripts/zipbootstrap $(BIN)/skill-lambda-build/amd64/bootstrap $(BIN)/skill-lambda-x86_64.zip
+	@echo "upload $(BIN)/skill-lambda-arm64.zip (architecture arm64) or $(BIN)/skill-lambda-x86_64.zip (x86_64); see docs/alexa-skill.md"
 
 ## proto: regenerate the bridge protocol's Go code (installs protoc and plugins)
 proto: $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)

@@ -8,6 +8,7 @@
 //	avshub plugin trust NAME           trust a bridge's rebuilt binary
 //	avshub plugin new NAME             scaffold a bridge (Go or JavaScript)
 //	avshub config check --config FILE  validate a configuration file
+//	avshub skill doctor --config FILE  check the hub's side of the Smart Home skill road
 //	avshub backup | restore            save or restore the data directory
 //	avshub version
 package main
@@ -69,6 +70,9 @@ func init() {
 		{name: "config", args: "check [--config FILE]", help: "validate a configuration file", run: cmdConfig,
 			about:   "config check reads a configuration file as the hub would and reports the first error with its line and key; it refuses placeholders such as CHANGE-ME left in the file.",
 			example: "avshub config check --config /etc/avshub/avshub.yaml"},
+		{name: "skill", args: "doctor [--config FILE]", help: "check the hub's side of the Smart Home skill road", run: cmdSkill,
+			about:   "skill doctor checks what the hub needs for alexa.transport: skill (docs/alexa-skill.md): the HMAC secret, that skill.publicUrl reaches this hub through the tunnel or proxy with a valid certificate and the same secret, the event gateway tokens from AcceptGrant, and the hub's clock against Amazon's. Run it while the hub runs.",
+			example: "avshub skill doctor --config /etc/avshub/avshub.yaml"},
 		{name: "backup", args: "--out FILE.tar.gz [--config FILE]", help: "save the data directory and the configuration", run: cmdBackup,
 			about:   "Writes the data directory (a consistent snapshot of the database, taken through the running hub when it runs) and the configuration file to a gzip'd tar archive. It works while the hub runs.",
 			example: "avshub backup --config /etc/avshub/avshub.yaml --out avshub-$(date +%F).tar.gz"},

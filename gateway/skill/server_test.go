@@ -309,4 +309,6 @@ func TestDoctor(t *testing.T) {
 	_ = io.Discard
 }
 
-func tlsWith(pool *x509.CertPool) *tls.Config { return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12} }
+func tlsWith(pool *x509.CertPool) *tls.Config {
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}

@@ -141,11 +141,6 @@ func (s *Sim) report(d *device, cluster uint16, ids ...uint16) {
 	s.reportIn(d, &attrTable{vals: d.attrs, report: d.reporting}, cluster, ids...)
 }
 
-// reportManuf is report for manufacturer-specific attributes.
-func (s *Sim) reportManuf(d *device, cluster uint16, ids ...uint16) {
-	s.reportIn(d, &attrTable{vals: d.mattrs, report: d.mreport, manuf: true}, cluster, ids...)
-}
-
 func (s *Sim) reportIn(d *device, t *attrTable, cluster uint16, ids ...uint16) {
 	var attrs []zcl.Attribute
 	for _, id := range ids {

@@ -1,7 +1,6 @@
 package zigbee
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -118,11 +117,7 @@ func (r *record) endpoint(names map[string]string) (model.Endpoint, bool) {
 	}
 	name := names[r.IEEE]
 	if name == "" {
-		model := r.Model
-		if model == "" {
-			model = "Zigbee device"
-		}
-		name = fmt.Sprintf("%s %s", model, r.IEEE[len(r.IEEE)-4:])
+		name = r.defaultName(t)
 	}
 	desc := strings.TrimSpace(r.Manufacturer + " " + r.Model + " (Zigbee)")
 	return model.Endpoint{

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Alexa.Discovery limits the Manager applies.
@@ -91,10 +92,13 @@ type Manager struct {
 	bmu     sync.RWMutex
 	bridges []string // the configured bridges (nil: every bridge); see SetBridges
 
-	mu          sync.Mutex
-	omitted     []string
-	unrenderabe map[string]string
-	bridgeOf    map[string]string // endpoint id → bridge, for Delivered
+	mu            sync.Mutex
+	omitted       int       // endpoints left out by MaxEndpoints at the last Pending
+	omittedLogged time.Time // when that was last logged
+	cut           string    // the last registry id the last Pending looked at
+	full          bool      // the last Pending reached MaxEndpoints
+	unrenderabe   map[string]string
+	bridgeOf      map[string]string // endpoint id → bridge, for Delivered
 }
 
 // NewManager returns a Manager over reg. Changed is signalled once at start so
@@ -175,11 +179,42 @@ func (m *Manager) Run(ctx context.Context) error {
 }
 
 // Omitted returns the ids of endpoints left out because of the MaxEndpoints
-// limit at the last Pending, sorted.
-func (m *Manager) Omitted() []string {
+// limit at the last Pending, sorted (computed on demand: a pass over the
+// registry's ids after the last published one).
+func (m *Manager) Omitted() []string { return m.OmittedFirst(0) }
+
+// OmittedFirst returns the first n (n <= 0: all) of Omitted.
+func (m *Manager) OmittedFirst(n int) []string {
+	m.mu.Lock()
+	cut, full := m.cut, m.full
+	m.mu.Unlock()
+	if !full {
+		return nil
+	}
+	var out []string
+	after := cut
+	for {
+		page, next := m.reg.Page(after, 1000)
+		for _, e := range page {
+			if m.configured(e.Endpoint.Bridge) {
+				if out = append(out, e.Endpoint.ID); n > 0 && len(out) == n {
+					return out
+				}
+			}
+		}
+		if next == "" {
+			return out
+		}
+		after = next
+	}
+}
+
+// OmittedCount returns how many endpoints the MaxEndpoints limit left out at
+// the last Pending.
+func (m *Manager) OmittedCount() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.omitted)
+	return m.omitted
 }
 
 type rendered struct {
@@ -194,49 +229,80 @@ type publishedRecord struct {
 	Bridge string `json:"bridge,omitempty"`
 }
 
-// desired renders what should be published, applying the endpoint limit.
+// desired renders what should be published, applying the endpoint limit. Only
+// the registry's first endpoints in id order are rendered, a page at a time,
+// until the limit is reached: the cost does not grow with the endpoints left
+// out (10,000 devices of a big zigbee2mqtt network are not rendered on every
+// change).
 func (m *Manager) desired() []rendered {
 	var out []rendered
 	for _, s := range m.opts.Static {
 		out = append(out, rendered{s.ID, "", compact(s.JSON)})
 	}
 	bad := map[string]string{}
-	for _, e := range m.reg.List() { // sorted by id
-		if !m.configured(e.Endpoint.Bridge) {
-			continue // remembered from a bridge no longer configured
+	cut, after := "", ""
+	full := false
+	for !full {
+		page, next := m.reg.Page(after, m.opts.MaxEndpoints)
+		for _, e := range page {
+			if len(out) >= m.opts.MaxEndpoints {
+				full = true
+				break
+			}
+			cut = e.Endpoint.ID
+			if !m.configured(e.Endpoint.Bridge) {
+				continue // remembered from a bridge no longer configured
+			}
+			if e.Settings.HiddenFromAlexa {
+				continue // hidden by a person: deleted from Alexa, kept on the hub
+			}
+			raw, err := m.opts.Render(e.Endpoint)
+			var c bytes.Buffer
+			if err == nil && json.Compact(&c, raw) != nil { // one pass: checks and compacts
+				err = errors.New("renderer returned invalid JSON")
+			}
+			if err == nil && c.Len() > m.opts.MaxReportBytes {
+				err = fmt.Errorf("rendered endpoint is %d bytes, more than a report may hold", c.Len())
+			}
+			if err != nil {
+				bad[e.Endpoint.ID] = err.Error()
+				continue
+			}
+			out = append(out, rendered{e.Endpoint.ID, e.Endpoint.Bridge, c.Bytes()})
 		}
-		if e.Settings.HiddenFromAlexa {
-			continue // hidden by a person: deleted from Alexa, kept on the hub
+		if next == "" {
+			break
 		}
-		raw, err := m.opts.Render(e.Endpoint)
-		var c bytes.Buffer
-		if err == nil && json.Compact(&c, raw) != nil { // one pass: checks and compacts
-			err = errors.New("renderer returned invalid JSON")
-		}
-		if err == nil && c.Len() > m.opts.MaxReportBytes {
-			err = fmt.Errorf("rendered endpoint is %d bytes, more than a report may hold", c.Len())
-		}
-		if err != nil {
-			bad[e.Endpoint.ID] = err.Error()
-			continue
-		}
-		out = append(out, rendered{e.Endpoint.ID, e.Endpoint.Bridge, c.Bytes()})
+		after = next
 	}
-	var omitted []string
-	if len(out) > m.opts.MaxEndpoints {
-		for _, r := range out[m.opts.MaxEndpoints:] {
-			omitted = append(omitted, r.id)
+	omitted := 0
+	if full {
+		for _, c := range m.reg.Counts() {
+			if m.configured(c.Bridge) {
+				omitted += c.N
+			}
 		}
-		out = out[:m.opts.MaxEndpoints]
-		sort.Strings(omitted)
+		omitted -= len(out) - len(m.opts.Static) + len(bad) // the configured endpoints up to the cut were published or bad
+	}
+	var first []string // the first omitted ids, for the log
+	if omitted > 0 {
+		page, _ := m.reg.Page(cut, 20)
+		for _, e := range page {
+			if m.configured(e.Endpoint.Bridge) {
+				first = append(first, e.Endpoint.ID)
+			}
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !slices.Equal(omitted, m.omitted) {
-		if len(omitted) > 0 {
-			m.log.Warn("discovery: more endpoints than Alexa accepts; these are NOT published (static endpoints first, then by endpoint id)",
-				"limit", m.opts.MaxEndpoints, "omitted", len(omitted), "ids", omitted)
-		} else if len(m.omitted) > 0 {
+	m.cut, m.full = cut, full
+	if omitted != m.omitted {
+		switch {
+		case omitted > 0 && (m.omitted == 0 || time.Since(m.omittedLogged) >= time.Minute):
+			m.log.Warn("discovery: more endpoints than Alexa accepts; the rest are NOT published (static endpoints first, then by endpoint id; the status page lists them)",
+				"limit", m.opts.MaxEndpoints, "omitted", omitted, "first", first)
+			m.omittedLogged = time.Now()
+		case omitted == 0 && m.omitted > 0:
 			m.log.Info("discovery: every endpoint fits the Alexa limit again")
 		}
 		m.omitted = omitted

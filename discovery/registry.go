@@ -76,6 +76,21 @@ func WithStore(s Store) RegistryOption { return func(r *Registry) { r.store = s 
 // WithClock sets the clock used for Entry.Updated (tests).
 func WithClock(now func() time.Time) RegistryOption { return func(r *Registry) { r.now = now } }
 
+// DefaultBridgeLimit is the most endpoints one bridge may register (see WithBridgeLimit).
+const DefaultBridgeLimit = 10000
+
+// WithBridgeLimit sets the most endpoints one bridge may register (default
+// DefaultBridgeLimit; n <= 0 keeps the default). Devices past it are refused
+// and logged: a bridge cannot take the hub's memory, store and status page with
+// an unbounded device list.
+func WithBridgeLimit(n int) RegistryOption {
+	return func(r *Registry) {
+		if n > 0 {
+			r.limit = n
+		}
+	}
+}
+
 // WithSubscriberBuffer sets the channel size of each subscription.
 func WithSubscriberBuffer(n int) RegistryOption { return func(r *Registry) { r.subBuf = max(n, 1) } }
 
@@ -89,12 +104,22 @@ type Registry struct {
 	store  Store
 	now    func() time.Time
 	subBuf int
+	limit  int
 
 	mu      sync.RWMutex
 	entries map[string]*entry
-	health  map[string]model.Health
-	synced  map[string]bool
-	subs    map[*subscriber]struct{}
+	ids     idIndex // the ids of entries, sorted
+	names   nameIndex
+	// namesDirty: a change the name index cannot follow was made; fixNames runs
+	// the full de-duplication pass.
+	namesDirty bool
+	counts     map[countKey]int
+	perBridge  map[string]int
+	refused    map[string]int  // devices refused by the limit since the bridge was last under it
+	logged     map[string]bool // a refusal was logged since the bridge was last under the limit
+	health     map[string]model.Health
+	synced     map[string]bool
+	subs       map[*subscriber]struct{}
 	// settings by endpoint id, kept (and persisted) even while the endpoint is gone.
 	settings map[string]Settings
 }
@@ -115,8 +140,9 @@ type persisted struct {
 // NewRegistry returns an empty registry for the hub with that serial number
 // (or, WithStore, one holding the last known endpoints).
 func NewRegistry(serial string, opts ...RegistryOption) *Registry {
-	r := &Registry{serial: serial, log: slog.Default(), now: time.Now, subBuf: DefaultSubscriberBuffer,
+	r := &Registry{serial: serial, log: slog.Default(), now: time.Now, subBuf: DefaultSubscriberBuffer, limit: DefaultBridgeLimit,
 		entries: map[string]*entry{}, health: map[string]model.Health{}, synced: map[string]bool{}, subs: map[*subscriber]struct{}{},
+		names: newNameIndex(), counts: map[countKey]int{}, perBridge: map[string]int{}, refused: map[string]int{}, logged: map[string]bool{},
 		settings: map[string]Settings{}}
 	for _, o := range opts {
 		o(r)
@@ -142,6 +168,7 @@ func (r *Registry) load() {
 			continue
 		}
 		r.entries[id] = &entry{Entry: Entry{Endpoint: p.Endpoint, State: p.State, Updated: r.now(), Settings: r.settings[id]}, reported: p.Endpoint}
+		r.indexAdd(id, p.Endpoint)
 	}
 	r.dedupe(nil)
 }
@@ -174,12 +201,65 @@ func (r *Registry) Has(endpointID string) bool {
 func (r *Registry) List() []Entry {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]Entry, 0, len(r.entries))
-	for _, e := range r.entries {
-		out = append(out, e.copy())
+	out := make([]Entry, 0, len(r.ids.ids))
+	for _, id := range r.ids.ids {
+		out = append(out, r.entries[id].copy())
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.ID < out[j].Endpoint.ID })
 	return out
+}
+
+// Len returns how many endpoints the registry holds.
+func (r *Registry) Len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.entries)
+}
+
+// Page returns at most limit entries (limit <= 0: all) whose ids sort after
+// after ("" = from the first), in id order, and the id to pass as after for the
+// next page ("" when this page reaches the end). Each page costs O(log n + limit).
+func (r *Registry) Page(after string, limit int) (entries []Entry, next string) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	i := r.ids.after(after)
+	end := len(r.ids.ids)
+	if limit > 0 && i+limit < end {
+		end = i + limit
+	}
+	entries = make([]Entry, 0, end-i)
+	for _, id := range r.ids.ids[i:end] {
+		entries = append(entries, r.entries[id].copy())
+	}
+	if end < len(r.ids.ids) && len(entries) > 0 {
+		next = entries[len(entries)-1].Endpoint.ID
+	}
+	return entries, next
+}
+
+// Counts returns how many endpoints each bridge has per category (kept as the
+// registry changes: no pass over the endpoints), sorted by bridge and category.
+func (r *Registry) Counts() []EndpointCount {
+	r.mu.RLock()
+	out := make([]EndpointCount, 0, len(r.counts))
+	for k, n := range r.counts {
+		out = append(out, EndpointCount{Bridge: k.bridge, Category: k.category, N: n})
+	}
+	r.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Bridge != out[j].Bridge {
+			return out[i].Bridge < out[j].Bridge
+		}
+		return out[i].Category < out[j].Category
+	})
+	return out
+}
+
+// Refused returns how many devices of bridge the limit refused (its last
+// snapshot's, plus those added past the limit since), 0 when it is under it.
+func (r *Registry) Refused(bridge string) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.refused[bridge]
 }
 
 // BridgeHealth returns the last health a bridge reported.
@@ -217,7 +297,7 @@ func (r *Registry) Retain(bridges ...string) []Change {
 	for _, id := range ids {
 		changes = append(changes, r.remove(id))
 	}
-	changes = append(changes, r.dedupe(nil)...)
+	changes = r.fixNames(changes)
 	r.persist(changes)
 	r.publish(changes)
 	return changes
@@ -286,7 +366,8 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 		}
 		return nil
 	case model.EventSnapshot:
-		seen := map[string]bool{}
+		seen := make(map[string]bool, len(ev.Devices))
+		refused := 0
 		for _, d := range ev.Devices {
 			id, ok := r.checkDevice(bridge, d)
 			if !ok || seen[id] {
@@ -295,8 +376,12 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 				}
 				continue
 			}
+			if len(seen) >= r.limit {
+				refused++ // the snapshot's first devices up to the limit are kept
+				continue
+			}
 			seen[id] = true
-			changes = append(changes, r.upsert(id, bridge, d, at)...)
+			changes = append(changes, r.upsert(id, bridge, d, at, false)...)
 		}
 		var gone []string
 		for id, e := range r.entries {
@@ -310,6 +395,14 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 		}
 		r.synced[bridge] = true
 		changes = r.fixNames(changes)
+		if refused > 0 {
+			r.log.Warn("discovery: a bridge's snapshot lists more devices than its limit; the devices past the limit are refused (raise the bridge's maxEndpoints to accept them)",
+				"bridge", bridge, "limit", r.limit, "devices", len(ev.Devices), "refused", refused)
+			r.refused[bridge], r.logged[bridge] = refused, true
+		} else {
+			delete(r.refused, bridge)
+			delete(r.logged, bridge)
+		}
 	case model.EventUpsert:
 		if ev.Device == nil {
 			r.log.Warn("discovery: upsert without a device; skipped", "bridge", bridge)
@@ -319,7 +412,12 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 		if !ok {
 			return nil
 		}
-		changes = r.fixNames(r.upsert(id, bridge, *ev.Device, at))
+		changes = r.fixNames(r.upsert(id, bridge, *ev.Device, at, true))
+		if r.refused[bridge] > 0 && !r.logged[bridge] {
+			r.log.Warn("discovery: a bridge added more devices than its limit; the devices past the limit are refused (raise the bridge's maxEndpoints to accept them)",
+				"bridge", bridge, "limit", r.limit, "device", ev.Device.Endpoint.DeviceID)
+			r.logged[bridge] = true
+		}
 	case model.EventRemove:
 		id := r.ID(bridge, ev.DeviceID)
 		if _, ok := r.entries[id]; !ok {
@@ -381,7 +479,10 @@ func (r *Registry) checkDevice(bridge string, d model.Device) (string, bool) {
 
 // upsert adds or replaces one device; r.mu is held. The device's state is the
 // full state (it replaces the cached one).
-func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time) []Change {
+//
+// With checkLimit, a new device past the bridge's limit is refused (counted in
+// r.refused); a snapshot applies the limit itself.
+func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time, checkLimit bool) []Change {
 	ep := d.Endpoint.Clone()
 	ep.ID, ep.Bridge = id, bridge
 	if ep.Category == "" {
@@ -390,13 +491,37 @@ func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time) []Cha
 	st := d.State.Clone()
 	e, ok := r.entries[id]
 	if !ok {
+		if checkLimit && r.perBridge[bridge] >= r.limit {
+			r.refused[bridge]++
+			return nil
+		}
 		e = &entry{Entry: Entry{Endpoint: ep, State: st, Reachable: d.Reachable, Updated: at, Settings: r.settings[id]}, reported: ep}
 		r.entries[id] = e
+		r.indexAdd(id, ep)
+		r.publishName(e)
 		return []Change{{Kind: ChangeAdded, Entry: e.copy()}}
 	}
 	var changes []Change
 	if !reflect.DeepEqual(e.reported, ep) {
+		old := e.reported
+		published := e.Endpoint.FriendlyName
+		if old.Category != ep.Category { // same id, same bridge: only the category count moves
+			if k := (countKey{bridge, old.Category}); r.counts[k] <= 1 {
+				delete(r.counts, k)
+			} else {
+				r.counts[k]--
+			}
+			r.counts[countKey{bridge, ep.Category}]++
+		}
 		e.reported, e.Endpoint, e.Updated = ep, ep, at
+		if model.FriendlyNameBase(r.named(id, old)) == model.FriendlyNameBase(r.named(id, ep)) {
+			e.Endpoint.FriendlyName = published // the published name depends on the base name only
+		} else {
+			if !r.namesDirty && !r.names.tryRemove(r.named(id, old), published) {
+				r.namesDirty = true
+			}
+			r.publishName(e)
+		}
 		changes = append(changes, Change{Kind: ChangeUpdated, Entry: e.copy()})
 	}
 	if diff := model.DiffState(e.State, st); !diff.IsZero() || !reflect.DeepEqual(e.State, st) {
@@ -416,18 +541,70 @@ func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time) []Cha
 func (r *Registry) remove(id string) Change {
 	e := r.entries[id]
 	delete(r.entries, id)
+	r.indexRemove(id, e.reported)
+	if !r.namesDirty && !r.names.tryRemove(r.named(id, e.reported), e.Endpoint.FriendlyName) {
+		r.namesDirty = true
+	}
 	return Change{Kind: ChangeRemoved, Entry: e.copy()}
+}
+
+// named returns ep with the name it is published under before
+// de-duplication: a person's name (Settings.Name) wins over the bridge's; r.mu
+// is held.
+func (r *Registry) named(id string, ep model.Endpoint) model.Endpoint {
+	if n := r.settings[id].Name; n != "" {
+		ep.FriendlyName = n
+	}
+	return ep
+}
+
+// indexAdd and indexRemove keep the id index and the counts; r.mu is held.
+func (r *Registry) indexAdd(id string, ep model.Endpoint) {
+	r.ids.insert(id)
+	r.counts[countKey{ep.Bridge, ep.Category}]++
+	r.perBridge[ep.Bridge]++
+}
+
+func (r *Registry) indexRemove(id string, ep model.Endpoint) {
+	r.ids.remove(id)
+	k := countKey{ep.Bridge, ep.Category}
+	if r.counts[k]--; r.counts[k] <= 0 {
+		delete(r.counts, k)
+	}
+	if r.perBridge[ep.Bridge]--; r.perBridge[ep.Bridge] <= 0 {
+		delete(r.perBridge, ep.Bridge)
+	}
+	if r.perBridge[ep.Bridge] < r.limit {
+		delete(r.refused, ep.Bridge) // under the limit again: a later refusal is logged anew
+		delete(r.logged, ep.Bridge)
+	}
+}
+
+// publishName gives a new or renamed entry its published friendly name when no
+// other endpoint holds it (the common case), or leaves it to the full pass; r.mu
+// is held.
+func (r *Registry) publishName(e *entry) {
+	if r.namesDirty {
+		return
+	}
+	named := r.named(e.Endpoint.ID, e.reported)
+	name, ok := r.names.tryAdd(named)
+	if !ok {
+		r.namesDirty = true
+		return
+	}
+	if name != named.FriendlyName {
+		r.log.Warn("discovery: friendly name changed to keep names unique and valid (rename the device to fix)",
+			"endpoint", e.Endpoint.ID, "name", e.reported.FriendlyName, "published", name)
+	}
+	e.Endpoint.FriendlyName = name
 }
 
 // fixNames re-runs the friendly-name de-duplication after endpoints were added,
 // changed or removed, and folds the resulting renames into changes.
 func (r *Registry) fixNames(changes []Change) []Change {
-	touched := false
-	for _, c := range changes {
-		touched = touched || c.Kind == ChangeAdded || c.Kind == ChangeUpdated || c.Kind == ChangeRemoved
-	}
-	if !touched {
-		return changes
+	if !r.namesDirty {
+		return changes // every change was followed by the name index
 	}
 	return r.dedupe(changes)
 }
@@ -436,20 +613,25 @@ func (r *Registry) fixNames(changes []Change) []Change {
 // (deterministic: DedupeFriendlyNames over all bridges); r.mu is held. An entry
 // whose published name changes gets a ChangeUpdated unless changes has one.
 func (r *Registry) dedupe(changes []Change) []Change {
-	ids := make([]string, 0, len(r.entries))
-	for id := range r.entries {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := r.ids.ids // sorted
 	eps := make([]model.Endpoint, len(ids))
 	for i, id := range ids {
-		eps[i] = r.entries[id].reported
-		if n := r.settings[id].Name; n != "" {
-			eps[i].FriendlyName = n // a person's name wins over the bridge's
-		}
+		eps[i] = r.named(id, r.entries[id].reported)
 	}
 	model.DedupeFriendlyNames(eps)
+	published := make([]string, len(ids))
+	for i := range eps {
+		published[i] = eps[i].FriendlyName
+		eps[i] = r.named(ids[i], r.entries[ids[i]].reported)
+	}
+	r.names.rebuild(eps, published)
+	r.namesDirty = false
+	at := make(map[string][]int, len(changes)) // endpoint id → its changes
+	for j, c := range changes {
+		at[c.Entry.Endpoint.ID] = append(at[c.Entry.Endpoint.ID], j)
+	}
 	for i, id := range ids {
+		eps[i].FriendlyName = published[i]
 		e := r.entries[id]
 		if e.Endpoint.FriendlyName == eps[i].FriendlyName {
 			continue
@@ -467,8 +649,8 @@ func (r *Registry) dedupe(changes []Change) []Change {
 		}
 		e.Endpoint.FriendlyName = eps[i].FriendlyName
 		found := false
-		for j := range changes {
-			if changes[j].Entry.Endpoint.ID == id && changes[j].Kind != ChangeRemoved {
+		for _, j := range at[id] {
+			if changes[j].Kind != ChangeRemoved {
 				changes[j].Entry.Endpoint.FriendlyName = e.Endpoint.FriendlyName
 				found = found || changes[j].Kind == ChangeAdded || changes[j].Kind == ChangeUpdated
 			}

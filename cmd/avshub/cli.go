@@ -102,7 +102,11 @@ func printStatus(out io.Writer, st web.Status) {
 	fmt.Fprintf(tw, "mqtt\t%s\n", mq)
 	fmt.Fprintf(tw, "endpoints\t%d\n", st.Endpoints)
 	if len(st.LeftOut) > 0 {
-		fmt.Fprintf(tw, "left out\t%s\t(over Alexa's 300-endpoint limit)\n", strings.Join(st.LeftOut, ", "))
+		more := ""
+		if st.LeftOutCount > len(st.LeftOut) {
+			more = fmt.Sprintf(" and %d more", st.LeftOutCount-len(st.LeftOut))
+		}
+		fmt.Fprintf(tw, "left out\t%s%s\t(over Alexa's 300-endpoint limit)\n", strings.Join(st.LeftOut, ", "), more)
 	}
 	tw.Flush()
 }

@@ -98,20 +98,26 @@ func DedupeFriendlyNames(eps []Endpoint) []Rename {
 		idx[i] = i
 	}
 	sort.Slice(idx, func(a, b int) bool { return eps[idx[a]].ID < eps[idx[b]].ID })
-	taken := map[string]bool{}
+	taken := make(map[string]bool, len(eps))
+	// next remembers, per base name, the first suffix not yet tried: every
+	// smaller one was taken and stays taken, so n duplicates cost O(n), not O(n²).
+	next := map[string]int{}
 	var renames []Rename
 	for _, i := range idx {
 		ep := &eps[i]
 		orig := ep.FriendlyName
-		name := strings.TrimSpace(strings.ToValidUTF8(orig, "\uFFFD"))
-		if name == "" {
-			name = "Device " + ep.DeviceID
-		}
-		name = truncateRunes(name, MaxFriendlyNameLen)
-		base := name
-		for n := 2; taken[strings.ToLower(name)]; n++ {
-			suffix := fmt.Sprintf(" %d", n)
-			name = truncateRunes(base, MaxFriendlyNameLen-len(suffix)) + suffix
+		base := FriendlyNameBase(*ep)
+		name := base
+		if taken[strings.ToLower(name)] {
+			n := max(next[base], 2)
+			for ; ; n++ {
+				suffix := fmt.Sprintf(" %d", n)
+				name = truncateRunes(base, MaxFriendlyNameLen-len(suffix)) + suffix
+				if !taken[strings.ToLower(name)] {
+					break
+				}
+			}
+			next[base] = n + 1
 		}
 		taken[strings.ToLower(name)] = true
 		if name != orig {
@@ -120,6 +126,17 @@ func DedupeFriendlyNames(eps []Endpoint) []Rename {
 		}
 	}
 	return renames
+}
+
+// FriendlyNameBase is the name DedupeFriendlyNames starts from for ep: its
+// friendly name repaired (valid UTF-8, trimmed, "Device <id>" when empty, cut to
+// MaxFriendlyNameLen), before any " 2" suffix.
+func FriendlyNameBase(ep Endpoint) string {
+	name := strings.TrimSpace(strings.ToValidUTF8(ep.FriendlyName, "\uFFFD"))
+	if name == "" {
+		name = "Device " + ep.DeviceID
+	}
+	return truncateRunes(name, MaxFriendlyNameLen)
 }
 
 func truncateRunes(s string, n int) string {

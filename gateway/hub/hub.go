@@ -391,12 +391,8 @@ func (h *Hub) watchRegistry(ctx context.Context) {
 }
 
 func (h *Hub) countEndpoints() {
-	counts := map[[2]string]int{}
-	for _, e := range h.reg.List() {
-		counts[[2]string{e.Endpoint.Bridge, string(e.Endpoint.Category)}]++
-	}
 	h.metrics.ResetEndpoints()
-	for k, n := range counts {
-		h.metrics.Endpoints(k[0], k[1], n)
+	for _, c := range h.reg.Counts() {
+		h.metrics.Endpoints(c.Bridge, string(c.Category), c.N)
 	}
 }

@@ -23,15 +23,16 @@ func (h *Hub) Status() web.Status {
 		AVS:       h.conn.avsStatus(),
 		Link:      h.conn.linkStatus(),
 		MQTT:      web.MQTTStatus{Broker: config.RedactURL(h.cfg.BrokerURL())},
-		LeftOut:   h.manager.Omitted(),
+		LeftOut:   h.manager.OmittedFirst(web.MaxLeftOut),
 	}
 	h.mu.Lock()
 	st.MQTT.Embedded = h.brokerOn
+	st.LeftOutCount = h.manager.OmittedCount()
 	h.mu.Unlock()
 	perBridge := map[string]int{}
-	for _, e := range h.reg.List() {
-		perBridge[e.Endpoint.Bridge]++
-		st.Endpoints++
+	for _, c := range h.reg.Counts() { // no pass over the endpoints: the page asks on every change
+		perBridge[c.Bridge] += c.N
+		st.Endpoints += c.N
 	}
 	for _, b := range h.bridges.statuses() {
 		st.Bridges = append(st.Bridges, web.BridgeStatus{
@@ -42,6 +43,16 @@ func (h *Hub) Status() web.Status {
 	// Ready: connected to AVS, or (skill road) holding event gateway tokens.
 	st.Ready = st.AVS.State == "CONNECTED" || st.AVS.State == skill.StateLinked
 	return st
+}
+
+// EndpointPage returns one page of endpoints in id order (web.Pager).
+func (h *Hub) EndpointPage(after string, limit int) web.Page {
+	list, next := h.reg.Page(after, limit)
+	out := make([]web.Endpoint, len(list))
+	for i, e := range list {
+		out[i] = web.EndpointOf(e, h.recent.get(e.Endpoint.ID))
+	}
+	return web.Page{Endpoints: out, Next: next, Total: h.reg.Len()}
 }
 
 // Endpoints returns every endpoint with its state and recent events.

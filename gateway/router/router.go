@@ -1105,12 +1105,8 @@ func (r *Router) countEndpoints() {
 	if r.met == nil {
 		return
 	}
-	counts := map[[2]string]int{}
-	for _, e := range r.reg.List() {
-		counts[[2]string{e.Endpoint.Bridge, string(e.Endpoint.Category)}]++
-	}
 	r.met.ResetEndpoints()
-	for k, n := range counts {
-		r.met.Endpoints(k[0], k[1], n)
+	for _, c := range r.reg.Counts() { // kept by the registry: no pass over the endpoints
+		r.met.Endpoints(c.Bridge, string(c.Category), c.N)
 	}
 }

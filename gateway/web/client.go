@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,10 +36,32 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	return s, c.do(ctx, http.MethodGet, "/api/v1/status", &s)
 }
 
-// Endpoints returns every endpoint with its state.
+// Endpoints returns every endpoint with its state, fetched a page of
+// DefaultPageSize at a time (a big home does not hit the reply limit).
 func (c *Client) Endpoints(ctx context.Context) ([]Endpoint, error) {
-	var e []Endpoint
-	return e, c.do(ctx, http.MethodGet, "/api/v1/endpoints", &e)
+	var all []Endpoint
+	after := ""
+	for {
+		p, err := c.EndpointPage(ctx, after, DefaultPageSize)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Endpoints...)
+		if p.Next == "" {
+			return all, nil
+		}
+		after = p.Next
+	}
+}
+
+// EndpointPage returns at most limit endpoints whose ids sort after after.
+func (c *Client) EndpointPage(ctx context.Context, after string, limit int) (Page, error) {
+	var p Page
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if after != "" {
+		q.Set("after", after)
+	}
+	return p, c.do(ctx, http.MethodGet, "/api/v1/endpoints?"+q.Encode(), &p)
 }
 
 // Pair opens a bridge for pairing for d.

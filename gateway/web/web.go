@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,8 +39,10 @@ type Status struct {
 	Bridges   []BridgeStatus `json:"bridges"`
 	MQTT      MQTTStatus     `json:"mqtt"`
 	Endpoints int            `json:"endpoints"`
-	// LeftOut lists endpoints not published to Alexa (over the 300 limit).
-	LeftOut []string `json:"leftOut,omitempty"`
+	// LeftOut lists endpoints not published to Alexa (over the 300 limit): the
+	// first MaxLeftOut of LeftOutCount.
+	LeftOut      []string `json:"leftOut,omitempty"`
+	LeftOutCount int      `json:"leftOutCount,omitempty"`
 }
 
 // AVSStatus is the AVS connection's state.
@@ -107,6 +110,30 @@ func EndpointOf(e discovery.Entry, recent []EventLine) Endpoint {
 type EventLine struct {
 	At   time.Time `json:"at"`
 	Text string    `json:"text"`
+}
+
+// Page is one page of endpoints in endpoint-id order (GET
+// /api/v1/endpoints?limit=N&after=ID): Next is the after of the next page, empty
+// on the last; Total is how many endpoints the hub holds.
+type Page struct {
+	Endpoints []Endpoint `json:"endpoints"`
+	Next      string     `json:"next,omitempty"`
+	Total     int        `json:"total"`
+}
+
+// MaxLeftOut is how many left-out endpoint ids Status lists.
+const MaxLeftOut = 100
+
+// DefaultPageSize and MaxPageSize bound a page of endpoints.
+const (
+	DefaultPageSize = 500
+	MaxPageSize     = 2000
+)
+
+// Pager is a Source that can page through its endpoints without listing them
+// all (the hub; a Source without it is paged from Endpoints).
+type Pager interface {
+	EndpointPage(after string, limit int) Page
 }
 
 // Source is what the web layer reads from and acts on: the hub.
@@ -190,7 +217,21 @@ func (s *Server) APIHandler() http.Handler {
 
 func (s *Server) api(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.src.Status()) })
-	mux.HandleFunc("GET /api/v1/endpoints", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /api/v1/endpoints", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Has("limit") || q.Has("after") {
+			limit := DefaultPageSize
+			if v := q.Get("limit"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > MaxPageSize {
+					writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("limit must be 1 to %d", MaxPageSize)})
+					return
+				}
+				limit = n
+			}
+			writeJSON(w, http.StatusOK, s.endpointPage(q.Get("after"), limit))
+			return
+		}
 		writeJSON(w, http.StatusOK, s.src.Endpoints())
 	})
 	mux.HandleFunc("POST /api/v1/bridges/{name}/pair", s.pair)
@@ -307,6 +348,22 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "ready")
+}
+
+// endpointPage pages through the source's endpoints in id order.
+func (s *Server) endpointPage(after string, limit int) Page {
+	if p, ok := s.src.(Pager); ok {
+		return p.EndpointPage(after, limit)
+	}
+	eps := s.src.Endpoints()
+	sort.Slice(eps, func(i, j int) bool { return eps[i].Endpoint.ID < eps[j].Endpoint.ID })
+	i := sort.Search(len(eps), func(i int) bool { return eps[i].Endpoint.ID > after })
+	end := min(i+limit, len(eps))
+	pg := Page{Endpoints: eps[i:end], Total: len(eps)}
+	if end < len(eps) && end > i {
+		pg.Next = eps[end-1].Endpoint.ID
+	}
+	return pg
 }
 
 type pageData struct {

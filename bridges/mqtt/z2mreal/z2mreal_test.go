@@ -109,3 +109,16 @@ func TestInstalledAndRunsOnThisNode(t *testing.T) {
 		t.Fatalf("Stop after exit: %v", err)
 	}
 }
+
+// TestMissingNodeSaysHowToInstall: without node and npm on PATH the helper
+// refuses with the install command (tests then fail, never skip).
+func TestMissingNodeSaysHowToInstall(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	err := CheckNode()
+	if err == nil || !strings.Contains(err.Error(), "apt-get install nodejs npm") {
+		t.Fatalf("CheckNode without node on PATH: %v", err)
+	}
+	if _, err := Install(context.Background()); err == nil || !strings.Contains(err.Error(), "apt-get install nodejs npm") {
+		t.Fatalf("Install without node on PATH: %v", err)
+	}
+}

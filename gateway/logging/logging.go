@@ -1,6 +1,8 @@
 // Package logging builds the hub's slog loggers: text or JSON, one level per
-// component, and a redacting filter in front of every handler so that tokens and
-// codes never reach a log line.
+// component, a redacting filter in front of every handler so that tokens and
+// codes never reach a log line, and a rate limit on repeated warnings and
+// errors (per component, level and message: RepeatBurst per RepeatWindow, then
+// a count of what was dropped). Every line has a message (NoMessage when logged without).
 package logging
 
 import (
@@ -26,6 +28,7 @@ type Options struct {
 type Factory struct {
 	opts Options
 	base slog.Handler
+	lim  *limiter
 	mu   sync.Mutex
 	logs map[string]*slog.Logger
 }
@@ -42,7 +45,7 @@ func New(w io.Writer, opts Options) *Factory {
 	if opts.Redact != nil {
 		h = opts.Redact(h)
 	}
-	return &Factory{opts: opts, base: h, logs: map[string]*slog.Logger{}}
+	return &Factory{opts: opts, base: h, lim: newLimiter(), logs: map[string]*slog.Logger{}}
 }
 
 // Root is the logger for the hub itself (component "hub").
@@ -59,27 +62,38 @@ func (f *Factory) For(component string) *slog.Logger {
 	if v, ok := f.opts.Levels[component]; ok {
 		lvl = v
 	}
-	l := slog.New(&levelHandler{min: lvl, h: f.base}).With("component", component)
+	l := slog.New(&levelHandler{min: lvl, h: f.base.WithAttrs([]slog.Attr{slog.String("component", component)}),
+		component: component, lim: f.lim, base: f.base})
 	f.logs[component] = l
 	return l
 }
 
-// levelHandler filters records below min before the shared handler sees them.
+// levelHandler filters records below min and rate-limits repeated ones
+// before the shared handler sees them.
 type levelHandler struct {
-	min slog.Level
-	h   slog.Handler
+	min       slog.Level
+	h         slog.Handler
+	component string
+	lim       *limiter
+	base      slog.Handler // for the drop summaries
 }
 
 func (l *levelHandler) Enabled(ctx context.Context, lv slog.Level) bool {
 	return lv >= l.min && l.h.Enabled(ctx, lv)
 }
 
-func (l *levelHandler) Handle(ctx context.Context, r slog.Record) error { return l.h.Handle(ctx, r) }
+func (l *levelHandler) Handle(ctx context.Context, r slog.Record) error {
+	return l.lim.limit(ctx, l.component, l.h, r, l.base)
+}
 
 func (l *levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &levelHandler{min: l.min, h: l.h.WithAttrs(as)}
+	c := *l
+	c.h = l.h.WithAttrs(as)
+	return &c
 }
 
 func (l *levelHandler) WithGroup(name string) slog.Handler {
-	return &levelHandler{min: l.min, h: l.h.WithGroup(name)}
+	c := *l
+	c.h = l.h.WithGroup(name)
+	return &c
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPerComponentLevels(t *testing.T) {
@@ -51,3 +52,45 @@ func (u *upper) Handle(ctx context.Context, r slog.Record) error {
 
 func (u *upper) WithAttrs(as []slog.Attr) slog.Handler { return &upper{u.Handler.WithAttrs(as)} }
 func (u *upper) WithGroup(n string) slog.Handler       { return &upper{u.Handler.WithGroup(n)} }
+
+// TestRepeatedLinesLimited: a warning repeated 100 times in a window is
+// written RepeatBurst times, then its dropped count once the window is over;
+// other messages, info lines and other components are not held back; a
+// record without a message gets one.
+func TestRepeatedLinesLimited(t *testing.T) {
+	var buf bytes.Buffer
+	f := New(&buf, Options{Level: slog.LevelInfo})
+	now := time.Unix(1000, 0)
+	f.lim.now = func() time.Time { return now }
+	log := f.For("broker")
+	for i := range 100 {
+		log.Warn("MQTT connection ended", "n", i)
+		log.Info("routine", "n", i)
+	}
+	f.For("host").Warn("MQTT connection ended")
+	log.Warn("another warning")
+	log.Warn("")
+	count := func(s string) int { return strings.Count(buf.String(), s) }
+	if n := count(`msg="MQTT connection ended" component=broker`); n != RepeatBurst {
+		t.Errorf("%d repeated warnings written in the window, want %d", n, RepeatBurst)
+	}
+	if n := count(`msg=routine`); n != 100 {
+		t.Errorf("%d info lines written, want all 100", n)
+	}
+	for _, want := range []string{`msg="MQTT connection ended" component=host`, `msg="another warning"`, `msg="` + NoMessage + `"`} {
+		if count(want) != 1 {
+			t.Errorf("missing %s in:\n%s", want, buf.String())
+		}
+	}
+	if count("dropped") != 0 {
+		t.Fatal("a drop count before the window ended")
+	}
+	now = now.Add(RepeatWindow)
+	log.Warn("MQTT connection ended")
+	if n := count(`msg="repeated log lines dropped" message="MQTT connection ended" dropped=90`); n != 1 {
+		t.Errorf("the drop summary: %d, want 1 in:\n%s", n, buf.String())
+	}
+	if n := count(`msg="MQTT connection ended" component=broker`); n != RepeatBurst+1 {
+		t.Errorf("the warning is not written again in the next window (%d)", n)
+	}
+}

@@ -3,6 +3,7 @@ package broker
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"net"
 	"runtime"
 	"strconv"
@@ -370,4 +371,40 @@ func FuzzFixedHeader(f *testing.F) {
 			t.Fatalf("% x: done=%v remaining=%d, mochi decodes %d", data, h.done, h.remaining, want)
 		}
 	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestNoEmptyLogLines: connections dropped without DISCONNECT (after login
+// or before) leave no warning without a message (mochi logs one per
+// connection from its listener).
+func TestNoEmptyLogLines(t *testing.T) {
+	var buf syncBuffer
+	b, err := Start(t.Context(), Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for range 20 {
+		c, code, err := rawLogin(b.Addr(), 4, creds{}, nil)
+		if err != nil || code != 0 {
+			t.Fatal(err)
+		}
+		c.Close()
+		if c, err := net.Dial("tcp", b.Addr()); err == nil {
+			_, _ = c.Write([]byte{0x10})
+			c.Close()
+		}
+	}
+	waitFor(t, "the broker to see every connection end", func() bool { return b.server.Clients.Len() == 0 })
+	if strings.Contains(buf.String(), `msg=""`) {
+		t.Fatalf("a log line without a message:\n%s", buf.String())
+	}
 }

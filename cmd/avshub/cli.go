@@ -71,7 +71,7 @@ func cmdStatus(ctx context.Context, args []string, out, errw io.Writer) error {
 }
 
 func printStatus(out io.Writer, st web.Status) {
-	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(newTermWriter(out), 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "avshub\t%s\tup since %s\n", st.Version, st.StartedAt.Format(time.RFC3339))
 	link := "not linked: run `avshub link`"
 	switch {
@@ -129,8 +129,13 @@ func cmdEndpoints(ctx context.Context, args []string, out, errw io.Writer) error
 	if *asJSON {
 		return printJSON(out, eps)
 	}
+	return printEndpoints(out, eps)
+}
+
+// printEndpoints lists eps by name as a table, escaped for the terminal.
+func printEndpoints(out io.Writer, eps []web.Endpoint) error {
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Endpoint.FriendlyName < eps[j].Endpoint.FriendlyName })
-	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(newTermWriter(out), 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tBRIDGE\tCATEGORY\tREACHABLE\tSTATE\tID")
 	for _, e := range eps {
 		st, _ := json.Marshal(e.State)

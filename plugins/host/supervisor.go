@@ -639,7 +639,7 @@ func (s *Supervisor) pump(stream interface{ Recv() (*pb.Event, error) }) error {
 			s.log.Warn("event sequence went backwards", "seq", ev.Seq, "last", last)
 		}
 		last = ev.Seq
-		ev = s.checks.event(ev)
+		ev = s.checks.event(cleanNames(ev))
 		s.observe(ev)
 		s.cfg.Sink.BridgeEvent(s.cfg.Name, ev)
 	}

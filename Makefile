@@ -6,6 +6,9 @@ export GOTOOLCHAIN := go1.27.3
 BIN         := $(CURDIR)/bin
 GOBIN_TOOLS := $(CURDIR)/.tools
 STATICCHECK := $(GOBIN_TOOLS)/staticcheck
+GOVULNCHECK := $(GOBIN_TOOLS)/govulncheck
+# GOVULNDB is the vulnerability database govulncheck reads (a file:// URL for a local copy).
+GOVULNDB    ?= https://vuln.go.dev
 PROTOC_GEN_GO      := $(GOBIN_TOOLS)/protoc-gen-go
 PROTOC_GEN_GO_GRPC := $(GOBIN_TOOLS)/protoc-gen-go-grpc
 FUZZTIME    ?= 30s
@@ -35,15 +38,20 @@ z2mreal:
 		(apt-get update -qq && apt-get install -y -qq nodejs npm) || \
 		(echo "make: the real zigbee2mqtt tests need Node.js and npm: apt-get install nodejs npm"; exit 1)
 
-## lint: gofmt, go vet, staticcheck (installed from the Go module proxy)
-lint: $(STATICCHECK)
+## lint: gofmt, go vet, staticcheck and govulncheck (installed from the Go module proxy;
+## govulncheck runs when its database, GOVULNDB, can be reached, and says so when not)
+lint: $(STATICCHECK) $(GOVULNCHECK)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go') | grep -v '\.pb\.go$$' || true); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags soak ./...
 	$(STATICCHECK) -tags soak ./...
+	@./scripts/govulncheck.sh "$(GOVULNCHECK)" "$(GOVULNDB)"
 
 $(STATICCHECK):
 	GOBIN=$(GOBIN_TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+$(GOVULNCHECK):
+	GOBIN=$(GOBIN_TOOLS) $(GO) install golang.org/x/vuln/cmd/govulncheck@v1.10.0
 
 ## bench: every benchmark (figures for BENCHMARKS.md)
 bench:

@@ -45,6 +45,9 @@ type envOptions struct {
 	LockDelay string
 	// Broker is an external MQTT broker URL; "" leaves MQTT (and the dashboard) off.
 	Broker string
+	// EmbeddedBroker, when set, is the listen address of the hub's own broker
+	// (with the dashboard on); Broker must be empty.
+	EmbeddedBroker string
 	// Window is router.changeReportWindow (default 50ms).
 	Window string
 	// Emulator tweaks the emulator's options.
@@ -157,6 +160,9 @@ func (e *testEnv) configYAML() string {
 	mqtt := "mqtt:\n  embedded:\n    disabled: true\ndashboard:\n  disabled: true\n"
 	if e.opts.Broker != "" {
 		mqtt = fmt.Sprintf("mqtt:\n  broker: %s\ndashboard:\n  disabled: false\n", e.opts.Broker)
+	}
+	if e.opts.EmbeddedBroker != "" {
+		mqtt = fmt.Sprintf("mqtt:\n  embedded:\n    listen: %q\ndashboard:\n  disabled: false\n", e.opts.EmbeddedBroker)
 	}
 	return fmt.Sprintf(`hub:
   serialNumber: %[1]s

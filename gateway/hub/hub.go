@@ -190,9 +190,11 @@ func (h *Hub) Run(ctx context.Context) error {
 		"profile", h.cfg.Hub.Profile, "data", h.cfg.Hub.DataDir)
 
 	// The broker comes first: the MQTT bridge and the dashboard connect to it.
+	// It closes last (the deferred Close), not when ctx ends: the dashboard
+	// still marks the hub offline on it while shutting down.
 	var brk *broker.Broker
 	if h.cfg.EmbeddedBrokerEnabled() && h.needsMQTT() {
-		b, err := h.startBroker(ctx)
+		b, err := h.startBroker(context.WithoutCancel(ctx))
 		if err != nil {
 			return err
 		}

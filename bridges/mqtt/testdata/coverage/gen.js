@@ -1,9 +1,9 @@
 // gen.js writes a zigbee2mqtt bridge/devices payload with one device for
 // every definition in zigbee-herdsman-converters, serialised by
 // zigbee2mqtt's own code (its Device model and the Bridge extension's
-// definition payload), for the coverage test of the MQTT bridge.
+// definition payload), for the coverage test of the MQTT bridge (coverage_test.go).
 //
-// Usage: ZIGBEE2MQTT_DATA=<empty dir> node gen.js <zigbee2mqtt project dir> <out.json>
+// Usage: ZIGBEE2MQTT_DATA=<empty dir> node testdata/coverage/gen.js <zigbee2mqtt project dir> <out.json>
 //
 // The project dir is the z2mreal npm install (node_modules/zigbee2mqtt and
 // its zigbee-herdsman-converters). A device's exposes are those zigbee2mqtt
@@ -16,7 +16,7 @@ const path = require("node:path");
 
 const [project, out] = process.argv.slice(2);
 if (!project || !out || !process.env.ZIGBEE2MQTT_DATA) {
-    console.error("usage: ZIGBEE2MQTT_DATA=<dir> node gen.js <zigbee2mqtt project dir> <out.json>");
+    console.error("usage: ZIGBEE2MQTT_DATA=<dir> node testdata/coverage/gen.js <zigbee2mqtt project dir> <out.json>");
     process.exit(2);
 }
 const nm = path.join(path.resolve(project), "node_modules");

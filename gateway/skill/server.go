@@ -242,8 +242,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	_ = srv.Shutdown(sctx) // answers in flight finish (Alexa waits 8 s at most)
 	scancel()
 	wg.Wait()
-	if lc, ok := s.opts.LWA.HTTPClient, true; ok && lc != nil {
-		lc.CloseIdleConnections()
+	if lc := s.opts.LWA.HTTPClient; lc != nil {
+		lc.CloseIdleConnections() // no socket of the hub outlives Serve
 	}
 	s.opts.HTTPClient.CloseIdleConnections()
 	select {
@@ -301,7 +301,7 @@ func (s *Server) serveDirective(w http.ResponseWriter, r *http.Request) {
 func (s *Server) answer(ctx context.Context, d *alexa.Directive) []byte {
 	h := d.Header
 	grant := h.Namespace == alexa.NamespaceAuthorization && h.Name == "AcceptGrant"
-	if err := s.authenticate(ctx, d, grant); err != nil {
+	if err := s.authenticate(ctx, d); err != nil {
 		s.log.Warn("skill: refused a directive", "directive", h.Namespace+"."+h.Name, "err", err)
 		if grant {
 			return must(alexa.NewAcceptGrantError(d, err.Error()))
@@ -319,7 +319,7 @@ func (s *Server) answer(ctx context.Context, d *alexa.Directive) []byte {
 
 // authenticate checks the directive's bearer token belongs to the linked
 // Amazon user (linking the first one when none is pinned).
-func (s *Server) authenticate(ctx context.Context, d *alexa.Directive, grant bool) error {
+func (s *Server) authenticate(ctx context.Context, d *alexa.Directive) error {
 	tok := alexa.BearerToken(d)
 	if tok == "" {
 		return errors.New("the directive carries no bearer token")
@@ -341,7 +341,6 @@ func (s *Server) authenticate(ctx context.Context, d *alexa.Directive, grant boo
 	case s.user != user:
 		return fmt.Errorf("the token belongs to another Amazon user (%s); this hub is linked to %s", user, s.user)
 	}
-	_ = grant
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -225,7 +224,7 @@ func TestEventGateway(t *testing.T) {
 		t.Fatalf("Send before AcceptGrant: %v, want ErrNotLinked", err)
 	}
 	go func() { _ = h.s.auth.Run(ctx) }()
-	h.sim.LWA() // the grant: through the endpoint as Alexa sends it
+	// The grant, through the endpoint as Alexa sends it.
 	code := h.sim.LWA().IssueGrantCode("client")
 	grant, _ := json.Marshal(map[string]any{"directive": map[string]any{
 		"header":  map[string]string{"namespace": "Alexa.Authorization", "name": "AcceptGrant", "payloadVersion": "3", "messageId": "g"},
@@ -306,7 +305,6 @@ func TestDoctor(t *testing.T) {
 			t.Errorf("a wrong secret passed: %+v", c)
 		}
 	}
-	_ = io.Discard
 }
 
 func tlsWith(pool *x509.CertPool) *tls.Config {

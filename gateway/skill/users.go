@@ -42,7 +42,7 @@ func newUserCache(url string, client *http.Client, now func() time.Time) *userCa
 }
 
 // errInvalidToken: LWA does not know the token (expired, revoked, foreign).
-var errInvalidToken = errors.New("Login with Amazon does not accept the directive's access token")
+var errInvalidToken = errors.New("skill: Login with Amazon does not accept the directive's access token")
 
 func (c *userCache) lookup(ctx context.Context, tok string) (string, error) {
 	key := sha256.Sum256([]byte(tok))
@@ -75,7 +75,7 @@ func (c *userCache) lookup(ctx context.Context, tok string) (string, error) {
 		UserID string `json:"user_id"`
 	}
 	if json.Unmarshal(body, &p) != nil || p.UserID == "" {
-		return "", errors.New("Login with Amazon's profile has no user_id (does account linking ask for the profile:user_id scope?)")
+		return "", errors.New("skill: the Login with Amazon profile has no user_id (does account linking ask for the profile:user_id scope?)")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

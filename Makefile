@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 export PATH := $(GOBIN_TOOLS):$(PATH)
 
-.PHONY: all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal
+.PHONY: all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal sdk-js
 
 all: build
 
@@ -24,7 +24,7 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 ## test: vet and the whole test suite with the race detector
-test: z2mreal
+test: z2mreal sdk-js
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
@@ -37,6 +37,10 @@ z2mreal:
 	@command -v node >/dev/null && command -v npm >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq nodejs npm) || \
 		(echo "make: the real zigbee2mqtt tests need Node.js and npm: apt-get install nodejs npm"; exit 1)
+
+## sdk-js: the JavaScript bridge SDK's packages (from its committed package-lock.json)
+sdk-js: z2mreal
+	cd plugins/sdk-js && npm ci --no-audit --no-fund --loglevel=error
 
 ## lint: gofmt, go vet, staticcheck and govulncheck (installed from the Go module proxy;
 ## govulncheck runs when its database, GOVULNDB, can be reached, and says so when not)

@@ -92,7 +92,7 @@ func Generate(o Options) ([]string, error) {
 		name := strings.TrimSuffix(strings.TrimPrefix(p, root+"/"), ".tmpl")
 		name = strings.ReplaceAll(name, "NAME", o.Name)
 		tmpl := raw
-		if strings.HasSuffix(p, ".tmpl") || path.Base(p) == "README.md.tmpl" {
+		if strings.HasSuffix(p, ".tmpl") {
 			t, err := template.New(name).Delims("[[", "]]").Parse(string(raw))
 			if err != nil {
 				return fmt.Errorf("template %s: %w", p, err)

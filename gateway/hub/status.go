@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/gateway/skill"
 	"github.com/avshub/avshub/gateway/web"
@@ -186,4 +188,37 @@ func (h *Hub) Configure(id string, p discovery.SettingsPatch) error {
 	h.log.Info("endpoint settings changed by hand", "endpoint", id, "name", after.Name, "area", after.Area,
 		"hiddenFromAlexa", after.HiddenFromAlexa, "hiddenFromDashboards", after.HiddenFromDashboards, "before", fmt.Sprintf("%+v", before))
 	return nil
+}
+
+// Command carries out a command from the status page through the router: the
+// same checks and errors as an Alexa directive, cause APP_INTERACTION.
+func (h *Hub) Command(ctx context.Context, id string, cmd model.Command) (model.State, error) {
+	return h.router.Execute(ctx, id, cmd, model.CauseApp)
+}
+
+// AlexaInterfaces lists the Alexa interfaces (with instances) the endpoint has
+// in the active profile.
+func (h *Hub) AlexaInterfaces(ep model.Endpoint) []string {
+	raw, err := h.profile.Endpoint(ep)
+	if err != nil {
+		return nil
+	}
+	var doc struct {
+		Capabilities []struct {
+			Interface string `json:"interface"`
+			Instance  string `json:"instance"`
+		} `json:"capabilities"`
+	}
+	if json.Unmarshal(raw, &doc) != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range doc.Capabilities {
+		if c.Instance != "" {
+			out = append(out, c.Interface+" "+c.Instance)
+		} else {
+			out = append(out, c.Interface)
+		}
+	}
+	return out
 }

@@ -176,6 +176,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("GET /fragment", s.fragment)
+	mux.HandleFunc("GET /device/{id}", s.devicePage)
 	mux.HandleFunc("GET /live", s.live)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -236,6 +237,7 @@ func (s *Server) api(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /api/v1/bridges/{name}/pair", s.pair)
 	mux.HandleFunc("POST /api/v1/endpoints/{ref}/settings", s.configure)
+	mux.HandleFunc("POST /api/v1/endpoints/{ref}/command", s.command)
 }
 
 // Configurer is a Source whose endpoints people can rename, place in an area

@@ -1,0 +1,138 @@
+package hub
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// artifactDir is where browser tests keep their screenshots: $AVSHUB_TEST_ARTIFACTS
+// when set, else the test's artifact directory (go test -artifacts keeps it).
+func artifactDir(t *testing.T) string {
+	if d := os.Getenv("AVSHUB_TEST_ARTIFACTS"); d != "" {
+		d = filepath.Join(d, t.Name())
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.ArtifactDir()
+}
+
+
+// TestDevicePageInChromium drives a device's page in headless Chromium at
+// 1280 and 390 px: the controls go through the router (the light turns on,
+// Alexa gets a ChangeReport), a bad value gets a human message with details
+// behind a disclosure, the rename form renames it for Alexa, and "Hide from
+// Alexa" deletes it from Alexa. Screenshots are kept as test artifacts.
+func TestDevicePageInChromium(t *testing.T) {
+	chromium(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	e := newEnv(t, envOptions{StatusListen: addr})
+	e.start()
+	e.waitConnected(15 * time.Second)
+	e.waitKnown(10 * time.Second)
+	shots := artifactDir(t)
+
+	for i, width := range []int64{1280, 390} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			ctx := browser(t)
+			dev := []string{"kitchen-light", "bedroom-light"}[i]
+			epID := id(dev)
+			shot := func(name string) {
+				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+				if err != nil {
+					t.Fatalf("screenshot: %v", err)
+				}
+				if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%d-%s.png", width, name)), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/")); err != nil {
+				t.Fatal(err)
+			}
+			shot("status")
+			// From the list to the device's page by its link.
+			if err := chromedp.Do(ctx, chromedp.Click(`tr[data-endpoint="`+epID+`"] a`), chromedp.WaitVisible(`#device`)); err != nil {
+				t.Fatalf("opening the device page: %v", err)
+			}
+			overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+			if err != nil || overflow {
+				t.Fatalf("the device page is wider than %d px (err %v)", width, err)
+			}
+			shot("device")
+
+			// Turn on: through the router, Alexa hears of it.
+			from := len(e.emu.Events())
+			if err := chromedp.Do(ctx, chromedp.Click(`#turn-on`)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#state') && document.querySelector('#state').innerText.includes('on') && document.querySelector('#message').innerText.includes('Turned on')`)); err != nil {
+				t.Fatalf("the page did not show the light on: %v", err)
+			}
+			e.poll(ctxFor(t, 10*time.Second), "a ChangeReport for the page's command", func() error {
+				if e.countEvents(from, "Alexa.ChangeReport") == 0 {
+					return fmt.Errorf("no ChangeReport yet")
+				}
+				return nil
+			})
+			// Keyboard: the brightness slider is reachable and labelled.
+			label, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('label[for=brightness]').innerText`))
+			if err != nil || label == "" {
+				t.Fatalf("the brightness slider has no label: %q %v", label, err)
+			}
+			// A command the device cannot do: a human message, details behind a disclosure.
+			msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch('/api/v1/endpoints/`+epID+`/command',{method:'POST',headers:{'X-Avshub':'t'},body:JSON.stringify({trait:'brightness',brightness:150})}).then(r=>r.json()).then(j=>j.error+'|'+j.details)`, chromedp.EvalAwaitPromise))
+			if err != nil || !strings.Contains(msg, "outside what the device can do") || strings.Contains(strings.Split(msg, "|")[0], "150") {
+				t.Fatalf("error for brightness 150: %q %v", msg, err)
+			}
+			shot("on")
+
+			// Rename from the page: Alexa gets the new name.
+			newName := []string{"Cooker lamp", "Bedside lamp"}[i]
+			if err := chromedp.Do(ctx,
+				chromedp.SetValue(`#rename-name`, newName),
+				chromedp.SetValue(`#rename-area`, "Upstairs"),
+				chromedp.Click(`#rename-save`)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#name').innerText === `+fmt.Sprintf("%q", newName))); err != nil {
+				t.Fatalf("the page did not show the new name: %v", err)
+			}
+			e.poll(ctxFor(t, 10*time.Second), "Alexa knows the new name", func() error {
+				raw, _ := e.emu.Endpoint(epID)
+				if !strings.Contains(string(raw), `"friendlyName":"`+newName+`"`) {
+					return fmt.Errorf("Alexa has %s", raw)
+				}
+				return nil
+			})
+			shot("renamed")
+
+			// Hide from Alexa from the page: deleted from Alexa, still on the hub.
+			if err := chromedp.Do(ctx, chromedp.Click(`#hide-alexa`)); err != nil {
+				t.Fatal(err)
+			}
+			e.poll(ctxFor(t, 10*time.Second), "Alexa forgot the hidden endpoint", func() error {
+				if _, ok := e.emu.Endpoint(epID); ok {
+					return fmt.Errorf("Alexa still has it")
+				}
+				return nil
+			})
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#hide-alexa').checked && document.body.innerText.includes('Hidden from Alexa')`)); err != nil {
+				t.Fatalf("the page does not say it is hidden: %v", err)
+			}
+			shot("hidden")
+		})
+	}
+}

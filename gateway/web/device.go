@@ -1,0 +1,247 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/avshub/avshub/discovery/model"
+)
+
+// Commander is a Source that carries out a command from the page or the API
+// through the same checks and errors as an Alexa directive (the router).
+type Commander interface {
+	Command(ctx context.Context, id string, cmd model.Command) (model.State, error)
+}
+
+// Interfacer is a Source that says which Alexa interfaces an endpoint has in
+// the active profile.
+type Interfacer interface {
+	AlexaInterfaces(ep model.Endpoint) []string
+}
+
+// StateLine is one trait's state in words ("Brightness", "40 %").
+type StateLine struct {
+	Trait, Text string
+}
+
+// traitWords renders the state of one trait for people; a trait kind added
+// to the model gets its own small function here.
+var traitWords = []func(t model.Traits, s model.State) []StateLine{
+	func(t model.Traits, s model.State) []StateLine {
+		if t.OnOff == nil || s.On == nil {
+			return nil
+		}
+		return []StateLine{{"Power", map[bool]string{true: "on", false: "off"}[*s.On]}}
+	},
+	func(t model.Traits, s model.State) []StateLine {
+		if t.Brightness == nil || s.Brightness == nil {
+			return nil
+		}
+		return []StateLine{{"Brightness", fmt.Sprintf("%d %%", *s.Brightness)}}
+	},
+	func(t model.Traits, s model.State) []StateLine {
+		if t.Color == nil || s.Color == nil {
+			return nil
+		}
+		return []StateLine{{"Colour", colourName(s.Color.Hue, s.Color.Saturation)}}
+	},
+	func(t model.Traits, s model.State) []StateLine {
+		if t.ColorTemperature == nil || s.ColorTemperature == nil {
+			return nil
+		}
+		k := *s.ColorTemperature
+		w := "neutral white"
+		switch {
+		case k <= 3000:
+			w = "warm white"
+		case k >= 5000:
+			w = "cool white"
+		}
+		return []StateLine{{"White", fmt.Sprintf("%s (%d K)", w, k)}}
+	},
+	func(t model.Traits, s model.State) []StateLine {
+		if t.Lock == nil || s.Lock == "" {
+			return nil
+		}
+		return []StateLine{{"Lock", strings.ToLower(string(s.Lock))}}
+	},
+	func(t model.Traits, s model.State) []StateLine {
+		th := s.Thermostat
+		if t.Thermostat == nil || th == nil {
+			return nil
+		}
+		var out []StateLine
+		if th.Mode != "" {
+			out = append(out, StateLine{"Mode", strings.ToLower(string(th.Mode))})
+		}
+		if th.Target != nil {
+			out = append(out, StateLine{"Target", fmt.Sprintf("%.1f °C", *th.Target)})
+		}
+		if th.Lower != nil && th.Upper != nil {
+			out = append(out, StateLine{"Keep between", fmt.Sprintf("%.1f and %.1f °C", *th.Lower, *th.Upper)})
+		}
+		return out
+	},
+	func(t model.Traits, s model.State) []StateLine {
+		if s.Temperature == nil {
+			return nil
+		}
+		return []StateLine{{"Temperature", fmt.Sprintf("%.1f °C", *s.Temperature)}}
+	},
+	func(t model.Traits, s model.State) []StateLine {
+		var out []StateLine
+		for _, x := range t.Toggles {
+			if v, ok := s.Toggles[x.Instance]; ok {
+				out = append(out, StateLine{instanceName(x.Instance, x.Names), map[bool]string{true: "on", false: "off"}[v]})
+			}
+		}
+		for _, x := range t.Ranges {
+			if v, ok := s.Ranges[x.Instance]; ok {
+				out = append(out, StateLine{instanceName(x.Instance, x.Names), fmt.Sprintf("%g%s", v, unitSuffix(x.Unit))})
+			}
+		}
+		for _, x := range t.Modes {
+			if v, ok := s.Modes[x.Instance]; ok {
+				out = append(out, StateLine{instanceName(x.Instance, x.Names), v})
+			}
+		}
+		return out
+	},
+}
+
+func unitSuffix(u string) string {
+	l := strings.ToLower(u)
+	switch {
+	case l == "":
+		return ""
+	case strings.Contains(l, "percent") || l == "%":
+		return " %"
+	}
+	return " " + u[strings.LastIndexByte(u, '.')+1:]
+}
+
+func instanceName(instance string, names []model.Name) string {
+	for _, n := range names {
+		if n.Text != "" {
+			return n.Text
+		}
+	}
+	if i := strings.LastIndexByte(instance, '.'); i >= 0 {
+		return instance[i+1:]
+	}
+	return instance
+}
+
+// colourName names a hue the way a person would.
+func colourName(h, s float64) string {
+	if s < 0.15 {
+		return "white"
+	}
+	names := []struct {
+		upTo float64
+		name string
+	}{{15, "red"}, {45, "orange"}, {70, "yellow"}, {160, "green"}, {200, "cyan"}, {260, "blue"}, {290, "purple"}, {335, "pink"}, {361, "red"}}
+	for _, n := range names {
+		if h < n.upTo {
+			return n.name
+		}
+	}
+	return "red"
+}
+
+// StateLines renders a state trait by trait.
+func StateLines(t model.Traits, s model.State) []StateLine {
+	var out []StateLine
+	for _, f := range traitWords {
+		out = append(out, f(t, s)...)
+	}
+	return out
+}
+
+type devicePage struct {
+	Endpoint   Endpoint
+	Lines      []StateLine
+	Interfaces []string
+	Status     Status
+	Now        time.Time
+}
+
+func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
+	ep, err := Resolve(s.src.Endpoints(), r.PathValue("id"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	d := devicePage{Endpoint: ep, Lines: StateLines(ep.Endpoint.Traits, ep.State), Status: s.src.Status(), Now: time.Now()}
+	if in, ok := s.src.(Interfacer); ok {
+		d.Interfaces = in.AlexaInterfaces(ep.Endpoint)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	name := "device.html"
+	if r.URL.Query().Get("fragment") != "" {
+		name = "device-body"
+	}
+	if err := pageTmpl.ExecuteTemplate(w, name, d); err != nil {
+		s.log.Error("device page", "err", err)
+	}
+}
+
+// command carries out a command from the page: POST a model.Command as JSON.
+func (s *Server) command(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Avshub") == "" {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "missing X-Avshub header"})
+		return
+	}
+	cm, ok := s.src.(Commander)
+	if !ok {
+		writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this hub cannot carry out commands here"})
+		return
+	}
+	var cmd model.Command
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cmd); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "that is not a command this hub understands", "details": err.Error()})
+		return
+	}
+	ep, err := Resolve(s.src.Endpoints(), r.PathValue("ref"))
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		return
+	}
+	st, err := cm.Command(r.Context(), ep.Endpoint.ID, cmd)
+	if err != nil {
+		var de *model.Error
+		if errors.As(err, &de) {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": HumanError(de), "kind": string(de.Kind), "details": de.Message})
+			return
+		}
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "the command failed", "details": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"state": st})
+}
+
+// HumanError says what went wrong in a person's words; the technical message
+// goes behind a disclosure.
+func HumanError(de *model.Error) string {
+	switch de.Kind {
+	case model.ErrUnreachable:
+		return "The device does not answer. Is it powered and in range?"
+	case model.ErrBridgeUnreachable:
+		return "The bridge for this device is not running right now."
+	case model.ErrOutOfRange:
+		return "That value is outside what the device can do."
+	case model.ErrNotSupported:
+		return "This device cannot do that."
+	case model.ErrInvalidValue:
+		return "That value is not valid for this device."
+	}
+	return "The device could not do that."
+}

@@ -25,7 +25,6 @@ func artifactDir(t *testing.T) string {
 	return t.ArtifactDir()
 }
 
-
 // TestDevicePageInChromium drives a device's page in headless Chromium at
 // 1280 and 390 px: the controls go through the router (the light turns on,
 // Alexa gets a ChangeReport), a bad value gets a human message with details

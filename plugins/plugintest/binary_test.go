@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var badBin, virtualBin string
@@ -155,5 +156,36 @@ func TestCheckOptionsAndSkipped(t *testing.T) {
 	_ = r.WriteJSON(&js)
 	if !strings.Contains(js.String(), `"skipped": []`) {
 		t.Errorf("JSON report has no empty skipped list:\n%s", js.String())
+	}
+}
+
+// The planted bugs of issue 17, each caught by plugin check (the binary) with
+// a message that names the cause.
+func TestPlantedBugsCaughtByPluginCheck(t *testing.T) {
+	tests := []struct{ bad, check, want string }{
+		{"range", "state-ranges", "brightness 150 is outside 0–100"},
+		{"hang", "commands", "Execute did not return before its deadline (2 s)"},
+		{"stdout", "handshake-first", "not a go-plugin gRPC handshake"},
+		{"sigint", "handshake-first", "exited on SIGINT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.bad, func(t *testing.T) {
+			r, err := checkWith(context.Background(), badBin, CheckOptions{Env: []string{"BAD=" + tt.bad}}, 2*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Passed {
+				t.Fatal("the planted bug passed plugin check")
+			}
+			for _, c := range r.Checks {
+				if c.Name == tt.check {
+					if c.Passed || !strings.Contains(c.Error, tt.want) {
+						t.Errorf("%s: passed %v, message %q; want it to say %q", c.Name, c.Passed, c.Error, tt.want)
+					}
+					return
+				}
+			}
+			t.Errorf("no %s check in %+v", tt.check, r.Checks)
+		})
 	}
 }

@@ -70,6 +70,11 @@ func Check(ctx context.Context, path string, configJSON []byte) (*Report, error)
 
 // CheckWith is Check with options; it is `avshub plugin check`.
 func CheckWith(ctx context.Context, path string, o CheckOptions) (*Report, error) {
+	return checkWith(ctx, path, o, 0)
+}
+
+// checkWith runs the checks with a command deadline (0: the default).
+func checkWith(ctx context.Context, path string, o CheckOptions, commandDeadline time.Duration) (*Report, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("plugin check: %w", err)
 	}
@@ -84,7 +89,7 @@ func CheckWith(ctx context.Context, path string, o CheckOptions) (*Report, error
 	defer os.RemoveAll(dataDir)
 	capture := newLogCapture(filepath.Base(path))
 	cfg, _ := Config{Config: configJSON, DataDir: dataDir, NoCommands: o.NoCommands, BeforeCommands: o.BeforeCommands,
-		Env: o.Env, capture: capture}.withDefaults(nil)
+		Env: o.Env, capture: capture, CommandDeadline: commandDeadline}.withDefaults(nil)
 	r := &Report{Binary: path, Passed: true, Checks: []CheckResult{}, Endpoints: []EndpointReport{}}
 	step := func(name string, f func(context.Context) error) bool {
 		cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)

@@ -5,6 +5,8 @@
 //	BAD=sigint   exits on SIGINT
 //	BAD=slowkill keeps running for 3 s after it is told to stop
 //	BAD=skipped  logs two skipped parts (not a fault: plugin check lists them)
+//	BAD=range    reports brightness 150 in its snapshot
+//	BAD=hang     never returns from Execute until its context ends, and then late
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/virtual"
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 
@@ -36,6 +39,31 @@ func (b skipping) Run(ctx context.Context, em sdk.Emitter) error {
 	return b.Bridge.Run(ctx, em)
 }
 
+type outOfRange struct{ *virtual.Bridge }
+
+func (b outOfRange) Run(ctx context.Context, em sdk.Emitter) error {
+	return b.Bridge.Run(ctx, brightness150{em})
+}
+
+type brightness150 struct{ sdk.Emitter }
+
+func (e brightness150) Snapshot(devs []model.Device) {
+	for i := range devs {
+		if devs[i].State.Brightness != nil {
+			devs[i].State.Brightness = model.Ptr(150)
+		}
+	}
+	e.Emitter.Snapshot(devs)
+}
+
+type hanging struct{ *virtual.Bridge }
+
+func (hanging) Execute(ctx context.Context, _ model.Request) (model.Result, error) {
+	<-ctx.Done()
+	time.Sleep(100 * time.Millisecond)
+	return model.Result{}, ctx.Err()
+}
+
 func main() {
 	var b sdk.Bridge = virtual.New(sdk.Logger())
 	switch os.Getenv("BAD") {
@@ -49,6 +77,10 @@ func main() {
 		b = slowStop{virtual.New(sdk.Logger())}
 	case "skipped":
 		b = skipping{virtual.New(sdk.Logger())}
+	case "range":
+		b = outOfRange{virtual.New(sdk.Logger())}
+	case "hang":
+		b = hanging{virtual.New(sdk.Logger())}
 	}
 	sdk.Serve(b)
 }

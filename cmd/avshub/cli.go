@@ -98,6 +98,9 @@ func printStatus(out io.Writer, st web.Status) {
 		if st.MQTT.Embedded {
 			mq += " (embedded)"
 		}
+		if st.MQTT.Anonymous {
+			mq += "\n\tANONYMOUS: any local process may control devices and add endpoints; " + config.AnonymousBrokerFix
+		}
 	}
 	fmt.Fprintf(tw, "mqtt\t%s\n", mq)
 	fmt.Fprintf(tw, "endpoints\t%d\n", st.Endpoints)

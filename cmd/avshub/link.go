@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -36,9 +39,32 @@ func cmdLink(ctx context.Context, args []string, out, errw io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return lwa.ImportRefreshToken(ctx, lc, rt, out)
+		if err := lwa.ImportRefreshToken(ctx, lc, rt, out); err != nil {
+			return err
+		}
+		offerBrokerUser(cfg, out)
+		return nil
 	}
-	return lwa.Link(ctx, lc, out)
+	if err := lwa.Link(ctx, lc, out); err != nil {
+		return err
+	}
+	offerBrokerUser(cfg, out)
+	return nil
+}
+
+// offerBrokerUser, when the embedded broker takes anonymous clients, says so
+// and prints a dashboard user with a fresh password to paste into the
+// configuration (nothing is asked: it is safe without a terminal).
+func offerBrokerUser(cfg *config.Config, out io.Writer) {
+	if !cfg.EmbeddedBrokerEnabled() || len(cfg.MQTT.Embedded.Users) > 0 {
+		return
+	}
+	var p [12]byte
+	_, _ = rand.Read(p[:])
+	fmt.Fprintf(out, "\nThe embedded MQTT broker accepts anonymous clients: any local process may control devices and\n"+
+		"add endpoints. To close it, add a user for your dashboards to %s (then restart avshub):\n\n"+
+		"mqtt:\n  embedded:\n    users:\n      - {username: dashboard, password: %s, read: [\"avshub/#\", \"homeassistant/#\"], write: [\"avshub/+/set\", \"homeassistant/status\"]}\n",
+		cfg.Path, hex.EncodeToString(p[:]))
 }
 
 // linkStatus reads the stored link state without a running hub.

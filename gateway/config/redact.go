@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// AnonymousBrokerFix tells how to close the anonymous embedded broker.
+const AnonymousBrokerFix = "close it with a user for dashboards: mqtt.embedded.users: [{username: dashboard, password: <secret>, read: [\"avshub/#\", \"homeassistant/#\"], write: [\"avshub/+/set\", \"homeassistant/status\"]}]"
+
 // RedactedPassword stands for a password taken out of a URL.
 const RedactedPassword = "[REDACTED]"
 

@@ -29,6 +29,7 @@ func (h *Hub) Status() web.Status {
 	}
 	h.mu.Lock()
 	st.MQTT.Embedded = h.brokerOn
+	st.MQTT.Anonymous = h.brokerOn && len(h.cfg.MQTT.Embedded.Users) == 0
 	st.LeftOutCount = h.manager.OmittedCount()
 	h.mu.Unlock()
 	perBridge := map[string]int{}

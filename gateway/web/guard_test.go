@@ -3,6 +3,7 @@ package web
 import (
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -57,5 +58,17 @@ func TestHostAndOriginGuard(t *testing.T) {
 	}
 	if n := len(src.paired); n != 2 {
 		t.Fatalf("%d pairings started, want 2 (the page's and the tool's)", n)
+	}
+}
+
+// The page says plainly when the embedded broker is anonymous.
+func TestPageSaysAnonymousBroker(t *testing.T) {
+	src := newSource()
+	src.status.MQTT = MQTTStatus{Broker: "tcp://127.0.0.1:1883", Embedded: true, Anonymous: true}
+	r := httptest.NewRequest("GET", "http://127.0.0.1/", nil)
+	w := httptest.NewRecorder()
+	New(src, nil, slog.New(slog.DiscardHandler)).Handler().ServeHTTP(w, r)
+	if !strings.Contains(w.Body.String(), "anonymous: any local process may control devices") {
+		t.Fatalf("the page does not say the broker is anonymous:\n%s", w.Body.String())
 	}
 }

@@ -87,6 +87,9 @@ type BridgeStatus struct {
 type MQTTStatus struct {
 	Broker   string `json:"broker,omitempty"`
 	Embedded bool   `json:"embedded"`
+	// Anonymous is set when the embedded broker takes clients without a login:
+	// any local process may then control devices and add endpoints.
+	Anonymous bool `json:"anonymous,omitempty"`
 }
 
 // Endpoint is one endpoint with its live state and recent events. Its JSON

@@ -188,6 +188,9 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	if len(cfg.Users) == 0 && !loopback(b.addr) {
 		log.Warn("embedded MQTT broker accepts anonymous clients on a non-loopback address; configure mqtt.embedded.users",
 			"addr", b.addr)
+	} else if len(cfg.Users) == 0 {
+		log.Info("embedded MQTT broker accepts anonymous clients: any local process may control devices and add endpoints; "+
+			"give dashboards a user (mqtt.embedded.users, see the README's Security section)", "addr", b.addr)
 	}
 	b.stop = context.AfterFunc(ctx, func() { _ = b.Close() })
 	log.Info("embedded MQTT broker listening", "url", b.URL(), "users", len(cfg.Users),

@@ -79,7 +79,7 @@ func TestZ2MCommandPayloads(t *testing.T) {
 		{"brightness 100 is 254", idColour, model.State{}, model.SetBrightness(100), "zigbee2mqtt/Living Room/Colour Bulb/set", `{"brightness":254}`, ""},
 		{"brightness 1", idColour, model.State{}, model.SetBrightness(1), "zigbee2mqtt/Living Room/Colour Bulb/set", `{"brightness":3}`, ""},
 		{"hs colour", idColour, model.State{}, model.SetColor(model.HSB{Hue: 240.4, Saturation: 0.5, Brightness: 1}), "zigbee2mqtt/Living Room/Colour Bulb/set", `{"color":{"hue":240,"saturation":50}}`, ""},
-		{"xy colour when only xy", "z2m:0x00158d0003c0de03", model.State{}, model.SetColor(model.HSB{Hue: 0, Saturation: 1, Brightness: 1}), "zigbee2mqtt/desk lamp/set", `{"color":{"x":0.7006,"y":0.2993}}`, ""},
+		{"xy colour when only xy", "z2m:0x00158d0003c0de03", model.State{}, model.SetColor(model.HSB{Hue: 0, Saturation: 1, Brightness: 1}), "zigbee2mqtt/desk lamp/set", `{"color":{"x":0.6401,"y":0.33}}`, ""},
 		{"mireds", idColour, model.State{}, model.SetColorTemperature(2700), "zigbee2mqtt/Living Room/Colour Bulb/set", `{"color_temp":370}`, ""},
 		{"kelvin out of range", idCeiling, model.State{}, model.SetColorTemperature(6500), "", "", model.ErrOutOfRange},
 		{"dimmable has no colour", idHallway, model.State{}, model.SetColor(model.HSB{Hue: 1, Saturation: 1, Brightness: 1}), "", "", model.ErrNotSupported},
@@ -122,7 +122,7 @@ func TestHACommandPayloads(t *testing.T) {
 		{"esphome mode", "ha:ESPclimateoffice_thermostat", heat, model.SetThermostat(model.ThermostatState{Mode: model.ModeAuto}), "office-node/climate/office_thermostat/mode/command", "heat_cool", ""},
 		{"esphome single setpoint refused", "ha:ESPclimateoffice_thermostat", auto, model.SetThermostat(model.ThermostatState{Target: model.Ptr(20.0)}), "", "", model.ErrInvalidValue},
 		{"device-based kelvin light", "ha:lr_light", model.State{}, model.SetColorTemperature(3000), "livingroom/light/set", `{"state":"ON","color_temp":3000}`, ""},
-		{"device-based xy", "ha:lr_light", model.State{}, model.SetColor(model.HSB{Hue: 240, Saturation: 1, Brightness: 1}), "livingroom/light/set", `{"state":"ON","color":{"x":0.1355,"y":0.0399}}`, ""},
+		{"device-based xy", "ha:lr_light", model.State{}, model.SetColor(model.HSB{Hue: 240, Saturation: 1, Brightness: 1}), "livingroom/light/set", `{"state":"ON","color":{"x":0.15,"y":0.06}}`, ""},
 		{"fahrenheit setpoint with template", "ha:lr_heater", heat, model.SetThermostat(model.ThermostatState{Target: model.Ptr(21.0)}), "livingroom/heater/target/set", `{"target": 70}`, ""},
 		{"optimistic switch", "ha:plain_switch", model.State{}, model.SetPower(true), "plain/set", "ON", ""},
 	})

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/avshub/avshub/bridges/mqtt/internal/colorconv"
+	"github.com/avshub/avshub/discovery/colorconv"
 	"github.com/avshub/avshub/discovery/model"
 )
 
@@ -677,7 +677,7 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (model.State, error) {
 			case "hs":
 				h, sat = f[0], f[1]/100
 			case "xy":
-				h, sat = colorconv.XYToHS(f[0], f[1])
+				h, sat = xyToHS(f[0], f[1])
 			case "rgb":
 				h, sat, _ = colorconv.RGBToHSV(f[0]/255, f[1]/255, f[2]/255)
 			}
@@ -903,7 +903,7 @@ func (l *haLight) command(c model.Command, retain bool, msg func(string, *templa
 			case "hs":
 				p["color"] = map[string]any{"h": round(c.Color.Hue, 1), "s": round(c.Color.Saturation*100, 1)}
 			case "xy":
-				x, y := colorconv.HSToXY(c.Color.Hue, c.Color.Saturation)
+				x, y := hsToXY(c.Color.Hue, c.Color.Saturation)
 				p["color"] = map[string]any{"x": x, "y": y}
 			case "rgb":
 				r, g, b := colorconv.HSVToRGB(c.Color.Hue, c.Color.Saturation, 1)
@@ -950,7 +950,7 @@ func (l *haLight) command(c model.Command, retain bool, msg func(string, *templa
 		case "hs":
 			v = fmt.Sprintf("%s,%s", ftoa(round(c.Color.Hue, 1)), ftoa(round(c.Color.Saturation*100, 1)))
 		case "xy":
-			x, y := colorconv.HSToXY(c.Color.Hue, c.Color.Saturation)
+			x, y := hsToXY(c.Color.Hue, c.Color.Saturation)
 			v = fmt.Sprintf("%s,%s", ftoa(x), ftoa(y))
 		case "rgb":
 			r, g, b := colorconv.HSVToRGB(c.Color.Hue, c.Color.Saturation, 1)

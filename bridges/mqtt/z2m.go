@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/avshub/avshub/bridges/mqtt/internal/colorconv"
 	"github.com/avshub/avshub/discovery/model"
 )
 
@@ -808,7 +807,7 @@ func parseZ2MColor(c map[string]any) (model.HSB, bool) {
 	x, xok := asNumber(c["x"])
 	y, yok := asNumber(c["y"])
 	if xok && yok {
-		h, s := colorconv.XYToHS(x, y)
+		h, s := xyToHS(x, y)
 		return model.HSB{Hue: round(h, 1), Saturation: round(s, 3)}, true
 	}
 	return model.HSB{}, false
@@ -851,7 +850,7 @@ func (u *z2mUnit) command(c model.Command, cur model.State) (map[string]any, err
 		if l.hs {
 			u.colorSent = map[string]float64{"hue": round(c.Color.Hue, 0), "saturation": round(c.Color.Saturation*100, 0)}
 		} else {
-			x, y := colorconv.HSToXY(c.Color.Hue, c.Color.Saturation)
+			x, y := hsToXY(c.Color.Hue, c.Color.Saturation)
 			u.colorSent = map[string]float64{"x": x, "y": y}
 		}
 		p[l.colorProp] = u.colorSent

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
+	"github.com/avshub/avshub/discovery/colorconv"
 	"github.com/avshub/avshub/discovery/model"
 )
 
@@ -154,90 +155,6 @@ func miredToKelvin(m int64) int {
 		return 0
 	}
 	return int(math.Round(1e6 / float64(m)))
-}
-
-// hsbToXY converts a colour to CIE 1931 xy (sRGB primaries, D65).
-func hsbToXY(c model.HSB) (float64, float64) {
-	r, g, b := hsvToRGB(c.Hue, c.Saturation, 1)
-	lin := func(v float64) float64 {
-		if v > 0.04045 {
-			return math.Pow((v+0.055)/1.055, 2.4)
-		}
-		return v / 12.92
-	}
-	r, g, b = lin(r), lin(g), lin(b)
-	X := r*0.4124 + g*0.3576 + b*0.1805
-	Y := r*0.2126 + g*0.7152 + b*0.0722
-	Z := r*0.0193 + g*0.1192 + b*0.9505
-	s := X + Y + Z
-	if s == 0 {
-		return 0.3127, 0.3290
-	}
-	return X / s, Y / s
-}
-
-// xyToHS converts CIE xy back to hue (degrees) and saturation (0–1).
-func xyToHS(x, y float64) (float64, float64) {
-	if y <= 0 {
-		return 0, 0
-	}
-	Y := 1.0
-	X := x / y * Y
-	Z := (1 - x - y) / y * Y
-	r := X*3.2406 - Y*1.5372 - Z*0.4986
-	g := -X*0.9689 + Y*1.8758 + Z*0.0415
-	b := X*0.0557 - Y*0.2040 + Z*1.0570
-	mx := math.Max(r, math.Max(g, b))
-	if mx <= 0 {
-		return 0, 0
-	}
-	r, g, b = math.Max(r, 0)/mx, math.Max(g, 0)/mx, math.Max(b, 0)/mx
-	h, s, _ := rgbToHSV(r, g, b)
-	return h, s
-}
-
-func hsvToRGB(h, s, v float64) (float64, float64, float64) {
-	h = math.Mod(h, 360) / 60
-	i := math.Floor(h)
-	f := h - i
-	p, q, t := v*(1-s), v*(1-s*f), v*(1-s*(1-f))
-	switch int(i) {
-	case 0:
-		return v, t, p
-	case 1:
-		return q, v, p
-	case 2:
-		return p, v, t
-	case 3:
-		return p, q, v
-	case 4:
-		return t, p, v
-	}
-	return v, p, q
-}
-
-func rgbToHSV(r, g, b float64) (float64, float64, float64) {
-	mx, mn := math.Max(r, math.Max(g, b)), math.Min(r, math.Min(g, b))
-	d := mx - mn
-	var h float64
-	switch {
-	case d == 0:
-		h = 0
-	case mx == r:
-		h = 60 * math.Mod((g-b)/d, 6)
-	case mx == g:
-		h = 60 * ((b-r)/d + 2)
-	default:
-		h = 60 * ((r-g)/d + 4)
-	}
-	if h < 0 {
-		h += 360
-	}
-	s := 0.0
-	if mx > 0 {
-		s = d / mx
-	}
-	return h, s, mx
 }
 
 // applyAttribute folds one attribute value of a cluster into state; it returns
@@ -426,3 +343,13 @@ func diff(st model.State, ch model.State) model.State {
 	}
 	return d
 }
+
+// hsbToXY converts a colour to CIE 1931 xy with avshub's one colour conversion
+// (discovery/colorconv), so both bridges send the same xy for the same colour.
+func hsbToXY(c model.HSB) (float64, float64) {
+	p := colorconv.HSToXY(c.Hue, c.Saturation, nil)
+	return p.X, p.Y
+}
+
+// xyToHS converts CIE xy back to hue (degrees) and saturation (0–1).
+func xyToHS(x, y float64) (float64, float64) { return colorconv.XYToHS(colorconv.Point{X: x, Y: y}) }

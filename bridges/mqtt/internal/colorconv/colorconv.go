@@ -1,7 +1,7 @@
-// Package colorconv converts between the colour forms MQTT lights speak: CIE
-// 1931 xy (zigbee2mqtt color_xy) and hue/saturation (color_hs, Alexa).
-//
-// The matrices are the "wide gamut" RGB D65 ones zigbee2mqtt and Philips use.
+// Package colorconv is zigbee2mqtt's own colour conversion, as the simulator
+// (z2msim) needs it to behave like zigbee2mqtt: the "wide gamut" RGB D65
+// matrices zigbee2mqtt and Philips use. The bridges do not use it: they share
+// avshub's one conversion, discovery/colorconv.
 package colorconv
 
 import "math"

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -59,16 +60,27 @@ func Open(dir string, opts Options) (*Bolt, error) {
 		opts.Timeout = 2 * time.Second
 	}
 	path := filepath.Join(dir, FileName)
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	// A file this call created and could not finish (a full disk) is removed:
+	// a 0-byte or half-written avshub.db would fail every later start.
+	cleanup := func() {
+		if created {
+			_ = os.Remove(path)
+		}
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: %s is locked by another process: %w", path, err)
 		}
+		cleanup()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	b := &Bolt{db: db, path: path}
 	if err := b.migrate(opts.Migrations); err != nil {
 		_ = db.Close()
+		cleanup()
 		return nil, err
 	}
 	return b, nil

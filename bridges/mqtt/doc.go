@@ -17,11 +17,20 @@
 //     whose state is not retained are asked with <base>/<name>/get. The
 //     coordinator, unsupported, disabled and trait-less devices (remotes) are
 //     skipped, and an endpoint's id is the IEEE address, so a rename keeps it.
+//     A device is imported the way a person sees it: exposes of category
+//     config or diagnostic, switches on a property other than state (window
+//     detection, away mode), a second climate, the internal temperature of a
+//     light, plug, lock, cover or fan never become endpoints or traits; a
+//     sensor whose primary function has no trait yet (motion, contact, leak,
+//     smoke, remote, ...) is skipped rather than imported as a thermometer.
+//     bridge/devices is decoded as a stream (tens of MB for a big network).
 //
 //   - Home Assistant MQTT discovery (ESPHome, Tasmota's legacy mode,
 //     zigbee2mqtt and many others): light (json and default schemas), lock,
 //     switch, climate and temperature sensor entities, per-entity and
-//     device-based (<prefix>/device/<id>/config with cmps). Abbreviations and
+//     device-based (<prefix>/device/<id>/config with cmps); never entities of
+//     entity_category config or diagnostic, nor zigbee2mqtt's own bridge
+//     entities (permit join, restart, log level). Abbreviations and
 //     "~" are expanded everywhere; availability supports the single topic and
 //     the list form with all, any and latest; value templates of the common
 //     forms ({{ value }}, {{ value_json.a.b }}, ['key'], [n] and the filters

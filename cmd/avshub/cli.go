@@ -151,6 +151,7 @@ func cmdPair(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs := flags("pair", errw)
 	socket := socketFlags(fs)
 	d := fs.Duration("for", 60*time.Second, "how long the network stays open")
+	noWait := fs.Bool("no-wait", false, "return at once instead of waiting and printing each device as it joins")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -162,11 +163,62 @@ func cmdPair(ctx context.Context, args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := web.NewClient(path).Pair(ctx, pos[0], *d); err != nil {
+	c := web.NewClient(path)
+	before, err := c.Endpoints(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.Pair(ctx, pos[0], *d); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "%s is open for pairing for %s: put your device in pairing mode now.\n", pos[0], *d)
-	return nil
+	if *noWait {
+		return nil
+	}
+	return watchPairing(ctx, c, pos[0], before, *d, time.Second, out)
+}
+
+// watchPairing prints, until the network closes, a countdown and each endpoint
+// of bridge that appears, with its traits, as the hub publishes it.
+func watchPairing(ctx context.Context, c *web.Client, bridge string, before []web.Endpoint, d, every time.Duration, out io.Writer) error {
+	seen := map[string]bool{}
+	for _, e := range before {
+		seen[e.Endpoint.ID] = true
+	}
+	end := time.Now().Add(d)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	joined, lastLeft := 0, time.Duration(-1)
+	for {
+		left := time.Until(end).Round(10 * time.Second)
+		if left != lastLeft && left > 0 {
+			fmt.Fprintf(out, "  %s left\n", left)
+			lastLeft = left
+		}
+		eps, err := c.Endpoints(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range eps {
+			if e.Endpoint.Bridge != bridge || seen[e.Endpoint.ID] {
+				continue
+			}
+			seen[e.Endpoint.ID] = true
+			joined++
+			fmt.Fprintf(out, "+ %s joined: %q, a %s (%s), published to Alexa and the dashboards\n", time.Now().Format("15:04:05"),
+				e.Endpoint.FriendlyName, strings.ToLower(string(e.Endpoint.Category)), strings.Join(e.Endpoint.Traits.Names(), ", "))
+		}
+		if !time.Now().Before(end) {
+			fmt.Fprintf(out, "%s is closed again: %s joined.\n", bridge, plural(joined, "device", "devices"))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(out, "stopped watching (the network stays open until its time is up): %s joined.\n", plural(joined, "device", "devices"))
+			return nil
+		case <-tick.C:
+		}
+	}
 }
 
 func cmdConfig(ctx context.Context, args []string, out, errw io.Writer) error {

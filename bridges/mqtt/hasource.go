@@ -308,7 +308,7 @@ func (h *haSource) units() []*unit {
 		}
 		for i, u := range group {
 			if names[strings.ToLower(u.dev.Endpoint.FriendlyName)] > 1 {
-				u.dev.Endpoint.FriendlyName = truncate(u.dev.Endpoint.FriendlyName+" "+members[i][0].platform, model.MaxFriendlyNameLen)
+				u.dev.Endpoint.FriendlyName = model.Truncate(u.dev.Endpoint.FriendlyName+" "+members[i][0].platform, model.MaxFriendlyNameLen)
 			}
 		}
 		out = append(out, group...)
@@ -344,8 +344,8 @@ func (h *haSource) unit(members []*haEntity) *unit {
 	if p.origin != "" {
 		desc += " (" + p.origin + ")"
 	}
-	ep := model.Endpoint{DeviceID: "ha:" + id, FriendlyName: truncate(strings.TrimSpace(name), model.MaxFriendlyNameLen),
-		Manufacturer: p.device.manufacturer, Model: p.device.model, Description: truncate(desc, model.MaxDescriptionLen),
+	ep := model.Endpoint{DeviceID: "ha:" + id, FriendlyName: model.Truncate(strings.TrimSpace(name), model.MaxFriendlyNameLen),
+		Manufacturer: p.device.manufacturer, Model: p.device.model, Description: model.Truncate(desc, model.MaxDescriptionLen),
 		Category: cat, Traits: traits}
 	for _, c := range p.device.conns {
 		switch strings.ToLower(c[0]) {

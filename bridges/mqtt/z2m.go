@@ -431,10 +431,10 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 		if desc == "" && d.Definition.Description != "" {
 			desc = d.Definition.Description
 		}
-		desc = truncate(desc+" via zigbee2mqtt", model.MaxDescriptionLen)
+		desc = model.Truncate(desc+" via zigbee2mqtt", model.MaxDescriptionLen)
 		u.ep = model.Endpoint{
 			DeviceID:     u.id,
-			FriendlyName: truncate(strings.TrimSpace(strings.ReplaceAll(name, "/", " ")), model.MaxFriendlyNameLen),
+			FriendlyName: model.Truncate(strings.TrimSpace(strings.ReplaceAll(name, "/", " ")), model.MaxFriendlyNameLen),
 			Manufacturer: firstNonEmpty(d.Definition.Vendor, d.Manufacturer),
 			Model:        firstNonEmpty(d.Definition.Model, d.ModelID),
 			Description:  desc,
@@ -948,14 +948,6 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }
 
 // ieeeToMAC formats "0x00158d00045a6b7c" as "00:15:8d:00:04:5a:6b:7c".

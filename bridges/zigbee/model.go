@@ -123,7 +123,7 @@ func (r *record) endpoint(names map[string]string) (model.Endpoint, bool) {
 	desc := strings.TrimSpace(r.Manufacturer + " " + r.Model + " (Zigbee)")
 	return model.Endpoint{
 		DeviceID: r.IEEE, FriendlyName: name, Manufacturer: orDefault(r.Manufacturer, "Unknown"), Model: r.Model,
-		Description: truncate(desc, model.MaxDescriptionLen), Category: r.category(t),
+		Description: model.Truncate(desc, model.MaxDescriptionLen), Category: r.category(t),
 		Connections: []model.Connection{{Type: model.ConnectionZigbee, MACAddress: macAddress(r.IEEE)}},
 		Traits:      t,
 	}, true
@@ -134,13 +134,6 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // Conversions between ZCL units and the model's.

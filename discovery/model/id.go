@@ -139,10 +139,4 @@ func FriendlyNameBase(ep Endpoint) string {
 	return truncateRunes(name, MaxFriendlyNameLen)
 }
 
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n]))
-}
+func truncateRunes(s string, n int) string { return strings.TrimSpace(Truncate(s, n)) }

@@ -209,8 +209,8 @@ func (p *profile) renderEndpoint(r renderer, ep model.Endpoint) (json.RawMessage
 	obj := endpointObject{
 		EndpointID:        ep.ID,
 		FriendlyName:      ep.FriendlyName,
-		Description:       limit(ep.Description, model.MaxDescriptionLen),
-		ManufacturerName:  limit(ep.Manufacturer, 128),
+		Description:       model.Truncate(ep.Description, model.MaxDescriptionLen),
+		ManufacturerName:  model.Truncate(ep.Manufacturer, 128),
 		DisplayCategories: []string{string(ep.Category)},
 		Capabilities:      caps,
 	}
@@ -218,16 +218,16 @@ func (p *profile) renderEndpoint(r renderer, ep model.Endpoint) (json.RawMessage
 		obj.ManufacturerName = "avshub"
 	}
 	if obj.Description == "" {
-		obj.Description = limit(describe(ep), model.MaxDescriptionLen)
+		obj.Description = model.Truncate(describe(ep), model.MaxDescriptionLen)
 	}
 	if !slices.Contains(displayCategories, obj.DisplayCategories[0]) {
 		obj.DisplayCategories[0] = string(model.CategoryOther)
 	}
 	if ep.Manufacturer != "" || ep.Model != "" {
-		obj.AdditionalAttributes = &additionalAttributes{Manufacturer: limit(ep.Manufacturer, 256), Model: limit(ep.Model, 256)}
+		obj.AdditionalAttributes = &additionalAttributes{Manufacturer: model.Truncate(ep.Manufacturer, 256), Model: model.Truncate(ep.Model, 256)}
 	}
 	for _, c := range ep.Connections {
-		cn := connection{Type: string(c.Type), MACAddress: limit(c.MACAddress, 256), Value: limit(c.Value, 256)}
+		cn := connection{Type: string(c.Type), MACAddress: model.Truncate(c.MACAddress, 256), Value: model.Truncate(c.Value, 256)}
 		switch c.Type {
 		case model.ConnectionZigbee, model.ConnectionTCPIP, model.ConnectionUnknown, "ZWAVE":
 		default:
@@ -253,15 +253,6 @@ func describe(ep model.Endpoint) string {
 		return "Device via avshub " + ep.Bridge
 	}
 	return "Device via avshub"
-}
-
-// limit cuts s to at most n runes.
-func limit(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }
 
 // declaredProperties returns every property the capabilities declare.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // Messages of a Smart Home skill's road to Alexa (gateway/skill): the answers
@@ -50,7 +51,7 @@ func NewAcceptGrantError(d *Directive, message string) ([]byte, error) {
 		message = "the grant could not be used"
 	}
 	return marshalEvent(envelope{Event: event{Header: header(NamespaceAuthorization, "ErrorResponse", d),
-		Payload: errorPayload{Type: "ACCEPT_GRANT_FAILED", Message: limit(message, 1000)}}})
+		Payload: errorPayload{Type: "ACCEPT_GRANT_FAILED", Message: model.Truncate(message, 1000)}}})
 }
 
 // BearerToken returns the account-linking access token a skill's directive

@@ -305,7 +305,7 @@ func decodeThermostat(d *Directive, th *model.Thermostat, st model.State) (Inten
 			if pl.Mode.CustomName != "" {
 				name += " " + pl.Mode.CustomName
 			}
-			return Intent{}, model.Errorf(model.ErrUnsupportedThermostatMode, "the thermostat has no %s mode", limit(name, 64))
+			return Intent{}, model.Errorf(model.ErrUnsupportedThermostatMode, "the thermostat has no %s mode", model.Truncate(name, 64))
 		}
 		return Intent{Command: model.SetThermostat(model.ThermostatState{Mode: m})}, nil
 	}

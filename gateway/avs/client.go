@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -719,7 +720,7 @@ func (c *Client) dispatch(s *conn, raw []byte) {
 		c.log.Debug("System.ResetUserInactivity")
 		return
 	case "System.Exception":
-		c.log.Warn("System.Exception directive from AVS", "payload", truncate(string(payload), 300))
+		c.log.Warn("System.Exception directive from AVS", "payload", model.Abbreviate(string(payload), 300))
 		return
 	}
 	if c.opts.Handler == nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 	"net/http"
 	"strings"
 
@@ -137,7 +138,7 @@ func parseException(status int, body []byte) *Exception {
 	if json.Unmarshal(body, &env) == nil {
 		e.Code = env.Payload.Code
 		if env.Payload.Description != nil {
-			e.Description = truncate(*env.Payload.Description, 300)
+			e.Description = model.Abbreviate(*env.Payload.Description, 300)
 		}
 	}
 	return e

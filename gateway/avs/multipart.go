@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 	"io"
 	"mime"
 	"net/textproto"
@@ -309,16 +310,9 @@ func (m *MultipartReader) readHeader() (textproto.MIMEHeader, error) {
 		k, v, ok := strings.Cut(s, ":")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {
-			return nil, fmt.Errorf("%w: malformed part header line %q", ErrMultipart, truncate(s, 80))
+			return nil, fmt.Errorf("%w: malformed part header line %q", ErrMultipart, model.Abbreviate(s, 80))
 		}
 		lastKey = textproto.CanonicalMIMEHeaderKey(k)
 		h[lastKey] = append(h[lastKey], strings.TrimSpace(v))
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

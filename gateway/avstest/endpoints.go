@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/avshub/avshub/discovery/model"
 	"net/http"
 	"strings"
 	"time"
@@ -80,7 +81,7 @@ func CheckEndpoint(i int, raw json.RawMessage, profile string) (string, error) {
 		return "", fmt.Errorf("endpoints[%d] has no endpointId", i)
 	}
 	id := *e.EndpointID
-	where := fmt.Sprintf("endpoints[%d] (%q)", i, truncate(id, 64))
+	where := fmt.Sprintf("endpoints[%d] (%q)", i, model.Abbreviate(id, 64))
 	if len(id) > MaxEndpointIDLen {
 		return "", fmt.Errorf("%s: endpointId is %d characters; the limit is %d", where, len(id), MaxEndpointIDLen)
 	}
@@ -158,13 +159,6 @@ func CheckEndpoint(i int, raw json.RawMessage, profile string) (string, error) {
 		return "", fmt.Errorf("%s: an endpoint with Alexa.* controllers must also list the Alexa interface (version 3)", where)
 	}
 	return id, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // discovery handles AddOrUpdateReport and DeleteReport.

@@ -213,7 +213,7 @@ func DecodeCommand(payload []byte, ep model.Endpoint, current model.State) ([]mo
 				return nil, bad("ranges must be a non-empty object of instance: number")
 			}
 			for _, inst := range sortedKeys(rs) {
-				v, err := num("ranges."+truncate(inst, 40), rs[inst])
+				v, err := num("ranges."+model.Abbreviate(inst, 40), rs[inst])
 				if err != nil {
 					return nil, err
 				}
@@ -225,14 +225,14 @@ func DecodeCommand(payload []byte, ep model.Endpoint, current model.State) ([]mo
 				return nil, bad("modes must be a non-empty object of instance: value")
 			}
 			for _, inst := range sortedKeys(ms) {
-				v, err := str("modes."+truncate(inst, 40), ms[inst])
+				v, err := str("modes."+model.Abbreviate(inst, 40), ms[inst])
 				if err != nil {
 					return nil, err
 				}
 				middle = append(middle, model.SetMode(inst, v))
 			}
 		default:
-			return nil, bad("unknown command key %q", truncate(k, 40))
+			return nil, bad("unknown command key %q", model.Abbreviate(k, 40))
 		}
 	}
 	if hasThermo {
@@ -301,12 +301,5 @@ func toggleValue(inst string, raw json.RawMessage) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, bad("toggle %q must be ON or OFF", truncate(inst, 40))
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
+	return false, bad("toggle %q must be ON or OFF", model.Abbreviate(inst, 40))
 }

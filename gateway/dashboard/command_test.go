@@ -89,7 +89,7 @@ func TestDecodeCommand(t *testing.T) {
 				got = strings.Join(s, "; ")
 			}
 			if got != tc.want {
-				t.Errorf("DecodeCommand(%q) = %s, want %s (err %v)", truncate(tc.payload, 60), got, tc.want, err)
+				t.Errorf("DecodeCommand(%q) = %s, want %s (err %v)", model.Abbreviate(tc.payload, 60), got, tc.want, err)
 			}
 		})
 	}

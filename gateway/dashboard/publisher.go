@@ -717,7 +717,7 @@ func (p *Publisher) handleCommand(ctx context.Context, topic string, payload []b
 	p.mu.RUnlock()
 	if !ok {
 		p.refused.Add(1)
-		p.publishError(id, "", &model.Error{Kind: model.ErrNotSupported, Message: "no endpoint is published as " + truncate(id, 80)})
+		p.publishError(id, "", &model.Error{Kind: model.ErrNotSupported, Message: "no endpoint is published as " + model.Abbreviate(id, 80)})
 		return
 	}
 	cmds, err := DecodeCommand(payload, e.Endpoint, e.State)

@@ -68,7 +68,6 @@ func TestRenameAndHide(t *testing.T) {
 
 	// A restart keeps both: the name and the hiding.
 	e.stop()
-	from = len(e.emu.Events())
 	e.start()
 	e.waitConnected(15 * time.Second)
 	e.poll(ctx, "the bridge synced and Alexa knows every other endpoint", func() error {

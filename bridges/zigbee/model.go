@@ -36,10 +36,14 @@ func (r *record) mains() bool {
 // heatOnlyModels are thermostats whose systemMode accepts heat only (as zigbee2mqtt's converters know).
 var heatOnlyModels = map[string]bool{"eTRV0100": true, "eTRV0101": true, "eTRV0103": true}
 
+// contactOnOffModels are sensors whose On/Off server cluster is a magnet
+// contact (Aqara door and window sensors: onOff 1 = open), not a switch.
+var contactOnOffModels = map[string]bool{"lumi.sensor_magnet.aq2": true, "lumi.sensor_magnet": true}
+
 // traits derives the endpoint traits from the device's clusters and capabilities.
 func (r *record) traits() model.Traits {
 	var t model.Traits
-	if r.has(zcl.ClusterOnOff) {
+	if r.has(zcl.ClusterOnOff) && !contactOnOffModels[r.Model] {
 		t.OnOff = &model.OnOff{}
 	}
 	if r.has(zcl.ClusterLevel) && r.has(zcl.ClusterOnOff) {

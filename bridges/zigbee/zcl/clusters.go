@@ -226,3 +226,147 @@ func ParseOperationEvent(p []byte) (OperationEvent, error) {
 	}
 	return o, nil
 }
+
+// Clusters of sensors, covers and metering (ZCL 8, Zigbee Cluster Library
+// chapters 3, 4, 7 and 8; Smart Energy for Metering).
+const (
+	ClusterWindowCovering uint16 = 0x0102
+	ClusterIlluminance    uint16 = 0x0400
+	ClusterOccupancy      uint16 = 0x0406
+	ClusterHumidity       uint16 = 0x0405
+	ClusterIASZone        uint16 = 0x0500
+	ClusterIASWD          uint16 = 0x0502
+	ClusterMetering       uint16 = 0x0702
+	ClusterElectricalMeas uint16 = 0x0B04
+	ClusterFanControl     uint16 = 0x0202
+)
+
+// Window Covering attributes and commands.
+const (
+	AttrWindowCoveringType            uint16 = 0x0000
+	AttrConfigStatus                  uint16 = 0x0007
+	AttrCurrentPositionLiftPercentage uint16 = 0x0008
+	AttrCurrentPositionTiltPercentage uint16 = 0x0009
+	CmdUpOpen                                = 0x00
+	CmdDownClose                             = 0x01
+	CmdStop                                  = 0x02
+	CmdGoToLiftPercentage                    = 0x05
+	CmdGoToTiltPercentage                    = 0x08
+)
+
+// IAS Zone attributes (ZCL 8.2.2.2).
+const (
+	AttrZoneState        uint16 = 0x0000
+	AttrZoneType         uint16 = 0x0001
+	AttrZoneStatus       uint16 = 0x0002
+	AttrIASCIEAddress    uint16 = 0x0010
+	AttrZoneID           uint16 = 0x0011
+	ZoneStateNotEnrolled        = 0
+	ZoneStateEnrolled           = 1
+)
+
+// IAS Zone commands: client to server (the CIE's) and server to client (the device's).
+const (
+	CmdZoneEnrollResponse           = 0x00 // CIE → zone: enroll response code, zone id
+	CmdZoneStatusChangeNotification = 0x00 // zone → CIE: zone status, extended status, zone id, delay
+	CmdZoneEnrollRequest            = 0x01 // zone → CIE: zone type, manufacturer code
+)
+
+// IAS zone types (ZCL 8.2.2.2.1.2).
+const (
+	ZoneTypeMotion       = 0x000D
+	ZoneTypeContact      = 0x0015
+	ZoneTypeFire         = 0x0028
+	ZoneTypeWater        = 0x002A
+	ZoneTypeCO           = 0x002B
+	ZoneTypeVibration    = 0x002D
+	ZoneTypeStandardWarn = 0x0225
+)
+
+// IAS zone status bits (ZCL 8.2.2.2.1.3).
+const (
+	ZoneStatusAlarm1     = 1 << 0
+	ZoneStatusAlarm2     = 1 << 1
+	ZoneStatusTamper     = 1 << 2
+	ZoneStatusBatteryLow = 1 << 3
+)
+
+// Occupancy Sensing, Illuminance and Relative Humidity measurement: the
+// measured value is attribute 0x0000 in each (AttrMeasuredValue); occupancy
+// is a bitmap8 whose bit 0 is "occupied".
+const (
+	AttrOccupancy uint16 = 0x0000
+)
+
+// Electrical Measurement attributes (ZCL 4.9).
+const (
+	AttrRMSVoltage          uint16 = 0x0505
+	AttrRMSCurrent          uint16 = 0x0508
+	AttrActivePower         uint16 = 0x050B
+	AttrACVoltageMultiplier uint16 = 0x0600
+	AttrACVoltageDivisor    uint16 = 0x0601
+	AttrACCurrentMultiplier uint16 = 0x0602
+	AttrACCurrentDivisor    uint16 = 0x0603
+	AttrACPowerMultiplier   uint16 = 0x0604
+	AttrACPowerDivisor      uint16 = 0x0605
+)
+
+// Metering attributes (Smart Energy 10.4).
+const (
+	AttrCurrentSummationDelivered   uint16 = 0x0000
+	AttrMeteringUnitOfMeasure       uint16 = 0x0300
+	AttrMeteringMultiplier          uint16 = 0x0301
+	AttrMeteringDivisor             uint16 = 0x0302
+	AttrMeteringSummationFormatting uint16 = 0x0303
+	AttrMeteringDeviceType          uint16 = 0x0306
+)
+
+// ZoneStatusChange is an IAS Zone Status Change Notification's payload.
+type ZoneStatusChange struct {
+	Status         uint16
+	ExtendedStatus uint8
+	ZoneID         uint8
+	Delay          uint16 // quarter seconds
+}
+
+// Marshal encodes the notification.
+func (z ZoneStatusChange) Marshal() []byte {
+	b := binary.LittleEndian.AppendUint16(nil, z.Status)
+	b = append(b, z.ExtendedStatus, z.ZoneID)
+	return binary.LittleEndian.AppendUint16(b, z.Delay)
+}
+
+// ParseZoneStatusChange decodes a Zone Status Change Notification (the
+// delay is optional: ZCL versions before 6 leave it out).
+func ParseZoneStatusChange(p []byte) (ZoneStatusChange, error) {
+	if len(p) < 4 {
+		return ZoneStatusChange{}, fmt.Errorf("zcl: zone status change notification of %d bytes: %w", len(p), ErrShort)
+	}
+	z := ZoneStatusChange{Status: binary.LittleEndian.Uint16(p), ExtendedStatus: p[2], ZoneID: p[3]}
+	if len(p) >= 6 {
+		z.Delay = binary.LittleEndian.Uint16(p[4:])
+	}
+	return z, nil
+}
+
+// ZoneEnrollRequest is an IAS zone's Zone Enroll Request payload.
+type ZoneEnrollRequest struct {
+	ZoneType         uint16
+	ManufacturerCode uint16
+}
+
+// Marshal encodes the request.
+func (z ZoneEnrollRequest) Marshal() []byte {
+	return binary.LittleEndian.AppendUint16(binary.LittleEndian.AppendUint16(nil, z.ZoneType), z.ManufacturerCode)
+}
+
+// ParseZoneEnrollRequest decodes a Zone Enroll Request.
+func ParseZoneEnrollRequest(p []byte) (ZoneEnrollRequest, error) {
+	if len(p) < 4 {
+		return ZoneEnrollRequest{}, fmt.Errorf("zcl: zone enroll request of %d bytes: %w", len(p), ErrShort)
+	}
+	return ZoneEnrollRequest{ZoneType: binary.LittleEndian.Uint16(p), ManufacturerCode: binary.LittleEndian.Uint16(p[2:])}, nil
+}
+
+// ZoneEnrollResponse encodes a Zone Enroll Response (code 0: success).
+func ZoneEnrollResponse(code, zoneID uint8) []byte { return []byte{code, zoneID} }

@@ -153,6 +153,7 @@ const (
 	TypeUint16    DataType = 0x21
 	TypeUint24    DataType = 0x22
 	TypeUint32    DataType = 0x23
+	TypeUint48    DataType = 0x25
 	TypeInt8      DataType = 0x28
 	TypeInt16     DataType = 0x29
 	TypeInt32     DataType = 0x2B
@@ -180,6 +181,8 @@ func (t DataType) size() int {
 		return 3
 	case TypeBitmap32, TypeUint32, TypeInt32, TypeSingle, TypeUTC:
 		return 4
+	case TypeUint48:
+		return 6
 	case TypeIEEE:
 		return 8
 	case TypeOctetStr, TypeCharStr:
@@ -191,7 +194,7 @@ func (t DataType) size() int {
 // Analog reports whether t is an analog type (configure reporting carries a reportable change).
 func (t DataType) Analog() bool {
 	switch t {
-	case TypeUint8, TypeUint16, TypeUint24, TypeUint32, TypeInt8, TypeInt16, TypeInt32, TypeSingle, TypeUTC:
+	case TypeUint8, TypeUint16, TypeUint24, TypeUint32, TypeUint48, TypeInt8, TypeInt16, TypeInt32, TypeSingle, TypeUTC:
 		return true
 	}
 	return false

@@ -116,7 +116,8 @@ func TestValues(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"18 05 0A 00 00 10 01", "19 07 00 00", "10 01 06 00 00 00 29 1E 00 58 02 32 00", "05 0B 10 07 00 01",
-		"18 01 01 05 00 00 42 06 4C 43 54 30 31 35", "18 02 04 00", "19 09 20 01 02 00 00 00 10 20 30 40 00"} {
+		"18 01 01 05 00 00 42 06 4C 43 54 30 31 35", "18 02 04 00", "19 09 20 01 02 00 00 00 10 20 30 40 00",
+		"19 0C 00 01 00 00 17 00 00", "09 0D 01 2A 00 5F 11"} {
 		f.Add(hexbytes.Must(f, s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -135,5 +136,35 @@ func FuzzParse(f *testing.F) {
 		_, _ = ParseConfigureReporting(fr.Payload)
 		_, _, _ = ParseDefaultRsp(fr.Payload)
 		_, _ = ParseOperationEvent(fr.Payload)
+		if z, err := ParseZoneStatusChange(fr.Payload); err == nil && len(fr.Payload) >= 6 && !bytes.Equal(z.Marshal(), fr.Payload[:6]) {
+			t.Fatalf("zone status change does not re-encode: % X", fr.Payload)
+		}
+		if z, err := ParseZoneEnrollRequest(fr.Payload); err == nil && !bytes.Equal(z.Marshal(), fr.Payload[:4]) {
+			t.Fatalf("zone enroll request does not re-encode: % X", fr.Payload)
+		}
 	})
+}
+
+func TestIASZonePayloads(t *testing.T) {
+	z, err := ParseZoneStatusChange(hexbytes.Must(t, "01 00 00 17 00 00"))
+	if err != nil || z.Status != ZoneStatusAlarm1 || z.ZoneID != 23 {
+		t.Fatalf("zone status change: %+v %v", z, err)
+	}
+	if z, err := ParseZoneStatusChange(hexbytes.Must(t, "09 00 00 17")); err != nil || z.Status != ZoneStatusAlarm1|ZoneStatusBatteryLow {
+		t.Fatalf("zone status change without delay (ZCL before 6): %+v %v", z, err)
+	}
+	if _, err := ParseZoneStatusChange([]byte{1, 0, 0}); err == nil {
+		t.Fatal("3-byte zone status change accepted")
+	}
+	r, err := ParseZoneEnrollRequest(hexbytes.Must(t, "2A 00 5F 11"))
+	if err != nil || r.ZoneType != ZoneTypeWater || r.ManufacturerCode != 0x115F {
+		t.Fatalf("enroll request: %+v %v", r, err)
+	}
+	if got := ZoneEnrollResponse(0, 23); !bytes.Equal(got, []byte{0, 23}) {
+		t.Fatalf("enroll response % X", got)
+	}
+	v, n, err := ReadValue(TypeUint48, hexbytes.Must(t, "01 02 03 04 05 06"))
+	if err != nil || n != 6 || v.Int != 0x060504030201 {
+		t.Fatalf("uint48: %v %d %v", v, n, err)
+	}
 }

@@ -3,6 +3,7 @@ package znpsim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
@@ -17,6 +18,9 @@ type device struct {
 	online    bool
 	hung      bool // the radio acknowledges, the application answers nothing
 	jamNext   bool
+	cieEP     uint8 // the coordinator endpoint that wrote the IAS CIE address
+	coverGen  int   // bumped on each cover command: a newer one stops an older movement
+	load      int64 // a plug's load when on (activePower, 0.1 W)
 	tsn       uint8
 	apsSeq    uint8
 	attrs     map[uint16]map[uint16]zcl.Value // cluster → attribute → value
@@ -60,6 +64,12 @@ func newDevice(spec DeviceSpec) (*device, error) {
 		d.mattrs[c] = map[uint16]zcl.Value{}
 		for _, a := range list {
 			d.mattrs[c][a.ID] = a.Value
+		}
+	}
+	if v, ok := d.get(zcl.ClusterElectricalMeas, zcl.AttrActivePower); ok {
+		d.load = 600 // a 60 W lamp
+		if v.Int != 0 {
+			d.load = v.Int
 		}
 	}
 	for name, v := range spec.Attributes {
@@ -251,6 +261,9 @@ func (s *Sim) deviceZCL(d *device, dstEP, srcEP uint8, cluster uint16, payload [
 			}
 			reply(zcl.CmdWriteAttributesRsp, zcl.FrameGlobal, zcl.WriteAttributesRsp(st))
 			s.reportIn(d, t, cluster, ok...)
+			if cluster == zcl.ClusterIASZone && !t.manuf && slices.Contains(ok, zcl.AttrIASCIEAddress) {
+				s.enrollRequest(d, srcEP)
+			}
 		case zcl.CmdConfigureReporting:
 			recs, err := zcl.ParseConfigureReporting(f.Payload)
 			if err != nil {
@@ -351,6 +364,7 @@ const (
 // writableAttrs are the standard attributes ZCL makes writable (beyond the
 // thermostat's, checked above), by cluster.
 var writableAttrs = map[uint16]map[uint16]bool{
+	zcl.ClusterIASZone:  {zcl.AttrIASCIEAddress: true},
 	zcl.ClusterTime:     {0x0000: true, 0x0001: true, 0x0002: true, 0x0003: true, 0x0004: true, 0x0005: true, 0x0007: true},
 	zcl.ClusterPollCtrl: {0x0000: true, 0x0003: true},
 	zcl.ClusterUIConfig: {0x0000: true, zcl.AttrKeypadLockout: true},
@@ -368,6 +382,20 @@ func (s *Sim) clusterCommand(d *device, cluster uint16, f zcl.Frame, reply func(
 		return d.m.manufCommand(s, d, cluster, f)
 	}
 	switch cluster {
+	case zcl.ClusterIASZone:
+		if f.Command != zcl.CmdZoneEnrollResponse {
+			return ptrStatus(zcl.StatusUnsupClusterCommand)
+		}
+		if len(p) < 2 {
+			return ptrStatus(zcl.StatusMalformedCommand)
+		}
+		if p[0] == 0 { // success: the zone is enrolled with this zone id
+			d.set(cluster, zcl.AttrZoneState, zcl.ZoneStateEnrolled)
+			d.set(cluster, zcl.AttrZoneID, int64(p[1]))
+		}
+		return ok
+	case zcl.ClusterWindowCovering:
+		return s.coverCommand(d, f)
 	case zcl.ClusterOnOff:
 		cur, _ := d.get(cluster, zcl.AttrOnOff)
 		switch f.Command {
@@ -381,6 +409,7 @@ func (s *Sim) clusterCommand(d *device, cluster uint16, f zcl.Frame, reply func(
 			return ptrStatus(zcl.StatusUnsupClusterCommand)
 		}
 		s.report(d, cluster, zcl.AttrOnOff)
+		s.plugLoad(d)
 		return ok
 	case zcl.ClusterLevel:
 		switch f.Command {

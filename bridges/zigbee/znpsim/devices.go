@@ -23,7 +23,8 @@ func DefaultDevicesYAML() []byte { return append([]byte(nil), defaultDevicesYAML
 type DeviceSpec struct {
 	IEEE string `yaml:"ieee" json:"ieee"`
 	// Type is one of the product models: hue-color-bulb, ikea-ct-bulb,
-	// dimmable-bulb, yale-lock, danfoss-ally, aqara-temp, ikea-remote.
+	// dimmable-bulb, yale-lock, danfoss-ally, aqara-temp, ikea-remote,
+	// aqara-door, aqara-leak, ikea-blind, ikea-plug, hue-motion, heiman-smoke.
 	Type string `yaml:"type" json:"type"`
 	// NWK fixes the short address the device takes when it joins (0: random).
 	NWK uint16 `yaml:"nwk,omitempty" json:"nwk,omitempty"`
@@ -107,6 +108,20 @@ var attrNames = map[string]attrDef{
 	"programmingOperationMode":   {zcl.ClusterThermostat, zcl.AttrProgrammingOperationMode, zcl.TypeBitmap8},
 	"measuredValue":              {zcl.ClusterTemperature, zcl.AttrMeasuredValue, zcl.TypeInt16},
 	"batteryPercentageRemaining": {zcl.ClusterPowerConfig, zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8},
+	"batteryVoltage":             {zcl.ClusterPowerConfig, zcl.AttrBatteryVoltage, zcl.TypeUint8},
+	// IAS Zone: zoneStatus changes by hand go out as Zone Status Change
+	// Notifications, and only once the zone is enrolled.
+	"zoneStatus": {zcl.ClusterIASZone, zcl.AttrZoneStatus, zcl.TypeBitmap16},
+	"zoneState":  {zcl.ClusterIASZone, zcl.AttrZoneState, zcl.TypeEnum8},
+	// Window Covering: 0 % lift is fully open, 100 % fully closed.
+	"currentPositionLiftPercentage": {zcl.ClusterWindowCovering, zcl.AttrCurrentPositionLiftPercentage, zcl.TypeUint8},
+	"activePower":                   {zcl.ClusterElectricalMeas, zcl.AttrActivePower, zcl.TypeInt16},
+	"rmsVoltage":                    {zcl.ClusterElectricalMeas, zcl.AttrRMSVoltage, zcl.TypeUint16},
+	"rmsCurrent":                    {zcl.ClusterElectricalMeas, zcl.AttrRMSCurrent, zcl.TypeUint16},
+	"currentSummationDelivered":     {zcl.ClusterMetering, zcl.AttrCurrentSummationDelivered, zcl.TypeUint48},
+	"occupancy":                     {zcl.ClusterOccupancy, zcl.AttrOccupancy, zcl.TypeBitmap8},
+	"illuminance":                   {zcl.ClusterIlluminance, zcl.AttrMeasuredValue, zcl.TypeUint16},
+	"humidity":                      {zcl.ClusterHumidity, zcl.AttrMeasuredValue, zcl.TypeUint16},
 }
 
 // AttributeNames lists the attribute names the admin API and YAML accept.
@@ -148,6 +163,10 @@ type model struct {
 	heatOnly bool
 	// manufAttrs are manufacturer-specific attributes (under manufCode), by cluster.
 	manufAttrs map[uint16][]zcl.Attribute
+	// zoneType is an IAS zone's type (with ClusterIASZone among its clusters).
+	zoneType uint16
+	// liftStep is how long a cover takes per percent of travel.
+	liftStep time.Duration
 	// manufCommand runs a manufacturer-specific cluster command (nil: the
 	// product has none); it returns the Default Response status.
 	manufCommand func(s *Sim, d *device, cluster uint16, f zcl.Frame) *zcl.Status
@@ -346,6 +365,90 @@ var models = map[string]model{
 		eps:   []epDef{{id: 1, deviceID: 0x0820, in: []uint16{0x0000, 0x0001, 0x0003, 0x0009, 0x0B05, 0x1000}, out: []uint16{0x0003, 0x0004, 0x0005, 0x0006, 0x0008, 0x0019, 0x1000}}},
 		attrs: map[uint16][]zcl.Attribute{zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 174)}},
 	},
+	// Aqara door and window sensor (MCCGQ11LM): the magnet's state is On/Off
+	// onOff (0 closed, 1 open), reported without configuration.
+	"aqara-door": {
+		manufacturer: "LUMI", modelID: "lumi.sensor_magnet.aq2", manufCode: 0x115F, powerSource: 3, defaultRspOnReport: true, reportsUnconfigured: true,
+		hwVersion: 1, stackVersion: 2, dateCode: "20161128", swBuild: "3000-0001",
+		eps:   []epDef{{id: 1, deviceID: 0x5F01, in: []uint16{0x0000, 0x0003, 0xFFFF, 0x0006}, out: []uint16{0x0000, 0x0004, 0xFFFF}}},
+		attrs: map[uint16][]zcl.Attribute{zcl.ClusterOnOff: {u8(zcl.AttrOnOff, zcl.TypeBool, 0)}},
+	},
+	// Aqara water leak sensor (SJCGQ11LM): an IAS zone of type water sensor.
+	"aqara-leak": {
+		manufacturer: "LUMI", modelID: "lumi.sensor_wleak.aq1", manufCode: 0x115F, powerSource: 3, defaultRspOnReport: true,
+		hwVersion: 1, stackVersion: 2, dateCode: "20170721", swBuild: "3000-0001", zoneType: zcl.ZoneTypeWater,
+		eps: []epDef{{id: 1, deviceID: 0x0402, in: []uint16{0x0000, 0x0001, 0x0003, 0x0500}, out: []uint16{0x0019}}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterIASZone:     iasAttrs(zcl.ZoneTypeWater),
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryVoltage, zcl.TypeUint8, 30), u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)},
+		},
+	},
+	// Heiman smoke sensor (HS1SA): an IAS zone of type fire sensor.
+	"heiman-smoke": {
+		manufacturer: "HEIMAN", modelID: "SmokeSensor-N-3.0", manufCode: 0x120B, powerSource: 3,
+		hwVersion: 1, stackVersion: 0, dateCode: "20180802", swBuild: "3.0", zoneType: zcl.ZoneTypeFire,
+		eps: []epDef{{id: 1, deviceID: 0x0402, in: []uint16{0x0000, 0x0001, 0x0003, 0x0500, 0x0502}, out: []uint16{0x0019}}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterIASZone:     iasAttrs(zcl.ZoneTypeFire),
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryVoltage, zcl.TypeUint8, 30), u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)},
+		},
+	},
+	// IKEA FYRTUR roller blind (E1757): Window Covering lift, battery.
+	"ikea-blind": {
+		manufacturer: "IKEA of Sweden", modelID: "FYRTUR block-out roller blind", manufCode: 0x117C, powerSource: 3,
+		hwVersion: 1, stackVersion: 98, dateCode: "20190311", swBuild: "2.2.009", liftStep: 40 * time.Millisecond,
+		eps: []epDef{{id: 1, deviceID: 0x0202, in: []uint16{0x0000, 0x0001, 0x0003, 0x0004, 0x0005, 0x0020, 0x0102, 0x1000}, out: []uint16{0x0019, 0x1000}}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterWindowCovering: {u8(zcl.AttrWindowCoveringType, zcl.TypeEnum8, 0), u8(zcl.AttrConfigStatus, zcl.TypeBitmap8, 0x03),
+				u8(zcl.AttrCurrentPositionLiftPercentage, zcl.TypeUint8, 0)},
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 180)},
+			zcl.ClusterPollCtrl:    pollCtrlAttrs(),
+		},
+	},
+	// IKEA INSPELNING smart plug (E2206): On/Off with Electrical Measurement
+	// (0.1 W, 0.1 V, mA) and Metering (Wh: divisor 1000 for kWh).
+	"ikea-plug": {
+		manufacturer: "IKEA of Sweden", modelID: "INSPELNING Smart plug", manufCode: 0x117C, powerSource: 1, router: true,
+		hwVersion: 1, stackVersion: 98, dateCode: "20230425", swBuild: "2.4.25",
+		eps: []epDef{{id: 1, deviceID: 0x010A, in: []uint16{0x0000, 0x0003, 0x0004, 0x0005, 0x0006, 0x0702, 0x0B04, 0x1000, 0xFC85}, out: []uint16{0x0019}}},
+		// IKEA's smart plug cluster 0xFC85: child lock, LED enable.
+		manufAttrs: map[uint16][]zcl.Attribute{0xFC85: {u8(0x0000, zcl.TypeBool, 0), u8(0x0001, zcl.TypeBool, 1)}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterOnOff: {u8(zcl.AttrOnOff, zcl.TypeBool, 0)},
+			zcl.ClusterElectricalMeas: {u8(zcl.AttrRMSVoltage, zcl.TypeUint16, 2300), u8(zcl.AttrRMSCurrent, zcl.TypeUint16, 0), u8(zcl.AttrActivePower, zcl.TypeInt16, 0),
+				u8(zcl.AttrACVoltageMultiplier, zcl.TypeUint16, 1), u8(zcl.AttrACVoltageDivisor, zcl.TypeUint16, 10),
+				u8(zcl.AttrACCurrentMultiplier, zcl.TypeUint16, 1), u8(zcl.AttrACCurrentDivisor, zcl.TypeUint16, 1000),
+				u8(zcl.AttrACPowerMultiplier, zcl.TypeUint16, 1), u8(zcl.AttrACPowerDivisor, zcl.TypeUint16, 10)},
+			zcl.ClusterMetering: {u8(zcl.AttrCurrentSummationDelivered, zcl.TypeUint48, 0), u8(zcl.AttrMeteringUnitOfMeasure, zcl.TypeEnum8, 0),
+				u8(zcl.AttrMeteringMultiplier, zcl.TypeUint24, 1), u8(zcl.AttrMeteringDivisor, zcl.TypeUint24, 1000),
+				u8(zcl.AttrMeteringSummationFormatting, zcl.TypeBitmap8, 0x2B), u8(zcl.AttrMeteringDeviceType, zcl.TypeBitmap8, 0)},
+		},
+	},
+	// Philips Hue motion sensor (SML001): occupancy, illuminance and
+	// temperature on endpoint 2, battery.
+	"hue-motion": {
+		manufacturer: "Signify Netherlands B.V.", modelID: "SML001", manufCode: 0x100B, powerSource: 3,
+		// Signify's motion sensitivity (occupancy cluster) and LED indication (Basic).
+		manufAttrs: map[uint16][]zcl.Attribute{zcl.ClusterOccupancy: {u8(0x0030, zcl.TypeUint8, 2)}, zcl.ClusterBasic: {u8(0x0033, zcl.TypeBool, 0)}},
+		hwVersion:  1, stackVersion: 1, dateCode: "20191218", swBuild: "6.1.1.27575",
+		eps: []epDef{
+			{id: 2, deviceID: 0x0107, in: []uint16{0x0000, 0x0001, 0x0003, 0x0406, 0x0400, 0x0402}, out: []uint16{0x0019}},
+			{id: 1, deviceID: 0x0850, in: []uint16{0x0000}, out: []uint16{0x0000, 0x0003, 0x0004, 0x0006, 0x0008, 0x0300}},
+		},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterOccupancy:   {u8(zcl.AttrOccupancy, zcl.TypeBitmap8, 0), u8(0x0001, zcl.TypeEnum8, 0), u8(0x0010, zcl.TypeUint16, 0)}, // occupancy, sensor type PIR, PIR occupied-to-unoccupied delay
+			zcl.ClusterIlluminance: {u8(zcl.AttrMeasuredValue, zcl.TypeUint16, 20000), u8(0x0001, zcl.TypeUint16, 1), u8(0x0002, zcl.TypeUint16, 0xFFFE)},
+			zcl.ClusterTemperature: {u8(zcl.AttrMeasuredValue, zcl.TypeInt16, 2100)},
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)},
+		},
+	},
+}
+
+// iasAttrs are an IAS zone's attributes before enrolment: not enrolled, no
+// CIE address, zone id 0xFF.
+func iasAttrs(zoneType uint16) []zcl.Attribute {
+	return []zcl.Attribute{u8(zcl.AttrZoneState, zcl.TypeEnum8, zcl.ZoneStateNotEnrolled), u8(zcl.AttrZoneType, zcl.TypeEnum16, int64(zoneType)),
+		u8(zcl.AttrZoneStatus, zcl.TypeBitmap16, 0), u8(zcl.AttrIASCIEAddress, zcl.TypeIEEE, 0), u8(zcl.AttrZoneID, zcl.TypeUint8, 0xFF)}
 }
 
 // ModelNames lists the device types the YAML accepts.

@@ -124,6 +124,12 @@ var products = []product{
 	{"0x0014500000a1b2c3", "014G2461", []string{"occupied_heating_setpoint", "local_temperature", "system_mode", "battery"}},
 	{"0x00158d0002d4e5f6", "WSDCGQ11LM", []string{"temperature", "humidity", "battery"}},
 	{"0x000d6ffffe7788aa", "E1524/E1810", []string{"action", "battery"}},
+	{"0x00158d000a1b2c01", "MCCGQ11LM", []string{"contact", "battery"}},
+	{"0x00158d000a1b2c02", "SJCGQ11LM", []string{"water_leak", "battery_low", "battery"}},
+	{"0x000d6ffffe3c4d01", "E1757", []string{"state", "position", "battery"}},
+	{"0x000d6ffffe3c4d02", "E22xx", []string{"state", "power", "energy"}},
+	{"0x0017880109c4d501", "9290012607", []string{"occupancy", "illuminance", "temperature", "battery"}},
+	{"0x000d6f0011aa2201", "HS1SA-E", []string{"smoke", "battery"}},
 }
 
 func attr(t *testing.T, s *znpsim.Sim, ieee, name string) (int64, bool) {
@@ -163,7 +169,15 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	var rpc rpcWatch
 	var trace bytes.Buffer
 	var traceMu sync.Mutex
-	sim, err := znpsim.New(znpsim.Options{OnFrame: rpc.frame, Trace: lockedWriter{&traceMu, &trace}})
+	devs, err := znpsim.ParseDevices(znpsim.DefaultDevicesYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sensors, the blind and the plug besides the default devices.
+	for i, typ := range []string{"aqara-door", "aqara-leak", "ikea-blind", "ikea-plug", "hue-motion", "heiman-smoke"} {
+		devs = append(devs, znpsim.DeviceSpec{IEEE: products[7+i].ieee, Type: typ, NWK: uint16(0x6a08 + i)})
+	}
+	sim, err := znpsim.New(znpsim.Options{Devices: devs, OnFrame: rpc.frame, Trace: lockedWriter{&traceMu, &trace}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,6 +328,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	state := func(ieee string) string { return "zigbee2mqtt/" + ieee }
 	set := func(ieee, payload string) { publish(state(ieee)+"/set", payload) }
 	hue, ikea, lwb, lock, ally, aqara := products[0].ieee, products[1].ieee, products[2].ieee, products[3].ieee, products[4].ieee, products[5].ieee
+	door, leak, blind, plug, motion, smoke := products[7].ieee, products[8].ieee, products[9].ieee, products[10].ieee, products[11].ieee, products[12].ieee
 	num := func(v any) float64 { f, _ := v.(float64); return f }
 
 	t.Run("commands change the devices", func(t *testing.T) {
@@ -355,6 +370,31 @@ func TestRealZigbee2MQTT(t *testing.T) {
 		log.wait(t, state(ally), 10*time.Second, "system mode", func(v any) bool { return field(v, "system_mode") == "heat" })
 		set(ally, `{"programming_operation_mode": "schedule"}`)
 		waitAttr(t, sim, ally, "programmingOperationMode", 15*time.Second, func(v int64) bool { return v == 1 })
+
+		// The blind: zigbee2mqtt's position 100 is open (lift 0 %); it goes
+		// to a position, closes, opens, and stops on the way.
+		set(blind, `{"position": 30}`)
+		waitAttr(t, sim, blind, "currentPositionLiftPercentage", 15*time.Second, func(v int64) bool { return v == 70 })
+		log.wait(t, state(blind), 10*time.Second, "blind position", func(v any) bool { return num(field(v, "position")) == 30 })
+		set(blind, `{"state": "OPEN"}`)
+		waitAttr(t, sim, blind, "currentPositionLiftPercentage", 15*time.Second, func(v int64) bool { return v == 0 })
+		set(blind, `{"state": "CLOSE"}`)
+		waitAttr(t, sim, blind, "currentPositionLiftPercentage", 15*time.Second, func(v int64) bool { return v > 10 })
+		set(blind, `{"state": "STOP"}`)
+		log.wait(t, state(blind), 10*time.Second, "blind stopped", func(v any) bool { p := num(field(v, "position")); return p > 0 && p < 100 })
+
+		// The plug: its power follows its relay.
+		set(plug, `{"state": "ON"}`)
+		waitAttr(t, sim, plug, "onOff", 10*time.Second, func(v int64) bool { return v == 1 })
+		log.wait(t, state(plug), 15*time.Second, "plug power", func(v any) bool { return num(field(v, "power")) == 60 })
+	})
+
+	t.Run("IAS zones are enrolled", func(t *testing.T) {
+		for _, ieee := range []string{leak, smoke} {
+			if v, _ := attr(t, sim, ieee, "zoneState"); v != 1 {
+				t.Errorf("%s zoneState %d after the interview, want 1 (enrolled)", ieee, v)
+			}
+		}
 	})
 
 	t.Run("changes by hand reach the state topics", func(t *testing.T) {
@@ -369,6 +409,13 @@ func TestRealZigbee2MQTT(t *testing.T) {
 			{lock, "lockState", 2, "lock_state", "unlocked"},
 			{ally, "localTemperature", 1875, "local_temperature", 18.75},
 			{aqara, "measuredValue", 2345, "temperature", 23.45},
+			{door, "onOff", 1, "contact", false},
+			{door, "onOff", 0, "contact", true},
+			{leak, "zoneStatus", 1, "water_leak", true},
+			{leak, "zoneStatus", 0, "water_leak", false},
+			{smoke, "zoneStatus", 1, "smoke", true},
+			{motion, "occupancy", 1, "occupancy", true},
+			{plug, "activePower", 1234, "power", 123.4},
 		} {
 			if err := sim.Set(strings.TrimPrefix(c.ieee, "0x"), map[string]int64{c.name: c.value}); err != nil {
 				t.Fatal(err)

@@ -1156,6 +1156,13 @@ func (s *Sim) Set(ieee string, values map[string]int64) error {
 			continue
 		}
 		d.set(a.cluster, a.id, v)
+		if a.cluster == zcl.ClusterIASZone && a.id == zcl.AttrZoneStatus {
+			s.zoneNotify(d) // an alarm goes out as a notification, not a report
+			continue
+		}
+		if a.cluster == zcl.ClusterElectricalMeas && a.id == zcl.AttrActivePower {
+			d.load = v // the load plugged in
+		}
 		changed[a.cluster] = append(changed[a.cluster], a.id)
 		if a.cluster == zcl.ClusterDoorLock && a.id == zcl.AttrLockState && (v == 1 || v == 2) {
 			code := uint8(zcl.OpEventManualLock)

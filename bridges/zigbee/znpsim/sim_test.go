@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -285,12 +286,20 @@ func TestParseDevices(t *testing.T) {
 	if err != nil || len(specs) != 7 {
 		t.Fatalf("default devices: %d %v", len(specs), err)
 	}
+	b, err := os.ReadFile("testdata/sensors.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sensors, err := ParseDevices(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	kinds := map[string]bool{}
-	for _, s := range specs {
+	for _, s := range append(specs, sensors...) {
 		kinds[s.Type] = true
 	}
 	if len(kinds) != len(models) {
-		t.Fatalf("default file covers %d of %d models", len(kinds), len(models))
+		t.Fatalf("the default and sensors files cover %d of %d models", len(kinds), len(models))
 	}
 	for _, bad := range []string{
 		"devices:\n  - ieee: \"0x01\"\n    type: ikea-ct-bulb\n",

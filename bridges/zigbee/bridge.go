@@ -479,6 +479,22 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 			}
 		}
 	}
+	// An IAS zone asking to be enrolled gets its Zone Enroll Response (its
+	// answer, so no Default Response).
+	enrollReq := f.Direction == zcl.ServerToClient && f.FrameType == zcl.FrameCluster && m.cluster == zcl.ClusterIASZone && f.Command == zcl.CmdZoneEnrollRequest
+	if enrollReq {
+		if _, err := zcl.ParseZoneEnrollRequest(f.Payload); err != nil {
+			b.log.Warn("zigbee: bad zone enroll request", "ieee", ieee, "err", err)
+			return
+		}
+		rsp, src := enrollResponse(f.TSN), m.srcEP
+		b.goTracked(func() {
+			if err := b.sendRaw(ctx, m.src, src, zcl.ClusterIASZone, rsp); err != nil {
+				b.log.Debug("zigbee: zone enroll response not delivered", "ieee", ieee, "err", err)
+			}
+		})
+		return
+	}
 	// Default Response: for unicast frames without disable-default-response, except Default Responses.
 	if !m.broadcast && !f.DisableDefaultResponse && !(f.FrameType == zcl.FrameGlobal && f.Command == zcl.CmdDefaultRsp) {
 		dir := uint8(zcl.ClientToServer)

@@ -99,7 +99,14 @@
 //     read the state. zigbee2mqtt: binds and configures per product definition
 //     — none for Hue and IKEA bulbs (their changes by hand stay unseen there).
 //     Kept: Alexa needs proactive ChangeReports for changes by hand.
-//  6. Poll Control: herdsman binds it and reads checkinInterval on sleepy
+//  6. IAS Zone: unless already enrolled with us (zoneState 1 and our address
+//     in IAS_CIE_Address), write our IEEE address into IAS_CIE_Address, answer
+//     the zone's Zone Enroll Request with a Zone Enroll Response (zone id 23),
+//     send one unsolicited after 500 ms as well (auto-enroll-response zones),
+//     and read zoneState until it says enrolled (up to 20 reads). Herdsman:
+//     the same steps, and its interview also fails when the zone never enrols.
+//     A zone that is not enrolled sends no Zone Status Change Notification.
+//  7. Poll Control: herdsman binds it and reads checkinInterval on sleepy
 //     devices, and answers check-ins (fast poll) to deliver queued requests.
 //     Ours: not yet (see below).
 //
@@ -112,5 +119,8 @@
 //
 // Not done (differences kept for now): no NV backup/restore of the stick's
 // tables; no Poll Control check-in handling; no node descriptor; no Green
-// Power, OTA or IAS endpoints.
+// Power, OTA or IAS endpoints (IAS frames use endpoint 1); IAS zone status,
+// Window Covering, Occupancy, Illuminance, Humidity, Electrical Measurement and
+// Metering are enrolled/decoded in zcl and znpsim but not yet mapped onto
+// traits.
 package zigbee

@@ -266,6 +266,12 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		}
 		b.applyAttributes(ieee, c, attrs, "")
 	}
+	// 7. IAS zones: enrolment, without which they report no alarm.
+	if ep, ok := r.epFor(zcl.ClusterIASZone); ok {
+		if err := b.enrollIAS(ctx, ieee, nwk, ep, link); err != nil {
+			return fmt.Errorf("IAS enrolment: %w", err)
+		}
+	}
 	return nil
 }
 

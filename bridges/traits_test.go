@@ -13,9 +13,38 @@ import (
 // notMapped lists, per bridge, traits it deliberately does not map, with the
 // reason. Everything else must be handled.
 var notMapped = map[string]map[model.TraitKind]string{
-	"zigbee":  generic,
-	"mqtt":    generic,
+	"zigbee":  merge(generic, issue15),
+	"mqtt":    merge(generic, issue15),
 	"virtual": generic,
+}
+
+// issue15: the cover, sensor, metering, fan and siren traits, not yet mapped
+// by this bridge.
+var issue15 = map[model.TraitKind]string{
+	model.TraitCover:       "not yet mapped",
+	model.TraitContact:     "not yet mapped",
+	model.TraitWaterLeak:   "not yet mapped",
+	model.TraitPower:       "not yet mapped",
+	model.TraitEnergy:      "not yet mapped",
+	model.TraitMotion:      "not yet mapped",
+	model.TraitBattery:     "not yet mapped",
+	model.TraitHumidity:    "not yet mapped",
+	model.TraitIlluminance: "not yet mapped",
+	model.TraitSmoke:       "not yet mapped",
+	model.TraitGas:         "not yet mapped",
+	model.TraitTamper:      "not yet mapped",
+	model.TraitFan:         "not yet mapped",
+	model.TraitSiren:       "not yet mapped",
+}
+
+func merge(ms ...map[model.TraitKind]string) map[model.TraitKind]string {
+	out := map[model.TraitKind]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // generic: the generic traits are for devices whose function has no trait of

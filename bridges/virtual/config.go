@@ -27,7 +27,9 @@ type DeviceConfig struct {
 	ID string `json:"id"`
 	// Name is its friendly name.
 	Name string `json:"name"`
-	// Type is light, lock, thermostat or temperature_sensor.
+	// Type is light, lock, thermostat, temperature_sensor, cover,
+	// contact_sensor, motion_sensor, leak_sensor, smoke_sensor, gas_sensor,
+	// humidity_sensor, metered_plug, fan or siren.
 	Type string `json:"type"`
 	// Kind is a light's kind: onoff, dimmable, color_temperature, color or
 	// extended_color (default dimmable); a thermostat's: single, dual or
@@ -96,6 +98,16 @@ func DefaultDevices() []DeviceConfig {
 		{ID: "thermostat", Name: "Thermostat", Type: TypeThermostat, Kind: "single"},
 		{ID: "heat-pump", Name: "Heat Pump", Type: TypeThermostat, Kind: "dual"},
 		{ID: "outdoor-sensor", Name: "Outdoor Temperature", Type: TypeTemperatureSensor, Temperature: ptr(12.5)},
+		{ID: "bedroom-blind", Name: "Bedroom Blind", Type: TypeCover},
+		{ID: "patio-door", Name: "Patio Door", Type: TypeContactSensor},
+		{ID: "hall-motion", Name: "Hall Motion", Type: TypeMotionSensor},
+		{ID: "kitchen-leak", Name: "Kitchen Leak Sensor", Type: TypeLeakSensor},
+		{ID: "hall-smoke", Name: "Hall Smoke Alarm", Type: TypeSmokeSensor},
+		{ID: "boiler-gas", Name: "Boiler Gas Sensor", Type: TypeGasSensor},
+		{ID: "bathroom-climate", Name: "Bathroom Climate", Type: TypeHumiditySensor, Temperature: ptr(22.0)},
+		{ID: "kettle-plug", Name: "Kettle Plug", Type: TypeMeteredPlug},
+		{ID: "ceiling-fan", Name: "Ceiling Fan", Type: TypeFan},
+		{ID: "alarm-siren", Name: "Alarm Siren", Type: TypeSiren},
 	}
 }
 
@@ -155,7 +167,7 @@ const ConfigSchema = `{
         "properties": {
           "id":          {"type": "string", "minLength": 1},
           "name":        {"type": "string", "minLength": 1, "maxLength": 128},
-          "type":        {"enum": ["light", "lock", "thermostat", "temperature_sensor"]},
+          "type":        {"enum": ["light", "lock", "thermostat", "temperature_sensor", "cover", "contact_sensor", "motion_sensor", "leak_sensor", "smoke_sensor", "gas_sensor", "humidity_sensor", "metered_plug", "fan", "siren"]},
           "kind":        {"enum": ["onoff", "dimmable", "color_temperature", "color", "extended_color", "single", "dual", "heat_cool"]},
           "temperature": {"type": "number"},
           "scale":       {"enum": ["CELSIUS", "FAHRENHEIT"]},
@@ -181,6 +193,10 @@ const SampleConfig = `{
     {"id": "front-door", "name": "Front Door", "type": "lock"},
     {"id": "thermostat", "name": "Thermostat", "type": "thermostat", "kind": "single", "temperature": 19.5},
     {"id": "heat-pump", "name": "Heat Pump", "type": "thermostat", "kind": "dual"},
-    {"id": "outdoor-sensor", "name": "Outdoor Temperature", "type": "temperature_sensor", "temperature": 8}
+    {"id": "outdoor-sensor", "name": "Outdoor Temperature", "type": "temperature_sensor", "temperature": 8},
+    {"id": "bedroom-blind", "name": "Bedroom Blind", "type": "cover"},
+    {"id": "patio-door", "name": "Patio Door", "type": "contact_sensor"},
+    {"id": "kitchen-leak", "name": "Kitchen Leak Sensor", "type": "leak_sensor"},
+    {"id": "kettle-plug", "name": "Kettle Plug", "type": "metered_plug"}
   ]
 }`

@@ -46,7 +46,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 	c, err = ParseConfig([]byte(SampleConfig))
-	if err != nil || len(c.Devices) != 7 || c.ManualEvery == 0 {
+	if err != nil || len(c.Devices) != 11 || c.ManualEvery == 0 {
 		t.Fatalf("sample: %+v, %v", c, err)
 	}
 }

@@ -125,7 +125,10 @@ func build(dc DeviceConfig) (model.Device, error) {
 	case TypeTemperatureSensor:
 		d = sdk.TemperatureSensor(dc.ID, dc.Name, temp, info)
 	default:
-		return d, fmt.Errorf("unknown device type %q", dc.Type)
+		var ok bool
+		if d, ok = kindDevice(dc, temp, info); !ok {
+			return d, fmt.Errorf("unknown device type %q", dc.Type)
+		}
 	}
 	if ct := d.Endpoint.Traits.ColorTemperature; ct != nil && (dc.MinKelvin != 0 || dc.MaxKelvin != 0) {
 		if dc.MinKelvin != 0 {
@@ -208,6 +211,7 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		return b.startLockLocked(sd, req)
 	}
 	sd.dev.State = req.Command.Apply(sd.dev.State)
+	coupleKinds(&sd.dev, req.Command)
 	if sd.coupled {
 		sd.couple(req.Command)
 	}
@@ -315,7 +319,7 @@ func (b *Bridge) ManualChange() {
 
 // manualChange makes the next simulated change, round-robin over the
 // reachable devices: a light is switched, a lock turned by hand, a thermostat
-// nudged, a temperature drifts.
+// nudged, a temperature drifts, a door opens, motion or a leak appears (nudgeKind).
 func (b *Bridge) manualChange() {
 	b.mu.Lock()
 	var id string
@@ -343,6 +347,9 @@ func (b *Bridge) manualChange() {
 
 // nudge returns the change a person (or the weather) would make to d.
 func nudge(d model.Device) (model.State, bool) {
+	if c, ok := nudgeKind(d); ok {
+		return c, true
+	}
 	s, t := d.State, d.Endpoint.Traits
 	switch {
 	case t.OnOff != nil && s.On != nil:

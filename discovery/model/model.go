@@ -14,6 +14,12 @@ const (
 	CategorySwitch            Category = "SWITCH"
 	CategorySmartPlug         Category = "SMARTPLUG"
 	CategoryOther             Category = "OTHER"
+	CategoryInteriorBlind     Category = "INTERIOR_BLIND"
+	CategoryExteriorBlind     Category = "EXTERIOR_BLIND"
+	CategoryContactSensor     Category = "CONTACT_SENSOR"
+	CategoryMotionSensor      Category = "MOTION_SENSOR"
+	CategoryFan               Category = "FAN"
+	CategorySecurityPanel     Category = "SECURITY_PANEL"
 	// CategoryAlexaVoiceEnabled is the category of the AVS device's own endpoint.
 	CategoryAlexaVoiceEnabled Category = "ALEXA_VOICE_ENABLED"
 )

@@ -19,9 +19,23 @@ const (
 	TraitToggle            TraitKind = "toggle"
 	TraitRange             TraitKind = "range"
 	TraitMode              TraitKind = "mode"
+	TraitCover             TraitKind = "cover"
+	TraitContact           TraitKind = "contact"
+	TraitWaterLeak         TraitKind = "water_leak"
+	TraitPower             TraitKind = "power"
+	TraitEnergy            TraitKind = "energy"
+	TraitMotion            TraitKind = "motion"
+	TraitBattery           TraitKind = "battery"
+	TraitHumidity          TraitKind = "humidity"
+	TraitIlluminance       TraitKind = "illuminance"
+	TraitSmoke             TraitKind = "smoke"
+	TraitGas               TraitKind = "gas"
+	TraitTamper            TraitKind = "tamper"
+	TraitFan               TraitKind = "fan"
+	TraitSiren             TraitKind = "siren"
 )
 
-var allTraitKinds = []TraitKind{TraitOnOff, TraitBrightness, TraitColor, TraitColorTemperature, TraitLock, TraitThermostat, TraitTemperatureSensor, TraitToggle, TraitRange, TraitMode}
+var allTraitKinds = []TraitKind{TraitOnOff, TraitBrightness, TraitColor, TraitColorTemperature, TraitLock, TraitThermostat, TraitTemperatureSensor, TraitToggle, TraitRange, TraitMode, TraitCover, TraitContact, TraitWaterLeak, TraitPower, TraitEnergy, TraitMotion, TraitBattery, TraitHumidity, TraitIlluminance, TraitSmoke, TraitGas, TraitTamper, TraitFan, TraitSiren}
 
 // AllTraitKinds lists every trait kind, in the protocol's order.
 func AllTraitKinds() []TraitKind { return slices.Clone(allTraitKinds) }
@@ -39,6 +53,20 @@ type Traits struct {
 	Toggles           []Toggle           `json:"toggles,omitempty"`
 	Ranges            []Range            `json:"ranges,omitempty"`
 	Modes             []Mode             `json:"modes,omitempty"`
+	Cover             *Cover             `json:"cover,omitempty"`
+	Contact           *Contact           `json:"contact,omitempty"`
+	WaterLeak         *WaterLeak         `json:"waterLeak,omitempty"`
+	Power             *Power             `json:"power,omitempty"`
+	Energy            *Energy            `json:"energy,omitempty"`
+	Motion            *Motion            `json:"motion,omitempty"`
+	Battery           *Battery           `json:"battery,omitempty"`
+	Humidity          *Humidity          `json:"humidity,omitempty"`
+	Illuminance       *Illuminance       `json:"illuminance,omitempty"`
+	Smoke             *Smoke             `json:"smoke,omitempty"`
+	Gas               *Gas               `json:"gas,omitempty"`
+	Tamper            *Tamper            `json:"tamper,omitempty"`
+	Fan               *Fan               `json:"fan,omitempty"`
+	Siren             *Siren             `json:"siren,omitempty"`
 }
 
 // OnOff is the on_off trait: power on and off.
@@ -112,6 +140,51 @@ type Mode struct {
 	NonControllable bool        `json:"nonControllable,omitempty"`
 }
 
+// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open.
+type Cover struct{}
+
+// Contact is the contact trait (read only): a door or window contact, open or closed.
+type Contact struct{}
+
+// WaterLeak is the water_leak trait (read only): a water leak detected or not.
+type WaterLeak struct{}
+
+// Power is the power trait (read only): the active power a plug or meter measures, in W.
+type Power struct{}
+
+// Energy is the energy trait (read only): the energy a plug or meter has counted, in kWh.
+type Energy struct{}
+
+// Motion is the motion trait (read only): motion or occupancy detected or not.
+type Motion struct{}
+
+// Battery is the battery trait (read only): the level in % and the low-battery flag, reported as endpoint health.
+type Battery struct{}
+
+// Humidity is the humidity trait (read only): the relative humidity, in %.
+type Humidity struct{}
+
+// Illuminance is the illuminance trait (read only): the illuminance, in lx.
+type Illuminance struct{}
+
+// Smoke is the smoke trait (read only): smoke detected or not.
+type Smoke struct{}
+
+// Gas is the gas trait (read only): gas or carbon monoxide detected or not.
+type Gas struct{}
+
+// Tamper is the tamper trait (read only): the device's case opened or moved.
+type Tamper struct{}
+
+// Fan is the fan trait: the speed, 0–100 %, and the device's presets (on and off are the on_off trait).
+type Fan struct {
+	// Presets are the device's named speeds ("low" = 33 …).
+	Presets []Preset `json:"presets,omitempty"`
+}
+
+// Siren is the siren trait: the alarm sounding or not.
+type Siren struct{}
+
 // State is the live state of an endpoint's traits. Nil fields are unknown.
 type State struct {
 	On               *bool              `json:"on,omitempty"`               // on_off
@@ -124,6 +197,21 @@ type State struct {
 	Toggles          map[string]bool    `json:"toggles,omitempty"`          // toggle
 	Ranges           map[string]float64 `json:"ranges,omitempty"`           // range
 	Modes            map[string]string  `json:"modes,omitempty"`            // mode
+	CoverPosition    *int               `json:"coverPosition,omitempty"`    // cover
+	ContactOpen      *bool              `json:"contactOpen,omitempty"`      // contact
+	WaterLeak        *bool              `json:"waterLeak,omitempty"`        // water_leak
+	Watts            *float64           `json:"watts,omitempty"`            // power
+	EnergyKWh        *float64           `json:"energyKWh,omitempty"`        // energy
+	Motion           *bool              `json:"motion,omitempty"`           // motion
+	Battery          *int               `json:"battery,omitempty"`          // battery
+	BatteryLow       *bool              `json:"batteryLow,omitempty"`       // battery
+	Humidity         *float64           `json:"humidity,omitempty"`         // humidity
+	Illuminance      *float64           `json:"illuminance,omitempty"`      // illuminance
+	Smoke            *bool              `json:"smoke,omitempty"`            // smoke
+	Gas              *bool              `json:"gas,omitempty"`              // gas
+	Tamper           *bool              `json:"tamper,omitempty"`           // tamper
+	FanSpeed         *int               `json:"fanSpeed,omitempty"`         // fan
+	Siren            *bool              `json:"siren,omitempty"`            // siren
 }
 
 // Command is one absolute trait command: exactly the field of its Trait is set.
@@ -142,6 +230,9 @@ type Command struct {
 	Toggle           *bool            `json:"toggle,omitempty"`           // toggle
 	Range            *float64         `json:"range,omitempty"`            // range
 	Mode             string           `json:"mode,omitempty"`             // mode
+	CoverPosition    *int             `json:"coverPosition,omitempty"`    // cover
+	FanSpeed         *int             `json:"fanSpeed,omitempty"`         // fan
+	Siren            *bool            `json:"siren,omitempty"`            // siren
 }
 
 // SetPower is the on_off command.
@@ -179,6 +270,15 @@ func SetMode(instance string, v string) Command {
 	return Command{Trait: TraitMode, Instance: instance, Mode: v}
 }
 
+// SetCoverPosition is the cover command.
+func SetCoverPosition(v int) Command { return Command{Trait: TraitCover, CoverPosition: &v} }
+
+// SetFanSpeed is the fan command.
+func SetFanSpeed(v int) Command { return Command{Trait: TraitFan, FanSpeed: &v} }
+
+// SetSiren is the siren command.
+func SetSiren(v bool) Command { return Command{Trait: TraitSiren, Siren: &v} }
+
 // Has reports whether t has the trait (any instance of a generic one).
 func (t Traits) Has(k TraitKind) bool {
 	switch k {
@@ -202,6 +302,34 @@ func (t Traits) Has(k TraitKind) bool {
 		return len(t.Ranges) > 0
 	case TraitMode:
 		return len(t.Modes) > 0
+	case TraitCover:
+		return t.Cover != nil
+	case TraitContact:
+		return t.Contact != nil
+	case TraitWaterLeak:
+		return t.WaterLeak != nil
+	case TraitPower:
+		return t.Power != nil
+	case TraitEnergy:
+		return t.Energy != nil
+	case TraitMotion:
+		return t.Motion != nil
+	case TraitBattery:
+		return t.Battery != nil
+	case TraitHumidity:
+		return t.Humidity != nil
+	case TraitIlluminance:
+		return t.Illuminance != nil
+	case TraitSmoke:
+		return t.Smoke != nil
+	case TraitGas:
+		return t.Gas != nil
+	case TraitTamper:
+		return t.Tamper != nil
+	case TraitFan:
+		return t.Fan != nil
+	case TraitSiren:
+		return t.Siren != nil
 	}
 	return false
 }
@@ -249,6 +377,48 @@ func (t Traits) Names() []string {
 	}
 	for _, x := range t.Modes {
 		n = append(n, "mode:"+x.Instance)
+	}
+	if t.Cover != nil {
+		n = append(n, "cover")
+	}
+	if t.Contact != nil {
+		n = append(n, "contact")
+	}
+	if t.WaterLeak != nil {
+		n = append(n, "water_leak")
+	}
+	if t.Power != nil {
+		n = append(n, "power")
+	}
+	if t.Energy != nil {
+		n = append(n, "energy")
+	}
+	if t.Motion != nil {
+		n = append(n, "motion")
+	}
+	if t.Battery != nil {
+		n = append(n, "battery")
+	}
+	if t.Humidity != nil {
+		n = append(n, "humidity")
+	}
+	if t.Illuminance != nil {
+		n = append(n, "illuminance")
+	}
+	if t.Smoke != nil {
+		n = append(n, "smoke")
+	}
+	if t.Gas != nil {
+		n = append(n, "gas")
+	}
+	if t.Tamper != nil {
+		n = append(n, "tamper")
+	}
+	if t.Fan != nil {
+		n = append(n, "fan")
+	}
+	if t.Siren != nil {
+		n = append(n, "siren")
 	}
 	return n
 }
@@ -307,6 +477,63 @@ func (t Traits) Clone() Traits {
 			x.Values = cloneModeValues(x.Values)
 		}
 	}
+	if t.Cover != nil {
+		x := *t.Cover
+		t.Cover = &x
+	}
+	if t.Contact != nil {
+		x := *t.Contact
+		t.Contact = &x
+	}
+	if t.WaterLeak != nil {
+		x := *t.WaterLeak
+		t.WaterLeak = &x
+	}
+	if t.Power != nil {
+		x := *t.Power
+		t.Power = &x
+	}
+	if t.Energy != nil {
+		x := *t.Energy
+		t.Energy = &x
+	}
+	if t.Motion != nil {
+		x := *t.Motion
+		t.Motion = &x
+	}
+	if t.Battery != nil {
+		x := *t.Battery
+		t.Battery = &x
+	}
+	if t.Humidity != nil {
+		x := *t.Humidity
+		t.Humidity = &x
+	}
+	if t.Illuminance != nil {
+		x := *t.Illuminance
+		t.Illuminance = &x
+	}
+	if t.Smoke != nil {
+		x := *t.Smoke
+		t.Smoke = &x
+	}
+	if t.Gas != nil {
+		x := *t.Gas
+		t.Gas = &x
+	}
+	if t.Tamper != nil {
+		x := *t.Tamper
+		t.Tamper = &x
+	}
+	if t.Fan != nil {
+		x := *t.Fan
+		x.Presets = clonePresets(x.Presets)
+		t.Fan = &x
+	}
+	if t.Siren != nil {
+		x := *t.Siren
+		t.Siren = &x
+	}
 	return t
 }
 
@@ -321,6 +548,21 @@ func (s State) Clone() State {
 	s.Toggles = maps.Clone(s.Toggles)
 	s.Ranges = maps.Clone(s.Ranges)
 	s.Modes = maps.Clone(s.Modes)
+	s.CoverPosition = cloneP(s.CoverPosition)
+	s.ContactOpen = cloneP(s.ContactOpen)
+	s.WaterLeak = cloneP(s.WaterLeak)
+	s.Watts = cloneP(s.Watts)
+	s.EnergyKWh = cloneP(s.EnergyKWh)
+	s.Motion = cloneP(s.Motion)
+	s.Battery = cloneP(s.Battery)
+	s.BatteryLow = cloneP(s.BatteryLow)
+	s.Humidity = cloneP(s.Humidity)
+	s.Illuminance = cloneP(s.Illuminance)
+	s.Smoke = cloneP(s.Smoke)
+	s.Gas = cloneP(s.Gas)
+	s.Tamper = cloneP(s.Tamper)
+	s.FanSpeed = cloneP(s.FanSpeed)
+	s.Siren = cloneP(s.Siren)
 	return s
 }
 
@@ -351,6 +593,51 @@ func (s State) Merge(o State) State {
 	s.Toggles = mergeMap(s.Toggles, o.Toggles)
 	s.Ranges = mergeMap(s.Ranges, o.Ranges)
 	s.Modes = mergeMap(s.Modes, o.Modes)
+	if o.CoverPosition != nil {
+		s.CoverPosition = cloneP(o.CoverPosition)
+	}
+	if o.ContactOpen != nil {
+		s.ContactOpen = cloneP(o.ContactOpen)
+	}
+	if o.WaterLeak != nil {
+		s.WaterLeak = cloneP(o.WaterLeak)
+	}
+	if o.Watts != nil {
+		s.Watts = cloneP(o.Watts)
+	}
+	if o.EnergyKWh != nil {
+		s.EnergyKWh = cloneP(o.EnergyKWh)
+	}
+	if o.Motion != nil {
+		s.Motion = cloneP(o.Motion)
+	}
+	if o.Battery != nil {
+		s.Battery = cloneP(o.Battery)
+	}
+	if o.BatteryLow != nil {
+		s.BatteryLow = cloneP(o.BatteryLow)
+	}
+	if o.Humidity != nil {
+		s.Humidity = cloneP(o.Humidity)
+	}
+	if o.Illuminance != nil {
+		s.Illuminance = cloneP(o.Illuminance)
+	}
+	if o.Smoke != nil {
+		s.Smoke = cloneP(o.Smoke)
+	}
+	if o.Gas != nil {
+		s.Gas = cloneP(o.Gas)
+	}
+	if o.Tamper != nil {
+		s.Tamper = cloneP(o.Tamper)
+	}
+	if o.FanSpeed != nil {
+		s.FanSpeed = cloneP(o.FanSpeed)
+	}
+	if o.Siren != nil {
+		s.Siren = cloneP(o.Siren)
+	}
 	return s
 }
 
@@ -380,6 +667,51 @@ func DiffState(prev, next State) State {
 	d.Toggles = diffMap(prev.Toggles, next.Toggles)
 	d.Ranges = diffMap(prev.Ranges, next.Ranges)
 	d.Modes = diffMap(prev.Modes, next.Modes)
+	if next.CoverPosition != nil && !eqP(prev.CoverPosition, next.CoverPosition) {
+		d.CoverPosition = cloneP(next.CoverPosition)
+	}
+	if next.ContactOpen != nil && !eqP(prev.ContactOpen, next.ContactOpen) {
+		d.ContactOpen = cloneP(next.ContactOpen)
+	}
+	if next.WaterLeak != nil && !eqP(prev.WaterLeak, next.WaterLeak) {
+		d.WaterLeak = cloneP(next.WaterLeak)
+	}
+	if next.Watts != nil && !eqP(prev.Watts, next.Watts) {
+		d.Watts = cloneP(next.Watts)
+	}
+	if next.EnergyKWh != nil && !eqP(prev.EnergyKWh, next.EnergyKWh) {
+		d.EnergyKWh = cloneP(next.EnergyKWh)
+	}
+	if next.Motion != nil && !eqP(prev.Motion, next.Motion) {
+		d.Motion = cloneP(next.Motion)
+	}
+	if next.Battery != nil && !eqP(prev.Battery, next.Battery) {
+		d.Battery = cloneP(next.Battery)
+	}
+	if next.BatteryLow != nil && !eqP(prev.BatteryLow, next.BatteryLow) {
+		d.BatteryLow = cloneP(next.BatteryLow)
+	}
+	if next.Humidity != nil && !eqP(prev.Humidity, next.Humidity) {
+		d.Humidity = cloneP(next.Humidity)
+	}
+	if next.Illuminance != nil && !eqP(prev.Illuminance, next.Illuminance) {
+		d.Illuminance = cloneP(next.Illuminance)
+	}
+	if next.Smoke != nil && !eqP(prev.Smoke, next.Smoke) {
+		d.Smoke = cloneP(next.Smoke)
+	}
+	if next.Gas != nil && !eqP(prev.Gas, next.Gas) {
+		d.Gas = cloneP(next.Gas)
+	}
+	if next.Tamper != nil && !eqP(prev.Tamper, next.Tamper) {
+		d.Tamper = cloneP(next.Tamper)
+	}
+	if next.FanSpeed != nil && !eqP(prev.FanSpeed, next.FanSpeed) {
+		d.FanSpeed = cloneP(next.FanSpeed)
+	}
+	if next.Siren != nil && !eqP(prev.Siren, next.Siren) {
+		d.Siren = cloneP(next.Siren)
+	}
 	return d
 }
 
@@ -420,6 +752,48 @@ func (s State) Kinds() []TraitKind {
 	}
 	if len(s.Modes) > 0 {
 		ks = append(ks, TraitMode)
+	}
+	if s.CoverPosition != nil {
+		ks = append(ks, TraitCover)
+	}
+	if s.ContactOpen != nil {
+		ks = append(ks, TraitContact)
+	}
+	if s.WaterLeak != nil {
+		ks = append(ks, TraitWaterLeak)
+	}
+	if s.Watts != nil {
+		ks = append(ks, TraitPower)
+	}
+	if s.EnergyKWh != nil {
+		ks = append(ks, TraitEnergy)
+	}
+	if s.Motion != nil {
+		ks = append(ks, TraitMotion)
+	}
+	if s.Battery != nil || s.BatteryLow != nil {
+		ks = append(ks, TraitBattery)
+	}
+	if s.Humidity != nil {
+		ks = append(ks, TraitHumidity)
+	}
+	if s.Illuminance != nil {
+		ks = append(ks, TraitIlluminance)
+	}
+	if s.Smoke != nil {
+		ks = append(ks, TraitSmoke)
+	}
+	if s.Gas != nil {
+		ks = append(ks, TraitGas)
+	}
+	if s.Tamper != nil {
+		ks = append(ks, TraitTamper)
+	}
+	if s.FanSpeed != nil {
+		ks = append(ks, TraitFan)
+	}
+	if s.Siren != nil {
+		ks = append(ks, TraitSiren)
 	}
 	return ks
 }
@@ -474,6 +848,18 @@ func (c Command) Apply(s State) State {
 			}
 			s.Modes[c.Instance] = c.Mode
 		}
+	case TraitCover:
+		if c.CoverPosition != nil {
+			s.CoverPosition = cloneP(c.CoverPosition)
+		}
+	case TraitFan:
+		if c.FanSpeed != nil {
+			s.FanSpeed = cloneP(c.FanSpeed)
+		}
+	case TraitSiren:
+		if c.Siren != nil {
+			s.Siren = cloneP(c.Siren)
+		}
 	}
 	return s
 }
@@ -503,6 +889,34 @@ func Example(k TraitKind) (Traits, State) {
 		return Traits{Ranges: []Range{{Instance: "Example.Range", Names: []Name{{Text: "example", Locale: "en-US"}}, Min: 0, Max: 10, Precision: 1}}}, State{Ranges: map[string]float64{"Example.Range": 3}}
 	case TraitMode:
 		return Traits{Modes: []Mode{{Instance: "Example.Mode", Names: []Name{{Text: "example", Locale: "en-US"}}, Values: []ModeValue{{Value: "A", Names: []Name{{Text: "a", Locale: "en-US"}}}, {Value: "B", Names: []Name{{Text: "b", Locale: "en-US"}}}}}}}, State{Modes: map[string]string{"Example.Mode": "A"}}
+	case TraitCover:
+		return Traits{Cover: &Cover{}}, State{CoverPosition: Ptr(42)}
+	case TraitContact:
+		return Traits{Contact: &Contact{}}, State{ContactOpen: Ptr(true)}
+	case TraitWaterLeak:
+		return Traits{WaterLeak: &WaterLeak{}}, State{WaterLeak: Ptr(true)}
+	case TraitPower:
+		return Traits{Power: &Power{}}, State{Watts: Ptr(1200.0)}
+	case TraitEnergy:
+		return Traits{Energy: &Energy{}}, State{EnergyKWh: Ptr(12.5)}
+	case TraitMotion:
+		return Traits{Motion: &Motion{}}, State{Motion: Ptr(true)}
+	case TraitBattery:
+		return Traits{Battery: &Battery{}}, State{Battery: Ptr(87), BatteryLow: Ptr(false)}
+	case TraitHumidity:
+		return Traits{Humidity: &Humidity{}}, State{Humidity: Ptr(45.0)}
+	case TraitIlluminance:
+		return Traits{Illuminance: &Illuminance{}}, State{Illuminance: Ptr(320.0)}
+	case TraitSmoke:
+		return Traits{Smoke: &Smoke{}}, State{Smoke: Ptr(true)}
+	case TraitGas:
+		return Traits{Gas: &Gas{}}, State{Gas: Ptr(true)}
+	case TraitTamper:
+		return Traits{Tamper: &Tamper{}}, State{Tamper: Ptr(true)}
+	case TraitFan:
+		return Traits{Fan: &Fan{}}, State{FanSpeed: Ptr(66)}
+	case TraitSiren:
+		return Traits{Siren: &Siren{}}, State{Siren: Ptr(false)}
 	}
 	return Traits{}, State{}
 }
@@ -530,6 +944,34 @@ func (k TraitKind) Field() string {
 		return "Ranges"
 	case TraitMode:
 		return "Modes"
+	case TraitCover:
+		return "Cover"
+	case TraitContact:
+		return "Contact"
+	case TraitWaterLeak:
+		return "WaterLeak"
+	case TraitPower:
+		return "Power"
+	case TraitEnergy:
+		return "Energy"
+	case TraitMotion:
+		return "Motion"
+	case TraitBattery:
+		return "Battery"
+	case TraitHumidity:
+		return "Humidity"
+	case TraitIlluminance:
+		return "Illuminance"
+	case TraitSmoke:
+		return "Smoke"
+	case TraitGas:
+		return "Gas"
+	case TraitTamper:
+		return "Tamper"
+	case TraitFan:
+		return "Fan"
+	case TraitSiren:
+		return "Siren"
 	}
 	return ""
 }
@@ -555,6 +997,12 @@ func (c Command) validateTrait(t Traits, current State) error {
 		return c.validateRange(t, current)
 	case TraitMode:
 		return c.validateMode(t, current)
+	case TraitCover:
+		return c.validateCover(t, current)
+	case TraitFan:
+		return c.validateFan(t, current)
+	case TraitSiren:
+		return c.validateSiren(t, current)
 	}
 	return invalid(c, "unknown trait")
 }
@@ -580,6 +1028,12 @@ func (c Command) describe() (string, bool) {
 		return c.describeRange()
 	case TraitMode:
 		return c.describeMode()
+	case TraitCover:
+		return c.describeCover()
+	case TraitFan:
+		return c.describeFan()
+	case TraitSiren:
+		return c.describeSiren()
 	}
 	return "", false
 }

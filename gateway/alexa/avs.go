@@ -183,6 +183,7 @@ func (a *avsProfile) capabilities(ep model.Endpoint) ([]capability, error) {
 			UnitOfMeasure:  unitFor(s),
 		}, true))
 	}
+	caps = append(caps, a.kindCaps(t, false)...)
 	if err := checkGeneric(t); err != nil {
 		return nil, err
 	}
@@ -281,6 +282,9 @@ func ecoSemantics(th *model.Thermostat) *semantics {
 // are not commands, such as Lock.Jammed (ErrInvalidValue).
 func (a *avsProfile) Decode(d *Directive, ep model.Endpoint, st model.State) (Intent, error) {
 	if in, done, err := decodeCommon(d, ep.Traits); done {
+		return in, err
+	}
+	if in, done, err := decodeKinds(d, ep.Traits, st); done {
 		return in, err
 	}
 	t := ep.Traits
@@ -457,5 +461,6 @@ func (a *avsProfile) Properties(ep model.Endpoint, st model.State, reachable boo
 	if t.TemperatureSensor != nil && st.Temperature != nil && !math.IsNaN(*st.Temperature) {
 		out = append(out, prop(nsRange, InstanceCurrentTemperature, "rangeValue", reportTemp(*st.Temperature, a.sensorScale(t))))
 	}
+	out = append(out, kindProperties(t, st, false, prop)...)
 	return append(out, genericProperties(t, st, prop)...)
 }

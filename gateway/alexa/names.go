@@ -35,6 +35,13 @@ const (
 	assetSettingAuto        = "Alexa.Setting.Auto"
 	assetValueMaximum       = "Alexa.Value.Maximum"
 	assetValueMinimum       = "Alexa.Value.Minimum"
+	assetSettingOpening     = "Alexa.Setting.Opening"
+	assetSettingFanSpeed    = "Alexa.Setting.FanSpeed"
+	assetValueOpen          = "Alexa.Value.Open"
+	assetValueClose         = "Alexa.Value.Close"
+	assetValueLow           = "Alexa.Value.Low"
+	assetValueMedium        = "Alexa.Value.Medium"
+	assetValueHigh          = "Alexa.Value.High"
 )
 
 // text keys of the built-in translations.
@@ -73,6 +80,33 @@ const (
 	txtUpperTemp        textKey = "upperTemperature"
 	txtCurrentTemp      textKey = "currentTemperature"
 	txtComfort          textKey = "comfort"
+	txtPosition         textKey = "position"
+	txtOpen             textKey = "open"
+	txtClosed           textKey = "closed"
+	txtContact          textKey = "contact"
+	txtMotion           textKey = "motion"
+	txtMotionDetected   textKey = "motionDetected"
+	txtNoMotion         textKey = "noMotion"
+	txtWaterLeak        textKey = "waterLeak"
+	txtLeakDetected     textKey = "leakDetected"
+	txtDry              textKey = "dry"
+	txtSmoke            textKey = "smoke"
+	txtSmokeDetected    textKey = "smokeDetected"
+	txtGas              textKey = "gas"
+	txtGasDetected      textKey = "gasDetected"
+	txtTamper           textKey = "tamper"
+	txtTampered         textKey = "tampered"
+	txtClear            textKey = "clear"
+	txtHumidity         textKey = "humidity"
+	txtIlluminance      textKey = "illuminance"
+	txtPower            textKey = "power"
+	txtEnergy           textKey = "energy"
+	txtBattery          textKey = "battery"
+	txtFanSpeed         textKey = "fanSpeed"
+	txtHigh             textKey = "high"
+	txtMedium           textKey = "medium"
+	txtLow              textKey = "low"
+	txtSiren            textKey = "siren"
 )
 
 // translations holds each built-in text per language (or per locale where a
@@ -110,6 +144,33 @@ var translations = map[textKey]map[string]string{
 	txtUpperTemp:        {"en": "Cooling temperature", "de": "Kühltemperatur", "fr": "Température de climatisation", "es": "Temperatura de refrigeración", "it": "Temperatura di raffreddamento", "pt": "Temperatura de resfriamento", "ja": "冷房温度"},
 	txtCurrentTemp:      {"en": "Current temperature", "de": "Aktuelle Temperatur", "fr": "Température actuelle", "es": "Temperatura actual", "it": "Temperatura attuale", "pt": "Temperatura atual", "ja": "現在の温度"},
 	txtComfort:          {"en": "Comfort", "de": "Komfort", "fr": "Confort", "es": "Confort", "it": "Comfort", "pt": "Conforto", "ja": "快適"},
+	txtPosition:         {"en": "Position", "de": "Position", "fr": "Position", "es": "Posición", "it": "Posizione", "pt": "Posição", "ja": "位置"},
+	txtOpen:             {"en": "Open", "de": "Offen", "fr": "Ouvert", "es": "Abierto", "it": "Aperto", "pt": "Aberto", "ja": "開"},
+	txtClosed:           {"en": "Closed", "de": "Geschlossen", "fr": "Fermé", "es": "Cerrado", "it": "Chiuso", "pt": "Fechado", "ja": "閉"},
+	txtContact:          {"en": "Contact", "de": "Kontakt", "fr": "Contact", "es": "Contacto", "it": "Contatto", "pt": "Contato", "ja": "開閉"},
+	txtMotion:           {"en": "Motion", "de": "Bewegung", "fr": "Mouvement", "es": "Movimiento", "it": "Movimento", "pt": "Movimento", "ja": "動き"},
+	txtMotionDetected:   {"en": "Motion detected", "de": "Bewegung erkannt", "fr": "Mouvement détecté", "es": "Movimiento detectado", "it": "Movimento rilevato", "pt": "Movimento detectado", "ja": "動きあり"},
+	txtNoMotion:         {"en": "No motion", "de": "Keine Bewegung", "fr": "Aucun mouvement", "es": "Sin movimiento", "it": "Nessun movimento", "pt": "Sem movimento", "ja": "動きなし"},
+	txtWaterLeak:        {"en": "Water leak", "de": "Wasserleck", "fr": "Fuite d'eau", "es": "Fuga de agua", "it": "Perdita d'acqua", "pt": "Vazamento de água", "ja": "水漏れ"},
+	txtLeakDetected:     {"en": "Leak detected", "de": "Leck erkannt", "fr": "Fuite détectée", "es": "Fuga detectada", "it": "Perdita rilevata", "pt": "Vazamento detectado", "ja": "水漏れあり"},
+	txtDry:              {"en": "Dry", "de": "Trocken", "fr": "Sec", "es": "Seco", "it": "Asciutto", "pt": "Seco", "ja": "乾燥"},
+	txtSmoke:            {"en": "Smoke", "de": "Rauch", "fr": "Fumée", "es": "Humo", "it": "Fumo", "pt": "Fumaça", "ja": "煙"},
+	txtSmokeDetected:    {"en": "Smoke detected", "de": "Rauch erkannt", "fr": "Fumée détectée", "es": "Humo detectado", "it": "Fumo rilevato", "pt": "Fumaça detectada", "ja": "煙を検知"},
+	txtGas:              {"en": "Gas", "de": "Gas", "fr": "Gaz", "es": "Gas", "it": "Gas", "pt": "Gás", "ja": "ガス"},
+	txtGasDetected:      {"en": "Gas detected", "de": "Gas erkannt", "fr": "Gaz détecté", "es": "Gas detectado", "it": "Gas rilevato", "pt": "Gás detectado", "ja": "ガスを検知"},
+	txtTamper:           {"en": "Tamper", "de": "Sabotage", "fr": "Sabotage", "es": "Manipulación", "it": "Manomissione", "pt": "Violação", "ja": "いたずら"},
+	txtTampered:         {"en": "Tampered", "de": "Sabotiert", "fr": "Saboté", "es": "Manipulado", "it": "Manomesso", "pt": "Violado", "ja": "いたずら検知"},
+	txtClear:            {"en": "Clear", "de": "Normal", "fr": "Normal", "es": "Normal", "it": "Normale", "pt": "Normal", "ja": "正常"},
+	txtHumidity:         {"en": "Humidity", "de": "Luftfeuchtigkeit", "fr": "Humidité", "es": "Humedad", "it": "Umidità", "pt": "Umidade", "ja": "湿度"},
+	txtIlluminance:      {"en": "Illuminance", "de": "Beleuchtungsstärke", "fr": "Luminosité ambiante", "es": "Iluminancia", "it": "Illuminamento", "pt": "Iluminância", "ja": "照度"},
+	txtPower:            {"en": "Power", "de": "Leistung", "fr": "Puissance", "es": "Potencia", "it": "Potenza", "pt": "Potência", "ja": "電力"},
+	txtEnergy:           {"en": "Energy", "de": "Energie", "fr": "Énergie", "es": "Energía", "it": "Energia", "pt": "Energia", "ja": "電力量"},
+	txtBattery:          {"en": "Battery", "de": "Batterie", "fr": "Batterie", "es": "Batería", "it": "Batteria", "pt": "Bateria", "ja": "バッテリー"},
+	txtFanSpeed:         {"en": "Fan speed", "de": "Lüftergeschwindigkeit", "fr": "Vitesse du ventilateur", "es": "Velocidad del ventilador", "it": "Velocità della ventola", "pt": "Velocidade do ventilador", "ja": "風量"},
+	txtHigh:             {"en": "High", "de": "Hoch", "fr": "Élevée", "es": "Alta", "it": "Alta", "pt": "Alta", "ja": "強"},
+	txtMedium:           {"en": "Medium", "de": "Mittel", "fr": "Moyenne", "es": "Media", "it": "Media", "pt": "Média", "ja": "中"},
+	txtLow:              {"en": "Low", "de": "Niedrig", "fr": "Faible", "es": "Baja", "it": "Bassa", "pt": "Baixa", "ja": "弱"},
+	txtSiren:            {"en": "Siren", "de": "Sirene", "fr": "Sirène", "es": "Sirena", "it": "Sirena", "pt": "Sirene", "ja": "サイレン"},
 }
 
 // SupportedLocales lists the locales the built-in friendly names are

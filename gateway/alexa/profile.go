@@ -164,9 +164,16 @@ type semanticCommand struct {
 }
 
 type stateMapping struct {
-	Type   string   `json:"@type"` // StatesToValue
-	States []string `json:"states"`
-	Value  any      `json:"value"`
+	Type   string      `json:"@type"` // StatesToValue or StatesToRange
+	States []string    `json:"states"`
+	Value  any         `json:"value,omitempty"`
+	Range  *stateRange `json:"range,omitempty"`
+}
+
+// stateRange is the range of a StatesToRange mapping.
+type stateRange struct {
+	Min float64 `json:"minimumValue"`
+	Max float64 `json:"maximumValue"`
 }
 
 // propertyKey names one reportable property.

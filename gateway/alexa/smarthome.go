@@ -83,6 +83,7 @@ func (s *smartHomeProfile) capabilities(ep model.Endpoint) ([]capability, error)
 	if t.TemperatureSensor != nil {
 		caps = append(caps, iface(nsTemperature, "", "temperature"))
 	}
+	caps = append(caps, s.kindCaps(t, true)...)
 	caps = append(caps, iface(nsHealth, "", "connectivity"))
 	if err := checkGeneric(t); err != nil {
 		return nil, err
@@ -102,6 +103,9 @@ func (s *smartHomeProfile) capabilities(ep model.Endpoint) ([]capability, error)
 // THERMOSTAT_IS_OFF, an unknown thermostat mode UNSUPPORTED_THERMOSTAT_MODE.
 func (s *smartHomeProfile) Decode(d *Directive, ep model.Endpoint, st model.State) (Intent, error) {
 	if in, done, err := decodeCommon(d, ep.Traits); done {
+		return in, err
+	}
+	if in, done, err := decodeKinds(d, ep.Traits, st); done {
 		return in, err
 	}
 	t := ep.Traits
@@ -377,6 +381,7 @@ func (s *smartHomeProfile) Properties(ep model.Endpoint, st model.State, reachab
 		sc := s.sensorScale(t)
 		out = append(out, prop(nsTemperature, "", "temperature", temperatureProp{reportTemp(*st.Temperature, sc), string(sc)}))
 	}
+	out = append(out, kindProperties(t, st, true, prop)...)
 	out = append(out, genericProperties(t, st, prop)...)
 	conn := "OK"
 	if !reachable {

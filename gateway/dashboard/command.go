@@ -25,7 +25,9 @@ const MaxCommandSize = 4096
 //     (LOCK/UNLOCK), "mode" (off/heat/cool/heat_cool), "preset" (eco/none),
 //     "temperature", "temperature_low", "temperature_high" (°C),
 //     "toggles" {instance: ON/OFF}, "ranges" {instance: number}, "modes"
-//     {instance: value}; "transition" and "flash" are ignored.
+//     {instance: value}, "position" (a cover's 0–100), "percentage" (a fan's
+//     speed 0–100), "fan_preset" (a fan preset's name), "siren" (ON/OFF);
+//     "transition" and "flash" are ignored.
 //
 // It checks the form only; values are checked by Command.Validate. Errors are
 // *model.Error of kind INVALID_VALUE.
@@ -195,6 +197,34 @@ func DecodeCommand(payload []byte, ep model.Endpoint, current model.State) ([]mo
 				thermo.Upper = &v
 			}
 			hasThermo = true
+		case "position":
+			v, err := num(k, raw)
+			if err != nil {
+				return nil, err
+			}
+			middle = append(middle, model.SetCoverPosition(toInt(v)))
+		case "percentage":
+			v, err := num(k, raw)
+			if err != nil {
+				return nil, err
+			}
+			middle = append(middle, model.SetFanSpeed(toInt(v)))
+		case "fan_preset":
+			s, err := str(k, raw)
+			if err != nil {
+				return nil, err
+			}
+			c, err := fanPreset(ep, s)
+			if err != nil {
+				return nil, err
+			}
+			middle = append(middle, c)
+		case "siren":
+			on, err := toggleValue(k, raw)
+			if err != nil {
+				return nil, err
+			}
+			middle = append(middle, model.SetSiren(on))
 		case "toggles":
 			var tg map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &tg); err != nil || len(tg) == 0 {

@@ -151,7 +151,7 @@ func (l layout) components(node string, ep model.Endpoint) map[string]map[string
 			c["max_kelvin"] = ctr.MaxKelvin
 		}
 		out["light"] = c
-	} else if t.OnOff != nil {
+	} else if t.OnOff != nil && t.Fan == nil { // a fan's power is the fan component's
 		out["switch"] = map[string]any{"p": "switch", "unique_id": uid("switch"), "name": name("Power"),
 			"state_topic": st, "command_topic": ct, "value_template": "{{ value_json.state }}",
 			"payload_on": `{"state":"ON"}`, "payload_off": `{"state":"OFF"}`, "state_on": "ON", "state_off": "OFF"}
@@ -219,6 +219,7 @@ func (l layout) components(node string, ep model.Endpoint) map[string]map[string
 			"device_class": "temperature", "unit_of_measurement": "°C", "state_class": "measurement",
 			"suggested_display_precision": 1}
 	}
+	kindComponents(out, ep, st, ct, uid, name)
 	for _, tg := range t.Toggles {
 		inst, _ := json.Marshal(tg.Instance)
 		id := genericID(out, "toggle", tg.Instance)
@@ -411,6 +412,7 @@ func (l layout) state(n *node) map[string]any {
 	if s.Temperature != nil {
 		out["current_temperature"] = *s.Temperature
 	}
+	kindState(out, t, s)
 	if len(s.Toggles) > 0 {
 		tg := map[string]string{}
 		for k, v := range s.Toggles {

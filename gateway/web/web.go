@@ -529,6 +529,7 @@ func StateText(s model.State) string {
 	if s.Temperature != nil {
 		p = append(p, fmt.Sprintf("%.1f °C", *s.Temperature))
 	}
+	p = append(p, kindWords(s)...)
 	for _, k := range sortedKeys(s.Toggles) {
 		p = append(p, fmt.Sprintf("%s %t", k, s.Toggles[k]))
 	}
@@ -551,4 +552,58 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// kindWords are the cover, sensor, fan and siren states in words ("open",
+// "motion", "leak!", "42 %", "1.2 kW").
+func kindWords(s model.State) []string {
+	var p []string
+	if v := s.CoverPosition; v != nil {
+		switch {
+		case *v <= 0:
+			p = append(p, "closed")
+		case *v >= 100:
+			p = append(p, "open")
+		default:
+			p = append(p, fmt.Sprintf("%d %% open", *v))
+		}
+	}
+	word := func(v *bool, yes, no string) {
+		if v != nil {
+			p = append(p, map[bool]string{true: yes, false: no}[*v])
+		}
+	}
+	word(s.ContactOpen, "open", "closed")
+	word(s.Motion, "motion", "no motion")
+	word(s.WaterLeak, "leak!", "dry")
+	word(s.Smoke, "smoke!", "no smoke")
+	word(s.Gas, "gas!", "no gas")
+	word(s.Tamper, "tampered!", "not tampered")
+	if s.Humidity != nil {
+		p = append(p, fmt.Sprintf("%.0f %% humidity", *s.Humidity))
+	}
+	if s.Illuminance != nil {
+		p = append(p, fmt.Sprintf("%.0f lx", *s.Illuminance))
+	}
+	if s.Watts != nil {
+		if w := *s.Watts; w >= 1000 || w <= -1000 {
+			p = append(p, fmt.Sprintf("%.1f kW", w/1000))
+		} else {
+			p = append(p, fmt.Sprintf("%.1f W", w))
+		}
+	}
+	if s.EnergyKWh != nil {
+		p = append(p, fmt.Sprintf("%.2f kWh", *s.EnergyKWh))
+	}
+	if s.FanSpeed != nil {
+		p = append(p, fmt.Sprintf("fan %d %%", *s.FanSpeed))
+	}
+	word(s.Siren, "siren sounding!", "siren off")
+	if s.Battery != nil {
+		p = append(p, fmt.Sprintf("battery %d %%", *s.Battery))
+	}
+	if s.BatteryLow != nil && *s.BatteryLow {
+		p = append(p, "battery low!")
+	}
+	return p
 }

@@ -41,6 +41,20 @@ const (
 	TraitKind_TRAIT_KIND_TOGGLE             TraitKind = 8
 	TraitKind_TRAIT_KIND_RANGE              TraitKind = 9
 	TraitKind_TRAIT_KIND_MODE               TraitKind = 10
+	TraitKind_TRAIT_KIND_COVER              TraitKind = 11
+	TraitKind_TRAIT_KIND_CONTACT            TraitKind = 12
+	TraitKind_TRAIT_KIND_WATER_LEAK         TraitKind = 13
+	TraitKind_TRAIT_KIND_POWER              TraitKind = 14
+	TraitKind_TRAIT_KIND_ENERGY             TraitKind = 15
+	TraitKind_TRAIT_KIND_MOTION             TraitKind = 16
+	TraitKind_TRAIT_KIND_BATTERY            TraitKind = 17
+	TraitKind_TRAIT_KIND_HUMIDITY           TraitKind = 18
+	TraitKind_TRAIT_KIND_ILLUMINANCE        TraitKind = 19
+	TraitKind_TRAIT_KIND_SMOKE              TraitKind = 20
+	TraitKind_TRAIT_KIND_GAS                TraitKind = 21
+	TraitKind_TRAIT_KIND_TAMPER             TraitKind = 22
+	TraitKind_TRAIT_KIND_FAN                TraitKind = 23
+	TraitKind_TRAIT_KIND_SIREN              TraitKind = 24
 )
 
 // Enum value maps for TraitKind.
@@ -57,6 +71,20 @@ var (
 		8:  "TRAIT_KIND_TOGGLE",
 		9:  "TRAIT_KIND_RANGE",
 		10: "TRAIT_KIND_MODE",
+		11: "TRAIT_KIND_COVER",
+		12: "TRAIT_KIND_CONTACT",
+		13: "TRAIT_KIND_WATER_LEAK",
+		14: "TRAIT_KIND_POWER",
+		15: "TRAIT_KIND_ENERGY",
+		16: "TRAIT_KIND_MOTION",
+		17: "TRAIT_KIND_BATTERY",
+		18: "TRAIT_KIND_HUMIDITY",
+		19: "TRAIT_KIND_ILLUMINANCE",
+		20: "TRAIT_KIND_SMOKE",
+		21: "TRAIT_KIND_GAS",
+		22: "TRAIT_KIND_TAMPER",
+		23: "TRAIT_KIND_FAN",
+		24: "TRAIT_KIND_SIREN",
 	}
 	TraitKind_value = map[string]int32{
 		"TRAIT_KIND_UNSPECIFIED":        0,
@@ -70,6 +98,20 @@ var (
 		"TRAIT_KIND_TOGGLE":             8,
 		"TRAIT_KIND_RANGE":              9,
 		"TRAIT_KIND_MODE":               10,
+		"TRAIT_KIND_COVER":              11,
+		"TRAIT_KIND_CONTACT":            12,
+		"TRAIT_KIND_WATER_LEAK":         13,
+		"TRAIT_KIND_POWER":              14,
+		"TRAIT_KIND_ENERGY":             15,
+		"TRAIT_KIND_MOTION":             16,
+		"TRAIT_KIND_BATTERY":            17,
+		"TRAIT_KIND_HUMIDITY":           18,
+		"TRAIT_KIND_ILLUMINANCE":        19,
+		"TRAIT_KIND_SMOKE":              20,
+		"TRAIT_KIND_GAS":                21,
+		"TRAIT_KIND_TAMPER":             22,
+		"TRAIT_KIND_FAN":                23,
+		"TRAIT_KIND_SIREN":              24,
 	}
 )
 
@@ -113,6 +155,20 @@ type Traits struct {
 	Toggles           []*ToggleTrait          `protobuf:"bytes,8,rep,name=toggles,proto3" json:"toggles,omitempty"`
 	Ranges            []*RangeTrait           `protobuf:"bytes,9,rep,name=ranges,proto3" json:"ranges,omitempty"`
 	Modes             []*ModeTrait            `protobuf:"bytes,10,rep,name=modes,proto3" json:"modes,omitempty"`
+	Cover             *CoverTrait             `protobuf:"bytes,11,opt,name=cover,proto3" json:"cover,omitempty"`
+	Contact           *ContactTrait           `protobuf:"bytes,12,opt,name=contact,proto3" json:"contact,omitempty"`
+	WaterLeak         *WaterLeakTrait         `protobuf:"bytes,13,opt,name=water_leak,json=waterLeak,proto3" json:"water_leak,omitempty"`
+	Power             *PowerTrait             `protobuf:"bytes,14,opt,name=power,proto3" json:"power,omitempty"`
+	Energy            *EnergyTrait            `protobuf:"bytes,15,opt,name=energy,proto3" json:"energy,omitempty"`
+	Motion            *MotionTrait            `protobuf:"bytes,16,opt,name=motion,proto3" json:"motion,omitempty"`
+	Battery           *BatteryTrait           `protobuf:"bytes,17,opt,name=battery,proto3" json:"battery,omitempty"`
+	Humidity          *HumidityTrait          `protobuf:"bytes,18,opt,name=humidity,proto3" json:"humidity,omitempty"`
+	Illuminance       *IlluminanceTrait       `protobuf:"bytes,19,opt,name=illuminance,proto3" json:"illuminance,omitempty"`
+	Smoke             *SmokeTrait             `protobuf:"bytes,20,opt,name=smoke,proto3" json:"smoke,omitempty"`
+	Gas               *GasTrait               `protobuf:"bytes,21,opt,name=gas,proto3" json:"gas,omitempty"`
+	Tamper            *TamperTrait            `protobuf:"bytes,22,opt,name=tamper,proto3" json:"tamper,omitempty"`
+	Fan               *FanTrait               `protobuf:"bytes,23,opt,name=fan,proto3" json:"fan,omitempty"`
+	Siren             *SirenTrait             `protobuf:"bytes,24,opt,name=siren,proto3" json:"siren,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -213,6 +269,104 @@ func (x *Traits) GetRanges() []*RangeTrait {
 func (x *Traits) GetModes() []*ModeTrait {
 	if x != nil {
 		return x.Modes
+	}
+	return nil
+}
+
+func (x *Traits) GetCover() *CoverTrait {
+	if x != nil {
+		return x.Cover
+	}
+	return nil
+}
+
+func (x *Traits) GetContact() *ContactTrait {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+func (x *Traits) GetWaterLeak() *WaterLeakTrait {
+	if x != nil {
+		return x.WaterLeak
+	}
+	return nil
+}
+
+func (x *Traits) GetPower() *PowerTrait {
+	if x != nil {
+		return x.Power
+	}
+	return nil
+}
+
+func (x *Traits) GetEnergy() *EnergyTrait {
+	if x != nil {
+		return x.Energy
+	}
+	return nil
+}
+
+func (x *Traits) GetMotion() *MotionTrait {
+	if x != nil {
+		return x.Motion
+	}
+	return nil
+}
+
+func (x *Traits) GetBattery() *BatteryTrait {
+	if x != nil {
+		return x.Battery
+	}
+	return nil
+}
+
+func (x *Traits) GetHumidity() *HumidityTrait {
+	if x != nil {
+		return x.Humidity
+	}
+	return nil
+}
+
+func (x *Traits) GetIlluminance() *IlluminanceTrait {
+	if x != nil {
+		return x.Illuminance
+	}
+	return nil
+}
+
+func (x *Traits) GetSmoke() *SmokeTrait {
+	if x != nil {
+		return x.Smoke
+	}
+	return nil
+}
+
+func (x *Traits) GetGas() *GasTrait {
+	if x != nil {
+		return x.Gas
+	}
+	return nil
+}
+
+func (x *Traits) GetTamper() *TamperTrait {
+	if x != nil {
+		return x.Tamper
+	}
+	return nil
+}
+
+func (x *Traits) GetFan() *FanTrait {
+	if x != nil {
+		return x.Fan
+	}
+	return nil
+}
+
+func (x *Traits) GetSiren() *SirenTrait {
+	if x != nil {
+		return x.Siren
 	}
 	return nil
 }
@@ -795,6 +949,532 @@ func (x *ModeTrait) GetNonControllable() bool {
 	return false
 }
 
+// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open.
+type CoverTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoverTrait) Reset() {
+	*x = CoverTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoverTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoverTrait) ProtoMessage() {}
+
+func (x *CoverTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoverTrait.ProtoReflect.Descriptor instead.
+func (*CoverTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{11}
+}
+
+// Contact is the contact trait (read only): a door or window contact, open or closed.
+type ContactTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContactTrait) Reset() {
+	*x = ContactTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContactTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContactTrait) ProtoMessage() {}
+
+func (x *ContactTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContactTrait.ProtoReflect.Descriptor instead.
+func (*ContactTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{12}
+}
+
+// WaterLeak is the water_leak trait (read only): a water leak detected or not.
+type WaterLeakTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaterLeakTrait) Reset() {
+	*x = WaterLeakTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaterLeakTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaterLeakTrait) ProtoMessage() {}
+
+func (x *WaterLeakTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaterLeakTrait.ProtoReflect.Descriptor instead.
+func (*WaterLeakTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{13}
+}
+
+// Power is the power trait (read only): the active power a plug or meter measures, in W.
+type PowerTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PowerTrait) Reset() {
+	*x = PowerTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PowerTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PowerTrait) ProtoMessage() {}
+
+func (x *PowerTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PowerTrait.ProtoReflect.Descriptor instead.
+func (*PowerTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{14}
+}
+
+// Energy is the energy trait (read only): the energy a plug or meter has counted, in kWh.
+type EnergyTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnergyTrait) Reset() {
+	*x = EnergyTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnergyTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnergyTrait) ProtoMessage() {}
+
+func (x *EnergyTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnergyTrait.ProtoReflect.Descriptor instead.
+func (*EnergyTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{15}
+}
+
+// Motion is the motion trait (read only): motion or occupancy detected or not.
+type MotionTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MotionTrait) Reset() {
+	*x = MotionTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MotionTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MotionTrait) ProtoMessage() {}
+
+func (x *MotionTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MotionTrait.ProtoReflect.Descriptor instead.
+func (*MotionTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{16}
+}
+
+// Battery is the battery trait (read only): the level in % and the low-battery flag, reported as endpoint health.
+type BatteryTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatteryTrait) Reset() {
+	*x = BatteryTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatteryTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatteryTrait) ProtoMessage() {}
+
+func (x *BatteryTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatteryTrait.ProtoReflect.Descriptor instead.
+func (*BatteryTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{17}
+}
+
+// Humidity is the humidity trait (read only): the relative humidity, in %.
+type HumidityTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HumidityTrait) Reset() {
+	*x = HumidityTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HumidityTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HumidityTrait) ProtoMessage() {}
+
+func (x *HumidityTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HumidityTrait.ProtoReflect.Descriptor instead.
+func (*HumidityTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{18}
+}
+
+// Illuminance is the illuminance trait (read only): the illuminance, in lx.
+type IlluminanceTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IlluminanceTrait) Reset() {
+	*x = IlluminanceTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IlluminanceTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IlluminanceTrait) ProtoMessage() {}
+
+func (x *IlluminanceTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IlluminanceTrait.ProtoReflect.Descriptor instead.
+func (*IlluminanceTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{19}
+}
+
+// Smoke is the smoke trait (read only): smoke detected or not.
+type SmokeTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SmokeTrait) Reset() {
+	*x = SmokeTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SmokeTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SmokeTrait) ProtoMessage() {}
+
+func (x *SmokeTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SmokeTrait.ProtoReflect.Descriptor instead.
+func (*SmokeTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{20}
+}
+
+// Gas is the gas trait (read only): gas or carbon monoxide detected or not.
+type GasTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GasTrait) Reset() {
+	*x = GasTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GasTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GasTrait) ProtoMessage() {}
+
+func (x *GasTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GasTrait.ProtoReflect.Descriptor instead.
+func (*GasTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{21}
+}
+
+// Tamper is the tamper trait (read only): the device's case opened or moved.
+type TamperTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TamperTrait) Reset() {
+	*x = TamperTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TamperTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TamperTrait) ProtoMessage() {}
+
+func (x *TamperTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TamperTrait.ProtoReflect.Descriptor instead.
+func (*TamperTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{22}
+}
+
+// Fan is the fan trait: the speed, 0–100 %, and the device's presets (on and off are the on_off trait).
+type FanTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Presets       []*Preset              `protobuf:"bytes,1,rep,name=presets,proto3" json:"presets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FanTrait) Reset() {
+	*x = FanTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FanTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FanTrait) ProtoMessage() {}
+
+func (x *FanTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FanTrait.ProtoReflect.Descriptor instead.
+func (*FanTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *FanTrait) GetPresets() []*Preset {
+	if x != nil {
+		return x.Presets
+	}
+	return nil
+}
+
+// Siren is the siren trait: the alarm sounding or not.
+type SirenTrait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SirenTrait) Reset() {
+	*x = SirenTrait{}
+	mi := &file_bridge_v1_traits_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SirenTrait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SirenTrait) ProtoMessage() {}
+
+func (x *SirenTrait) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_traits_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SirenTrait.ProtoReflect.Descriptor instead.
+func (*SirenTrait) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{24}
+}
+
 // State is partial: unset fields are unknown (or, in a change, unchanged).
 type State struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -808,13 +1488,28 @@ type State struct {
 	Toggles          map[string]bool        `protobuf:"bytes,8,rep,name=toggles,proto3" json:"toggles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	Ranges           map[string]float64     `protobuf:"bytes,9,rep,name=ranges,proto3" json:"ranges,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	Modes            map[string]string      `protobuf:"bytes,10,rep,name=modes,proto3" json:"modes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CoverPosition    *int32                 `protobuf:"varint,11,opt,name=cover_position,json=coverPosition,proto3,oneof" json:"cover_position,omitempty"`
+	ContactOpen      *bool                  `protobuf:"varint,12,opt,name=contact_open,json=contactOpen,proto3,oneof" json:"contact_open,omitempty"`
+	WaterLeak        *bool                  `protobuf:"varint,14,opt,name=water_leak,json=waterLeak,proto3,oneof" json:"water_leak,omitempty"`
+	Watts            *float64               `protobuf:"fixed64,20,opt,name=watts,proto3,oneof" json:"watts,omitempty"`
+	EnergyKWh        *float64               `protobuf:"fixed64,21,opt,name=energy_k_wh,json=energyKWh,proto3,oneof" json:"energy_k_wh,omitempty"`
+	Motion           *bool                  `protobuf:"varint,13,opt,name=motion,proto3,oneof" json:"motion,omitempty"`
+	Battery          *int32                 `protobuf:"varint,24,opt,name=battery,proto3,oneof" json:"battery,omitempty"`
+	BatteryLow       *bool                  `protobuf:"varint,25,opt,name=battery_low,json=batteryLow,proto3,oneof" json:"battery_low,omitempty"`
+	Humidity         *float64               `protobuf:"fixed64,18,opt,name=humidity,proto3,oneof" json:"humidity,omitempty"`
+	Illuminance      *float64               `protobuf:"fixed64,19,opt,name=illuminance,proto3,oneof" json:"illuminance,omitempty"`
+	Smoke            *bool                  `protobuf:"varint,15,opt,name=smoke,proto3,oneof" json:"smoke,omitempty"`
+	Gas              *bool                  `protobuf:"varint,16,opt,name=gas,proto3,oneof" json:"gas,omitempty"`
+	Tamper           *bool                  `protobuf:"varint,17,opt,name=tamper,proto3,oneof" json:"tamper,omitempty"`
+	FanSpeed         *int32                 `protobuf:"varint,22,opt,name=fan_speed,json=fanSpeed,proto3,oneof" json:"fan_speed,omitempty"`
+	Siren            *bool                  `protobuf:"varint,23,opt,name=siren,proto3,oneof" json:"siren,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
 
 func (x *State) Reset() {
 	*x = State{}
-	mi := &file_bridge_v1_traits_proto_msgTypes[11]
+	mi := &file_bridge_v1_traits_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +1521,7 @@ func (x *State) String() string {
 func (*State) ProtoMessage() {}
 
 func (x *State) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_traits_proto_msgTypes[11]
+	mi := &file_bridge_v1_traits_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +1534,7 @@ func (x *State) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use State.ProtoReflect.Descriptor instead.
 func (*State) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{11}
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *State) GetOn() bool {
@@ -912,6 +1607,111 @@ func (x *State) GetModes() map[string]string {
 	return nil
 }
 
+func (x *State) GetCoverPosition() int32 {
+	if x != nil && x.CoverPosition != nil {
+		return *x.CoverPosition
+	}
+	return 0
+}
+
+func (x *State) GetContactOpen() bool {
+	if x != nil && x.ContactOpen != nil {
+		return *x.ContactOpen
+	}
+	return false
+}
+
+func (x *State) GetWaterLeak() bool {
+	if x != nil && x.WaterLeak != nil {
+		return *x.WaterLeak
+	}
+	return false
+}
+
+func (x *State) GetWatts() float64 {
+	if x != nil && x.Watts != nil {
+		return *x.Watts
+	}
+	return 0
+}
+
+func (x *State) GetEnergyKWh() float64 {
+	if x != nil && x.EnergyKWh != nil {
+		return *x.EnergyKWh
+	}
+	return 0
+}
+
+func (x *State) GetMotion() bool {
+	if x != nil && x.Motion != nil {
+		return *x.Motion
+	}
+	return false
+}
+
+func (x *State) GetBattery() int32 {
+	if x != nil && x.Battery != nil {
+		return *x.Battery
+	}
+	return 0
+}
+
+func (x *State) GetBatteryLow() bool {
+	if x != nil && x.BatteryLow != nil {
+		return *x.BatteryLow
+	}
+	return false
+}
+
+func (x *State) GetHumidity() float64 {
+	if x != nil && x.Humidity != nil {
+		return *x.Humidity
+	}
+	return 0
+}
+
+func (x *State) GetIlluminance() float64 {
+	if x != nil && x.Illuminance != nil {
+		return *x.Illuminance
+	}
+	return 0
+}
+
+func (x *State) GetSmoke() bool {
+	if x != nil && x.Smoke != nil {
+		return *x.Smoke
+	}
+	return false
+}
+
+func (x *State) GetGas() bool {
+	if x != nil && x.Gas != nil {
+		return *x.Gas
+	}
+	return false
+}
+
+func (x *State) GetTamper() bool {
+	if x != nil && x.Tamper != nil {
+		return *x.Tamper
+	}
+	return false
+}
+
+func (x *State) GetFanSpeed() int32 {
+	if x != nil && x.FanSpeed != nil {
+		return *x.FanSpeed
+	}
+	return 0
+}
+
+func (x *State) GetSiren() bool {
+	if x != nil && x.Siren != nil {
+		return *x.Siren
+	}
+	return false
+}
+
 // Command is one absolute trait command: the field of its trait is set.
 type Command struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -927,13 +1727,16 @@ type Command struct {
 	Toggle           *bool            `protobuf:"varint,9,opt,name=toggle,proto3,oneof" json:"toggle,omitempty"`
 	Range            *float64         `protobuf:"fixed64,10,opt,name=range,proto3,oneof" json:"range,omitempty"`
 	Mode             string           `protobuf:"bytes,11,opt,name=mode,proto3" json:"mode,omitempty"`
+	CoverPosition    *int32           `protobuf:"varint,12,opt,name=cover_position,json=coverPosition,proto3,oneof" json:"cover_position,omitempty"`
+	FanSpeed         *int32           `protobuf:"varint,13,opt,name=fan_speed,json=fanSpeed,proto3,oneof" json:"fan_speed,omitempty"`
+	Siren            *bool            `protobuf:"varint,14,opt,name=siren,proto3,oneof" json:"siren,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_bridge_v1_traits_proto_msgTypes[12]
+	mi := &file_bridge_v1_traits_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -945,7 +1748,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_traits_proto_msgTypes[12]
+	mi := &file_bridge_v1_traits_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -958,7 +1761,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{12}
+	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Command) GetTrait() TraitKind {
@@ -1038,11 +1841,32 @@ func (x *Command) GetMode() string {
 	return ""
 }
 
+func (x *Command) GetCoverPosition() int32 {
+	if x != nil && x.CoverPosition != nil {
+		return *x.CoverPosition
+	}
+	return 0
+}
+
+func (x *Command) GetFanSpeed() int32 {
+	if x != nil && x.FanSpeed != nil {
+		return *x.FanSpeed
+	}
+	return 0
+}
+
+func (x *Command) GetSiren() bool {
+	if x != nil && x.Siren != nil {
+		return *x.Siren
+	}
+	return false
+}
+
 var File_bridge_v1_traits_proto protoreflect.FileDescriptor
 
 const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\n" +
-	"\x16bridge/v1/traits.proto\x12\x10avshub.bridge.v1\x1a\x16bridge/v1/values.proto\"\xf9\x04\n" +
+	"\x16bridge/v1/traits.proto\x12\x10avshub.bridge.v1\x1a\x16bridge/v1/values.proto\"\x82\v\n" +
 	"\x06Traits\x123\n" +
 	"\x06on_off\x18\x01 \x01(\v2\x1c.avshub.bridge.v1.OnOffTraitR\x05onOff\x12A\n" +
 	"\n" +
@@ -1058,7 +1882,22 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\atoggles\x18\b \x03(\v2\x1d.avshub.bridge.v1.ToggleTraitR\atoggles\x124\n" +
 	"\x06ranges\x18\t \x03(\v2\x1c.avshub.bridge.v1.RangeTraitR\x06ranges\x121\n" +
 	"\x05modes\x18\n" +
-	" \x03(\v2\x1b.avshub.bridge.v1.ModeTraitR\x05modes\"\f\n" +
+	" \x03(\v2\x1b.avshub.bridge.v1.ModeTraitR\x05modes\x122\n" +
+	"\x05cover\x18\v \x01(\v2\x1c.avshub.bridge.v1.CoverTraitR\x05cover\x128\n" +
+	"\acontact\x18\f \x01(\v2\x1e.avshub.bridge.v1.ContactTraitR\acontact\x12?\n" +
+	"\n" +
+	"water_leak\x18\r \x01(\v2 .avshub.bridge.v1.WaterLeakTraitR\twaterLeak\x122\n" +
+	"\x05power\x18\x0e \x01(\v2\x1c.avshub.bridge.v1.PowerTraitR\x05power\x125\n" +
+	"\x06energy\x18\x0f \x01(\v2\x1d.avshub.bridge.v1.EnergyTraitR\x06energy\x125\n" +
+	"\x06motion\x18\x10 \x01(\v2\x1d.avshub.bridge.v1.MotionTraitR\x06motion\x128\n" +
+	"\abattery\x18\x11 \x01(\v2\x1e.avshub.bridge.v1.BatteryTraitR\abattery\x12;\n" +
+	"\bhumidity\x18\x12 \x01(\v2\x1f.avshub.bridge.v1.HumidityTraitR\bhumidity\x12D\n" +
+	"\villuminance\x18\x13 \x01(\v2\".avshub.bridge.v1.IlluminanceTraitR\villuminance\x122\n" +
+	"\x05smoke\x18\x14 \x01(\v2\x1c.avshub.bridge.v1.SmokeTraitR\x05smoke\x12,\n" +
+	"\x03gas\x18\x15 \x01(\v2\x1a.avshub.bridge.v1.GasTraitR\x03gas\x125\n" +
+	"\x06tamper\x18\x16 \x01(\v2\x1d.avshub.bridge.v1.TamperTraitR\x06tamper\x12,\n" +
+	"\x03fan\x18\x17 \x01(\v2\x1a.avshub.bridge.v1.FanTraitR\x03fan\x122\n" +
+	"\x05siren\x18\x18 \x01(\v2\x1c.avshub.bridge.v1.SirenTraitR\x05siren\"\f\n" +
 	"\n" +
 	"OnOffTrait\"\x11\n" +
 	"\x0fBrightnessTrait\"\f\n" +
@@ -1099,7 +1938,27 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\x12\x18\n" +
 	"\aordered\x18\x03 \x01(\bR\aordered\x123\n" +
 	"\x06values\x18\x04 \x03(\v2\x1b.avshub.bridge.v1.ModeValueR\x06values\x12)\n" +
-	"\x10non_controllable\x18\x05 \x01(\bR\x0fnonControllable\"\xdf\x05\n" +
+	"\x10non_controllable\x18\x05 \x01(\bR\x0fnonControllable\"\f\n" +
+	"\n" +
+	"CoverTrait\"\x0e\n" +
+	"\fContactTrait\"\x10\n" +
+	"\x0eWaterLeakTrait\"\f\n" +
+	"\n" +
+	"PowerTrait\"\r\n" +
+	"\vEnergyTrait\"\r\n" +
+	"\vMotionTrait\"\x0e\n" +
+	"\fBatteryTrait\"\x0f\n" +
+	"\rHumidityTrait\"\x12\n" +
+	"\x10IlluminanceTrait\"\f\n" +
+	"\n" +
+	"SmokeTrait\"\n" +
+	"\n" +
+	"\bGasTrait\"\r\n" +
+	"\vTamperTrait\">\n" +
+	"\bFanTrait\x122\n" +
+	"\apresets\x18\x01 \x03(\v2\x18.avshub.bridge.v1.PresetR\apresets\"\f\n" +
+	"\n" +
+	"SirenTrait\"\x93\v\n" +
 	"\x05State\x12\x13\n" +
 	"\x02on\x18\x01 \x01(\bH\x00R\x02on\x88\x01\x01\x12#\n" +
 	"\n" +
@@ -1115,7 +1974,25 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\atoggles\x18\b \x03(\v2$.avshub.bridge.v1.State.TogglesEntryR\atoggles\x12;\n" +
 	"\x06ranges\x18\t \x03(\v2#.avshub.bridge.v1.State.RangesEntryR\x06ranges\x128\n" +
 	"\x05modes\x18\n" +
-	" \x03(\v2\".avshub.bridge.v1.State.ModesEntryR\x05modes\x1a:\n" +
+	" \x03(\v2\".avshub.bridge.v1.State.ModesEntryR\x05modes\x12*\n" +
+	"\x0ecover_position\x18\v \x01(\x05H\x04R\rcoverPosition\x88\x01\x01\x12&\n" +
+	"\fcontact_open\x18\f \x01(\bH\x05R\vcontactOpen\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"water_leak\x18\x0e \x01(\bH\x06R\twaterLeak\x88\x01\x01\x12\x19\n" +
+	"\x05watts\x18\x14 \x01(\x01H\aR\x05watts\x88\x01\x01\x12#\n" +
+	"\venergy_k_wh\x18\x15 \x01(\x01H\bR\tenergyKWh\x88\x01\x01\x12\x1b\n" +
+	"\x06motion\x18\r \x01(\bH\tR\x06motion\x88\x01\x01\x12\x1d\n" +
+	"\abattery\x18\x18 \x01(\x05H\n" +
+	"R\abattery\x88\x01\x01\x12$\n" +
+	"\vbattery_low\x18\x19 \x01(\bH\vR\n" +
+	"batteryLow\x88\x01\x01\x12\x1f\n" +
+	"\bhumidity\x18\x12 \x01(\x01H\fR\bhumidity\x88\x01\x01\x12%\n" +
+	"\villuminance\x18\x13 \x01(\x01H\rR\villuminance\x88\x01\x01\x12\x19\n" +
+	"\x05smoke\x18\x0f \x01(\bH\x0eR\x05smoke\x88\x01\x01\x12\x15\n" +
+	"\x03gas\x18\x10 \x01(\bH\x0fR\x03gas\x88\x01\x01\x12\x1b\n" +
+	"\x06tamper\x18\x11 \x01(\bH\x10R\x06tamper\x88\x01\x01\x12 \n" +
+	"\tfan_speed\x18\x16 \x01(\x05H\x11R\bfanSpeed\x88\x01\x01\x12\x19\n" +
+	"\x05siren\x18\x17 \x01(\bH\x12R\x05siren\x88\x01\x01\x1a:\n" +
 	"\fTogglesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01\x1a9\n" +
@@ -1129,7 +2006,24 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x03_onB\r\n" +
 	"\v_brightnessB\x14\n" +
 	"\x12_color_temperatureB\x0e\n" +
-	"\f_temperature\"\xfb\x03\n" +
+	"\f_temperatureB\x11\n" +
+	"\x0f_cover_positionB\x0f\n" +
+	"\r_contact_openB\r\n" +
+	"\v_water_leakB\b\n" +
+	"\x06_wattsB\x0e\n" +
+	"\f_energy_k_whB\t\n" +
+	"\a_motionB\n" +
+	"\n" +
+	"\b_batteryB\x0e\n" +
+	"\f_battery_lowB\v\n" +
+	"\t_humidityB\x0e\n" +
+	"\f_illuminanceB\b\n" +
+	"\x06_smokeB\x06\n" +
+	"\x04_gasB\t\n" +
+	"\a_tamperB\f\n" +
+	"\n" +
+	"_fan_speedB\b\n" +
+	"\x06_siren\"\x8f\x05\n" +
 	"\aCommand\x121\n" +
 	"\x05trait\x18\x01 \x01(\x0e2\x1b.avshub.bridge.v1.TraitKindR\x05trait\x12\x1a\n" +
 	"\binstance\x18\x02 \x01(\tR\binstance\x12\x19\n" +
@@ -1146,12 +2040,19 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x06toggle\x18\t \x01(\bH\x03R\x06toggle\x88\x01\x01\x12\x19\n" +
 	"\x05range\x18\n" +
 	" \x01(\x01H\x04R\x05range\x88\x01\x01\x12\x12\n" +
-	"\x04mode\x18\v \x01(\tR\x04modeB\b\n" +
+	"\x04mode\x18\v \x01(\tR\x04mode\x12*\n" +
+	"\x0ecover_position\x18\f \x01(\x05H\x05R\rcoverPosition\x88\x01\x01\x12 \n" +
+	"\tfan_speed\x18\r \x01(\x05H\x06R\bfanSpeed\x88\x01\x01\x12\x19\n" +
+	"\x05siren\x18\x0e \x01(\bH\aR\x05siren\x88\x01\x01B\b\n" +
 	"\x06_powerB\r\n" +
 	"\v_brightnessB\x14\n" +
 	"\x12_color_temperatureB\t\n" +
 	"\a_toggleB\b\n" +
-	"\x06_range*\xa6\x02\n" +
+	"\x06_rangeB\x11\n" +
+	"\x0f_cover_positionB\f\n" +
+	"\n" +
+	"_fan_speedB\b\n" +
+	"\x06_siren*\xeb\x04\n" +
 	"\tTraitKind\x12\x1a\n" +
 	"\x16TRAIT_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11TRAIT_KIND_ON_OFF\x10\x01\x12\x19\n" +
@@ -1164,7 +2065,21 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x11TRAIT_KIND_TOGGLE\x10\b\x12\x14\n" +
 	"\x10TRAIT_KIND_RANGE\x10\t\x12\x13\n" +
 	"\x0fTRAIT_KIND_MODE\x10\n" +
-	"B;Z9github.com/avshub/avshub/plugins/proto/bridge/v1;bridgev1b\x06proto3"
+	"\x12\x14\n" +
+	"\x10TRAIT_KIND_COVER\x10\v\x12\x16\n" +
+	"\x12TRAIT_KIND_CONTACT\x10\f\x12\x19\n" +
+	"\x15TRAIT_KIND_WATER_LEAK\x10\r\x12\x14\n" +
+	"\x10TRAIT_KIND_POWER\x10\x0e\x12\x15\n" +
+	"\x11TRAIT_KIND_ENERGY\x10\x0f\x12\x15\n" +
+	"\x11TRAIT_KIND_MOTION\x10\x10\x12\x16\n" +
+	"\x12TRAIT_KIND_BATTERY\x10\x11\x12\x17\n" +
+	"\x13TRAIT_KIND_HUMIDITY\x10\x12\x12\x1a\n" +
+	"\x16TRAIT_KIND_ILLUMINANCE\x10\x13\x12\x14\n" +
+	"\x10TRAIT_KIND_SMOKE\x10\x14\x12\x12\n" +
+	"\x0eTRAIT_KIND_GAS\x10\x15\x12\x15\n" +
+	"\x11TRAIT_KIND_TAMPER\x10\x16\x12\x12\n" +
+	"\x0eTRAIT_KIND_FAN\x10\x17\x12\x14\n" +
+	"\x10TRAIT_KIND_SIREN\x10\x18B;Z9github.com/avshub/avshub/plugins/proto/bridge/v1;bridgev1b\x06proto3"
 
 var (
 	file_bridge_v1_traits_proto_rawDescOnce sync.Once
@@ -1179,7 +2094,7 @@ func file_bridge_v1_traits_proto_rawDescGZIP() []byte {
 }
 
 var file_bridge_v1_traits_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_bridge_v1_traits_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_bridge_v1_traits_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_bridge_v1_traits_proto_goTypes = []any{
 	(TraitKind)(0),                 // 0: avshub.bridge.v1.TraitKind
 	(*Traits)(nil),                 // 1: avshub.bridge.v1.Traits
@@ -1193,18 +2108,32 @@ var file_bridge_v1_traits_proto_goTypes = []any{
 	(*ToggleTrait)(nil),            // 9: avshub.bridge.v1.ToggleTrait
 	(*RangeTrait)(nil),             // 10: avshub.bridge.v1.RangeTrait
 	(*ModeTrait)(nil),              // 11: avshub.bridge.v1.ModeTrait
-	(*State)(nil),                  // 12: avshub.bridge.v1.State
-	(*Command)(nil),                // 13: avshub.bridge.v1.Command
-	nil,                            // 14: avshub.bridge.v1.State.TogglesEntry
-	nil,                            // 15: avshub.bridge.v1.State.RangesEntry
-	nil,                            // 16: avshub.bridge.v1.State.ModesEntry
-	(ThermostatMode)(0),            // 17: avshub.bridge.v1.ThermostatMode
-	(*Name)(nil),                   // 18: avshub.bridge.v1.Name
-	(*Preset)(nil),                 // 19: avshub.bridge.v1.Preset
-	(*ModeValue)(nil),              // 20: avshub.bridge.v1.ModeValue
-	(*HSB)(nil),                    // 21: avshub.bridge.v1.HSB
-	(LockState)(0),                 // 22: avshub.bridge.v1.LockState
-	(*ThermostatState)(nil),        // 23: avshub.bridge.v1.ThermostatState
+	(*CoverTrait)(nil),             // 12: avshub.bridge.v1.CoverTrait
+	(*ContactTrait)(nil),           // 13: avshub.bridge.v1.ContactTrait
+	(*WaterLeakTrait)(nil),         // 14: avshub.bridge.v1.WaterLeakTrait
+	(*PowerTrait)(nil),             // 15: avshub.bridge.v1.PowerTrait
+	(*EnergyTrait)(nil),            // 16: avshub.bridge.v1.EnergyTrait
+	(*MotionTrait)(nil),            // 17: avshub.bridge.v1.MotionTrait
+	(*BatteryTrait)(nil),           // 18: avshub.bridge.v1.BatteryTrait
+	(*HumidityTrait)(nil),          // 19: avshub.bridge.v1.HumidityTrait
+	(*IlluminanceTrait)(nil),       // 20: avshub.bridge.v1.IlluminanceTrait
+	(*SmokeTrait)(nil),             // 21: avshub.bridge.v1.SmokeTrait
+	(*GasTrait)(nil),               // 22: avshub.bridge.v1.GasTrait
+	(*TamperTrait)(nil),            // 23: avshub.bridge.v1.TamperTrait
+	(*FanTrait)(nil),               // 24: avshub.bridge.v1.FanTrait
+	(*SirenTrait)(nil),             // 25: avshub.bridge.v1.SirenTrait
+	(*State)(nil),                  // 26: avshub.bridge.v1.State
+	(*Command)(nil),                // 27: avshub.bridge.v1.Command
+	nil,                            // 28: avshub.bridge.v1.State.TogglesEntry
+	nil,                            // 29: avshub.bridge.v1.State.RangesEntry
+	nil,                            // 30: avshub.bridge.v1.State.ModesEntry
+	(ThermostatMode)(0),            // 31: avshub.bridge.v1.ThermostatMode
+	(*Name)(nil),                   // 32: avshub.bridge.v1.Name
+	(*Preset)(nil),                 // 33: avshub.bridge.v1.Preset
+	(*ModeValue)(nil),              // 34: avshub.bridge.v1.ModeValue
+	(*HSB)(nil),                    // 35: avshub.bridge.v1.HSB
+	(LockState)(0),                 // 36: avshub.bridge.v1.LockState
+	(*ThermostatState)(nil),        // 37: avshub.bridge.v1.ThermostatState
 }
 var file_bridge_v1_traits_proto_depIdxs = []int32{
 	2,  // 0: avshub.bridge.v1.Traits.on_off:type_name -> avshub.bridge.v1.OnOffTrait
@@ -1217,27 +2146,42 @@ var file_bridge_v1_traits_proto_depIdxs = []int32{
 	9,  // 7: avshub.bridge.v1.Traits.toggles:type_name -> avshub.bridge.v1.ToggleTrait
 	10, // 8: avshub.bridge.v1.Traits.ranges:type_name -> avshub.bridge.v1.RangeTrait
 	11, // 9: avshub.bridge.v1.Traits.modes:type_name -> avshub.bridge.v1.ModeTrait
-	17, // 10: avshub.bridge.v1.ThermostatTrait.modes:type_name -> avshub.bridge.v1.ThermostatMode
-	18, // 11: avshub.bridge.v1.ToggleTrait.names:type_name -> avshub.bridge.v1.Name
-	18, // 12: avshub.bridge.v1.RangeTrait.names:type_name -> avshub.bridge.v1.Name
-	19, // 13: avshub.bridge.v1.RangeTrait.presets:type_name -> avshub.bridge.v1.Preset
-	18, // 14: avshub.bridge.v1.ModeTrait.names:type_name -> avshub.bridge.v1.Name
-	20, // 15: avshub.bridge.v1.ModeTrait.values:type_name -> avshub.bridge.v1.ModeValue
-	21, // 16: avshub.bridge.v1.State.color:type_name -> avshub.bridge.v1.HSB
-	22, // 17: avshub.bridge.v1.State.lock:type_name -> avshub.bridge.v1.LockState
-	23, // 18: avshub.bridge.v1.State.thermostat:type_name -> avshub.bridge.v1.ThermostatState
-	14, // 19: avshub.bridge.v1.State.toggles:type_name -> avshub.bridge.v1.State.TogglesEntry
-	15, // 20: avshub.bridge.v1.State.ranges:type_name -> avshub.bridge.v1.State.RangesEntry
-	16, // 21: avshub.bridge.v1.State.modes:type_name -> avshub.bridge.v1.State.ModesEntry
-	0,  // 22: avshub.bridge.v1.Command.trait:type_name -> avshub.bridge.v1.TraitKind
-	21, // 23: avshub.bridge.v1.Command.color:type_name -> avshub.bridge.v1.HSB
-	22, // 24: avshub.bridge.v1.Command.lock:type_name -> avshub.bridge.v1.LockState
-	23, // 25: avshub.bridge.v1.Command.thermostat:type_name -> avshub.bridge.v1.ThermostatState
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	12, // 10: avshub.bridge.v1.Traits.cover:type_name -> avshub.bridge.v1.CoverTrait
+	13, // 11: avshub.bridge.v1.Traits.contact:type_name -> avshub.bridge.v1.ContactTrait
+	14, // 12: avshub.bridge.v1.Traits.water_leak:type_name -> avshub.bridge.v1.WaterLeakTrait
+	15, // 13: avshub.bridge.v1.Traits.power:type_name -> avshub.bridge.v1.PowerTrait
+	16, // 14: avshub.bridge.v1.Traits.energy:type_name -> avshub.bridge.v1.EnergyTrait
+	17, // 15: avshub.bridge.v1.Traits.motion:type_name -> avshub.bridge.v1.MotionTrait
+	18, // 16: avshub.bridge.v1.Traits.battery:type_name -> avshub.bridge.v1.BatteryTrait
+	19, // 17: avshub.bridge.v1.Traits.humidity:type_name -> avshub.bridge.v1.HumidityTrait
+	20, // 18: avshub.bridge.v1.Traits.illuminance:type_name -> avshub.bridge.v1.IlluminanceTrait
+	21, // 19: avshub.bridge.v1.Traits.smoke:type_name -> avshub.bridge.v1.SmokeTrait
+	22, // 20: avshub.bridge.v1.Traits.gas:type_name -> avshub.bridge.v1.GasTrait
+	23, // 21: avshub.bridge.v1.Traits.tamper:type_name -> avshub.bridge.v1.TamperTrait
+	24, // 22: avshub.bridge.v1.Traits.fan:type_name -> avshub.bridge.v1.FanTrait
+	25, // 23: avshub.bridge.v1.Traits.siren:type_name -> avshub.bridge.v1.SirenTrait
+	31, // 24: avshub.bridge.v1.ThermostatTrait.modes:type_name -> avshub.bridge.v1.ThermostatMode
+	32, // 25: avshub.bridge.v1.ToggleTrait.names:type_name -> avshub.bridge.v1.Name
+	32, // 26: avshub.bridge.v1.RangeTrait.names:type_name -> avshub.bridge.v1.Name
+	33, // 27: avshub.bridge.v1.RangeTrait.presets:type_name -> avshub.bridge.v1.Preset
+	32, // 28: avshub.bridge.v1.ModeTrait.names:type_name -> avshub.bridge.v1.Name
+	34, // 29: avshub.bridge.v1.ModeTrait.values:type_name -> avshub.bridge.v1.ModeValue
+	33, // 30: avshub.bridge.v1.FanTrait.presets:type_name -> avshub.bridge.v1.Preset
+	35, // 31: avshub.bridge.v1.State.color:type_name -> avshub.bridge.v1.HSB
+	36, // 32: avshub.bridge.v1.State.lock:type_name -> avshub.bridge.v1.LockState
+	37, // 33: avshub.bridge.v1.State.thermostat:type_name -> avshub.bridge.v1.ThermostatState
+	28, // 34: avshub.bridge.v1.State.toggles:type_name -> avshub.bridge.v1.State.TogglesEntry
+	29, // 35: avshub.bridge.v1.State.ranges:type_name -> avshub.bridge.v1.State.RangesEntry
+	30, // 36: avshub.bridge.v1.State.modes:type_name -> avshub.bridge.v1.State.ModesEntry
+	0,  // 37: avshub.bridge.v1.Command.trait:type_name -> avshub.bridge.v1.TraitKind
+	35, // 38: avshub.bridge.v1.Command.color:type_name -> avshub.bridge.v1.HSB
+	36, // 39: avshub.bridge.v1.Command.lock:type_name -> avshub.bridge.v1.LockState
+	37, // 40: avshub.bridge.v1.Command.thermostat:type_name -> avshub.bridge.v1.ThermostatState
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_bridge_v1_traits_proto_init() }
@@ -1246,15 +2190,15 @@ func file_bridge_v1_traits_proto_init() {
 		return
 	}
 	file_bridge_v1_values_proto_init()
-	file_bridge_v1_traits_proto_msgTypes[11].OneofWrappers = []any{}
-	file_bridge_v1_traits_proto_msgTypes[12].OneofWrappers = []any{}
+	file_bridge_v1_traits_proto_msgTypes[25].OneofWrappers = []any{}
+	file_bridge_v1_traits_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bridge_v1_traits_proto_rawDesc), len(file_bridge_v1_traits_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -18,6 +18,20 @@ var traitKinds = map[model.TraitKind]pb.TraitKind{
 	model.TraitToggle:            pb.TraitKind_TRAIT_KIND_TOGGLE,
 	model.TraitRange:             pb.TraitKind_TRAIT_KIND_RANGE,
 	model.TraitMode:              pb.TraitKind_TRAIT_KIND_MODE,
+	model.TraitCover:             pb.TraitKind_TRAIT_KIND_COVER,
+	model.TraitContact:           pb.TraitKind_TRAIT_KIND_CONTACT,
+	model.TraitWaterLeak:         pb.TraitKind_TRAIT_KIND_WATER_LEAK,
+	model.TraitPower:             pb.TraitKind_TRAIT_KIND_POWER,
+	model.TraitEnergy:            pb.TraitKind_TRAIT_KIND_ENERGY,
+	model.TraitMotion:            pb.TraitKind_TRAIT_KIND_MOTION,
+	model.TraitBattery:           pb.TraitKind_TRAIT_KIND_BATTERY,
+	model.TraitHumidity:          pb.TraitKind_TRAIT_KIND_HUMIDITY,
+	model.TraitIlluminance:       pb.TraitKind_TRAIT_KIND_ILLUMINANCE,
+	model.TraitSmoke:             pb.TraitKind_TRAIT_KIND_SMOKE,
+	model.TraitGas:               pb.TraitKind_TRAIT_KIND_GAS,
+	model.TraitTamper:            pb.TraitKind_TRAIT_KIND_TAMPER,
+	model.TraitFan:               pb.TraitKind_TRAIT_KIND_FAN,
+	model.TraitSiren:             pb.TraitKind_TRAIT_KIND_SIREN,
 }
 
 // Traits converts a trait set to the wire.
@@ -53,6 +67,48 @@ func Traits(t model.Traits) *pb.Traits {
 	out.Modes = mapSlice(t.Modes, func(x model.Mode) *pb.ModeTrait {
 		return &pb.ModeTrait{Instance: x.Instance, Names: names(x.Names), Ordered: x.Ordered, Values: modeValues(x.Values), NonControllable: x.NonControllable}
 	})
+	if x := t.Cover; x != nil {
+		out.Cover = &pb.CoverTrait{}
+	}
+	if x := t.Contact; x != nil {
+		out.Contact = &pb.ContactTrait{}
+	}
+	if x := t.WaterLeak; x != nil {
+		out.WaterLeak = &pb.WaterLeakTrait{}
+	}
+	if x := t.Power; x != nil {
+		out.Power = &pb.PowerTrait{}
+	}
+	if x := t.Energy; x != nil {
+		out.Energy = &pb.EnergyTrait{}
+	}
+	if x := t.Motion; x != nil {
+		out.Motion = &pb.MotionTrait{}
+	}
+	if x := t.Battery; x != nil {
+		out.Battery = &pb.BatteryTrait{}
+	}
+	if x := t.Humidity; x != nil {
+		out.Humidity = &pb.HumidityTrait{}
+	}
+	if x := t.Illuminance; x != nil {
+		out.Illuminance = &pb.IlluminanceTrait{}
+	}
+	if x := t.Smoke; x != nil {
+		out.Smoke = &pb.SmokeTrait{}
+	}
+	if x := t.Gas; x != nil {
+		out.Gas = &pb.GasTrait{}
+	}
+	if x := t.Tamper; x != nil {
+		out.Tamper = &pb.TamperTrait{}
+	}
+	if x := t.Fan; x != nil {
+		out.Fan = &pb.FanTrait{Presets: presets(x.Presets)}
+	}
+	if x := t.Siren; x != nil {
+		out.Siren = &pb.SirenTrait{}
+	}
 	return out
 }
 
@@ -92,6 +148,48 @@ func TraitsFrom(t *pb.Traits) model.Traits {
 	out.Modes = mapSlice(t.Modes, func(x *pb.ModeTrait) model.Mode {
 		return model.Mode{Instance: x.Instance, Names: namesFrom(x.Names), Ordered: x.Ordered, Values: modeValuesFrom(x.Values), NonControllable: x.NonControllable}
 	})
+	if x := t.Cover; x != nil {
+		out.Cover = &model.Cover{}
+	}
+	if x := t.Contact; x != nil {
+		out.Contact = &model.Contact{}
+	}
+	if x := t.WaterLeak; x != nil {
+		out.WaterLeak = &model.WaterLeak{}
+	}
+	if x := t.Power; x != nil {
+		out.Power = &model.Power{}
+	}
+	if x := t.Energy; x != nil {
+		out.Energy = &model.Energy{}
+	}
+	if x := t.Motion; x != nil {
+		out.Motion = &model.Motion{}
+	}
+	if x := t.Battery; x != nil {
+		out.Battery = &model.Battery{}
+	}
+	if x := t.Humidity; x != nil {
+		out.Humidity = &model.Humidity{}
+	}
+	if x := t.Illuminance; x != nil {
+		out.Illuminance = &model.Illuminance{}
+	}
+	if x := t.Smoke; x != nil {
+		out.Smoke = &model.Smoke{}
+	}
+	if x := t.Gas; x != nil {
+		out.Gas = &model.Gas{}
+	}
+	if x := t.Tamper; x != nil {
+		out.Tamper = &model.Tamper{}
+	}
+	if x := t.Fan; x != nil {
+		out.Fan = &model.Fan{Presets: presetsFrom(x.Presets)}
+	}
+	if x := t.Siren; x != nil {
+		out.Siren = &model.Siren{}
+	}
 	return out
 }
 
@@ -108,6 +206,21 @@ func State(s model.State) *pb.State {
 		Toggles:          cloneMap(s.Toggles),
 		Ranges:           cloneMap(s.Ranges),
 		Modes:            cloneMap(s.Modes),
+		CoverPosition:    i32p(s.CoverPosition),
+		ContactOpen:      cp(s.ContactOpen),
+		WaterLeak:        cp(s.WaterLeak),
+		Watts:            cp(s.Watts),
+		EnergyKWh:        cp(s.EnergyKWh),
+		Motion:           cp(s.Motion),
+		Battery:          i32p(s.Battery),
+		BatteryLow:       cp(s.BatteryLow),
+		Humidity:         cp(s.Humidity),
+		Illuminance:      cp(s.Illuminance),
+		Smoke:            cp(s.Smoke),
+		Gas:              cp(s.Gas),
+		Tamper:           cp(s.Tamper),
+		FanSpeed:         i32p(s.FanSpeed),
+		Siren:            cp(s.Siren),
 	}
 }
 
@@ -127,6 +240,21 @@ func StateFrom(s *pb.State) model.State {
 		Toggles:          cloneMap(s.Toggles),
 		Ranges:           cloneMap(s.Ranges),
 		Modes:            cloneMap(s.Modes),
+		CoverPosition:    intp(s.CoverPosition),
+		ContactOpen:      cp(s.ContactOpen),
+		WaterLeak:        cp(s.WaterLeak),
+		Watts:            cp(s.Watts),
+		EnergyKWh:        cp(s.EnergyKWh),
+		Motion:           cp(s.Motion),
+		Battery:          intp(s.Battery),
+		BatteryLow:       cp(s.BatteryLow),
+		Humidity:         cp(s.Humidity),
+		Illuminance:      cp(s.Illuminance),
+		Smoke:            cp(s.Smoke),
+		Gas:              cp(s.Gas),
+		Tamper:           cp(s.Tamper),
+		FanSpeed:         intp(s.FanSpeed),
+		Siren:            cp(s.Siren),
 	}
 }
 
@@ -143,6 +271,9 @@ func Command(c model.Command) *pb.Command {
 		Toggle:           cp(c.Toggle),
 		Range:            cp(c.Range),
 		Mode:             c.Mode,
+		CoverPosition:    i32p(c.CoverPosition),
+		FanSpeed:         i32p(c.FanSpeed),
+		Siren:            cp(c.Siren),
 	}
 }
 
@@ -162,5 +293,8 @@ func CommandFrom(c *pb.Command) model.Command {
 		Toggle:           cp(c.Toggle),
 		Range:            cp(c.Range),
 		Mode:             c.Mode,
+		CoverPosition:    intp(c.CoverPosition),
+		FanSpeed:         intp(c.FanSpeed),
+		Siren:            cp(c.Siren),
 	}
 }

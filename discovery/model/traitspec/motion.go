@@ -1,0 +1,11 @@
+package traitspec
+
+func init() {
+	Register(Trait{
+		Kind: "motion", Name: "Motion", Doc: "Motion is the motion trait (read only): motion or occupancy detected or not.",
+		TraitsField: "Motion", TraitsJSON: "motion", TraitsProto: 16, KindProto: 16,
+		State:        []Field{{Name: "Motion", JSON: "motion", Proto: 13, Type: Bool, Shape: Ptr}},
+		Example:      `&Motion{}`,
+		ExampleState: "Motion: Ptr(true)",
+	})
+}

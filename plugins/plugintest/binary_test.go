@@ -82,7 +82,7 @@ func TestCheckReport(t *testing.T) {
 	if !r.Passed || failedChecks(r) != nil {
 		t.Fatalf("virtual bridge failed %v", failedChecks(r))
 	}
-	if r.Bridge.Name != "virtual" || len(r.Endpoints) != 7 { // the sample configuration
+	if r.Bridge.Name != "virtual" || len(r.Endpoints) != 11 { // the sample configuration
 		t.Fatalf("bridge %q with %d endpoints", r.Bridge.Name, len(r.Endpoints))
 	}
 	var text bytes.Buffer
@@ -149,8 +149,8 @@ func TestCheckOptionsAndSkipped(t *testing.T) {
 		t.Errorf("bridge log not captured: %q", r.Log)
 	}
 	r, err = CheckWith(context.Background(), virtualBin, CheckOptions{BeforeCommands: func(n int) { announced = n }})
-	if err != nil || !r.Passed || announced != 7 {
-		t.Fatalf("passed %v, announced %d devices (want the sample's 7): %v", r.Passed, announced, err)
+	if err != nil || !r.Passed || announced != 11 {
+		t.Fatalf("passed %v, announced %d devices (want the sample's 11): %v", r.Passed, announced, err)
 	}
 	var js bytes.Buffer
 	_ = r.WriteJSON(&js)

@@ -105,7 +105,7 @@ func TestCheckReport(t *testing.T) {
 			Traits   []string `json:"traits"`
 		} `json:"endpoints"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || !doc.Passed || len(doc.Endpoints) != 7 || len(doc.Endpoints[0].Traits) == 0 {
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || !doc.Passed || len(doc.Endpoints) != 11 || len(doc.Endpoints[0].Traits) == 0 {
 		t.Fatalf("JSON report %s (%v)", js.String(), err)
 	}
 

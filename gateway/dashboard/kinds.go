@@ -164,5 +164,5 @@ func fanPreset(ep model.Endpoint, name string) (model.Command, error) {
 			}
 		}
 	}
-	return model.Command{}, bad("fan preset %q is not one of the fan's presets", truncate(name, 40))
+	return model.Command{}, bad("fan preset %q is not one of the fan's presets", model.Abbreviate(name, 40))
 }

@@ -147,6 +147,45 @@ func fixtures() []fixture {
 			},
 		}, st: model.State{On: model.Ptr(true), Toggles: map[string]bool{"Fan.Oscillate": true},
 			Ranges: map[string]float64{"Fan.Speed": 3}, Modes: map[string]string{"Fan.Direction": "Direction.Reverse"}}},
+		// Issue 15's kinds, modelled on common Zigbee products.
+		{name: "blind", ep: model.Endpoint{
+			ID: epID("blind-1"), DeviceID: "blind-1", FriendlyName: "Bedroom blind", Manufacturer: "IKEA of Sweden", Model: "FYRTUR block-out roller blind",
+			Category: model.CategoryInteriorBlind, Traits: model.Traits{Cover: &model.Cover{}, Battery: &model.Battery{}},
+		}, st: model.State{CoverPosition: model.Ptr(42), Battery: model.Ptr(80), BatteryLow: model.Ptr(false)}},
+		{name: "door_sensor", ep: model.Endpoint{
+			ID: epID("door-1"), DeviceID: "door-1", FriendlyName: "Patio door", Manufacturer: "LUMI", Model: "MCCGQ11LM",
+			Category: model.CategoryContactSensor, Traits: model.Traits{Contact: &model.Contact{}, Tamper: &model.Tamper{}, Battery: &model.Battery{}},
+		}, st: model.State{ContactOpen: model.Ptr(true), Tamper: model.Ptr(false), Battery: model.Ptr(95), BatteryLow: model.Ptr(false)}},
+		{name: "motion_sensor", ep: model.Endpoint{
+			ID: epID("motion-1"), DeviceID: "motion-1", FriendlyName: "Hall motion", Manufacturer: "Signify Netherlands B.V.", Model: "SML001",
+			Category: model.CategoryMotionSensor, Traits: model.Traits{Motion: &model.Motion{}, Illuminance: &model.Illuminance{},
+				TemperatureSensor: &model.TemperatureSensor{}, Battery: &model.Battery{}},
+		}, st: model.State{Motion: model.Ptr(true), Illuminance: p(320), Temperature: p(21.5), Battery: model.Ptr(70)}},
+		{name: "leak_sensor", ep: model.Endpoint{
+			ID: epID("leak-1"), DeviceID: "leak-1", FriendlyName: "Kitchen leak sensor", Manufacturer: "LUMI", Model: "SJCGQ11LM",
+			Category: model.CategoryOther, Traits: model.Traits{WaterLeak: &model.WaterLeak{}, Battery: &model.Battery{}},
+		}, st: model.State{WaterLeak: model.Ptr(true), Battery: model.Ptr(15), BatteryLow: model.Ptr(true)}},
+		{name: "smoke_gas", ep: model.Endpoint{
+			ID: epID("smoke-1"), DeviceID: "smoke-1", FriendlyName: "Hall smoke alarm", Manufacturer: "HEIMAN", Model: "HS1SA",
+			Category: model.CategoryOther, Traits: model.Traits{Smoke: &model.Smoke{}, Gas: &model.Gas{}},
+		}, st: model.State{Smoke: model.Ptr(false), Gas: model.Ptr(false)}},
+		{name: "climate_sensor", ep: model.Endpoint{
+			ID: epID("climate-1"), DeviceID: "climate-1", FriendlyName: "Bathroom climate", Manufacturer: "LUMI", Model: "WSDCGQ11LM",
+			Category: model.CategoryTemperatureSensor, Traits: model.Traits{TemperatureSensor: &model.TemperatureSensor{}, Humidity: &model.Humidity{}},
+		}, st: model.State{Temperature: p(22.5), Humidity: p(61)}},
+		{name: "metered_plug", ep: model.Endpoint{
+			ID: epID("meter-1"), DeviceID: "meter-1", FriendlyName: "Kettle plug", Manufacturer: "SONOFF", Model: "S26R2ZB",
+			Category: model.CategorySmartPlug, Traits: model.Traits{OnOff: &model.OnOff{}, Power: &model.Power{}, Energy: &model.Energy{}},
+		}, st: model.State{On: model.Ptr(true), Watts: p(1200), EnergyKWh: p(3.25)}},
+		{name: "fan", ep: model.Endpoint{
+			ID: epID("fan-1"), DeviceID: "fan-1", FriendlyName: "Air purifier", Manufacturer: "IKEA of Sweden", Model: "STARKVIND Air purifier",
+			Category: model.CategoryFan, Traits: model.Traits{OnOff: &model.OnOff{}, Fan: &model.Fan{Presets: []model.Preset{
+				{Value: 20, Names: []model.Name{{Text: "quiet", Locale: "en-US"}}}, {Value: 100, Names: []model.Name{{AssetID: "Alexa.Value.Maximum"}}}}}},
+		}, st: model.State{On: model.Ptr(true), FanSpeed: model.Ptr(60)}},
+		{name: "siren", ep: model.Endpoint{
+			ID: epID("siren-1"), DeviceID: "siren-1", FriendlyName: "Alarm siren", Manufacturer: "HEIMAN", Model: "HS2WD-E",
+			Category: model.CategorySecurityPanel, Traits: model.Traits{Siren: &model.Siren{}, Battery: &model.Battery{}},
+		}, st: model.State{Siren: model.Ptr(false), Battery: model.Ptr(100)}},
 	}
 }
 

@@ -25,6 +25,10 @@ func TestSemanticsDecode(t *testing.T) {
 					SupportedModes []struct {
 						Value string `json:"value"`
 					} `json:"supportedModes"`
+					SupportedRange *struct {
+						Min float64 `json:"minimumValue"`
+						Max float64 `json:"maximumValue"`
+					} `json:"supportedRange"`
 				} `json:"configuration"`
 				Semantics *struct {
 					ActionMappings []struct {
@@ -35,8 +39,13 @@ func TestSemanticsDecode(t *testing.T) {
 						} `json:"directive"`
 					} `json:"actionMappings"`
 					StateMappings []struct {
+						Type   string   `json:"@type"`
 						States []string `json:"states"`
-						Value  string   `json:"value"`
+						Value  any      `json:"value"`
+						Range  *struct {
+							Min float64 `json:"minimumValue"`
+							Max float64 `json:"maximumValue"`
+						} `json:"range"`
 					} `json:"stateMappings"`
 				} `json:"semantics"`
 			} `json:"capabilities"`
@@ -61,6 +70,16 @@ func TestSemanticsDecode(t *testing.T) {
 				}
 			}
 			for _, sm := range c.Semantics.StateMappings {
+				if r := c.Configuration.SupportedRange; r != nil { // a RangeController
+					v, isNum := sm.Value.(float64)
+					switch {
+					case sm.Type == "StatesToValue" && (!isNum || v < r.Min || v > r.Max):
+						t.Errorf("%s %s: state mapping %v → %v is not in %g–%g", f.name, c.Instance, sm.States, sm.Value, r.Min, r.Max)
+					case sm.Type == "StatesToRange" && (sm.Range == nil || sm.Range.Min < r.Min || sm.Range.Max > r.Max || sm.Range.Min > sm.Range.Max):
+						t.Errorf("%s %s: state mapping %v → range %+v is not in %g–%g", f.name, c.Instance, sm.States, sm.Range, r.Min, r.Max)
+					}
+					continue
+				}
 				ok := slices.ContainsFunc(c.Configuration.SupportedModes, func(m struct {
 					Value string `json:"value"`
 				}) bool {

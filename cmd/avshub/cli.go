@@ -141,8 +141,8 @@ func printEndpoints(out io.Writer, eps []web.Endpoint) error {
 	tw := tabwriter.NewWriter(newTermWriter(out), 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tBRIDGE\tCATEGORY\tREACHABLE\tSTATE\tID")
 	for _, e := range eps {
-		st, _ := json.Marshal(e.State)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\n", e.Endpoint.FriendlyName, e.Endpoint.Bridge, e.Endpoint.Category, e.Reachable, st, e.Endpoint.ID)
+		// The state in words, as the page shows it ("open", "leak!", "1.2 kW").
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\n", e.Endpoint.FriendlyName, e.Endpoint.Bridge, e.Endpoint.Category, e.Reachable, web.StateText(e.State), e.Endpoint.ID)
 	}
 	return tw.Flush()
 }

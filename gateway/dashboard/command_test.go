@@ -134,3 +134,57 @@ func FuzzDecodeCommand(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeKindCommands: the cover, fan and siren commands Home Assistant
+// sends (cover position and open/close payloads, fan percentage and preset,
+// siren on/off) become the model's commands; a preset the fan lacks is refused.
+func TestDecodeKindCommands(t *testing.T) {
+	ep := model.Endpoint{ID: "S::v::d", DeviceID: "d", FriendlyName: "Kinds", Traits: model.Traits{
+		Cover: &model.Cover{}, Siren: &model.Siren{}, OnOff: &model.OnOff{},
+		Fan: &model.Fan{Presets: []model.Preset{{Value: 33, Names: []model.Name{{Text: "low", Locale: "en-US"}}}}}}}
+	for _, tc := range []struct{ payload, want string }{
+		{`{"position":42}`, "coverPosition=42"},
+		{`{"position":100}`, "coverPosition=100"},
+		{`{"position":0}`, "coverPosition=0"},
+		{`{"percentage":66}`, "fanSpeed=66"},
+		{`{"fan_preset":"low"}`, "fanSpeed=33"},
+		{`{"siren":"ON"}`, "siren=true"},
+		{`{"siren":"OFF"}`, "siren=false"},
+		{`{"state":"ON"}`, "on_off=true"},
+		{`{"fan_preset":"turbo"}`, "error"},
+		{`{"position":"half"}`, "error"},
+		{`{"siren":"LOUD"}`, "error"},
+	} {
+		cmds, err := DecodeCommand([]byte(tc.payload), ep, model.State{})
+		got := "error"
+		if err == nil {
+			var parts []string
+			for _, c := range cmds {
+				parts = append(parts, c.String())
+				if verr := c.Validate(ep.Traits, model.State{}); verr != nil {
+					t.Errorf("%s: %s does not validate: %v", tc.payload, c, verr)
+				}
+			}
+			got = strings.Join(parts, "; ")
+		}
+		if got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.payload, got, tc.want)
+		}
+	}
+	// Each kind's component carries the state key its state document writes.
+	node := NodeID(ep)
+	cs := testLayout.components(node, ep)
+	for id, key := range map[string]string{"cover": "position", "fan": "percentage", "siren": "siren"} {
+		c, ok := cs[id]
+		if !ok {
+			t.Fatalf("no %s component in %v", id, cs)
+		}
+		b, _ := json.Marshal(c)
+		if !strings.Contains(string(b), "value_json."+key) {
+			t.Errorf("%s component does not read %s: %s", id, key, b)
+		}
+	}
+	if _, ok := cs["switch"]; ok {
+		t.Error("a fan's power shows as a switch besides the fan")
+	}
+}

@@ -817,7 +817,8 @@ func (r *Router) logByHand(c discovery.Change) {
 		return
 	}
 	reading := c.Changed
-	reading.Temperature = nil
+	reading.Temperature, reading.Humidity, reading.Illuminance = nil, nil, nil
+	reading.Watts, reading.EnergyKWh, reading.Battery, reading.BatteryLow = nil, nil, nil, nil
 	if reading.IsZero() {
 		return
 	}

@@ -2,6 +2,7 @@ package alexa
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -76,5 +77,37 @@ func BenchmarkProactive(b *testing.B) {
 		if !p.Proactive(f.ep, pr) {
 			b.Fatal("not proactive")
 		}
+	}
+}
+
+// BenchmarkDiscovery300Mixed renders the Alexa.Discovery endpoints of 300
+// endpoints of mixed kinds (the fixtures, lights to blinds, door, motion and
+// leak sensors, metered plugs, fans and sirens, repeated) and their
+// AddOrUpdateReport, as the hub does when it publishes a full home.
+func BenchmarkDiscovery300Mixed(b *testing.B) {
+	fs := fixtures()
+	eps := make([]json.RawMessage, 300)
+	for _, prof := range []string{ProfileAVS, ProfileSmartHome} {
+		b.Run(prof, func(b *testing.B) {
+			p := mustProfile(b, prof, "en-US", "de-DE")
+			var size int
+			for b.Loop() {
+				for i := range eps {
+					ep := fs[i%len(fs)].ep
+					ep.ID = fmt.Sprintf("%s-%d", ep.ID, i)
+					raw, err := p.Endpoint(ep)
+					if err != nil {
+						b.Fatal(err)
+					}
+					eps[i] = raw
+				}
+				rep, err := NewAddOrUpdateReport(eps)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(rep)
+			}
+			b.ReportMetric(float64(size)/1024, "report-KB")
+		})
 	}
 }

@@ -14,7 +14,7 @@ import (
 // reason. Everything else must be handled.
 var notMapped = map[string]map[model.TraitKind]string{
 	"zigbee":  merge(generic, issue15),
-	"mqtt":    merge(generic, issue15),
+	"mqtt":    merge(generic, issue15, zigbeeMapped),
 	"virtual": generic,
 }
 
@@ -22,8 +22,6 @@ var notMapped = map[string]map[model.TraitKind]string{
 // by this bridge.
 var issue15 = map[model.TraitKind]string{
 	model.TraitCover:       "not yet mapped",
-	model.TraitContact:     "not yet mapped",
-	model.TraitWaterLeak:   "not yet mapped",
 	model.TraitPower:       "not yet mapped",
 	model.TraitEnergy:      "not yet mapped",
 	model.TraitMotion:      "not yet mapped",
@@ -35,6 +33,12 @@ var issue15 = map[model.TraitKind]string{
 	model.TraitTamper:      "not yet mapped",
 	model.TraitFan:         "not yet mapped",
 	model.TraitSiren:       "not yet mapped",
+}
+
+// zigbeeMapped: issue 15's traits the Zigbee bridge maps and the MQTT one not yet.
+var zigbeeMapped = map[model.TraitKind]string{
+	model.TraitContact:   "not yet mapped",
+	model.TraitWaterLeak: "not yet mapped",
 }
 
 func merge(ms ...map[model.TraitKind]string) map[model.TraitKind]string {

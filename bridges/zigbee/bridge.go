@@ -461,6 +461,13 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 				b.log.Warn("zigbee: bad attribute report", "ieee", ieee, "err", err)
 			}
 			b.applyAttributes(ieee, m.cluster, attrs, model.CausePhysical)
+		case f.FrameType == zcl.FrameCluster && m.cluster == zcl.ClusterIASZone && f.Command == zcl.CmdZoneStatusChangeNotification:
+			z, err := zcl.ParseZoneStatusChange(f.Payload)
+			if err != nil {
+				b.log.Warn("zigbee: bad zone status change notification", "ieee", ieee, "err", err)
+				break
+			}
+			b.applyAttributes(ieee, zcl.ClusterIASZone, []zcl.Attribute{{ID: zcl.AttrZoneStatus, Value: zcl.U(zcl.TypeBitmap16, uint64(z.Status))}}, model.CausePhysical)
 		case f.FrameType == zcl.FrameCluster && m.cluster == zcl.ClusterDoorLock && f.Command == zcl.CmdOperationEventNotification:
 			ev, err := zcl.ParseOperationEvent(f.Payload)
 			if err != nil {

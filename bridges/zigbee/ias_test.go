@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // TestIASEnrolment pairs an Aqara leak sensor and a Heiman smoke sensor on
@@ -37,5 +38,43 @@ func TestIASEnrolment(t *testing.T) {
 			t.Fatalf("%d of %d IAS zones enrolled: %+v", enrolled, len(specs), r.sim.Devices())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDoorAndLeakSensors pairs an Aqara door sensor and an Aqara leak sensor:
+// the door is a contact sensor (not a switch), the leak sensor a water leak
+// sensor; a door opened by hand and a leak reach the bridge as changes with
+// the physical cause, each from the device's own frames (the door's On/Off
+// report, the zone's status change notification).
+func TestDoorAndLeakSensors(t *testing.T) {
+	const door, leak = "00158d000a1b2c01", "00158d000a1b2c02"
+	r := newRig(t, []znpsim.DeviceSpec{{IEEE: "0x" + door, Type: "aqara-door"}, {IEEE: "0x" + leak, Type: "aqara-leak"}})
+	devs := r.pair(door, leak)
+	d := devs[door]
+	if d.Endpoint.Category != model.CategoryContactSensor || d.Endpoint.Traits.Contact == nil || d.Endpoint.Traits.OnOff != nil ||
+		d.State.ContactOpen == nil || *d.State.ContactOpen {
+		t.Errorf("door sensor: %s", jsonString(d))
+	}
+	l := devs[leak]
+	if l.Endpoint.Traits.WaterLeak == nil || l.State.WaterLeak == nil || *l.State.WaterLeak {
+		t.Errorf("leak sensor: %s", jsonString(l))
+	}
+	for _, c := range []struct {
+		id    string
+		set   map[string]int64
+		check func(model.State) bool
+	}{
+		{door, map[string]int64{"onOff": 1}, func(s model.State) bool { return s.ContactOpen != nil && *s.ContactOpen }},
+		{door, map[string]int64{"onOff": 0}, func(s model.State) bool { return s.ContactOpen != nil && !*s.ContactOpen }},
+		{leak, map[string]int64{"zoneStatus": 1}, func(s model.State) bool { return s.WaterLeak != nil && *s.WaterLeak }},
+		{leak, map[string]int64{"zoneStatus": 0}, func(s model.State) bool { return s.WaterLeak != nil && !*s.WaterLeak }},
+	} {
+		m := r.em.mark()
+		if err := r.sim.Set(c.id, c.set); err != nil {
+			t.Fatal(err)
+		}
+		r.em.waitFor(t, m, "state change of "+c.id, func(ev model.Event) bool {
+			return ev.Kind == model.EventState && ev.DeviceID == c.id && ev.Cause == model.CausePhysical && c.check(ev.State)
+		})
 	}
 }

@@ -271,6 +271,16 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		if err := b.enrollIAS(ctx, ieee, nwk, ep, link); err != nil {
 			return fmt.Errorf("IAS enrolment: %w", err)
 		}
+		v, err := b.readAttributes(ctx, ieee, zcl.ClusterIASZone, zcl.AttrZoneType, zcl.AttrZoneStatus)
+		if err != nil {
+			return fmt.Errorf("read zone type and status: %w", err)
+		}
+		b.mu.Lock()
+		r.ZoneType = uint16(v[zcl.AttrZoneType].Int)
+		b.mu.Unlock()
+		if zs, ok := v[zcl.AttrZoneStatus]; ok {
+			b.applyAttributes(ieee, zcl.ClusterIASZone, []zcl.Attribute{{ID: zcl.AttrZoneStatus, Value: zs}}, "")
+		}
 	}
 	return nil
 }

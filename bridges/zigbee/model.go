@@ -46,6 +46,12 @@ func (r *record) traits() model.Traits {
 	if r.has(zcl.ClusterOnOff) && !contactOnOffModels[r.Model] {
 		t.OnOff = &model.OnOff{}
 	}
+	if r.has(zcl.ClusterOnOff) && contactOnOffModels[r.Model] {
+		t.Contact = &model.Contact{}
+	}
+	if r.has(zcl.ClusterIASZone) && r.ZoneType == zcl.ZoneTypeWater {
+		t.WaterLeak = &model.WaterLeak{}
+	}
 	if r.has(zcl.ClusterLevel) && r.has(zcl.ClusterOnOff) {
 		t.Brightness = &model.Brightness{}
 	}
@@ -87,7 +93,7 @@ func (r *record) traits() model.Traits {
 }
 
 func hasTraits(t model.Traits) bool {
-	return t.OnOff != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
+	return t.OnOff != nil || t.Contact != nil || t.WaterLeak != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
 }
 
 func (r *record) category(t model.Traits) model.Category {
@@ -100,6 +106,8 @@ func (r *record) category(t model.Traits) model.Category {
 		return model.CategoryLight
 	case t.OnOff != nil:
 		return model.CategorySwitch
+	case t.Contact != nil:
+		return model.CategoryContactSensor
 	case t.TemperatureSensor != nil:
 		return model.CategoryTemperatureSensor
 	}
@@ -164,8 +172,14 @@ func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute
 	}
 	switch cluster {
 	case zcl.ClusterOnOff:
-		if a.ID == zcl.AttrOnOff {
+		if a.ID == zcl.AttrOnOff && contactOnOffModels[r.Model] {
+			ch.ContactOpen = model.Ptr(v.Int != 0) // the magnet away: open
+		} else if a.ID == zcl.AttrOnOff {
 			ch.On = model.Ptr(v.Int != 0)
+		}
+	case zcl.ClusterIASZone:
+		if a.ID == zcl.AttrZoneStatus && r.ZoneType == zcl.ZoneTypeWater {
+			ch.WaterLeak = model.Ptr(v.Int&zcl.ZoneStatusAlarm1 != 0)
 		}
 	case zcl.ClusterLevel:
 		if a.ID == zcl.AttrCurrentLevel {
@@ -264,7 +278,7 @@ func (r *record) xy(st *model.State) (float64, float64) {
 
 func isEmpty(s model.State) bool {
 	return s.On == nil && s.Brightness == nil && s.Color == nil && s.ColorTemperature == nil && s.Lock == "" &&
-		s.Thermostat == nil && s.Temperature == nil
+		s.Thermostat == nil && s.Temperature == nil && s.ContactOpen == nil && s.WaterLeak == nil
 }
 
 func modeFromZCL(v int64) (model.ThermostatMode, bool) {
@@ -315,6 +329,12 @@ func diff(st model.State, ch model.State) model.State {
 	}
 	if ch.Temperature != nil && (st.Temperature == nil || *st.Temperature != *ch.Temperature) {
 		d.Temperature = ch.Temperature
+	}
+	if ch.ContactOpen != nil && (st.ContactOpen == nil || *st.ContactOpen != *ch.ContactOpen) {
+		d.ContactOpen = ch.ContactOpen
+	}
+	if ch.WaterLeak != nil && (st.WaterLeak == nil || *st.WaterLeak != *ch.WaterLeak) {
+		d.WaterLeak = ch.WaterLeak
 	}
 	if t := ch.Thermostat; t != nil {
 		var cur model.ThermostatState

@@ -82,6 +82,7 @@ type record struct {
 	Endpoints    []endpointRecord `json:"endpoints,omitempty"`
 	Interviewed  bool             `json:"interviewed"`
 	ColorCaps    uint16           `json:"colorCaps,omitempty"`
+	ZoneType     uint16           `json:"zoneType,omitempty"` // an IAS zone's type
 	MinMired     uint16           `json:"minMired,omitempty"`
 	MaxMired     uint16           `json:"maxMired,omitempty"`
 	ControlSeq   uint8            `json:"controlSeq,omitempty"`

@@ -22,8 +22,6 @@ var notMapped = map[string]map[model.TraitKind]string{
 // by this bridge.
 var issue15 = map[model.TraitKind]string{
 	model.TraitCover:       "not yet mapped",
-	model.TraitPower:       "not yet mapped",
-	model.TraitEnergy:      "not yet mapped",
 	model.TraitMotion:      "not yet mapped",
 	model.TraitBattery:     "not yet mapped",
 	model.TraitHumidity:    "not yet mapped",
@@ -39,6 +37,8 @@ var issue15 = map[model.TraitKind]string{
 var zigbeeMapped = map[model.TraitKind]string{
 	model.TraitContact:   "not yet mapped",
 	model.TraitWaterLeak: "not yet mapped",
+	model.TraitPower:     "not yet mapped",
+	model.TraitEnergy:    "not yet mapped",
 }
 
 func merge(ms ...map[model.TraitKind]string) map[model.TraitKind]string {

@@ -78,3 +78,30 @@ func TestDoorAndLeakSensors(t *testing.T) {
 		})
 	}
 }
+
+// TestPlugPowerAndEnergy pairs an IKEA INSPELNING plug: a smart plug with
+// power (activePower × 1/10 W) and energy (Wh summation / 1000); switched on,
+// its power reading reaches the bridge; a load changed by hand too.
+func TestPlugPowerAndEnergy(t *testing.T) {
+	const plug = "000d6ffffe3c4d02"
+	r := newRig(t, []znpsim.DeviceSpec{{IEEE: "0x" + plug, Type: "ikea-plug", Attributes: map[string]int64{"currentSummationDelivered": 12500}}})
+	d := r.pair(plug)[plug]
+	if d.Endpoint.Category != model.CategorySmartPlug || d.Endpoint.Traits.Power == nil || d.Endpoint.Traits.Energy == nil || d.Endpoint.Traits.OnOff == nil ||
+		d.State.Watts == nil || *d.State.Watts != 0 || d.State.EnergyKWh == nil || *d.State.EnergyKWh != 12.5 {
+		t.Fatalf("plug: %s", jsonString(d))
+	}
+	m := r.em.mark()
+	if _, err := r.exec(plug, model.SetPower(true)); err != nil {
+		t.Fatal(err)
+	}
+	r.em.waitFor(t, m, "power of the plug switched on", func(ev model.Event) bool {
+		return ev.Kind == model.EventState && ev.DeviceID == plug && ev.State.Watts != nil && *ev.State.Watts == 60
+	})
+	m = r.em.mark()
+	if err := r.sim.Set(plug, map[string]int64{"activePower": 1234}); err != nil {
+		t.Fatal(err)
+	}
+	r.em.waitFor(t, m, "power changed by hand", func(ev model.Event) bool {
+		return ev.Kind == model.EventState && ev.DeviceID == plug && ev.Cause == model.CausePhysical && ev.State.Watts != nil && *ev.State.Watts == 123.4
+	})
+}

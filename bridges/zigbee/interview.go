@@ -51,6 +51,9 @@ var reportable = map[uint16][]zcl.ReportConfig{
 	zcl.ClusterLevel:       {{ID: zcl.AttrCurrentLevel, Type: zcl.TypeUint8, MinInterval: 1, MaxInterval: 3600, Change: 1}},
 	zcl.ClusterDoorLock:    {{ID: zcl.AttrLockState, Type: zcl.TypeEnum8, MinInterval: 0, MaxInterval: 3600}, {ID: zcl.AttrDoorState, Type: zcl.TypeEnum8, MinInterval: 0, MaxInterval: 3600}},
 	zcl.ClusterTemperature: {{ID: zcl.AttrMeasuredValue, Type: zcl.TypeInt16, MinInterval: 10, MaxInterval: 3600, Change: 10}},
+	// Power: at most every 10 s, on a change of 10 units (1 W at the usual divisor 10).
+	zcl.ClusterElectricalMeas: {{ID: zcl.AttrActivePower, Type: zcl.TypeInt16, MinInterval: 10, MaxInterval: 3600, Change: 10}},
+	zcl.ClusterMetering:       {{ID: zcl.AttrCurrentSummationDelivered, Type: zcl.TypeUint48, MinInterval: 10, MaxInterval: 3600, Change: 10}},
 	zcl.ClusterThermostat: {
 		{ID: zcl.AttrLocalTemperature, Type: zcl.TypeInt16, MinInterval: 10, MaxInterval: 3600, Change: 10},
 		{ID: zcl.AttrOccupiedHeatingSetpoint, Type: zcl.TypeInt16, MinInterval: 0, MaxInterval: 3600, Change: 10},
@@ -75,15 +78,18 @@ func colorReports(caps uint16) []zcl.ReportConfig {
 
 // stateAttrs are the attributes read once after configuration for the initial state.
 var stateAttrs = map[uint16][]uint16{
-	zcl.ClusterOnOff:       {zcl.AttrOnOff},
-	zcl.ClusterLevel:       {zcl.AttrCurrentLevel},
-	zcl.ClusterDoorLock:    {zcl.AttrLockState},
-	zcl.ClusterTemperature: {zcl.AttrMeasuredValue},
-	zcl.ClusterThermostat:  {zcl.AttrLocalTemperature, zcl.AttrOccupiedHeatingSetpoint, zcl.AttrSystemMode},
+	zcl.ClusterOnOff:          {zcl.AttrOnOff},
+	zcl.ClusterLevel:          {zcl.AttrCurrentLevel},
+	zcl.ClusterDoorLock:       {zcl.AttrLockState},
+	zcl.ClusterTemperature:    {zcl.AttrMeasuredValue},
+	zcl.ClusterThermostat:     {zcl.AttrLocalTemperature, zcl.AttrOccupiedHeatingSetpoint, zcl.AttrSystemMode},
+	zcl.ClusterElectricalMeas: {zcl.AttrActivePower},
+	zcl.ClusterMetering:       {zcl.AttrCurrentSummationDelivered},
 }
 
 // stateClusters are the clusters whose attributes make up a device's state, in the order they are read.
-var stateClusters = []uint16{zcl.ClusterOnOff, zcl.ClusterLevel, zcl.ClusterColor, zcl.ClusterDoorLock, zcl.ClusterThermostat, zcl.ClusterTemperature}
+var stateClusters = []uint16{zcl.ClusterOnOff, zcl.ClusterLevel, zcl.ClusterColor, zcl.ClusterDoorLock, zcl.ClusterThermostat, zcl.ClusterTemperature,
+	zcl.ClusterElectricalMeas, zcl.ClusterMetering}
 
 // stateIDs lists the state attributes read from cluster (for Color Control,
 // the ones the bulb's capabilities report).
@@ -231,6 +237,33 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 			hi = float64(x.Int) / 100
 		}
 		r.MinSetpointC, r.MaxSetpointC = lo, hi
+		b.mu.Unlock()
+	}
+	// Metering scales: watts = activePower × multiplier / divisor (Electrical
+	// Measurement), kWh = summation × multiplier / divisor (Metering, in kWh).
+	for _, sc := range []struct {
+		cluster, mul, div uint16
+		set               func(float64)
+	}{
+		{zcl.ClusterElectricalMeas, zcl.AttrACPowerMultiplier, zcl.AttrACPowerDivisor, func(f float64) { r.PowerScale = f }},
+		{zcl.ClusterMetering, zcl.AttrMeteringMultiplier, zcl.AttrMeteringDivisor, func(f float64) { r.EnergyScale = f }},
+	} {
+		if !r.has(sc.cluster) {
+			continue
+		}
+		v, err := b.readAttributes(ctx, ieee, sc.cluster, sc.mul, sc.div)
+		if err != nil {
+			return fmt.Errorf("read the scale of cluster 0x%04x: %w", sc.cluster, err)
+		}
+		f := 1.0
+		if m, ok := v[sc.mul]; ok && m.Int > 0 {
+			f = float64(m.Int)
+		}
+		if d, ok := v[sc.div]; ok && d.Int > 0 {
+			f /= float64(d.Int)
+		}
+		b.mu.Lock()
+		sc.set(f)
 		b.mu.Unlock()
 	}
 	// 5. Bind and configure reporting; 6. read the initial state.

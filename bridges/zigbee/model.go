@@ -49,6 +49,12 @@ func (r *record) traits() model.Traits {
 	if r.has(zcl.ClusterOnOff) && contactOnOffModels[r.Model] {
 		t.Contact = &model.Contact{}
 	}
+	if r.has(zcl.ClusterElectricalMeas) {
+		t.Power = &model.Power{}
+	}
+	if r.has(zcl.ClusterMetering) {
+		t.Energy = &model.Energy{}
+	}
 	if r.has(zcl.ClusterIASZone) && r.ZoneType == zcl.ZoneTypeWater {
 		t.WaterLeak = &model.WaterLeak{}
 	}
@@ -93,7 +99,7 @@ func (r *record) traits() model.Traits {
 }
 
 func hasTraits(t model.Traits) bool {
-	return t.OnOff != nil || t.Contact != nil || t.WaterLeak != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
+	return t.OnOff != nil || t.Power != nil || t.Energy != nil || t.Contact != nil || t.WaterLeak != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
 }
 
 func (r *record) category(t model.Traits) model.Category {
@@ -104,6 +110,8 @@ func (r *record) category(t model.Traits) model.Category {
 		return model.CategoryThermostat
 	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
 		return model.CategoryLight
+	case t.OnOff != nil && t.Power != nil:
+		return model.CategorySmartPlug
 	case t.OnOff != nil:
 		return model.CategorySwitch
 	case t.Contact != nil:
@@ -176,6 +184,14 @@ func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute
 			ch.ContactOpen = model.Ptr(v.Int != 0) // the magnet away: open
 		} else if a.ID == zcl.AttrOnOff {
 			ch.On = model.Ptr(v.Int != 0)
+		}
+	case zcl.ClusterElectricalMeas:
+		if a.ID == zcl.AttrActivePower && r.PowerScale > 0 {
+			ch.Watts = model.Ptr(float64(v.Int) * r.PowerScale)
+		}
+	case zcl.ClusterMetering:
+		if a.ID == zcl.AttrCurrentSummationDelivered && r.EnergyScale > 0 {
+			ch.EnergyKWh = model.Ptr(float64(v.Int) * r.EnergyScale)
 		}
 	case zcl.ClusterIASZone:
 		if a.ID == zcl.AttrZoneStatus && r.ZoneType == zcl.ZoneTypeWater {
@@ -278,7 +294,8 @@ func (r *record) xy(st *model.State) (float64, float64) {
 
 func isEmpty(s model.State) bool {
 	return s.On == nil && s.Brightness == nil && s.Color == nil && s.ColorTemperature == nil && s.Lock == "" &&
-		s.Thermostat == nil && s.Temperature == nil && s.ContactOpen == nil && s.WaterLeak == nil
+		s.Thermostat == nil && s.Temperature == nil && s.ContactOpen == nil && s.WaterLeak == nil &&
+		s.Watts == nil && s.EnergyKWh == nil
 }
 
 func modeFromZCL(v int64) (model.ThermostatMode, bool) {
@@ -335,6 +352,12 @@ func diff(st model.State, ch model.State) model.State {
 	}
 	if ch.WaterLeak != nil && (st.WaterLeak == nil || *st.WaterLeak != *ch.WaterLeak) {
 		d.WaterLeak = ch.WaterLeak
+	}
+	if ch.Watts != nil && (st.Watts == nil || *st.Watts != *ch.Watts) {
+		d.Watts = ch.Watts
+	}
+	if ch.EnergyKWh != nil && (st.EnergyKWh == nil || *st.EnergyKWh != *ch.EnergyKWh) {
+		d.EnergyKWh = ch.EnergyKWh
 	}
 	if t := ch.Thermostat; t != nil {
 		var cur model.ThermostatState

@@ -82,7 +82,9 @@ type record struct {
 	Endpoints    []endpointRecord `json:"endpoints,omitempty"`
 	Interviewed  bool             `json:"interviewed"`
 	ColorCaps    uint16           `json:"colorCaps,omitempty"`
-	ZoneType     uint16           `json:"zoneType,omitempty"` // an IAS zone's type
+	ZoneType     uint16           `json:"zoneType,omitempty"`    // an IAS zone's type
+	PowerScale   float64          `json:"powerScale,omitempty"`  // W per activePower unit
+	EnergyScale  float64          `json:"energyScale,omitempty"` // kWh per summation unit
 	MinMired     uint16           `json:"minMired,omitempty"`
 	MaxMired     uint16           `json:"maxMired,omitempty"`
 	ControlSeq   uint8            `json:"controlSeq,omitempty"`

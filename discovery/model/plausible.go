@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -94,6 +95,30 @@ func (t Traits) CheckState(s State) (State, []string) {
 		case m != nil && !slices.ContainsFunc(m.Values, func(x ModeValue) bool { return x.Value == v }):
 			out("mode %s value %q is not one of its values", inst, v)
 			delete(s.Modes, inst)
+		}
+	}
+	percent := func(name string, v **int, has bool) {
+		if *v != nil && has && (**v < 0 || **v > 100) {
+			out("%s %d is outside 0–100", name, **v)
+			*v = nil
+		}
+	}
+	percent("coverPosition", &s.CoverPosition, t.Cover != nil)
+	percent("fanSpeed", &s.FanSpeed, t.Fan != nil)
+	percent("battery", &s.Battery, t.Battery != nil)
+	if s.Humidity != nil && t.Humidity != nil && !(*s.Humidity >= 0 && *s.Humidity <= 100) {
+		out("humidity %g %% is outside 0–100", *s.Humidity)
+		s.Humidity = nil
+	}
+	for _, r := range []struct {
+		name string
+		v    **float64
+		has  bool
+	}{{"illuminance", &s.Illuminance, t.Illuminance != nil}, {"energyKWh", &s.EnergyKWh, t.Energy != nil}, {"watts", &s.Watts, t.Power != nil}} {
+		// Meters may read negative power (a solar feed) but never NaN or infinity.
+		if *r.v != nil && r.has && (math.IsNaN(**r.v) || math.IsInf(**r.v, 0) || r.name != "watts" && **r.v < 0) {
+			out("%s %g is not a plausible reading", r.name, **r.v)
+			*r.v = nil
 		}
 	}
 	return s, bad

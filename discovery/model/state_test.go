@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 )
@@ -63,5 +64,20 @@ func TestCloneEndpointIsDeep(t *testing.T) {
 	}
 	if c.DeviceID != "d\xff" {
 		t.Fatal("clone changed a non-UTF-8 device id")
+	}
+}
+
+// TestCheckStateKinds: out-of-range readings of the cover, fan, battery,
+// humidity and meter traits are dropped with a description; plausible ones stay.
+func TestCheckStateKinds(t *testing.T) {
+	tr := Traits{Cover: &Cover{}, Fan: &Fan{}, Battery: &Battery{}, Humidity: &Humidity{}, Illuminance: &Illuminance{}, Energy: &Energy{}, Power: &Power{}}
+	got, bad := tr.CheckState(State{CoverPosition: Ptr(101), FanSpeed: Ptr(-1), Battery: Ptr(200), Humidity: Ptr(100.5),
+		Illuminance: Ptr(-3.0), EnergyKWh: Ptr(math.Inf(1)), Watts: Ptr(math.NaN())})
+	if len(bad) != 7 || !got.IsZero() {
+		t.Errorf("kept %+v, dropped %q", got, bad)
+	}
+	ok := State{CoverPosition: Ptr(42), FanSpeed: Ptr(100), Battery: Ptr(0), Humidity: Ptr(55.5), Illuminance: Ptr(0.0), EnergyKWh: Ptr(3.2), Watts: Ptr(-250.0)}
+	if got, bad := tr.CheckState(ok); len(bad) != 0 || !reflect.DeepEqual(got, ok) {
+		t.Errorf("plausible state changed to %+v (%q)", got, bad)
 	}
 }

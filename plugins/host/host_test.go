@@ -533,8 +533,8 @@ func TestPluginLogsReachSlog(t *testing.T) {
 		attrs, ok = c.find("virtual bridge running")
 		return ok
 	})
-	if attrs["bridge"] != "virtual" || attrs["devices"] != "9" {
-		t.Fatalf("plugin log attributes %v, want bridge=virtual devices=9", attrs)
+	if attrs["bridge"] != "virtual" || attrs["devices"] != "19" {
+		t.Fatalf("plugin log attributes %v, want bridge=virtual devices=19 (the default device set)", attrs)
 	}
 }
 

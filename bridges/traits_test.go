@@ -21,7 +21,6 @@ var notMapped = map[string]map[model.TraitKind]string{
 // issue15: the cover, sensor, metering, fan and siren traits, not yet mapped
 // by this bridge.
 var issue15 = map[model.TraitKind]string{
-	model.TraitCover:       "not yet mapped",
 	model.TraitMotion:      "not yet mapped",
 	model.TraitBattery:     "not yet mapped",
 	model.TraitHumidity:    "not yet mapped",
@@ -38,6 +37,7 @@ var zigbeeMapped = map[model.TraitKind]string{
 	model.TraitContact:   "not yet mapped",
 	model.TraitWaterLeak: "not yet mapped",
 	model.TraitPower:     "not yet mapped",
+	model.TraitCover:     "not yet mapped",
 	model.TraitEnergy:    "not yet mapped",
 }
 

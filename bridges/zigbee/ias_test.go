@@ -105,3 +105,29 @@ func TestPlugPowerAndEnergy(t *testing.T) {
 		return ev.Kind == model.EventState && ev.DeviceID == plug && ev.Cause == model.CausePhysical && ev.State.Watts != nil && *ev.State.Watts == 123.4
 	})
 }
+
+// TestBlindMovesToAPosition pairs an IKEA FYRTUR blind: an interior blind
+// with a cover position (100 % open = ZCL lift 0 %); set to 30 % it travels
+// there (the simulated motor, lift 70 %) and its reports reach the bridge.
+func TestBlindMovesToAPosition(t *testing.T) {
+	const blind = "000d6ffffe3c4d01"
+	r := newRig(t, []znpsim.DeviceSpec{{IEEE: "0x" + blind, Type: "ikea-blind"}})
+	d := r.pair(blind)[blind]
+	if d.Endpoint.Category != model.CategoryInteriorBlind || d.Endpoint.Traits.Cover == nil || d.State.CoverPosition == nil || *d.State.CoverPosition != 100 {
+		t.Fatalf("blind: %s", jsonString(d))
+	}
+	m := r.em.mark()
+	if _, err := r.exec(blind, model.SetCoverPosition(30)); err != nil {
+		t.Fatal(err)
+	}
+	r.em.waitFor(t, m, "the blind at 30 %", func(ev model.Event) bool {
+		return ev.Kind == model.EventState && ev.DeviceID == blind && ev.State.CoverPosition != nil && *ev.State.CoverPosition == 30
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for r.sim.Devices()[0].Attributes["currentPositionLiftPercentage"] != 70 {
+		if time.Now().After(deadline) {
+			t.Fatalf("simulated blind at lift %d %%, want 70", r.sim.Devices()[0].Attributes["currentPositionLiftPercentage"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

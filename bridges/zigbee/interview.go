@@ -53,6 +53,7 @@ var reportable = map[uint16][]zcl.ReportConfig{
 	zcl.ClusterTemperature: {{ID: zcl.AttrMeasuredValue, Type: zcl.TypeInt16, MinInterval: 10, MaxInterval: 3600, Change: 10}},
 	// Power: at most every 10 s, on a change of 10 units (1 W at the usual divisor 10).
 	zcl.ClusterElectricalMeas: {{ID: zcl.AttrActivePower, Type: zcl.TypeInt16, MinInterval: 10, MaxInterval: 3600, Change: 10}},
+	zcl.ClusterWindowCovering: {{ID: zcl.AttrCurrentPositionLiftPercentage, Type: zcl.TypeUint8, MinInterval: 1, MaxInterval: 3600, Change: 1}},
 	zcl.ClusterMetering:       {{ID: zcl.AttrCurrentSummationDelivered, Type: zcl.TypeUint48, MinInterval: 10, MaxInterval: 3600, Change: 10}},
 	zcl.ClusterThermostat: {
 		{ID: zcl.AttrLocalTemperature, Type: zcl.TypeInt16, MinInterval: 10, MaxInterval: 3600, Change: 10},
@@ -85,11 +86,12 @@ var stateAttrs = map[uint16][]uint16{
 	zcl.ClusterThermostat:     {zcl.AttrLocalTemperature, zcl.AttrOccupiedHeatingSetpoint, zcl.AttrSystemMode},
 	zcl.ClusterElectricalMeas: {zcl.AttrActivePower},
 	zcl.ClusterMetering:       {zcl.AttrCurrentSummationDelivered},
+	zcl.ClusterWindowCovering: {zcl.AttrCurrentPositionLiftPercentage},
 }
 
 // stateClusters are the clusters whose attributes make up a device's state, in the order they are read.
 var stateClusters = []uint16{zcl.ClusterOnOff, zcl.ClusterLevel, zcl.ClusterColor, zcl.ClusterDoorLock, zcl.ClusterThermostat, zcl.ClusterTemperature,
-	zcl.ClusterElectricalMeas, zcl.ClusterMetering}
+	zcl.ClusterElectricalMeas, zcl.ClusterMetering, zcl.ClusterWindowCovering}
 
 // stateIDs lists the state attributes read from cluster (for Color Control,
 // the ones the bulb's capabilities report).

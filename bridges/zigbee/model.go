@@ -49,6 +49,9 @@ func (r *record) traits() model.Traits {
 	if r.has(zcl.ClusterOnOff) && contactOnOffModels[r.Model] {
 		t.Contact = &model.Contact{}
 	}
+	if r.has(zcl.ClusterWindowCovering) {
+		t.Cover = &model.Cover{}
+	}
 	if r.has(zcl.ClusterElectricalMeas) {
 		t.Power = &model.Power{}
 	}
@@ -99,7 +102,7 @@ func (r *record) traits() model.Traits {
 }
 
 func hasTraits(t model.Traits) bool {
-	return t.OnOff != nil || t.Power != nil || t.Energy != nil || t.Contact != nil || t.WaterLeak != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
+	return t.OnOff != nil || t.Cover != nil || t.Power != nil || t.Energy != nil || t.Contact != nil || t.WaterLeak != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
 }
 
 func (r *record) category(t model.Traits) model.Category {
@@ -110,6 +113,8 @@ func (r *record) category(t model.Traits) model.Category {
 		return model.CategoryThermostat
 	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
 		return model.CategoryLight
+	case t.Cover != nil:
+		return model.CategoryInteriorBlind
 	case t.OnOff != nil && t.Power != nil:
 		return model.CategorySmartPlug
 	case t.OnOff != nil:
@@ -184,6 +189,10 @@ func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute
 			ch.ContactOpen = model.Ptr(v.Int != 0) // the magnet away: open
 		} else if a.ID == zcl.AttrOnOff {
 			ch.On = model.Ptr(v.Int != 0)
+		}
+	case zcl.ClusterWindowCovering:
+		if a.ID == zcl.AttrCurrentPositionLiftPercentage && v.Int <= 100 {
+			ch.CoverPosition = model.Ptr(100 - int(v.Int)) // ZCL lift 0 % is fully open
 		}
 	case zcl.ClusterElectricalMeas:
 		if a.ID == zcl.AttrActivePower && r.PowerScale > 0 {
@@ -295,7 +304,7 @@ func (r *record) xy(st *model.State) (float64, float64) {
 func isEmpty(s model.State) bool {
 	return s.On == nil && s.Brightness == nil && s.Color == nil && s.ColorTemperature == nil && s.Lock == "" &&
 		s.Thermostat == nil && s.Temperature == nil && s.ContactOpen == nil && s.WaterLeak == nil &&
-		s.Watts == nil && s.EnergyKWh == nil
+		s.Watts == nil && s.EnergyKWh == nil && s.CoverPosition == nil
 }
 
 func modeFromZCL(v int64) (model.ThermostatMode, bool) {
@@ -352,6 +361,9 @@ func diff(st model.State, ch model.State) model.State {
 	}
 	if ch.WaterLeak != nil && (st.WaterLeak == nil || *st.WaterLeak != *ch.WaterLeak) {
 		d.WaterLeak = ch.WaterLeak
+	}
+	if ch.CoverPosition != nil && (st.CoverPosition == nil || *st.CoverPosition != *ch.CoverPosition) {
+		d.CoverPosition = ch.CoverPosition
 	}
 	if ch.Watts != nil && (st.Watts == nil || *st.Watts != *ch.Watts) {
 		d.Watts = ch.Watts

@@ -13,13 +13,13 @@ import (
 // notMapped lists, per bridge, traits it deliberately does not map, with the
 // reason. Everything else must be handled.
 var notMapped = map[string]map[model.TraitKind]string{
-	"zigbee":  merge(generic, issue15),
+	"zigbee":  generic,
 	"mqtt":    merge(generic, issue15, zigbeeMapped),
 	"virtual": generic,
 }
 
-// issue15: the cover, sensor, metering, fan and siren traits, not yet mapped
-// by this bridge.
+// issue15: the sensor, fan and siren traits, not yet mapped by the MQTT
+// bridge (the Zigbee bridge maps them).
 var issue15 = map[model.TraitKind]string{
 	model.TraitMotion:      "not yet mapped",
 	model.TraitBattery:     "not yet mapped",

@@ -76,6 +76,7 @@ type Bridge struct {
 	starting     bool          // the first startup has not finished yet
 	linkChanged  chan struct{} // closed (and replaced) when link or starting changes
 	coordAddr    uint64
+	sirenGen     map[string]uint64 // bumped by each siren command: a newer one outlives an older warning
 
 	// retryDelay is the pause before retrying a busy channel (2 s as herdsman).
 	retryDelay time.Duration
@@ -96,7 +97,7 @@ var (
 // New returns an unconfigured bridge.
 func New(opts ...Option) *Bridge {
 	b := &Bridge{open: OpenSerial, devices: map[string]*record{}, byNWK: map[uint16]string{}, lastSeen: map[string]time.Time{},
-		busy: map[string]map[model.TraitKind]int{}, news: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{},
+		busy: map[string]map[model.TraitKind]int{}, news: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{}, sirenGen: map[string]uint64{},
 		linkChanged: make(chan struct{}),
 		retryDelay:  2 * time.Second, lockWait: 1500 * time.Millisecond, reopenMax: 30 * time.Second}
 	for _, o := range opts {
@@ -559,10 +560,10 @@ func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause model.C
 			if !ok {
 				continue
 			}
-			dch := diff(r.State, ch)
+			dch := model.DiffState(r.State, ch)
 			r.State = r.State.Merge(ch)
 			changed = changed.Merge(dch)
-			anyChange = anyChange || !isEmpty(dch)
+			anyChange = anyChange || !dch.IsZero()
 		}
 	}
 	if !anyChange {

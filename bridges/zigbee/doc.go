@@ -117,10 +117,42 @@
 // valve acts at once); we write occupiedHeatingSetpoint, which the Ally also
 // accepts.
 //
+// Device kinds (clusters → traits; reporting as zigbee2mqtt's converters
+// configure it):
+//
+//   - IAS Zone 0x0500, by zone type: water → water_leak, fire → smoke, carbon
+//     monoxide → gas, motion → motion, contact switch → contact (alarm 1 =
+//     opened); zone status bit 2 → tamper, bit 3 → batteryLow (unless the
+//     device has batteryAlarmState). Zone Status Change Notifications, no
+//     reporting. Vibration, emergency and keypad zones: no trait.
+//   - Occupancy Sensing 0x0406 occupancy bit 0 → motion; Relative Humidity
+//     0x0405 (0.01 %) → humidity; Illuminance 0x0400 (lx = 10^((v−1)/10000))
+//     → illuminance.
+//   - Power Configuration 0x0001 on a battery-powered device → battery:
+//     batteryPercentageRemaining in half percent; batteryLow from
+//     batteryAlarmState (battery source 1 bits) where the device has it, else
+//     from the IAS zone's bit 3, else at 10 % or less. Reported hourly at most.
+//   - Fan Control 0x0202 → fan: presets from fanModeSequence (low/medium/high
+//     at 33/66/100 %, low/high at 50/100 %, on); a speed is written as the
+//     slowest fanMode at or above it (zigbee2mqtt writes fanMode too: the
+//     cluster has no commands); a fan without an On/Off cluster switches with
+//     fanMode off / its last speed. Category FAN.
+//   - IAS WD 0x0502 on a device that is no detector → siren: Start Warning
+//     (emergency, strobe, maxDuration seconds read in the interview; mode stop
+//     to silence it). The device reports nothing when the warning ends: the
+//     bridge reports the siren off then (cause RULE_TRIGGER). A smoke alarm's
+//     own IAS WD is no siren (zigbee2mqtt offers none for it either).
+//   - Window Covering 0x0102 → cover (lift; position = 100 − lift %).
+//     Electrical Measurement 0x0B04 / Metering 0x0702 → power / energy.
+//
+// Remotes and buttons (On/Off, Level, Scenes, Colour or Window Covering
+// client clusters and no trait of their own; IAS remote and key fob zones)
+// are not Alexa endpoints: Alexa has no button. The bridge interviews and
+// remembers them and logs "remote or button paired; not an Alexa endpoint";
+// a battery or tamper trait alone never makes an endpoint.
+//
 // Not done (differences kept for now): no NV backup/restore of the stick's
 // tables; no Poll Control check-in handling; no node descriptor; no Green
-// Power, OTA or IAS endpoints (IAS frames use endpoint 1); IAS zone status,
-// Window Covering, Occupancy, Illuminance, Humidity, Electrical Measurement and
-// Metering are enrolled/decoded in zcl and znpsim but not yet mapped onto
-// traits.
+// Power, OTA or IAS endpoints (IAS frames use endpoint 1); no cover stop or
+// tilt (the model's cover trait has a position only).
 package zigbee

@@ -47,6 +47,10 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 	var err error
 	switch cmd.Trait {
 	case model.TraitOnOff:
+		if b.fanIsOnOff(id) {
+			st, err := b.fanPower(ctx, id, *cmd.Power, cur)
+			return b.result(id, st, err)
+		}
 		c := uint8(zcl.CmdOff)
 		if *cmd.Power {
 			c = zcl.CmdOn
@@ -71,6 +75,11 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToColorTemp, zcl.MoveToColorTemp(uint16(m), 0), -1)
 	case model.TraitCover: // Go To Lift Percentage: ZCL lift 0 % is fully open
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterWindowCovering, zcl.CmdGoToLiftPercentage, []byte{byte(100 - *cmd.CoverPosition)}, -1)
+	case model.TraitFan:
+		st, err := b.setFan(ctx, id, *cmd.FanSpeed)
+		return b.result(id, st, err)
+	case model.TraitSiren:
+		err = b.setSiren(ctx, id, *cmd.Siren)
 	case model.TraitLock:
 		return b.lock(ctx, req, cur)
 	case model.TraitThermostat:
@@ -82,6 +91,14 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		return model.Result{}, model.AsError(err)
 	}
 	return model.Result{Status: model.Done, State: b.applyCommand(id, cmd.Apply(model.State{}))}, nil
+}
+
+// result is a command's outcome: the state it reached, merged into the stored one.
+func (b *Bridge) result(id string, st model.State, err error) (model.Result, error) {
+	if err != nil {
+		return model.Result{}, model.AsError(err)
+	}
+	return model.Result{Status: model.Done, State: b.applyCommand(id, st)}, nil
 }
 
 func xyToZCL(v float64) uint16 { return uint16(math.Round(math.Max(0, math.Min(v, 0.9961)) * 65536)) }

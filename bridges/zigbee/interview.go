@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/avshub/avshub/bridges/zigbee/mt"
@@ -91,19 +92,51 @@ var stateAttrs = map[uint16][]uint16{
 
 // stateClusters are the clusters whose attributes make up a device's state, in the order they are read.
 var stateClusters = []uint16{zcl.ClusterOnOff, zcl.ClusterLevel, zcl.ClusterColor, zcl.ClusterDoorLock, zcl.ClusterThermostat, zcl.ClusterTemperature,
-	zcl.ClusterElectricalMeas, zcl.ClusterMetering, zcl.ClusterWindowCovering}
+	zcl.ClusterElectricalMeas, zcl.ClusterMetering, zcl.ClusterWindowCovering, zcl.ClusterOccupancy, zcl.ClusterHumidity, zcl.ClusterIlluminance,
+	zcl.ClusterPowerConfig, zcl.ClusterFanControl}
 
-// stateIDs lists the state attributes read from cluster (for Color Control,
-// the ones the bulb's capabilities report).
-func stateIDs(cluster uint16, colorCaps uint16) []uint16 {
-	if cluster == zcl.ClusterColor {
-		var ids []uint16
-		for _, x := range colorReports(colorCaps) {
-			ids = append(ids, x.ID)
-		}
-		return ids
+// stateCluster says whether cluster is part of the device's state: it serves
+// it, and Power Configuration only on a battery-powered device.
+func (r *record) stateCluster(cluster uint16) bool {
+	if cluster == zcl.ClusterPowerConfig {
+		return r.battery()
 	}
-	return append([]uint16(nil), stateAttrs[cluster]...)
+	return r.has(cluster)
+}
+
+// reportsFor lists the reporting configurations of cluster on this device.
+func (r *record) reportsFor(cluster uint16) []zcl.ReportConfig {
+	switch cluster {
+	case zcl.ClusterColor:
+		return colorReports(r.ColorCaps)
+	case zcl.ClusterPowerConfig:
+		cfgs := sensorReports[cluster]
+		if r.BatteryAlarm {
+			cfgs = append(slices.Clip(cfgs), zcl.ReportConfig{ID: zcl.AttrBatteryAlarmState, Type: zcl.TypeBitmap32, MinInterval: 3600, MaxInterval: 65000})
+		}
+		return cfgs
+	}
+	if c, ok := sensorReports[cluster]; ok {
+		return c
+	}
+	return reportable[cluster]
+}
+
+// stateIDs lists the state attributes read from cluster: those it reports
+// (for Color Control, the ones the bulb's capabilities report), and an IAS
+// zone's status.
+func (r *record) stateIDs(cluster uint16) []uint16 {
+	if ids, ok := stateAttrs[cluster]; ok {
+		return append([]uint16(nil), ids...)
+	}
+	if cluster == zcl.ClusterIASZone {
+		return []uint16{zcl.AttrZoneStatus}
+	}
+	var ids []uint16
+	for _, x := range r.reportsFor(cluster) {
+		ids = append(ids, x.ID)
+	}
+	return ids
 }
 
 // interview learns a new device: endpoints, descriptors, Basic attributes,
@@ -132,10 +165,17 @@ func (b *Bridge) interview(ctx context.Context, ieee string) {
 	delete(b.interviewing, ieee)
 	ep, pub := r.endpoint(b.cfg.Names)
 	st := r.State.Clone()
+	remote := r.remote()
 	em := b.em
 	b.persist()
 	b.mu.Unlock()
 	if !pub {
+		if remote {
+			// Alexa has no button: a remote's presses start nothing there, and
+			// its battery alone makes no endpoint (see doc.go, "Remotes").
+			b.log.Info("zigbee: remote or button paired; not an Alexa endpoint (Alexa has no button trait); remembered only", "ieee", ieee, "model", r.Model)
+			return
+		}
 		b.log.Info("zigbee: device has no trait avshub publishes; remembered only", "ieee", ieee, "model", r.Model)
 		return
 	}
@@ -241,6 +281,36 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		r.MinSetpointC, r.MaxSetpointC = lo, hi
 		b.mu.Unlock()
 	}
+	// Battery alarm, fan mode sequence, warning duration.
+	for _, q := range []struct {
+		cluster, attr uint16
+		ok            bool
+		set           func(v zcl.Value, present bool)
+	}{
+		{zcl.ClusterPowerConfig, zcl.AttrBatteryAlarmState, r.battery(), func(_ zcl.Value, p bool) { r.BatteryAlarm = p }},
+		{zcl.ClusterFanControl, zcl.AttrFanModeSequence, r.has(zcl.ClusterFanControl), func(v zcl.Value, p bool) {
+			if p && v.Int <= 4 {
+				r.FanSeq = uint8(v.Int)
+			}
+		}},
+		{zcl.ClusterIASWD, zcl.AttrMaxDuration, r.has(zcl.ClusterIASWD), func(v zcl.Value, p bool) {
+			if p && v.Int > 0 {
+				r.MaxWarning = uint16(v.Int)
+			}
+		}},
+	} {
+		if !q.ok {
+			continue
+		}
+		v, err := b.readAttributes(ctx, ieee, q.cluster, q.attr)
+		if err != nil {
+			return fmt.Errorf("read attribute 0x%04x of cluster 0x%04x: %w", q.attr, q.cluster, err)
+		}
+		x, present := v[q.attr]
+		b.mu.Lock()
+		q.set(x, present)
+		b.mu.Unlock()
+	}
 	// Metering scales: watts = activePower × multiplier / divisor (Electrical
 	// Measurement), kWh = summation × multiplier / divisor (Metering, in kWh).
 	for _, sc := range []struct {
@@ -275,20 +345,17 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 	}
 	for _, c := range stateClusters {
 		ep, ok := r.epFor(c)
-		if !ok {
+		if !ok || !r.stateCluster(c) {
 			continue
 		}
-		cfgs := reportable[c]
-		if c == zcl.ClusterColor {
-			cfgs = colorReports(r.ColorCaps)
-		}
+		cfgs := r.reportsFor(c)
 		if err := b.bind(ctx, nwk, ieee, ep, c, link); err != nil {
 			return fmt.Errorf("bind cluster 0x%04x: %w", c, err)
 		}
 		if err := b.configureReporting(ctx, ieee, c, cfgs); err != nil {
 			return fmt.Errorf("configure reporting of cluster 0x%04x: %w", c, err)
 		}
-		ids := stateIDs(c, r.ColorCaps)
+		ids := r.stateIDs(c)
 		v, err := b.readAttributes(ctx, ieee, c, ids...)
 		if err != nil {
 			return fmt.Errorf("read state of cluster 0x%04x: %w", c, err)

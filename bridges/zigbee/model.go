@@ -58,9 +58,8 @@ func (r *record) traits() model.Traits {
 	if r.has(zcl.ClusterMetering) {
 		t.Energy = &model.Energy{}
 	}
-	if r.has(zcl.ClusterIASZone) && r.ZoneType == zcl.ZoneTypeWater {
-		t.WaterLeak = &model.WaterLeak{}
-	}
+	r.sensorTraits(&t)
+	r.actuatorTraits(&t)
 	if r.has(zcl.ClusterLevel) && r.has(zcl.ClusterOnOff) {
 		t.Brightness = &model.Brightness{}
 	}
@@ -101,8 +100,15 @@ func (r *record) traits() model.Traits {
 	return t
 }
 
+// hasTraits says whether t has a primary function to publish: the battery
+// and tamper traits alone (a remote's battery) make no endpoint.
 func hasTraits(t model.Traits) bool {
-	return t.OnOff != nil || t.Cover != nil || t.Power != nil || t.Energy != nil || t.Contact != nil || t.WaterLeak != nil || t.Lock != nil || t.Thermostat != nil || t.TemperatureSensor != nil || t.Color != nil || t.ColorTemperature != nil
+	for _, k := range t.Kinds() {
+		if k != model.TraitBattery && k != model.TraitTamper {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *record) category(t model.Traits) model.Category {
@@ -115,12 +121,18 @@ func (r *record) category(t model.Traits) model.Category {
 		return model.CategoryLight
 	case t.Cover != nil:
 		return model.CategoryInteriorBlind
+	case t.Fan != nil:
+		return model.CategoryFan
 	case t.OnOff != nil && t.Power != nil:
 		return model.CategorySmartPlug
 	case t.OnOff != nil:
 		return model.CategorySwitch
 	case t.Contact != nil:
 		return model.CategoryContactSensor
+	case t.Motion != nil:
+		return model.CategoryMotionSensor
+	case t.Siren != nil:
+		return model.CategorySecurityPanel
 	case t.TemperatureSensor != nil:
 		return model.CategoryTemperatureSensor
 	}
@@ -202,10 +214,6 @@ func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute
 		if a.ID == zcl.AttrCurrentSummationDelivered && r.EnergyScale > 0 {
 			ch.EnergyKWh = model.Ptr(float64(v.Int) * r.EnergyScale)
 		}
-	case zcl.ClusterIASZone:
-		if a.ID == zcl.AttrZoneStatus && r.ZoneType == zcl.ZoneTypeWater {
-			ch.WaterLeak = model.Ptr(v.Int&zcl.ZoneStatusAlarm1 != 0)
-		}
 	case zcl.ClusterLevel:
 		if a.ID == zcl.AttrCurrentLevel {
 			ch.Brightness = model.Ptr(levelToPct(v.Int))
@@ -284,8 +292,12 @@ func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute
 		if a.ID == zcl.AttrMeasuredValue {
 			ch.Temperature = model.Ptr(float64(v.Int) / 100)
 		}
+	default:
+		if !r.applySensor(&ch, cluster, a) {
+			r.applyActuator(&ch, cluster, a)
+		}
 	}
-	if isEmpty(ch) {
+	if ch.IsZero() {
 		return ch, false
 	}
 	return ch, true
@@ -299,12 +311,6 @@ func (r *record) xy(st *model.State) (float64, float64) {
 		return hsbToXY(*st.Color)
 	}
 	return 0.3127, 0.3290
-}
-
-func isEmpty(s model.State) bool {
-	return s.On == nil && s.Brightness == nil && s.Color == nil && s.ColorTemperature == nil && s.Lock == "" &&
-		s.Thermostat == nil && s.Temperature == nil && s.ContactOpen == nil && s.WaterLeak == nil &&
-		s.Watts == nil && s.EnergyKWh == nil && s.CoverPosition == nil
 }
 
 func modeFromZCL(v int64) (model.ThermostatMode, bool) {
@@ -333,67 +339,6 @@ func modeToZCL(m model.ThermostatMode) (int64, bool) {
 		return zcl.SystemModeHeat, true
 	}
 	return 0, false
-}
-
-// diff returns the fields of ch whose values differ from st.
-func diff(st model.State, ch model.State) model.State {
-	var d model.State
-	if ch.On != nil && (st.On == nil || *st.On != *ch.On) {
-		d.On = ch.On
-	}
-	if ch.Brightness != nil && (st.Brightness == nil || *st.Brightness != *ch.Brightness) {
-		d.Brightness = ch.Brightness
-	}
-	if ch.Color != nil && (st.Color == nil || *st.Color != *ch.Color) {
-		d.Color = ch.Color
-	}
-	if ch.ColorTemperature != nil && (st.ColorTemperature == nil || *st.ColorTemperature != *ch.ColorTemperature) {
-		d.ColorTemperature = ch.ColorTemperature
-	}
-	if ch.Lock != "" && st.Lock != ch.Lock {
-		d.Lock = ch.Lock
-	}
-	if ch.Temperature != nil && (st.Temperature == nil || *st.Temperature != *ch.Temperature) {
-		d.Temperature = ch.Temperature
-	}
-	if ch.ContactOpen != nil && (st.ContactOpen == nil || *st.ContactOpen != *ch.ContactOpen) {
-		d.ContactOpen = ch.ContactOpen
-	}
-	if ch.WaterLeak != nil && (st.WaterLeak == nil || *st.WaterLeak != *ch.WaterLeak) {
-		d.WaterLeak = ch.WaterLeak
-	}
-	if ch.CoverPosition != nil && (st.CoverPosition == nil || *st.CoverPosition != *ch.CoverPosition) {
-		d.CoverPosition = ch.CoverPosition
-	}
-	if ch.Watts != nil && (st.Watts == nil || *st.Watts != *ch.Watts) {
-		d.Watts = ch.Watts
-	}
-	if ch.EnergyKWh != nil && (st.EnergyKWh == nil || *st.EnergyKWh != *ch.EnergyKWh) {
-		d.EnergyKWh = ch.EnergyKWh
-	}
-	if t := ch.Thermostat; t != nil {
-		var cur model.ThermostatState
-		if st.Thermostat != nil {
-			cur = *st.Thermostat
-		}
-		var o model.ThermostatState
-		changed := false
-		if t.Mode != "" && t.Mode != cur.Mode {
-			o.Mode, changed = t.Mode, true
-		}
-		for _, p := range []struct {
-			n, c *float64
-			dst  **float64
-		}{{t.Target, cur.Target, &o.Target}, {t.Lower, cur.Lower, &o.Lower}, {t.Upper, cur.Upper, &o.Upper}} {
-			if p.n != nil && (p.c == nil || *p.c != *p.n) {
-				*p.dst, changed = p.n, true
-			}
-		}
-		if changed {
-			d.Thermostat = &o
-		}
-	}
-	return d
 }
 
 // hsbToXY converts a colour to CIE 1931 xy with avshub's one colour conversion

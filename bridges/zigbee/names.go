@@ -69,13 +69,35 @@ func (r *record) kind(t model.Traits) string {
 			return "light strip"
 		}
 		return "bulb"
+	case t.Cover != nil:
+		return "blind"
+	case t.Fan != nil:
+		return "fan"
+	case t.Siren != nil:
+		return "siren"
 	case t.OnOff != nil:
 		if strings.Contains(mdl, "plug") || strings.Contains(mdl, "outlet") || strings.Contains(mdl, "socket") {
 			return "plug"
 		}
 		return "switch"
+	case t.Contact != nil:
+		return "door sensor"
+	case t.Motion != nil:
+		return "motion sensor"
+	case t.WaterLeak != nil:
+		return "leak sensor"
+	case t.Smoke != nil:
+		return "smoke alarm"
+	case t.Gas != nil:
+		return "gas alarm"
 	case t.TemperatureSensor != nil:
 		return "temperature sensor"
+	case t.Humidity != nil:
+		return "humidity sensor"
+	case t.Illuminance != nil:
+		return "light sensor"
+	case t.Power != nil || t.Energy != nil:
+		return "meter"
 	}
 	return "device"
 }

@@ -22,6 +22,14 @@ func TestDefaultNames(t *testing.T) {
 		{"", "", model.Traits{OnOff: &model.OnOff{}}, "Switch"},
 		{"0x1234", "", light, "Bulb"},
 		{"Acme", "Smart plug 2", model.Traits{OnOff: &model.OnOff{}}, "Acme plug"},
+		{"IKEA of Sweden", "FYRTUR block-out roller blind", model.Traits{Cover: &model.Cover{}, Battery: &model.Battery{}}, "IKEA blind"},
+		{"Schneider Electric", "CHFAN/SWITCH/1", model.Traits{OnOff: &model.OnOff{}, Fan: &model.Fan{}}, "Schneider fan"},
+		{"HEIMAN", "WarningDevice", model.Traits{Siren: &model.Siren{}}, "Heiman siren"},
+		{"LUMI", "lumi.sensor_magnet.aq2", model.Traits{Contact: &model.Contact{}}, "Aqara door sensor"},
+		{"Signify Netherlands B.V.", "SML001", model.Traits{Motion: &model.Motion{}, TemperatureSensor: &model.TemperatureSensor{}}, "Philips Hue motion sensor"},
+		{"LUMI", "lumi.sensor_wleak.aq1", model.Traits{WaterLeak: &model.WaterLeak{}}, "Aqara leak sensor"},
+		{"HEIMAN", "SmokeSensor-N-3.0", model.Traits{Smoke: &model.Smoke{}, Tamper: &model.Tamper{}}, "Heiman smoke alarm"},
+		{"HEIMAN", "COSensor-EM", model.Traits{Gas: &model.Gas{}}, "Heiman gas alarm"},
 	}
 	for _, tt := range tests {
 		r := &record{IEEE: "000d6ffffe2b9c41", Manufacturer: tt.manufacturer, Model: tt.model}

@@ -30,11 +30,11 @@ type stateRead struct {
 // stateReads lists the reads that fetch a device's state. Call with b.mu held.
 func (r *record) stateReads() []stateRead {
 	var out []stateRead
-	for _, c := range stateClusters {
-		if !r.has(c) {
+	for _, c := range append(stateClusters[:len(stateClusters):len(stateClusters)], zcl.ClusterIASZone) {
+		if !r.stateCluster(c) {
 			continue
 		}
-		if ids := stateIDs(c, r.ColorCaps); len(ids) > 0 {
+		if ids := r.stateIDs(c); len(ids) > 0 {
 			out = append(out, stateRead{cluster: c, ids: ids})
 		}
 	}

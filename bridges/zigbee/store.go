@@ -82,9 +82,12 @@ type record struct {
 	Endpoints    []endpointRecord `json:"endpoints,omitempty"`
 	Interviewed  bool             `json:"interviewed"`
 	ColorCaps    uint16           `json:"colorCaps,omitempty"`
-	ZoneType     uint16           `json:"zoneType,omitempty"`    // an IAS zone's type
-	PowerScale   float64          `json:"powerScale,omitempty"`  // W per activePower unit
-	EnergyScale  float64          `json:"energyScale,omitempty"` // kWh per summation unit
+	ZoneType     uint16           `json:"zoneType,omitempty"`     // an IAS zone's type
+	BatteryAlarm bool             `json:"batteryAlarm,omitempty"` // Power Configuration has batteryAlarmState
+	FanSeq       uint8            `json:"fanSeq,omitempty"`       // Fan Control fanModeSequence
+	MaxWarning   uint16           `json:"maxWarning,omitempty"`   // IAS WD maxDuration (s)
+	PowerScale   float64          `json:"powerScale,omitempty"`   // W per activePower unit
+	EnergyScale  float64          `json:"energyScale,omitempty"`  // kWh per summation unit
 	MinMired     uint16           `json:"minMired,omitempty"`
 	MaxMired     uint16           `json:"maxMired,omitempty"`
 	ControlSeq   uint8            `json:"controlSeq,omitempty"`

@@ -106,7 +106,7 @@ func TestTraitsFromClusters(t *testing.T) {
 		{"xy-only bulb", record{IEEE: "0000000000000002", Endpoints: ep(0, 6, 8, 0x300), ColorCaps: zcl.ColorCapXY}, `{"onOff":{},"brightness":{},"color":{}}`},
 		{"cool-and-heat thermostat", record{IEEE: "0000000000000003", Endpoints: ep(0, 0x201), ControlSeq: 4, MinSetpointC: 7, MaxSetpointC: 30},
 			`{"thermostat":{"modes":["HEAT","COOL","AUTO","OFF"],"targetSetpoint":true,"minC":7,"maxC":30,"stepC":0.5,"scale":"CELSIUS"},"temperatureSensor":{}}`},
-		{"remote", record{IEEE: "0000000000000004", Endpoints: []endpointRecord{{ID: 1, In: []uint16{0, 1}, Out: []uint16{6, 8}}}}, `{}`},
+		{"remote", record{IEEE: "0000000000000004", Endpoints: []endpointRecord{{ID: 1, In: []uint16{0, 1}, Out: []uint16{6, 8}}}}, `{"battery":{}}`},
 	}
 	for _, c := range cases {
 		got, _ := json.Marshal(c.r.traits())

@@ -279,6 +279,7 @@ const (
 	ZoneTypeFire         = 0x0028
 	ZoneTypeWater        = 0x002A
 	ZoneTypeCO           = 0x002B
+	ZoneTypeEmergency    = 0x002C
 	ZoneTypeVibration    = 0x002D
 	ZoneTypeStandardWarn = 0x0225
 )
@@ -297,6 +298,51 @@ const (
 const (
 	AttrOccupancy uint16 = 0x0000
 )
+
+// Battery alarm state bits (Power Configuration batteryAlarmState, ZCL
+// 3.3.2.2.4.10): battery source 1's minimum threshold and thresholds 1–3.
+const BatteryAlarmSource1 = 0x0000000F
+
+// Fan Control attributes and fanMode values (ZCL 6.4).
+const (
+	AttrFanMode         uint16 = 0x0000
+	AttrFanModeSequence uint16 = 0x0001
+	FanModeOff                 = 0
+	FanModeLow                 = 1
+	FanModeMedium              = 2
+	FanModeHigh                = 3
+	FanModeOn                  = 4
+	FanModeAuto                = 5
+	FanModeSmart               = 6
+)
+
+// IAS WD attribute and commands (ZCL 8.4).
+const (
+	AttrMaxDuration      uint16 = 0x0000
+	CmdStartWarning             = 0x00
+	CmdSquawk                   = 0x01
+	WarningModeStop             = 0
+	WarningModeBurglar          = 1
+	WarningModeFire             = 2
+	WarningModeEmergency        = 3
+)
+
+// StartWarning encodes an IAS WD Start Warning: warning mode (bits 4–7),
+// strobe (bits 2–3: 1 with the siren), siren level (bits 0–1), the duration
+// in seconds, the strobe duty cycle (%, in tens) and the strobe level.
+func StartWarning(mode, strobe, level uint8, seconds uint16, duty, strobeLevel uint8) []byte {
+	b := []byte{mode<<4 | (strobe&3)<<2 | level&3}
+	b = binary.LittleEndian.AppendUint16(b, seconds)
+	return append(b, duty, strobeLevel)
+}
+
+// ParseStartWarning decodes a Start Warning: mode, strobe, siren level and duration.
+func ParseStartWarning(p []byte) (mode, strobe, level uint8, seconds uint16, err error) {
+	if len(p) < 3 {
+		return 0, 0, 0, 0, fmt.Errorf("zcl: start warning of %d bytes: %w", len(p), ErrShort)
+	}
+	return p[0] >> 4, (p[0] >> 2) & 3, p[0] & 3, binary.LittleEndian.Uint16(p[1:]), nil
+}
 
 // Electrical Measurement attributes (ZCL 4.9).
 const (

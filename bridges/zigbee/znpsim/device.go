@@ -21,6 +21,8 @@ type device struct {
 	cieEP     uint8 // the coordinator endpoint that wrote the IAS CIE address
 	coverGen  int   // bumped on each cover command: a newer one stops an older movement
 	load      int64 // a plug's load when on (activePower, 0.1 W)
+	warnMode  int64 // a siren's warning mode while it sounds (0: silent)
+	warnGen   int   // bumped on each Start Warning: a newer one outlives an older
 	tsn       uint8
 	apsSeq    uint8
 	attrs     map[uint16]map[uint16]zcl.Value // cluster → attribute → value
@@ -315,6 +317,9 @@ func (s *Sim) checkWrite(d *device, cluster uint16, a zcl.Attribute) zcl.Status 
 	if cur.Type != a.Value.Type {
 		return zcl.StatusInvalidDataType
 	}
+	if cluster == zcl.ClusterFanControl {
+		return fanWrite(a)
+	}
 	if cluster == zcl.ClusterThermostat {
 		switch a.ID {
 		case zcl.AttrOccupiedHeatingSetpoint:
@@ -396,6 +401,8 @@ func (s *Sim) clusterCommand(d *device, cluster uint16, f zcl.Frame, reply func(
 		return ok
 	case zcl.ClusterWindowCovering:
 		return s.coverCommand(d, f)
+	case zcl.ClusterIASWD:
+		return s.warningCommand(d, f)
 	case zcl.ClusterOnOff:
 		cur, _ := d.get(cluster, zcl.AttrOnOff)
 		switch f.Command {

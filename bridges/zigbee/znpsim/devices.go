@@ -24,7 +24,8 @@ type DeviceSpec struct {
 	IEEE string `yaml:"ieee" json:"ieee"`
 	// Type is one of the product models: hue-color-bulb, ikea-ct-bulb,
 	// dimmable-bulb, yale-lock, danfoss-ally, aqara-temp, ikea-remote,
-	// aqara-door, aqara-leak, ikea-blind, ikea-plug, hue-motion, heiman-smoke.
+	// aqara-door, aqara-leak, ikea-blind, ikea-plug, hue-motion, heiman-smoke,
+	// heiman-co, schneider-fan, heiman-siren, sonoff-button.
 	Type string `yaml:"type" json:"type"`
 	// NWK fixes the short address the device takes when it joins (0: random).
 	NWK uint16 `yaml:"nwk,omitempty" json:"nwk,omitempty"`
@@ -122,6 +123,10 @@ var attrNames = map[string]attrDef{
 	"occupancy":                     {zcl.ClusterOccupancy, zcl.AttrOccupancy, zcl.TypeBitmap8},
 	"illuminance":                   {zcl.ClusterIlluminance, zcl.AttrMeasuredValue, zcl.TypeUint16},
 	"humidity":                      {zcl.ClusterHumidity, zcl.AttrMeasuredValue, zcl.TypeUint16},
+	"batteryAlarmState":             {zcl.ClusterPowerConfig, zcl.AttrBatteryAlarmState, zcl.TypeBitmap32},
+	"fanMode":                       {zcl.ClusterFanControl, zcl.AttrFanMode, zcl.TypeEnum8},
+	"fanModeSequence":               {zcl.ClusterFanControl, zcl.AttrFanModeSequence, zcl.TypeEnum8},
+	"maxDuration":                   {zcl.ClusterIASWD, zcl.AttrMaxDuration, zcl.TypeUint16},
 }
 
 // AttributeNames lists the attribute names the admin API and YAML accept.
@@ -357,6 +362,8 @@ var models = map[string]model{
 		eps: []epDef{{id: 1, deviceID: 0x5F01, in: []uint16{0x0000, 0x0003, 0xFFFF, 0x0402, 0x0403, 0x0405}, out: []uint16{0x0000, 0x0004, 0xFFFF}}},
 		attrs: map[uint16][]zcl.Attribute{
 			zcl.ClusterTemperature: {u8(zcl.AttrMeasuredValue, zcl.TypeInt16, 2150), u8(0x0001, zcl.TypeInt16, -4000), u8(0x0002, zcl.TypeInt16, 12500)},
+			// Relative humidity in 0.01 %, range 0–100 %.
+			zcl.ClusterHumidity: {u8(zcl.AttrMeasuredValue, zcl.TypeUint16, 4850), u8(0x0001, zcl.TypeUint16, 0), u8(0x0002, zcl.TypeUint16, 10000)},
 		},
 	},
 	"ikea-remote": {
@@ -441,6 +448,49 @@ var models = map[string]model{
 			zcl.ClusterTemperature: {u8(zcl.AttrMeasuredValue, zcl.TypeInt16, 2100)},
 			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)},
 		},
+	},
+	// Heiman carbon monoxide alarm (HS1CA-E, model id COSensor-EM): an IAS
+	// zone of type carbon monoxide sensor.
+	"heiman-co": {
+		manufacturer: "HEIMAN", modelID: "COSensor-EM", manufCode: 0x120B, powerSource: 3,
+		hwVersion: 1, stackVersion: 0, dateCode: "20180319", swBuild: "3.0", zoneType: zcl.ZoneTypeCO,
+		eps: []epDef{{id: 1, deviceID: 0x0402, in: []uint16{0x0000, 0x0001, 0x0003, 0x0500}, out: []uint16{0x0019}}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterIASZone:     iasAttrs(zcl.ZoneTypeCO),
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryVoltage, zcl.TypeUint8, 30), u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)},
+		},
+	},
+	// Schneider Electric Wiser fan controller (41ECSFWMZ-VW, model id
+	// CHFAN/SWITCH/1): Fan Control on endpoint 7 (fanMode off, low, medium,
+	// high; sequence low/medium/high) and Schneider's fan switch
+	// configuration cluster 0xFC04 (LED indication, LED orientation).
+	"schneider-fan": {
+		manufacturer: "Schneider Electric", modelID: "CHFAN/SWITCH/1", manufCode: 0x105E, powerSource: 1, router: true,
+		hwVersion: 1, stackVersion: 6, dateCode: "20210301", swBuild: "002.004.016 R",
+		eps:        []epDef{{id: 7, deviceID: 0x0101, in: []uint16{0x0000, 0x0003, 0x0004, 0x0005, 0x0202, 0xFC04}, out: []uint16{0x0019}}},
+		manufAttrs: map[uint16][]zcl.Attribute{0xFC04: {u8(0x0002, zcl.TypeUint8, 3), u8(0x0060, zcl.TypeUint8, 0)}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterFanControl: {u8(zcl.AttrFanMode, zcl.TypeEnum8, zcl.FanModeOff), u8(zcl.AttrFanModeSequence, zcl.TypeEnum8, 0)},
+		},
+	},
+	// Heiman smart siren (HS2WD-E, model id WarningDevice): IAS WD (Start
+	// Warning, Squawk; maxDuration 240 s), a backup battery, mains powered.
+	"heiman-siren": {
+		manufacturer: "HEIMAN", modelID: "WarningDevice", manufCode: 0x120B, powerSource: 1, router: true,
+		hwVersion: 1, stackVersion: 0, dateCode: "20180622", swBuild: "3.0",
+		eps: []epDef{{id: 1, deviceID: 0x0403, in: []uint16{0x0000, 0x0001, 0x0003, 0x0004, 0x0502}, out: []uint16{0x0019}}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterIASWD:       {u8(zcl.AttrMaxDuration, zcl.TypeUint16, 240)},
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryVoltage, zcl.TypeUint8, 41), u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)},
+		},
+	},
+	// SONOFF wireless button (SNZB-01, model id WB01, eWeLink): presses go to
+	// the coordinator as On/Off toggle (single), on (double), off (long).
+	"sonoff-button": {
+		manufacturer: "eWeLink", modelID: "WB01", manufCode: 0x1286, powerSource: 3,
+		hwVersion: 0, stackVersion: 0, dateCode: "20190617", swBuild: "1.0.5",
+		eps:   []epDef{{id: 1, deviceID: 0x0000, in: []uint16{0x0000, 0x0001, 0x0003}, out: []uint16{0x0003, 0x0006}}},
+		attrs: map[uint16][]zcl.Attribute{zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryVoltage, zcl.TypeUint8, 30), u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)}},
 	},
 }
 

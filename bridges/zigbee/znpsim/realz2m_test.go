@@ -130,6 +130,10 @@ var products = []product{
 	{"0x000d6ffffe3c4d02", "E22xx", []string{"state", "power", "energy"}},
 	{"0x0017880109c4d501", "9290012607", []string{"occupancy", "illuminance", "temperature", "battery"}},
 	{"0x000d6f0011aa2201", "HS1SA-E", []string{"smoke", "battery"}},
+	{"0x000d6f0011aa2202", "HS1CA-E", []string{"carbon_monoxide", "battery_low", "battery"}},
+	{"0x0015bc001a2b3c01", "41ECSFWMZ-VW", []string{"fan_state", "fan_mode"}},
+	{"0x000d6f0011aa2203", "HS2WD-E", []string{"warning", "battery"}},
+	{"0x00124b0022aa3301", "SNZB-01", []string{"action", "battery"}},
 }
 
 func attr(t *testing.T, s *znpsim.Sim, ieee, name string) (int64, bool) {
@@ -173,8 +177,9 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The sensors, the blind and the plug besides the default devices.
-	for i, typ := range []string{"aqara-door", "aqara-leak", "ikea-blind", "ikea-plug", "hue-motion", "heiman-smoke"} {
+	// The sensors, the blind, the plug, the fan, the siren and the button
+	// besides the default devices.
+	for i, typ := range []string{"aqara-door", "aqara-leak", "ikea-blind", "ikea-plug", "hue-motion", "heiman-smoke", "heiman-co", "schneider-fan", "heiman-siren", "sonoff-button"} {
 		devs = append(devs, znpsim.DeviceSpec{IEEE: products[7+i].ieee, Type: typ, NWK: uint16(0x6a08 + i)})
 	}
 	sim, err := znpsim.New(znpsim.Options{Devices: devs, OnFrame: rpc.frame, Trace: lockedWriter{&traceMu, &trace}})
@@ -329,6 +334,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	set := func(ieee, payload string) { publish(state(ieee)+"/set", payload) }
 	hue, ikea, lwb, lock, ally, aqara := products[0].ieee, products[1].ieee, products[2].ieee, products[3].ieee, products[4].ieee, products[5].ieee
 	door, leak, blind, plug, motion, smoke := products[7].ieee, products[8].ieee, products[9].ieee, products[10].ieee, products[11].ieee, products[12].ieee
+	co, fan, siren, button := products[13].ieee, products[14].ieee, products[15].ieee, products[16].ieee
 	num := func(v any) float64 { f, _ := v.(float64); return f }
 
 	t.Run("commands change the devices", func(t *testing.T) {
@@ -387,10 +393,22 @@ func TestRealZigbee2MQTT(t *testing.T) {
 		set(plug, `{"state": "ON"}`)
 		waitAttr(t, sim, plug, "onOff", 10*time.Second, func(v int64) bool { return v == 1 })
 		log.wait(t, state(plug), 15*time.Second, "plug power", func(v any) bool { return num(field(v, "power")) == 60 })
+
+		// The fan: zigbee2mqtt writes fanMode.
+		set(fan, `{"fan_mode": "medium"}`)
+		waitAttr(t, sim, fan, "fanMode", 10*time.Second, func(v int64) bool { return v == 2 })
+		set(fan, `{"fan_state": "OFF"}`)
+		waitAttr(t, sim, fan, "fanMode", 10*time.Second, func(v int64) bool { return v == 0 })
+
+		// The siren: Start Warning in emergency mode, then stop.
+		set(siren, `{"warning": {"mode": "emergency", "duration": 30}}`)
+		waitAttr(t, sim, siren, "warningMode", 10*time.Second, func(v int64) bool { return v == 3 })
+		set(siren, `{"warning": {"mode": "stop"}}`)
+		waitAttr(t, sim, siren, "warningMode", 10*time.Second, func(v int64) bool { return v == 0 })
 	})
 
 	t.Run("IAS zones are enrolled", func(t *testing.T) {
-		for _, ieee := range []string{leak, smoke} {
+		for _, ieee := range []string{leak, smoke, co} {
 			if v, _ := attr(t, sim, ieee, "zoneState"); v != 1 {
 				t.Errorf("%s zoneState %d after the interview, want 1 (enrolled)", ieee, v)
 			}
@@ -416,6 +434,11 @@ func TestRealZigbee2MQTT(t *testing.T) {
 			{smoke, "zoneStatus", 1, "smoke", true},
 			{motion, "occupancy", 1, "occupancy", true},
 			{plug, "activePower", 1234, "power", 123.4},
+			{aqara, "humidity", 5123, "humidity", 51.23},
+			{co, "zoneStatus", 1, "carbon_monoxide", true},
+			{fan, "fanMode", 3, "fan_mode", "high"},
+			{button, "press", znpsim.PressSingle, "action", "single"},
+			{button, "press", znpsim.PressDouble, "action", "double"},
 		} {
 			if err := sim.Set(strings.TrimPrefix(c.ieee, "0x"), map[string]int64{c.name: c.value}); err != nil {
 				t.Fatal(err)

@@ -1104,6 +1104,9 @@ func (s *Sim) Devices() []DeviceStatus {
 				st.Attributes[name] = v.Int
 			}
 		}
+		if _, ok := d.epOf[zcl.ClusterIASWD]; ok {
+			st.Attributes["warningMode"] = d.warnMode // sounding: its mode; silent: 0
+		}
 		out = append(out, st)
 	}
 	return out
@@ -1134,8 +1137,14 @@ func (s *Sim) Set(ieee string, values map[string]int64) error {
 	if err != nil {
 		return err
 	}
-	for name := range values {
+	for name, v := range values {
 		if name == "jam" {
+			continue
+		}
+		if name == "press" {
+			if !d.button() || v < PressSingle || v > PressLong {
+				return fmt.Errorf("znpsim: device %s is no button with press %d (1 single, 2 double, 3 long)", ieee, v)
+			}
 			continue
 		}
 		a, ok := attrNames[name]
@@ -1148,6 +1157,9 @@ func (s *Sim) Set(ieee string, values map[string]int64) error {
 	}
 	if v, ok := values["jam"]; ok {
 		d.jamNext = v != 0
+	}
+	if v, ok := values["press"]; ok {
+		s.press(d, v)
 	}
 	changed := map[uint16][]uint16{}
 	for name, v := range values {

@@ -8,7 +8,49 @@ import (
 	"github.com/avshub/avshub/discovery/model"
 )
 
-// The fan (Fan Control 0x0202) and the siren (IAS WD 0x0502).
+// The cover (Window Covering 0x0102), the fan (Fan Control 0x0202) and the
+// siren (IAS WD 0x0502).
+
+// coverWait bounds how long a cover command waits for the blind to reach
+// its position (within the request's deadline).
+const coverWait = 6 * time.Second
+
+// cover sends Go To Lift Percentage (ZCL lift 0 % is fully open) and waits,
+// on the blind's position reports, until it is there: the answer carries the
+// position reached. A blind still travelling when the time is up is
+// answered with the last position it reported; its next reports follow as
+// state changes.
+func (b *Bridge) cover(ctx context.Context, id string, pos int) (model.State, error) {
+	changed := b.changes(id)
+	if _, err := b.clusterCommand(ctx, id, zcl.ClusterWindowCovering, zcl.CmdGoToLiftPercentage, []byte{byte(100 - pos)}, -1); err != nil {
+		return model.State{}, err
+	}
+	wait := coverWait
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, max(0, time.Until(dl)-300*time.Millisecond))
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		b.mu.Lock()
+		var cur *int
+		if r := b.devices[id]; r != nil && r.State.CoverPosition != nil {
+			cur = model.Ptr(*r.State.CoverPosition)
+		}
+		b.mu.Unlock()
+		if cur != nil && *cur == pos {
+			return model.State{CoverPosition: cur}, nil
+		}
+		select {
+		case <-changed:
+			changed = b.changes(id)
+		case <-t.C:
+			return model.State{CoverPosition: cur}, nil
+		case <-ctx.Done():
+			return model.State{CoverPosition: cur}, nil
+		}
+	}
+}
 
 // fanPreset is one speed a Fan Control device offers: its fanMode and the
 // speed in % it stands for.

@@ -73,8 +73,9 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		m := kelvinToMired(*cmd.ColorTemperature)
 		m = max(int(minM), min(int(maxM), m))
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToColorTemp, zcl.MoveToColorTemp(uint16(m), 0), -1)
-	case model.TraitCover: // Go To Lift Percentage: ZCL lift 0 % is fully open
-		_, err = b.clusterCommand(ctx, id, zcl.ClusterWindowCovering, zcl.CmdGoToLiftPercentage, []byte{byte(100 - *cmd.CoverPosition)}, -1)
+	case model.TraitCover:
+		st, err := b.cover(ctx, id, *cmd.CoverPosition)
+		return b.result(id, st, err)
 	case model.TraitFan:
 		st, err := b.setFan(ctx, id, *cmd.FanSpeed)
 		return b.result(id, st, err)

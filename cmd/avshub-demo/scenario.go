@@ -50,8 +50,12 @@ func (d *demo) scenario(ctx context.Context) error {
 		return err
 	}
 	tty := filepath.Join(d.out, "ttyZNP")
+	zdevs, err := d.writeZigbeeDevices()
+	if err != nil {
+		return err
+	}
 	if _, _, err := d.start(ctx, "znp-sim", []string{"--link", tty, "--trace", filepath.Join(d.out, "znp-trace.log"),
-		"--admin", znpAdmin}, "znp-sim ready"); err != nil {
+		"--admin", znpAdmin, "--devices", zdevs}, "znp-sim ready"); err != nil {
 		return err
 	}
 	d.znpAdmin = "http://" + znpAdmin
@@ -112,6 +116,9 @@ func (d *demo) scenario(ctx context.Context) error {
 		return err
 	}
 	if err := d.byHand(ctx); err != nil {
+		return err
+	}
+	if err := d.zigbeeKinds(ctx); err != nil {
 		return err
 	}
 	if err := d.dashboardCommand(ctx); err != nil {
@@ -305,7 +312,7 @@ func (d *demo) pairZigbee(ctx context.Context) error {
 				n++
 			}
 		}
-		return n >= 5, nil
+		return n >= zigbeeKindsPublished, nil
 	})
 }
 
@@ -549,6 +556,8 @@ const (
 	zclDoorLock   = "01 01"
 	zclThermostat = "01 02"
 	zclColor      = "00 03"
+	// zclWindowCovering is the blind's cluster 0x0102.
+	zclWindowCovering = "02 01"
 )
 
 // afRequests returns the AF_DATA_REQUEST frames of the serial trace for cluster.

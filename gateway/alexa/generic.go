@@ -2,7 +2,6 @@ package alexa
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"slices"
 
@@ -93,92 +92,6 @@ func modeCap(instance string, names []label, cfg modeConfig, nonControllable boo
 	return c
 }
 
-// checkGeneric refuses generic traits Alexa would reject: an empty instance,
-// a range whose minimum exceeds its maximum or with a preset outside it, a mode
-// without values or with a value twice.
-func checkGeneric(t model.Traits) error {
-	for _, tg := range t.Toggles {
-		if tg.Instance == "" {
-			return fmt.Errorf("toggle without an instance name")
-		}
-	}
-	for _, r := range t.Ranges {
-		switch {
-		case r.Instance == "":
-			return fmt.Errorf("range without an instance name")
-		case !(r.Min <= r.Max):
-			return fmt.Errorf("range %s: minimum %g is above maximum %g", r.Instance, r.Min, r.Max)
-		}
-		for _, pr := range r.Presets {
-			if pr.Value < r.Min || pr.Value > r.Max {
-				return fmt.Errorf("range %s: preset %g is outside %g–%g", r.Instance, pr.Value, r.Min, r.Max)
-			}
-		}
-	}
-	for _, m := range t.Modes {
-		if m.Instance == "" || len(m.Values) == 0 {
-			return fmt.Errorf("mode %q needs an instance name and at least one value", m.Instance)
-		}
-		seen := map[string]bool{}
-		for _, v := range m.Values {
-			if v.Value == "" || seen[v.Value] {
-				return fmt.Errorf("mode %s: value %q is empty or repeated", m.Instance, v.Value)
-			}
-			seen[v.Value] = true
-		}
-	}
-	return nil
-}
-
-// genericCaps renders the generic toggles, ranges and modes of t.
-func (p *profile) genericCaps(t model.Traits) []capability {
-	var caps []capability
-	for _, tg := range t.Toggles {
-		caps = append(caps, p.toggleCap(tg.Instance, p.genericNames(tg.Names, tg.Instance), tg.NonControllable))
-	}
-	for _, r := range t.Ranges {
-		cfg := rangeConfig{
-			SupportedRange: supportedRange{Min: r.Min, Max: r.Max, Precision: precisionOr1(r.Precision)},
-			UnitOfMeasure:  r.Unit,
-		}
-		for _, pr := range r.Presets {
-			cfg.Presets = append(cfg.Presets, rangePreset{RangeValue: pr.Value,
-				PresetResources: resources{p.genericNames(pr.Names, fmt.Sprint(pr.Value))}})
-		}
-		caps = append(caps, rangeCap(r.Instance, p.genericNames(r.Names, r.Instance), cfg, r.NonControllable))
-	}
-	for _, m := range t.Modes {
-		cfg := modeConfig{Ordered: m.Ordered}
-		for _, v := range m.Values {
-			cfg.SupportedModes = append(cfg.SupportedModes, modeValue{Value: v.Value,
-				ModeResources: resources{p.genericNames(v.Names, v.Value)}})
-		}
-		caps = append(caps, modeCap(m.Instance, p.genericNames(m.Names, m.Instance), cfg, m.NonControllable))
-	}
-	return caps
-}
-
-// genericProperties reports the generic traits' state.
-func genericProperties(t model.Traits, st model.State, prop func(ns, instance, name string, v any) Property) []Property {
-	var out []Property
-	for _, tg := range t.Toggles {
-		if v, ok := st.Toggles[tg.Instance]; ok {
-			out = append(out, prop(nsToggle, tg.Instance, "toggleState", onOff(v)))
-		}
-	}
-	for _, r := range t.Ranges {
-		if v, ok := st.Ranges[r.Instance]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
-			out = append(out, prop(nsRange, r.Instance, "rangeValue", v))
-		}
-	}
-	for _, m := range t.Modes {
-		if v, ok := st.Modes[m.Instance]; ok && v != "" {
-			out = append(out, prop(nsMode, m.Instance, "mode", v))
-		}
-	}
-	return out
-}
-
 func onOff(b bool) string {
 	if b {
 		return "ON"
@@ -186,70 +99,14 @@ func onOff(b bool) string {
 	return "OFF"
 }
 
-// decodeGeneric decodes a Toggle/Range/ModeController directive for one of
-// the endpoint's generic traits.
-func decodeGeneric(d *Directive, t model.Traits, st model.State) (Intent, error) {
-	h := d.Header
-	inst := h.Instance
-	switch h.Namespace {
-	case nsToggle:
-		tg := t.Toggle(inst)
-		if tg == nil {
-			return Intent{}, unknownInstance(d)
-		}
-		on, err := decodeTurn(d)
-		if err != nil {
-			return Intent{}, err
-		}
-		return Intent{Command: model.SetToggle(inst, on)}, nil
-	case nsRange:
-		r := t.Range(inst)
-		if r == nil {
-			return Intent{}, unknownInstance(d)
-		}
-		cur, ok := st.Ranges[inst]
-		var curP *float64
-		if ok {
-			curP = &cur
-		}
-		v, err := decodeRange(d, curP, rangeSpec{min: r.Min, max: r.Max, precision: precisionOr1(r.Precision)})
-		if err != nil {
-			return Intent{}, err
-		}
-		return Intent{Command: model.SetRange(inst, v)}, nil
-	case nsMode:
-		m := t.Mode(inst)
-		if m == nil {
-			return Intent{}, unknownInstance(d)
-		}
-		values := make([]string, len(m.Values))
-		for i, v := range m.Values {
-			values[i] = v.Value
-		}
-		v, err := decodeMode(d, st.Modes[inst], values, m.Ordered)
-		if err != nil {
-			return Intent{}, err
-		}
-		return Intent{Command: model.SetMode(inst, v)}, nil
-	}
-	return Intent{}, unsupported(d)
-}
-
-// decodeCommon decodes what both profiles express alike: no directive,
-// Alexa.ReportState and Alexa.PowerController (for an endpoint with OnOff).
-// done is false when the profile must decode d itself.
-func decodeCommon(d *Directive, t model.Traits) (in Intent, done bool, err error) {
+// decodeCommon decodes what is no trait's: no directive and
+// Alexa.ReportState. done is false when a trait must decode d.
+func decodeCommon(d *Directive) (in Intent, done bool, err error) {
 	switch {
 	case d == nil:
 		return Intent{}, true, model.Errorf(model.ErrNotSupported, "no directive")
 	case d.IsReportState():
 		return Intent{ReportState: true}, true, nil
-	case d.Header.Namespace == nsPower && t.OnOff != nil:
-		on, err := decodeTurn(d)
-		if err != nil {
-			return Intent{}, true, err
-		}
-		return Intent{Command: model.SetPower(on)}, true, nil
 	}
 	return Intent{}, false, nil
 }
@@ -385,17 +242,4 @@ func unknownCurrent(d *Directive) error {
 // range (for Validate to refuse) without overflowing.
 func toInt(v float64) int {
 	return int(math.Round(clamp(v, -1e9, 1e9)))
-}
-
-// currentBrightness is the level a relative brightness change starts from: 0
-// for a light that is off (so "brighten" from off gives a dim light, as
-// Amazon's BrightnessController test plan expects), else the known level.
-func currentBrightness(st model.State) *float64 {
-	if st.On != nil && !*st.On {
-		return model.Ptr(0.0)
-	}
-	if st.Brightness == nil {
-		return nil
-	}
-	return model.Ptr(float64(*st.Brightness))
 }

@@ -2,6 +2,7 @@ package alexa
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,6 +57,29 @@ func TestEveryTraitRendersInBothProfiles(t *testing.T) {
 					t.Fatalf("%s reports no property for the state of trait %s (%+v)", name, k, props)
 				}
 			})
+		}
+	}
+}
+
+// TestEveryTraitHasBothRenderings lists every trait of the model: each must
+// have its file (trait_<kind>.go) registering the capabilities, the
+// properties and the directive decoding of both profiles.
+func TestEveryTraitHasBothRenderings(t *testing.T) {
+	for _, k := range model.AllTraitKinds() {
+		r, ok := renderings[k]
+		if !ok {
+			t.Errorf("trait %s has no Alexa rendering: add gateway/alexa/trait_%s.go", k, k)
+			continue
+		}
+		for name, pr := range map[string]rendering{ProfileAVS: r.avs, ProfileSmartHome: r.smartHome} {
+			if pr.caps == nil || pr.props == nil || pr.decode == nil {
+				t.Errorf("trait %s: the %s profile lacks its capabilities, properties or decoding", k, name)
+			}
+		}
+	}
+	for k := range renderings {
+		if !slices.Contains(model.AllTraitKinds(), k) {
+			t.Errorf("rendering registered for %s, which is not a trait of the model", k)
 		}
 	}
 }

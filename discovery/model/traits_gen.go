@@ -976,6 +976,37 @@ func (k TraitKind) Field() string {
 	return ""
 }
 
+// ReadOnly reports whether the trait takes no command (a sensor).
+func (k TraitKind) ReadOnly() bool {
+	switch k {
+	case TraitTemperatureSensor:
+		return true
+	case TraitContact:
+		return true
+	case TraitWaterLeak:
+		return true
+	case TraitPower:
+		return true
+	case TraitEnergy:
+		return true
+	case TraitMotion:
+		return true
+	case TraitBattery:
+		return true
+	case TraitHumidity:
+		return true
+	case TraitIlluminance:
+		return true
+	case TraitSmoke:
+		return true
+	case TraitGas:
+		return true
+	case TraitTamper:
+		return true
+	}
+	return false
+}
+
 // validateTrait checks c against its trait's hand-written rules (validate<Name> in trait_<kind>.go).
 func (c Command) validateTrait(t Traits, current State) error {
 	switch c.Trait {

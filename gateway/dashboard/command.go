@@ -42,18 +42,17 @@ func DecodeCommand(payload []byte, ep model.Endpoint, current model.State) ([]mo
 	if len(p) == 0 {
 		return nil, bad("command payload is empty")
 	}
+	reg := traitRegistry()
 	if p[0] != '{' {
-		switch strings.ToUpper(string(p)) {
-		case "ON":
-			return []model.Command{model.SetPower(true)}, nil
-		case "OFF":
-			return []model.Command{model.SetPower(false)}, nil
-		case "LOCK":
-			return []model.Command{model.SetLock(model.Locked)}, nil
-		case "UNLOCK":
-			return []model.Command{model.SetLock(model.Unlocked)}, nil
+		word := strings.ToUpper(string(p))
+		words := make([]string, len(reg.bare))
+		for i, b := range reg.bare {
+			if b.word == word {
+				return []model.Command{b.cmd}, nil
+			}
+			words[i] = b.word
 		}
-		return nil, bad("command payload must be a JSON object or one of ON, OFF, LOCK, UNLOCK")
+		return nil, bad("command payload must be a JSON object or one of %s", strings.Join(words, ", "))
 	}
 	var fields map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(p))
@@ -65,210 +64,26 @@ func DecodeCommand(payload []byte, ep model.Endpoint, current model.State) ([]mo
 		return nil, bad("command payload has data after the JSON object")
 	}
 
-	var (
-		powerOn, powerOff []model.Command
-		middle            []model.Command
-		thermo            model.ThermostatState
-		hasThermo         bool
-	)
+	d := &commandDecoder{fields: fields, ep: ep, current: current}
 	for _, k := range sortedKeys(fields) {
-		raw := fields[k]
-		switch k {
-		case "transition", "flash":
+		if k == "transition" || k == "flash" {
 			// Accepted and ignored: the model has no transitions or flashing
 			// (Home Assistant's JSON light may send them).
-		case "state":
-			s, err := str(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			switch strings.ToUpper(s) {
-			case "ON":
-				powerOn = append(powerOn, model.SetPower(true))
-			case "OFF":
-				powerOff = append(powerOff, model.SetPower(false))
-			case "TOGGLE":
-				on := current.On == nil || !*current.On
-				if on {
-					powerOn = append(powerOn, model.SetPower(true))
-				} else {
-					powerOff = append(powerOff, model.SetPower(false))
-				}
-			default:
-				return nil, bad("state must be ON, OFF or TOGGLE, not %q", s)
-			}
-		case "brightness":
-			v, err := num(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			middle = append(middle, model.SetBrightness(toInt(v)))
-		case "color":
-			var c map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &c); err != nil || c == nil {
-				return nil, bad("color must be an object with h (0–360) and s (0–100)")
-			}
-			h, hok := c["h"]
-			s, sok := c["s"]
-			if !hok || !sok || len(c) != 2 {
-				return nil, bad("color must have exactly h (0–360) and s (0–100)")
-			}
-			hv, err := num("color.h", h)
-			if err != nil {
-				return nil, err
-			}
-			sv, err := num("color.s", s)
-			if err != nil {
-				return nil, err
-			}
-			bri := 1.0
-			if current.Color != nil {
-				bri = current.Color.Brightness
-			} else if current.Brightness != nil {
-				bri = float64(*current.Brightness) / 100
-			}
-			middle = append(middle, model.SetColor(model.HSB{Hue: hv, Saturation: sv / 100, Brightness: bri}))
-		case "color_temp":
-			v, err := num(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			middle = append(middle, model.SetColorTemperature(toInt(v)))
-		case "lock":
-			s, err := str(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			switch strings.ToUpper(s) {
-			case "LOCK", "LOCKED":
-				middle = append(middle, model.SetLock(model.Locked))
-			case "UNLOCK", "UNLOCKED":
-				middle = append(middle, model.SetLock(model.Unlocked))
-			default:
-				return nil, bad("lock must be LOCK or UNLOCK, not %q", s)
-			}
-		case "mode":
-			s, err := str(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			m, ok := modelMode(strings.ToLower(s))
-			if !ok {
-				return nil, bad("mode must be one of off, heat, cool, heat_cool, not %q", s)
-			}
-			if thermo.Mode == "" { // a preset given alongside wins
-				thermo.Mode = m
-			}
-			hasThermo = true
-		case "preset":
-			s, err := str(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			switch strings.ToLower(s) {
-			case "eco":
-				thermo.Mode = model.ModeEco
-			case "none":
-				if current.Thermostat != nil && current.Thermostat.Mode != model.ModeEco {
-					// Not in eco: nothing to leave; keep any mode given alongside.
-					break
-				}
-				if ep.Traits.Thermostat == nil {
-					return nil, &model.Error{Kind: model.ErrNotSupported, Message: "the endpoint has no thermostat trait"}
-				}
-				if _, given := fields["mode"]; !given {
-					thermo.Mode = ecoBase(ep.Traits.Thermostat)
-				}
-			default:
-				return nil, bad("preset must be eco or none, not %q", s)
-			}
-			hasThermo = true
-		case "temperature", "temperature_low", "temperature_high":
-			v, err := num(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			switch k {
-			case "temperature":
-				thermo.Target = &v
-			case "temperature_low":
-				thermo.Lower = &v
-			default:
-				thermo.Upper = &v
-			}
-			hasThermo = true
-		case "position":
-			v, err := num(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			middle = append(middle, model.SetCoverPosition(toInt(v)))
-		case "percentage":
-			v, err := num(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			middle = append(middle, model.SetFanSpeed(toInt(v)))
-		case "fan_preset":
-			s, err := str(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			c, err := fanPreset(ep, s)
-			if err != nil {
-				return nil, err
-			}
-			middle = append(middle, c)
-		case "siren":
-			on, err := toggleValue(k, raw)
-			if err != nil {
-				return nil, err
-			}
-			middle = append(middle, model.SetSiren(on))
-		case "toggles":
-			var tg map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &tg); err != nil || len(tg) == 0 {
-				return nil, bad("toggles must be a non-empty object of instance: ON/OFF")
-			}
-			for _, inst := range sortedKeys(tg) {
-				on, err := toggleValue(inst, tg[inst])
-				if err != nil {
-					return nil, err
-				}
-				middle = append(middle, model.SetToggle(inst, on))
-			}
-		case "ranges":
-			var rs map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &rs); err != nil || len(rs) == 0 {
-				return nil, bad("ranges must be a non-empty object of instance: number")
-			}
-			for _, inst := range sortedKeys(rs) {
-				v, err := num("ranges."+model.Abbreviate(inst, 40), rs[inst])
-				if err != nil {
-					return nil, err
-				}
-				middle = append(middle, model.SetRange(inst, v))
-			}
-		case "modes":
-			var ms map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &ms); err != nil || len(ms) == 0 {
-				return nil, bad("modes must be a non-empty object of instance: value")
-			}
-			for _, inst := range sortedKeys(ms) {
-				v, err := str("modes."+model.Abbreviate(inst, 40), ms[inst])
-				if err != nil {
-					return nil, err
-				}
-				middle = append(middle, model.SetMode(inst, v))
-			}
-		default:
+			continue
+		}
+		decode, ok := reg.keys[k]
+		if !ok {
 			return nil, bad("unknown command key %q", model.Abbreviate(k, 40))
 		}
+		if err := decode(d, k, fields[k]); err != nil {
+			return nil, err
+		}
 	}
-	if hasThermo {
-		middle = append(middle, model.SetThermostat(thermo))
+	if d.hasThermo {
+		d.middle = append(d.middle, model.SetThermostat(d.thermo))
 	}
-	cmds := append(append(powerOn, middle...), powerOff...)
+	powerOn, powerOff := d.powerOn, d.powerOff
+	cmds := append(append(powerOn, d.middle...), powerOff...)
 	if len(powerOn) > 0 && len(powerOff) > 0 {
 		return nil, bad("state cannot be both ON and OFF")
 	}

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/avshub/avshub/discovery/model"
@@ -19,5 +20,30 @@ func TestEveryTraitHasAComponent(t *testing.T) {
 				t.Fatalf("trait %s gives no Home Assistant component", k)
 			}
 		})
+	}
+}
+
+// TestEveryTraitHasItsParts lists every trait of the model: each must have
+// its file (trait_<kind>.go) registering its components and its part of the
+// state document, and a trait that takes commands at least one command key
+// (a read-only one none).
+func TestEveryTraitHasItsParts(t *testing.T) {
+	for _, k := range model.AllTraitKinds() {
+		h, ok := haTraits[k]
+		if !ok {
+			t.Errorf("trait %s has no Home Assistant side: add gateway/dashboard/trait_%s.go", k, k)
+			continue
+		}
+		if h.components == nil || h.state == nil {
+			t.Errorf("trait %s lacks its components or its state", k)
+		}
+		if k.ReadOnly() != (len(h.commands) == 0) {
+			t.Errorf("trait %s: read-only %t, but %d command keys", k, k.ReadOnly(), len(h.commands))
+		}
+	}
+	for k := range haTraits {
+		if !slices.Contains(model.AllTraitKinds(), k) {
+			t.Errorf("Home Assistant side registered for %s, which is not a trait of the model", k)
+		}
 	}
 }

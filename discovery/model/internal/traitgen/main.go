@@ -396,6 +396,13 @@ func genModel(traits []ts.Trait) string {
 		fmt.Fprintf(&b, "\tcase Trait%s:\n\t\treturn %q\n", t.Name, t.TraitsField)
 	}
 	b.WriteString("\t}\n\treturn \"\"\n}\n\n")
+	b.WriteString("// ReadOnly reports whether the trait takes no command (a sensor).\nfunc (k TraitKind) ReadOnly() bool {\n\tswitch k {\n")
+	for _, t := range traits {
+		if t.Command == nil {
+			fmt.Fprintf(&b, "\tcase Trait%s:\n\t\treturn true\n", t.Name)
+		}
+	}
+	b.WriteString("\t}\n\treturn false\n}\n\n")
 	b.WriteString("// validateTrait checks c against its trait's hand-written rules (validate<Name> in trait_<kind>.go).\nfunc (c Command) validateTrait(t Traits, current State) error {\n\tswitch c.Trait {\n")
 	for _, t := range traits {
 		if t.Command != nil {

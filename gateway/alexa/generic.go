@@ -159,6 +159,17 @@ func decodeRange(d *Directive, cur *float64, spec rangeSpec) (float64, error) {
 	return 0, unsupported(d)
 }
 
+// decodePercent decodes Set/AdjustRangeValue of a 0–100 % range whose
+// current value is cur.
+func decodePercent(d *Directive, cur *int) (int, error) {
+	var c *float64
+	if cur != nil {
+		c = model.Ptr(float64(*cur))
+	}
+	v, err := decodeRange(d, c, rangeSpec{min: 0, max: 100, precision: 1})
+	return toInt(v), err
+}
+
 // adjustRange resolves a relative range adjustment (see decodeRange).
 func adjustRange(cur, delta float64, isDefault bool, spec rangeSpec) float64 {
 	if isDefault && delta != 0 {

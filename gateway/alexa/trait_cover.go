@@ -21,15 +21,11 @@ func init() {
 			if d.Header.Namespace != nsRange || d.Header.Instance != InstanceCoverPosition || t.Cover == nil {
 				return Intent{}, false, nil
 			}
-			var cur *float64
-			if st.CoverPosition != nil {
-				cur = model.Ptr(float64(*st.CoverPosition))
-			}
-			v, err := decodeRange(d, cur, rangeSpec{min: 0, max: 100, precision: 1})
+			v, err := decodePercent(d, st.CoverPosition)
 			if err != nil {
 				return Intent{}, true, err
 			}
-			return Intent{Command: model.SetCoverPosition(toInt(v))}, true, nil
+			return Intent{Command: model.SetCoverPosition(v)}, true, nil
 		},
 	}))
 }

@@ -41,15 +41,11 @@ func init() {
 			if d.Header.Namespace != nsRange || d.Header.Instance != InstanceFanSpeed || t.Fan == nil {
 				return Intent{}, false, nil
 			}
-			var cur *float64
-			if st.FanSpeed != nil {
-				cur = model.Ptr(float64(*st.FanSpeed))
-			}
-			v, err := decodeRange(d, cur, rangeSpec{min: 0, max: 100, precision: 1})
+			v, err := decodePercent(d, st.FanSpeed)
 			if err != nil {
 				return Intent{}, true, err
 			}
-			return Intent{Command: model.SetFanSpeed(toInt(v))}, true, nil
+			return Intent{Command: model.SetFanSpeed(v)}, true, nil
 		},
 	}))
 }

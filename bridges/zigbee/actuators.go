@@ -15,14 +15,48 @@ import (
 // its position (within the request's deadline).
 const coverWait = 6 * time.Second
 
-// cover sends Go To Lift Percentage (ZCL lift 0 % is fully open) and waits,
-// on the blind's position reports, until it is there: the answer carries the
-// position reached. A blind still travelling when the time is up is
-// answered with the last position it reported; its next reports follow as
-// state changes.
-func (b *Bridge) cover(ctx context.Context, id string, pos int) (model.State, error) {
+// instanceTilt is the range trait of a blind's slats: 0 % closed, 100 % open.
+const instanceTilt = "Blind.Tilt"
+
+// tilt reports whether the covering has slats (windowCoveringType tilt blind).
+func (r *record) tilt() bool {
+	return r.has(zcl.ClusterWindowCovering) && (r.CoverType == zcl.CoverTypeTiltOnly || r.CoverType == zcl.CoverTypeTiltLiftAndTilt)
+}
+
+// tiltOnly reports whether the covering moves its slats only (no lift).
+func (r *record) tiltOnly() bool {
+	return r.has(zcl.ClusterWindowCovering) && r.CoverType == zcl.CoverTypeTiltOnly
+}
+
+// tiltRange is the slats' range trait (0–100 %, as the cover's position).
+func tiltRange() model.Range {
+	return model.Range{Instance: instanceTilt, Min: 0, Max: 100, Precision: 1, Unit: "Alexa.Unit.Percent",
+		Names: []model.Name{{Text: "Tilt", Locale: "en-US"}, {Text: "Slats", Locale: "en-US"}}}
+}
+
+// cover sends Go To Lift Percentage (lift: the position) or Go To Tilt
+// Percentage (tilt: the slats), ZCL's 0 % being fully open, and waits on the
+// blind's reports until it is there: the answer carries the position
+// reached. A blind still travelling when the time is up is answered with the
+// last position it reported; its next reports follow as state changes.
+func (b *Bridge) cover(ctx context.Context, id string, tilt bool, pos int) (model.State, error) {
+	cmd, at := uint8(zcl.CmdGoToLiftPercentage), func(s model.State) (model.State, bool) {
+		if s.CoverPosition == nil {
+			return model.State{}, false
+		}
+		return model.State{CoverPosition: model.Ptr(*s.CoverPosition)}, *s.CoverPosition == pos
+	}
+	if tilt {
+		cmd, at = zcl.CmdGoToTiltPercentage, func(s model.State) (model.State, bool) {
+			v, ok := s.Ranges[instanceTilt]
+			if !ok {
+				return model.State{}, false
+			}
+			return model.State{Ranges: map[string]float64{instanceTilt: v}}, v == float64(pos)
+		}
+	}
 	changed := b.changes(id)
-	if _, err := b.clusterCommand(ctx, id, zcl.ClusterWindowCovering, zcl.CmdGoToLiftPercentage, []byte{byte(100 - pos)}, -1); err != nil {
+	if _, err := b.clusterCommand(ctx, id, zcl.ClusterWindowCovering, cmd, []byte{byte(100 - pos)}, -1); err != nil {
 		return model.State{}, err
 	}
 	wait := coverWait
@@ -33,21 +67,22 @@ func (b *Bridge) cover(ctx context.Context, id string, pos int) (model.State, er
 	defer t.Stop()
 	for {
 		b.mu.Lock()
-		var cur *int
-		if r := b.devices[id]; r != nil && r.State.CoverPosition != nil {
-			cur = model.Ptr(*r.State.CoverPosition)
+		var cur model.State
+		there := false
+		if r := b.devices[id]; r != nil {
+			cur, there = at(r.State)
 		}
 		b.mu.Unlock()
-		if cur != nil && *cur == pos {
-			return model.State{CoverPosition: cur}, nil
+		if there {
+			return cur, nil
 		}
 		select {
 		case <-changed:
 			changed = b.changes(id)
 		case <-t.C:
-			return model.State{CoverPosition: cur}, nil
+			return cur, nil
 		case <-ctx.Done():
-			return model.State{CoverPosition: cur}, nil
+			return cur, nil
 		}
 	}
 }
@@ -154,27 +189,37 @@ func (r *record) applyActuator(ch *model.State, cluster uint16, a zcl.Attribute)
 
 // writeAttributes writes attrs of cluster and maps a refusal to the model's errors.
 func (b *Bridge) writeAttributes(ctx context.Context, id string, cluster uint16, attrs ...zcl.Attribute) error {
-	p, err := zcl.AppendAttributes(nil, attrs...)
+	fails, err := b.write(ctx, id, cluster, attrs)
 	if err != nil {
 		return err
-	}
-	h := zcl.Header{FrameType: zcl.FrameGlobal, Direction: zcl.ClientToServer, DisableDefaultResponse: true, Command: zcl.CmdWriteAttributes}
-	f, err := b.request(ctx, id, cluster, h, p, isCmd(zcl.FrameGlobal, zcl.CmdWriteAttributesRsp))
-	if err != nil {
-		return err
-	}
-	if f.Command == zcl.CmdDefaultRsp {
-		_, st, _ := zcl.ParseDefaultRsp(f.Payload)
-		return statusError(st)
-	}
-	fails, err := zcl.ParseWriteAttributesRsp(f.Payload)
-	if err != nil {
-		return model.Errorf(model.ErrInternal, "bad write response: %v", err)
 	}
 	for _, s := range fails {
 		return statusError(s.Status)
 	}
 	return nil
+}
+
+// write sends Write Attributes and returns the attributes the device
+// refused (a Default Response refusing the whole write is an error).
+func (b *Bridge) write(ctx context.Context, id string, cluster uint16, attrs []zcl.Attribute) ([]zcl.WriteStatus, error) {
+	p, err := zcl.AppendAttributes(nil, attrs...)
+	if err != nil {
+		return nil, err
+	}
+	h := zcl.Header{FrameType: zcl.FrameGlobal, Direction: zcl.ClientToServer, DisableDefaultResponse: true, Command: zcl.CmdWriteAttributes}
+	f, err := b.request(ctx, id, cluster, h, p, isCmd(zcl.FrameGlobal, zcl.CmdWriteAttributesRsp))
+	if err != nil {
+		return nil, err
+	}
+	if f.Command == zcl.CmdDefaultRsp {
+		_, st, _ := zcl.ParseDefaultRsp(f.Payload)
+		return nil, statusError(st)
+	}
+	fails, err := zcl.ParseWriteAttributesRsp(f.Payload)
+	if err != nil {
+		return nil, model.Errorf(model.ErrInternal, "bad write response: %v", err)
+	}
+	return fails, nil
 }
 
 // setFan writes fanMode for speed pct (as zigbee2mqtt does: a write, Fan

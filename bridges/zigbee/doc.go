@@ -142,7 +142,11 @@
 //     to silence it). The device reports nothing when the warning ends: the
 //     bridge reports the siren off then (cause RULE_TRIGGER). A smoke alarm's
 //     own IAS WD is no siren (zigbee2mqtt offers none for it either).
-//   - Window Covering 0x0102 → cover (lift; position = 100 − lift %).
+//   - Window Covering 0x0102 → cover (lift; position = 100 − lift %); a tilt
+//     blind (windowCoveringType 7 or 8) has its slats as the range Blind.Tilt
+//     (100 − tilt %; Go To Tilt Percentage), a tilt-only one no cover
+//     position. A command is answered once the blind's reports say it is
+//     there (at most 6 s).
 //     Electrical Measurement 0x0B04 / Metering 0x0702 → power / energy.
 //
 // Remotes and buttons (On/Off, Level, Scenes, Colour or Window Covering
@@ -153,6 +157,7 @@
 //
 // Not done (differences kept for now): no NV backup/restore of the stick's
 // tables; no Poll Control check-in handling; no node descriptor; no Green
-// Power, OTA or IAS endpoints (IAS frames use endpoint 1); no cover stop or
-// tilt (the model's cover trait has a position only).
+// Power, OTA or IAS endpoints (IAS frames use endpoint 1); no cover stop (the
+// model's cover trait takes a position only; znpsim's blinds obey Stop, as
+// TestRealZigbee2MQTT shows with zigbee2mqtt's STOP).
 package zigbee

@@ -74,7 +74,13 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		m = max(int(minM), min(int(maxM), m))
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToColorTemp, zcl.MoveToColorTemp(uint16(m), 0), -1)
 	case model.TraitCover:
-		st, err := b.cover(ctx, id, *cmd.CoverPosition)
+		st, err := b.cover(ctx, id, false, *cmd.CoverPosition)
+		return b.result(id, st, err)
+	case model.TraitRange: // the only range a Zigbee device has: a blind's slats
+		if cmd.Instance != instanceTilt {
+			return model.Result{}, model.Errorf(model.ErrNotSupported, "Zigbee devices have no range %q", cmd.Instance)
+		}
+		st, err := b.cover(ctx, id, true, int(math.Round(*cmd.Range)))
 		return b.result(id, st, err)
 	case model.TraitFan:
 		st, err := b.setFan(ctx, id, *cmd.FanSpeed)
@@ -259,22 +265,9 @@ func (b *Bridge) thermostat(ctx context.Context, id string, ts model.ThermostatS
 	if ts.Upper != nil {
 		attrs = append(attrs, zcl.Attribute{ID: zcl.AttrOccupiedCoolingSetpoint, Value: cent(*ts.Upper)})
 	}
-	p, err := zcl.AppendAttributes(nil, attrs...)
+	fails, err := b.write(ctx, id, zcl.ClusterThermostat, attrs)
 	if err != nil {
 		return err
-	}
-	h := zcl.Header{FrameType: zcl.FrameGlobal, Direction: zcl.ClientToServer, DisableDefaultResponse: true, Command: zcl.CmdWriteAttributes}
-	f, err := b.request(ctx, id, zcl.ClusterThermostat, h, p, isCmd(zcl.FrameGlobal, zcl.CmdWriteAttributesRsp))
-	if err != nil {
-		return err
-	}
-	if f.Command == zcl.CmdDefaultRsp {
-		_, st, _ := zcl.ParseDefaultRsp(f.Payload)
-		return statusError(st)
-	}
-	fails, err := zcl.ParseWriteAttributesRsp(f.Payload)
-	if err != nil {
-		return model.Errorf(model.ErrInternal, "bad write response: %v", err)
 	}
 	for _, s := range fails {
 		switch {

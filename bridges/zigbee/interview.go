@@ -87,7 +87,6 @@ var stateAttrs = map[uint16][]uint16{
 	zcl.ClusterThermostat:     {zcl.AttrLocalTemperature, zcl.AttrOccupiedHeatingSetpoint, zcl.AttrSystemMode},
 	zcl.ClusterElectricalMeas: {zcl.AttrActivePower},
 	zcl.ClusterMetering:       {zcl.AttrCurrentSummationDelivered},
-	zcl.ClusterWindowCovering: {zcl.AttrCurrentPositionLiftPercentage},
 }
 
 // stateClusters are the clusters whose attributes make up a device's state, in the order they are read.
@@ -109,6 +108,15 @@ func (r *record) reportsFor(cluster uint16) []zcl.ReportConfig {
 	switch cluster {
 	case zcl.ClusterColor:
 		return colorReports(r.ColorCaps)
+	case zcl.ClusterWindowCovering:
+		var cfgs []zcl.ReportConfig
+		if !r.tiltOnly() {
+			cfgs = reportable[cluster]
+		}
+		if r.tilt() {
+			cfgs = append(slices.Clip(cfgs), zcl.ReportConfig{ID: zcl.AttrCurrentPositionTiltPercentage, Type: zcl.TypeUint8, MinInterval: 1, MaxInterval: 3600, Change: 1})
+		}
+		return cfgs
 	case zcl.ClusterPowerConfig:
 		cfgs := sensorReports[cluster]
 		if r.BatteryAlarm {
@@ -291,6 +299,11 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		{zcl.ClusterFanControl, zcl.AttrFanModeSequence, r.has(zcl.ClusterFanControl), func(v zcl.Value, p bool) {
 			if p && v.Int <= 4 {
 				r.FanSeq = uint8(v.Int)
+			}
+		}},
+		{zcl.ClusterWindowCovering, zcl.AttrWindowCoveringType, r.has(zcl.ClusterWindowCovering), func(v zcl.Value, p bool) {
+			if p {
+				r.CoverType = uint8(v.Int)
 			}
 		}},
 		{zcl.ClusterIASWD, zcl.AttrMaxDuration, r.has(zcl.ClusterIASWD), func(v zcl.Value, p bool) {

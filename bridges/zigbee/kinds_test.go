@@ -26,6 +26,8 @@ func TestClusterMappings(t *testing.T) {
 	fan := &record{IEEE: "0000000000000002", PowerSource: 1, Endpoints: []endpointRecord{{ID: 7, In: []uint16{zcl.ClusterBasic, zcl.ClusterFanControl}}}}
 	lowHighFan := *fan
 	lowHighFan.FanSeq = 1
+	tiltBlind := sensor(0, zcl.ClusterBasic, zcl.ClusterPowerConfig, zcl.ClusterWindowCovering)
+	tiltBlind.CoverType = zcl.CoverTypeTiltLiftAndTilt
 	cases := []struct {
 		name    string
 		r       *record
@@ -65,6 +67,11 @@ func TestClusterMappings(t *testing.T) {
 		{"fan on", fan, zcl.ClusterFanControl, attr(zcl.AttrFanMode, zcl.TypeEnum8, zcl.FanModeOn), `{"on":true,"fanSpeed":100}`},
 		{"fan auto: on, speed its own", fan, zcl.ClusterFanControl, attr(zcl.AttrFanMode, zcl.TypeEnum8, zcl.FanModeAuto), `{"on":true}`},
 		{"low/high fan low", &lowHighFan, zcl.ClusterFanControl, attr(zcl.AttrFanMode, zcl.TypeEnum8, zcl.FanModeLow), `{"on":true,"fanSpeed":50}`},
+		{"lift 70 %: 30 % open", tiltBlind, zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionLiftPercentage, zcl.TypeUint8, 70), `{"coverPosition":30}`},
+		{"tilt 25 %: slats 75 % open", tiltBlind, zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8, 25), `{"ranges":{"Blind.Tilt":75}}`},
+		{"tilt of a roller blind: none", sensor(0, zcl.ClusterWindowCovering), zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8, 25), ``},
+		{"tilt-only blind: no lift", &record{CoverType: zcl.CoverTypeTiltOnly, Endpoints: []endpointRecord{{ID: 1, In: []uint16{zcl.ClusterWindowCovering}}}},
+			zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionLiftPercentage, zcl.TypeUint8, 25), ``},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -105,6 +112,8 @@ func TestKindTraits(t *testing.T) {
 			`{"onOff":{},"fan":{"presets":[{"value":33,"names":[{"text":"low","locale":"en-US"}]},{"value":66,"names":[{"text":"medium","locale":"en-US"}]},{"value":100,"names":[{"text":"high","locale":"en-US"}]}]}}`, model.CategoryFan},
 		{"on/auto fan", &record{PowerSource: 1, FanSeq: 4, Endpoints: []endpointRecord{{ID: 7, In: []uint16{zcl.ClusterBasic, zcl.ClusterFanControl}}}},
 			`{"onOff":{},"fan":{"presets":[{"value":100,"names":[{"text":"on","locale":"en-US"}]}]}}`, model.CategoryFan},
+		{"tilt blind", &record{PowerSource: 3, CoverType: zcl.CoverTypeTiltLiftAndTilt, Endpoints: []endpointRecord{{ID: 1, In: []uint16{zcl.ClusterBasic, zcl.ClusterWindowCovering}}}},
+			`{"ranges":[{"instance":"Blind.Tilt","names":[{"text":"Tilt","locale":"en-US"},{"text":"Slats","locale":"en-US"}],"min":0,"max":100,"precision":1,"unit":"Alexa.Unit.Percent"}],"cover":{}}`, model.CategoryInteriorBlind},
 		{"button: battery only", &record{PowerSource: 3, Endpoints: []endpointRecord{{ID: 1, In: []uint16{0, 1, 3}, Out: []uint16{3, 6}}}}, `{"battery":{}}`, ""},
 	}
 	for _, c := range cases {

@@ -49,8 +49,11 @@ func (r *record) traits() model.Traits {
 	if r.has(zcl.ClusterOnOff) && contactOnOffModels[r.Model] {
 		t.Contact = &model.Contact{}
 	}
-	if r.has(zcl.ClusterWindowCovering) {
+	if r.has(zcl.ClusterWindowCovering) && !r.tiltOnly() {
 		t.Cover = &model.Cover{}
+	}
+	if r.tilt() {
+		t.Ranges = append(t.Ranges, tiltRange())
 	}
 	if r.has(zcl.ClusterElectricalMeas) {
 		t.Power = &model.Power{}
@@ -119,7 +122,7 @@ func (r *record) category(t model.Traits) model.Category {
 		return model.CategoryThermostat
 	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
 		return model.CategoryLight
-	case t.Cover != nil:
+	case t.Cover != nil || r.tilt():
 		return model.CategoryInteriorBlind
 	case t.Fan != nil:
 		return model.CategoryFan
@@ -203,8 +206,11 @@ func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute
 			ch.On = model.Ptr(v.Int != 0)
 		}
 	case zcl.ClusterWindowCovering:
-		if a.ID == zcl.AttrCurrentPositionLiftPercentage && v.Int <= 100 {
+		if a.ID == zcl.AttrCurrentPositionLiftPercentage && v.Int <= 100 && !r.tiltOnly() {
 			ch.CoverPosition = model.Ptr(100 - int(v.Int)) // ZCL lift 0 % is fully open
+		}
+		if a.ID == zcl.AttrCurrentPositionTiltPercentage && v.Int <= 100 && r.tilt() {
+			ch.Ranges = map[string]float64{instanceTilt: float64(100 - v.Int)} // tilt 0 %: slats open
 		}
 	case zcl.ClusterElectricalMeas:
 		if a.ID == zcl.AttrActivePower && r.PowerScale > 0 {

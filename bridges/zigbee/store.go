@@ -86,6 +86,7 @@ type record struct {
 	BatteryAlarm bool             `json:"batteryAlarm,omitempty"` // Power Configuration has batteryAlarmState
 	FanSeq       uint8            `json:"fanSeq,omitempty"`       // Fan Control fanModeSequence
 	MaxWarning   uint16           `json:"maxWarning,omitempty"`   // IAS WD maxDuration (s)
+	CoverType    uint8            `json:"coverType,omitempty"`    // Window Covering windowCoveringType
 	PowerScale   float64          `json:"powerScale,omitempty"`   // W per activePower unit
 	EnergyScale  float64          `json:"energyScale,omitempty"`  // kWh per summation unit
 	MinMired     uint16           `json:"minMired,omitempty"`

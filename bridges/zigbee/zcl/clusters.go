@@ -252,6 +252,9 @@ const (
 	CmdStop                                  = 0x02
 	CmdGoToLiftPercentage                    = 0x05
 	CmdGoToTiltPercentage                    = 0x08
+	// Window covering types with slats (windowCoveringType): tilt only, lift and tilt.
+	CoverTypeTiltOnly        = 7
+	CoverTypeTiltLiftAndTilt = 8
 )
 
 // IAS Zone attributes (ZCL 8.2.2.2).

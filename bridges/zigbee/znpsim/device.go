@@ -20,6 +20,7 @@ type device struct {
 	jamNext   bool
 	cieEP     uint8 // the coordinator endpoint that wrote the IAS CIE address
 	coverGen  int   // bumped on each cover command: a newer one stops an older movement
+	tiltGen   int   // the same for the slats' tilt
 	load      int64 // a plug's load when on (activePower, 0.1 W)
 	warnMode  int64 // a siren's warning mode while it sounds (0: silent)
 	warnGen   int   // bumped on each Start Warning: a newer one outlives an older

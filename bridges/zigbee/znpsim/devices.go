@@ -25,7 +25,7 @@ type DeviceSpec struct {
 	// Type is one of the product models: hue-color-bulb, ikea-ct-bulb,
 	// dimmable-bulb, yale-lock, danfoss-ally, aqara-temp, ikea-remote,
 	// aqara-door, aqara-leak, ikea-blind, ikea-plug, hue-motion, heiman-smoke,
-	// heiman-co, schneider-fan, heiman-siren, sonoff-button.
+	// heiman-co, schneider-fan, heiman-siren, sonoff-button, somfy-tilt.
 	Type string `yaml:"type" json:"type"`
 	// NWK fixes the short address the device takes when it joins (0: random).
 	NWK uint16 `yaml:"nwk,omitempty" json:"nwk,omitempty"`
@@ -116,6 +116,7 @@ var attrNames = map[string]attrDef{
 	"zoneState":  {zcl.ClusterIASZone, zcl.AttrZoneState, zcl.TypeEnum8},
 	// Window Covering: 0 % lift is fully open, 100 % fully closed.
 	"currentPositionLiftPercentage": {zcl.ClusterWindowCovering, zcl.AttrCurrentPositionLiftPercentage, zcl.TypeUint8},
+	"currentPositionTiltPercentage": {zcl.ClusterWindowCovering, zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8},
 	"activePower":                   {zcl.ClusterElectricalMeas, zcl.AttrActivePower, zcl.TypeInt16},
 	"rmsVoltage":                    {zcl.ClusterElectricalMeas, zcl.AttrRMSVoltage, zcl.TypeUint16},
 	"rmsCurrent":                    {zcl.ClusterElectricalMeas, zcl.AttrRMSCurrent, zcl.TypeUint16},
@@ -491,6 +492,19 @@ var models = map[string]model{
 		hwVersion: 0, stackVersion: 0, dateCode: "20190617", swBuild: "1.0.5",
 		eps:   []epDef{{id: 1, deviceID: 0x0000, in: []uint16{0x0000, 0x0001, 0x0003}, out: []uint16{0x0003, 0x0006}}},
 		attrs: map[uint16][]zcl.Attribute{zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryVoltage, zcl.TypeUint8, 30), u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)}},
+	},
+	// Somfy tilt and lift blind motor (1245602, model id "Tilt & Lift 25 WF
+	// Roller"): Window Covering of type 8 (tilt blind, lift and tilt), lift
+	// and tilt percentages, battery.
+	"somfy-tilt": {
+		manufacturer: "SOMFY", modelID: "Tilt & Lift 25 WF Roller", manufCode: 0x1229, powerSource: 3,
+		hwVersion: 1, stackVersion: 2, dateCode: "20200108", swBuild: "1.3.0", liftStep: 20 * time.Millisecond,
+		eps: []epDef{{id: 1, deviceID: 0x0202, in: []uint16{0x0000, 0x0001, 0x0003, 0x0004, 0x0005, 0x0102}, out: []uint16{0x0019}}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterWindowCovering: {u8(zcl.AttrWindowCoveringType, zcl.TypeEnum8, zcl.CoverTypeTiltLiftAndTilt), u8(zcl.AttrConfigStatus, zcl.TypeBitmap8, 0x03),
+				u8(zcl.AttrCurrentPositionLiftPercentage, zcl.TypeUint8, 0), u8(zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8, 0)},
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 160)},
+		},
 	},
 }
 

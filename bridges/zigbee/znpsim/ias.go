@@ -50,46 +50,57 @@ func (s *Sim) coverCommand(d *device, f zcl.Frame) *zcl.Status {
 		target = 100
 	case zcl.CmdStop:
 		d.coverGen++
+		d.tiltGen++
 		s.report(d, zcl.ClusterWindowCovering, zcl.AttrCurrentPositionLiftPercentage)
 		return ptrStatus(zcl.StatusSuccess)
-	case zcl.CmdGoToLiftPercentage:
+	case zcl.CmdGoToLiftPercentage, zcl.CmdGoToTiltPercentage:
 		if len(f.Payload) < 1 {
 			return ptrStatus(zcl.StatusMalformedCommand)
 		}
 		if f.Payload[0] > 100 {
 			return ptrStatus(zcl.StatusInvalidValue)
 		}
+		if f.Command == zcl.CmdGoToTiltPercentage {
+			if _, ok := d.get(zcl.ClusterWindowCovering, zcl.AttrCurrentPositionTiltPercentage); !ok {
+				return ptrStatus(zcl.StatusUnsupClusterCommand) // a blind without slats
+			}
+			d.tiltGen++
+			s.coverStep(d, &d.tiltGen, d.tiltGen, zcl.AttrCurrentPositionTiltPercentage, int64(f.Payload[0]))
+			return ptrStatus(zcl.StatusSuccess)
+		}
 		target = int64(f.Payload[0])
 	default:
 		return ptrStatus(zcl.StatusUnsupClusterCommand)
 	}
 	d.coverGen++
-	s.coverStep(d, d.coverGen, target)
+	s.coverStep(d, &d.coverGen, d.coverGen, zcl.AttrCurrentPositionLiftPercentage, target)
 	return ptrStatus(zcl.StatusSuccess)
 }
 
-func (s *Sim) coverStep(d *device, gen int, target int64) {
+// coverStep moves the lift (or the slats' tilt) one percent towards target
+// per liftStep while *gen still is this movement's generation.
+func (s *Sim) coverStep(d *device, gen *int, mine int, attr uint16, target int64) {
 	step := d.m.liftStep
 	if step <= 0 {
 		step = 40 * time.Millisecond
 	}
 	s.after(step, func() {
-		if d.coverGen != gen {
+		if *gen != mine {
 			return
 		}
-		cur, _ := d.get(zcl.ClusterWindowCovering, zcl.AttrCurrentPositionLiftPercentage)
+		cur, _ := d.get(zcl.ClusterWindowCovering, attr)
 		switch {
 		case cur.Int < target:
 			cur.Int++
 		case cur.Int > target:
 			cur.Int--
 		}
-		d.set(zcl.ClusterWindowCovering, zcl.AttrCurrentPositionLiftPercentage, cur.Int)
+		d.set(zcl.ClusterWindowCovering, attr, cur.Int)
 		if cur.Int == target || cur.Int%10 == 0 {
-			s.report(d, zcl.ClusterWindowCovering, zcl.AttrCurrentPositionLiftPercentage)
+			s.report(d, zcl.ClusterWindowCovering, attr)
 		}
 		if cur.Int != target {
-			s.coverStep(d, gen, target)
+			s.coverStep(d, gen, mine, attr, target)
 		}
 	})
 }

@@ -134,6 +134,7 @@ var products = []product{
 	{"0x0015bc001a2b3c01", "41ECSFWMZ-VW", []string{"fan_state", "fan_mode"}},
 	{"0x000d6f0011aa2203", "HS2WD-E", []string{"warning", "battery"}},
 	{"0x00124b0022aa3301", "SNZB-01", []string{"action", "battery"}},
+	{"0x00124b0022bb4401", "1245602", []string{"state", "position", "tilt", "battery"}},
 }
 
 func attr(t *testing.T, s *znpsim.Sim, ieee, name string) (int64, bool) {
@@ -179,7 +180,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	}
 	// The sensors, the blind, the plug, the fan, the siren and the button
 	// besides the default devices.
-	for i, typ := range []string{"aqara-door", "aqara-leak", "ikea-blind", "ikea-plug", "hue-motion", "heiman-smoke", "heiman-co", "schneider-fan", "heiman-siren", "sonoff-button"} {
+	for i, typ := range []string{"aqara-door", "aqara-leak", "ikea-blind", "ikea-plug", "hue-motion", "heiman-smoke", "heiman-co", "schneider-fan", "heiman-siren", "sonoff-button", "somfy-tilt"} {
 		devs = append(devs, znpsim.DeviceSpec{IEEE: products[7+i].ieee, Type: typ, NWK: uint16(0x6a08 + i)})
 	}
 	sim, err := znpsim.New(znpsim.Options{Devices: devs, OnFrame: rpc.frame, Trace: lockedWriter{&traceMu, &trace}})
@@ -334,7 +335,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	set := func(ieee, payload string) { publish(state(ieee)+"/set", payload) }
 	hue, ikea, lwb, lock, ally, aqara := products[0].ieee, products[1].ieee, products[2].ieee, products[3].ieee, products[4].ieee, products[5].ieee
 	door, leak, blind, plug, motion, smoke := products[7].ieee, products[8].ieee, products[9].ieee, products[10].ieee, products[11].ieee, products[12].ieee
-	co, fan, siren, button := products[13].ieee, products[14].ieee, products[15].ieee, products[16].ieee
+	co, fan, siren, button, tilt := products[13].ieee, products[14].ieee, products[15].ieee, products[16].ieee, products[17].ieee
 	num := func(v any) float64 { f, _ := v.(float64); return f }
 
 	t.Run("commands change the devices", func(t *testing.T) {
@@ -393,6 +394,11 @@ func TestRealZigbee2MQTT(t *testing.T) {
 		set(plug, `{"state": "ON"}`)
 		waitAttr(t, sim, plug, "onOff", 10*time.Second, func(v int64) bool { return v == 1 })
 		log.wait(t, state(plug), 15*time.Second, "plug power", func(v any) bool { return num(field(v, "power")) == 60 })
+
+		// The Somfy blind's slats: zigbee2mqtt's tilt 40 is ZCL tilt 60 %.
+		set(tilt, `{"tilt": 40}`)
+		waitAttr(t, sim, tilt, "currentPositionTiltPercentage", 15*time.Second, func(v int64) bool { return v == 60 })
+		log.wait(t, state(tilt), 10*time.Second, "slats reported", func(v any) bool { return num(field(v, "tilt")) == 40 })
 
 		// The fan: zigbee2mqtt writes fanMode.
 		set(fan, `{"fan_mode": "medium"}`)

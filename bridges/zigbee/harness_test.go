@@ -71,6 +71,9 @@ func (e *recEmitter) Reachability(id string, r bool) {
 func (e *recEmitter) Complete(cid string, s model.State, err error) {
 	e.add(model.Event{Kind: model.EventCompletion, Completion: &model.Completion{CorrelationID: cid, State: s, Err: model.AsError(err)}})
 }
+func (e *recEmitter) Pairing(p model.Pairing) {
+	e.add(model.Event{Kind: model.EventPairing, Pairing: &p})
+}
 
 // since returns the number of events so far (a mark for waitFor).
 func (e *recEmitter) mark() int {

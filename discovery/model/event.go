@@ -27,6 +27,8 @@ const (
 	EventReachability EventKind = "reachability"
 	// EventCompletion completes a command that was answered Accepted.
 	EventCompletion EventKind = "completion"
+	// EventPairing reports a pairing window or a device joining during it.
+	EventPairing EventKind = "pairing"
 )
 
 // Event is one message of a bridge's event stream.
@@ -43,6 +45,36 @@ type Event struct {
 	Cause      Cause       `json:"cause,omitempty"`      // EventState
 	Reachable  bool        `json:"reachable,omitempty"`  // EventReachability
 	Completion *Completion `json:"completion,omitempty"` // EventCompletion
+	Pairing    *Pairing    `json:"pairing,omitempty"`    // EventPairing
+}
+
+// PairingStage is where a pairing window or one joining device is.
+type PairingStage string
+
+// Pairing stages: a window is open or closed; a device is announced, then
+// interviewed step by step, then published or failed.
+const (
+	PairingOpen         PairingStage = "open"
+	PairingClosed       PairingStage = "closed"
+	PairingAnnounced    PairingStage = "announced"
+	PairingInterviewing PairingStage = "interviewing"
+	PairingPublished    PairingStage = "published"
+	PairingFailed       PairingStage = "failed"
+)
+
+// Pairing is one pairing progress report: of the window (DeviceID empty:
+// open or closed) or of one device joining during it.
+type Pairing struct {
+	Stage PairingStage `json:"stage"`
+	// DeviceID is the bridge's id of the device; empty for the window.
+	DeviceID string `json:"deviceId,omitempty"`
+	// Detail is the interview step, the failure reason or a note on the window.
+	Detail string `json:"detail,omitempty"`
+	// Remaining is the time left until the network closes, as of Event.At.
+	Remaining time.Duration `json:"remaining"`
+	// Endpoint is the device as published (PairingPublished), or what is known
+	// of it so far (manufacturer, model), if anything.
+	Endpoint *Endpoint `json:"endpoint,omitempty"`
 }
 
 // Completion is the final outcome of a command that was answered Accepted.
@@ -64,6 +96,9 @@ type Bridge interface {
 	State(ctx context.Context, deviceID string) (State, error)
 	// StartPairing lets new devices join for d; ErrNotSupported when the bridge cannot pair.
 	StartPairing(ctx context.Context, d time.Duration) error
+	// RemoveDevice makes a device leave and forgets it (a Remove event
+	// follows); ErrNotSupported when the bridge cannot remove devices.
+	RemoveDevice(ctx context.Context, deviceID string) error
 }
 
 // Sink receives a bridge's events in order. The hub implements it.

@@ -40,6 +40,10 @@ func (b *localBridge) StartPairing(context.Context, time.Duration) error {
 	return &model.Error{Kind: model.ErrNotSupported, Message: "no pairing"}
 }
 
+func (b *localBridge) RemoveDevice(context.Context, string) error {
+	return &model.Error{Kind: model.ErrNotSupported, Message: "no removing"}
+}
+
 type bridgeSet map[string]model.Bridge
 
 func (s bridgeSet) Bridge(name string) (model.Bridge, bool) { b, ok := s[name]; return b, ok }

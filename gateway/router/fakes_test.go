@@ -118,6 +118,10 @@ func (b *testBridge) StartPairing(context.Context, time.Duration) error {
 	return &model.Error{Kind: model.ErrNotSupported}
 }
 
+func (b *testBridge) RemoveDevice(context.Context, string) error {
+	return &model.Error{Kind: model.ErrNotSupported, Message: "no removing"}
+}
+
 func (b *testBridge) set(f func(ctx context.Context, req model.Request) (model.Result, error)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

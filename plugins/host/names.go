@@ -21,6 +21,19 @@ func cleanNames(ev model.Event) model.Event {
 			d.Endpoint = model.CleanEndpoint(d.Endpoint)
 			ev.Device = &d
 		}
+	case model.EventPairing:
+		if ev.Pairing != nil {
+			p := *ev.Pairing
+			p.Detail = model.CleanName(p.Detail, maxPairingDetail)
+			if p.Endpoint != nil {
+				e := model.CleanEndpoint(*p.Endpoint)
+				p.Endpoint = &e
+			}
+			ev.Pairing = &p
+		}
 	}
 	return ev
 }
+
+// maxPairingDetail bounds a pairing step's or failure's text from a bridge.
+const maxPairingDetail = 300

@@ -818,3 +818,29 @@ func (s *Supervisor) StartPairing(ctx context.Context, d time.Duration) error {
 	}
 	return nil
 }
+
+// RemoveDevice asks the bridge to make a device leave and forget it
+// (model.Bridge). A bridge that does not declare the capability (API 1.0)
+// is not asked: ErrNotSupported says so.
+func (s *Supervisor) RemoveDevice(ctx context.Context, deviceID string) error {
+	bc, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.inflight.Done()
+	if d := s.Description(); !d.Remove {
+		return model.Errorf(model.ErrNotSupported, "bridge %s (%s, API %s) cannot remove devices",
+			s.cfg.Name, d.Version, strings.Join(d.APIVersions, ", "))
+	}
+	resp, err := bc.RemoveDevice(ctx, &pb.RemoveDeviceRequest{DeviceId: deviceID})
+	if status.Code(err) == codes.Unimplemented {
+		return model.Errorf(model.ErrNotSupported, "bridge %s declares removing devices but does not implement it", s.cfg.Name)
+	}
+	if err != nil {
+		return s.rpcError(err)
+	}
+	if e := resp.GetError(); e != nil {
+		return convert.ErrorFrom(e)
+	}
+	return nil
+}

@@ -93,6 +93,9 @@ func (e *pollEmitter) Snapshot(ds []model.Device) {
 }
 func (e *pollEmitter) Upsert(model.Device) { e.add("upsert") }
 func (e *pollEmitter) Remove(string)       { e.add("remove") }
+func (e *pollEmitter) Pairing(p model.Pairing) {
+	e.add("pairing " + string(p.Stage) + " " + p.DeviceID)
+}
 func (e *pollEmitter) StateChanged(id string, s model.State, c model.Cause) {
 	e.add("state " + id + " on=" + map[bool]string{true: "true", false: "false"}[s.On != nil && *s.On] + " " + string(c))
 }

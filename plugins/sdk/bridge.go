@@ -32,8 +32,18 @@ type Bridge interface {
 
 // Pairer is implemented by bridges that can let new devices join.
 type Pairer interface {
-	// StartPairing opens the network for d; joining devices are announced with em.Upsert.
+	// StartPairing opens the network for d; joining devices are announced with
+	// em.Upsert. A bridge that declares Description.PairingProgress also reports
+	// the window and each step of a join with em.Pairing.
 	StartPairing(ctx context.Context, d time.Duration) error
+}
+
+// Remover is implemented by bridges that can remove a device (Description.Remove).
+type Remover interface {
+	// RemoveDevice makes the device leave (a leave request, or whatever the
+	// bridge's network knows) and forgets it. The SDK sends the Remove event
+	// when the bridge has not.
+	RemoveDevice(ctx context.Context, deviceID string) error
 }
 
 // Config is what Configure receives.
@@ -46,10 +56,14 @@ type Config struct {
 
 // Description is a bridge's manifest (the Describe RPC and the describe subcommand).
 type Description struct {
-	Name         string          `json:"name"`
-	Version      string          `json:"version"`
-	APIVersions  []string        `json:"apiVersions"`
-	Pairing      bool            `json:"pairing"`
+	Name        string   `json:"name"`
+	Version     string   `json:"version"`
+	APIVersions []string `json:"apiVersions"`
+	Pairing     bool     `json:"pairing"`
+	// PairingProgress: the bridge reports pairing progress with Emitter.Pairing.
+	PairingProgress bool `json:"pairingProgress,omitempty"`
+	// Remove: the bridge implements Remover.
+	Remove       bool            `json:"remove,omitempty"`
 	ConfigSchema json.RawMessage `json:"configSchema"`
 	// SampleConfig is a configuration the schema accepts (plugintest checks it).
 	SampleConfig json.RawMessage `json:"sampleConfig,omitempty"`
@@ -68,4 +82,6 @@ type Emitter interface {
 	Reachability(deviceID string, reachable bool)
 	// Complete finishes an Accepted command: err nil means done with state.
 	Complete(correlationID string, state model.State, err error)
+	// Pairing reports a pairing window or a device joining during it (API 1.1).
+	Pairing(p model.Pairing)
 }

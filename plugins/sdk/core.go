@@ -186,3 +186,20 @@ func (c *core) startPairing(ctx context.Context, d time.Duration) error {
 	}
 	return nil
 }
+
+// removeDevice calls the bridge's Remover, or answers ErrNotSupported; the
+// device is forgotten (a Remove event) once the bridge succeeded.
+func (c *core) removeDevice(ctx context.Context, deviceID string) error {
+	r, ok := c.b.(Remover)
+	if !ok || !c.b.Describe().Remove {
+		return model.Errorf(model.ErrNotSupported, "bridge %s cannot remove devices", c.b.Describe().Name)
+	}
+	if _, ok := c.em.device(deviceID); !ok {
+		return model.Errorf(model.ErrInvalidValue, "no device %q", deviceID)
+	}
+	if err := callSafely(func() error { return r.RemoveDevice(ctx, deviceID) }); err != nil {
+		return model.AsError(err)
+	}
+	c.em.Remove(deviceID)
+	return nil
+}

@@ -275,3 +275,15 @@ func (e *emitter) Complete(correlationID string, state model.State, err error) {
 	delete(e.pending, correlationID)
 	e.broadcastLocked(model.Event{Kind: model.EventCompletion, Completion: c})
 }
+
+// Pairing reports pairing progress to the open streams. It is not part of
+// the device set: a stream opened later does not get it.
+func (e *emitter) Pairing(p model.Pairing) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p.Endpoint != nil {
+		ep := *p.Endpoint
+		p.Endpoint = &ep
+	}
+	e.broadcastLocked(model.Event{Kind: model.EventPairing, Pairing: &p})
+}

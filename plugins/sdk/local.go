@@ -100,3 +100,8 @@ func (l *LocalBridge) State(ctx context.Context, deviceID string) (model.State, 
 func (l *LocalBridge) StartPairing(ctx context.Context, d time.Duration) error {
 	return l.core.startPairing(ctx, d)
 }
+
+// RemoveDevice makes a device leave and forgets it, or answers ErrNotSupported.
+func (l *LocalBridge) RemoveDevice(ctx context.Context, deviceID string) error {
+	return l.core.removeDevice(ctx, deviceID)
+}

@@ -22,7 +22,7 @@ const (
 	// ProtocolVersion is the go-plugin protocol version of bridge.v1.
 	ProtocolVersion = 1
 	// APIVersion is the bridge.v1 API minor this SDK speaks.
-	APIVersion = "1.0"
+	APIVersion = "1.1"
 	// PluginName is the name the bridge service is dispensed under.
 	PluginName = "bridge"
 	// MagicCookieKey and MagicCookieValue identify an avshub bridge plugin. They
@@ -131,14 +131,15 @@ func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeRes
 
 func describe(d Description) *pb.DescribeResponse {
 	return &pb.DescribeResponse{Name: d.Name, Version: d.Version, ApiVersions: d.APIVersions,
-		Capabilities:     &pb.Capabilities{Pairing: d.Pairing},
+		Capabilities:     &pb.Capabilities{Pairing: d.Pairing, Remove: d.Remove, PairingProgress: d.PairingProgress},
 		ConfigSchemaJson: string(d.ConfigSchema), SampleConfigJson: string(d.SampleConfig)}
 }
 
 // DescriptionFrom converts a Describe response.
 func DescriptionFrom(r *pb.DescribeResponse) Description {
 	d := Description{Name: r.GetName(), Version: r.GetVersion(), APIVersions: r.GetApiVersions(),
-		Pairing: r.GetCapabilities().GetPairing()}
+		Pairing: r.GetCapabilities().GetPairing(), Remove: r.GetCapabilities().GetRemove(),
+		PairingProgress: r.GetCapabilities().GetPairingProgress()}
 	if s := r.GetConfigSchemaJson(); s != "" {
 		d.ConfigSchema = json.RawMessage(s)
 	}
@@ -194,4 +195,11 @@ func (s *server) StartPairing(ctx context.Context, r *pb.StartPairingRequest) (*
 		return &pb.StartPairingResponse{Error: convert.Error(de)}, nil
 	}
 	return &pb.StartPairingResponse{}, nil
+}
+
+func (s *server) RemoveDevice(ctx context.Context, r *pb.RemoveDeviceRequest) (*pb.RemoveDeviceResponse, error) {
+	if err := s.core.removeDevice(ctx, r.GetDeviceId()); err != nil {
+		return &pb.RemoveDeviceResponse{Error: convert.Error(model.AsError(err))}, nil
+	}
+	return &pb.RemoveDeviceResponse{}, nil
 }

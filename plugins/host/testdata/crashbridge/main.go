@@ -4,7 +4,11 @@
 // data directory and then waits (up to 30 s) so the test can kill the process
 // mid-command. With IMPLAUSIBLE=1 its snapshot gives every dimmable light
 // brightness 150 and every thermostat a 327.67 °C reading and target (a Zigbee
-// sensor's 0x7FFF), and every command's answer claims brightness 150.
+// sensor's 0x7FFF), and every command's answer claims brightness 150. With
+// PAIR_AND_REMOVE=1 it declares pairing with progress and removing (API 1.1):
+// StartPairing reports a window and a device "joiner" joining step by step,
+// and RemoveDevice forgets a device; without it, it declares neither, as a
+// bridge built with the 1.0 SDK would.
 package main
 
 import (
@@ -21,12 +25,35 @@ import (
 type bridge struct {
 	*virtual.Bridge
 	dataDir string
+	em      sdk.Emitter
 }
 
 func (b *bridge) Configure(ctx context.Context, c sdk.Config) error {
 	b.dataDir = c.DataDir
 	return b.Bridge.Configure(ctx, c)
 }
+
+func (b *bridge) Describe() sdk.Description {
+	d := b.Bridge.Describe()
+	if os.Getenv("PAIR_AND_REMOVE") == "1" {
+		d.Pairing, d.PairingProgress, d.Remove = true, true, true
+	}
+	return d
+}
+
+// StartPairing reports a window and one device joining during it.
+func (b *bridge) StartPairing(_ context.Context, d time.Duration) error {
+	j := sdk.Light("joiner", "Joiner", sdk.DimmableLight)
+	b.em.Pairing(model.Pairing{Stage: model.PairingOpen, Remaining: d})
+	b.em.Pairing(model.Pairing{Stage: model.PairingAnnounced, DeviceID: "joiner", Remaining: d})
+	b.em.Pairing(model.Pairing{Stage: model.PairingInterviewing, DeviceID: "joiner", Detail: "reading\x1b[31m the Basic cluster", Remaining: d})
+	b.em.Upsert(j)
+	b.em.Pairing(model.Pairing{Stage: model.PairingPublished, DeviceID: "joiner", Endpoint: &j.Endpoint, Remaining: d})
+	return nil
+}
+
+// RemoveDevice forgets a device (the SDK sends the Remove event).
+func (b *bridge) RemoveDevice(context.Context, string) error { return nil }
 
 func (b *bridge) Execute(ctx context.Context, req model.Request) (model.Result, error) {
 	if req.DeviceID == "slow" {
@@ -67,6 +94,7 @@ func (b *bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	if os.Getenv("IMPLAUSIBLE") == "1" {
 		em = implausible{em}
 	}
+	b.em = em
 	return b.Bridge.Run(ctx, em)
 }
 

@@ -54,6 +54,15 @@ var locks = map[model.LockState]pb.LockState{
 	model.Jammed:   pb.LockState_LOCK_STATE_JAMMED,
 }
 
+var pairingStages = map[model.PairingStage]pb.PairingStage{
+	model.PairingOpen:         pb.PairingStage_PAIRING_STAGE_OPEN,
+	model.PairingClosed:       pb.PairingStage_PAIRING_STAGE_CLOSED,
+	model.PairingAnnounced:    pb.PairingStage_PAIRING_STAGE_ANNOUNCED,
+	model.PairingInterviewing: pb.PairingStage_PAIRING_STAGE_INTERVIEWING,
+	model.PairingPublished:    pb.PairingStage_PAIRING_STAGE_PUBLISHED,
+	model.PairingFailed:       pb.PairingStage_PAIRING_STAGE_FAILED,
+}
+
 var healths = map[model.HealthState]pb.HealthState{
 	model.HealthStarting:  pb.HealthState_HEALTH_STATE_STARTING,
 	model.HealthHealthy:   pb.HealthState_HEALTH_STATE_HEALTHY,
@@ -69,11 +78,12 @@ func invert[K, V comparable](m map[K]V) map[V]K {
 }
 
 var (
-	traitKindsBack = invert(traitKinds)
-	errorKindsBack = invert(errorKinds)
-	modesBack      = invert(modes)
-	locksBack      = invert(locks)
-	healthsBack    = invert(healths)
+	traitKindsBack    = invert(traitKinds)
+	errorKindsBack    = invert(errorKinds)
+	modesBack         = invert(modes)
+	locksBack         = invert(locks)
+	healthsBack       = invert(healths)
+	pairingStagesBack = invert(pairingStages)
 )
 
 // ---------------------------------------------------------------- helpers
@@ -355,8 +365,36 @@ func Event(ev model.Event) *pb.Event {
 			c = *ev.Completion
 		}
 		out.Kind = &pb.Event_Completion{Completion: &pb.Completion{CorrelationId: c.CorrelationID, Error: Error(c.Err), State: State(c.State)}}
+	case model.EventPairing:
+		var p model.Pairing
+		if ev.Pairing != nil {
+			p = *ev.Pairing
+		}
+		out.Kind = &pb.Event_Pairing{Pairing: Pairing(p)}
 	}
 	return out
+}
+
+// Pairing converts a pairing progress report to the wire.
+func Pairing(p model.Pairing) *pb.PairingProgress {
+	out := &pb.PairingProgress{Stage: pairingStages[p.Stage], DeviceId: p.DeviceID, Detail: p.Detail,
+		Remaining: durationpb.New(p.Remaining)}
+	if p.Endpoint != nil {
+		out.Endpoint = Endpoint(*p.Endpoint)
+	}
+	return out
+}
+
+// PairingFrom converts a wire pairing progress report. ok is false for a
+// stage this hub does not know.
+func PairingFrom(p *pb.PairingProgress) (out model.Pairing, ok bool) {
+	out = model.Pairing{Stage: pairingStagesBack[p.GetStage()], DeviceID: p.GetDeviceId(), Detail: p.GetDetail(),
+		Remaining: max(p.GetRemaining().AsDuration(), 0)}
+	if e := p.GetEndpoint(); e != nil {
+		ep := EndpointFrom(e)
+		out.Endpoint = &ep
+	}
+	return out, out.Stage != ""
 }
 
 // EventFrom converts a wire event. ok is false for an event without a kind
@@ -383,6 +421,12 @@ func EventFrom(ev *pb.Event) (out model.Event, ok bool) {
 		out.Kind = model.EventCompletion
 		out.Completion = &model.Completion{CorrelationID: k.Completion.GetCorrelationId(),
 			Err: ErrorFrom(k.Completion.GetError()), State: StateFrom(k.Completion.GetState())}
+	case *pb.Event_Pairing:
+		p, known := PairingFrom(k.Pairing)
+		if !known {
+			return out, false
+		}
+		out.Kind, out.Pairing = model.EventPairing, &p
 	default:
 		return out, false
 	}

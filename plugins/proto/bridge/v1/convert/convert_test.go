@@ -21,6 +21,7 @@ var enumChoices = map[reflect.Type][]string{
 	reflect.TypeFor[model.ThermostatMode](): keys(modes),
 	reflect.TypeFor[model.LockState]():      keys(locks),
 	reflect.TypeFor[model.HealthState]():    keys(healths),
+	reflect.TypeFor[model.PairingStage]():   keys(pairingStages),
 }
 
 func keys[K ~string, V any](m map[K]V) []string {
@@ -182,6 +183,9 @@ func eventsOfEveryKind(r *rand.Rand) []model.Event {
 	c := *full.Completion
 	c.Err = nil
 	add(model.EventCompletion, func(e *model.Event) { e.Completion = &c })
+	add(model.EventPairing, func(e *model.Event) { e.Pairing = full.Pairing })
+	window := model.Pairing{Stage: model.PairingOpen, Remaining: full.Pairing.Remaining}
+	add(model.EventPairing, func(e *model.Event) { e.Pairing = &window })
 	return out
 }
 
@@ -235,6 +239,10 @@ func TestUnknownValuesAreSafe(t *testing.T) {
 	}
 	if _, ok := EventFrom(&pb.Event{Seq: 3}); ok {
 		t.Error("event without kind accepted")
+	}
+	// A pairing stage from a newer minor is skipped, not shown as "".
+	if _, ok := EventFrom(&pb.Event{Seq: 4, Kind: &pb.Event_Pairing{Pairing: &pb.PairingProgress{Stage: pb.PairingStage(42)}}}); ok {
+		t.Error("pairing event of an unknown stage accepted")
 	}
 	if got := StateFrom(nil); !reflect.DeepEqual(got, model.State{}) {
 		t.Errorf("nil state -> %+v", got)

@@ -237,7 +237,7 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 				o.Emulator = func(eo *avstest.Options) { eo.Validate = func([]byte) error { return nil } }
 			}
 			e := newEnv(b, o)
-			e.startDaemon()
+			d := e.startDaemon()
 			e.waitDiscovered(b, len(e.deviceIDs())+1)
 			ctx := context.Background()
 			names := []string{"TurnOn", "TurnOff"}
@@ -245,6 +245,9 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 				b.Fatalf("warm-up: %v %v", a, err)
 			}
 			lat := make([]time.Duration, 0, b.N)
+			pid := d.cmd.Process.Pid
+			stopPerf := perfRecord(b, append(childPIDs(pid), pid)...)
+			stopStat := perfStat(b, map[string][]int{"hub": {pid}, "bridges": childPIDs(pid)})
 			b.ResetTimer()
 			for i := range b.N {
 				t0 := time.Now()
@@ -255,6 +258,8 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			stopPerf()
+			stopStat(b.N)
 			p50, p99 := percentiles(lat)
 			b.ReportMetric(p50, "p50-ms")
 			b.ReportMetric(p99, "p99-ms")
@@ -309,6 +314,8 @@ func BenchmarkThroughput300(b *testing.B) {
 			for _, p := range bridges {
 				bcpu0 += cpuMS(p)
 			}
+			stopPerf := perfRecord(b, append(bridges, pid)...)
+			stopStat := perfStat(b, map[string][]int{"hub": {pid}, "bridges": bridges})
 			b.ResetTimer()
 			t0 := time.Now()
 			for w := range workers {
@@ -330,6 +337,8 @@ func BenchmarkThroughput300(b *testing.B) {
 			wg.Wait()
 			el := time.Since(t0)
 			b.StopTimer()
+			stopPerf()
+			stopStat(b.N)
 			if f := failed.Load(); f > 0 {
 				b.Errorf("%d directives unanswered", f)
 			}

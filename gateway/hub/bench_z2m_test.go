@@ -194,6 +194,8 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 		}
 		c0 := procCPU(hub.cmd.Process.Pid)
 		ev0 := len(e.emu.Events())
+		stopPerf := perfRecord(b, append(childPIDs(hub.cmd.Process.Pid), hub.cmd.Process.Pid)...)
+		stopStat := perfStat(b, map[string][]int{"hub": {hub.cmd.Process.Pid}, "bridges": childPIDs(hub.cmd.Process.Pid)})
 		b.ResetTimer()
 		for i := range b.N {
 			t0now := time.Now()
@@ -207,6 +209,8 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 			}
 		}
 		b.StopTimer()
+		stopPerf()
+		stopStat(b.N)
 		s.cpu = procCPU(hub.cmd.Process.Pid) - c0
 		s.report(b)
 		for _, r := range e.emu.Events()[ev0:] { // one Response per directive, nothing else (no ChangeReport)
@@ -299,6 +303,8 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 		}
 		pid := z.PID()
 		c0 := procCPU(pid)
+		stopPerf := perfRecord(b, pid)
+		stopStat := perfStat(b, map[string][]int{"node": {pid}})
 		b.ResetTimer()
 		for i := range b.N {
 			t0now := time.Now()
@@ -312,6 +318,8 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 			}
 		}
 		b.StopTimer()
+		stopPerf()
+		stopStat(b.N)
 		s.cpu = procCPU(pid) - c0
 		s.report(b)
 	})

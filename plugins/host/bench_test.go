@@ -2,13 +2,16 @@ package host
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,16 +50,22 @@ func BenchmarkExecute(b *testing.B) {
 		go func() { defer close(done); _ = s.Run(ctx) }()
 		defer func() { cancel(); <-done }()
 		waitRunning(b, s)
+		pid := s.Status().PID
 		var lat latencies
 		b.ResetTimer()
+		host0, bridge0 := selfCPU(), procCPU(pid)
+		n := 0
 		for i := 0; b.Loop(); i++ {
 			t0 := time.Now()
 			if _, err := s.Execute(context.Background(), req(i)); err != nil {
 				b.Fatal(err)
 			}
 			lat = append(lat, time.Since(t0))
+			n++
 		}
 		lat.report(b)
+		b.ReportMetric(float64(selfCPU()-host0)/float64(time.Microsecond)/float64(n), "host-cpu-µs/op")
+		b.ReportMetric(float64(procCPU(pid)-bridge0)/float64(time.Microsecond)/float64(n), "bridge-cpu-µs/op")
 	})
 	b.Run("raw-grpc-process", func(b *testing.B) {
 		client, stop := rawPluginProcess(b)
@@ -143,6 +152,28 @@ func benchRaw(b *testing.B, c pb.BridgeClient, req func(int) model.Request) {
 		lat = append(lat, time.Since(t0))
 	}
 	lat.report(b)
+}
+
+// selfCPU is this process's user+system CPU time (the host side).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is a process's user+system CPU time from /proc (clock ticks of 10 ms).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // latencies reports the p50 and p99 of per-call durations.

@@ -454,6 +454,7 @@ func (s *Supervisor) clientConfig() (*plugin.ClientConfig, error) {
 		Logger:           hl,
 		SyncStdout:       lineLogger(s.log, "stdout"),
 		SyncStderr:       lineLogger(s.log, "stderr"),
+		GRPCDialOptions:  sdk.GRPCDialOptions(),
 	}
 	if r := s.cfg.Reattach; r != nil {
 		rc, err := r.PluginConfig()

@@ -41,6 +41,27 @@ var Handshake = plugin.HandshakeConfig{
 	MagicCookieValue: MagicCookieValue,
 }
 
+// WindowSize is the fixed HTTP/2 flow-control window (per stream and per
+// connection) of the plugin link, on both sides. A fixed window turns off
+// gRPC's bandwidth-delay estimator, which otherwise answers nearly every
+// message with a window update and a PING, and the peer with a PING ack: on
+// the hub's request/response calls that is two extra frames and wake-ups on
+// each side per Execute. 1 MiB is more than a unix socket's bandwidth-delay
+// product, so large snapshots are not held back.
+const WindowSize = 1 << 20
+
+// GRPCServer is the gRPC server of a bridge process (go-plugin's
+// ServeConfig.GRPCServer): its default with the fixed WindowSize.
+func GRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(opts, grpc.StaticStreamWindowSize(WindowSize), grpc.StaticConnWindowSize(WindowSize))...)
+}
+
+// GRPCDialOptions are the host's gRPC options for the plugin link
+// (go-plugin's ClientConfig.GRPCDialOptions): the fixed WindowSize.
+func GRPCDialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithStaticStreamWindowSize(WindowSize), grpc.WithStaticConnWindowSize(WindowSize)}
+}
+
 // ReattachConfig is one entry of ReattachEnv: where a --debug bridge listens.
 type ReattachConfig struct {
 	Protocol        string `json:"protocol"`

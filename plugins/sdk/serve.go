@@ -127,7 +127,7 @@ func serve(b Bridge, o serveOptions) int {
 		plugin.Serve(&plugin.ServeConfig{
 			HandshakeConfig:  Handshake,
 			VersionedPlugins: PluginSets(p),
-			GRPCServer:       plugin.DefaultGRPCServer,
+			GRPCServer:       GRPCServer,
 			Logger:           hclogger(b.Describe().Name),
 		})
 		// plugin.Serve returns when the host closes the connection.
@@ -169,7 +169,7 @@ func serveDebug(b Bridge, o serveOptions, log *slog.Logger) int {
 	go plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(p),
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       GRPCServer,
 		Logger:           hclogger(b.Describe().Name),
 		Test:             &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed},
 	})

@@ -30,6 +30,13 @@ func chromium(t *testing.T) string {
 // returns a chromedp context for it.
 func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
+	return browserFor(t, 60*time.Second, extra...)
+}
+
+// browserFor is browser whose context ends after d (a test of many steps on
+// a busy machine needs more than a minute).
+func browserFor(t *testing.T, d time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	opts := append(append(chromedp.DefaultExecAllocatorOptions[:], extra...),
 		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
@@ -37,7 +44,7 @@ func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Contex
 		chromedp.UserDataDir(t.TempDir()))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
 }

@@ -6,6 +6,7 @@
 package logging
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -22,12 +23,16 @@ type Options struct {
 	Levels map[string]slog.Level
 	// Redact wraps the base handler (e.g. lwa's token redaction); nil for none.
 	Redact func(slog.Handler) slog.Handler
+	// RingSize is how many recent records the factory keeps in memory for
+	// the log view (Factory.Ring): 0 means DefaultRingSize, negative none.
+	RingSize int
 }
 
 // Factory hands out one logger per component, sharing the output.
 type Factory struct {
 	opts Options
 	base slog.Handler
+	ring *Ring
 	lim  *limiter
 	mu   sync.Mutex
 	logs map[string]*slog.Logger
@@ -42,11 +47,19 @@ func New(w io.Writer, opts Options) *Factory {
 	} else {
 		h = slog.NewTextHandler(w, ho)
 	}
-	if opts.Redact != nil {
+	var ring *Ring
+	if opts.RingSize >= 0 {
+		ring = NewRing(cmp.Or(opts.RingSize, DefaultRingSize))
+		h = teeHandler{h, ring.Handler()}
+	}
+	if opts.Redact != nil { // in front of the ring too: it is shown on the page
 		h = opts.Redact(h)
 	}
-	return &Factory{opts: opts, base: h, lim: newLimiter(), logs: map[string]*slog.Logger{}}
+	return &Factory{opts: opts, base: h, ring: ring, lim: newLimiter(), logs: map[string]*slog.Logger{}}
 }
+
+// Ring is the in-memory ring of recent records (nil when Options.RingSize is negative).
+func (f *Factory) Ring() *Ring { return f.ring }
 
 // Root is the logger for the hub itself (component "hub").
 func (f *Factory) Root() *slog.Logger { return f.For("hub") }

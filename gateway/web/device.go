@@ -1,12 +1,16 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,6 +98,13 @@ var traitWords = []func(t model.Traits, s model.State) []StateLine{
 		}
 		return []StateLine{{"Temperature", fmt.Sprintf("%.1f °C", *s.Temperature)}}
 	},
+	func(_ model.Traits, s model.State) []StateLine {
+		var out []StateLine
+		for _, l := range kindLines(s) {
+			out = append(out, l.StateLine)
+		}
+		return out
+	},
 	func(t model.Traits, s model.State) []StateLine {
 		var out []StateLine
 		for _, x := range t.Toggles {
@@ -164,12 +175,91 @@ func StateLines(t model.Traits, s model.State) []StateLine {
 	return out
 }
 
+// deviceFuncs are the device page's template functions: the commands its
+// controls send (built by the model, so that they are what the router
+// validates), and values in the controls' units.
+var deviceFuncs = template.FuncMap{
+	"command": func(c model.Command) (string, error) {
+		b, err := json.Marshal(c)
+		return string(b), err
+	},
+	"setPower":     model.SetPower,
+	"setLock":      model.SetLock,
+	"setCover":     model.SetCoverPosition,
+	"setFan":       model.SetFanSpeed,
+	"setSiren":     model.SetSiren,
+	"setToggle":    model.SetToggle,
+	"setRange":     model.SetRange,
+	"int":          func(f float64) int { return int(math.Round(f)) },
+	"deref":        func(b *bool) bool { return b != nil && *b },
+	"hex":          hexColour,
+	"colourName":   colourName,
+	"thermoStep":   func(t model.Thermostat) float64 { return cmp.Or(t.StepC, 0.5) },
+	"presetName":   func(p model.Preset) string { return instanceName(strconv.FormatFloat(p.Value, 'g', -1, 64), p.Names) },
+	"instanceName": instanceName,
+	"unitSuffix":   unitSuffix,
+	"unit":         func(u string) string { return strings.TrimSpace(unitSuffix(u)) },
+}
+
+// hexColour is the #rrggbb of a colour for the page's colour picker.
+func hexColour(c model.HSB) string {
+	h, s, v := math.Mod(c.Hue, 360)/60, c.Saturation, c.Brightness
+	if v <= 0 {
+		v = 1 // Alexa's colours carry brightness 1; 0 would show black
+	}
+	x := v * s * (1 - math.Abs(math.Mod(h, 2)-1))
+	ch := v * s
+	var r, g, b float64
+	switch int(h) {
+	case 0:
+		r, g = ch, x
+	case 1:
+		r, g = x, ch
+	case 2:
+		g, b = ch, x
+	case 3:
+		g, b = x, ch
+	case 4:
+		r, b = x, ch
+	default:
+		r, b = ch, x
+	}
+	m := v - ch
+	to := func(f float64) int { return int(math.Round((f + m) * 255)) }
+	return fmt.Sprintf("#%02x%02x%02x", to(r), to(g), to(b))
+}
+
+// controllable reports whether the endpoint takes any command.
+func controllable(t model.Traits) bool {
+	if t.OnOff != nil || t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil || t.Lock != nil ||
+		t.Thermostat != nil || t.Cover != nil || t.Fan != nil || t.Siren != nil {
+		return true
+	}
+	for _, x := range t.Toggles {
+		if !x.NonControllable {
+			return true
+		}
+	}
+	for _, x := range t.Ranges {
+		if !x.NonControllable {
+			return true
+		}
+	}
+	for _, x := range t.Modes {
+		if !x.NonControllable {
+			return true
+		}
+	}
+	return false
+}
+
 type devicePage struct {
-	Endpoint   Endpoint
-	Lines      []StateLine
-	Interfaces []string
-	Status     Status
-	Now        time.Time
+	Controllable bool
+	Endpoint     Endpoint
+	Lines        []StateLine
+	Interfaces   []string
+	Status       Status
+	Now          time.Time
 }
 
 func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +268,7 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
-	d := devicePage{Endpoint: ep, Lines: StateLines(ep.Endpoint.Traits, ep.State), Status: s.src.Status(), Now: time.Now()}
+	d := devicePage{Controllable: controllable(ep.Endpoint.Traits), Endpoint: ep, Lines: StateLines(ep.Endpoint.Traits, ep.State), Status: s.src.Status(), Now: time.Now()}
 	if in, ok := s.src.(Interfacer); ok {
 		d.Interfaces = in.AlexaInterfaces(ep.Endpoint)
 	}
@@ -242,6 +332,22 @@ func HumanError(de *model.Error) string {
 		return "This device cannot do that."
 	case model.ErrInvalidValue:
 		return "That value is not valid for this device."
+	case model.ErrTemperatureOutOfRange:
+		return "That temperature is outside what the thermostat can be set to."
+	case model.ErrThermostatIsOff:
+		return "The thermostat is off: choose a mode first."
+	case model.ErrSetpointsTooClose:
+		return "The two temperatures are too close together."
+	case model.ErrUnsupportedThermostatMode:
+		return "The thermostat has no such mode."
+	case model.ErrDualSetpointsUnsupported, model.ErrTripleSetpointsUnsupported:
+		return "The thermostat does not take those setpoints."
+	case model.ErrBusy:
+		return "The device is busy; try again in a moment."
+	case model.ErrHardwareFault:
+		return "The device reports a fault (a jammed lock, for example)."
+	case model.ErrLowPower:
+		return "The device's battery is too low for that."
 	}
 	return "The device could not do that."
 }

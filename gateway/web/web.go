@@ -5,6 +5,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -156,7 +157,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"traits": func(t model.Traits) []string { return t.Names() },
 	"state":  StateText,
 	"lower":  strings.ToLower,
-}).ParseFS(templates, "templates/*.html"))
+}).Funcs(deviceFuncs).ParseFS(templates, "templates/*.html"))
 
 // Server serves the status page, metrics, health and the JSON API.
 type Server struct {
@@ -180,6 +181,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("GET /fragment", s.fragment)
 	mux.HandleFunc("GET /device/{id}", s.devicePage)
+	mux.HandleFunc("GET /logs", s.logPage)
 	mux.HandleFunc("GET /live", s.live)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -238,6 +240,7 @@ func (s *Server) api(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, s.src.Endpoints())
 	})
+	mux.HandleFunc("GET /api/v1/logs", s.logs)
 	mux.HandleFunc("POST /api/v1/bridges/{name}/pair", s.pair)
 	mux.HandleFunc("POST /api/v1/endpoints/{ref}/settings", s.configure)
 	mux.HandleFunc("POST /api/v1/endpoints/{ref}/command", s.command)
@@ -558,52 +561,71 @@ func sortedKeys[V any](m map[string]V) []string {
 // "motion", "leak!", "42 %", "1.2 kW").
 func kindWords(s model.State) []string {
 	var p []string
+	for _, l := range kindLines(s) {
+		p = append(p, cmp.Or(l.short, l.Text))
+	}
+	return p
+}
+
+// kindLine is a kindLines entry: short is its compact form when the text
+// alone would not say what it is ("fan 33 %" for "33 %").
+type kindLine struct {
+	StateLine
+	short string
+}
+
+// kindLines are the cover, sensor, fan and siren states in words, labelled.
+func kindLines(s model.State) []kindLine {
+	var p []kindLine
+	add := func(label, text, short string) { p = append(p, kindLine{StateLine{label, text}, short}) }
 	if v := s.CoverPosition; v != nil {
 		switch {
 		case *v <= 0:
-			p = append(p, "closed")
+			add("Position", "closed", "")
 		case *v >= 100:
-			p = append(p, "open")
+			add("Position", "open", "")
 		default:
-			p = append(p, fmt.Sprintf("%d %% open", *v))
+			add("Position", fmt.Sprintf("%d %% open", *v), "")
 		}
 	}
-	word := func(v *bool, yes, no string) {
+	word := func(label string, v *bool, yes, no string) {
 		if v != nil {
-			p = append(p, map[bool]string{true: yes, false: no}[*v])
+			add(label, map[bool]string{true: yes, false: no}[*v], "")
 		}
 	}
-	word(s.ContactOpen, "open", "closed")
-	word(s.Motion, "motion", "no motion")
-	word(s.WaterLeak, "leak!", "dry")
-	word(s.Smoke, "smoke!", "no smoke")
-	word(s.Gas, "gas!", "no gas")
-	word(s.Tamper, "tampered!", "not tampered")
+	word("Contact", s.ContactOpen, "open", "closed")
+	word("Motion", s.Motion, "motion", "no motion")
+	word("Water", s.WaterLeak, "leak!", "dry")
+	word("Smoke", s.Smoke, "smoke!", "no smoke")
+	word("Gas", s.Gas, "gas!", "no gas")
+	word("Tamper", s.Tamper, "tampered!", "not tampered")
 	if s.Humidity != nil {
-		p = append(p, fmt.Sprintf("%.0f %% humidity", *s.Humidity))
+		add("Humidity", fmt.Sprintf("%.0f %%", *s.Humidity), fmt.Sprintf("%.0f %% humidity", *s.Humidity))
 	}
 	if s.Illuminance != nil {
-		p = append(p, fmt.Sprintf("%.0f lx", *s.Illuminance))
+		add("Light level", fmt.Sprintf("%.0f lx", *s.Illuminance), "")
 	}
 	if s.Watts != nil {
 		if w := *s.Watts; w >= 1000 || w <= -1000 {
-			p = append(p, fmt.Sprintf("%.1f kW", w/1000))
+			add("Power", fmt.Sprintf("%.1f kW", w/1000), "")
 		} else {
-			p = append(p, fmt.Sprintf("%.1f W", w))
+			add("Power", fmt.Sprintf("%.1f W", w), "")
 		}
 	}
 	if s.EnergyKWh != nil {
-		p = append(p, fmt.Sprintf("%.2f kWh", *s.EnergyKWh))
+		add("Energy", fmt.Sprintf("%.2f kWh", *s.EnergyKWh), "")
 	}
 	if s.FanSpeed != nil {
-		p = append(p, fmt.Sprintf("fan %d %%", *s.FanSpeed))
+		add("Fan speed", fmt.Sprintf("%d %%", *s.FanSpeed), fmt.Sprintf("fan %d %%", *s.FanSpeed))
 	}
-	word(s.Siren, "siren sounding!", "siren off")
+	if s.Siren != nil {
+		add("Siren", map[bool]string{true: "sounding!", false: "off"}[*s.Siren], map[bool]string{true: "siren sounding!", false: "siren off"}[*s.Siren])
+	}
 	if s.Battery != nil {
-		p = append(p, fmt.Sprintf("battery %d %%", *s.Battery))
+		add("Battery", fmt.Sprintf("%d %%", *s.Battery), fmt.Sprintf("battery %d %%", *s.Battery))
 	}
 	if s.BatteryLow != nil && *s.BatteryLow {
-		p = append(p, "battery low!")
+		add("Battery", "low!", "battery low!")
 	}
 	return p
 }

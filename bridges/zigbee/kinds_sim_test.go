@@ -194,3 +194,25 @@ func TestTiltBlind(t *testing.T) {
 		t.Fatal("a range the blind does not have was accepted")
 	}
 }
+
+// TestIASMotionAndContact pairs a SONOFF motion sensor and a SONOFF door
+// sensor, IAS zones of type motion and contact switch: enrolled, a motion and
+// a contact sensor with tamper and battery; alarm 1 is motion, and the door
+// opened; bit 2 the case opened.
+func TestIASMotionAndContact(t *testing.T) {
+	const pir, door = "00124b0022aa3302", "00124b0022aa3303"
+	r := newRig(t, []znpsim.DeviceSpec{{IEEE: "0x" + pir, Type: "sonoff-motion"}, {IEEE: "0x" + door, Type: "sonoff-contact"}})
+	devs := r.pair(pir, door)
+	if p := devs[pir]; p.Endpoint.Category != model.CategoryMotionSensor || p.Endpoint.Traits.Motion == nil || p.Endpoint.Traits.Tamper == nil ||
+		p.Endpoint.Traits.Battery == nil || p.State.Motion == nil || *p.State.Motion {
+		t.Errorf("motion sensor: %s", jsonString(p))
+	}
+	if d := devs[door]; d.Endpoint.Category != model.CategoryContactSensor || d.Endpoint.Traits.Contact == nil || d.State.ContactOpen == nil || *d.State.ContactOpen {
+		t.Errorf("door sensor: %s", jsonString(d))
+	}
+	is := func(p *bool, v bool) bool { return p != nil && *p == v }
+	r.byHand(pir, map[string]int64{"zoneStatus": 1}, "motion", func(s model.State) bool { return is(s.Motion, true) })
+	r.byHand(door, map[string]int64{"zoneStatus": 1}, "the door opened", func(s model.State) bool { return is(s.ContactOpen, true) })
+	r.byHand(door, map[string]int64{"zoneStatus": 1 | 4}, "the case opened", func(s model.State) bool { return is(s.Tamper, true) })
+	r.byHand(door, map[string]int64{"zoneStatus": 0}, "the door closed", func(s model.State) bool { return is(s.ContactOpen, false) && is(s.Tamper, false) })
+}

@@ -130,7 +130,8 @@ func FuzzIncoming(f *testing.F) {
 	b.dataDir = f.TempDir()
 	b.em = newRecEmitter()
 	b.devices[ieeeHue] = &record{IEEE: ieeeHue, NWK: 0x6a01, Interviewed: true, Reachable: true, ColorCaps: zcl.ColorCapXY,
-		Endpoints: []endpointRecord{{ID: 11, In: []uint16{0, 6, 8, 0x300, 0x101, 0x201, 0x402}}}}
+		Endpoints:   []endpointRecord{{ID: 11, In: []uint16{0, 1, 6, 8, 0x300, 0x101, 0x102, 0x201, 0x202, 0x400, 0x402, 0x405, 0x406, 0x500, 0x502}}},
+		PowerSource: 3, ZoneType: zcl.ZoneTypeMotion, CoverType: zcl.CoverTypeTiltLiftAndTilt}
 	b.byNWK[0x6a01] = ieeeHue
 	f.Fuzz(func(t *testing.T, d []byte) {
 		b.incoming(context.Background(), d) // the link is nil: default responses fail quietly

@@ -25,7 +25,8 @@ type DeviceSpec struct {
 	// Type is one of the product models: hue-color-bulb, ikea-ct-bulb,
 	// dimmable-bulb, yale-lock, danfoss-ally, aqara-temp, ikea-remote,
 	// aqara-door, aqara-leak, ikea-blind, ikea-plug, hue-motion, heiman-smoke,
-	// heiman-co, schneider-fan, heiman-siren, sonoff-button, somfy-tilt.
+	// heiman-co, schneider-fan, heiman-siren, sonoff-button, somfy-tilt,
+	// sonoff-motion, sonoff-contact.
 	Type string `yaml:"type" json:"type"`
 	// NWK fixes the short address the device takes when it joins (0: random).
 	NWK uint16 `yaml:"nwk,omitempty" json:"nwk,omitempty"`
@@ -506,6 +507,26 @@ var models = map[string]model{
 			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 160)},
 		},
 	},
+	// SONOFF motion sensor (SNZB-03, model id MS01, eWeLink): an IAS zone of
+	// type motion sensor.
+	"sonoff-motion": sonoffZone("MS01", "20190708", zcl.ZoneTypeMotion),
+	// SONOFF door and window sensor (SNZB-04, model id DS01, eWeLink): an
+	// IAS zone of type contact switch (alarm 1: opened).
+	"sonoff-contact": sonoffZone("DS01", "20190708", zcl.ZoneTypeContact),
+}
+
+// sonoffZone is an eWeLink (SONOFF) IAS sensor: endpoint 1 with Basic, Power
+// Configuration, Identify and IAS Zone; Identify as a client.
+func sonoffZone(modelID, dateCode string, zoneType uint16) model {
+	return model{
+		manufacturer: "eWeLink", modelID: modelID, manufCode: 0x1286, powerSource: 3,
+		hwVersion: 0, stackVersion: 0, dateCode: dateCode, swBuild: "1.0.5", zoneType: zoneType,
+		eps: []epDef{{id: 1, deviceID: 0x0402, in: []uint16{0x0000, 0x0003, 0x0500, 0x0001}, out: []uint16{0x0003}}},
+		attrs: map[uint16][]zcl.Attribute{
+			zcl.ClusterIASZone:     iasAttrs(zoneType),
+			zcl.ClusterPowerConfig: {u8(zcl.AttrBatteryVoltage, zcl.TypeUint8, 30), u8(zcl.AttrBatteryPercentageRemaining, zcl.TypeUint8, 200)},
+		},
+	}
 }
 
 // iasAttrs are an IAS zone's attributes before enrolment: not enrolled, no

@@ -135,6 +135,8 @@ var products = []product{
 	{"0x000d6f0011aa2203", "HS2WD-E", []string{"warning", "battery"}},
 	{"0x00124b0022aa3301", "SNZB-01", []string{"action", "battery"}},
 	{"0x00124b0022bb4401", "1245602", []string{"state", "position", "tilt", "battery"}},
+	{"0x00124b0022aa3302", "SNZB-03", []string{"occupancy", "battery_low", "battery"}},
+	{"0x00124b0022aa3303", "SNZB-04", []string{"contact", "battery_low", "battery"}},
 }
 
 func attr(t *testing.T, s *znpsim.Sim, ieee, name string) (int64, bool) {
@@ -180,7 +182,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	}
 	// The sensors, the blind, the plug, the fan, the siren and the button
 	// besides the default devices.
-	for i, typ := range []string{"aqara-door", "aqara-leak", "ikea-blind", "ikea-plug", "hue-motion", "heiman-smoke", "heiman-co", "schneider-fan", "heiman-siren", "sonoff-button", "somfy-tilt"} {
+	for i, typ := range []string{"aqara-door", "aqara-leak", "ikea-blind", "ikea-plug", "hue-motion", "heiman-smoke", "heiman-co", "schneider-fan", "heiman-siren", "sonoff-button", "somfy-tilt", "sonoff-motion", "sonoff-contact"} {
 		devs = append(devs, znpsim.DeviceSpec{IEEE: products[7+i].ieee, Type: typ, NWK: uint16(0x6a08 + i)})
 	}
 	sim, err := znpsim.New(znpsim.Options{Devices: devs, OnFrame: rpc.frame, Trace: lockedWriter{&traceMu, &trace}})
@@ -336,6 +338,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	hue, ikea, lwb, lock, ally, aqara := products[0].ieee, products[1].ieee, products[2].ieee, products[3].ieee, products[4].ieee, products[5].ieee
 	door, leak, blind, plug, motion, smoke := products[7].ieee, products[8].ieee, products[9].ieee, products[10].ieee, products[11].ieee, products[12].ieee
 	co, fan, siren, button, tilt := products[13].ieee, products[14].ieee, products[15].ieee, products[16].ieee, products[17].ieee
+	pir, contact := products[18].ieee, products[19].ieee
 	num := func(v any) float64 { f, _ := v.(float64); return f }
 
 	t.Run("commands change the devices", func(t *testing.T) {
@@ -414,7 +417,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	})
 
 	t.Run("IAS zones are enrolled", func(t *testing.T) {
-		for _, ieee := range []string{leak, smoke, co} {
+		for _, ieee := range []string{leak, smoke, co, pir, contact} {
 			if v, _ := attr(t, sim, ieee, "zoneState"); v != 1 {
 				t.Errorf("%s zoneState %d after the interview, want 1 (enrolled)", ieee, v)
 			}
@@ -443,6 +446,9 @@ func TestRealZigbee2MQTT(t *testing.T) {
 			{aqara, "humidity", 5123, "humidity", 51.23},
 			{co, "zoneStatus", 1, "carbon_monoxide", true},
 			{fan, "fanMode", 3, "fan_mode", "high"},
+			{pir, "zoneStatus", 1, "occupancy", true},
+			{contact, "zoneStatus", 1, "contact", false},
+			{contact, "zoneStatus", 0, "contact", true},
 			{button, "press", znpsim.PressSingle, "action", "single"},
 			{button, "press", znpsim.PressDouble, "action", "double"},
 		} {

@@ -56,8 +56,10 @@ type z2mFailure struct {
 const maxFailures = 8
 
 // publishFailedRE matches zigbee2mqtt's log line for a command its
-// converter or the device refused (lib/extension/publish.ts).
-var publishFailedRE = regexp.MustCompile(`^Publish 'set' '([^']+)' to '(.+)' failed: '(.*)'$`)
+// converter or the device refused (lib/extension/publish.ts); 2.14.1 puts
+// the logger's namespace first on bridge/logging ("z2m: Publish 'set' …",
+// as recorded in z2msim's testdata).
+var publishFailedRE = regexp.MustCompile(`^(?:[a-z0-9:_-]+: )?Publish 'set' '([^']+)' to '(.+)' failed: '(.*)'$`)
 
 // onLogging records a failed command from a bridge/logging message and
 // returns the units of the device it was for.

@@ -39,6 +39,13 @@ type zigbeeRig struct {
 // tweaks change its options (the fault tests use none).
 func startZigbeeSim(t testing.TB, tweaks ...func(*znpsim.Options)) *zigbeeRig {
 	t.Helper()
+	return startZigbeeSimOf(t, zigbeeTestTypes, tweaks...)
+}
+
+// startZigbeeSimOf is startZigbeeSim with the default devices of the given
+// types (nil: every default device).
+func startZigbeeSimOf(t testing.TB, types []string, tweaks ...func(*znpsim.Options)) *zigbeeRig {
+	t.Helper()
 	all, err := znpsim.ParseDevices(znpsim.DefaultDevicesYAML())
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +53,7 @@ func startZigbeeSim(t testing.TB, tweaks ...func(*znpsim.Options)) *zigbeeRig {
 	var specs []znpsim.DeviceSpec
 	r := &zigbeeRig{link: filepath.Join(t.TempDir(), "ttyZNP")}
 	for _, s := range all {
-		if slices.Contains(zigbeeTestTypes, s.Type) {
+		if types == nil || slices.Contains(types, s.Type) {
 			specs = append(specs, s)
 			ieee, err := znpsim.ParseIEEE(s.IEEE)
 			if err != nil {
@@ -55,8 +62,8 @@ func startZigbeeSim(t testing.TB, tweaks ...func(*znpsim.Options)) *zigbeeRig {
 			r.ids = append(r.ids, znpsim.FormatIEEE(ieee))
 		}
 	}
-	if len(specs) != len(zigbeeTestTypes) {
-		t.Fatalf("znpsim's default devices lack some of %v", zigbeeTestTypes)
+	if types != nil && len(specs) != len(types) {
+		t.Fatalf("znpsim's default devices lack some of %v", types)
 	}
 	o := znpsim.Options{Devices: specs, Logger: e2eQuietLogger(), Latency: 2 * time.Millisecond, JoinDelay: 10 * time.Millisecond}
 	for _, f := range tweaks {

@@ -129,6 +129,11 @@ type device struct {
 	// properties whose /set the device refuses (SetRefused).
 	asleep  bool
 	refused map[string]bool
+	// unanswered: properties whose converter sends its command without
+	// waiting for an answer and returns no state (Danfoss's setpoint
+	// command): only the device's report shows the result, so a refusal or
+	// a sleeping device leaves zigbee2mqtt silent.
+	unanswered map[string]bool
 }
 
 // defaultDevices returns the realistic device set: definitions and exposes as
@@ -202,9 +207,13 @@ func defaultDevices() []*device {
 				binary("window_open_external", "window_open_external", accessAll, true, false, nil, "Set if the window is open or close."),
 				numeric("external_measured_room_sensor", accessAll, -8000, 3500, "", "The temperature sensor of the TRV is — due to its design — relatively close to the heat source."),
 				enum("mounted_mode_active", accessState|accessGet, []string{"true", "false"}, "Is the unit in mounting mode."),
+				// Unknown until the valve reports them (null, as the real one publishes them).
+				enum("setpoint_change_source", accessState, []string{"manual", "schedule", "externally"}, "Values observed are `0` (manual), `1` (schedule) or `2` (externally)"),
+				numeric("trigger_time", accessAll, 0, 65535, "min", "Time that the schedule is triggered"),
 			},
-			State:  map[string]any{"occupied_heating_setpoint": 20.0, "local_temperature": 19.5, "system_mode": "heat", "running_state": "heat", "pi_heating_demand": 34, "battery": 91},
-			Online: true, Supported: true,
+			State: map[string]any{"occupied_heating_setpoint": 20.0, "local_temperature": 19.5, "system_mode": "heat", "running_state": "heat", "pi_heating_demand": 34, "battery": 91,
+				"window_open_external": false, "external_measured_room_sensor": -8000, "mounted_mode_active": "false"},
+			Online: true, Supported: true, unanswered: map[string]bool{"occupied_heating_setpoint": true},
 		},
 		{
 			IEEE: "0x00158d00045a6b7c", Name: "Office Sensor", Type: "EndDevice", NetworkAddr: 0x1c44,

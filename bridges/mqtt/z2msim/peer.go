@@ -7,26 +7,38 @@ import (
 )
 
 // What zigbee2mqtt 2.14.1 does when a device is slow, asleep or refuses a
-// command (issue 12's runs of the real zigbee2mqtt driving znp-sim):
+// command, as recorded driving znp-sim's products through it (RecordingFile,
+// written by gateway/hub's TestChainRealZigbee2MQTT; TestReplayRealZigbee2MQTT
+// holds z2m-sim to it):
 //
-//   - A lock acknowledges lockDoor/unlockDoor at once and moves its bolt
-//     afterwards: zigbee2mqtt publishes the state at once with "state": null
-//     (unknown; lock_state still the old value) and the real state when the
-//     lock reports it, about 3 s later (Options.LockDelay).
-//   - A device that does not answer (a sleeping radiator valve, a bulb off
-//     the mesh while still shown online): nothing is published for the
-//     command; when herdsman gives up, zigbee2mqtt logs
-//     "Publish 'set' '<key>' to '<name>' failed: '<error>'" at level error,
-//     which reaches bridge/logging (Options.SendTimeout after the /set).
-//   - A command the device refuses (a converter error or a ZCL failure
-//     status): the same log line at once, and no state for that key.
+//   - Every state it publishes carries, as null, the properties its Home
+//     Assistant integration reads and it does not know yet (the top-level
+//     exposes but actions: a light's effect, identify and
+//     power_on_behavior, a lock's pin_code and auto_relock_time).
+//   - A light publishes its state at once (10–60 ms).
+//   - A lock acknowledges lockDoor/unlockDoor and publishes nothing until its
+//     bolt has moved (Options.LockDelay, 3 s): then its state from the
+//     lockState report, the same with the operation event (action,
+//     action_source, action_source_name, action_user, not kept in the
+//     state), and the action on <device>/action.
+//   - A device that does not answer (a bulb off the mesh while still shown
+//     online, a sleeping valve): nothing is published; when herdsman gives
+//     up (Options.SendTimeout, 23 s) zigbee2mqtt logs
+//     "z2m: Publish 'set' '<key>' to '<name>' failed: '<error>'" at level
+//     error on bridge/logging. A command its converter sends without
+//     awaiting an answer (the Danfoss setpoint) is never logged.
+//   - A command the device refuses with a failure status: the same log line
+//     at once and no state for that key; again nothing at all for a command
+//     sent without awaiting an answer (the Danfoss refuses a setpoint beyond
+//     its limits in silence).
 
 // DefaultLockDelay is how long a simulated lock's bolt takes to move.
 const DefaultLockDelay = 3 * time.Second
 
 // DefaultSendTimeout is how long zigbee2mqtt waits for a device that does
-// not answer before it logs the command as failed.
-const DefaultSendTimeout = 10 * time.Second
+// not answer before it logs the command as failed: herdsman's 10 s
+// request timeout, its recovery and a second try (23.1 s in the recording).
+const DefaultSendTimeout = 23 * time.Second
 
 // SetAsleep makes a device take no commands and answer nothing while it
 // stays online in zigbee2mqtt (a sleeping radiator valve, a bulb off the mesh).
@@ -59,7 +71,7 @@ func (s *Sim) SetRefused(name string, props ...string) error {
 
 // logFailed publishes zigbee2mqtt's error log line for a failed /set.
 func (s *Sim) logFailed(name, key, err string) {
-	msg := fmt.Sprintf("Publish 'set' '%s' to '%s' failed: '%s'", key, name, err)
+	msg := fmt.Sprintf("z2m: Publish 'set' '%s' to '%s' failed: '%s'", key, name, err)
 	s.log.Info("z2m-sim: "+msg, "device", name)
 	s.publish(s.opts.BaseTopic+"/bridge/logging", mustJSON(map[string]any{"level": "error", "message": msg, "namespace": "z2m"}), false)
 }

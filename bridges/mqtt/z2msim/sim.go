@@ -337,11 +337,23 @@ func (s *Sim) publishState(d *device) paho.Token {
 	return s.publishRaw(d, st)
 }
 
-// publishRaw publishes st (a copy of d's state, maybe with nulls) as d's state.
+// publishRaw publishes st (a copy of d's state) as d's state, the way
+// zigbee2mqtt does with its Home Assistant integration on (as most run it):
+// every property a Home Assistant entity of its own reads (the top-level
+// exposes but actions) is null while unknown, and hue/saturation have h/s
+// copies.
 func (s *Sim) publishRaw(d *device, st map[string]any) paho.Token {
 	s.mu.Lock()
 	st["linkquality"] = 120 + len(d.Name)%100
 	name, retain := d.Name, d.Retain
+	for _, e := range d.Exposes {
+		o, _ := e.(obj)
+		if p, ok := o["property"].(string); ok && p != "action" {
+			if _, known := st[p]; !known {
+				st[p] = nil
+			}
+		}
+	}
 	if c, ok := st["color"].(map[string]any); ok {
 		// zigbee2mqtt adds h/s copies of hue/saturation for Home Assistant.
 		if h, ok := c["hue"]; ok {
@@ -470,10 +482,12 @@ func (s *Sim) Rename(from, to string) error {
 }
 
 // applySet applies a /set payload the way zigbee2mqtt's converters do and
-// publishes the device's full state. An offline device does not answer; an
-// asleep one neither, and its command is logged as failed after
-// SendTimeout; a refused key is logged as failed at once; a lock publishes
-// "state": null at once and its new state after LockDelay.
+// publishes the device's full state, as peer.go describes: an offline
+// device does not answer; an asleep one neither, and its command is logged
+// as failed after SendTimeout; a refused key is logged as failed at once
+// (neither is logged for a key the converter sends without awaiting an
+// answer); a lock publishes nothing until its bolt has moved (LockDelay),
+// then its state and the operation event.
 func (s *Sim) applySet(d *device, m map[string]any) {
 	s.mu.Lock()
 	s.sets++
@@ -485,10 +499,16 @@ func (s *Sim) applySet(d *device, m map[string]any) {
 	}
 	keys := sortedKeys(m)
 	if d.asleep {
+		var logged []string
+		for _, k := range keys {
+			if !d.unanswered[k] {
+				logged = append(logged, k)
+			}
+		}
 		s.mu.Unlock()
-		if s.opts.SendTimeout > 0 {
+		if s.opts.SendTimeout > 0 && len(logged) > 0 {
 			s.after(s.opts.SendTimeout, func() {
-				for _, k := range keys {
+				for _, k := range logged {
 					s.logFailed(name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Timeout - %d - 1 - 42 - 6 - 11 after 10000ms)", d.IEEE, d.NetworkAddr))
 				}
 			})
@@ -498,7 +518,9 @@ func (s *Sim) applySet(d *device, m map[string]any) {
 	var refused []string
 	for _, k := range keys {
 		if d.refused[k] {
-			refused = append(refused, k)
+			if !d.unanswered[k] {
+				refused = append(refused, k)
+			}
 			delete(m, k)
 		}
 	}
@@ -509,27 +531,41 @@ func (s *Sim) applySet(d *device, m map[string]any) {
 		delete(m, "state")
 	}
 	changed := applyToState(d, m, s.log)
-	var unknown map[string]any
-	if lockTo != nil {
-		unknown = copyState(d.State)
-		unknown["state"] = nil
-	}
 	s.mu.Unlock()
 	for _, k := range refused {
-		s.logFailed(name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Status 'UNSUP_MANUF_CLUSTER_COMMAND')", d.IEEE))
+		s.logFailed(name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Status 'INVALID_VALUE')", d.IEEE))
 	}
-	switch {
-	case unknown != nil:
-		s.publishRaw(d, unknown)
-		s.after(s.opts.LockDelay, func() {
-			s.mu.Lock()
-			applyToState(d, map[string]any{"state": lockTo}, s.log)
-			s.mu.Unlock()
-			s.publishState(d)
-		})
-	case changed:
+	if changed {
 		s.publishState(d)
 	}
+	if lockTo != nil {
+		s.after(s.opts.LockDelay, func() { s.boltMoved(d, lockTo) })
+	}
+}
+
+// boltMoved is a lock's bolt reaching its position: its lockState report,
+// then its operation event notification (the action and its source, which
+// zigbee2mqtt publishes once, not kept in the state) and the action topic.
+func (s *Sim) boltMoved(d *device, to any) {
+	s.mu.Lock()
+	applyToState(d, map[string]any{"state": to}, s.log)
+	action := "lock"
+	if d.State["state"] == "UNLOCK" {
+		action = "unlock"
+	}
+	name := d.Name
+	s.mu.Unlock()
+	if t := s.publishState(d); t != nil {
+		t.WaitTimeout(time.Second) // in order, as zigbee2mqtt handles the report, then the event
+	}
+	s.mu.Lock()
+	st := copyState(d.State)
+	s.mu.Unlock()
+	st["action"], st["action_source"], st["action_source_name"], st["action_user"] = action, 1, "rf", 0
+	if t := s.publishRaw(d, st); t != nil {
+		t.WaitTimeout(time.Second)
+	}
+	s.publish(s.opts.BaseTopic+"/"+name+"/action", []byte(action), false)
 }
 
 // isLock reports whether d is a lock (its state is LOCK/UNLOCK).

@@ -23,6 +23,7 @@ import (
 type watcher struct {
 	mu   sync.Mutex
 	msgs map[string][]string
+	all  []timedMsg // every message, in order, with its arrival time
 	ch   chan struct{}
 	c    paho.Client
 }
@@ -30,7 +31,7 @@ type watcher struct {
 func watch(t *testing.T, url, filter string) *watcher {
 	t.Helper()
 	w := &watcher{msgs: map[string][]string{}, ch: make(chan struct{}, 1)}
-	w.c = paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("watcher").SetOrderMatters(false))
+	w.c = paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("watcher").SetOrderMatters(true))
 	if tok := w.c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatal(tok.Error())
 	}
@@ -38,6 +39,7 @@ func watch(t *testing.T, url, filter string) *watcher {
 	tok := w.c.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
 		w.mu.Lock()
 		w.msgs[m.Topic()] = append(w.msgs[m.Topic()], string(m.Payload()))
+		w.all = append(w.all, timedMsg{at: time.Now(), topic: m.Topic(), payload: append([]byte(nil), m.Payload()...)})
 		w.mu.Unlock()
 		select {
 		case w.ch <- struct{}{}:
@@ -222,54 +224,88 @@ func TestAdminAPI(t *testing.T) {
 	}
 }
 
-// A lock publishes "state": null when it acknowledges, then its real state.
-func TestLockUnknownThenState(t *testing.T) {
-	_, _, w := startWith(t, z2msim.Options{LockDelay: 200 * time.Millisecond})
+// A lock publishes nothing until its bolt has moved, then its state, the
+// same with the operation event, and the action.
+func TestLockStateAfterBolt(t *testing.T) {
+	_, _, w := startWith(t, z2msim.Options{LockDelay: 300 * time.Millisecond})
 	n := w.count("zigbee2mqtt/Front Door")
+	t0 := time.Now()
 	if tok := w.c.Publish("zigbee2mqtt/Front Door/set", 1, false, `{"state":"UNLOCK"}`); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatal(tok.Error())
 	}
 	first := decode(t, w.next(t, "zigbee2mqtt/Front Door", n+1))
-	if v, ok := first["state"]; !ok || v != nil || first["lock_state"] != "locked" {
-		t.Errorf("first publish = %v, want state null and the old lock_state", first)
+	if time.Since(t0) < 300*time.Millisecond {
+		t.Errorf("the lock published before its bolt moved: %v", first)
 	}
-	if m := decode(t, w.next(t, "zigbee2mqtt/Front Door", n+2)); m["state"] != "UNLOCK" || m["lock_state"] != "unlocked" {
-		t.Errorf("second publish = %v, want UNLOCK/unlocked", m)
+	if first["state"] != "UNLOCK" || first["lock_state"] != "unlocked" || first["action"] != nil {
+		t.Errorf("first publish = %v, want UNLOCK/unlocked without an action", first)
+	}
+	if v, ok := first["pin_code"]; !ok || v != nil {
+		t.Errorf("first publish = %v, want pin_code null (unknown)", first)
+	}
+	if m := decode(t, w.next(t, "zigbee2mqtt/Front Door", n+2)); m["action"] != "unlock" || m["action_source_name"] != "rf" || m["state"] != "UNLOCK" {
+		t.Errorf("second publish = %v, want the unlock operation event", m)
+	}
+	if a := w.next(t, "zigbee2mqtt/Front Door/action", 1); a != "unlock" {
+		t.Errorf("action topic = %q", a)
 	}
 }
 
 // An asleep device answers nothing, and zigbee2mqtt logs the command as
-// failed after SendTimeout; a refused key is logged at once.
+// failed after SendTimeout; a refused key is logged at once; the Danfoss
+// setpoint (sent without awaiting an answer) is never logged.
 func TestAsleepAndRefused(t *testing.T) {
 	_, sim, w := startWith(t, z2msim.Options{SendTimeout: 100 * time.Millisecond})
-	if err := sim.SetAsleep("Bedroom Radiator", true); err != nil {
-		t.Fatal(err)
+	pub := func(topic, payload string) {
+		t.Helper()
+		if tok := w.c.Publish(topic, 1, false, payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
 	}
-	n := w.count("zigbee2mqtt/Bedroom Radiator")
-	if tok := w.c.Publish("zigbee2mqtt/Bedroom Radiator/set", 1, false, `{"occupied_heating_setpoint":23}`); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatal(tok.Error())
+	for _, name := range []string{"Hallway Bulb", "Bedroom Radiator"} {
+		if err := sim.SetAsleep(name, true); err != nil {
+			t.Fatal(err)
+		}
 	}
+	bulb, radiator := w.count("zigbee2mqtt/Hallway Bulb"), w.count("zigbee2mqtt/Bedroom Radiator")
+	pub("zigbee2mqtt/Bedroom Radiator/set", `{"occupied_heating_setpoint":23}`)
+	pub("zigbee2mqtt/Hallway Bulb/set", `{"brightness":23}`)
 	m := decode(t, w.next(t, "zigbee2mqtt/bridge/logging", 1))
-	if msg, _ := m["message"].(string); m["level"] != "error" || !strings.HasPrefix(msg, "Publish 'set' 'occupied_heating_setpoint' to 'Bedroom Radiator' failed: 'Error: ") {
+	if msg, _ := m["message"].(string); m["level"] != "error" || !strings.HasPrefix(msg, "z2m: Publish 'set' 'brightness' to 'Hallway Bulb' failed: 'Error: ") {
 		t.Errorf("logging = %v", m)
 	}
-	if got := w.count("zigbee2mqtt/Bedroom Radiator"); got != n {
-		t.Errorf("an asleep device published its state (%d messages, want %d)", got, n)
+	time.Sleep(200 * time.Millisecond)
+	if n := w.count("zigbee2mqtt/bridge/logging"); n != 1 {
+		t.Errorf("%d lines on bridge/logging, want the bulb's only", n)
 	}
-	if err := sim.SetAsleep("Bedroom Radiator", false); err != nil {
+	if w.count("zigbee2mqtt/Hallway Bulb") != bulb || w.count("zigbee2mqtt/Bedroom Radiator") != radiator {
+		t.Errorf("an asleep device published its state")
+	}
+	for _, name := range []string{"Hallway Bulb", "Bedroom Radiator"} {
+		if err := sim.SetAsleep(name, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sim.SetRefused("Hallway Bulb", "brightness"); err != nil {
 		t.Fatal(err)
 	}
 	if err := sim.SetRefused("Bedroom Radiator", "occupied_heating_setpoint"); err != nil {
 		t.Fatal(err)
 	}
-	if tok := w.c.Publish("zigbee2mqtt/Bedroom Radiator/set", 1, false, `{"occupied_heating_setpoint":24,"system_mode":"heat"}`); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
+	pub("zigbee2mqtt/Bedroom Radiator/set", `{"occupied_heating_setpoint":24}`)
+	pub("zigbee2mqtt/Hallway Bulb/set", `{"brightness":24,"state":"ON"}`)
 	m = decode(t, w.next(t, "zigbee2mqtt/bridge/logging", 2))
-	if msg, _ := m["message"].(string); !strings.Contains(msg, "UNSUP_MANUF_CLUSTER_COMMAND") {
+	if msg, _ := m["message"].(string); !strings.Contains(msg, "'brightness' to 'Hallway Bulb'") || !strings.Contains(msg, "INVALID_VALUE") {
 		t.Errorf("logging = %v", m)
 	}
-	if st := decode(t, w.next(t, "zigbee2mqtt/Bedroom Radiator", n+1)); st["occupied_heating_setpoint"] == 24.0 {
-		t.Errorf("a refused setpoint was applied: %v", st)
+	if st := decode(t, w.next(t, "zigbee2mqtt/Hallway Bulb", bulb+1)); st["brightness"] == 24.0 || st["state"] != "ON" {
+		t.Errorf("a refused brightness was applied, or the rest not: %v", st)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := w.count("zigbee2mqtt/bridge/logging"); n != 2 {
+		t.Errorf("%d lines on bridge/logging, want none for the radiator", n)
+	}
+	if w.count("zigbee2mqtt/Bedroom Radiator") != radiator {
+		t.Errorf("the radiator published a refused setpoint")
 	}
 }

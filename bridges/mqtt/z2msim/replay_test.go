@@ -1,0 +1,319 @@
+package z2msim_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/bridges/mqtt/z2msim"
+)
+
+// replayDevices are the z2m-sim devices standing for each recorded kind.
+var replayDevices = map[string]string{
+	z2msim.KindColorLight: "Living Room/Colour Bulb",
+	z2msim.KindCTLight:    "kitchen/ceiling",
+	z2msim.KindDimmable:   "Hallway Bulb",
+	z2msim.KindLock:       "Front Door",
+	z2msim.KindThermostat: "Bedroom Radiator",
+}
+
+type timedMsg struct {
+	at      time.Time
+	topic   string
+	payload []byte
+}
+
+// messages turns what came about device since t0 into a recorded step's
+// messages (the /set excluded).
+func (w *watcher) messages(device string, t0 time.Time) []z2msim.Message {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []z2msim.Message
+	base := "zigbee2mqtt/" + device
+	for _, m := range w.all {
+		if m.at.Before(t0) {
+			continue
+		}
+		var topic string
+		switch {
+		case m.topic == base:
+			topic = "state"
+		case m.topic == base+"/action":
+			topic = "action"
+		case m.topic == "zigbee2mqtt/bridge/logging" && strings.Contains(string(m.payload), "'"+device+"'"):
+			topic = "bridge/logging"
+		default:
+			continue
+		}
+		msg := z2msim.Message{AfterMS: m.at.Sub(t0).Milliseconds(), Topic: topic}
+		if json.Valid(m.payload) {
+			msg.Payload = json.RawMessage(m.payload)
+		} else {
+			msg.Text = string(m.payload)
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// TestReplayRealZigbee2MQTT holds z2m-sim to what the real zigbee2mqtt
+// 2.14.1 published in the hub's whole-chain test (the recordings written by
+// gateway/hub's TestChainRealZigbee2MQTT -update): every recorded /set is
+// sent to the z2m-sim device of the same kind, in the same condition
+// (refusing, asleep), at the recorded times, with z2m-sim's default timing,
+// and what it publishes must agree with the recording (compareReplay).
+func TestReplayRealZigbee2MQTT(t *testing.T) {
+	rec, err := z2msim.LoadRecording(z2msim.RecordingFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Steps) == 0 {
+		t.Fatal("the recording has no steps")
+	}
+	// z2m-sim's default timing (lock delay, send timeout) is under test.
+	_, sim, w := startWith(t, z2msim.Options{})
+
+	// One device per kind: the kinds run side by side, each one's steps in order.
+	byKind := map[string][]z2msim.Step{}
+	var kinds []string
+	for _, s := range rec.Steps {
+		if _, ok := replayDevices[s.Kind]; !ok {
+			t.Errorf("step %q: no z2m-sim device of kind %q", s.Name, s.Kind)
+			continue
+		}
+		if byKind[s.Kind] == nil {
+			kinds = append(kinds, s.Kind)
+		}
+		byKind[s.Kind] = append(byKind[s.Kind], s)
+	}
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			name := replayDevices[kind]
+			for _, s := range byKind[kind] {
+				switch s.Condition {
+				case z2msim.ConditionRefuses:
+					if err := sim.SetRefused(name, setKeys(t, s)...); err != nil {
+						t.Fatal(err)
+					}
+				case z2msim.ConditionAsleep:
+					if err := sim.SetAsleep(name, true); err != nil {
+						t.Fatal(err)
+					}
+				}
+				t0 := time.Now()
+				for _, m := range s.Messages {
+					if m.Topic != "set" {
+						continue
+					}
+					time.Sleep(time.Until(t0.Add(time.Duration(m.AfterMS) * time.Millisecond)))
+					if tok := w.c.Publish("zigbee2mqtt/"+name+"/set", 1, false, []byte(m.Payload)); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+						t.Fatalf("%s: publish: %v", s.Name, tok.Error())
+					}
+				}
+				time.Sleep(time.Until(t0.Add(replayWindow(s))))
+				if err := sim.SetRefused(name); err != nil {
+					t.Fatal(err)
+				}
+				if err := sim.SetAsleep(name, false); err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range compareReplay(s, w.messages(name, t0)) {
+					t.Errorf("%s (%s): %s", s.Name, s.Model, d)
+				}
+			}
+		})
+	}
+}
+
+// replayWindow is how long a replay watches a step: past the last recorded
+// message by the timing tolerance, and at least 1.5 s.
+func replayWindow(s z2msim.Step) time.Duration {
+	var last int64
+	for _, m := range s.Messages {
+		last = max(last, m.AfterMS)
+	}
+	return max(1500*time.Millisecond, time.Duration(last)*time.Millisecond+tolerance(last)+500*time.Millisecond)
+}
+
+// tolerance is how far z2m-sim's timing may stray from the recording: 20 %,
+// at least 400 ms (the recordings' scheduling noise).
+func tolerance(ms int64) time.Duration {
+	return max(400*time.Millisecond, time.Duration(ms)*time.Millisecond/5)
+}
+
+func setKeys(t *testing.T, s z2msim.Step) []string {
+	t.Helper()
+	var keys []string
+	for _, m := range s.Messages {
+		if m.Topic != "set" {
+			continue
+		}
+		var p map[string]any
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			t.Fatalf("%s: recorded /set %s: %v", s.Name, m.Payload, err)
+		}
+		for k := range p {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// compareReplay lists where z2m-sim's messages (got) differ from the real
+// zigbee2mqtt's in the recorded step:
+//   - state: none when the real one published none; else the first one as
+//     soon as the real one's (within tolerance), and the last one with the
+//     values the /set asked for as the real one's last shows them;
+//   - nulls: when the real one published nulls, z2m-sim publishes nulls
+//     too, and never null for a property the real one always knew in the step;
+//   - the action topic: the same actions in order;
+//   - bridge/logging: the same error lines ("Publish 'set' '<key>' to
+//     '<device>' failed: …", the reason aside), each within tolerance.
+func compareReplay(real z2msim.Step, got []z2msim.Message) []string {
+	var diffs []string
+	rs, gs := only(real.Messages, "state"), only(got, "state")
+	switch {
+	case len(rs) == 0 && len(gs) > 0:
+		diffs = append(diffs, fmt.Sprintf("z2m-sim published state %s; the real one published none", gs[0].Payload))
+	case len(rs) > 0 && len(gs) == 0:
+		diffs = append(diffs, fmt.Sprintf("z2m-sim published no state; the real one did after %d ms", rs[0].AfterMS))
+	case len(rs) > 0:
+		if d := time.Duration(gs[0].AfterMS-rs[0].AfterMS) * time.Millisecond; d.Abs() > tolerance(rs[0].AfterMS) {
+			diffs = append(diffs, fmt.Sprintf("first state after %d ms, the real one's after %d ms", gs[0].AfterMS, rs[0].AfterMS))
+		}
+		rl, gl := decodeState(rs[len(rs)-1]), decodeState(gs[len(gs)-1])
+		for _, m := range real.Messages {
+			if m.Topic != "set" {
+				continue
+			}
+			var set map[string]any
+			_ = json.Unmarshal(m.Payload, &set)
+			for k, v := range set {
+				want, have := rl[k], gl[k]
+				if sub, ok := v.(map[string]any); ok { // colour: the keys set
+					wm, _ := want.(map[string]any)
+					hm, _ := have.(map[string]any)
+					for sk := range sub {
+						if !sameValue(wm[sk], hm[sk]) {
+							diffs = append(diffs, fmt.Sprintf("final %s.%s = %v, the real one's %v", k, sk, hm[sk], wm[sk]))
+						}
+					}
+					continue
+				}
+				if !sameValue(want, have) {
+					diffs = append(diffs, fmt.Sprintf("final %s = %v, the real one's %v", k, have, want))
+				}
+			}
+		}
+		realNulls, realKnown := nulls(rs)
+		gotNulls, _ := nulls(gs)
+		if len(realNulls) > 0 && len(gotNulls) == 0 {
+			diffs = append(diffs, fmt.Sprintf("no null in z2m-sim's states; the real one's had %v", keys(realNulls)))
+		}
+		for k := range gotNulls {
+			if realKnown[k] && !realNulls[k] {
+				diffs = append(diffs, fmt.Sprintf("z2m-sim published %s as null (unknown); the real one knew it", k))
+			}
+		}
+	}
+	if ra, ga := texts(only(real.Messages, "action")), texts(only(got, "action")); !reflect.DeepEqual(ra, ga) {
+		diffs = append(diffs, fmt.Sprintf("actions %q, the real one's %q", ga, ra))
+	}
+	rl, gl := only(real.Messages, "bridge/logging"), only(got, "bridge/logging")
+	if len(rl) != len(gl) {
+		diffs = append(diffs, fmt.Sprintf("%d bridge/logging lines, the real one %d: %v", len(gl), len(rl), gl))
+		return diffs
+	}
+	for i := range rl {
+		r, g := logLine(rl[i]), logLine(gl[i])
+		if r != g {
+			diffs = append(diffs, fmt.Sprintf("bridge/logging %q, the real one's %q", g, r))
+		}
+		if d := time.Duration(gl[i].AfterMS-rl[i].AfterMS) * time.Millisecond; d.Abs() > tolerance(rl[i].AfterMS) {
+			diffs = append(diffs, fmt.Sprintf("bridge/logging after %d ms, the real one's after %d ms", gl[i].AfterMS, rl[i].AfterMS))
+		}
+	}
+	return diffs
+}
+
+func only(ms []z2msim.Message, topic string) []z2msim.Message {
+	var out []z2msim.Message
+	for _, m := range ms {
+		if m.Topic == topic {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func decodeState(m z2msim.Message) map[string]any {
+	var st map[string]any
+	_ = json.Unmarshal(m.Payload, &st)
+	return st
+}
+
+// nulls returns the top-level properties published as null, and those
+// published with a value, in any of the states.
+func nulls(states []z2msim.Message) (null, known map[string]bool) {
+	null, known = map[string]bool{}, map[string]bool{}
+	for _, m := range states {
+		for k, v := range decodeState(m) {
+			if v == nil {
+				null[k] = true
+			} else {
+				known[k] = true
+			}
+		}
+	}
+	return null, known
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func texts(ms []z2msim.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+// logLine is a bridge/logging line without the device's name and the
+// error's detail: "error: Publish 'set' 'state' to '…' failed".
+func logLine(m z2msim.Message) string {
+	var l struct{ Level, Message string }
+	_ = json.Unmarshal(m.Payload, &l)
+	msg := l.Message
+	if i := strings.Index(msg, " to '"); i >= 0 {
+		if j := strings.Index(msg[i+5:], "'"); j >= 0 {
+			msg = msg[:i] + " to '…'" + msg[i+5+j+1:]
+		}
+	}
+	if i := strings.Index(msg, " failed: "); i >= 0 {
+		msg = msg[:i+len(" failed")]
+	}
+	return l.Level + ": " + msg
+}
+
+func sameValue(a, b any) bool {
+	fa, oka := a.(float64)
+	fb, okb := b.(float64)
+	if oka && okb {
+		return math.Abs(fa-fb) < 1e-9
+	}
+	return reflect.DeepEqual(a, b)
+}

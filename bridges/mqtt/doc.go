@@ -59,11 +59,15 @@
 // as failed on bridge/logging ("Publish 'set' … failed": UNREACHABLE for
 // timeouts and delivery failures, HARDWARE_FAULT for a refusal). A device
 // that has not confirmed by commandTimeout (a slow lock, which zigbee2mqtt
-// first reports with "state": null, i.e. unknown; a sleeping valve) is
+// reports only once its bolt has moved; a sleeping valve) is
 // answered Accepted (DeferredResponse) and completed with the state it
-// reaches, or with an error after confirmTimeout; Execute always answers
+// reaches, or with an error after confirmTimeout (zigbee2mqtt 2.14.1 gives
+// up on a silent device after about 23 s, and never reports a refused or
+// unanswered Danfoss setpoint); Execute always answers
 // before the request's and its context's deadline. A null property is
-// unknown: it clears that part of the state and is never an echo. An
+// unknown (zigbee2mqtt with its Home Assistant integration publishes every
+// property it does not know yet as null): it clears that part of the state
+// and is never an echo. An
 // offline device answers ErrUnreachable. State changes that arrive while a
 // command is in flight carry model.CauseAlexa; all others
 // model.CausePhysical.

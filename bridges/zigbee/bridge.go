@@ -77,6 +77,8 @@ type Bridge struct {
 	linkChanged  chan struct{} // closed (and replaced) when link or starting changes
 	coordAddr    uint64
 	sirenGen     map[string]uint64 // bumped by each siren command: a newer one outlives an older warning
+	permitUntil  time.Time         // end of the pairing window (for progress reports)
+	permitTimer  *time.Timer       // reports the window's end
 
 	// retryDelay is the pause before retrying a busy channel (2 s as herdsman).
 	retryDelay time.Duration
@@ -112,6 +114,7 @@ func New(opts ...Option) *Bridge {
 // Describe returns the bridge's manifest.
 func (b *Bridge) Describe() sdk.Description {
 	return sdk.Description{Name: "zigbee", Version: Version, APIVersions: []string{sdk.APIVersion}, Pairing: true,
+		PairingProgress: true, Remove: true,
 		ConfigSchema: json.RawMessage(ConfigSchema), SampleConfig: json.RawMessage(SampleConfig)}
 }
 
@@ -323,7 +326,15 @@ func (b *Bridge) handleEvent(ctx context.Context, f unpi.Frame) {
 		b.announce(ctx, binary.LittleEndian.Uint16(d[2:]), binary.LittleEndian.Uint64(d[4:]), d[12])
 	case f.Subsystem == unpi.ZDO && f.Cmd == mt.ZdoTCDevInd:
 		if len(d) >= 10 {
-			b.log.Info("zigbee: device joined", "ieee", formatIEEE(binary.LittleEndian.Uint64(d[2:])), "nwk", fmt.Sprintf("0x%04x", binary.LittleEndian.Uint16(d)))
+			ieee, nwk := formatIEEE(binary.LittleEndian.Uint64(d[2:])), binary.LittleEndian.Uint16(d)
+			b.log.Info("zigbee: device joined", "ieee", ieee, "nwk", fmt.Sprintf("0x%04x", nwk))
+			b.mu.Lock()
+			r, known := b.devices[ieee]
+			isNew := !known || !r.Interviewed
+			b.mu.Unlock()
+			if isNew {
+				b.progress(model.PairingAnnounced, ieee, fmt.Sprintf("joined the network (short address 0x%04x)", nwk), nil)
+			}
 		}
 	case f.Subsystem == unpi.ZDO && f.Cmd == mt.ZdoLeaveInd:
 		if len(d) < 13 {
@@ -334,21 +345,11 @@ func (b *Bridge) handleEvent(ctx context.Context, f unpi.Frame) {
 			return
 		}
 		b.mu.Lock()
-		r, ok := b.devices[ieee]
-		if ok {
-			delete(b.devices, ieee)
-			if b.byNWK[r.NWK] == ieee {
-				delete(b.byNWK, r.NWK)
-			}
-			b.persist()
-		}
-		em := b.em
+		_, ok := b.devices[ieee]
 		b.mu.Unlock()
 		if ok {
 			b.log.Info("zigbee: device left the network", "ieee", ieee)
-			if _, pub := r.endpoint(b.cfg.Names); pub && r.Interviewed {
-				em.Remove(ieee)
-			}
+			b.forget(ieee)
 		}
 	case f.Subsystem == unpi.ZDO && f.Cmd == mt.ZdoPermitJoinInd:
 		if len(d) >= 1 {
@@ -386,6 +387,7 @@ func (b *Bridge) announce(ctx context.Context, nwk uint16, ieeeV uint64, caps ui
 	b.setReachable(ieee, true)
 	switch {
 	case needInterview:
+		b.progress(model.PairingAnnounced, ieee, fmt.Sprintf("announced itself (short address 0x%04x)", nwk), nil)
 		b.goTracked(func() { b.interview(ctx, ieee) })
 	case needRefresh:
 		b.goTracked(func() { b.refresh(ctx, ieee) })
@@ -668,6 +670,7 @@ func (b *Bridge) StartPairing(ctx context.Context, d time.Duration) error {
 		return fmt.Errorf("zigbee: open the network for joining: %w", err)
 	}
 	b.log.Info("zigbee: network open for joining", "seconds", secs)
+	b.pairingWindow(time.Duration(secs) * time.Second)
 	return nil
 }
 

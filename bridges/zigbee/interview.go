@@ -159,6 +159,8 @@ func (b *Bridge) interview(ctx context.Context, ieee string) {
 	if err != nil {
 		if ctx.Err() == nil {
 			b.log.Warn("zigbee: interview failed; it is retried when the device announces itself again", "ieee", ieee, "err", err)
+			b.progress(model.PairingFailed, ieee, "the interview failed: "+err.Error()+
+				"; it is tried again when the device announces itself (wake it, or pair it again)", nil)
 		}
 		return
 	}
@@ -182,13 +184,16 @@ func (b *Bridge) interview(ctx context.Context, ieee string) {
 			// Alexa has no button: a remote's presses start nothing there, and
 			// its battery alone makes no endpoint (see doc.go, "Remotes").
 			b.log.Info("zigbee: remote or button paired; not an Alexa endpoint (Alexa has no button trait); remembered only", "ieee", ieee, "model", r.Model)
+			b.progress(model.PairingFailed, ieee, fmt.Sprintf("%s %s is a remote or button: Alexa has no button, so it is remembered only", ep.Manufacturer, ep.Model), &ep)
 			return
 		}
 		b.log.Info("zigbee: device has no trait avshub publishes; remembered only", "ieee", ieee, "model", r.Model)
+		b.progress(model.PairingFailed, ieee, fmt.Sprintf("%s %s has no trait avshub publishes; it is remembered only", ep.Manufacturer, ep.Model), &ep)
 		return
 	}
 	b.log.Info("zigbee: device paired", "ieee", ieee, "model", ep.Model, "category", ep.Category)
 	em.Upsert(model.Device{Endpoint: ep, State: st, Reachable: true})
+	b.progress(model.PairingPublished, ieee, fmt.Sprintf("published as %q (%s)", ep.FriendlyName, ep.Category), &ep)
 }
 
 func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
@@ -204,6 +209,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 	b.mu.Unlock()
 	nwkLE := binary.LittleEndian.AppendUint16(nil, nwk)
 	// 1. Active endpoints.
+	b.step(ieee, "asking for its active endpoints")
 	d, err := retry(ctx, 2, func() ([]byte, error) {
 		return b.zdo(ctx, mt.ZdoActiveEPReq, mt.ZdoActiveEPRsp, nwk, append(append([]byte(nil), nwkLE...), nwkLE...))
 	})
@@ -217,6 +223,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 	// 2. Simple descriptors.
 	var eps []endpointRecord
 	for _, id := range epIDs {
+		b.step(ieee, "reading the simple descriptor of endpoint %d", id)
 		d, err := retry(ctx, 2, func() ([]byte, error) {
 			return b.zdo(ctx, mt.ZdoSimpleDescReq, mt.ZdoSimpleDescRsp, nwk, append(append(append([]byte(nil), nwkLE...), nwkLE...), id))
 		})
@@ -234,6 +241,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 	b.mu.Unlock()
 	// 3. Basic: manufacturer, model, power source.
 	if r.has(zcl.ClusterBasic) {
+		b.step(ieee, "reading the Basic cluster: manufacturer, model and power source")
 		v, err := retry(ctx, 2, func() (map[uint16]zcl.Value, error) {
 			return b.readAttributes(ctx, ieee, zcl.ClusterBasic, zcl.AttrManufacturerName, zcl.AttrModelID, zcl.AttrPowerSource)
 		})
@@ -246,6 +254,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 	}
 	// 4. Capabilities.
 	if r.has(zcl.ClusterColor) {
+		b.step(ieee, "reading its colour capabilities")
 		v, err := b.readAttributes(ctx, ieee, zcl.ClusterColor, zcl.AttrColorCapabilities, zcl.AttrColorTempPhysMin, zcl.AttrColorTempPhysMax)
 		if err != nil {
 			return fmt.Errorf("color capabilities: %w", err)
@@ -263,6 +272,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		b.mu.Unlock()
 	}
 	if r.has(zcl.ClusterThermostat) {
+		b.step(ieee, "reading its thermostat limits")
 		v, err := b.readAttributes(ctx, ieee, zcl.ClusterThermostat, zcl.AttrControlSequence, zcl.AttrMinHeatSetpointLimit, zcl.AttrMaxHeatSetpointLimit,
 			zcl.AttrAbsMinHeatSetpoint, zcl.AttrAbsMaxHeatSetpoint)
 		if err != nil {
@@ -336,6 +346,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		if !r.has(sc.cluster) {
 			continue
 		}
+		b.step(ieee, "reading the scale of %s", clusterName(sc.cluster))
 		v, err := b.readAttributes(ctx, ieee, sc.cluster, sc.mul, sc.div)
 		if err != nil {
 			return fmt.Errorf("read the scale of cluster 0x%04x: %w", sc.cluster, err)
@@ -362,6 +373,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 			continue
 		}
 		cfgs := r.reportsFor(c)
+		b.step(ieee, "binding %s, configuring its reporting and reading its state", clusterName(c))
 		if err := b.bind(ctx, nwk, ieee, ep, c, link); err != nil {
 			return fmt.Errorf("bind cluster 0x%04x: %w", c, err)
 		}
@@ -383,6 +395,7 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 	}
 	// 7. IAS zones: enrolment, without which they report no alarm.
 	if ep, ok := r.epFor(zcl.ClusterIASZone); ok {
+		b.step(ieee, "enrolling its IAS zone")
 		if err := b.enrollIAS(ctx, ieee, nwk, ep, link); err != nil {
 			return fmt.Errorf("IAS enrolment: %w", err)
 		}

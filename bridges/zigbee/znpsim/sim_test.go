@@ -447,3 +447,37 @@ func FuzzHandle(f *testing.F) {
 		s.mu.Unlock()
 	})
 }
+
+// TestMgmtLeaveAndRejoin: ZDO_MGMT_LEAVE_REQ to a joined device (leave, no
+// rejoin) answers SRSP SUCCESS, the device's Mgmt_Leave_rsp and then its
+// leave (ZDO_LEAVE_IND: request 0, remove 0, rejoin 0); the device is no
+// longer joined, and it joins again, as a new device would, when the network
+// is next opened.
+func TestMgmtLeaveAndRejoin(t *testing.T) {
+	s, h := newHost(t, testSpecs())
+	h.form()
+	h.write("FE 05 25 36 0F FC FF FE 01 E5") // permit join 254 s
+	h.expect("FE 01 65 36 00 52")
+	h.expect("FE 01 45 CB FE 71")
+	h.expect("FE 0C 45 CA 34 12 EF CD AB 89 67 45 23 01 00 00 ??")
+	h.expect("FE 0D 45 C1 34 12 34 12 EF CD AB 89 67 45 23 01 8E 07")
+	h.write("FE 05 25 36 0F FC FF 00 01 1B") // close the network
+	h.expect("FE 01 65 36 00 52")
+	h.expect("FE 01 45 CB 00 8F")
+
+	h.write("FE 0B 25 34 34 12 EF CD AB 89 67 45 23 01 00 3C") // Mgmt_Leave_req to 0x1234
+	h.expect("FE 01 65 34 00 50")
+	h.expect("FE 03 45 B4 34 12 00 D4")
+	h.expect("FE 0D 45 C9 34 12 EF CD AB 89 67 45 23 01 00 00 00 A7")
+	if d := s.Devices()[0]; d.Joined {
+		t.Fatalf("device still joined after leaving: %+v", d)
+	}
+	h.write("FE 05 25 36 0F FC FF FE 01 E5")
+	h.expect("FE 01 65 36 00 52")
+	h.expect("FE 01 45 CB FE 71")
+	h.expect("FE 0C 45 CA ?? ?? EF CD AB 89 67 45 23 01 00 00 ??")
+	h.expect("FE 0D 45 C1 ?? ?? ?? ?? EF CD AB 89 67 45 23 01 8E ??")
+	if d := s.Devices()[0]; !d.Joined {
+		t.Fatalf("device did not join again: %+v", d)
+	}
+}

@@ -164,9 +164,14 @@ func cmdPair(ctx context.Context, args []string, out, errw io.Writer) error {
 		return err
 	}
 	c := web.NewClient(path)
-	before, err := c.Endpoints(ctx)
-	if err != nil {
-		return err
+	var events <-chan web.PairingEvent
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if !*noWait {
+		// Listen before opening: the first device may join at once.
+		if events, err = c.PairingEvents(sctx, pos[0]); err != nil {
+			return err
+		}
 	}
 	if err := c.Pair(ctx, pos[0], *d); err != nil {
 		return err
@@ -175,50 +180,81 @@ func cmdPair(ctx context.Context, args []string, out, errw io.Writer) error {
 	if *noWait {
 		return nil
 	}
-	return watchPairing(ctx, c, pos[0], before, *d, time.Second, out)
+	return watchPairing(ctx, events, pos[0], out)
 }
 
-// watchPairing prints, until the network closes, a countdown and each endpoint
-// of bridge that appears, with its traits, as the hub publishes it.
-func watchPairing(ctx context.Context, c *web.Client, bridge string, before []web.Endpoint, d, every time.Duration, out io.Writer) error {
-	seen := map[string]bool{}
-	for _, e := range before {
-		seen[e.Endpoint.ID] = true
-	}
-	end := time.Now().Add(d)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	joined, lastLeft := 0, time.Duration(-1)
+// watchPairing prints pairing events of bridge as they arrive, each on a
+// line, until the network closes or ctx ends.
+func watchPairing(ctx context.Context, events <-chan web.PairingEvent, bridge string, out io.Writer) error {
+	published, failed := 0, 0
+	lastLeft := -1
 	for {
-		left := time.Until(end).Round(10 * time.Second)
-		if left != lastLeft && left > 0 {
-			fmt.Fprintf(out, "  %s left\n", left)
-			lastLeft = left
-		}
-		eps, err := c.Endpoints(ctx)
-		if err != nil {
-			return err
-		}
-		for _, e := range eps {
-			if e.Endpoint.Bridge != bridge || seen[e.Endpoint.ID] {
-				continue
-			}
-			seen[e.Endpoint.ID] = true
-			joined++
-			fmt.Fprintf(out, "+ %s joined: %q, a %s (%s), published to Alexa and the dashboards\n", time.Now().Format("15:04:05"),
-				e.Endpoint.FriendlyName, strings.ToLower(string(e.Endpoint.Category)), strings.Join(e.Endpoint.Traits.Names(), ", "))
-		}
-		if !time.Now().Before(end) {
-			fmt.Fprintf(out, "%s is closed again: %s joined.\n", bridge, plural(joined, "device", "devices"))
-			return nil
-		}
+		var ev web.PairingEvent
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(out, "stopped watching (the network stays open until its time is up): %s joined.\n", plural(joined, "device", "devices"))
+			fmt.Fprintf(out, "stopped watching (the network stays open until its time is up): %s joined.\n", plural(published, "device", "devices"))
 			return nil
-		case <-tick.C:
+		case e, ok := <-events:
+			if !ok {
+				return fmt.Errorf("the hub closed the pairing event stream")
+			}
+			ev = e
+		}
+		if ev.Bridge != bridge {
+			continue
+		}
+		at := ev.At.Local().Format("15:04:05")
+		who := ev.Name
+		if who == "" {
+			who = ev.DeviceID
+		}
+		switch ev.Stage {
+		case "open":
+			if ev.Remaining != lastLeft {
+				fmt.Fprintf(out, "%s %s is open for joining: %ds left\n", at, bridge, ev.Remaining)
+				lastLeft = ev.Remaining
+			}
+		case "closed":
+			fmt.Fprintf(out, "%s %s is closed again: %s joined", at, bridge, plural(published, "device", "devices"))
+			if failed > 0 {
+				fmt.Fprintf(out, ", %d failed", failed)
+			}
+			fmt.Fprintln(out, ".")
+			return nil
+		case "announced":
+			fmt.Fprintf(out, "%s + %s announced: %s (%ds left)\n", at, who, ev.Detail, ev.Remaining)
+		case "interviewing":
+			fmt.Fprintf(out, "%s   %s: %s\n", at, who, ev.Detail)
+		case "published":
+			published++
+			fmt.Fprintf(out, "%s \u2713 %s published as %q (%s), endpoint %s\n", at, ev.DeviceID, ev.Name, strings.Join(ev.Traits, ", "), ev.EndpointID)
+		case "failed":
+			failed++
+			fmt.Fprintf(out, "%s \u2717 %s failed: %s\n", at, who, ev.Detail)
 		}
 	}
+}
+
+func cmdRemove(ctx context.Context, args []string, out, errw io.Writer) error {
+	fs := flags("remove", errw)
+	socket := socketFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("give one endpoint (its id or name), in quotes when it has spaces")
+	}
+	path, err := socket()
+	if err != nil {
+		return err
+	}
+	id, name, err := web.NewClient(path).Remove(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%q (%s) is removed: its bridge forgot it, Alexa and the dashboards are told.\n", name, id)
+	return nil
 }
 
 func cmdConfig(ctx context.Context, args []string, out, errw io.Writer) error {

@@ -3,7 +3,8 @@
 //	avshub run --config FILE           run the hub
 //	avshub link --config FILE          link to an Amazon account (code-based linking)
 //	avshub status | endpoints          ask the running hub (local API socket)
-//	avshub pair BRIDGE --for 60s       let new devices join a bridge
+//	avshub pair BRIDGE --for 60s       let new devices join a bridge, watching them join
+//	avshub remove ENDPOINT             make a device leave its bridge and forget it
 //	avshub plugin check PATH           run the conformance checks on a bridge binary
 //	avshub plugin trust NAME           trust a bridge's rebuilt binary
 //	avshub plugin new NAME             scaffold a bridge (Go or JavaScript)
@@ -53,11 +54,14 @@ func init() {
 			about:   "Lists every endpoint the running hub knows, with its bridge, category, reachability and state.",
 			example: "avshub endpoints --config /etc/avshub/avshub.yaml\navshub endpoints --json"},
 		{name: "pair", args: "BRIDGE [--for 60s] [--no-wait] [--config FILE | --socket PATH]", help: "let new devices join a bridge", run: cmdPair,
-			about:   "Opens the network of the bridge named BRIDGE (as in the configuration's bridges list, for example zigbee) so that new devices can join, for the given time (at most 10m). Put the device in pairing mode while it is open. It waits, printing the time left and each device as the hub publishes it with what it can do; --no-wait returns at once (for scripts).",
+			about:   "Opens the network of the bridge named BRIDGE (as in the configuration's bridges list, for example zigbee) so that new devices can join, for the given time (at most 10m). Put the device in pairing mode while it is open. It waits, printing the time left and each device as it happens: announced, each interview step, published with what it can do, or why it failed; --no-wait returns at once (for scripts).",
 			example: "avshub pair zigbee --for 2m"},
 		{name: "rename", args: "ENDPOINT NAME [--area AREA] [--config FILE | --socket PATH]", help: "give a device a name Alexa and the dashboards use", run: cmdRename,
 			about:   "Renames the endpoint ENDPOINT (its id, or its current name) to NAME on the hub: the name is kept across restarts and re-pairing, Alexa gets it at once (one AddOrUpdateReport) and the dashboards in place. An empty NAME (\"\") goes back to the bridge's name. --area puts the device in a room (Home Assistant's suggested area).",
 			example: "avshub rename \"IKEA bulb\" \"Kitchen lamp\" --area Kitchen"},
+		{name: "remove", args: "ENDPOINT [--config FILE | --socket PATH]", help: "make a device leave its bridge and forget it", run: cmdRemove,
+			about:   "Removes the device of the endpoint ENDPOINT (its id or name): a Zigbee device is asked to leave the network and forgotten, a zigbee2mqtt or Home Assistant device is forgotten until it is announced again. Alexa deletes it (a DeleteReport) and the dashboards lose it (an empty retained discovery config). To keep the device but not show it, use avshub hide.",
+			example: "avshub remove \"Hall light\""},
 		{name: "hide", args: "ENDPOINT [--from alexa|dashboards|alexa,dashboards] [--config FILE | --socket PATH]", help: "hide a device from Alexa or the dashboards", run: cmdHide(true),
 			about:   "Hides the endpoint ENDPOINT (its id or name) from Alexa (it is deleted from the Alexa app, a DeleteReport) or from the dashboards (its MQTT discovery config is cleared), without removing the device from the hub. unhide shows it again.",
 			example: "avshub hide \"Hall light\" --from alexa"},

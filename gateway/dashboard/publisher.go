@@ -92,6 +92,9 @@ type Config struct {
 	// OnPublish, when set, is called once for every message published, in order
 	// (e.g. to record .demo/dashboard-messages.jsonl). It must not block for long.
 	OnPublish func(topic string, retained bool, payload []byte)
+	// Requests, when set, carries out the bridge request topics
+	// (<prefix>/bridge/request/endpoint/rename, remove, hide).
+	Requests Requests
 }
 
 // Publisher publishes the hub's endpoints to MQTT for dashboards (Home
@@ -111,6 +114,7 @@ type Publisher struct {
 	birth     chan struct{} // Home Assistant came online
 	stale     chan paho.Message
 	queues    [workers]chan paho.Message
+	requests  chan paho.Message // bridge requests, for requestWorker
 
 	mu    sync.RWMutex
 	nodes map[string]*node // by node id
@@ -222,6 +226,7 @@ func New(cfg Config, reg Registry, exec Executor) (*Publisher, error) {
 		connected: make(chan struct{}, 1),
 		birth:     make(chan struct{}, 1),
 		stale:     make(chan paho.Message, staleQueue),
+		requests:  make(chan paho.Message, requestQueue),
 		nodes:     map[string]*node{},
 	}
 	for i := range p.queues {
@@ -281,6 +286,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 		g.Go(func() error { p.worker(gctx, q); return nil })
 	}
 	g.Go(func() error { return p.loop(gctx) })
+	if p.cfg.Requests != nil {
+		g.Go(func() error { p.requestWorker(gctx); return nil })
+	}
 	err := g.Wait()
 
 	if p.online.Load() {
@@ -453,6 +461,9 @@ func (p *Publisher) onConnect() {
 		p.l.disc + "/status":          p.qos,
 		p.l.disc + "/device/+/config": p.qos,
 	}
+	if p.cfg.Requests != nil {
+		filters[p.l.prefix+"/"+bridgeRequestLeaf+"#"] = p.qos
+	}
 	tok := p.client.SubscribeMultiple(filters, p.onMessage)
 	if !tok.WaitTimeout(publishTimeout) || tok.Error() != nil {
 		p.log.Error("MQTT subscribe failed", "error", tokenErr(tok))
@@ -473,6 +484,8 @@ func (p *Publisher) onMessage(c paho.Client, m paho.Message) {
 		p.onBirth(c, m)
 	case strings.HasPrefix(t, p.l.disc+"/device/"):
 		p.onConfig(c, m)
+	case strings.HasPrefix(t, p.l.prefix+"/"+bridgeRequestLeaf):
+		p.onRequest(m)
 	default:
 		p.onCommand(c, m)
 	}

@@ -148,7 +148,7 @@ func (b *bridgeSet) start(cfg *config.Config, c config.Bridge) (*runningBridge, 
 		Dev:          b.dev(c),
 		Config:       js,
 		DataDir:      filepath.Join(cfg.Hub.DataDir, "bridges", c.Name),
-		Sink:         b.h.router,
+		Sink:         pairingSink{b.h},
 		Logger:       b.h.opts.Logs.For("host"),
 		Metrics:      b.h.metrics,
 		StartTimeout: c.StartTimeout,
@@ -198,11 +198,27 @@ func (b *bridgeSet) pairing(name string) bool {
 	return ok && r.sup.Description().Pairing
 }
 
-// Pair lets new devices join a bridge for d.
+// pairingProgress reports whether a bridge sends pairing progress of its own.
+func (b *bridgeSet) pairingProgress(name string) bool {
+	b.mu.Lock()
+	r, ok := b.running[name]
+	b.mu.Unlock()
+	return ok && r.sup.Description().PairingProgress
+}
+
+// Pair lets new devices join a bridge for d. The pairing session follows
+// the window: the bridge's own progress reports, or (a bridge without them)
+// the window the hub asked for and each device that appears during it.
 func (h *Hub) Pair(ctx context.Context, bridge string, d time.Duration) error {
 	br, ok := h.bridges.Bridge(bridge)
 	if !ok {
 		return &model.Error{Kind: model.ErrNotSupported, Message: fmt.Sprintf("no bridge %q is running", bridge)}
 	}
-	return br.StartPairing(ctx, d)
+	if err := br.StartPairing(ctx, d); err != nil {
+		return err
+	}
+	if !h.bridges.pairingProgress(bridge) {
+		h.pairing.opened(bridge, d)
+	}
+	return nil
 }

@@ -60,6 +60,7 @@ type Hub struct {
 
 	bridges *bridgeSet
 	recent  *recentEvents
+	pairing *pairings
 
 	mu       sync.Mutex
 	brokerOn bool
@@ -75,7 +76,8 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	h := &Hub{cfg: cfg, opts: opts, log: opts.Logs.Root(), metrics: metrics.New(), started: time.Now(), recent: newRecentEvents(8)}
+	h := &Hub{cfg: cfg, opts: opts, log: opts.Logs.Root(), metrics: metrics.New(), started: time.Now(), recent: newRecentEvents(8),
+		pairing: newPairings()}
 	if err := os.MkdirAll(cfg.Hub.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -317,7 +319,13 @@ func (h *Hub) dashboard(brk *broker.Broker) (*dashboard.Publisher, error) {
 		}
 		cfg.TLS = tc
 	}
-	return dashboard.New(cfg, h.reg, h.router)
+	cfg.Requests = h
+	pub, err := dashboard.New(cfg, h.reg, h.router)
+	if err != nil {
+		return nil, err
+	}
+	h.pairing.setPublisher(func(ev web.PairingEvent) { pub.PublishEvent(dashboard.Event{Type: "pairing", Data: ev}) })
+	return pub, nil
 }
 
 func mqttTLS(m config.MQTT) (*tls.Config, error) {

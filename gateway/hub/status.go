@@ -82,6 +82,7 @@ func (h *Hub) Changes(ctx context.Context) <-chan struct{} {
 		t := time.NewTicker(2 * time.Second) // connection and bridge state have no feed of their own
 		defer t.Stop()
 		last := h.fingerprint()
+		pairing := h.pairing.subscribe(ctx)
 		for {
 			ch := h.reg.Subscribe(ctx)
 		loop:
@@ -89,6 +90,8 @@ func (h *Hub) Changes(ctx context.Context) <-chan struct{} {
 				select {
 				case <-ctx.Done():
 					return
+				case <-pairing:
+					signal()
 				case _, ok := <-ch:
 					if !ok {
 						break loop

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -148,4 +149,58 @@ func (c *Client) SnapshotDB(ctx context.Context, w io.Writer) (string, int64, er
 		return "", n, fmt.Errorf("database snapshot cut short after %d bytes: %w", n, err)
 	}
 	return name, n, nil
+}
+
+// Remove makes the device of the endpoint ref names leave its bridge and
+// forgets it; it returns the endpoint's id and name.
+func (c *Client) Remove(ctx context.Context, ref string) (id, name string, err error) {
+	var out struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	err = c.do(ctx, http.MethodPost, "/api/v1/endpoints/"+url.PathEscape(ref)+"/remove", &out)
+	return out.ID, out.Name, err
+}
+
+// PairingEvents streams the hub's pairing events of bridge ("" for all)
+// until ctx ends or the hub closes the stream. The channel is open once the
+// hub has accepted the stream: events from then on are not missed.
+func (c *Client) PairingEvents(ctx context.Context, bridge string) (<-chan PairingEvent, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://avshub/api/v1/pairing/events?bridge="+url.QueryEscape(bridge), nil)
+	if err != nil {
+		return nil, err
+	}
+	hc := *c.hc
+	hc.Timeout = 0 // a stream: ctx bounds it
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("avshub is not running (no local API socket): %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("pairing events: %s", resp.Status)
+	}
+	out := make(chan PairingEvent, 16)
+	go func() {
+		defer close(out)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 0, 4096), 1<<20)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var ev PairingEvent
+			if json.Unmarshal([]byte(data), &ev) != nil {
+				continue
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }

@@ -244,6 +244,7 @@ func (s *Server) api(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/bridges/{name}/pair", s.pair)
 	mux.HandleFunc("POST /api/v1/endpoints/{ref}/settings", s.configure)
 	mux.HandleFunc("POST /api/v1/endpoints/{ref}/command", s.command)
+	s.pairingAPI(mux)
 }
 
 // Configurer is a Source whose endpoints people can rename, place in an area

@@ -1,0 +1,152 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/avshub/avshub/discovery/model"
+)
+
+// PairingEvent is one step of pairing as the page, the CLI (GET
+// /api/v1/pairing/events) and MQTT (<prefix>/bridge/event) show it: the
+// window opening or closing (DeviceID empty), or a device announced,
+// interviewed (Detail says what is read), published (with its endpoint id,
+// name and traits) or failed (Detail says why).
+type PairingEvent struct {
+	Bridge     string    `json:"bridge"`
+	At         time.Time `json:"at"`
+	Stage      string    `json:"stage"`
+	DeviceID   string    `json:"deviceId,omitempty"`
+	EndpointID string    `json:"endpointId,omitempty"`
+	Name       string    `json:"name,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	// Remaining is how many seconds the network stays open.
+	Remaining int      `json:"remainingSeconds"`
+	Traits    []string `json:"traits,omitempty"`
+}
+
+// PairingDevice is one device of a pairing session.
+type PairingDevice struct {
+	DeviceID   string `json:"deviceId"`
+	EndpointID string `json:"endpointId,omitempty"`
+	Name       string `json:"name,omitempty"`
+	Stage      string `json:"stage"`
+	// Detail is the last step, or why pairing failed.
+	Detail  string    `json:"detail,omitempty"`
+	Steps   []string  `json:"steps,omitempty"`
+	Traits  []string  `json:"traits,omitempty"`
+	Updated time.Time `json:"updated"`
+}
+
+// PairingSession is what happened on one bridge since its network was last opened.
+type PairingSession struct {
+	Bridge  string          `json:"bridge"`
+	Open    bool            `json:"open"`
+	Started time.Time       `json:"started"`
+	Until   time.Time       `json:"until"`
+	Devices []PairingDevice `json:"devices"`
+}
+
+// Remaining is the time left until the network closes.
+func (s PairingSession) Remaining(now time.Time) time.Duration {
+	if !s.Open {
+		return 0
+	}
+	return max(s.Until.Sub(now), 0)
+}
+
+// PairingSource is a Source that keeps pairing sessions and streams their
+// events, and removes devices (the hub).
+type PairingSource interface {
+	// Pairing returns the sessions of the bridges opened since the hub started.
+	Pairing() []PairingSession
+	// PairingEvents streams every pairing event from now on until ctx ends.
+	PairingEvents(ctx context.Context) <-chan PairingEvent
+	// Remove makes the endpoint's device leave its bridge and forgets it.
+	Remove(ctx context.Context, endpointID string) error
+}
+
+func (s *Server) pairingAPI(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/pairing", func(w http.ResponseWriter, _ *http.Request) {
+		ps, ok := s.src.(PairingSource)
+		if !ok {
+			writeJSON(w, http.StatusOK, []PairingSession{})
+			return
+		}
+		writeJSON(w, http.StatusOK, ps.Pairing())
+	})
+	mux.HandleFunc("GET /api/v1/pairing/events", s.pairingEvents)
+	mux.HandleFunc("POST /api/v1/endpoints/{ref}/remove", s.remove)
+}
+
+// pairingEvents streams pairing events as server-sent events ("event:
+// pairing", data: one PairingEvent as JSON), optionally of one bridge.
+func (s *Server) pairingEvents(w http.ResponseWriter, r *http.Request) {
+	ps, ok := s.src.(PairingSource)
+	fl, canFlush := w.(http.Flusher)
+	if !ok || !canFlush {
+		writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this hub does not stream pairing events"})
+		return
+	}
+	bridge := r.URL.Query().Get("bridge")
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	ch := ps.PairingEvents(r.Context())
+	fmt.Fprint(w, ": pairing\n\n")
+	fl.Flush()
+	keep := time.NewTicker(25 * time.Second)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			if bridge != "" && ev.Bridge != bridge {
+				continue
+			}
+			b, err := json.Marshal(ev)
+			if err != nil {
+				continue
+			}
+			fmt.Fprintf(w, "event: pairing\ndata: %s\n\n", b)
+		case <-keep.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+		}
+		fl.Flush()
+	}
+}
+
+// remove removes an endpoint's device: POST /api/v1/endpoints/{ref}/remove.
+func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Avshub") == "" {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "missing X-Avshub header"})
+		return
+	}
+	ps, ok := s.src.(PairingSource)
+	if !ok {
+		writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this hub cannot remove devices"})
+		return
+	}
+	ep, err := Resolve(s.src.Endpoints(), r.PathValue("ref"))
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		return
+	}
+	if err := ps.Remove(r.Context(), ep.Endpoint.ID); err != nil {
+		code := http.StatusBadGateway
+		var de *model.Error
+		if errors.As(err, &de) && (de.Kind == model.ErrNotSupported || de.Kind == model.ErrInvalidValue) {
+			code = http.StatusBadRequest
+		}
+		writeJSON(w, code, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": ep.Endpoint.ID, "name": ep.Endpoint.FriendlyName, "bridge": ep.Endpoint.Bridge})
+}

@@ -169,3 +169,45 @@ func ids(es []Entry) []string {
 	}
 	return out
 }
+
+// TestPerBridgeLimits: bridges[].maxEndpoints gives one bridge its own limit
+// (the others keep the registry's), and a reload can change it.
+func TestPerBridgeLimits(t *testing.T) {
+	r := NewRegistry("S", WithLogger(slog.New(slog.NewTextHandler(&logBuffer{}, nil))), WithBridgeLimit(3),
+		WithBridgeLimits(map[string]int{"small": 1, "big": 4, "default": 0}))
+	five := []model.Device{light("a", "A", true), light("b", "B", true), light("c", "C", true), light("d", "D", true), light("e", "E", true)}
+	for _, tc := range []struct {
+		bridge string
+		keep   int
+	}{{"small", 1}, {"big", 4}, {"default", 3}, {"other", 3}} {
+		devs := make([]model.Device, len(five))
+		for i, d := range five {
+			d.Endpoint.FriendlyName = tc.bridge + " " + d.Endpoint.FriendlyName
+			devs[i] = d
+		}
+		r.Apply(tc.bridge, model.Event{Kind: model.EventSnapshot, Devices: devs})
+		if n := len(r.bridgeIDs(tc.bridge)); n != tc.keep || r.Refused(tc.bridge) != 5-tc.keep {
+			t.Errorf("%s: kept %d, refused %d; want %d kept", tc.bridge, n, r.Refused(tc.bridge), tc.keep)
+		}
+	}
+	r.SetBridgeLimit("small", 2)
+	d := light("z", "small Z", true)
+	if ch := r.Apply("small", model.Event{Kind: model.EventUpsert, Device: &d}); len(ch) != 1 {
+		t.Fatalf("an upsert under the raised limit changed %v", ch)
+	}
+	d = light("y", "small Y", true)
+	if ch := r.Apply("small", model.Event{Kind: model.EventUpsert, Device: &d}); len(ch) != 0 {
+		t.Fatalf("an upsert past the raised limit changed %v", ch)
+	}
+}
+
+// bridgeIDs lists the ids the registry holds for bridge.
+func (r *Registry) bridgeIDs(bridge string) []string {
+	var out []string
+	for _, e := range r.List() {
+		if e.Endpoint.Bridge == bridge {
+			out = append(out, e.Endpoint.ID)
+		}
+	}
+	return out
+}

@@ -91,6 +91,39 @@ func WithBridgeLimit(n int) RegistryOption {
 	}
 }
 
+// WithBridgeLimits sets the limit of each named bridge (bridges[].maxEndpoints);
+// a bridge not named, or with n <= 0, has the registry's limit (WithBridgeLimit).
+func WithBridgeLimits(limits map[string]int) RegistryOption {
+	return func(r *Registry) {
+		for b, n := range limits {
+			if n > 0 {
+				r.limits[b] = n
+			}
+		}
+	}
+}
+
+// SetBridgeLimit changes bridge's limit (n <= 0: the registry's limit), as a
+// reload does. It applies to the devices the bridge adds from then on; those
+// it holds stay until its next snapshot.
+func (r *Registry) SetBridgeLimit(bridge string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n > 0 {
+		r.limits[bridge] = n
+	} else {
+		delete(r.limits, bridge)
+	}
+}
+
+// limitOf is bridge's limit. r.mu is held.
+func (r *Registry) limitOf(bridge string) int {
+	if n, ok := r.limits[bridge]; ok {
+		return n
+	}
+	return r.limit
+}
+
 // WithSubscriberBuffer sets the channel size of each subscription.
 func WithSubscriberBuffer(n int) RegistryOption { return func(r *Registry) { r.subBuf = max(n, 1) } }
 
@@ -105,6 +138,7 @@ type Registry struct {
 	now    func() time.Time
 	subBuf int
 	limit  int
+	limits map[string]int // per bridge, overriding limit
 
 	mu      sync.RWMutex
 	entries map[string]*entry
@@ -140,7 +174,7 @@ type persisted struct {
 // NewRegistry returns an empty registry for the hub with that serial number
 // (or, WithStore, one holding the last known endpoints).
 func NewRegistry(serial string, opts ...RegistryOption) *Registry {
-	r := &Registry{serial: serial, log: slog.Default(), now: time.Now, subBuf: DefaultSubscriberBuffer, limit: DefaultBridgeLimit,
+	r := &Registry{serial: serial, log: slog.Default(), now: time.Now, subBuf: DefaultSubscriberBuffer, limit: DefaultBridgeLimit, limits: map[string]int{},
 		entries: map[string]*entry{}, health: map[string]model.Health{}, synced: map[string]bool{}, subs: map[*subscriber]struct{}{},
 		names: newNameIndex(), counts: map[countKey]int{}, perBridge: map[string]int{}, refused: map[string]int{}, logged: map[string]bool{},
 		settings: map[string]Settings{}}
@@ -376,7 +410,7 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 				}
 				continue
 			}
-			if len(seen) >= r.limit {
+			if len(seen) >= r.limitOf(bridge) {
 				refused++ // the snapshot's first devices up to the limit are kept
 				continue
 			}
@@ -396,8 +430,8 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 		r.synced[bridge] = true
 		changes = r.fixNames(changes)
 		if refused > 0 {
-			r.log.Warn("discovery: a bridge's snapshot lists more devices than its limit; the devices past the limit are refused (raise the bridge's maxEndpoints to accept them)",
-				"bridge", bridge, "limit", r.limit, "devices", len(ev.Devices), "refused", refused)
+			r.log.Warn("discovery: a bridge's snapshot lists more devices than its limit; the devices past the limit are refused (raise bridges[].maxEndpoints to accept them)",
+				"bridge", bridge, "limit", r.limitOf(bridge), "devices", len(ev.Devices), "refused", refused)
 			r.refused[bridge], r.logged[bridge] = refused, true
 		} else {
 			delete(r.refused, bridge)
@@ -414,8 +448,8 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 		}
 		changes = r.fixNames(r.upsert(id, bridge, *ev.Device, at, true))
 		if r.refused[bridge] > 0 && !r.logged[bridge] {
-			r.log.Warn("discovery: a bridge added more devices than its limit; the devices past the limit are refused (raise the bridge's maxEndpoints to accept them)",
-				"bridge", bridge, "limit", r.limit, "device", ev.Device.Endpoint.DeviceID)
+			r.log.Warn("discovery: a bridge added more devices than its limit; the devices past the limit are refused (raise bridges[].maxEndpoints to accept them)",
+				"bridge", bridge, "limit", r.limitOf(bridge), "device", ev.Device.Endpoint.DeviceID)
 			r.logged[bridge] = true
 		}
 	case model.EventRemove:
@@ -491,7 +525,7 @@ func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time, check
 	st := d.State.Clone()
 	e, ok := r.entries[id]
 	if !ok {
-		if checkLimit && r.perBridge[bridge] >= r.limit {
+		if checkLimit && r.perBridge[bridge] >= r.limitOf(bridge) {
 			r.refused[bridge]++
 			return nil
 		}
@@ -574,7 +608,7 @@ func (r *Registry) indexRemove(id string, ep model.Endpoint) {
 	if r.perBridge[ep.Bridge]--; r.perBridge[ep.Bridge] <= 0 {
 		delete(r.perBridge, ep.Bridge)
 	}
-	if r.perBridge[ep.Bridge] < r.limit {
+	if r.perBridge[ep.Bridge] < r.limitOf(ep.Bridge) {
 		delete(r.refused, ep.Bridge) // under the limit again: a later refusal is logged anew
 		delete(r.logged, ep.Bridge)
 	}

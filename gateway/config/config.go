@@ -155,6 +155,9 @@ type Bridge struct {
 	// SIGHUP when its binary changed) instead of refusing it: for developing a
 	// bridge, never for production (`avshub run --dev` sets it for every bridge).
 	Dev bool `yaml:"dev"`
+	// MaxEndpoints is the most endpoints the bridge may register (default
+	// 10000, at most 100000); devices past it are refused and logged.
+	MaxEndpoints int `yaml:"maxEndpoints"`
 	// Config is the bridge's own configuration, passed to it as JSON.
 	Config yaml.Node `yaml:"config"`
 }
@@ -218,6 +221,8 @@ type BrokerLimits struct {
 	MaxRetained int `yaml:"maxRetained"`
 	// MaxRetainedBytes bounds the retained payload bytes (default 16 MiB).
 	MaxRetainedBytes int `yaml:"maxRetainedBytes"`
+	// MaxSubscriptions bounds the topic filters of one client (default 1000).
+	MaxSubscriptions int `yaml:"maxSubscriptions"`
 }
 
 // MQTTUser is one user of the embedded broker with its topic rights.

@@ -29,6 +29,7 @@ func TestParseBridges(t *testing.T) {
 bridges:
   - name: virtual
     path: ../bin/bridge-virtual
+    maxEndpoints: 500
     config:
       devices:
         - id: lamp
@@ -41,6 +42,9 @@ bridges:
 	b := cfg.Bridges[0]
 	if b.Path != "/opt/avshub/bin/bridge-virtual" {
 		t.Errorf("path = %q, want it relative to the config file", b.Path)
+	}
+	if b.MaxEndpoints != 500 {
+		t.Errorf("maxEndpoints = %d, want 500", b.MaxEndpoints)
 	}
 	js, err := b.ConfigJSON()
 	if err != nil {
@@ -64,6 +68,9 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 		{"bad duration", "hub:\n  serialNumber: x\navs:\n  pingInterval: often\n", "often", 4},
 		{"duplicate bridge", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n  - name: v\n    path: b\n", "bridges[1].name", 6},
 		{"bridge without path", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n", "bridges[0].path", 4},
+		{"negative maxEndpoints", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    maxEndpoints: -1\n", "bridges[0].maxEndpoints", 6},
+		{"huge maxEndpoints", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    maxEndpoints: 1000000\n", "between 1 and 100000", 6},
+		{"negative maxSubscriptions", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxSubscriptions: -5\n", "mqtt.embedded.limits.maxSubscriptions", 6},
 		{"bad broker", "hub:\n  serialNumber: x\nmqtt:\n  broker: ftp://x:1\n", "mqtt.broker", 4},
 		{"bad qos", "hub:\n  serialNumber: x\ndashboard:\n  qos: 3\n", "dashboard.qos", 4},
 		{"bad level", "hub:\n  serialNumber: x\nlog:\n  levels:\n    avs: loud\n", "log.levels.avs", 5},

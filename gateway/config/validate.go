@@ -10,7 +10,12 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/avshub/avshub/discovery"
 )
+
+// MaxBridgeEndpoints is the largest bridges[].maxEndpoints accepted.
+const MaxBridgeEndpoints = 100000
 
 var bridgeName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 
@@ -72,6 +77,9 @@ func (c *Config) validate(root *yaml.Node) error {
 		if b.SHA256 != "" && !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(b.SHA256) {
 			return fail(key+".sha256", "must be 64 lower-case hex digits")
 		}
+		if b.MaxEndpoints < 0 || b.MaxEndpoints > MaxBridgeEndpoints {
+			return fail(key+".maxEndpoints", "%d: must lie between 1 and %d (0 or absent takes %d)", b.MaxEndpoints, MaxBridgeEndpoints, discovery.DefaultBridgeLimit)
+		}
 		if _, err := c.Bridges[i].ConfigJSON(); err != nil {
 			return fail(key+".config", "cannot be expressed as JSON: %v", err)
 		}
@@ -96,7 +104,8 @@ func (c *Config) validate(root *yaml.Node) error {
 	lim := c.MQTT.Embedded.Limits
 	for key, v := range map[string]int64{"maxPacketSize": int64(lim.MaxPacketSize), "sessionExpiry": int64(lim.SessionExpiry),
 		"maxQueueBytes": int64(lim.MaxQueueBytes), "maxClients": int64(lim.MaxClients),
-		"maxRetained": int64(lim.MaxRetained), "maxRetainedBytes": int64(lim.MaxRetainedBytes)} {
+		"maxRetained": int64(lim.MaxRetained), "maxRetainedBytes": int64(lim.MaxRetainedBytes),
+		"maxSubscriptions": int64(lim.MaxSubscriptions)} {
 		if v < 0 {
 			return fail("mqtt.embedded.limits."+key, "must not be negative (0 takes the default)")
 		}

@@ -222,3 +222,13 @@ func (h *Hub) Pair(ctx context.Context, bridge string, d time.Duration) error {
 	}
 	return nil
 }
+
+// bridgeLimits maps each configured bridge to its maxEndpoints (0: the
+// registry's default).
+func bridgeLimits(bridges []config.Bridge) map[string]int {
+	m := make(map[string]int, len(bridges))
+	for _, b := range bridges {
+		m[b.Name] = b.MaxEndpoints
+	}
+	return m
+}

@@ -87,7 +87,8 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 	}
 	h.store = st
 	adoptLegacyView(st, h.log)
-	h.reg = discovery.NewRegistry(cfg.Hub.SerialNumber, discovery.WithStore(st), discovery.WithLogger(opts.Logs.For("discovery")))
+	h.reg = discovery.NewRegistry(cfg.Hub.SerialNumber, discovery.WithStore(st), discovery.WithLogger(opts.Logs.For("discovery")),
+		discovery.WithBridgeLimits(bridgeLimits(cfg.Bridges)))
 	prof, err := alexa.ProfileByName(cfg.Hub.Profile, alexa.ProfileOptions{Locales: cfg.Hub.Locales})
 	if err != nil {
 		st.Close()
@@ -270,6 +271,7 @@ func (h *Hub) startBroker(ctx context.Context) (*broker.Broker, error) {
 			MaxClients:       lim.MaxClients,
 			MaxRetained:      lim.MaxRetained,
 			MaxRetainedBytes: lim.MaxRetainedBytes,
+			MaxSubscriptions: lim.MaxSubscriptions,
 		},
 	})
 	if err != nil {

@@ -29,6 +29,9 @@ func (h *Hub) Reload(next *config.Config) error {
 	// The discovery manager publishes only configured bridges' endpoints, and
 	// deletes the others from Alexa.
 	h.manager.SetBridges(h.bridges.names(next))
+	for name, n := range bridgeLimits(next.Bridges) {
+		h.reg.SetBridgeLimit(name, n) // before a restarted bridge's snapshot
+	}
 	if err := h.bridges.apply(next); err != nil {
 		return err
 	}

@@ -417,6 +417,9 @@ func (h *authHook) passwordOK(name string, pass []byte) bool {
 // OnACLCheck allows a publish when the topic matches one of the user's write
 // filters, and a subscription (or delivery) when it lies within a read filter.
 func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if !write && topic == refusedFilter {
+		return false
+	}
 	if !write && h.queueFull != nil && h.queueFull(cl, topic) {
 		return false
 	}

@@ -33,6 +33,9 @@ type Limits struct {
 	MaxRetained int
 	// MaxRetainedBytes bounds the payload bytes of retained messages (default 16 MiB).
 	MaxRetainedBytes int
+	// MaxSubscriptions bounds the topic filters one client may subscribe to
+	// (default 1,000); a filter beyond it is refused in the SUBACK.
+	MaxSubscriptions int
 }
 
 // The Limits defaults.
@@ -43,6 +46,7 @@ const (
 	DefaultMaxClients       = 100
 	DefaultMaxRetained      = 10000
 	DefaultMaxRetainedBytes = 16 << 20
+	DefaultMaxSubscriptions = 1000
 )
 
 // Pre-login bounds, fixed: a CONNECT is small (a Will payload is its largest
@@ -71,6 +75,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxClients, DefaultMaxClients)
 	def(&l.MaxRetained, DefaultMaxRetained)
 	def(&l.MaxRetainedBytes, DefaultMaxRetainedBytes)
+	def(&l.MaxSubscriptions, DefaultMaxSubscriptions)
 	if l.SessionExpiry <= 0 {
 		l.SessionExpiry = DefaultSessionExpiry
 	}
@@ -104,7 +109,7 @@ func (h *limitsHook) ID() string { return "avshub-limits" }
 // Provides says which hook methods are implemented.
 func (h *limitsHook) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnConnect, mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnClientExpired:
+	case mqtt.OnConnect, mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnClientExpired, mqtt.OnSubscribe:
 		return true
 	}
 	return false
@@ -175,6 +180,40 @@ func (h *limitsHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 		"retained_bytes", h.total, "max_bytes", h.limits.MaxRetainedBytes)
 	pk.FixedHeader.Retain = false
 	return pk, nil
+}
+
+// refusedFilter stands, in a SUBSCRIBE, for a filter past the client's
+// MaxSubscriptions: the auth hook refuses it, so its SUBACK code says "not
+// authorized" (MQTT 3: failure) and nothing is subscribed.
+const refusedFilter = "$avshub/refused/too-many-subscriptions"
+
+// OnSubscribe replaces every new filter past MaxSubscriptions (counting the
+// client's subscriptions and this packet's earlier new filters) with
+// refusedFilter; a filter it already holds is renewed.
+func (h *limitsHook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if h.internal(cl) {
+		return pk
+	}
+	n := cl.State.Subscriptions.Len()
+	seen := map[string]bool{}
+	var refused int
+	for i, sub := range pk.Filters {
+		if _, held := cl.State.Subscriptions.Get(sub.Filter); held || seen[sub.Filter] {
+			continue
+		}
+		if n >= h.limits.MaxSubscriptions {
+			pk.Filters[i].Filter = refusedFilter
+			refused++
+			continue
+		}
+		seen[sub.Filter] = true
+		n++
+	}
+	if refused > 0 {
+		h.Log.Warn("MQTT subscriptions refused: the client holds its maximum (mqtt.embedded.limits.maxSubscriptions)",
+			"client", cl.ID, "refused", refused, "max", h.limits.MaxSubscriptions)
+	}
+	return pk
 }
 
 // OnClientExpired drops an expired session's subscriptions and queue (mochi

@@ -412,3 +412,81 @@ func TestNoEmptyLogLines(t *testing.T) {
 		t.Fatalf("a log line without a message:\n%s", buf.String())
 	}
 }
+
+// TestMaxSubscriptions: a client's new filters past the cap are refused in
+// the SUBACK (and get nothing), within one SUBSCRIBE and across several; a
+// filter it holds is renewed; unsubscribing makes room again.
+func TestMaxSubscriptions(t *testing.T) {
+	const max = 5
+	b := startBroker(t, Config{Limits: Limits{MaxSubscriptions: max}})
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID("subs").SetOrderMatters(false))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer c.Disconnect(50)
+	got := make(chan string, 100)
+	subscribe := func(filters ...string) map[string]byte {
+		t.Helper()
+		m := map[string]byte{}
+		for _, f := range filters {
+			m[f] = 1
+		}
+		tok := c.SubscribeMultiple(m, func(_ paho.Client, msg paho.Message) { got <- msg.Topic() })
+		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("subscribe: %v", tok.Error())
+		}
+		return tok.(*paho.SubscribeToken).Result()
+	}
+	granted := func(res map[string]byte) (n int) {
+		for _, code := range res {
+			if code < 0x80 {
+				n++
+			}
+		}
+		return n
+	}
+	var first []string
+	for i := range max - 2 {
+		first = append(first, fmt.Sprintf("t/%d", i))
+	}
+	if n := granted(subscribe(first...)); n != max-2 {
+		t.Fatalf("%d of %d filters under the cap granted", n, max-2)
+	}
+	// One SUBSCRIBE crossing the cap: two granted, three refused; a held
+	// filter in it is renewed, not counted.
+	res := subscribe("t/0", "u/0", "u/1", "u/2", "u/3", "u/4")
+	if n := granted(res); n != 3 || res["t/0"] >= 0x80 {
+		t.Fatalf("SUBACK %v: want t/0 renewed and two new filters granted of five", res)
+	}
+	if n := granted(subscribe("v/0")); n != 0 {
+		t.Fatal("a filter past the cap was granted")
+	}
+	var refused string
+	for f, code := range res {
+		if code >= 0x80 {
+			refused = f
+		}
+	}
+	p := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID("pub"))
+	if tok := p.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer p.Disconnect(50)
+	for _, topic := range []string{refused, "t/1"} {
+		p.Publish(topic, 1, false, "x").WaitTimeout(5 * time.Second)
+	}
+	select {
+	case topic := <-got:
+		if topic != "t/1" {
+			t.Fatalf("got %s, a refused subscription", topic)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a granted subscription got nothing")
+	}
+	if tok := c.Unsubscribe("t/2"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	if n := granted(subscribe("v/0")); n != 1 {
+		t.Fatal("no room after an unsubscribe")
+	}
+}

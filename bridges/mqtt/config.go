@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/avshub/avshub/discovery/cacerts"
 )
 
 // ConfigSchema is the JSON schema of the bridge's configuration.
@@ -181,13 +181,9 @@ func (t *TLSConfig) build(host string) (*tls.Config, error) {
 	}
 	cfg.InsecureSkipVerify = t.InsecureSkipVerify
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
+		pool, err := cacerts.File(t.CAFile, false)
 		if err != nil {
 			return nil, fmt.Errorf("tls caFile: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls caFile %s holds no PEM certificate", t.CAFile)
 		}
 		cfg.RootCAs = pool
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/mt"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
+	"github.com/avshub/avshub/discovery/backoff"
 	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/sdk"
 )
@@ -214,7 +215,8 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 		b.wg.Wait()
 		b.flush()
 	}()
-	backoff := 250 * time.Millisecond
+	reopen := backoff.Policy{Min: 250 * time.Millisecond, Max: b.reopenMax}
+	failures := 0 // since the coordinator last came up
 	for {
 		healthy, err := b.session(ctx, em)
 		b.setLink(nil, false)
@@ -222,14 +224,15 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 			return nil
 		}
 		if healthy {
-			backoff = 250 * time.Millisecond
+			failures = 0
 		}
-		b.log.Warn("zigbee: coordinator link lost; reopening", "err", err, "retryIn", backoff)
+		failures++
+		wait := reopen.Delay(failures)
+		b.log.Warn("zigbee: coordinator link lost; reopening", "err", err, "retryIn", wait)
 		em.Health(model.Health{State: model.HealthUnhealthy, Description: fmt.Sprintf("coordinator unavailable: %v", err)})
-		if sleep(ctx, backoff) != nil {
+		if sleep(ctx, wait) != nil {
 			return nil
 		}
-		backoff = min(backoff*2, b.reopenMax)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/avshub/avshub/discovery/model"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"sort"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/avshub/avshub/discovery/backoff"
 	"github.com/avshub/avshub/gateway/metrics"
 )
 
@@ -386,11 +386,9 @@ func (c *Client) dequeue() *pending {
 	return p
 }
 
-// backoff returns table[i] (the last entry repeats) randomised into [v×2/3, v×3/2].
-func backoff(table []time.Duration, i int) time.Duration {
-	v := table[min(i, len(table)-1)]
-	lo := float64(v) * 2 / 3
-	return time.Duration(lo + rand.Float64()*(float64(v)*3/2-lo))
+// retryDelay returns table[i] (the last entry repeats) randomised into [v×2/3, v×3/2].
+func retryDelay(table []time.Duration, i int) time.Duration {
+	return backoff.Policy{Steps: table, Jitter: backoff.Third}.Delay(i + 1)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -441,7 +439,7 @@ func (c *Client) Run(ctx context.Context) error {
 		if errors.Is(err, errSetGateway) {
 			continue
 		}
-		d := backoff(c.opts.Backoff, attempt)
+		d := retryDelay(c.opts.Backoff, attempt)
 		attempt++
 		c.setState(StateWaiting, err.Error())
 		if sleep(ctx, d) != nil {
@@ -1016,7 +1014,7 @@ func (c *Client) deliver(ctx context.Context, s *conn, p *pending, started chan<
 			c.requeue(p)
 			return
 		case errors.As(err, &exc) && exc.Retryable() && retry < c.opts.MaxRetries:
-			d := backoff(c.opts.Backoff, retry)
+			d := retryDelay(c.opts.Backoff, retry)
 			s.throttle.Store(time.Now().Add(d).UnixNano())
 			c.log.Info("AVS asks to back off", "event", p.hdr.Qualified(), "status", exc.Status, "wait", d)
 			if sleep(ctx, d) != nil {

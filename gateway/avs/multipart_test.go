@@ -257,10 +257,10 @@ func TestWithScope(t *testing.T) {
 
 func TestBackoffRange(t *testing.T) {
 	for i := range 100 {
-		d := backoff(DefaultBackoff, i%8)
+		d := retryDelay(DefaultBackoff, i%8)
 		v := DefaultBackoff[min(i%8, len(DefaultBackoff)-1)]
 		if d < v*2/3-time.Millisecond || d > v*3/2 {
-			t.Fatalf("backoff(%d) = %v outside [%v, %v]", i%8, d, v*2/3, v*3/2)
+			t.Fatalf("retryDelay(%d) = %v outside [%v, %v]", i%8, d, v*2/3, v*3/2)
 		}
 	}
 }

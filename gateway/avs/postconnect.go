@@ -56,7 +56,7 @@ func (c *Client) postRetrying(ctx context.Context, s *conn, name string, build f
 		_, err := c.post(ctx, s, name, build, nil)
 		var exc *Exception
 		if errors.As(err, &exc) && exc.Retryable() {
-			if sleep(ctx, backoff(c.opts.Backoff, retry)) != nil {
+			if sleep(ctx, retryDelay(c.opts.Backoff, retry)) != nil {
 				return context.Cause(ctx)
 			}
 			continue
@@ -102,7 +102,7 @@ func (c *Client) sendReports(ctx context.Context, s *conn) error {
 		if !failed {
 			return nil
 		}
-		if err := sleep(ctx, backoff(c.opts.DiscoveryBackoff, attempt)); err != nil {
+		if err := sleep(ctx, retryDelay(c.opts.DiscoveryBackoff, attempt)); err != nil {
 			return context.Cause(ctx)
 		}
 	}

@@ -3,15 +3,14 @@ package hub
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/cacerts"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/avs"
 	"github.com/avshub/avshub/gateway/config"
@@ -122,13 +121,9 @@ func tlsWithCA(caFile string) (*tls.Config, error) {
 	if caFile == "" {
 		return tc, nil
 	}
-	pem, err := os.ReadFile(caFile)
+	pool, err := cacerts.File(caFile, false)
 	if err != nil {
 		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s: no certificate in it", caFile)
 	}
 	tc.RootCAs = pool
 	return tc, nil

@@ -7,7 +7,6 @@ package hub
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/discovery/cacerts"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/gateway/dashboard"
@@ -333,13 +333,9 @@ func (h *Hub) dashboard(brk *broker.Broker) (*dashboard.Publisher, error) {
 func mqttTLS(m config.MQTT) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if m.CAFile != "" {
-		pem, err := os.ReadFile(m.CAFile)
+		pool, err := cacerts.File(m.CAFile, false)
 		if err != nil {
 			return nil, fmt.Errorf("mqtt.caFile: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mqtt.caFile %s: no certificate in it", m.CAFile)
 		}
 		tc.RootCAs = pool
 	}

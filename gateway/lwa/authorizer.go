@@ -254,7 +254,7 @@ func (a *Authorizer) applyLocked(ctx context.Context, rt string, tok *oauth2.Tok
 		return true, &relinkError{reason: reason}
 	}
 	a.failures++
-	wait := backoff(a.failures)
+	wait := retryPolicy.Delay(a.failures)
 	a.nextTry = a.cfg.Now().Add(wait)
 	a.lastErr = err
 	a.log.Warn("refreshing the access token failed; will retry", "err", err, "attempt", a.failures, "retry_in", wait.Round(time.Second).String())

@@ -3,14 +3,14 @@ package lwa
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/avshub/avshub/discovery/cacerts"
 )
 
 // DefaultBaseURL is Login with Amazon's API host.
@@ -120,16 +120,9 @@ func HTTPClientWithCA(caFile string) (*http.Client, error) {
 	if caFile == "" {
 		return &http.Client{Timeout: 30 * time.Second}, nil
 	}
-	pem, err := os.ReadFile(caFile)
+	pool, err := cacerts.File(caFile, true)
 	if err != nil {
 		return nil, fmt.Errorf("%w: CA file: %w", ErrConfig, err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%w: CA file %s holds no PEM certificate", ErrConfig, caFile)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}

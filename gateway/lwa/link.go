@@ -125,7 +125,7 @@ func (l *linker) codePair(ctx context.Context) (*codePair, error) {
 		if try >= maxTransientRetries {
 			return nil, fmt.Errorf("requesting a code: giving up after %d attempts: %w", try, err)
 		}
-		wait := backoff(try)
+		wait := retryPolicy.Delay(try)
 		l.printf("Login with Amazon is not answering properly (%v); retrying in %s…\n", err, wait.Round(time.Second))
 		if err := l.cfg.Sleep(ctx, wait); err != nil {
 			return nil, err
@@ -221,7 +221,7 @@ func (l *linker) poll(ctx context.Context, cp *codePair) (*oauth2.Token, error) 
 		var le *Error
 		if !errors.As(err, &le) {
 			failures++
-			wait = max(interval, backoff(failures))
+			wait = max(interval, retryPolicy.Delay(failures))
 			report(fmt.Sprintf("cannot reach Login with Amazon (%v); retrying in %s", err, wait.Round(time.Second)))
 			continue
 		}
@@ -239,7 +239,7 @@ func (l *linker) poll(ctx context.Context, cp *codePair) (*oauth2.Token, error) 
 			return nil, ErrDenied
 		case le.Temporary():
 			failures++
-			wait = max(interval, backoff(failures))
+			wait = max(interval, retryPolicy.Delay(failures))
 			report(fmt.Sprintf("Login with Amazon is unavailable (HTTP %d); retrying in %s", le.Status, wait.Round(time.Second)))
 		default:
 			return nil, fmt.Errorf("waiting for approval: %w%s", err, configHint(le))
@@ -290,7 +290,7 @@ func storeAndTest(ctx context.Context, cfg Config, w *wire, out io.Writer, rt, s
 			}
 			return fmt.Errorf("login with amazon: the refresh token does not work: %w%s", err, hint)
 		}
-		wait := backoff(try)
+		wait := retryPolicy.Delay(try)
 		_, _ = fmt.Fprintf(out, "Testing the refresh token failed (%v); retrying in %s…\n", err, wait.Round(time.Second))
 		if err := cfg.Sleep(ctx, wait); err != nil {
 			return err
@@ -377,7 +377,7 @@ func ExchangeGrantCode(ctx context.Context, cfg Config, code string) error {
 		if ctx.Err() != nil || (errors.As(err, &le) && !le.Temporary()) || try >= maxTransientRetries {
 			return fmt.Errorf("login with amazon: exchanging the authorization code: %w", err)
 		}
-		if err := cfg.Sleep(ctx, backoff(try)); err != nil {
+		if err := cfg.Sleep(ctx, retryPolicy.Delay(try)); err != nil {
 			return err
 		}
 	}

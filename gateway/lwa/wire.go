@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/avshub/avshub/discovery/backoff"
 )
 
 // LWA error codes.
@@ -270,20 +271,11 @@ func Endpoint(baseURL string) oauth2.Endpoint {
 	}
 }
 
-// backoffSteps is the LWA retry table the AVS SDK uses (CBLAuthDelegate
-// calculateTimeToRetry), applied with ±50 % jitter.
-var backoffSteps = []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second}
-
-// backoff returns the wait before retry number n (1-based).
-func backoff(n int) time.Duration {
-	if n < 1 {
-		n = 1
-	}
-	if n > len(backoffSteps) {
-		n = len(backoffSteps)
-	}
-	d := backoffSteps[n-1]
-	return d/2 + rand.N(d) // d ± 50 %
+// retryPolicy is the LWA retry table the AVS SDK uses (CBLAuthDelegate
+// calculateTimeToRetry), applied with ±50 % jitter; the last step repeats.
+var retryPolicy = backoff.Policy{
+	Steps:  []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second},
+	Jitter: backoff.Half,
 }
 
 // certError reports whether err is a TLS certificate failure: retrying cannot

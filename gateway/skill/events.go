@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/avshub/avshub/discovery/backoff"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/lwa"
 )
@@ -64,13 +64,11 @@ func (g gatewayError) text() string {
 	return g.Payload.Message
 }
 
-// backoffSteps are the waits between attempts after 429, 5xx or a transport
+// retryPolicy is the waits between attempts after 429, 5xx or a transport
 // failure (jittered ±50 %); the last repeats.
-var backoffSteps = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second}
-
-func backoff(n int) time.Duration {
-	d := backoffSteps[min(max(n, 1), len(backoffSteps))-1]
-	return d/2 + rand.N(d)
+var retryPolicy = backoff.Policy{
+	Steps:  []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second},
+	Jitter: backoff.Half,
 }
 
 // send delivers one event to the event gateway, adding the scope token. It
@@ -100,7 +98,7 @@ func (s *Server) send(ctx context.Context, ev []byte) error {
 			if errors.Is(err, lwa.ErrNeedsRelink) {
 				return fmt.Errorf("skill: %w", err)
 			}
-			if werr := s.wait(ctx, backoff(attempt), ""); werr != nil {
+			if werr := s.wait(ctx, retryPolicy.Delay(attempt), ""); werr != nil {
 				return err
 			}
 			continue
@@ -139,7 +137,7 @@ func (s *Server) send(ctx context.Context, ev []byte) error {
 		default:
 			return fmt.Errorf("%w: HTTP %d %s: %s", ErrRefused, status, ge.code(), ge.text())
 		}
-		if err := s.wait(ctx, backoff(attempt), retryAfter); err != nil {
+		if err := s.wait(ctx, retryPolicy.Delay(attempt), retryAfter); err != nil {
 			return fmt.Errorf("skill: event not delivered: %w", err)
 		}
 	}

@@ -526,7 +526,7 @@ func (s *Server) reports(ctx context.Context) {
 			continue
 		}
 		failures++
-		retry.Reset(backoff(failures))
+		retry.Reset(retryPolicy.Delay(failures))
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/avshub/avshub/discovery/backoff"
 	"github.com/avshub/avshub/discovery/model"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
@@ -240,8 +241,8 @@ func (s *Supervisor) setState(st State, lastErr error) {
 // bridge was parked as failed.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.cfg.Metrics.BridgeUp(s.cfg.Name, false)
-	backoff := s.cfg.MinBackoff
-	fast := 0
+	restart := backoff.Policy{Min: s.cfg.MinBackoff, Max: s.cfg.MaxBackoff}
+	fast, waits := 0, 0 // fast crashes in a row; waits since the last long run
 	for {
 		started := time.Now()
 		err := s.runOnce(ctx)
@@ -253,7 +254,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if time.Since(started) < s.cfg.FastCrash {
 			fast++
 		} else {
-			fast, backoff = 1, s.cfg.MinBackoff
+			fast, waits = 1, 0
 		}
 		if fast >= s.cfg.MaxFastCrashes || errors.Is(err, errFatal) {
 			s.setState(StateFailed, err)
@@ -268,14 +269,15 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			case <-s.retry:
 			}
 			s.log.Info("retrying a parked bridge")
-			fast, backoff = 0, s.cfg.MinBackoff
+			fast, waits = 0, 0
 			s.mu.Lock()
 			s.st.Restarts++
 			s.mu.Unlock()
 			continue
 		}
 		s.setState(StateRestarting, err)
-		t := time.NewTimer(backoff)
+		waits++
+		t := time.NewTimer(restart.Delay(waits))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -283,7 +285,6 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		backoff = min(backoff*2, s.cfg.MaxBackoff)
 		s.mu.Lock()
 		s.st.Restarts++
 		s.mu.Unlock()

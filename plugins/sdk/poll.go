@@ -3,11 +3,10 @@ package sdk
 import (
 	"context"
 	"fmt"
-	"maps"
-	"reflect"
 	"sync"
 	"time"
 
+	"github.com/avshub/avshub/discovery/backoff"
 	"github.com/avshub/avshub/discovery/model"
 )
 
@@ -56,6 +55,7 @@ func (p *Poller) Run(ctx context.Context, em Emitter) error {
 	if maxBackoff <= 0 {
 		maxBackoff = time.Minute
 	}
+	retry := backoff.Policy{Min: every, Max: maxBackoff}
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = min(every, 10*time.Second)
@@ -107,7 +107,7 @@ func (p *Poller) Run(ctx context.Context, em Emitter) error {
 			if err != nil {
 				pd.failures++
 				pd.err = err
-				pd.next = time.Now().Add(min(every<<min(pd.failures-1, 16), maxBackoff))
+				pd.next = time.Now().Add(retry.Delay(pd.failures))
 				was := pd.reachable
 				pd.reachable = false
 				p.state[id] = pd
@@ -117,7 +117,7 @@ func (p *Poller) Run(ctx context.Context, em Emitter) error {
 				}
 				continue
 			}
-			changed := Changed(pd.state, st)
+			changed := model.DiffState(pd.state, st)
 			was := pd.reachable
 			pd.state, pd.reachable, pd.failures, pd.next, pd.err = pd.state.Merge(st), true, 0, time.Time{}, nil
 			p.state[id] = pd
@@ -125,7 +125,7 @@ func (p *Poller) Run(ctx context.Context, em Emitter) error {
 			if !was {
 				em.Reachability(id, true)
 			}
-			if !reflect.DeepEqual(changed, model.State{}) {
+			if !changed.IsZero() {
 				em.StateChanged(id, changed, model.CausePoll)
 			}
 		}
@@ -188,57 +188,4 @@ func (p *Poller) Update(deviceID string, s model.State) {
 		pd.state = pd.state.Merge(s)
 		p.state[deviceID] = pd
 	}
-}
-
-// Changed returns the fields of next that differ from prev (next's unset
-// fields are not changes): what StateChanged wants.
-func Changed(prev, next model.State) model.State {
-	var c model.State
-	if next.On != nil && !eqP(prev.On, next.On) {
-		c.On = next.On
-	}
-	if next.Brightness != nil && !eqP(prev.Brightness, next.Brightness) {
-		c.Brightness = next.Brightness
-	}
-	if next.Color != nil && !eqP(prev.Color, next.Color) {
-		c.Color = next.Color
-	}
-	if next.ColorTemperature != nil && !eqP(prev.ColorTemperature, next.ColorTemperature) {
-		c.ColorTemperature = next.ColorTemperature
-	}
-	if next.Lock != "" && next.Lock != prev.Lock {
-		c.Lock = next.Lock
-	}
-	if n := next.Thermostat; n != nil {
-		var o model.ThermostatState
-		if prev.Thermostat != nil {
-			o = *prev.Thermostat
-		}
-		if (n.Mode != "" && n.Mode != o.Mode) || (n.Target != nil && !eqP(o.Target, n.Target)) ||
-			(n.Lower != nil && !eqP(o.Lower, n.Lower)) || (n.Upper != nil && !eqP(o.Upper, n.Upper)) {
-			c.Thermostat = n
-		}
-	}
-	if next.Temperature != nil && !eqP(prev.Temperature, next.Temperature) {
-		c.Temperature = next.Temperature
-	}
-	c.Toggles = changedMap(prev.Toggles, next.Toggles)
-	c.Ranges = changedMap(prev.Ranges, next.Ranges)
-	c.Modes = changedMap(prev.Modes, next.Modes)
-	return c.Clone()
-}
-
-func eqP[T comparable](a, b *T) bool { return a != nil && b != nil && *a == *b }
-
-func changedMap[V comparable](prev, next map[string]V) map[string]V {
-	var c map[string]V
-	for k, v := range next {
-		if old, ok := prev[k]; !ok || old != v {
-			if c == nil {
-				c = map[string]V{}
-			}
-			c[k] = v
-		}
-	}
-	return maps.Clone(c)
 }

@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/avshub/avshub/discovery/cacerts"
 	"github.com/avshub/avshub/gateway/skill/sign"
 )
 
@@ -55,12 +55,9 @@ func FromEnv(getenv func(string) string) (*Forwarder, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if pem := getenv("AVSHUB_CA_PEM"); pem != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM([]byte(pem)) {
-			return nil, errors.New("AVSHUB_CA_PEM holds no PEM certificate")
+		pool, err := cacerts.Pool([]byte(pem), true)
+		if err != nil {
+			return nil, fmt.Errorf("AVSHUB_CA_PEM: %w", err)
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}

@@ -4,9 +4,9 @@ import "github.com/avshub/avshub/discovery/colorconv"
 
 // hsToXY converts an Alexa hue/saturation to the xy sent to a light, with
 // avshub's one colour conversion (discovery/colorconv): the Zigbee bridge
-// sends the same xy for the same colour.
-func hsToXY(hue, sat float64) (x, y float64) {
-	p := colorconv.HSToXY(hue, sat, nil)
+// sends the same xy for the same colour. g is the light's gamut (nil: none known).
+func hsToXY(hue, sat float64, g *colorconv.Gamut) (x, y float64) {
+	p := colorconv.HSToXY(hue, sat, g)
 	return p.X, p.Y
 }
 

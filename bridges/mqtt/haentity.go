@@ -903,7 +903,7 @@ func (l *haLight) command(c model.Command, retain bool, msg func(string, *templa
 			case "hs":
 				p["color"] = map[string]any{"h": round(c.Color.Hue, 1), "s": round(c.Color.Saturation*100, 1)}
 			case "xy":
-				x, y := hsToXY(c.Color.Hue, c.Color.Saturation)
+				x, y := hsToXY(c.Color.Hue, c.Color.Saturation, nil)
 				p["color"] = map[string]any{"x": x, "y": y}
 			case "rgb":
 				r, g, b := colorconv.HSVToRGB(c.Color.Hue, c.Color.Saturation, 1)
@@ -950,7 +950,7 @@ func (l *haLight) command(c model.Command, retain bool, msg func(string, *templa
 		case "hs":
 			v = fmt.Sprintf("%s,%s", ftoa(round(c.Color.Hue, 1)), ftoa(round(c.Color.Saturation*100, 1)))
 		case "xy":
-			x, y := hsToXY(c.Color.Hue, c.Color.Saturation)
+			x, y := hsToXY(c.Color.Hue, c.Color.Saturation, nil)
 			v = fmt.Sprintf("%s,%s", ftoa(x), ftoa(y))
 		case "rgb":
 			r, g, b := colorconv.HSVToRGB(c.Color.Hue, c.Color.Saturation, 1)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/avshub/avshub/discovery/colorconv"
 	"github.com/avshub/avshub/discovery/model"
 )
 
@@ -102,6 +103,7 @@ type z2mLight struct {
 	ctMax     int
 	colorProp string
 	xy, hs    bool
+	gamut     *colorconv.Gamut // the lamp's, by its Zigbee model (nil: none known)
 }
 
 type z2mLock struct {
@@ -441,6 +443,9 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 			Category:     u.ep.Category,
 			Connections:  []model.Connection{{Type: model.ConnectionZigbee, MACAddress: ieeeToMAC(d.IEEE)}},
 			Traits:       u.ep.Traits,
+		}
+		if u.light != nil {
+			u.light.gamut = colorconv.HueGamut(d.ModelID)
 		}
 		sort.Strings(u.getProps)
 	}
@@ -850,7 +855,7 @@ func (u *z2mUnit) command(c model.Command, cur model.State) (map[string]any, err
 		if l.hs {
 			u.colorSent = map[string]float64{"hue": round(c.Color.Hue, 0), "saturation": round(c.Color.Saturation*100, 0)}
 		} else {
-			x, y := hsToXY(c.Color.Hue, c.Color.Saturation)
+			x, y := hsToXY(c.Color.Hue, c.Color.Saturation, l.gamut)
 			u.colorSent = map[string]float64{"x": x, "y": y}
 		}
 		p[l.colorProp] = u.colorSent

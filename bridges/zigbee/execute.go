@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
+	"github.com/avshub/avshub/discovery/colorconv"
 	"github.com/avshub/avshub/discovery/model"
 )
 
@@ -25,9 +26,11 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 	var traits model.Traits
 	var cur model.State
 	var caps, minM, maxM uint16
+	var gamut *colorconv.Gamut
 	if ok {
 		traits, cur = r.traits(), r.State.Clone()
 		caps, minM, maxM = r.ColorCaps, r.MinMired, r.MaxMired
+		gamut = colorconv.HueGamut(r.Model)
 	}
 	link := b.link
 	b.mu.Unlock()
@@ -66,7 +69,7 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		if caps&zcl.ColorCapHueSat != 0 {
 			_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToHueAndSaturation, zcl.MoveToHueAndSaturation(hueToZCL(c.Hue), satToZCL(c.Saturation), 0), -1)
 		} else {
-			x, y := hsbToXY(c)
+			x, y := hsbToXY(c, gamut)
 			_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToColor, zcl.MoveToColor(xyToZCL(x), xyToZCL(y), 0), -1)
 		}
 	case model.TraitColorTemperature:

@@ -314,7 +314,7 @@ func (r *record) xy(st *model.State) (float64, float64) {
 		return r.lastX, r.lastY
 	}
 	if st.Color != nil {
-		return hsbToXY(*st.Color)
+		return hsbToXY(*st.Color, colorconv.HueGamut(r.Model))
 	}
 	return 0.3127, 0.3290
 }
@@ -348,9 +348,10 @@ func modeToZCL(m model.ThermostatMode) (int64, bool) {
 }
 
 // hsbToXY converts a colour to CIE 1931 xy with avshub's one colour conversion
-// (discovery/colorconv), so both bridges send the same xy for the same colour.
-func hsbToXY(c model.HSB) (float64, float64) {
-	p := colorconv.HSToXY(c.Hue, c.Saturation, nil)
+// (discovery/colorconv), so both bridges send the same xy for the same colour,
+// clamped to the lamp's gamut g when it has one (nil: none known).
+func hsbToXY(c model.HSB, g *colorconv.Gamut) (float64, float64) {
+	p := colorconv.HSToXY(c.Hue, c.Saturation, g)
 	return p.X, p.Y
 }
 

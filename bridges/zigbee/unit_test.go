@@ -81,7 +81,7 @@ func TestColorConversions(t *testing.T) {
 		{model.HSB{Hue: 120, Saturation: 1, Brightness: 1}, 0.3000, 0.6000},
 		{model.HSB{Hue: 240, Saturation: 1, Brightness: 1}, 0.1500, 0.0600},
 	} {
-		x, y := hsbToXY(c.hsb)
+		x, y := hsbToXY(c.hsb, nil)
 		if math.Abs(x-c.x) > 0.002 || math.Abs(y-c.y) > 0.002 {
 			t.Errorf("%+v → (%.4f, %.4f), want (%.4f, %.4f)", c.hsb, x, y, c.x, c.y)
 		}

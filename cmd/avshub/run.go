@@ -14,6 +14,7 @@ import (
 	"github.com/avshub/avshub/gateway/logging"
 	"github.com/avshub/avshub/gateway/lwa"
 	"github.com/avshub/avshub/plugins/host"
+	"github.com/avshub/avshub/plugins/sdk"
 )
 
 func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
@@ -30,6 +31,7 @@ func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
 	if err := cfg.CheckPlaceholders(); err != nil {
 		return err
 	}
+	sdk.OneProc() // the hub's directive path, like a bridge's, is a chain of short hand-offs
 	logs, err := newLogs(cfg, errw)
 	if err != nil {
 		return err

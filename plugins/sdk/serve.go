@@ -112,6 +112,7 @@ func serve(b Bridge, o serveOptions) int {
 	// plugins in order. go-plugin ignores SIGINT only once its handshake is
 	// out, so catch (and drop) it from the start.
 	signal.Notify(make(chan os.Signal, 1), os.Interrupt)
+	OneProc()
 	c := newCore(b, log)
 	exit := make(chan int, 3)
 	// A Run that fails ends the process; the host restarts it.

@@ -205,6 +205,41 @@ func rawPost(tb testing.TB, c *http.Client, url string, body []byte) {
 	}
 }
 
+// rawPostP50 is the p50 in ms of n sequential raw HTTP/2 POSTs (rawH2),
+// measured on the spot so that a benchmark can state its figure as a multiple
+// of the floor in the same run (issue 19's goals are such ratios).
+func rawPostP50(tb testing.TB, n int) float64 {
+	c, url := rawH2(tb)
+	rawPost(tb, c, url, sampleEvent)
+	lat := make([]time.Duration, 0, n)
+	for range n {
+		t0 := time.Now()
+		rawPost(tb, c, url, sampleEvent)
+		lat = append(lat, time.Since(t0))
+	}
+	p50, _ := percentiles(lat)
+	return p50
+}
+
+// rawPostRate is the rate (req/s) of n raw HTTP/2 POSTs from workers
+// concurrent streams, the throughput floor in the same run.
+func rawPostRate(tb testing.TB, workers, n int) float64 {
+	c, url := rawH2(tb)
+	rawPost(tb, c, url, sampleEvent)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				rawPost(tb, c, url, sampleEvent)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n) / time.Since(t0).Seconds()
+}
+
 var sampleEvent = bytes.Repeat([]byte("x"), 1200) // about the size of a Response with context
 
 // BenchmarkDirectiveRoundTrip: emulator → downchannel → hub → go-plugin →
@@ -248,6 +283,7 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 			pid := d.cmd.Process.Pid
 			stopPerf := perfRecord(b, append(childPIDs(pid), pid)...)
 			stopStat := perfStat(b, map[string][]int{"hub": {pid}, "bridges": childPIDs(pid)})
+			cpu0 := cpuMS(pid)
 			b.ResetTimer()
 			for i := range b.N {
 				t0 := time.Now()
@@ -260,9 +296,14 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 			b.StopTimer()
 			stopPerf()
 			stopStat(b.N)
+			hubCPU := cpuMS(pid) - cpu0
 			p50, p99 := percentiles(lat)
 			b.ReportMetric(p50, "p50-ms")
 			b.ReportMetric(p99, "p99-ms")
+			b.ReportMetric(hubCPU/float64(b.N), "hub-cpu-ms/op")
+			raw := rawPostP50(b, 500)
+			b.ReportMetric(raw, "raw-post-p50-ms")
+			b.ReportMetric(p50/raw, "p50-x-raw-post") // goal (issue 19): ≤ 6
 			e.noRefusedEvents()
 		})
 	}
@@ -348,6 +389,9 @@ func BenchmarkThroughput300(b *testing.B) {
 			}
 			n := float64(b.N)
 			b.ReportMetric(n/el.Seconds(), "directives/s")
+			raw := rawPostRate(b, workers, 3000)
+			b.ReportMetric(raw, "raw-post-req/s")
+			b.ReportMetric(n/el.Seconds()/raw, "x-raw-post-rate") // goal (issue 19): ≥ 0.25
 			b.ReportMetric((cpuMS(pid)-cpu0)/n, "hub-cpu-ms/op")
 			b.ReportMetric((bcpu-bcpu0)/n, "bridge-cpu-ms/op")
 			b.ReportMetric((selfCPUMS()-self0)/n, "emulator-cpu-ms/op")

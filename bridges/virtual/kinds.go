@@ -25,71 +25,35 @@ const (
 // sensors, a temperature/humidity sensor, a plug with metering, a fan with
 // presets, a siren); ok is false for another type.
 func kindDevice(dc DeviceConfig, temp float64, info sdk.DeviceOption) (d model.Device, ok bool) {
-	battery := func(d *model.Device) {
-		d.Endpoint.Traits.Battery = &model.Battery{}
-		d.State.Battery, d.State.BatteryLow = model.Ptr(90), model.Ptr(false)
-	}
+	battery := sdk.WithBattery(90, false)
 	with := func(cat model.Category, opts ...sdk.DeviceOption) model.Device {
 		return sdk.Device(dc.ID, dc.Name, cat, append(opts, info)...)
 	}
 	switch dc.Type {
 	case TypeCover:
-		return with(model.CategoryInteriorBlind, func(d *model.Device) {
-			d.Endpoint.Traits.Cover = &model.Cover{}
-			d.State.CoverPosition = model.Ptr(0)
-		}), true
+		return with(model.CategoryInteriorBlind, sdk.WithCover(0)), true
 	case TypeContactSensor:
-		return with(model.CategoryContactSensor, func(d *model.Device) {
-			d.Endpoint.Traits.Contact = &model.Contact{}
-			d.Endpoint.Traits.Tamper = &model.Tamper{}
-			d.State.ContactOpen, d.State.Tamper = model.Ptr(false), model.Ptr(false)
-		}, battery), true
+		return with(model.CategoryContactSensor, sdk.WithContact(false), sdk.WithTamper(false), battery), true
 	case TypeMotionSensor:
-		return with(model.CategoryMotionSensor, func(d *model.Device) {
-			d.Endpoint.Traits.Motion = &model.Motion{}
-			d.Endpoint.Traits.Illuminance = &model.Illuminance{}
-			d.State.Motion, d.State.Illuminance = model.Ptr(false), model.Ptr(120.0)
-		}, sdk.WithTemperatureSensor(temp), battery), true
+		return with(model.CategoryMotionSensor, sdk.WithMotion(false), sdk.WithIlluminance(120),
+			sdk.WithTemperatureSensor(temp), battery), true
 	case TypeLeakSensor:
-		return with(model.CategoryOther, func(d *model.Device) {
-			d.Endpoint.Traits.WaterLeak = &model.WaterLeak{}
-			d.State.WaterLeak = model.Ptr(false)
-		}, battery), true
+		return with(model.CategoryOther, sdk.WithWaterLeak(false), battery), true
 	case TypeSmokeSensor:
-		return with(model.CategoryOther, func(d *model.Device) {
-			d.Endpoint.Traits.Smoke = &model.Smoke{}
-			d.State.Smoke = model.Ptr(false)
-		}, battery), true
+		return with(model.CategoryOther, sdk.WithSmoke(false), battery), true
 	case TypeGasSensor:
-		return with(model.CategoryOther, func(d *model.Device) {
-			d.Endpoint.Traits.Gas = &model.Gas{}
-			d.State.Gas = model.Ptr(false)
-		}), true
+		return with(model.CategoryOther, sdk.WithGas(false)), true
 	case TypeHumiditySensor:
-		return with(model.CategoryTemperatureSensor, sdk.WithTemperatureSensor(temp), func(d *model.Device) {
-			d.Endpoint.Traits.Humidity = &model.Humidity{}
-			d.State.Humidity = model.Ptr(48.0)
-		}, battery), true
+		return with(model.CategoryTemperatureSensor, sdk.WithTemperatureSensor(temp), sdk.WithHumidity(48), battery), true
 	case TypeMeteredPlug:
-		return with(model.CategorySmartPlug, sdk.WithOnOff(false), func(d *model.Device) {
-			d.Endpoint.Traits.Power = &model.Power{}
-			d.Endpoint.Traits.Energy = &model.Energy{}
-			d.State.Watts, d.State.EnergyKWh = model.Ptr(0.0), model.Ptr(3.25)
-		}), true
+		return with(model.CategorySmartPlug, sdk.WithOnOff(false), sdk.WithPower(0), sdk.WithEnergy(3.25)), true
 	case TypeFan:
-		return with(model.CategoryFan, sdk.WithOnOff(false), func(d *model.Device) {
-			d.Endpoint.Traits.Fan = &model.Fan{Presets: []model.Preset{
-				{Value: 33, Names: []model.Name{{Text: "low", Locale: "en-US"}}},
-				{Value: 66, Names: []model.Name{{Text: "medium", Locale: "en-US"}}},
-				{Value: 100, Names: []model.Name{{Text: "high", Locale: "en-US"}}},
-			}}
-			d.State.FanSpeed = model.Ptr(33)
-		}), true
+		return with(model.CategoryFan, sdk.WithOnOff(false), sdk.WithFan(33,
+			model.Preset{Value: 33, Names: []model.Name{{Text: "low", Locale: "en-US"}}},
+			model.Preset{Value: 66, Names: []model.Name{{Text: "medium", Locale: "en-US"}}},
+			model.Preset{Value: 100, Names: []model.Name{{Text: "high", Locale: "en-US"}}})), true
 	case TypeSiren:
-		return with(model.CategorySecurityPanel, func(d *model.Device) {
-			d.Endpoint.Traits.Siren = &model.Siren{}
-			d.State.Siren = model.Ptr(false)
-		}), true
+		return with(model.CategorySecurityPanel, sdk.WithSiren(false)), true
 	}
 	return model.Device{}, false
 }

@@ -449,10 +449,7 @@ func TestReattachToDebugBridge(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	}()
+	defer func() { _ = cmd.Process.Kill() }()
 	sc := bufio.NewScanner(out)
 	var env string
 	for sc.Scan() {
@@ -481,6 +478,21 @@ func TestReattachToDebugBridge(t *testing.T) {
 		Command: model.SetPower(true), Deadline: time.Now().Add(5 * time.Second)})
 	if err != nil || res.Status != model.Done {
 		t.Fatalf("Execute through reattach: %+v, %v", res, err)
+	}
+	// Ctrl-C ends the debug bridge although the hub is still attached (its
+	// event stream open), with exit status 0.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("the debug bridge ended with %v after Ctrl-C, want status 0", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the debug bridge ignored Ctrl-C while the hub was attached")
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"text/template"
 )
@@ -32,7 +33,9 @@ type Options struct {
 	Dir string
 	// Module is the Go module path (default example.com/bridge-NAME).
 	Module string
-	// AvshubVersion is the avshub module version to require (Go).
+	// AvshubVersion is the avshub module version to require (Go); empty: this
+	// avshub's own release version, or, for a development build, none (go mod
+	// tidy then requires the latest release).
 	AvshubVersion string
 	// Replace, if set, points the avshub module (Go) or the SDK package (JS)
 	// at a local checkout of the avshub repository.
@@ -65,7 +68,7 @@ func Generate(o Options) ([]string, error) {
 		o.Module = "example.com/bridge-" + o.Name
 	}
 	if o.AvshubVersion == "" {
-		o.AvshubVersion = "v0.1.0"
+		o.AvshubVersion = releaseVersion()
 	}
 	if entries, err := os.ReadDir(o.Dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s exists and is not empty", o.Dir)
@@ -118,4 +121,15 @@ func Generate(o Options) ([]string, error) {
 		return nil
 	})
 	return wrote, err
+}
+
+// releaseVersion is the avshub module version this binary was built from
+// ("v0.2.0" when installed with go install …@v0.2.0), or "" for a build from a
+// checkout ("(devel)"), whose commit no proxy may know.
+func releaseVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || !strings.HasPrefix(bi.Main.Version, "v") {
+		return ""
+	}
+	return bi.Main.Version
 }

@@ -11,6 +11,7 @@ const crypto = require('node:crypto');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const forge = require('node-forge');
+const { validate } = require('./validate.js');
 
 const API_VERSION = '1.0';
 const MAGIC_COOKIE_KEY = 'AVSHUB_BRIDGE_PLUGIN';
@@ -39,13 +40,75 @@ const errorf = (kind, message) => new BridgeError(kind, message);
 const toProtoError = (e) => ({ kind: 'ERROR_KIND_' + (e instanceof BridgeError ? e.kind : 'INTERNAL'), message: String(e && e.message || e) });
 
 // ---- device helpers ----
+// device builds a device from bridge.v1 Traits and State; build composes one
+// from the with… options below, one per trait, as the Go SDK's options do:
+//   sdk.build('hall', 'Hall sensor', 'MOTION_SENSOR', sdk.withMotion(false), sdk.withBattery(90))
 function device(id, name, category, traits, state, opts = {}) {
   return { endpoint: { device_id: id, friendly_name: name, category, manufacturer: opts.manufacturer || 'avshub', model: opts.model || 'generic',
     description: opts.description || category, traits }, state, reachable: opts.reachable !== false };
 }
-const switchDevice = (id, name, opts) => device(id, name, 'SWITCH', { on_off: {} }, { on: false }, opts);
-const plug = (id, name, opts) => device(id, name, 'SMARTPLUG', { on_off: {} }, { on: false }, opts);
-const light = (id, name, opts) => device(id, name, 'LIGHT', { on_off: {}, brightness: {} }, { on: false, brightness: 100 }, opts);
+// build: the options are functions (with…); a plain object among them is the
+// device's info ({ manufacturer, model, description, reachable }).
+function build(id, name, category, ...opts) {
+  const info = opts.find((o) => typeof o === 'object') || {};
+  const d = device(id, name, category, {}, {}, info);
+  for (const o of opts) if (typeof o === 'function') o(d);
+  return d;
+}
+const names = (text, given) => (given && given.length ? given : [{ text, locale: 'en-US' }]);
+const trait = (field, config, state) => (d) => { d.endpoint.traits[field] = config; Object.assign(d.state, state); };
+const generic = (field, stateField, config, value) => (d) => {
+  d.endpoint.traits[field] = [...(d.endpoint.traits[field] || []), config];
+  d.state[stateField] = { ...(d.state[stateField] || {}), [config.instance]: value };
+};
+const withOnOff = (on = false) => trait('on_off', {}, { on });
+const withBrightness = (pct = 100) => trait('brightness', {}, { brightness: pct });
+const withColor = (hsb = { hue: 0, saturation: 0, brightness: 1 }) => trait('color', {}, { color: hsb });
+const withColorTemperature = (kelvin = 2700, minKelvin = 2200, maxKelvin = 6500) =>
+  trait('color_temperature', { min_kelvin: minKelvin, max_kelvin: maxKelvin }, { color_temperature: Math.min(Math.max(kelvin, minKelvin), maxKelvin) });
+const withLock = (locked = true) => trait('lock', {}, { lock: locked ? 'LOCK_STATE_LOCKED' : 'LOCK_STATE_UNLOCKED' });
+// withThermostat: config as ThermostatTrait ({ modes: ['THERMOSTAT_MODE_HEAT', …], target_setpoint, min_c, max_c, … }),
+// state as ThermostatState; the temperature sensor comes with it.
+const withThermostat = (config, state, tempC) => (d) => {
+  trait('thermostat', config, { thermostat: state })(d);
+  withTemperatureSensor(tempC)(d);
+};
+const withTemperatureSensor = (tempC) => trait('temperature_sensor', {}, { temperature: tempC });
+const withToggle = (instance, on = false, n) => generic('toggles', 'toggles', { instance, names: names(instance, n) }, on);
+const withRange = (range, value) => generic('ranges', 'ranges', { precision: 1, ...range, names: names(range.instance, range.names) }, value);
+const withMode = (mode, value) => generic('modes', 'modes', { ...mode, names: names(mode.instance, mode.names),
+  values: (mode.values || []).map((v) => ({ ...v, names: names(v.value, v.names) })) }, value);
+const withCover = (position = 0) => trait('cover', {}, { cover_position: position });
+const withContact = (open = false) => trait('contact', {}, { contact_open: open });
+const withMotion = (detected = false) => trait('motion', {}, { motion: detected });
+const withWaterLeak = (leak = false) => trait('water_leak', {}, { water_leak: leak });
+const withSmoke = (detected = false) => trait('smoke', {}, { smoke: detected });
+const withGas = (detected = false) => trait('gas', {}, { gas: detected });
+const withTamper = (tampered = false) => trait('tamper', {}, { tamper: tampered });
+const withHumidity = (pct) => trait('humidity', {}, { humidity: pct });
+const withIlluminance = (lux) => trait('illuminance', {}, { illuminance: lux });
+const withPower = (watts) => trait('power', {}, { watts });
+const withEnergy = (kWh) => trait('energy', {}, { energy_k_wh: kWh });
+const withBattery = (pct, low = false) => trait('battery', {}, { battery: pct, battery_low: low });
+// withFan: presets as [{ value: 33, names: [{ text: 'low', locale: 'en-US' }] }, …]; on and off are withOnOff.
+const withFan = (speed, presets = []) => trait('fan', { presets }, { fan_speed: speed });
+const withSiren = (on = false) => trait('siren', {}, { siren: on });
+
+const switchDevice = (id, name, opts) => build(id, name, 'SWITCH', withOnOff(false), opts || {});
+const plug = (id, name, opts) => build(id, name, 'SMARTPLUG', withOnOff(false), opts || {});
+const light = (id, name, opts) => build(id, name, 'LIGHT', withOnOff(false), withBrightness(100), opts || {});
+const lock = (id, name, opts) => build(id, name, 'SMARTLOCK', withLock(true), opts || {});
+const cover = (id, name, opts) => build(id, name, 'INTERIOR_BLIND', withCover(0), opts || {});
+const fan = (id, name, presets = [], opts) => build(id, name, 'FAN', withOnOff(false), withFan(presets.length ? presets[0].value : 100, presets), opts || {});
+
+// duration reads a duration as the Go SDK's Duration does ("500ms", "5s",
+// "1m30s", "2h") and returns milliseconds; anything else throws.
+const durationUnits = { ms: 1, s: 1000, m: 60000, h: 3600000 };
+function duration(text) {
+  const parts = String(text).match(/^(\d+(?:\.\d+)?(?:ms|s|m|h))+$/) && String(text).match(/\d+(?:\.\d+)?(?:ms|s|m|h)/g);
+  if (!parts) throw new Error(`${JSON.stringify(text)} is not a duration like "5s"`);
+  return parts.reduce((ms, p) => { const [, n, u] = p.match(/^([\d.]+)(ms|s|m|h)$/); return ms + Number(n) * durationUnits[u]; }, 0);
+}
 
 // changed returns the fields of next that differ from prev (null: none).
 function changed(prev, next) {
@@ -56,7 +119,7 @@ function changed(prev, next) {
 
 // ---- the emitter: numbered events, a snapshot first on every stream ----
 class Emitter {
-  constructor() { this.healthState = { state: 'HEALTH_STATE_STARTING', description: 'starting' }; this.devices = new Map(); this.snapshotSent = false; this.streams = new Set(); }
+  constructor() { this.healthState = { state: 'HEALTH_STATE_STARTING', description: 'starting' }; this.devices = new Map(); this.snapshotSent = false; this.streams = new Set(); this.pending = new Map(); }
   _send(ev) { for (const s of this.streams) s.send(ev); }
   health(state, description = '') { this.healthState = { state: 'HEALTH_STATE_' + state, description }; this._send({ health: this.healthState }); }
   snapshot(devices) {
@@ -68,6 +131,25 @@ class Emitter {
     const d = this.devices.get(id);
     if (d) d.state = { ...d.state, ...state };
     this._send({ state: { device_id: id, changed: state, cause } });
+  }
+  // upsert adds or replaces one device (a device that joined while pairing).
+  upsert(d) {
+    this.devices.set(d.endpoint.device_id, structuredClone(d));
+    this._send({ upsert: d });
+  }
+  remove(id) {
+    this.devices.delete(id);
+    this._send({ remove: { device_id: id } });
+  }
+  // complete finishes a command execute answered as accepted ({ accepted: … }):
+  // the state it reached, or the error (an Error from errorf) why it failed.
+  complete(correlationId, state, error) {
+    const id = this.pending.get(correlationId);
+    this.pending.delete(correlationId);
+    if (error) return this._send({ completion: { correlation_id: correlationId, error: toProtoError(error) } });
+    const d = this.devices.get(id);
+    if (d) d.state = { ...d.state, ...state };
+    this._send({ completion: { correlation_id: correlationId, state } });
   }
   reachability(id, reachable) {
     const d = this.devices.get(id);
@@ -163,12 +245,17 @@ function selfSignedCert() {
 
 // ---- serve ----
 // serve runs bridge as a plugin: { describe(), configure(json, dataDir),
-// run(emitter, signal), execute(req, signal), state(id) } (all may be async).
+// run(emitter, signal), execute(req, signal), state(id) } (all may be async),
+// and, for a bridge that lets devices join, startPairing(ms, emitter) (joined
+// devices are announced with emitter.upsert). execute resolves to the state the
+// device reached, or to { accepted: { state, estimatedDeferralMs } } for a slow
+// device that finishes later with emitter.complete(req.correlation_id, state).
+// Commands are checked first (validate.js) as the Go SDK checks them.
 function serve(bridge) {
   const desc = bridge.describe();
   if (process.argv[2] === 'describe') {
     process.stdout.write(JSON.stringify({ name: desc.name, version: desc.version, apiVersions: desc.apiVersions || [API_VERSION],
-      pairing: false, configSchema: desc.configSchema, sampleConfig: desc.sampleConfig }, null, 2) + '\n');
+      pairing: Boolean(bridge.startPairing), configSchema: desc.configSchema, sampleConfig: desc.sampleConfig }, null, 2) + '\n');
     return;
   }
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
@@ -184,7 +271,7 @@ function serve(bridge) {
   const server = new grpc.Server();
   server.addService(bridgeProto.Bridge.service, {
     Describe: (_call, cb) => cb(null, { name: desc.name, version: desc.version, api_versions: desc.apiVersions || [API_VERSION],
-      capabilities: { pairing: false }, config_schema_json: JSON.stringify(desc.configSchema), sample_config_json: JSON.stringify(desc.sampleConfig) }),
+      capabilities: { pairing: Boolean(bridge.startPairing) }, config_schema_json: JSON.stringify(desc.configSchema), sample_config_json: JSON.stringify(desc.sampleConfig) }),
     Configure: async (call, cb) => {
       if (configured) return cb({ code: grpc.status.FAILED_PRECONDITION, details: 'bridge is already configured' });
       try {
@@ -209,14 +296,8 @@ function serve(bridge) {
       if (!d) return fail('UNREACHABLE', `no device "${req.device_id}"`);
       if (!d.reachable) return fail('UNREACHABLE', `${d.endpoint.friendly_name} is unreachable`);
       const cmd = req.command || {};
-      const t = d.endpoint.traits || {};
-      if (cmd.trait === 'TRAIT_KIND_ON_OFF' && !t.on_off || cmd.trait === 'TRAIT_KIND_BRIGHTNESS' && !t.brightness || !['TRAIT_KIND_ON_OFF', 'TRAIT_KIND_BRIGHTNESS'].includes(cmd.trait)) {
-        return fail(cmd.trait && cmd.trait.startsWith('TRAIT_KIND_') && cmd.trait !== 'TRAIT_KIND_UNSPECIFIED' ? 'NOT_SUPPORTED' : 'INVALID_VALUE', `the endpoint has no ${cmd.trait} trait`);
-      }
-      if (cmd.trait === 'TRAIT_KIND_ON_OFF' && typeof cmd.power !== 'boolean') return fail('INVALID_VALUE', 'on_off: power is missing');
-      if (cmd.trait === 'TRAIT_KIND_BRIGHTNESS' && !(cmd.brightness >= 0 && cmd.brightness <= 100)) {
-        return cb(null, { error: { kind: 'ERROR_KIND_OUT_OF_RANGE', message: `brightness ${cmd.brightness} is outside 0–100`, min: 0, max: 100 } });
-      }
+      const bad = validate(cmd, d.endpoint.traits, d.state);
+      if (bad) return cb(null, { error: bad });
       const deadlineMs = req.deadline ? Number(req.deadline.seconds) * 1000 + Math.floor((req.deadline.nanos || 0) / 1e6) : Date.now() + 10000;
       const budget = Math.max(0, deadlineMs - Date.now());
       const ac = new AbortController();
@@ -225,6 +306,13 @@ function serve(bridge) {
         const state = await Promise.race([bridge.execute({ ...req, command: cmd }, ac.signal),
           new Promise((_, rej) => ac.signal.addEventListener('abort', () => rej(errorf('UNREACHABLE',
             `${d.endpoint.friendly_name} did not answer: the bridge's execute did not return before its deadline (${(budget / 1000).toFixed(1)}s)`)), { once: true }))]);
+        if (state && state.accepted) {
+          // A slow device: the hub answers Alexa with a deferred response; finish with em.complete(req.correlation_id, …).
+          em.pending.set(req.correlation_id, req.device_id);
+          const ms = state.accepted.estimatedDeferralMs || 0;
+          return cb(null, { accepted: { state: state.accepted.state || {},
+            estimated_deferral: { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 } } });
+        }
         d.state = { ...d.state, ...state };
         cb(null, { done: { state } });
       } catch (e) { cb(null, { error: toProtoError(e) }); } finally { clearTimeout(timer); }
@@ -233,7 +321,14 @@ function serve(bridge) {
       if (!em.devices.has(call.request.device_id)) return cb(null, { error: { kind: 'ERROR_KIND_UNREACHABLE', message: `no device "${call.request.device_id}"` } });
       try { cb(null, { state: await bridge.state(call.request.device_id) }); } catch (e) { cb(null, { error: toProtoError(e) }); }
     },
-    StartPairing: (_call, cb) => cb(null, { error: { kind: 'ERROR_KIND_NOT_SUPPORTED', message: `bridge ${desc.name} cannot pair` } }),
+    StartPairing: async (call, cb) => {
+      if (!bridge.startPairing) return cb(null, { error: { kind: 'ERROR_KIND_NOT_SUPPORTED', message: `bridge ${desc.name} cannot pair` } });
+      const dur = call.request.duration || {};
+      try {
+        await bridge.startPairing(Number(dur.seconds || 0) * 1000 + Math.floor((dur.nanos || 0) / 1e6), em);
+        cb(null, {});
+      } catch (e) { cb(null, { error: toProtoError(e) }); }
+    },
   });
   server.addService(healthProto.Health.service, { Check: (_c, cb) => cb(null, { status: 'SERVING' }) });
   server.addService(controllerProto.GRPCController.service, { Shutdown: (_c, cb) => { cb(null, {}); server.tryShutdown(() => {}); exit(0); } });
@@ -258,4 +353,7 @@ function serve(bridge) {
   setInterval(() => { if (process.ppid !== ppid) exit(0); }, 500).unref();
 }
 
-module.exports = { serve, logger, errorf, BridgeError, switchDevice, plug, light, device, Poller, changed, API_VERSION };
+module.exports = { serve, logger, errorf, BridgeError, validate, device, build, switchDevice, plug, light, lock, cover, fan,
+  withOnOff, withBrightness, withColor, withColorTemperature, withLock, withThermostat, withTemperatureSensor, withToggle, withRange, withMode,
+  withCover, withContact, withMotion, withWaterLeak, withSmoke, withGas, withTamper, withHumidity, withIlluminance, withPower, withEnergy,
+  withBattery, withFan, withSiren, Poller, changed, duration, API_VERSION };

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/examples/httprelay/relaysim"
 	"github.com/avshub/avshub/plugins/plugintest"
 )
@@ -47,4 +48,38 @@ func TestJSRelayBridgePassesPluginCheck(t *testing.T) {
 	if !box.On(0) && !box.On(1) {
 		t.Error("the kit's commands never reached the relay box")
 	}
+}
+
+// A JavaScript bridge with a device of every kind, built from the SDK's blocks
+// (a slow lock answered as accepted and completed later, pairing that adds a
+// device), passes avshub plugin check, and its endpoints carry every trait the
+// model has: a new trait fails here until the JavaScript SDK has a block for it.
+func TestJSBlocksForEveryTrait(t *testing.T) {
+	node(t)
+	bin, _ := filepath.Abs(filepath.Join("examples", "everykind", "bridge-everykind"))
+	r, err := plugintest.Check(context.Background(), bin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	_ = r.WriteText(&text)
+	if !r.Passed {
+		t.Fatalf("plugin check of the JavaScript bridge:\n%s", text.String())
+	}
+	if !r.Bridge.Pairing {
+		t.Error("the bridge has startPairing but does not declare pairing")
+	}
+	has := map[string]bool{}
+	for _, e := range r.Endpoints {
+		for _, k := range e.Traits {
+			kind, _, _ := strings.Cut(k, ":") // a generic trait: kind:instance
+			has[kind] = true
+		}
+	}
+	for _, k := range model.AllTraitKinds() {
+		if !has[string(k)] {
+			t.Errorf("no endpoint of the JavaScript bridge has the %s trait (its blocks: plugins/sdk-js/index.js)", k)
+		}
+	}
+	t.Log(text.String())
 }

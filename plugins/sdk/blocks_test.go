@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -173,5 +174,57 @@ func TestPoller(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("a's state reported %d times, want once (no repeats, no echo of Update): %v", n, em.list())
+	}
+}
+
+// Every trait the model has can be built with the SDK's helpers and options,
+// with a default state its trait accepts: a new trait fails here until the SDK
+// has a block for it.
+func TestABlockForEveryTrait(t *testing.T) {
+	presets := []model.Preset{{Value: 33, Names: []model.Name{{Text: "low", Locale: "en-US"}}}}
+	blocks := map[model.TraitKind]model.Device{
+		model.TraitOnOff:             Switch("s", "Switch"),
+		model.TraitBrightness:        Light("l", "Lamp", DimmableLight),
+		model.TraitColor:             Light("c", "Colour lamp", ColorLight),
+		model.TraitColorTemperature:  Light("w", "White lamp", ColorTemperatureLight),
+		model.TraitLock:              Lock("k", "Door"),
+		model.TraitThermostat:        SingleSetpointThermostat("t", "Radiator", 20),
+		model.TraitTemperatureSensor: TemperatureSensor("ts", "Thermometer", 20),
+		model.TraitToggle:            Device("g", "Toggle", model.CategoryOther, WithToggle("Oscillate", false)),
+		model.TraitRange:             Device("r", "Range", model.CategoryOther, WithRange(model.Range{Instance: "Speed", Min: 1, Max: 5}, 3)),
+		model.TraitMode:              Device("m", "Mode", model.CategoryOther, WithMode(model.Mode{Instance: "Wash", Values: []model.ModeValue{{Value: "Eco"}}}, "Eco")),
+		model.TraitCover:             Cover("b", "Blind"),
+		model.TraitContact:           Device("d", "Door sensor", model.CategoryContactSensor, WithContact(false)),
+		model.TraitWaterLeak:         Device("wl", "Leak sensor", model.CategoryOther, WithWaterLeak(false)),
+		model.TraitPower:             Plug("p", "Plug", WithPower(12.5)),
+		model.TraitEnergy:            Plug("e", "Meter", WithEnergy(3.25)),
+		model.TraitMotion:            Device("mo", "Hall sensor", model.CategoryMotionSensor, WithMotion(false)),
+		model.TraitBattery:           Device("ba", "Remote", model.CategoryOther, WithBattery(90, false)),
+		model.TraitHumidity:          TemperatureSensor("h", "Bathroom", 21, WithHumidity(55)),
+		model.TraitIlluminance:       Device("lx", "Light sensor", model.CategoryOther, WithIlluminance(120)),
+		model.TraitSmoke:             Device("sm", "Smoke alarm", model.CategoryOther, WithSmoke(false)),
+		model.TraitGas:               Device("ga", "Gas alarm", model.CategoryOther, WithGas(false)),
+		model.TraitTamper:            Device("ta", "Door sensor", model.CategoryContactSensor, WithContact(true), WithTamper(false)),
+		model.TraitFan:               Fan("f", "Fan", presets),
+		model.TraitSiren:             Device("si", "Siren", model.CategorySecurityPanel, WithSiren(false)),
+	}
+	for _, k := range model.AllTraitKinds() {
+		d, ok := blocks[k]
+		if !ok {
+			t.Errorf("no SDK helper or option builds the %s trait", k)
+			continue
+		}
+		if !d.Endpoint.Traits.Has(k) {
+			t.Errorf("%s: the block does not add the %s trait", d.Endpoint.DeviceID, k)
+		}
+		if clean, bad := d.Endpoint.Traits.CheckState(d.State); len(bad) > 0 || clean.IsZero() {
+			t.Errorf("%s: default state %+v: %v", d.Endpoint.DeviceID, d.State, bad)
+		}
+		if !slices.Contains(d.State.Kinds(), k) {
+			t.Errorf("%s: no initial state for %s", d.Endpoint.DeviceID, k)
+		}
+	}
+	if f := Fan("f", "Fan", presets); *f.State.FanSpeed != 33 || f.State.On == nil || *f.State.On {
+		t.Errorf("fan: %+v", f.State)
 	}
 }

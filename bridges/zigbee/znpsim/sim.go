@@ -86,6 +86,7 @@ type Sim struct {
 	noiseRnd     *mrand.Rand
 
 	traceMu sync.Mutex
+	sched   schedule
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -135,6 +136,9 @@ func New(o Options) (*Sim, error) {
 		}
 		s.devices = append(s.devices, d)
 	}
+	s.sched.wake = make(chan struct{}, 1)
+	s.wg.Add(1)
+	go s.runSchedule()
 	return s, nil
 }
 
@@ -273,23 +277,6 @@ func (s *Sim) writeRaw(raw []byte, f *unpi.Frame) {
 	if _, err := l.w.Write(raw); err != nil {
 		s.log.Debug("znpsim: write to host failed", "err", err)
 	}
-}
-
-// after runs fn with s.mu held once d has passed, unless the simulator closes.
-func (s *Sim) after(d time.Duration, fn func()) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			s.mu.Lock()
-			fn()
-			s.mu.Unlock()
-		case <-s.ctx.Done():
-		}
-	}()
 }
 
 func (s *Sim) srsp(f unpi.Frame, data ...byte) {

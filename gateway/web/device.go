@@ -34,98 +34,6 @@ type StateLine struct {
 	Trait, Text string
 }
 
-// traitWords renders the state of one trait for people; a trait kind added
-// to the model gets its own small function here.
-var traitWords = []func(t model.Traits, s model.State) []StateLine{
-	func(t model.Traits, s model.State) []StateLine {
-		if t.OnOff == nil || s.On == nil {
-			return nil
-		}
-		return []StateLine{{"Power", map[bool]string{true: "on", false: "off"}[*s.On]}}
-	},
-	func(t model.Traits, s model.State) []StateLine {
-		if t.Brightness == nil || s.Brightness == nil {
-			return nil
-		}
-		return []StateLine{{"Brightness", fmt.Sprintf("%d %%", *s.Brightness)}}
-	},
-	func(t model.Traits, s model.State) []StateLine {
-		if t.Color == nil || s.Color == nil {
-			return nil
-		}
-		return []StateLine{{"Colour", colourName(s.Color.Hue, s.Color.Saturation)}}
-	},
-	func(t model.Traits, s model.State) []StateLine {
-		if t.ColorTemperature == nil || s.ColorTemperature == nil {
-			return nil
-		}
-		k := *s.ColorTemperature
-		w := "neutral white"
-		switch {
-		case k <= 3000:
-			w = "warm white"
-		case k >= 5000:
-			w = "cool white"
-		}
-		return []StateLine{{"White", fmt.Sprintf("%s (%d K)", w, k)}}
-	},
-	func(t model.Traits, s model.State) []StateLine {
-		if t.Lock == nil || s.Lock == "" {
-			return nil
-		}
-		return []StateLine{{"Lock", strings.ToLower(string(s.Lock))}}
-	},
-	func(t model.Traits, s model.State) []StateLine {
-		th := s.Thermostat
-		if t.Thermostat == nil || th == nil {
-			return nil
-		}
-		var out []StateLine
-		if th.Mode != "" {
-			out = append(out, StateLine{"Mode", strings.ToLower(string(th.Mode))})
-		}
-		if th.Target != nil {
-			out = append(out, StateLine{"Target", fmt.Sprintf("%.1f °C", *th.Target)})
-		}
-		if th.Lower != nil && th.Upper != nil {
-			out = append(out, StateLine{"Keep between", fmt.Sprintf("%.1f and %.1f °C", *th.Lower, *th.Upper)})
-		}
-		return out
-	},
-	func(t model.Traits, s model.State) []StateLine {
-		if s.Temperature == nil {
-			return nil
-		}
-		return []StateLine{{"Temperature", fmt.Sprintf("%.1f °C", *s.Temperature)}}
-	},
-	func(_ model.Traits, s model.State) []StateLine {
-		var out []StateLine
-		for _, l := range kindLines(s) {
-			out = append(out, l.StateLine)
-		}
-		return out
-	},
-	func(t model.Traits, s model.State) []StateLine {
-		var out []StateLine
-		for _, x := range t.Toggles {
-			if v, ok := s.Toggles[x.Instance]; ok {
-				out = append(out, StateLine{instanceName(x.Instance, x.Names), map[bool]string{true: "on", false: "off"}[v]})
-			}
-		}
-		for _, x := range t.Ranges {
-			if v, ok := s.Ranges[x.Instance]; ok {
-				out = append(out, StateLine{instanceName(x.Instance, x.Names), fmt.Sprintf("%g%s", v, unitSuffix(x.Unit))})
-			}
-		}
-		for _, x := range t.Modes {
-			if v, ok := s.Modes[x.Instance]; ok {
-				out = append(out, StateLine{instanceName(x.Instance, x.Names), v})
-			}
-		}
-		return out
-	},
-}
-
 func unitSuffix(u string) string {
 	l := strings.ToLower(u)
 	switch {
@@ -169,8 +77,8 @@ func colourName(h, s float64) string {
 // StateLines renders a state trait by trait.
 func StateLines(t model.Traits, s model.State) []StateLine {
 	var out []StateLine
-	for _, f := range traitWords {
-		out = append(out, f(t, s)...)
+	for _, w := range orderedWords() {
+		out = append(out, w.lines(t, s)...)
 	}
 	return out
 }

@@ -5,7 +5,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -501,47 +500,12 @@ func since(t time.Time) string {
 	return d.String() + " ago"
 }
 
-// StateText renders a state compactly for people ("on, 40%, 2700 K").
+// StateText renders a state compactly for people ("on, 40%, 2700 K"), each
+// trait in its own words (trait_<kind>.go).
 func StateText(s model.State) string {
 	var p []string
-	if s.On != nil {
-		p = append(p, map[bool]string{true: "on", false: "off"}[*s.On])
-	}
-	if s.Brightness != nil {
-		p = append(p, fmt.Sprintf("%d%%", *s.Brightness))
-	}
-	if s.Color != nil {
-		p = append(p, fmt.Sprintf("hue %.0f sat %.2f", s.Color.Hue, s.Color.Saturation))
-	}
-	if s.ColorTemperature != nil {
-		p = append(p, fmt.Sprintf("%d K", *s.ColorTemperature))
-	}
-	if s.Lock != "" {
-		p = append(p, strings.ToLower(string(s.Lock)))
-	}
-	if t := s.Thermostat; t != nil {
-		if t.Mode != "" {
-			p = append(p, strings.ToLower(string(t.Mode)))
-		}
-		if t.Target != nil {
-			p = append(p, fmt.Sprintf("target %.1f °C", *t.Target))
-		}
-		if t.Lower != nil && t.Upper != nil {
-			p = append(p, fmt.Sprintf("%.1f–%.1f °C", *t.Lower, *t.Upper))
-		}
-	}
-	if s.Temperature != nil {
-		p = append(p, fmt.Sprintf("%.1f °C", *s.Temperature))
-	}
-	p = append(p, kindWords(s)...)
-	for _, k := range sortedKeys(s.Toggles) {
-		p = append(p, fmt.Sprintf("%s %t", k, s.Toggles[k]))
-	}
-	for _, k := range sortedKeys(s.Ranges) {
-		p = append(p, fmt.Sprintf("%s %g", k, s.Ranges[k]))
-	}
-	for _, k := range sortedKeys(s.Modes) {
-		p = append(p, fmt.Sprintf("%s %s", k, s.Modes[k]))
+	for _, w := range orderedWords() {
+		p = append(p, w.text(s)...)
 	}
 	if len(p) == 0 {
 		return "—"
@@ -556,77 +520,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(k)
 	return k
-}
-
-// kindWords are the cover, sensor, fan and siren states in words ("open",
-// "motion", "leak!", "42 %", "1.2 kW").
-func kindWords(s model.State) []string {
-	var p []string
-	for _, l := range kindLines(s) {
-		p = append(p, cmp.Or(l.short, l.Text))
-	}
-	return p
-}
-
-// kindLine is a kindLines entry: short is its compact form when the text
-// alone would not say what it is ("fan 33 %" for "33 %").
-type kindLine struct {
-	StateLine
-	short string
-}
-
-// kindLines are the cover, sensor, fan and siren states in words, labelled.
-func kindLines(s model.State) []kindLine {
-	var p []kindLine
-	add := func(label, text, short string) { p = append(p, kindLine{StateLine{label, text}, short}) }
-	if v := s.CoverPosition; v != nil {
-		switch {
-		case *v <= 0:
-			add("Position", "closed", "")
-		case *v >= 100:
-			add("Position", "open", "")
-		default:
-			add("Position", fmt.Sprintf("%d %% open", *v), "")
-		}
-	}
-	word := func(label string, v *bool, yes, no string) {
-		if v != nil {
-			add(label, map[bool]string{true: yes, false: no}[*v], "")
-		}
-	}
-	word("Contact", s.ContactOpen, "open", "closed")
-	word("Motion", s.Motion, "motion", "no motion")
-	word("Water", s.WaterLeak, "leak!", "dry")
-	word("Smoke", s.Smoke, "smoke!", "no smoke")
-	word("Gas", s.Gas, "gas!", "no gas")
-	word("Tamper", s.Tamper, "tampered!", "not tampered")
-	if s.Humidity != nil {
-		add("Humidity", fmt.Sprintf("%.0f %%", *s.Humidity), fmt.Sprintf("%.0f %% humidity", *s.Humidity))
-	}
-	if s.Illuminance != nil {
-		add("Light level", fmt.Sprintf("%.0f lx", *s.Illuminance), "")
-	}
-	if s.Watts != nil {
-		if w := *s.Watts; w >= 1000 || w <= -1000 {
-			add("Power", fmt.Sprintf("%.1f kW", w/1000), "")
-		} else {
-			add("Power", fmt.Sprintf("%.1f W", w), "")
-		}
-	}
-	if s.EnergyKWh != nil {
-		add("Energy", fmt.Sprintf("%.2f kWh", *s.EnergyKWh), "")
-	}
-	if s.FanSpeed != nil {
-		add("Fan speed", fmt.Sprintf("%d %%", *s.FanSpeed), fmt.Sprintf("fan %d %%", *s.FanSpeed))
-	}
-	if s.Siren != nil {
-		add("Siren", map[bool]string{true: "sounding!", false: "off"}[*s.Siren], map[bool]string{true: "siren sounding!", false: "siren off"}[*s.Siren])
-	}
-	if s.Battery != nil {
-		add("Battery", fmt.Sprintf("%d %%", *s.Battery), fmt.Sprintf("battery %d %%", *s.Battery))
-	}
-	if s.BatteryLow != nil && *s.BatteryLow {
-		add("Battery", "low!", "battery low!")
-	}
-	return p
 }

@@ -1,0 +1,371 @@
+//go:build soak
+
+package hub
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/avshub/avshub/gateway/avstest"
+)
+
+// attackMemoryLimit is what the hub process may hold while it is attacked.
+const attackMemoryLimit = 64.0 // MiB of RSS
+
+// attack is one attack on the embedded broker by real MQTT clients; run
+// returns how many of its attempts the broker refused and a description.
+type attack struct {
+	name string
+	run  func(t *testing.T, broker string, scale int) (refused int, what string)
+}
+
+// attacks are one per limit of the embedded broker (README, Security), in
+// an order where the sessions an attack leaves (kept for an hour) do not
+// keep a later one from connecting.
+var attacks = []attack{
+	{"packet size", attackPacketSize},
+	{"subscriptions", attackSubscriptions},
+	{"retained", attackRetained},
+	{"queue bytes", attackQueue},
+	{"will", attackWill},
+	{"clients and sessions", attackSessions},
+}
+
+// TestSoakAttackMemory runs the hub (the avshub binary, its embedded broker, the
+// virtual bridge) against the AVS emulator and attacks its broker with real
+// MQTT clients, one attack per limit, while directives keep coming through
+// the emulator: each attack must be refused, every directive answered with
+// a Response, and the hub process's RSS (sampled from /proc every 20 ms)
+// must stay under 64 MiB (make soak; AVSHUB_ATTACK_SCALE multiplies the
+// attacks).
+//
+// It fails today (issue 13, measured before landing on a loaded 2-core
+// machine): packet size (35.5 MiB peak) and subscriptions (38.9 MiB) pass;
+// the queue-bytes attack (20 kept sessions, 50 × 100 KB QoS 1 messages for
+// them) took the hub's RSS from 40 to 69 MiB although each queue holds at
+// most 256 KiB (the payload copies are garbage that the hub, run without a
+// memory limit such as GOMEMLIMIT, lets the heap double over), and the Will
+// and session attacks after it stayed at 65 MiB; with 10,000 retained
+// topics (persisted in the broker's bbolt store) and 80,000 directives
+// answered meanwhile, 114 MiB.
+func TestSoakAttackMemory(t *testing.T) {
+	scale := 1
+	if v, err := strconv.Atoi(os.Getenv("AVSHUB_ATTACK_SCALE")); err == nil && v > 0 {
+		scale = v
+	}
+	attackMemory(t, scale)
+}
+
+func attackMemory(t *testing.T, scale int) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	e := newEnv(t, envOptions{EmbeddedBroker: addr})
+	d := e.startDaemon()
+	ctx := ctxFor(t, 10*time.Minute)
+	if _, err := e.emu.WaitForState(ctx, func(s avstest.State) bool { return s.Connected && s.PostConnectDone }); err != nil {
+		t.Fatal(err)
+	}
+	e.poll(ctx, "the hub to connect and publish its devices", func() error {
+		for _, dev := range e.deviceIDs() {
+			if _, ok := e.emu.Endpoint(id(dev)); !ok {
+				return fmt.Errorf("Alexa does not know %s", dev)
+			}
+		}
+		return nil
+	})
+	broker := "tcp://" + addr
+	pid := d.cmd.Process.Pid
+	t.Logf("hub RSS before the attacks: %.1f MiB", rssMB(pid))
+	for i, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			var peak atomic.Uint64
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				tick := time.NewTicker(20 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					if r := rssMB(pid); r > 0 && uint64(r*1024) > peak.Load() {
+						peak.Store(uint64(r * 1024))
+					}
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+				}
+			})
+			var answered int64
+			var errs []error
+			tctx, cancel := context.WithCancel(ctx)
+			wg.Go(func() {
+				for tctx.Err() == nil {
+					time.Sleep(50 * time.Millisecond) // a household's rate, not a flood
+					n, es := e.traffic(tctx, 10, 2, uint64(i))
+					answered += n
+					if tctx.Err() == nil {
+						errs = append(errs, es...)
+					}
+				}
+			})
+			refused, what := a.run(t, broker, scale)
+			time.Sleep(500 * time.Millisecond) // directives and samples after the attack too
+			cancel()
+			close(stop)
+			wg.Wait()
+			mib := float64(peak.Load()) / 1024
+			t.Logf("%s: %s; %d refused; %d directives answered meanwhile; hub RSS peak %.1f MiB", a.name, what, refused, answered, mib)
+			if refused == 0 {
+				t.Errorf("the broker refused none of the attack")
+			}
+			if answered == 0 || len(errs) > 0 {
+				t.Errorf("%d directives answered, errors: %v", answered, errs)
+			}
+			if mib >= attackMemoryLimit {
+				t.Errorf("the hub's RSS reached %.1f MiB (limit %.0f MiB)", mib, attackMemoryLimit)
+			}
+		})
+	}
+	e.noRefusedEvents()
+}
+
+// mqttClient connects a real client (persistent session unless clean).
+func mqttClient(broker, id string, clean bool, will []byte) (paho.Client, error) {
+	o := paho.NewClientOptions().AddBroker(broker).SetClientID(id).SetCleanSession(clean).
+		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(5 * time.Second)
+	if will != nil {
+		o.SetBinaryWill("attack/will/"+id, will, 0, false)
+	}
+	c := paho.NewClient(o)
+	tok := c.Connect()
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return nil, fmt.Errorf("connect %s: %v", id, tok.Error())
+	}
+	return c, nil
+}
+
+// attackPacketSize: connections announce 250 MB packets, before login
+// (CONNECT) and after (PUBLISH); the broker must close each.
+func attackPacketSize(t *testing.T, broker string, scale int) (int, string) {
+	addr := strings.TrimPrefix(broker, "tcp://")
+	refused := 0
+	for i := range 10 * scale {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 { // log in first, then announce a huge PUBLISH
+			if _, err := c.Write(connectPacket311(fmt.Sprintf("big-%d", i))); err != nil {
+				t.Fatal(err)
+			}
+			ack := make([]byte, 4)
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(c, ack); err != nil || ack[3] != 0 {
+				t.Fatalf("login: %v % x", err, ack)
+			}
+		}
+		typ := byte(0x10)
+		if i%2 == 1 {
+			typ = 0x30
+		}
+		_, _ = c.Write(append(append([]byte{typ}, remainingLength(250<<20)...), bytes.Repeat([]byte{'x'}, 4096)...))
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var ne net.Error
+		if _, err := io.Copy(io.Discard, c); !errors.As(err, &ne) || !ne.Timeout() {
+			refused++ // EOF or reset: the broker closed the connection
+		}
+		c.Close()
+	}
+	return refused, fmt.Sprintf("%d connections announced 250 MB packets", 10*scale)
+}
+
+// connectPacket311 is an MQTT 3.1.1 CONNECT with a clean session.
+func connectPacket311(id string) []byte {
+	body := append([]byte{0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 30}, byte(len(id)>>8), byte(len(id)))
+	body = append(body, id...)
+	return append(append([]byte{0x10}, remainingLength(len(body))...), body...)
+}
+
+// remainingLength encodes n as MQTT's variable byte integer.
+func remainingLength(n int) []byte {
+	var out []byte
+	for {
+		b := byte(n % 128)
+		n /= 128
+		if n > 0 {
+			b |= 0x80
+		}
+		out = append(out, b)
+		if n == 0 {
+			return out
+		}
+	}
+}
+
+// attackSessions: clients keep sessions (subscribed, then gone) past the
+// client cap; the broker refuses the new ids past it.
+func attackSessions(t *testing.T, broker string, scale int) (int, string) {
+	n := 150 * scale
+	refused := 0
+	for i := range n {
+		c, err := mqttClient(broker, fmt.Sprintf("session-%d", i), false, nil)
+		if err != nil {
+			refused++
+			continue
+		}
+		c.Subscribe("attack/sessions/#", 1, nil).WaitTimeout(5 * time.Second)
+		c.Disconnect(0)
+	}
+	return refused, fmt.Sprintf("%d clients kept a session", n)
+}
+
+// attackQueue: 100 KB QoS 1 messages for the kept, disconnected sessions
+// subscribed to them; each session's queue is bounded, the rest dropped.
+func attackQueue(t *testing.T, broker string, scale int) (int, string) {
+	const payload = 100 << 10
+	var sessions []string
+	for i := range 20 {
+		id := fmt.Sprintf("queue-%d", i)
+		c, err := mqttClient(broker, id, false, nil)
+		if err != nil {
+			continue // the session cap (an earlier attack's sessions still count)
+		}
+		c.Subscribe("attack/queue", 1, nil).WaitTimeout(5 * time.Second)
+		c.Disconnect(0)
+		sessions = append(sessions, id)
+	}
+	p, err := mqttClient(broker, "queue-publisher", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Disconnect(0)
+	msgs := 50 * scale
+	big := bytes.Repeat([]byte{'q'}, payload)
+	for range msgs {
+		p.Publish("attack/queue", 1, false, big).WaitTimeout(5 * time.Second)
+	}
+	// A kept session gets back at most its queue bound (256 KiB + one message).
+	delivered := 0
+	if len(sessions) > 0 {
+		var mu sync.Mutex
+		o := paho.NewClientOptions().AddBroker(broker).SetClientID(sessions[0]).SetCleanSession(false).
+			SetAutoReconnect(false).SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
+			mu.Lock()
+			delivered++
+			mu.Unlock()
+		})
+		c := paho.NewClient(o)
+		if tok := c.Connect(); tok.WaitTimeout(5*time.Second) && tok.Error() == nil {
+			time.Sleep(time.Second)
+			c.Disconnect(0)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+	}
+	return msgs - delivered, fmt.Sprintf("%d × 100 KB for %d offline sessions (one got %d back)", msgs, len(sessions), delivered)
+}
+
+// attackWill: clients with 60 KB Wills drop their connections; past the
+// client cap they are refused.
+func attackWill(t *testing.T, broker string, scale int) (int, string) {
+	will := bytes.Repeat([]byte{'w'}, 60<<10)
+	refused, n := 0, 150*scale
+	var held []paho.Client
+	for i := range n {
+		c, err := mqttClient(broker, fmt.Sprintf("will-%d", i), true, will)
+		if err != nil {
+			refused++
+			continue
+		}
+		held = append(held, c)
+	}
+	for _, c := range held {
+		c.Disconnect(0) // paho's Disconnect sends DISCONNECT: the Will is discarded
+	}
+	return refused, fmt.Sprintf("%d clients with a 60 KB Will", n)
+}
+
+// attackSubscriptions: one client subscribes to far more filters than the cap.
+func attackSubscriptions(t *testing.T, broker string, scale int) (int, string) {
+	c, err := mqttClient(broker, "subscriber", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(0)
+	n := 3000 * scale
+	refused := 0
+	for i := 0; i < n; i += 100 {
+		m := map[string]byte{}
+		for j := i; j < i+100; j++ {
+			m[fmt.Sprintf("attack/subs/%d/+/#", j)] = 1
+		}
+		tok := c.SubscribeMultiple(m, nil)
+		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("subscribe: %v", tok.Error())
+		}
+		for _, code := range tok.(*paho.SubscribeToken).Result() {
+			if code >= 0x80 {
+				refused++
+			}
+		}
+	}
+	return refused, fmt.Sprintf("%d filters from one client", n)
+}
+
+// attackRetained: an anonymous client retains more topics than the cap.
+func attackRetained(t *testing.T, broker string, scale int) (int, string) {
+	c, err := mqttClient(broker, "retainer", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(0)
+	n := 12000 * scale
+	payload := bytes.Repeat([]byte{'r'}, 200)
+	for i := range n - 1 {
+		c.Publish(fmt.Sprintf("attack/retained/%d", i), 0, true, payload)
+	}
+	// The last at QoS 1: the broker handles a client's packets in order, so
+	// its PUBACK follows the others.
+	if tok := c.Publish(fmt.Sprintf("attack/retained/%d", n-1), 1, true, payload); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish: %v", tok.Error())
+	}
+	// What the broker retained: the first topic, and not the last (past the cap).
+	retained := func(topic string) bool {
+		got := make(chan struct{}, 1)
+		s, err := mqttClient(broker, "retained-reader", true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Disconnect(0)
+		s.Subscribe(topic, 0, func(paho.Client, paho.Message) { got <- struct{}{} }).WaitTimeout(10 * time.Second)
+		select {
+		case <-got:
+			return true
+		case <-time.After(time.Second):
+			return false
+		}
+	}
+	first, last := retained("attack/retained/0"), retained(fmt.Sprintf("attack/retained/%d", n-1))
+	refused := 0
+	if first && !last {
+		refused = 1
+	}
+	return refused, fmt.Sprintf("%d retained topics of 200 B (the first retained: %v, the last: %v)", n, first, last)
+}

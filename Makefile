@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 export PATH := $(GOBIN_TOOLS):$(PATH)
 
-.PHONY: cross release all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal sdk-js
+.PHONY: cross release all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal sdk-js axe
 
 all: build
 
@@ -53,7 +53,7 @@ release:
 	cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS && cat SHA256SUMS
 
 ## test: vet and the whole test suite with the race detector
-test: z2mreal sdk-js
+test: z2mreal sdk-js axe
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
@@ -70,6 +70,11 @@ z2mreal:
 ## sdk-js: the JavaScript bridge SDK's packages (from its committed package-lock.json)
 sdk-js: z2mreal
 	cd plugins/sdk-js && npm ci --no-audit --no-fund --loglevel=error
+
+## axe: axe-core for the status page's accessibility check in the Chromium tests (from the
+## committed gateway/hub/testdata/axe/package-lock.json)
+axe: z2mreal
+	cd gateway/hub/testdata/axe && npm ci --no-audit --no-fund --loglevel=error
 
 ## lint: gofmt, go vet, staticcheck and govulncheck (installed from the Go module proxy;
 ## govulncheck runs when its database, GOVULNDB, can be reached, and says so when not)

@@ -120,6 +120,7 @@ func TestDeviceControlsInChromium(t *testing.T) {
 					at = s.device
 					t.Logf("%s loaded %s", time.Now().Format("15:04:05.000"), s.device)
 					shot(s.device)
+					checkA11y(t, ctx, "the device page of "+s.device)
 				}
 				t.Logf("%s step %d %s%s", time.Now().Format("15:04:05.000"), i, s.do, s.key)
 				// The previous step's message must not pass for this one's.

@@ -46,7 +46,7 @@ func TestDevicePageInChromium(t *testing.T) {
 
 	for i, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			ctx := browser(t)
+			ctx := browserFor(t, 2*time.Minute)
 			dev := []string{"kitchen-light", "bedroom-light"}[i]
 			epID := id(dev)
 			shot := func(name string) {
@@ -62,6 +62,7 @@ func TestDevicePageInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 			shot("status")
+			checkA11y(t, ctx, "the status page")
 			// From the list to the device's page by its link.
 			if err := chromedp.Do(ctx, chromedp.Click(`tr[data-endpoint="`+epID+`"] a`), chromedp.WaitVisible(`#device`)); err != nil {
 				t.Fatalf("opening the device page: %v", err)
@@ -71,6 +72,7 @@ func TestDevicePageInChromium(t *testing.T) {
 				t.Fatalf("the device page is wider than %d px (err %v)", width, err)
 			}
 			shot("device")
+			checkA11y(t, ctx, "the device page of "+dev)
 
 			// Turn on: through the router, Alexa hears of it.
 			from := len(e.emu.Events())

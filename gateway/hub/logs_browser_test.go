@@ -37,6 +37,7 @@ func TestLogViewInChromium(t *testing.T) {
 				t.Fatalf("the log view is wider than %d px (err %v)", width, err)
 			}
 			shot("logs")
+			checkA11y(t, ctx, "the log view")
 
 			command := func(dev string) {
 				t.Helper()

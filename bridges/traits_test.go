@@ -14,41 +14,8 @@ import (
 // reason. Everything else must be handled.
 var notMapped = map[string]map[model.TraitKind]string{
 	"zigbee":  {model.TraitToggle: generic[model.TraitToggle], model.TraitMode: generic[model.TraitMode]},
-	"mqtt":    merge(generic, issue15, zigbeeMapped),
+	"mqtt":    generic,
 	"virtual": generic,
-}
-
-// issue15: the sensor, fan and siren traits, not yet mapped by the MQTT
-// bridge (the Zigbee bridge maps them).
-var issue15 = map[model.TraitKind]string{
-	model.TraitMotion:      "not yet mapped",
-	model.TraitBattery:     "not yet mapped",
-	model.TraitHumidity:    "not yet mapped",
-	model.TraitIlluminance: "not yet mapped",
-	model.TraitSmoke:       "not yet mapped",
-	model.TraitGas:         "not yet mapped",
-	model.TraitTamper:      "not yet mapped",
-	model.TraitFan:         "not yet mapped",
-	model.TraitSiren:       "not yet mapped",
-}
-
-// zigbeeMapped: issue 15's traits the Zigbee bridge maps and the MQTT one not yet.
-var zigbeeMapped = map[model.TraitKind]string{
-	model.TraitContact:   "not yet mapped",
-	model.TraitWaterLeak: "not yet mapped",
-	model.TraitPower:     "not yet mapped",
-	model.TraitCover:     "not yet mapped",
-	model.TraitEnergy:    "not yet mapped",
-}
-
-func merge(ms ...map[model.TraitKind]string) map[model.TraitKind]string {
-	out := map[model.TraitKind]string{}
-	for _, m := range ms {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // generic: the generic traits are for devices whose function has no trait of

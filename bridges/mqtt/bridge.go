@@ -153,6 +153,9 @@ func (b *Bridge) Skipped() []Skip {
 		for _, s := range b.ha.skips {
 			out = append(out, s)
 		}
+		for _, s := range b.ha.loose {
+			out = append(out, s)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Source+out[i].ID+out[i].Reason < out[j].Source+out[j].ID+out[j].Reason
@@ -484,13 +487,13 @@ func (b *Bridge) reconcile(ctx context.Context, em sdk.Emitter, touched []string
 				dc := cloneDevice(d)
 				events = append(events, func() { em.Upsert(dc) })
 			default:
-				if ch := diffState(old.State, d.State); !ch.isEmpty() {
+				if ch := model.DiffState(old.State, d.State); !ch.IsZero() {
 					cause := model.CausePhysical
 					if b.inflight[id] > 0 {
 						// The device echoing a command the hub sent.
 						cause = model.CauseAlexa
 					}
-					st := ch.State
+					st := ch
 					events = append(events, func() { em.StateChanged(id, st, cause) })
 				}
 				if old.Reachable != d.Reachable {
@@ -864,6 +867,18 @@ func satisfies(c model.Command, st model.State, tr model.Traits) bool {
 			}
 		}
 		return ok
+	case model.TraitCover:
+		return st.CoverPosition != nil && near(float64(*st.CoverPosition), float64(*c.CoverPosition), 2)
+	case model.TraitFan:
+		// A speed goes out as the nearest of the fan's speeds: the
+		// coarsest fans have three (33 % apart).
+		const tol = 18
+		if *c.FanSpeed == 0 {
+			return (st.On != nil && !*st.On) || (st.FanSpeed != nil && *st.FanSpeed == 0)
+		}
+		return st.FanSpeed != nil && near(float64(*st.FanSpeed), float64(*c.FanSpeed), tol)
+	case model.TraitSiren:
+		return st.Siren != nil && *st.Siren == *c.Siren
 	}
 	return true
 }
@@ -874,55 +889,4 @@ func cloneDevice(d model.Device) model.Device {
 	ep.Connections = append([]model.Connection(nil), ep.Connections...)
 	d.Endpoint = ep
 	return d
-}
-
-type stateDiff struct{ model.State }
-
-func (d stateDiff) isEmpty() bool { return reflect.DeepEqual(d.State, model.State{}) }
-
-// diffState returns the fields of n that differ from o.
-func diffState(o, n model.State) stateDiff {
-	var d model.State
-	if n.On != nil && (o.On == nil || *o.On != *n.On) {
-		d.On = n.On
-	}
-	if n.Brightness != nil && (o.Brightness == nil || *o.Brightness != *n.Brightness) {
-		d.Brightness = n.Brightness
-	}
-	if n.Color != nil && (o.Color == nil || *o.Color != *n.Color) {
-		d.Color = n.Color
-	}
-	if n.ColorTemperature != nil && (o.ColorTemperature == nil || *o.ColorTemperature != *n.ColorTemperature) {
-		d.ColorTemperature = n.ColorTemperature
-	}
-	if n.Lock != "" && n.Lock != o.Lock {
-		d.Lock = n.Lock
-	}
-	if n.Thermostat != nil {
-		var t model.ThermostatState
-		ot := o.Thermostat
-		if ot == nil {
-			ot = &model.ThermostatState{}
-		}
-		changed := false
-		if n.Thermostat.Mode != "" && n.Thermostat.Mode != ot.Mode {
-			t.Mode, changed = n.Thermostat.Mode, true
-		}
-		for _, p := range []struct {
-			dst  **float64
-			o, n *float64
-		}{
-			{&t.Target, ot.Target, n.Thermostat.Target}, {&t.Lower, ot.Lower, n.Thermostat.Lower}, {&t.Upper, ot.Upper, n.Thermostat.Upper}} {
-			if p.n != nil && (p.o == nil || *p.o != *p.n) {
-				*p.dst, changed = p.n, true
-			}
-		}
-		if changed {
-			d.Thermostat = &t
-		}
-	}
-	if n.Temperature != nil && (o.Temperature == nil || *o.Temperature != *n.Temperature) {
-		d.Temperature = n.Temperature
-	}
-	return stateDiff{d.Clone()}
 }

@@ -93,11 +93,13 @@ func sortSkips(s []Skip) []Skip {
 // converters shapes) and for other real-world shapes.
 func TestGoldenZ2MExposes(t *testing.T) {
 	cases := map[string][]byte{"sim_devices": z2msim.BridgeDevices()}
-	extra, err := os.ReadFile("testdata/z2m/extra_devices.json")
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"extra_devices", "kinds_devices"} {
+		b, err := os.ReadFile("testdata/z2m/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases[name] = b
 	}
-	cases["extra_devices"] = extra
 	for name, payload := range cases {
 		t.Run(name, func(t *testing.T) {
 			z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
@@ -121,11 +123,15 @@ func TestGoldenHADiscovery(t *testing.T) {
 			for _, m := range loadFixture(t, f) {
 				h.handle(m.Topic, m.payload())
 			}
+			units := h.units()
 			var skips []Skip
 			for _, s := range h.skips {
 				skips = append(skips, s)
 			}
-			checkGolden(t, filepath.Join("testdata", "ha", name+".golden.json"), goldenOut{Endpoints: unitsOut(h.units()), Skipped: sortSkips(skips)})
+			for _, s := range h.loose {
+				skips = append(skips, s)
+			}
+			checkGolden(t, filepath.Join("testdata", "ha", name+".golden.json"), goldenOut{Endpoints: unitsOut(units), Skipped: sortSkips(skips)})
 		})
 	}
 }

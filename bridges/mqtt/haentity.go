@@ -30,6 +30,10 @@ type haEntity struct {
 	climate *haClimate
 	sensor  *haSensor
 	sw      *haSwitch
+	cover   *haCover
+	fan     *haFan
+	siren   *haSiren
+	binary  *haBinary
 
 	subs []haSub
 }
@@ -164,6 +168,8 @@ type haClimate struct {
 
 type haSensor struct {
 	fahrenheit bool
+	kind       readingKind // 0: temperature
+	scale      float64     // a reading's unit to the trait's
 }
 
 var haModes = map[string]model.ThermostatMode{"heat": model.ModeHeat, "cool": model.ModeCool,
@@ -212,7 +218,10 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 		}
 		r.errs = append(r.errs, dr.errs...)
 	}
-	if skip := notAFunction(e, cfg); skip != "" {
+	if why := isRemoteEntity(platform); why != "" {
+		return e, &notImported{why}
+	}
+	if skip := notAFunction(e, cfg); skip != "" && !isBattery(platform, cfg) {
 		return e, &notImported{skip}
 	}
 	q := r.num("qos", 0)
@@ -234,7 +243,19 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 	case "climate":
 		err = e.parseClimate(r)
 	case "sensor":
-		err = e.parseSensor(r)
+		if k, ok := haSensorClasses[r.str("device_class", "")]; ok {
+			err = e.parseReadingSensor(r, k)
+		} else {
+			err = e.parseSensor(r)
+		}
+	case "binary_sensor":
+		err = e.parseBinarySensor(r)
+	case "cover":
+		err = e.parseCover(r)
+	case "fan":
+		err = e.parseFan(r)
+	case "siren":
+		err = e.parseSiren(r)
 	default:
 		return e, fmt.Errorf("platform %q is not bridged", platform)
 	}
@@ -543,7 +564,7 @@ func (e *haEntity) parseClimate(r *cfgReader) error {
 
 func (e *haEntity) parseSensor(r *cfgReader) error {
 	if dc := r.str("device_class", ""); dc != "temperature" {
-		return fmt.Errorf("sensor with device_class %q is not bridged (only temperature)", dc)
+		return fmt.Errorf("sensor with device_class %q is not bridged", dc)
 	}
 	unit := strings.TrimPrefix(r.str("unit_of_measurement", "°C"), "°")
 	s := &haSensor{fahrenheit: strings.EqualFold(unit, "F")}
@@ -565,6 +586,9 @@ func (e *haEntity) parseSensor(r *cfgReader) error {
 
 // traits returns the entity's traits and display category.
 func (e *haEntity) traits() (model.Traits, model.Category) {
+	if t, c, ok := e.kindTraits(); ok {
+		return t, c
+	}
 	var t model.Traits
 	switch {
 	case e.light != nil:
@@ -622,6 +646,9 @@ func (e *haEntity) onMessage(sub haSub, payload []byte) (model.State, error) {
 		return s, err
 	}
 	v = strings.TrimSpace(v)
+	if ks, ok, err := e.kindMessage(sub.role, v); ok {
+		return ks, err
+	}
 	num := func() (float64, error) {
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
@@ -809,6 +836,9 @@ func (e *haEntity) command(c model.Command, cur model.State) ([]outMsg, error) {
 			return nil, &model.Error{Kind: model.ErrInternal, Message: err.Error()}
 		}
 		return []outMsg{{topic: topic, payload: []byte(p), retain: e.retain}}, nil
+	}
+	if out, ok, err := e.kindCommand(c, msg); ok {
+		return out, err
 	}
 	switch {
 	case e.light != nil:

@@ -26,6 +26,7 @@ type haSource struct {
 	states   map[string]model.State // by entity key
 	index    map[string][]haRef     // topic → entities listening to it
 	owner    map[string]string      // entity key → device id of its endpoint (set by units)
+	loose    map[string]Skip        // readings no endpoint takes (set by units)
 	// dup reports entities that another source (zigbee2mqtt) already bridges.
 	dup func(e *haEntity) bool
 }
@@ -177,7 +178,7 @@ func (h *haSource) put(key, platform string, cfg map[string]any) {
 		}
 		h.skips[key] = sk
 		var ni *notImported
-		if errors.As(err, &ni) || strings.HasPrefix(err.Error(), "platform ") || strings.HasPrefix(err.Error(), "sensor with device_class") {
+		if errors.As(err, &ni) || strings.HasPrefix(err.Error(), "platform ") || strings.HasPrefix(err.Error(), "sensor with device_class") || strings.HasPrefix(err.Error(), "binary_sensor with device_class") {
 			h.bad.logSkipped(sk)
 		} else {
 			h.bad.warn("homeassistant "+key, "entity unsupported: "+err.Error())
@@ -246,9 +247,12 @@ func (h *haSource) topics() []string {
 }
 
 // units groups the entities into endpoints the way a person would: every
-// light, lock, switch and climate is its own endpoint; a device's temperature
-// sensor joins its one climate; sensors of devices without actuators stand
-// alone.
+// light, lock, switch, climate, cover, fan and siren is its own endpoint; a
+// device's temperature sensor joins its one climate; a device's readings
+// (contact, motion, leak, smoke, gas, tamper, humidity, illuminance, power,
+// energy, battery) join its one actuator, or make one sensor endpoint with
+// its first temperature when it has none (or several); further
+// temperatures stand alone.
 func (h *haSource) units() []*unit {
 	groups := map[string][]*haEntity{}
 	var order []string
@@ -268,14 +272,19 @@ func (h *haSource) units() []*unit {
 	sort.Strings(order)
 	var out []*unit
 	h.owner = map[string]string{}
+	h.loose = map[string]Skip{}
 	for _, g := range order {
 		es := groups[g]
 		sort.Slice(es, func(i, j int) bool { return es[i].key < es[j].key })
-		var actuators, sensors, climates []*haEntity
+		var actuators, temps, readings, climates []*haEntity
+		alone := false // a reading that is a function by itself
 		for _, e := range es {
 			switch {
-			case e.sensor != nil:
-				sensors = append(sensors, e)
+			case e.sensor != nil && e.sensor.kind == 0:
+				temps = append(temps, e)
+			case e.sensor != nil || e.binary != nil:
+				readings = append(readings, e)
+				alone = alone || e.readingKind().alone()
 			default:
 				actuators = append(actuators, e)
 				if e.climate != nil {
@@ -283,16 +292,41 @@ func (h *haSource) units() []*unit {
 				}
 			}
 		}
+		// The readings' endpoint: the device's one actuator, else its one climate.
+		var home *haEntity
+		switch {
+		case len(actuators) == 1:
+			home = actuators[0]
+		case len(climates) == 1:
+			home = climates[0]
+		}
 		var members [][]*haEntity
 		for _, a := range actuators {
 			m := []*haEntity{a}
 			if len(climates) == 1 && a == climates[0] {
-				m = append(m, sensors...)
+				m = append(m, temps...)
+			}
+			if a == home {
+				m = append(m, readings...)
 			}
 			members = append(members, m)
 		}
 		if len(climates) != 1 {
-			for _, s := range sensors {
+			switch {
+			case home != nil || len(readings) == 0:
+			case len(actuators) == 0 && len(temps) > 0:
+				// One sensor endpoint: the first temperature and the readings.
+				members = append(members, append([]*haEntity{temps[0]}, readings...))
+				temps = temps[1:]
+			case alone:
+				members = append(members, readings)
+			default:
+				for _, r := range readings {
+					h.loose[r.key] = Skip{Source: "homeassistant", ID: r.device.name, Part: r.key,
+						Reason: fmt.Sprintf("not imported alone: a %s reading is not the device's function", r.readingKind())}
+				}
+			}
+			for _, s := range temps {
 				members = append(members, []*haEntity{s})
 			}
 		}
@@ -326,11 +360,19 @@ func (h *haSource) unit(members []*haEntity) *unit {
 	var state model.State
 	for _, m := range members[1:] {
 		state = state.Merge(h.states[m.key])
-		traits.TemperatureSensor = &model.TemperatureSensor{}
+		if k := m.readingKind(); k != 0 {
+			setReadingTrait(&traits, k)
+		} else {
+			traits.TemperatureSensor = &model.TemperatureSensor{}
+		}
 	}
 	state = state.Merge(h.states[p.key])
+	sensorHost := p.sensor != nil || p.binary != nil
+	if sensorHost {
+		cat = hostCategory(traits)
+	}
 	name := p.device.name
-	if p.named && p.name != "" {
+	if p.named && p.name != "" && !(sensorHost && len(members) > 1 && name != "") {
 		if name != "" {
 			name += " " + p.name
 		} else {
@@ -363,4 +405,15 @@ func (h *haSource) unit(members []*haEntity) *unit {
 		u.assume = func(s model.State) { h.states[p.key] = h.states[p.key].Merge(s) }
 	}
 	return u
+}
+
+// readingKind is the kind of a reading entity, 0 for another.
+func (e *haEntity) readingKind() readingKind {
+	switch {
+	case e.binary != nil:
+		return e.binary.kind
+	case e.sensor != nil:
+		return e.sensor.kind
+	}
+	return 0
 }

@@ -70,7 +70,7 @@ func TestGetAfterStartWhenStateNotRetained(t *testing.T) {
 		m := e.mark()
 		e.startBridge("")
 		got := e.waitRawSince(m, e.base+"/Front Door/get", func(string) bool { return true })
-		if !jsonEqual(got, `{"state":""}`) {
+		if !jsonEqual(got, `{"battery":"","state":""}`) { // the lock, and its battery (endpoint health)
 			t.Errorf("/get payload = %s", got)
 		}
 		e.rec.wait(t, "lock and radiator state read back", func(r *recorder) bool {

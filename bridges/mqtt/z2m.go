@@ -77,6 +77,10 @@ type z2mUnit struct {
 	onoff    *z2mBinary // switch / plug
 	lock     *z2mLock
 	climate  *z2mClimate
+	cover    *z2mCover
+	fan      *z2mFan
+	siren    *z2mSiren
+	readings []*z2mReading
 	tempProp string
 	getProps []string // properties readable with /get
 
@@ -217,14 +221,12 @@ var knownExposeTypes = map[string]bool{"light": true, "switch": true, "lock": tr
 // primarySensors are exposes that are a device's primary function where
 // they appear (a motion sensor is a motion sensor, whatever else it
 // measures), by name, with what a person calls such a device.
+// The ones with a trait are readings (z2mReadings).
 var primarySensors = map[string]string{
-	"occupancy": "motion sensor", "presence": "presence sensor", "contact": "contact sensor",
-	"water_leak": "water leak sensor", "smoke": "smoke sensor", "gas": "gas sensor",
-	"carbon_monoxide": "carbon monoxide sensor", "vibration": "vibration sensor", "action": "remote or button",
-	"illuminance": "light sensor", "sos": "emergency button", "alarm": "siren", "rain": "rain sensor",
+	"vibration": "vibration sensor", "sos": "emergency button", "alarm": "alarm sensor", "rain": "rain sensor",
 	"co2": "air quality sensor", "pm25": "air quality sensor", "voc": "air quality sensor",
 	"formaldehyd": "air quality sensor", "air_quality": "air quality sensor", "soil_moisture": "soil sensor",
-	"flow": "flow meter", "energy": "energy meter",
+	"flow": "flow meter",
 }
 
 // z2mDrop is one expose of a bridged device that is not imported, and why.
@@ -267,12 +269,29 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 	var units []*z2mUnit
 	var temp *z2mExpose
 	var climate *z2mUnit
+	var readings []*z2mReading
+	var readingExposes []*z2mExpose
 	unsupported := "" // the primary function the hub has no trait for
-	hasFan := false
+	hasFan, remote := false, false
+	actionDrop := -1
 	for i := range d.Definition.Exposes {
 		e := &d.Definition.Exposes[i]
 		if !knownExposeTypes[e.Type] {
 			drop(e, fmt.Sprintf("unknown expose type %q", e.Type))
+			continue
+		}
+		if isRemote(e) {
+			remote = true
+			actionDrop = len(dropped)
+			drop(e, remoteReason)
+			continue
+		}
+		// A battery's level is the endpoint's health (zigbee2mqtt files it
+		// under diagnostic): it rides along, never an endpoint of its own.
+		rd, why := parseReading(e)
+		if rd != nil && (e.Category == "" || rd.kind == readBattery || rd.kind == readBatteryLow) {
+			readings = append(readings, rd)
+			readingExposes = append(readingExposes, e)
 			continue
 		}
 		switch e.Category {
@@ -281,6 +300,10 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 			continue
 		case "diagnostic":
 			drop(e, "diagnostic (category diagnostic), not a function")
+			continue
+		}
+		if why != "" {
+			drop(e, why)
 			continue
 		}
 		var u *z2mUnit
@@ -351,11 +374,29 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 			}
 		case "fan":
 			hasFan = true
-			unsupported = "fan"
-			drop(e, "a fan: no fan trait yet")
+			if f := parseZ2MFan(e.Features); f != nil {
+				u = &z2mUnit{fan: f}
+				u.ep.Category = model.CategoryFan
+				if f.state != nil || f.hasOff {
+					u.ep.Traits.OnOff = &model.OnOff{}
+				}
+				if len(f.speeds) > 0 || f.speed != "" {
+					u.ep.Traits.Fan = f.trait()
+				}
+			} else {
+				drop(e, "fan without a settable state, mode or speed")
+			}
 		case "cover":
-			unsupported = "cover"
-			drop(e, "a cover: no cover trait yet")
+			if c := parseZ2MCover(e.Features); c != nil {
+				u = &z2mUnit{cover: c}
+				u.ep.Category = model.CategoryInteriorBlind
+				u.ep.Traits.Cover = &model.Cover{}
+				if t := findZ2MFeature(e.Features, "tilt", "numeric"); t != nil {
+					drop(t, "a cover's tilt: the cover trait has its position only")
+				}
+			} else {
+				drop(e, "cover without a settable state or position")
+			}
 		case "numeric":
 			if e.Name == "temperature" && e.Access&accessState != 0 && (e.Unit == "°C" || e.Unit == "") {
 				if temp == nil {
@@ -367,6 +408,12 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 			}
 			fallthrough
 		default:
+			if s := parseZ2MSiren(e); s != nil {
+				u = &z2mUnit{siren: s}
+				u.ep.Category = model.CategorySecurityPanel
+				u.ep.Traits.Siren = &model.Siren{}
+				break
+			}
 			if kind, ok := primarySensors[e.Name]; ok && e.Access&accessState != 0 {
 				if unsupported == "" {
 					unsupported = kind
@@ -383,6 +430,62 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 		u.ep.Description = e.Endpoint // overwritten below
 		units = append(units, u)
 	}
+	actuators := len(units)
+	strong, alone := false, temp != nil
+	for _, r := range readings {
+		strong = strong || r.kind.strong()
+		alone = alone || r.kind.alone()
+	}
+	// A sensor device is one endpoint with every reading; a device whose
+	// function has no trait (a vibration or air quality sensor) is not
+	// imported as what else it measures.
+	var host *z2mUnit
+	if actuators == 0 && (strong || (alone && unsupported == "")) {
+		host = &z2mUnit{}
+		units = append(units, host)
+	}
+	// home is the unit a reading of endpoint ep joins.
+	home := func(ep string) *z2mUnit {
+		if ep != "" {
+			for _, u := range units {
+				if u.ep.Description == ep {
+					return u
+				}
+			}
+		}
+		switch {
+		case host != nil:
+			return host
+		case actuators == 1:
+			return units[0]
+		}
+		return nil
+	}
+	for i, r := range readings {
+		e := readingExposes[i]
+		u := home(r.endpnt)
+		switch {
+		case u == nil && len(units) == 0:
+			drop(e, fmt.Sprintf("not imported alone: a %s reading is not the device's function", r.kind))
+			continue
+		case u == nil:
+			drop(e, fmt.Sprintf("a device-wide %s reading on a device of several endpoints", r.kind))
+			continue
+		}
+		dup := false
+		for _, x := range u.readings {
+			dup = dup || x.kind == r.kind
+		}
+		if dup {
+			drop(e, fmt.Sprintf("a further %s reading: one endpoint has one", r.kind))
+			continue
+		}
+		u.readings = append(u.readings, r)
+		setReadingTrait(&u.ep.Traits, r.kind)
+		if e.Access&accessGet != 0 {
+			u.getProps = append(u.getProps, r.prop)
+		}
+	}
 	if temp != nil {
 		switch {
 		case climate != nil:
@@ -395,31 +498,46 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 			} else {
 				drop(temp, "the thermostat reports local_temperature")
 			}
-		case len(units) > 0 || hasFan || unsupported == "cover":
-			drop(temp, "the device's internal temperature, not a thermometer")
-		case unsupported != "":
-			drop(temp, "not imported alone: the device is a "+unsupported)
-		default:
-			host := &z2mUnit{tempProp: temp.Property}
-			host.ep.Category = model.CategoryTemperatureSensor
+		case host != nil && host.ep.Traits.Power == nil && host.ep.Traits.Energy == nil:
+			host.tempProp = temp.Property
 			host.ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
 			if temp.Access&accessGet != 0 {
 				host.getProps = append(host.getProps, temp.Property)
 			}
-			units = append(units, host)
+		case actuators > 0 || hasFan || host != nil:
+			drop(temp, "the device's internal temperature, not a thermometer")
+		case unsupported != "":
+			drop(temp, "not imported alone: the device is a "+unsupported)
+		}
+	}
+	if host != nil {
+		host.ep.Category = hostCategory(host.ep.Traits)
+	}
+	for _, u := range units {
+		t := u.ep.Traits
+		if u.siren != nil && (t.Contact != nil || t.Motion != nil || t.Smoke != nil || t.Gas != nil || t.WaterLeak != nil) {
+			u.ep.Category = hostCategory(t) // a detector with its own siren
 		}
 	}
 	if len(units) == 0 {
-		if unsupported != "" {
+		switch {
+		case unsupported != "":
 			return nil, dropped, "a " + unsupported + ": no trait for its primary function yet"
+		case remote:
+			return nil, dropped, remoteReason
 		}
-		return nil, dropped, "no light, switch, lock, climate or temperature expose"
+		return nil, dropped, "no light, switch, lock, climate, cover, fan, siren or sensor expose"
+	}
+	if actionDrop >= 0 {
+		// A lock's or a switch's action is what happened to it, not a remote.
+		dropped[actionDrop].reason = "events (action) of a device with another function: not an Alexa endpoint"
 	}
 	for i, u := range units {
 		suffix := u.ep.Description
 		u.id = "z2m:" + d.IEEE
 		name := d.FriendlyName
-		if len(units) > 1 || (hasFan && u.light != nil) {
+		fanItself := hasFan && u.fan != nil && suffix == ""
+		if (len(units) > 1 && !fanItself) || (hasFan && u.light != nil) {
 			if suffix == "" {
 				suffix = strconv.Itoa(i + 1)
 			}
@@ -778,6 +896,7 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, unknownFields, []st
 			s.Temperature = t
 		}
 	}
+	u.parseKinds(&s, get, bad)
 	if v, ok := get(u.tempProp, unknownTemperature); ok {
 		if n, ok := asNumber(v); ok {
 			s.Temperature = &n
@@ -826,6 +945,9 @@ func (u *z2mUnit) command(c model.Command, cur model.State) (map[string]any, err
 		b := u.onoff
 		if u.light != nil {
 			b = &u.light.state
+		}
+		if b == nil && u.fanPower(*c.Power, p) {
+			break
 		}
 		if b == nil {
 			return nil, notSupported(c)
@@ -907,7 +1029,9 @@ func (u *z2mUnit) command(c model.Command, cur model.State) (map[string]any, err
 			p[cl.cool] = step(*t.Upper)
 		}
 	default:
-		return nil, notSupported(c)
+		if err := u.kindCommand(c, p); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

@@ -314,6 +314,11 @@ func (z *z2mSource) units() []*unit {
 				failSeq: func() uint64 { return z.failSeq },
 				failure: func(after uint64, props []string) *model.Error { return z.failure(d.ieee, after, props) },
 			})
+			if u.siren != nil && u.siren.warning != "" && u.light == nil && u.onoff == nil && u.cover == nil && u.fan == nil && u.lock == nil && u.climate == nil {
+				// zigbee2mqtt reports no state for a warning: the siren
+				// sounds as last commanded.
+				out[len(out)-1].assume = func(s model.State) { z.states[u.id] = z.states[u.id].Merge(model.State{Siren: s.Siren}) }
+			}
 		}
 	}
 	return out

@@ -3,7 +3,11 @@
 // zigbee2mqtt's own code (its Device model and the Bridge extension's
 // definition payload), for the coverage test of the MQTT bridge (coverage_test.go).
 //
-// Usage: ZIGBEE2MQTT_DATA=<empty dir> node testdata/coverage/gen.js <zigbee2mqtt project dir> <out.json>
+// Usage: ZIGBEE2MQTT_DATA=<empty dir> node testdata/coverage/gen.js <zigbee2mqtt project dir> <out.json> [models]
+//
+// models, a comma-separated list of definition models, keeps only those
+// (the fixture testdata/z2m/kinds_devices.json of real products of every
+// kind); a device's address is the same as in the whole list.
 //
 // The project dir is the z2mreal npm install (node_modules/zigbee2mqtt and
 // its zigbee-herdsman-converters). A device's exposes are those zigbee2mqtt
@@ -14,7 +18,8 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-const [project, out] = process.argv.slice(2);
+const [project, out, models] = process.argv.slice(2);
+const only = models ? new Set(models.split(",")) : null;
 if (!project || !out || !process.env.ZIGBEE2MQTT_DATA) {
     console.error("usage: ZIGBEE2MQTT_DATA=<dir> node testdata/coverage/gen.js <zigbee2mqtt project dir> <out.json>");
     process.exit(2);
@@ -37,6 +42,9 @@ const devices = [];
 let n = 0;
 for (const raw of rawDefinitions) {
     n++;
+    if (only && !only.has(raw.model)) {
+        continue;
+    }
     const def = zhc.prepareDefinition(raw);
     const ieee = `0x${(0xa0000000000000n + BigInt(n)).toString(16).padStart(16, "0")}`;
     const all = typeof def.exposes === "function" ? def.exposes({isDummyDevice: true}, {}) : def.exposes;

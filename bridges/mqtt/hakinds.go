@@ -1,0 +1,443 @@
+package mqtt
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/avshub/avshub/discovery/model"
+)
+
+// The Home Assistant side of the cover, sensor, metering, fan and siren
+// traits: MQTT discovery's cover, binary_sensor, sensor (besides
+// temperature), fan and siren platforms.
+
+// haCover is a cover entity.
+type haCover struct {
+	cmdTopic               string
+	payloadOpen, payClose  string
+	stOpen, stClosed       string
+	posTopic               bool // a position_topic reports the position
+	setPosTopic            string
+	setPosTpl              *template
+	posOpen, posClosed     float64
+	hasState, hasCmdTopics bool
+}
+
+// haFan is a fan entity: on/off, and a percentage when its template is one
+// the bridge evaluates.
+type haFan struct {
+	cmdTopic          string
+	cmdTpl            *template
+	payloadOn, payOff string
+	stateOn, stateOff string
+	pctTopic          string
+	pctTpl            *template
+	min, max          float64 // speed_range_min/max
+}
+
+// haSiren is a siren entity.
+type haSiren struct {
+	cmdTopic          string
+	onTpl, offTpl     *template
+	payloadOn, payOff string
+	stateOn, stateOff string
+}
+
+// haBinary is a binary_sensor entity of a class with a trait.
+type haBinary struct {
+	kind    readingKind
+	on, off string
+}
+
+// haBinaryClasses are the binary_sensor device classes with a trait.
+var haBinaryClasses = map[string]readingKind{
+	"door": readContact, "window": readContact, "opening": readContact, "garage_door": readContact,
+	"motion": readMotion, "occupancy": readMotion, "presence": readMotion,
+	"moisture": readLeak, "smoke": readSmoke, "gas": readGas, "carbon_monoxide": readGas,
+	"tamper": readTamper, "battery": readBatteryLow,
+}
+
+// haSensorClasses are the sensor device classes with a trait (temperature
+// is the thermometer's own).
+var haSensorClasses = map[string]readingKind{
+	"humidity": readHumidity, "illuminance": readIlluminance, "power": readPower, "energy": readEnergy, "battery": readBattery,
+}
+
+// isBattery reports whether an entity is a battery's level or low flag:
+// endpoint health, imported even with entity_category diagnostic (where
+// zigbee2mqtt puts it), never an endpoint of its own.
+func isBattery(platform string, cfg map[string]any) bool {
+	dc, _ := cfg["device_class"].(string)
+	return dc == "battery" && (platform == "sensor" || platform == "binary_sensor")
+}
+
+func (e *haEntity) parseCover(r *cfgReader) error {
+	c := &haCover{cmdTopic: r.topic("command_topic"), payloadOpen: r.str("payload_open", "OPEN"), payClose: r.str("payload_close", "CLOSE"),
+		stOpen: r.str("state_open", "open"), stClosed: r.str("state_closed", "closed"),
+		setPosTopic: r.topic("set_position_topic"), posOpen: r.num("position_open", 100), posClosed: r.num("position_closed", 0)}
+	if c.cmdTopic == "" && c.setPosTopic == "" {
+		return fmt.Errorf("cover without command_topic or set_position_topic")
+	}
+	if c.posOpen == c.posClosed {
+		return fmt.Errorf("position_open and position_closed are both %g", c.posOpen)
+	}
+	var err error
+	if c.setPosTpl, err = r.tmpl("set_position_template"); err != nil {
+		return err
+	}
+	stpl, err := r.tmpl("value_template")
+	if err != nil {
+		return err
+	}
+	ptpl, err := r.tmpl("position_template")
+	if err != nil {
+		return err
+	}
+	if t := r.topic("position_topic"); t != "" {
+		e.sub(t, "position", ptpl)
+		c.posTopic = true
+	}
+	if t := r.topic("state_topic"); t != "" {
+		e.sub(t, "state", stpl)
+		c.hasState = true
+	}
+	e.cover = c
+	return nil
+}
+
+func (e *haEntity) parseFan(r *cfgReader) error {
+	f := &haFan{cmdTopic: r.topic("command_topic"), payloadOn: r.str("payload_on", "ON"), payOff: r.str("payload_off", "OFF"),
+		min: r.num("speed_range_min", 1), max: r.num("speed_range_max", 100)}
+	if f.cmdTopic == "" {
+		return fmt.Errorf("fan without command_topic")
+	}
+	if f.min < 1 || f.max < f.min {
+		return fmt.Errorf("speed range %g–%g is not a range from 1 up", f.min, f.max)
+	}
+	f.stateOn, f.stateOff = f.payloadOn, f.payOff
+	var err error
+	if f.cmdTpl, err = r.tmpl("command_template"); err != nil {
+		return err
+	}
+	stpl, err := r.tmpl("state_value_template")
+	if err != nil {
+		return err
+	}
+	e.sub(r.topic("state_topic"), "state", stpl)
+	// The percentage is imported when its templates are ones the bridge
+	// evaluates; zigbee2mqtt's (a lookup in a dict literal) are not, and its
+	// fans are the zigbee2mqtt source's anyway: such a fan is on/off only.
+	if t := r.topic("percentage_command_topic"); t != "" {
+		ct, cerr := r.tmpl("percentage_command_template")
+		vt, verr := r.tmpl("percentage_value_template")
+		if cerr == nil && verr == nil {
+			f.pctTopic, f.pctTpl = t, ct
+			e.sub(r.topic("percentage_state_topic"), "percentage", vt)
+		}
+	}
+	e.fan = f
+	return nil
+}
+
+func (e *haEntity) parseSiren(r *cfgReader) error {
+	s := &haSiren{cmdTopic: r.topic("command_topic"), payloadOn: r.str("payload_on", "ON"), payOff: r.str("payload_off", "OFF")}
+	if s.cmdTopic == "" {
+		return fmt.Errorf("siren without command_topic")
+	}
+	s.stateOn, s.stateOff = r.str("state_on", s.payloadOn), r.str("state_off", s.payOff)
+	var err error
+	if s.onTpl, err = r.tmpl("command_template"); err != nil {
+		return err
+	}
+	if s.offTpl, err = r.tmpl("command_off_template"); err != nil {
+		return err
+	}
+	if s.offTpl == nil {
+		s.offTpl = s.onTpl
+	}
+	tpl, err := r.tmpl("value_template")
+	if err != nil {
+		return err
+	}
+	e.sub(r.topic("state_topic"), "state", tpl)
+	e.siren = s
+	return nil
+}
+
+func (e *haEntity) parseBinarySensor(r *cfgReader) error {
+	dc := r.str("device_class", "")
+	k, ok := haBinaryClasses[dc]
+	if !ok {
+		return fmt.Errorf("binary_sensor with device_class %q is not bridged", dc)
+	}
+	st := r.topic("state_topic")
+	if st == "" {
+		return fmt.Errorf("binary_sensor without state_topic")
+	}
+	tpl, err := r.tmpl("value_template")
+	if err != nil {
+		return err
+	}
+	e.sub(st, "value", tpl)
+	e.binary = &haBinary{kind: k, on: r.str("payload_on", "ON"), off: r.str("payload_off", "OFF")}
+	return nil
+}
+
+// parseReadingSensor parses a sensor of a class in haSensorClasses.
+func (e *haEntity) parseReadingSensor(r *cfgReader, k readingKind) error {
+	s := &haSensor{kind: k, scale: 1}
+	unit := r.str("unit_of_measurement", "")
+	switch k {
+	case readHumidity, readBattery:
+		if unit != "%" && unit != "" {
+			return fmt.Errorf("%s in %q, not %%", k, unit)
+		}
+	case readIlluminance:
+		if unit != "lx" && unit != "" {
+			return fmt.Errorf("illuminance in %q, not lx", unit)
+		}
+	case readPower:
+		switch unit {
+		case "W", "":
+		case "kW":
+			s.scale = 1000
+		case "mW":
+			s.scale = 0.001
+		default:
+			return fmt.Errorf("power in %q, not W", unit)
+		}
+	case readEnergy:
+		switch unit {
+		case "kWh", "":
+		case "Wh":
+			s.scale = 0.001
+		case "MWh":
+			s.scale = 1000
+		default:
+			return fmt.Errorf("energy in %q, not kWh", unit)
+		}
+	}
+	st := r.topic("state_topic")
+	if st == "" {
+		return fmt.Errorf("sensor without state_topic")
+	}
+	tpl, err := r.tmpl("value_template")
+	if err != nil {
+		return err
+	}
+	e.sub(st, "value", tpl)
+	e.sensor = s
+	return nil
+}
+
+// kindTraits returns the traits and category of a cover, fan, siren or
+// reading entity; ok is false for another.
+func (e *haEntity) kindTraits() (t model.Traits, c model.Category, ok bool) {
+	switch {
+	case e.cover != nil:
+		t.Cover = &model.Cover{}
+		return t, model.CategoryInteriorBlind, true
+	case e.fan != nil:
+		t.OnOff = &model.OnOff{}
+		if e.fan.pctTopic != "" {
+			t.Fan = &model.Fan{}
+		}
+		return t, model.CategoryFan, true
+	case e.siren != nil:
+		t.Siren = &model.Siren{}
+		return t, model.CategorySecurityPanel, true
+	case e.binary != nil:
+		setReadingTrait(&t, e.binary.kind)
+		return t, hostCategory(t), true
+	case e.sensor != nil && e.sensor.kind != 0:
+		setReadingTrait(&t, e.sensor.kind)
+		return t, hostCategory(t), true
+	}
+	return t, "", false
+}
+
+// kindMessage reads a message on a cover's, fan's, siren's or reading's
+// topic (v is the rendered value); ok is false for another entity.
+func (e *haEntity) kindMessage(role, v string) (s model.State, ok bool, err error) {
+	num := func() (float64, error) {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			return 0, fmt.Errorf("%s value %q is not a number", role, v)
+		}
+		return n, nil
+	}
+	empty := v == "" || v == "None" || v == "unknown" || v == "unavailable"
+	switch {
+	case e.cover != nil:
+		c := e.cover
+		switch {
+		case empty:
+		case role == "position":
+			n, err := num()
+			if err != nil {
+				return s, true, err
+			}
+			p := (n - c.posClosed) * 100 / (c.posOpen - c.posClosed)
+			s.CoverPosition = model.Ptr(clampInt(int(math.Round(p)), 0, 100))
+		case c.posTopic:
+			// the position says more than open/closed/opening/closing
+		case v == c.stOpen:
+			s.CoverPosition = model.Ptr(100)
+		case v == c.stClosed:
+			s.CoverPosition = model.Ptr(0)
+		case v == "opening", v == "closing", v == "stopped", v == "STOP":
+		default:
+			return s, true, fmt.Errorf("cover state %q is neither %q nor %q", v, c.stOpen, c.stClosed)
+		}
+	case e.fan != nil:
+		f := e.fan
+		switch {
+		case empty:
+		case role == "percentage":
+			n, err := num()
+			if err != nil {
+				return s, true, err
+			}
+			if n <= 0 {
+				s.FanSpeed = model.Ptr(0)
+			} else {
+				// HA's ranged_value_to_percentage
+				s.FanSpeed = model.Ptr(clampInt(int(math.Floor((n-f.min+1)*100/(f.max-f.min+1))), 0, 100))
+			}
+		case v == f.stateOn:
+			s.On = model.Ptr(true)
+		case v == f.stateOff:
+			s.On = model.Ptr(false)
+		default:
+			return s, true, fmt.Errorf("fan state %q is neither %q nor %q", v, f.stateOn, f.stateOff)
+		}
+	case e.siren != nil:
+		switch {
+		case empty:
+		case v == e.siren.stateOn:
+			s.Siren = model.Ptr(true)
+		case v == e.siren.stateOff:
+			s.Siren = model.Ptr(false)
+		default:
+			return s, true, fmt.Errorf("siren state %q is neither %q nor %q", v, e.siren.stateOn, e.siren.stateOff)
+		}
+	case e.binary != nil:
+		b := e.binary
+		var active bool
+		switch {
+		case empty:
+			return s, true, nil
+		case v == b.on:
+			active = true
+		case v == b.off:
+		default:
+			return s, true, fmt.Errorf("%s state %q is neither %q nor %q", b.kind, v, b.on, b.off)
+		}
+		setReading(&s, b.kind, active, 0)
+	case e.sensor != nil && e.sensor.kind != 0:
+		if empty {
+			return s, true, nil
+		}
+		n, err := num()
+		if err != nil {
+			return s, true, err
+		}
+		setReading(&s, e.sensor.kind, false, n*e.sensor.scale)
+	default:
+		return s, false, nil
+	}
+	return s, true, nil
+}
+
+// setReading sets a reading's field of a state: active for the binary
+// kinds, n for the numeric ones.
+func setReading(s *model.State, k readingKind, active bool, n float64) {
+	switch k {
+	case readContact:
+		s.ContactOpen = model.Ptr(active)
+	case readMotion:
+		s.Motion = model.Ptr(active)
+	case readLeak:
+		s.WaterLeak = model.Ptr(active)
+	case readSmoke:
+		s.Smoke = model.Ptr(active)
+	case readGas:
+		s.Gas = model.Ptr(active)
+	case readTamper:
+		s.Tamper = model.Ptr(active)
+	case readBatteryLow:
+		s.BatteryLow = model.Ptr(active)
+	case readHumidity:
+		s.Humidity = model.Ptr(n)
+	case readIlluminance:
+		s.Illuminance = model.Ptr(n)
+	case readPower:
+		s.Watts = model.Ptr(n)
+	case readEnergy:
+		s.EnergyKWh = model.Ptr(n)
+	case readBattery:
+		s.Battery = model.Ptr(clampInt(int(math.Round(n)), 0, 100))
+	}
+}
+
+// kindCommand builds the messages of a cover, fan or siren command; ok is
+// false for another entity.
+func (e *haEntity) kindCommand(c model.Command, msg func(string, *template, string) ([]outMsg, error)) ([]outMsg, bool, error) {
+	switch {
+	case e.cover != nil && c.Trait == model.TraitCover:
+		cv := e.cover
+		pos := *c.CoverPosition
+		switch {
+		case cv.setPosTopic != "":
+			v := cv.posClosed + float64(pos)*(cv.posOpen-cv.posClosed)/100
+			out, err := msg(cv.setPosTopic, cv.setPosTpl, strconv.Itoa(int(math.Round(v))))
+			return out, true, err
+		case pos == 100:
+			out, err := msg(cv.cmdTopic, nil, cv.payloadOpen)
+			return out, true, err
+		case pos == 0:
+			out, err := msg(cv.cmdTopic, nil, cv.payClose)
+			return out, true, err
+		}
+		return nil, true, &model.Error{Kind: model.ErrInvalidValue, Message: fmt.Sprintf("the cover only opens (100) and closes (0): position %d", pos)}
+	case e.fan != nil && c.Trait == model.TraitOnOff:
+		v := e.fan.payOff
+		if *c.Power {
+			v = e.fan.payloadOn
+		}
+		out, err := msg(e.fan.cmdTopic, e.fan.cmdTpl, v)
+		return out, true, err
+	case e.fan != nil && c.Trait == model.TraitFan && e.fan.pctTopic != "":
+		f := e.fan
+		n := *c.FanSpeed
+		if n == 0 {
+			out, err := msg(f.cmdTopic, f.cmdTpl, f.payOff)
+			return out, true, err
+		}
+		// HA's percentage_to_ranged_value: ceil over the speed range.
+		speed := math.Ceil(float64(n) * (f.max - f.min + 1) / 100)
+		speed = math.Max(f.min, math.Min(f.max, speed+f.min-1))
+		out, err := msg(f.pctTopic, f.pctTpl, strconv.Itoa(int(speed)))
+		return out, true, err
+	case e.siren != nil && c.Trait == model.TraitSiren:
+		s := e.siren
+		if *c.Siren {
+			out, err := msg(s.cmdTopic, s.onTpl, s.payloadOn)
+			return out, true, err
+		}
+		out, err := msg(s.cmdTopic, s.offTpl, s.payOff)
+		return out, true, err
+	}
+	return nil, false, nil
+}
+
+// isRemoteEntity says why a discovery entity is a remote's presses
+// (device triggers, event entities), or "".
+func isRemoteEntity(platform string) string {
+	switch platform {
+	case "device_automation", "event":
+		return remoteReason
+	}
+	return ""
+}

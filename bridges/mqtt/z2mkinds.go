@@ -1,0 +1,515 @@
+package mqtt
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/avshub/avshub/discovery/model"
+)
+
+// The zigbee2mqtt side of the cover, sensor, metering, fan and siren traits:
+// which exposes carry them (zigbee-herdsman-converters lib/exposes), how
+// their state reads and how their commands are written.
+
+// remoteReason is why a remote's or button's presses (zigbee2mqtt's
+// "action" expose, Home Assistant's device triggers) are not imported: Alexa
+// has no generic button (README.md, "Buttons and remotes").
+const remoteReason = "remote: presses are not an Alexa endpoint"
+
+// z2mCover is a cover expose: its OPEN/CLOSE/STOP state and its position
+// (0 closed … 100 open, as zigbee2mqtt reports it after invert_cover).
+type z2mCover struct {
+	state    string // the OPEN/CLOSE/STOP enum's property ("state", "state_left")
+	open     string
+	close    string
+	position string // "" when the cover only opens and closes
+}
+
+// z2mFan is a fan expose: on/off, and the speed as zigbee2mqtt's fan_mode
+// (named speeds) or a native speed.
+type z2mFan struct {
+	state    *z2mBinary // fan_state or state
+	mode     string     // fan_mode property
+	speeds   []string   // fan_mode values that are speeds, slowest first (off excluded)
+	hasOff   bool       // fan_mode has "off"
+	speed    string     // native speed property
+	min, max float64    // native speed range
+}
+
+// z2mSiren is a siren: zigbee2mqtt's warning composite (set only: the state
+// is what was last commanded) or a settable alarm binary.
+type z2mSiren struct {
+	warning string     // warning property
+	tone    string     // the warning mode that sounds: emergency when the device has it
+	level   bool       // the warning has a level
+	timed   bool       // the warning has a duration
+	alarm   *z2mBinary // alarm binary
+}
+
+// readingKind is a read-only reading a device reports.
+type readingKind int
+
+const (
+	readContact readingKind = iota + 1
+	readMotion
+	readLeak
+	readSmoke
+	readGas
+	readTamper
+	readHumidity
+	readIlluminance
+	readPower
+	readEnergy
+	readBattery
+	readBatteryLow
+)
+
+// z2mReadings maps the exposes that are readings (name, type) to their
+// kind. occupancy and presence are both motion; carbon_monoxide is gas.
+var z2mReadings = map[string]struct {
+	typ  string
+	kind readingKind
+}{
+	"contact": {"binary", readContact}, "occupancy": {"binary", readMotion}, "presence": {"binary", readMotion},
+	"water_leak": {"binary", readLeak}, "smoke": {"binary", readSmoke}, "gas": {"binary", readGas},
+	"carbon_monoxide": {"binary", readGas}, "tamper": {"binary", readTamper},
+	"humidity": {"numeric", readHumidity}, "illuminance": {"numeric", readIlluminance},
+	"power": {"numeric", readPower}, "energy": {"numeric", readEnergy},
+	"battery": {"numeric", readBattery}, "battery_low": {"binary", readBatteryLow},
+}
+
+// strong reports whether a reading is a device's function by itself (a
+// contact, motion, leak, smoke or gas sensor, a meter); humidity and
+// illuminance are one when the device has no other function; tamper and
+// battery never are (they ride along with the endpoint).
+func (k readingKind) strong() bool { return k <= readGas || k == readPower || k == readEnergy }
+
+// alone reports whether a reading may make an endpoint of its own.
+func (k readingKind) alone() bool { return k.strong() || k == readHumidity || k == readIlluminance }
+
+// z2mReading is one reading of a unit.
+type z2mReading struct {
+	kind   readingKind
+	prop   string
+	on     any     // a binary's value_on (contact: open; others: detected)
+	off    any     // a binary's value_off
+	scale  float64 // numeric: multiply to the trait's unit
+	endpnt string
+}
+
+// parseReading returns the reading an expose is, if it is one: its name
+// and type match and the unit is one the trait takes.
+func parseReading(e *z2mExpose) (*z2mReading, string) {
+	r, ok := z2mReadings[e.Name]
+	if !ok || e.Type != r.typ || e.Property == "" || e.Access&accessState == 0 {
+		return nil, ""
+	}
+	rd := &z2mReading{kind: r.kind, prop: e.Property, on: e.ValueOn, off: e.ValueOff, scale: 1, endpnt: e.Endpoint}
+	unit := e.Unit
+	switch r.kind {
+	case readHumidity, readBattery:
+		if unit != "%" && unit != "" {
+			return nil, fmt.Sprintf("%s in %q, not %%", e.Name, unit)
+		}
+	case readIlluminance:
+		if unit != "lx" && unit != "" {
+			return nil, fmt.Sprintf("illuminance in %q, not lx", unit)
+		}
+	case readPower:
+		switch unit {
+		case "W", "":
+		case "kW":
+			rd.scale = 1000
+		default:
+			return nil, fmt.Sprintf("power in %q, not W", unit)
+		}
+	case readEnergy:
+		switch unit {
+		case "kWh", "":
+		case "Wh":
+			rd.scale = 0.001
+		default:
+			return nil, fmt.Sprintf("energy in %q, not kWh", unit)
+		}
+	}
+	return rd, ""
+}
+
+// setReadingTrait gives a unit the trait of a reading.
+func setReadingTrait(t *model.Traits, k readingKind) {
+	switch k {
+	case readContact:
+		t.Contact = &model.Contact{}
+	case readMotion:
+		t.Motion = &model.Motion{}
+	case readLeak:
+		t.WaterLeak = &model.WaterLeak{}
+	case readSmoke:
+		t.Smoke = &model.Smoke{}
+	case readGas:
+		t.Gas = &model.Gas{}
+	case readTamper:
+		t.Tamper = &model.Tamper{}
+	case readHumidity:
+		t.Humidity = &model.Humidity{}
+	case readIlluminance:
+		t.Illuminance = &model.Illuminance{}
+	case readPower:
+		t.Power = &model.Power{}
+	case readEnergy:
+		t.Energy = &model.Energy{}
+	case readBattery, readBatteryLow:
+		if t.Battery == nil {
+			t.Battery = &model.Battery{}
+		}
+	}
+}
+
+// readingName names a reading kind in skip reasons.
+func (k readingKind) String() string {
+	return [...]string{"", "contact", "motion", "water leak", "smoke", "gas", "tamper", "humidity", "illuminance",
+		"power", "energy", "battery", "battery low"}[k]
+}
+
+// parseZ2MCover reads a cover expose; nil when it has no settable state or
+// position.
+func parseZ2MCover(fs []z2mExpose) *z2mCover {
+	c := &z2mCover{}
+	if st := findZ2MFeature(fs, "state", "enum"); st != nil && st.Access&accessSet != 0 {
+		for _, v := range st.Values {
+			switch s, _ := v.(string); s {
+			case "OPEN":
+				c.open = s
+			case "CLOSE":
+				c.close = s
+			}
+		}
+		if c.open != "" && c.close != "" {
+			c.state = st.Property
+		}
+	}
+	if p := findZ2MFeature(fs, "position", "numeric"); p != nil && p.Access&accessSet != 0 {
+		c.position = p.Property
+	}
+	if c.state == "" && c.position == "" {
+		return nil
+	}
+	return c
+}
+
+// fanSpeedOrder is the order of zigbee2mqtt's fan_mode values that are
+// speeds (as its Home Assistant discovery orders them); on, auto and smart
+// are not speeds.
+var fanSpeedOrder = []string{"low", "medium", "high", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
+// parseZ2MFan reads a fan expose; nil when nothing in it is settable.
+func parseZ2MFan(fs []z2mExpose) *z2mFan {
+	f := &z2mFan{}
+	if st := findZ2MFeature(fs, "state", "binary"); st != nil && st.Access&accessSet != 0 {
+		f.state = &z2mBinary{prop: st.Property, on: st.ValueOn, off: st.ValueOff}
+	}
+	if m := findZ2MFeature(fs, "mode", "enum"); m != nil && m.Access&accessSet != 0 {
+		f.mode = m.Property
+		vals := map[string]bool{}
+		for _, v := range m.Values {
+			s, _ := v.(string)
+			vals[s] = true
+		}
+		for _, s := range fanSpeedOrder {
+			if vals[s] {
+				f.speeds = append(f.speeds, s)
+			}
+		}
+		f.hasOff = vals["off"]
+	}
+	if sp := findZ2MFeature(fs, "speed", "numeric"); sp != nil && sp.Access&accessSet != 0 {
+		f.speed, f.min, f.max = sp.Property, 1, 254
+		if sp.ValueMin != nil {
+			f.min = *sp.ValueMin
+		}
+		if sp.ValueMax != nil && *sp.ValueMax > f.min {
+			f.max = *sp.ValueMax
+		}
+	}
+	if f.state == nil && len(f.speeds) == 0 && f.speed == "" {
+		return nil
+	}
+	return f
+}
+
+// trait returns the fan trait: named speeds (low, medium, high) are presets
+// at their share of the speed range.
+func (f *z2mFan) trait() *model.Fan {
+	t := &model.Fan{}
+	for i, s := range f.speeds {
+		if s >= "1" && s <= "9" {
+			continue
+		}
+		t.Presets = append(t.Presets, model.Preset{Value: float64(f.percent(i)), Names: []model.Name{{Text: s, Locale: "en-US"}}})
+	}
+	return t
+}
+
+// percent is the speed of the i-th named speed.
+func (f *z2mFan) percent(i int) int {
+	return int(math.Round(float64(i+1) * 100 / float64(len(f.speeds))))
+}
+
+// parseZ2MSiren reads a warning composite or an alarm binary.
+func parseZ2MSiren(e *z2mExpose) *z2mSiren {
+	switch {
+	case e.Type == "composite" && e.Name == "warning" && e.Access&accessSet != 0 && e.Property != "":
+		s := &z2mSiren{warning: e.Property, tone: "emergency"}
+		if m := findZ2MFeature(e.Features, "mode", "enum"); m != nil {
+			s.tone = ""
+			for _, v := range m.Values {
+				if v, _ := v.(string); v == "emergency" || (s.tone == "" && v != "stop") {
+					s.tone = v
+				}
+			}
+			if s.tone == "" {
+				return nil
+			}
+		}
+		s.level = findZ2MFeature(e.Features, "level", "enum") != nil
+		s.timed = findZ2MFeature(e.Features, "duration", "numeric") != nil
+		return s
+	case e.Type == "binary" && e.Name == "alarm" && e.Access&accessSet != 0 && e.Property != "":
+		return &z2mSiren{alarm: &z2mBinary{prop: e.Property, on: e.ValueOn, off: e.ValueOff}}
+	}
+	return nil
+}
+
+// parseKinds reads the state of the cover, fan, siren and readings of u
+// from a state message.
+func (u *z2mUnit) parseKinds(s *model.State, get func(string, unknownFields) (any, bool), bad func(string, any)) {
+	if c := u.cover; c != nil {
+		if v, ok := get(c.position, 0); ok {
+			if n, ok := asNumber(v); ok && n >= 0 && n <= 100 {
+				s.CoverPosition = model.Ptr(int(math.Round(n)))
+			} else {
+				bad(c.position, v)
+			}
+		} else if v, ok := get(c.state, 0); ok && c.position == "" {
+			switch v {
+			case c.open:
+				s.CoverPosition = model.Ptr(100)
+			case c.close:
+				s.CoverPosition = model.Ptr(0)
+			}
+		}
+	}
+	if f := u.fan; f != nil {
+		if f.state != nil {
+			if v, ok := get(f.state.prop, unknownOn); ok {
+				switch v {
+				case f.state.on:
+					s.On = model.Ptr(true)
+				case f.state.off:
+					s.On = model.Ptr(false)
+				default:
+					bad(f.state.prop, v)
+				}
+			}
+		}
+		if v, ok := get(f.mode, 0); ok {
+			str, _ := v.(string)
+			if str == "off" {
+				s.FanSpeed = model.Ptr(0)
+				if f.state == nil {
+					s.On = model.Ptr(false)
+				}
+			}
+			for i, sp := range f.speeds {
+				if sp == str {
+					s.FanSpeed = model.Ptr(f.percent(i))
+					if f.state == nil {
+						s.On = model.Ptr(true)
+					}
+				}
+			}
+		}
+		if v, ok := get(f.speed, 0); ok {
+			if n, ok := asNumber(v); ok && n >= 0 {
+				s.FanSpeed = model.Ptr(clampInt(int(math.Round(n*100/f.max)), 0, 100))
+			} else {
+				bad(f.speed, v)
+			}
+		}
+	}
+	if sr := u.siren; sr != nil && sr.alarm != nil {
+		if v, ok := get(sr.alarm.prop, 0); ok {
+			switch v {
+			case sr.alarm.on:
+				s.Siren = model.Ptr(true)
+			case sr.alarm.off:
+				s.Siren = model.Ptr(false)
+			default:
+				bad(sr.alarm.prop, v)
+			}
+		}
+	}
+	for _, r := range u.readings {
+		v, ok := get(r.prop, 0)
+		if !ok {
+			continue
+		}
+		if r.kind <= readTamper || r.kind == readBatteryLow {
+			var active bool
+			switch v {
+			case r.on:
+				active = true
+			case r.off:
+			default:
+				bad(r.prop, v)
+				continue
+			}
+			switch r.kind {
+			case readContact:
+				s.ContactOpen = model.Ptr(active)
+			case readMotion:
+				s.Motion = model.Ptr(active)
+			case readLeak:
+				s.WaterLeak = model.Ptr(active)
+			case readSmoke:
+				s.Smoke = model.Ptr(active)
+			case readGas:
+				s.Gas = model.Ptr(active)
+			case readTamper:
+				s.Tamper = model.Ptr(active)
+			case readBatteryLow:
+				s.BatteryLow = model.Ptr(active)
+			}
+			continue
+		}
+		n, ok := asNumber(v)
+		if !ok {
+			bad(r.prop, v)
+			continue
+		}
+		n *= r.scale
+		switch r.kind {
+		case readHumidity:
+			s.Humidity = model.Ptr(n)
+		case readIlluminance:
+			s.Illuminance = model.Ptr(n)
+		case readPower:
+			s.Watts = model.Ptr(n)
+		case readEnergy:
+			s.EnergyKWh = model.Ptr(n)
+		case readBattery:
+			s.Battery = model.Ptr(clampInt(int(math.Round(n)), 0, 100))
+		}
+	}
+}
+
+// kindCommand builds the /set payload of a cover, fan or siren command.
+func (u *z2mUnit) kindCommand(c model.Command, p map[string]any) error {
+	switch c.Trait {
+	case model.TraitCover:
+		cv := u.cover
+		if cv == nil {
+			return notSupported(c)
+		}
+		pos := *c.CoverPosition
+		switch {
+		case cv.position != "":
+			p[cv.position] = pos
+		case pos == 100:
+			p[cv.state] = cv.open
+		case pos == 0:
+			p[cv.state] = cv.close
+		default:
+			return &model.Error{Kind: model.ErrInvalidValue, Message: fmt.Sprintf("the cover only opens (100) and closes (0): position %d", pos)}
+		}
+	case model.TraitFan:
+		f := u.fan
+		if f == nil {
+			return notSupported(c)
+		}
+		n := *c.FanSpeed
+		switch {
+		case n == 0 && f.state != nil:
+			p[f.state.prop] = f.state.off
+		case n == 0 && f.hasOff:
+			p[f.mode] = "off"
+		case n == 0:
+			return &model.Error{Kind: model.ErrInvalidValue, Message: "the fan cannot be set to speed 0"}
+		case len(f.speeds) > 0:
+			i := clampInt(int(math.Round(float64(n)*float64(len(f.speeds))/100))-1, 0, len(f.speeds)-1) // the nearest speed
+			p[f.mode] = f.speeds[i]
+		case f.speed != "":
+			p[f.speed] = int(math.Max(f.min, math.Min(f.max, math.Round(float64(n)*f.max/100))))
+		default:
+			return notSupported(c)
+		}
+	case model.TraitSiren:
+		sr := u.siren
+		if sr == nil {
+			return notSupported(c)
+		}
+		switch {
+		case sr.alarm != nil && *c.Siren:
+			p[sr.alarm.prop] = sr.alarm.on
+		case sr.alarm != nil:
+			p[sr.alarm.prop] = sr.alarm.off
+		case *c.Siren:
+			// zigbee2mqtt's defaults (its converter and its own Home
+			// Assistant siren): an emergency tone at medium level for 10 s.
+			w := map[string]any{"mode": sr.tone}
+			if sr.level {
+				w["level"] = "medium"
+			}
+			if sr.timed {
+				w["duration"] = 10
+			}
+			p[sr.warning] = w
+		default:
+			p[sr.warning] = map[string]any{"mode": "stop"}
+		}
+	default:
+		return notSupported(c)
+	}
+	return nil
+}
+
+// fanPower sets a fan's on/off; false when u is not a fan or cannot.
+func (u *z2mUnit) fanPower(on bool, p map[string]any) bool {
+	f := u.fan
+	switch {
+	case f == nil:
+		return false
+	case f.state != nil && on:
+		p[f.state.prop] = f.state.on
+	case f.state != nil:
+		p[f.state.prop] = f.state.off
+	case on && len(f.speeds) > 0:
+		p[f.mode] = f.speeds[len(f.speeds)-1]
+	case !on && f.hasOff:
+		p[f.mode] = "off"
+	default:
+		return false
+	}
+	return true
+}
+
+// hostCategory is the display category of a sensor-only endpoint: named
+// after its strongest reading.
+func hostCategory(t model.Traits) model.Category {
+	switch {
+	case t.Contact != nil:
+		return model.CategoryContactSensor
+	case t.Motion != nil:
+		return model.CategoryMotionSensor
+	case t.WaterLeak != nil || t.Smoke != nil || t.Gas != nil || t.Power != nil || t.Energy != nil:
+		return model.CategoryOther
+	case t.TemperatureSensor != nil:
+		return model.CategoryTemperatureSensor
+	}
+	return model.CategoryOther
+}
+
+// isRemote reports whether an expose is a remote's or button's presses.
+func isRemote(e *z2mExpose) bool {
+	return e.Name == "action" && (e.Type == "enum" || e.Type == "text") && e.Access&accessState != 0
+}

@@ -1,0 +1,234 @@
+package mqtt
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/avshub/avshub/discovery/model"
+)
+
+// kindsSource is the zigbee2mqtt source fed testdata/z2m/kinds_devices.json:
+// real products of every kind, serialised by zigbee2mqtt's own code
+// (TestKindsFixtureFromZigbee2MQTT regenerates it).
+func kindsSource(t *testing.T) (*z2mSource, map[string]string) {
+	t.Helper()
+	payload, err := os.ReadFile("testdata/z2m/kinds_devices.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []z2mDeviceJSON
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{} // model → friendly name
+	for _, d := range raw {
+		names[d.Definition.Model] = d.FriendlyName
+	}
+	z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
+	z.handle("zigbee2mqtt/bridge/devices", payload)
+	return z, names
+}
+
+// unitsOf returns a device's units, by model.
+func unitsOf(t *testing.T, z *z2mSource, names map[string]string, modelName string) []*z2mUnit {
+	t.Helper()
+	for _, d := range z.devices {
+		if d.name == names[modelName] {
+			return d.units
+		}
+	}
+	return nil
+}
+
+// Every kind of issue 15 from the exposes of a real product: the endpoint's
+// category and traits (all of the device's primary traits on one endpoint),
+// or why the device is skipped.
+func TestZ2MKindsImport(t *testing.T) {
+	z, names := kindsSource(t)
+	type ep struct {
+		suffix string // "" the device itself, else the endpoint's suffix
+		cat    model.Category
+		traits []model.TraitKind
+	}
+	for _, tc := range []struct {
+		model string
+		want  []ep
+		skip  string
+	}{
+		{model: "E1757", want: []ep{{"", model.CategoryInteriorBlind, []model.TraitKind{model.TraitCover, model.TraitBattery}}}},
+		{model: "ZBCurtain", want: []ep{{"", model.CategoryInteriorBlind, []model.TraitKind{model.TraitCover, model.TraitBattery}}}},
+		{model: "MCCGQ11LM", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact, model.TraitBattery}}}},
+		{model: "E2013", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact, model.TraitBattery}}}},
+		{model: "9290012607", want: []ep{{"", model.CategoryMotionSensor, []model.TraitKind{model.TraitTemperatureSensor, model.TraitMotion, model.TraitBattery, model.TraitIlluminance}}}},
+		{model: "E2134", want: []ep{{"", model.CategoryMotionSensor, []model.TraitKind{model.TraitMotion, model.TraitBattery, model.TraitIlluminance}}}},
+		{model: "SJCGQ11LM", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitWaterLeak, model.TraitBattery}}}},
+		{model: "E2202", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitWaterLeak, model.TraitBattery}}}},
+		{model: "HS1SA-E", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitBattery, model.TraitSmoke}}}},
+		{model: "JTYJ-GD-01LM/BW", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitBattery, model.TraitSmoke, model.TraitTamper}}}},
+		{model: "JTQJ-BF-01LM/BW", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitGas, model.TraitTamper}}}},
+		{model: "HS1CA-E", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitBattery, model.TraitGas}}}},
+		{model: "HS2WD-E", want: []ep{{"", model.CategorySecurityPanel, []model.TraitKind{model.TraitBattery, model.TraitSiren}}}},
+		{model: "TS0216", want: []ep{{"", model.CategorySecurityPanel, []model.TraitKind{model.TraitBattery, model.TraitSiren}}}},
+		{model: "E2007", want: []ep{{"", model.CategoryFan, []model.TraitKind{model.TraitOnOff, model.TraitFan}}}},
+		{model: "99432", want: []ep{
+			{"", model.CategoryFan, []model.TraitKind{model.TraitOnOff, model.TraitFan}},
+			{"light", model.CategoryLight, []model.TraitKind{model.TraitOnOff, model.TraitBrightness}},
+		}},
+		{model: "TS011F_plug_1", want: []ep{{"", model.CategorySmartPlug, []model.TraitKind{model.TraitOnOff, model.TraitPower, model.TraitEnergy}}}},
+		{model: "S60ZBTPF", want: []ep{{"", model.CategorySmartPlug, []model.TraitKind{model.TraitOnOff, model.TraitPower, model.TraitEnergy}}}},
+		{model: "WSDCGQ11LM", want: []ep{{"", model.CategoryTemperatureSensor, []model.TraitKind{model.TraitTemperatureSensor, model.TraitBattery, model.TraitHumidity}}}},
+		{model: "E1524/E1810", skip: remoteReason},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			name := names[tc.model]
+			if name == "" {
+				t.Fatalf("%s is not in the fixture", tc.model)
+			}
+			us := unitsOf(t, z, names, tc.model)
+			if tc.skip != "" {
+				found := false
+				for _, s := range z.skips {
+					found = found || (s.ID == name && s.Part == "" && s.Reason == tc.skip)
+				}
+				if len(us) != 0 || !found {
+					t.Fatalf("%d endpoints, skipped %v; want skipped: %s", len(us), found, tc.skip)
+				}
+				return
+			}
+			if len(us) != len(tc.want) {
+				t.Fatalf("%d endpoints, want %d", len(us), len(tc.want))
+			}
+			for i, w := range tc.want {
+				e := us[i].ep
+				wantName := strings.TrimSpace(name + " " + w.suffix)
+				if e.FriendlyName != wantName || e.Category != w.cat || !reflect.DeepEqual(e.Traits.Kinds(), w.traits) {
+					t.Errorf("endpoint %d: %q %s %v; want %q %s %v", i, e.FriendlyName, e.Category, e.Traits.Kinds(), wantName, w.cat, w.traits)
+				}
+			}
+		})
+	}
+}
+
+// State messages as zigbee2mqtt publishes them for these products → the
+// model's state. zigbee2mqtt's contact is true when the contact is closed.
+func TestZ2MKindsState(t *testing.T) {
+	for _, tc := range []struct {
+		model, msg string
+		want       model.State
+	}{
+		{"E1757", `{"battery":87,"linkquality":120,"position":40,"state":"OPEN"}`,
+			model.State{CoverPosition: model.Ptr(40), Battery: model.Ptr(87)}},
+		{"E1757", `{"position":0,"state":"CLOSE"}`, model.State{CoverPosition: model.Ptr(0)}},
+		{"MCCGQ11LM", `{"battery":100,"contact":true,"device_temperature":21,"linkquality":98,"power_outage_count":3,"voltage":3035}`,
+			model.State{ContactOpen: model.Ptr(false), Battery: model.Ptr(100)}},
+		{"MCCGQ11LM", `{"contact":false}`, model.State{ContactOpen: model.Ptr(true)}},
+		{"9290012607", `{"battery":100,"illuminance":213,"led_indication":false,"linkquality":131,"occupancy":true,"occupancy_timeout":0,"temperature":21.37}`,
+			model.State{Motion: model.Ptr(true), Illuminance: model.Ptr(213.0), Temperature: model.Ptr(21.37), Battery: model.Ptr(100)}},
+		{"SJCGQ11LM", `{"battery":91,"battery_low":false,"water_leak":true,"voltage":2995}`,
+			model.State{WaterLeak: model.Ptr(true), Battery: model.Ptr(91), BatteryLow: model.Ptr(false)}},
+		{"HS1SA-E", `{"smoke":true,"battery_low":true,"battery":12}`,
+			model.State{Smoke: model.Ptr(true), Battery: model.Ptr(12), BatteryLow: model.Ptr(true)}},
+		{"JTQJ-BF-01LM/BW", `{"gas":false,"gas_density":0,"tamper":true}`, model.State{Gas: model.Ptr(false), Tamper: model.Ptr(true)}},
+		{"HS1CA-E", `{"carbon_monoxide":true}`, model.State{Gas: model.Ptr(true)}},
+		{"TS0216", `{"alarm":true,"battery":100,"volume":"low"}`, model.State{Siren: model.Ptr(true), Battery: model.Ptr(100)}},
+		{"E2007", `{"fan_mode":"3","fan_state":"ON","pm25":4}`, model.State{On: model.Ptr(true), FanSpeed: model.Ptr(33)}},
+		{"E2007", `{"fan_mode":"off","fan_state":"OFF"}`, model.State{On: model.Ptr(false), FanSpeed: model.Ptr(0)}},
+		{"99432", `{"fan_mode":"medium","fan_state":"ON"}`, model.State{On: model.Ptr(true), FanSpeed: model.Ptr(67)}},
+		{"TS011F_plug_1", `{"state":"ON","power":121,"energy":3.21,"current":0.52,"voltage":231}`,
+			model.State{On: model.Ptr(true), Watts: model.Ptr(121.0), EnergyKWh: model.Ptr(3.21)}},
+		{"WSDCGQ11LM", `{"battery":100,"humidity":48.2,"pressure":1012.4,"temperature":21.37,"voltage":3005}`,
+			model.State{Temperature: model.Ptr(21.37), Humidity: model.Ptr(48.2), Battery: model.Ptr(100)}},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			z, names := kindsSource(t)
+			us := unitsOf(t, z, names, tc.model)
+			if len(us) == 0 {
+				t.Fatalf("%s not imported", tc.model)
+			}
+			z.handle("zigbee2mqtt/"+names[tc.model], []byte(tc.msg))
+			if got := z.states[us[0].id]; !reflect.DeepEqual(got, tc.want) {
+				a, _ := json.Marshal(got)
+				b, _ := json.Marshal(tc.want)
+				t.Errorf("state %s\nwant  %s", a, b)
+			}
+		})
+	}
+}
+
+// Commands → the /set payloads zigbee2mqtt's converters take for these
+// products: a cover opens, closes and moves to a position; a fan switches
+// and takes the nearest of its speeds; a siren sounds and stops.
+func TestZ2MKindsCommands(t *testing.T) {
+	for _, tc := range []struct {
+		model string
+		cmd   model.Command
+		want  string // payload, or the error kind
+	}{
+		{"E1757", model.SetCoverPosition(100), `{"position":100}`},
+		{"E1757", model.SetCoverPosition(0), `{"position":0}`},
+		{"E1757", model.SetCoverPosition(35), `{"position":35}`},
+		{"ZBCurtain", model.SetCoverPosition(60), `{"position":60}`},
+		{"E2007", model.SetPower(true), `{"fan_state":"ON"}`},
+		{"E2007", model.SetPower(false), `{"fan_state":"OFF"}`},
+		{"E2007", model.SetFanSpeed(50), `{"fan_mode":"5"}`},
+		{"E2007", model.SetFanSpeed(100), `{"fan_mode":"9"}`},
+		{"E2007", model.SetFanSpeed(1), `{"fan_mode":"1"}`},
+		{"E2007", model.SetFanSpeed(0), `{"fan_state":"OFF"}`},
+		{"99432", model.SetFanSpeed(33), `{"fan_mode":"low"}`},
+		{"99432", model.SetFanSpeed(67), `{"fan_mode":"medium"}`},
+		{"HS2WD-E", model.SetSiren(true), `{"warning":{"duration":10,"mode":"emergency"}}`},
+		{"HS2WD-E", model.SetSiren(false), `{"warning":{"mode":"stop"}}`},
+		{"TS0216", model.SetSiren(true), `{"alarm":true}`},
+		{"TS0216", model.SetSiren(false), `{"alarm":false}`},
+		{"HS2WD-E", model.SetPower(true), string(model.ErrNotSupported)},
+		{"TS011F_plug_1", model.SetCoverPosition(10), string(model.ErrNotSupported)},
+	} {
+		t.Run(tc.model+" "+tc.cmd.String(), func(t *testing.T) {
+			z, names := kindsSource(t)
+			us := unitsOf(t, z, names, tc.model)
+			if len(us) == 0 {
+				t.Fatalf("%s not imported", tc.model)
+			}
+			p, err := us[0].command(tc.cmd, model.State{})
+			if err != nil {
+				if got := string(model.AsError(err).Kind); got != tc.want {
+					t.Fatalf("error %v, want %s", err, tc.want)
+				}
+				return
+			}
+			b, _ := json.Marshal(p)
+			if !jsonEqual(string(b), tc.want) {
+				t.Errorf("payload %s, want %s", b, tc.want)
+			}
+		})
+	}
+}
+
+// A cover that only opens and closes (no position) is told OPEN and CLOSE
+// and refuses a position in between; its state is 100 or 0.
+func TestZ2MCoverWithoutPosition(t *testing.T) {
+	u := &z2mUnit{cover: parseZ2MCover([]z2mExpose{{Type: "enum", Name: "state", Property: "state", Access: accessState | accessSet, Values: []any{"OPEN", "CLOSE", "STOP"}}})}
+	for _, tc := range []struct {
+		pos  int
+		want string
+	}{{100, `{"state":"OPEN"}`}, {0, `{"state":"CLOSE"}`}, {50, string(model.ErrInvalidValue)}} {
+		p, err := u.command(model.SetCoverPosition(tc.pos), model.State{})
+		got := ""
+		if err != nil {
+			got = string(model.AsError(err).Kind)
+		} else {
+			b, _ := json.Marshal(p)
+			got = string(b)
+		}
+		if got != tc.want {
+			t.Errorf("position %d: %s, want %s", tc.pos, got, tc.want)
+		}
+	}
+	s, _, _ := u.parseState(map[string]any{"state": "CLOSE"})
+	if s.CoverPosition == nil || *s.CoverPosition != 0 {
+		t.Errorf("CLOSE → %v, want position 0", s.CoverPosition)
+	}
+}

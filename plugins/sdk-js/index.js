@@ -13,7 +13,7 @@ const protoLoader = require('@grpc/proto-loader');
 const forge = require('node-forge');
 const { validate } = require('./validate.js');
 
-const API_VERSION = '1.0';
+const API_VERSION = '1.1';
 const MAGIC_COOKIE_KEY = 'AVSHUB_BRIDGE_PLUGIN';
 const MAGIC_COOKIE_VALUE = 'b7d3c1a4-avshub-bridge-v1-5f0e9a2c';
 const PROTOCOL_VERSION = 1;
@@ -151,6 +151,13 @@ class Emitter {
     if (d) d.state = { ...d.state, ...state };
     this._send({ completion: { correlation_id: correlationId, state } });
   }
+  // pairing reports a pairing window (no deviceId: stage OPEN or CLOSED with
+  // remainingMs) or one joining device: ANNOUNCED, INTERVIEWING (detail says
+  // the step), PUBLISHED (endpoint: the device's endpoint) or FAILED (detail: why).
+  pairing({ stage, deviceId = '', detail = '', remainingMs = 0, endpoint }) {
+    this._send({ pairing: { stage: 'PAIRING_STAGE_' + stage, device_id: deviceId, detail,
+      remaining: { seconds: String(Math.floor(remainingMs / 1000)), nanos: (remainingMs % 1000) * 1e6 }, endpoint } });
+  }
   reachability(id, reachable) {
     const d = this.devices.get(id);
     if (d) d.reachable = reachable;
@@ -247,7 +254,9 @@ function selfSignedCert() {
 // serve runs bridge as a plugin: { describe(), configure(json, dataDir),
 // run(emitter, signal), execute(req, signal), state(id) } (all may be async),
 // and, for a bridge that lets devices join, startPairing(ms, emitter) (joined
-// devices are announced with emitter.upsert). execute resolves to the state the
+// devices are announced with emitter.upsert; with describe().pairingProgress
+// the bridge reports each step with emitter.pairing), and for one that can
+// remove devices, removeDevice(id, emitter). execute resolves to the state the
 // device reached, or to { accepted: { state, estimatedDeferralMs } } for a slow
 // device that finishes later with emitter.complete(req.correlation_id, state).
 // Commands are checked first (validate.js) as the Go SDK checks them.
@@ -255,7 +264,7 @@ function serve(bridge) {
   const desc = bridge.describe();
   if (process.argv[2] === 'describe') {
     process.stdout.write(JSON.stringify({ name: desc.name, version: desc.version, apiVersions: desc.apiVersions || [API_VERSION],
-      pairing: Boolean(bridge.startPairing), configSchema: desc.configSchema, sampleConfig: desc.sampleConfig }, null, 2) + '\n');
+      pairing: Boolean(bridge.startPairing), remove: Boolean(bridge.removeDevice), configSchema: desc.configSchema, sampleConfig: desc.sampleConfig }, null, 2) + '\n');
     return;
   }
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
@@ -271,7 +280,7 @@ function serve(bridge) {
   const server = new grpc.Server();
   server.addService(bridgeProto.Bridge.service, {
     Describe: (_call, cb) => cb(null, { name: desc.name, version: desc.version, api_versions: desc.apiVersions || [API_VERSION],
-      capabilities: { pairing: Boolean(bridge.startPairing) }, config_schema_json: JSON.stringify(desc.configSchema), sample_config_json: JSON.stringify(desc.sampleConfig) }),
+      capabilities: { pairing: Boolean(bridge.startPairing), remove: Boolean(bridge.removeDevice), pairing_progress: Boolean(desc.pairingProgress) }, config_schema_json: JSON.stringify(desc.configSchema), sample_config_json: JSON.stringify(desc.sampleConfig) }),
     Configure: async (call, cb) => {
       if (configured) return cb({ code: grpc.status.FAILED_PRECONDITION, details: 'bridge is already configured' });
       try {
@@ -320,6 +329,16 @@ function serve(bridge) {
     GetState: async (call, cb) => {
       if (!em.devices.has(call.request.device_id)) return cb(null, { error: { kind: 'ERROR_KIND_UNREACHABLE', message: `no device "${call.request.device_id}"` } });
       try { cb(null, { state: await bridge.state(call.request.device_id) }); } catch (e) { cb(null, { error: toProtoError(e) }); }
+    },
+    RemoveDevice: async (call, cb) => {
+      const id = call.request.device_id;
+      if (!bridge.removeDevice) return cb(null, { error: { kind: 'ERROR_KIND_NOT_SUPPORTED', message: `bridge ${desc.name} cannot remove devices` } });
+      if (!em.devices.has(id)) return cb(null, { error: { kind: 'ERROR_KIND_UNREACHABLE', message: `no device "${id}"` } });
+      try {
+        await bridge.removeDevice(id, em);
+        if (em.devices.has(id)) em.remove(id); // the SDK says so when the bridge has not
+        cb(null, {});
+      } catch (e) { cb(null, { error: toProtoError(e) }); }
     },
     StartPairing: async (call, cb) => {
       if (!bridge.startPairing) return cb(null, { error: { kind: 'ERROR_KIND_NOT_SUPPORTED', message: `bridge ${desc.name} cannot pair` } });

@@ -4,14 +4,19 @@ package sdkjs
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/plugins/examples/httprelay/relaysim"
+	"github.com/avshub/avshub/plugins/host"
 	"github.com/avshub/avshub/plugins/plugintest"
 )
 
@@ -82,4 +87,84 @@ func TestJSBlocksForEveryTrait(t *testing.T) {
 		}
 	}
 	t.Log(text.String())
+}
+
+// eventLog is a model.Sink that keeps a bridge's events.
+type eventLog struct {
+	mu  sync.Mutex
+	evs []model.Event
+}
+
+func (l *eventLog) BridgeEvent(_ string, ev model.Event) {
+	l.mu.Lock()
+	l.evs = append(l.evs, ev)
+	l.mu.Unlock()
+}
+
+// waitFor polls the log until ok holds (or fails after a generous bound).
+func (l *eventLog) waitFor(t *testing.T, what string, ok func([]model.Event) bool) {
+	t.Helper()
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		l.mu.Lock()
+		evs := slices.Clone(l.evs)
+		l.mu.Unlock()
+		if ok(evs) {
+			return
+		}
+	}
+	t.Fatalf("never saw %s", what)
+}
+
+// Under the hub's own supervisor, a JavaScript bridge reports pairing progress
+// (window open, the device announced, interviewed, published, window closed)
+// and removes a device (bridge API 1.1), as a Go bridge does.
+func TestJSPairingProgressAndRemove(t *testing.T) {
+	node(t)
+	bin, _ := filepath.Abs(filepath.Join("examples", "everykind", "bridge-everykind"))
+	log := &eventLog{}
+	s, err := host.New(host.Config{Name: "everykind", Path: bin, Sink: log, Config: []byte("{}"), DataDir: t.TempDir(),
+		Env: []string{"PATH=" + os.Getenv("PATH")}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	has := func(k model.EventKind) func([]model.Event) bool {
+		return func(evs []model.Event) bool {
+			return slices.ContainsFunc(evs, func(e model.Event) bool { return e.Kind == k })
+		}
+	}
+	log.waitFor(t, "the snapshot", has(model.EventSnapshot))
+	if d := s.Description(); !d.Pairing || !d.Remove || !d.PairingProgress {
+		t.Fatalf("capabilities %+v, want pairing, remove and pairing progress", d)
+	}
+	if err := s.StartPairing(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var stages []model.PairingStage
+	log.waitFor(t, "the pairing window close", func(evs []model.Event) bool {
+		stages = stages[:0]
+		for _, e := range evs {
+			if e.Kind == model.EventPairing {
+				stages = append(stages, e.Pairing.Stage)
+			}
+		}
+		return slices.Contains(stages, model.PairingClosed)
+	})
+	want := []model.PairingStage{model.PairingOpen, model.PairingAnnounced, model.PairingInterviewing, model.PairingPublished, model.PairingClosed}
+	if !slices.Equal(stages, want) {
+		t.Fatalf("pairing stages %v, want %v", stages, want)
+	}
+	log.waitFor(t, "the joined device", has(model.EventUpsert))
+	if err := s.RemoveDevice(ctx, "porch"); err != nil {
+		t.Fatal(err)
+	}
+	log.waitFor(t, "the removal", func(evs []model.Event) bool {
+		return slices.ContainsFunc(evs, func(e model.Event) bool { return e.Kind == model.EventRemove && e.DeviceID == "porch" })
+	})
+	if err := s.RemoveDevice(ctx, "porch"); err == nil {
+		t.Error("removing a device that is gone succeeded")
+	}
 }

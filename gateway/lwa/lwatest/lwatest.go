@@ -46,6 +46,10 @@ type Options struct {
 	UserID string
 	// GrantCodeLifetime is how long an authorization code lives (default 5 min).
 	GrantCodeLifetime time.Duration
+	// ReturnURLs are the security profile's Allowed Return URLs: the
+	// authorize page accepts only these redirect_uri values, exactly (none:
+	// any https URL, or http on localhost or 127.0.0.1).
+	ReturnURLs []string
 }
 
 // DefaultUserID is the emulated Amazon account's user id.
@@ -81,6 +85,10 @@ const (
 	CodePairPath = "/auth/o2/create/codepair"
 	TokenPath    = "/auth/o2/token"
 	ProfilePath  = "/user/profile"
+	// AuthorizePath is the consent page (www.amazon.com/ap/oa on LWA);
+	// ConsentPath takes its answer.
+	AuthorizePath = "/ap/oa"
+	ConsentPath   = "/ap/oa/consent"
 )
 
 // Paths of the admin endpoints served by AdminHandler.
@@ -119,6 +127,9 @@ type grantCode struct {
 	clientID string
 	user     string
 	expiry   time.Time
+	// challenge and redirect are set for a code from the authorize page:
+	// the exchange must bring the PKCE verifier and the same redirect_uri.
+	challenge, redirect string
 }
 
 // Server is the LWA emulator.
@@ -171,6 +182,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(CodePairPath, s.serveCodePair)
 	mux.HandleFunc(TokenPath, s.serveToken)
 	mux.HandleFunc(ProfilePath, s.serveProfile)
+	mux.HandleFunc(AuthorizePath, s.serveAuthorize)
+	mux.HandleFunc(ConsentPath, s.serveConsent)
 	return mux
 }
 
@@ -672,27 +685,46 @@ func (s *Server) grantToken(w http.ResponseWriter, form url.Values) {
 	case clientID == "":
 		writeError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : client_id")
 		return
-	case secret == "":
-		writeError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : client_secret")
-		return
-	}
-	if s.opts.ClientSecret != "" && secret != s.opts.ClientSecret {
-		writeError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
-		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g, ok := s.codes[code]
-	delete(s.codes, code) // single use, even when refused
+	delete(s.codes, code)  // single use, even when refused
+	if g.challenge == "" { // a confidential client's code: the secret authenticates it
+		if secret == "" {
+			writeError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : client_secret")
+			return
+		}
+		if s.opts.ClientSecret != "" && secret != s.opts.ClientSecret {
+			writeError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
+			return
+		}
+	}
 	if !ok || !s.opts.Now().Before(g.expiry) {
 		writeError(w, http.StatusBadRequest, "invalid_grant", "The request has an invalid grant parameter : code")
 		return
+	}
+	if g.challenge != "" {
+		v := form.Get("code_verifier")
+		if v == "" {
+			writeError(w, http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : code_verifier")
+			return
+		}
+		if pkceChallenge(v) != g.challenge {
+			writeError(w, http.StatusBadRequest, "invalid_grant", "The code verifier does not match the code challenge")
+			return
+		}
+		if form.Get("redirect_uri") != g.redirect {
+			writeError(w, http.StatusBadRequest, "invalid_grant", "The redirect_uri does not match the one of the authorization request")
+			return
+		}
 	}
 	if g.clientID != "" && g.clientID != clientID {
 		writeError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued to another client")
 		return
 	}
-	t := s.mintForLocked(true, g.user)
+	// A PKCE code is a public client's: its refresh token needs no secret.
+	t := s.mintForLocked(g.challenge == "", g.user)
 	writeToken(w, t, s.opts.AccessTokenLifetime)
 }
 

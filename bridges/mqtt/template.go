@@ -75,7 +75,9 @@ func parseExpr(s string) (*tmplExpr, error) {
 	head := strings.TrimSpace(segs[0])
 	e := &tmplExpr{}
 	switch {
-	case head == "value":
+	case head == "value", head == "position":
+		// A cover's set_position_template has the position as position
+		// (and value), the only command variable besides value.
 		e.root = "value"
 	case strings.HasPrefix(head, "value_json"):
 		e.root = "value_json"

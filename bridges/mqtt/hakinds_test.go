@@ -82,7 +82,7 @@ func TestHAKindsImport(t *testing.T) {
 		{
 			name: "cover with position (zigbee2mqtt)",
 			configs: haKindDevice{
-				"homeassistant/cover/0x00158d0001a2b3c4/cover/config": haWith(`"name":null,"command_topic":"zigbee2mqtt/Hall sensor/set","state_topic":"zigbee2mqtt/Hall sensor","value_template":"{{ value_json[\"state\"] }}","state_open":"OPEN","state_closed":"CLOSE","state_stopped":"STOP","position_template":"{{ value_json[\"position\"] }}","set_position_template":"{ \"position\": {{ position }} }","set_position_topic":"zigbee2mqtt/Hall sensor/set","position_topic":"zigbee2mqtt/Hall sensor","unique_id":"cv"`),
+				"homeassistant/cover/0x00158d0001a2b3c4/cover/config":    haWith(`"name":null,"command_topic":"zigbee2mqtt/Hall sensor/set","state_topic":"zigbee2mqtt/Hall sensor","value_template":"{{ value_json[\"state\"] }}","state_open":"OPEN","state_closed":"CLOSE","state_stopped":"STOP","position_template":"{{ value_json[\"position\"] }}","set_position_template":"{ \"position\": {{ position }} }","set_position_topic":"zigbee2mqtt/Hall sensor/set","position_topic":"zigbee2mqtt/Hall sensor","unique_id":"cv"`),
 				"homeassistant/sensor/0x00158d0001a2b3c4/battery/config": haWith(`"name":"Battery","device_class":"battery","unit_of_measurement":"%","entity_category":"diagnostic","state_topic":"zigbee2mqtt/Hall sensor","value_template":"{{ value_json.battery }}","unique_id":"cvb"`),
 			},
 			cat:    model.CategoryInteriorBlind,

@@ -665,15 +665,17 @@ func (b *Bridge) StartPairing(ctx context.Context, d time.Duration) error {
 	secs := int(d.Round(time.Second) / time.Second)
 	secs = max(1, min(secs, 254))
 	req := []byte{0x0F, 0xFC, 0xFF, byte(secs), 1}
+	// Reported before the request: the first device may join right after it.
+	b.pairingWindow(time.Duration(secs) * time.Second)
 	rsp, err := link.Request(ctx, unpi.ZDO, mt.ZdoMgmtPermitJoinReq, req, 0)
 	if err == nil {
 		err = statusErr("permit join", rsp)
 	}
 	if err != nil {
+		b.closeWindow("the coordinator did not open the network: " + err.Error())
 		return fmt.Errorf("zigbee: open the network for joining: %w", err)
 	}
 	b.log.Info("zigbee: network open for joining", "seconds", secs)
-	b.pairingWindow(time.Duration(secs) * time.Second)
 	return nil
 }
 

@@ -33,8 +33,8 @@ func clusterName(c uint16) string {
 	return fmt.Sprintf("cluster 0x%04x", c)
 }
 
-// pairingWindow opens (or closes, d 0) the window the progress reports
-// count down, and reports it. The window's end is reported by a timer.
+// pairingWindow opens the window the progress reports count down, and
+// reports it. The window's end is reported by a timer.
 func (b *Bridge) pairingWindow(d time.Duration) {
 	b.mu.Lock()
 	if b.permitTimer != nil {
@@ -46,6 +46,17 @@ func (b *Bridge) pairingWindow(d time.Duration) {
 	})
 	b.mu.Unlock()
 	b.progress(model.PairingOpen, "", fmt.Sprintf("the network is open for joining for %s", d), nil)
+}
+
+// closeWindow ends the window early and reports why.
+func (b *Bridge) closeWindow(why string) {
+	b.mu.Lock()
+	if b.permitTimer != nil {
+		b.permitTimer.Stop()
+	}
+	b.permitUntil = time.Now()
+	b.mu.Unlock()
+	b.progress(model.PairingClosed, "", why, nil)
 }
 
 // progress reports a pairing step with the window's remaining time.

@@ -82,15 +82,12 @@ func (p *pairings) list() []web.PairingSession {
 	return out
 }
 
-// openLocked starts a session on bridge (a new one when none is open, or the
-// same one extended) that the hub closes at until. Call with p.mu held.
+// openLocked starts a new session on bridge (each window its own: the page
+// shows what joined since the network was last opened) that the hub closes
+// at until. Call with p.mu held.
 func (p *pairings) openLocked(bridge string, now, until time.Time) {
-	s, ok := p.sessions[bridge]
-	if !ok || !s.Open {
-		s = &web.PairingSession{Bridge: bridge, Started: now, Devices: []web.PairingDevice{}}
-		p.sessions[bridge] = s
-	}
-	s.Open, s.Until = true, until
+	s := &web.PairingSession{Bridge: bridge, Started: now, Devices: []web.PairingDevice{}, Open: true, Until: until}
+	p.sessions[bridge] = s
 	if t := p.timers[bridge]; t != nil {
 		t.Stop()
 	}

@@ -5,11 +5,30 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"time"
 
 	"github.com/avshub/avshub/discovery/model"
 )
+
+// pairingFuncs render the pairing panel (templates/pairing.html).
+var pairingFuncs = template.FuncMap{
+	"secs": func(d time.Duration) int { return int(d.Round(time.Second) / time.Second) },
+	"stageWord": func(stage string) string {
+		switch model.PairingStage(stage) {
+		case model.PairingAnnounced:
+			return "joined, waiting for its interview"
+		case model.PairingInterviewing:
+			return "being interviewed"
+		case model.PairingPublished:
+			return "ready: published to Alexa and the dashboards"
+		case model.PairingFailed:
+			return "failed"
+		}
+		return stage
+	},
+}
 
 // PairingEvent is one step of pairing as the page, the CLI (GET
 // /api/v1/pairing/events) and MQTT (<prefix>/bridge/event) show it: the

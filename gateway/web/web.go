@@ -156,7 +156,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"traits": func(t model.Traits) []string { return t.Names() },
 	"state":  StateText,
 	"lower":  strings.ToLower,
-}).Funcs(deviceFuncs).ParseFS(templates, "templates/*.html"))
+}).Funcs(deviceFuncs).Funcs(pairingFuncs).ParseFS(templates, "templates/*.html"))
 
 // Server serves the status page, metrics, health and the JSON API.
 type Server struct {
@@ -378,12 +378,18 @@ type pageData struct {
 	Status    Status
 	Endpoints []Endpoint
 	Now       time.Time
+	// Pairing are the bridges' pairing sessions (the pairing panel).
+	Pairing []PairingSession
 }
 
 func (s *Server) data() pageData {
 	eps := s.src.Endpoints()
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Endpoint.FriendlyName < eps[j].Endpoint.FriendlyName })
-	return pageData{Status: s.src.Status(), Endpoints: eps, Now: time.Now()}
+	d := pageData{Status: s.src.Status(), Endpoints: eps, Now: time.Now()}
+	if ps, ok := s.src.(PairingSource); ok {
+		d.Pairing = ps.Pairing()
+	}
+	return d
 }
 
 func (s *Server) page(w http.ResponseWriter, _ *http.Request) {

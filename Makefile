@@ -23,13 +23,11 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# What a release ships: the hub and its bundled bridges (the simulators and the demo stay in the repo).
-RELEASE_CMDS  := avshub bridge-zigbee bridge-mqtt bridge-virtual
 # The three architectures: a PC or server (amd64), a Raspberry Pi 3/4/5 with a 64-bit OS (arm64),
 # a Raspberry Pi 2/3/4 or Zero 2 with 32-bit Raspberry Pi OS (arm, ARMv7).
 RELEASE_ARCHS := amd64 arm64 arm
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-RELEASE_FLAGS := -trimpath -ldflags "-s -w"
+RELEASE_FLAGS := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 DIST          := $(CURDIR)/dist
 
 ## cross: compile every package for linux/arm64 and linux/arm (GOARM=7), pure Go (CGO_ENABLED=0)
@@ -37,20 +35,21 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build ./...
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build ./...
 
-## release: dist/avshub_VERSION_linux_{amd64,arm64,arm}.tar.gz (hub, bundled bridges, systemd unit,
-## sample configuration) and dist/SHA256SUMS, built -trimpath -ldflags "-s -w"
+## release: dist/avshub_VERSION_linux_{amd64,arm64,arm}.tar.gz, each holding bin/avshub (the hub with
+## its bundled bridges, built -trimpath -ldflags "-s -w"), configs/avshub.service, configs/avshub.yaml and
+## README.md, and dist/SHA256SUMS; scripts/checkrelease then checks every archive
 release:
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	set -e; for arch in $(RELEASE_ARCHS); do \
-		name=avshub_$(VERSION)_linux_$$arch; dir=$(DIST)/$$name; mkdir -p $$dir/bin; \
-		for c in $(RELEASE_CMDS); do \
-			CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOARM=7 $(GO) build $(RELEASE_FLAGS) -o $$dir/bin/$$c ./cmd/$$c; \
-		done; \
-		cp configs/avshub.service configs/avshub.yaml README.md $$dir/; \
-		tar -C $(DIST) --owner=0 --group=0 -czf $(DIST)/$$name.tar.gz $$name; \
+		name=avshub_$(VERSION)_linux_$$arch; dir=$(DIST)/$$name; mkdir -p $$dir/bin $$dir/configs; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOARM=7 $(GO) build $(RELEASE_FLAGS) -o $$dir/bin/avshub ./cmd/avshub; \
+		cp configs/avshub.service configs/avshub.yaml $$dir/configs/; cp README.md $$dir/; \
+		chmod 0755 $$dir/bin/avshub; chmod 0644 $$dir/configs/* $$dir/README.md; \
+		tar -C $(DIST) --owner=0 --group=0 --sort=name -czf $(DIST)/$$name.tar.gz $$name; \
 		rm -rf $$dir; \
 	done
 	cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS && cat SHA256SUMS
+	$(GO) run ./scripts/checkrelease $(DIST) $(RELEASE_ARCHS)
 
 ## test: vet and the whole test suite with the race detector
 test: z2mreal sdk-js axe

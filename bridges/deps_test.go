@@ -82,13 +82,36 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	return false
 }
 
+// TestHubDoesNotLinkDeviceLibraries: the hub's own packages never link the
+// bridges or their device libraries; the avshub executable carries the bundled
+// bridges only through bridges/bundled, which its `bridge` command serves in a
+// separate plugin process.
 func TestHubDoesNotLinkDeviceLibraries(t *testing.T) {
-	m := deps(t, "github.com/avshub/avshub/cmd/avshub")
-	for _, d := range m["github.com/avshub/avshub/cmd/avshub"] {
-		for _, bad := range []string{"go.bug.st/serial", "github.com/creack/pty", "github.com/avshub/avshub/bridges/"} {
-			if strings.HasPrefix(d, bad) {
-				t.Errorf("cmd/avshub links %s; device libraries belong in bridge plugins", d)
+	bad := []string{"go.bug.st/serial", "github.com/creack/pty", mod + "bridges/"}
+	for pkg, ds := range deps(t, mod+"gateway/...") {
+		if !strings.HasPrefix(pkg, mod+"gateway/") {
+			continue
+		}
+		for _, d := range ds {
+			if hasAnyPrefix(d, bad) {
+				t.Errorf("%s links %s; device libraries belong in bridge plugins", pkg, d)
 			}
 		}
+	}
+	out, err := exec.Command("go", "list", "-f", "{{join .Imports \" \"}}", mod+"cmd/avshub").Output()
+	if err != nil {
+		t.Fatalf("go list cmd/avshub: %v", err)
+	}
+	var viaBundled bool
+	for _, imp := range strings.Fields(string(out)) {
+		switch {
+		case imp == mod+"bridges/bundled":
+			viaBundled = true
+		case hasAnyPrefix(imp, bad):
+			t.Errorf("cmd/avshub imports %s directly; bundled bridges go through bridges/bundled", imp)
+		}
+	}
+	if !viaBundled {
+		t.Error("cmd/avshub does not import bridges/bundled: `avshub bridge NAME` cannot serve the bundled bridges")
 	}
 }

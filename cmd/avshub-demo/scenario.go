@@ -185,8 +185,8 @@ hub:
 %[3]srouter:
   changeReportWindow: 200ms
 bridges:
+  # No path: the bridges bundled in %[5]s/avshub (it runs itself as "avshub bridge NAME").
   - name: virtual
-    path: %[5]s/bridge-virtual
     config:
       lockDelay: 2s
       devices:
@@ -198,11 +198,9 @@ bridges:
         - {id: heat-pump, name: Heat Pump, type: thermostat, kind: dual}
         - {id: outdoor-sensor, name: Outdoor Temperature, type: temperature_sensor, temperature: 8.5}
   - name: zigbee
-    path: %[5]s/bridge-zigbee
     config:
       port: %[6]s
   - name: mqtt
-    path: %[5]s/bridge-mqtt
     config:
       broker: tcp://%[7]s
 mqtt:
@@ -708,7 +706,7 @@ func (d *demo) crash(ctx context.Context) error {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return err
 	}
-	d.say("  kill -9 %d (bridge-virtual, in the middle of the hub's life)", pid)
+	d.say("  kill -9 %d (the virtual bridge, `avshub bridge virtual`, in the middle of the hub's life)", pid)
 	err = waitFor(ctx, "the virtual bridge to restart", 30*time.Second, func() (bool, error) {
 		st, err := c.Status(ctx)
 		if err != nil {

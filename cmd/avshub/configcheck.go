@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/avshub/avshub/bridges/bundled"
 	"github.com/avshub/avshub/gateway/config"
 )
 
@@ -30,12 +31,21 @@ func checkBridges(ctx context.Context, cfg *config.Config) error {
 			continue
 		}
 		key := fmt.Sprintf("bridges[%d]", i)
-		if _, err := os.Stat(b.Path); err != nil {
-			return fmt.Errorf("%s: %s.path: %s: no bridge binary there (install it, or set disabled: true)", cfg.Path, key, b.Path)
-		}
-		schema, err := describeSchema(ctx, b.Path)
-		if err != nil {
-			return fmt.Errorf("%s: %s (%s): %w", cfg.Path, key, b.Name, err)
+		var schema json.RawMessage
+		if bn := b.BundledName(); bn != "" {
+			d, err := bundled.Describe(bn)
+			if err != nil {
+				return fmt.Errorf("%s: %s (%s): %w", cfg.Path, key, b.Name, err)
+			}
+			schema = d.ConfigSchema
+		} else {
+			if _, err := os.Stat(b.Path); err != nil {
+				return fmt.Errorf("%s: %s.path: %s: no bridge binary there (install it, or set disabled: true)", cfg.Path, key, b.Path)
+			}
+			var err error
+			if schema, err = describeSchema(ctx, b.Path); err != nil {
+				return fmt.Errorf("%s: %s (%s): %w", cfg.Path, key, b.Name, err)
+			}
 		}
 		if len(schema) == 0 {
 			continue // the bridge declares no schema: nothing to check against

@@ -8,6 +8,7 @@
 //	avshub plugin check PATH           run the conformance checks on a bridge binary
 //	avshub plugin trust NAME           trust a bridge's rebuilt binary
 //	avshub plugin new NAME             scaffold a bridge (Go or JavaScript)
+//	avshub bridge zigbee|mqtt|virtual  serve a bundled bridge (the hub runs it)
 //	avshub config check --config FILE  validate a configuration file
 //	avshub skill doctor --config FILE  check the hub's side of the Smart Home skill road
 //	avshub backup | restore            save or restore the data directory
@@ -71,6 +72,9 @@ func init() {
 		{name: "plugin", args: "check PATH [--config FILE] [--json] [--no-commands] | trust NAME [--config FILE]", help: "check a bridge binary, or trust a rebuilt one", run: cmdPlugin,
 			about:   "plugin check starts the bridge binary at PATH as the hub would and runs the conformance checks on it (it sends commands to the devices it reports unless --no-commands). --config is an avshub configuration naming the bridge, or the bridge's own configuration. plugin trust NAME records the checksum of the bridge binary now installed for the bridge NAME, so that the hub adopts a rebuilt binary.",
 			example: "avshub plugin check /usr/lib/avshub/bridge-zigbee --config /etc/avshub/avshub.yaml\navshub plugin trust zigbee --config /etc/avshub/avshub.yaml"},
+		{name: "bridge", args: "zigbee|mqtt|virtual [describe | --debug]", help: "serve a bundled bridge (the hub runs this)", run: cmdBridge,
+			about:   "Serves one of the bridges bundled in this executable as a plugin process. The hub starts it itself for every configured bridge without a path (go-plugin handshake on stdout, so run it by hand only with describe, which prints its manifest, or --debug, which serves it for a hub to attach to through AVSHUB_REATTACH_BRIDGES).",
+			example: "avshub bridge zigbee describe"},
 		{name: "config", args: "check [--config FILE]", help: "validate a configuration file", run: cmdConfig,
 			about:   "config check reads a configuration file as the hub would and reports the first error with its line and key; it refuses placeholders such as CHANGE-ME left in the file.",
 			example: "avshub config check --config /etc/avshub/avshub.yaml"},
@@ -119,13 +123,17 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return exitOK
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	c := lookup(args[0])
 	if c == nil {
 		fmt.Fprintf(stderr, "avshub: unknown command %q\n", args[0])
 		usage(stderr)
 		return exitUsage
+	}
+	ctx := context.Background()
+	if c.name != "bridge" { // a bridge process takes signals as the bridge SDK and go-plugin expect
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
 	}
 	if wantsHelp(args[1:]) {
 		return showHelp(ctx, c, stdout)

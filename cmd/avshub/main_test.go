@@ -40,6 +40,8 @@ func TestCLI(t *testing.T) {
 	oneBridge := write("one.yaml", base+"bridges:\n  - name: zigbee\n    path: "+zigbee+"\n    config: {port: /dev/ttyUSB0}\n  - name: mqtt\n    path: /nonexistent\n    disabled: true\n")
 	badBridge := write("badbridge.yaml", base+"bridges:\n  - name: zigbee\n    path: "+zigbee+"\n    config: {port: /dev/ttyUSB0, channel: 40}\n")
 	missingBridge := write("missing.yaml", base+"bridges:\n  - name: zigbee\n    path: "+filepath.Join(dir, "nope")+"\n")
+	bundledBridges := write("bundled.yaml", base+"bridges:\n  - name: zigbee\n    config: {port: /dev/ttyUSB0}\n  - name: upstairs\n    bundled: zigbee\n    config: {port: /dev/ttyUSB1}\n")
+	badBundled := write("badbundled.yaml", base+"bridges:\n  - name: zigbee\n    config: {port: /dev/ttyUSB0, channel: 40}\n")
 	tests := []struct {
 		name string
 		args []string
@@ -54,6 +56,11 @@ func TestCLI(t *testing.T) {
 		{"config placeholder", []string{"config", "check", "--config", placeholder}, 1, "placeholder.yaml:4: lwa.clientId: \"amzn1.application-oa2-client.CHANGE-ME\" is a placeholder"},
 		{"config bad duration", []string{"config", "check", "--config", badDuration}, 1, `router.deadline: "five minutes" is not valid here: expected a duration`},
 		{"config bridge schema", []string{"config", "check", "--config", badBridge}, 1, "bridges[0].config.channel: "},
+		{"config bundled bridges", []string{"config", "check", "--config", bundledBridges}, 0, "ok (profile avs, 2 bridges enabled"},
+		{"config bundled bridge schema", []string{"config", "check", "--config", badBundled}, 1, "bridges[0].config.channel: "},
+		{"bridge usage", []string{"bridge"}, 2, "name a bundled bridge: mqtt, virtual, zigbee"},
+		{"bridge unknown", []string{"bridge", "zwave"}, 2, `no bundled bridge "zwave"`},
+		{"plugin trust bundled", []string{"plugin", "trust", "zigbee", "--config", bundledBridges}, 0, "nothing to trust"},
 		{"config missing bridge", []string{"config", "check", "--config", missingBridge}, 1, "bridges[0].path: "},
 		{"run placeholder", []string{"run", "--config", placeholder}, 1, "is a placeholder"},
 		{"config unknown sub-command", []string{"config", "lint"}, 2, `unknown sub-command "lint": the only one is check`},
@@ -109,7 +116,7 @@ func TestHelp(t *testing.T) {
 						t.Errorf("help lacks %q:\n%s", want, help)
 					}
 				}
-				if c.name != "version" && !strings.Contains(help, "-config") {
+				if c.name != "version" && c.name != "bridge" && !strings.Contains(help, "-config") {
 					t.Errorf("help lists no flags:\n%s", help)
 				}
 			})

@@ -1,12 +1,13 @@
 // Command bridge-zigbee is avshub's Zigbee bridge plugin: a TI Z-Stack 3.x
-// coordinator stick on a serial port, served over the bridge.v1 plugin protocol.
+// coordinator stick on a serial port, served over the bridge.v1 plugin
+// protocol. The avshub executable bundles the same bridge (`avshub bridge
+// zigbee`); this separate binary is for tests and plugin authors.
 package main
 
 import (
-	"github.com/avshub/avshub/bridges/zigbee"
-	"github.com/avshub/avshub/plugins/sdk"
+	"os"
+
+	"github.com/avshub/avshub/bridges/bundled"
 )
 
-func main() {
-	sdk.Serve(zigbee.New(zigbee.WithLogger(sdk.Logger())))
-}
+func main() { bundled.Zigbee(os.Args[1:]) }

@@ -143,8 +143,14 @@ type Router struct {
 type Bridge struct {
 	// Name of the bridge; part of every endpoint id, so never change it.
 	Name string `yaml:"name"`
-	// Path of the plugin binary (relative paths are relative to the config file).
+	// Path of an external plugin binary (relative paths are relative to the
+	// config file). Empty: the bridge bundled in the avshub executable named by
+	// Bundled, run as `avshub bridge BUNDLED`.
 	Path string `yaml:"path"`
+	// Bundled names the bundled bridge (one of BundledBridges) a bridge without
+	// a path runs; default: the bridge's name (so `name: zigbee` alone is the
+	// bundled Zigbee bridge, and `name: upstairs, bundled: zigbee` a second one).
+	Bundled string `yaml:"bundled"`
 	// SHA256 of the binary, verified before launch ("" trusts the file as is).
 	SHA256 string `yaml:"sha256"`
 	// StartTimeout for the plugin handshake (default 30s).
@@ -160,6 +166,22 @@ type Bridge struct {
 	MaxEndpoints int `yaml:"maxEndpoints"`
 	// Config is the bridge's own configuration, passed to it as JSON.
 	Config yaml.Node `yaml:"config"`
+}
+
+// BundledBridges are the bridges the avshub executable carries
+// (bridges/bundled; cmd/avshub checks the two lists agree).
+var BundledBridges = []string{"mqtt", "virtual", "zigbee"}
+
+// BundledName returns the bundled bridge b runs, or "" when b is an external
+// plugin binary (b.Path set).
+func (b *Bridge) BundledName() string {
+	if b.Path != "" {
+		return ""
+	}
+	if b.Bundled != "" {
+		return b.Bundled
+	}
+	return b.Name
 }
 
 // ConfigJSON returns the bridge's configuration as JSON ("{}" when empty).

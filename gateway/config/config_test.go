@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,8 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 		{"negative maxEndpoints", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    maxEndpoints: -1\n", "bridges[0].maxEndpoints", 6},
 		{"huge maxEndpoints", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    maxEndpoints: 1000000\n", "between 1 and 100000", 6},
 		{"negative maxSubscriptions", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxSubscriptions: -5\n", "mqtt.embedded.limits.maxSubscriptions", 6},
+		{"unknown bundled bridge", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    bundled: zwave\n", "bridges[0].bundled", 5},
+		{"path and bundled", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    bundled: zigbee\n", "bridges[0].bundled", 6},
 		{"bad broker", "hub:\n  serialNumber: x\nmqtt:\n  broker: ftp://x:1\n", "mqtt.broker", 4},
 		{"bad qos", "hub:\n  serialNumber: x\ndashboard:\n  qos: 3\n", "dashboard.qos", 4},
 		{"bad level", "hub:\n  serialNumber: x\nlog:\n  levels:\n    avs: loud\n", "log.levels.avs", 5},
@@ -164,8 +167,22 @@ func TestShippedConfigBridgesOnlyRealDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range cfg.Bridges {
-		if b.Name == "virtual" || strings.Contains(b.Path, "virtual") {
+		if b.BundledName() == "virtual" || strings.Contains(b.Path, "virtual") {
 			t.Errorf("the shipped configuration configures the virtual bridge (%s): it would announce fake devices to a real Alexa account", b.Path)
 		}
+	}
+}
+
+func TestBundledBridges(t *testing.T) {
+	cfg, err := Parse("f.yaml", []byte("hub:\n  serialNumber: x\nbridges:\n  - name: zigbee\n  - name: upstairs\n    bundled: zigbee\n  - name: acme\n    path: bridge-acme\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range cfg.Bridges {
+		got = append(got, b.Name+"="+b.BundledName())
+	}
+	if want := []string{"zigbee=zigbee", "upstairs=zigbee", "acme="}; !slices.Equal(got, want) {
+		t.Errorf("bundled bridges %v, want %v", got, want)
 	}
 }

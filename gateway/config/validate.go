@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,8 +72,14 @@ func (c *Config) validate(root *yaml.Node) error {
 			return fail(key+".name", "bridge %q is configured twice", b.Name)
 		}
 		seen[b.Name] = true
-		if b.Path == "" {
-			return fail(key+".path", "is required (the bridge plugin binary)")
+		if b.Path != "" && b.Bundled != "" {
+			return fail(key+".bundled", "%q: give either path (an external bridge binary) or bundled (a bridge inside avshub), not both", b.Bundled)
+		}
+		if n := c.Bridges[i].BundledName(); n != "" && !slices.Contains(BundledBridges, n) {
+			if b.Bundled != "" {
+				return fail(key+".bundled", "%q is not a bundled bridge: use one of %s", n, strings.Join(BundledBridges, ", "))
+			}
+			return fail(key+".path", "is required: avshub bundles no bridge %q (bundled: %s); give the plugin binary's path, or bundled: NAME", n, strings.Join(BundledBridges, ", "))
 		}
 		if b.SHA256 != "" && !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(b.SHA256) {
 			return fail(key+".sha256", "must be 64 lower-case hex digits")

@@ -25,6 +25,7 @@ type bridgeSet struct {
 	order   []string
 	wg      sync.WaitGroup
 	parent  context.Context
+	self    self // the executable and checksum of bundled bridges
 }
 
 type runningBridge struct {
@@ -131,7 +132,7 @@ func PinFile(dataDir, bridge string) string {
 
 func sameBridge(r *runningBridge, c config.Bridge) bool {
 	js, err := c.ConfigJSON()
-	return err == nil && r.cfg.Path == c.Path && r.cfg.SHA256 == c.SHA256 && r.cfg.StartTimeout == c.StartTimeout &&
+	return err == nil && r.cfg.Path == c.Path && r.cfg.BundledName() == c.BundledName() && r.cfg.SHA256 == c.SHA256 && r.cfg.StartTimeout == c.StartTimeout &&
 		r.cfg.Dev == c.Dev && bytes.Equal(r.json, js)
 }
 
@@ -152,6 +153,11 @@ func (b *bridgeSet) start(cfg *config.Config, c config.Bridge) (*runningBridge, 
 		Logger:       b.h.opts.Logs.For("host"),
 		Metrics:      b.h.metrics,
 		StartTimeout: c.StartTimeout,
+	}
+	if c.BundledName() != "" {
+		if err := b.bundledLaunch(&hc, c); err != nil {
+			return nil, fmt.Errorf("bridge %s: %w", c.Name, err)
+		}
 	}
 	if env := os.Getenv(sdk.ReattachEnv); env != "" {
 		ra, err := host.ReattachFromEnv(env, c.Name)

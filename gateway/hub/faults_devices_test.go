@@ -96,13 +96,13 @@ func startZigbeeSimOf(t testing.TB, types []string, tweaks ...func(*znpsim.Optio
 	return r
 }
 
-// zigbeeBridgeYAML is the hub's bridges entry for the Zigbee bridge on link.
+// zigbeeBridgeYAML is the hub's bridges entry for the Zigbee bridge on link:
+// the bridge bundled in the avshub executable, as shipped.
 func zigbeeBridgeYAML(link string) string {
 	return fmt.Sprintf(`  - name: zigbee
-    path: %s
     startTimeout: 20s
     config: {port: %q, availabilitySeconds: 3600, responseTimeoutMs: 1500}
-`, filepath.Join(binDir, "bridge-zigbee"), link)
+`, link)
 }
 
 // zid is the global endpoint id of a Zigbee device.
@@ -432,13 +432,13 @@ func startZ2MSim(t testing.TB, ctx context.Context) (*mqtttest.Broker, *z2msim.S
 	return brk, sim
 }
 
-// mqttBridgeYAML is the hub's bridges entry for the MQTT bridge on broker.
+// mqttBridgeYAML is the hub's bridges entry for the MQTT bridge on broker:
+// the bridge bundled in the avshub executable, as shipped.
 func mqttBridgeYAML(broker string) string {
 	return fmt.Sprintf(`  - name: mqtt
-    path: %s
     startTimeout: 20s
     config: {broker: %q}
-`, filepath.Join(binDir, "bridge-mqtt"), broker)
+`, broker)
 }
 
 // TestFaultMQTTBridgeSIGKILL kills the MQTT bridge process (zigbee2mqtt

@@ -62,6 +62,12 @@ type envOptions struct {
 	// ExtraBridges is YAML appended to the bridges list after the virtual
 	// bridge (items indented by two spaces: "  - name: zigbee\n    path: …").
 	ExtraBridges string
+	// VirtualPath, when set, runs the virtual bridge from this separate binary
+	// instead of the one bundled in the avshub executable.
+	VirtualPath string
+	// Self is the executable of the bundled bridges (default: the avshub
+	// TestMain built).
+	Self string
 }
 
 // testEnv is one emulator with (at most) one hub running against it.
@@ -180,7 +186,7 @@ router:
   changeReportWindow: %[8]s
 bridges:
   - name: virtual
-    path: %[6]s
+    %[6]s
     startTimeout: 20s
     config: %[7]s
 %[11]s%[9]sstatus:
@@ -190,7 +196,19 @@ log:
   level: info
   levels: {hub: debug, router: debug}
 `, testSerial, e.dir, e.opts.Profile, e.emu.URL(), e.emu.CAFile(),
-		filepath.Join(binDir, "bridge-virtual"), vc, e.opts.Window, mqtt, cmp.Or(e.opts.StatusListen, "off"), e.opts.ExtraBridges)
+		e.virtualLaunch(), vc, e.opts.Window, mqtt, cmp.Or(e.opts.StatusListen, "off"), e.opts.ExtraBridges)
+}
+
+// self is the executable the hub runs its bundled bridges from.
+func (e *testEnv) self() string { return cmp.Or(e.opts.Self, filepath.Join(binDir, "avshub")) }
+
+// virtualLaunch is the virtual bridge's path line, or a comment saying it is
+// the bundled one.
+func (e *testEnv) virtualLaunch() string {
+	if e.opts.VirtualPath != "" {
+		return "path: " + e.opts.VirtualPath
+	}
+	return "# no path: the bundled virtual bridge, run as " + e.self() + " bridge virtual"
 }
 
 func (e *testEnv) parseConfig() *config.Config {
@@ -216,7 +234,7 @@ func (e *testEnv) start() *Hub {
 	if os.Getenv("AVSHUB_TEST_DEBUG") != "" { // full hub logs in the kept log file
 		level = slog.LevelDebug
 	}
-	h, err := New(e.parseConfig(), Options{Version: "test", Logs: logging.New(e.log, logging.Options{Level: level, Redact: lwa.NewRedactingHandler})})
+	h, err := New(e.parseConfig(), Options{Version: "test", Self: e.self(), Logs: logging.New(e.log, logging.Options{Level: level, Redact: lwa.NewRedactingHandler})})
 	if err != nil {
 		e.t.Fatalf("hub.New: %v", err)
 	}

@@ -41,6 +41,10 @@ type Options struct {
 	// Dev runs every bridge in dev mode (config.Bridge.Dev): rebuilt binaries are
 	// adopted instead of refused.
 	Dev bool
+	// Self is the executable whose `bridge NAME` command serves the bundled
+	// bridges (config.Bridge without a path); default: the hub's own
+	// executable. Tests set it to a built avshub.
+	Self string
 }
 
 // Hub is one running avshub.

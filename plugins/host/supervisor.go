@@ -50,6 +50,10 @@ type Config struct {
 	// the checksum of the file found at the first start (later restarts must
 	// match it), unless RequireChecksum.
 	SHA256 string
+	// Bundled says Path is the hub's own executable serving one of its bundled
+	// bridges (Args "bridge NAME") and SHA256 the running hub's checksum: a
+	// mismatch means avshub was replaced under the running hub.
+	Bundled bool
 	// RequireChecksum refuses to start without a configured or manifest checksum.
 	RequireChecksum bool
 	// PinFile, if set, keeps the checksum pinned at the first start across hub
@@ -497,6 +501,9 @@ func (s *Supervisor) clientConfig() (*plugin.ClientConfig, error) {
 func (s *Supervisor) checksum() (sum []byte, justPinned bool, err error) {
 	if s.cfg.SHA256 != "" {
 		s.pinFrom = "the configuration (bridges[].sha256)"
+		if s.cfg.Bundled {
+			s.pinFrom = "the running hub"
+		}
 		sum, err = parseSum(s.cfg.SHA256)
 		return sum, false, err
 	}
@@ -577,9 +584,16 @@ type ChecksumError struct {
 	Expected, Actual string // hex sha256
 	// From says where the expected checksum came from.
 	From string
+	// Bundled: Path is the hub's own executable (a bundled bridge).
+	Bundled bool
 }
 
 func (e *ChecksumError) Error() string {
+	if e.Bundled {
+		return fmt.Sprintf("the executable %s has sha256 %s, but the running hub's is %s: avshub was upgraded or rebuilt "+
+			"while the hub runs, and its bundled bridge %s runs only from the hub's own executable. Restart the hub "+
+			"(systemctl restart avshub) to run the new one", e.Path, e.Actual, e.Expected, e.Bridge)
+	}
 	return fmt.Sprintf("the executable %s has sha256 %s, but %s expects %s. If you rebuilt or upgraded it on purpose, "+
 		"trust the new one with `avshub plugin trust %s` and reload the hub (SIGHUP); while developing a bridge, "+
 		"run the hub with `avshub run --dev` or set `dev: true` on the bridge to adopt every rebuild",
@@ -595,7 +609,7 @@ func (s *Supervisor) checksumError() error {
 	s.mu.Lock()
 	expected := s.launched
 	s.mu.Unlock()
-	return &ChecksumError{Bridge: s.cfg.Name, Path: s.cfg.Path, Expected: expected, Actual: actual, From: s.pinFrom}
+	return &ChecksumError{Bridge: s.cfg.Name, Path: s.cfg.Path, Expected: expected, Actual: actual, From: s.pinFrom, Bundled: s.cfg.Bundled}
 }
 
 func parseSum(h string) ([]byte, error) {

@@ -14,14 +14,14 @@ import (
 
 // haCover is a cover entity.
 type haCover struct {
-	cmdTopic               string
-	payloadOpen, payClose  string
-	stOpen, stClosed       string
-	posTopic               bool // a position_topic reports the position
-	setPosTopic            string
-	setPosTpl              *template
-	posOpen, posClosed     float64
-	hasState, hasCmdTopics bool
+	cmdTopic              string
+	payloadOpen, payClose string
+	stOpen, stClosed      string
+	posTopic              bool // a position_topic reports the position
+	setPosTopic           string
+	setPosTpl             *template
+	posOpen, posClosed    float64
+	hasState              bool
 }
 
 // haFan is a fan entity: on/off, and a percentage when its template is one

@@ -319,15 +319,17 @@ const (
 	FanModeSmart               = 6
 )
 
-// IAS WD attribute and commands (ZCL 8.4).
+// AttrMaxDuration is the IAS WD's longest warning, in seconds (ZCL 8.4).
+const AttrMaxDuration uint16 = 0x0000
+
+// IAS WD commands and warning modes (ZCL 8.4).
 const (
-	AttrMaxDuration      uint16 = 0x0000
-	CmdStartWarning             = 0x00
-	CmdSquawk                   = 0x01
-	WarningModeStop             = 0
-	WarningModeBurglar          = 1
-	WarningModeFire             = 2
-	WarningModeEmergency        = 3
+	CmdStartWarning      = 0x00
+	CmdSquawk            = 0x01
+	WarningModeStop      = 0
+	WarningModeBurglar   = 1
+	WarningModeFire      = 2
+	WarningModeEmergency = 3
 )
 
 // StartWarning encodes an IAS WD Start Warning: warning mode (bits 4–7),

@@ -364,22 +364,7 @@ func (u *z2mUnit) parseKinds(s *model.State, get func(string, unknownFields) (an
 				bad(r.prop, v)
 				continue
 			}
-			switch r.kind {
-			case readContact:
-				s.ContactOpen = model.Ptr(active)
-			case readMotion:
-				s.Motion = model.Ptr(active)
-			case readLeak:
-				s.WaterLeak = model.Ptr(active)
-			case readSmoke:
-				s.Smoke = model.Ptr(active)
-			case readGas:
-				s.Gas = model.Ptr(active)
-			case readTamper:
-				s.Tamper = model.Ptr(active)
-			case readBatteryLow:
-				s.BatteryLow = model.Ptr(active)
-			}
+			setReading(s, r.kind, active, 0)
 			continue
 		}
 		n, ok := asNumber(v)
@@ -387,19 +372,7 @@ func (u *z2mUnit) parseKinds(s *model.State, get func(string, unknownFields) (an
 			bad(r.prop, v)
 			continue
 		}
-		n *= r.scale
-		switch r.kind {
-		case readHumidity:
-			s.Humidity = model.Ptr(n)
-		case readIlluminance:
-			s.Illuminance = model.Ptr(n)
-		case readPower:
-			s.Watts = model.Ptr(n)
-		case readEnergy:
-			s.EnergyKWh = model.Ptr(n)
-		case readBattery:
-			s.Battery = model.Ptr(clampInt(int(math.Round(n)), 0, 100))
-		}
+		setReading(s, r.kind, false, n*r.scale)
 	}
 }
 

@@ -571,15 +571,9 @@ func (e *haEntity) parseSensor(r *cfgReader) error {
 	if !s.fahrenheit && !strings.EqualFold(unit, "C") {
 		return fmt.Errorf("temperature unit %q is not °C or °F", unit)
 	}
-	st := r.topic("state_topic")
-	if st == "" {
-		return fmt.Errorf("sensor without state_topic")
-	}
-	tpl, err := r.tmpl("value_template")
-	if err != nil {
+	if err := e.subValue(r, "sensor"); err != nil {
 		return err
 	}
-	e.sub(st, "value", tpl)
 	e.sensor = s
 	return nil
 }

@@ -171,15 +171,9 @@ func (e *haEntity) parseBinarySensor(r *cfgReader) error {
 	if !ok {
 		return fmt.Errorf("binary_sensor with device_class %q is not bridged", dc)
 	}
-	st := r.topic("state_topic")
-	if st == "" {
-		return fmt.Errorf("binary_sensor without state_topic")
-	}
-	tpl, err := r.tmpl("value_template")
-	if err != nil {
+	if err := e.subValue(r, "binary_sensor"); err != nil {
 		return err
 	}
-	e.sub(st, "value", tpl)
 	e.binary = &haBinary{kind: k, on: r.str("payload_on", "ON"), off: r.str("payload_off", "OFF")}
 	return nil
 }
@@ -218,16 +212,25 @@ func (e *haEntity) parseReadingSensor(r *cfgReader, k readingKind) error {
 			return fmt.Errorf("energy in %q, not kWh", unit)
 		}
 	}
+	if err := e.subValue(r, "sensor"); err != nil {
+		return err
+	}
+	e.sensor = s
+	return nil
+}
+
+// subValue subscribes a sensor's value: its state_topic through its
+// value_template (platform names the entity in the error).
+func (e *haEntity) subValue(r *cfgReader, platform string) error {
 	st := r.topic("state_topic")
 	if st == "" {
-		return fmt.Errorf("sensor without state_topic")
+		return fmt.Errorf("%s without state_topic", platform)
 	}
 	tpl, err := r.tmpl("value_template")
 	if err != nil {
 		return err
 	}
 	e.sub(st, "value", tpl)
-	e.sensor = s
 	return nil
 }
 

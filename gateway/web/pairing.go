@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"time"
@@ -112,34 +111,16 @@ func (s *Server) pairingEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bridge := r.URL.Query().Get("bridge")
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	ch := ps.PairingEvents(r.Context())
-	fmt.Fprint(w, ": pairing\n\n")
-	fl.Flush()
-	keep := time.NewTicker(25 * time.Second)
-	defer keep.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case ev, ok := <-ch:
-			if !ok {
-				return
-			}
-			if bridge != "" && ev.Bridge != bridge {
-				continue
-			}
-			b, err := json.Marshal(ev)
-			if err != nil {
-				continue
-			}
-			fmt.Fprintf(w, "event: pairing\ndata: %s\n\n", b)
-		case <-keep.C:
-			fmt.Fprint(w, ": keep-alive\n\n")
+	streamEvents(w, fl, r, "pairing", ps.PairingEvents(r.Context()), func(ev PairingEvent) string {
+		if bridge != "" && ev.Bridge != bridge {
+			return ""
 		}
-		fl.Flush()
-	}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return ""
+		}
+		return "event: pairing\ndata: " + string(b)
+	})
 }
 
 // remove removes an endpoint's device: POST /api/v1/endpoints/{ref}/remove.

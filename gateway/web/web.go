@@ -413,22 +413,32 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	streamEvents(w, fl, r, "live", s.src.Changes(r.Context()), func(struct{}) string { return "event: changed\ndata: {}" })
+}
+
+// streamEvents serves ch as server-sent events until the request or ch ends:
+// event renders one value as its lines ("" skips it), and a comment every 25 s
+// keeps proxies and browsers from closing an idle stream.
+func streamEvents[T any](w http.ResponseWriter, fl http.Flusher, r *http.Request, name string, ch <-chan T, event func(T) string) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
-	fmt.Fprint(w, ": live\n\n")
+	fmt.Fprintf(w, ": %s\n\n", name)
 	fl.Flush()
-	ch := s.src.Changes(r.Context())
 	keep := time.NewTicker(25 * time.Second)
 	defer keep.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
-		case _, ok := <-ch:
+		case v, ok := <-ch:
 			if !ok {
 				return
 			}
-			fmt.Fprint(w, "event: changed\ndata: {}\n\n")
+			e := event(v)
+			if e == "" {
+				continue
+			}
+			fmt.Fprintf(w, "%s\n\n", e)
 		case <-keep.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 		}

@@ -91,11 +91,17 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 			if i == 1 {
 				joining = zr.ids[:1]
 			}
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/"),
-				chromedp.Click(`button[data-pair="zigbee"]`)); err != nil {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/")); err != nil {
 				t.Fatal(err)
 			}
-			left, err := chromedp.Run(ctx, chromedp.Poll[string](`(document.querySelector('#pairing-zigbee .countdown') || {}).innerText`))
+			// The previous window may still be open: wait for this one's countdown
+			// (its own end), not the last session's devices.
+			prev, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`((document.querySelector('#pairing-zigbee .countdown') || {}).dataset || {}).until || ''`))
+			if err := chromedp.Do(ctx, chromedp.Click(`button[data-pair="zigbee"]`)); err != nil {
+				t.Fatal(err)
+			}
+			left, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const c = document.querySelector('#pairing-zigbee .countdown');
+				return c && c.dataset.until !== '` + prev + `' ? c.innerText : ''; })()`))
 			if err != nil || !countdown.MatchString(strings.TrimSpace(left)) {
 				t.Fatalf("no countdown on the page: %q %v", left, err)
 			}

@@ -22,7 +22,7 @@ func TestReloadAddsAndRemovesBridge(t *testing.T) {
 	conns := e.emu.State().Connections
 
 	base := e.configYAML()
-	second := "  - name: extra\n    path: " + e.cfg.Bridges[0].Path + "\n    config: {\"devices\":[{\"id\":\"porch\",\"name\":\"Porch Light\",\"type\":\"light\",\"kind\":\"onoff\"}]}\n"
+	second := "  - name: extra\n    bundled: virtual\n    config: {\"devices\":[{\"id\":\"porch\",\"name\":\"Porch Light\",\"type\":\"light\",\"kind\":\"onoff\"}]}\n"
 	withExtra := strings.Replace(base, "mqtt:\n", second+"mqtt:\n", 1)
 	if withExtra == base {
 		t.Fatal("could not insert the second bridge into the configuration")

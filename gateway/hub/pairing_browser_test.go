@@ -101,7 +101,7 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 			left, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const c = document.querySelector('#pairing-zigbee .countdown');
-				return c && c.dataset.until !== '` + prev + `' ? c.innerText : ''; })()`))
+				return c && c.dataset.until !== '`+prev+`' ? c.innerText : ''; })()`))
 			if err != nil || !countdown.MatchString(strings.TrimSpace(left)) {
 				t.Fatalf("no countdown on the page: %q %v", left, err)
 			}

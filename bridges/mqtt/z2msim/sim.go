@@ -28,6 +28,7 @@ import (
 	"github.com/avshub/avshub/bridges/mqtt/internal/cleanstore"
 
 	"github.com/avshub/avshub/bridges/mqtt/internal/colorconv"
+	locus "github.com/avshub/avshub/discovery/colorconv"
 )
 
 // Options configures a Sim.
@@ -739,26 +740,11 @@ func firstOf(m map[string]any, keys ...string) any {
 	return nil
 }
 
-// miredToXY approximates the Planckian locus (the xy zigbee2mqtt reports for a
-// colour-temperature change on an xy bulb).
+// miredToXY is the point of the Planckian locus zigbee2mqtt reports for a
+// colour-temperature change on an xy bulb.
 func miredToXY(mired int) (float64, float64) {
-	t := 1e6 / float64(mired)
-	var x float64
-	if t <= 4000 {
-		x = -0.2661239e9/(t*t*t) - 0.2343589e6/(t*t) + 0.8776956e3/t + 0.179910
-	} else {
-		x = -3.0258469e9/(t*t*t) + 2.1070379e6/(t*t) + 0.2226347e3/t + 0.240390
-	}
-	var y float64
-	switch {
-	case t <= 2222:
-		y = -1.1063814*x*x*x - 1.34811020*x*x + 2.18555832*x - 0.20219683
-	case t <= 4000:
-		y = -0.9549476*x*x*x - 1.37418593*x*x + 2.09137015*x - 0.16748867
-	default:
-		y = 3.0817580*x*x*x - 5.87338670*x*x + 3.75112997*x - 0.37001483
-	}
-	return math.Round(x*1e4) / 1e4, math.Round(y*1e4) / 1e4
+	p := locus.KelvinToXY(1e6 / float64(mired))
+	return p.X, p.Y
 }
 
 func findFeature(exposes []any, property string) obj {

@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 export PATH := $(GOBIN_TOOLS):$(PATH)
 
-.PHONY: cross release all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal sdk-js axe
+.PHONY: cross release all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal sdk-js axe chromium
 
 all: build
 
@@ -52,7 +52,7 @@ release:
 	$(GO) run ./scripts/checkrelease $(DIST) $(RELEASE_ARCHS)
 
 ## test: vet and the whole test suite with the race detector
-test: z2mreal sdk-js axe
+test: z2mreal sdk-js axe chromium
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
@@ -65,6 +65,12 @@ z2mreal:
 	@command -v node >/dev/null && command -v npm >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq nodejs npm) || \
 		(echo "make: the real zigbee2mqtt tests need Node.js and npm: apt-get install nodejs npm"; exit 1)
+
+## chromium: Debian's Chromium for the status page's browser tests (they fail without it)
+chromium:
+	@command -v chromium >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium) || \
+		(echo "make: the status page's browser tests need Chromium: apt-get install chromium"; exit 1)
 
 ## sdk-js: the JavaScript bridge SDK's packages (from its committed package-lock.json)
 sdk-js: z2mreal

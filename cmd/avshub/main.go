@@ -5,7 +5,7 @@
 //	avshub status | endpoints          ask the running hub (local API socket)
 //	avshub pair BRIDGE --for 60s       let new devices join a bridge, watching them join
 //	avshub remove ENDPOINT             make a device leave its bridge and forget it
-//	avshub plugin check PATH           run the conformance checks on a bridge binary
+//	avshub plugin check PATH|NAME      run the conformance checks on a bridge binary or a bundled bridge
 //	avshub plugin trust NAME           trust a bridge's rebuilt binary
 //	avshub plugin new NAME             scaffold a bridge (Go or JavaScript)
 //	avshub bridge zigbee|mqtt|virtual  serve a bundled bridge (the hub runs it)
@@ -69,9 +69,9 @@ func init() {
 		{name: "unhide", args: "ENDPOINT [--from alexa|dashboards|alexa,dashboards] [--config FILE | --socket PATH]", help: "show a hidden device again", run: cmdHide(false),
 			about:   "Shows the endpoint ENDPOINT (its id or name) to Alexa or the dashboards again after avshub hide.",
 			example: "avshub unhide \"Hall light\" --from alexa,dashboards"},
-		{name: "plugin", args: "check PATH [--config FILE] [--json] [--no-commands] | trust NAME [--config FILE]", help: "check a bridge binary, or trust a rebuilt one", run: cmdPlugin,
-			about:   "plugin check starts the bridge binary at PATH as the hub would and runs the conformance checks on it (it sends commands to the devices it reports unless --no-commands). --config is an avshub configuration naming the bridge, or the bridge's own configuration. plugin trust NAME records the checksum of the bridge binary now installed for the bridge NAME, so that the hub adopts a rebuilt binary.",
-			example: "avshub plugin check /usr/lib/avshub/bridge-zigbee --config /etc/avshub/avshub.yaml\navshub plugin trust zigbee --config /etc/avshub/avshub.yaml"},
+		{name: "plugin", args: "check PATH|BUNDLED [--config FILE] [--json] [--no-commands] | trust NAME [--config FILE]", help: "check a bridge binary or a bundled bridge, or trust a rebuilt one", run: cmdPlugin,
+			about:   "plugin check starts the bridge binary at PATH (or the bridge BUNDLED in avshub: zigbee, mqtt, virtual) as the hub would and runs the conformance checks on it (it sends commands to the devices it reports unless --no-commands). --config is an avshub configuration naming the bridge, or the bridge's own configuration. plugin trust NAME records the checksum of the bridge binary now installed for the bridge NAME, so that the hub adopts a rebuilt binary.",
+			example: "avshub plugin check zigbee --config /etc/avshub/avshub.yaml\navshub plugin check ./bridge-acme --json\navshub plugin trust zigbee --config /etc/avshub/avshub.yaml"},
 		{name: "bridge", args: "zigbee|mqtt|virtual [describe | --debug]", help: "serve a bundled bridge (the hub runs this)", run: cmdBridge,
 			about:   "Serves one of the bridges bundled in this executable as a plugin process. The hub starts it itself for every configured bridge without a path (go-plugin handshake on stdout, so run it by hand only with describe, which prints its manifest, or --debug, which serves it for a hub to attach to through AVSHUB_REATTACH_BRIDGES).",
 			example: "avshub bridge zigbee describe"},

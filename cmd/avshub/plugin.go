@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/avshub/avshub/bridges/bundled"
 	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/gateway/hub"
 	"github.com/avshub/avshub/plugins/host"
@@ -44,16 +45,23 @@ func cmdPluginCheck(ctx context.Context, args []string, out, errw io.Writer) err
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("give the path of one bridge binary")
+		return usageError("give the path of one bridge binary, or the name of a bundled bridge (%s)", strings.Join(bundled.Names(), ", "))
 	}
-	path := pos[0]
+	path, bundledName, err := pluginToCheck(pos[0])
+	if err != nil {
+		return err
+	}
 	var cfgJSON []byte
 	if *cfgPath != "" {
-		if cfgJSON, err = bridgeConfig(*cfgPath, path); err != nil {
+		if cfgJSON, err = bridgeConfig(*cfgPath, path, bundledName); err != nil {
 			return err
 		}
 	}
-	rep, err := plugintest.CheckWith(ctx, path, plugintest.CheckOptions{Config: cfgJSON, NoCommands: *noCommands,
+	var pluginArgs []string
+	if bundledName != "" {
+		pluginArgs = []string{"bridge", bundledName}
+	}
+	rep, err := plugintest.CheckWith(ctx, path, plugintest.CheckOptions{Config: cfgJSON, NoCommands: *noCommands, Args: pluginArgs,
 		BeforeCommands: func(n int) {
 			fmt.Fprintf(errw, "sending test commands to %d devices: real devices will switch, lock and unlock (--no-commands for a read-only check)\n", n)
 		}})
@@ -74,16 +82,43 @@ func cmdPluginCheck(ctx context.Context, args []string, out, errw io.Writer) err
 	return nil
 }
 
-// bridgeConfig finds the configuration for the plugin at path in file: the
-// config section of the bridge with that binary in an avshub configuration, or
-// the whole file as the bridge's own configuration.
-func bridgeConfig(file, path string) ([]byte, error) {
+// pluginToCheck resolves plugin check's argument: a path (it names a file or
+// holds a path separator) is a bridge binary; otherwise it names a bridge
+// bundled in avshub, which runs as this executable with "bridge NAME".
+func pluginToCheck(arg string) (path, bundledName string, err error) {
+	if _, statErr := os.Stat(arg); statErr == nil || strings.ContainsRune(arg, filepath.Separator) {
+		return arg, "", nil
+	}
+	if _, err := bundled.Describe(arg); err != nil {
+		return "", "", fmt.Errorf("%s is neither a bridge binary nor a bundled bridge (%s)", arg, strings.Join(bundled.Names(), ", "))
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", "", fmt.Errorf("the bundled bridge %s runs in this executable, which cannot be found: %w", arg, err)
+	}
+	return self, arg, nil
+}
+
+// bridgeConfig finds the configuration for the plugin to check in file: the
+// config section of the bridge with that binary (or, for a bundled bridge,
+// that bundled name) in an avshub configuration, or the whole file as the
+// bridge's own configuration.
+func bridgeConfig(file, path, bundledName string) ([]byte, error) {
 	if cfg, err := config.Load(file); err == nil {
 		abs, _ := filepath.Abs(path)
 		for i, b := range cfg.Bridges {
+			if bundledName != "" {
+				if b.BundledName() == bundledName {
+					return cfg.Bridges[i].ConfigJSON()
+				}
+				continue
+			}
 			if babs, _ := filepath.Abs(b.Path); babs == abs || "bridge-"+b.Name == strings.TrimSuffix(filepath.Base(path), ".exe") {
 				return cfg.Bridges[i].ConfigJSON()
 			}
+		}
+		if bundledName != "" {
+			return nil, fmt.Errorf("%s configures no bridge running the bundled %s", file, bundledName)
 		}
 		return nil, fmt.Errorf("%s configures no bridge with the binary %s", file, path)
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -26,7 +27,7 @@ import (
 
 // checkDescribeCommand runs "path describe" and checks it prints a manifest.
 func checkDescribeCommand(ctx context.Context, path string, cfg Config) error {
-	cmd := exec.CommandContext(ctx, path, "describe")
+	cmd := exec.CommandContext(ctx, path, append(slices.Clip(cfg.Args), "describe")...)
 	cmd.Env = cfg.Env
 	out, err := cmd.Output()
 	if err != nil {
@@ -51,7 +52,7 @@ const sigintGrace = 300 * time.Millisecond
 // checkRawHandshake starts the plugin without go-plugin's client: the first
 // line on stdout must be the handshake; after a SIGINT it must still serve.
 func checkRawHandshake(ctx context.Context, path string, cfg Config) error {
-	cmd := exec.Command(path)
+	cmd := exec.Command(path, cfg.Args...)
 	cmd.Env = append(append([]string(nil), cfg.Env...),
 		sdk.MagicCookieKey+"="+sdk.MagicCookieValue,
 		"PLUGIN_PROTOCOL_VERSIONS=1",
@@ -137,7 +138,7 @@ func startPlugin(path string, cfg Config) (*pluginProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(path)
+	cmd := exec.Command(path, cfg.Args...)
 	cmd.Env = append([]string(nil), cfg.Env...)
 	logger := hclog.NewNullLogger()
 	if cfg.capture != nil {

@@ -41,6 +41,9 @@ type CheckOptions struct {
 	BeforeCommands func(devices int)
 	// Env is the plugin's environment (none of avshub's is passed).
 	Env []string
+	// Args come before the plugin's own arguments (a bundled bridge: the
+	// avshub executable with "bridge NAME").
+	Args []string
 }
 
 // CheckResult is one check's outcome.
@@ -89,7 +92,7 @@ func checkWith(ctx context.Context, path string, o CheckOptions, commandDeadline
 	defer os.RemoveAll(dataDir)
 	capture := newLogCapture(filepath.Base(path))
 	cfg, _ := Config{Config: configJSON, DataDir: dataDir, NoCommands: o.NoCommands, BeforeCommands: o.BeforeCommands,
-		Env: o.Env, capture: capture, CommandDeadline: commandDeadline}.withDefaults(nil)
+		Env: o.Env, Args: o.Args, capture: capture, CommandDeadline: commandDeadline}.withDefaults(nil)
 	r := &Report{Binary: path, Passed: true, Checks: []CheckResult{}, Endpoints: []EndpointReport{}}
 	step := func(name string, f func(context.Context) error) bool {
 		cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)

@@ -50,6 +50,9 @@ type Config struct {
 	StartTimeout time.Duration
 	// Env is the binary's environment (the test's environment is not passed).
 	Env []string
+	// Args come before the binary's own arguments ("describe", none): a
+	// bridge bundled in avshub is the avshub executable with Args "bridge NAME".
+	Args []string
 	// StopTimeout bounds how long the bridge's Run may take to return once
 	// its context ends (default 5 s).
 	StopTimeout time.Duration

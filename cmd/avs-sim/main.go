@@ -20,22 +20,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
+	"github.com/avshub/avshub/cmd/internal/simcmd"
 	"github.com/avshub/avshub/gateway/avstest"
 	"github.com/avshub/avshub/gateway/lwa/lwatest"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "avs-sim:", err)
-		os.Exit(1)
-	}
+	simcmd.Main("avs-sim", func(ctx context.Context) error { return run(ctx, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,9 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	var rec io.Writer
 	if *record != "" {
-		f, err := os.OpenFile(*record, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := simcmd.AppendFile(*record)
 		if err != nil {
-			return fmt.Errorf("record file: %w", err)
+			return err
 		}
 		defer f.Close()
 		rec = f
@@ -78,23 +72,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
-	aln, err := net.Listen("tcp", *admin)
+	adm, err := simcmd.ServeAdmin(*admin, srv.AdminHandler())
 	if err != nil {
-		return fmt.Errorf("admin listener: %w", err)
+		return err
 	}
-	ahs := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = ahs.Serve(aln) }()
-	defer ahs.Close()
+	defer adm.Close()
 	if *issue != "" {
 		b, _ := json.MarshalIndent(srv.IssueToken(), "", "  ")
 		if err := os.WriteFile(*issue, append(b, '\n'), 0o600); err != nil {
 			return fmt.Errorf("issue token: %w", err)
 		}
 	}
-	fmt.Fprintf(stdout, "avs-sim ready url=%s admin=http://%s ca=%s\n", srv.URL(), aln.Addr(), srv.CAFile())
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
+	fmt.Fprintf(stdout, "avs-sim ready url=%s admin=http://%s ca=%s\n", srv.URL(), adm.Addr(), srv.CAFile())
+	select {
+	case <-ctx.Done():
+	case err := <-adm.Failed():
+		return err
+	}
 	log.Info("avs-sim stopping")
 	return nil
 }

@@ -20,26 +20,17 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
+	"github.com/avshub/avshub/cmd/internal/simcmd"
 	"github.com/avshub/avshub/gateway/skilltest"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintf(os.Stderr, "skill-sim: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { simcmd.Main("skill-sim", run) }
 
-func run() error {
+func run(ctx context.Context) error {
 	admin := flag.String("admin", "127.0.0.1:0", "admin API listen address")
 	certDir := flag.String("cert-dir", "", "directory for ca.pem (default: a temporary directory)")
 	record := flag.String("record", "", "file receiving every answer and event as JSON lines")
@@ -63,7 +54,7 @@ func run() error {
 	}
 	opts := skilltest.Options{ClientID: *clientID, ClientSecret: *clientSecret, CertDir: *certDir, Logger: log}
 	if *record != "" {
-		f, err := os.OpenFile(*record, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		f, err := simcmd.AppendFile(*record)
 		if err != nil {
 			return err
 		}
@@ -92,7 +83,7 @@ func run() error {
 			}
 			env["AVSHUB_CA_PEM"] = string(b)
 		}
-		logf, err := os.OpenFile(filepath.Join(*certDir, "lambda.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		logf, err := simcmd.AppendFile(filepath.Join(*certDir, "lambda.log"))
 		if err != nil {
 			return err
 		}
@@ -103,16 +94,16 @@ func run() error {
 		}
 		defer l.Stop()
 	}
-	aln, err := net.Listen("tcp", *admin)
+	adm, err := simcmd.ServeAdmin(*admin, srv.AdminHandler())
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(aln) }()
-	defer hs.Close()
-	fmt.Printf("skill-sim ready url=%s admin=http://%s ca=%s runtime=%s\n", srv.URL(), aln.Addr(), srv.CAFile(), srv.RuntimeAPI())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	return nil
+	defer adm.Close()
+	fmt.Printf("skill-sim ready url=%s admin=http://%s ca=%s runtime=%s\n", srv.URL(), adm.Addr(), srv.CAFile(), srv.RuntimeAPI())
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-adm.Failed():
+		return err
+	}
 }

@@ -11,28 +11,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/avshub/avshub/bridges/mqtt/z2msim"
+	"github.com/avshub/avshub/cmd/internal/simcmd"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "z2m-sim:", err)
-		os.Exit(1)
-	}
-}
+func main() { simcmd.Main("z2m-sim", run) }
 
-func run() error {
+func run(ctx context.Context) error {
 	broker := flag.String("broker", "tcp://127.0.0.1:1883", "MQTT broker URL")
 	admin := flag.String("admin", "127.0.0.1:0", "listen address of the admin HTTP API")
 	base := flag.String("base-topic", "zigbee2mqtt", "zigbee2mqtt base topic")
@@ -42,8 +33,6 @@ func run() error {
 	password := os.Getenv("Z2M_SIM_PASSWORD") // never on the command line
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	sim := z2msim.New(z2msim.Options{Broker: *broker, BaseTopic: *base, Username: *user, Password: password,
 		LegacyAvailability: *legacy, Logger: log})
@@ -55,23 +44,16 @@ func run() error {
 	}
 	defer sim.Close()
 
-	ln, err := net.Listen("tcp", *admin)
+	adm, err := simcmd.ServeAdmin(*admin, sim.Handler())
 	if err != nil {
-		return fmt.Errorf("admin listener: %w", err)
+		return err
 	}
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	fmt.Printf("z2m-sim ready broker=%s base=%s admin=http://%s\n", *broker, *base, ln.Addr())
-
+	defer adm.Close()
+	fmt.Printf("z2m-sim ready broker=%s base=%s admin=http://%s\n", *broker, *base, adm.Addr())
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("admin API: %w", err)
-		}
+		return nil
+	case err := <-adm.Failed():
+		return err
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutCtx)
 }

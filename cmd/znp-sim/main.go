@@ -10,24 +10,15 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
+	"github.com/avshub/avshub/cmd/internal/simcmd"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "znp-sim:", err)
-		os.Exit(1)
-	}
-}
+func main() { simcmd.Main("znp-sim", run) }
 
-func run() error {
+func run(ctx context.Context) error {
 	link := flag.String("link", "", "path to link to the pseudo-terminal (required)")
 	devices := flag.String("devices", "", "devices YAML file (default: the built-in set)")
 	trace := flag.String("trace", "", "file to append one line per frame to")
@@ -51,7 +42,7 @@ func run() error {
 	}
 	opts := znpsim.Options{Devices: specs, Logger: log}
 	if *trace != "" {
-		f, err := os.OpenFile(*trace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := simcmd.AppendFile(*trace)
 		if err != nil {
 			return err
 		}
@@ -63,17 +54,13 @@ func run() error {
 		return err
 	}
 	defer sim.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if *admin != "" {
-		ln, err := net.Listen("tcp", *admin)
+		adm, err := simcmd.ServeAdmin(*admin, sim.Handler())
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer srv.Close()
-		log.Info("znp-sim admin API", "addr", ln.Addr().String())
+		defer adm.Close()
+		log.Info("znp-sim admin API", "addr", adm.Addr())
 	}
 	return sim.RunPTY(ctx, *link, func(p string) {
 		fmt.Printf("znp-sim ready port=%s\n", p)

@@ -50,7 +50,7 @@ type Bridge struct {
 	ha  *haSource
 
 	// timing (tests shorten these)
-	settle, settleMax, syncMax, startupWait, getDelay, reconnectMax time.Duration
+	settle, settleMax, syncMax, startupWait, getDelay, reconnectMax, requestWait time.Duration
 
 	// syncTopic is the marker the bridge publishes to itself after
 	// subscribing: the broker sends it after every retained message of the
@@ -75,6 +75,13 @@ type Bridge struct {
 	waiters      map[string][]chan struct{}
 	inflight     map[string]int
 	subscribed   map[string]bool
+
+	// Pairing and removal through zigbee2mqtt's bridge requests (pairing.go).
+	window    sdk.PairingWindow
+	reqSeq    uint64
+	responses map[string]chan z2mResponse // by transaction
+	joining   map[string]bool             // ieee addresses joining, until interviewed
+	after     []func()                    // run once the current batch is emitted
 }
 
 var _ sdk.Bridge = (*Bridge)(nil)
@@ -84,16 +91,22 @@ func New(log *slog.Logger) *Bridge {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Bridge{log: log, bad: newOnceLog(log), settle: defaultSettle, settleMax: defaultSettleMax, syncMax: defaultSyncMax,
-		startupWait: defaultStartupWait, getDelay: defaultGetDelay, reconnectMax: defaultReconnectMax,
+	b := &Bridge{log: log, bad: newOnceLog(log), settle: defaultSettle, settleMax: defaultSettleMax, syncMax: defaultSyncMax,
+		startupWait: defaultStartupWait, getDelay: defaultGetDelay, reconnectMax: defaultReconnectMax, requestWait: defaultRequestWait,
 		view: map[string]*unit{}, emitted: map[string]model.Device{}, waiters: map[string][]chan struct{}{},
-		inflight: map[string]int{}, subscribed: map[string]bool{}}
+		inflight: map[string]int{}, subscribed: map[string]bool{}, responses: map[string]chan z2mResponse{}, joining: map[string]bool{}}
+	b.window.Emitter = func() sdk.Emitter {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.em
+	}
+	return b
 }
 
 // Describe returns the bridge's manifest.
 func (b *Bridge) Describe() sdk.Description {
 	return sdk.Description{Name: "mqtt", Version: Version, APIVersions: []string{sdk.APIVersion},
-		ConfigSchema: ConfigSchema, SampleConfig: SampleConfig}
+		Pairing: true, PairingProgress: true, Remove: true, ConfigSchema: ConfigSchema, SampleConfig: SampleConfig}
 }
 
 // Configure parses the configuration. It does not connect (Run does).
@@ -300,6 +313,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 				}
 			}
 			b.reconcile(ctx, em, touched)
+			b.runAfter()
 		}
 	}
 }
@@ -414,6 +428,9 @@ func (b *Bridge) onMessage(it item) []string {
 	var touched []string
 	if b.z2m != nil && strings.HasPrefix(it.topic, b.cfg.z2mBase+"/") {
 		touched = append(touched, b.z2m.handle(it.topic, it.payload)...)
+		if rest := it.topic[len(b.cfg.z2mBase)+1:]; strings.HasPrefix(rest, "bridge/") {
+			b.onBridgeTopic(rest, it.payload)
+		}
 	}
 	if b.ha != nil {
 		_, keys := b.ha.handle(it.topic, it.payload)

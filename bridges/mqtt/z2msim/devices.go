@@ -125,6 +125,8 @@ type device struct {
 	Online    bool
 	Supported bool
 	Disabled  bool
+	// joining: joined, zigbee2mqtt's interview in progress.
+	joining bool
 	// asleep: takes no commands and answers nothing (SetAsleep); refused:
 	// properties whose /set the device refuses (SetRefused).
 	asleep  bool

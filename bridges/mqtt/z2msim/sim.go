@@ -3,7 +3,8 @@
 // (bridge/state, bridge/info, bridge/devices with real exposes, availability and
 // device states), answers <name>/set, <name>/set/<property> and <name>/get the
 // way zigbee2mqtt does (state echoed on the device topic, values clamped to the
-// exposes' ranges) and handles bridge/request/device/rename.
+// exposes' ranges) and handles bridge/request/device/rename, permit_join and
+// device/remove (a removed device joins again when the network next opens).
 //
 // Devices can be changed "by hand" or taken offline through the Go API (Set,
 // SetOnline, Rename) or the small admin HTTP API (Handler).
@@ -78,6 +79,11 @@ type Sim struct {
 	conns   int // connections fully set up (subscribed and published)
 	timers  []*time.Timer
 	closed  bool
+	// The network is open for joining until permitEnd (permitSeq numbers
+	// the windows); left are the removed devices, which join again then.
+	permitEnd time.Time
+	permitSeq int
+	left      []*device
 	running sync.WaitGroup // delayed actions in progress
 
 	in     chan paho.Message
@@ -263,7 +269,10 @@ func (s *Sim) bridgeStatePayload(online bool) []byte {
 }
 
 func (s *Sim) infoPayload() []byte {
-	return mustJSON(map[string]any{
+	s.mu.Lock()
+	end := s.permitEnd
+	s.mu.Unlock()
+	info := map[string]any{
 		"version": "2.14.1", "commit": "unknown", "zigbee_herdsman_converters": map[string]any{"version": "26.112.0"},
 		"zigbee_herdsman": map[string]any{"version": "4.5.1"},
 		"coordinator": map[string]any{"ieee_address": "0x00124b0024c0ffee", "type": "zStack3x0",
@@ -272,7 +281,11 @@ func (s *Sim) infoPayload() []byte {
 		"log_level": "info", "permit_join": false, "restart_required": false,
 		"config": map[string]any{"mqtt": map[string]any{"base_topic": s.opts.BaseTopic}, "advanced": map[string]any{
 			"legacy_availability_payload": s.opts.LegacyAvailability, "output": "json"}, "availability": map[string]any{"enabled": true}},
-	})
+	}
+	if time.Now().Before(end) {
+		info["permit_join"], info["permit_join_end"] = true, end.UnixMilli()
+	}
+	return mustJSON(info)
 }
 
 // BridgeDevices returns the bridge/devices payload of the default device set,
@@ -313,6 +326,14 @@ func endpointJSON(input, output []string) map[string]any {
 
 func (d *device) json() map[string]any {
 	exposes := append(append([]any(nil), d.Exposes...), linkquality())
+	if d.joining {
+		// Joined, interview in progress: no definition yet.
+		return map[string]any{
+			"ieee_address": d.IEEE, "type": "Unknown", "network_address": d.NetworkAddr, "supported": false,
+			"friendly_name": d.Name, "disabled": false, "definition": nil, "interview_completed": false,
+			"interview_state": "IN_PROGRESS", "interviewing": true, "endpoints": map[string]any{},
+		}
+	}
 	return map[string]any{
 		"ieee_address": d.IEEE, "type": d.Type, "network_address": d.NetworkAddr, "supported": d.Supported,
 		"friendly_name": d.Name, "disabled": d.Disabled, "power_source": d.PowerSource, "model_id": d.ModelID,
@@ -374,8 +395,15 @@ func (s *Sim) handle(topic string, payload []byte) {
 	if !ok {
 		return
 	}
-	if rest == "bridge/request/device/rename" {
+	switch rest {
+	case "bridge/request/device/rename":
 		s.handleRename(payload)
+		return
+	case "bridge/request/permit_join":
+		s.handlePermitJoin(payload)
+		return
+	case "bridge/request/device/remove":
+		s.handleRemove(payload)
 		return
 	}
 	if strings.HasPrefix(rest, "bridge/") {

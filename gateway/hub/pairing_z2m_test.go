@@ -1,0 +1,136 @@
+package hub
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avshub/avshub/bridges/mqtt/mqtttest"
+	"github.com/avshub/avshub/bridges/mqtt/z2mreal"
+	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/gateway/avstest"
+	"github.com/avshub/avshub/gateway/web"
+)
+
+// TestPairAndRemoveThroughRealZigbee2MQTT pairs znp-sim's products through
+// the MQTT bridge and the real zigbee2mqtt: the hub opens the network
+// (bridge/request/permit_join), each device is reported announced,
+// interviewed and published with its endpoint from zigbee2mqtt's
+// bridge/event messages; then one is removed from the hub
+// (bridge/request/device/remove): the device left zigbee2mqtt's device list,
+// the endpoint is gone and Alexa got a DeleteReport.
+func TestPairAndRemoveThroughRealZigbee2MQTT(t *testing.T) {
+	z2mreal.Require(t)
+	rig := startZigbeeSimOf(t, []string{"dimmable-bulb", "aqara-temp"})
+	broker := mqtttest.MustStart(t, mqtttest.Options{})
+	rec := newZ2MRecorder(t, broker.URL)
+	z2mreal.MustStart(t, z2mreal.Config{Serial: rig.link, MQTT: broker.URL,
+		Settings: map[string]any{"advanced": map[string]any{"log_namespaced_levels": map[string]any{"z2m:mqtt": "warning"}}}})
+
+	e := newEnv(t, envOptions{ExtraBridges: mqttBridgeYAML(broker.URL)})
+	e.start()
+	e.waitConnected(15 * time.Second)
+	e.poll(ctxFor(t, 30*time.Second), "the mqtt bridge to be healthy", func() error {
+		if state, health, _, _ := e.bridgeStatus("mqtt"); state != "running" || health != string(model.HealthHealthy) {
+			return fmt.Errorf("mqtt bridge %s %s", state, health)
+		}
+		return nil
+	})
+
+	ctx := ctxFor(t, 3*time.Minute)
+	events := e.hub.PairingEvents(ctx)
+	if err := e.hub.Pair(ctx, "mqtt", 120*time.Second); err != nil {
+		t.Fatalf("Pair: %v", err)
+	}
+	// Every device's stages, in order, until each is published.
+	stages := map[string][]string{}
+	endpoints := map[string]string{}
+	var log []string
+	for len(endpoints) < len(rig.ids) {
+		var ev web.PairingEvent
+		select {
+		case ev = <-events:
+		case <-ctx.Done():
+			t.Fatalf("not every device was published: %v\nevents:\n%s", endpoints, strings.Join(log, "\n"))
+		}
+		log = append(log, fmt.Sprintf("%s %s %s %q", ev.Stage, ev.DeviceID, ev.EndpointID, ev.Detail))
+		if ev.Bridge != "mqtt" || ev.DeviceID == "" {
+			continue
+		}
+		ieee := strings.TrimPrefix(ev.DeviceID, "z2m:0x")
+		stages[ieee] = append(stages[ieee], ev.Stage)
+		switch ev.Stage {
+		case "failed":
+			t.Fatalf("%s failed: %s\nevents:\n%s", ev.DeviceID, ev.Detail, strings.Join(log, "\n"))
+		case "published":
+			if ev.EndpointID == "" || len(ev.Traits) == 0 {
+				t.Errorf("%s published without its endpoint or traits: %+v", ev.DeviceID, ev)
+			}
+			endpoints[ieee] = ev.EndpointID
+		}
+	}
+	t.Logf("pairing events:\n%s", strings.Join(log, "\n"))
+	for _, ieee := range rig.ids {
+		s := strings.Join(stages[ieee], " ")
+		if !strings.HasPrefix(s, "announced") || !strings.Contains(s, "interviewing") || !strings.HasSuffix(s, "published") {
+			t.Errorf("device %s went through %q, want announced … interviewing … published", ieee, s)
+		}
+		if _, ok := e.hub.reg.Get(endpoints[ieee]); !ok {
+			t.Errorf("the hub has no endpoint %s for %s", endpoints[ieee], ieee)
+		}
+	}
+	if _, ok := e.emu.Endpoint(endpoints[rig.ids[0]]); !ok {
+		e.poll(ctx, "Alexa to know the paired device", func() error {
+			if _, ok := e.emu.Endpoint(endpoints[rig.ids[0]]); !ok {
+				return fmt.Errorf("not yet")
+			}
+			return nil
+		})
+	}
+
+	// Remove the first device from the hub.
+	victim := rig.ids[0]
+	epID := endpoints[victim]
+	from := len(e.emu.Events())
+	if err := e.hub.Remove(ctx, epID); err != nil {
+		t.Fatalf("Remove %s: %v", epID, err)
+	}
+	if _, ok := e.hub.reg.Get(epID); ok {
+		t.Errorf("the hub still has %s", epID)
+	}
+	if _, _, err := e.emu.WaitForEvent(ctxFor(t, 10*time.Second), from, func(r avstest.Record) bool {
+		return r.Name() == "Alexa.Discovery.DeleteReport" && strings.Contains(string(r.Event), epID)
+	}); err != nil {
+		t.Errorf("no DeleteReport for %s at the emulator: %v", epID, err)
+	}
+	if err := rec.waitLast(ctx, "zigbee2mqtt/bridge/devices", func(p []byte) bool {
+		var list []struct {
+			IEEE string `json:"ieee_address"`
+		}
+		if json.Unmarshal(p, &list) != nil {
+			return false
+		}
+		for _, d := range list {
+			if d.IEEE == "0x"+victim {
+				return false
+			}
+		}
+		return len(list) > 0
+	}); err != nil {
+		t.Errorf("zigbee2mqtt still lists the removed device: %v", err)
+	}
+	// What zigbee2mqtt said on its bridge topics (z2m-sim's reference).
+	for _, m := range rec.since(0) {
+		if strings.HasPrefix(m.topic, "zigbee2mqtt/bridge/event") || strings.HasPrefix(m.topic, "zigbee2mqtt/bridge/response/") ||
+			strings.HasPrefix(m.topic, "zigbee2mqtt/bridge/request/") || m.topic == "zigbee2mqtt/bridge/info" && strings.Contains(string(m.payload), `"permit_join":true`) ||
+			strings.HasPrefix(m.topic, "zigbee2mqtt/0x"+victim) {
+			t.Logf("%s %s %.300s", m.at.Format("15:04:05.000"), m.topic, m.payload)
+		}
+	}
+	// The other device stays.
+	if _, ok := e.hub.reg.Get(endpoints[rig.ids[1]]); !ok {
+		t.Errorf("removing %s took %s with it", victim, rig.ids[1])
+	}
+}

@@ -84,7 +84,7 @@ type Sim struct {
 	permitEnd time.Time
 	permitSeq int
 	left      []*device
-	running sync.WaitGroup // delayed actions in progress
+	running   sync.WaitGroup // delayed actions in progress
 
 	in     chan paho.Message
 	cancel context.CancelFunc

@@ -78,8 +78,7 @@ type Bridge struct {
 	linkChanged  chan struct{} // closed (and replaced) when link or starting changes
 	coordAddr    uint64
 	sirenGen     map[string]uint64 // bumped by each siren command: a newer one outlives an older warning
-	permitUntil  time.Time         // end of the pairing window (for progress reports)
-	permitTimer  *time.Timer       // reports the window's end
+	window       sdk.PairingWindow // the pairing window, for progress reports
 
 	// retryDelay is the pause before retrying a busy channel (2 s as herdsman).
 	retryDelay time.Duration
@@ -103,6 +102,11 @@ func New(opts ...Option) *Bridge {
 		busy: map[string]map[model.TraitKind]int{}, news: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{}, sirenGen: map[string]uint64{},
 		linkChanged: make(chan struct{}),
 		retryDelay:  2 * time.Second, lockWait: 1500 * time.Millisecond, reopenMax: 30 * time.Second}
+	b.window.Emitter = func() sdk.Emitter {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.em
+	}
 	for _, o := range opts {
 		o(b)
 	}

@@ -36,38 +36,15 @@ func clusterName(c uint16) string {
 // pairingWindow opens the window the progress reports count down, and
 // reports it. The window's end is reported by a timer.
 func (b *Bridge) pairingWindow(d time.Duration) {
-	b.mu.Lock()
-	if b.permitTimer != nil {
-		b.permitTimer.Stop()
-	}
-	b.permitUntil = time.Now().Add(d)
-	b.permitTimer = time.AfterFunc(d, func() {
-		b.progress(model.PairingClosed, "", "the network is closed for joining", nil)
-	})
-	b.mu.Unlock()
-	b.progress(model.PairingOpen, "", fmt.Sprintf("the network is open for joining for %s", d), nil)
+	b.window.Open(time.Now().Add(d), fmt.Sprintf("the network is open for joining for %s", d))
 }
 
 // closeWindow ends the window early and reports why.
-func (b *Bridge) closeWindow(why string) {
-	b.mu.Lock()
-	if b.permitTimer != nil {
-		b.permitTimer.Stop()
-	}
-	b.permitUntil = time.Now()
-	b.mu.Unlock()
-	b.progress(model.PairingClosed, "", why, nil)
-}
+func (b *Bridge) closeWindow(why string) { b.window.Close(why) }
 
 // progress reports a pairing step with the window's remaining time.
 func (b *Bridge) progress(stage model.PairingStage, ieee, detail string, ep *model.Endpoint) {
-	b.mu.Lock()
-	em, left := b.em, max(time.Until(b.permitUntil), 0).Round(time.Second)
-	b.mu.Unlock()
-	if em == nil {
-		return
-	}
-	em.Pairing(model.Pairing{Stage: stage, DeviceID: ieee, Detail: detail, Remaining: left, Endpoint: ep})
+	b.window.Report(stage, ieee, detail, ep)
 }
 
 // step reports one interview step of a device.

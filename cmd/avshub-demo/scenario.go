@@ -293,25 +293,43 @@ func (d *demo) waitBridges(ctx context.Context) error {
 	return err
 }
 
-// pairZigbee opens the Zigbee network and waits for the simulated devices to join.
+// pairZigbee opens the Zigbee network and prints each simulated device as it
+// joins, is interviewed and is published, until all are.
 func (d *demo) pairZigbee(ctx context.Context) error {
-	if err := web.NewClient(d.socket).Pair(ctx, "zigbee", 60*time.Second); err != nil {
+	c := web.NewClient(d.socket)
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	// Listen before opening: the first device may join at once.
+	events, err := c.PairingEvents(wctx, "zigbee")
+	if err != nil {
+		return fmt.Errorf("pairing events: %w", err)
+	}
+	if err := c.Pair(ctx, "zigbee", 60*time.Second); err != nil {
 		return fmt.Errorf("pairing zigbee: %w", err)
 	}
-	d.say("  avshub pair zigbee --for 60s: the coordinator permits joining; the simulated devices join and are interviewed")
-	return waitFor(ctx, "zigbee devices to be interviewed", 45*time.Second, func() (bool, error) {
-		eps, err := d.hubEndpoints(ctx)
-		if err != nil {
-			return false, err
-		}
-		n := 0
-		for _, e := range eps {
-			if e.Endpoint.Bridge == "zigbee" {
-				n++
+	d.say("  avshub pair zigbee --for 60s: the coordinator permits joining; the simulated devices join and are interviewed:")
+	published := 0
+	timeout := time.NewTimer(45 * time.Second)
+	defer timeout.Stop()
+	for published < zigbeeKindsPublished {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return fmt.Errorf("the hub closed the pairing event stream after %d of %d endpoints", published, zigbeeKindsPublished)
 			}
+			if ev.Stage == string(model.PairingPublished) {
+				published++
+			}
+			if line := web.PairingLine(ev); line != "" {
+				d.say("    %s %s", ev.At.Local().Format("15:04:05.000"), line)
+			}
+		case <-timeout.C:
+			return fmt.Errorf("zigbee devices to be interviewed: %d of %d endpoints published in 45s", published, zigbeeKindsPublished)
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		return n >= zigbeeKindsPublished, nil
-	})
+	}
+	return nil
 }
 
 // showDiscovery prints the endpoints as Alexa now knows them.

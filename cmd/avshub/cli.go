@@ -204,16 +204,13 @@ func watchPairing(ctx context.Context, events <-chan web.PairingEvent, bridge st
 			continue
 		}
 		at := ev.At.Local().Format("15:04:05")
-		who := ev.Name
-		if who == "" {
-			who = ev.DeviceID
-		}
 		switch ev.Stage {
 		case "open":
 			if ev.Remaining != lastLeft {
 				fmt.Fprintf(out, "%s %s is open for joining: %ds left\n", at, bridge, ev.Remaining)
 				lastLeft = ev.Remaining
 			}
+			continue
 		case "closed":
 			fmt.Fprintf(out, "%s %s is closed again: %s joined", at, bridge, plural(published, "device", "devices"))
 			if failed > 0 {
@@ -221,16 +218,13 @@ func watchPairing(ctx context.Context, events <-chan web.PairingEvent, bridge st
 			}
 			fmt.Fprintln(out, ".")
 			return nil
-		case "announced":
-			fmt.Fprintf(out, "%s + %s announced: %s (%ds left)\n", at, who, ev.Detail, ev.Remaining)
-		case "interviewing":
-			fmt.Fprintf(out, "%s   %s: %s\n", at, who, ev.Detail)
 		case "published":
 			published++
-			fmt.Fprintf(out, "%s \u2713 %s published as %q (%s), endpoint %s\n", at, ev.DeviceID, ev.Name, strings.Join(ev.Traits, ", "), ev.EndpointID)
 		case "failed":
 			failed++
-			fmt.Fprintf(out, "%s \u2717 %s failed: %s\n", at, who, ev.Detail)
+		}
+		if line := web.PairingLine(ev); line != "" {
+			fmt.Fprintf(out, "%s %s\n", at, line)
 		}
 	}
 }

@@ -3,12 +3,15 @@ package hub
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/avshub/avshub/bridges/mqtt/mqtttest"
 	"github.com/avshub/avshub/bridges/mqtt/z2mreal"
+	"github.com/avshub/avshub/bridges/mqtt/z2msim"
 	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/avstest"
 	"github.com/avshub/avshub/gateway/web"
@@ -20,7 +23,9 @@ import (
 // interviewed and published with its endpoint from zigbee2mqtt's
 // bridge/event messages; then one is removed from the hub
 // (bridge/request/device/remove): the device left zigbee2mqtt's device list,
-// the endpoint is gone and Alexa got a DeleteReport.
+// the endpoint is gone and Alexa got a DeleteReport. With -update, what
+// zigbee2mqtt published on its bridge topics is written to z2m-sim's
+// reference (bridges/mqtt/z2msim/testdata/real-pairing.json).
 func TestPairAndRemoveThroughRealZigbee2MQTT(t *testing.T) {
 	z2mreal.Require(t)
 	rig := startZigbeeSimOf(t, []string{"dimmable-bulb", "aqara-temp"})
@@ -121,13 +126,36 @@ func TestPairAndRemoveThroughRealZigbee2MQTT(t *testing.T) {
 	}); err != nil {
 		t.Errorf("zigbee2mqtt still lists the removed device: %v", err)
 	}
-	// What zigbee2mqtt said on its bridge topics (z2m-sim's reference).
+	// What zigbee2mqtt said on its bridge topics: z2m-sim's reference.
+	pr := z2msim.PairingRecording{Zigbee2MQTT: z2mreal.Version, Removed: "0x" + victim}
+	var t0 time.Time
 	for _, m := range rec.since(0) {
-		if strings.HasPrefix(m.topic, "zigbee2mqtt/bridge/event") || strings.HasPrefix(m.topic, "zigbee2mqtt/bridge/response/") ||
-			strings.HasPrefix(m.topic, "zigbee2mqtt/bridge/request/") || m.topic == "zigbee2mqtt/bridge/info" && strings.Contains(string(m.payload), `"permit_join":true`) ||
-			strings.HasPrefix(m.topic, "zigbee2mqtt/0x"+victim) {
-			t.Logf("%s %s %.300s", m.at.Format("15:04:05.000"), m.topic, m.payload)
+		topic := strings.TrimPrefix(m.topic, "zigbee2mqtt/")
+		if !strings.HasPrefix(topic, "bridge/event") && !strings.HasPrefix(topic, "bridge/response/") &&
+			!strings.HasPrefix(topic, "bridge/request/") && topic != "0x"+victim {
+			continue
 		}
+		if t0.IsZero() {
+			t0 = m.at
+		}
+		msg := z2msim.Message{AfterMS: m.at.Sub(t0).Milliseconds(), Topic: topic}
+		if json.Valid(m.payload) {
+			msg.Payload = json.RawMessage(m.payload)
+		} else {
+			msg.Text = string(m.payload)
+		}
+		pr.Messages = append(pr.Messages, msg)
+	}
+	if *update {
+		b, err := json.MarshalIndent(pr, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("..", "..", "bridges", "mqtt", "z2msim", z2msim.PairingRecordingFile)
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("what zigbee2mqtt published: %s", path)
 	}
 	// The other device stays.
 	if _, ok := e.hub.reg.Get(endpoints[rig.ids[1]]); !ok {

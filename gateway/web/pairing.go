@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/avshub/avshub/discovery/model"
@@ -27,6 +29,28 @@ var pairingFuncs = template.FuncMap{
 		}
 		return stage
 	},
+}
+
+// PairingLine is a device's pairing event in words, as `avshub pair` and the
+// demo print it: "+ NAME announced: DETAIL (38s left)", "  NAME: STEP",
+// "✓ ID published as "NAME" (traits), endpoint ID", "✗ NAME failed: WHY";
+// empty for the window's own events.
+func PairingLine(ev PairingEvent) string {
+	who := ev.Name
+	if who == "" {
+		who = ev.DeviceID
+	}
+	switch model.PairingStage(ev.Stage) {
+	case model.PairingAnnounced:
+		return fmt.Sprintf("+ %s announced: %s (%ds left)", who, ev.Detail, ev.Remaining)
+	case model.PairingInterviewing:
+		return fmt.Sprintf("  %s: %s", who, ev.Detail)
+	case model.PairingPublished:
+		return fmt.Sprintf("\u2713 %s published as %q (%s), endpoint %s", ev.DeviceID, ev.Name, strings.Join(ev.Traits, ", "), ev.EndpointID)
+	case model.PairingFailed:
+		return fmt.Sprintf("\u2717 %s failed: %s", who, ev.Detail)
+	}
+	return ""
 }
 
 // PairingEvent is one step of pairing as the page, the CLI (GET

@@ -155,20 +155,22 @@ func (s *Sim) joinLeft() {
 	left := s.left
 	s.left = nil
 	s.mu.Unlock()
-	for i, d := range left {
-		d := d
-		base := time.Duration(i) * 3 * JoinStep
-		s.after(base, func() {
-			s.mu.Lock()
-			d.joining = true
-			s.devices = append(s.devices, d)
-			s.mu.Unlock()
-			s.publishDevices()
-			s.event("device_joined", map[string]any{"friendly_name": d.Name, "ieee_address": d.IEEE})
-			s.publishDevices()
-			s.event("device_interview", map[string]any{"friendly_name": d.Name, "status": "started", "ieee_address": d.IEEE})
-		})
-		s.after(base+JoinStep, func() {
+	var join func(i int)
+	join = func(i int) {
+		if i == len(left) {
+			return
+		}
+		d := left[i]
+		s.mu.Lock()
+		d.joining = true
+		s.devices = append(s.devices, d)
+		s.mu.Unlock()
+		s.publishDevices()
+		s.event("device_joined", map[string]any{"friendly_name": d.Name, "ieee_address": d.IEEE})
+		s.publishDevices()
+		s.event("device_interview", map[string]any{"friendly_name": d.Name, "status": "started", "ieee_address": d.IEEE})
+		// Each step is scheduled by the one before: in order under any load.
+		s.after(JoinStep, func() {
 			s.mu.Lock()
 			d.joining = false
 			def := d.json()["definition"]
@@ -176,10 +178,10 @@ func (s *Sim) joinLeft() {
 			s.publishDevices()
 			s.event("device_interview", map[string]any{"friendly_name": d.Name, "status": "successful", "ieee_address": d.IEEE,
 				"supported": d.Supported, "definition": def})
-			s.publishAvailability(d)
-			s.publishState(d)
+			s.after(JoinStep, func() { join(i + 1) })
 		})
 	}
+	s.after(JoinStep, func() { join(0) })
 }
 
 // event publishes a bridge/event.
@@ -192,7 +194,8 @@ func (s *Sim) event(typ string, data map[string]any) {
 // "id" or bare; "Device 'x' does not exist" for an unknown one; without force,
 // a device that does not answer (asleep or offline) fails the leave request.
 // A removed device's retained state is cleared, bridge/devices republished,
-// and it is out of the network until the network next opens.
+// device_leave reported when it left on request, and it is out of the
+// network until the network next opens.
 func (s *Sim) handleRemove(payload []byte) {
 	req := parseRequest(payload)
 	var id string
@@ -232,6 +235,10 @@ func (s *Sim) handleRemove(payload []byte) {
 	s.mu.Unlock()
 	s.publish(s.opts.BaseTopic+"/"+name, nil, true)
 	s.publishDevices()
+	if !force {
+		// The device left on request: zigbee-herdsman reports its leave.
+		s.event("device_leave", map[string]any{"friendly_name": name, "ieee_address": d.IEEE})
+	}
 	s.respond("device/remove", req, map[string]any{"id": id, "block": block, "force": force, "keep_config": keep, "clear_cache": clear}, "")
 }
 

@@ -76,3 +76,34 @@ func LoadRecording(path string) (Recording, error) {
 	}
 	return r, nil
 }
+
+// PairingRecordingFile holds what the real zigbee2mqtt published on its
+// bridge topics while the hub paired znp-sim's devices through it and removed
+// one (gateway/hub's TestPairAndRemoveThroughRealZigbee2MQTT writes it with
+// -update): z2m-sim's permit_join, device/remove and bridge/event are held
+// to it.
+const PairingRecordingFile = "testdata/real-pairing.json"
+
+// PairingRecording is the real zigbee2mqtt's pairing and removal messages.
+type PairingRecording struct {
+	Zigbee2MQTT string `json:"zigbee2mqtt"`
+	// Removed is the IEEE address of the device removed.
+	Removed string `json:"removed"`
+	// Messages are the bridge/request, bridge/response and bridge/event
+	// messages and the removed device's own topic, in order; Topic is
+	// relative to the base topic.
+	Messages []Message `json:"messages"`
+}
+
+// LoadPairingRecording reads a pairing recording file.
+func LoadPairingRecording(path string) (PairingRecording, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return PairingRecording{}, fmt.Errorf("z2msim: pairing recording: %w", err)
+	}
+	var r PairingRecording
+	if err := json.Unmarshal(b, &r); err != nil {
+		return PairingRecording{}, fmt.Errorf("z2msim: pairing recording %s: %w", path, err)
+	}
+	return r, nil
+}

@@ -170,6 +170,7 @@ type haSensor struct {
 	fahrenheit bool
 	kind       readingKind // 0: temperature
 	scale      float64     // a reading's unit to the trait's
+	quantity   string      // readMeasure: the key of model.Quantities
 }
 
 var haModes = map[string]model.ThermostatMode{"heat": model.ModeHeat, "cool": model.ModeCool,
@@ -243,8 +244,11 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 	case "climate":
 		err = e.parseClimate(r)
 	case "sensor":
-		if k, ok := haSensorClasses[r.str("device_class", "")]; ok {
+		dc := r.str("device_class", "")
+		if k, ok := haSensorClasses[dc]; ok {
 			err = e.parseReadingSensor(r, k)
+		} else if qs, ok := haMeasureClasses[dc]; ok {
+			err = e.parseMeasureSensor(r, dc, qs)
 		} else {
 			err = e.parseSensor(r)
 		}

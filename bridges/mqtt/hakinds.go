@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -219,6 +220,19 @@ func (e *haEntity) parseReadingSensor(r *cfgReader, k readingKind) error {
 	return nil
 }
 
+// parseMeasureSensor parses a sensor of a class in haMeasureClasses.
+func (e *haEntity) parseMeasureSensor(r *cfgReader, class string, candidates []string) error {
+	key, scale, why := measureQuantity(class, candidates, r.str("unit_of_measurement", ""))
+	if why != "" {
+		return errors.New(why)
+	}
+	if err := e.subValue(r, "sensor"); err != nil {
+		return err
+	}
+	e.sensor = &haSensor{kind: readMeasure, scale: scale, quantity: key}
+	return nil
+}
+
 // subValue subscribes a sensor's value: its state_topic through its
 // value_template (platform names the entity in the error).
 func (e *haEntity) subValue(r *cfgReader, platform string) error {
@@ -254,7 +268,7 @@ func (e *haEntity) kindTraits() (t model.Traits, c model.Category, ok bool) {
 		setReadingTrait(&t, e.binary.kind)
 		return t, hostCategory(t), true
 	case e.sensor != nil && e.sensor.kind != 0:
-		setReadingTrait(&t, e.sensor.kind)
+		e.setReadingTrait(&t)
 		return t, hostCategory(t), true
 	}
 	return t, "", false
@@ -346,11 +360,25 @@ func (e *haEntity) kindMessage(role, v string) (s model.State, ok bool, err erro
 		if err != nil {
 			return s, true, err
 		}
-		setReading(&s, e.sensor.kind, false, n*e.sensor.scale)
+		if e.sensor.kind == readMeasure {
+			setMeasure(&s, e.sensor.quantity, n*e.sensor.scale)
+		} else {
+			setReading(&s, e.sensor.kind, false, n*e.sensor.scale)
+		}
 	default:
 		return s, false, nil
 	}
 	return s, true, nil
+}
+
+// setReadingTrait gives t the trait of the reading entity e.
+func (e *haEntity) setReadingTrait(t *model.Traits) {
+	switch {
+	case e.sensor != nil && e.sensor.kind == readMeasure:
+		addMeasure(t, e.sensor.quantity)
+	default:
+		setReadingTrait(t, e.readingKind())
+	}
 }
 
 // setReading sets a reading's field of a state: active for the binary

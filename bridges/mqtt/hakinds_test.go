@@ -111,6 +111,30 @@ func TestHAKindsImport(t *testing.T) {
 			want:   model.State{On: model.Ptr(true), FanSpeed: model.Ptr(50)},
 		},
 		{
+			name: "air quality monitor: CO2, VOC in ppm, pressure in kPa, with its temperature",
+			configs: haKindDevice{
+				"homeassistant/sensor/air/co2/config":  `{"name":"CO2","device_class":"carbon_dioxide","unit_of_measurement":"ppm","state_topic":"air/co2","unique_id":"a1","device":{"identifiers":["air"],"name":"Office air"}}`,
+				"homeassistant/sensor/air/voc/config":  `{"name":"VOC","device_class":"volatile_organic_compounds_parts","unit_of_measurement":"ppm","state_topic":"air/voc","unique_id":"a2","device":{"identifiers":["air"],"name":"Office air"}}`,
+				"homeassistant/sensor/air/pres/config": `{"name":"Pressure","device_class":"atmospheric_pressure","unit_of_measurement":"kPa","state_topic":"air/pres","unique_id":"a3","device":{"identifiers":["air"],"name":"Office air"}}`,
+				"homeassistant/sensor/air/temp/config": `{"name":"Temperature","device_class":"temperature","unit_of_measurement":"°C","state_topic":"air/temp","unique_id":"a4","device":{"identifiers":["air"],"name":"Office air"}}`,
+			},
+			cat:    model.CategoryOther,
+			traits: []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange},
+			msgs:   [][2]string{{"air/co2", "850"}, {"air/voc", "0.3"}, {"air/pres", "101.3"}, {"air/temp", "22.5"}},
+			want: model.State{Temperature: model.Ptr(22.5),
+				Ranges: map[string]float64{"CO2.Current": 850, "VOC.Current": 300, "Pressure.Current": 1013}},
+		},
+		{
+			name: "soil moisture (zigbee2mqtt's device class moisture)",
+			configs: haKindDevice{
+				"homeassistant/sensor/0x00158d0001a2b3c4/soil_moisture/config": haWith(`"name":"Soil moisture","device_class":"moisture","state_class":"measurement","unit_of_measurement":"%","state_topic":"zigbee2mqtt/Hall sensor","value_template":"{{ value_json.soil_moisture }}","unique_id":"sm"`),
+			},
+			cat:    model.CategoryOther,
+			traits: []model.TraitKind{model.TraitRange},
+			msgs:   [][2]string{{"zigbee2mqtt/Hall sensor", `{"soil_moisture":37}`}},
+			want:   model.State{Ranges: map[string]float64{"SoilMoisture.Current": 37}},
+		},
+		{
 			name: "siren",
 			configs: haKindDevice{
 				"homeassistant/siren/hall/config": `{"name":"Hall siren","command_topic":"siren/set","state_topic":"siren/state","unique_id":"s"}`,
@@ -222,5 +246,22 @@ func TestHARemotes(t *testing.T) {
 	}
 	if l, ok := h.loose["sensor/0x000d6ffffeab1234/battery"]; !ok || l.Part == "" {
 		t.Errorf("the lone battery is not listed as skipped: %v", h.loose)
+	}
+}
+
+// A measured quantity in a unit the bridge does not convert is not
+// imported, and the skip says why.
+func TestHAMeasureUnknownUnit(t *testing.T) {
+	h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
+	h.handle("homeassistant/sensor/tank/pres/config", []byte(`{"name":"Pressure","device_class":"pressure","unit_of_measurement":"psi","state_topic":"tank/pres","unique_id":"t1"}`))
+	if us := h.units(); len(us) != 0 {
+		t.Fatalf("%d endpoints for a pressure in psi, want none", len(us))
+	}
+	found := ""
+	for _, s := range h.skips {
+		found += s.Reason
+	}
+	if found != `pressure in "psi", not a unit of Pressure` {
+		t.Errorf("skip reasons %q", found)
 	}
 }

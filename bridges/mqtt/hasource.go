@@ -361,7 +361,7 @@ func (h *haSource) unit(members []*haEntity) *unit {
 	for _, m := range members[1:] {
 		state = state.Merge(h.states[m.key])
 		if k := m.readingKind(); k != 0 {
-			setReadingTrait(&traits, k)
+			m.setReadingTrait(&traits)
 		} else {
 			traits.TemperatureSensor = &model.TemperatureSensor{}
 		}

@@ -224,9 +224,7 @@ var knownExposeTypes = map[string]bool{"light": true, "switch": true, "lock": tr
 // The ones with a trait are readings (z2mReadings).
 var primarySensors = map[string]string{
 	"vibration": "vibration sensor", "sos": "emergency button", "alarm": "alarm sensor", "rain": "rain sensor",
-	"co2": "air quality sensor", "pm25": "air quality sensor", "voc": "air quality sensor",
-	"formaldehyd": "air quality sensor", "air_quality": "air quality sensor", "soil_moisture": "soil sensor",
-	"flow": "flow meter",
+	"air_quality": "air quality sensor",
 }
 
 // z2mDrop is one expose of a bridged device that is not imported, and why.
@@ -433,7 +431,7 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 	actuators := len(units)
 	strong, alone := false, temp != nil
 	for _, r := range readings {
-		strong = strong || r.kind.strong()
+		strong = strong || r.kind.strong() || (r.kind == readMeasure && r.quantity != model.QuantityPressure) // as measuresAlone
 		alone = alone || r.kind.alone()
 	}
 	// A sensor device is one endpoint with every reading; a device whose
@@ -474,14 +472,18 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 		}
 		dup := false
 		for _, x := range u.readings {
-			dup = dup || x.kind == r.kind
+			dup = dup || (x.kind == r.kind && x.quantity == r.quantity)
 		}
 		if dup {
 			drop(e, fmt.Sprintf("a further %s reading: one endpoint has one", r.kind))
 			continue
 		}
 		u.readings = append(u.readings, r)
-		setReadingTrait(&u.ep.Traits, r.kind)
+		if r.kind == readMeasure {
+			addMeasure(&u.ep.Traits, r.quantity)
+		} else {
+			setReadingTrait(&u.ep.Traits, r.kind)
+		}
 		if e.Access&accessGet != 0 {
 			u.getProps = append(u.getProps, r.prop)
 		}

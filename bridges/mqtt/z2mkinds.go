@@ -62,6 +62,7 @@ const (
 	readEnergy
 	readBattery
 	readBatteryLow
+	readMeasure // a measured quantity (model.Quantities): a read-only range
 )
 
 // z2mReadings maps the exposes that are readings (name, type) to their
@@ -85,21 +86,77 @@ var z2mReadings = map[string]struct {
 func (k readingKind) strong() bool { return k <= readGas || k == readPower || k == readEnergy }
 
 // alone reports whether a reading may make an endpoint of its own.
-func (k readingKind) alone() bool { return k.strong() || k == readHumidity || k == readIlluminance }
+func (k readingKind) alone() bool {
+	return k.strong() || k == readHumidity || k == readIlluminance || k == readMeasure
+}
+
+// z2mMeasures are the numeric exposes that are a measured quantity, by
+// name, with the quantities their unit selects from (a VOC in ppb is a
+// concentration, in µg/m³ a density).
+var z2mMeasures = map[string][]string{
+	"co2": {model.QuantityCO2}, "pm1": {model.QuantityPM1}, "pm25": {model.QuantityPM25}, "pm10": {model.QuantityPM10},
+	"voc": {model.QuantityVOC, model.QuantityVOCDensity}, "formaldehyd": {model.QuantityFormaldehyde},
+	"formaldehyde": {model.QuantityFormaldehyde}, "hcho": {model.QuantityFormaldehyde}, "aqi": {model.QuantityAQI},
+	"pressure": {model.QuantityPressure}, "soil_moisture": {model.QuantitySoilMoisture}, "flow": {model.QuantityFlow},
+}
+
+// haMeasureClasses are the Home Assistant sensor device classes that are a
+// measured quantity, as z2mMeasures.
+var haMeasureClasses = map[string][]string{
+	"carbon_dioxide": {model.QuantityCO2}, "pm1": {model.QuantityPM1}, "pm25": {model.QuantityPM25}, "pm10": {model.QuantityPM10},
+	"volatile_organic_compounds_parts": {model.QuantityVOC}, "volatile_organic_compounds": {model.QuantityVOCDensity},
+	"aqi": {model.QuantityAQI}, "pressure": {model.QuantityPressure}, "atmospheric_pressure": {model.QuantityPressure},
+	"moisture": {model.QuantitySoilMoisture}, "volume_flow_rate": {model.QuantityFlow},
+}
+
+// measureQuantity picks, among candidates, the quantity whose units
+// include unit, and the factor to the quantity's unit; why says why none.
+func measureQuantity(name string, candidates []string, unit string) (key string, scale float64, why string) {
+	for _, k := range candidates {
+		if f, ok := model.Quantities[k].Units[unit]; ok {
+			return k, f, ""
+		}
+	}
+	return "", 0, fmt.Sprintf("%s in %q, not a unit of %s", name, unit, model.Quantities[candidates[0]].Name)
+}
+
+// addMeasure gives t the read-only range of quantity key (once).
+func addMeasure(t *model.Traits, key string) {
+	r, ok := model.MeasurementRange(key)
+	if ok && t.Range(r.Instance) == nil {
+		t.Ranges = append(t.Ranges, r)
+	}
+}
+
+// setMeasure sets the reading of quantity key in s.
+func setMeasure(s *model.State, key string, n float64) {
+	if s.Ranges == nil {
+		s.Ranges = map[string]float64{}
+	}
+	s.Ranges[model.Quantities[key].Instance] = n
+}
 
 // z2mReading is one reading of a unit.
 type z2mReading struct {
-	kind   readingKind
-	prop   string
-	on     any     // a binary's value_on (contact: open; others: detected)
-	off    any     // a binary's value_off
-	scale  float64 // numeric: multiply to the trait's unit
-	endpnt string
+	kind     readingKind
+	prop     string
+	quantity string  // readMeasure: the key of model.Quantities
+	on       any     // a binary's value_on (contact: open; others: detected)
+	off      any     // a binary's value_off
+	scale    float64 // numeric: multiply to the trait's unit
+	endpnt   string
 }
 
 // parseReading returns the reading an expose is, if it is one: its name
 // and type match and the unit is one the trait takes.
 func parseReading(e *z2mExpose) (*z2mReading, string) {
+	if qs, ok := z2mMeasures[e.Name]; ok && e.Type == "numeric" && e.Property != "" && e.Access&accessState != 0 {
+		key, scale, why := measureQuantity(e.Name, qs, e.Unit)
+		if why != "" {
+			return nil, why
+		}
+		return &z2mReading{kind: readMeasure, quantity: key, prop: e.Property, scale: scale, endpnt: e.Endpoint}, ""
+	}
 	r, ok := z2mReadings[e.Name]
 	if !ok || e.Type != r.typ || e.Property == "" || e.Access&accessState == 0 {
 		return nil, ""
@@ -168,7 +225,7 @@ func setReadingTrait(t *model.Traits, k readingKind) {
 // readingName names a reading kind in skip reasons.
 func (k readingKind) String() string {
 	return [...]string{"", "contact", "motion", "water leak", "smoke", "gas", "tamper", "humidity", "illuminance",
-		"power", "energy", "battery", "battery low"}[k]
+		"power", "energy", "battery", "battery low", "measurement"}[k]
 }
 
 // parseZ2MCover reads a cover expose; nil when it has no settable state or
@@ -368,11 +425,14 @@ func (u *z2mUnit) parseKinds(s *model.State, get func(string, unknownFields) (an
 			continue
 		}
 		n, ok := asNumber(v)
-		if !ok {
+		switch {
+		case !ok:
 			bad(r.prop, v)
-			continue
+		case r.kind == readMeasure:
+			setMeasure(s, r.quantity, n*r.scale)
+		default:
+			setReading(s, r.kind, false, n*r.scale)
 		}
-		setReading(s, r.kind, false, n*r.scale)
 	}
 }
 
@@ -474,12 +534,24 @@ func hostCategory(t model.Traits) model.Category {
 		return model.CategoryContactSensor
 	case t.Motion != nil:
 		return model.CategoryMotionSensor
-	case t.WaterLeak != nil || t.Smoke != nil || t.Gas != nil || t.Power != nil || t.Energy != nil:
+	case t.WaterLeak != nil || t.Smoke != nil || t.Gas != nil || t.Power != nil || t.Energy != nil || measuresAlone(t):
 		return model.CategoryOther
 	case t.TemperatureSensor != nil:
 		return model.CategoryTemperatureSensor
 	}
 	return model.CategoryOther
+}
+
+// measuresAlone reports whether t carries a measured quantity that is a
+// device's function by itself (CO2, particulates, soil moisture: not the
+// pressure a weather sensor reports beside its temperature).
+func measuresAlone(t model.Traits) bool {
+	for _, r := range t.Ranges {
+		if r.NonControllable && r.Quantity != "" && r.Quantity != model.QuantityPressure {
+			return true
+		}
+	}
+	return false
 }
 
 // isRemote reports whether an expose is a remote's or button's presses.

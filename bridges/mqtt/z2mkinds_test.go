@@ -72,14 +72,17 @@ func TestZ2MKindsImport(t *testing.T) {
 		{model: "HS1CA-E", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitBattery, model.TraitGas}}}},
 		{model: "HS2WD-E", want: []ep{{"", model.CategorySecurityPanel, []model.TraitKind{model.TraitBattery, model.TraitSiren}}}},
 		{model: "TS0216", want: []ep{{"", model.CategorySecurityPanel, []model.TraitKind{model.TraitBattery, model.TraitSiren}}}},
-		{model: "E2007", want: []ep{{"", model.CategoryFan, []model.TraitKind{model.TraitOnOff, model.TraitFan}}}},
+		{model: "E2007", want: []ep{{"", model.CategoryFan, []model.TraitKind{model.TraitOnOff, model.TraitRange, model.TraitFan}}}}, // with its PM2.5
 		{model: "99432", want: []ep{
 			{"", model.CategoryFan, []model.TraitKind{model.TraitOnOff, model.TraitFan}},
 			{"light", model.CategoryLight, []model.TraitKind{model.TraitOnOff, model.TraitBrightness}},
 		}},
 		{model: "TS011F_plug_1", want: []ep{{"", model.CategorySmartPlug, []model.TraitKind{model.TraitOnOff, model.TraitPower, model.TraitEnergy}}}},
 		{model: "S60ZBTPF", want: []ep{{"", model.CategorySmartPlug, []model.TraitKind{model.TraitOnOff, model.TraitPower, model.TraitEnergy}}}},
-		{model: "WSDCGQ11LM", want: []ep{{"", model.CategoryTemperatureSensor, []model.TraitKind{model.TraitTemperatureSensor, model.TraitBattery, model.TraitHumidity}}}},
+		{model: "WSDCGQ11LM", want: []ep{{"", model.CategoryTemperatureSensor, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitBattery, model.TraitHumidity}}}}, // with its pressure
+		{model: "KQJCMB11LM", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitHumidity}}}},
+		{model: "TS0601_smart_air_house_keeper", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitHumidity}}}},
+		{model: "3RSM0147Z", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitBattery}}}},
 		{model: "E1524/E1810", skip: remoteReason},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
@@ -134,13 +137,20 @@ func TestZ2MKindsState(t *testing.T) {
 		{"JTQJ-BF-01LM/BW", `{"gas":false,"gas_density":0,"tamper":true}`, model.State{Gas: model.Ptr(false), Tamper: model.Ptr(true)}},
 		{"HS1CA-E", `{"carbon_monoxide":true}`, model.State{Gas: model.Ptr(true)}},
 		{"TS0216", `{"alarm":true,"battery":100,"volume":"low"}`, model.State{Siren: model.Ptr(true), Battery: model.Ptr(100)}},
-		{"E2007", `{"fan_mode":"3","fan_state":"ON","pm25":4}`, model.State{On: model.Ptr(true), FanSpeed: model.Ptr(33)}},
+		{"E2007", `{"fan_mode":"3","fan_state":"ON","pm25":4}`, model.State{On: model.Ptr(true), FanSpeed: model.Ptr(33), Ranges: map[string]float64{"PM25.Current": 4}}},
 		{"E2007", `{"fan_mode":"off","fan_state":"OFF"}`, model.State{On: model.Ptr(false), FanSpeed: model.Ptr(0)}},
 		{"99432", `{"fan_mode":"medium","fan_state":"ON"}`, model.State{On: model.Ptr(true), FanSpeed: model.Ptr(67)}},
 		{"TS011F_plug_1", `{"state":"ON","power":121,"energy":3.21,"current":0.52,"voltage":231}`,
 			model.State{On: model.Ptr(true), Watts: model.Ptr(121.0), EnergyKWh: model.Ptr(3.21)}},
 		{"WSDCGQ11LM", `{"battery":100,"humidity":48.2,"pressure":1012.4,"temperature":21.37,"voltage":3005}`,
-			model.State{Temperature: model.Ptr(21.37), Humidity: model.Ptr(48.2), Battery: model.Ptr(100)}},
+			model.State{Temperature: model.Ptr(21.37), Humidity: model.Ptr(48.2), Battery: model.Ptr(100), Ranges: map[string]float64{"Pressure.Current": 1012.4}}},
+		{"KQJCMB11LM", `{"co2":850,"humidity":45,"linkquality":90,"pm25":12,"temperature":22.5}`,
+			model.State{Temperature: model.Ptr(22.5), Humidity: model.Ptr(45.0), Ranges: map[string]float64{"CO2.Current": 850, "PM25.Current": 12}}},
+		{"TS0601_smart_air_house_keeper", `{"co2":612,"formaldehyd":9,"humidity":51,"pm25":7,"temperature":21.9,"voc":120}`,
+			model.State{Temperature: model.Ptr(21.9), Humidity: model.Ptr(51.0),
+				Ranges: map[string]float64{"CO2.Current": 612, "Formaldehyde.Current": 9, "PM25.Current": 7, "VOC.Current": 120}}},
+		{"3RSM0147Z", `{"battery":88,"soil_moisture":37,"temperature":18.4}`,
+			model.State{Temperature: model.Ptr(18.4), Battery: model.Ptr(88), Ranges: map[string]float64{"SoilMoisture.Current": 37}}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			z, names := kindsSource(t)

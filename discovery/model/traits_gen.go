@@ -129,6 +129,8 @@ type Range struct {
 	Unit            string   `json:"unit,omitempty"`
 	Presets         []Preset `json:"presets,omitempty"`
 	NonControllable bool     `json:"nonControllable,omitempty"`
+	// Quantity names what a read-only range measures (a key of model.Quantities: "co2", "pm25", …); the hub renders its names, unit and dashboard sensor from it. "" for a generic range.
+	Quantity string `json:"quantity,omitempty"`
 }
 
 // Mode is a generic trait with named values, identified by an instance name.

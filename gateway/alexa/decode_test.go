@@ -156,6 +156,8 @@ func TestDecodeAVS(t *testing.T) {
 		{name: "toggle on", fixture: "fan_generic", ns: nsToggle, dir: "TurnOn", instance: "Fan.Oscillate", want: "toggle[Fan.Oscillate]=true"},
 		{name: "toggle off", fixture: "fan_generic", ns: nsToggle, dir: "TurnOff", instance: "Fan.Oscillate", want: "toggle[Fan.Oscillate]=false"},
 		{name: "toggle unknown", fixture: "fan_generic", ns: nsToggle, dir: "TurnOff", instance: "Fan.Light", wantErr: model.ErrNotSupported},
+		{name: "measured quantity read only", fixture: "air_quality_sensor", ns: nsRange, dir: "SetRangeValue", instance: "CO2.Current", payload: `{"rangeValue":400}`, wantErr: model.ErrNotSupported},
+		{name: "measured quantity adjust", fixture: "soil_sensor", ns: nsRange, dir: "AdjustRangeValue", instance: "SoilMoisture.Current", payload: `{"rangeValueDelta":5}`, wantErr: model.ErrNotSupported},
 		{name: "generic range set", fixture: "fan_generic", ns: nsRange, dir: "SetRangeValue", instance: "Fan.Speed", payload: `{"rangeValue":5}`, want: "range[Fan.Speed]=5"},
 		{name: "generic range adjust clamps", fixture: "fan_generic", ns: nsRange, dir: "AdjustRangeValue", instance: "Fan.Speed", payload: `{"rangeValueDelta":-10}`, want: "range[Fan.Speed]=1"},
 		{name: "generic range adjust default", fixture: "fan_generic", ns: nsRange, dir: "AdjustRangeValue", instance: "Fan.Speed", payload: `{"rangeValueDelta":-1,"rangeValueDeltaDefault":true}`, want: "range[Fan.Speed]=2"},

@@ -186,7 +186,27 @@ func fixtures() []fixture {
 			ID: epID("siren-1"), DeviceID: "siren-1", FriendlyName: "Alarm siren", Manufacturer: "HEIMAN", Model: "HS2WD-E",
 			Category: model.CategorySecurityPanel, Traits: model.Traits{Siren: &model.Siren{}, Battery: &model.Battery{}},
 		}, st: model.State{Siren: model.Ptr(false), Battery: model.Ptr(100)}},
+		// Readings with no trait of their own: read-only ranges of a known quantity.
+		{name: "air_quality_sensor", ep: model.Endpoint{
+			ID: epID("air-1"), DeviceID: "air-1", FriendlyName: "Office air", Manufacturer: "_TZE200_dwcarsat", Model: "TS0601_smart_air_house_keeper",
+			Category: model.CategoryOther, Traits: model.Traits{TemperatureSensor: &model.TemperatureSensor{}, Humidity: &model.Humidity{},
+				Ranges: []model.Range{mustMeasure(model.QuantityCO2), mustMeasure(model.QuantityPM25), mustMeasure(model.QuantityVOCDensity)}},
+		}, st: model.State{Temperature: p(23.1), Humidity: p(48), Ranges: map[string]float64{"CO2.Current": 850, "PM25.Current": 12, "VOC.Density": 140}}},
+		{name: "soil_sensor", ep: model.Endpoint{
+			ID: epID("soil-1"), DeviceID: "soil-1", FriendlyName: "Basil pot", Manufacturer: "_TZE200_myd45weu", Model: "TS0601_soil",
+			Category: model.CategoryOther, Traits: model.Traits{TemperatureSensor: &model.TemperatureSensor{}, Battery: &model.Battery{},
+				Ranges: []model.Range{mustMeasure(model.QuantitySoilMoisture)}},
+		}, st: model.State{Temperature: p(19), Battery: model.Ptr(90), Ranges: map[string]float64{"SoilMoisture.Current": 37}}},
 	}
+}
+
+// mustMeasure is the read-only range of a known quantity.
+func mustMeasure(key string) model.Range {
+	r, ok := model.MeasurementRange(key)
+	if !ok {
+		panic("unknown quantity " + key)
+	}
+	return r
 }
 
 // directive builds a parsed directive.

@@ -107,7 +107,25 @@ const (
 	txtMedium           textKey = "medium"
 	txtLow              textKey = "low"
 	txtSiren            textKey = "siren"
+	txtCO2              textKey = "co2"
+	txtPM1              textKey = "pm1"
+	txtPM25             textKey = "pm25"
+	txtPM10             textKey = "pm10"
+	txtVOC              textKey = "voc"
+	txtFormaldehyde     textKey = "formaldehyde"
+	txtAirQualityIndex  textKey = "airQualityIndex"
+	txtPressure         textKey = "pressure"
+	txtSoilMoisture     textKey = "soilMoisture"
+	txtFlow             textKey = "flow"
 )
+
+// quantityText is the friendly name of each measured quantity (model.Quantities).
+var quantityText = map[string]textKey{
+	model.QuantityCO2: txtCO2, model.QuantityPM1: txtPM1, model.QuantityPM25: txtPM25, model.QuantityPM10: txtPM10,
+	model.QuantityVOC: txtVOC, model.QuantityVOCDensity: txtVOC, model.QuantityFormaldehyde: txtFormaldehyde,
+	model.QuantityAQI: txtAirQualityIndex, model.QuantityPressure: txtPressure, model.QuantitySoilMoisture: txtSoilMoisture,
+	model.QuantityFlow: txtFlow,
+}
 
 // translations holds each built-in text per language (or per locale where a
 // locale differs from its language, e.g. en-GB "Colour").
@@ -171,6 +189,16 @@ var translations = map[textKey]map[string]string{
 	txtMedium:           {"en": "Medium", "de": "Mittel", "fr": "Moyenne", "es": "Media", "it": "Media", "pt": "Média", "ja": "中"},
 	txtLow:              {"en": "Low", "de": "Niedrig", "fr": "Faible", "es": "Baja", "it": "Bassa", "pt": "Baixa", "ja": "弱"},
 	txtSiren:            {"en": "Siren", "de": "Sirene", "fr": "Sirène", "es": "Sirena", "it": "Sirena", "pt": "Sirene", "ja": "サイレン"},
+	txtCO2:              {"en": "Carbon dioxide", "de": "Kohlendioxid", "fr": "Dioxyde de carbone", "es": "Dióxido de carbono", "it": "Anidride carbonica", "pt": "Dióxido de carbono", "ja": "二酸化炭素"},
+	txtPM1:              {"en": "PM1", "de": "Feinstaub PM1", "fr": "Particules PM1", "es": "Partículas PM1", "it": "Particolato PM1", "pt": "Partículas PM1", "ja": "PM1"},
+	txtPM25:             {"en": "PM2.5", "de": "Feinstaub", "fr": "Particules fines", "es": "Partículas finas", "it": "Polveri sottili", "pt": "Partículas finas", "ja": "PM2.5"},
+	txtPM10:             {"en": "PM10", "de": "Feinstaub PM10", "fr": "Particules PM10", "es": "Partículas PM10", "it": "Particolato PM10", "pt": "Partículas PM10", "ja": "PM10"},
+	txtVOC:              {"en": "Volatile organic compounds", "de": "Flüchtige organische Verbindungen", "fr": "Composés organiques volatils", "es": "Compuestos orgánicos volátiles", "it": "Composti organici volatili", "pt": "Compostos orgânicos voláteis", "ja": "揮発性有機化合物"},
+	txtFormaldehyde:     {"en": "Formaldehyde", "de": "Formaldehyd", "fr": "Formaldéhyde", "es": "Formaldehído", "it": "Formaldeide", "pt": "Formaldeído", "ja": "ホルムアルデヒド"},
+	txtAirQualityIndex:  {"en": "Air quality", "de": "Luftqualität", "fr": "Qualité de l'air", "es": "Calidad del aire", "it": "Qualità dell'aria", "pt": "Qualidade do ar", "ja": "空気質"},
+	txtPressure:         {"en": "Pressure", "de": "Druck", "fr": "Pression", "es": "Presión", "it": "Pressione", "pt": "Pressão", "ja": "圧力"},
+	txtSoilMoisture:     {"en": "Soil moisture", "de": "Bodenfeuchtigkeit", "fr": "Humidité du sol", "es": "Humedad del suelo", "it": "Umidità del terreno", "pt": "Umidade do solo", "ja": "土壌水分"},
+	txtFlow:             {"en": "Flow", "de": "Durchfluss", "fr": "Débit", "es": "Caudal", "it": "Portata", "pt": "Vazão", "ja": "流量"},
 }
 
 // SupportedLocales lists the locales the built-in friendly names are

@@ -7,7 +7,11 @@ import (
 	"github.com/avshub/avshub/discovery/model"
 )
 
-// range: the generic RangeControllers, the same in both profiles.
+// range: the generic RangeControllers, the same in both profiles. A
+// non-controllable range of a known quantity (model.Quantities: CO2,
+// particulates, soil moisture, …) is a sensor's reading: its friendly names
+// are built in for every configured locale, its value is kept within the
+// quantity's bounds, and its directives are refused.
 func init() {
 	register(model.TraitRange, both(rendering{
 		caps: func(p *profile, t model.Traits) ([]capability, error) {
@@ -24,7 +28,11 @@ func init() {
 					cfg.Presets = append(cfg.Presets, rangePreset{RangeValue: pr.Value,
 						PresetResources: resources{p.genericNames(pr.Names, fmt.Sprint(pr.Value))}})
 				}
-				caps = append(caps, rangeCap(r.Instance, p.genericNames(r.Names, r.Instance), cfg, r.NonControllable))
+				names := p.genericNames(r.Names, r.Instance)
+				if k, ok := quantityText[r.Quantity]; ok && r.NonControllable {
+					names = p.builtinNames("", k)
+				}
+				caps = append(caps, rangeCap(r.Instance, names, cfg, r.NonControllable))
 			}
 			return caps, nil
 		},
@@ -42,6 +50,9 @@ func init() {
 			r := t.Range(inst)
 			if d.Header.Namespace != nsRange || r == nil {
 				return Intent{}, false, nil
+			}
+			if r.NonControllable {
+				return Intent{}, true, model.Errorf(model.ErrNotSupported, "%s is read-only", inst)
 			}
 			cur, ok := st.Ranges[inst]
 			var curP *float64

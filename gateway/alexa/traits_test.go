@@ -83,3 +83,21 @@ func TestEveryTraitHasBothRenderings(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryQuantityHasNames: every measured quantity (model.Quantities) has
+// built-in friendly names in every supported language, so a reading of it
+// is named in every configured locale.
+func TestEveryQuantityHasNames(t *testing.T) {
+	for _, k := range model.QuantityKeys() {
+		key, ok := quantityText[k]
+		if !ok {
+			t.Errorf("quantity %s has no friendly name: add it to quantityText", k)
+			continue
+		}
+		for _, lang := range []string{"en", "de", "fr", "es", "it", "pt", "ja"} {
+			if translations[key][lang] == "" {
+				t.Errorf("quantity %s has no %s name", k, lang)
+			}
+		}
+	}
+}

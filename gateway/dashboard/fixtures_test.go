@@ -60,7 +60,21 @@ func fixtures() map[string]model.Device {
 					{Instance: "Fan.Health", NonControllable: true, Values: []model.ModeValue{{Value: "Ok"}, {Value: "Fault"}}}}}},
 			State: model.State{On: model.Ptr(true), Ranges: map[string]float64{"Fan.Speed": 40, "Fan.Rpm": 1200},
 				Modes: map[string]string{"Fan.Direction": "Forward", "Fan.Health": "Ok"}}, Reachable: true},
+		"air_quality_sensor": {Endpoint: model.Endpoint{DeviceID: "air-1", FriendlyName: "Office Air", Category: model.CategoryOther,
+			Traits: model.Traits{TemperatureSensor: &model.TemperatureSensor{},
+				Ranges: []model.Range{measure(model.QuantityCO2), measure(model.QuantityPressure), measure(model.QuantitySoilMoisture)}}},
+			State: model.State{Temperature: p(23.1), Ranges: map[string]float64{"CO2.Current": 850, "Pressure.Current": 1013.2, "SoilMoisture.Current": 37}},
+			Reachable: true},
 	}
+}
+
+// measure is the read-only range of a known quantity.
+func measure(key string) model.Range {
+	r, ok := model.MeasurementRange(key)
+	if !ok {
+		panic("unknown quantity " + key)
+	}
+	return r
 }
 
 // fixtureEntry is the registry entry of a fixture on the "virtual" bridge.

@@ -8,7 +8,9 @@ import (
 )
 
 // range: a number slider (or a sensor when non-controllable) per generic
-// range; state and command "ranges" {instance: number}.
+// range; state and command "ranges" {instance: number}. A read-only range
+// of a known quantity (model.Quantities) is a sensor of its device class and
+// unit ("carbon_dioxide", "ppm").
 func init() {
 	register(model.TraitRange, haTrait{
 		components: func(c *components) {
@@ -19,6 +21,16 @@ func init() {
 					"state_topic": c.st, "value_template": fmt.Sprintf("{{ value_json.ranges[%s] }}", inst)}
 				if u := haUnit[r.Unit]; u != "" {
 					cm["unit_of_measurement"] = u
+				}
+				if q, ok := model.QuantityOf(r); ok && r.NonControllable {
+					cm["name"] = q.Name
+					if q.HAClass != "" {
+						cm["device_class"] = q.HAClass
+					}
+					delete(cm, "unit_of_measurement")
+					if q.Unit != "" {
+						cm["unit_of_measurement"] = q.Unit
+					}
 				}
 				if r.NonControllable {
 					cm["p"] = "sensor"

@@ -34,3 +34,42 @@ func TestEveryTraitHasWords(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasuredQuantityWords: a read-only range of a known quantity reads
+// as a person writes it, with its unit and precision, on the page and in
+// the compact words; a generic range keeps its instance and Alexa unit.
+func TestMeasuredQuantityWords(t *testing.T) {
+	r := func(key string) model.Range {
+		x, ok := model.MeasurementRange(key)
+		if !ok {
+			t.Fatalf("no quantity %s", key)
+		}
+		return x
+	}
+	tests := []struct {
+		name      string
+		rng       model.Range
+		value     float64
+		line      StateLine
+		wantWords string
+	}{
+		{"co2", r(model.QuantityCO2), 850, StateLine{"CO2", "850 ppm"}, "CO2 850 ppm"},
+		{"pressure", r(model.QuantityPressure), 1013.25, StateLine{"Pressure", "1013.2 hPa"}, "Pressure 1013.2 hPa"},
+		{"soil moisture", r(model.QuantitySoilMoisture), 37.4, StateLine{"Soil moisture", "37 %"}, "Soil moisture 37 %"},
+		{"pm2.5", r(model.QuantityPM25), 12, StateLine{"PM2.5", "12 µg/m³"}, "PM2.5 12 µg/m³"},
+		{"air quality index", r(model.QuantityAQI), 42, StateLine{"Air quality index", "42"}, "Air quality index 42"},
+		{"generic", model.Range{Instance: "Fan.Rpm", Max: 3000, NonControllable: true}, 1200, StateLine{"Rpm", "1200"}, "Fan.Rpm 1200"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := model.State{Ranges: map[string]float64{tc.rng.Instance: tc.value}}
+			lines := StateLines(model.Traits{Ranges: []model.Range{tc.rng}}, st)
+			if len(lines) != 1 || lines[0] != tc.line {
+				t.Errorf("StateLines = %+v, want [%+v]", lines, tc.line)
+			}
+			if got := StateText(st); got != tc.wantWords {
+				t.Errorf("StateText = %q, want %q", got, tc.wantWords)
+			}
+		})
+	}
+}

@@ -13,6 +13,8 @@ func init() {
 			{Name: "Unit", JSON: "unit", Proto: 6, Type: String, OmitEmpty: true, Doc: "Unit is an Alexa unit of measure, e.g. \"Alexa.Unit.Percent\"."},
 			{Name: "Presets", JSON: "presets", Proto: 7, Type: Presets, OmitEmpty: true},
 			{Name: "NonControllable", JSON: "nonControllable", Proto: 8, Type: Bool, OmitEmpty: true},
+			{Name: "Quantity", JSON: "quantity", Proto: 9, Type: String, OmitEmpty: true,
+				Doc: "Quantity names what a read-only range measures (a key of model.Quantities: \"co2\", \"pm25\", …); the hub renders its names, unit and dashboard sensor from it. \"\" for a generic range."},
 		},
 		State:   []Field{{Name: "Ranges", JSON: "ranges", Proto: 9, Type: Float, Shape: Map}},
 		Command: &Field{Name: "Range", JSON: "range", Proto: 10, Type: Float, Shape: Ptr}, StateField: "Ranges",

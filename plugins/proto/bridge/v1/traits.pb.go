@@ -782,6 +782,7 @@ type RangeTrait struct {
 	Unit            string                 `protobuf:"bytes,6,opt,name=unit,proto3" json:"unit,omitempty"`
 	Presets         []*Preset              `protobuf:"bytes,7,rep,name=presets,proto3" json:"presets,omitempty"`
 	NonControllable bool                   `protobuf:"varint,8,opt,name=non_controllable,json=nonControllable,proto3" json:"non_controllable,omitempty"`
+	Quantity        string                 `protobuf:"bytes,9,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -870,6 +871,13 @@ func (x *RangeTrait) GetNonControllable() bool {
 		return x.NonControllable
 	}
 	return false
+}
+
+func (x *RangeTrait) GetQuantity() string {
+	if x != nil {
+		return x.Quantity
+	}
+	return ""
 }
 
 // Mode is a generic trait with named values, identified by an instance name.
@@ -1922,7 +1930,7 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\vToggleTrait\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12,\n" +
 	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\x12)\n" +
-	"\x10non_controllable\x18\x03 \x01(\bR\x0fnonControllable\"\x8b\x02\n" +
+	"\x10non_controllable\x18\x03 \x01(\bR\x0fnonControllable\"\xa7\x02\n" +
 	"\n" +
 	"RangeTrait\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12,\n" +
@@ -1932,7 +1940,8 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\tprecision\x18\x05 \x01(\x01R\tprecision\x12\x12\n" +
 	"\x04unit\x18\x06 \x01(\tR\x04unit\x122\n" +
 	"\apresets\x18\a \x03(\v2\x18.avshub.bridge.v1.PresetR\apresets\x12)\n" +
-	"\x10non_controllable\x18\b \x01(\bR\x0fnonControllable\"\xcf\x01\n" +
+	"\x10non_controllable\x18\b \x01(\bR\x0fnonControllable\x12\x1a\n" +
+	"\bquantity\x18\t \x01(\tR\bquantity\"\xcf\x01\n" +
 	"\tModeTrait\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12,\n" +
 	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\x12\x18\n" +

@@ -62,7 +62,7 @@ func Traits(t model.Traits) *pb.Traits {
 		return &pb.ToggleTrait{Instance: x.Instance, Names: names(x.Names), NonControllable: x.NonControllable}
 	})
 	out.Ranges = mapSlice(t.Ranges, func(x model.Range) *pb.RangeTrait {
-		return &pb.RangeTrait{Instance: x.Instance, Names: names(x.Names), Min: x.Min, Max: x.Max, Precision: x.Precision, Unit: x.Unit, Presets: presets(x.Presets), NonControllable: x.NonControllable}
+		return &pb.RangeTrait{Instance: x.Instance, Names: names(x.Names), Min: x.Min, Max: x.Max, Precision: x.Precision, Unit: x.Unit, Presets: presets(x.Presets), NonControllable: x.NonControllable, Quantity: x.Quantity}
 	})
 	out.Modes = mapSlice(t.Modes, func(x model.Mode) *pb.ModeTrait {
 		return &pb.ModeTrait{Instance: x.Instance, Names: names(x.Names), Ordered: x.Ordered, Values: modeValues(x.Values), NonControllable: x.NonControllable}
@@ -143,7 +143,7 @@ func TraitsFrom(t *pb.Traits) model.Traits {
 		return model.Toggle{Instance: x.Instance, Names: namesFrom(x.Names), NonControllable: x.NonControllable}
 	})
 	out.Ranges = mapSlice(t.Ranges, func(x *pb.RangeTrait) model.Range {
-		return model.Range{Instance: x.Instance, Names: namesFrom(x.Names), Min: x.Min, Max: x.Max, Precision: x.Precision, Unit: x.Unit, Presets: presetsFrom(x.Presets), NonControllable: x.NonControllable}
+		return model.Range{Instance: x.Instance, Names: namesFrom(x.Names), Min: x.Min, Max: x.Max, Precision: x.Precision, Unit: x.Unit, Presets: presetsFrom(x.Presets), NonControllable: x.NonControllable, Quantity: x.Quantity}
 	})
 	out.Modes = mapSlice(t.Modes, func(x *pb.ModeTrait) model.Mode {
 		return model.Mode{Instance: x.Instance, Names: namesFrom(x.Names), Ordered: x.Ordered, Values: modeValuesFrom(x.Values), NonControllable: x.NonControllable}

@@ -63,7 +63,7 @@ func fixtures() map[string]model.Device {
 		"air_quality_sensor": {Endpoint: model.Endpoint{DeviceID: "air-1", FriendlyName: "Office Air", Category: model.CategoryOther,
 			Traits: model.Traits{TemperatureSensor: &model.TemperatureSensor{},
 				Ranges: []model.Range{measure(model.QuantityCO2), measure(model.QuantityPressure), measure(model.QuantitySoilMoisture)}}},
-			State: model.State{Temperature: p(23.1), Ranges: map[string]float64{"CO2.Current": 850, "Pressure.Current": 1013.2, "SoilMoisture.Current": 37}},
+			State:     model.State{Temperature: p(23.1), Ranges: map[string]float64{"CO2.Current": 850, "Pressure.Current": 1013.2, "SoilMoisture.Current": 37}},
 			Reachable: true},
 	}
 }

@@ -7,8 +7,9 @@
 // subscribe to and publish on the topic filters its user is given; the Will a
 // client leaves at CONNECT must lie within its publish rights too, or the
 // login is refused (CONNACK "not authorized"). The hub's
-// own clients (dashboard publisher, MQTT bridge) get an internal user with
-// every right, from Credentials. Retained messages are kept in a bbolt file in
+// own clients (dashboard publisher) log in as an internal user with every
+// right and a random password, from Credentials, anonymous broker or not: the
+// limits tell them apart by it. Retained messages are kept in a bbolt file in
 // the data directory, so dashboards see the last state after a restart. A
 // connection that has not sent CONNECT within 10 s is closed.
 //
@@ -80,6 +81,10 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// Limits bound packets, sessions, queues and retained messages.
 	Limits Limits
+	// OnRefused, when set, is called with a limit's setting name (as in
+	// mqtt.embedded.limits, e.g. "maxQueueBytesTotal") each time it refuses
+	// or drops something: for metrics.
+	OnRefused func(limit string)
 }
 
 // DefaultConnectTimeout is Config.ConnectTimeout's default.
@@ -146,9 +151,11 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	if err := b.server.AddHook(auth, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: add auth hook: %w", err)
 	}
-	b.limits = &limitsHook{server: b.server, limits: limits, retained: map[string]int{},
+	b.limits = &limitsHook{server: b.server, limits: limits, retained: map[string]int{}, refused: cfg.OnRefused,
 		internal: func(cl *mqtt.Client) bool {
-			return !auth.anonymous() && string(cl.Properties.Username) == InternalUsername
+			// The login is checked (OnConnectAuthenticate) before anything
+			// but OnConnect, whose refusals an impostor does not get past.
+			return string(cl.Properties.Username) == InternalUsername
 		}}
 	auth.queueFull = b.limits.queueFull
 	if err := b.server.AddHook(b.limits, nil); err != nil {
@@ -209,12 +216,10 @@ func (b *Broker) URL() string {
 	return "tcp://" + b.addr
 }
 
-// Credentials returns the user name and password the hub's own clients use:
-// empty when the broker takes anonymous clients, else the internal user's.
+// Credentials returns the user name and password the hub's own clients use
+// (the internal user's, also when the broker takes anonymous clients: the
+// limits exempt them by it).
 func (b *Broker) Credentials() (username, password string) {
-	if b.auth.anonymous() {
-		return "", ""
-	}
 	return InternalUsername, b.auth.internalPassword
 }
 
@@ -326,13 +331,11 @@ func newAuthHook(users []User) (*authHook, error) {
 		}
 		h.users[u.Username] = u
 	}
-	if len(users) > 0 {
-		var p [24]byte
-		if _, err := rand.Read(p[:]); err != nil {
-			return nil, fmt.Errorf("mqtt broker: internal password: %w", err)
-		}
-		h.internalPassword = hex.EncodeToString(p[:])
+	var p [24]byte
+	if _, err := rand.Read(p[:]); err != nil {
+		return nil, fmt.Errorf("mqtt broker: internal password: %w", err)
 	}
+	h.internalPassword = hex.EncodeToString(p[:])
 	return h, nil
 }
 
@@ -382,12 +385,14 @@ func (h *authHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	return errWillRefused
 }
 
-// OnConnectAuthenticate accepts anonymous clients when no users are configured, else a known user with its password.
+// OnConnectAuthenticate accepts anonymous clients when no users are
+// configured, else a known user with its password; the internal user needs
+// its password either way.
 func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
-	if h.anonymous() {
+	name := string(pk.Connect.Username)
+	if h.anonymous() && name != InternalUsername {
 		return true
 	}
-	name := string(pk.Connect.Username)
 	if _, ok := h.password(name); !ok {
 		h.Log.Warn("MQTT login refused: unknown user", "user", name, "remote", cl.Net.Remote)
 		return false

@@ -122,8 +122,18 @@ func receive(t *testing.T, ch <-chan paho.Message) paho.Message {
 
 func TestAnonymousPublishSubscribe(t *testing.T) {
 	b := startBroker(t, Config{})
-	if u, p := b.Credentials(); u != "" || p != "" {
-		t.Fatalf("anonymous broker gave credentials %q", u)
+	// The hub's own login exists on an anonymous broker too (the limits
+	// exempt it), and no one gets it without its password.
+	if u, p := b.Credentials(); u != InternalUsername || len(p) < 32 {
+		t.Fatalf("anonymous broker gave credentials %q %q", u, p)
+	}
+	if _, err := dial(b, creds{InternalUsername, "guess"}); err == nil {
+		t.Fatal("the internal user logged in with a wrong password")
+	}
+	if cl, err := dial(b, internal(b)); err != nil {
+		t.Fatalf("the internal user: %v", err)
+	} else {
+		cl.Disconnect(0)
 	}
 	if !strings.HasPrefix(b.URL(), "tcp://127.0.0.1:") || strings.HasSuffix(b.URL(), ":0") {
 		t.Fatalf("URL = %q", b.URL())

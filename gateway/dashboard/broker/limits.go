@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -12,8 +13,15 @@ import (
 )
 
 // Limits bound what MQTT clients may make the broker hold. A zero field takes
-// its default; the hub's own clients are exempt from the client cap, the queue
-// bound and the retained caps (what they publish is bounded by the registry).
+// its default; the hub's own clients (logged in as InternalUsername) are exempt
+// from the client cap, the queue bounds and the retained caps and budgets
+// (what they publish is bounded by the registry), so that no client filling a
+// budget can make the broker drop the hub's own state and discovery messages.
+//
+// The two budgets bound the broker's memory as a whole, whatever the number
+// of clients: MaxQueueBytesTotal the messages held for all clients, and
+// MaxRetainedBytes the retained messages and the Wills held. They count a
+// message as the memory it takes: its payload and topic plus MessageOverhead.
 type Limits struct {
 	// MaxPacketSize is the largest MQTT packet accepted, in bytes (default 1 MiB).
 	// It is checked on the packet's fixed header, before anything is allocated;
@@ -31,7 +39,16 @@ type Limits struct {
 	MaxClients int
 	// MaxRetained bounds the retained topics (default 10,000).
 	MaxRetained int
-	// MaxRetainedBytes bounds the payload bytes of retained messages (default 16 MiB).
+	// MaxQueueBytesTotal bounds the QoS 1/2 messages held for all clients
+	// together, connected (sent, not yet acknowledged) or not (queued), in
+	// bytes (default 4 MiB). A message that would go past it is dropped for
+	// the client it was for, the newest first: what the client was sent or
+	// queued before stays, in order.
+	MaxQueueBytesTotal int
+	// MaxRetainedBytes bounds the retained messages and the Wills of
+	// connected clients together, in bytes (default 4 MiB): past it a
+	// retained message on a new or larger topic is delivered but not
+	// retained, and a CONNECT with a Will is refused.
 	MaxRetainedBytes int
 	// MaxSubscriptions bounds the topic filters one client may subscribe to
 	// (default 1,000); a filter beyond it is refused in the SUBACK.
@@ -40,14 +57,25 @@ type Limits struct {
 
 // The Limits defaults.
 const (
-	DefaultMaxPacketSize    = 1 << 20
-	DefaultSessionExpiry    = time.Hour
-	DefaultMaxQueueBytes    = 256 << 10
-	DefaultMaxClients       = 100
-	DefaultMaxRetained      = 10000
-	DefaultMaxRetainedBytes = 16 << 20
-	DefaultMaxSubscriptions = 1000
+	DefaultMaxPacketSize      = 1 << 20
+	DefaultSessionExpiry      = time.Hour
+	DefaultMaxQueueBytes      = 256 << 10
+	DefaultMaxClients         = 100
+	DefaultMaxRetained        = 10000
+	DefaultMaxRetainedBytes   = 4 << 20
+	DefaultMaxSubscriptions   = 1000
+	DefaultMaxQueueBytesTotal = 4 << 20
 )
+
+// MessageOverhead is what the budgets count for one message beyond its
+// payload and topic: the broker's copy of its packet (800 bytes in mochi
+// v2.7.9) and its index entries.
+const MessageOverhead = 1024
+
+// messageSize is what a message counts against a budget.
+func messageSize(topic string, payload []byte) int {
+	return len(topic) + len(payload) + MessageOverhead
+}
 
 // Pre-login bounds, fixed: a CONNECT is small (a Will payload is its largest
 // part), and connections that have not logged in yet cost memory without
@@ -76,6 +104,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxRetained, DefaultMaxRetained)
 	def(&l.MaxRetainedBytes, DefaultMaxRetainedBytes)
 	def(&l.MaxSubscriptions, DefaultMaxSubscriptions)
+	def(&l.MaxQueueBytesTotal, DefaultMaxQueueBytesTotal)
 	if l.SessionExpiry <= 0 {
 		l.SessionExpiry = DefaultSessionExpiry
 	}
@@ -91,17 +120,30 @@ func (l Limits) capabilities(c *mqtt.Capabilities) {
 	c.MaximumClientWritesPending = maxWritesPending
 }
 
-// limitsHook enforces the session, queue and retained caps mochi lacks.
+// limitsHook enforces the session, queue and retained caps and the memory
+// budgets mochi lacks.
 type limitsHook struct {
 	mqtt.HookBase
 	server   *mqtt.Server
 	limits   Limits
 	internal func(cl *mqtt.Client) bool // a hub client, exempt
+	// refused, when set, counts a refusal by the limit's name (for metrics).
+	refused func(limit string)
 
 	mu       sync.Mutex
-	retained map[string]int // topic → retained payload bytes
+	retained map[string]int // topic → retained size (messageSize), the hub's own not counted
 	total    int            // sum of retained
+
+	qmu     sync.Mutex
+	queued  int       // bytes held for clients: counted at the last scan, plus what was queued since
+	scanned time.Time // when the held messages were last counted
 }
+
+// queueRescan is how often, at most, the messages held for all clients are
+// counted again while MaxQueueBytesTotal looks full: between two counts only
+// the messages added are counted (acknowledged ones are not seen), so the
+// total is never under-estimated.
+const queueRescan = 100 * time.Millisecond
 
 // ID names the hook.
 func (h *limitsHook) ID() string { return "avshub-limits" }
@@ -109,7 +151,8 @@ func (h *limitsHook) ID() string { return "avshub-limits" }
 // Provides says which hook methods are implemented.
 func (h *limitsHook) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnConnect, mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnClientExpired, mqtt.OnSubscribe:
+	case mqtt.OnConnect, mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnClientExpired, mqtt.OnSubscribe,
+		mqtt.OnQosPublish, mqtt.OnWill:
 		return true
 	}
 	return false
@@ -118,22 +161,80 @@ func (h *limitsHook) Provides(b byte) bool {
 // errTooManyClients ends a connection refused by the session cap.
 var errTooManyClients = errors.New("mqtt broker: too many client sessions")
 
+// errWillBudget ends a connection whose Will does not fit in MaxRetainedBytes.
+var errWillBudget = errors.New("mqtt broker: no room for the client's Will")
+
 // OnConnect refuses a new session (a client id the broker does not hold)
-// beyond MaxClients, with "server unavailable" (MQTT 5: "server busy").
+// beyond MaxClients, with "server unavailable" (MQTT 5: "server busy"), and a
+// client whose Will does not fit in what MaxRetainedBytes leaves, with
+// "server unavailable" (MQTT 5: "quota exceeded").
 func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
-	if _, ok := h.server.Clients.Get(cl.ID); ok || h.server.Clients.Len() < h.limits.MaxClients || h.internal(cl) {
+	if h.internal(cl) {
 		return nil
 	}
-	h.Log.Warn("MQTT client refused: the broker holds its maximum of client sessions (mqtt.embedded.limits.maxClients)",
-		"max", h.limits.MaxClients, "client", cl.ID, "remote", cl.Net.Remote)
-	code := packets.ErrServerBusy
+	if _, ok := h.server.Clients.Get(cl.ID); !ok && h.server.Clients.Len() >= h.limits.MaxClients {
+		h.Log.Warn("MQTT client refused: the broker holds its maximum of client sessions (mqtt.embedded.limits.maxClients)",
+			"max", h.limits.MaxClients, "client", cl.ID, "remote", cl.Net.Remote)
+		return h.refuseConnect(cl, "maxClients", packets.ErrServerBusy, errTooManyClients)
+	}
+	if !pk.Connect.WillFlag {
+		return nil
+	}
+	size := messageSize(pk.Connect.WillTopic, pk.Connect.WillPayload)
+	h.mu.Lock()
+	retained := h.total
+	h.mu.Unlock()
+	if wills := h.willsHeld(nil); retained+wills+size > h.limits.MaxRetainedBytes {
+		h.Log.Warn("MQTT client refused: its Will does not fit in the broker's budget for retained messages and Wills (mqtt.embedded.limits.maxRetainedBytes)",
+			"client", cl.ID, "remote", cl.Net.Remote, "will_bytes", size, "retained_bytes", retained, "wills_bytes", wills,
+			"max", h.limits.MaxRetainedBytes)
+		return h.refuseConnect(cl, "maxRetainedBytes", packets.ErrQuotaExceeded, errWillBudget)
+	}
+	return nil
+}
+
+// refuseConnect answers cl's CONNECT with code (MQTT 3: "server
+// unavailable"), counts the refusal by limit and returns err.
+func (h *limitsHook) refuseConnect(cl *mqtt.Client, limit string, code packets.Code, err error) error {
+	h.count(limit)
 	if cl.Properties.ProtocolVersion < 5 {
 		code = packets.Err3ServerUnavailable
 	}
-	if err := h.server.SendConnack(cl, code, false, nil); err != nil {
-		return fmt.Errorf("%w (CONNACK: %w)", errTooManyClients, err)
+	if cerr := h.server.SendConnack(cl, code, false, nil); cerr != nil {
+		return fmt.Errorf("%w (CONNACK: %w)", err, cerr)
 	}
-	return errTooManyClients
+	return err
+}
+
+// count reports a refusal by limit to the metrics.
+func (h *limitsHook) count(limit string) {
+	if h.refused != nil {
+		h.refused(limit)
+	}
+}
+
+// willsHeld is the size of the Wills the broker holds for its clients but
+// except (the hub's own not counted). Clients still logging in are not among
+// them: at most maxPendingLogins CONNECTs of maxConnectSize may pass the
+// check at once.
+func (h *limitsHook) willsHeld(except *mqtt.Client) int {
+	n := 0
+	for _, cl := range h.server.Clients.GetAll() {
+		if cl != except && !h.internal(cl) && atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 {
+			n += messageSize(cl.Properties.Will.TopicName, cl.Properties.Will.Payload)
+		}
+	}
+	return n
+}
+
+// OnWill keeps a Will from being retained when the retained caps are
+// reached (it is still published): the broker retains a Will past OnPublish.
+// The Will's own bytes, held until now, make room for it.
+func (h *limitsHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	if will.Retain && !h.internal(cl) && !h.mayRetain(cl, will.TopicName, will.Payload, true) {
+		will.Retain = false
+	}
+	return will, nil
 }
 
 // queueFull reports whether the QoS 1/2 messages held for cl (sent but
@@ -157,29 +258,121 @@ func (h *limitsHook) queueFull(cl *mqtt.Client, topic string) bool {
 	if queued < h.limits.MaxQueueBytes {
 		return false
 	}
+	h.count("maxQueueBytes")
 	h.Log.Warn("MQTT message dropped for a client whose queue is full (mqtt.embedded.limits.maxQueueBytes)",
 		"client", cl.ID, "topic", topic, "queued_bytes", queued, "max", h.limits.MaxQueueBytes)
 	return true
 }
 
+// OnQosPublish holds the messages queued for all clients to
+// MaxQueueBytesTotal: mochi has just added a new QoS 1/2 message for cl to its
+// in-flight store; one that does not fit is taken out again, so it is not
+// kept for cl (a connected client is still sent it once, without redelivery).
+// Redeliveries (DUP) were counted when first queued; the hub's own clients
+// are exempt (their messages are neither counted nor dropped).
+func (h *limitsHook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
+	if pk.FixedHeader.Type != packets.Publish || pk.FixedHeader.Dup || h.internal(cl) {
+		return
+	}
+	size := messageSize(pk.TopicName, pk.Payload)
+	held, ok := h.admitQueued(size)
+	if ok {
+		return
+	}
+	if cl.State.Inflight.Delete(pk.PacketID) {
+		atomic.AddInt64(&h.server.Info.Inflight, -1)
+		// mochi takes one from the client's send quota (MQTT 5 receive
+		// maximum) after this hook: give it back first.
+		cl.State.Inflight.IncreaseSendQuota()
+	}
+	h.count("maxQueueBytesTotal")
+	h.Log.Warn("MQTT message not queued: the messages held for all clients reach the broker's budget (mqtt.embedded.limits.maxQueueBytesTotal)",
+		"client", cl.ID, "connected", !cl.Closed(), "topic", pk.TopicName, "bytes", size, "held_bytes", held,
+		"max", h.limits.MaxQueueBytesTotal)
+}
+
+// admitQueued reports whether a message of size bytes, just queued, fits in
+// MaxQueueBytesTotal, with the bytes held.
+func (h *limitsHook) admitQueued(size int) (int, bool) {
+	h.qmu.Lock()
+	defer h.qmu.Unlock()
+	if h.queued+size <= h.limits.MaxQueueBytesTotal {
+		h.queued += size
+		return h.queued, true
+	}
+	if time.Since(h.scanned) < queueRescan {
+		return h.queued, false
+	}
+	h.scanned = time.Now()
+	h.queued = h.queuedBytes() // the new message among them
+	if h.queued <= h.limits.MaxQueueBytesTotal {
+		return h.queued, true
+	}
+	h.queued -= size
+	return h.queued, false
+}
+
+// queuedBytes counts the QoS 1/2 messages held for every client but the hub's own.
+func (h *limitsHook) queuedBytes() int {
+	n := 0
+	for _, cl := range h.server.Clients.GetAll() {
+		if h.internal(cl) {
+			continue
+		}
+		for _, pk := range cl.State.Inflight.GetAll(false) {
+			if pk.FixedHeader.Type == packets.Publish {
+				n += messageSize(pk.TopicName, pk.Payload)
+			}
+		}
+	}
+	return n
+}
+
 // OnPublish keeps a retained publication beyond MaxRetained topics or
-// MaxRetainedBytes from being retained (it is still delivered live).
+// MaxRetainedBytes from being retained (it is still delivered live). The
+// DUP flag of an incoming PUBLISH is not passed on to subscribers (MQTT
+// 3.3.1.1; mochi v2.7.9 passes it on, and OnQosPublish tells redeliveries by it).
 func (h *limitsHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	pk.FixedHeader.Dup = false
 	if !pk.FixedHeader.Retain || len(pk.Payload) == 0 || h.internal(cl) {
 		return pk, nil
 	}
-	h.mu.Lock()
-	old, exists := h.retained[pk.TopicName]
-	count, total := len(h.retained), h.total-old+len(pk.Payload)
-	h.mu.Unlock()
-	if (exists || count < h.limits.MaxRetained) && total <= h.limits.MaxRetainedBytes {
-		return pk, nil
+	if !h.mayRetain(cl, pk.TopicName, pk.Payload, false) {
+		pk.FixedHeader.Retain = false
 	}
-	h.Log.Warn("MQTT retained message not retained: the broker holds its maximum (mqtt.embedded.limits.maxRetained, maxRetainedBytes)",
-		"client", cl.ID, "topic", pk.TopicName, "retained", count, "max", h.limits.MaxRetained,
-		"retained_bytes", h.total, "max_bytes", h.limits.MaxRetainedBytes)
-	pk.FixedHeader.Retain = false
 	return pk, nil
+}
+
+// mayRetain reports whether a client's retained message (or Will) on topic
+// fits in MaxRetained topics and MaxRetainedBytes, with the Wills held; a
+// refusal is logged and counted.
+func (h *limitsHook) mayRetain(cl *mqtt.Client, topic string, payload []byte, will bool) bool {
+	size := messageSize(topic, payload)
+	h.mu.Lock()
+	old, exists := h.retained[topic]
+	count, total := len(h.retained), h.total
+	h.mu.Unlock()
+	if !exists && count >= h.limits.MaxRetained {
+		h.count("maxRetained")
+		h.Log.Warn("MQTT retained message not retained: the broker holds its maximum of retained topics (mqtt.embedded.limits.maxRetained)",
+			"client", cl.ID, "topic", topic, "retained", count, "max", h.limits.MaxRetained)
+		return false
+	}
+	if size <= old {
+		return true
+	}
+	var except *mqtt.Client
+	if will {
+		except = cl
+	}
+	if wills := h.willsHeld(except); total-old+size+wills > h.limits.MaxRetainedBytes {
+		h.count("maxRetainedBytes")
+		h.Log.Warn("MQTT retained message not retained: the broker's budget for retained messages and Wills is full (mqtt.embedded.limits.maxRetainedBytes)",
+			"client", cl.ID, "topic", topic, "bytes", size, "retained_bytes", total, "wills_bytes", wills,
+			"max", h.limits.MaxRetainedBytes)
+		return false
+	}
+	return true
 }
 
 // refusedFilter stands, in a SUBSCRIBE, for a filter past the client's
@@ -223,13 +416,18 @@ func (h *limitsHook) OnClientExpired(cl *mqtt.Client) {
 	cl.ClearInflights()
 }
 
-// OnRetainMessage keeps the retained sizes current.
-func (h *limitsHook) OnRetainMessage(_ *mqtt.Client, pk packets.Packet, _ int64) {
-	h.setRetained(pk.TopicName, len(pk.Payload))
+// OnRetainMessage keeps the retained sizes current; the hub's own retained
+// messages are not counted (they are exempt from the caps).
+func (h *limitsHook) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, _ int64) {
+	n := 0
+	if len(pk.Payload) > 0 && !h.internal(cl) {
+		n = messageSize(pk.TopicName, pk.Payload)
+	}
+	h.setRetained(pk.TopicName, n)
 }
 
-// setRetained records topic's retained payload size (0: none). The broker's
-// own $SYS topics are not counted.
+// setRetained records topic's retained size (0: none, or not counted). The
+// broker's own $SYS topics are not counted.
 func (h *limitsHook) setRetained(topic string, n int) {
 	if strings.HasPrefix(topic, "$") {
 		return
@@ -245,14 +443,15 @@ func (h *limitsHook) setRetained(topic string, n int) {
 	h.total += n
 }
 
-// loadRetained counts the retained messages the broker restored from its store.
+// loadRetained counts the retained messages the broker restored from its
+// store, the hub's own among them until it publishes them again.
 func (h *limitsHook) loadRetained() {
 	for topic, pk := range h.server.Topics.Retained.GetAll() {
 		h.mu.Lock()
 		_, known := h.retained[topic]
 		h.mu.Unlock()
 		if !known {
-			h.setRetained(topic, len(pk.Payload))
+			h.setRetained(topic, messageSize(topic, pk.Payload))
 		}
 	}
 }

@@ -303,7 +303,8 @@ func rawLoginID(addr, id string, c creds) (net.Conn, byte, error) {
 // MaxRetainedBytes (the message is still delivered live); an update of a
 // retained topic and the hub's own retained messages are not refused.
 func TestRetainedCaps(t *testing.T) {
-	b := startBroker(t, Config{Limits: Limits{MaxRetained: 5, MaxRetainedBytes: 1000},
+	// Five one-byte messages on "r/N" count 5 × 1028 bytes (MessageOverhead).
+	b := startBroker(t, Config{Limits: Limits{MaxRetained: 5, MaxRetainedBytes: 6000},
 		Users: []User{{Username: "u", Password: "p", Read: []string{"#"}, Write: []string{"#"}}}})
 	u := connect(t, b, creds{"u", "p"})
 	live, _ := subscribe(t, u, "r/#")

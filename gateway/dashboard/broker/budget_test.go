@@ -1,0 +1,218 @@
+package broker
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// held returns, for each client holding any, the QoS 1/2 messages the broker
+// holds for it (topics in packet-id order) and their size as the budgets count it.
+func held(b *Broker) (map[string][]string, int) {
+	topics := map[string][]string{}
+	n := 0
+	for id, cl := range b.server.Clients.GetAll() {
+		for _, pk := range cl.State.Inflight.GetAll(false) {
+			topics[id] = append(topics[id], pk.TopicName)
+			if string(cl.Properties.Username) != InternalUsername {
+				n += len(pk.TopicName) + len(pk.Payload) + MessageOverhead
+			}
+		}
+	}
+	return topics, n
+}
+
+// offlineSession leaves a kept session subscribed to filter at QoS 1.
+func offlineSession(t *testing.T, b *Broker, id string, c creds, filter string) {
+	t.Helper()
+	cl := persistent(t, b, id, c, nil)
+	if tok := cl.Subscribe(filter, 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe %s: %v", id, tok.Error())
+	}
+	cl.Disconnect(100)
+}
+
+// TestQueueBudget: the messages held for all clients together stop at
+// MaxQueueBytesTotal, whatever the number of sessions, each session keeping
+// the oldest of its messages (the newest are dropped: with room for each
+// session's first message, each keeps it); a connected
+// subscriber still gets every message, the hub's own kept session gets every
+// message although the budget is full (anonymous broker or not), and once a
+// session takes its messages the room is used again.
+func TestQueueBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		users    []User
+		sessions int
+		payload  int
+		msgs     int
+		budget   int
+	}{
+		{"anonymous, 10 sessions, 1 KiB", nil, 10, 1 << 10, 40, 32 << 10},
+		{"users, 20 sessions, 4 KiB", []User{{Username: "u", Password: "p", Read: []string{"#"}, Write: []string{"#"}}}, 20, 4 << 10, 30, 64 << 10},
+		{"anonymous, 3 sessions, empty payloads", nil, 3, 0, 60, 20 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := startBroker(t, Config{Users: tc.users, Limits: Limits{MaxQueueBytesTotal: tc.budget, MaxQueueBytes: 1 << 20}})
+			c := creds{}
+			if tc.users != nil {
+				c = creds{"u", "p"}
+			}
+			for i := range tc.sessions {
+				offlineSession(t, b, "offline-"+strconv.Itoa(i), c, "q/#")
+			}
+			hubID := "hub-" + randHex()
+			offlineSession(t, b, hubID, internal(b), "q/#")
+			live := connect(t, b, c)
+			ch, _ := subscribe(t, live, "q/#")
+			pub := connect(t, b, c)
+			payload := strings.Repeat("p", tc.payload)
+			for i := range tc.msgs {
+				if err := publish(t, pub, "q/"+strconv.Itoa(i), false, payload); err != nil {
+					t.Fatal(err)
+				}
+				if m := receive(t, ch); m.Topic() != "q/"+strconv.Itoa(i) {
+					t.Fatalf("the live subscriber got %s, want q/%d", m.Topic(), i)
+				}
+			}
+			// The last publication may still be on its way to the sessions.
+			waitFor(t, "the hub's own session to hold every message", func() bool {
+				topics, _ := held(b)
+				return len(topics[hubID]) == tc.msgs
+			})
+			one := len("q/00") + tc.payload + MessageOverhead
+			topics, n := held(b)
+			// Between two counts the acknowledged messages of the live
+			// subscriber still count: the budget is used, not always to the last byte.
+			if n > tc.budget || n < tc.budget/2 {
+				t.Fatalf("%d bytes held for the clients, want at most the budget %d and more than half of it", n, tc.budget)
+			}
+			// The newest messages are dropped, not the oldest: with room for
+			// every session's first message, each keeps it.
+			for i := 0; tc.budget >= (tc.sessions+2)*one && i < tc.sessions; i++ {
+				id := "offline-" + strconv.Itoa(i)
+				if !slices.Contains(topics[id], "q/0") {
+					t.Fatalf("%s holds %v, not the first message", id, topics[id])
+				}
+			}
+
+			// A session takes its messages; after the next count the room is used again.
+			var mu sync.Mutex
+			got := 0
+			taker := ""
+			for i := 0; taker == "" && i < tc.sessions; i++ {
+				if id := "offline-" + strconv.Itoa(i); len(topics[id]) > 0 {
+					taker = id
+				}
+			}
+			back := persistent(t, b, taker, c, func(paho.Client, paho.Message) { mu.Lock(); got++; mu.Unlock() })
+			want := len(topics[taker])
+			waitFor(t, taker+"'s messages", func() bool { mu.Lock(); defer mu.Unlock(); return got == want })
+			back.Disconnect(100)
+			time.Sleep(2 * queueRescan)
+			if err := publish(t, pub, "q/after", false, payload); err != nil {
+				t.Fatal(err)
+			}
+			receive(t, ch)
+			waitFor(t, "q/after queued for a session", func() bool {
+				topics, _ := held(b)
+				for i := range tc.sessions {
+					if ts := topics["offline-"+strconv.Itoa(i)]; len(ts) > 0 && ts[len(ts)-1] == "q/after" {
+						return true
+					}
+				}
+				return false
+			})
+		})
+	}
+}
+
+// TestRetainedBudget: retained messages and the Wills of connected clients
+// share MaxRetainedBytes: past it a retained message on a new topic is
+// delivered but not retained, a CONNECT with a Will is refused (MQTT 3.1.1
+// "server unavailable", MQTT 5 "quota exceeded") while one without a Will is
+// not; the hub's own retained messages and Will pass and do not count,
+// anonymous broker or not.
+func TestRetainedBudget(t *testing.T) {
+	const budget = 64 << 10
+	for _, tc := range []struct {
+		name  string
+		users []User
+		c     creds
+	}{
+		{"anonymous", nil, creds{}},
+		{"users", []User{{Username: "u", Password: "p", Read: []string{"#"}, Write: []string{"#"}}}, creds{"u", "p"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := startBroker(t, Config{Users: tc.users, Limits: Limits{MaxRetainedBytes: budget}})
+			hub := connect(t, b, internal(b))
+			hubCh, _ := subscribe(t, hub, "#")
+
+			// Wills of 8 KiB fill half of the budget.
+			will := &willSpec{topic: "w/t", payload: strings.Repeat("w", 8<<10)}
+			var wills int
+			for i := 0; wills < budget/2; i++ {
+				c, code, err := rawLogin(b.Addr(), 4, tc.c, will)
+				if err != nil || code != 0 {
+					t.Fatalf("Will %d: %v (code %#x)", i, err, code)
+				}
+				defer c.Close()
+				wills += messageSize(will.topic, []byte(will.payload))
+			}
+			// Retained messages of 2 KiB fill the rest.
+			u := connect(t, b, tc.c)
+			payload := strings.Repeat("r", 2<<10)
+			retained := 0
+			for i := range 40 {
+				topic := fmt.Sprintf("r/%02d", i)
+				if err := publish(t, u, topic, true, payload); err != nil {
+					t.Fatal(err)
+				}
+				if m := receive(t, hubCh); m.Topic() != topic {
+					t.Fatalf("the hub got %s, want %s", m.Topic(), topic)
+				}
+				if _, ok := b.server.Topics.Retained.Get(topic); ok {
+					retained += messageSize(topic, []byte(payload))
+				}
+			}
+			if retained+wills > budget || retained+wills < budget-messageSize("r/00", []byte(payload)) {
+				t.Fatalf("%d retained bytes and %d bytes of Wills held, want at most %d together and near it", retained, wills, budget)
+			}
+			// No room for another Will; room for a client without one, and for the hub's.
+			for _, version := range []byte{4, 5} {
+				if c, code, err := rawLogin(b.Addr(), version, tc.c, will); err != nil || code != map[byte]byte{4: 0x03, 5: 0x97}[version] {
+					t.Fatalf("MQTT %d CONNECT with a Will past the budget: %v (code %#x)", version, err, code)
+				} else {
+					c.Close()
+				}
+			}
+			if c, code, err := rawLogin(b.Addr(), 4, tc.c, nil); err != nil || code != 0 {
+				t.Fatalf("CONNECT without a Will: %v (code %#x)", err, code)
+			} else {
+				c.Close()
+			}
+			hubWill := &willSpec{topic: "avshub/status", payload: "offline", retain: true}
+			hc, code, err := rawLogin(b.Addr(), 4, internal(b), hubWill)
+			if err != nil || code != 0 {
+				t.Fatalf("the hub's CONNECT with a Will: %v (code %#x)", err, code)
+			}
+			// The hub's retained messages pass, and its Will is retained when it drops.
+			for i := range 50 {
+				if err := publish(t, hub, fmt.Sprintf("avshub/d%d/state", i), true, payload); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hc.Close()
+			waitFor(t, "the hub's retained messages and Will", func() bool {
+				_, ok := b.server.Topics.Retained.Get("avshub/status")
+				return ok && len(b.server.Topics.Messages("avshub/+/state")) == 50
+			})
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/avshub/avshub/discovery"
+	"github.com/avshub/avshub/gateway/dashboard/broker"
 )
 
 // MaxBridgeEndpoints is the largest bridges[].maxEndpoints accepted.
@@ -112,13 +114,22 @@ func (c *Config) validate(root *yaml.Node) error {
 	for key, v := range map[string]int64{"maxPacketSize": int64(lim.MaxPacketSize), "sessionExpiry": int64(lim.SessionExpiry),
 		"maxQueueBytes": int64(lim.MaxQueueBytes), "maxClients": int64(lim.MaxClients),
 		"maxRetained": int64(lim.MaxRetained), "maxRetainedBytes": int64(lim.MaxRetainedBytes),
-		"maxSubscriptions": int64(lim.MaxSubscriptions)} {
+		"maxSubscriptions": int64(lim.MaxSubscriptions), "maxQueueBytesTotal": int64(lim.MaxQueueBytesTotal)} {
 		if v < 0 {
 			return fail("mqtt.embedded.limits."+key, "must not be negative (0 takes the default)")
 		}
 	}
 	if lim.MaxPacketSize > 256<<20 {
 		return fail("mqtt.embedded.limits.maxPacketSize", "%d: MQTT packets are at most 256 MiB", lim.MaxPacketSize)
+	}
+	// A budget smaller than one packet refuses the packets in between:
+	// legal, but not what anyone means.
+	packet := cmp.Or(lim.MaxPacketSize, broker.DefaultMaxPacketSize)
+	for key, v := range map[string]int{"maxQueueBytesTotal": lim.MaxQueueBytesTotal, "maxRetainedBytes": lim.MaxRetainedBytes} {
+		if v != 0 && v < packet+broker.MessageOverhead {
+			return fail("mqtt.embedded.limits."+key, "%d: smaller than one packet (maxPacketSize %d, plus %d bytes per message)",
+				v, packet, broker.MessageOverhead)
+		}
 	}
 	for i, u := range c.MQTT.Embedded.Users {
 		if u.Username == "" || u.Password == "" {

@@ -276,7 +276,10 @@ func (h *Hub) startBroker(ctx context.Context) (*broker.Broker, error) {
 			MaxRetained:      lim.MaxRetained,
 			MaxRetainedBytes: lim.MaxRetainedBytes,
 			MaxSubscriptions: lim.MaxSubscriptions,
+
+			MaxQueueBytesTotal: lim.MaxQueueBytesTotal,
 		},
+		OnRefused: h.metrics.BrokerRefused,
 	})
 	if err != nil {
 		return nil, err

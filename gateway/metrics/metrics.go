@@ -26,6 +26,7 @@ type Metrics struct {
 	mqttMessages      *prometheus.CounterVec
 	connectionState   *prometheus.GaugeVec
 	discoveryReported *prometheus.CounterVec
+	brokerRefused     *prometheus.CounterVec
 }
 
 // New creates the collectors on a new private registry (with Go and process collectors).
@@ -61,7 +62,9 @@ func New() *Metrics {
 		Help: "1 for the AVS connection's current state."}, []string{"state"})
 	m.discoveryReported = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "avshub_discovery_reports_total",
 		Help: "Alexa.Discovery reports sent, by name."}, []string{"name"})
-	for _, c := range []prometheus.Collector{m.directives, m.directiveLatency, m.events, m.reconnects, m.postConnect,
+	m.brokerRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "avshub_mqtt_broker_refused_total",
+		Help: "What the embedded MQTT broker refused or dropped, by the limit (mqtt.embedded.limits setting) that did."}, []string{"limit"})
+	for _, c := range []prometheus.Collector{m.brokerRefused, m.directives, m.directiveLatency, m.events, m.reconnects, m.postConnect,
 		m.bridgeUp, m.bridgeRestarts, m.endpoints, m.changeReports, m.changeCoalesced, m.mqttMessages,
 		m.connectionState, m.discoveryReported} {
 		f(c)
@@ -174,6 +177,14 @@ func (m *Metrics) MQTTMessage(direction string) {
 		return
 	}
 	m.mqttMessages.WithLabelValues(direction).Inc()
+}
+
+// BrokerRefused counts one refusal (or dropped message) of the embedded broker by limit.
+func (m *Metrics) BrokerRefused(limit string) {
+	if m == nil {
+		return
+	}
+	m.brokerRefused.WithLabelValues(limit).Inc()
 }
 
 // DiscoveryReport counts one Alexa.Discovery report sent.

@@ -26,10 +26,10 @@ import (
 const attackMemoryLimit = 64.0 // MiB of RSS
 
 // attack is one attack on the embedded broker by real MQTT clients; run
-// returns how many of its attempts the broker refused and a description.
+// returns how many of its attempts the hub refused and a description.
 type attack struct {
 	name string
-	run  func(t *testing.T, broker string, scale int) (refused int, what string)
+	run  func(t *testing.T, e *testEnv, broker string, scale int) (refused int, what string)
 }
 
 // attacks are one per limit of the embedded broker (README, Security), in
@@ -38,6 +38,7 @@ type attack struct {
 var attacks = []attack{
 	{"packet size", attackPacketSize},
 	{"subscriptions", attackSubscriptions},
+	{"endpoints", attackEndpoints},
 	{"retained", attackRetained},
 	{"queue bytes", attackQueue},
 	{"will", attackWill},
@@ -77,7 +78,12 @@ func attackMemory(t *testing.T, scale int) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	e := newEnv(t, envOptions{EmbeddedBroker: addr})
+	// The MQTT bridge on the hub's broker, with a small endpoint limit for the endpoint attack.
+	e := newEnv(t, envOptions{EmbeddedBroker: addr, ExtraBridges: fmt.Sprintf(`  - name: mqtt
+    startTimeout: 20s
+    maxEndpoints: %d
+    config: {broker: "tcp://%s"}
+`, attackMaxEndpoints, addr)})
 	d := e.startDaemon()
 	ctx := ctxFor(t, 10*time.Minute)
 	if _, err := e.emu.WaitForState(ctx, func(s avstest.State) bool { return s.Connected && s.PostConnectDone }); err != nil {
@@ -126,7 +132,7 @@ func attackMemory(t *testing.T, scale int) {
 					}
 				}
 			})
-			refused, what := a.run(t, broker, scale)
+			refused, what := a.run(t, e, broker, scale)
 			time.Sleep(500 * time.Millisecond) // directives and samples after the attack too
 			cancel()
 			close(stop)
@@ -164,7 +170,7 @@ func mqttClient(broker, id string, clean bool, will []byte) (paho.Client, error)
 
 // attackPacketSize: connections announce 250 MB packets, before login
 // (CONNECT) and after (PUBLISH); the broker must close each.
-func attackPacketSize(t *testing.T, broker string, scale int) (int, string) {
+func attackPacketSize(t *testing.T, _ *testEnv, broker string, scale int) (int, string) {
 	addr := strings.TrimPrefix(broker, "tcp://")
 	refused := 0
 	for i := range 10 * scale {
@@ -222,7 +228,7 @@ func remainingLength(n int) []byte {
 
 // attackSessions: clients keep sessions (subscribed, then gone) past the
 // client cap; the broker refuses the new ids past it.
-func attackSessions(t *testing.T, broker string, scale int) (int, string) {
+func attackSessions(t *testing.T, _ *testEnv, broker string, scale int) (int, string) {
 	n := 150 * scale
 	refused := 0
 	for i := range n {
@@ -239,7 +245,7 @@ func attackSessions(t *testing.T, broker string, scale int) (int, string) {
 
 // attackQueue: 100 KB QoS 1 messages for the kept, disconnected sessions
 // subscribed to them; each session's queue is bounded, the rest dropped.
-func attackQueue(t *testing.T, broker string, scale int) (int, string) {
+func attackQueue(t *testing.T, _ *testEnv, broker string, scale int) (int, string) {
 	const payload = 100 << 10
 	var sessions []string
 	for i := range 20 {
@@ -285,7 +291,7 @@ func attackQueue(t *testing.T, broker string, scale int) (int, string) {
 
 // attackWill: clients with 60 KB Wills drop their connections; past the
 // client cap they are refused.
-func attackWill(t *testing.T, broker string, scale int) (int, string) {
+func attackWill(t *testing.T, _ *testEnv, broker string, scale int) (int, string) {
 	will := bytes.Repeat([]byte{'w'}, 60<<10)
 	refused, n := 0, 150*scale
 	var held []paho.Client
@@ -304,7 +310,7 @@ func attackWill(t *testing.T, broker string, scale int) (int, string) {
 }
 
 // attackSubscriptions: one client subscribes to far more filters than the cap.
-func attackSubscriptions(t *testing.T, broker string, scale int) (int, string) {
+func attackSubscriptions(t *testing.T, _ *testEnv, broker string, scale int) (int, string) {
 	c, err := mqttClient(broker, "subscriber", true, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -331,7 +337,7 @@ func attackSubscriptions(t *testing.T, broker string, scale int) (int, string) {
 }
 
 // attackRetained: an anonymous client retains more topics than the cap.
-func attackRetained(t *testing.T, broker string, scale int) (int, string) {
+func attackRetained(t *testing.T, _ *testEnv, broker string, scale int) (int, string) {
 	c, err := mqttClient(broker, "retainer", true, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -369,4 +375,65 @@ func attackRetained(t *testing.T, broker string, scale int) (int, string) {
 		refused = 1
 	}
 	return refused, fmt.Sprintf("%d retained topics of 200 B (the first retained: %v, the last: %v)", n, first, last)
+}
+
+// attackMaxEndpoints is the MQTT bridge's bridges[].maxEndpoints in the attack.
+const attackMaxEndpoints = 50
+
+// haSwitch is a Home Assistant discovery config of a switch with its own device.
+func haSwitch(i int) (topic string, payload []byte) {
+	id := fmt.Sprintf("atk%05d", i)
+	return "homeassistant/switch/" + id + "/relay/config",
+		[]byte(fmt.Sprintf(`{"name":"Relay","command_topic":"attack/%[1]s/set","state_topic":"attack/%[1]s/state","unique_id":"%[1]s_relay","device":{"identifiers":["%[1]s"],"name":"Attack %[1]s"}}`, id))
+}
+
+// attackEndpoints: a peer announces far more Home Assistant devices than the
+// MQTT bridge's maxEndpoints; the hub registers (and tells Alexa about) the
+// first maxEndpoints and refuses the rest.
+func attackEndpoints(t *testing.T, e *testEnv, broker string, scale int) (int, string) {
+	ctx := ctxFor(t, 3*time.Minute)
+	before := len(e.emu.Endpoints())
+	c, err := mqttClient(broker, "announcer", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(0)
+	publish := func(i int) {
+		topic, payload := haSwitch(i)
+		if tok := c.Publish(topic, 1, false, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %s: %v", topic, tok.Error())
+		}
+	}
+	// The first device, until Alexa knows it: the bridge is listening.
+	if err := pollErr(ctx, func() error {
+		publish(0)
+		if n := len(e.emu.Endpoints()); n <= before {
+			return fmt.Errorf("Alexa knows %d endpoints, the hub's first bridge device not among them", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := 2000 * scale
+	for i := 1; i < n; i++ {
+		publish(i)
+	}
+	// Alexa learns the devices the hub accepted; then nothing more comes.
+	added, stable := 0, 0
+	for added < attackMaxEndpoints || stable < 10 {
+		if ctx.Err() != nil {
+			t.Fatalf("Alexa learned %d of the announced devices, want %d", added, attackMaxEndpoints)
+		}
+		time.Sleep(200 * time.Millisecond)
+		now := len(e.emu.Endpoints()) - before
+		if now == added {
+			stable++
+		} else {
+			added, stable = now, 0
+		}
+	}
+	if added != attackMaxEndpoints {
+		t.Errorf("Alexa learned %d of the %d devices announced, want the limit %d", added, n, attackMaxEndpoints)
+	}
+	return n - added, fmt.Sprintf("%d Home Assistant devices announced to a bridge allowed %d (Alexa learned %d)", n, attackMaxEndpoints, added)
 }

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/avshub/avshub/gateway/config"
 	"github.com/avshub/avshub/gateway/hub"
 	"github.com/avshub/avshub/gateway/logging"
 	"github.com/avshub/avshub/gateway/lwa"
+	"github.com/avshub/avshub/gateway/memlimit"
 	"github.com/avshub/avshub/plugins/host"
 	"github.com/avshub/avshub/plugins/sdk"
 )
@@ -36,6 +39,14 @@ func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The process's soft memory limit, for as long as the hub runs.
+	mctx, stopLimit := context.WithCancel(ctx)
+	var limiting sync.WaitGroup
+	limiting.Go(func() {
+		memlimit.Run(mctx, cmp.Or(cfg.Hub.MemoryLimit, memlimit.DefaultFloor), logs.For("memory"))
+	})
+	defer limiting.Wait()
+	defer stopLimit()
 	// Plugins are children: make sure none outlives the hub, whatever happens.
 	defer host.CleanupClients()
 	h, err := hub.New(cfg, hub.Options{Version: version, Logs: logs, Dev: *dev})

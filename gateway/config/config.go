@@ -52,6 +52,9 @@ type Hub struct {
 	Locales []string `yaml:"locales"`
 	// FriendlyName is the hub's own name ("" for the AVS default endpoint).
 	FriendlyName string `yaml:"friendlyName"`
+	// MemoryLimit is the soft limit of the hub's Go memory while its live heap
+	// is small, in bytes (0: 40 MiB; -1: none; GOMEMLIMIT in the environment wins).
+	MemoryLimit int64 `yaml:"memoryLimit"`
 }
 
 // Alexa picks the road to Alexa.

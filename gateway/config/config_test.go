@@ -72,6 +72,7 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 		{"negative maxEndpoints", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    maxEndpoints: -1\n", "bridges[0].maxEndpoints", 6},
 		{"huge maxEndpoints", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    maxEndpoints: 1000000\n", "between 1 and 100000", 6},
 		{"negative maxSubscriptions", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxSubscriptions: -5\n", "mqtt.embedded.limits.maxSubscriptions", 6},
+		{"tiny memoryLimit", "hub:\n  serialNumber: x\n  memoryLimit: 1000\n", "hub.memoryLimit", 3},
 		{"negative maxQueueBytesTotal", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxQueueBytesTotal: -1\n", "mqtt.embedded.limits.maxQueueBytesTotal", 6},
 		{"queue budget under a packet", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxPacketSize: 65536\n      maxQueueBytesTotal: 60000\n", "mqtt.embedded.limits.maxQueueBytesTotal", 7},
 		{"retained budget under a packet", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxRetainedBytes: 100000\n", "smaller than one packet", 6},

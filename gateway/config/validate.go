@@ -110,6 +110,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if (c.MQTT.Embedded.TLSCert == "") != (c.MQTT.Embedded.TLSKey == "") {
 		return fail("mqtt.embedded.tlsCert", "tlsCert and tlsKey go together")
 	}
+	if m := c.Hub.MemoryLimit; m < -1 || (m > 0 && m < 16<<20) {
+		return fail("hub.memoryLimit", "%d: at least 16 MiB (16777216), or 0 for the default, or -1 for none", m)
+	}
 	lim := c.MQTT.Embedded.Limits
 	for key, v := range map[string]int64{"maxPacketSize": int64(lim.MaxPacketSize), "sessionExpiry": int64(lim.SessionExpiry),
 		"maxQueueBytes": int64(lim.MaxQueueBytes), "maxClients": int64(lim.MaxClients),

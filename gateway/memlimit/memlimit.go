@@ -1,0 +1,66 @@
+// Package memlimit keeps the hub process's Go memory near a target: a soft
+// memory limit (runtime/debug.SetMemoryLimit) that follows the live heap. Go's
+// collector lets the heap grow to twice what was live after the last
+// collection, so a burst of garbage (a flood of messages a peer sends, each
+// copied and dropped) doubles a small hub's memory; with the limit the
+// collector runs earlier instead. The limit never goes below twice the live
+// heap plus a margin, so a big hub (thousands of endpoints) is never held
+// below what it needs and the collector does not run continuously.
+package memlimit
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// DefaultFloor is the limit while the live heap is small (hub.memoryLimit's default).
+const DefaultFloor = 40 << 20
+
+// margin is added to twice the live heap: goroutine stacks, the runtime's own.
+const margin = 8 << 20
+
+// interval is how often the limit follows the live heap.
+const interval = time.Second
+
+// Limit is the soft limit for a live heap of live bytes: floor, or twice the
+// live heap plus a margin when that is more.
+func Limit(floor, live int64) int64 {
+	return max(floor, 2*live+margin)
+}
+
+// Run sets the limit for floor now and then every second until ctx ends. It
+// does nothing when GOMEMLIMIT is set in the environment (the operator's
+// choice wins) or floor is negative (turned off).
+func Run(ctx context.Context, floor int64, log *slog.Logger) {
+	if v := os.Getenv("GOMEMLIMIT"); v != "" || floor < 0 {
+		log.Debug("memory limit left to the Go runtime", "GOMEMLIMIT", v, "floor", floor)
+		return
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	set := func() {
+		metrics.Read(sample)
+		var live int64
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			live = int64(sample[0].Value.Uint64())
+		}
+		debug.SetMemoryLimit(Limit(floor, live))
+	}
+	prev := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(prev)
+	set()
+	log.Debug("soft memory limit set", "floor", floor)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			set()
+		}
+	}
+}

@@ -244,8 +244,10 @@ type BrokerLimits struct {
 	MaxClients int `yaml:"maxClients"`
 	// MaxRetained bounds the retained topics (default 10000).
 	MaxRetained int `yaml:"maxRetained"`
-	// MaxRetainedBytes bounds the retained messages and held Wills together, in bytes (default 4 MiB).
+	// MaxRetainedBytes bounds the retained messages, in bytes (default 4 MiB).
 	MaxRetainedBytes int `yaml:"maxRetainedBytes"`
+	// MaxWillBytes bounds the Wills held for connected clients, in bytes (default 1 MiB).
+	MaxWillBytes int `yaml:"maxWillBytes"`
 	// MaxQueueBytesTotal bounds the messages held for all clients together, in bytes (default 4 MiB).
 	MaxQueueBytesTotal int `yaml:"maxQueueBytesTotal"`
 	// MaxSubscriptions bounds the topic filters of one client (default 1000).

@@ -117,7 +117,8 @@ func (c *Config) validate(root *yaml.Node) error {
 	for key, v := range map[string]int64{"maxPacketSize": int64(lim.MaxPacketSize), "sessionExpiry": int64(lim.SessionExpiry),
 		"maxQueueBytes": int64(lim.MaxQueueBytes), "maxClients": int64(lim.MaxClients),
 		"maxRetained": int64(lim.MaxRetained), "maxRetainedBytes": int64(lim.MaxRetainedBytes),
-		"maxSubscriptions": int64(lim.MaxSubscriptions), "maxQueueBytesTotal": int64(lim.MaxQueueBytesTotal)} {
+		"maxSubscriptions": int64(lim.MaxSubscriptions), "maxQueueBytesTotal": int64(lim.MaxQueueBytesTotal),
+		"maxWillBytes": int64(lim.MaxWillBytes)} {
 		if v < 0 {
 			return fail("mqtt.embedded.limits."+key, "must not be negative (0 takes the default)")
 		}

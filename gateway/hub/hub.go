@@ -278,6 +278,7 @@ func (h *Hub) startBroker(ctx context.Context) (*broker.Broker, error) {
 			MaxSubscriptions: lim.MaxSubscriptions,
 
 			MaxQueueBytesTotal: lim.MaxQueueBytesTotal,
+			MaxWillBytes:       lim.MaxWillBytes,
 		},
 		OnRefused: h.metrics.BrokerRefused,
 	})

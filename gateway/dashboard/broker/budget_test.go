@@ -145,14 +145,16 @@ func TestQueueBudget(t *testing.T) {
 	}
 }
 
-// TestRetainedBudget: retained messages and the Wills of connected clients
-// share MaxRetainedBytes: past it a retained message on a new topic is
-// delivered but not retained, a CONNECT with a Will is refused (MQTT 3.1.1
-// "server unavailable", MQTT 5 "quota exceeded") while one without a Will is
-// not; the hub's own retained messages and Will pass and do not count,
-// anonymous broker or not.
-func TestRetainedBudget(t *testing.T) {
-	const budget = 64 << 10
+// TestRetainedAndWillBudgets: retained messages stop at MaxRetainedBytes (a
+// retained message on a new topic past it is delivered but not retained, a
+// retained Will is published but not retained) and the Wills of connected
+// clients at MaxWillBytes (a CONNECT with a Will past it is refused: MQTT
+// 3.1.1 "server unavailable", MQTT 5 "quota exceeded"; one without a Will is
+// not). The budgets are apart: a full retained budget does not refuse Wills.
+// The hub's own retained messages and Will pass and do not count, anonymous
+// broker or not.
+func TestRetainedAndWillBudgets(t *testing.T) {
+	const budget = 32 << 10
 	for _, tc := range []struct {
 		name  string
 		users []User
@@ -162,26 +164,15 @@ func TestRetainedBudget(t *testing.T) {
 		{"users", []User{{Username: "u", Password: "p", Read: []string{"#"}, Write: []string{"#"}}}, creds{"u", "p"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := startBroker(t, Config{Users: tc.users, Limits: Limits{MaxRetainedBytes: budget}})
+			b := startBroker(t, Config{Users: tc.users, Limits: Limits{MaxRetainedBytes: budget, MaxWillBytes: budget}})
 			hub := connect(t, b, internal(b))
 			hubCh, _ := subscribe(t, hub, "#")
 
-			// Wills of 8 KiB fill half of the budget.
-			will := &willSpec{topic: "w/t", payload: strings.Repeat("w", 8<<10)}
-			var wills int
-			for i := 0; wills < budget/2; i++ {
-				c, code, err := rawLogin(b.Addr(), 4, tc.c, will)
-				if err != nil || code != 0 {
-					t.Fatalf("Will %d: %v (code %#x)", i, err, code)
-				}
-				defer c.Close()
-				wills += messageSize(will.topic, []byte(will.payload))
-			}
-			// Retained messages of 2 KiB fill the rest.
+			// Retained messages of 2 KiB fill their budget.
 			u := connect(t, b, tc.c)
 			payload := strings.Repeat("r", 2<<10)
 			retained := 0
-			for i := range 40 {
+			for i := range 30 {
 				topic := fmt.Sprintf("r/%02d", i)
 				if err := publish(t, u, topic, true, payload); err != nil {
 					t.Fatal(err)
@@ -193,28 +184,47 @@ func TestRetainedBudget(t *testing.T) {
 					retained += messageSize(topic, []byte(payload))
 				}
 			}
-			if retained+wills > budget || retained+wills < budget-messageSize("r/00", []byte(payload)) {
-				t.Fatalf("%d retained bytes and %d bytes of Wills held, want at most %d together and near it", retained, wills, budget)
+			if retained > budget || retained < budget-messageSize("r/00", []byte(payload)) {
+				t.Fatalf("%d retained bytes, want at most %d and near it", retained, budget)
 			}
-			// No room for another Will; room for a client without one, and for the hub's.
-			for _, version := range []byte{4, 5} {
-				if c, code, err := rawLogin(b.Addr(), version, tc.c, will); err != nil || code != map[byte]byte{4: 0x03, 5: 0x97}[version] {
-					t.Fatalf("MQTT %d CONNECT with a Will past the budget: %v (code %#x)", version, err, code)
-				} else {
-					c.Close()
+
+			// Wills of 8 KiB fill theirs, the retained budget full or not.
+			will := &willSpec{topic: "w/t", payload: strings.Repeat("w", 8<<10), retain: true}
+			one := messageSize(will.topic, []byte(will.payload))
+			var held []*rawConn
+			for range budget / one {
+				c, code, err := rawLogin(b.Addr(), 4, tc.c, will)
+				if err != nil || code != 0 {
+					t.Fatalf("Will %d of %d: %v (code %#x)", len(held)+1, budget/one, err, code)
 				}
+				held = append(held, c)
+			}
+			for _, version := range []byte{4, 5} {
+				c, code, err := rawLogin(b.Addr(), version, tc.c, will)
+				if err != nil || code != map[byte]byte{4: 0x03, 5: 0x97}[version] {
+					t.Fatalf("MQTT %d CONNECT with a Will past the budget: %v (code %#x)", version, err, code)
+				}
+				c.Close()
 			}
 			if c, code, err := rawLogin(b.Addr(), 4, tc.c, nil); err != nil || code != 0 {
 				t.Fatalf("CONNECT without a Will: %v (code %#x)", err, code)
 			} else {
 				c.Close()
 			}
-			hubWill := &willSpec{topic: "avshub/status", payload: "offline", retain: true}
-			hc, code, err := rawLogin(b.Addr(), 4, internal(b), hubWill)
+			// A client's retained Will is published, not retained: no room.
+			held[0].Close()
+			if m := receive(t, hubCh); m.Topic() != "w/t" {
+				t.Fatalf("the hub got %s, want the Will", m.Topic())
+			}
+			if _, ok := b.server.Topics.Retained.Get("w/t"); ok {
+				t.Fatal("a retained Will past the retained budget was retained")
+			}
+
+			// The hub's own: its Will is taken and retained, its retained messages too.
+			hc, code, err := rawLogin(b.Addr(), 4, internal(b), &willSpec{topic: "avshub/status", payload: "offline", retain: true})
 			if err != nil || code != 0 {
 				t.Fatalf("the hub's CONNECT with a Will: %v (code %#x)", err, code)
 			}
-			// The hub's retained messages pass, and its Will is retained when it drops.
 			for i := range 50 {
 				if err := publish(t, hub, fmt.Sprintf("avshub/d%d/state", i), true, payload); err != nil {
 					t.Fatal(err)

@@ -18,10 +18,13 @@ import (
 // (what they publish is bounded by the registry), so that no client filling a
 // budget can make the broker drop the hub's own state and discovery messages.
 //
-// The two budgets bound the broker's memory as a whole, whatever the number
-// of clients: MaxQueueBytesTotal the messages held for all clients, and
-// MaxRetainedBytes the retained messages and the Wills held. They count a
-// message as the memory it takes: its payload and topic plus MessageOverhead.
+// Three budgets bound the broker's memory as a whole, whatever the number of
+// clients: MaxQueueBytesTotal the messages held for all clients,
+// MaxRetainedBytes the retained messages and MaxWillBytes the Wills held for
+// connected clients. They count a message as the memory it takes: its
+// payload and topic plus MessageOverhead. The Wills have their own budget so
+// that a flood of retained messages does not lock out clients that leave a
+// Will (Home Assistant does), nor a flood of Wills stop retained state.
 type Limits struct {
 	// MaxPacketSize is the largest MQTT packet accepted, in bytes (default 1 MiB).
 	// It is checked on the packet's fixed header, before anything is allocated;
@@ -45,11 +48,13 @@ type Limits struct {
 	// the client it was for, the newest first: what the client was sent or
 	// queued before stays, in order.
 	MaxQueueBytesTotal int
-	// MaxRetainedBytes bounds the retained messages and the Wills of
-	// connected clients together, in bytes (default 4 MiB): past it a
-	// retained message on a new or larger topic is delivered but not
-	// retained, and a CONNECT with a Will is refused.
+	// MaxRetainedBytes bounds the retained messages, in bytes (default 4
+	// MiB): past it a retained message (or Will) on a new topic, or larger
+	// than the one it replaces, is delivered but not retained.
 	MaxRetainedBytes int
+	// MaxWillBytes bounds the Wills held for connected clients, in bytes
+	// (default 1 MiB): past it a CONNECT with a Will is refused.
+	MaxWillBytes int
 	// MaxSubscriptions bounds the topic filters one client may subscribe to
 	// (default 1,000); a filter beyond it is refused in the SUBACK.
 	MaxSubscriptions int
@@ -65,6 +70,7 @@ const (
 	DefaultMaxRetainedBytes   = 4 << 20
 	DefaultMaxSubscriptions   = 1000
 	DefaultMaxQueueBytesTotal = 4 << 20
+	DefaultMaxWillBytes       = 1 << 20
 )
 
 // MessageOverhead is what the budgets count for one message beyond its
@@ -105,6 +111,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxRetainedBytes, DefaultMaxRetainedBytes)
 	def(&l.MaxSubscriptions, DefaultMaxSubscriptions)
 	def(&l.MaxQueueBytesTotal, DefaultMaxQueueBytesTotal)
+	def(&l.MaxWillBytes, DefaultMaxWillBytes)
 	if l.SessionExpiry <= 0 {
 		l.SessionExpiry = DefaultSessionExpiry
 	}
@@ -161,12 +168,12 @@ func (h *limitsHook) Provides(b byte) bool {
 // errTooManyClients ends a connection refused by the session cap.
 var errTooManyClients = errors.New("mqtt broker: too many client sessions")
 
-// errWillBudget ends a connection whose Will does not fit in MaxRetainedBytes.
+// errWillBudget ends a connection whose Will does not fit in MaxWillBytes.
 var errWillBudget = errors.New("mqtt broker: no room for the client's Will")
 
 // OnConnect refuses a new session (a client id the broker does not hold)
 // beyond MaxClients, with "server unavailable" (MQTT 5: "server busy"), and a
-// client whose Will does not fit in what MaxRetainedBytes leaves, with
+// client whose Will does not fit in what MaxWillBytes leaves, with
 // "server unavailable" (MQTT 5: "quota exceeded").
 func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	if h.internal(cl) {
@@ -181,14 +188,10 @@ func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		return nil
 	}
 	size := messageSize(pk.Connect.WillTopic, pk.Connect.WillPayload)
-	h.mu.Lock()
-	retained := h.total
-	h.mu.Unlock()
-	if wills := h.willsHeld(nil); retained+wills+size > h.limits.MaxRetainedBytes {
-		h.Log.Warn("MQTT client refused: its Will does not fit in the broker's budget for retained messages and Wills (mqtt.embedded.limits.maxRetainedBytes)",
-			"client", cl.ID, "remote", cl.Net.Remote, "will_bytes", size, "retained_bytes", retained, "wills_bytes", wills,
-			"max", h.limits.MaxRetainedBytes)
-		return h.refuseConnect(cl, "maxRetainedBytes", packets.ErrQuotaExceeded, errWillBudget)
+	if wills := h.willsHeld(); wills+size > h.limits.MaxWillBytes {
+		h.Log.Warn("MQTT client refused: its Will does not fit in the broker's budget for Wills (mqtt.embedded.limits.maxWillBytes)",
+			"client", cl.ID, "remote", cl.Net.Remote, "will_bytes", size, "wills_bytes", wills, "max", h.limits.MaxWillBytes)
+		return h.refuseConnect(cl, "maxWillBytes", packets.ErrQuotaExceeded, errWillBudget)
 	}
 	return nil
 }
@@ -213,14 +216,13 @@ func (h *limitsHook) count(limit string) {
 	}
 }
 
-// willsHeld is the size of the Wills the broker holds for its clients but
-// except (the hub's own not counted). Clients still logging in are not among
-// them: at most maxPendingLogins CONNECTs of maxConnectSize may pass the
-// check at once.
-func (h *limitsHook) willsHeld(except *mqtt.Client) int {
+// willsHeld is the size of the Wills the broker holds for its clients (the
+// hub's own not counted). Clients still logging in are not among them: at
+// most maxPendingLogins CONNECTs of maxConnectSize may pass the check at once.
+func (h *limitsHook) willsHeld() int {
 	n := 0
 	for _, cl := range h.server.Clients.GetAll() {
-		if cl != except && !h.internal(cl) && atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 {
+		if !h.internal(cl) && atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 {
 			n += messageSize(cl.Properties.Will.TopicName, cl.Properties.Will.Payload)
 		}
 	}
@@ -229,9 +231,8 @@ func (h *limitsHook) willsHeld(except *mqtt.Client) int {
 
 // OnWill keeps a Will from being retained when the retained caps are
 // reached (it is still published): the broker retains a Will past OnPublish.
-// The Will's own bytes, held until now, make room for it.
 func (h *limitsHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
-	if will.Retain && !h.internal(cl) && !h.mayRetain(cl, will.TopicName, will.Payload, true) {
+	if will.Retain && !h.internal(cl) && !h.mayRetain(cl, will.TopicName, will.Payload) {
 		will.Retain = false
 	}
 	return will, nil
@@ -337,16 +338,15 @@ func (h *limitsHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 	if !pk.FixedHeader.Retain || len(pk.Payload) == 0 || h.internal(cl) {
 		return pk, nil
 	}
-	if !h.mayRetain(cl, pk.TopicName, pk.Payload, false) {
+	if !h.mayRetain(cl, pk.TopicName, pk.Payload) {
 		pk.FixedHeader.Retain = false
 	}
 	return pk, nil
 }
 
 // mayRetain reports whether a client's retained message (or Will) on topic
-// fits in MaxRetained topics and MaxRetainedBytes, with the Wills held; a
-// refusal is logged and counted.
-func (h *limitsHook) mayRetain(cl *mqtt.Client, topic string, payload []byte, will bool) bool {
+// fits in MaxRetained topics and MaxRetainedBytes; a refusal is logged and counted.
+func (h *limitsHook) mayRetain(cl *mqtt.Client, topic string, payload []byte) bool {
 	size := messageSize(topic, payload)
 	h.mu.Lock()
 	old, exists := h.retained[topic]
@@ -361,15 +361,10 @@ func (h *limitsHook) mayRetain(cl *mqtt.Client, topic string, payload []byte, wi
 	if size <= old {
 		return true
 	}
-	var except *mqtt.Client
-	if will {
-		except = cl
-	}
-	if wills := h.willsHeld(except); total-old+size+wills > h.limits.MaxRetainedBytes {
+	if total-old+size > h.limits.MaxRetainedBytes {
 		h.count("maxRetainedBytes")
-		h.Log.Warn("MQTT retained message not retained: the broker's budget for retained messages and Wills is full (mqtt.embedded.limits.maxRetainedBytes)",
-			"client", cl.ID, "topic", topic, "bytes", size, "retained_bytes", total, "wills_bytes", wills,
-			"max", h.limits.MaxRetainedBytes)
+		h.Log.Warn("MQTT retained message not retained: the broker's budget for retained messages is full (mqtt.embedded.limits.maxRetainedBytes)",
+			"client", cl.ID, "topic", topic, "bytes", size, "retained_bytes", total, "max", h.limits.MaxRetainedBytes)
 		return false
 	}
 	return true

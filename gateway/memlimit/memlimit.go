@@ -3,9 +3,10 @@
 // collector lets the heap grow to twice what was live after the last
 // collection, so a burst of garbage (a flood of messages a peer sends, each
 // copied and dropped) doubles a small hub's memory; with the limit the
-// collector runs earlier instead. The limit never goes below twice the live
-// heap plus a margin, so a big hub (thousands of endpoints) is never held
-// below what it needs and the collector does not run continuously.
+// collector runs earlier instead. The limit never goes below one and a half
+// times the live heap plus a margin, so a big hub (thousands of endpoints) is
+// never held below what it needs: its collector runs as with GOGC=50, not
+// continuously.
 package memlimit
 
 import (
@@ -20,16 +21,16 @@ import (
 // DefaultFloor is the limit while the live heap is small (hub.memoryLimit's default).
 const DefaultFloor = 40 << 20
 
-// margin is added to twice the live heap: goroutine stacks, the runtime's own.
-const margin = 8 << 20
+// margin is added to the live heap and half of it: goroutine stacks, the runtime's own.
+const margin = 4 << 20
 
 // interval is how often the limit follows the live heap.
 const interval = time.Second
 
-// Limit is the soft limit for a live heap of live bytes: floor, or twice the
-// live heap plus a margin when that is more.
+// Limit is the soft limit for a live heap of live bytes: floor, or one and a
+// half times the live heap plus a margin when that is more.
 func Limit(floor, live int64) int64 {
-	return max(floor, 2*live+margin)
+	return max(floor, live+live/2+margin)
 }
 
 // Run sets the limit for floor now and then every second until ctx ends. It

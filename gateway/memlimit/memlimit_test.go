@@ -16,8 +16,8 @@ func TestLimit(t *testing.T) {
 		want        int64
 	}{
 		{"small heap: the floor", 40 << 20, 10 << 20, 40 << 20},
-		{"at the edge", 40 << 20, 16 << 20, 40 << 20},
-		{"big heap: twice it plus the margin", 40 << 20, 100 << 20, 208 << 20},
+		{"at the edge", 40 << 20, 24 << 20, 40 << 20},
+		{"big heap: one and a half times it plus the margin", 40 << 20, 100 << 20, 154 << 20},
 		{"no live heap read", 40 << 20, 0, 40 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

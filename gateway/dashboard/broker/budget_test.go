@@ -31,6 +31,14 @@ func held(b *Broker) (map[string][]string, int) {
 	return topics, n
 }
 
+// receiveTopic waits for a message on topic, passing over others (QoS 1 is
+// at least once: an earlier message may come again).
+func receiveTopic(t *testing.T, ch <-chan paho.Message, topic string) {
+	t.Helper()
+	for m := receive(t, ch); m.Topic() != topic; m = receive(t, ch) {
+	}
+}
+
 // offlineSession leaves a kept session subscribed to filter at QoS 1.
 func offlineSession(t *testing.T, b *Broker, id string, c creds, filter string) {
 	t.Helper()
@@ -177,9 +185,7 @@ func TestRetainedAndWillBudgets(t *testing.T) {
 				if err := publish(t, u, topic, true, payload); err != nil {
 					t.Fatal(err)
 				}
-				if m := receive(t, hubCh); m.Topic() != topic {
-					t.Fatalf("the hub got %s, want %s", m.Topic(), topic)
-				}
+				receiveTopic(t, hubCh, topic)
 				if _, ok := b.server.Topics.Retained.Get(topic); ok {
 					retained += messageSize(topic, []byte(payload))
 				}
@@ -213,9 +219,7 @@ func TestRetainedAndWillBudgets(t *testing.T) {
 			}
 			// A client's retained Will is published, not retained: no room.
 			held[0].Close()
-			if m := receive(t, hubCh); m.Topic() != "w/t" {
-				t.Fatalf("the hub got %s, want the Will", m.Topic())
-			}
+			receiveTopic(t, hubCh, "w/t")
 			if _, ok := b.server.Topics.Retained.Get("w/t"); ok {
 				t.Fatal("a retained Will past the retained budget was retained")
 			}

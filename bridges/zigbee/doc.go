@@ -94,6 +94,13 @@
 //  4. Capabilities: Color Control colorCapabilities and the physical colour
 //     temperature range; thermostat control sequence and setpoint limits.
 //     Herdsman: left to zigbee2mqtt's converters (per product definition).
+//     A colour lamp's defined primaries (NumberOfPrimaries 0x0010, Primary1–3
+//     X/Y 0x0011–0x001A) in one read: valid ones are its gamut, which the xy
+//     it is sent is clamped to (else the gamut Philips lists for its model
+//     identifier, else none); a lamp without them answers
+//     UNSUPPORTED_ATTRIBUTE. Herdsman defines these attributes but neither
+//     it nor zigbee-herdsman-converters reads them (zigbee2mqtt clamps to no
+//     gamut); a colour-temperature lamp has no colour gamut and is not asked.
 //  5. Bind each state cluster (On/Off, Level, Color, Door Lock, Thermostat,
 //     Temperature, …) to coordinator endpoint 1 and configure reporting, then
 //     read the state. zigbee2mqtt: binds and configures per product definition

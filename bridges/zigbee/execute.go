@@ -30,7 +30,7 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 	if ok {
 		traits, cur = r.traits(), r.State.Clone()
 		caps, minM, maxM = r.ColorCaps, r.MinMired, r.MaxMired
-		gamut = colorconv.HueGamut(r.Model)
+		gamut = r.gamut()
 	}
 	link := b.link
 	b.mu.Unlock()

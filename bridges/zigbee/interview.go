@@ -3,6 +3,7 @@ package zigbee
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/mt"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
+	"github.com/avshub/avshub/discovery/colorconv"
 	"github.com/avshub/avshub/discovery/model"
 )
 
@@ -269,7 +271,11 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		if r.ColorCaps&zcl.ColorCapTemperature != 0 && (r.MinMired == 0 || r.MaxMired <= r.MinMired) {
 			r.MinMired, r.MaxMired = 153, 500
 		}
+		caps := r.ColorCaps
 		b.mu.Unlock()
+		if err := b.readPrimaries(ctx, ieee, r, caps); err != nil {
+			return err
+		}
 	}
 	if r.has(zcl.ClusterThermostat) {
 		b.step(ieee, "reading its thermostat limits")
@@ -411,6 +417,53 @@ func (b *Bridge) doInterview(ctx context.Context, ieee string) error {
 		}
 	}
 	return nil
+}
+
+// primaryAttrs are the Color Control attributes that declare a light's
+// gamut: NumberOfPrimaries, then x and y of the first three primaries.
+var primaryAttrs = []uint16{zcl.AttrNumberOfPrimaries, zcl.AttrPrimary1X, zcl.AttrPrimary1Y,
+	zcl.AttrPrimary2X, zcl.AttrPrimary2Y, zcl.AttrPrimary3X, zcl.AttrPrimary3Y}
+
+// readPrimaries reads the primaries a colour light declares (only hue/saturation
+// or xy lights: a colour-temperature light has no colour gamut) and keeps them
+// as its gamut when they are valid; a light without them (UNSUPPORTED_ATTRIBUTE,
+// as IKEA's answer, or a read refused as a whole) keeps the gamut of its model
+// identifier, or none.
+func (b *Bridge) readPrimaries(ctx context.Context, ieee string, r *record, caps uint16) error {
+	if caps&(zcl.ColorCapHueSat|zcl.ColorCapXY) == 0 {
+		return nil
+	}
+	b.step(ieee, "reading the colour primaries it declares")
+	v, err := b.readAttributes(ctx, ieee, zcl.ClusterColor, primaryAttrs...)
+	if err != nil && !errors.Is(err, errReadRefused) {
+		return fmt.Errorf("color primaries: %w", err)
+	}
+	g := declaredGamut(v)
+	b.mu.Lock()
+	r.Gamut = g
+	b.mu.Unlock()
+	if g != nil {
+		b.log.Debug("zigbee: the light declares its colour primaries", "ieee", ieee, "gamut", *g)
+	}
+	return nil
+}
+
+// declaredGamut is the gamut of the primaries read (primaryAttrs' values), or
+// nil when one is missing or they are no valid gamut (colorconv.PrimariesGamut).
+func declaredGamut(v map[uint16]zcl.Value) *colorconv.Gamut {
+	var xy [3][2]uint16
+	for i, id := range primaryAttrs[1:] {
+		x, ok := v[id]
+		if !ok || x.Int < 0 || x.Int > 0xFFFF {
+			return nil
+		}
+		xy[i/2][i%2] = uint16(x.Int)
+	}
+	n, ok := v[zcl.AttrNumberOfPrimaries]
+	if !ok || n.Int < 0 || n.Int > 0xFF {
+		return nil
+	}
+	return colorconv.PrimariesGamut(uint8(n.Int), xy)
 }
 
 func parseSimpleDesc(d []byte) (endpointRecord, error) {

@@ -309,12 +309,22 @@ func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute
 	return ch, true
 }
 
+// gamut is the lamp's colour gamut: the primaries it declares in its Color
+// Control cluster, else the one Philips lists for its model identifier, else
+// nil (none known: nothing is clamped).
+func (r *record) gamut() *colorconv.Gamut {
+	if r.Gamut != nil {
+		return r.Gamut
+	}
+	return colorconv.HueGamut(r.Model)
+}
+
 func (r *record) xy(st *model.State) (float64, float64) {
 	if r.lastX != 0 || r.lastY != 0 {
 		return r.lastX, r.lastY
 	}
 	if st.Color != nil {
-		return hsbToXY(*st.Color, colorconv.HueGamut(r.Model))
+		return hsbToXY(*st.Color, r.gamut())
 	}
 	return 0.3127, 0.3290
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/avshub/avshub/discovery/colorconv"
 	"github.com/avshub/avshub/discovery/model"
 )
 
@@ -91,6 +92,9 @@ type record struct {
 	EnergyScale  float64          `json:"energyScale,omitempty"`  // kWh per summation unit
 	MinMired     uint16           `json:"minMired,omitempty"`
 	MaxMired     uint16           `json:"maxMired,omitempty"`
+	// Gamut is the colour gamut the light declares with its primaries (Color
+	// Control 0x0010–0x001A); nil when it declares none.
+	Gamut        *colorconv.Gamut `json:"gamut,omitempty"`
 	ControlSeq   uint8            `json:"controlSeq,omitempty"`
 	MinSetpointC float64          `json:"minSetpointC,omitempty"`
 	MaxSetpointC float64          `json:"maxSetpointC,omitempty"`

@@ -32,15 +32,23 @@ func HueGamut(modelID string) *Gamut {
 // PrimariesGamut returns the gamut a Zigbee light declares in its Color
 // Control cluster (ZCL 5.2.2.2.2: NumberOfPrimaries 0x0010, Primary1X/Y
 // 0x0011/0x0012, Primary2X/Y 0x0015/0x0016, Primary3X/Y 0x0019/0x001A, each
-// x or y = value / 65536), or nil when it does not declare three primaries
-// or they do not span a triangle.
+// x or y = value / 65536), or nil when it does not declare three to six
+// primaries (0xFF: unknown), a coordinate is out of the ZCL's range (above
+// 0xFEFF), a point is no chromaticity (x + y > 1) or they do not span a
+// triangle.
 func PrimariesGamut(n uint8, xy [3][2]uint16) *Gamut {
-	if n < 3 {
+	if n < 3 || n > 6 {
 		return nil
 	}
 	var p [3]Point
 	for i, v := range xy {
+		if v[0] > 0xFEFF || v[1] > 0xFEFF {
+			return nil
+		}
 		p[i] = Point{float64(v[0]) / 65536, float64(v[1]) / 65536}
+		if p[i].X+p[i].Y > 1 {
+			return nil
+		}
 	}
 	g := Gamut{R: p[0], G: p[1], B: p[2]}
 	// Twice the triangle's signed area: zero when the points are in a line.

@@ -94,10 +94,20 @@ func TestPrimariesGamut(t *testing.T) {
 	if got := HSToXY(240, 1, g); math.Abs(got.X-0.1535) > 1e-4 || math.Abs(got.Y-0.0599) > 1e-4 {
 		t.Errorf("blue clamped by the declared primaries = %v, want gamut C's (0.1535, 0.0599)", got)
 	}
-	if PrimariesGamut(2, [3][2]uint16{{1, 2}, {3, 4}, {5, 6}}) != nil {
-		t.Error("two primaries gave a gamut")
-	}
-	if PrimariesGamut(3, [3][2]uint16{{100, 100}, {200, 200}, {300, 300}}) != nil {
-		t.Error("primaries in a line gave a gamut")
+	for _, tc := range []struct {
+		name string
+		n    uint8
+		xy   [3][2]uint16
+	}{
+		{"two primaries", 2, [3][2]uint16{{45318, 20205}, {11141, 45875}, {10040, 3113}}},
+		{"an unknown number (0xFF)", 0xFF, [3][2]uint16{{45318, 20205}, {11141, 45875}, {10040, 3113}}},
+		{"primaries in a line", 3, [3][2]uint16{{100, 100}, {200, 200}, {300, 300}}},
+		{"all zero (a light that fills them with nothing)", 3, [3][2]uint16{}},
+		{"a coordinate above 0xFEFF", 3, [3][2]uint16{{0xFFFF, 20205}, {11141, 45875}, {10040, 3113}}},
+		{"a point with x + y > 1", 3, [3][2]uint16{{45318, 30000}, {11141, 45875}, {10040, 3113}}},
+	} {
+		if g := PrimariesGamut(tc.n, tc.xy); g != nil {
+			t.Errorf("%s gave a gamut %v", tc.name, *g)
+		}
 	}
 }

@@ -65,6 +65,15 @@ const (
 	AttrCurrentY          uint16 = 0x0004
 	AttrColorTemperature  uint16 = 0x0007
 	AttrColorMode         uint16 = 0x0008
+	// The defined primaries (ZCL 5.2.2.2.2): how many the light has, and the
+	// CIE xy of the first three (x or y = value / 65536).
+	AttrNumberOfPrimaries uint16 = 0x0010
+	AttrPrimary1X         uint16 = 0x0011
+	AttrPrimary1Y         uint16 = 0x0012
+	AttrPrimary2X         uint16 = 0x0015
+	AttrPrimary2Y         uint16 = 0x0016
+	AttrPrimary3X         uint16 = 0x0019
+	AttrPrimary3Y         uint16 = 0x001A
 	AttrColorCapabilities uint16 = 0x400A
 	AttrColorTempPhysMin  uint16 = 0x400B
 	AttrColorTempPhysMax  uint16 = 0x400C

@@ -304,12 +304,20 @@ var models = map[string]model{
 			u8(0x4000, zcl.TypeUint16, 0), u8(0x4001, zcl.TypeEnum8, 2), // enhanced current hue, enhanced colour mode
 			u8(zcl.AttrColorCapabilities, zcl.TypeBitmap16, 0x1F),
 			u8(zcl.AttrColorTempPhysMin, zcl.TypeUint16, 153), u8(zcl.AttrColorTempPhysMax, zcl.TypeUint16, 500),
+			// The defined primaries: three, at the corners of gamut C, which
+			// Philips publishes for the LCT015, in the ZCL's 1/65536 units.
+			u8(zcl.AttrNumberOfPrimaries, zcl.TypeUint8, 3),
+			u8(zcl.AttrPrimary1X, zcl.TypeUint16, 45318), u8(zcl.AttrPrimary1Y, zcl.TypeUint16, 20205),
+			u8(zcl.AttrPrimary2X, zcl.TypeUint16, 11141), u8(zcl.AttrPrimary2Y, zcl.TypeUint16, 45875),
+			u8(zcl.AttrPrimary3X, zcl.TypeUint16, 10040), u8(zcl.AttrPrimary3Y, zcl.TypeUint16, 3113),
 		}),
 	},
 	"ikea-ct-bulb": {
 		manufacturer: "IKEA of Sweden", modelID: "TRADFRI bulb E27 WS opal 980lm", manufCode: 0x117C, powerSource: 1, router: true,
 		hwVersion: 1, stackVersion: 98, dateCode: "20200312", swBuild: "2.3.050",
 		eps: []epDef{{id: 1, deviceID: 0x010C, in: []uint16{0x0000, 0x0003, 0x0004, 0x0005, 0x0006, 0x0008, 0x0300, 0x0B05, 0x1000}, out: []uint16{0x0005, 0x0019, 0x0020, 0x1000}}},
+		// A colour-temperature bulb: no hue, no xy, and no defined primaries
+		// (reading 0x0010–0x001A answers UNSUPPORTED_ATTRIBUTE).
 		attrs: lightAttrs(true, []zcl.Attribute{
 			u8(zcl.AttrColorTemperature, zcl.TypeUint16, 370), u8(zcl.AttrColorMode, zcl.TypeEnum8, 2),
 			u8(zcl.AttrColorCapabilities, zcl.TypeBitmap16, 0x10),

@@ -56,7 +56,7 @@ var haBinaryClasses = map[string]readingKind{
 	"door": readContact, "window": readContact, "opening": readContact, "garage_door": readContact,
 	"motion": readMotion, "occupancy": readMotion, "presence": readMotion,
 	"moisture": readLeak, "smoke": readSmoke, "gas": readGas, "carbon_monoxide": readGas,
-	"tamper": readTamper, "battery": readBatteryLow,
+	"tamper": readTamper, "battery": readBatteryLow, "vibration": readVibration, "safety": readSOS,
 }
 
 // haSensorClasses are the sensor device classes with a trait (temperature
@@ -387,7 +387,7 @@ func setReading(s *model.State, k readingKind, active bool, n float64) {
 	switch k {
 	case readContact:
 		s.ContactOpen = model.Ptr(active)
-	case readMotion:
+	case readMotion, readVibration, readSOS:
 		s.Motion = model.Ptr(active)
 	case readLeak:
 		s.WaterLeak = model.Ptr(active)

@@ -125,6 +125,16 @@ func TestHAKindsImport(t *testing.T) {
 				Ranges: map[string]float64{"CO2.Current": 850, "VOC.Current": 300, "Pressure.Current": 1013}},
 		},
 		{
+			name: "vibration sensor (zigbee2mqtt's device class vibration)",
+			configs: haKindDevice{
+				"homeassistant/binary_sensor/0x00158d0001a2b3c4/vibration/config": haWith(`"name":"Vibration","device_class":"vibration","state_topic":"zigbee2mqtt/Hall sensor","value_template":"{{ value_json.vibration }}","payload_on":true,"payload_off":false,"unique_id":"vb"`),
+			},
+			cat:    model.CategoryMotionSensor,
+			traits: []model.TraitKind{model.TraitMotion},
+			msgs:   [][2]string{{"zigbee2mqtt/Hall sensor", `{"vibration":true}`}},
+			want:   model.State{Motion: model.Ptr(true)},
+		},
+		{
 			name: "soil moisture (zigbee2mqtt's device class moisture)",
 			configs: haKindDevice{
 				"homeassistant/sensor/0x00158d0001a2b3c4/soil_moisture/config": haWith(`"name":"Soil moisture","device_class":"moisture","state_class":"measurement","unit_of_measurement":"%","state_topic":"zigbee2mqtt/Hall sensor","value_template":"{{ value_json.soil_moisture }}","unique_id":"sm"`),

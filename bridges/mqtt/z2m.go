@@ -223,7 +223,7 @@ var knownExposeTypes = map[string]bool{"light": true, "switch": true, "lock": tr
 // measures), by name, with what a person calls such a device.
 // The ones with a trait are readings (z2mReadings).
 var primarySensors = map[string]string{
-	"vibration": "vibration sensor", "sos": "emergency button", "alarm": "alarm sensor", "rain": "rain sensor",
+	"alarm": "alarm sensor", "rain": "rain sensor",
 	"air_quality": "air quality sensor",
 }
 
@@ -472,7 +472,7 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 		}
 		dup := false
 		for _, x := range u.readings {
-			dup = dup || (x.kind == r.kind && x.quantity == r.quantity)
+			dup = dup || (x.kind == r.kind && x.quantity == r.quantity) || (x.kind.motion() && r.kind.motion())
 		}
 		if dup {
 			drop(e, fmt.Sprintf("a further %s reading: one endpoint has one", r.kind))

@@ -62,7 +62,9 @@ const (
 	readEnergy
 	readBattery
 	readBatteryLow
-	readMeasure // a measured quantity (model.Quantities): a read-only range
+	readMeasure   // a measured quantity (model.Quantities): a read-only range
+	readVibration // a vibration sensor: the motion trait, detects vibration
+	readSOS       // an emergency button: the motion trait, detects sos
 )
 
 // z2mReadings maps the exposes that are readings (name, type) to their
@@ -74,6 +76,7 @@ var z2mReadings = map[string]struct {
 	"contact": {"binary", readContact}, "occupancy": {"binary", readMotion}, "presence": {"binary", readMotion},
 	"water_leak": {"binary", readLeak}, "smoke": {"binary", readSmoke}, "gas": {"binary", readGas},
 	"carbon_monoxide": {"binary", readGas}, "tamper": {"binary", readTamper},
+	"vibration": {"binary", readVibration}, "sos": {"binary", readSOS},
 	"humidity": {"numeric", readHumidity}, "illuminance": {"numeric", readIlluminance},
 	"power": {"numeric", readPower}, "energy": {"numeric", readEnergy},
 	"battery": {"numeric", readBattery}, "battery_low": {"binary", readBatteryLow},
@@ -83,7 +86,17 @@ var z2mReadings = map[string]struct {
 // contact, motion, leak, smoke or gas sensor, a meter); humidity and
 // illuminance are one when the device has no other function; tamper and
 // battery never are (they ride along with the endpoint).
-func (k readingKind) strong() bool { return k <= readGas || k == readPower || k == readEnergy }
+func (k readingKind) strong() bool {
+	return k <= readGas || k == readPower || k == readEnergy || k == readVibration || k == readSOS
+}
+
+// motion reports whether a reading is the motion trait's (one per endpoint).
+func (k readingKind) motion() bool { return k == readMotion || k == readVibration || k == readSOS }
+
+// binary reports whether a reading is detected/clear rather than a number.
+func (k readingKind) binary() bool {
+	return k <= readTamper || k == readBatteryLow || k == readVibration || k == readSOS
+}
 
 // alone reports whether a reading may make an endpoint of its own.
 func (k readingKind) alone() bool {
@@ -207,6 +220,10 @@ func setReadingTrait(t *model.Traits, k readingKind) {
 		t.Gas = &model.Gas{}
 	case readTamper:
 		t.Tamper = &model.Tamper{}
+	case readVibration:
+		t.Motion = &model.Motion{Detects: model.MotionVibration}
+	case readSOS:
+		t.Motion = &model.Motion{Detects: model.MotionSOS}
 	case readHumidity:
 		t.Humidity = &model.Humidity{}
 	case readIlluminance:
@@ -225,7 +242,7 @@ func setReadingTrait(t *model.Traits, k readingKind) {
 // readingName names a reading kind in skip reasons.
 func (k readingKind) String() string {
 	return [...]string{"", "contact", "motion", "water leak", "smoke", "gas", "tamper", "humidity", "illuminance",
-		"power", "energy", "battery", "battery low", "measurement"}[k]
+		"power", "energy", "battery", "battery low", "measurement", "vibration", "sos"}[k]
 }
 
 // parseZ2MCover reads a cover expose; nil when it has no settable state or
@@ -411,7 +428,7 @@ func (u *z2mUnit) parseKinds(s *model.State, get func(string, unknownFields) (an
 		if !ok {
 			continue
 		}
-		if r.kind <= readTamper || r.kind == readBatteryLow {
+		if r.kind.binary() {
 			var active bool
 			switch v {
 			case r.on:

@@ -82,6 +82,7 @@ func TestZ2MKindsImport(t *testing.T) {
 		{model: "WSDCGQ11LM", want: []ep{{"", model.CategoryTemperatureSensor, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitBattery, model.TraitHumidity}}}}, // with its pressure
 		{model: "KQJCMB11LM", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitHumidity}}}},
 		{model: "TS0601_smart_air_house_keeper", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitHumidity}}}},
+		{model: "DJT11LM", want: []ep{{"", model.CategoryMotionSensor, []model.TraitKind{model.TraitMotion, model.TraitBattery}}}},
 		{model: "3RSM0147Z", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitBattery}}}},
 		{model: "E1524/E1810", skip: remoteReason},
 	} {
@@ -149,6 +150,8 @@ func TestZ2MKindsState(t *testing.T) {
 		{"TS0601_smart_air_house_keeper", `{"co2":612,"formaldehyd":9,"humidity":51,"pm25":7,"temperature":21.9,"voc":120}`,
 			model.State{Temperature: model.Ptr(21.9), Humidity: model.Ptr(51.0),
 				Ranges: map[string]float64{"CO2.Current": 612, "Formaldehyde.Current": 9, "PM25.Current": 7, "VOC.Current": 120}}},
+		{"DJT11LM", `{"action":"vibration","angle_x":1,"battery":100,"strength":12,"vibration":true,"voltage":3025}`,
+			model.State{Motion: model.Ptr(true), Battery: model.Ptr(100)}},
 		{"3RSM0147Z", `{"battery":88,"soil_moisture":37,"temperature":18.4}`,
 			model.State{Temperature: model.Ptr(18.4), Battery: model.Ptr(88), Ranges: map[string]float64{"SoilMoisture.Current": 37}}},
 	} {

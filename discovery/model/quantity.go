@@ -94,3 +94,21 @@ func QuantityOf(r Range) (Quantity, bool) {
 	q, ok := Quantities[r.Quantity]
 	return q, ok && r.Quantity != ""
 }
+
+// What a Motion trait detects besides motion (Motion.Detects): Alexa has
+// no vibration or emergency-button interface, and a detected/clear event
+// that can start a routine is what such a sensor is for.
+const (
+	// MotionVibration is a vibration sensor's "vibration detected".
+	MotionVibration = "vibration"
+	// MotionSOS is an emergency button's "SOS pressed".
+	MotionSOS = "sos"
+)
+
+// GetDetects returns what m detects; "" (motion) for a nil m.
+func (m *Motion) GetDetects() string {
+	if m == nil {
+		return ""
+	}
+	return m.Detects
+}

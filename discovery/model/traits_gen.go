@@ -158,7 +158,10 @@ type Power struct{}
 type Energy struct{}
 
 // Motion is the motion trait (read only): motion or occupancy detected or not.
-type Motion struct{}
+type Motion struct {
+	// Detects is what the sensor detects when it is not motion or occupancy: MotionVibration (a vibration sensor) or MotionSOS (an emergency button); "" is motion.
+	Detects string `json:"detects,omitempty"`
+}
 
 // Battery is the battery trait (read only): the level in % and the low-battery flag, reported as endpoint health.
 type Battery struct{}

@@ -197,6 +197,10 @@ func fixtures() []fixture {
 			Category: model.CategoryOther, Traits: model.Traits{TemperatureSensor: &model.TemperatureSensor{}, Battery: &model.Battery{},
 				Ranges: []model.Range{mustMeasure(model.QuantitySoilMoisture)}},
 		}, st: model.State{Temperature: p(19), Battery: model.Ptr(90), Ranges: map[string]float64{"SoilMoisture.Current": 37}}},
+		{name: "vibration_sensor", ep: model.Endpoint{
+			ID: epID("vib-1"), DeviceID: "vib-1", FriendlyName: "Washing machine", Manufacturer: "LUMI", Model: "DJT11LM",
+			Category: model.CategoryOther, Traits: model.Traits{Motion: &model.Motion{Detects: model.MotionVibration}, Battery: &model.Battery{}},
+		}, st: model.State{Motion: model.Ptr(true), Battery: model.Ptr(100)}},
 	}
 }
 

@@ -48,75 +48,80 @@ const (
 type textKey string
 
 const (
-	txtBrightness       textKey = "brightness"
-	txtColor            textKey = "color"
-	txtColorTemperature textKey = "colorTemperature"
-	txtWarmWhite        textKey = "warmWhite"
-	txtSoftWhite        textKey = "softWhite"
-	txtNeutralWhite     textKey = "neutralWhite"
-	txtDaylight         textKey = "daylight"
-	txtRed              textKey = "red"
-	txtOrange           textKey = "orange"
-	txtYellow           textKey = "yellow"
-	txtGreen            textKey = "green"
-	txtCyan             textKey = "cyan"
-	txtBlue             textKey = "blue"
-	txtPurple           textKey = "purple"
-	txtMagenta          textKey = "magenta"
-	txtPink             textKey = "pink"
-	txtWhite            textKey = "white"
-	txtLock             textKey = "lock"
-	txtLocked           textKey = "locked"
-	txtUnlocked         textKey = "unlocked"
-	txtJammed           textKey = "jammed"
-	txtThermostatMode   textKey = "thermostatMode"
-	txtHeat             textKey = "heat"
-	txtCool             textKey = "cool"
-	txtAuto             textKey = "auto"
-	txtEco              textKey = "eco"
-	txtOff              textKey = "off"
-	txtTargetTemp       textKey = "targetTemperature"
-	txtLowerTemp        textKey = "lowerTemperature"
-	txtUpperTemp        textKey = "upperTemperature"
-	txtCurrentTemp      textKey = "currentTemperature"
-	txtComfort          textKey = "comfort"
-	txtPosition         textKey = "position"
-	txtOpen             textKey = "open"
-	txtClosed           textKey = "closed"
-	txtContact          textKey = "contact"
-	txtMotion           textKey = "motion"
-	txtMotionDetected   textKey = "motionDetected"
-	txtNoMotion         textKey = "noMotion"
-	txtWaterLeak        textKey = "waterLeak"
-	txtLeakDetected     textKey = "leakDetected"
-	txtDry              textKey = "dry"
-	txtSmoke            textKey = "smoke"
-	txtSmokeDetected    textKey = "smokeDetected"
-	txtGas              textKey = "gas"
-	txtGasDetected      textKey = "gasDetected"
-	txtTamper           textKey = "tamper"
-	txtTampered         textKey = "tampered"
-	txtClear            textKey = "clear"
-	txtHumidity         textKey = "humidity"
-	txtIlluminance      textKey = "illuminance"
-	txtPower            textKey = "power"
-	txtEnergy           textKey = "energy"
-	txtBattery          textKey = "battery"
-	txtFanSpeed         textKey = "fanSpeed"
-	txtHigh             textKey = "high"
-	txtMedium           textKey = "medium"
-	txtLow              textKey = "low"
-	txtSiren            textKey = "siren"
-	txtCO2              textKey = "co2"
-	txtPM1              textKey = "pm1"
-	txtPM25             textKey = "pm25"
-	txtPM10             textKey = "pm10"
-	txtVOC              textKey = "voc"
-	txtFormaldehyde     textKey = "formaldehyde"
-	txtAirQualityIndex  textKey = "airQualityIndex"
-	txtPressure         textKey = "pressure"
-	txtSoilMoisture     textKey = "soilMoisture"
-	txtFlow             textKey = "flow"
+	txtBrightness        textKey = "brightness"
+	txtColor             textKey = "color"
+	txtColorTemperature  textKey = "colorTemperature"
+	txtWarmWhite         textKey = "warmWhite"
+	txtSoftWhite         textKey = "softWhite"
+	txtNeutralWhite      textKey = "neutralWhite"
+	txtDaylight          textKey = "daylight"
+	txtRed               textKey = "red"
+	txtOrange            textKey = "orange"
+	txtYellow            textKey = "yellow"
+	txtGreen             textKey = "green"
+	txtCyan              textKey = "cyan"
+	txtBlue              textKey = "blue"
+	txtPurple            textKey = "purple"
+	txtMagenta           textKey = "magenta"
+	txtPink              textKey = "pink"
+	txtWhite             textKey = "white"
+	txtLock              textKey = "lock"
+	txtLocked            textKey = "locked"
+	txtUnlocked          textKey = "unlocked"
+	txtJammed            textKey = "jammed"
+	txtThermostatMode    textKey = "thermostatMode"
+	txtHeat              textKey = "heat"
+	txtCool              textKey = "cool"
+	txtAuto              textKey = "auto"
+	txtEco               textKey = "eco"
+	txtOff               textKey = "off"
+	txtTargetTemp        textKey = "targetTemperature"
+	txtLowerTemp         textKey = "lowerTemperature"
+	txtUpperTemp         textKey = "upperTemperature"
+	txtCurrentTemp       textKey = "currentTemperature"
+	txtComfort           textKey = "comfort"
+	txtPosition          textKey = "position"
+	txtOpen              textKey = "open"
+	txtClosed            textKey = "closed"
+	txtContact           textKey = "contact"
+	txtMotion            textKey = "motion"
+	txtMotionDetected    textKey = "motionDetected"
+	txtNoMotion          textKey = "noMotion"
+	txtWaterLeak         textKey = "waterLeak"
+	txtLeakDetected      textKey = "leakDetected"
+	txtDry               textKey = "dry"
+	txtSmoke             textKey = "smoke"
+	txtSmokeDetected     textKey = "smokeDetected"
+	txtGas               textKey = "gas"
+	txtGasDetected       textKey = "gasDetected"
+	txtTamper            textKey = "tamper"
+	txtTampered          textKey = "tampered"
+	txtClear             textKey = "clear"
+	txtHumidity          textKey = "humidity"
+	txtIlluminance       textKey = "illuminance"
+	txtPower             textKey = "power"
+	txtEnergy            textKey = "energy"
+	txtBattery           textKey = "battery"
+	txtFanSpeed          textKey = "fanSpeed"
+	txtHigh              textKey = "high"
+	txtMedium            textKey = "medium"
+	txtLow               textKey = "low"
+	txtSiren             textKey = "siren"
+	txtCO2               textKey = "co2"
+	txtPM1               textKey = "pm1"
+	txtPM25              textKey = "pm25"
+	txtPM10              textKey = "pm10"
+	txtVOC               textKey = "voc"
+	txtFormaldehyde      textKey = "formaldehyde"
+	txtAirQualityIndex   textKey = "airQualityIndex"
+	txtPressure          textKey = "pressure"
+	txtSoilMoisture      textKey = "soilMoisture"
+	txtFlow              textKey = "flow"
+	txtVibration         textKey = "vibration"
+	txtVibrationDetected textKey = "vibrationDetected"
+	txtNoVibration       textKey = "noVibration"
+	txtSOS               textKey = "sos"
+	txtSOSPressed        textKey = "sosPressed"
 )
 
 // quantityText is the friendly name of each measured quantity (model.Quantities).
@@ -130,75 +135,80 @@ var quantityText = map[string]textKey{
 // translations holds each built-in text per language (or per locale where a
 // locale differs from its language, e.g. en-GB "Colour").
 var translations = map[textKey]map[string]string{
-	txtBrightness:       {"en": "Brightness", "de": "Helligkeit", "fr": "Luminosité", "es": "Brillo", "it": "Luminosità", "pt": "Brilho", "ja": "明るさ"},
-	txtColor:            {"en": "Color", "en-GB": "Colour", "en-AU": "Colour", "en-IN": "Colour", "en-CA": "Colour", "de": "Farbe", "fr": "Couleur", "es": "Color", "it": "Colore", "pt": "Cor", "ja": "色"},
-	txtColorTemperature: {"en": "Color temperature", "en-GB": "Colour temperature", "en-AU": "Colour temperature", "en-IN": "Colour temperature", "en-CA": "Colour temperature", "de": "Farbtemperatur", "fr": "Température de couleur", "es": "Temperatura de color", "it": "Temperatura colore", "pt": "Temperatura de cor", "ja": "色温度"},
-	txtWarmWhite:        {"en": "Warm white", "de": "Warmweiß", "fr": "Blanc chaud", "es": "Blanco cálido", "it": "Bianco caldo", "pt": "Branco quente", "ja": "電球色"},
-	txtSoftWhite:        {"en": "Soft white", "de": "Sanftweiß", "fr": "Blanc doux", "es": "Blanco suave", "it": "Bianco morbido", "pt": "Branco suave", "ja": "温白色"},
-	txtNeutralWhite:     {"en": "Neutral white", "de": "Neutralweiß", "fr": "Blanc neutre", "es": "Blanco neutro", "it": "Bianco neutro", "pt": "Branco neutro", "ja": "白色"},
-	txtDaylight:         {"en": "Daylight", "de": "Tageslicht", "fr": "Lumière du jour", "es": "Luz de día", "it": "Luce diurna", "pt": "Luz do dia", "ja": "昼光色"},
-	txtRed:              {"en": "Red", "de": "Rot", "fr": "Rouge", "es": "Rojo", "it": "Rosso", "pt": "Vermelho", "ja": "赤"},
-	txtOrange:           {"en": "Orange", "de": "Orange", "fr": "Orange", "es": "Naranja", "it": "Arancione", "pt": "Laranja", "ja": "オレンジ"},
-	txtYellow:           {"en": "Yellow", "de": "Gelb", "fr": "Jaune", "es": "Amarillo", "it": "Giallo", "pt": "Amarelo", "ja": "黄色"},
-	txtGreen:            {"en": "Green", "de": "Grün", "fr": "Vert", "es": "Verde", "it": "Verde", "pt": "Verde", "ja": "緑"},
-	txtCyan:             {"en": "Cyan", "de": "Cyan", "fr": "Cyan", "es": "Cian", "it": "Ciano", "pt": "Ciano", "ja": "シアン"},
-	txtBlue:             {"en": "Blue", "de": "Blau", "fr": "Bleu", "es": "Azul", "it": "Blu", "pt": "Azul", "ja": "青"},
-	txtPurple:           {"en": "Purple", "de": "Lila", "fr": "Violet", "es": "Morado", "it": "Viola", "pt": "Roxo", "ja": "紫"},
-	txtMagenta:          {"en": "Magenta", "de": "Magenta", "fr": "Magenta", "es": "Magenta", "it": "Magenta", "pt": "Magenta", "ja": "マゼンタ"},
-	txtPink:             {"en": "Pink", "de": "Rosa", "fr": "Rose", "es": "Rosa", "it": "Rosa", "pt": "Rosa", "ja": "ピンク"},
-	txtWhite:            {"en": "White", "de": "Weiß", "fr": "Blanc", "es": "Blanco", "it": "Bianco", "pt": "Branco", "ja": "白"},
-	txtLock:             {"en": "Lock", "de": "Schloss", "fr": "Serrure", "es": "Cerradura", "it": "Serratura", "pt": "Fechadura", "ja": "ロック"},
-	txtLocked:           {"en": "Locked", "de": "Verriegelt", "fr": "Verrouillé", "es": "Bloqueado", "it": "Bloccato", "pt": "Trancado", "ja": "施錠"},
-	txtUnlocked:         {"en": "Unlocked", "de": "Entriegelt", "fr": "Déverrouillé", "es": "Desbloqueado", "it": "Sbloccato", "pt": "Destrancado", "ja": "解錠"},
-	txtJammed:           {"en": "Jammed", "de": "Blockiert", "fr": "Bloqué", "es": "Atascado", "it": "Inceppato", "pt": "Emperrado", "ja": "動作不良"},
-	txtThermostatMode:   {"en": "Thermostat mode", "de": "Thermostatmodus", "fr": "Mode du thermostat", "es": "Modo del termostato", "it": "Modalità termostato", "pt": "Modo do termostato", "ja": "サーモスタットモード"},
-	txtHeat:             {"en": "Heat", "de": "Heizen", "fr": "Chauffage", "es": "Calor", "it": "Riscaldamento", "pt": "Aquecimento", "ja": "暖房"},
-	txtCool:             {"en": "Cool", "de": "Kühlen", "fr": "Climatisation", "es": "Frío", "it": "Raffreddamento", "pt": "Resfriamento", "ja": "冷房"},
-	txtAuto:             {"en": "Auto", "de": "Automatisch", "fr": "Automatique", "es": "Automático", "it": "Automatico", "pt": "Automático", "ja": "自動"},
-	txtEco:              {"en": "Eco", "de": "Eco", "fr": "Éco", "es": "Eco", "it": "Eco", "pt": "Eco", "ja": "エコ"},
-	txtOff:              {"en": "Off", "de": "Aus", "fr": "Arrêt", "es": "Apagado", "it": "Spento", "pt": "Desligado", "ja": "オフ"},
-	txtTargetTemp:       {"en": "Target temperature", "de": "Solltemperatur", "fr": "Température de consigne", "es": "Temperatura objetivo", "it": "Temperatura impostata", "pt": "Temperatura desejada", "ja": "設定温度"},
-	txtLowerTemp:        {"en": "Heating temperature", "de": "Heiztemperatur", "fr": "Température de chauffage", "es": "Temperatura de calefacción", "it": "Temperatura di riscaldamento", "pt": "Temperatura de aquecimento", "ja": "暖房温度"},
-	txtUpperTemp:        {"en": "Cooling temperature", "de": "Kühltemperatur", "fr": "Température de climatisation", "es": "Temperatura de refrigeración", "it": "Temperatura di raffreddamento", "pt": "Temperatura de resfriamento", "ja": "冷房温度"},
-	txtCurrentTemp:      {"en": "Current temperature", "de": "Aktuelle Temperatur", "fr": "Température actuelle", "es": "Temperatura actual", "it": "Temperatura attuale", "pt": "Temperatura atual", "ja": "現在の温度"},
-	txtComfort:          {"en": "Comfort", "de": "Komfort", "fr": "Confort", "es": "Confort", "it": "Comfort", "pt": "Conforto", "ja": "快適"},
-	txtPosition:         {"en": "Position", "de": "Position", "fr": "Position", "es": "Posición", "it": "Posizione", "pt": "Posição", "ja": "位置"},
-	txtOpen:             {"en": "Open", "de": "Offen", "fr": "Ouvert", "es": "Abierto", "it": "Aperto", "pt": "Aberto", "ja": "開"},
-	txtClosed:           {"en": "Closed", "de": "Geschlossen", "fr": "Fermé", "es": "Cerrado", "it": "Chiuso", "pt": "Fechado", "ja": "閉"},
-	txtContact:          {"en": "Contact", "de": "Kontakt", "fr": "Contact", "es": "Contacto", "it": "Contatto", "pt": "Contato", "ja": "開閉"},
-	txtMotion:           {"en": "Motion", "de": "Bewegung", "fr": "Mouvement", "es": "Movimiento", "it": "Movimento", "pt": "Movimento", "ja": "動き"},
-	txtMotionDetected:   {"en": "Motion detected", "de": "Bewegung erkannt", "fr": "Mouvement détecté", "es": "Movimiento detectado", "it": "Movimento rilevato", "pt": "Movimento detectado", "ja": "動きあり"},
-	txtNoMotion:         {"en": "No motion", "de": "Keine Bewegung", "fr": "Aucun mouvement", "es": "Sin movimiento", "it": "Nessun movimento", "pt": "Sem movimento", "ja": "動きなし"},
-	txtWaterLeak:        {"en": "Water leak", "de": "Wasserleck", "fr": "Fuite d'eau", "es": "Fuga de agua", "it": "Perdita d'acqua", "pt": "Vazamento de água", "ja": "水漏れ"},
-	txtLeakDetected:     {"en": "Leak detected", "de": "Leck erkannt", "fr": "Fuite détectée", "es": "Fuga detectada", "it": "Perdita rilevata", "pt": "Vazamento detectado", "ja": "水漏れあり"},
-	txtDry:              {"en": "Dry", "de": "Trocken", "fr": "Sec", "es": "Seco", "it": "Asciutto", "pt": "Seco", "ja": "乾燥"},
-	txtSmoke:            {"en": "Smoke", "de": "Rauch", "fr": "Fumée", "es": "Humo", "it": "Fumo", "pt": "Fumaça", "ja": "煙"},
-	txtSmokeDetected:    {"en": "Smoke detected", "de": "Rauch erkannt", "fr": "Fumée détectée", "es": "Humo detectado", "it": "Fumo rilevato", "pt": "Fumaça detectada", "ja": "煙を検知"},
-	txtGas:              {"en": "Gas", "de": "Gas", "fr": "Gaz", "es": "Gas", "it": "Gas", "pt": "Gás", "ja": "ガス"},
-	txtGasDetected:      {"en": "Gas detected", "de": "Gas erkannt", "fr": "Gaz détecté", "es": "Gas detectado", "it": "Gas rilevato", "pt": "Gás detectado", "ja": "ガスを検知"},
-	txtTamper:           {"en": "Tamper", "de": "Sabotage", "fr": "Sabotage", "es": "Manipulación", "it": "Manomissione", "pt": "Violação", "ja": "いたずら"},
-	txtTampered:         {"en": "Tampered", "de": "Sabotiert", "fr": "Saboté", "es": "Manipulado", "it": "Manomesso", "pt": "Violado", "ja": "いたずら検知"},
-	txtClear:            {"en": "Clear", "de": "Normal", "fr": "Normal", "es": "Normal", "it": "Normale", "pt": "Normal", "ja": "正常"},
-	txtHumidity:         {"en": "Humidity", "de": "Luftfeuchtigkeit", "fr": "Humidité", "es": "Humedad", "it": "Umidità", "pt": "Umidade", "ja": "湿度"},
-	txtIlluminance:      {"en": "Illuminance", "de": "Beleuchtungsstärke", "fr": "Luminosité ambiante", "es": "Iluminancia", "it": "Illuminamento", "pt": "Iluminância", "ja": "照度"},
-	txtPower:            {"en": "Power", "de": "Leistung", "fr": "Puissance", "es": "Potencia", "it": "Potenza", "pt": "Potência", "ja": "電力"},
-	txtEnergy:           {"en": "Energy", "de": "Energie", "fr": "Énergie", "es": "Energía", "it": "Energia", "pt": "Energia", "ja": "電力量"},
-	txtBattery:          {"en": "Battery", "de": "Batterie", "fr": "Batterie", "es": "Batería", "it": "Batteria", "pt": "Bateria", "ja": "バッテリー"},
-	txtFanSpeed:         {"en": "Fan speed", "de": "Lüftergeschwindigkeit", "fr": "Vitesse du ventilateur", "es": "Velocidad del ventilador", "it": "Velocità della ventola", "pt": "Velocidade do ventilador", "ja": "風量"},
-	txtHigh:             {"en": "High", "de": "Hoch", "fr": "Élevée", "es": "Alta", "it": "Alta", "pt": "Alta", "ja": "強"},
-	txtMedium:           {"en": "Medium", "de": "Mittel", "fr": "Moyenne", "es": "Media", "it": "Media", "pt": "Média", "ja": "中"},
-	txtLow:              {"en": "Low", "de": "Niedrig", "fr": "Faible", "es": "Baja", "it": "Bassa", "pt": "Baixa", "ja": "弱"},
-	txtSiren:            {"en": "Siren", "de": "Sirene", "fr": "Sirène", "es": "Sirena", "it": "Sirena", "pt": "Sirene", "ja": "サイレン"},
-	txtCO2:              {"en": "Carbon dioxide", "de": "Kohlendioxid", "fr": "Dioxyde de carbone", "es": "Dióxido de carbono", "it": "Anidride carbonica", "pt": "Dióxido de carbono", "ja": "二酸化炭素"},
-	txtPM1:              {"en": "PM1", "de": "Feinstaub PM1", "fr": "Particules PM1", "es": "Partículas PM1", "it": "Particolato PM1", "pt": "Partículas PM1", "ja": "PM1"},
-	txtPM25:             {"en": "PM2.5", "de": "Feinstaub", "fr": "Particules fines", "es": "Partículas finas", "it": "Polveri sottili", "pt": "Partículas finas", "ja": "PM2.5"},
-	txtPM10:             {"en": "PM10", "de": "Feinstaub PM10", "fr": "Particules PM10", "es": "Partículas PM10", "it": "Particolato PM10", "pt": "Partículas PM10", "ja": "PM10"},
-	txtVOC:              {"en": "Volatile organic compounds", "de": "Flüchtige organische Verbindungen", "fr": "Composés organiques volatils", "es": "Compuestos orgánicos volátiles", "it": "Composti organici volatili", "pt": "Compostos orgânicos voláteis", "ja": "揮発性有機化合物"},
-	txtFormaldehyde:     {"en": "Formaldehyde", "de": "Formaldehyd", "fr": "Formaldéhyde", "es": "Formaldehído", "it": "Formaldeide", "pt": "Formaldeído", "ja": "ホルムアルデヒド"},
-	txtAirQualityIndex:  {"en": "Air quality", "de": "Luftqualität", "fr": "Qualité de l'air", "es": "Calidad del aire", "it": "Qualità dell'aria", "pt": "Qualidade do ar", "ja": "空気質"},
-	txtPressure:         {"en": "Pressure", "de": "Druck", "fr": "Pression", "es": "Presión", "it": "Pressione", "pt": "Pressão", "ja": "圧力"},
-	txtSoilMoisture:     {"en": "Soil moisture", "de": "Bodenfeuchtigkeit", "fr": "Humidité du sol", "es": "Humedad del suelo", "it": "Umidità del terreno", "pt": "Umidade do solo", "ja": "土壌水分"},
-	txtFlow:             {"en": "Flow", "de": "Durchfluss", "fr": "Débit", "es": "Caudal", "it": "Portata", "pt": "Vazão", "ja": "流量"},
+	txtBrightness:        {"en": "Brightness", "de": "Helligkeit", "fr": "Luminosité", "es": "Brillo", "it": "Luminosità", "pt": "Brilho", "ja": "明るさ"},
+	txtColor:             {"en": "Color", "en-GB": "Colour", "en-AU": "Colour", "en-IN": "Colour", "en-CA": "Colour", "de": "Farbe", "fr": "Couleur", "es": "Color", "it": "Colore", "pt": "Cor", "ja": "色"},
+	txtColorTemperature:  {"en": "Color temperature", "en-GB": "Colour temperature", "en-AU": "Colour temperature", "en-IN": "Colour temperature", "en-CA": "Colour temperature", "de": "Farbtemperatur", "fr": "Température de couleur", "es": "Temperatura de color", "it": "Temperatura colore", "pt": "Temperatura de cor", "ja": "色温度"},
+	txtWarmWhite:         {"en": "Warm white", "de": "Warmweiß", "fr": "Blanc chaud", "es": "Blanco cálido", "it": "Bianco caldo", "pt": "Branco quente", "ja": "電球色"},
+	txtSoftWhite:         {"en": "Soft white", "de": "Sanftweiß", "fr": "Blanc doux", "es": "Blanco suave", "it": "Bianco morbido", "pt": "Branco suave", "ja": "温白色"},
+	txtNeutralWhite:      {"en": "Neutral white", "de": "Neutralweiß", "fr": "Blanc neutre", "es": "Blanco neutro", "it": "Bianco neutro", "pt": "Branco neutro", "ja": "白色"},
+	txtDaylight:          {"en": "Daylight", "de": "Tageslicht", "fr": "Lumière du jour", "es": "Luz de día", "it": "Luce diurna", "pt": "Luz do dia", "ja": "昼光色"},
+	txtRed:               {"en": "Red", "de": "Rot", "fr": "Rouge", "es": "Rojo", "it": "Rosso", "pt": "Vermelho", "ja": "赤"},
+	txtOrange:            {"en": "Orange", "de": "Orange", "fr": "Orange", "es": "Naranja", "it": "Arancione", "pt": "Laranja", "ja": "オレンジ"},
+	txtYellow:            {"en": "Yellow", "de": "Gelb", "fr": "Jaune", "es": "Amarillo", "it": "Giallo", "pt": "Amarelo", "ja": "黄色"},
+	txtGreen:             {"en": "Green", "de": "Grün", "fr": "Vert", "es": "Verde", "it": "Verde", "pt": "Verde", "ja": "緑"},
+	txtCyan:              {"en": "Cyan", "de": "Cyan", "fr": "Cyan", "es": "Cian", "it": "Ciano", "pt": "Ciano", "ja": "シアン"},
+	txtBlue:              {"en": "Blue", "de": "Blau", "fr": "Bleu", "es": "Azul", "it": "Blu", "pt": "Azul", "ja": "青"},
+	txtPurple:            {"en": "Purple", "de": "Lila", "fr": "Violet", "es": "Morado", "it": "Viola", "pt": "Roxo", "ja": "紫"},
+	txtMagenta:           {"en": "Magenta", "de": "Magenta", "fr": "Magenta", "es": "Magenta", "it": "Magenta", "pt": "Magenta", "ja": "マゼンタ"},
+	txtPink:              {"en": "Pink", "de": "Rosa", "fr": "Rose", "es": "Rosa", "it": "Rosa", "pt": "Rosa", "ja": "ピンク"},
+	txtWhite:             {"en": "White", "de": "Weiß", "fr": "Blanc", "es": "Blanco", "it": "Bianco", "pt": "Branco", "ja": "白"},
+	txtLock:              {"en": "Lock", "de": "Schloss", "fr": "Serrure", "es": "Cerradura", "it": "Serratura", "pt": "Fechadura", "ja": "ロック"},
+	txtLocked:            {"en": "Locked", "de": "Verriegelt", "fr": "Verrouillé", "es": "Bloqueado", "it": "Bloccato", "pt": "Trancado", "ja": "施錠"},
+	txtUnlocked:          {"en": "Unlocked", "de": "Entriegelt", "fr": "Déverrouillé", "es": "Desbloqueado", "it": "Sbloccato", "pt": "Destrancado", "ja": "解錠"},
+	txtJammed:            {"en": "Jammed", "de": "Blockiert", "fr": "Bloqué", "es": "Atascado", "it": "Inceppato", "pt": "Emperrado", "ja": "動作不良"},
+	txtThermostatMode:    {"en": "Thermostat mode", "de": "Thermostatmodus", "fr": "Mode du thermostat", "es": "Modo del termostato", "it": "Modalità termostato", "pt": "Modo do termostato", "ja": "サーモスタットモード"},
+	txtHeat:              {"en": "Heat", "de": "Heizen", "fr": "Chauffage", "es": "Calor", "it": "Riscaldamento", "pt": "Aquecimento", "ja": "暖房"},
+	txtCool:              {"en": "Cool", "de": "Kühlen", "fr": "Climatisation", "es": "Frío", "it": "Raffreddamento", "pt": "Resfriamento", "ja": "冷房"},
+	txtAuto:              {"en": "Auto", "de": "Automatisch", "fr": "Automatique", "es": "Automático", "it": "Automatico", "pt": "Automático", "ja": "自動"},
+	txtEco:               {"en": "Eco", "de": "Eco", "fr": "Éco", "es": "Eco", "it": "Eco", "pt": "Eco", "ja": "エコ"},
+	txtOff:               {"en": "Off", "de": "Aus", "fr": "Arrêt", "es": "Apagado", "it": "Spento", "pt": "Desligado", "ja": "オフ"},
+	txtTargetTemp:        {"en": "Target temperature", "de": "Solltemperatur", "fr": "Température de consigne", "es": "Temperatura objetivo", "it": "Temperatura impostata", "pt": "Temperatura desejada", "ja": "設定温度"},
+	txtLowerTemp:         {"en": "Heating temperature", "de": "Heiztemperatur", "fr": "Température de chauffage", "es": "Temperatura de calefacción", "it": "Temperatura di riscaldamento", "pt": "Temperatura de aquecimento", "ja": "暖房温度"},
+	txtUpperTemp:         {"en": "Cooling temperature", "de": "Kühltemperatur", "fr": "Température de climatisation", "es": "Temperatura de refrigeración", "it": "Temperatura di raffreddamento", "pt": "Temperatura de resfriamento", "ja": "冷房温度"},
+	txtCurrentTemp:       {"en": "Current temperature", "de": "Aktuelle Temperatur", "fr": "Température actuelle", "es": "Temperatura actual", "it": "Temperatura attuale", "pt": "Temperatura atual", "ja": "現在の温度"},
+	txtComfort:           {"en": "Comfort", "de": "Komfort", "fr": "Confort", "es": "Confort", "it": "Comfort", "pt": "Conforto", "ja": "快適"},
+	txtPosition:          {"en": "Position", "de": "Position", "fr": "Position", "es": "Posición", "it": "Posizione", "pt": "Posição", "ja": "位置"},
+	txtOpen:              {"en": "Open", "de": "Offen", "fr": "Ouvert", "es": "Abierto", "it": "Aperto", "pt": "Aberto", "ja": "開"},
+	txtClosed:            {"en": "Closed", "de": "Geschlossen", "fr": "Fermé", "es": "Cerrado", "it": "Chiuso", "pt": "Fechado", "ja": "閉"},
+	txtContact:           {"en": "Contact", "de": "Kontakt", "fr": "Contact", "es": "Contacto", "it": "Contatto", "pt": "Contato", "ja": "開閉"},
+	txtMotion:            {"en": "Motion", "de": "Bewegung", "fr": "Mouvement", "es": "Movimiento", "it": "Movimento", "pt": "Movimento", "ja": "動き"},
+	txtMotionDetected:    {"en": "Motion detected", "de": "Bewegung erkannt", "fr": "Mouvement détecté", "es": "Movimiento detectado", "it": "Movimento rilevato", "pt": "Movimento detectado", "ja": "動きあり"},
+	txtNoMotion:          {"en": "No motion", "de": "Keine Bewegung", "fr": "Aucun mouvement", "es": "Sin movimiento", "it": "Nessun movimento", "pt": "Sem movimento", "ja": "動きなし"},
+	txtWaterLeak:         {"en": "Water leak", "de": "Wasserleck", "fr": "Fuite d'eau", "es": "Fuga de agua", "it": "Perdita d'acqua", "pt": "Vazamento de água", "ja": "水漏れ"},
+	txtLeakDetected:      {"en": "Leak detected", "de": "Leck erkannt", "fr": "Fuite détectée", "es": "Fuga detectada", "it": "Perdita rilevata", "pt": "Vazamento detectado", "ja": "水漏れあり"},
+	txtDry:               {"en": "Dry", "de": "Trocken", "fr": "Sec", "es": "Seco", "it": "Asciutto", "pt": "Seco", "ja": "乾燥"},
+	txtSmoke:             {"en": "Smoke", "de": "Rauch", "fr": "Fumée", "es": "Humo", "it": "Fumo", "pt": "Fumaça", "ja": "煙"},
+	txtSmokeDetected:     {"en": "Smoke detected", "de": "Rauch erkannt", "fr": "Fumée détectée", "es": "Humo detectado", "it": "Fumo rilevato", "pt": "Fumaça detectada", "ja": "煙を検知"},
+	txtGas:               {"en": "Gas", "de": "Gas", "fr": "Gaz", "es": "Gas", "it": "Gas", "pt": "Gás", "ja": "ガス"},
+	txtGasDetected:       {"en": "Gas detected", "de": "Gas erkannt", "fr": "Gaz détecté", "es": "Gas detectado", "it": "Gas rilevato", "pt": "Gás detectado", "ja": "ガスを検知"},
+	txtTamper:            {"en": "Tamper", "de": "Sabotage", "fr": "Sabotage", "es": "Manipulación", "it": "Manomissione", "pt": "Violação", "ja": "いたずら"},
+	txtTampered:          {"en": "Tampered", "de": "Sabotiert", "fr": "Saboté", "es": "Manipulado", "it": "Manomesso", "pt": "Violado", "ja": "いたずら検知"},
+	txtClear:             {"en": "Clear", "de": "Normal", "fr": "Normal", "es": "Normal", "it": "Normale", "pt": "Normal", "ja": "正常"},
+	txtHumidity:          {"en": "Humidity", "de": "Luftfeuchtigkeit", "fr": "Humidité", "es": "Humedad", "it": "Umidità", "pt": "Umidade", "ja": "湿度"},
+	txtIlluminance:       {"en": "Illuminance", "de": "Beleuchtungsstärke", "fr": "Luminosité ambiante", "es": "Iluminancia", "it": "Illuminamento", "pt": "Iluminância", "ja": "照度"},
+	txtPower:             {"en": "Power", "de": "Leistung", "fr": "Puissance", "es": "Potencia", "it": "Potenza", "pt": "Potência", "ja": "電力"},
+	txtEnergy:            {"en": "Energy", "de": "Energie", "fr": "Énergie", "es": "Energía", "it": "Energia", "pt": "Energia", "ja": "電力量"},
+	txtBattery:           {"en": "Battery", "de": "Batterie", "fr": "Batterie", "es": "Batería", "it": "Batteria", "pt": "Bateria", "ja": "バッテリー"},
+	txtFanSpeed:          {"en": "Fan speed", "de": "Lüftergeschwindigkeit", "fr": "Vitesse du ventilateur", "es": "Velocidad del ventilador", "it": "Velocità della ventola", "pt": "Velocidade do ventilador", "ja": "風量"},
+	txtHigh:              {"en": "High", "de": "Hoch", "fr": "Élevée", "es": "Alta", "it": "Alta", "pt": "Alta", "ja": "強"},
+	txtMedium:            {"en": "Medium", "de": "Mittel", "fr": "Moyenne", "es": "Media", "it": "Media", "pt": "Média", "ja": "中"},
+	txtLow:               {"en": "Low", "de": "Niedrig", "fr": "Faible", "es": "Baja", "it": "Bassa", "pt": "Baixa", "ja": "弱"},
+	txtSiren:             {"en": "Siren", "de": "Sirene", "fr": "Sirène", "es": "Sirena", "it": "Sirena", "pt": "Sirene", "ja": "サイレン"},
+	txtCO2:               {"en": "Carbon dioxide", "de": "Kohlendioxid", "fr": "Dioxyde de carbone", "es": "Dióxido de carbono", "it": "Anidride carbonica", "pt": "Dióxido de carbono", "ja": "二酸化炭素"},
+	txtPM1:               {"en": "PM1", "de": "Feinstaub PM1", "fr": "Particules PM1", "es": "Partículas PM1", "it": "Particolato PM1", "pt": "Partículas PM1", "ja": "PM1"},
+	txtPM25:              {"en": "PM2.5", "de": "Feinstaub", "fr": "Particules fines", "es": "Partículas finas", "it": "Polveri sottili", "pt": "Partículas finas", "ja": "PM2.5"},
+	txtPM10:              {"en": "PM10", "de": "Feinstaub PM10", "fr": "Particules PM10", "es": "Partículas PM10", "it": "Particolato PM10", "pt": "Partículas PM10", "ja": "PM10"},
+	txtVOC:               {"en": "Volatile organic compounds", "de": "Flüchtige organische Verbindungen", "fr": "Composés organiques volatils", "es": "Compuestos orgánicos volátiles", "it": "Composti organici volatili", "pt": "Compostos orgânicos voláteis", "ja": "揮発性有機化合物"},
+	txtFormaldehyde:      {"en": "Formaldehyde", "de": "Formaldehyd", "fr": "Formaldéhyde", "es": "Formaldehído", "it": "Formaldeide", "pt": "Formaldeído", "ja": "ホルムアルデヒド"},
+	txtAirQualityIndex:   {"en": "Air quality", "de": "Luftqualität", "fr": "Qualité de l'air", "es": "Calidad del aire", "it": "Qualità dell'aria", "pt": "Qualidade do ar", "ja": "空気質"},
+	txtPressure:          {"en": "Pressure", "de": "Druck", "fr": "Pression", "es": "Presión", "it": "Pressione", "pt": "Pressão", "ja": "圧力"},
+	txtSoilMoisture:      {"en": "Soil moisture", "de": "Bodenfeuchtigkeit", "fr": "Humidité du sol", "es": "Humedad del suelo", "it": "Umidità del terreno", "pt": "Umidade do solo", "ja": "土壌水分"},
+	txtVibration:         {"en": "Vibration", "de": "Vibration", "fr": "Vibration", "es": "Vibración", "it": "Vibrazione", "pt": "Vibração", "ja": "振動"},
+	txtVibrationDetected: {"en": "Vibration detected", "de": "Vibration erkannt", "fr": "Vibration détectée", "es": "Vibración detectada", "it": "Vibrazione rilevata", "pt": "Vibração detectada", "ja": "振動あり"},
+	txtNoVibration:       {"en": "No vibration", "de": "Keine Vibration", "fr": "Aucune vibration", "es": "Sin vibración", "it": "Nessuna vibrazione", "pt": "Sem vibração", "ja": "振動なし"},
+	txtSOS:               {"en": "Emergency", "de": "Notruf", "fr": "Urgence", "es": "Emergencia", "it": "Emergenza", "pt": "Emergência", "ja": "緊急"},
+	txtSOSPressed:        {"en": "Emergency call", "de": "Notruf ausgelöst", "fr": "Appel d'urgence", "es": "Llamada de emergencia", "it": "Chiamata di emergenza", "pt": "Chamada de emergência", "ja": "緊急通報"},
+	txtFlow:              {"en": "Flow", "de": "Durchfluss", "fr": "Débit", "es": "Caudal", "it": "Portata", "pt": "Vazão", "ja": "流量"},
 }
 
 // SupportedLocales lists the locales the built-in friendly names are

@@ -65,6 +65,9 @@ func fixtures() map[string]model.Device {
 				Ranges: []model.Range{measure(model.QuantityCO2), measure(model.QuantityPressure), measure(model.QuantitySoilMoisture)}}},
 			State:     model.State{Temperature: p(23.1), Ranges: map[string]float64{"CO2.Current": 850, "Pressure.Current": 1013.2, "SoilMoisture.Current": 37}},
 			Reachable: true},
+		"vibration_sensor": {Endpoint: model.Endpoint{DeviceID: "vib-1", FriendlyName: "Washing Machine", Category: model.CategoryOther,
+			Traits: model.Traits{Motion: &model.Motion{Detects: model.MotionVibration}}},
+			State: model.State{Motion: model.Ptr(true)}, Reachable: true},
 	}
 }
 

@@ -73,3 +73,23 @@ func TestMeasuredQuantityWords(t *testing.T) {
 		})
 	}
 }
+
+// TestMotionDetectsWords: the device page names what a motion-like sensor
+// detects (a vibration sensor, an emergency button).
+func TestMotionDetectsWords(t *testing.T) {
+	for _, tc := range []struct {
+		detects string
+		on      bool
+		want    StateLine
+	}{
+		{"", true, StateLine{"Motion", "motion"}},
+		{model.MotionVibration, true, StateLine{"Vibration", "vibration"}},
+		{model.MotionVibration, false, StateLine{"Vibration", "still"}},
+		{model.MotionSOS, true, StateLine{"SOS", "SOS!"}},
+	} {
+		lines := StateLines(model.Traits{Motion: &model.Motion{Detects: tc.detects}}, model.State{Motion: model.Ptr(tc.on)})
+		if len(lines) != 1 || lines[0] != tc.want {
+			t.Errorf("%q %v: StateLines = %+v, want [%+v]", tc.detects, tc.on, lines, tc.want)
+		}
+	}
+}

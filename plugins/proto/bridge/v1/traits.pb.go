@@ -1145,6 +1145,7 @@ func (*EnergyTrait) Descriptor() ([]byte, []int) {
 // Motion is the motion trait (read only): motion or occupancy detected or not.
 type MotionTrait struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Detects       string                 `protobuf:"bytes,1,opt,name=detects,proto3" json:"detects,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1177,6 +1178,13 @@ func (x *MotionTrait) ProtoReflect() protoreflect.Message {
 // Deprecated: Use MotionTrait.ProtoReflect.Descriptor instead.
 func (*MotionTrait) Descriptor() ([]byte, []int) {
 	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MotionTrait) GetDetects() string {
+	if x != nil {
+		return x.Detects
+	}
+	return ""
 }
 
 // Battery is the battery trait (read only): the level in % and the low-battery flag, reported as endpoint health.
@@ -1954,8 +1962,9 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x0eWaterLeakTrait\"\f\n" +
 	"\n" +
 	"PowerTrait\"\r\n" +
-	"\vEnergyTrait\"\r\n" +
-	"\vMotionTrait\"\x0e\n" +
+	"\vEnergyTrait\"'\n" +
+	"\vMotionTrait\x12\x18\n" +
+	"\adetects\x18\x01 \x01(\tR\adetects\"\x0e\n" +
 	"\fBatteryTrait\"\x0f\n" +
 	"\rHumidityTrait\"\x12\n" +
 	"\x10IlluminanceTrait\"\f\n" +

@@ -83,7 +83,7 @@ func Traits(t model.Traits) *pb.Traits {
 		out.Energy = &pb.EnergyTrait{}
 	}
 	if x := t.Motion; x != nil {
-		out.Motion = &pb.MotionTrait{}
+		out.Motion = &pb.MotionTrait{Detects: x.Detects}
 	}
 	if x := t.Battery; x != nil {
 		out.Battery = &pb.BatteryTrait{}
@@ -164,7 +164,7 @@ func TraitsFrom(t *pb.Traits) model.Traits {
 		out.Energy = &model.Energy{}
 	}
 	if x := t.Motion; x != nil {
-		out.Motion = &model.Motion{}
+		out.Motion = &model.Motion{Detects: x.Detects}
 	}
 	if x := t.Battery; x != nil {
 		out.Battery = &model.Battery{}

@@ -38,6 +38,7 @@ type Authorizer struct {
 	log   *slog.Logger
 	wire  *wire
 	store *store
+	wake  chan struct{} // Reload nudges WaitReady
 
 	mu          sync.Mutex
 	st          stored    // what the file holds
@@ -65,6 +66,7 @@ func NewAuthorizer(cfg Config) (*Authorizer, error) {
 		log:   slog.New(NewRedactingHandler(cfg.Logger.Handler())),
 		wire:  &wire{client: cfg.HTTPClient, base: cfg.BaseURL},
 		store: newStore(cfg.DataDir),
+		wake:  make(chan struct{}, 1),
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -368,6 +370,33 @@ func refreshToken(ctx context.Context, cfg Config, w *wire, rt, source string) (
 // ExchangeGrantCode in this process), instead of at the next refresh.
 func (a *Authorizer) Reload() error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.reloadLocked(false)
+	err := a.reloadLocked(false)
+	a.mu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// readyPoll is how often WaitReady looks at the token file, which `avshub
+// link` writes from another process.
+const readyPoll = time.Second
+
+// WaitReady returns nil as soon as the hub is linked and usable (Ready is
+// nil): tokens stored by `avshub link` are seen within a second, tokens
+// stored in this process are seen at once after Reload. It returns ctx's
+// error when ctx ends first.
+func (a *Authorizer) WaitReady(ctx context.Context) error {
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	for a.Ready() != nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		case <-a.wake:
+		}
+	}
+	return nil
 }

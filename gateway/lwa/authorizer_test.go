@@ -511,3 +511,41 @@ func TestRelinkWhileRunning(t *testing.T) {
 		t.Error("test setup: the old chain should have rotated")
 	}
 }
+
+// TestWaitReady: an unlinked hub's WaitReady waits (until its context ends)
+// and returns once tokens are stored, whether another process wrote the file
+// (`avshub link`, seen by polling) or this one did and called Reload.
+func TestWaitReady(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		reload bool
+	}{{"file written by avshub link", false}, {"stored here, then Reload", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, lwatest.Options{})
+			a := h.authorizer()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			if err := a.WaitReady(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("WaitReady while unlinked = %v, want the context's deadline", err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				done <- a.WaitReady(ctx)
+			}()
+			h.link()
+			if tt.reload {
+				if err := a.Reload(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("WaitReady after the link = %v", err)
+			}
+			if err := a.Ready(); err != nil {
+				t.Fatalf("Ready after the link = %v", err)
+			}
+		})
+	}
+}

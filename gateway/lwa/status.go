@@ -11,7 +11,7 @@ import (
 type Status struct {
 	// Linked is true when a usable refresh token is stored.
 	Linked bool `json:"linked"`
-	// Source is how the token was obtained: "cbl" or "companion".
+	// Source is how the token was obtained: "cbl", "web", "companion" or "grant".
 	Source string `json:"source,omitempty"`
 	// LinkedAt is when the hub was linked.
 	LinkedAt time.Time `json:"linkedAt,omitzero"`
@@ -82,14 +82,17 @@ func WriteStatus(w io.Writer, s Status, now time.Time) error {
 	switch {
 	case s.NeedsRelink:
 		p("Amazon account: NEEDS RE-LINK (%s)", s.Reason)
-		p("  run `avshub link` to link the hub again")
+		p("  press Link with Amazon on the status page, or run `avshub link`, to link the hub again")
 	case !s.Linked:
 		p("Amazon account: not linked")
-		p("  run `avshub link` to link the hub")
+		p("  press Link with Amazon on the status page, or run `avshub link`, to link the hub")
 	default:
 		how := "code-based linking"
-		if s.Source == SourceCompanion {
+		switch s.Source {
+		case SourceCompanion:
 			how = "companion app"
+		case SourceWeb:
+			how = "from the status page"
 		}
 		p("Amazon account: linked (%s)", how)
 		if !s.LinkedAt.IsZero() {

@@ -87,7 +87,8 @@ func CodeChallenge(verifier string) string {
 }
 
 // Start begins a link whose callback is redirectURI and returns the URL to
-// send the person's browser to. LWA sends the browser back only to a URL
+// send the person's browser to and the link's state (single use, 192 random
+// bits), which the caller may bind to the browser (a cookie). LWA sends the browser back only to a URL
 // listed exactly (scheme, host, port, path) among the security profile's
 // Allowed Return URLs (Web Settings), which must be https; a hub on the LAN
 // meets that with a name it is reached by over https (a reverse proxy with a
@@ -95,13 +96,13 @@ func CodeChallenge(verifier string) string {
 // tunnel (ssh -L PORT:127.0.0.1:PORT hub), http://localhost being what LWA
 // allows without https for development (the emulator accepts https, or http
 // on localhost and 127.0.0.1, unless given its own list).
-func (w *WebLinker) Start(redirectURI string) (string, error) {
+func (w *WebLinker) Start(redirectURI string) (authorizeURL, state string, err error) {
 	u, err := url.Parse(redirectURI)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("login with amazon: the return URL %q is not an absolute http(s) URL", redirectURI)
+		return "", "", fmt.Errorf("login with amazon: the return URL %q is not an absolute http(s) URL", redirectURI)
 	}
 	verifier := randomURLSafe(48) // 64 characters, within RFC 7636's 43–128
-	state := randomURLSafe(24)
+	state = randomURLSafe(24)
 	now := w.cfg.Now()
 	w.mu.Lock()
 	for s, l := range w.pending {
@@ -111,7 +112,7 @@ func (w *WebLinker) Start(redirectURI string) (string, error) {
 	}
 	if len(w.pending) >= maxPendingLinks {
 		w.mu.Unlock()
-		return "", errors.New("login with amazon: too many sign-ins are waiting; finish one or wait ten minutes")
+		return "", "", errors.New("login with amazon: too many sign-ins are waiting; finish one or wait ten minutes")
 	}
 	w.pending[state] = webLink{verifier: verifier, redirect: redirectURI, expiry: now.Add(webLinkLifetime)}
 	w.mu.Unlock()
@@ -125,7 +126,17 @@ func (w *WebLinker) Start(redirectURI string) (string, error) {
 		"code_challenge":        {CodeChallenge(verifier)},
 		"code_challenge_method": {"S256"},
 	}
-	return w.authorizeURL + "?" + q.Encode(), nil
+	return w.authorizeURL + "?" + q.Encode(), state, nil
+}
+
+// Cancel forgets the link state names (the person cancelled on Login with
+// Amazon's page); it reports whether the state was waiting.
+func (w *WebLinker) Cancel(state string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	l, ok := w.pending[state]
+	delete(w.pending, state)
+	return ok && w.cfg.Now().Before(l.expiry)
 }
 
 // Finish completes the link state names with the authorization code LWA

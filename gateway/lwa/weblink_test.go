@@ -62,7 +62,7 @@ func TestWebLinkPKCE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start, err := wl.Start(callback)
+	start, state, err := wl.Start(callback)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestWebLinkPKCE(t *testing.T) {
 	q := u.Query()
 	if u.Path != lwatest.AuthorizePath || q.Get("scope") != "alexa:all" || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" ||
 		!strings.Contains(q.Get("scope_data"), `"productID":"avshub_test"`) || !strings.Contains(q.Get("scope_data"), `"deviceSerialNumber":"hub-serial-1"`) ||
-		q.Get("redirect_uri") != callback || q.Get("code_verifier") != "" {
+		q.Get("redirect_uri") != callback || q.Get("code_verifier") != "" || q.Get("state") != state || len(state) < 32 {
 		t.Fatalf("authorize URL %s", start)
 	}
 	back := webConsent(t, start, true)
@@ -89,7 +89,7 @@ func TestWebLinkPKCE(t *testing.T) {
 	}
 
 	// A wrong verifier: LWA refuses the code.
-	start, _ = wl.Start(callback)
+	start, _, _ = wl.Start(callback)
 	back = webConsent(t, start, true)
 	wl.mu.Lock()
 	l := wl.pending[back.Get("state")]
@@ -100,12 +100,15 @@ func TestWebLinkPKCE(t *testing.T) {
 		t.Errorf("a wrong verifier: %v", err)
 	}
 	// Cancel on the consent page.
-	start, _ = wl.Start(callback)
+	start, _, _ = wl.Start(callback)
 	if back = webConsent(t, start, false); back.Get("error") != "access_denied" || back.Get("code") != "" {
 		t.Errorf("cancelled consent came back with %v", back)
 	}
+	if !wl.Cancel(back.Get("state")) || wl.Cancel(back.Get("state")) {
+		t.Errorf("cancelling a waiting link: the first Cancel must find it, the second not")
+	}
 	// A return URL the profile does not list is refused by the authorize page.
-	start, _ = wl.Start("http://hub.lan:8080/link/callback")
+	start, _, _ = wl.Start("http://hub.lan:8080/link/callback")
 	if resp, err := http.Get(start); err != nil || resp.StatusCode != 400 {
 		t.Errorf("an unregistered return URL: %v %v", resp.Status, err)
 	}

@@ -73,10 +73,14 @@ func cmdStatus(ctx context.Context, args []string, out, errw io.Writer) error {
 func printStatus(out io.Writer, st web.Status) {
 	tw := tabwriter.NewWriter(newTermWriter(out), 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "avshub\t%s\tup since %s\n", st.Version, st.StartedAt.Format(time.RFC3339))
-	link := "not linked: run `avshub link`"
+	how := "run `avshub link`"
+	if st.Link.LinkPage != "" {
+		how = "press Link with Amazon on " + st.Link.LinkPage + ", or run `avshub link`"
+	}
+	link := "Not linked to Amazon: " + how
 	switch {
 	case st.Link.NeedsRelink:
-		link = "NEEDS RE-LINK: " + st.Link.Reason + " (run `avshub link`)"
+		link = "NEEDS RE-LINK: " + st.Link.Reason + " (" + how + ")"
 	case st.Link.Linked:
 		link = "linked"
 		if !st.Link.Expiry.IsZero() {

@@ -71,7 +71,6 @@ func TestCLI(t *testing.T) {
 		{"config bad", []string{"config", "check", "--config", bad}, 1, "bad.yaml:3: profil: unknown key"},
 		{"config usage", []string{"config"}, 2, "usage: avshub config"},
 		{"status not running", []string{"status", "--config", good}, 1, "not running"},
-		{"run not linked", []string{"run", "--config", good}, 1, "avshub link"},
 		{"pair usage", []string{"pair", "--config", good}, 2, "usage: avshub pair"},
 		{"plugin check missing binary", []string{"plugin", "check", filepath.Join(dir, "nope")}, 1, "no such file"},
 		{"backup usage", []string{"backup", "--config", good}, 2, "usage: avshub backup"},

@@ -292,6 +292,12 @@ type Status struct {
 	// AllowedHosts are host names the status page answers to besides IP
 	// addresses and localhost (any other Host header is refused: DNS rebinding).
 	AllowedHosts []string `yaml:"allowedHosts"`
+	// PublicURL is the address people open the status page at when it is not
+	// the one they typed (a reverse proxy with a certificate): Login with
+	// Amazon sends the browser back to PublicURL + "/link/callback", which must
+	// be among the security profile's Allowed Return URLs. Empty: the address
+	// the page was opened at.
+	PublicURL string `yaml:"publicUrl"`
 }
 
 // Log configures logging.

@@ -81,6 +81,8 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 		{"bad broker", "hub:\n  serialNumber: x\nmqtt:\n  broker: ftp://x:1\n", "mqtt.broker", 4},
 		{"bad qos", "hub:\n  serialNumber: x\ndashboard:\n  qos: 3\n", "dashboard.qos", 4},
 		{"bad level", "hub:\n  serialNumber: x\nlog:\n  levels:\n    avs: loud\n", "log.levels.avs", 5},
+		{"http public URL", "hub:\n  serialNumber: x\nstatus:\n  publicUrl: http://hub.lan:8080\n", "status.publicUrl", 4},
+		{"public URL with a query", "hub:\n  serialNumber: x\nstatus:\n  publicUrl: https://hub.example.com/?a=1\n", "status.publicUrl", 4},
 		{"not yaml", "hub: [\n", "", 0},
 	}
 	for _, tt := range tests {

@@ -148,6 +148,14 @@ func (c *Config) validate(root *yaml.Node) error {
 			return fail("status.listen", "%q is not host:port (or off)", c.Status.Listen)
 		}
 	}
+	if c.Status.PublicURL != "" {
+		u, err := url.Parse(c.Status.PublicURL)
+		local := u != nil && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1")
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || !(u.Scheme == "https" || (u.Scheme == "http" && local)) {
+			return fail("status.publicUrl", "%q: must be an https:// URL such as https://hub.example.com (http only for localhost): "+
+				"Login with Amazon returns only to https addresses", c.Status.PublicURL)
+		}
+	}
 	switch c.Log.Format {
 	case "text", "json":
 	default:

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/avshub/avshub/discovery"
@@ -52,6 +51,7 @@ type connection struct {
 	h       *Hub
 	client  *avs.Client
 	auth    *lwa.Authorizer // nil with a fixed development token
+	linker  *lwa.WebLinker  // Link with Amazon from the status page; nil with a fixed token
 	lwaHTTP *http.Client    // the Authorizer's client: idle connections are closed when run ends
 	device  avs.DeviceInfo
 }
@@ -89,10 +89,13 @@ func newConnection(h *Hub) (*connection, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := a.Ready(); err != nil {
-			return nil, &linkError{err: err, config: cfg.Path}
-		}
+		// An unlinked hub starts all the same: it connects once it is linked.
 		c.auth, tokens, c.lwaHTTP = a, a, lc.HTTPClient
+		if wl, err := lwa.NewWebLinker(lc, ""); err == nil {
+			c.linker = wl
+		} else {
+			h.log.Warn("no Link with Amazon on the status page (link with `avshub link`)", "err", err)
+		}
 	}
 	tc, err := tlsWithCA(cfg.AVS.CAFile)
 	if err != nil {
@@ -157,6 +160,16 @@ func (c *connection) run(ctx context.Context) error {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- c.auth.Run(ctx) }()
+	if err := c.auth.Ready(); err != nil {
+		c.h.log.Warn("not connecting to Alexa until the hub is linked with Amazon: press Link with Amazon on the status page, or run `avshub link`; the hub connects as soon as it is linked",
+			"page", c.h.linkPage(), "why", err)
+		if c.auth.WaitReady(ctx) != nil {
+			cancel()
+			<-errc
+			return nil
+		}
+		c.h.log.Info("linked with Amazon; connecting to Alexa")
+	}
 	err := c.client.Run(ctx)
 	cancel()
 	if aerr := <-errc; err == nil && aerr != nil && !errors.Is(aerr, context.Canceled) {
@@ -184,9 +197,15 @@ func (c *connection) HandleDirective(ctx context.Context, raw []byte) error {
 	return nil
 }
 
+// stateWaitingForLink is the connection's state before the hub is first linked.
+const stateWaitingForLink = "WAITING_FOR_LINK"
+
 func (c *connection) avsStatus() web.AVSStatus {
 	st := c.client.Status()
 	out := web.AVSStatus{State: string(st.State), Since: st.Since, Gateway: st.Gateway, LastPing: st.LastPing, Queued: st.Queued}
+	if st.State == avs.StateIdle && c.auth != nil && c.auth.Ready() != nil {
+		out.State = stateWaitingForLink
+	}
 	for i := len(st.History) - 1; i >= 0 && len(out.History) < 20; i-- {
 		t := st.History[i]
 		out.History = append(out.History, web.Transition{At: t.At, State: string(t.State), Reason: t.Reason})
@@ -199,8 +218,32 @@ func (c *connection) linkStatus() web.LinkStatus {
 		return web.LinkStatus{Linked: true, Reason: "fixed development token"}
 	}
 	st := c.auth.Status()
-	return web.LinkStatus{Linked: st.Linked, NeedsRelink: st.NeedsRelink, Reason: st.Reason, Expiry: st.AccessTokenExpiry}
+	ls := web.LinkStatus{Linked: st.Linked, NeedsRelink: st.NeedsRelink, Reason: st.Reason, Expiry: st.AccessTokenExpiry}
+	if !st.Linked {
+		ls.LinkPage = c.h.linkPage()
+	}
+	return ls
 }
+
+// StartLink implements web.Linker.
+func (c *connection) StartLink(redirectURI string) (string, string, error) {
+	return c.linker.Start(redirectURI)
+}
+
+// FinishLink implements web.Linker: the tokens are stored as `avshub link`
+// stores them, and the connection starts at once.
+func (c *connection) FinishLink(ctx context.Context, state, code string) error {
+	if err := c.linker.Finish(ctx, state, code); err != nil {
+		if errors.Is(err, lwa.ErrUnknownLinkState) {
+			return fmt.Errorf("%w: %w", web.ErrLinkState, err)
+		}
+		return err
+	}
+	return c.auth.Reload()
+}
+
+// CancelLink implements web.Linker.
+func (c *connection) CancelLink(state string) { c.linker.Cancel(state) }
 
 // discoverySource adapts the discovery manager to avs.DiscoverySource.
 type discoverySource struct{ h *Hub }
@@ -239,23 +282,3 @@ func (g gatewayStore) LoadGateway(context.Context) (string, error) {
 func (g gatewayStore) SaveGateway(_ context.Context, url string) error {
 	return g.s.Put(gatewayBucket, gatewayKey, []byte(url))
 }
-
-// linkError is a hub that cannot start before it is linked; its message names
-// the command to run once, with the configuration file.
-type linkError struct {
-	err    error
-	config string
-}
-
-func (e *linkError) Error() string {
-	msg := e.err.Error()
-	if i := strings.Index(msg, "; run `avshub link`"); i >= 0 {
-		msg = msg[:i]
-	}
-	if e.config == "" {
-		return msg + "; run `avshub link`"
-	}
-	return fmt.Sprintf("%s; run `avshub link --config %s`", msg, e.config)
-}
-
-func (e *linkError) Unwrap() error { return e.err }

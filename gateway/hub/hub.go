@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -139,7 +140,25 @@ func New(cfg *config.Config, opts Options) (*Hub, error) {
 	if host, _, err := net.SplitHostPort(cfg.Status.Listen); err == nil {
 		h.web.AllowHosts(host) // the name it was told to listen on
 	}
+	if c, ok := conn.(*connection); ok && c.linker != nil && cfg.Status.Listen != "off" {
+		h.web.EnableLinking(c, cfg.Status.PublicURL)
+	}
 	return h, nil
+}
+
+// linkPage is the status page where a person links the hub ("" without one).
+func (h *Hub) linkPage() string {
+	if h.cfg.Status.PublicURL != "" {
+		return strings.TrimRight(h.cfg.Status.PublicURL, "/") + "/"
+	}
+	host, port, err := net.SplitHostPort(h.cfg.Status.Listen)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
 // migrations upgrade older data directories (none yet: format 1 is the first).

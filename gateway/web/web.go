@@ -68,6 +68,9 @@ type LinkStatus struct {
 	NeedsRelink bool      `json:"needsRelink"`
 	Reason      string    `json:"reason,omitempty"`
 	Expiry      time.Time `json:"expiry,omitzero"`
+	// LinkPage is the status page whose Link with Amazon button links the
+	// hub (unlinked hubs with a status page only).
+	LinkPage string `json:"linkPage,omitempty"`
 }
 
 // BridgeStatus is one bridge's state.
@@ -164,6 +167,9 @@ type Server struct {
 	reg   *prometheus.Registry
 	log   *slog.Logger
 	hosts []string // host names answered besides IPs and localhost (AllowHosts)
+
+	linker    Linker // nil: no Link with Amazon on the page (EnableLinking)
+	publicURL string // status.publicUrl without a trailing slash
 }
 
 // New returns a server over src; reg may be nil (no /metrics).
@@ -184,6 +190,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /live", s.live)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)
+	s.linkRoutes(mux)
 	if s.reg != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	}
@@ -380,21 +387,27 @@ type pageData struct {
 	Now       time.Time
 	// Pairing are the bridges' pairing sessions (the pairing panel).
 	Pairing []PairingSession
+	// CanLink shows the Link with Amazon button while the hub is not linked.
+	CanLink bool
+	// Flash is the message after a link ended (the page only).
+	Flash linkFlash
 }
 
 func (s *Server) data() pageData {
 	eps := s.src.Endpoints()
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Endpoint.FriendlyName < eps[j].Endpoint.FriendlyName })
-	d := pageData{Status: s.src.Status(), Endpoints: eps, Now: time.Now()}
+	d := pageData{Status: s.src.Status(), Endpoints: eps, Now: time.Now(), CanLink: s.linker != nil}
 	if ps, ok := s.src.(PairingSource); ok {
 		d.Pairing = ps.Pairing()
 	}
 	return d
 }
 
-func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTmpl.ExecuteTemplate(w, "page.html", s.data()); err != nil {
+	d := s.data()
+	d.Flash = linkFlashFor(r)
+	if err := pageTmpl.ExecuteTemplate(w, "page.html", d); err != nil {
 		s.log.Error("status page", "err", err)
 	}
 }

@@ -405,13 +405,16 @@ func (s *Server) bumpLocked() {
 	s.changed = make(chan struct{})
 }
 
-// Handler serves the AVS paths and LWA (/auth/o2/…) on the TLS listener.
+// Handler serves the AVS paths and LWA (/auth/o2/…, and the authorize and
+// consent pages under /ap/oa) on the TLS listener.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v20160207/directives", s.serveDirectives)
 	mux.HandleFunc("/v20160207/events", s.serveEvents)
 	mux.HandleFunc("/ping", s.servePing)
 	mux.Handle("/auth/o2/", s.lwa.Handler())
+	mux.Handle(lwatest.AuthorizePath, s.lwa.Handler())
+	mux.Handle(lwatest.ConsentPath, s.lwa.Handler())
 	return mux
 }
 

@@ -68,6 +68,8 @@ type envOptions struct {
 	// Self is the executable of the bundled bridges (default: the avshub
 	// TestMain built).
 	Self string
+	// Unlinked leaves the hub unlinked (no refresh token stored).
+	Unlinked bool
 }
 
 // testEnv is one emulator with (at most) one hub running against it.
@@ -137,6 +139,9 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	e.cfg = e.parseConfig()
 	if o.Tmpfs != "" {
 		e.mountTmpfs(e.cfg.Hub.DataDir, o.Tmpfs)
+	}
+	if o.Unlinked {
+		return e
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

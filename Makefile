@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 export PATH := $(GOBIN_TOOLS):$(PATH)
 
-.PHONY: cross release all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal sdk-js axe chromium
+.PHONY: cross test-arm qemu release all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal sdk-js axe chromium
 
 all: build
 
@@ -35,6 +35,34 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build ./...
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build ./...
 
+## qemu: Debian's qemu-user-static, which runs the linux/arm64 and linux/arm test binaries on this machine
+## (invoked explicitly: binfmt_misc need not be registered)
+qemu:
+	@test -x /usr/bin/qemu-aarch64-static -a -x /usr/bin/qemu-arm-static || \
+		(apt-get update -qq && apt-get install -y -qq qemu-user-static) || \
+		(echo "make: the ARM tests need qemu-user: apt-get install qemu-user-static"; exit 1)
+
+# The tests run for ARM, as PACKAGE=-run pattern: the Zigbee bridge against znp-sim over a real pty (its
+# serial termios and the simulator's pty ioctls), the Zigbee plugin binary's conformance checks, and one
+# bridge process started by the host's supervisor (the plugin is built for the same architecture).
+ARM_TESTS := 'bridges/zigbee=^(TestStartupFormsNetworkWithOwnKey|TestCommandsOnTheWire|TestUnplugReplugAndNoise|TestPluginBinaryConformance)$$' \
+	'plugins/host=^TestSupervisorRunsVirtualBridge$$'
+ARMTEST := $(CURDIR)/bin/armtest
+
+## test-arm: cross-compile the ARM_TESTS for linux/arm64 and linux/arm (GOARM=7) and run them under
+## qemu-aarch64-static and qemu-arm-static; a plugin a test starts is built for the same architecture
+## and run under the same emulator (internal/testbuild, AVSHUB_TEST_EMULATOR)
+test-arm: qemu
+	@set -e; for a in arm64:aarch64 arm:arm; do \
+		arch=$${a%%:*}; qemu=/usr/bin/qemu-$${a##*:}-static; \
+		for t in $(ARM_TESTS); do \
+			pkg=$${t%%=*}; run=$${t#*=}; exe=$(ARMTEST)/$$arch/$$(basename $$pkg).test; \
+			CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOARM=7 $(GO) test -c -o $$exe ./$$pkg; \
+			echo "test-arm: $$qemu $$pkg -run '$$run'"; \
+			(cd $$pkg && AVSHUB_TEST_EMULATOR=$$qemu $$qemu $$exe -test.run "$$run" -test.count=1 -test.timeout=5m); \
+		done; \
+	done
+
 ## release: dist/avshub_VERSION_linux_{amd64,arm64,arm}.tar.gz, each holding bin/avshub (the hub with
 ## its bundled bridges, built -trimpath -ldflags "-s -w"), configs/avshub.service, configs/avshub.yaml and
 ## README.md, and dist/SHA256SUMS; scripts/checkrelease then checks every archive
@@ -51,9 +79,11 @@ release:
 	cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS && cat SHA256SUMS
 	$(GO) run ./scripts/checkrelease $(DIST) $(RELEASE_ARCHS)
 
-## test: vet and the whole test suite with the race detector
+## test: vet, the ARM builds and their tests under qemu-user (cross, test-arm), and the whole test
+## suite with the race detector
 test: z2mreal sdk-js axe chromium
 	$(GO) vet ./...
+	$(MAKE) cross test-arm
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 test-short:

@@ -3,12 +3,12 @@ package zigbee
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/avshub/avshub/internal/testbuild"
 	"github.com/avshub/avshub/plugins/plugintest"
 )
 
@@ -37,10 +37,8 @@ func TestPluginBinaryConformance(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "bridge-zigbee")
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/bridge-zigbee")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := testbuild.Build(t.Context(), root, bin, "./cmd/bridge-zigbee"); err != nil {
+		t.Fatal(err)
 	}
 	plugintest.RunBinary(t, bin, plugintest.Config{Config: cfg, DataDir: r.dir, CommandDeadline: 8 * time.Second})
 }

@@ -162,7 +162,6 @@ func (h *haSource) handleConfig(topic, id string, payload []byte) bool {
 			delete(h.skips, k)
 		}
 	}
-	h.reindex()
 	return true
 }
 
@@ -183,7 +182,6 @@ func (h *haSource) put(key, platform string, cfg map[string]any) {
 		} else {
 			h.bad.warn("homeassistant "+key, "entity unsupported: "+err.Error())
 		}
-		h.reindex()
 		return
 	}
 	delete(h.skips, key)
@@ -197,9 +195,10 @@ func (h *haSource) put(key, platform string, cfg map[string]any) {
 			}
 		}
 		e.avail.seq = old.avail.seq
+		h.unindex(old)
 	}
 	h.entities[key] = e
-	h.reindex()
+	h.indexEntity(e)
 }
 
 func (h *haSource) removeUnder(base string, prefix bool) bool {
@@ -215,23 +214,54 @@ func (h *haSource) removeUnder(base string, prefix bool) bool {
 			delete(h.skips, k)
 		}
 	}
-	h.reindex()
 	return changed
 }
 
 func (h *haSource) drop(key string) {
+	if e, ok := h.entities[key]; ok {
+		h.unindex(e)
+	}
 	delete(h.entities, key)
 	delete(h.states, key)
 }
 
-func (h *haSource) reindex() {
-	h.index = map[string][]haRef{}
-	for _, e := range h.entities {
-		for _, s := range e.subs {
-			h.index[s.topic] = append(h.index[s.topic], haRef{key: e.key, avail: -1, sub: s})
+// indexEntity adds e's state and availability topics to the index. The index
+// is kept per entity as entities come and go: rebuilding it over every entity
+// on each discovery message made registering n entities cost O(n²).
+func (h *haSource) indexEntity(e *haEntity) {
+	for _, s := range e.subs {
+		h.index[s.topic] = append(h.index[s.topic], haRef{key: e.key, avail: -1, sub: s})
+	}
+	for i, a := range e.avail.entries {
+		h.index[a.topic] = append(h.index[a.topic], haRef{key: e.key, avail: i})
+	}
+}
+
+// unindex removes e's references from the index (a topic nobody else
+// listens to goes away).
+func (h *haSource) unindex(e *haEntity) {
+	topics := make([]string, 0, len(e.subs)+len(e.avail.entries))
+	for _, s := range e.subs {
+		topics = append(topics, s.topic)
+	}
+	for _, a := range e.avail.entries {
+		topics = append(topics, a.topic)
+	}
+	for _, t := range topics {
+		old, ok := h.index[t]
+		if !ok {
+			continue // a second sub on the same topic: already done
 		}
-		for i, a := range e.avail.entries {
-			h.index[a.topic] = append(h.index[a.topic], haRef{key: e.key, avail: i})
+		refs := make([]haRef, 0, len(old))
+		for _, r := range old {
+			if r.key != e.key {
+				refs = append(refs, r)
+			}
+		}
+		if len(refs) == 0 {
+			delete(h.index, t)
+		} else {
+			h.index[t] = refs
 		}
 	}
 }

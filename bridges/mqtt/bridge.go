@@ -885,6 +885,9 @@ func satisfies(c model.Command, st model.State, tr model.Traits) bool {
 		}
 		return ok
 	case model.TraitCover:
+		if c.CoverStop != nil {
+			return true // stopped where it is: the next state is what it reports
+		}
 		return st.CoverPosition != nil && near(float64(*st.CoverPosition), float64(*c.CoverPosition), 2)
 	case model.TraitFan:
 		// A speed goes out as the nearest of the fan's speeds: the

@@ -17,6 +17,7 @@ import (
 type haCover struct {
 	cmdTopic              string
 	payloadOpen, payClose string
+	payStop               string // payload_stop ("": null, the cover cannot stop)
 	stOpen, stClosed      string
 	posTopic              bool // a position_topic reports the position
 	setPosTopic           string
@@ -77,6 +78,10 @@ func (e *haEntity) parseCover(r *cfgReader) error {
 	c := &haCover{cmdTopic: r.topic("command_topic"), payloadOpen: r.str("payload_open", "OPEN"), payClose: r.str("payload_close", "CLOSE"),
 		stOpen: r.str("state_open", "open"), stClosed: r.str("state_closed", "closed"),
 		setPosTopic: r.topic("set_position_topic"), posOpen: r.num("position_open", 100), posClosed: r.num("position_closed", 0)}
+	// payload_stop: "STOP" unless given; null disables stopping (Home Assistant's MQTT cover).
+	if v, ok := r.m["payload_stop"]; !ok || v != nil {
+		c.payStop = r.str("payload_stop", "STOP")
+	}
 	if c.cmdTopic == "" && c.setPosTopic == "" {
 		return fmt.Errorf("cover without command_topic or set_position_topic")
 	}
@@ -418,6 +423,13 @@ func (e *haEntity) kindCommand(c model.Command, msg func(string, *template, stri
 	switch {
 	case e.cover != nil && c.Trait == model.TraitCover:
 		cv := e.cover
+		if c.CoverStop != nil {
+			if cv.cmdTopic == "" || cv.payStop == "" {
+				return nil, true, &model.Error{Kind: model.ErrNotSupported, Message: "this cover cannot stop (no command_topic or payload_stop)"}
+			}
+			out, err := msg(cv.cmdTopic, nil, cv.payStop)
+			return out, true, err
+		}
 		pos := *c.CoverPosition
 		switch {
 		case cv.setPosTopic != "":

@@ -190,7 +190,8 @@ func TestHAKindsImport(t *testing.T) {
 
 // Commands → the messages Home Assistant would publish for the same
 // entities: a cover's position through set_position_template, open and
-// close as payload_open/payload_close; a fan's percentage over its speed
+// close as payload_open/payload_close, stop as payload_stop ("STOP" unless
+// given; null or no command_topic: the cover cannot stop); a fan's percentage over its speed
 // range; a siren's on and off.
 func TestHAKindsCommands(t *testing.T) {
 	for _, tc := range []struct {
@@ -204,6 +205,10 @@ func TestHAKindsCommands(t *testing.T) {
 		{`{"command_topic":"gate/cmd","state_topic":"gate/state","payload_close":"DOWN"}`, model.SetCoverPosition(0), "gate/cmd", "DOWN"},
 		{`{"command_topic":"gate/cmd","state_topic":"gate/state"}`, model.SetCoverPosition(50), "", string(model.ErrInvalidValue)},
 		{`{"command_topic":"s/set","set_position_topic":"s/pos","position_open":255,"position_closed":0}`, model.SetCoverPosition(50), "s/pos", "128"},
+		{`{"command_topic":"gate/cmd","state_topic":"gate/state"}`, model.StopCover(), "gate/cmd", "STOP"},
+		{`{"command_topic":"z/set","set_position_topic":"z/set","payload_stop":"HALT"}`, model.StopCover(), "z/set", "HALT"},
+		{`{"command_topic":"gate/cmd","payload_stop":null}`, model.StopCover(), "", string(model.ErrNotSupported)},
+		{`{"set_position_topic":"s/pos"}`, model.StopCover(), "", string(model.ErrNotSupported)},
 		{`{"command_topic":"fan/on/set","percentage_command_topic":"fan/speed/set","speed_range_min":1,"speed_range_max":4}`, model.SetFanSpeed(50), "fan/speed/set", "2"},
 		{`{"command_topic":"fan/on/set","percentage_command_topic":"fan/speed/set","speed_range_min":1,"speed_range_max":4}`, model.SetFanSpeed(0), "fan/on/set", "OFF"},
 		{`{"command_topic":"fan/on/set","percentage_command_topic":"fan/speed/set"}`, model.SetPower(true), "fan/on/set", "ON"},

@@ -22,6 +22,7 @@ type z2mCover struct {
 	state    string // the OPEN/CLOSE/STOP enum's property ("state", "state_left")
 	open     string
 	close    string
+	stop     string // "STOP" when the state enum has it ("": the cover cannot stop)
 	position string // "" when the cover only opens and closes
 }
 
@@ -256,6 +257,8 @@ func parseZ2MCover(fs []z2mExpose) *z2mCover {
 				c.open = s
 			case "CLOSE":
 				c.close = s
+			case "STOP":
+				c.stop = s
 			}
 		}
 		if c.open != "" && c.close != "" {
@@ -460,6 +463,14 @@ func (u *z2mUnit) kindCommand(c model.Command, p map[string]any) error {
 		cv := u.cover
 		if cv == nil {
 			return notSupported(c)
+		}
+		if c.CoverStop != nil {
+			// zigbee2mqtt's cover state enum: {"state": "STOP"} stops it.
+			if cv.stop == "" || cv.state == "" {
+				return &model.Error{Kind: model.ErrNotSupported, Message: "this cover cannot stop (its state has no STOP)"}
+			}
+			p[cv.state] = cv.stop
+			return nil
 		}
 		pos := *c.CoverPosition
 		switch {

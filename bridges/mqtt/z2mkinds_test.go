@@ -221,14 +221,19 @@ func TestZ2MKindsCommands(t *testing.T) {
 }
 
 // A cover that only opens and closes (no position) is told OPEN and CLOSE
-// and refuses a position in between; its state is 100 or 0.
+// and refuses a position in between; STOP stops it; its state is 100 or 0.
+// A cover whose state enum has no STOP refuses the stop.
 func TestZ2MCoverWithoutPosition(t *testing.T) {
 	u := &z2mUnit{cover: parseZ2MCover([]z2mExpose{{Type: "enum", Name: "state", Property: "state", Access: accessState | accessSet, Values: []any{"OPEN", "CLOSE", "STOP"}}})}
 	for _, tc := range []struct {
 		pos  int
 		want string
-	}{{100, `{"state":"OPEN"}`}, {0, `{"state":"CLOSE"}`}, {50, string(model.ErrInvalidValue)}} {
-		p, err := u.command(model.SetCoverPosition(tc.pos), model.State{})
+	}{{100, `{"state":"OPEN"}`}, {0, `{"state":"CLOSE"}`}, {50, string(model.ErrInvalidValue)}, {-1, `{"state":"STOP"}`}} {
+		cmd := model.SetCoverPosition(tc.pos)
+		if tc.pos < 0 {
+			cmd = model.StopCover() // zigbee2mqtt's cover state enum: STOP
+		}
+		p, err := u.command(cmd, model.State{})
 		got := ""
 		if err != nil {
 			got = string(model.AsError(err).Kind)
@@ -239,6 +244,10 @@ func TestZ2MCoverWithoutPosition(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("position %d: %s, want %s", tc.pos, got, tc.want)
 		}
+	}
+	noStop := &z2mUnit{cover: parseZ2MCover([]z2mExpose{{Type: "enum", Name: "state", Property: "state", Access: accessState | accessSet, Values: []any{"OPEN", "CLOSE"}}})}
+	if _, err := noStop.command(model.StopCover(), model.State{}); model.AsError(err).Kind != model.ErrNotSupported {
+		t.Errorf("stop to a cover without STOP: %v, want NOT_SUPPORTED", err)
 	}
 	s, _, _ := u.parseState(map[string]any{"state": "CLOSE"})
 	if s.CoverPosition == nil || *s.CoverPosition != 0 {

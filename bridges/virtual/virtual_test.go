@@ -253,3 +253,24 @@ func TestImportBoundary(t *testing.T) {
 		}
 	}
 }
+
+// TestBlindStops: the virtual blind (it travels at once) takes a position,
+// then the stop action: it stays where it is, Done with that position, and a
+// stop with a position as well is refused by the SDK's validation.
+func TestBlindStops(t *testing.T) {
+	_, l, _ := start(t, `{"devices":[{"id":"blind","name":"Blind","type":"cover"}]}`)
+	if res, err := l.Execute(context.Background(), req("blind", model.SetCoverPosition(40))); err != nil || res.State.CoverPosition == nil || *res.State.CoverPosition != 40 {
+		t.Fatalf("position 40: %+v, %v", res, err)
+	}
+	res, err := l.Execute(context.Background(), req("blind", model.StopCover()))
+	if err != nil || res.Status != model.Done || res.State.CoverPosition == nil || *res.State.CoverPosition != 40 {
+		t.Fatalf("stop: %+v, %v; want Done at 40 %%", res, err)
+	}
+	bad := model.Command{Trait: model.TraitCover, CoverStop: model.Ptr(true), CoverPosition: model.Ptr(10)}
+	if _, err := l.Execute(context.Background(), req("blind", bad)); model.AsError(err) == nil || model.AsError(err).Kind != model.ErrInvalidValue {
+		t.Fatalf("stop and a position: %v, want INVALID_VALUE", err)
+	}
+	if st, _ := l.State(context.Background(), "blind"); st.CoverPosition == nil || *st.CoverPosition != 40 {
+		t.Fatalf("state after stop %+v", st)
+	}
+}

@@ -87,6 +87,39 @@ func (b *Bridge) cover(ctx context.Context, id string, tilt bool, pos int) (mode
 	}
 }
 
+// stopWait bounds how long a Stop waits for the blind's report of where it stopped.
+const stopWait = 1500 * time.Millisecond
+
+// stopCover sends Window Covering Stop (0x02): a moving blind stops where it
+// is and reports its position (lift, and tilt where it has slats); the answer
+// carries it. A blind that was not moving may report nothing new: then the
+// position last known.
+func (b *Bridge) stopCover(ctx context.Context, id string) (model.State, error) {
+	changed := b.changes(id)
+	if _, err := b.clusterCommand(ctx, id, zcl.ClusterWindowCovering, zcl.CmdStop, nil, -1); err != nil {
+		return model.State{}, err
+	}
+	t := time.NewTimer(stopWait)
+	defer t.Stop()
+	select {
+	case <-changed:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var st model.State
+	if r := b.devices[id]; r != nil {
+		if p := r.State.CoverPosition; p != nil {
+			st.CoverPosition = model.Ptr(*p)
+		}
+		if v, ok := r.State.Ranges[instanceTilt]; ok {
+			st.Ranges = map[string]float64{instanceTilt: v}
+		}
+	}
+	return st, nil
+}
+
 // fanPreset is one speed a Fan Control device offers: its fanMode and the
 // speed in % it stands for.
 type fanPreset struct {

@@ -77,6 +77,10 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		m = max(int(minM), min(int(maxM), m))
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterColor, zcl.CmdMoveToColorTemp, zcl.MoveToColorTemp(uint16(m), 0), -1)
 	case model.TraitCover:
+		if cmd.CoverStop != nil {
+			st, err := b.stopCover(ctx, id)
+			return b.result(id, st, err)
+		}
 		st, err := b.cover(ctx, id, false, *cmd.CoverPosition)
 		return b.result(id, st, err)
 	case model.TraitRange: // the only range a Zigbee device has: a blind's slats

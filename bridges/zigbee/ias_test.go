@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
 	"github.com/avshub/avshub/discovery/model"
 )
@@ -104,6 +105,39 @@ func TestPlugPowerAndEnergy(t *testing.T) {
 	r.em.waitFor(t, m, "power changed by hand", func(ev model.Event) bool {
 		return ev.Kind == model.EventState && ev.DeviceID == plug && ev.Cause == model.CausePhysical && ev.State.Watts != nil && *ev.State.Watts == 123.4
 	})
+}
+
+// TestBlindStops: a FYRTUR closing (Go To Lift Percentage 100, a 4 s travel)
+// is sent Window Covering Stop (0x02) on the way; it stops where it is, the
+// answer carries the position it reported, and it moves no further. A Stop to
+// a blind at rest answers with its position.
+func TestBlindStops(t *testing.T) {
+	const blind = "000d6ffffe3c4d01"
+	r := newRig(t, []znpsim.DeviceSpec{{IEEE: "0x" + blind, Type: "ikea-blind"}})
+	r.pair(blind)
+	closing := make(chan error, 1)
+	go func() { _, err := r.exec(blind, model.SetCoverPosition(0)); closing <- err }()
+	r.simAttr(blind, "currentPositionLiftPercentage", func(v int64) bool { return v >= 20 })
+	m := r.frames.mark()
+	res, err := r.exec(blind, model.StopCover())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent := r.frames.zclSent(m, zcl.ClusterWindowCovering); len(sent) != 1 || !zclMatch(sent[0], "01 ?? 02") {
+		t.Fatalf("sent %x, want one Stop 01 ?? 02", sent)
+	}
+	lift := r.sim.Devices()[0].Attributes["currentPositionLiftPercentage"]
+	if res.State.CoverPosition == nil || *res.State.CoverPosition != int(100-lift) || lift >= 100 {
+		t.Fatalf("answered %s with the simulated blind stopped at lift %d %%", jsonString(res), lift)
+	}
+	<-closing                          // the close command ends with the position it last heard of
+	time.Sleep(200 * time.Millisecond) // five of its 40 ms steps: a blind still moving would have moved
+	if now := r.sim.Devices()[0].Attributes["currentPositionLiftPercentage"]; now != lift {
+		t.Fatalf("the blind moved on after Stop: lift %d %%, then %d %%", lift, now)
+	}
+	if res, err := r.exec(blind, model.StopCover()); err != nil || res.State.CoverPosition == nil || *res.State.CoverPosition != int(100-lift) {
+		t.Fatalf("Stop at rest: %v %s", err, jsonString(res))
+	}
 }
 
 // TestBlindMovesToAPosition pairs an IKEA FYRTUR blind: an interior blind

@@ -80,6 +80,13 @@ func TestCommandValidate(t *testing.T) {
 		{"mode unknown value", allTraits, State{}, SetMode("Wash.Cycle", "Cycle.Hot"), ErrInvalidValue},
 		{"mode unknown instance", allTraits, State{}, SetMode("Nope", "Cycle.Normal"), ErrNotSupported},
 		{"unknown trait", allTraits, State{}, Command{Trait: "teleport"}, ErrInvalidValue},
+		{"cover position", Traits{Cover: &Cover{}}, State{}, SetCoverPosition(42), ""},
+		{"cover position 101", Traits{Cover: &Cover{}}, State{}, SetCoverPosition(101), ErrOutOfRange},
+		{"cover stop", Traits{Cover: &Cover{}}, State{CoverPosition: Ptr(30)}, StopCover(), ""},
+		{"cover stop without a cover", Traits{OnOff: &OnOff{}}, State{}, StopCover(), ErrNotSupported},
+		{"cover stop false", Traits{Cover: &Cover{}}, State{}, Command{Trait: TraitCover, CoverStop: Ptr(false)}, ErrInvalidValue},
+		{"cover stop and a position", Traits{Cover: &Cover{}}, State{}, Command{Trait: TraitCover, CoverStop: Ptr(true), CoverPosition: Ptr(50)}, ErrInvalidValue},
+		{"cover nothing", Traits{Cover: &Cover{}}, State{}, Command{Trait: TraitCover}, ErrInvalidValue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

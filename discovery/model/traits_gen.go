@@ -142,7 +142,7 @@ type Mode struct {
 	NonControllable bool        `json:"nonControllable,omitempty"`
 }
 
-// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open.
+// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open; open, close and stop.
 type Cover struct{}
 
 // Contact is the contact trait (read only): a door or window contact, open or closed.
@@ -236,6 +236,7 @@ type Command struct {
 	Range            *float64         `json:"range,omitempty"`            // range
 	Mode             string           `json:"mode,omitempty"`             // mode
 	CoverPosition    *int             `json:"coverPosition,omitempty"`    // cover
+	CoverStop        *bool            `json:"coverStop,omitempty"`        // cover action: stop a moving cover where it is (it reports the position it stopped at).
 	FanSpeed         *int             `json:"fanSpeed,omitempty"`         // fan
 	Siren            *bool            `json:"siren,omitempty"`            // siren
 }
@@ -283,6 +284,12 @@ func SetFanSpeed(v int) Command { return Command{Trait: TraitFan, FanSpeed: &v} 
 
 // SetSiren is the siren command.
 func SetSiren(v bool) Command { return Command{Trait: TraitSiren, Siren: &v} }
+
+// StopCover is the cover trait's action: stop a moving cover where it is (it reports the position it stopped at).
+func StopCover() Command { return Command{Trait: TraitCover, CoverStop: Ptr(true)} }
+
+// actionFields maps each Command field that is an action (it sets no state) to its trait.
+var actionFields = map[string]TraitKind{"CoverStop": TraitCover}
 
 // Has reports whether t has the trait (any instance of a generic one).
 func (t Traits) Has(k TraitKind) bool {
@@ -804,7 +811,7 @@ func (s State) Kinds() []TraitKind {
 }
 
 // Apply returns s with the command's effect: what the device state should be once
-// the command is done. A command without its value changes nothing.
+// the command is done. A command without its value (an action: stop) changes nothing.
 func (c Command) Apply(s State) State {
 	s = s.Clone()
 	switch c.Trait {

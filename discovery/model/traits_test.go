@@ -165,8 +165,8 @@ func TestEveryCommandApplies(t *testing.T) {
 	typ := reflect.TypeFor[Command]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)
-		if f.Name == "Trait" || f.Name == "Instance" {
-			continue
+		if _, action := actionFields[f.Name]; f.Name == "Trait" || f.Name == "Instance" || action {
+			continue // actions: TestEveryActionChangesNothing
 		}
 		t.Run(f.Name, func(t *testing.T) {
 			var found bool
@@ -189,5 +189,39 @@ func TestEveryCommandApplies(t *testing.T) {
 				t.Fatalf("no trait's Apply uses command field %s", f.Name)
 			}
 		})
+	}
+}
+
+// TestEveryActionChangesNothing: an action (stop a cover) is valid on its
+// trait's example endpoint, has a log form, and predicts no state: the device
+// reports what follows. Every action field of Command is one the generator
+// declared.
+func TestEveryActionChangesNothing(t *testing.T) {
+	typ := reflect.TypeFor[Command]()
+	var n int
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		k, action := actionFields[f.Name]
+		if !action {
+			continue
+		}
+		n++
+		t.Run(f.Name, func(t *testing.T) {
+			c := Command{Trait: k}
+			reflect.ValueOf(&c).Elem().Field(i).Set(reflect.ValueOf(Ptr(true)))
+			traits, st := Example(k)
+			if err := c.Validate(traits, st); err != nil {
+				t.Fatalf("%s on the %s example: %v", f.Name, k, err)
+			}
+			if _, ok := c.describe(); !ok {
+				t.Fatalf("%s has no log form", f.Name)
+			}
+			if got := c.Apply(st); !reflect.DeepEqual(got, st) {
+				t.Fatalf("Apply of %s changed the state to %+v", f.Name, got)
+			}
+		})
+	}
+	if n != len(actionFields) {
+		t.Fatalf("%d action fields in Command, %d declared", n, len(actionFields))
 	}
 }

@@ -2,7 +2,12 @@ package alexa
 
 import "github.com/avshub/avshub/discovery/model"
 
-// cover: the Blind.Lift RangeController in both profiles.
+// cover: the Blind.Lift RangeController in both profiles. The cover's stop
+// action (model.StopCover) has no Alexa form: neither AVS nor the Smart Home
+// API's RangeController has a stop directive (only SetRangeValue and
+// AdjustRangeValue), so it is never decoded here; stopping a blind is for the
+// status page, the dashboards (Home Assistant's payload_stop) and a bridge's
+// own CLI or SDK.
 func init() {
 	register(model.TraitCover, both(rendering{
 		caps: func(p *profile, t model.Traits) ([]capability, error) {

@@ -146,6 +146,9 @@ func TestDecodeKindCommands(t *testing.T) {
 		{`{"position":42}`, "coverPosition=42"},
 		{`{"position":100}`, "coverPosition=100"},
 		{`{"position":0}`, "coverPosition=0"},
+		{`{"stop":true}`, "coverStop"},
+		{`{"stop":false}`, "error"},
+		{`{"stop":"yes"}`, "error"},
 		{`{"percentage":66}`, "fanSpeed=66"},
 		{`{"fan_preset":"low"}`, "fanSpeed=33"},
 		{`{"siren":"ON"}`, "siren=true"},
@@ -174,6 +177,9 @@ func TestDecodeKindCommands(t *testing.T) {
 	// Each kind's component carries the state key its state document writes.
 	node := NodeID(ep)
 	cs := testLayout.components(node, ep)
+	if c := cs["cover"]; c["payload_stop"] != `{"stop":true}` {
+		t.Errorf("cover component's payload_stop: %v, want {\"stop\":true} (the stop key it decodes)", cs["cover"])
+	}
 	for id, key := range map[string]string{"cover": "position", "fan": "percentage", "siren": "siren"} {
 		c, ok := cs[id]
 		if !ok {

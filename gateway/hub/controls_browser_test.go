@@ -62,7 +62,7 @@ window.press = function(sel){ document.querySelector(sel).click(); };`
 // TestDeviceControlsInChromium drives every kind of control of the device
 // page in headless Chromium at 1280 and 390 px, against the virtual bridge's
 // devices: colour picker, colour temperature, thermostat mode and setpoints
-// (single and dual), blind open/close and position, fan preset and speed,
+// (single and dual), blind open/close/stop and position, fan preset and speed,
 // siren, lock (by keyboard), each through the router to the device and back
 // as live state in words; a command the thermostat refuses shows a human
 // message with the technical details behind a disclosure.
@@ -86,6 +86,7 @@ func TestDeviceControlsInChromium(t *testing.T) {
 		{device: "heat-pump", do: `set('#lower', '35')`, message: "outside what the thermostat can be set to", details: "35 °C is outside"},
 		{device: "bedroom-blind", do: `press('#cover-open')`, state: "Position\nopen", message: "Opening."},
 		{device: "bedroom-blind", do: `set('#cover', '40')`, state: "40 % open", message: "Open set to 40 % open"},
+		{device: "bedroom-blind", do: `press('#cover-stop')`, state: "40 % open", message: "Stopped."},
 		{device: "ceiling-fan", do: `press('#fan-preset-2')`, state: "100 %", message: "Fan set to high"},
 		{device: "ceiling-fan", do: `set('#fan', '50')`, state: "50 %", message: "Speed set to 50 %"},
 		{device: "alarm-siren", do: `press('#siren-on')`, state: "sounding!", message: "The siren is sounding."},

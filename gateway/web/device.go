@@ -94,6 +94,7 @@ var deviceFuncs = template.FuncMap{
 	"setPower":     model.SetPower,
 	"setLock":      model.SetLock,
 	"setCover":     model.SetCoverPosition,
+	"stopCover":    model.StopCover,
 	"setFan":       model.SetFanSpeed,
 	"setSiren":     model.SetSiren,
 	"setToggle":    model.SetToggle,

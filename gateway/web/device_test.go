@@ -69,6 +69,27 @@ func TestEveryControllableTraitHasControls(t *testing.T) {
 	}
 }
 
+// TestCoverPageStops: a cover's page has Open, Close and Stop buttons next
+// to each other, and Stop sends the cover's stop action (what the router
+// validates like any command).
+func TestCoverPageStops(t *testing.T) {
+	tr, st := model.Example(model.TraitCover)
+	src := newSource()
+	src.eps = []Endpoint{{Endpoint: model.Endpoint{ID: "hub::virtual::b", Bridge: "virtual", FriendlyName: "Blind", Traits: tr}, State: st, Reachable: true}}
+	ts := httptest.NewServer(New(src, prometheus.NewRegistry(), nil).Handler())
+	defer ts.Close()
+	_, body := get(t, ts.URL+"/device/hub::virtual::b")
+	open, cls, stop := strings.Index(body, `id="cover-open"`), strings.Index(body, `id="cover-close"`), strings.Index(body, `id="cover-stop"`)
+	if open < 0 || cls < open || stop < cls {
+		t.Fatalf("cover buttons open %d, close %d, stop %d: want all three in that order", open, cls, stop)
+	}
+	m := commandAttr.FindStringSubmatch(body[stop:])
+	var c model.Command
+	if m == nil || json.Unmarshal([]byte(html.UnescapeString(m[1])), &c) != nil || c.Trait != model.TraitCover || c.CoverStop == nil || !*c.CoverStop || c.CoverPosition != nil {
+		t.Fatalf("the Stop button sends %v, want the cover's stop action", m)
+	}
+}
+
 // TestHexColour: the picker's colour of an HSB state.
 func TestHexColour(t *testing.T) {
 	for _, c := range []struct {

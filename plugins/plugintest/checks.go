@@ -242,6 +242,9 @@ func goodCommands(d model.Device) []model.Command {
 			cmds = append(cmds, model.SetThermostat(ts))
 		}
 	}
+	if t.Cover != nil {
+		cmds = append(cmds, model.StopCover()) // a cover at rest stops where it is
+	}
 	for _, x := range t.Toggles {
 		if !x.NonControllable {
 			cmds = append(cmds, model.SetToggle(x.Instance, !st.Toggles[x.Instance]))
@@ -400,6 +403,12 @@ func badCommands(d model.Device) []badCommand {
 	} else {
 		b = append(b, badCommand{model.SetThermostat(model.ThermostatState{Mode: model.ModeHeat}),
 			[]model.ErrorKind{model.ErrNotSupported}})
+	}
+	if t.Cover != nil {
+		b = append(b, badCommand{model.SetCoverPosition(101), oor},
+			badCommand{model.Command{Trait: model.TraitCover, CoverStop: model.Ptr(true), CoverPosition: model.Ptr(50)}, []model.ErrorKind{model.ErrInvalidValue}})
+	} else {
+		b = append(b, badCommand{model.StopCover(), []model.ErrorKind{model.ErrNotSupported}})
 	}
 	b = append(b, badCommand{model.Command{Trait: "no_such_trait"}, []model.ErrorKind{model.ErrInvalidValue, model.ErrNotSupported}})
 	return b

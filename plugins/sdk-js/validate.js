@@ -73,7 +73,12 @@ const rules = {
   }],
   TRAIT_KIND_LOCK: ['lock', (c) => (['LOCK_STATE_LOCKED', 'LOCK_STATE_UNLOCKED'].includes(c.lock) ? null : invalid(c, 'lock must be LOCKED or UNLOCKED'))],
   TRAIT_KIND_THERMOSTAT: ['thermostat', (c, th, current) => thermostat(c, th, current)],
-  TRAIT_KIND_COVER: ['cover', percent('cover_position', 'cover position')],
+  // A cover command is a position or the stop action (cover_stop: true), exactly one.
+  TRAIT_KIND_COVER: ['cover', (c, t) => {
+    if (has(c.cover_stop) && has(c.cover_position)) return invalid(c, 'a cover command is a position or a stop, not both');
+    if (has(c.cover_stop)) return c.cover_stop === true ? null : invalid(c, 'coverStop must be true');
+    return percent('cover_position', 'cover position')(c, t);
+  }],
   TRAIT_KIND_FAN: ['fan', percent('fan_speed', 'fan speed')],
   TRAIT_KIND_SIREN: ['siren', present('siren', 'siren')],
 };

@@ -87,6 +87,8 @@ func validateCommands() []model.Command {
 	for _, c := range []model.HSB{{Hue: 120, Saturation: 0.5, Brightness: 1}, {Hue: 361}, {Hue: -1}, {Saturation: 1.5}, {Brightness: -0.1}, {Hue: nan}} {
 		cmds = append(cmds, model.SetColor(c))
 	}
+	cmds = append(cmds, model.StopCover(), model.Command{Trait: model.TraitCover, CoverStop: model.Ptr(false)},
+		model.Command{Trait: model.TraitCover, CoverStop: model.Ptr(true), CoverPosition: model.Ptr(40)})
 	cmds = append(cmds, model.SetPower(true), model.SetPower(false),
 		model.Command{Trait: model.TraitSiren, Siren: model.Ptr(true)},
 		model.Command{Trait: model.TraitLock, Lock: model.Locked}, model.Command{Trait: model.TraitLock, Lock: model.Unlocked},

@@ -51,7 +51,11 @@ func (s *Sim) coverCommand(d *device, f zcl.Frame) *zcl.Status {
 	case zcl.CmdStop:
 		d.coverGen++
 		d.tiltGen++
-		s.report(d, zcl.ClusterWindowCovering, zcl.AttrCurrentPositionLiftPercentage)
+		attrs := []uint16{zcl.AttrCurrentPositionLiftPercentage}
+		if _, ok := d.get(zcl.ClusterWindowCovering, zcl.AttrCurrentPositionTiltPercentage); ok {
+			attrs = append(attrs, zcl.AttrCurrentPositionTiltPercentage)
+		}
+		s.report(d, zcl.ClusterWindowCovering, attrs...)
 		return ptrStatus(zcl.StatusSuccess)
 	case zcl.CmdGoToLiftPercentage, zcl.CmdGoToTiltPercentage:
 		if len(f.Payload) < 1 {

@@ -109,6 +109,9 @@ type Trait struct {
 	StateField string
 	// Setter is the name of the generated command constructor ("SetPower"); empty: none.
 	Setter string
+	// Actions are the trait's commands that set no state by themselves (stop a
+	// moving cover); only a trait with a Command has them.
+	Actions []Action
 	// Example is a Go expression (package model) of a typical configuration,
 	// the value of the Traits field ("&ColorTemperature{MinKelvin: 2200,
 	// MaxKelvin: 6500}"); empty means the zero configuration. ExampleState is a
@@ -117,6 +120,19 @@ type Trait struct {
 	// renders or maps traits use them.
 	Example      string
 	ExampleState string
+}
+
+// Action is a trait command that sets no state by itself: a Bool field of
+// Command (Shape Ptr) that the command sets to true, besides the trait's value
+// field. The trait's validation accepts either; Apply changes nothing for it
+// (the device reports what follows).
+type Action struct {
+	// Field is the Command field, with its number in the protocol's Command message.
+	Field Field
+	// Setter is the name of the generated constructor, which takes no value ("StopCover").
+	Setter string
+	// Doc says what the action does (one line, without "//").
+	Doc string
 }
 
 var all = map[string]Trait{}

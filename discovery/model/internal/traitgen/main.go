@@ -107,6 +107,23 @@ func check(traits []ts.Trait) error {
 				return fmt.Errorf("traitspec: %s: StateField %q is not one of its state fields", t.Kind, t.StateField)
 			}
 		}
+		for _, a := range t.Actions {
+			if t.Command == nil || t.Instances {
+				return fmt.Errorf("traitspec: %s: only a trait with a Command and no instances has actions", t.Kind)
+			}
+			if a.Field.Type.Go != ts.Bool.Go || a.Field.Shape != ts.Ptr || a.Setter == "" || a.Doc == "" {
+				return fmt.Errorf("traitspec: %s: action %s must be a Bool Ptr field with a Setter and a Doc", t.Kind, a.Field.Name)
+			}
+			if e := claim("command-field", a.Field.Name, t.Kind); e != nil {
+				return e
+			}
+			if e := claim("command-proto", a.Field.Proto, t.Kind); e != nil {
+				return e
+			}
+			if e := claim("setter", a.Setter, t.Kind); e != nil {
+				return e
+			}
+		}
 		cfg := map[int]bool{}
 		for _, f := range t.Config {
 			if cfg[f.Proto] || f.Proto <= 0 {
@@ -217,6 +234,9 @@ func genModel(traits []ts.Trait) string {
 		if c := t.Command; c != nil {
 			fmt.Fprintf(&b, "\t%s %s `json:\"%s,omitempty\"` // %s\n", c.Name, goType(*c), c.JSON, t.Kind)
 		}
+		for _, a := range t.Actions {
+			fmt.Fprintf(&b, "\t%s %s `json:\"%s,omitempty\"` // %s action: %s\n", a.Field.Name, goType(a.Field), a.Field.JSON, t.Kind, a.Doc)
+		}
 	}
 	b.WriteString("}\n\n")
 
@@ -238,6 +258,17 @@ func genModel(traits []ts.Trait) string {
 				t.Setter, t.Kind, t.Setter, c.Type.Go, t.Name, c.Name, val)
 		}
 	}
+
+	// Action constructors, and the action fields by trait (for the tests).
+	var actions []string
+	for _, t := range traits {
+		for _, a := range t.Actions {
+			fmt.Fprintf(&b, "// %s is the %s trait's action: %s\nfunc %s() Command { return Command{Trait: Trait%s, %s: Ptr(true)} }\n\n",
+				a.Setter, t.Kind, a.Doc, a.Setter, t.Name, a.Field.Name)
+			actions = append(actions, fmt.Sprintf("%q: Trait%s", a.Field.Name, t.Name))
+		}
+	}
+	fmt.Fprintf(&b, "// actionFields maps each Command field that is an action (it sets no state) to its trait.\nvar actionFields = map[string]TraitKind{%s}\n\n", strings.Join(actions, ", "))
 
 	// Traits methods.
 	b.WriteString("// Has reports whether t has the trait (any instance of a generic one).\nfunc (t Traits) Has(k TraitKind) bool {\n\tswitch k {\n")
@@ -348,7 +379,7 @@ func genModel(traits []ts.Trait) string {
 	}
 	b.WriteString("\treturn ks\n}\n\n")
 
-	b.WriteString("// Apply returns s with the command's effect: what the device state should be once\n// the command is done. A command without its value changes nothing.\nfunc (c Command) Apply(s State) State {\n\ts = s.Clone()\n\tswitch c.Trait {\n")
+	b.WriteString("// Apply returns s with the command's effect: what the device state should be once\n// the command is done. A command without its value (an action: stop) changes nothing.\nfunc (c Command) Apply(s State) State {\n\ts = s.Clone()\n\tswitch c.Trait {\n")
 	for _, t := range traits {
 		c := t.Command
 		if c == nil {
@@ -490,6 +521,9 @@ message Traits {
 		if c := t.Command; c != nil {
 			fmt.Fprintf(&b, "  %s %s = %d;\n", protoField(*c), snake(c.Name), c.Proto)
 		}
+		for _, a := range t.Actions {
+			fmt.Fprintf(&b, "  // %s action: %s\n  %s %s = %d;\n", t.Kind, a.Doc, protoField(a.Field), snake(a.Field.Name), a.Field.Proto)
+		}
 	}
 	b.WriteString("}\n")
 	return b.String()
@@ -579,11 +613,17 @@ func genConvert(traits []ts.Trait) string {
 		if c := t.Command; c != nil {
 			fmt.Fprintf(&b, "\t\t%s: %s,\n", c.Name, valueConv(*c, "c."+c.Name, true))
 		}
+		for _, a := range t.Actions {
+			fmt.Fprintf(&b, "\t\t%s: %s,\n", a.Field.Name, valueConv(a.Field, "c."+a.Field.Name, true))
+		}
 	}
 	b.WriteString("\t}\n}\n\n// CommandFrom converts a wire command.\nfunc CommandFrom(c *pb.Command) model.Command {\n\tif c == nil {\n\t\treturn model.Command{}\n\t}\n\treturn model.Command{\n\t\tTrait: traitKindsBack[c.Trait], Instance: c.Instance,\n")
 	for _, t := range traits {
 		if c := t.Command; c != nil {
 			fmt.Fprintf(&b, "\t\t%s: %s,\n", c.Name, valueConv(*c, "c."+c.Name, false))
+		}
+		for _, a := range t.Actions {
+			fmt.Fprintf(&b, "\t\t%s: %s,\n", a.Field.Name, valueConv(a.Field, "c."+a.Field.Name, false))
 		}
 	}
 	b.WriteString("\t}\n}\n")

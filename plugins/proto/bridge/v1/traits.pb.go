@@ -957,7 +957,7 @@ func (x *ModeTrait) GetNonControllable() bool {
 	return false
 }
 
-// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open.
+// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open; open, close and stop.
 type CoverTrait struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1744,10 +1744,12 @@ type Command struct {
 	Range            *float64         `protobuf:"fixed64,10,opt,name=range,proto3,oneof" json:"range,omitempty"`
 	Mode             string           `protobuf:"bytes,11,opt,name=mode,proto3" json:"mode,omitempty"`
 	CoverPosition    *int32           `protobuf:"varint,12,opt,name=cover_position,json=coverPosition,proto3,oneof" json:"cover_position,omitempty"`
-	FanSpeed         *int32           `protobuf:"varint,13,opt,name=fan_speed,json=fanSpeed,proto3,oneof" json:"fan_speed,omitempty"`
-	Siren            *bool            `protobuf:"varint,14,opt,name=siren,proto3,oneof" json:"siren,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// cover action: stop a moving cover where it is (it reports the position it stopped at).
+	CoverStop     *bool  `protobuf:"varint,15,opt,name=cover_stop,json=coverStop,proto3,oneof" json:"cover_stop,omitempty"`
+	FanSpeed      *int32 `protobuf:"varint,13,opt,name=fan_speed,json=fanSpeed,proto3,oneof" json:"fan_speed,omitempty"`
+	Siren         *bool  `protobuf:"varint,14,opt,name=siren,proto3,oneof" json:"siren,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Command) Reset() {
@@ -1862,6 +1864,13 @@ func (x *Command) GetCoverPosition() int32 {
 		return *x.CoverPosition
 	}
 	return 0
+}
+
+func (x *Command) GetCoverStop() bool {
+	if x != nil && x.CoverStop != nil {
+		return *x.CoverStop
+	}
+	return false
 }
 
 func (x *Command) GetFanSpeed() int32 {
@@ -2041,7 +2050,7 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\a_tamperB\f\n" +
 	"\n" +
 	"_fan_speedB\b\n" +
-	"\x06_siren\"\x8f\x05\n" +
+	"\x06_siren\"\xc2\x05\n" +
 	"\aCommand\x121\n" +
 	"\x05trait\x18\x01 \x01(\x0e2\x1b.avshub.bridge.v1.TraitKindR\x05trait\x12\x1a\n" +
 	"\binstance\x18\x02 \x01(\tR\binstance\x12\x19\n" +
@@ -2059,15 +2068,18 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x05range\x18\n" +
 	" \x01(\x01H\x04R\x05range\x88\x01\x01\x12\x12\n" +
 	"\x04mode\x18\v \x01(\tR\x04mode\x12*\n" +
-	"\x0ecover_position\x18\f \x01(\x05H\x05R\rcoverPosition\x88\x01\x01\x12 \n" +
-	"\tfan_speed\x18\r \x01(\x05H\x06R\bfanSpeed\x88\x01\x01\x12\x19\n" +
-	"\x05siren\x18\x0e \x01(\bH\aR\x05siren\x88\x01\x01B\b\n" +
+	"\x0ecover_position\x18\f \x01(\x05H\x05R\rcoverPosition\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"cover_stop\x18\x0f \x01(\bH\x06R\tcoverStop\x88\x01\x01\x12 \n" +
+	"\tfan_speed\x18\r \x01(\x05H\aR\bfanSpeed\x88\x01\x01\x12\x19\n" +
+	"\x05siren\x18\x0e \x01(\bH\bR\x05siren\x88\x01\x01B\b\n" +
 	"\x06_powerB\r\n" +
 	"\v_brightnessB\x14\n" +
 	"\x12_color_temperatureB\t\n" +
 	"\a_toggleB\b\n" +
 	"\x06_rangeB\x11\n" +
-	"\x0f_cover_positionB\f\n" +
+	"\x0f_cover_positionB\r\n" +
+	"\v_cover_stopB\f\n" +
 	"\n" +
 	"_fan_speedB\b\n" +
 	"\x06_siren*\xeb\x04\n" +

@@ -272,6 +272,7 @@ func Command(c model.Command) *pb.Command {
 		Range:            cp(c.Range),
 		Mode:             c.Mode,
 		CoverPosition:    i32p(c.CoverPosition),
+		CoverStop:        cp(c.CoverStop),
 		FanSpeed:         i32p(c.FanSpeed),
 		Siren:            cp(c.Siren),
 	}
@@ -294,6 +295,7 @@ func CommandFrom(c *pb.Command) model.Command {
 		Range:            cp(c.Range),
 		Mode:             c.Mode,
 		CoverPosition:    intp(c.CoverPosition),
+		CoverStop:        cp(c.CoverStop),
 		FanSpeed:         intp(c.FanSpeed),
 		Siren:            cp(c.Siren),
 	}

@@ -252,6 +252,10 @@ type BrokerLimits struct {
 	MaxQueueBytesTotal int `yaml:"maxQueueBytesTotal"`
 	// MaxSubscriptions bounds the topic filters of one client (default 1000).
 	MaxSubscriptions int `yaml:"maxSubscriptions"`
+	// MaxOutboundBytes bounds the messages waiting to be written to one connected client, in bytes (default 1 MiB).
+	MaxOutboundBytes int `yaml:"maxOutboundBytes"`
+	// MaxOutboundBytesTotal bounds the messages waiting to be written to all connected clients, in bytes (default 4 MiB).
+	MaxOutboundBytesTotal int `yaml:"maxOutboundBytesTotal"`
 }
 
 // MQTTUser is one user of the embedded broker with its topic rights.

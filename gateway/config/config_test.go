@@ -75,6 +75,8 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 		{"tiny memoryLimit", "hub:\n  serialNumber: x\n  memoryLimit: 1000\n", "hub.memoryLimit", 3},
 		{"negative maxQueueBytesTotal", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxQueueBytesTotal: -1\n", "mqtt.embedded.limits.maxQueueBytesTotal", 6},
 		{"queue budget under a packet", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxPacketSize: 65536\n      maxQueueBytesTotal: 60000\n", "mqtt.embedded.limits.maxQueueBytesTotal", 7},
+		{"negative maxOutboundBytes", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxOutboundBytes: -1\n", "mqtt.embedded.limits.maxOutboundBytes", 6},
+		{"outbound budget under a packet", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxOutboundBytesTotal: 1048576\n", "mqtt.embedded.limits.maxOutboundBytesTotal", 6},
 		{"retained budget under a packet", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    limits:\n      maxRetainedBytes: 100000\n", "smaller than one packet", 6},
 		{"unknown bundled bridge", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    bundled: zwave\n", "bridges[0].bundled", 5},
 		{"path and bundled", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    bundled: zigbee\n", "bridges[0].bundled", 6},

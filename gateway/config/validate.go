@@ -118,7 +118,8 @@ func (c *Config) validate(root *yaml.Node) error {
 		"maxQueueBytes": int64(lim.MaxQueueBytes), "maxClients": int64(lim.MaxClients),
 		"maxRetained": int64(lim.MaxRetained), "maxRetainedBytes": int64(lim.MaxRetainedBytes),
 		"maxSubscriptions": int64(lim.MaxSubscriptions), "maxQueueBytesTotal": int64(lim.MaxQueueBytesTotal),
-		"maxWillBytes": int64(lim.MaxWillBytes)} {
+		"maxWillBytes": int64(lim.MaxWillBytes), "maxOutboundBytes": int64(lim.MaxOutboundBytes),
+		"maxOutboundBytesTotal": int64(lim.MaxOutboundBytesTotal)} {
 		if v < 0 {
 			return fail("mqtt.embedded.limits."+key, "must not be negative (0 takes the default)")
 		}
@@ -129,7 +130,8 @@ func (c *Config) validate(root *yaml.Node) error {
 	// A budget smaller than one packet refuses the packets in between:
 	// legal, but not what anyone means.
 	packet := cmp.Or(lim.MaxPacketSize, broker.DefaultMaxPacketSize)
-	for key, v := range map[string]int{"maxQueueBytesTotal": lim.MaxQueueBytesTotal, "maxRetainedBytes": lim.MaxRetainedBytes} {
+	for key, v := range map[string]int{"maxQueueBytesTotal": lim.MaxQueueBytesTotal, "maxRetainedBytes": lim.MaxRetainedBytes,
+		"maxOutboundBytesTotal": lim.MaxOutboundBytesTotal} {
 		if v != 0 && v < packet+broker.MessageOverhead {
 			return fail("mqtt.embedded.limits."+key, "%d: smaller than one packet (maxPacketSize %d, plus %d bytes per message)",
 				v, packet, broker.MessageOverhead)

@@ -298,6 +298,9 @@ func (h *Hub) startBroker(ctx context.Context) (*broker.Broker, error) {
 
 			MaxQueueBytesTotal: lim.MaxQueueBytesTotal,
 			MaxWillBytes:       lim.MaxWillBytes,
+
+			MaxOutboundBytes:      lim.MaxOutboundBytes,
+			MaxOutboundBytesTotal: lim.MaxOutboundBytesTotal,
 		},
 		OnRefused: h.metrics.BrokerRefused,
 	})

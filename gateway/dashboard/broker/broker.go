@@ -100,6 +100,7 @@ type Broker struct {
 	leaf      []byte // DER of the served certificate, for ClientTLS
 	auth      *authHook
 	limits    *limitsHook
+	outbound  *outboundHook
 	listener  *safeListener
 	closeOnce sync.Once
 	done      chan struct{}
@@ -160,6 +161,15 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	auth.queueFull = b.limits.queueFull
 	if err := b.server.AddHook(b.limits, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: add limits hook: %w", err)
+	}
+	out := &outboundHook{server: b.server, perCl: limits.MaxOutboundBytes, total: limits.MaxOutboundBytesTotal,
+		stall: limits.outboundStall, internal: b.limits.internal, refused: cfg.OnRefused,
+		clients: map[*mqtt.Client]*outState{}, publishing: map[string][]publication{},
+		subscribing: map[*mqtt.Client][]string{}}
+	auth.outboundFull = out.full
+	b.outbound = out
+	if err := b.server.AddHook(out, nil); err != nil {
+		return nil, fmt.Errorf("mqtt broker: add outbound hook: %w", err)
 	}
 	if err := b.server.AddHook(&packetIDHook{server: b.server}, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: add packet id hook: %w", err)
@@ -308,6 +318,9 @@ type authHook struct {
 	internalPassword string
 	// queueFull, when set, refuses a delivery to a client whose queue is full.
 	queueFull func(cl *mqtt.Client, topic string) bool
+	// outboundFull, when set, refuses a delivery to a client whose outbound
+	// buffer is full; a delivery it lets through is counted as queued.
+	outboundFull func(cl *mqtt.Client, topic string) bool
 }
 
 func newAuthHook(users []User) (*authHook, error) {
@@ -428,6 +441,15 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	if !write && h.queueFull != nil && h.queueFull(cl, topic) {
 		return false
 	}
+	if !h.allowed(cl, topic, write) {
+		return false
+	}
+	// Last: it counts the message as queued for cl when it lets it through.
+	return write || h.outboundFull == nil || !h.outboundFull(cl, topic)
+}
+
+// allowed reports whether cl's user may publish on topic (write) or receive it.
+func (h *authHook) allowed(cl *mqtt.Client, topic string, write bool) bool {
 	if h.anonymous() {
 		return true
 	}

@@ -58,6 +58,19 @@ type Limits struct {
 	// MaxSubscriptions bounds the topic filters one client may subscribe to
 	// (default 1,000); a filter beyond it is refused in the SUBACK.
 	MaxSubscriptions int
+	// MaxOutboundBytes bounds the messages waiting in one connected
+	// client's outbound buffer, not yet written to its socket (default 1
+	// MiB); a message past it is dropped for that client. One message is
+	// always let into an empty buffer.
+	MaxOutboundBytes int
+	// MaxOutboundBytesTotal bounds the messages waiting in all connected
+	// clients' outbound buffers together (default 4 MiB); a message past it
+	// is dropped for the client it was for.
+	MaxOutboundBytesTotal int
+
+	// outboundStall is how long a client may write nothing while messages
+	// are dropped for it before it is disconnected (10 s; tests shorten it).
+	outboundStall time.Duration
 }
 
 // The Limits defaults.
@@ -71,6 +84,9 @@ const (
 	DefaultMaxSubscriptions   = 1000
 	DefaultMaxQueueBytesTotal = 4 << 20
 	DefaultMaxWillBytes       = 1 << 20
+
+	DefaultMaxOutboundBytes      = 1 << 20
+	DefaultMaxOutboundBytesTotal = 4 << 20
 )
 
 // MessageOverhead is what the budgets count for one message beyond its
@@ -112,6 +128,11 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxSubscriptions, DefaultMaxSubscriptions)
 	def(&l.MaxQueueBytesTotal, DefaultMaxQueueBytesTotal)
 	def(&l.MaxWillBytes, DefaultMaxWillBytes)
+	def(&l.MaxOutboundBytes, DefaultMaxOutboundBytes)
+	def(&l.MaxOutboundBytesTotal, DefaultMaxOutboundBytesTotal)
+	if l.outboundStall <= 0 {
+		l.outboundStall = defaultOutboundStall
+	}
 	if l.SessionExpiry <= 0 {
 		l.SessionExpiry = DefaultSessionExpiry
 	}

@@ -102,6 +102,9 @@ func TestLinkWithAmazonInChromium(t *testing.T) {
 			if err != nil || overflow {
 				t.Errorf("the Link with Amazon button is cut off at %d px (%v)", width, err)
 			}
+			if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); err != nil || wide {
+				t.Errorf("the status page is wider than the window at %d px (%v)", width, err)
+			}
 			shot("unlinked")
 			checkA11y(t, ctx, "the unlinked status page")
 

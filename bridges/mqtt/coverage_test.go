@@ -190,19 +190,52 @@ func coverageDevices(t *testing.T) []byte {
 	return generateDefinitions(t)
 }
 
+// coverageDevicesAndHA returns the generated bridge/devices payload and
+// zigbee2mqtt's Home Assistant discovery of the same devices ([topic,
+// payload] pairs), or the files $AVSHUB_COVERAGE_DEVICES and
+// $AVSHUB_COVERAGE_HA name (gen.js --ha wrote them earlier).
+func coverageDevicesAndHA(t *testing.T) (devices, configs []byte) {
+	t.Helper()
+	if d, h := os.Getenv("AVSHUB_COVERAGE_DEVICES"), os.Getenv("AVSHUB_COVERAGE_HA"); d != "" && h != "" {
+		var err error
+		if devices, err = os.ReadFile(d); err == nil {
+			configs, err = os.ReadFile(h)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("from %s and %s (AVSHUB_COVERAGE_DEVICES, AVSHUB_COVERAGE_HA)", d, h)
+		return devices, configs
+	}
+	ha := filepath.Join(t.TempDir(), "ha.json")
+	devices = generate(t, []string{"--ha", ha})
+	configs, err := os.ReadFile(ha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return devices, configs
+}
+
 // generateDefinitions runs testdata/coverage/gen.js with the real
 // zigbee2mqtt: one device per zigbee-herdsman-converters definition.
 func generateDefinitions(t *testing.T, models ...string) []byte {
+	t.Helper()
+	var extra []string
+	if len(models) > 0 {
+		extra = append(extra, strings.Join(models, ","))
+	}
+	return generate(t, extra)
+}
+
+// generate runs gen.js with extra arguments after the output file.
+func generate(t *testing.T, extra []string) []byte {
 	t.Helper()
 	project := z2mreal.Require(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "devices.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	args := []string{"testdata/coverage/gen.js", project, out}
-	if len(models) > 0 {
-		args = append(args, strings.Join(models, ","))
-	}
+	args := append([]string{"testdata/coverage/gen.js", project, out}, extra...)
 	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Env = append(os.Environ(), "ZIGBEE2MQTT_DATA="+dir)
 	b, err := cmd.CombinedOutput()
@@ -238,7 +271,60 @@ func TestCoverageOfEveryDefinition(t *testing.T) {
 		ieee := strings.SplitN(strings.TrimPrefix(u.dev.Endpoint.DeviceID, "z2m:"), ":", 2)[0]
 		byIEEE[ieee] = append(byIEEE[ieee], u)
 	}
+	measureCoverage(t, raw, byIEEE, coverageFloor, 0)
+}
 
+// haCoverageFloor is the committed floor of the same share through
+// zigbee2mqtt's own Home Assistant discovery of the same devices (its
+// HomeAssistant extension, gen.js --ha; 34,166 configs) fed to the bridge's
+// Home Assistant source: measured 0.875 (3,919 of 4,478; 98.2 % of the 3,989
+// whose primary function has a trait; short: 33 sirens, 25 covers) with
+// zigbee2mqtt 2.14.1 and zigbee-herdsman-converters 26.105.0.
+const haCoverageFloor = 0.875
+
+// haMaxWrong is the committed ceiling of devices imported wrong through
+// zigbee2mqtt's Home Assistant discovery, measured 480 findings: zigbee2mqtt
+// publishes many settings (child lock, indicator, window detection, …) as
+// switch entities without entity_category, which the Home Assistant source
+// cannot tell from functions, and internal temperatures as plain sensors.
+// The zigbee2mqtt source gets them right (its ceiling is 0). Lower it as
+// the Home Assistant source learns zigbee2mqtt's settings.
+const haMaxWrong = 480
+
+// The Home Assistant side of the measurement: zigbee2mqtt's own discovery
+// configs for one device of every definition, fed to the bridge's Home
+// Assistant source, judged against the same primary functions (from the
+// exposes) and the same "nothing imported wrong" checks.
+func TestHACoverageOfEveryDefinition(t *testing.T) {
+	payload, configs := coverageDevicesAndHA(t)
+	var raw []z2mDeviceJSON
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var msgs [][2]string
+	if err := json.Unmarshal(configs, &msgs); err != nil {
+		t.Fatal(err)
+	}
+	h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
+	for _, m := range msgs {
+		h.handle(m[0], []byte(m[1]))
+	}
+	byIEEE := map[string][]*unit{}
+	for _, u := range h.units() {
+		// zigbee2mqtt's unique_id is <ieee>_<object id>_<base topic>
+		ieee, _, _ := strings.Cut(strings.TrimPrefix(u.dev.Endpoint.DeviceID, "ha:"), "_")
+		byIEEE[ieee] = append(byIEEE[ieee], u)
+	}
+	t.Logf("%d discovery configs, %d endpoints", len(msgs), len(h.units()))
+	measureCoverage(t, raw, byIEEE, haCoverageFloor, haMaxWrong)
+}
+
+// measureCoverage judges the endpoints of every generated device (by IEEE
+// address) against its primary function: it logs the share that reaches
+// Alexa, fails below floor, and fails on more than maxWrong findings of
+// something imported wrong.
+func measureCoverage(t *testing.T, raw []z2mDeviceJSON, byIEEE map[string][]*unit, floor float64, maxWrong int) {
+	t.Helper()
 	reached, expressible, expressibleReached := 0, 0, 0
 	perKind := map[string][2]int{}
 	var wrong []string
@@ -324,12 +410,15 @@ func TestCoverageOfEveryDefinition(t *testing.T) {
 	}
 	t.Logf("primary function reaches Alexa for %d of %d definitions (%.1f %%); of the %d whose primary function has a trait: %d (%.1f %%); by kind (reached/definitions):%s",
 		reached, total, 100*share, expressible, expressibleReached, 100*float64(expressibleReached)/float64(max(expressible, 1)), b.String())
-	if share < coverageFloor {
-		t.Errorf("share %.3f is below the committed floor %.3f", share, coverageFloor)
+	if share < floor {
+		t.Errorf("share %.3f is below the committed floor %.3f", share, floor)
 	}
-	if len(wrong) > 0 {
-		sort.Strings(wrong)
-		t.Errorf("%d imported wrong:\n%s", len(wrong), strings.Join(wrong[:min(len(wrong), 40)], "\n"))
+	sort.Strings(wrong)
+	switch {
+	case len(wrong) > maxWrong:
+		t.Errorf("%d imported wrong (at most %d committed):\n%s", len(wrong), maxWrong, strings.Join(wrong[:min(len(wrong), 40)], "\n"))
+	case len(wrong) > 0:
+		t.Logf("%d imported wrong (at most %d committed), the first:\n%s", len(wrong), maxWrong, strings.Join(wrong[:min(len(wrong), 10)], "\n"))
 	}
 }
 

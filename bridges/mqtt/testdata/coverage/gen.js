@@ -3,7 +3,12 @@
 // zigbee2mqtt's own code (its Device model and the Bridge extension's
 // definition payload), for the coverage test of the MQTT bridge (coverage_test.go).
 //
-// Usage: ZIGBEE2MQTT_DATA=<empty dir> node testdata/coverage/gen.js <zigbee2mqtt project dir> <out.json> [models]
+// Usage: ZIGBEE2MQTT_DATA=<empty dir> node testdata/coverage/gen.js <zigbee2mqtt project dir> <out.json> [models] [--ha <ha.json>]
+//
+// --ha also writes zigbee2mqtt's own Home Assistant discovery for the same
+// devices: its HomeAssistant extension's discover() for each device, every
+// config message it publishes as [topic, payload] (payloads as published),
+// for the Home Assistant side of the coverage test.
 //
 // models, a comma-separated list of definition models, keeps only those
 // (the fixture testdata/z2m/kinds_devices.json of real products of every
@@ -18,7 +23,10 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-const [project, out, models] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const haAt = argv.indexOf("--ha");
+const haOut = haAt >= 0 ? argv.splice(haAt, 2)[1] : null;
+const [project, out, models] = argv;
 const only = models ? new Set(models.split(",")) : null;
 if (!project || !out || !process.env.ZIGBEE2MQTT_DATA) {
     console.error("usage: ZIGBEE2MQTT_DATA=<dir> node testdata/coverage/gen.js <zigbee2mqtt project dir> <out.json>");
@@ -28,7 +36,7 @@ const nm = path.join(path.resolve(project), "node_modules");
 const load = (m) => require(path.join(nm, m));
 
 fs.writeFileSync(path.join(process.env.ZIGBEE2MQTT_DATA, "configuration.yaml"),
-    "homeassistant:\n  enabled: false\nmqtt:\n  base_topic: zigbee2mqtt\n  server: mqtt://127.0.0.1:1883\nserial:\n  port: /dev/null\nadvanced:\n  log_level: error\n");
+    `homeassistant:\n  enabled: ${haOut ? "true" : "false"}\nmqtt:\n  base_topic: zigbee2mqtt\n  server: mqtt://127.0.0.1:1883\nserial:\n  port: /dev/null\nadvanced:\n  log_level: error\n`);
 
 const zhc = load("zigbee-herdsman-converters");
 const rawDefinitions = load("zigbee-herdsman-converters/dist/devices/index.js").default;
@@ -39,6 +47,7 @@ const zhcVersion = load("zigbee-herdsman-converters/package.json").version;
 const z2mVersion = load("zigbee2mqtt/package.json").version;
 
 const devices = [];
+const zhDevices = [];
 let n = 0;
 for (const raw of rawDefinitions) {
     n++;
@@ -59,9 +68,13 @@ for (const raw of rawDefinitions) {
         powerSource: battery ? "Battery" : "Mains (single phase)",
         interviewState: "SUCCESSFUL",
         endpoints: [],
+        // zigbee-herdsman's endpoint lookup, for the Home Assistant
+        // extension's group-member bookkeeping (the ID and the address).
+        getEndpoint: (id) => ({ID: id, deviceIeeeAddress: ieee}),
     };
     const device = new Device(zh);
     device.definition = def;
+    zhDevices.push(device);
     devices.push({
         ieee_address: ieee,
         type: zh.type,
@@ -81,4 +94,39 @@ for (const raw of rawDefinitions) {
     });
 }
 fs.writeFileSync(out, stringify(devices));
-console.log(JSON.stringify({definitions: devices.length, zigbee2mqtt: z2mVersion, "zigbee-herdsman-converters": zhcVersion}));
+
+// discoverHA runs zigbee2mqtt's HomeAssistant extension over the devices
+// with an MQTT client that records what it publishes.
+async function discoverHA() {
+    const HomeAssistant = load("zigbee2mqtt/dist/extension/homeassistant.js").default;
+    const published = [];
+    const mqtt = {
+        publish: async (topic, payload, options) => {
+            if (payload !== "") {
+                published.push([`${options.baseTopic}/${topic}`, payload]);
+            }
+        },
+    };
+    const ha = new HomeAssistant(null, mqtt, null, null, null, null, null, null);
+    // What start() sets from the running zigbee2mqtt and its coordinator.
+    ha.zigbee2MQTTVersion = z2mVersion;
+    ha.discoveryOrigin = {name: "Zigbee2MQTT", sw: z2mVersion, url: "https://www.zigbee2mqtt.io"};
+    ha.bridge = {};
+    ha.bridgeIdentifier = "zigbee2mqtt_bridge_0x00124b0000000000";
+    for (const device of zhDevices) {
+        await ha.discover(device);
+    }
+    fs.writeFileSync(haOut, JSON.stringify(published));
+    return published.length;
+}
+
+(async () => {
+    const summary = {definitions: devices.length, zigbee2mqtt: z2mVersion, "zigbee-herdsman-converters": zhcVersion};
+    if (haOut) {
+        summary.homeassistant_configs = await discoverHA();
+    }
+    console.log(JSON.stringify(summary));
+})().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

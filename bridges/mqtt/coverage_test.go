@@ -177,7 +177,7 @@ func classifyCoverage(d *z2mDeviceJSON) coverageDevice {
 // coverageDevices returns the generated bridge/devices payload, or the
 // file $AVSHUB_COVERAGE_DEVICES names (one gen.js wrote earlier: saves the
 // generation while iterating on the mapping).
-func coverageDevices(t *testing.T) []byte {
+func coverageDevices(t testing.TB) []byte {
 	t.Helper()
 	if p := os.Getenv("AVSHUB_COVERAGE_DEVICES"); p != "" {
 		b, err := os.ReadFile(p)
@@ -218,7 +218,7 @@ func coverageDevicesAndHA(t *testing.T) (devices, configs []byte) {
 
 // generateDefinitions runs testdata/coverage/gen.js with the real
 // zigbee2mqtt: one device per zigbee-herdsman-converters definition.
-func generateDefinitions(t *testing.T, models ...string) []byte {
+func generateDefinitions(t testing.TB, models ...string) []byte {
 	t.Helper()
 	var extra []string
 	if len(models) > 0 {

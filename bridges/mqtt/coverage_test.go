@@ -228,7 +228,7 @@ func generateDefinitions(t testing.TB, models ...string) []byte {
 }
 
 // generate runs gen.js with extra arguments after the output file.
-func generate(t *testing.T, extra []string) []byte {
+func generate(t testing.TB, extra []string) []byte {
 	t.Helper()
 	project := z2mreal.Require(t)
 	dir := t.TempDir()

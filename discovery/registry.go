@@ -36,6 +36,10 @@ type Entry struct {
 	State     model.State
 	Reachable bool
 	Updated   time.Time
+	// Link is the device's radio link as its bridge last reported it (nil:
+	// the bridge does not say). It changes without a Change: the page and the
+	// CLI read it when they show the endpoint.
+	Link *model.Link
 	// Settings are what a person set on the hub for this endpoint (name, area,
 	// hidden); the Endpoint's FriendlyName already carries the name.
 	Settings Settings
@@ -483,6 +487,12 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 		}
 		e.Reachable, e.Updated = ev.Reachable, at
 		changes = []Change{{Kind: ChangeReachability, Entry: e.copy()}}
+	case model.EventLink:
+		// Diagnostics for people: kept, not persisted nor published as a change.
+		if e, ok := r.entries[r.ID(bridge, ev.DeviceID)]; ok && ev.Link != nil {
+			e.Link = ev.Link.Clone()
+		}
+		return nil
 	case model.EventCompletion:
 		return nil
 	default:
@@ -529,11 +539,14 @@ func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time, check
 			r.refused[bridge]++
 			return nil
 		}
-		e = &entry{Entry: Entry{Endpoint: ep, State: st, Reachable: d.Reachable, Updated: at, Settings: r.settings[id]}, reported: ep}
+		e = &entry{Entry: Entry{Endpoint: ep, State: st, Reachable: d.Reachable, Updated: at, Link: d.Link.Clone(), Settings: r.settings[id]}, reported: ep}
 		r.entries[id] = e
 		r.indexAdd(id, ep)
 		r.publishName(e)
 		return []Change{{Kind: ChangeAdded, Entry: e.copy()}}
+	}
+	if d.Link != nil {
+		e.Link = d.Link.Clone()
 	}
 	var changes []Change
 	if !reflect.DeepEqual(e.reported, ep) {
@@ -737,5 +750,6 @@ func (e *entry) copy() Entry {
 	c := e.Entry
 	c.State = c.State.Clone()
 	c.Endpoint = c.Endpoint.Clone()
+	c.Link = c.Link.Clone()
 	return c
 }

@@ -517,6 +517,10 @@ func (b *Bridge) reconcile(ctx context.Context, em sdk.Emitter, touched []string
 					r := d.Reachable
 					events = append(events, func() { em.Reachability(id, r) })
 				}
+				if d.Link != nil && !reflect.DeepEqual(old.Link, d.Link) {
+					l := *d.Link.Clone()
+					events = append(events, func() { em.Link(id, l) })
+				}
 			}
 			b.emitted[id] = cloneDevice(d)
 		}
@@ -905,6 +909,7 @@ func satisfies(c model.Command, st model.State, tr model.Traits) bool {
 
 func cloneDevice(d model.Device) model.Device {
 	d.State = d.State.Clone()
+	d.Link = d.Link.Clone()
 	ep := d.Endpoint
 	ep.Connections = append([]model.Connection(nil), ep.Connections...)
 	d.Endpoint = ep

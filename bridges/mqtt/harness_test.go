@@ -99,6 +99,10 @@ func (r *recorder) BridgeEvent(_ string, ev model.Event) {
 		d := r.devices[ev.DeviceID]
 		d.Reachable = ev.Reachable
 		r.devices[ev.DeviceID] = d
+	case model.EventLink:
+		d := r.devices[ev.DeviceID]
+		d.Link = ev.Link
+		r.devices[ev.DeviceID] = d
 	}
 	r.mu.Unlock()
 	select {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/avshub/avshub/discovery/model"
 )
@@ -30,8 +31,9 @@ type z2mSource struct {
 	bridgeOnline *bool
 	avail        map[string]bool // by friendly name; absent = unknown
 	states       map[string]model.State
-	gotState     map[string]bool // by ieee: a state message arrived since the last reconnect
-	requested    map[string]bool // by ieee: /get sent since the last reconnect
+	links        map[string]*model.Link // by ieee: linkquality and last_seen of the last state message
+	gotState     map[string]bool        // by ieee: a state message arrived since the last reconnect
+	requested    map[string]bool        // by ieee: /get sent since the last reconnect
 	pending      map[string][]byte
 	pendingOrder []string
 
@@ -119,7 +121,7 @@ func (z *z2mSource) failure(ieee string, after uint64, props []string) *model.Er
 
 func newZ2MSource(base string, bad *onceLog) *z2mSource {
 	return &z2mSource{base: base, bad: bad, devices: map[string]*z2mDevice{}, avail: map[string]bool{},
-		states: map[string]model.State{}, gotState: map[string]bool{}, requested: map[string]bool{}, pending: map[string][]byte{},
+		states: map[string]model.State{}, links: map[string]*model.Link{}, gotState: map[string]bool{}, requested: map[string]bool{}, pending: map[string][]byte{},
 		failures: map[string][]z2mFailure{}}
 }
 
@@ -201,6 +203,9 @@ func (z *z2mSource) handle(topic string, payload []byte) []string {
 
 func (z *z2mSource) applyState(d *z2mDevice, m map[string]any) []string {
 	z.gotState[d.ieee] = true
+	if l, ok := parseLink(m, z.links[d.ieee]); ok {
+		z.links[d.ieee] = l
+	}
 	var ids []string
 	for _, u := range d.units {
 		s, unknown, problems := u.parseState(m)
@@ -252,6 +257,11 @@ func (z *z2mSource) setDevices(payload []byte) {
 			delete(z.states, id)
 		}
 	}
+	for ieee := range z.links {
+		if z.devices[ieee] == nil {
+			delete(z.links, ieee)
+		}
+	}
 	pend, order := z.pending, z.pendingOrder
 	z.pending, z.pendingOrder = map[string][]byte{}, nil
 	for _, t := range order {
@@ -297,7 +307,7 @@ func (z *z2mSource) units() []*unit {
 		for _, u := range d.units {
 			d, u := d, u
 			out = append(out, &unit{
-				dev: model.Device{Endpoint: u.ep, State: z.states[u.id].Clone(), Reachable: z.reachable(d)},
+				dev: model.Device{Endpoint: u.ep, State: z.states[u.id].Clone(), Reachable: z.reachable(d), Link: z.links[d.ieee].Clone()},
 				command: func(c model.Command, cur model.State) ([]outMsg, error) {
 					p, err := u.command(c, cur)
 					if err != nil {
@@ -350,6 +360,33 @@ func (z *z2mSource) getRequests() []outMsg {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].topic < out[j].topic })
 	return out
+}
+
+// parseLink reads zigbee2mqtt's linkquality (0–255) and last_seen (ISO 8601
+// text or epoch milliseconds, as advanced.last_seen says; absent when
+// "disable") from a state message, over the device's previous link. ok is
+// false when the message has neither.
+func parseLink(m map[string]any, prev *model.Link) (*model.Link, bool) {
+	l := prev.Clone()
+	if l == nil {
+		l = &model.Link{}
+	}
+	ok := false
+	if v, isNum := m["linkquality"].(float64); isNum && v >= 0 && v <= 255 {
+		q := model.LinkQualityPercent(int(v))
+		l.Quality, ok = &q, true
+	}
+	switch v := m["last_seen"].(type) {
+	case float64:
+		if v > 0 {
+			l.LastSeen, ok = time.UnixMilli(int64(v)), true
+		}
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			l.LastSeen, ok = t, true
+		}
+	}
+	return l, ok
 }
 
 // parseOnline reads an availability payload: JSON {"state":"online"} or the

@@ -445,17 +445,24 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 		b.log.Warn("zigbee: bad AF_INCOMING_MSG", "err", err)
 		return
 	}
+	now := time.Now()
 	b.mu.Lock()
 	ieee, ok := b.byNWK[m.src]
 	var r *record
 	if ok {
 		r = b.devices[ieee]
-		b.lastSeen[ieee] = time.Now()
+		b.lastSeen[ieee] = now
 	}
+	em := b.em
 	b.mu.Unlock()
 	if r == nil {
 		b.log.Debug("zigbee: message from unknown device", "nwk", fmt.Sprintf("0x%04x", m.src))
 		return
+	}
+	if em != nil {
+		// The page's "Signal 78 %, last seen just now" (the SDK sends it on when it moved).
+		q := model.LinkQualityPercent(int(m.lqi))
+		em.Link(ieee, model.Link{Quality: &q, LastSeen: now})
 	}
 	f, err := zcl.Parse(m.data)
 	if err != nil {
@@ -644,6 +651,7 @@ type incomingMsg struct {
 	srcEP     uint8
 	dstEP     uint8
 	broadcast bool
+	lqi       uint8 // the link quality the coordinator received the frame with
 	data      []byte
 }
 
@@ -657,7 +665,7 @@ func parseIncoming(d []byte) (incomingMsg, error) {
 		return incomingMsg{}, fmt.Errorf("AF_INCOMING_MSG data length %d exceeds the frame", n)
 	}
 	return incomingMsg{cluster: binary.LittleEndian.Uint16(d[2:]), src: binary.LittleEndian.Uint16(d[4:]), srcEP: d[6], dstEP: d[7],
-		broadcast: d[8] != 0, data: d[17 : 17+n]}, nil
+		broadcast: d[8] != 0, lqi: d[9], data: d[17 : 17+n]}, nil
 }
 
 // StartPairing opens the network for joining for d (at most 254 s).

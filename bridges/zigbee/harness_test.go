@@ -74,6 +74,9 @@ func (e *recEmitter) Complete(cid string, s model.State, err error) {
 func (e *recEmitter) Pairing(p model.Pairing) {
 	e.add(model.Event{Kind: model.EventPairing, Pairing: &p})
 }
+func (e *recEmitter) Link(id string, l model.Link) {
+	e.add(model.Event{Kind: model.EventLink, DeviceID: id, Link: &l})
+}
 
 // since returns the number of events so far (a mark for waitFor).
 func (e *recEmitter) mark() int {

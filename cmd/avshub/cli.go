@@ -143,10 +143,20 @@ func cmdEndpoints(ctx context.Context, args []string, out, errw io.Writer) error
 func printEndpoints(out io.Writer, eps []web.Endpoint) error {
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Endpoint.FriendlyName < eps[j].Endpoint.FriendlyName })
 	tw := tabwriter.NewWriter(newTermWriter(out), 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tBRIDGE\tCATEGORY\tREACHABLE\tSTATE\tID")
+	fmt.Fprintln(tw, "NAME\tBRIDGE\tCATEGORY\tREACHABLE\tSTATE\tSIGNAL\tLAST SEEN\tID")
 	for _, e := range eps {
-		// The state in words, as the page shows it ("open", "leak!", "1.2 kW").
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\n", e.Endpoint.FriendlyName, e.Endpoint.Bridge, e.Endpoint.Category, e.Reachable, web.StateText(e.State), e.Endpoint.ID)
+		// The state in words, as the page shows it ("open", "leak!", "1.2 kW");
+		// the link as the bridge reports it ("72 %", "2 min ago").
+		signal := e.SignalText()
+		if signal == "" {
+			signal = "—"
+		}
+		seen := "—"
+		if t := e.LastSeen(); !t.IsZero() {
+			seen = web.Ago(t)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%s\t%s\n", e.Endpoint.FriendlyName, e.Endpoint.Bridge, e.Endpoint.Category, e.Reachable,
+			web.StateText(e.State), signal, seen, e.Endpoint.ID)
 	}
 	return tw.Flush()
 }

@@ -29,6 +29,8 @@ const (
 	EventCompletion EventKind = "completion"
 	// EventPairing reports a pairing window or a device joining during it.
 	EventPairing EventKind = "pairing"
+	// EventLink carries a device's radio link (quality, last seen).
+	EventLink EventKind = "link"
 )
 
 // Event is one message of a bridge's event stream.
@@ -40,12 +42,13 @@ type Event struct {
 	Health     *Health     `json:"health,omitempty"`     // EventHealth
 	Devices    []Device    `json:"devices,omitempty"`    // EventSnapshot
 	Device     *Device     `json:"device,omitempty"`     // EventUpsert
-	DeviceID   string      `json:"deviceId,omitempty"`   // EventRemove, EventState, EventReachability
+	DeviceID   string      `json:"deviceId,omitempty"`   // EventRemove, EventState, EventReachability, EventLink
 	State      State       `json:"state,omitempty"`      // EventState: the changed fields
 	Cause      Cause       `json:"cause,omitempty"`      // EventState
 	Reachable  bool        `json:"reachable,omitempty"`  // EventReachability
 	Completion *Completion `json:"completion,omitempty"` // EventCompletion
 	Pairing    *Pairing    `json:"pairing,omitempty"`    // EventPairing
+	Link       *Link       `json:"link,omitempty"`       // EventLink (DeviceID says whose)
 }
 
 // PairingStage is where a pairing window or one joining device is.

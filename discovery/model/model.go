@@ -132,7 +132,32 @@ type Device struct {
 	Endpoint  Endpoint `json:"endpoint"`
 	State     State    `json:"state"`
 	Reachable bool     `json:"reachable"`
+	// Link is the radio link as the bridge last saw it, when it knows it.
+	Link *Link `json:"link,omitempty"`
 }
+
+// Link is a device's radio link as its bridge last saw it: diagnostics for
+// people (the page, the CLI), never an Alexa capability.
+type Link struct {
+	// Quality is the link quality in % (0–100), when known.
+	Quality *int `json:"quality,omitempty"`
+	// LastSeen is when the bridge last heard from the device (zero: unknown).
+	LastSeen time.Time `json:"lastSeen,omitzero"`
+}
+
+// Clone returns a copy of l that shares nothing with it (nil for nil).
+func (l *Link) Clone() *Link {
+	if l == nil {
+		return nil
+	}
+	c := *l
+	c.Quality = cloneP(l.Quality)
+	return &c
+}
+
+// LinkQualityPercent converts a Zigbee LQI (0–255, as zigbee2mqtt's
+// linkquality) to %.
+func LinkQualityPercent(lqi int) int { return max(0, min(100, (lqi*100+127)/255)) }
 
 // Cause says why a state changed, as Alexa's ChangeReport cause types name it.
 type Cause string

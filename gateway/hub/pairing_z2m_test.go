@@ -32,7 +32,8 @@ func TestPairAndRemoveThroughRealZigbee2MQTT(t *testing.T) {
 	broker := mqtttest.MustStart(t, mqtttest.Options{})
 	rec := newZ2MRecorder(t, broker.URL)
 	z2mreal.MustStart(t, z2mreal.Config{Serial: rig.link, MQTT: broker.URL,
-		Settings: map[string]any{"advanced": map[string]any{"log_namespaced_levels": map[string]any{"z2m:mqtt": "warning"}}}})
+		Settings: map[string]any{"advanced": map[string]any{"log_namespaced_levels": map[string]any{"z2m:mqtt": "warning"},
+			"last_seen": "ISO_8601"}}})
 
 	e := newEnv(t, envOptions{ExtraBridges: mqttBridgeYAML(broker.URL)})
 	e.start()
@@ -95,9 +96,25 @@ func TestPairAndRemoveThroughRealZigbee2MQTT(t *testing.T) {
 		})
 	}
 
-	// Remove the first device from the hub.
+	// The bulb's link reaches the hub: zigbee2mqtt's linkquality in % and
+	// its last_seen, on the page's and the CLI's endpoint.
 	victim := rig.ids[0]
 	epID := endpoints[victim]
+	e.poll(ctx, "the bulb's link quality and last seen", func() error {
+		for _, ep := range e.hub.Endpoints() {
+			if ep.Endpoint.ID != epID {
+				continue
+			}
+			if ep.SignalText() == "" || ep.Link.LastSeen.IsZero() || time.Since(ep.Link.LastSeen) > time.Minute {
+				return fmt.Errorf("link %+v", ep.Link)
+			}
+			t.Logf("%s: signal %s, last seen %s", epID, ep.SignalText(), web.Ago(ep.LastSeen()))
+			return nil
+		}
+		return fmt.Errorf("no endpoint %s", epID)
+	})
+
+	// Remove the bulb from the hub.
 	from := len(e.emu.Events())
 	if err := e.hub.Remove(ctx, epID); err != nil {
 		t.Fatalf("Remove %s: %v", epID, err)

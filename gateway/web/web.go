@@ -102,6 +102,9 @@ type Endpoint struct {
 	State     model.State    `json:"state"`
 	Reachable bool           `json:"reachable"`
 	Updated   time.Time      `json:"updated,omitzero"`
+	// Link is the radio link as the bridge last reported it (quality, last
+	// seen), when the bridge knows it.
+	Link *model.Link `json:"link,omitempty"`
 	// Settings are what a person set on the hub (name, area, hidden).
 	Settings discovery.Settings `json:"settings,omitzero"`
 	Recent   []EventLine        `json:"recent,omitempty"`
@@ -109,7 +112,7 @@ type Endpoint struct {
 
 // EndpointOf returns the web view of a registry entry.
 func EndpointOf(e discovery.Entry, recent []EventLine) Endpoint {
-	return Endpoint{Endpoint: e.Endpoint, State: e.State, Reachable: e.Reachable, Updated: e.Updated, Settings: e.Settings, Recent: recent}
+	return Endpoint{Endpoint: e.Endpoint, State: e.State, Reachable: e.Reachable, Updated: e.Updated, Link: e.Link.Clone(), Settings: e.Settings, Recent: recent}
 }
 
 // EventLine is one recent event of an endpoint.
@@ -156,6 +159,7 @@ var templates embed.FS
 
 var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"since":  since,
+	"ago":    Ago,
 	"traits": func(t model.Traits) []string { return t.Names() },
 	"state":  StateText,
 	"lower":  strings.ToLower,
@@ -516,6 +520,43 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler) error {
 		}
 		return err
 	}
+}
+
+// Ago says how long ago t was in the words of the page and the CLI ("just
+// now", "40 s ago", "2 min ago", "3 h ago", "2 days ago"; "never" for zero).
+func Ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	switch {
+	case d < 5*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s ago", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+}
+
+// LastSeen is when the endpoint's device was last heard from: its bridge's
+// link report, else its last change.
+func (e Endpoint) LastSeen() time.Time {
+	if e.Link != nil && !e.Link.LastSeen.IsZero() {
+		return e.Link.LastSeen
+	}
+	return e.Updated
+}
+
+// SignalText is the link quality in words ("72 %"), empty when unknown.
+func (e Endpoint) SignalText() string {
+	if e.Link == nil || e.Link.Quality == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d %%", *e.Link.Quality)
 }
 
 func since(t time.Time) string {

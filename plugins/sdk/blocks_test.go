@@ -97,6 +97,7 @@ func (e *pollEmitter) Remove(string)       { e.add("remove") }
 func (e *pollEmitter) Pairing(p model.Pairing) {
 	e.add("pairing " + string(p.Stage) + " " + p.DeviceID)
 }
+func (e *pollEmitter) Link(id string, _ model.Link) { e.add("link " + id) }
 func (e *pollEmitter) StateChanged(id string, s model.State, c model.Cause) {
 	e.add("state " + id + " on=" + map[bool]string{true: "true", false: "false"}[s.On != nil && *s.On] + " " + string(c))
 }

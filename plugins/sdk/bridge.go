@@ -84,4 +84,7 @@ type Emitter interface {
 	Complete(correlationID string, state model.State, err error)
 	// Pairing reports a pairing window or a device joining during it (API 1.1).
 	Pairing(p model.Pairing)
+	// Link reports a device's radio link (quality, last heard); call it as
+	// often as frames arrive: the SDK sends it on when it moved (API 1.1).
+	Link(deviceID string, l model.Link)
 }

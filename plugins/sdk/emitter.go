@@ -24,18 +24,20 @@ type emitter struct {
 	order     []string // device ids in first-seen order, for stable snapshots
 	snapshot  bool     // the bridge has sent its first Snapshot
 	subs      map[*subscription]struct{}
-	pending   map[string]string // correlation id -> device id of accepted commands
+	pending   map[string]string     // correlation id -> device id of accepted commands
+	sentLink  map[string]model.Link // the link last sent per device (Link's throttle)
 	now       func() time.Time
 	onOverrun func()
 }
 
 func newEmitter() *emitter {
 	return &emitter{
-		health:  model.Health{State: model.HealthStarting, Description: "starting"},
-		devices: map[string]model.Device{},
-		subs:    map[*subscription]struct{}{},
-		pending: map[string]string{},
-		now:     time.Now,
+		health:   model.Health{State: model.HealthStarting, Description: "starting"},
+		devices:  map[string]model.Device{},
+		subs:     map[*subscription]struct{}{},
+		pending:  map[string]string{},
+		sentLink: map[string]model.Link{},
+		now:      time.Now,
 	}
 }
 
@@ -184,6 +186,7 @@ func (e *emitter) Health(h model.Health) {
 func (e *emitter) Snapshot(devices []model.Device) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	old := e.devices
 	e.devices = make(map[string]model.Device, len(devices))
 	e.order = e.order[:0]
 	for _, d := range devices {
@@ -191,6 +194,9 @@ func (e *emitter) Snapshot(devices []model.Device) {
 			e.order = append(e.order, d.Endpoint.DeviceID)
 		}
 		d.State = d.State.Clone()
+		if d.Link == nil {
+			d.Link = old[d.Endpoint.DeviceID].Link // the link the bridge reported before
+		}
 		e.devices[d.Endpoint.DeviceID] = d
 	}
 	e.snapshot = true
@@ -201,8 +207,12 @@ func (e *emitter) Upsert(d model.Device) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	id := d.Endpoint.DeviceID
-	if _, ok := e.devices[id]; !ok {
+	prev, ok := e.devices[id]
+	if !ok {
 		e.order = append(e.order, id)
+	}
+	if d.Link == nil {
+		d.Link = prev.Link // the link the bridge reported before
 	}
 	d.State = d.State.Clone()
 	e.devices[id] = d
@@ -220,6 +230,7 @@ func (e *emitter) Remove(deviceID string) {
 		return
 	}
 	delete(e.devices, deviceID)
+	delete(e.sentLink, deviceID)
 	for i, id := range e.order {
 		if id == deviceID {
 			e.order = append(e.order[:i], e.order[i+1:]...)
@@ -286,4 +297,52 @@ func (e *emitter) Pairing(p model.Pairing) {
 		p.Endpoint = &ep
 	}
 	e.broadcastLocked(model.Event{Kind: model.EventPairing, Pairing: &p})
+}
+
+// Link thresholds: a device's link is sent again when its quality moved by
+// linkQualityStep points or it was heard linkSeenStep after the last one sent
+// (the page shows "72 %" and "2 min ago"; every frame need not cross the wire).
+const (
+	linkQualityStep = 5
+	linkSeenStep    = 30 * time.Second
+)
+
+// Link records a device's radio link; the streams get it when it moved
+// enough since the last one sent (every new stream's snapshot has the
+// latest). It is not part of API 1.0: a 1.0 hub skips the event.
+func (e *emitter) Link(deviceID string, l model.Link) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, ok := e.devices[deviceID]
+	if !ok {
+		return
+	}
+	d.Link = l.Clone()
+	e.devices[deviceID] = d
+	last, sent := e.sentLink[deviceID]
+	if sent && !linkMoved(last, l) {
+		return
+	}
+	e.sentLink[deviceID] = *l.Clone()
+	if e.snapshot {
+		e.broadcastLocked(model.Event{Kind: model.EventLink, DeviceID: deviceID, Link: l.Clone()})
+	}
+}
+
+// linkMoved reports whether next differs enough from last to be sent.
+func linkMoved(last, next model.Link) bool {
+	if (last.Quality == nil) != (next.Quality == nil) {
+		return true
+	}
+	if next.Quality != nil && abs(*next.Quality-*last.Quality) >= linkQualityStep {
+		return true
+	}
+	return next.LastSeen.Sub(last.LastSeen) >= linkSeenStep
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

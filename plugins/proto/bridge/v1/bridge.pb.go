@@ -742,10 +742,12 @@ func (x *Connection) GetValue() string {
 }
 
 type Device struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Endpoint      *Endpoint              `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
-	State         *State                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
-	Reachable     bool                   `protobuf:"varint,3,opt,name=reachable,proto3" json:"reachable,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Endpoint  *Endpoint              `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	State     *State                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	Reachable bool                   `protobuf:"varint,3,opt,name=reachable,proto3" json:"reachable,omitempty"`
+	// API 1.1: the radio link as the bridge last saw it, when it knows it.
+	Link          *Link `protobuf:"bytes,4,opt,name=link,proto3" json:"link,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -801,6 +803,122 @@ func (x *Device) GetReachable() bool {
 	return false
 }
 
+func (x *Device) GetLink() *Link {
+	if x != nil {
+		return x.Link
+	}
+	return nil
+}
+
+// Link is a device's radio link as its bridge last saw it: diagnostics for
+// people (the page, the CLI), never an Alexa capability.
+type Link struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Link quality in % (0-100), when known.
+	Quality *int32 `protobuf:"varint,1,opt,name=quality,proto3,oneof" json:"quality,omitempty"`
+	// When the bridge last heard from the device, when known.
+	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Link) Reset() {
+	*x = Link{}
+	mi := &file_bridge_v1_bridge_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Link) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Link) ProtoMessage() {}
+
+func (x *Link) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_bridge_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Link.ProtoReflect.Descriptor instead.
+func (*Link) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Link) GetQuality() int32 {
+	if x != nil && x.Quality != nil {
+		return *x.Quality
+	}
+	return 0
+}
+
+func (x *Link) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+// LinkUpdate is a device's new link (API 1.1; a 1.0 hub skips it).
+type LinkUpdate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Link          *Link                  `protobuf:"bytes,2,opt,name=link,proto3" json:"link,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkUpdate) Reset() {
+	*x = LinkUpdate{}
+	mi := &file_bridge_v1_bridge_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkUpdate) ProtoMessage() {}
+
+func (x *LinkUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_bridge_v1_bridge_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkUpdate.ProtoReflect.Descriptor instead.
+func (*LinkUpdate) Descriptor() ([]byte, []int) {
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *LinkUpdate) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *LinkUpdate) GetLink() *Link {
+	if x != nil {
+		return x.Link
+	}
+	return nil
+}
+
 // Error is a typed command failure; the only error that crosses the boundary.
 type Error struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -819,7 +937,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[8]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +949,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[8]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +962,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{8}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Error) GetKind() ErrorKind {
@@ -903,7 +1021,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[9]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +1033,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[9]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +1046,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{9}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExecuteRequest) GetCorrelationId() string {
@@ -973,7 +1091,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[10]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1103,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[10]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1116,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{10}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ExecuteResponse) GetOutcome() isExecuteResponse_Outcome {
@@ -1070,7 +1188,7 @@ type Done struct {
 
 func (x *Done) Reset() {
 	*x = Done{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[11]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1200,7 @@ func (x *Done) String() string {
 func (*Done) ProtoMessage() {}
 
 func (x *Done) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[11]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1213,7 @@ func (x *Done) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Done.ProtoReflect.Descriptor instead.
 func (*Done) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{11}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Done) GetState() *State {
@@ -1115,7 +1233,7 @@ type Accepted struct {
 
 func (x *Accepted) Reset() {
 	*x = Accepted{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[12]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1245,7 @@ func (x *Accepted) String() string {
 func (*Accepted) ProtoMessage() {}
 
 func (x *Accepted) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[12]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1258,7 @@ func (x *Accepted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accepted.ProtoReflect.Descriptor instead.
 func (*Accepted) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{12}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Accepted) GetState() *State {
@@ -1166,7 +1284,7 @@ type GetStateRequest struct {
 
 func (x *GetStateRequest) Reset() {
 	*x = GetStateRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[13]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1296,7 @@ func (x *GetStateRequest) String() string {
 func (*GetStateRequest) ProtoMessage() {}
 
 func (x *GetStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[13]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1309,7 @@ func (x *GetStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateRequest.ProtoReflect.Descriptor instead.
 func (*GetStateRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{13}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetStateRequest) GetDeviceId() string {
@@ -1214,7 +1332,7 @@ type GetStateResponse struct {
 
 func (x *GetStateResponse) Reset() {
 	*x = GetStateResponse{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[14]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1226,7 +1344,7 @@ func (x *GetStateResponse) String() string {
 func (*GetStateResponse) ProtoMessage() {}
 
 func (x *GetStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[14]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1239,7 +1357,7 @@ func (x *GetStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateResponse.ProtoReflect.Descriptor instead.
 func (*GetStateResponse) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{14}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetStateResponse) GetOutcome() isGetStateResponse_Outcome {
@@ -1292,7 +1410,7 @@ type StartPairingRequest struct {
 
 func (x *StartPairingRequest) Reset() {
 	*x = StartPairingRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[15]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +1422,7 @@ func (x *StartPairingRequest) String() string {
 func (*StartPairingRequest) ProtoMessage() {}
 
 func (x *StartPairingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[15]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1435,7 @@ func (x *StartPairingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartPairingRequest.ProtoReflect.Descriptor instead.
 func (*StartPairingRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{15}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StartPairingRequest) GetDuration() *durationpb.Duration {
@@ -1337,7 +1455,7 @@ type StartPairingResponse struct {
 
 func (x *StartPairingResponse) Reset() {
 	*x = StartPairingResponse{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[16]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1467,7 @@ func (x *StartPairingResponse) String() string {
 func (*StartPairingResponse) ProtoMessage() {}
 
 func (x *StartPairingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[16]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1480,7 @@ func (x *StartPairingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartPairingResponse.ProtoReflect.Descriptor instead.
 func (*StartPairingResponse) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{16}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StartPairingResponse) GetError() *Error {
@@ -1381,7 +1499,7 @@ type RemoveDeviceRequest struct {
 
 func (x *RemoveDeviceRequest) Reset() {
 	*x = RemoveDeviceRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[17]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1511,7 @@ func (x *RemoveDeviceRequest) String() string {
 func (*RemoveDeviceRequest) ProtoMessage() {}
 
 func (x *RemoveDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[17]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1524,7 @@ func (x *RemoveDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveDeviceRequest.ProtoReflect.Descriptor instead.
 func (*RemoveDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{17}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RemoveDeviceRequest) GetDeviceId() string {
@@ -1427,7 +1545,7 @@ type RemoveDeviceResponse struct {
 
 func (x *RemoveDeviceResponse) Reset() {
 	*x = RemoveDeviceResponse{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[18]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1557,7 @@ func (x *RemoveDeviceResponse) String() string {
 func (*RemoveDeviceResponse) ProtoMessage() {}
 
 func (x *RemoveDeviceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[18]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1570,7 @@ func (x *RemoveDeviceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveDeviceResponse.ProtoReflect.Descriptor instead.
 func (*RemoveDeviceResponse) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{18}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RemoveDeviceResponse) GetError() *Error {
@@ -1470,7 +1588,7 @@ type StreamEventsRequest struct {
 
 func (x *StreamEventsRequest) Reset() {
 	*x = StreamEventsRequest{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[19]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1482,7 +1600,7 @@ func (x *StreamEventsRequest) String() string {
 func (*StreamEventsRequest) ProtoMessage() {}
 
 func (x *StreamEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[19]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1495,7 +1613,7 @@ func (x *StreamEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamEventsRequest.ProtoReflect.Descriptor instead.
 func (*StreamEventsRequest) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{19}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{21}
 }
 
 type Health struct {
@@ -1508,7 +1626,7 @@ type Health struct {
 
 func (x *Health) Reset() {
 	*x = Health{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[20]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1638,7 @@ func (x *Health) String() string {
 func (*Health) ProtoMessage() {}
 
 func (x *Health) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[20]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1651,7 @@ func (x *Health) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Health.ProtoReflect.Descriptor instead.
 func (*Health) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{20}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Health) GetState() HealthState {
@@ -1566,6 +1684,7 @@ type Event struct {
 	//	*Event_Reachability
 	//	*Event_Completion
 	//	*Event_Pairing
+	//	*Event_Link
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1573,7 +1692,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[21]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1704,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[21]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1717,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{21}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -1694,6 +1813,15 @@ func (x *Event) GetPairing() *PairingProgress {
 	return nil
 }
 
+func (x *Event) GetLink() *LinkUpdate {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_Link); ok {
+			return x.Link
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -1731,6 +1859,11 @@ type Event_Pairing struct {
 	Pairing *PairingProgress `protobuf:"bytes,17,opt,name=pairing,proto3,oneof"`
 }
 
+type Event_Link struct {
+	// API 1.1; a 1.0 hub skips it.
+	Link *LinkUpdate `protobuf:"bytes,18,opt,name=link,proto3,oneof"`
+}
+
 func (*Event_Health) isEvent_Kind() {}
 
 func (*Event_Snapshot) isEvent_Kind() {}
@@ -1747,6 +1880,8 @@ func (*Event_Completion) isEvent_Kind() {}
 
 func (*Event_Pairing) isEvent_Kind() {}
 
+func (*Event_Link) isEvent_Kind() {}
+
 // Snapshot is the full device set with state; it replaces what the hub knew.
 type Snapshot struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1757,7 +1892,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[22]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1769,7 +1904,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[22]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1782,7 +1917,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{22}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Snapshot) GetDevices() []*Device {
@@ -1801,7 +1936,7 @@ type Remove struct {
 
 func (x *Remove) Reset() {
 	*x = Remove{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[23]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +1948,7 @@ func (x *Remove) String() string {
 func (*Remove) ProtoMessage() {}
 
 func (x *Remove) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[23]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +1961,7 @@ func (x *Remove) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Remove.ProtoReflect.Descriptor instead.
 func (*Remove) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{23}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Remove) GetDeviceId() string {
@@ -1849,7 +1984,7 @@ type StateChange struct {
 
 func (x *StateChange) Reset() {
 	*x = StateChange{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[24]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +1996,7 @@ func (x *StateChange) String() string {
 func (*StateChange) ProtoMessage() {}
 
 func (x *StateChange) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[24]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +2009,7 @@ func (x *StateChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateChange.ProtoReflect.Descriptor instead.
 func (*StateChange) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{24}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *StateChange) GetDeviceId() string {
@@ -1908,7 +2043,7 @@ type Reachability struct {
 
 func (x *Reachability) Reset() {
 	*x = Reachability{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[25]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +2055,7 @@ func (x *Reachability) String() string {
 func (*Reachability) ProtoMessage() {}
 
 func (x *Reachability) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[25]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +2068,7 @@ func (x *Reachability) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reachability.ProtoReflect.Descriptor instead.
 func (*Reachability) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{25}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Reachability) GetDeviceId() string {
@@ -1963,7 +2098,7 @@ type Completion struct {
 
 func (x *Completion) Reset() {
 	*x = Completion{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[26]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2110,7 @@ func (x *Completion) String() string {
 func (*Completion) ProtoMessage() {}
 
 func (x *Completion) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[26]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1988,7 +2123,7 @@ func (x *Completion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Completion.ProtoReflect.Descriptor instead.
 func (*Completion) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{26}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Completion) GetCorrelationId() string {
@@ -2035,7 +2170,7 @@ type PairingProgress struct {
 
 func (x *PairingProgress) Reset() {
 	*x = PairingProgress{}
-	mi := &file_bridge_v1_bridge_proto_msgTypes[27]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2047,7 +2182,7 @@ func (x *PairingProgress) String() string {
 func (*PairingProgress) ProtoMessage() {}
 
 func (x *PairingProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_bridge_v1_bridge_proto_msgTypes[27]
+	mi := &file_bridge_v1_bridge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2060,7 +2195,7 @@ func (x *PairingProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PairingProgress.ProtoReflect.Descriptor instead.
 func (*PairingProgress) Descriptor() ([]byte, []int) {
-	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{27}
+	return file_bridge_v1_bridge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PairingProgress) GetStage() PairingStage {
@@ -2142,11 +2277,21 @@ const file_bridge_v1_bridge_proto_rawDesc = "" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1f\n" +
 	"\vmac_address\x18\x02 \x01(\tR\n" +
 	"macAddress\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\"\x8d\x01\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\xb9\x01\n" +
 	"\x06Device\x126\n" +
 	"\bendpoint\x18\x01 \x01(\v2\x1a.avshub.bridge.v1.EndpointR\bendpoint\x12-\n" +
 	"\x05state\x18\x02 \x01(\v2\x17.avshub.bridge.v1.StateR\x05state\x12\x1c\n" +
-	"\treachable\x18\x03 \x01(\bR\treachable\"\xb3\x01\n" +
+	"\treachable\x18\x03 \x01(\bR\treachable\x12*\n" +
+	"\x04link\x18\x04 \x01(\v2\x16.avshub.bridge.v1.LinkR\x04link\"j\n" +
+	"\x04Link\x12\x1d\n" +
+	"\aquality\x18\x01 \x01(\x05H\x00R\aquality\x88\x01\x01\x127\n" +
+	"\tlast_seen\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeenB\n" +
+	"\n" +
+	"\b_quality\"U\n" +
+	"\n" +
+	"LinkUpdate\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12*\n" +
+	"\x04link\x18\x02 \x01(\v2\x16.avshub.bridge.v1.LinkR\x04link\"\xb3\x01\n" +
 	"\x05Error\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.avshub.bridge.v1.ErrorKindR\x04kind\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x10\n" +
@@ -2188,7 +2333,7 @@ const file_bridge_v1_bridge_proto_rawDesc = "" +
 	"\x13StreamEventsRequest\"_\n" +
 	"\x06Health\x123\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x1d.avshub.bridge.v1.HealthStateR\x05state\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\x9f\x04\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xd3\x04\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12*\n" +
 	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x122\n" +
@@ -2202,7 +2347,8 @@ const file_bridge_v1_bridge_proto_rawDesc = "" +
 	"\n" +
 	"completion\x18\x10 \x01(\v2\x1c.avshub.bridge.v1.CompletionH\x00R\n" +
 	"completion\x12=\n" +
-	"\apairing\x18\x11 \x01(\v2!.avshub.bridge.v1.PairingProgressH\x00R\apairingB\x06\n" +
+	"\apairing\x18\x11 \x01(\v2!.avshub.bridge.v1.PairingProgressH\x00R\apairing\x122\n" +
+	"\x04link\x18\x12 \x01(\v2\x1c.avshub.bridge.v1.LinkUpdateH\x00R\x04linkB\x06\n" +
 	"\x04kind\">\n" +
 	"\bSnapshot\x122\n" +
 	"\adevices\x18\x01 \x03(\v2\x18.avshub.bridge.v1.DeviceR\adevices\"%\n" +
@@ -2279,7 +2425,7 @@ func file_bridge_v1_bridge_proto_rawDescGZIP() []byte {
 }
 
 var file_bridge_v1_bridge_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_bridge_v1_bridge_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_bridge_v1_bridge_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_bridge_v1_bridge_proto_goTypes = []any{
 	(ErrorKind)(0),                // 0: avshub.bridge.v1.ErrorKind
 	(HealthState)(0),              // 1: avshub.bridge.v1.HealthState
@@ -2292,88 +2438,94 @@ var file_bridge_v1_bridge_proto_goTypes = []any{
 	(*Endpoint)(nil),              // 8: avshub.bridge.v1.Endpoint
 	(*Connection)(nil),            // 9: avshub.bridge.v1.Connection
 	(*Device)(nil),                // 10: avshub.bridge.v1.Device
-	(*Error)(nil),                 // 11: avshub.bridge.v1.Error
-	(*ExecuteRequest)(nil),        // 12: avshub.bridge.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),       // 13: avshub.bridge.v1.ExecuteResponse
-	(*Done)(nil),                  // 14: avshub.bridge.v1.Done
-	(*Accepted)(nil),              // 15: avshub.bridge.v1.Accepted
-	(*GetStateRequest)(nil),       // 16: avshub.bridge.v1.GetStateRequest
-	(*GetStateResponse)(nil),      // 17: avshub.bridge.v1.GetStateResponse
-	(*StartPairingRequest)(nil),   // 18: avshub.bridge.v1.StartPairingRequest
-	(*StartPairingResponse)(nil),  // 19: avshub.bridge.v1.StartPairingResponse
-	(*RemoveDeviceRequest)(nil),   // 20: avshub.bridge.v1.RemoveDeviceRequest
-	(*RemoveDeviceResponse)(nil),  // 21: avshub.bridge.v1.RemoveDeviceResponse
-	(*StreamEventsRequest)(nil),   // 22: avshub.bridge.v1.StreamEventsRequest
-	(*Health)(nil),                // 23: avshub.bridge.v1.Health
-	(*Event)(nil),                 // 24: avshub.bridge.v1.Event
-	(*Snapshot)(nil),              // 25: avshub.bridge.v1.Snapshot
-	(*Remove)(nil),                // 26: avshub.bridge.v1.Remove
-	(*StateChange)(nil),           // 27: avshub.bridge.v1.StateChange
-	(*Reachability)(nil),          // 28: avshub.bridge.v1.Reachability
-	(*Completion)(nil),            // 29: avshub.bridge.v1.Completion
-	(*PairingProgress)(nil),       // 30: avshub.bridge.v1.PairingProgress
-	(*Traits)(nil),                // 31: avshub.bridge.v1.Traits
-	(*State)(nil),                 // 32: avshub.bridge.v1.State
-	(*Command)(nil),               // 33: avshub.bridge.v1.Command
-	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 35: google.protobuf.Duration
+	(*Link)(nil),                  // 11: avshub.bridge.v1.Link
+	(*LinkUpdate)(nil),            // 12: avshub.bridge.v1.LinkUpdate
+	(*Error)(nil),                 // 13: avshub.bridge.v1.Error
+	(*ExecuteRequest)(nil),        // 14: avshub.bridge.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),       // 15: avshub.bridge.v1.ExecuteResponse
+	(*Done)(nil),                  // 16: avshub.bridge.v1.Done
+	(*Accepted)(nil),              // 17: avshub.bridge.v1.Accepted
+	(*GetStateRequest)(nil),       // 18: avshub.bridge.v1.GetStateRequest
+	(*GetStateResponse)(nil),      // 19: avshub.bridge.v1.GetStateResponse
+	(*StartPairingRequest)(nil),   // 20: avshub.bridge.v1.StartPairingRequest
+	(*StartPairingResponse)(nil),  // 21: avshub.bridge.v1.StartPairingResponse
+	(*RemoveDeviceRequest)(nil),   // 22: avshub.bridge.v1.RemoveDeviceRequest
+	(*RemoveDeviceResponse)(nil),  // 23: avshub.bridge.v1.RemoveDeviceResponse
+	(*StreamEventsRequest)(nil),   // 24: avshub.bridge.v1.StreamEventsRequest
+	(*Health)(nil),                // 25: avshub.bridge.v1.Health
+	(*Event)(nil),                 // 26: avshub.bridge.v1.Event
+	(*Snapshot)(nil),              // 27: avshub.bridge.v1.Snapshot
+	(*Remove)(nil),                // 28: avshub.bridge.v1.Remove
+	(*StateChange)(nil),           // 29: avshub.bridge.v1.StateChange
+	(*Reachability)(nil),          // 30: avshub.bridge.v1.Reachability
+	(*Completion)(nil),            // 31: avshub.bridge.v1.Completion
+	(*PairingProgress)(nil),       // 32: avshub.bridge.v1.PairingProgress
+	(*Traits)(nil),                // 33: avshub.bridge.v1.Traits
+	(*State)(nil),                 // 34: avshub.bridge.v1.State
+	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
+	(*Command)(nil),               // 36: avshub.bridge.v1.Command
+	(*durationpb.Duration)(nil),   // 37: google.protobuf.Duration
 }
 var file_bridge_v1_bridge_proto_depIdxs = []int32{
 	5,  // 0: avshub.bridge.v1.DescribeResponse.capabilities:type_name -> avshub.bridge.v1.Capabilities
 	9,  // 1: avshub.bridge.v1.Endpoint.connections:type_name -> avshub.bridge.v1.Connection
-	31, // 2: avshub.bridge.v1.Endpoint.traits:type_name -> avshub.bridge.v1.Traits
+	33, // 2: avshub.bridge.v1.Endpoint.traits:type_name -> avshub.bridge.v1.Traits
 	8,  // 3: avshub.bridge.v1.Device.endpoint:type_name -> avshub.bridge.v1.Endpoint
-	32, // 4: avshub.bridge.v1.Device.state:type_name -> avshub.bridge.v1.State
-	0,  // 5: avshub.bridge.v1.Error.kind:type_name -> avshub.bridge.v1.ErrorKind
-	33, // 6: avshub.bridge.v1.ExecuteRequest.command:type_name -> avshub.bridge.v1.Command
-	34, // 7: avshub.bridge.v1.ExecuteRequest.deadline:type_name -> google.protobuf.Timestamp
-	14, // 8: avshub.bridge.v1.ExecuteResponse.done:type_name -> avshub.bridge.v1.Done
-	15, // 9: avshub.bridge.v1.ExecuteResponse.accepted:type_name -> avshub.bridge.v1.Accepted
-	11, // 10: avshub.bridge.v1.ExecuteResponse.error:type_name -> avshub.bridge.v1.Error
-	32, // 11: avshub.bridge.v1.Done.state:type_name -> avshub.bridge.v1.State
-	32, // 12: avshub.bridge.v1.Accepted.state:type_name -> avshub.bridge.v1.State
-	35, // 13: avshub.bridge.v1.Accepted.estimated_deferral:type_name -> google.protobuf.Duration
-	32, // 14: avshub.bridge.v1.GetStateResponse.state:type_name -> avshub.bridge.v1.State
-	11, // 15: avshub.bridge.v1.GetStateResponse.error:type_name -> avshub.bridge.v1.Error
-	35, // 16: avshub.bridge.v1.StartPairingRequest.duration:type_name -> google.protobuf.Duration
-	11, // 17: avshub.bridge.v1.StartPairingResponse.error:type_name -> avshub.bridge.v1.Error
-	11, // 18: avshub.bridge.v1.RemoveDeviceResponse.error:type_name -> avshub.bridge.v1.Error
-	1,  // 19: avshub.bridge.v1.Health.state:type_name -> avshub.bridge.v1.HealthState
-	34, // 20: avshub.bridge.v1.Event.at:type_name -> google.protobuf.Timestamp
-	23, // 21: avshub.bridge.v1.Event.health:type_name -> avshub.bridge.v1.Health
-	25, // 22: avshub.bridge.v1.Event.snapshot:type_name -> avshub.bridge.v1.Snapshot
-	10, // 23: avshub.bridge.v1.Event.upsert:type_name -> avshub.bridge.v1.Device
-	26, // 24: avshub.bridge.v1.Event.remove:type_name -> avshub.bridge.v1.Remove
-	27, // 25: avshub.bridge.v1.Event.state:type_name -> avshub.bridge.v1.StateChange
-	28, // 26: avshub.bridge.v1.Event.reachability:type_name -> avshub.bridge.v1.Reachability
-	29, // 27: avshub.bridge.v1.Event.completion:type_name -> avshub.bridge.v1.Completion
-	30, // 28: avshub.bridge.v1.Event.pairing:type_name -> avshub.bridge.v1.PairingProgress
-	10, // 29: avshub.bridge.v1.Snapshot.devices:type_name -> avshub.bridge.v1.Device
-	32, // 30: avshub.bridge.v1.StateChange.changed:type_name -> avshub.bridge.v1.State
-	11, // 31: avshub.bridge.v1.Completion.error:type_name -> avshub.bridge.v1.Error
-	32, // 32: avshub.bridge.v1.Completion.state:type_name -> avshub.bridge.v1.State
-	2,  // 33: avshub.bridge.v1.PairingProgress.stage:type_name -> avshub.bridge.v1.PairingStage
-	35, // 34: avshub.bridge.v1.PairingProgress.remaining:type_name -> google.protobuf.Duration
-	8,  // 35: avshub.bridge.v1.PairingProgress.endpoint:type_name -> avshub.bridge.v1.Endpoint
-	3,  // 36: avshub.bridge.v1.Bridge.Describe:input_type -> avshub.bridge.v1.DescribeRequest
-	6,  // 37: avshub.bridge.v1.Bridge.Configure:input_type -> avshub.bridge.v1.ConfigureRequest
-	22, // 38: avshub.bridge.v1.Bridge.StreamEvents:input_type -> avshub.bridge.v1.StreamEventsRequest
-	12, // 39: avshub.bridge.v1.Bridge.Execute:input_type -> avshub.bridge.v1.ExecuteRequest
-	16, // 40: avshub.bridge.v1.Bridge.GetState:input_type -> avshub.bridge.v1.GetStateRequest
-	18, // 41: avshub.bridge.v1.Bridge.StartPairing:input_type -> avshub.bridge.v1.StartPairingRequest
-	20, // 42: avshub.bridge.v1.Bridge.RemoveDevice:input_type -> avshub.bridge.v1.RemoveDeviceRequest
-	4,  // 43: avshub.bridge.v1.Bridge.Describe:output_type -> avshub.bridge.v1.DescribeResponse
-	7,  // 44: avshub.bridge.v1.Bridge.Configure:output_type -> avshub.bridge.v1.ConfigureResponse
-	24, // 45: avshub.bridge.v1.Bridge.StreamEvents:output_type -> avshub.bridge.v1.Event
-	13, // 46: avshub.bridge.v1.Bridge.Execute:output_type -> avshub.bridge.v1.ExecuteResponse
-	17, // 47: avshub.bridge.v1.Bridge.GetState:output_type -> avshub.bridge.v1.GetStateResponse
-	19, // 48: avshub.bridge.v1.Bridge.StartPairing:output_type -> avshub.bridge.v1.StartPairingResponse
-	21, // 49: avshub.bridge.v1.Bridge.RemoveDevice:output_type -> avshub.bridge.v1.RemoveDeviceResponse
-	43, // [43:50] is the sub-list for method output_type
-	36, // [36:43] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	34, // 4: avshub.bridge.v1.Device.state:type_name -> avshub.bridge.v1.State
+	11, // 5: avshub.bridge.v1.Device.link:type_name -> avshub.bridge.v1.Link
+	35, // 6: avshub.bridge.v1.Link.last_seen:type_name -> google.protobuf.Timestamp
+	11, // 7: avshub.bridge.v1.LinkUpdate.link:type_name -> avshub.bridge.v1.Link
+	0,  // 8: avshub.bridge.v1.Error.kind:type_name -> avshub.bridge.v1.ErrorKind
+	36, // 9: avshub.bridge.v1.ExecuteRequest.command:type_name -> avshub.bridge.v1.Command
+	35, // 10: avshub.bridge.v1.ExecuteRequest.deadline:type_name -> google.protobuf.Timestamp
+	16, // 11: avshub.bridge.v1.ExecuteResponse.done:type_name -> avshub.bridge.v1.Done
+	17, // 12: avshub.bridge.v1.ExecuteResponse.accepted:type_name -> avshub.bridge.v1.Accepted
+	13, // 13: avshub.bridge.v1.ExecuteResponse.error:type_name -> avshub.bridge.v1.Error
+	34, // 14: avshub.bridge.v1.Done.state:type_name -> avshub.bridge.v1.State
+	34, // 15: avshub.bridge.v1.Accepted.state:type_name -> avshub.bridge.v1.State
+	37, // 16: avshub.bridge.v1.Accepted.estimated_deferral:type_name -> google.protobuf.Duration
+	34, // 17: avshub.bridge.v1.GetStateResponse.state:type_name -> avshub.bridge.v1.State
+	13, // 18: avshub.bridge.v1.GetStateResponse.error:type_name -> avshub.bridge.v1.Error
+	37, // 19: avshub.bridge.v1.StartPairingRequest.duration:type_name -> google.protobuf.Duration
+	13, // 20: avshub.bridge.v1.StartPairingResponse.error:type_name -> avshub.bridge.v1.Error
+	13, // 21: avshub.bridge.v1.RemoveDeviceResponse.error:type_name -> avshub.bridge.v1.Error
+	1,  // 22: avshub.bridge.v1.Health.state:type_name -> avshub.bridge.v1.HealthState
+	35, // 23: avshub.bridge.v1.Event.at:type_name -> google.protobuf.Timestamp
+	25, // 24: avshub.bridge.v1.Event.health:type_name -> avshub.bridge.v1.Health
+	27, // 25: avshub.bridge.v1.Event.snapshot:type_name -> avshub.bridge.v1.Snapshot
+	10, // 26: avshub.bridge.v1.Event.upsert:type_name -> avshub.bridge.v1.Device
+	28, // 27: avshub.bridge.v1.Event.remove:type_name -> avshub.bridge.v1.Remove
+	29, // 28: avshub.bridge.v1.Event.state:type_name -> avshub.bridge.v1.StateChange
+	30, // 29: avshub.bridge.v1.Event.reachability:type_name -> avshub.bridge.v1.Reachability
+	31, // 30: avshub.bridge.v1.Event.completion:type_name -> avshub.bridge.v1.Completion
+	32, // 31: avshub.bridge.v1.Event.pairing:type_name -> avshub.bridge.v1.PairingProgress
+	12, // 32: avshub.bridge.v1.Event.link:type_name -> avshub.bridge.v1.LinkUpdate
+	10, // 33: avshub.bridge.v1.Snapshot.devices:type_name -> avshub.bridge.v1.Device
+	34, // 34: avshub.bridge.v1.StateChange.changed:type_name -> avshub.bridge.v1.State
+	13, // 35: avshub.bridge.v1.Completion.error:type_name -> avshub.bridge.v1.Error
+	34, // 36: avshub.bridge.v1.Completion.state:type_name -> avshub.bridge.v1.State
+	2,  // 37: avshub.bridge.v1.PairingProgress.stage:type_name -> avshub.bridge.v1.PairingStage
+	37, // 38: avshub.bridge.v1.PairingProgress.remaining:type_name -> google.protobuf.Duration
+	8,  // 39: avshub.bridge.v1.PairingProgress.endpoint:type_name -> avshub.bridge.v1.Endpoint
+	3,  // 40: avshub.bridge.v1.Bridge.Describe:input_type -> avshub.bridge.v1.DescribeRequest
+	6,  // 41: avshub.bridge.v1.Bridge.Configure:input_type -> avshub.bridge.v1.ConfigureRequest
+	24, // 42: avshub.bridge.v1.Bridge.StreamEvents:input_type -> avshub.bridge.v1.StreamEventsRequest
+	14, // 43: avshub.bridge.v1.Bridge.Execute:input_type -> avshub.bridge.v1.ExecuteRequest
+	18, // 44: avshub.bridge.v1.Bridge.GetState:input_type -> avshub.bridge.v1.GetStateRequest
+	20, // 45: avshub.bridge.v1.Bridge.StartPairing:input_type -> avshub.bridge.v1.StartPairingRequest
+	22, // 46: avshub.bridge.v1.Bridge.RemoveDevice:input_type -> avshub.bridge.v1.RemoveDeviceRequest
+	4,  // 47: avshub.bridge.v1.Bridge.Describe:output_type -> avshub.bridge.v1.DescribeResponse
+	7,  // 48: avshub.bridge.v1.Bridge.Configure:output_type -> avshub.bridge.v1.ConfigureResponse
+	26, // 49: avshub.bridge.v1.Bridge.StreamEvents:output_type -> avshub.bridge.v1.Event
+	15, // 50: avshub.bridge.v1.Bridge.Execute:output_type -> avshub.bridge.v1.ExecuteResponse
+	19, // 51: avshub.bridge.v1.Bridge.GetState:output_type -> avshub.bridge.v1.GetStateResponse
+	21, // 52: avshub.bridge.v1.Bridge.StartPairing:output_type -> avshub.bridge.v1.StartPairingResponse
+	23, // 53: avshub.bridge.v1.Bridge.RemoveDevice:output_type -> avshub.bridge.v1.RemoveDeviceResponse
+	47, // [47:54] is the sub-list for method output_type
+	40, // [40:47] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_bridge_v1_bridge_proto_init() }
@@ -2382,16 +2534,17 @@ func file_bridge_v1_bridge_proto_init() {
 		return
 	}
 	file_bridge_v1_traits_proto_init()
-	file_bridge_v1_bridge_proto_msgTypes[10].OneofWrappers = []any{
+	file_bridge_v1_bridge_proto_msgTypes[8].OneofWrappers = []any{}
+	file_bridge_v1_bridge_proto_msgTypes[12].OneofWrappers = []any{
 		(*ExecuteResponse_Done)(nil),
 		(*ExecuteResponse_Accepted)(nil),
 		(*ExecuteResponse_Error)(nil),
 	}
-	file_bridge_v1_bridge_proto_msgTypes[14].OneofWrappers = []any{
+	file_bridge_v1_bridge_proto_msgTypes[16].OneofWrappers = []any{
 		(*GetStateResponse_State)(nil),
 		(*GetStateResponse_Error)(nil),
 	}
-	file_bridge_v1_bridge_proto_msgTypes[21].OneofWrappers = []any{
+	file_bridge_v1_bridge_proto_msgTypes[23].OneofWrappers = []any{
 		(*Event_Health)(nil),
 		(*Event_Snapshot)(nil),
 		(*Event_Upsert)(nil),
@@ -2400,6 +2553,7 @@ func file_bridge_v1_bridge_proto_init() {
 		(*Event_Reachability)(nil),
 		(*Event_Completion)(nil),
 		(*Event_Pairing)(nil),
+		(*Event_Link)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2407,7 +2561,7 @@ func file_bridge_v1_bridge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bridge_v1_bridge_proto_rawDesc), len(file_bridge_v1_bridge_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -243,12 +243,37 @@ func thermostatStateFrom(t *pb.ThermostatState) *model.ThermostatState {
 
 // Device converts a device to the wire.
 func Device(d model.Device) *pb.Device {
-	return &pb.Device{Endpoint: Endpoint(d.Endpoint), State: State(d.State), Reachable: d.Reachable}
+	return &pb.Device{Endpoint: Endpoint(d.Endpoint), State: State(d.State), Reachable: d.Reachable, Link: Link(d.Link)}
 }
 
 // DeviceFrom converts a wire device.
 func DeviceFrom(d *pb.Device) model.Device {
-	return model.Device{Endpoint: EndpointFrom(d.GetEndpoint()), State: StateFrom(d.GetState()), Reachable: d.GetReachable()}
+	return model.Device{Endpoint: EndpointFrom(d.GetEndpoint()), State: StateFrom(d.GetState()), Reachable: d.GetReachable(),
+		Link: LinkFrom(d.GetLink())}
+}
+
+// Link converts a device's radio link to the wire (nil for nil).
+func Link(l *model.Link) *pb.Link {
+	if l == nil {
+		return nil
+	}
+	out := &pb.Link{Quality: i32p(l.Quality)}
+	if !l.LastSeen.IsZero() {
+		out.LastSeen = ts(l.LastSeen)
+	}
+	return out
+}
+
+// LinkFrom converts a wire radio link (nil for nil).
+func LinkFrom(l *pb.Link) *model.Link {
+	if l == nil {
+		return nil
+	}
+	out := &model.Link{Quality: intp(l.Quality)}
+	if l.GetLastSeen() != nil {
+		out.LastSeen = fromTS(l.GetLastSeen())
+	}
+	return out
 }
 
 // ---------------------------------------------------------------- commands
@@ -371,6 +396,8 @@ func Event(ev model.Event) *pb.Event {
 			p = *ev.Pairing
 		}
 		out.Kind = &pb.Event_Pairing{Pairing: Pairing(p)}
+	case model.EventLink:
+		out.Kind = &pb.Event_Link{Link: &pb.LinkUpdate{DeviceId: ev.DeviceID, Link: Link(ev.Link)}}
 	}
 	return out
 }
@@ -427,6 +454,11 @@ func EventFrom(ev *pb.Event) (out model.Event, ok bool) {
 			return out, false
 		}
 		out.Kind, out.Pairing = model.EventPairing, &p
+	case *pb.Event_Link:
+		out.Kind, out.DeviceID, out.Link = model.EventLink, k.Link.GetDeviceId(), LinkFrom(k.Link.GetLink())
+		if out.Link == nil {
+			out.Link = &model.Link{}
+		}
 	default:
 		return out, false
 	}

@@ -37,3 +37,96 @@ func TestHANotAFunction(t *testing.T) {
 		}
 	}
 }
+
+// zigbee2mqtt publishes many settings as switches without entity_category
+// and a plug's temperature as a plain temperature sensor; the Home
+// Assistant source judges them as the zigbee2mqtt source does (by
+// settingProperty; a temperature beside an actuator is internal), but only
+// for configs zigbee2mqtt published: another source's plain switch or
+// thermometer is a function.
+func TestHAZigbee2MQTTSettingsAndInternalTemperature(t *testing.T) {
+	const (
+		z2mDev  = `"device":{"identifiers":["zigbee2mqtt_0xa4c1380000000001"],"name":"Heater plug","manufacturer":"Tuya","model":"Smart plug","model_id":"TS011F_plug_1"}`
+		z2mOrig = `"origin":{"name":"Zigbee2MQTT","sw":"2.14.1","url":"https://www.zigbee2mqtt.io"}`
+		espDev  = `"device":{"identifiers":["3c71bf000001"],"name":"Heater plug","manufacturer":"espressif","model":"esp32"}`
+		espOrig = `"origin":{"name":"ESPHome","sw":"2025.11.0"}`
+	)
+	childLock := func(dev, origin string) string {
+		return `{"name":"Child lock","object_id":"heater_plug_child_lock","unique_id":"0xa4c1380000000001_switch_child_lock_zigbee2mqtt",` + dev + `,` + origin +
+			`,"command_topic":"zigbee2mqtt/Heater plug/set/child_lock","state_topic":"zigbee2mqtt/Heater plug","value_template":"{{ value_json[\"child_lock\"] }}","payload_on":"LOCK","payload_off":"UNLOCK"}`
+	}
+	state := func(dev, origin, prop, id string) string {
+		return `{"name":null,"unique_id":"0xa4c1380000000001_switch_` + id + `_zigbee2mqtt",` + dev + `,` + origin +
+			`,"command_topic":"zigbee2mqtt/Heater plug/set","state_topic":"zigbee2mqtt/Heater plug","value_template":"{{ value_json[\"` + prop + `\"] }}","payload_on":"ON","payload_off":"OFF"}`
+	}
+	temperature := func(dev, origin string) string {
+		return `{"name":"Temperature","device_class":"temperature","state_class":"measurement","unit_of_measurement":"°C","unique_id":"0xa4c1380000000001_sensor_temperature_zigbee2mqtt",` + dev + `,` + origin +
+			`,"state_topic":"zigbee2mqtt/Heater plug","value_template":"{{ value_json[\"temperature\"] }}"}`
+	}
+	const (
+		lockKey  = "switch/0xa4c1380000000001/switch_child_lock"
+		stateKey = "switch/0xa4c1380000000001/switch"
+		tempKey  = "sensor/0xa4c1380000000001/temperature"
+	)
+	for _, tc := range []struct {
+		name    string
+		configs map[string]string // key (under homeassistant/, without /config) to config
+		onOff   int               // endpoints with OnOff
+		thermo  int               // endpoints with a TemperatureSensor
+		skipped map[string]string // key to reason (skips or loose)
+	}{
+		{"zigbee2mqtt child lock is a setting", map[string]string{lockKey: childLock(z2mDev, z2mOrig), stateKey: state(z2mDev, z2mOrig, "state", "state")},
+			1, 0, map[string]string{lockKey: "a setting (child_lock) zigbee2mqtt publishes as a switch, not a function"}},
+		{"zigbee2mqtt known by its device identifier alone", map[string]string{lockKey: childLock(z2mDev, `"qos":0`)},
+			0, 0, map[string]string{lockKey: "a setting (child_lock) zigbee2mqtt publishes as a switch, not a function"}},
+		{"ESPHome switch of the same shape is a function", map[string]string{lockKey: childLock(espDev, espOrig)},
+			1, 0, nil},
+		{"zigbee2mqtt state_l2 switch is a function", map[string]string{stateKey: state(z2mDev, z2mOrig, "state_l2", "l2")},
+			1, 0, nil},
+		{"zigbee2mqtt plug's temperature is internal", map[string]string{stateKey: state(z2mDev, z2mOrig, "state", "state"), tempKey: temperature(z2mDev, z2mOrig)},
+			1, 0, map[string]string{tempKey: "the device's internal temperature, not a thermometer"}},
+		{"zigbee2mqtt temperature sensor alone is a thermometer", map[string]string{tempKey: temperature(z2mDev, z2mOrig)},
+			0, 1, nil},
+		{"ESPHome relay with a thermometer keeps both", map[string]string{stateKey: state(espDev, espOrig, "state", "state"), tempKey: temperature(espDev, espOrig)},
+			1, 1, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
+			for key, cfg := range tc.configs {
+				h.handle("homeassistant/"+key+"/config", []byte(cfg))
+			}
+			onOff, thermo := 0, 0
+			for _, u := range h.units() {
+				tr := u.dev.Endpoint.Traits
+				if tr.OnOff != nil {
+					onOff++
+				}
+				if tr.TemperatureSensor != nil {
+					thermo++
+				}
+			}
+			if onOff != tc.onOff || thermo != tc.thermo {
+				t.Errorf("%d on/off and %d temperature endpoints, want %d and %d", onOff, thermo, tc.onOff, tc.thermo)
+			}
+			for key, reason := range tc.skipped {
+				s, ok := h.skips[key]
+				if !ok {
+					s, ok = h.loose[key]
+				}
+				if !ok || s.Reason != reason {
+					t.Errorf("skip of %s = %+v, want %q", key, s, reason)
+				}
+			}
+			for key := range tc.configs {
+				if _, want := tc.skipped[key]; !want {
+					if s, ok := h.skips[key]; ok {
+						t.Errorf("%s skipped (%s), want it imported", key, s.Reason)
+					}
+					if s, ok := h.loose[key]; ok {
+						t.Errorf("%s skipped (%s), want it imported", key, s.Reason)
+					}
+				}
+			}
+		})
+	}
+}

@@ -272,7 +272,23 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 	if len(r.errs) > 0 {
 		return e, fmt.Errorf("bad config: %s", strings.Join(r.errs, "; "))
 	}
+	if e.sw != nil && len(e.subs) > 0 && e.fromZigbee2MQTT() {
+		if p := e.subs[0].tpl.property(); p != "" && settingProperty(p) {
+			return e, &notImported{fmt.Sprintf("a setting (%s) zigbee2mqtt publishes as a switch, not a function", p)}
+		}
+	}
 	return e, nil
+}
+
+// fromZigbee2MQTT reports whether zigbee2mqtt published the entity's config:
+// its origin, or its device's zigbee2mqtt_<ieee> identifier. zigbee2mqtt's
+// own rules (settingProperty, internal temperatures) apply only to these;
+// another source's plain switch is a function.
+func (e *haEntity) fromZigbee2MQTT() bool {
+	if strings.EqualFold(e.origin, "Zigbee2MQTT") {
+		return true
+	}
+	return len(e.device.ids) > 0 && strings.HasPrefix(e.device.ids[0], "zigbee2mqtt_")
 }
 
 // notImported is why an entity that is valid is still not imported.

@@ -322,6 +322,21 @@ func (h *haSource) units() []*unit {
 				}
 			}
 		}
+		// zigbee2mqtt's temperature of a plug, a bulb or a valve (a device
+		// with an actuator and no one thermostat to carry it) is the
+		// device's internal temperature, as the zigbee2mqtt source judges.
+		if len(actuators) > 0 && len(climates) != 1 {
+			kept := temps[:0]
+			for _, s := range temps {
+				if s.fromZigbee2MQTT() {
+					h.loose[s.key] = Skip{Source: "homeassistant", ID: s.device.name, Part: s.key,
+						Reason: "the device's internal temperature, not a thermometer"}
+					continue
+				}
+				kept = append(kept, s)
+			}
+			temps = kept
+		}
 		// The readings' endpoint: the device's one actuator, else its one climate.
 		var home *haEntity
 		switch {

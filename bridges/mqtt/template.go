@@ -183,6 +183,21 @@ func isIdent(s string) bool {
 	return true
 }
 
+// property is the top-level key of value_json the template renders
+// ({{ value_json.key }} or {{ value_json["key"] }}, filters allowed), "" for
+// any other template.
+func (t *template) property() string {
+	if t == nil || len(t.parts) != 1 || t.parts[0].expr == nil {
+		return ""
+	}
+	x := t.parts[0].expr
+	if x.root != "value_json" || len(x.path) != 1 {
+		return ""
+	}
+	k, _ := x.path[0].(string)
+	return k
+}
+
 // render evaluates the template for one payload. A nil template renders the
 // payload itself.
 func (t *template) render(payload []byte) (string, error) {

@@ -246,15 +246,20 @@ func exposeName(e *z2mExpose) string {
 }
 
 // settingSwitch reports whether a switch expose is a setting rather than the
-// device's function: zigbee2mqtt's function switches set "state" (or
-// "state_<endpoint>"); window detection, away mode and their like are
-// switches too, on other properties.
+// device's function (settingProperty of its state's property).
 func settingSwitch(e *z2mExpose) bool {
 	f := findZ2MFeature(e.Features, "state", "binary")
-	if f == nil {
-		return false
-	}
-	return f.Property != "state" && !strings.HasPrefix(f.Property, "state_")
+	return f != nil && settingProperty(f.Property)
+}
+
+// settingProperty reports whether a zigbee2mqtt switch on property prop is a
+// setting rather than the device's function: zigbee2mqtt's function
+// switches set "state" (or "state_<endpoint>"); window detection, away mode,
+// child lock and their like are switches too, on other properties. Both the
+// zigbee2mqtt source (exposes) and the Home Assistant source (zigbee2mqtt's
+// discovery configs) judge by it.
+func settingProperty(prop string) bool {
+	return prop != "state" && !strings.HasPrefix(prop, "state_")
 }
 
 // buildZ2MDevice turns one device into its units (endpoints). It returns

@@ -130,3 +130,39 @@ func TestHAZigbee2MQTTSettingsAndInternalTemperature(t *testing.T) {
 		})
 	}
 }
+
+// One zigbee2mqtt climate device is one thermostat through Home Assistant
+// discovery too: its binary "state" (zigbee2mqtt's switch_state) and any
+// further climate are skipped with their reasons, as the zigbee2mqtt
+// source drops them; the configs are zigbee2mqtt 2.14.1's for an ACMELEC
+// AE-669K (shortened), with a second climate added.
+func TestHAZigbee2MQTTOneThermostat(t *testing.T) {
+	const dev = `"device":{"identifiers":["zigbee2mqtt_0x00a000000000102d"],"manufacturer":"ACMELEC","model":"Compatible with Mitsubishi Electric vrf system","model_id":"AE-669K","name":"AC"},"origin":{"name":"Zigbee2MQTT","sw":"2.14.1"}`
+	climate := func(suffix string) string {
+		return `{"current_temperature_template":"{{ value_json[\"local_temperature` + suffix + `\"] }}","current_temperature_topic":"zigbee2mqtt/AC",` + dev +
+			`,"max_temp":"32","min_temp":"16","mode_command_topic":"zigbee2mqtt/AC/set/system_mode` + suffix + `","mode_state_template":"{{ value_json[\"system_mode` + suffix + `\"] }}","mode_state_topic":"zigbee2mqtt/AC","modes":["cool","heat","fan_only","dry"],"name":null,"temp_step":1,"temperature_command_topic":"zigbee2mqtt/AC/set/current_heating_setpoint` + suffix + `","temperature_state_template":"{{ value_json[\"current_heating_setpoint` + suffix + `\"] }}","temperature_state_topic":"zigbee2mqtt/AC","temperature_unit":"C","unique_id":"0x00a000000000102d_climate` + suffix + `_zigbee2mqtt"}`
+	}
+	h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
+	for key, cfg := range map[string]string{
+		"switch/0x00a000000000102d/switch_state": `{"command_topic":"zigbee2mqtt/AC/set/state",` + dev + `,"name":"State","payload_off":"OFF","payload_on":"ON","state_topic":"zigbee2mqtt/AC","unique_id":"0x00a000000000102d_switch_state_zigbee2mqtt","value_template":"{{ value_json[\"state\"] }}"}`,
+		"climate/0x00a000000000102d/climate":     climate(""),
+		"climate/0x00a000000000102d/climate_l2":  climate("_l2"),
+	} {
+		h.handle("homeassistant/"+key+"/config", []byte(cfg))
+	}
+	us := h.units()
+	if len(us) != 1 || us[0].dev.Endpoint.Traits.Thermostat == nil || us[0].dev.Endpoint.Traits.OnOff != nil {
+		for _, u := range us {
+			t.Logf("endpoint %s %q %+v", u.dev.Endpoint.DeviceID, u.dev.Endpoint.FriendlyName, u.dev.Endpoint.Traits)
+		}
+		t.Fatalf("%d endpoints, want one thermostat", len(us))
+	}
+	for key, reason := range map[string]string{
+		"switch/0x00a000000000102d/switch_state": "a thermostat's on/off (zigbee2mqtt's binary state) beside its climate: one device is one thermostat",
+		"climate/0x00a000000000102d/climate_l2":  "a further climate: one climate device is one thermostat",
+	} {
+		if s := h.loose[key]; s.Reason != reason {
+			t.Errorf("skip of %s = %+v, want %q", key, s, reason)
+		}
+	}
+}

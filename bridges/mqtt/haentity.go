@@ -272,12 +272,21 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 	if len(r.errs) > 0 {
 		return e, fmt.Errorf("bad config: %s", strings.Join(r.errs, "; "))
 	}
-	if e.sw != nil && len(e.subs) > 0 && e.fromZigbee2MQTT() {
-		if p := e.subs[0].tpl.property(); p != "" && settingProperty(p) {
+	if e.sw != nil && e.fromZigbee2MQTT() {
+		if p := e.switchProperty(); p != "" && settingProperty(p) {
 			return e, &notImported{fmt.Sprintf("a setting (%s) zigbee2mqtt publishes as a switch, not a function", p)}
 		}
 	}
 	return e, nil
+}
+
+// switchProperty is the property of value_json a switch's state template
+// reads, "" when it reads none plainly.
+func (e *haEntity) switchProperty() string {
+	if e.sw == nil || len(e.subs) == 0 {
+		return ""
+	}
+	return e.subs[0].tpl.property()
 }
 
 // fromZigbee2MQTT reports whether zigbee2mqtt published the entity's config:

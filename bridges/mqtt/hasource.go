@@ -26,7 +26,7 @@ type haSource struct {
 	states   map[string]model.State // by entity key
 	index    map[string][]haRef     // topic → entities listening to it
 	owner    map[string]string      // entity key → device id of its endpoint (set by units)
-	loose    map[string]Skip        // readings no endpoint takes (set by units)
+	loose    map[string]Skip        // entities no endpoint takes (set by units)
 	// dup reports entities that another source (zigbee2mqtt) already bridges.
 	dup func(e *haEntity) bool
 }
@@ -321,6 +321,30 @@ func (h *haSource) units() []*unit {
 					climates = append(climates, e)
 				}
 			}
+		}
+		// One zigbee2mqtt climate device is one thermostat, as the
+		// zigbee2mqtt source judges: a further climate is not imported, nor
+		// the thermostat's on/off that zigbee2mqtt publishes as a switch
+		// from a binary "state" expose (object id switch_state; a switch
+		// expose's is switch).
+		if len(climates) > 0 {
+			keptA, keptC := actuators[:0], climates[:0:0]
+			for _, a := range actuators {
+				switch {
+				case a.fromZigbee2MQTT() && a.climate != nil && len(keptC) > 0:
+					h.loose[a.key] = Skip{Source: "homeassistant", ID: a.device.name, Part: a.key,
+						Reason: "a further climate: one climate device is one thermostat"}
+					continue
+				case a.fromZigbee2MQTT() && a.switchProperty() == "state" && strings.HasSuffix(a.key, "/switch_state"):
+					h.loose[a.key] = Skip{Source: "homeassistant", ID: a.device.name, Part: a.key,
+						Reason: "a thermostat's on/off (zigbee2mqtt's binary state) beside its climate: one device is one thermostat"}
+					continue
+				case a.climate != nil:
+					keptC = append(keptC, a)
+				}
+				keptA = append(keptA, a)
+			}
+			actuators, climates = keptA, keptC
 		}
 		// zigbee2mqtt's temperature of a plug, a bulb or a valve (a device
 		// with an actuator and no one thermostat to carry it) is the

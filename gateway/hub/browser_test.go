@@ -2,8 +2,10 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +152,20 @@ func TestStatusPageDNSRebinding(t *testing.T) {
 	}
 	if code == 421 || code == 403 {
 		t.Fatalf("the hub's own page was refused (%d)", code)
+	}
+}
+
+// shooter saves full-page screenshots into dir as test artifacts, named by
+// width and step.
+func shooter(t *testing.T, ctx context.Context, dir string, width int64) func(name string) {
+	return func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d-%s.png", width, name)), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

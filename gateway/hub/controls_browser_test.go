@@ -1,11 +1,9 @@
 package hub
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,21 +21,6 @@ func statusAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// shooter saves full-page screenshots as test artifacts, named by width.
-func shooter(t *testing.T, ctx context.Context, width int64) func(name string) {
-	dir := artifactDir(t)
-	return func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d-%s.png", width, name)), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // pageStep is one thing a person does on a device page and what the page
@@ -105,7 +88,7 @@ func TestDeviceControlsInChromium(t *testing.T) {
 	for _, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			ctx := browserFor(t, 4*time.Minute)
-			shot := shooter(t, ctx, width)
+			shot := shooter(t, ctx, artifactDir(t), width)
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
 				t.Fatal(err)
 			}

@@ -49,15 +49,7 @@ func TestDevicePageInChromium(t *testing.T) {
 			ctx := browserFor(t, 2*time.Minute)
 			dev := []string{"kitchen-light", "bedroom-light"}[i]
 			epID := id(dev)
-			shot := func(name string) {
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				if err != nil {
-					t.Fatalf("screenshot: %v", err)
-				}
-				if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%d-%s.png", width, name)), png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			shot := shooter(t, ctx, shots, width)
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/")); err != nil {
 				t.Fatal(err)
 			}

@@ -7,8 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -79,15 +77,7 @@ func TestLinkWithAmazonInChromium(t *testing.T) {
 			}
 
 			ctx := browserFor(t, 90*time.Second, chromedp.Flag("ignore-certificate-errors-spki-list", emulatorSPKI(t, e.emu)))
-			shot := func(name string) {
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				if err != nil {
-					t.Fatalf("screenshot: %v", err)
-				}
-				if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%d-%s.png", width, name)), png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			shot := shooter(t, ctx, shots, width)
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/"), chromedp.WaitVisible(`#link-amazon`)); err != nil {
 				t.Fatal(err)
 			}

@@ -25,7 +25,7 @@ func TestLogViewInChromium(t *testing.T) {
 	for i, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			ctx := browserFor(t, 2*time.Minute)
-			shot := shooter(t, ctx, width)
+			shot := shooter(t, ctx, artifactDir(t), width)
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/"),
 				chromedp.Click(`a[href="/logs"]`), chromedp.WaitVisible(`#log-table`)); err != nil {
 				t.Fatalf("opening the log view: %v", err)

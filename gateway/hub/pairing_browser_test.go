@@ -2,8 +2,6 @@ package hub
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -77,15 +75,7 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 	for i, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			ctx := browser(t)
-			shot := func(name string) {
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				if err != nil {
-					t.Fatalf("screenshot: %v", err)
-				}
-				if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%d-%s.png", width, name)), png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			shot := shooter(t, ctx, shots, width)
 			// 1280 px pairs the three devices; 390 px the one removed at 1280.
 			joining := zr.ids
 			if i == 1 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -12,13 +11,8 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/internal/procstat"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkDirectiveToWire measures an on/off command from Execute to the
 // AF_DATA_REQUEST bytes written on the serial port ("ns-to-wire"), and the
@@ -125,13 +119,13 @@ func BenchmarkReports(b *testing.B) {
 		br.byNWK[0x6a01] = ieeeHue
 		ctx := context.Background()
 		b.ReportAllocs()
-		c0 := cpuTime()
+		c0 := procstat.SelfCPU()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			br.incoming(ctx, frames[i%len(frames)])
 		}
 		b.StopTimer()
-		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/report")
+		b.ReportMetric(float64(procstat.SelfCPU()-c0)/float64(b.N), "cpu-ns/report")
 		if em.states.Load() != int64(b.N) {
 			b.Fatalf("%d state changes for %d reports", em.states.Load(), b.N)
 		}
@@ -143,7 +137,7 @@ func BenchmarkReports(b *testing.B) {
 	})
 	b.Run("through-pty-1000", func(b *testing.B) {
 		r := newBenchRig(b)
-		c0 := cpuTime()
+		c0 := procstat.SelfCPU()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			m := r.em.mark()
@@ -177,6 +171,6 @@ func BenchmarkReports(b *testing.B) {
 		}
 		b.StopTimer()
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/report")
-		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N*1000), "cpu-ns/report")
+		b.ReportMetric(float64(procstat.SelfCPU()-c0)/float64(b.N*1000), "cpu-ns/report")
 	})
 }

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/avshub/avshub/bridges/virtual"
 	"github.com/avshub/avshub/gateway/avstest"
+	"github.com/avshub/avshub/internal/procstat"
 )
 
 // Benchmarks of the whole product: the avshub binary (built in TestMain, as
@@ -81,43 +81,23 @@ func (d *daemon) stop() {
 	}
 }
 
-// rssMB reads VmRSS of a process in MB.
+// rssMB reads VmRSS of a process in MB (-1 when it cannot be read).
 func rssMB(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	kb, err := procstat.StatusKB(pid, "VmRSS")
 	if err != nil {
 		return -1
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return -1
+	return float64(kb) / 1024
 }
 
 // cpuMS is a process's user+system CPU time in milliseconds.
 func cpuMS(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64) // field 14 utime, in clock ticks (100 Hz)
-	st, _ := strconv.ParseFloat(f[12], 64) // field 15 stime
-	return (ut + st) * 10
+	d, _ := procstat.CPU(pid)
+	return float64(d) / float64(time.Millisecond)
 }
 
 // selfCPUMS is this test process's CPU time (the emulator's share in benchmarks).
-func selfCPUMS() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
-}
+func selfCPUMS() float64 { return float64(procstat.SelfCPU()) / float64(time.Millisecond) }
 
 // bridgeStartedAt finds when the daemon logged "bridge started" (its snapshot follows at once).
 func (e *testEnv) bridgeStartedAt() time.Time {

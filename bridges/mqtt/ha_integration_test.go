@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -93,6 +94,30 @@ func TestHADiscoveryEndToEnd(t *testing.T) {
 			e.bridge.mu.Lock()
 			defer e.bridge.mu.Unlock()
 			return !e.bridge.subscribed[e.root+"/porch-node/lock/porch_lock/state"] && e.bridge.subscribed[e.root+"/porch-node/status"]
+		})
+
+		// Removing a device from the hub forgets it until it is announced
+		// again: nothing is published (its retained config stays its
+		// publisher's), and its next config brings it back.
+		m = e.mark()
+		if err := e.bridge.RemoveDevice(context.Background(), "ha:ESPlightporch_light"); err != nil {
+			t.Fatalf("RemoveDevice: %v", err)
+		}
+		e.rec.wait(t, "the porch light forgotten", func(r *recorder) bool {
+			_, ok := r.devices["ha:ESPlightporch_light"]
+			return !ok && len(r.devices) == 1
+		})
+		if got := e.rawSince(m, e.prefix+"/light/porch-node/porch_light/config"); len(got) != 0 {
+			t.Errorf("forgetting the light published its config: %q", got)
+		}
+		for _, fm := range loadFixture(t, "testdata/ha/esphome.json") {
+			if strings.HasSuffix(fm.Topic, "/porch_light/config") {
+				e.publish(rw(fm.Topic), rw(string(fm.payload())), true)
+			}
+		}
+		e.rec.wait(t, "the porch light back once announced again", func(r *recorder) bool {
+			_, ok := r.devices["ha:ESPlightporch_light"]
+			return ok && len(r.devices) == 2
 		})
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,12 +70,15 @@ func (b *Bridge) StartPairing(ctx context.Context, d time.Duration) error {
 // a leave request, then zigbee2mqtt forgets it). A device that does not answer
 // the leave request (asleep, out of range) is removed from zigbee2mqtt's
 // database instead (force), as the Zigbee bridge forgets it: it comes back
-// only if it announces itself again. Home Assistant MQTT devices are removed
-// where they are published.
+// only if it announces itself again. A Home Assistant MQTT discovery device
+// is forgotten until it is announced again (forgetHA).
 func (b *Bridge) RemoveDevice(ctx context.Context, deviceID string) error {
 	ieee, ok := z2mIEEE(deviceID)
 	if !ok || b.z2m == nil {
-		return model.Errorf(model.ErrNotSupported, "%q is not a zigbee2mqtt device: remove it where it is published (Home Assistant MQTT discovery)", deviceID)
+		if b.ha != nil {
+			return b.forgetHA(deviceID)
+		}
+		return model.Errorf(model.ErrNotSupported, "%q is not a zigbee2mqtt device, and Home Assistant discovery is off", deviceID)
 	}
 	b.mu.Lock()
 	known := b.z2m.knows(ieee)
@@ -93,6 +97,34 @@ func (b *Bridge) RemoveDevice(ctx context.Context, deviceID string) error {
 		}
 	}
 	b.log.Info("mqtt: zigbee2mqtt removed the device", "ieee", ieee)
+	return nil
+}
+
+// forgetHA forgets a Home Assistant discovery device until it is announced
+// again: its entities are dropped as if their publisher had withdrawn their
+// configs (an empty message on each config topic, through the same queue as
+// the broker's messages), so the next config the publisher sends, or the
+// retained one the broker hands over at the next connection, brings it back.
+// Nothing is published: the configs belong to their publisher.
+func (b *Bridge) forgetHA(deviceID string) error {
+	b.mu.Lock()
+	var keys []string
+	for key, owner := range b.ha.owner {
+		if owner == deviceID {
+			keys = append(keys, key)
+		}
+	}
+	b.mu.Unlock()
+	if len(keys) == 0 {
+		return model.Errorf(model.ErrInvalidValue, "no Home Assistant discovery device %q", deviceID)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		if dropped := b.q.push(item{kind: itemMessage, topic: b.cfg.haPrefix + "/" + key + "/config"}); dropped {
+			return model.Errorf(model.ErrBridgeUnreachable, "the bridge is too busy to forget %q now: try again", deviceID)
+		}
+	}
+	b.log.Info("mqtt: forgot the Home Assistant device until it is announced again", "device", deviceID, "entities", len(keys))
 	return nil
 }
 

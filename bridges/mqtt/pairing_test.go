@@ -170,7 +170,7 @@ func jsonHas(p, sub string) bool {
 
 // TestZ2MRequestErrors: zigbee2mqtt's error answer reaches the caller with
 // its message; no answer at all is a clear error after the wait; a Home
-// Assistant device cannot be removed through zigbee2mqtt.
+// Assistant device the bridge does not know cannot be removed.
 func TestZ2MRequestErrors(t *testing.T) {
 	e := newEnv(t, brokers()[0])
 	sim := e.startSim()
@@ -187,8 +187,8 @@ func TestZ2MRequestErrors(t *testing.T) {
 		t.Errorf("removing an unknown device: %v, want zigbee2mqtt's refusal", err)
 	}
 	var me *model.Error
-	if err := e.bridge.RemoveDevice(ctx, "ha:some-entity"); !errors.As(err, &me) || me.Kind != model.ErrNotSupported {
-		t.Errorf("removing a Home Assistant device: %v, want NOT_SUPPORTED", err)
+	if err := e.bridge.RemoveDevice(ctx, "ha:some-entity"); !errors.As(err, &me) || me.Kind != model.ErrInvalidValue {
+		t.Errorf("removing an unknown Home Assistant device: %v, want INVALID_VALUE", err)
 	}
 
 	sim.Close() // nobody answers now

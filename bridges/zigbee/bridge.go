@@ -427,8 +427,7 @@ func (b *Bridge) setReachable(ieee string, ok bool) {
 	}
 	r.Reachable = ok
 	b.persistSoon()
-	_, pub := r.endpoint(b.cfg.Names)
-	pub = pub && r.Interviewed
+	pub := r.published()
 	em := b.em
 	b.mu.Unlock()
 	if pub && em != nil {
@@ -449,9 +448,11 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 	b.mu.Lock()
 	ieee, ok := b.byNWK[m.src]
 	var r *record
+	pub := false
 	if ok {
 		r = b.devices[ieee]
 		b.lastSeen[ieee] = now
+		pub = r != nil && r.published()
 	}
 	em := b.em
 	b.mu.Unlock()
@@ -459,7 +460,7 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 		b.log.Debug("zigbee: message from unknown device", "nwk", fmt.Sprintf("0x%04x", m.src))
 		return
 	}
-	if em != nil {
+	if em != nil && pub { // a device that is no endpoint (a remote) has no page to show it on
 		// The page's "Signal 78 %, last seen just now" (the SDK sends it on when it moved).
 		q := model.LinkQualityPercent(int(m.lqi))
 		em.Link(ieee, model.Link{Quality: &q, LastSeen: now})

@@ -151,6 +151,10 @@ func macAddress(ieee string) string {
 }
 
 // endpoint builds the published endpoint; ok is false for a device without traits.
+// published reports whether the device is one of the bridge's endpoints:
+// interviewed, with traits (a remote is not).
+func (r *record) published() bool { return r.Interviewed && hasTraits(r.traits()) }
+
 func (r *record) endpoint(names map[string]string) (model.Endpoint, bool) {
 	t := r.traits()
 	if !hasTraits(t) {

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -67,7 +68,11 @@ func TestHAZigbee2MQTTSettingsAndInternalTemperature(t *testing.T) {
 		lockKey  = "switch/0xa4c1380000000001/switch_child_lock"
 		stateKey = "switch/0xa4c1380000000001/switch"
 		tempKey  = "sensor/0xa4c1380000000001/temperature"
+		temp2Key = "sensor/0xa4c1380000000001/temperature_2"
 	)
+	temperature2 := func(dev, origin string) string {
+		return strings.Replace(temperature(dev, origin), "sensor_temperature_zigbee2mqtt", "sensor_temperature_2_zigbee2mqtt", 1)
+	}
 	for _, tc := range []struct {
 		name    string
 		configs map[string]string // key (under homeassistant/, without /config) to config
@@ -87,6 +92,10 @@ func TestHAZigbee2MQTTSettingsAndInternalTemperature(t *testing.T) {
 			1, 0, map[string]string{tempKey: "the device's internal temperature, not a thermometer"}},
 		{"zigbee2mqtt temperature sensor alone is a thermometer", map[string]string{tempKey: temperature(z2mDev, z2mOrig)},
 			0, 1, nil},
+		{"zigbee2mqtt device is one thermometer", map[string]string{tempKey: temperature(z2mDev, z2mOrig), temp2Key: temperature2(z2mDev, z2mOrig)},
+			0, 1, map[string]string{temp2Key: "a further temperature: one device is one thermometer"}},
+		{"ESPHome device with two thermometers keeps both", map[string]string{tempKey: temperature(espDev, espOrig), temp2Key: temperature2(espDev, espOrig)},
+			0, 2, nil},
 		{"ESPHome relay with a thermometer keeps both", map[string]string{stateKey: state(espDev, espOrig, "state", "state"), tempKey: temperature(espDev, espOrig)},
 			1, 1, nil},
 	} {

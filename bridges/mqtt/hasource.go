@@ -381,12 +381,13 @@ func (h *haSource) units() []*unit {
 			members = append(members, m)
 		}
 		if len(climates) != 1 {
+			thermometer := false // a temperature is an endpoint already
 			switch {
 			case home != nil || len(readings) == 0:
 			case len(actuators) == 0 && len(temps) > 0:
 				// One sensor endpoint: the first temperature and the readings.
 				members = append(members, append([]*haEntity{temps[0]}, readings...))
-				temps = temps[1:]
+				temps, thermometer = temps[1:], true
 			case alone:
 				members = append(members, readings)
 			default:
@@ -396,7 +397,14 @@ func (h *haSource) units() []*unit {
 				}
 			}
 			for _, s := range temps {
+				if thermometer && s.fromZigbee2MQTT() {
+					// as the zigbee2mqtt source: one device is one thermometer
+					h.loose[s.key] = Skip{Source: "homeassistant", ID: s.device.name, Part: s.key,
+						Reason: "a further temperature: one device is one thermometer"}
+					continue
+				}
 				members = append(members, []*haEntity{s})
+				thermometer = true
 			}
 		}
 		names := map[string]int{}

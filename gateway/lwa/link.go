@@ -37,8 +37,8 @@ const maxTransientRetries = 6
 
 // Link runs code-based linking: it requests a code pair, prints the
 // verification URL and user code to out, polls until the owner approves (a
-// countdown and the polling state go to out), stores the tokens in
-// cfg.DataDir, and tests the refresh token at once. An expired code pair is
+// countdown and the polling state go to out), tests the refresh token at once
+// and stores the one the test returned in cfg.DataDir. An expired code pair is
 // replaced by a new one up to cfg.CodePairAttempts times. It returns nil once
 // the tokens are stored, ErrCodeExpired, ErrDenied, or another clear error.
 func Link(ctx context.Context, cfg Config, out io.Writer) error {
@@ -247,24 +247,23 @@ func (l *linker) poll(ctx context.Context, cp *codePair) (*oauth2.Token, error) 
 	}
 }
 
-// finish stores the tokens and tests the refresh token at once, as the AVS
-// SDK does, persisting the refresh token the test returns.
+// finish tests the refresh token at once, as the AVS SDK does, and stores
+// the refresh token the test returns.
 func (l *linker) finish(ctx context.Context, tok *oauth2.Token) error {
-	return storeAndTest(ctx, l.cfg, l.wire, l.out, tok.RefreshToken, SourceCBL, true)
+	return storeAndTest(ctx, l.cfg, l.wire, l.out, tok.RefreshToken, SourceCBL)
 }
 
 // storeAndTest refreshes rt once (retrying transient failures) and stores the
-// resulting refresh token. With storeFirst, rt is stored before the test so a
-// crash cannot lose a fresh link.
-func storeAndTest(ctx context.Context, cfg Config, w *wire, out io.Writer, rt, source string, storeFirst bool) error {
+// refresh token that refresh returned. The token file only ever receives a
+// token after its test: a running hub takes up whatever the file holds, and
+// a refresh may rotate the refresh token, so a token stored before its test
+// would be refreshed by two parties at once, and the loser would be told the
+// authorization is invalid (a page link left the hub "needs to be linked
+// again" this way).
+func storeAndTest(ctx context.Context, cfg Config, w *wire, out io.Writer, rt, source string) error {
 	s := newStore(cfg.DataDir)
 	now := cfg.Now()
 	st := stored{RefreshToken: rt, Source: source, ClientID: cfg.ClientID, LinkedAt: now, UpdatedAt: now}
-	if storeFirst {
-		if err := s.save(st); err != nil {
-			return fmt.Errorf("login with amazon: storing tokens: %w", err)
-		}
-	}
 	for try := 1; ; try++ {
 		tok, err := refreshToken(ctx, cfg, w, rt, source)
 		if err == nil {
@@ -281,9 +280,6 @@ func storeAndTest(ctx context.Context, cfg Config, w *wire, out io.Writer, rt, s
 		}
 		var le *Error
 		if (errors.As(err, &le) && !le.Temporary()) || try >= maxTransientRetries {
-			if storeFirst {
-				_ = os.Remove(s.path())
-			}
 			hint := ""
 			if le != nil {
 				hint = configHint(le)
@@ -315,7 +311,7 @@ func ImportRefreshToken(ctx context.Context, cfg Config, refreshToken string, ou
 	}
 	w := &wire{client: cfg.HTTPClient, base: cfg.BaseURL}
 	_, _ = fmt.Fprintln(out, "Testing the imported refresh token with Login with Amazon…")
-	return storeAndTest(ctx, cfg, w, out, refreshToken, SourceCompanion, false)
+	return storeAndTest(ctx, cfg, w, out, refreshToken, SourceCompanion)
 }
 
 // ReadRefreshTokenFile reads a refresh token from path: either the bare token

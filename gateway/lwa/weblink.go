@@ -141,8 +141,9 @@ func (w *WebLinker) Cancel(state string) bool {
 
 // Finish completes the link state names with the authorization code LWA
 // sent to the callback: it exchanges code with the verifier (and the client
-// secret when one is configured), stores the refresh token in cfg.DataDir
-// (where the running Authorizer picks it up on Reload) and tests it once.
+// secret when one is configured), tests the refresh token once and stores
+// the one that test returned in cfg.DataDir (where the running Authorizer
+// picks it up).
 // A state is single use.
 func (w *WebLinker) Finish(ctx context.Context, state, code string) error {
 	w.mu.Lock()
@@ -175,5 +176,5 @@ func (w *WebLinker) Finish(ctx context.Context, state, code string) error {
 	if err != nil {
 		return fmt.Errorf("login with amazon: exchanging the authorization code: %w", err)
 	}
-	return storeAndTest(ctx, w.cfg, wr, io.Discard, tok.RefreshToken, SourceWeb, true)
+	return storeAndTest(ctx, w.cfg, wr, io.Discard, tok.RefreshToken, SourceWeb)
 }

@@ -1,6 +1,7 @@
 package lwa
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -111,5 +112,64 @@ func TestWebLinkPKCE(t *testing.T) {
 	start, _, _ = wl.Start("http://hub.lan:8080/link/callback")
 	if resp, err := http.Get(start); err != nil || resp.StatusCode != 400 {
 		t.Errorf("an unregistered return URL: %v %v", resp.Status, err)
+	}
+}
+
+// refreshWatcher calls during for every refresh_token request it carries.
+type refreshWatcher struct {
+	during func()
+}
+
+func (rw refreshWatcher) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		b, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		if form, _ := url.ParseQuery(string(b)); form.Get("grant_type") == "refresh_token" {
+			rw.during()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestLinkStoresOnlyTestedTokens: while a new link tests its refresh token,
+// the token file does not hold that token (a running hub takes up whatever
+// the file holds; refreshing it too, against an LWA that rotates refresh
+// tokens, one of the two was told the authorization is invalid, and a link
+// from the page left the hub "needs to be linked again"). Afterwards the file
+// holds the token the test returned, which LWA accepts.
+func TestLinkStoresOnlyTestedTokens(t *testing.T) {
+	const callback = "http://localhost:8080/link/callback"
+	emu := lwatest.New(lwatest.Options{ClientID: "amzn1.application-oa2-client.test", ReturnURLs: []string{callback}})
+	srv := httptest.NewServer(emu.Handler())
+	defer srv.Close()
+	dir := t.TempDir()
+	var during []string
+	client := &http.Client{Transport: refreshWatcher{during: func() {
+		st, err := newStore(dir).load()
+		if err != nil {
+			during = append(during, "unreadable: "+err.Error())
+			return
+		}
+		during = append(during, st.RefreshToken)
+	}}}
+	wl, err := NewWebLinker(Config{ClientID: "amzn1.application-oa2-client.test", ProductID: "avshub_test", SerialNumber: "hub-serial-1",
+		DataDir: dir, BaseURL: srv.URL, HTTPClient: client}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _, err := wl.Start(callback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := webConsent(t, start, true)
+	if err := wl.Finish(context.Background(), back.Get("state"), back.Get("code")); err != nil {
+		t.Fatalf("finishing the link: %v", err)
+	}
+	if len(during) != 1 || during[0] != "" {
+		t.Errorf("while its refresh token was tested the token file held %q, want no token", during)
+	}
+	st, err := newStore(dir).load()
+	if err != nil || !emu.ValidRefreshToken(st.RefreshToken) {
+		t.Fatalf("stored %+v %v: want the token the test returned", st, err)
 	}
 }

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -43,11 +44,18 @@ type Skip struct {
 
 // logSkipped logs one skip in the shape `avshub plugin check` collects:
 // message "skipped" with item, part and reason.
+// A big installation has tens of thousands of skips: they are remembered by
+// a 64-bit hash of item and part, not by a copy of both.
 func (o *onceLog) logSkipped(s Skip) {
-	subject := "skipped\x00" + s.ID + "\x00" + s.Part
+	var h maphash.Hash
+	h.SetSeed(o.seed)
+	h.WriteString(s.ID)
+	h.WriteByte(0)
+	h.WriteString(s.Part)
+	key := h.Sum64()
 	o.mu.Lock()
-	prev, ok := o.seen[subject]
-	o.seen[subject] = s.Reason
+	prev, ok := o.skipped[key]
+	o.skipped[key] = s.Reason
 	o.mu.Unlock()
 	if ok && prev == s.Reason {
 		return
@@ -57,12 +65,16 @@ func (o *onceLog) logSkipped(s Skip) {
 
 // onceLog logs a problem once per subject: again only when the reason changes.
 type onceLog struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	seen map[string]string
+	log     *slog.Logger
+	mu      sync.Mutex
+	seen    map[string]string
+	skipped map[uint64]string // logSkipped's: by hash of item and part
+	seed    maphash.Seed
 }
 
-func newOnceLog(log *slog.Logger) *onceLog { return &onceLog{log: log, seen: map[string]string{}} }
+func newOnceLog(log *slog.Logger) *onceLog {
+	return &onceLog{log: log, seen: map[string]string{}, skipped: map[uint64]string{}, seed: maphash.MakeSeed()}
+}
 
 // warn logs reason for subject unless it was the last reason logged for it.
 func (o *onceLog) warn(subject, reason string, attrs ...any) {

@@ -153,6 +153,16 @@ func parseZ2MDevices(payload []byte, base string, abort func() bool) ([]*z2mDevi
 		return nil, nil, nil, fmt.Errorf("bridge/devices is not a JSON array: %w", err)
 	}
 	known := map[string]bool{}
+	// Most reasons repeat ("no trait for numeric power_apparent" on every
+	// meter): one copy of each is kept.
+	reasons := map[string]string{}
+	intern := func(s string) string {
+		if r, ok := reasons[s]; ok {
+			return r
+		}
+		reasons[s] = s
+		return s
+	}
 	var devs []*z2mDevice
 	var skips []Skip
 	for i := 0; dec.More(); i++ {
@@ -198,7 +208,7 @@ func parseZ2MDevices(payload []byte, base string, abort func() bool) ([]*z2mDevi
 		}
 		dev, dropped, skip := buildZ2MDevice(&d, base)
 		for _, p := range dropped {
-			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Part: p.part, Reason: p.reason})
+			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Part: p.part, Reason: intern(p.reason)})
 		}
 		if skip != "" {
 			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Reason: skip})

@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/url"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -264,7 +266,8 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 				b.bad.warn("mqtt queue", fmt.Sprintf("dropped %d messages: the bridge cannot keep up", dropped))
 			}
 			var touched []string
-			for _, it := range items {
+			for i := range items {
+				it := &items[i]
 				switch it.kind {
 				case itemConnected:
 					lastFailure = ""
@@ -303,7 +306,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 						}
 						continue
 					}
-					touched = append(touched, b.onMessage(it)...)
+					touched = append(touched, b.consume(it)...)
 					if b.z2m != nil && it.topic == b.cfg.z2mBase+"/bridge/devices" && !settling && b.snapshotSent {
 						getT.Reset(b.getDelay) // new devices may have no state yet
 					}
@@ -414,6 +417,45 @@ func (b *Bridge) subscribeOnce(ctx context.Context, filters map[string]byte) (ma
 	}
 	b.mu.Unlock()
 	return refused, nil
+}
+
+// A payload of bigPayload bytes or more (zigbee2mqtt's bridge/devices of a
+// big installation: 17 MB for every device zigbee2mqtt knows) is handled with
+// the garbage collector at tightGCPercent and collected as soon as it is done.
+// Such a payload is live until its last device is parsed and dominates the
+// heap: at the GOGC=50 the hub gives the bridge the collector would let half
+// of it again pile up as garbage, and after it the heap goal would still
+// count it. It holds no pointers, so the extra cycles mark only what was
+// built from it (BenchmarkImportDeviceList: the peak RSS).
+const (
+	bigPayload     = 4 << 20
+	tightGCPercent = 25
+)
+
+// consume feeds one message to the sources (onMessage) and drops its payload.
+func (b *Bridge) consume(it *item) []string {
+	if len(it.payload) < bigPayload {
+		touched := b.onMessage(*it)
+		it.payload = nil
+		return touched
+	}
+	restore := tightGC()
+	touched := b.onMessage(*it)
+	it.payload = nil
+	runtime.GC()
+	restore()
+	return touched
+}
+
+// tightGC lowers the GC percentage to tightGCPercent and returns what undoes
+// it; it leaves a lower setting (or the collector off) alone.
+func tightGC() (restore func()) {
+	old := debug.SetGCPercent(tightGCPercent)
+	if old < tightGCPercent {
+		debug.SetGCPercent(old)
+		return func() {}
+	}
+	return func() { debug.SetGCPercent(old) }
 }
 
 // onMessage feeds one message to the sources and returns the device ids whose

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -219,33 +218,7 @@ func (z *z2mSource) applyState(d *z2mDevice, m map[string]any) []string {
 	return ids
 }
 
-// A bridge/devices payload of bigDevicesPayload bytes or more is parsed with the
-// garbage collector at tightGCPercent. The payload is live until the last
-// device is parsed and dominates the heap (17 MB for zigbee2mqtt's whole
-// device database): with the process's usual GOGC=50 the collector would let
-// half of it again accumulate as garbage before running, the larger part of
-// the bridge's peak RSS. The payload holds no pointers, so the extra cycles
-// mark only the devices built so far and cost little CPU.
-const (
-	bigDevicesPayload = 4 << 20
-	tightGCPercent    = 10
-)
-
-// tightGC lowers the GC percentage to tightGCPercent and returns what undoes
-// it; it leaves a lower setting (or the collector off) alone.
-func tightGC() (restore func()) {
-	old := debug.SetGCPercent(tightGCPercent)
-	if old < tightGCPercent {
-		debug.SetGCPercent(old)
-		return func() {}
-	}
-	return func() { debug.SetGCPercent(old) }
-}
-
 func (z *z2mSource) setDevices(payload []byte) {
-	if len(payload) >= bigDevicesPayload {
-		defer tightGC()()
-	}
 	devs, skips, known, err := parseZ2MDevices(payload, z.base, z.abort)
 	if errors.Is(err, errAborted) {
 		return

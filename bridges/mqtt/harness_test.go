@@ -263,7 +263,7 @@ func newEnv(t *testing.T, bk brokerKind) *env {
 	e := &env{t: t, url: url, mochi: mochi, root: root, base: root + "/zigbee2mqtt", prefix: root + "/homeassistant", rec: newRecorder(), logs: &logCapture{}, rawCh: make(chan struct{}, 1)}
 	o := paho.NewClientOptions().AddBroker(url).SetClientID("test-raw-" + hex.EncodeToString([]byte(root[len(root)-4:]))).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(50 * time.Millisecond).SetMaxReconnectInterval(200 * time.Millisecond).
-		SetOrderMatters(false).SetStore(cleanstore.New())
+		SetStore(cleanstore.New()) // messages in order (paho's default): tests compare what was published, in order
 	subscribed := make(chan struct{}, 1)
 	o.SetOnConnectHandler(func(c paho.Client) {
 		go e.rawSubscribe(c, subscribed)

@@ -249,6 +249,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 		case <-startup.C:
 			if !settling {
 				b.sendSnapshot(em) // the broker cannot be reached: report the devices as unreachable
+				b.runAfter()
 			}
 		case <-settle.C:
 			if !synced && time.Now().Before(settleDeadline) {
@@ -257,6 +258,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 			}
 			settling = false
 			b.sendSnapshot(em)
+			b.runAfter()
 			getT.Reset(b.getDelay)
 		case <-getT.C:
 			b.requestMissingState(ctx)

@@ -318,9 +318,15 @@ func (b *Bridge) progress(stage model.PairingStage, id, detail string, ep *model
 	b.window.Report(stage, id, detail, ep)
 }
 
-// runAfter runs what the last batch of messages queued (onBridgeTopic).
+// runAfter runs what the last batch of messages queued (onBridgeTopic), once
+// the first snapshot is out: before it the hub does not know the devices yet,
+// and a device "published" then would reach it without its endpoint.
 func (b *Bridge) runAfter() {
 	b.mu.Lock()
+	if !b.snapshotSent {
+		b.mu.Unlock()
+		return
+	}
 	fs := b.after
 	b.after = nil
 	b.mu.Unlock()

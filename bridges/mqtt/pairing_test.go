@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"maps"
 	"strings"
 	"testing"
@@ -201,4 +202,32 @@ func TestZ2MRequestErrors(t *testing.T) {
 		ps := r.pairingEvents(0)
 		return len(ps) > 0 && ps[len(ps)-1].Stage == model.PairingClosed && strings.Contains(ps[len(ps)-1].Detail, "did not open")
 	})
+}
+
+// TestPairingStepsWaitForTheFirstSnapshot: what zigbee2mqtt's bridge events
+// cause (a device "published") waits until the first snapshot is out; sent
+// before it, the hub did not know the device yet and the published step
+// reached it without its endpoint (TestPairAndRemoveThroughRealZigbee2MQTT
+// failed this way when the network opened right as the hub started).
+func TestPairingStepsWaitForTheFirstSnapshot(t *testing.T) {
+	b := New(slog.New(&logCapture{}))
+	ran := 0
+	b.mu.Lock()
+	b.after = append(b.after, func() { ran++ })
+	b.mu.Unlock()
+	b.runAfter()
+	if ran != 0 {
+		t.Fatal("a pairing step ran before the first snapshot")
+	}
+	b.mu.Lock()
+	b.snapshotSent = true
+	b.mu.Unlock()
+	b.runAfter()
+	if ran != 1 {
+		t.Fatalf("after the first snapshot the queued step ran %d times, want once", ran)
+	}
+	b.runAfter()
+	if ran != 1 {
+		t.Fatalf("a queued step ran %d times, want once", ran)
+	}
 }

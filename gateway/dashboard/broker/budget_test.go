@@ -70,16 +70,10 @@ func TestQueueBudget(t *testing.T) {
 		{"anonymous, 3 sessions, empty payloads", nil, 3, 0, 60, 20 << 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var refusals sync.Map // limit → *atomic.Int64
+			var refusals refusalCounts
 			b := startBroker(t, Config{Users: tc.users, Limits: Limits{MaxQueueBytesTotal: tc.budget, MaxQueueBytes: 1 << 20},
-				OnRefused: func(limit string) {
-					n, _ := refusals.LoadOrStore(limit, new(atomic.Int64))
-					n.(*atomic.Int64).Add(1)
-				}})
-			c := creds{}
-			if tc.users != nil {
-				c = creds{"u", "p"}
-			}
+				OnRefused: refusals.add})
+			c := credsFor(tc.users)
 			for i := range tc.sessions {
 				offlineSession(t, b, "offline-"+strconv.Itoa(i), c, "q/#")
 			}
@@ -109,7 +103,7 @@ func TestQueueBudget(t *testing.T) {
 			if n > tc.budget || n < tc.budget/2 {
 				t.Fatalf("%d bytes held for the clients, want at most the budget %d and more than half of it", n, tc.budget)
 			}
-			if n, ok := refusals.Load("maxQueueBytesTotal"); !ok || n.(*atomic.Int64).Load() == 0 {
+			if refusals.get("maxQueueBytesTotal") == 0 {
 				t.Fatal("no drop was counted for maxQueueBytesTotal")
 			}
 			// The newest messages are dropped, not the oldest: with room for
@@ -305,4 +299,28 @@ func BenchmarkRetainedFlood(b *testing.B) {
 	if tok := cl.Publish("bench/barrier", 1, true, "b"); !tok.WaitTimeout(5*time.Minute) || tok.Error() != nil {
 		b.Fatalf("barrier: %v", tok.Error())
 	}
+}
+
+// refusalCounts counts the broker's refusals by limit (Config.OnRefused).
+type refusalCounts struct{ m sync.Map } // limit → *atomic.Int64
+
+func (r *refusalCounts) add(limit string) {
+	n, _ := r.m.LoadOrStore(limit, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+}
+
+func (r *refusalCounts) get(limit string) int64 {
+	if n, ok := r.m.Load(limit); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// credsFor is how a test client logs in: as "u"/"p" when the broker has
+// users, anonymously otherwise.
+func credsFor(users []User) creds {
+	if users == nil {
+		return creds{}
+	}
+	return creds{"u", "p"}
 }

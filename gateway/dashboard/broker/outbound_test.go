@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,17 +71,11 @@ func TestSlowReader(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const perClient = 256 << 10
-			var refusals sync.Map // limit → *atomic.Int64
+			var refusals refusalCounts
 			b := startBroker(t, Config{Users: tc.users, Limits: Limits{MaxOutboundBytes: perClient,
 				MaxOutboundBytesTotal: 4 << 20, outboundStall: time.Hour},
-				OnRefused: func(limit string) {
-					n, _ := refusals.LoadOrStore(limit, new(atomic.Int64))
-					n.(*atomic.Int64).Add(1)
-				}})
-			c := creds{}
-			if tc.users != nil {
-				c = creds{"u", "p"}
-			}
+				OnRefused: refusals.add})
+			c := credsFor(tc.users)
 			var slow []net.Conn
 			for range tc.slow {
 				slow = append(slow, slowReader(t, b, c, "#"))
@@ -118,7 +110,7 @@ func TestSlowReader(t *testing.T) {
 					t.Fatalf("slow reader %d: %d bytes wait in its outbound buffer, want at most %d", i, w, max(perClient, msg))
 				}
 			}
-			if n, ok := refusals.Load("maxOutboundBytes"); !ok || n.(*atomic.Int64).Load() == 0 {
+			if refusals.get("maxOutboundBytes") == 0 {
 				t.Fatal("no drop was counted for maxOutboundBytes")
 			}
 			// The hub's own slow reader has more than the bound queued.

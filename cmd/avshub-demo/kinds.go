@@ -16,31 +16,13 @@ import (
 	"github.com/avshub/avshub/gateway/web"
 )
 
-// kindDevices are the Zigbee products the demo pairs besides znp-sim's
-// default set: an IKEA FYRTUR blind, an Aqara door sensor, an Aqara leak
-// sensor and an IKEA plug with metering (as in znpsim's testdata/sensors.yaml).
-const kindDevices = `  - ieee: "0x000d6ffffe3c4d01"
-    type: ikea-blind
-    nwk: 0x6a0a
-  - ieee: "0x00158d000a1b2c01"
-    type: aqara-door
-    nwk: 0x6a08
-  - ieee: "0x00158d000a1b2c02"
-    type: aqara-leak
-    nwk: 0x6a09
-  - ieee: "0x000d6ffffe3c4d02"
-    type: ikea-plug
-    nwk: 0x6a0b
-`
-
 // zigbeeKindsPublished is how many Zigbee endpoints the demo's devices make:
-// the default set's six (its remote is none) and the four above.
+// the default set's six (its remote is none) and znpsim.DemoDevicesYAML's four more.
 const zigbeeKindsPublished = 10
 
-// writeZigbeeDevices writes znp-sim's device file: the default set and kindDevices.
+// writeZigbeeDevices writes znp-sim's device file: znpsim.DemoDevicesYAML.
 func (d *demo) writeZigbeeDevices() (string, error) {
-	def := strings.TrimRight(string(znpsim.DefaultDevicesYAML()), "\n") + "\n"
-	doc := def + kindDevices
+	doc := string(znpsim.DemoDevicesYAML())
 	if _, err := znpsim.ParseDevices([]byte(doc)); err != nil {
 		return "", err
 	}

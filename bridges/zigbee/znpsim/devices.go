@@ -19,6 +19,30 @@ var defaultDevicesYAML []byte
 // DefaultDevicesYAML returns the embedded default device file.
 func DefaultDevicesYAML() []byte { return append([]byte(nil), defaultDevicesYAML...) }
 
+// demoKindsYAML are the products `make demo` pairs besides the default set:
+// an IKEA FYRTUR blind, an Aqara door sensor, an Aqara leak sensor and an IKEA
+// plug with metering (as in testdata/sensors.yaml).
+const demoKindsYAML = `  - ieee: "0x000d6ffffe3c4d01"
+    type: ikea-blind
+    nwk: 0x6a0a
+  - ieee: "0x00158d000a1b2c01"
+    type: aqara-door
+    nwk: 0x6a08
+  - ieee: "0x00158d000a1b2c02"
+    type: aqara-leak
+    nwk: 0x6a09
+  - ieee: "0x000d6ffffe3c4d02"
+    type: ikea-plug
+    nwk: 0x6a0b
+`
+
+// DemoDevicesYAML returns the device file of `make demo` (cmd/avshub-demo)
+// and of the hub's idle footprint benchmark: the default set and four more
+// kinds (a blind, a door sensor, a leak sensor, a metering plug).
+func DemoDevicesYAML() []byte {
+	return []byte(strings.TrimRight(string(defaultDevicesYAML), "\n") + "\n" + demoKindsYAML)
+}
+
 // DeviceSpec is one simulated device as the YAML file describes it.
 type DeviceSpec struct {
 	IEEE string `yaml:"ieee" json:"ieee"`

@@ -3,7 +3,9 @@ package hub
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -171,6 +173,7 @@ func idleFootprint(b *testing.B, separate bool) {
 		totalPSS += m.pss
 		totalCPU += cpuPct
 	}
+	logHubGoMemory(b, "http://"+statusAddr+"/metrics")
 	for range b.N { // the measurement above is the benchmark's one result
 	}
 	b.ReportMetric(totalRSS, "total-RSS-MB")
@@ -178,6 +181,38 @@ func idleFootprint(b *testing.B, separate bool) {
 	b.ReportMetric(totalCPU, "total-idle-CPU-%")
 	b.ReportMetric(0, "ns/op")
 	d.stop()
+}
+
+// logHubGoMemory logs where the hub's Go memory is, from its /metrics (the
+// Go collector's memstats): the heap in use, the heap's free pages the
+// runtime keeps, goroutine stacks and everything the runtime has mapped.
+func logHubGoMemory(b *testing.B, url string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Logf("hub metrics: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Logf("hub metrics: %v", err)
+		return
+	}
+	v := map[string]float64{}
+	for _, l := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 2 && strings.HasPrefix(f[0], "go_") {
+			if x, err := strconv.ParseFloat(f[1], 64); err == nil {
+				v[f[0]] = x / 1e6
+			}
+		}
+	}
+	b.Logf("hub Go memory (MB): heap in use %.1f (objects %.1f), heap free kept %.1f, released %.1f, stacks %.1f, runtime's other %.1f, all mapped %.1f",
+		v["go_memstats_heap_inuse_bytes"], v["go_memstats_heap_alloc_bytes"],
+		v["go_memstats_heap_idle_bytes"]-v["go_memstats_heap_released_bytes"], v["go_memstats_heap_released_bytes"],
+		v["go_memstats_stack_inuse_bytes"],
+		v["go_memstats_mspan_inuse_bytes"]+v["go_memstats_mcache_inuse_bytes"]+v["go_memstats_buck_hash_sys_bytes"]+v["go_memstats_gc_sys_bytes"]+v["go_memstats_other_sys_bytes"],
+		v["go_memstats_sys_bytes"])
 }
 
 // processName is "hub" for the daemon, else the bridge a child process serves.

@@ -39,7 +39,8 @@ func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The process's soft memory limit, for as long as the hub runs.
+	// The process's GOGC and soft memory limit, for as long as the hub runs.
+	memlimit.SetGCPercent(logs.For("memory"))
 	mctx, stopLimit := context.WithCancel(ctx)
 	var limiting sync.WaitGroup
 	limiting.Go(func() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,4 +80,46 @@ func TestBigRetainedDeviceList(t *testing.T) {
 		}
 		t.Error("no snapshot")
 	})
+}
+
+// In a big installation whose states are not retained (zigbee2mqtt's
+// default), the /get requests come at most max at a time, in name order,
+// each device once, with "more" until none is left.
+func TestGetRequestsInBatches(t *testing.T) {
+	payload, want := bigDeviceList(t, 256<<10)
+	z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
+	z.handle("zigbee2mqtt/bridge/devices", payload)
+	if len(z.units()) != want {
+		t.Fatalf("%d units from the list, want %d", len(z.units()), want)
+	}
+	seen := map[string]bool{}
+	var all []string
+	for round := 0; ; round++ {
+		msgs, more := z.getRequests(getBatch)
+		if len(msgs) > getBatch {
+			t.Fatalf("round %d: %d requests, want at most %d", round, len(msgs), getBatch)
+		}
+		if more && len(msgs) != getBatch {
+			t.Fatalf("round %d: %d requests and more due, want a full batch of %d", round, len(msgs), getBatch)
+		}
+		for _, m := range msgs {
+			if seen[m.topic] {
+				t.Fatalf("round %d: %s requested again", round, m.topic)
+			}
+			seen[m.topic] = true
+			all = append(all, m.topic)
+		}
+		if !more {
+			break
+		}
+	}
+	if len(all) <= 2*getBatch {
+		t.Fatalf("only %d devices asked for their state: the list is too small to show batches", len(all))
+	}
+	if !slices.IsSorted(all) {
+		t.Errorf("requests not in name order: %q", all)
+	}
+	if msgs, more := z.getRequests(getBatch); len(msgs) != 0 || more {
+		t.Errorf("after every device was asked: %d requests, more %v", len(msgs), more)
+	}
 }

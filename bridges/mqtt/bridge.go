@@ -33,6 +33,8 @@ const (
 	defaultSyncMax       = 60 * time.Second       // ... and at most this long for the sync marker to come back
 	defaultStartupWait   = 5 * time.Second        // snapshot even if the broker cannot be reached
 	defaultGetDelay      = 1 * time.Second        // /get for devices without state, after settling
+	getBatch             = 20                     // /get requests sent at once ...
+	getPace              = 250 * time.Millisecond // ... and the pause before the next ones
 	defaultReconnectMax  = 10 * time.Second
 	defaultPublishWait   = 5 * time.Second
 	maxQueuedMessages    = 100000
@@ -261,7 +263,9 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 			b.runAfter()
 			getT.Reset(b.getDelay)
 		case <-getT.C:
-			b.requestMissingState(ctx)
+			if b.requestMissingState(ctx) {
+				getT.Reset(getPace)
+			}
 		case <-b.q.notify:
 			items, dropped := b.q.drain()
 			if dropped > 0 {
@@ -643,35 +647,61 @@ func (b *Bridge) covered(topic string) bool {
 		(b.ha != nil && strings.HasPrefix(topic, b.cfg.haPrefix+"/"))
 }
 
-func (b *Bridge) requestMissingState(ctx context.Context) {
+// requestMissingState asks zigbee2mqtt (/get) for the state of at most
+// getBatch devices that have none yet and reports whether more are left: the
+// Run loop comes back for them after getPace. A big installation (thousands
+// of devices, none with a retained state: zigbee2mqtt's default) is asked a
+// few at a time, so the loop keeps serving commands and stops when asked,
+// and the Zigbee network is not flooded with reads.
+func (b *Bridge) requestMissingState(ctx context.Context) bool {
 	if b.z2m == nil {
-		return
+		return false
 	}
 	b.mu.Lock()
 	if !b.connected {
 		b.mu.Unlock()
-		return
+		return false
 	}
-	msgs := b.z2m.getRequests()
+	msgs, more := b.z2m.getRequests(getBatch)
 	b.mu.Unlock()
-	for _, m := range msgs {
-		if err := b.publish(ctx, m, time.Now().Add(defaultPublishWait)); err != nil {
-			b.log.Warn("mqtt: /get failed", "topic", m.topic, "err", err)
+	deadline := time.Now().Add(defaultPublishWait)
+	toks := make([]paho.Token, len(msgs))
+	for i, m := range msgs {
+		toks[i] = b.client.Publish(m.topic, 1, m.retain, m.payload)
+	}
+	for i, t := range toks {
+		if err := b.awaitPublish(ctx, t, msgs[i].topic, deadline); err != nil {
+			b.log.Warn("mqtt: /get failed", "topic", msgs[i].topic, "err", err)
 		}
 	}
+	return more && ctx.Err() == nil
 }
 
 func (b *Bridge) publish(ctx context.Context, m outMsg, deadline time.Time) error {
-	t := b.client.Publish(m.topic, 1, m.retain, m.payload)
-	wait := time.Until(deadline)
+	return b.awaitPublish(ctx, b.client.Publish(m.topic, 1, m.retain, m.payload), m.topic, deadline)
+}
+
+// awaitPublish waits for the acknowledgement of a publication to topic until
+// deadline or until ctx ends, whichever is first.
+func (b *Bridge) awaitPublish(ctx context.Context, t paho.Token, topic string, deadline time.Time) error {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		wait = time.Until(d)
+		deadline = d
 	}
-	if wait <= 0 || !t.WaitTimeout(wait) {
-		return fmt.Errorf("publish to %s: not acknowledged in time", m.topic)
+	wait := time.Until(deadline)
+	if wait <= 0 {
+		return fmt.Errorf("publish to %s: not acknowledged in time", topic)
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-t.Done():
+	case <-ctx.Done():
+		return fmt.Errorf("publish to %s: %w", topic, ctx.Err())
+	case <-timer.C:
+		return fmt.Errorf("publish to %s: not acknowledged in time", topic)
 	}
 	if err := t.Error(); err != nil {
-		return fmt.Errorf("publish to %s: %w", m.topic, err)
+		return fmt.Errorf("publish to %s: %w", topic, err)
 	}
 	return nil
 }

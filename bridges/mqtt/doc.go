@@ -14,7 +14,9 @@
 //     range, colour as hue/saturation or xy as the bulb exposes it). Friendly
 //     names may contain "/" and spaces: topics are matched against the device
 //     list (longest name first), never split. After (re)connecting, devices
-//     whose state is not retained are asked with <base>/<name>/get. The
+//     whose state is not retained are asked with <base>/<name>/get, 20 at a
+//     time every 250 ms (a big installation's reads do not flood the Zigbee
+//     network, and the bridge keeps serving commands meanwhile). The
 //     coordinator, unsupported, disabled and trait-less devices (remotes) are
 //     skipped, and an endpoint's id is the IEEE address, so a rename keeps it.
 //     A device is imported the way a person sees it: exposes of category

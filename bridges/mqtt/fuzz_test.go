@@ -54,7 +54,7 @@ func FuzzExposes(f *testing.F) {
 		}
 		z.handle("z/bridge/state", state)
 		exerciseUnits(z.units())
-		_ = z.getRequests()
+		_, _ = z.getRequests(getBatch)
 	})
 }
 

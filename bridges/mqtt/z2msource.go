@@ -337,14 +337,19 @@ func (z *z2mSource) units() []*unit {
 // knows reports whether ieee is a device in zigbee2mqtt's list (bridged or not).
 func (z *z2mSource) knows(ieee string) bool { return z.known[strings.ToLower(ieee)] }
 
-// getRequests returns /get messages for reachable devices that have sent no
-// state since the last reconnect (state is not retained by default).
-func (z *z2mSource) getRequests() []outMsg {
-	var out []outMsg
+// getRequests returns /get messages, at most max, for reachable devices that
+// have sent no state since the last reconnect (state is not retained by
+// default), in name order, and whether more are due.
+func (z *z2mSource) getRequests(max int) (msgs []outMsg, more bool) {
+	var due []*z2mDevice
 	for _, d := range z.devices {
 		if z.gotState[d.ieee] || z.requested[d.ieee] || !z.reachable(d) {
 			continue
 		}
+		due = append(due, d)
+	}
+	sort.Slice(due, func(i, j int) bool { return due[i].name < due[j].name })
+	for _, d := range due {
 		req := map[string]any{}
 		for _, u := range d.units {
 			for _, p := range u.getProps {
@@ -354,12 +359,14 @@ func (z *z2mSource) getRequests() []outMsg {
 		if len(req) == 0 {
 			continue
 		}
+		if len(msgs) == max {
+			return msgs, true
+		}
 		z.requested[d.ieee] = true
 		b, _ := json.Marshal(req)
-		out = append(out, outMsg{topic: z.base + "/" + d.name + "/get", payload: b})
+		msgs = append(msgs, outMsg{topic: z.base + "/" + d.name + "/get", payload: b})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].topic < out[j].topic })
-	return out
+	return msgs, false
 }
 
 // parseLink reads zigbee2mqtt's linkquality (0–255) and last_seen (ISO 8601

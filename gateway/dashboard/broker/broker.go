@@ -118,6 +118,9 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if err := checkMochi(); err != nil {
+		return nil, err
+	}
 	auth, err := newAuthHook(cfg.Users)
 	if err != nil {
 		return nil, err
@@ -153,6 +156,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("mqtt broker: add auth hook: %w", err)
 	}
 	b.limits = &limitsHook{server: b.server, limits: limits, retained: map[string]int{}, refused: cfg.OnRefused,
+		delayed: map[string]delayedWill{},
 		internal: func(cl *mqtt.Client) bool {
 			// The login is checked (OnConnectAuthenticate) before anything
 			// but OnConnect, whose refusals an impostor does not get past.
@@ -189,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("mqtt broker: listen on %s: %w", cfg.Listen, err)
 	}
-	tcp := newSafeListener(listenerID, ln, tlsCfg, b.server, cfg.ConnectTimeout, log)
+	tcp := newSafeListener(listenerID, ln, tlsCfg, b.server, cfg.ConnectTimeout, limits.outboundStall, log)
 	b.listener = tcp
 	if err := b.server.AddListener(tcp); err != nil {
 		_ = ln.Close()

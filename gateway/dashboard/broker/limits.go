@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -165,7 +166,21 @@ type limitsHook struct {
 	qmu     sync.Mutex
 	queued  int       // bytes held for clients: counted at the last scan, plus what was queued since
 	scanned time.Time // when the held messages were last counted
+
+	wmu     sync.Mutex
+	delayed map[string]delayedWill // client id → its Will, delayed after its connection ended
 }
+
+// delayedWill is a Will (MQTT 5 Will Delay Interval) the broker holds after
+// its client's connection ended, until it is published or cancelled.
+type delayedWill struct {
+	size  int       // messageSize
+	until time.Time // when mochi has published it at the latest
+}
+
+// delayedWillGrace is how long after its delay a Will may still wait:
+// mochi publishes delayed Wills once a second, on whole seconds.
+const delayedWillGrace = 2 * time.Second
 
 // queueRescan is how often, at most, the messages held for all clients are
 // counted again while MaxQueueBytesTotal looks full: between two counts only
@@ -180,7 +195,7 @@ func (h *limitsHook) ID() string { return "avshub-limits" }
 func (h *limitsHook) Provides(b byte) bool {
 	switch b {
 	case mqtt.OnConnect, mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnClientExpired, mqtt.OnSubscribe,
-		mqtt.OnQosPublish, mqtt.OnWill:
+		mqtt.OnQosPublish, mqtt.OnWill, mqtt.OnWillSent, mqtt.OnSessionEstablished:
 		return true
 	}
 	return false
@@ -238,11 +253,27 @@ func (h *limitsHook) count(limit string) {
 }
 
 // willsHeld is the size of the Wills the broker holds for its clients (the
-// hub's own not counted). Clients still logging in are not among them: at
-// most maxPendingLogins CONNECTs of maxConnectSize may pass the check at once.
+// hub's own not counted): those of its clients, and the delayed Wills of
+// connections that ended, until they are published or cancelled. Clients
+// still logging in are not among them: at most maxPendingLogins CONNECTs of
+// maxConnectSize may pass the check at once.
 func (h *limitsHook) willsHeld() int {
+	now := time.Now()
+	h.wmu.Lock()
 	n := 0
-	for _, cl := range h.server.Clients.GetAll() {
+	for id, w := range h.delayed {
+		if now.After(w.until) {
+			delete(h.delayed, id) // published by now
+			continue
+		}
+		n += w.size
+	}
+	delayed := maps.Clone(h.delayed)
+	h.wmu.Unlock()
+	for id, cl := range h.server.Clients.GetAll() {
+		if _, ok := delayed[id]; ok && cl.Closed() {
+			continue // counted above
+		}
 		if !h.internal(cl) && atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 {
 			n += messageSize(cl.Properties.Will.TopicName, cl.Properties.Will.Payload)
 		}
@@ -252,11 +283,54 @@ func (h *limitsHook) willsHeld() int {
 
 // OnWill keeps a Will from being retained when the retained caps are
 // reached (it is still published): the broker retains a Will past OnPublish.
+//
+// A delayed Will (MQTT 5) waits no longer than its client's session (MQTT
+// 3.1.2.5: it is published when the delay ends or the session does, the
+// earlier): mochi v2.7.9 held it for its whole delay after a session that
+// ended with the connection, or one cut to the broker's SessionExpiry,
+// although the client was gone. While it waits, it counts in MaxWillBytes.
 func (h *limitsHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
-	if will.Retain && !h.internal(cl) && !h.mayRetain(cl, will.TopicName, will.Payload) {
+	if h.internal(cl) {
+		return will, nil
+	}
+	if will.Retain && !h.mayRetain(cl, will.TopicName, will.Payload) {
 		will.Retain = false
 	}
+	// Mochi reads the delay from the client, after this hook.
+	if delay := cl.Properties.Will.WillDelayInterval; delay > 0 {
+		session := uint32(0) // MQTT 3, or MQTT 5 without a Session Expiry Interval: ends with the connection
+		if cl.Properties.ProtocolVersion == 5 {
+			session = min(cl.Properties.Props.SessionExpiryInterval, uint32(h.limits.SessionExpiry/time.Second))
+		}
+		if delay > session {
+			delay = session
+			cl.Properties.Will.WillDelayInterval = delay
+		}
+		if delay > 0 {
+			h.wmu.Lock()
+			h.delayed[cl.ID] = delayedWill{size: messageSize(will.TopicName, will.Payload),
+				until: time.Now().Add(time.Duration(delay)*time.Second + delayedWillGrace)}
+			h.wmu.Unlock()
+		}
+	}
 	return will, nil
+}
+
+// OnWillSent forgets a delayed Will once published.
+func (h *limitsHook) OnWillSent(cl *mqtt.Client, _ packets.Packet) {
+	h.forgetDelayedWill(cl.ID)
+}
+
+// OnSessionEstablished forgets the delayed Will of a client that is back:
+// mochi has cancelled it (MQTT 3.1.3.2.2).
+func (h *limitsHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	h.forgetDelayedWill(cl.ID)
+}
+
+func (h *limitsHook) forgetDelayedWill(id string) {
+	h.wmu.Lock()
+	delete(h.delayed, id)
+	h.wmu.Unlock()
 }
 
 // queueFull reports whether the QoS 1/2 messages held for cl (sent but
@@ -354,8 +428,16 @@ func (h *limitsHook) queuedBytes() int {
 // MaxRetainedBytes from being retained (it is still delivered live). The
 // DUP flag of an incoming PUBLISH is not passed on to subscribers (MQTT
 // 3.3.1.1; mochi v2.7.9 passes it on, and OnQosPublish tells redeliveries by it).
+//
+// The topic is copied: mochi v2.7.9 decodes it as a string sharing the
+// memory of the whole packet as read, so each subscriber's copy of the
+// message, queued or in flight, and each retained message kept the packet's
+// read buffer alive besides its own copy of the payload (a 1 MB message
+// held for 3 slow readers: 3 copies and the 1 MB buffer the topic pinned;
+// BenchmarkSlowReaders).
 func (h *limitsHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	pk.FixedHeader.Dup = false
+	pk.TopicName = strings.Clone(pk.TopicName)
 	if !pk.FixedHeader.Retain || len(pk.Payload) == 0 || h.internal(cl) {
 		return pk, nil
 	}

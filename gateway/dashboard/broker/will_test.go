@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,6 +44,14 @@ type rawConn struct {
 type willSpec struct {
 	topic, payload string
 	retain         bool
+	// MQTT 5: the Will Delay Interval and the CONNECT's Session Expiry
+	// Interval, in seconds (0: none sent).
+	delay, sessionExpiry uint32
+}
+
+// property4 encodes an MQTT 5 property with a four-byte integer value.
+func property4(id byte, v uint32) []byte {
+	return []byte{id, byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 }
 
 // connectPacket encodes a CONNECT (MQTT 3.1.1 for version 4, 5.0 for 5).
@@ -62,12 +71,20 @@ func connectPacket(version byte, id string, c creds, will *willSpec) []byte {
 	}
 	body := append(mqttString("MQTT"), version, flags, 0, 60)
 	if version == 5 {
-		body = append(body, 0) // no properties
+		var props []byte
+		if will != nil && will.sessionExpiry > 0 {
+			props = property4(0x11, will.sessionExpiry)
+		}
+		body = append(append(body, varint(len(props))...), props...)
 	}
 	body = append(body, mqttString(id)...)
 	if will != nil {
 		if version == 5 {
-			body = append(body, 0) // no Will properties
+			var props []byte
+			if will.delay > 0 {
+				props = property4(0x18, will.delay)
+			}
+			body = append(append(body, varint(len(props))...), props...)
 		}
 		body = append(body, mqttString(will.topic)...)
 		body = append(body, mqttString(will.payload)...)
@@ -84,13 +101,18 @@ func connectPacket(version byte, id string, c creds, will *willSpec) []byte {
 // rawLogin dials addr, sends a CONNECT and returns the connection with the
 // CONNACK's return (reason) code.
 func rawLogin(addr string, version byte, c creds, will *willSpec) (*rawConn, byte, error) {
+	return rawLoginAs(addr, version, "raw-"+randHex(), c, will)
+}
+
+// rawLoginAs is rawLogin with client id id.
+func rawLoginAs(addr string, version byte, id string, c creds, will *willSpec) (*rawConn, byte, error) {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, 0, err
 	}
 	rc := &rawConn{Conn: conn, version: version}
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := conn.Write(connectPacket(version, "raw-"+randHex(), c, will)); err != nil {
+	if _, err := conn.Write(connectPacket(version, id, c, will)); err != nil {
 		conn.Close()
 		return nil, 0, err
 	}
@@ -234,5 +256,107 @@ func TestWillAnonymous(t *testing.T) {
 	}
 	if m := receive(t, all); m.Topic() != "a/b" || string(m.Payload()) != "bye" {
 		t.Fatalf("got %s %q", m.Topic(), m.Payload())
+	}
+}
+
+// TestDelayedWills: MQTT 5 Wills with a Will Delay Interval count in
+// MaxWillBytes after their connections ended, until published or
+// cancelled, and wait no longer than their sessions (MQTT 3.1.2.5): a
+// session that ends with the connection publishes its Will at once, one cut
+// to the broker's SessionExpiry when it expires, one kept (delay within the
+// session) when the delay ends; a client that comes back cancels its Will.
+// Before, mochi held such Wills for their whole delay (here an hour) once
+// the session was gone, counted nowhere.
+func TestDelayedWills(t *testing.T) {
+	const budget = 32 << 10
+	payload := strings.Repeat("w", 8<<10)
+	one := messageSize("w/x", []byte(payload))
+	fits := budget / one // 3
+	for _, tc := range []struct {
+		name           string
+		session, delay uint32
+		// counted: the Wills hold the budget after the connections ended;
+		// published: within how long they are published (0: not at all).
+		counted   bool
+		published time.Duration
+		cancel    bool
+	}{
+		{"session ends with the connection", 0, 3600, false, 2 * time.Second, false},
+		{"session cut to the broker's expiry", 3600, 3600, true, 6 * time.Second, false},
+		{"delay within the session", 3600, 2, true, 6 * time.Second, false},
+		{"client comes back", 3600, 3600, true, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var refusals refusalCounts
+			b := startBroker(t, Config{Limits: Limits{MaxWillBytes: budget, SessionExpiry: 3 * time.Second},
+				OnRefused: refusals.add})
+			hub := connect(t, b, internal(b))
+			wills, _ := subscribe(t, hub, "w/#")
+			var ids []string
+			for i := range fits {
+				id := fmt.Sprintf("delayed-%d", i)
+				c, code, err := rawLoginAs(b.Addr(), 5, id, creds{}, &willSpec{topic: fmt.Sprintf("w/%d", i), payload: payload,
+					delay: tc.delay, sessionExpiry: tc.session})
+				if err != nil || code != 0 {
+					t.Fatalf("Will %d: %v (code %#x)", i, err, code)
+				}
+				c.Close() // without DISCONNECT: the Will stands
+				ids = append(ids, id)
+			}
+			waitFor(t, "the connections to end", func() bool {
+				for _, id := range ids {
+					if cl, ok := b.server.Clients.Get(id); ok && !cl.Closed() {
+						return false
+					}
+				}
+				return true
+			})
+			another := func() byte {
+				c, code, err := rawLogin(b.Addr(), 5, creds{}, &willSpec{topic: "w/another", payload: payload})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+				return code
+			}
+			if tc.counted {
+				if code := another(); code != 0x97 {
+					t.Fatalf("a Will past the budget held by %d delayed Wills: CONNACK %#x, want 0x97 (quota exceeded)", fits, code)
+				}
+				if refusals.get("maxWillBytes") == 0 {
+					t.Fatal("the refusal was not counted")
+				}
+			}
+			if tc.cancel {
+				// Each comes back (without a Will): its delayed Will is cancelled.
+				for _, id := range ids {
+					c, code, err := rawLoginAs(b.Addr(), 5, id, creds{}, nil)
+					if err != nil || code != 0 {
+						t.Fatalf("%s back: %v (code %#x)", id, err, code)
+					}
+					defer c.Close()
+				}
+			}
+			if tc.published > 0 {
+				got := map[string]bool{}
+				deadline := time.After(tc.published)
+				for len(got) < fits {
+					select {
+					case m := <-wills:
+						got[m.Topic()] = true
+					case <-deadline:
+						t.Fatalf("%d of the %d delayed Wills published within %v", len(got), fits, tc.published)
+					}
+				}
+			} else {
+				select {
+				case m := <-wills:
+					t.Fatalf("a cancelled Will was published: %s", m.Topic())
+				case <-time.After(2 * time.Second):
+				}
+			}
+			// Published or cancelled: they no longer count.
+			waitFor(t, "room for a Will", func() bool { return another() == 0 })
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,8 @@ var attacks = []attack{
 // RSS (VmRSS from /proc, every 20 ms: the Go heap and everything else the
 // process holds) must stay under 64 MiB (make soak; AVSHUB_ATTACK_SCALE
 // multiplies the attacks). The figures are in BENCHMARKS.md.
+// AVSHUB_ATTACK_SLOW_READER=1 adds the slow-reader attack after the Will
+// one: it still fails there (about 73–77 MiB).
 //
 // It failed before the broker's global budgets (maxQueueBytesTotal,
 // maxRetainedBytes counting each message's bookkeeping, maxWillBytes) and
@@ -65,10 +68,16 @@ func TestSoakAttackMemory(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("AVSHUB_ATTACK_SCALE")); err == nil && v > 0 {
 		scale = v
 	}
-	attackMemory(t, scale)
+	list := attacks
+	if os.Getenv("AVSHUB_ATTACK_SLOW_READER") != "" {
+		// Not in the list yet: it still takes the hub past the limit after
+		// the others (BENCHMARKS.md, attacks on the embedded broker).
+		list = append(slices.Clone(attacks[:6]), append([]attack{{"slow reader", attackSlowReader}}, attacks[6:]...)...)
+	}
+	attackMemory(t, list, scale)
 }
 
-func attackMemory(t *testing.T, scale int) {
+func attackMemory(t *testing.T, attacks []attack, scale int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -464,4 +473,106 @@ func attackEndpoints(t *testing.T, e *testEnv, broker string, scale int) (int, s
 		t.Errorf("Alexa learned %d of the %d devices announced, want the limit %d", added, n, attackMaxEndpoints)
 	}
 	return n - added, fmt.Sprintf("%d Home Assistant devices announced to a bridge allowed %d (Alexa learned %d)", n, attackMaxEndpoints, added)
+}
+
+// attackSlowReader: clients subscribe to everything at QoS 1 and never read
+// their socket (receive buffer 16 KiB) while 1 MB QoS 1 messages are
+// published; the broker drops what does not fit in their outbound budgets
+// (maxOutboundBytes, maxOutboundBytesTotal). At last the readers read what
+// reached them: the messages they did not get were refused.
+func attackSlowReader(t *testing.T, _ *testEnv, broker string, scale int) (int, string) {
+	const readers, payload = 3, 1_000_000
+	addr := strings.TrimPrefix(broker, "tcp://")
+	var conns []net.Conn
+	for i := range readers {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.(*net.TCPConn).SetReadBuffer(16 << 10)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(connectPacket311(fmt.Sprintf("slow-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		if typ, body, err := readPacket(c); err != nil || typ != 0x20 || len(body) < 2 || body[1] != 0 {
+			t.Fatalf("slow reader %d: CONNACK % x %v", i, body, err)
+		}
+		// SUBSCRIBE, packet id 1: '#' at QoS 1.
+		sub := append([]byte{0, 1, 0, 1, '#'}, 1)
+		if _, err := c.Write(append(append([]byte{0x82}, remainingLength(len(sub))...), sub...)); err != nil {
+			t.Fatal(err)
+		}
+		// The SUBACK comes after the retained messages' first packets may: skip those.
+		for {
+			typ, body, err := readPacket(c)
+			if err != nil {
+				t.Fatalf("slow reader %d: SUBACK: %v", i, err)
+			}
+			if typ == 0x90 {
+				if len(body) < 3 || body[2] != 1 {
+					t.Fatalf("slow reader %d: SUBACK % x", i, body)
+				}
+				break
+			}
+		}
+		conns = append(conns, c)
+	}
+	p, err := mqttClient(broker, "slow-publisher", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Disconnect(0)
+	n := 40 * scale
+	big := bytes.Repeat([]byte{'s'}, payload)
+	for range n {
+		if tok := p.Publish("attack/slow", 1, false, big); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+	}
+	// Now they read: every whole message on attack/slow that reached them.
+	got := make([]int, readers)
+	for i, c := range conns {
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		for {
+			typ, body, err := readPacket(c)
+			if err != nil {
+				break
+			}
+			if typ&0xf0 == 0x30 && len(body) > 2 && string(body[2:2+int(body[0])<<8|int(body[1])]) == "attack/slow" {
+				got[i]++
+			}
+		}
+	}
+	received := 0
+	for _, g := range got {
+		received += g
+	}
+	return readers*n - received, fmt.Sprintf("%d clients subscribed to '#' read nothing while %d × 1 MB QoS 1 were published (then got %v)", readers, n, got)
+}
+
+// readPacket reads one MQTT packet: its first byte and its body.
+func readPacket(c net.Conn) (byte, []byte, error) {
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		return 0, nil, err
+	}
+	typ := b[0]
+	n, mul := 0, 1
+	for i := 0; ; i++ {
+		if _, err := io.ReadFull(c, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n += int(b[0]&0x7f) * mul
+		mul *= 128
+		if b[0]&0x80 == 0 {
+			break
+		}
+		if i == 3 {
+			return 0, nil, errors.New("malformed remaining length")
+		}
+	}
+	body := make([]byte, n)
+	_, err := io.ReadFull(c, body)
+	return typ, body, err
 }

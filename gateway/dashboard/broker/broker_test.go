@@ -22,7 +22,7 @@ import (
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func startBroker(t *testing.T, cfg Config) *Broker {
+func startBroker(t testing.TB, cfg Config) *Broker {
 	t.Helper()
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
@@ -51,7 +51,7 @@ func closeWithin(t *testing.T, b *Broker, d time.Duration, msg string) {
 }
 
 // connect dials the broker with paho and fails the test on error.
-func connect(t *testing.T, b *Broker, c creds) paho.Client {
+func connect(t testing.TB, b *Broker, c creds) paho.Client {
 	t.Helper()
 	cl, err := dial(b, c)
 	if err != nil {

@@ -35,19 +35,26 @@ type safeListener struct {
 	raw    net.Listener
 
 	connectTimeout time.Duration
-	log            *slog.Logger
-	mu             sync.Mutex
-	closing        bool
-	open           map[*trackedConn]struct{}
-	pending        int // connections not yet answered a CONNACK
+	// writeStall is how long a write to a client's socket may make no
+	// progress before the connection is closed.
+	writeStall time.Duration
+	log        *slog.Logger
+	mu         sync.Mutex
+	closing    bool
+	open       map[*trackedConn]struct{}
+	pending    int // connections not yet answered a CONNACK
 }
 
 // newSafeListener serves ln (through TLS when tlsCfg is set) as listener id.
-func newSafeListener(id string, ln net.Listener, tlsCfg *tls.Config, server *mqtt.Server, connectTimeout time.Duration, log *slog.Logger) *safeListener {
+func newSafeListener(id string, ln net.Listener, tlsCfg *tls.Config, server *mqtt.Server, connectTimeout, writeStall time.Duration, log *slog.Logger) *safeListener {
 	if connectTimeout <= 0 {
 		connectTimeout = DefaultConnectTimeout
 	}
-	l := &safeListener{server: server, raw: ln, connectTimeout: connectTimeout, log: log, open: map[*trackedConn]struct{}{}}
+	if writeStall <= 0 {
+		writeStall = defaultOutboundStall
+	}
+	l := &safeListener{server: server, raw: ln, connectTimeout: connectTimeout, writeStall: writeStall, log: log,
+		open: map[*trackedConn]struct{}{}}
 	var served net.Listener = (*acceptor)(l)
 	if tlsCfg != nil {
 		served = tls.NewListener(served, tlsCfg)
@@ -128,13 +135,38 @@ func (c *trackedConn) loggedIn() {
 	}
 }
 
-// Write marks the connection answered (mochi's first write is the CONNACK).
+// Write marks the connection answered (mochi's first write is the CONNACK)
+// and writes p; a write that makes no progress for the listener's
+// writeStall closes the connection. Mochi (v2.7.9) holds the client's lock
+// while it writes, and takes it to number each QoS 1/2 message for the
+// client: a write blocked for good (a client that never reads) would hold
+// every publisher with a message for that client.
 func (c *trackedConn) Write(p []byte) (int, error) {
 	c.l.mu.Lock()
 	c.loggedIn()
 	c.l.mu.Unlock()
-	return c.Conn.Write(p)
+	total := 0
+	for {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.l.writeStall))
+		n, err := c.Conn.Write(p[total:])
+		total += n
+		var ne net.Error
+		if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+			return total, err
+		}
+		if n > 0 {
+			continue // it took some: a slow reader, not a stuck one
+		}
+		c.l.log.Warn("MQTT connection closed: the client has taken nothing written to it for the stall time",
+			"remote", c.RemoteAddr().String(), "stall", c.l.writeStall, "unwritten_bytes", len(p)-total)
+		_ = c.Close()
+		return total, err
+	}
 }
+
+// SetDeadline sets the read deadline only: mochi sets both at each packet
+// read (the keep-alive), which would lift the bound Write keeps on a stuck write.
+func (c *trackedConn) SetDeadline(t time.Time) error { return c.Conn.SetReadDeadline(t) }
 
 // errConnectTooLarge ends a connection whose CONNECT exceeds maxConnectSize.
 var errConnectTooLarge = errors.New("mqtt broker: CONNECT packet too large")

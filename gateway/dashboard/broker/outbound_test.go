@@ -3,7 +3,6 @@ package broker
 import (
 	"io"
 	"net"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,9 +11,9 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 )
 
-// slowReader logs in with a raw connection, subscribes to filter at QoS 0
+// slowReader logs in with a raw connection, subscribes to filter at qos
 // and from then on never reads its socket (its receive buffer kept small).
-func slowReader(t *testing.T, b *Broker, c creds, filter string) net.Conn {
+func slowReader(t testing.TB, b *Broker, c creds, filter string, qos byte) net.Conn {
 	t.Helper()
 	rc, code, err := rawLogin(b.Addr(), 4, c, nil)
 	if err != nil || code != 0 {
@@ -23,13 +22,13 @@ func slowReader(t *testing.T, b *Broker, c creds, filter string) net.Conn {
 	t.Cleanup(func() { rc.Close() })
 	_ = rc.Conn.(*net.TCPConn).SetReadBuffer(16 << 10)
 	body := append([]byte{0, 1}, mqttString(filter)...)
-	body = append(body, 0)
+	body = append(body, qos)
 	if _, err := rc.Write(append(append([]byte{0x82}, varint(len(body))...), body...)); err != nil {
 		t.Fatal(err)
 	}
 	_ = rc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var ack [5]byte
-	if _, err := io.ReadFull(rc, ack[:]); err != nil || ack[0] != 0x90 || ack[4] != 0 {
+	if _, err := io.ReadFull(rc, ack[:]); err != nil || ack[0] != 0x90 || ack[4] != qos {
 		t.Fatalf("SUBACK: % x, %v", ack, err)
 	}
 	return rc
@@ -37,9 +36,7 @@ func slowReader(t *testing.T, b *Broker, c creds, filter string) net.Conn {
 
 // waiting counts the packets in cl's outbound buffer (mochi's channel of
 // packets not yet taken by its write loop).
-func waiting(cl *mqtt.Client) int {
-	return reflect.ValueOf(&cl.State).Elem().FieldByName("outbound").Len()
-}
+func waiting(cl *mqtt.Client) int { return outboundLen(cl) }
 
 // clientAt returns the broker's client whose remote address is conn's local one.
 func clientAt(b *Broker, conn net.Conn) *mqtt.Client {
@@ -78,9 +75,9 @@ func TestSlowReader(t *testing.T) {
 			c := credsFor(tc.users)
 			var slow []net.Conn
 			for range tc.slow {
-				slow = append(slow, slowReader(t, b, c, "#"))
+				slow = append(slow, slowReader(t, b, c, "#", 0))
 			}
-			hub := slowReader(t, b, internal(b), "big/#")
+			hub := slowReader(t, b, internal(b), "big/#", 0)
 			live := connect(t, b, c)
 			ch, _ := subscribe(t, live, "big/#")
 			pub := connect(t, b, c)
@@ -140,5 +137,42 @@ func TestSlowReader(t *testing.T) {
 				t.Fatal("the live subscriber was disconnected")
 			}
 		})
+	}
+}
+
+// TestMochiState: the mochi version in use has the unexported state the
+// outbound budgets read (else Start refuses to run, with errMochiOutbound).
+func TestMochiState(t *testing.T) {
+	if err := checkMochi(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStuckWrite: a client that takes nothing written to it for the stall
+// time is disconnected by that write, with no further publication. Before,
+// only the next message dropped for it did, or mochi's keep-alive deadline
+// (90 s here), which the client's own packets push back; meanwhile mochi
+// held the client's lock in the write, and a publisher numbering a QoS 1
+// message for it waited.
+func TestStuckWrite(t *testing.T) {
+	const stall = 3 * time.Second
+	b := startBroker(t, Config{Limits: Limits{outboundStall: stall}})
+	conn := slowReader(t, b, creds{}, "#", 0)
+	pub := connect(t, b, creds{})
+	payload := strings.Repeat("s", 512<<10)
+	for range 16 { // 8 MiB: more than the socket buffers take
+		if err := publish(t, pub, "stuck/x", false, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// (Sending took less than the stall time on any machine but a very slow
+	// one; then only the stuck write can end the connection.)
+	for deadline := time.Now().Add(stall + 10*time.Second); clientAt(b, conn) != nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stuck reader is still connected %v after the last message", stall+10*time.Second)
+		}
+	}
+	if !pub.IsConnected() {
+		t.Fatal("the publisher was disconnected")
 	}
 }

@@ -39,8 +39,7 @@ func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The process's GOGC and soft memory limit, for as long as the hub runs.
-	memlimit.SetGCPercent(logs.For("memory"))
+	// The process's soft memory limit, for as long as the hub runs.
 	mctx, stopLimit := context.WithCancel(ctx)
 	var limiting sync.WaitGroup
 	limiting.Go(func() {

@@ -24,23 +24,6 @@ const DefaultFloor = 40 << 20
 // margin is added to the live heap and half of it: goroutine stacks, the runtime's own.
 const margin = 4 << 20
 
-// GCPercent is the hub's GOGC when the environment sets none: the collector
-// runs when the heap has grown by half of what was live after the last
-// collection, not by all of it. Idle with the demo's devices this holds the
-// hub's heap about 3 MB lower (BenchmarkIdleFootprint: RSS 40.8 → 37.8 MB);
-// it costs a collection twice as often, each marking the same small live heap.
-const GCPercent = 50
-
-// SetGCPercent sets the process's GOGC to GCPercent unless GOGC is set in the
-// environment (the operator's choice wins).
-func SetGCPercent(log *slog.Logger) {
-	if v := os.Getenv("GOGC"); v != "" {
-		log.Debug("GOGC left to the environment", "GOGC", v)
-		return
-	}
-	debug.SetGCPercent(GCPercent)
-}
-
 // interval is how often the limit follows the live heap.
 const interval = time.Second
 

@@ -28,28 +28,6 @@ func TestLimit(t *testing.T) {
 	}
 }
 
-// TestSetGCPercent: GOGC becomes GCPercent unless the environment sets it.
-func TestSetGCPercent(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, tc := range []struct {
-		name, env string
-		want      int
-	}{
-		{"no GOGC in the environment", "", GCPercent},
-		{"GOGC set", "80", 80},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("GOGC", tc.env)
-			prev := debug.SetGCPercent(80) // what the runtime would have read from GOGC=80
-			defer debug.SetGCPercent(prev)
-			SetGCPercent(log)
-			if got := debug.SetGCPercent(80); got != tc.want {
-				t.Fatalf("GOGC after SetGCPercent = %d, want %d", got, tc.want)
-			}
-		})
-	}
-}
-
 // TestRun: Run sets the soft limit while it runs and puts the previous one
 // back when ctx ends; GOMEMLIMIT in the environment or a negative floor leave it alone.
 func TestRun(t *testing.T) {

@@ -158,6 +158,7 @@ type Registry struct {
 	health     map[string]model.Health
 	synced     map[string]bool
 	subs       map[*subscriber]struct{}
+	seq        uint64 // changes published so far (Seq)
 	// settings by endpoint id, kept (and persisted) even while the endpoint is gone.
 	settings map[string]Settings
 }
@@ -363,8 +364,17 @@ func (r *Registry) Subscribe(ctx context.Context) <-chan Change {
 	return s.ch
 }
 
+// Seq counts the changes published so far: equal numbers mean no Change in
+// between (the status page's revision).
+func (r *Registry) Seq() uint64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.seq
+}
+
 // publish sends changes to the subscribers; r.mu is held.
 func (r *Registry) publish(changes []Change) {
+	r.seq += uint64(len(changes))
 	for s := range r.subs {
 		for _, c := range changes {
 			select {

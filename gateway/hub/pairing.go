@@ -25,6 +25,7 @@ type pairings struct {
 	sessions map[string]*web.PairingSession
 	timers   map[string]*time.Timer
 	subs     map[chan web.PairingEvent]struct{}
+	seq      uint64 // events sent so far (revision)
 	// publish, if set, sends each event to the dashboards (MQTT).
 	publish func(web.PairingEvent)
 }
@@ -55,6 +56,14 @@ func (p *pairings) subscribe(ctx context.Context) <-chan web.PairingEvent {
 		close(ch)
 	})
 	return ch
+}
+
+// revision counts the events sent so far: equal numbers mean the sessions
+// did not change in between.
+func (p *pairings) revision() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seq
 }
 
 // list returns every session, sorted by bridge.
@@ -150,6 +159,7 @@ func (p *pairings) apply(bridge string, at time.Time, pr model.Pairing, ep *mode
 		s.Devices = updateDevice(s.Devices, ev)
 	}
 	ev.Remaining = int(p.sessions[bridge].Remaining(at).Round(time.Second) / time.Second)
+	p.seq++
 	subs := make([]chan web.PairingEvent, 0, len(p.subs))
 	for ch := range p.subs {
 		subs = append(subs, ch)

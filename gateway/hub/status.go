@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"path/filepath"
 	"strings"
@@ -68,7 +69,9 @@ func (h *Hub) Endpoints() []web.Endpoint {
 	return out
 }
 
-// Changes signals, coalesced, every change the status page shows.
+// Changes signals, coalesced, every change the status page shows. It is
+// subscribed when it returns: a Revision read after it is followed by a signal
+// for any later change.
 func (h *Hub) Changes(ctx context.Context) <-chan struct{} {
 	out := make(chan struct{}, 1)
 	signal := func() {
@@ -77,14 +80,14 @@ func (h *Hub) Changes(ctx context.Context) <-chan struct{} {
 		default:
 		}
 	}
+	pairing := h.pairing.subscribe(ctx)
+	ch := h.reg.Subscribe(ctx)
+	last := h.fingerprint()
 	go func() {
 		defer close(out)
 		t := time.NewTicker(2 * time.Second) // connection and bridge state have no feed of their own
 		defer t.Stop()
-		last := h.fingerprint()
-		pairing := h.pairing.subscribe(ctx)
 		for {
-			ch := h.reg.Subscribe(ctx)
 		loop:
 			for {
 				select {
@@ -104,10 +107,21 @@ func (h *Hub) Changes(ctx context.Context) <-chan struct{} {
 					}
 				}
 			}
+			ch = h.reg.Subscribe(ctx)
 			signal() // resubscribed after falling behind: refresh
 		}
 	}()
 	return out
+}
+
+// Revision names the state the status page shows (web.Revisioner): it
+// changes with every change Changes signals (endpoints, pairing, connection,
+// link and bridges), so a page that opens its live stream knows whether
+// it missed one since it was rendered.
+func (h *Hub) Revision() string {
+	f := fnv.New64a()
+	io.WriteString(f, h.fingerprint())
+	return fmt.Sprintf("%d.%d.%016x", h.reg.Seq(), h.pairing.revision(), f.Sum64())
 }
 
 // fingerprint summarises connection, link and bridge state for change detection.

@@ -135,7 +135,7 @@ func (s *Server) pairingEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bridge := r.URL.Query().Get("bridge")
-	streamEvents(w, fl, r, "pairing", ps.PairingEvents(r.Context()), func(ev PairingEvent) string {
+	streamEvents(w, fl, r, "pairing", "", ps.PairingEvents(r.Context()), func(ev PairingEvent) string {
 		if bridge != "" && ev.Bridge != bridge {
 			return ""
 		}

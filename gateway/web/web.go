@@ -154,6 +154,17 @@ type Source interface {
 	Pair(ctx context.Context, bridge string, d time.Duration) error
 }
 
+// Revisioner is a Source that names the state the page shows: Revision
+// changes whenever Changes would signal. The page then refreshes when its live
+// stream opens only if the hub changed since the page (or its last refresh)
+// was rendered; without it the page refreshes every time the stream opens.
+type Revisioner interface {
+	Revision() string
+}
+
+// RevisionHeader carries the revision of a /fragment response.
+const RevisionHeader = "X-Avshub-Revision"
+
 //go:embed templates/*.html
 var templates embed.FS
 
@@ -395,12 +406,24 @@ type pageData struct {
 	CanLink bool
 	// Flash is the message after a link ended (the page only).
 	Flash linkFlash
+	// Revision is the Source's revision read before the rest ("" without a
+	// Revisioner): a change while the page renders makes the page older than
+	// the hub, never newer.
+	Revision string
+}
+
+func (s *Server) revision() string {
+	if rv, ok := s.src.(Revisioner); ok {
+		return rv.Revision()
+	}
+	return ""
 }
 
 func (s *Server) data() pageData {
+	rev := s.revision()
 	eps := s.src.Endpoints()
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Endpoint.FriendlyName < eps[j].Endpoint.FriendlyName })
-	d := pageData{Status: s.src.Status(), Endpoints: eps, Now: time.Now(), CanLink: s.linker != nil}
+	d := pageData{Status: s.src.Status(), Endpoints: eps, Now: time.Now(), CanLink: s.linker != nil, Revision: rev}
 	if ps, ok := s.src.(PairingSource); ok {
 		d.Pairing = ps.Pairing()
 	}
@@ -418,28 +441,46 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) fragment(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTmpl.ExecuteTemplate(w, "body", s.data()); err != nil {
+	d := s.data()
+	if d.Revision != "" {
+		w.Header().Set(RevisionHeader, d.Revision)
+	}
+	if err := pageTmpl.ExecuteTemplate(w, "body", d); err != nil {
 		s.log.Error("status fragment", "err", err)
 	}
 }
 
-// live streams a server-sent event each time something shown changes.
+// live streams a server-sent event each time something shown changes. A
+// Revisioner's stream starts with "event: hello" carrying the revision as of
+// the subscription ({"revision": "..."}): the page refreshes only if it
+// differs from the one it shows, and every later change is an
+// "event: changed".
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	streamEvents(w, fl, r, "live", s.src.Changes(r.Context()), func(struct{}) string { return "event: changed\ndata: {}" })
+	ch := s.src.Changes(r.Context()) // subscribed before the revision is read
+	var hello string
+	if rev := s.revision(); rev != "" {
+		b, _ := json.Marshal(map[string]string{"revision": rev})
+		hello = "event: hello\ndata: " + string(b)
+	}
+	streamEvents(w, fl, r, "live", hello, ch, func(struct{}) string { return "event: changed\ndata: {}" })
 }
 
 // streamEvents serves ch as server-sent events until the request or ch ends:
-// event renders one value as its lines ("" skips it), and a comment every 25 s
-// keeps proxies and browsers from closing an idle stream.
-func streamEvents[T any](w http.ResponseWriter, fl http.Flusher, r *http.Request, name string, ch <-chan T, event func(T) string) {
+// first, if not "", is the first event, event renders one value as its lines
+// ("" skips it), and a comment every 25 s keeps proxies and browsers from
+// closing an idle stream.
+func streamEvents[T any](w http.ResponseWriter, fl http.Flusher, r *http.Request, name, first string, ch <-chan T, event func(T) string) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	fmt.Fprintf(w, ": %s\n\n", name)
+	if first != "" {
+		fmt.Fprintf(w, "%s\n\n", first)
+	}
 	fl.Flush()
 	keep := time.NewTicker(25 * time.Second)
 	defer keep.Stop()

@@ -210,6 +210,18 @@ func TestRealZigbee2MQTT(t *testing.T) {
 		if t.Failed() {
 			traceMu.Lock()
 			t.Logf("serial trace (tail):\n%s", tailLines(trace.String(), 80))
+			// The whole trace (every frame's ZCL sequence number) is kept
+			// to find out why a report did not reach zigbee2mqtt.
+			dir := t.ArtifactDir()
+			if d := os.Getenv("AVSHUB_TEST_ARTIFACTS"); d != "" {
+				dir = filepath.Join(d, t.Name())
+			}
+			if err := os.MkdirAll(dir, 0o755); err == nil {
+				f := filepath.Join(dir, "serial-trace.txt")
+				if err := os.WriteFile(f, trace.Bytes(), 0o644); err == nil {
+					t.Logf("whole serial trace: %s", f)
+				}
+			}
 			traceMu.Unlock()
 		}
 	}()

@@ -9,24 +9,46 @@ import (
 	"strings"
 )
 
-// template is the subset of Home Assistant's Jinja value templates the bridge
-// evaluates: literal text around {{ expr }} where expr is value or value_json
-// followed by .key, ['key'], ["key"] or [n] lookups and the filters float,
-// int, round, lower, upper, trim, string and default. Anything else is rejected
-// when the template is parsed, so an entity that needs it is reported
-// unsupported instead of guessed.
+// template is the subset of Home Assistant's Jinja templates the bridge
+// evaluates: literal text around {{ expr }} and {% if cond %} … {% elif
+// cond %} … {% else %} … {% endif %} blocks (nested as deep as wanted).
+// expr is a literal (string, number, true, false, none) or a variable —
+// value, value_json and, in a command template, the command's variables
+// (tone, volume_level, duration) — followed by .key, ['key'], ["key"] or
+// [n] lookups and the filters float, int, round, lower, upper, trim,
+// string and default. cond combines exprs with ==, !=, <, <=, >, >=, in,
+// not in, is [not] defined, and, or, not and parentheses. zigbee2mqtt's
+// own discovery uses these forms for its covers, sirens and boolean
+// switches. Anything else ({% set %}, loops, other filters, arithmetic) is
+// rejected when the template is parsed, so an entity that needs it is
+// reported unsupported instead of guessed.
 type template struct {
 	src   string
 	parts []tmplPart
 }
 
+// tmplPart is literal text, an output {{ expr }}, or an if block.
 type tmplPart struct {
 	lit  string
 	expr *tmplExpr
+	cond *tmplIf
+}
+
+// tmplIf is an if block: the first branch whose condition holds renders,
+// else the else parts.
+type tmplIf struct {
+	branches []tmplBranch
+	els      []tmplPart
+}
+
+type tmplBranch struct {
+	cond *tmplCond
+	body []tmplPart
 }
 
 type tmplExpr struct {
-	root    string // "value" or "value_json"
+	root    string // a variable: "value", "value_json" or a command variable; "" for a literal
+	lit     any    // the literal's value (root "")
 	path    []any  // string keys and int indexes
 	filters []tmplFilter
 }
@@ -36,6 +58,19 @@ type tmplFilter struct {
 	arg  any // number or string, or nil
 }
 
+// tmplCond is a condition node: an operator over its operands, or one
+// expression (op "").
+type tmplCond struct {
+	op   string // "", "or", "and", "not", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "defined", "not defined"
+	x    *tmplExpr
+	args []*tmplCond
+}
+
+// commandVariables are the variables a command template may use besides
+// value: those Home Assistant's siren passes (undefined unless the command
+// sets them; the bridge's siren on/off sets none).
+var commandVariables = map[string]bool{"tone": true, "volume_level": true, "duration": true}
+
 // errUndefined is returned when value_json lacks the looked-up key: Home
 // Assistant then keeps the old state, and so does the bridge.
 var errUndefined = errors.New("template value is undefined")
@@ -43,160 +78,490 @@ var errUndefined = errors.New("template value is undefined")
 // parseTemplate parses src; an empty src is the identity template.
 func parseTemplate(src string) (*template, error) {
 	t := &template{src: src}
-	if strings.Contains(src, "{%") || strings.Contains(src, "{#") {
-		return nil, fmt.Errorf("template %q uses Jinja statements, which the bridge does not evaluate", src)
+	if strings.Contains(src, "{#") {
+		return nil, fmt.Errorf("template %q uses Jinja comments, which the bridge does not evaluate", src)
 	}
-	rest := src
-	for rest != "" {
-		i := strings.Index(rest, "{{")
-		if i < 0 {
-			t.parts = append(t.parts, tmplPart{lit: rest})
-			break
-		}
-		if i > 0 {
-			t.parts = append(t.parts, tmplPart{lit: rest[:i]})
-		}
-		j := strings.Index(rest[i:], "}}")
-		if j < 0 {
-			return nil, fmt.Errorf("template %q: unclosed {{", src)
-		}
-		e, err := parseExpr(strings.TrimSpace(rest[i+2 : i+j]))
-		if err != nil {
-			return nil, fmt.Errorf("template %q: %w", src, err)
-		}
-		t.parts = append(t.parts, tmplPart{expr: e})
-		rest = rest[i+j+2:]
+	p := &tmplParser{src: src, rest: src}
+	parts, end, err := p.parts()
+	if err == nil && end != "" {
+		err = fmt.Errorf("{%% %s %%} without {%% if %%}", end)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("template %q: %w", src, err)
+	}
+	t.parts = parts
 	return t, nil
 }
 
-func parseExpr(s string) (*tmplExpr, error) {
-	segs := splitPipes(s)
-	head := strings.TrimSpace(segs[0])
-	e := &tmplExpr{}
-	switch {
-	case head == "value", head == "position":
-		// A cover's set_position_template has the position as position
-		// (and value), the only command variable besides value.
-		e.root = "value"
-	case strings.HasPrefix(head, "value_json"):
-		e.root = "value_json"
-		p := head[len("value_json"):]
-		for p != "" {
-			switch p[0] {
-			case '.':
-				k := p[1:]
-				n := strings.IndexAny(k, ".[")
-				if n < 0 {
-					n = len(k)
-				}
-				key := k[:n]
-				if !isIdent(key) {
-					return nil, fmt.Errorf("unsupported lookup %q", head)
-				}
-				e.path = append(e.path, key)
-				p = k[n:]
-			case '[':
-				n := strings.IndexByte(p, ']')
-				if n < 0 {
-					return nil, fmt.Errorf("unclosed [ in %q", head)
-				}
-				in := strings.TrimSpace(p[1:n])
-				if len(in) >= 2 && (in[0] == '\'' || in[0] == '"') && in[len(in)-1] == in[0] {
-					e.path = append(e.path, in[1:len(in)-1])
-				} else if idx, err := strconv.Atoi(in); err == nil {
-					e.path = append(e.path, idx)
-				} else {
-					return nil, fmt.Errorf("unsupported index %q", in)
-				}
-				p = p[n+1:]
-			default:
-				return nil, fmt.Errorf("unsupported expression %q", head)
+// tmplParser splits a template into parts.
+type tmplParser struct {
+	src, rest string
+}
+
+// parts reads parts up to the end of the template or a {% elif %}, {% else
+// %} or {% endif %} statement, which it returns (the whole statement for
+// elif) without reading what follows it.
+func (p *tmplParser) parts() ([]tmplPart, string, error) {
+	var out []tmplPart
+	for p.rest != "" {
+		i := strings.Index(p.rest, "{{")
+		j := strings.Index(p.rest, "{%")
+		if i < 0 && j < 0 {
+			out = append(out, tmplPart{lit: p.rest})
+			p.rest = ""
+			break
+		}
+		if i < 0 || (j >= 0 && j < i) {
+			i = j
+		}
+		if i > 0 {
+			out = append(out, tmplPart{lit: p.rest[:i]})
+			p.rest = p.rest[i:]
+		}
+		if strings.HasPrefix(p.rest, "{{") {
+			k := strings.Index(p.rest, "}}")
+			if k < 0 {
+				return nil, "", fmt.Errorf("unclosed {{")
 			}
+			e, err := parseExpr(strings.TrimSpace(p.rest[2:k]))
+			if err != nil {
+				return nil, "", err
+			}
+			out = append(out, tmplPart{expr: e})
+			p.rest = p.rest[k+2:]
+			continue
+		}
+		k := strings.Index(p.rest, "%}")
+		if k < 0 {
+			return nil, "", fmt.Errorf("unclosed {%%")
+		}
+		stmt := strings.TrimSpace(p.rest[2:k])
+		if strings.HasPrefix(stmt, "-") || strings.HasSuffix(stmt, "-") {
+			return nil, "", fmt.Errorf("Jinja statement {%% %s %%}: whitespace control is not evaluated", stmt)
+		}
+		p.rest = p.rest[k+2:]
+		word, arg, _ := strings.Cut(stmt, " ")
+		switch word {
+		case "if":
+			blk, err := p.ifBlock(arg)
+			if err != nil {
+				return nil, "", err
+			}
+			out = append(out, tmplPart{cond: blk})
+		case "elif", "else", "endif":
+			return out, stmt, nil
+		default:
+			return nil, "", fmt.Errorf("Jinja statement {%% %s %%} is not evaluated (only if, elif, else, endif)", stmt)
+		}
+	}
+	return out, "", nil
+}
+
+// ifBlock reads an if block after its {% if cond %}.
+func (p *tmplParser) ifBlock(cond string) (*tmplIf, error) {
+	blk := &tmplIf{}
+	for {
+		c, err := parseCond(cond)
+		if err != nil {
+			return nil, err
+		}
+		body, end, err := p.parts()
+		if err != nil {
+			return nil, err
+		}
+		blk.branches = append(blk.branches, tmplBranch{cond: c, body: body})
+		word, arg, _ := strings.Cut(end, " ")
+		switch word {
+		case "elif":
+			cond = arg
+			continue
+		case "else":
+			els, end, err := p.parts()
+			if err != nil {
+				return nil, err
+			}
+			if end != "endif" {
+				return nil, fmt.Errorf("{%% else %%} not closed by {%% endif %%}")
+			}
+			blk.els = els
+			return blk, nil
+		case "endif":
+			return blk, nil
+		}
+		return nil, fmt.Errorf("{%% if %%} without {%% endif %%}")
+	}
+}
+
+// parseExpr parses the inside of {{ }}: one expression with its filters.
+func parseExpr(s string) (*tmplExpr, error) {
+	toks, err := tmplTokens(s)
+	if err != nil {
+		return nil, err
+	}
+	cp := &condParser{toks: toks}
+	e, err := cp.expr()
+	if err != nil {
+		return nil, err
+	}
+	if !cp.done() {
+		return nil, fmt.Errorf("unsupported expression %q", s)
+	}
+	return e, nil
+}
+
+// parseCond parses the condition of an if or elif.
+func parseCond(s string) (*tmplCond, error) {
+	toks, err := tmplTokens(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(toks) == 0 {
+		return nil, fmt.Errorf("if without a condition")
+	}
+	cp := &condParser{toks: toks}
+	c, err := cp.or()
+	if err != nil {
+		return nil, err
+	}
+	if !cp.done() {
+		return nil, fmt.Errorf("unsupported condition %q", s)
+	}
+	return c, nil
+}
+
+// tmplToken is a token of an expression: kind 'i' identifier, 's' string,
+// 'n' number, 'o' operator or punctuation.
+type tmplToken struct {
+	kind byte
+	text string
+	num  float64
+}
+
+func tmplTokens(s string) ([]tmplToken, error) {
+	var out []tmplToken
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				return nil, fmt.Errorf("unclosed string in %q", s)
+			}
+			if strings.Contains(s[i+1:i+1+j], `\`) {
+				return nil, fmt.Errorf("escapes in strings are not evaluated: %q", s)
+			}
+			out = append(out, tmplToken{kind: 's', text: s[i+1 : i+1+j]})
+			i += j + 2
+		case c >= '0' && c <= '9' || c == '-' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+			j := i + 1
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+				j++
+			}
+			n, err := strconv.ParseFloat(s[i:j], 64)
+			if err != nil {
+				return nil, fmt.Errorf("bad number %q", s[i:j])
+			}
+			out = append(out, tmplToken{kind: 'n', text: s[i:j], num: n})
+			i = j
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+				j++
+			}
+			out = append(out, tmplToken{kind: 'i', text: s[i:j]})
+			i = j
+		default:
+			op := string(c)
+			if i+1 < len(s) && strings.Contains("=!<>", op) && s[i+1] == '=' {
+				op += "="
+			}
+			switch op {
+			case "==", "!=", "<=", ">=", "<", ">", "|", "(", ")", "[", "]", ".", ",":
+			default:
+				return nil, fmt.Errorf("unsupported operator %q in %q", op, s)
+			}
+			out = append(out, tmplToken{kind: 'o', text: op})
+			i += len(op)
+		}
+	}
+	return out, nil
+}
+
+// condParser is a recursive-descent parser over tokens.
+type condParser struct {
+	toks []tmplToken
+	i    int
+}
+
+func (p *condParser) done() bool { return p.i >= len(p.toks) }
+
+func (p *condParser) peek() tmplToken {
+	if p.done() {
+		return tmplToken{}
+	}
+	return p.toks[p.i]
+}
+
+// is reports whether the next token is text (an operator or a keyword).
+func (p *condParser) is(text string) bool {
+	t := p.peek()
+	return (t.kind == 'o' || t.kind == 'i') && t.text == text
+}
+
+func (p *condParser) or() (*tmplCond, error) {
+	return p.chain("or", p.and)
+}
+
+func (p *condParser) and() (*tmplCond, error) {
+	return p.chain("and", p.not)
+}
+
+func (p *condParser) chain(op string, next func() (*tmplCond, error)) (*tmplCond, error) {
+	c, err := next()
+	if err != nil {
+		return nil, err
+	}
+	for p.is(op) {
+		p.i++
+		d, err := next()
+		if err != nil {
+			return nil, err
+		}
+		c = &tmplCond{op: op, args: []*tmplCond{c, d}}
+	}
+	return c, nil
+}
+
+func (p *condParser) not() (*tmplCond, error) {
+	if p.is("not") {
+		p.i++
+		c, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		return &tmplCond{op: "not", args: []*tmplCond{c}}, nil
+	}
+	return p.cmp()
+}
+
+func (p *condParser) cmp() (*tmplCond, error) {
+	var left *tmplCond
+	if p.is("(") {
+		p.i++
+		c, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		if !p.is(")") {
+			return nil, fmt.Errorf("unclosed (")
+		}
+		p.i++
+		left = c
+	} else {
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		left = &tmplCond{x: x}
+	}
+	t := p.peek()
+	switch {
+	case t.kind == 'o' && (t.text == "==" || t.text == "!=" || t.text == "<" || t.text == "<=" || t.text == ">" || t.text == ">="),
+		t.kind == 'i' && t.text == "in":
+		p.i++
+		return p.operand(t.text, left)
+	case t.kind == 'i' && t.text == "not" && p.i+1 < len(p.toks) && p.toks[p.i+1].text == "in":
+		p.i += 2
+		return p.operand("not in", left)
+	case t.kind == 'i' && t.text == "is":
+		p.i++
+		op := "defined"
+		if p.is("not") {
+			p.i++
+			op = "not defined"
+		}
+		if !p.is("defined") {
+			return nil, fmt.Errorf("only the test 'is defined' is evaluated")
+		}
+		p.i++
+		return &tmplCond{op: op, args: []*tmplCond{left}}, nil
+	}
+	return left, nil
+}
+
+func (p *condParser) operand(op string, left *tmplCond) (*tmplCond, error) {
+	x, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	return &tmplCond{op: op, args: []*tmplCond{left, {x: x}}}, nil
+}
+
+// expr reads a literal or a variable with its lookups and filters.
+func (p *condParser) expr() (*tmplExpr, error) {
+	t := p.peek()
+	e := &tmplExpr{}
+	switch t.kind {
+	case 's':
+		e.lit = t.text
+	case 'n':
+		e.lit = t.num
+	case 'i':
+		switch t.text {
+		case "true", "True":
+			e.lit = true
+		case "false", "False":
+			e.lit = false
+		case "none", "None":
+			e.lit = nil
+		case "value", "position":
+			// A cover's set_position_template has the position as position
+			// (and value), the only command variable besides value.
+			e.root = "value"
+		case "value_json":
+			e.root = "value_json"
+		default:
+			if !commandVariables[t.text] {
+				return nil, fmt.Errorf("unsupported expression %q (only value, value_json and command variables are evaluated)", t.text)
+			}
+			e.root = t.text
 		}
 	default:
-		return nil, fmt.Errorf("unsupported expression %q (only value and value_json lookups are evaluated)", head)
+		return nil, fmt.Errorf("unsupported expression at %q", t.text)
 	}
-	for _, f := range segs[1:] {
-		f = strings.TrimSpace(f)
-		name, arg := f, ""
-		if i := strings.IndexByte(f, '('); i >= 0 {
-			if !strings.HasSuffix(f, ")") {
-				return nil, fmt.Errorf("unsupported filter %q", f)
+	p.i++
+	for e.root != "" && !p.done() {
+		switch {
+		case p.is("."):
+			p.i++
+			k := p.peek()
+			if k.kind != 'i' {
+				return nil, fmt.Errorf("unsupported lookup .%s", k.text)
 			}
-			name, arg = strings.TrimSpace(f[:i]), strings.TrimSpace(f[i+1:len(f)-1])
+			p.i++
+			if p.is("(") {
+				return nil, fmt.Errorf("method calls (.%s()) are not evaluated", k.text)
+			}
+			e.path = append(e.path, k.text)
+		case p.is("["):
+			p.i++
+			k := p.peek()
+			switch {
+			case k.kind == 's':
+				e.path = append(e.path, k.text)
+			case k.kind == 'n' && k.num == math.Trunc(k.num) && k.num >= 0:
+				e.path = append(e.path, int(k.num))
+			default:
+				return nil, fmt.Errorf("unsupported index %q", k.text)
+			}
+			p.i++
+			if !p.is("]") {
+				return nil, fmt.Errorf("unclosed [")
+			}
+			p.i++
+		default:
+			goto filters
 		}
-		tf := tmplFilter{name: name}
-		switch name {
-		case "float", "int", "round", "default":
-			if arg != "" {
-				if len(arg) >= 2 && (arg[0] == '\'' || arg[0] == '"') && arg[len(arg)-1] == arg[0] {
-					tf.arg = arg[1 : len(arg)-1]
-				} else if v, err := strconv.ParseFloat(arg, 64); err == nil {
-					tf.arg = v
-				} else {
-					return nil, fmt.Errorf("unsupported filter argument %q", f)
+	}
+filters:
+	for p.is("|") {
+		p.i++
+		n := p.peek()
+		if n.kind != 'i' {
+			return nil, fmt.Errorf("unsupported filter %q", n.text)
+		}
+		p.i++
+		tf := tmplFilter{name: n.text}
+		hasArg := false
+		if p.is("(") {
+			p.i++
+			if !p.is(")") {
+				a := p.peek()
+				switch a.kind {
+				case 's':
+					tf.arg = a.text
+				case 'n':
+					tf.arg = a.num
+				default:
+					return nil, fmt.Errorf("unsupported filter argument %q", a.text)
 				}
+				p.i++
+				hasArg = true
 			}
+			if !p.is(")") {
+				return nil, fmt.Errorf("unsupported filter %q", n.text)
+			}
+			p.i++
+		}
+		switch tf.name {
+		case "float", "int", "round", "default":
 		case "lower", "upper", "trim", "string":
-			if arg != "" {
-				return nil, fmt.Errorf("unsupported filter %q", f)
+			if hasArg {
+				return nil, fmt.Errorf("unsupported filter %q", tf.name)
 			}
 		default:
-			return nil, fmt.Errorf("unsupported filter %q", name)
+			return nil, fmt.Errorf("unsupported filter %q", tf.name)
 		}
 		e.filters = append(e.filters, tf)
 	}
 	return e, nil
 }
 
-func splitPipes(s string) []string {
-	var out []string
-	quote := byte(0)
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '|':
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
-}
-
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// property is the top-level key of value_json the template renders
-// ({{ value_json.key }} or {{ value_json["key"] }}, filters allowed), "" for
-// any other template.
+// property is the top-level key of value_json the template reads when it
+// reads exactly one, plainly ({{ value_json.key }}, {{ value_json["key"] }}
+// with filters, or zigbee2mqtt's {% if value_json["key"] %}true{% else
+// %}false{% endif %}), "" for any other template.
 func (t *template) property() string {
-	if t == nil || len(t.parts) != 1 || t.parts[0].expr == nil {
+	if t == nil {
 		return ""
 	}
-	x := t.parts[0].expr
-	if x.root != "value_json" || len(x.path) != 1 {
+	key, ok := "", true
+	var visit func(ps []tmplPart)
+	expr := func(x *tmplExpr) {
+		if x == nil || x.root != "value_json" {
+			return
+		}
+		k, isKey := "", len(x.path) == 1
+		if isKey {
+			k, isKey = x.path[0].(string)
+		}
+		if !isKey || (key != "" && key != k) {
+			ok = false
+			return
+		}
+		key = k
+	}
+	var cond func(c *tmplCond)
+	cond = func(c *tmplCond) {
+		expr(c.x)
+		for _, a := range c.args {
+			cond(a)
+		}
+	}
+	visit = func(ps []tmplPart) {
+		for _, p := range ps {
+			expr(p.expr)
+			if p.cond != nil {
+				for _, b := range p.cond.branches {
+					cond(b.cond)
+					visit(b.body)
+				}
+				visit(p.cond.els)
+			}
+		}
+	}
+	visit(t.parts)
+	if !ok {
 		return ""
 	}
-	k, _ := x.path[0].(string)
-	return k
+	return key
 }
+
+// tmplEnv resolves a template variable: its value, or false when it is
+// undefined.
+type tmplEnv func(root string) (any, bool, error)
 
 // render evaluates the template for one payload. A nil template renders the
 // payload itself.
@@ -204,60 +569,254 @@ func (t *template) render(payload []byte) (string, error) {
 	if t == nil || len(t.parts) == 0 {
 		return string(payload), nil
 	}
-	var b strings.Builder
 	var doc any
 	parsed := false
-	for _, p := range t.parts {
-		if p.expr == nil {
-			b.WriteString(p.lit)
-			continue
-		}
-		var v any = string(payload)
-		if p.expr.root == "value_json" {
+	env := func(root string) (any, bool, error) {
+		switch root {
+		case "value":
+			return string(payload), true, nil
+		case "value_json":
 			if !parsed {
 				if err := json.Unmarshal(payload, &doc); err != nil {
-					return "", fmt.Errorf("value_json: payload is not JSON: %w", err)
+					return nil, false, fmt.Errorf("value_json: payload is not JSON: %w", err)
 				}
 				parsed = true
 			}
-			v = doc
+			return doc, true, nil
 		}
-		out, err := p.expr.eval(v)
-		if err != nil {
-			return "", err
-		}
-		b.WriteString(out)
+		return nil, false, nil
+	}
+	var b strings.Builder
+	if err := renderParts(&b, t.parts, env); err != nil {
+		return "", err
 	}
 	return b.String(), nil
 }
 
-// renderValue evaluates a command template with value bound to v.
+// renderValue evaluates a command template with value bound to v (the
+// command variables undefined).
 func (t *template) renderValue(v string) (string, error) {
 	if t == nil || len(t.parts) == 0 {
 		return v, nil
 	}
+	env := func(root string) (any, bool, error) {
+		switch root {
+		case "value":
+			return v, true, nil
+		case "value_json":
+			return nil, false, fmt.Errorf("command template %q uses %s", t.src, root)
+		}
+		return nil, false, nil
+	}
 	var b strings.Builder
-	for _, p := range t.parts {
-		if p.expr == nil {
-			b.WriteString(p.lit)
-			continue
-		}
-		if p.expr.root != "value" {
-			return "", fmt.Errorf("command template %q uses %s", t.src, p.expr.root)
-		}
-		out, err := p.expr.eval(v)
-		if err != nil {
-			return "", err
-		}
-		b.WriteString(out)
+	if err := renderParts(&b, t.parts, env); err != nil {
+		return "", err
 	}
 	return b.String(), nil
 }
 
-func (e *tmplExpr) eval(v any) (string, error) {
+func renderParts(b *strings.Builder, parts []tmplPart, env tmplEnv) error {
+	for _, p := range parts {
+		switch {
+		case p.expr != nil:
+			v, undefined, err := p.expr.value(env)
+			if err != nil {
+				return err
+			}
+			if undefined {
+				return errUndefined
+			}
+			b.WriteString(stringify(v))
+		case p.cond != nil:
+			body := p.cond.els
+			for _, br := range p.cond.branches {
+				v, undefined, err := br.cond.eval(env)
+				if err != nil {
+					return err
+				}
+				if !undefined && truthy(v) {
+					body = br.body
+					break
+				}
+			}
+			if err := renderParts(b, body, env); err != nil {
+				return err
+			}
+		default:
+			b.WriteString(p.lit)
+		}
+	}
+	return nil
+}
+
+// eval evaluates a condition node: its value, or undefined.
+func (c *tmplCond) eval(env tmplEnv) (any, bool, error) {
+	switch c.op {
+	case "":
+		return c.x.value(env)
+	case "not":
+		v, u, err := c.args[0].eval(env)
+		return !(!u && truthy(v)), false, err
+	case "and", "or":
+		v, u, err := c.args[0].eval(env)
+		if err != nil {
+			return nil, false, err
+		}
+		first := !u && truthy(v)
+		if (c.op == "and" && !first) || (c.op == "or" && first) {
+			return v, u, nil // Jinja's and/or return the deciding operand
+		}
+		return c.args[1].eval(env)
+	case "defined", "not defined":
+		_, u, err := c.args[0].eval(env)
+		return u == (c.op == "not defined"), false, err
+	}
+	a, ua, err := c.args[0].eval(env)
+	if err != nil {
+		return nil, false, err
+	}
+	b, ub, err := c.args[1].eval(env)
+	if err != nil {
+		return nil, false, err
+	}
+	if ua || ub {
+		return nil, false, errUndefined
+	}
+	switch c.op {
+	case "==":
+		return tmplEqual(a, b), false, nil
+	case "!=":
+		return !tmplEqual(a, b), false, nil
+	case "in", "not in":
+		in := false
+		switch y := b.(type) {
+		case map[string]any:
+			if k, ok := a.(string); ok {
+				_, in = y[k]
+			}
+		case []any:
+			for _, e := range y {
+				in = in || tmplEqual(a, e)
+			}
+		case string:
+			k, ok := a.(string)
+			if !ok {
+				return nil, false, fmt.Errorf("'in <string>' requires a string, not %v", a)
+			}
+			in = strings.Contains(y, k)
+		default:
+			return nil, false, fmt.Errorf("%v is not a container", b)
+		}
+		return in == (c.op == "in"), false, nil
+	}
+	// <, <=, >, >=: numbers with numbers, strings with strings.
+	cmp := 0
+	if x, ok := tmplNumber(a); ok {
+		y, ok := tmplNumber(b)
+		if !ok {
+			return nil, false, fmt.Errorf("cannot compare %v with %v", a, b)
+		}
+		cmp = compare(x, y)
+	} else if x, ok := a.(string); ok {
+		y, ok := b.(string)
+		if !ok {
+			return nil, false, fmt.Errorf("cannot compare %v with %v", a, b)
+		}
+		cmp = strings.Compare(x, y)
+	} else {
+		return nil, false, fmt.Errorf("cannot compare %v with %v", a, b)
+	}
+	switch c.op {
+	case "<":
+		return cmp < 0, false, nil
+	case "<=":
+		return cmp <= 0, false, nil
+	case ">":
+		return cmp > 0, false, nil
+	}
+	return cmp >= 0, false, nil
+}
+
+func compare(x, y float64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// tmplNumber is a JSON number or a boolean (Python's bool is an int).
+func tmplNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case bool:
+		if n {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// tmplEqual is Python's ==: numbers (and booleans) by value, strings by
+// text, none with none; lists and mappings by their JSON.
+func tmplEqual(a, b any) bool {
+	if x, ok := tmplNumber(a); ok {
+		y, ok := tmplNumber(b)
+		return ok && x == y
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// truthy is Python's truth value.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case float64:
+		return x != 0
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	return true
+}
+
+// value evaluates an expression: its value, or undefined.
+func (e *tmplExpr) value(env tmplEnv) (any, bool, error) {
+	v := e.lit
 	undefined := false
+	if e.root != "" {
+		var ok bool
+		var err error
+		v, ok, err = env(e.root)
+		if err != nil {
+			return nil, false, err
+		}
+		undefined = !ok
+	}
 lookup:
 	for _, k := range e.path {
+		if undefined {
+			break
+		}
 		switch k := k.(type) {
 		case string:
 			m, ok := v.(map[string]any)
@@ -290,7 +849,7 @@ lookup:
 			n, ok := asNumber(v)
 			if !ok {
 				if f.arg == nil || f.name == "round" {
-					return "", fmt.Errorf("%v is not a number", v)
+					return nil, false, fmt.Errorf("%v is not a number", v)
 				}
 				n, _ = asNumber(f.arg)
 			}
@@ -317,10 +876,7 @@ lookup:
 			v = stringify(v)
 		}
 	}
-	if undefined {
-		return "", errUndefined
-	}
-	return stringify(v), nil
+	return v, undefined, nil
 }
 
 func asNumber(v any) (float64, bool) {

@@ -25,6 +25,15 @@ func TestTemplates(t *testing.T) {
 		{"{{ value_json.missing | default('off') }}", "off", false},
 		{"{{ value_json.missing }}", "", true},
 		{"state={{ value_json.state }}!", "state=ON!", false},
+		// the forms zigbee2mqtt's discovery uses (switches of booleans, covers)
+		{`{% if value_json["flag"] %}true{% else %}false{% endif %}`, "true", false},
+		{`{% if value_json["missing"] %}true{% else %}false{% endif %}`, "false", false},
+		{`{% if "state" in value_json and value_json["state"] == "ON" %}on{% elif "n" in value_json %}n{% else %}x{% endif %}`, "on", false},
+		{`{% if "nope" in value_json and value_json["nope"] == 1 %}a{% elif value_json.list[0].v > 2 %}b{% endif %}`, "b", false},
+		{`{% if not value_json.flag or value_json.n | float >= 7.26 %}ge{% endif %}`, "ge", false},
+		{`{% if value_json.missing is defined %}d{% elif value_json.state is not defined %}n{% else %}{{ value_json.state | lower }}{% endif %}`, "on", false},
+		{`{% if value_json.flag == 1 and value_json.state != "OFF" and (value_json.n < "8") %}yes{% endif %}`, "yes", false},
+		{`{% if value_json.missing == 1 %}a{% endif %}`, "", true},
 	}
 	for _, tc := range tests {
 		tp, err := parseTemplate(tc.tpl)
@@ -46,6 +55,12 @@ func TestTemplates(t *testing.T) {
 	if got, err := mustTemplate(t, `{"target": {{ value }}}`).renderValue("21.5"); err != nil || got != `{"target": 21.5}` {
 		t.Errorf("command template = %q, %v", got, err)
 	}
+	// zigbee2mqtt's siren: the command's variables are undefined when the
+	// command sets none (Home Assistant's siren.turn_on without options).
+	siren := `{"warning": {"mode": "{{ tone | default('emergency') }}", "level": "{% if volume_level is defined %}{% if volume_level | float <= 0.25 %}low{% elif volume_level | float <= 0.5 %}medium{% else %}very_high{% endif %}{% else %}medium{% endif %}", "duration": {{ duration | default(10) }}}}`
+	if got, err := mustTemplate(t, siren).renderValue("ON"); err != nil || got != `{"warning": {"mode": "emergency", "level": "medium", "duration": 10}}` {
+		t.Errorf("siren command template = %q, %v", got, err)
+	}
 	if got, _ := mustTemplate(t, "{{ value }}").render([]byte("plain")); got != "plain" {
 		t.Errorf("{{ value }} = %q", got)
 	}
@@ -63,7 +78,15 @@ func mustTemplate(t *testing.T, s string) *template {
 // Anything beyond the common forms is refused at parse time, with a reason.
 func TestTemplatesRefused(t *testing.T) {
 	for _, s := range []string{
-		"{% if value == '1' %}ON{% endif %}",
+		"{% set x = 1 %}{{ x }}",
+		"{% for x in value_json %}{{ x }}{% endfor %}",
+		"{%- if value %}x{% endif %}",
+		"{% if value %}x",
+		"{% if value %}x{% else %}y{% elif value %}z{% endif %}",
+		"{% endif %}",
+		"{{ values[value] if value in values.keys() else 'off' }}",
+		"{% if value is number %}x{% endif %}",
+		"{{ states.sensor }}",
 		"{{ value_json.Color.split(',')[0] }}",
 		"{{ value_json.a + 1 }}",
 		"{{ states('sensor.x') }}",
@@ -111,6 +134,25 @@ func TestAvailabilityModes(t *testing.T) {
 			if got := h.units()[0].dev.Reachable; got != exp[i] {
 				t.Errorf("%s after %s=%s: reachable %t, want %t", mode, s.topic, s.payload, got, exp[i])
 			}
+		}
+	}
+}
+
+// property names the one value_json key a state template reads plainly:
+// the zigbee2mqtt source's and the Home Assistant source's judgement of a
+// switch as a setting depends on it.
+func TestTemplateProperty(t *testing.T) {
+	for tpl, want := range map[string]string{
+		`{{ value_json.state }}`:                                                   "state",
+		`{{ value_json["child_lock"] | lower }}`:                                   "child_lock",
+		`{% if value_json["power_outage_memory"] %}true{% else %}false{% endif %}`: "power_outage_memory",
+		`{{ value_json.a.b }}`:                                                     "",
+		`{{ value }}`:                                                              "",
+		`{% if value_json.a %}{{ value_json.b }}{% endif %}`:                       "",
+		`{% if "position" in value_json and value_json["position"] == 0 %}CLOSE{% endif %}`: "",
+	} {
+		if got := mustTemplate(t, tpl).property(); got != want {
+			t.Errorf("property of %q = %q, want %q", tpl, got, want)
 		}
 	}
 }

@@ -273,11 +273,32 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 		return e, fmt.Errorf("bad config: %s", strings.Join(r.errs, "; "))
 	}
 	if e.sw != nil && e.fromZigbee2MQTT() {
-		if p := e.switchProperty(); p != "" && settingProperty(p) {
+		switch p := e.switchProperty(); {
+		case p == "alarm":
+			// zigbee2mqtt publishes a settable binary "alarm" (a siren's or
+			// a detector's sounder) as a switch: it is the device's siren,
+			// as the zigbee2mqtt source judges (parseZ2MSiren).
+			e.siren = &haSiren{cmdTopic: e.sw.cmdTopic, payloadOn: e.sw.payloadOn, payOff: e.sw.payOff, stateOn: e.sw.stateOn, stateOff: e.sw.stateOff}
+			e.sw = nil
+		case p == "contact":
+			// A settable binary "contact" is still the contact reading
+			// (zigbee2mqtt's contact is true when closed: open is off).
+			e.binary = &haBinary{kind: readContact, on: e.sw.stateOff, off: e.sw.stateOn}
+			e.sw = nil
+		case p != "" && settingProperty(p):
 			return e, &notImported{fmt.Sprintf("a setting (%s) zigbee2mqtt publishes as a switch, not a function", p)}
 		}
 	}
 	return e, nil
+}
+
+// valueProperty is the value_json property an entity's first state topic
+// reads plainly (templateProperty), "" when none.
+func (e *haEntity) valueProperty() string {
+	if len(e.subs) == 0 {
+		return ""
+	}
+	return e.subs[0].tpl.property()
 }
 
 // switchProperty is the property of value_json a switch's state template

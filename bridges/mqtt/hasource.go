@@ -27,6 +27,10 @@ type haSource struct {
 	index    map[string][]haRef     // topic → entities listening to it
 	owner    map[string]string      // entity key → device id of its endpoint (set by units)
 	loose    map[string]Skip        // entities no endpoint takes (set by units)
+	// noTrait notes zigbee2mqtt's entities that are their device's primary
+	// function but not imported (an alarm, rain or air quality sensor, an
+	// energy reading without a class): entity key → device key and kind.
+	noTrait map[string][2]string
 	// dup reports entities that another source (zigbee2mqtt) already bridges.
 	dup func(e *haEntity) bool
 }
@@ -39,7 +43,7 @@ type haRef struct {
 
 func newHASource(prefix string, bad *onceLog, log *slog.Logger) *haSource {
 	return &haSource{prefix: prefix, bad: bad, log: log, entities: map[string]*haEntity{}, skips: map[string]Skip{},
-		states: map[string]model.State{}, index: map[string][]haRef{}, dup: func(*haEntity) bool { return false }}
+		states: map[string]model.State{}, index: map[string][]haRef{}, noTrait: map[string][2]string{}, dup: func(*haEntity) bool { return false }}
 }
 
 // handle processes one message. It reports whether the entity set changed and
@@ -160,14 +164,19 @@ func (h *haSource) handleConfig(topic, id string, payload []byte) bool {
 	for k := range h.skips {
 		if strings.HasPrefix(k, base+"/") && !keep[k] {
 			delete(h.skips, k)
+			delete(h.noTrait, k)
 		}
 	}
 	return true
 }
 
 func (h *haSource) put(key, platform string, cfg map[string]any) {
+	delete(h.noTrait, key)
 	e, err := parseHAEntity(key, platform, cfg)
 	if err != nil {
+		if kind := z2mPrimaryWithoutTrait(e, platform, cfg); kind != "" {
+			h.noTrait[key] = [2]string{e.device.key, kind}
+		}
 		if _, had := h.entities[key]; had {
 			h.drop(key)
 		}
@@ -212,6 +221,7 @@ func (h *haSource) removeUnder(base string, prefix bool) bool {
 	for k := range h.skips {
 		if k == base || (prefix && strings.HasPrefix(k, base+"/")) {
 			delete(h.skips, k)
+			delete(h.noTrait, k)
 		}
 	}
 	return changed
@@ -346,6 +356,55 @@ func (h *haSource) units() []*unit {
 			}
 			actuators, climates = keptA, keptC
 		}
+		// zigbee2mqtt's thermometer is its "temperature" expose
+		// (temperature_<endpoint> on a device of several), as the
+		// zigbee2mqtt source judges: outside a climate, a valve's
+		// local_temperature, a dew point or a wind chill is not one.
+		if len(climates) != 1 {
+			kept := temps[:0]
+			for _, s := range temps {
+				if p := s.valueProperty(); s.fromZigbee2MQTT() && p != "temperature" && !strings.HasPrefix(p, "temperature_") {
+					h.loose[s.key] = Skip{Source: "homeassistant", ID: s.device.name, Part: s.key,
+						Reason: fmt.Sprintf("zigbee2mqtt's %q is not the device's temperature", p)}
+					continue
+				}
+				kept = append(kept, s)
+			}
+			temps = kept
+		}
+		// A zigbee2mqtt sensor device's temperature joins its readings,
+		// as the zigbee2mqtt source judges, unless the device is a meter
+		// (the temperature is the meter's own) or its function is one
+		// without a trait and no reading is (an alarm sensor is not
+		// imported as the thermometer it also is).
+		if len(actuators) == 0 {
+			meter, strong := false, false
+			for _, r := range readings {
+				k := r.readingKind()
+				meter = meter || k == readPower || k == readEnergy
+				strong = strong || k.strong() || (k == readMeasure && r.sensor.quantity != model.QuantityPressure)
+			}
+			why := ""
+			switch {
+			case meter:
+				why = "the meter's internal temperature, not a thermometer"
+			case !strong:
+				if kind := h.primaryWithoutTrait(g); kind != "" {
+					why = "not imported alone: the device is a " + kind
+				}
+			}
+			if why != "" {
+				kept := temps[:0]
+				for _, s := range temps {
+					if s.fromZigbee2MQTT() {
+						h.loose[s.key] = Skip{Source: "homeassistant", ID: s.device.name, Part: s.key, Reason: why}
+						continue
+					}
+					kept = append(kept, s)
+				}
+				temps = kept
+			}
+		}
 		// zigbee2mqtt's temperature of a plug, a bulb or a valve (a device
 		// with an actuator and no one thermostat to carry it) is the
 		// device's internal temperature, as the zigbee2mqtt source judges.
@@ -360,6 +419,28 @@ func (h *haSource) units() []*unit {
 				kept = append(kept, s)
 			}
 			temps = kept
+		}
+		// zigbee2mqtt's binary "state" (object id switch_state) on a
+		// detector (a presence radar's "Function") is a setting, not the
+		// device's function: the detector is.
+		if len(actuators) > 0 {
+			detector := false
+			for _, r := range readings {
+				k := r.readingKind()
+				detector = detector || (k.strong() && k != readPower && k != readEnergy)
+			}
+			if detector {
+				kept := actuators[:0]
+				for _, a := range actuators {
+					if a.fromZigbee2MQTT() && a.sw != nil && strings.HasSuffix(a.key, "/switch_state") {
+						h.loose[a.key] = Skip{Source: "homeassistant", ID: a.device.name, Part: a.key,
+							Reason: "a detector's binary state (zigbee2mqtt's switch_state) is a setting, not its function"}
+						continue
+					}
+					kept = append(kept, a)
+				}
+				actuators = kept
+			}
 		}
 		// The readings' endpoint: the device's one actuator, else its one climate.
 		var home *haEntity
@@ -493,4 +574,47 @@ func (e *haEntity) readingKind() readingKind {
 		return e.sensor.kind
 	}
 	return 0
+}
+
+// primaryWithoutTrait is the kind of a zigbee2mqtt entity of device group g
+// that is the device's primary function but not imported, "" when none.
+func (h *haSource) primaryWithoutTrait(g string) string {
+	kind := ""
+	for _, n := range h.noTrait {
+		if "id:"+n[0] == g || n[0] == g {
+			if kind == "" || n[1] < kind {
+				kind = n[1]
+			}
+		}
+	}
+	return kind
+}
+
+// z2mPrimaryWithoutTrait says what a zigbee2mqtt sensor entity that is not
+// imported is when it is its device's primary function (as the zigbee2mqtt
+// source's primarySensors, and an energy or power reading zigbee2mqtt
+// publishes without a device class), "" otherwise.
+func z2mPrimaryWithoutTrait(e *haEntity, platform string, cfg map[string]any) string {
+	if e == nil || !e.fromZigbee2MQTT() || e.device.key == "" || (platform != "sensor" && platform != "binary_sensor") {
+		return ""
+	}
+	if c, _ := cfg["entity_category"].(string); c != "" {
+		return ""
+	}
+	src, _ := cfg["value_template"].(string)
+	tpl, err := parseTemplate(src)
+	if err != nil {
+		return ""
+	}
+	p := tpl.property()
+	if kind, ok := primarySensors[p]; ok {
+		return kind
+	}
+	switch p {
+	case "energy":
+		return "meter (energy without a unit)"
+	case "power":
+		return "meter (power without a unit)"
+	}
+	return ""
 }

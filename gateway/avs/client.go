@@ -24,6 +24,7 @@ import (
 
 	"github.com/avshub/avshub/discovery/backoff"
 	"github.com/avshub/avshub/gateway/metrics"
+	"github.com/avshub/avshub/internal/hoptrace"
 )
 
 // Paths of the AVS API (envelope v20160207).
@@ -338,6 +339,7 @@ func (c *Client) enqueue(event []byte) (*pending, error) {
 		return nil, fmt.Errorf("%w (%d events)", ErrQueueFull, c.opts.QueueSize)
 	}
 	c.seq++
+	hoptrace.At(hdr.CorrelationToken, "hub-send")
 	p := &pending{seq: c.seq, event: event, hdr: hdr, done: make(chan error, 1)}
 	c.queue = append(c.queue, p)
 	c.mu.Unlock()
@@ -701,6 +703,7 @@ func (c *Client) dispatch(s *conn, raw []byte) {
 		c.sendAsync(NewExceptionEncountered(raw, ExceptionUnexpectedInformation, err.Error()))
 		return
 	}
+	hoptrace.At(hdr.CorrelationToken, "hub-parsed")
 	switch hdr.Qualified() {
 	case "Alexa.EventProcessed":
 		c.mu.Lock()
@@ -775,6 +778,7 @@ func (c *Client) runHandler(d handlerJob) {
 	c.hsem <- struct{}{}
 	defer func() { <-c.hsem }()
 	raw, hdr := d.raw, d.hdr
+	hoptrace.At(hdr.CorrelationToken, "hub-handler")
 	err := c.handle(raw)
 	switch {
 	case err == nil:
@@ -1034,7 +1038,9 @@ func (c *Client) deliver(ctx context.Context, s *conn, p *pending, started chan<
 		build = func(token string) []byte { return withScope(p.event, token) }
 	}
 	for retry := 0; ; retry++ {
+		hoptrace.At(p.hdr.CorrelationToken, "hub-deliver")
 		_, err := c.post(ctx, s, p.hdr.Qualified(), build, started)
+		hoptrace.At(p.hdr.CorrelationToken, "hub-posted")
 		started = nil
 		var te *errTransport
 		var exc *Exception

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/avshub/avshub/gateway/alexa/schema"
+	"github.com/avshub/avshub/internal/hoptrace"
 )
 
 // MaxEventSize is AVS's payload limit for one event (256 KB).
@@ -219,6 +220,9 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	event, perr := readEvent(r)
+	if hoptrace.On() && event != nil {
+		hoptrace.At(header(event).CorrelationToken, "emu-event")
+	}
 	rep := reply{}
 	switch {
 	case perr != nil:

@@ -252,6 +252,7 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 				o.Emulator = func(eo *avstest.Options) { eo.Validate = func([]byte) error { return nil } }
 			}
 			e := newEnv(b, o)
+			hops := hopTrace(b)
 			d := e.startDaemon()
 			e.waitDiscovered(b, len(e.deviceIDs())+1)
 			ctx := context.Background()
@@ -272,10 +273,12 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 				if err != nil || !res.Complete {
 					b.Fatalf("directive %d: %v", i, err)
 				}
+				hopMark(res.Directive, t0)
 			}
 			b.StopTimer()
 			stopPerf()
 			stopStat(b.N)
+			hops()
 			hubCPU := cpuMS(pid) - cpu0
 			p50, p99 := percentiles(lat)
 			b.ReportMetric(p50, "p50-ms")

@@ -18,6 +18,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
 	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/avstest"
+	"github.com/avshub/avshub/internal/hoptrace"
 )
 
 // afWatch timestamps every AF_DATA_REQUEST(_EXT) the coordinator emulator
@@ -157,6 +158,7 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 	// test does; see BenchmarkDirectiveRoundTrip's hub-novalidate).
 	e := newEnv(b, envOptions{ExtraBridges: zigbeeBridgeYAML(r.link),
 		Emulator: func(eo *avstest.Options) { eo.Validate = func([]byte) error { return nil } }})
+	hops := hopTrace(b)
 	hub := e.startDaemon()
 	ctx := ctxFor(b, 60*time.Second) // setup only
 	api := e.waitDaemonBridge(ctx, "zigbee")
@@ -179,6 +181,7 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 			if err != nil || !res.Complete || len(res.Events) == 0 {
 				return 0, 0, fmt.Errorf("%s: %v", name, err)
 			}
+			key := hopMark(res.Directive, t0)
 			p, err := parseEvent(res.Events[len(res.Events)-1])
 			if err != nil || p.Header.Name != "Response" {
 				return 0, 0, fmt.Errorf("%s answered %+v (%v)", name, p.Header, err)
@@ -186,6 +189,10 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 			w, ok := af.firstAfter(t0)
 			if !ok || bulbOn() != (i%2 == 0) {
 				return 0, 0, fmt.Errorf("%s: no AF_DATA_REQUEST (%v) or the bulb did not follow", name, ok)
+			}
+			hoptrace.AtTime(key, "stick-af-req", w)
+			if in, ok := af.firstInAfter(w); ok {
+				hoptrace.AtTime(key, "stick-answer", in)
 			}
 			return w.Sub(t0), total, nil
 		}
@@ -213,6 +220,7 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 		b.StopTimer()
 		stopPerf()
 		stopStat(b.N)
+		hops()
 		s.cpu = procCPU(hub.cmd.Process.Pid) - c0
 		avshubP50 = s.report(b)
 		for _, r := range e.emu.Events()[ev0:] { // one Response per directive, nothing else (no ChangeReport)

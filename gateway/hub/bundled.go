@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/avshub/avshub/gateway/config"
+	"github.com/avshub/avshub/internal/hoptrace"
 	"github.com/avshub/avshub/plugins/host"
 )
 
@@ -30,7 +31,11 @@ func bundledEnv(name string) []string {
 	if !ok {
 		return nil
 	}
-	return []string{"GOGC=" + rt.gogc, "GOMEMLIMIT=" + rt.memLimit}
+	env := []string{"GOGC=" + rt.gogc, "GOMEMLIMIT=" + rt.memLimit}
+	if d := os.Getenv(hoptrace.Env); d != "" { // the benchmarks' per-hop trace
+		env = append(env, hoptrace.Env+"="+d)
+	}
+	return env
 }
 
 // self is the executable bundled bridges run as (`SELF bridge NAME`) and the

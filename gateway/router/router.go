@@ -68,6 +68,7 @@ import (
 	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/alexa"
 	"github.com/avshub/avshub/gateway/metrics"
+	"github.com/avshub/avshub/internal/hoptrace"
 )
 
 // Defaults.
@@ -442,6 +443,7 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 	r.begin(id, model.CauseVoice)
 	noteOutcome(ctx, "", intent.Command.String())
 	res, corr, xerr := r.execute(ctx, bridge, entry, intent.Command)
+	hoptrace.Alias(corr, d.Header.CorrelationToken)
 	if xerr != nil {
 		r.end(id)
 		return fail(xerr, intent.Scale)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/avshub/avshub/discovery/backoff"
 	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/internal/hoptrace"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 	"github.com/avshub/avshub/plugins/sdk"
@@ -780,7 +781,9 @@ func (s *Supervisor) Execute(ctx context.Context, req model.Request) (model.Resu
 		s.mu.Unlock()
 		s.checks.command(req.CorrelationID, req.DeviceID)
 	}
+	hoptrace.At(req.CorrelationID, "hub-call")
 	resp, err := bc.Execute(ctx, convert.Request(req))
+	hoptrace.At(req.CorrelationID, "hub-reply")
 	var res model.Result
 	if err != nil {
 		err = s.rpcError(err)

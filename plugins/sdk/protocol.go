@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/internal/hoptrace"
 	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
 	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 )
@@ -215,8 +216,11 @@ func (s *server) StreamEvents(_ *pb.StreamEventsRequest, stream grpc.ServerStrea
 }
 
 func (s *server) Execute(ctx context.Context, r *pb.ExecuteRequest) (*pb.ExecuteResponse, error) {
+	hoptrace.At(r.GetCorrelationId(), "bridge-in")
 	res, err := s.core.execute(ctx, convert.RequestFrom(r))
-	return convert.Result(res, err), nil
+	out := convert.Result(res, err)
+	hoptrace.At(r.GetCorrelationId(), "bridge-out")
+	return out, nil
 }
 
 func (s *server) GetState(ctx context.Context, r *pb.GetStateRequest) (*pb.GetStateResponse, error) {

@@ -28,8 +28,13 @@ const Version = "0.1.0"
 // Opener opens the serial port.
 type Opener func(ctx context.Context, path string, baud int) (io.ReadWriteCloser, error)
 
-// OpenSerial opens a serial port with go.bug.st/serial (8N1, no flow control).
+// OpenSerial opens a serial port (raw 8N1, no flow control, exclusive): on
+// Linux read through the runtime poller (openPolled), elsewhere or at a rate
+// without a termios constant with go.bug.st/serial.
 func OpenSerial(_ context.Context, path string, baud int) (io.ReadWriteCloser, error) {
+	if p, ok, err := openPolled(path, baud); ok {
+		return p, err
+	}
 	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
 	if err != nil {
 		return nil, fmt.Errorf("zigbee: open %s: %w", path, err)

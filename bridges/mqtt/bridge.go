@@ -122,6 +122,7 @@ func (b *Bridge) Configure(_ context.Context, cfg sdk.Config) error {
 	b.cfg = s
 	if s.z2m {
 		b.z2m = newZ2MSource(s.z2mBase, b.bad)
+		b.z2m.remotes = s.remotes
 	}
 	if s.ha {
 		b.ha = newHASource(s.haPrefix, b.bad, b.log)
@@ -240,6 +241,21 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	getT := time.NewTimer(time.Hour)
 	getT.Stop()
 	defer getT.Stop()
+	// release returns pressed remotes (opted into Alexa) to clear.
+	release := time.NewTimer(time.Hour)
+	release.Stop()
+	defer release.Stop()
+	armRelease := func() {
+		if b.z2m == nil {
+			return
+		}
+		b.mu.Lock()
+		at, ok := b.z2m.nextRelease()
+		b.mu.Unlock()
+		if ok {
+			release.Reset(max(time.Until(at), 0))
+		}
+	}
 	var settleDeadline time.Time
 	settling, synced := false, false
 	lastFailure := ""
@@ -266,6 +282,12 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 			if b.requestMissingState(ctx) {
 				getT.Reset(getPace)
 			}
+		case <-release.C:
+			b.mu.Lock()
+			ids := b.z2m.releasePresses(time.Now())
+			b.mu.Unlock()
+			b.reconcile(ctx, em, ids)
+			armRelease()
 		case <-b.q.notify:
 			items, dropped := b.q.drain()
 			if dropped > 0 {
@@ -323,6 +345,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 			}
 			b.reconcile(ctx, em, touched)
 			b.runAfter()
+			armRelease()
 		}
 	}
 }
@@ -475,7 +498,9 @@ func (b *Bridge) onMessage(it item) []string {
 	defer b.mu.Unlock()
 	var touched []string
 	if b.z2m != nil && strings.HasPrefix(it.topic, b.cfg.z2mBase+"/") {
+		b.z2m.retained = it.retained
 		touched = append(touched, b.z2m.handle(it.topic, it.payload)...)
+		b.z2m.retained = false
 		if rest := it.topic[len(b.cfg.z2mBase)+1:]; strings.HasPrefix(rest, "bridge/") {
 			b.onBridgeTopic(rest, it.payload)
 		}

@@ -52,7 +52,35 @@ type Config struct {
 	ConfirmTimeout string `json:"confirmTimeout,omitempty"`
 	// MaxMessage is the largest message processed, in bytes (default 64 MiB).
 	MaxMessage int `json:"maxMessageBytes,omitempty"`
+	// Remotes opts zigbee2mqtt remotes and buttons into Alexa, each as a
+	// contact or motion sensor that a press opens or trips.
+	Remotes []RemoteConfig `json:"remotes,omitempty"`
 }
+
+// RemoteConfig opts one zigbee2mqtt remote or button into Alexa.
+type RemoteConfig struct {
+	// Device is the remote's friendly name or IEEE address in zigbee2mqtt.
+	Device string `json:"device"`
+	// As is what Alexa sees: "contact" (open after a press) or "motion"
+	// (detected after a press).
+	As string `json:"as"`
+	// Actions are the presses that count (zigbee2mqtt's action values,
+	// e.g. "single"); empty: every press.
+	Actions []string `json:"actions,omitempty"`
+	// Hold is how long a press stays open or detected before the sensor
+	// returns to closed or clear (Go duration, default 3s).
+	Hold string `json:"hold,omitempty"`
+}
+
+// remoteOptIn is a parsed RemoteConfig.
+type remoteOptIn struct {
+	contact bool            // a contact stand-in, else motion
+	actions map[string]bool // nil: every press counts
+	hold    time.Duration
+}
+
+// defaultRemoteHold is how long a press keeps a stand-in open or detected.
+const defaultRemoteHold = 3 * time.Second
 
 // TLSConfig holds the files for ssl:// and wss:// brokers.
 type TLSConfig struct {
@@ -93,6 +121,7 @@ type settings struct {
 	commandTimeout time.Duration
 	confirmTimeout time.Duration
 	maxMessage     int
+	remotes        map[string]*remoteOptIn // by friendly name and lower-case IEEE address
 }
 
 // parseConfig decodes and checks a configuration; empty means all defaults.
@@ -145,6 +174,11 @@ func parseConfig(raw []byte) (*settings, error) {
 		}
 		s.confirmTimeout = d
 	}
+	remotes, err := parseRemotes(c.Remotes)
+	if err != nil {
+		return nil, err
+	}
+	s.remotes = remotes
 	u, err := url.Parse(s.broker)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("mqtt bridge config: broker %q is not a URL like tcp://host:1883", s.broker)
@@ -169,6 +203,58 @@ func parseConfig(raw []byte) (*settings, error) {
 		s.clientID = "avshub-mqtt-" + hex.EncodeToString(b[:])
 	}
 	return s, nil
+}
+
+// parseRemotes checks the remotes opted into Alexa and keys them by device.
+func parseRemotes(rs []RemoteConfig) (map[string]*remoteOptIn, error) {
+	out := map[string]*remoteOptIn{}
+	for i, r := range rs {
+		if strings.TrimSpace(r.Device) == "" {
+			return nil, fmt.Errorf("mqtt bridge config: remotes[%d]: device (friendly name or IEEE address) is empty", i)
+		}
+		key := remoteKey(r.Device)
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("mqtt bridge config: remotes[%d]: %q is opted in twice", i, r.Device)
+		}
+		o := &remoteOptIn{hold: defaultRemoteHold}
+		switch r.As {
+		case "contact":
+			o.contact = true
+		case "motion":
+		default:
+			return nil, fmt.Errorf("mqtt bridge config: remotes[%d] (%s): as %q is not contact or motion", i, r.Device, r.As)
+		}
+		for _, a := range r.Actions {
+			if a == "" {
+				return nil, fmt.Errorf("mqtt bridge config: remotes[%d] (%s): an empty action", i, r.Device)
+			}
+			if o.actions == nil {
+				o.actions = map[string]bool{}
+			}
+			o.actions[a] = true
+		}
+		if r.Hold != "" {
+			d, err := time.ParseDuration(r.Hold)
+			if err != nil || d < 100*time.Millisecond || d > time.Hour {
+				return nil, fmt.Errorf("mqtt bridge config: remotes[%d] (%s): hold %q is not a duration from 100ms to 1h", i, r.Device, r.Hold)
+			}
+			o.hold = d
+		}
+		out[key] = o
+	}
+	return out, nil
+}
+
+// remoteKey is the key of a remote in settings.remotes: an IEEE address in
+// lower case, a friendly name as it is (zigbee2mqtt's names are
+// case-sensitive).
+func remoteKey(device string) string {
+	if len(device) == 18 && strings.HasPrefix(strings.ToLower(device), "0x") {
+		if _, err := hex.DecodeString(device[2:]); err == nil {
+			return strings.ToLower(device)
+		}
+	}
+	return device
 }
 
 func (t *TLSConfig) build(host string) (*tls.Config, error) {

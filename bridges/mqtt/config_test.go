@@ -46,6 +46,12 @@ func TestConfigSchemaAndParser(t *testing.T) {
 		{"bad timeout", `{"commandTimeout":"soon"}`, false},
 		{"tiny limit", `{"maxMessageBytes":10}`, false},
 		{"cert without key", `{"broker":"ssl://x:8883","tls":{"certFile":"/c.pem"}}`, false},
+		{"remotes", `{"remotes":[{"device":"Hall button","as":"motion"},{"device":"0x00124b0022aa3301","as":"contact","actions":["single","double"],"hold":"10s"}]}`, true},
+		{"remote as door", `{"remotes":[{"device":"Hall button","as":"door"}]}`, false},
+		{"remote without device", `{"remotes":[{"as":"motion"}]}`, false},
+		{"remote with a blank device", `{"remotes":[{"device":"  ","as":"motion"}]}`, false},
+		{"remote with an empty action", `{"remotes":[{"device":"Hall button","as":"motion","actions":[""]}]}`, false},
+		{"remote hold not a duration", `{"remotes":[{"device":"Hall button","as":"motion","hold":"soon"}]}`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

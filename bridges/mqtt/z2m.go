@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,6 +82,7 @@ type z2mUnit struct {
 	fan      *z2mFan
 	siren    *z2mSiren
 	readings []*z2mReading
+	press    *z2mPress // a remote opted into Alexa
 	tempProp string
 	getProps []string // properties readable with /get
 
@@ -144,7 +146,7 @@ var (
 //
 // abort, when not nil, is asked between entries: a bridge that is stopping
 // does not finish parsing a big list.
-func parseZ2MDevices(payload []byte, base string, abort func() bool) ([]*z2mDevice, []Skip, map[string]bool, error) {
+func parseZ2MDevices(payload []byte, remotes map[string]*remoteOptIn, abort func() bool) ([]*z2mDevice, []Skip, map[string]bool, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
 		if err == nil {
@@ -206,7 +208,7 @@ func parseZ2MDevices(payload []byte, base string, abort func() bool) ([]*z2mDevi
 			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Reason: reason})
 			continue
 		}
-		dev, dropped, skip := buildZ2MDevice(&d, base)
+		dev, dropped, skip := buildZ2MDevice(&d, remotes)
 		for _, p := range dropped {
 			skips = append(skips, Skip{Source: "zigbee2mqtt", ID: id, Part: p.part, Reason: intern(p.reason)})
 		}
@@ -274,8 +276,9 @@ func settingProperty(prop string) bool {
 
 // buildZ2MDevice turns one device into its units (endpoints). It returns
 // the exposes it does not import with the reasons, and a reason when the
-// whole device is skipped.
-func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, string) {
+// whole device is skipped. remotes are the remotes opted into Alexa (the
+// bridge config's remotes, by friendly name and IEEE address).
+func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevice, []z2mDrop, string) {
 	dev := &z2mDevice{ieee: d.IEEE, name: d.FriendlyName}
 	var dropped []z2mDrop
 	drop := func(e *z2mExpose, reason string) { dropped = append(dropped, z2mDrop{exposeName(e), reason}) }
@@ -285,8 +288,9 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 	var readings []*z2mReading
 	var readingExposes []*z2mExpose
 	unsupported := "" // the primary function the hub has no trait for
-	hasFan, remote := false, false
-	actionDrop := -1
+	hasFan := false
+	var actions []*z2mExpose // a remote's presses
+	var actionDrops []int
 	for i := range d.Definition.Exposes {
 		e := &d.Definition.Exposes[i]
 		if !knownExposeTypes[e.Type] {
@@ -294,8 +298,8 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 			continue
 		}
 		if isRemote(e) {
-			remote = true
-			actionDrop = len(dropped)
+			actions = append(actions, e)
+			actionDrops = append(actionDrops, len(dropped))
 			drop(e, remoteReason)
 			continue
 		}
@@ -452,8 +456,21 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 	// A sensor device is one endpoint with every reading; a device whose
 	// function has no trait (a vibration or air quality sensor) is not
 	// imported as what else it measures.
+	// A remote opted into Alexa is a contact or motion sensor its presses
+	// trip (with its battery).
+	var press *z2mPress
+	optIn := remotes[d.FriendlyName]
+	if optIn == nil {
+		optIn = remotes[strings.ToLower(d.IEEE)]
+	}
+	if optIn != nil && len(actions) > 0 && actuators == 0 {
+		var why string
+		if press, why = newPress(optIn, actions); why != "" {
+			return nil, dropped, why
+		}
+	}
 	var host *z2mUnit
-	if actuators == 0 && (strong || (alone && unsupported == "")) {
+	if actuators == 0 && (strong || (alone && unsupported == "") || press != nil) {
 		host = &z2mUnit{}
 		units = append(units, host)
 	}
@@ -527,6 +544,29 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 			drop(temp, "not imported alone: the device is a "+unsupported)
 		}
 	}
+	if press != nil {
+		switch t := &host.ep.Traits; {
+		case press.contact && t.Contact != nil, !press.contact && t.Motion != nil:
+			// its own contact or motion is what it reports (no remote in
+			// zigbee-herdsman-converters has one)
+			press = nil
+		case press.contact:
+			t.Contact = &model.Contact{}
+		default:
+			t.Motion = &model.Motion{}
+		}
+		if press != nil {
+			host.press = press
+			keep := dropped[:0]
+			for i, x := range dropped {
+				if !slices.Contains(actionDrops, i) {
+					keep = append(keep, x)
+				}
+			}
+			dropped = keep
+			actionDrops = nil
+		}
+	}
 	if host != nil {
 		host.ep.Category = hostCategory(host.ep.Traits)
 	}
@@ -540,14 +580,17 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 		switch {
 		case unsupported != "":
 			return nil, dropped, "a " + unsupported + ": no trait for its primary function yet"
-		case remote:
+		case len(actions) > 0:
 			return nil, dropped, remoteReason
 		}
 		return nil, dropped, "no light, switch, lock, climate, cover, fan, siren or sensor expose"
 	}
-	if actionDrop >= 0 {
+	for _, i := range actionDrops {
 		// A lock's or a switch's action is what happened to it, not a remote.
-		dropped[actionDrop].reason = "events (action) of a device with another function: not an Alexa endpoint"
+		dropped[i].reason = "events (action) of a device with another function: not an Alexa endpoint"
+		if optIn != nil {
+			dropped[i].reason += " (opted in as a remote: only a device whose function is its presses can be)"
+		}
 	}
 	for i, u := range units {
 		suffix := u.ep.Description
@@ -585,7 +628,6 @@ func buildZ2MDevice(d *z2mDeviceJSON, base string) (*z2mDevice, []z2mDrop, strin
 		sort.Strings(u.getProps)
 	}
 	dev.units = units
-	_ = base
 	return dev, dropped, ""
 }
 

@@ -3,6 +3,9 @@ package mqtt
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/avshub/avshub/discovery/model"
 )
@@ -15,6 +18,67 @@ import (
 // "action" expose, Home Assistant's device triggers) are not imported: Alexa
 // has no generic button (README.md, "Buttons and remotes").
 const remoteReason = "remote: presses are not an Alexa endpoint"
+
+// z2mPress is a remote opted into Alexa (the bridge config's remotes): a
+// press (a state message with one of its action properties set to an action
+// that counts) opens its contact or trips its motion for hold.
+type z2mPress struct {
+	props   []string        // the action properties (action, action_l1, …)
+	actions map[string]bool // the presses that count; nil: every press
+	contact bool            // a contact stand-in, else motion
+	hold    time.Duration
+}
+
+// newPress checks an opt-in against a remote's action exposes; why says
+// why it cannot be honoured (an action the remote does not have).
+func newPress(o *remoteOptIn, exposes []*z2mExpose) (*z2mPress, string) {
+	p := &z2mPress{actions: o.actions, contact: o.contact, hold: o.hold}
+	has := map[string]bool{}
+	open := false // a text action, or an enum without values: any action may come
+	for _, e := range exposes {
+		p.props = append(p.props, e.Property)
+		if e.Type == "text" || len(e.Values) == 0 {
+			open = true
+		}
+		for _, v := range e.Values {
+			if s, ok := v.(string); ok {
+				has[s] = true
+			}
+		}
+	}
+	if !open {
+		var missing []string
+		for a := range o.actions {
+			if !has[a] {
+				missing = append(missing, a)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			return nil, fmt.Sprintf("remote opted in with actions it does not have: %s", strings.Join(missing, ", "))
+		}
+	}
+	return p, ""
+}
+
+// pressed reports whether a state message is a press that counts.
+func (p *z2mPress) pressed(m map[string]any) bool {
+	for _, prop := range p.props {
+		a, ok := m[prop].(string)
+		if ok && a != "" && (p.actions == nil || p.actions[a]) {
+			return true
+		}
+	}
+	return false
+}
+
+// state is the stand-in's state: open or detected while active.
+func (p *z2mPress) state(active bool) model.State {
+	if p.contact {
+		return model.State{ContactOpen: model.Ptr(active)}
+	}
+	return model.State{Motion: model.Ptr(active)}
+}
 
 // z2mCover is a cover expose: its OPEN/CLOSE/STOP state and its position
 // (0 closed … 100 open, as zigbee2mqtt reports it after invert_cover).
@@ -582,7 +646,8 @@ func measuresAlone(t model.Traits) bool {
 	return false
 }
 
-// isRemote reports whether an expose is a remote's or button's presses.
+// isRemote reports whether an expose is a remote's or button's presses
+// (zigbee2mqtt's action, or action_<endpoint> on a multi-endpoint remote).
 func isRemote(e *z2mExpose) bool {
 	return e.Name == "action" && (e.Type == "enum" || e.Type == "text") && e.Access&accessState != 0
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/avshub/avshub/discovery/model"
 )
@@ -252,5 +253,113 @@ func TestZ2MCoverWithoutPosition(t *testing.T) {
 	s, _, _ := u.parseState(map[string]any{"state": "CLOSE"})
 	if s.CoverPosition == nil || *s.CoverPosition != 0 {
 		t.Errorf("CLOSE → %v, want position 0", s.CoverPosition)
+	}
+}
+
+// A remote opted into Alexa (the config's remotes) is a contact or motion
+// sensor with its battery: a press that counts opens or trips it, the hold
+// after it clears it; other presses, retained old presses and a battery
+// report leave it alone; an opt-in naming an action the remote lacks skips
+// it with the reason; a remote not opted in stays skipped.
+func TestRemoteOptIn(t *testing.T) {
+	payload, err := os.ReadFile("testdata/z2m/kinds_devices.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const remote = "0x00a0000000000451" // IKEA E1524/E1810, named by its address in the fixture
+	cfg := func(js string) map[string]*remoteOptIn {
+		s, err := parseConfig([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.remotes
+	}
+	for _, tc := range []struct {
+		name, config string
+		cat          model.Category
+		skip         string
+	}{
+		{"motion, every press", `{"remotes":[{"device":"0x00A0000000000451","as":"motion"}]}`, model.CategoryMotionSensor, ""},
+		{"contact, one press", `{"remotes":[{"device":"0x00a0000000000451","as":"contact","actions":["toggle"],"hold":"5s"}]}`, model.CategoryContactSensor, ""},
+		{"an action it lacks", `{"remotes":[{"device":"0x00a0000000000451","as":"motion","actions":["toggle","double"]}]}`, "", "remote opted in with actions it does not have: double"},
+		{"not opted in", `{"remotes":[{"device":"Kitchen remote","as":"motion"}]}`, "", remoteReason},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
+			z.remotes = cfg(tc.config)
+			clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			z.now = func() time.Time { return clock }
+			z.handle("zigbee2mqtt/bridge/devices", payload)
+			d := z.devices[remote]
+			if tc.skip != "" {
+				found := false
+				for _, s := range z.skips {
+					found = found || (s.ID == remote && s.Part == "" && s.Reason == tc.skip)
+				}
+				if d != nil || !found {
+					t.Fatalf("imported %v, skipped %v; want skipped: %s", d != nil, found, tc.skip)
+				}
+				return
+			}
+			if d == nil || len(d.units) != 1 {
+				t.Fatalf("not one endpoint: %+v", d)
+			}
+			u := d.units[0]
+			want := []model.TraitKind{model.TraitMotion, model.TraitBattery}
+			if tc.cat == model.CategoryContactSensor {
+				want = []model.TraitKind{model.TraitContact, model.TraitBattery}
+			}
+			if u.ep.Category != tc.cat || !reflect.DeepEqual(u.ep.Traits.Kinds(), want) || u.ep.FriendlyName != remote {
+				t.Fatalf("endpoint %s %s %v, want %s %v", u.ep.FriendlyName, u.ep.Category, u.ep.Traits.Kinds(), tc.cat, want)
+			}
+			for _, s := range z.skips {
+				if s.ID == remote && strings.HasPrefix(s.Part, "action") {
+					t.Errorf("the imported action is listed as skipped: %+v", s)
+				}
+			}
+			active := func() bool {
+				st := z.states[u.id]
+				if tc.cat == model.CategoryContactSensor {
+					return *st.ContactOpen
+				}
+				return *st.Motion
+			}
+			if active() {
+				t.Fatal("active before any press")
+			}
+			topic := "zigbee2mqtt/" + remote
+			z.handle(topic, []byte(`{"battery":80,"linkquality":90}`))
+			if active() || *z.states[u.id].Battery != 80 {
+				t.Fatalf("a battery report: %+v", z.states[u.id])
+			}
+			z.retained = true
+			z.handle(topic, []byte(`{"action":"toggle"}`))
+			z.retained = false
+			if active() {
+				t.Fatal("a retained old press tripped it")
+			}
+			z.handle(topic, []byte(`{"action":"arrow_left_click"}`))
+			if filtered := tc.cat == model.CategoryContactSensor; active() == filtered {
+				t.Fatalf("arrow_left_click: active %v, want %v", active(), !filtered)
+			}
+			z.handle(topic, []byte(`{"action":"toggle"}`))
+			if !active() {
+				t.Fatal("toggle did not trip it")
+			}
+			at, ok := z.nextRelease()
+			hold := map[bool]time.Duration{true: 5 * time.Second, false: defaultRemoteHold}[tc.cat == model.CategoryContactSensor]
+			if !ok || !at.Equal(clock.Add(hold)) {
+				t.Fatalf("next release %v %v, want after %v", at, ok, hold)
+			}
+			if ids := z.releasePresses(at.Add(-time.Millisecond)); len(ids) != 0 || !active() {
+				t.Fatalf("released before the hold: %v", ids)
+			}
+			if ids := z.releasePresses(at); !reflect.DeepEqual(ids, []string{u.id}) || active() {
+				t.Fatalf("not released after the hold: %v", ids)
+			}
+			if _, ok := z.nextRelease(); ok {
+				t.Fatal("a release left after the last one")
+			}
+		})
 	}
 }

@@ -45,6 +45,16 @@ type z2mSource struct {
 	// abort, when set, says the bridge is stopping (a big device list is
 	// not parsed to its end).
 	abort func() bool
+
+	// remotes are the remotes opted into Alexa (the bridge config's);
+	// releases, by unit id, when a pressed one returns to clear; now is
+	// the clock.
+	remotes  map[string]*remoteOptIn
+	releases map[string]time.Time
+	now      func() time.Time
+	// retained is set while a retained message is handled: its action is
+	// an old press (zigbee2mqtt's retain option), not one to report.
+	retained bool
 }
 
 // z2mFailure is one "Publish 'set' … failed" zigbee2mqtt logged for a device.
@@ -122,7 +132,7 @@ func (z *z2mSource) failure(ieee string, after uint64, props []string) *model.Er
 func newZ2MSource(base string, bad *onceLog) *z2mSource {
 	return &z2mSource{base: base, bad: bad, devices: map[string]*z2mDevice{}, avail: map[string]bool{},
 		states: map[string]model.State{}, links: map[string]*model.Link{}, gotState: map[string]bool{}, requested: map[string]bool{}, pending: map[string][]byte{},
-		failures: map[string][]z2mFailure{}}
+		failures: map[string][]z2mFailure{}, releases: map[string]time.Time{}, now: time.Now}
 }
 
 // reconnected forgets what must be re-read after a new broker session.
@@ -212,14 +222,51 @@ func (z *z2mSource) applyState(d *z2mDevice, m map[string]any) []string {
 		if len(problems) > 0 {
 			z.bad.warn("zigbee2mqtt "+d.name, strings.Join(problems, "; "))
 		}
+		if u.press != nil && !z.retained && u.press.pressed(m) {
+			s = s.Merge(u.press.state(true))
+			z.releases[u.id] = z.now().Add(u.press.hold)
+		}
 		z.states[u.id] = unknown.forget(z.states[u.id]).Merge(s)
 		ids = append(ids, u.id)
 	}
 	return ids
 }
 
+// releasePresses returns the remotes opted into Alexa whose hold after a
+// press is over at now to closed or clear, and their ids.
+func (z *z2mSource) releasePresses(now time.Time) []string {
+	var ids []string
+	for id, at := range z.releases {
+		if at.After(now) {
+			continue
+		}
+		delete(z.releases, id)
+		for _, d := range z.devices {
+			for _, u := range d.units {
+				if u.id == id && u.press != nil {
+					z.states[id] = z.states[id].Merge(u.press.state(false))
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// nextRelease is when the next pressed remote returns to clear (ok false:
+// none is pressed).
+func (z *z2mSource) nextRelease() (at time.Time, ok bool) {
+	for _, t := range z.releases {
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	return at, ok
+}
+
 func (z *z2mSource) setDevices(payload []byte) {
-	devs, skips, known, err := parseZ2MDevices(payload, z.base, z.abort)
+	devs, skips, known, err := parseZ2MDevices(payload, z.remotes, z.abort)
 	if errors.Is(err, errAborted) {
 		return
 	}
@@ -249,12 +296,20 @@ func (z *z2mSource) setDevices(payload []byte) {
 		z.names = append(z.names, d)
 		for _, u := range d.units {
 			live[u.id] = true
+			if _, ok := z.states[u.id]; !ok && u.press != nil {
+				z.states[u.id] = u.press.state(false) // not pressed since the bridge started
+			}
 		}
 	}
 	sort.Slice(z.names, func(i, j int) bool { return len(z.names[i].name) > len(z.names[j].name) })
 	for id := range z.states {
 		if !live[id] {
 			delete(z.states, id)
+		}
+	}
+	for id := range z.releases {
+		if !live[id] {
+			delete(z.releases, id)
 		}
 	}
 	for ieee := range z.links {

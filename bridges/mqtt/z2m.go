@@ -118,6 +118,7 @@ type z2mLock struct {
 }
 
 type z2mClimate struct {
+	power     *z2mBinary // the thermostat's own on/off (a binary "state" beside a system_mode without off): off is its off mode
 	mode      string
 	modes     map[model.ThermostatMode]string // Alexa mode → z2m value
 	heat      string                          // heating setpoint property
@@ -287,6 +288,8 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 	var climate *z2mUnit
 	var readings []*z2mReading
 	var readingExposes []*z2mExpose
+	var power *z2mExpose // a binary "state": a thermostat's on/off
+	powerDrop := -1
 	unsupported := "" // the primary function the hub has no trait for
 	hasFan := false
 	var actions []*z2mExpose // a remote's presses
@@ -305,7 +308,7 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 		}
 		// A battery's level is the endpoint's health (zigbee2mqtt files it
 		// under diagnostic): it rides along, never an endpoint of its own.
-		rd, why := parseReading(e)
+		rd, why := parseReading(e, d.Definition.Description)
 		if rd != nil && (e.Category == "" || rd.kind == readBattery || rd.kind == readBatteryLow) {
 			readings = append(readings, rd)
 			readingExposes = append(readingExposes, e)
@@ -431,6 +434,9 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 				u.ep.Traits.Siren = &model.Siren{}
 				break
 			}
+			if e.Type == "binary" && e.Property == "state" && e.Access&accessSet != 0 && power == nil {
+				power, powerDrop = e, len(dropped)
+			}
 			if kind, ok := primarySensors[e.Name]; ok && e.Access&accessState != 0 {
 				if unsupported == "" {
 					unsupported = kind
@@ -446,6 +452,22 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 		u.getProps = collectGetProps(e)
 		u.ep.Description = e.Endpoint // overwritten below
 		units = append(units, u)
+	}
+	if c := climate; c != nil && power != nil && c.climate.modes[model.ModeOff] == "" {
+		// zigbee2mqtt's "Turn the thermostat ON/OFF" beside a system_mode
+		// without off: the thermostat's off mode
+		c.climate.power = &z2mBinary{prop: power.Property, on: power.ValueOn, off: power.ValueOff}
+		c.climate.modeOrder = append(c.climate.modeOrder, model.ModeOff)
+		c.ep.Traits.Thermostat.Modes = c.climate.modeOrder
+		dropped = slices.Delete(dropped, powerDrop, powerDrop+1)
+		for i := range actionDrops {
+			if actionDrops[i] > powerDrop {
+				actionDrops[i]--
+			}
+		}
+		if power.Access&accessGet != 0 {
+			c.getProps = append(c.getProps, power.Property)
+		}
 	}
 	actuators := len(units)
 	strong, alone := false, temp != nil
@@ -537,6 +559,13 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 			host.ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
 			if temp.Access&accessGet != 0 {
 				host.getProps = append(host.getProps, temp.Property)
+			}
+		case actuators == 1 && units[0].siren != nil && units[0].ep.Traits.Humidity != nil && !strong:
+			// a temperature and humidity sensor with a siren (NEO NAS-AB02B0)
+			units[0].tempProp = temp.Property
+			units[0].ep.Traits.TemperatureSensor = &model.TemperatureSensor{}
+			if temp.Access&accessGet != 0 {
+				units[0].getProps = append(units[0].getProps, temp.Property)
 			}
 		case actuators > 0 || hasFan || host != nil:
 			drop(temp, "the device's internal temperature, not a thermometer")
@@ -924,6 +953,18 @@ func (u *z2mUnit) parseState(m map[string]any) (model.State, unknownFields, []st
 				bad(c.mode, v)
 			}
 		}
+		if c.power != nil {
+			if v, ok := get(c.power.prop, unknownMode); ok {
+				switch {
+				case v == c.power.off:
+					ts.Mode, set = model.ModeOff, true
+				case v != c.power.on:
+					bad(c.power.prop, v)
+				case c.mode == "":
+					ts.Mode, set = c.modeOrder[0], true // on: its one mode
+				}
+			}
+		}
 		num := func(prop string, f unknownFields) *float64 {
 			v, ok := get(prop, f)
 			if !ok {
@@ -1056,10 +1097,16 @@ func (u *z2mUnit) command(c model.Command, cur model.State) (map[string]any, err
 			return nil, notSupported(c)
 		}
 		t := c.Thermostat
-		if t.Mode != "" {
+		switch {
+		case t.Mode == model.ModeOff && cl.power != nil:
+			p[cl.power.prop] = cl.power.off
+		case t.Mode != "" && cl.power != nil:
+			p[cl.power.prop] = cl.power.on
+		}
+		if t.Mode != "" && (cl.power == nil || t.Mode != model.ModeOff) {
 			v, ok := cl.modes[t.Mode]
 			if !ok {
-				if cl.mode != "" || len(cl.modeOrder) != 1 || cl.modeOrder[0] != t.Mode {
+				if cl.mode != "" || cl.modeOrder[0] != t.Mode {
 					return nil, &model.Error{Kind: model.ErrUnsupportedThermostatMode, Message: fmt.Sprintf("the thermostat has no %s mode", t.Mode)}
 				}
 			} else {

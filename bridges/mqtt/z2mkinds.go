@@ -3,6 +3,7 @@ package mqtt
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -108,7 +109,8 @@ type z2mSiren struct {
 	tone    string     // the warning mode that sounds: emergency when the device has it
 	level   bool       // the warning has a level
 	timed   bool       // the warning has a duration
-	alarm   *z2mBinary // alarm binary
+	alarm   *z2mBinary // alarm binary (or enum: on is the loudest value, off "normal")
+	enum    bool       // alarm is an enum: every value but off sounds
 }
 
 // readingKind is a read-only reading a device reports.
@@ -141,6 +143,7 @@ var z2mReadings = map[string]struct {
 	"contact": {"binary", readContact}, "occupancy": {"binary", readMotion}, "presence": {"binary", readMotion},
 	"water_leak": {"binary", readLeak}, "smoke": {"binary", readSmoke}, "gas": {"binary", readGas},
 	"carbon_monoxide": {"binary", readGas}, "tamper": {"binary", readTamper},
+	"pressure":  {"binary", readMotion}, // a pressure pad: someone is on it (occupancy)
 	"vibration": {"binary", readVibration}, "sos": {"binary", readSOS},
 	"humidity": {"numeric", readHumidity}, "illuminance": {"numeric", readIlluminance},
 	"power": {"numeric", readPower}, "energy": {"numeric", readEnergy},
@@ -225,9 +228,47 @@ type z2mReading struct {
 	endpnt   string
 }
 
+// iasAlarmRE matches zigbee-herdsman-converters' IAS zone alarms of a zone
+// with both alarm bits (iasZoneAlarm: <zone type>_alarm_1 and _alarm_2).
+var iasAlarmRE = regexp.MustCompile(`^([a-z_]+)_alarm_[12]$`)
+
+// alarmKinds is what a generic IAS alarm (alarm, alarm_1, alarm_2: the zone
+// type "generic", which says nothing of the kind) detects, by the words
+// zigbee2mqtt's definition describes the device with; none: no trait says
+// the truth (a heat alarm), the device stays unsupported.
+var alarmKinds = []struct {
+	words []string
+	kind  readingKind
+}{
+	{[]string{"smoke"}, readSmoke},
+	{[]string{"gas", "carbon monoxide"}, readGas},
+	{[]string{"water leak", "leakage", "flood"}, readLeak},
+	{[]string{"door", "window", "opening", "contact"}, readContact},
+	{[]string{"motion", "pir", "occupancy"}, readMotion},
+	{[]string{"vibration"}, readVibration},
+}
+
+// genericAlarm returns the reading kind of a generic IAS alarm on a device
+// described as desc (0: unknown).
+func genericAlarm(desc string) readingKind {
+	desc = strings.ToLower(desc)
+	if strings.Contains(desc, "heat") {
+		return 0 // a heat alarm: no trait says it
+	}
+	for _, a := range alarmKinds {
+		for _, w := range a.words {
+			if strings.Contains(desc, w) {
+				return a.kind
+			}
+		}
+	}
+	return 0
+}
+
 // parseReading returns the reading an expose is, if it is one: its name
-// and type match and the unit is one the trait takes.
-func parseReading(e *z2mExpose) (*z2mReading, string) {
+// and type match and the unit is one the trait takes. desc is the device's
+// description in zigbee2mqtt's definition (what a generic IAS alarm is).
+func parseReading(e *z2mExpose, desc string) (*z2mReading, string) {
 	if qs, ok := z2mMeasures[e.Name]; ok && e.Type == "numeric" && e.Property != "" && e.Access&accessState != 0 {
 		key, scale, why := measureQuantity(e.Name, qs, e.Unit)
 		if why != "" {
@@ -236,6 +277,35 @@ func parseReading(e *z2mExpose) (*z2mReading, string) {
 		return &z2mReading{kind: readMeasure, quantity: key, prop: e.Property, scale: scale, endpnt: e.Endpoint}, ""
 	}
 	r, ok := z2mReadings[e.Name]
+	if m := iasAlarmRE.FindStringSubmatch(e.Name); !ok && m != nil {
+		// water_leak_alarm_1 is water_leak (contact_alarm_1 inverted as contact)
+		r, ok = z2mReadings[m[1]]
+		ok = ok && r.typ == "binary" && r.kind != readTamper && r.kind != readBatteryLow && e.Type == "binary" && e.Access&accessState != 0
+		if ok && r.kind == readContact {
+			// iasZoneAlarm inverts a contact zone's alarms: true is closed
+			return &z2mReading{kind: readContact, prop: e.Property, on: false, off: true, scale: 1, endpnt: e.Endpoint}, ""
+		}
+	}
+	if !ok && e.Type == "binary" && e.Access&accessSet == 0 && (e.Name == "alarm" || e.Name == "alarm_1" || e.Name == "alarm_2") {
+		if k := genericAlarm(desc); k != 0 {
+			r, ok = struct {
+				typ  string
+				kind readingKind
+			}{"binary", k}, true
+			if k == readContact {
+				// an IAS contact switch's alarm is the contact open
+				return &z2mReading{kind: k, prop: e.Property, on: e.ValueOn, off: e.ValueOff, scale: 1, endpnt: e.Endpoint}, ""
+			}
+		}
+	}
+	if !ok && e.Name == "garage_door_contact" && e.Type == "binary" {
+		// true is closed, whatever value_on says (zigbee-herdsman-converters'
+		// definitions disagree; their descriptions and converters agree)
+		return &z2mReading{kind: readContact, prop: e.Property, on: false, off: true, scale: 1, endpnt: e.Endpoint}, ""
+	}
+	if !ok && e.Type == "enum" && e.Access&accessState != 0 && (e.Name == "gas_sensor_state" || e.Name == "co_state") && enumHas(e, "alarm", "normal") {
+		return &z2mReading{kind: readGas, prop: e.Property, on: "alarm", off: "normal", scale: 1, endpnt: e.Endpoint}, ""
+	}
 	if !ok || e.Type != r.typ || e.Property == "" || e.Access&accessState == 0 {
 		return nil, ""
 	}
@@ -268,6 +338,20 @@ func parseReading(e *z2mExpose) (*z2mReading, string) {
 		}
 	}
 	return rd, ""
+}
+
+// enumHas reports whether an enum expose has every one of values.
+func enumHas(e *z2mExpose, values ...string) bool {
+	for _, v := range values {
+		found := false
+		for _, x := range e.Values {
+			found = found || x == v
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // setReadingTrait gives a unit the trait of a reading.
@@ -417,6 +501,19 @@ func parseZ2MSiren(e *z2mExpose) *z2mSiren {
 		return s
 	case e.Type == "binary" && e.Name == "alarm" && e.Access&accessSet != 0 && e.Property != "":
 		return &z2mSiren{alarm: &z2mBinary{prop: e.Property, on: e.ValueOn, off: e.ValueOff}}
+	case e.Type == "enum" && e.Name == "alarm" && e.Access&accessSet != 0 && e.Property != "" && enumHas(e, "normal"):
+		// a light and sound siren's alarm enum (HOBEIAN ZG-229Z): "normal"
+		// is silent, the others sound; on is sound and light when it has it
+		on := ""
+		for _, v := range e.Values {
+			if s, _ := v.(string); s != "normal" && strings.HasPrefix(s, "alarm") && (on == "" || s == "alarm_sound_light") {
+				on = s
+			}
+		}
+		if on == "" {
+			return nil
+		}
+		return &z2mSiren{alarm: &z2mBinary{prop: e.Property, on: on, off: "normal"}, enum: true}
 	}
 	return nil
 }
@@ -480,11 +577,14 @@ func (u *z2mUnit) parseKinds(s *model.State, get func(string, unknownFields) (an
 	}
 	if sr := u.siren; sr != nil && sr.alarm != nil {
 		if v, ok := get(sr.alarm.prop, 0); ok {
-			switch v {
-			case sr.alarm.on:
+			str, _ := v.(string)
+			switch {
+			case v == sr.alarm.on:
 				s.Siren = model.Ptr(true)
-			case sr.alarm.off:
+			case v == sr.alarm.off:
 				s.Siren = model.Ptr(false)
+			case sr.enum && str != "":
+				s.Siren = model.Ptr(true) // another of its alarm tones
 			default:
 				bad(sr.alarm.prop, v)
 			}

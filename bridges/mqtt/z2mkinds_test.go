@@ -86,6 +86,21 @@ func TestZ2MKindsImport(t *testing.T) {
 		{model: "DJT11LM", want: []ep{{"", model.CategoryMotionSensor, []model.TraitKind{model.TraitMotion, model.TraitBattery}}}},
 		{model: "3RSM0147Z", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitTemperatureSensor, model.TraitRange, model.TraitBattery}}}},
 		{model: "E1524/E1810", skip: remoteReason},
+		// IAS zones with both alarm bits, a generic IAS zone of a device
+		// described as a door sensor, a garage door's contact, a gas and CO
+		// sensor's alarm states, a light and sound siren's alarm enum, a
+		// climate sensor with a siren.
+		{model: "CS-T2C", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact, model.TraitBattery}}}},
+		{model: "SR-ZG9050C-WS", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitWaterLeak, model.TraitBattery}}}},
+		{model: "S901D-ZG", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact, model.TraitBattery}}}},
+		{model: "GDC311ZBQ1", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact}}}},
+		{model: "TS0603", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact}}}},
+		{model: "E04CF-Z10T", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitGas}}}},
+		{model: "ZG-229Z", want: []ep{{"", model.CategorySecurityPanel, []model.TraitKind{model.TraitBattery, model.TraitSiren}}}},
+		{model: "NAS-AB02B0", want: []ep{{"", model.CategorySecurityPanel, []model.TraitKind{model.TraitTemperatureSensor, model.TraitBattery, model.TraitHumidity, model.TraitSiren}}}},
+		// A thermostat whose system_mode has no off, and its on/off.
+		{model: "E25-230", want: []ep{{"", model.CategoryThermostat, []model.TraitKind{model.TraitThermostat, model.TraitTemperatureSensor}}}},
+		{model: "ZWT100", want: []ep{{"", model.CategoryThermostat, []model.TraitKind{model.TraitThermostat, model.TraitTemperatureSensor}}}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			name := names[tc.model]
@@ -155,6 +170,25 @@ func TestZ2MKindsState(t *testing.T) {
 			model.State{Motion: model.Ptr(true), Battery: model.Ptr(100)}},
 		{"3RSM0147Z", `{"battery":88,"soil_moisture":37,"temperature":18.4}`,
 			model.State{Temperature: model.Ptr(18.4), Battery: model.Ptr(88), Ranges: map[string]float64{"SoilMoisture.Current": 37}}},
+		// iasZoneAlarm inverts a contact zone's alarms: true is closed.
+		{"CS-T2C", `{"contact_alarm_1":false,"contact_alarm_2":false,"battery_low":false}`, model.State{ContactOpen: model.Ptr(true), BatteryLow: model.Ptr(false)}},
+		{"CS-T2C", `{"contact_alarm_1":true}`, model.State{ContactOpen: model.Ptr(false)}},
+		{"SR-ZG9050C-WS", `{"water_leak_alarm_1":true,"water_leak_alarm_2":false}`, model.State{WaterLeak: model.Ptr(true)}},
+		{"S901D-ZG", `{"alarm_1":true,"alarm_2":false,"battery":90}`, model.State{ContactOpen: model.Ptr(true), Battery: model.Ptr(90)}},
+		// garage_door_contact: true is closed, on both definitions.
+		{"GDC311ZBQ1", `{"garage_door_contact":true}`, model.State{ContactOpen: model.Ptr(false)}},
+		{"TS0603", `{"garage_door_contact":false,"state":false}`, model.State{ContactOpen: model.Ptr(true)}},
+		{"E04CF-Z10T", `{"gas":3.2,"co":0,"gas_sensor_state":"alarm","co_state":"normal"}`, model.State{Gas: model.Ptr(true)}},
+		{"ZG-229Z", `{"alarm":"alarm_sound","alarm_time":60}`, model.State{Siren: model.Ptr(true)}},
+		{"ZG-229Z", `{"alarm":"normal"}`, model.State{Siren: model.Ptr(false)}},
+		{"NAS-AB02B0", `{"alarm":false,"humidity":52,"temperature":21.5}`, model.State{Siren: model.Ptr(false), Humidity: model.Ptr(52.0), Temperature: model.Ptr(21.5)}},
+		// The thermostat's state OFF is its off mode; ON is its system_mode.
+		{"E25-230", `{"state":"OFF","system_mode":"heat","current_heating_setpoint":21,"local_temperature":19.5}`,
+			model.State{Thermostat: &model.ThermostatState{Mode: model.ModeOff, Target: model.Ptr(21.0)}, Temperature: model.Ptr(19.5)}},
+		{"E25-230", `{"state":"ON","system_mode":"cool","current_heating_setpoint":21,"local_temperature":19.5}`,
+			model.State{Thermostat: &model.ThermostatState{Mode: model.ModeCool, Target: model.Ptr(21.0)}, Temperature: model.Ptr(19.5)}},
+		{"ZWT100", `{"state":"ON","current_heating_setpoint":20,"local_temperature":18}`,
+			model.State{Thermostat: &model.ThermostatState{Mode: model.ModeHeat, Target: model.Ptr(20.0)}, Temperature: model.Ptr(18.0)}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			z, names := kindsSource(t)
@@ -199,6 +233,13 @@ func TestZ2MKindsCommands(t *testing.T) {
 		{"TS0216", model.SetSiren(false), `{"alarm":false}`},
 		{"HS2WD-E", model.SetPower(true), string(model.ErrNotSupported)},
 		{"TS011F_plug_1", model.SetCoverPosition(10), string(model.ErrNotSupported)},
+		{"ZG-229Z", model.SetSiren(true), `{"alarm":"alarm_sound_light"}`},
+		{"ZG-229Z", model.SetSiren(false), `{"alarm":"normal"}`},
+		{"E25-230", model.SetThermostat(model.ThermostatState{Mode: model.ModeOff}), `{"state":"OFF"}`},
+		{"E25-230", model.SetThermostat(model.ThermostatState{Mode: model.ModeCool}), `{"state":"ON","system_mode":"cool"}`},
+		{"ZWT100", model.SetThermostat(model.ThermostatState{Mode: model.ModeOff}), `{"state":"OFF"}`},
+		{"ZWT100", model.SetThermostat(model.ThermostatState{Mode: model.ModeHeat}), `{"state":"ON"}`},
+		{"ZWT100", model.SetThermostat(model.ThermostatState{Mode: model.ModeCool}), string(model.ErrUnsupportedThermostatMode)},
 	} {
 		t.Run(tc.model+" "+tc.cmd.String(), func(t *testing.T) {
 			z, names := kindsSource(t)

@@ -137,7 +137,7 @@ func (p *tmplParser) parts() ([]tmplPart, string, error) {
 		}
 		stmt := strings.TrimSpace(p.rest[2:k])
 		if strings.HasPrefix(stmt, "-") || strings.HasSuffix(stmt, "-") {
-			return nil, "", fmt.Errorf("Jinja statement {%% %s %%}: whitespace control is not evaluated", stmt)
+			return nil, "", fmt.Errorf("template statement {%% %s %%}: whitespace control is not evaluated", stmt)
 		}
 		p.rest = p.rest[k+2:]
 		word, arg, _ := strings.Cut(stmt, " ")
@@ -151,7 +151,7 @@ func (p *tmplParser) parts() ([]tmplPart, string, error) {
 		case "elif", "else", "endif":
 			return out, stmt, nil
 		default:
-			return nil, "", fmt.Errorf("Jinja statement {%% %s %%} is not evaluated (only if, elif, else, endif)", stmt)
+			return nil, "", fmt.Errorf("template statement {%% %s %%} is not evaluated (only if, elif, else, endif)", stmt)
 		}
 	}
 	return out, "", nil

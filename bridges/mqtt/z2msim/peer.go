@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
 // What zigbee2mqtt 2.14.1 does when a device is slow, asleep or refuses a
@@ -70,10 +72,72 @@ func (s *Sim) SetRefused(name string, props ...string) error {
 }
 
 // logFailed publishes zigbee2mqtt's error log line for a failed /set.
-func (s *Sim) logFailed(name, key, err string) {
+func (s *Sim) logFailed(c cause, name, key, err string) {
 	msg := fmt.Sprintf("z2m: Publish 'set' '%s' to '%s' failed: '%s'", key, name, err)
 	s.log.Info("z2m-sim: "+msg, "device", name)
-	s.publish(s.opts.BaseTopic+"/bridge/logging", mustJSON(map[string]any{"level": "error", "message": msg, "namespace": "z2m"}), false)
+	s.answer(c, name, s.opts.BaseTopic+"/bridge/logging", mustJSON(map[string]any{"level": "error", "message": msg, "namespace": "z2m"}), false)
+}
+
+// cause is the /set a message answers (the device's set-th) and the delay
+// the simulator scheduled the message at after it.
+type cause struct {
+	set   int
+	delay time.Duration
+}
+
+// answering counts a device's /sets: numbered, handled, and delayed
+// answers still to come.
+type answering struct{ sets, done, pending int }
+
+// answer publishes a message in answer to a /set (Options.OnAnswer).
+func (s *Sim) answer(c cause, name, topic string, payload []byte, retain bool) paho.Token {
+	if s.opts.OnAnswer != nil {
+		s.opts.OnAnswer(Answer{Device: name, Set: c.set, Delay: c.delay, Topic: topic, Payload: payload})
+	}
+	return s.publish(topic, payload, retain)
+}
+
+// answerState publishes st (a copy of d's state) as d's state in answer to
+// a /set.
+func (s *Sim) answerState(c cause, d *device, st map[string]any) paho.Token {
+	topic, payload, retain := s.stateMessage(d, st)
+	s.mu.Lock()
+	name := d.Name
+	s.mu.Unlock()
+	return s.answer(c, name, topic, payload, retain)
+}
+
+// answerAfter runs f, a delayed answer to one of d's /sets, once delay has
+// passed (Answers counts it as pending until then).
+func (s *Sim) answerAfter(d *device, delay time.Duration, f func()) {
+	s.mu.Lock()
+	a := s.answering[d]
+	a.pending++
+	s.mu.Unlock()
+	s.after(delay, func() {
+		defer func() {
+			s.mu.Lock()
+			a.pending--
+			s.mu.Unlock()
+		}()
+		f()
+	})
+}
+
+// Answers returns how many /sets to the named device the simulator has
+// handled and how many of their delayed answers (a lock's bolt, a failed
+// command's log line) are still to come.
+func (s *Sim) Answers(name string) (handled, pending int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.byName(name)
+	if d == nil {
+		return 0, 0, fmt.Errorf("%w: %q", ErrUnknownDevice, name)
+	}
+	if a := s.answering[d]; a != nil {
+		return a.done, a.pending, nil
+	}
+	return 0, 0, nil
 }
 
 // after runs f once d has passed, unless the simulator closes first.

@@ -1,12 +1,14 @@
 package z2msim_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,45 +30,78 @@ type timedMsg struct {
 	payload []byte
 }
 
-// messages turns what came about device since t0 into a recorded step's
-// messages (the /set excluded).
+// relative is a message about device as a recorded step names its topic
+// ("state", "action", "bridge/logging"), or "" for one about something else.
+func relative(device, topic string, payload []byte) string {
+	base := "zigbee2mqtt/" + device
+	switch {
+	case topic == base:
+		return "state"
+	case topic == base+"/action":
+		return "action"
+	case topic == "zigbee2mqtt/bridge/logging" && strings.Contains(string(payload), "'"+device+"'"):
+		return "bridge/logging"
+	}
+	return ""
+}
+
+// stepMessage is a recorded step's message of that topic and payload.
+func stepMessage(after int64, topic string, payload []byte) z2msim.Message {
+	m := z2msim.Message{AfterMS: after, Topic: topic}
+	if json.Valid(payload) {
+		m.Payload = json.RawMessage(payload)
+	} else {
+		m.Text = string(payload)
+	}
+	return m
+}
+
+// messages is what came about device since t0, as a recorded step's
+// messages (the /set excluded; AfterMS is not filled in).
 func (w *watcher) messages(device string, t0 time.Time) []z2msim.Message {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []z2msim.Message
-	base := "zigbee2mqtt/" + device
 	for _, m := range w.all {
 		if m.at.Before(t0) {
 			continue
 		}
-		var topic string
-		switch {
-		case m.topic == base:
-			topic = "state"
-		case m.topic == base+"/action":
-			topic = "action"
-		case m.topic == "zigbee2mqtt/bridge/logging" && strings.Contains(string(m.payload), "'"+device+"'"):
-			topic = "bridge/logging"
-		default:
-			continue
+		if topic := relative(device, m.topic, m.payload); topic != "" {
+			out = append(out, stepMessage(0, topic, m.payload))
 		}
-		msg := z2msim.Message{AfterMS: m.at.Sub(t0).Milliseconds(), Topic: topic}
-		if json.Valid(m.payload) {
-			msg.Payload = json.RawMessage(m.payload)
-		} else {
-			msg.Text = string(m.payload)
-		}
-		out = append(out, msg)
 	}
 	return out
+}
+
+// answers collects what z2m-sim said it published in answer to /sets
+// (Options.OnAnswer), per device.
+type answers struct {
+	mu  sync.Mutex
+	all map[string][]z2msim.Answer
+}
+
+func (a *answers) add(x z2msim.Answer) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.all[x.Device] = append(a.all[x.Device], x)
+}
+
+func (a *answers) of(device string) []z2msim.Answer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]z2msim.Answer(nil), a.all[device]...)
 }
 
 // TestReplayRealZigbee2MQTT holds z2m-sim to what the real zigbee2mqtt
 // 2.14.1 published in the hub's whole-chain test (the recordings written by
 // gateway/hub's TestChainRealZigbee2MQTT -update): every recorded /set is
 // sent to the z2m-sim device of the same kind, in the same condition
-// (refusing, asleep), at the recorded times, with z2m-sim's default timing,
-// and what it publishes must agree with the recording (compareReplay).
+// (refusing, asleep), with z2m-sim's default timing, and what it publishes
+// must agree with the recording (compareReplay). The times compared are the
+// delays z2m-sim scheduled its answers at (Options.OnAnswer), counted from
+// the recorded time of the /set they answer, not the times a loaded machine
+// delivered them at; the messages themselves are the ones the broker
+// delivered.
 func TestReplayRealZigbee2MQTT(t *testing.T) {
 	rec, err := z2msim.LoadRecording(z2msim.RecordingFile)
 	if err != nil {
@@ -76,7 +111,8 @@ func TestReplayRealZigbee2MQTT(t *testing.T) {
 		t.Fatal("the recording has no steps")
 	}
 	// z2m-sim's default timing (lock delay, send timeout) is under test.
-	_, sim, w := startWith(t, z2msim.Options{})
+	said := &answers{all: map[string][]z2msim.Answer{}}
+	_, sim, w := startWith(t, z2msim.Options{OnAnswer: said.add})
 
 	// One device per kind: the kinds run side by side, each one's steps in order.
 	byKind := map[string][]z2msim.Step{}
@@ -106,7 +142,15 @@ func TestReplayRealZigbee2MQTT(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				handled, _, err := sim.Answers(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := len(said.of(name))
+				// The /sets go at their recorded times (a later one may
+				// meet an earlier one's delayed answer, as in the recording).
 				t0 := time.Now()
+				var sets []int64 // the recorded time of each /set
 				for _, m := range s.Messages {
 					if m.Topic != "set" {
 						continue
@@ -115,15 +159,49 @@ func TestReplayRealZigbee2MQTT(t *testing.T) {
 					if tok := w.c.Publish("zigbee2mqtt/"+name+"/set", 1, false, []byte(m.Payload)); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 						t.Fatalf("%s: publish: %v", s.Name, tok.Error())
 					}
+					sets = append(sets, m.AfterMS)
 				}
-				time.Sleep(time.Until(t0.Add(replayWindow(s))))
+				// Until z2m-sim has handled every /set, sent every answer it
+				// scheduled, and the broker has delivered them all.
+				var got []z2msim.Message
+				waitUntil(t, s.Name+": z2m-sim's answers", func() error {
+					n, pending, err := sim.Answers(name)
+					if err != nil {
+						return err
+					}
+					if n < handled+len(sets) || pending > 0 {
+						return fmt.Errorf("%d of %d /sets handled, %d answers still scheduled", n-handled, len(sets), pending)
+					}
+					got = got[:0]
+					for _, a := range said.of(name)[before:] {
+						i := a.Set - handled - 1
+						if i < 0 || i >= len(sets) {
+							return fmt.Errorf("an answer to /set %d, the step sent %d", a.Set-handled, len(sets))
+						}
+						if topic := relative(name, a.Topic, a.Payload); topic != "" {
+							got = append(got, stepMessage(sets[i]+a.Delay.Milliseconds(), topic, a.Payload))
+						}
+					}
+					if delivered := w.messages(name, t0); len(delivered) < len(got) {
+						return fmt.Errorf("the broker delivered %d of z2m-sim's %d answers", len(delivered), len(got))
+					}
+					return nil
+				})
 				if err := sim.SetRefused(name); err != nil {
 					t.Fatal(err)
 				}
 				if err := sim.SetAsleep(name, false); err != nil {
 					t.Fatal(err)
 				}
-				for _, d := range compareReplay(s, w.messages(name, t0)) {
+				// What the broker delivered is what z2m-sim said it published.
+				delivered := w.messages(name, t0)
+				for i := range max(len(delivered), len(got)) {
+					if i >= len(got) || i >= len(delivered) || delivered[i].Topic != got[i].Topic || string(delivered[i].Payload) != string(got[i].Payload) || delivered[i].Text != got[i].Text {
+						t.Errorf("%s: the broker delivered %v; z2m-sim answered %v", s.Name, delivered, got)
+						break
+					}
+				}
+				for _, d := range compareReplay(s, got) {
 					t.Errorf("%s (%s): %s", s.Name, s.Model, d)
 				}
 			}
@@ -131,14 +209,28 @@ func TestReplayRealZigbee2MQTT(t *testing.T) {
 	}
 }
 
-// replayWindow is how long a replay watches a step: past the last recorded
-// message by the timing tolerance, and at least 1.5 s.
-func replayWindow(s z2msim.Step) time.Duration {
-	var last int64
-	for _, m := range s.Messages {
-		last = max(last, m.AfterMS)
+// waitUntil calls f every 10 ms until it returns nil, failing the test with
+// f's last error at the test's deadline: a loaded machine may be slow, and
+// a wait is no assertion on speed.
+func waitUntil(t *testing.T, what string, f func() error) {
+	t.Helper()
+	ctx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-time.Until(d)/20))
+		defer cancel()
 	}
-	return max(1500*time.Millisecond, time.Duration(last)*time.Millisecond+tolerance(last)+500*time.Millisecond)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // tolerance is how far z2m-sim's timing may stray from the recording: 20 %,

@@ -53,6 +53,25 @@ type Options struct {
 	// (SetAsleep) takes to be logged as failed (0: DefaultSendTimeout;
 	// negative: never).
 	SendTimeout time.Duration
+	// OnAnswer, when set, is called with every message the simulator
+	// publishes in answer to a /set, just before it publishes it: replays
+	// compare the delays it scheduled with the real zigbee2mqtt's, which
+	// the machine's load does not change (Answers tells when all are out).
+	OnAnswer func(Answer)
+}
+
+// Answer is one message the simulator publishes in answer to a /set.
+type Answer struct {
+	// Device is the device's friendly name; Set numbers the device's /sets
+	// in the order the simulator handled them (1: its first).
+	Device string
+	Set    int
+	// Delay is when the simulator scheduled the message, after the /set: 0
+	// for what it publishes at once, Options.LockDelay for a lock's bolt,
+	// Options.SendTimeout for a command logged as failed.
+	Delay   time.Duration
+	Topic   string
+	Payload []byte
 }
 
 // Device is what the Go and admin APIs report about a simulated device.
@@ -85,6 +104,7 @@ type Sim struct {
 	permitSeq int
 	left      []*device
 	running   sync.WaitGroup // delayed actions in progress
+	answering map[*device]*answering
 
 	in     chan paho.Message
 	cancel context.CancelFunc
@@ -114,7 +134,7 @@ func New(opts Options) *Sim {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Sim{opts: opts, log: log, devices: defaultDevices(), in: make(chan paho.Message, 1024)}
+	return &Sim{opts: opts, log: log, devices: defaultDevices(), in: make(chan paho.Message, 1024), answering: map[*device]*answering{}}
 }
 
 // BaseTopic returns the simulator's base topic.
@@ -365,6 +385,11 @@ func (s *Sim) publishState(d *device) paho.Token {
 // exposes but actions) is null while unknown, and hue/saturation have h/s
 // copies.
 func (s *Sim) publishRaw(d *device, st map[string]any) paho.Token {
+	return s.publish(s.stateMessage(d, st))
+}
+
+// stateMessage is publishRaw's message.
+func (s *Sim) stateMessage(d *device, st map[string]any) (topic string, payload []byte, retain bool) {
 	s.mu.Lock()
 	st["linkquality"] = 120 + len(d.Name)%100
 	name, retain := d.Name, d.Retain
@@ -386,7 +411,7 @@ func (s *Sim) publishRaw(d *device, st map[string]any) paho.Token {
 		}
 	}
 	s.mu.Unlock()
-	return s.publish(s.opts.BaseTopic+"/"+name, mustJSON(st), retain)
+	return s.opts.BaseTopic + "/" + name, mustJSON(st), retain
 }
 
 // handle processes one message on <base>/#.
@@ -520,6 +545,18 @@ func (s *Sim) Rename(from, to string) error {
 func (s *Sim) applySet(d *device, m map[string]any) {
 	s.mu.Lock()
 	s.sets++
+	a := s.answering[d]
+	if a == nil {
+		a = &answering{}
+		s.answering[d] = a
+	}
+	a.sets++
+	now := cause{set: a.sets}
+	defer func() {
+		s.mu.Lock()
+		a.done++
+		s.mu.Unlock()
+	}()
 	name := d.Name
 	if !d.Online {
 		s.mu.Unlock()
@@ -536,9 +573,9 @@ func (s *Sim) applySet(d *device, m map[string]any) {
 		}
 		s.mu.Unlock()
 		if s.opts.SendTimeout > 0 && len(logged) > 0 {
-			s.after(s.opts.SendTimeout, func() {
+			s.answerAfter(d, s.opts.SendTimeout, func() {
 				for _, k := range logged {
-					s.logFailed(name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Timeout - %d - 1 - 42 - 6 - 11 after 10000ms)", d.IEEE, d.NetworkAddr))
+					s.logFailed(cause{now.set, s.opts.SendTimeout}, name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Timeout - %d - 1 - 42 - 6 - 11 after 10000ms)", d.IEEE, d.NetworkAddr))
 				}
 			})
 		}
@@ -560,22 +597,23 @@ func (s *Sim) applySet(d *device, m map[string]any) {
 		delete(m, "state")
 	}
 	changed := applyToState(d, m, s.log)
+	st := copyState(d.State)
 	s.mu.Unlock()
 	for _, k := range refused {
-		s.logFailed(name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Status 'INVALID_VALUE')", d.IEEE))
+		s.logFailed(now, name, k, fmt.Sprintf("Error: ZCL command %s/1 failed (Status 'INVALID_VALUE')", d.IEEE))
 	}
 	if changed {
-		s.publishState(d)
+		s.answerState(now, d, st)
 	}
 	if lockTo != nil {
-		s.after(s.opts.LockDelay, func() { s.boltMoved(d, lockTo) })
+		s.answerAfter(d, s.opts.LockDelay, func() { s.boltMoved(cause{now.set, s.opts.LockDelay}, d, lockTo) })
 	}
 }
 
 // boltMoved is a lock's bolt reaching its position: its lockState report,
 // then its operation event notification (the action and its source, which
 // zigbee2mqtt publishes once, not kept in the state) and the action topic.
-func (s *Sim) boltMoved(d *device, to any) {
+func (s *Sim) boltMoved(c cause, d *device, to any) {
 	s.mu.Lock()
 	applyToState(d, map[string]any{"state": to}, s.log)
 	action := "lock"
@@ -584,17 +622,20 @@ func (s *Sim) boltMoved(d *device, to any) {
 	}
 	name := d.Name
 	s.mu.Unlock()
-	if t := s.publishState(d); t != nil {
-		t.WaitTimeout(time.Second) // in order, as zigbee2mqtt handles the report, then the event
-	}
 	s.mu.Lock()
 	st := copyState(d.State)
 	s.mu.Unlock()
+	if t := s.answerState(c, d, st); t != nil {
+		t.WaitTimeout(time.Second) // in order, as zigbee2mqtt handles the report, then the event
+	}
+	s.mu.Lock()
+	st = copyState(d.State)
+	s.mu.Unlock()
 	st["action"], st["action_source"], st["action_source_name"], st["action_user"] = action, 1, "rf", 0
-	if t := s.publishRaw(d, st); t != nil {
+	if t := s.answerState(c, d, st); t != nil {
 		t.WaitTimeout(time.Second)
 	}
-	s.publish(s.opts.BaseTopic+"/"+name+"/action", []byte(action), false)
+	s.answer(c, name, s.opts.BaseTopic+"/"+name+"/action", []byte(action), false)
 }
 
 // isLock reports whether d is a lock (its state is LOCK/UNLOCK).

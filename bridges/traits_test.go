@@ -13,7 +13,7 @@ import (
 // notMapped lists, per bridge, traits it deliberately does not map, with the
 // reason. Everything else must be handled.
 var notMapped = map[string]map[model.TraitKind]string{
-	"zigbee":  {model.TraitToggle: generic[model.TraitToggle], model.TraitMode: generic[model.TraitMode]},
+	"zigbee":  generic,
 	"mqtt":    generic,
 	"virtual": generic,
 }

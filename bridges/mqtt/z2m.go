@@ -410,9 +410,9 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 			if c := parseZ2MCover(e.Features); c != nil {
 				u = &z2mUnit{cover: c}
 				u.ep.Category = model.CategoryInteriorBlind
-				u.ep.Traits.Cover = &model.Cover{}
-				if t := findZ2MFeature(e.Features, "tilt", "numeric"); t != nil {
-					drop(t, "a cover's tilt: the cover trait has its position only")
+				u.ep.Traits.Cover = &model.Cover{Tilt: c.tilt != ""}
+				if t := findZ2MFeature(e.Features, "tilt", "numeric"); t != nil && c.tilt == "" {
+					drop(t, "a cover's tilt that is not a settable 0–100 %")
 				}
 			} else {
 				drop(e, "cover without a settable state or position")

@@ -89,6 +89,7 @@ type z2mCover struct {
 	close    string
 	stop     string // "STOP" when the state enum has it ("": the cover cannot stop)
 	position string // "" when the cover only opens and closes
+	tilt     string // the slats' tilt (0 closed … 100 open); "" when the cover has none
 }
 
 // z2mFan is a fan expose: on/off, and the speed as zigbee2mqtt's fan_mode
@@ -419,6 +420,12 @@ func parseZ2MCover(fs []z2mExpose) *z2mCover {
 	if c.state == "" && c.position == "" {
 		return nil
 	}
+	// zigbee-herdsman-converters' tilt is 0 (closed) … 100 (open) % like the
+	// position (its converters invert the Window Covering's tilt percentage).
+	if t := findZ2MFeature(fs, "tilt", "numeric"); t != nil && t.Access&accessSet != 0 && t.Access&accessState != 0 &&
+		(t.ValueMin == nil || *t.ValueMin == 0) && (t.ValueMax == nil || *t.ValueMax == 100) {
+		c.tilt = t.Property
+	}
 	return c
 }
 
@@ -536,6 +543,13 @@ func (u *z2mUnit) parseKinds(s *model.State, get func(string, unknownFields) (an
 				s.CoverPosition = model.Ptr(0)
 			}
 		}
+		if v, ok := get(c.tilt, 0); ok {
+			if n, ok := asNumber(v); ok && n >= 0 && n <= 100 {
+				s.CoverTilt = model.Ptr(int(math.Round(n)))
+			} else {
+				bad(c.tilt, v)
+			}
+		}
 	}
 	if f := u.fan; f != nil {
 		if f.state != nil {
@@ -634,6 +648,13 @@ func (u *z2mUnit) kindCommand(c model.Command, p map[string]any) error {
 				return &model.Error{Kind: model.ErrNotSupported, Message: "this cover cannot stop (its state has no STOP)"}
 			}
 			p[cv.state] = cv.stop
+			return nil
+		}
+		if c.CoverTilt != nil {
+			if cv.tilt == "" {
+				return &model.Error{Kind: model.ErrNotSupported, Message: "this cover has no tilt"}
+			}
+			p[cv.tilt] = *c.CoverTilt
 			return nil
 		}
 		pos := *c.CoverPosition

@@ -60,6 +60,7 @@ func TestZ2MKindsImport(t *testing.T) {
 		skip  string
 	}{
 		{model: "E1757", want: []ep{{"", model.CategoryInteriorBlind, []model.TraitKind{model.TraitCover, model.TraitBattery}}}},
+		{model: "1245602", want: []ep{{"", model.CategoryInteriorBlind, []model.TraitKind{model.TraitCover, model.TraitBattery}}}},
 		{model: "ZBCurtain", want: []ep{{"", model.CategoryInteriorBlind, []model.TraitKind{model.TraitCover, model.TraitBattery}}}},
 		{model: "MCCGQ11LM", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact, model.TraitBattery}}}},
 		{model: "E2013", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact, model.TraitBattery}}}},
@@ -142,6 +143,9 @@ func TestZ2MKindsState(t *testing.T) {
 		{"E1757", `{"battery":87,"linkquality":120,"position":40,"state":"OPEN"}`,
 			model.State{CoverPosition: model.Ptr(40), Battery: model.Ptr(87)}},
 		{"E1757", `{"position":0,"state":"CLOSE"}`, model.State{CoverPosition: model.Ptr(0)}},
+		// The Somfy blind's slats: zigbee2mqtt's tilt, 0 closed … 100 open.
+		{"1245602", `{"battery":90,"position":100,"state":"OPEN","tilt":40}`,
+			model.State{CoverPosition: model.Ptr(100), CoverTilt: model.Ptr(40), Battery: model.Ptr(90)}},
 		{"MCCGQ11LM", `{"battery":100,"contact":true,"device_temperature":21,"linkquality":98,"power_outage_count":3,"voltage":3035}`,
 			model.State{ContactOpen: model.Ptr(false), Battery: model.Ptr(100)}},
 		{"MCCGQ11LM", `{"contact":false}`, model.State{ContactOpen: model.Ptr(true)}},
@@ -219,6 +223,9 @@ func TestZ2MKindsCommands(t *testing.T) {
 		{"E1757", model.SetCoverPosition(0), `{"position":0}`},
 		{"E1757", model.SetCoverPosition(35), `{"position":35}`},
 		{"ZBCurtain", model.SetCoverPosition(60), `{"position":60}`},
+		{"1245602", model.SetCoverTilt(40), `{"tilt":40}`},
+		{"1245602", model.SetCoverPosition(30), `{"position":30}`},
+		{"E1757", model.SetCoverTilt(40), string(model.ErrNotSupported)},
 		{"E2007", model.SetPower(true), `{"fan_state":"ON"}`},
 		{"E2007", model.SetPower(false), `{"fan_state":"OFF"}`},
 		{"E2007", model.SetFanSpeed(50), `{"fan_mode":"5"}`},

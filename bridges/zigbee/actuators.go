@@ -15,9 +15,6 @@ import (
 // its position (within the request's deadline).
 const coverWait = 6 * time.Second
 
-// instanceTilt is the range trait of a blind's slats: 0 % closed, 100 % open.
-const instanceTilt = "Blind.Tilt"
-
 // tilt reports whether the covering has slats (windowCoveringType tilt blind).
 func (r *record) tilt() bool {
 	return r.has(zcl.ClusterWindowCovering) && (r.CoverType == zcl.CoverTypeTiltOnly || r.CoverType == zcl.CoverTypeTiltLiftAndTilt)
@@ -28,14 +25,17 @@ func (r *record) tiltOnly() bool {
 	return r.has(zcl.ClusterWindowCovering) && r.CoverType == zcl.CoverTypeTiltOnly
 }
 
-// tiltRange is the slats' range trait (0–100 %, as the cover's position).
-func tiltRange() model.Range {
-	return model.Range{Instance: instanceTilt, Min: 0, Max: 100, Precision: 1, Unit: "Alexa.Unit.Percent",
-		Names: []model.Name{{Text: "Tilt", Locale: "en-US"}, {Text: "Slats", Locale: "en-US"}}}
+// tiltOnly reports whether device id is a blind that only tilts its slats.
+func (b *Bridge) tiltOnly(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.devices[id]
+	return r != nil && r.tiltOnly()
 }
 
 // cover sends Go To Lift Percentage (lift: the position) or Go To Tilt
-// Percentage (tilt: the slats), ZCL's 0 % being fully open, and waits on the
+// Percentage (tilt: the slats, model.Cover's CoverTilt), ZCL's 0 % being
+// fully open, and waits on the
 // blind's reports until it is there: the answer carries the position
 // reached. A blind still travelling when the time is up is answered with the
 // last position it reported; its next reports follow as state changes.
@@ -48,11 +48,10 @@ func (b *Bridge) cover(ctx context.Context, id string, tilt bool, pos int) (mode
 	}
 	if tilt {
 		cmd, at = zcl.CmdGoToTiltPercentage, func(s model.State) (model.State, bool) {
-			v, ok := s.Ranges[instanceTilt]
-			if !ok {
+			if s.CoverTilt == nil {
 				return model.State{}, false
 			}
-			return model.State{Ranges: map[string]float64{instanceTilt: v}}, v == float64(pos)
+			return model.State{CoverTilt: model.Ptr(*s.CoverTilt)}, *s.CoverTilt == pos
 		}
 	}
 	changed := b.changes(id)
@@ -113,8 +112,8 @@ func (b *Bridge) stopCover(ctx context.Context, id string) (model.State, error) 
 		if p := r.State.CoverPosition; p != nil {
 			st.CoverPosition = model.Ptr(*p)
 		}
-		if v, ok := r.State.Ranges[instanceTilt]; ok {
-			st.Ranges = map[string]float64{instanceTilt: v}
+		if v := r.State.CoverTilt; v != nil {
+			st.CoverTilt = model.Ptr(*v)
 		}
 	}
 	return st, nil

@@ -150,10 +150,11 @@
 //     bridge reports the siren off then (cause RULE_TRIGGER). A smoke alarm's
 //     own IAS WD is no siren (zigbee2mqtt offers none for it either).
 //   - Window Covering 0x0102 → cover (lift; position = 100 − lift %); a tilt
-//     blind (windowCoveringType 7 or 8) has its slats as the range Blind.Tilt
-//     (100 − tilt %; Go To Tilt Percentage), a tilt-only one no cover
-//     position. A command is answered once the blind's reports say it is
-//     there (at most 6 s).
+//     blind (windowCoveringType 7 or 8) is a cover with Tilt, its slats the
+//     cover's tilt (100 − tilt %; Go To Tilt Percentage); a tilt-only one
+//     (type 7) has no lift: it opens (100) and closes (0) by its slats, and
+//     is open while they are. A command is answered once the blind's
+//     reports say it is there (at most 6 s).
 //     Electrical Measurement 0x0B04 / Metering 0x0702 → power / energy.
 //
 // Remotes and buttons (On/Off, Level, Scenes, Colour or Window Covering

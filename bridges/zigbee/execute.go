@@ -81,13 +81,19 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 			st, err := b.stopCover(ctx, id)
 			return b.result(id, st, err)
 		}
-		st, err := b.cover(ctx, id, false, *cmd.CoverPosition)
-		return b.result(id, st, err)
-	case model.TraitRange: // the only range a Zigbee device has: a blind's slats
-		if cmd.Instance != instanceTilt {
-			return model.Result{}, model.Errorf(model.ErrNotSupported, "Zigbee devices have no range %q", cmd.Instance)
+		if cmd.CoverTilt != nil {
+			st, err := b.cover(ctx, id, true, *cmd.CoverTilt)
+			return b.result(id, st, err)
 		}
-		st, err := b.cover(ctx, id, true, int(math.Round(*cmd.Range)))
+		if traits.Cover != nil && traits.Cover.Tilt && b.tiltOnly(id) {
+			// No lift: opening and closing the blind are its slats'.
+			if p := *cmd.CoverPosition; p != 0 && p != 100 {
+				return model.Result{}, model.Errorf(model.ErrInvalidValue, "this blind only tilts: it opens (100) and closes (0), position %d", p)
+			}
+			st, err := b.cover(ctx, id, true, *cmd.CoverPosition)
+			return b.result(id, st, err)
+		}
+		st, err := b.cover(ctx, id, false, *cmd.CoverPosition)
 		return b.result(id, st, err)
 	case model.TraitFan:
 		st, err := b.setFan(ctx, id, *cmd.FanSpeed)

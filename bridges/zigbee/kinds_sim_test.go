@@ -170,27 +170,27 @@ func TestSirenEndsByItself(t *testing.T) {
 }
 
 // TestTiltBlind pairs a Somfy tilt and lift blind (windowCoveringType 8): a
-// cover with a Blind.Tilt range; the slats move by Go To Tilt Percentage
+// cover with tilt; the slats move by Go To Tilt Percentage
 // (slats 40 % open = ZCL tilt 60 %) and the answer comes when they are there.
 func TestTiltBlind(t *testing.T) {
 	const blind = "00124b0022bb4401"
 	r := newRig(t, []znpsim.DeviceSpec{{IEEE: "0x" + blind, Type: "somfy-tilt"}})
 	d := r.pair(blind)[blind]
-	if tr := d.Endpoint.Traits; tr.Cover == nil || len(tr.Ranges) != 1 || tr.Ranges[0].Instance != instanceTilt || d.State.Ranges[instanceTilt] != 100 {
+	if tr := d.Endpoint.Traits; tr.Cover == nil || !tr.Cover.Tilt || len(tr.Ranges) != 0 || d.State.CoverTilt == nil || *d.State.CoverTilt != 100 {
 		t.Fatalf("tilt blind: %s", jsonString(d))
 	}
-	res, err := r.exec(blind, model.SetRange(instanceTilt, 40))
+	res, err := r.exec(blind, model.SetCoverTilt(40))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := res.State.Ranges[instanceTilt]; !ok || v != 40 {
+	if v := res.State.CoverTilt; v == nil || *v != 40 {
 		t.Fatalf("answered %s, want the slats at 40 %%", jsonString(res))
 	}
 	r.simAttr(blind, "currentPositionTiltPercentage", func(v int64) bool { return v == 60 })
 	if res, err := r.exec(blind, model.SetCoverPosition(50)); err != nil || res.State.CoverPosition == nil || *res.State.CoverPosition != 50 {
 		t.Fatalf("lift: %v %s", err, jsonString(res))
 	}
-	if _, err := r.exec(blind, model.SetRange("Blind.Other", 10)); err == nil {
+	if _, err := r.exec(blind, model.SetRange("Blind.Tilt", 10)); err == nil {
 		t.Fatal("a range the blind does not have was accepted")
 	}
 }

@@ -68,10 +68,14 @@ func TestClusterMappings(t *testing.T) {
 		{"fan auto: on, speed its own", fan, zcl.ClusterFanControl, attr(zcl.AttrFanMode, zcl.TypeEnum8, zcl.FanModeAuto), `{"on":true}`},
 		{"low/high fan low", &lowHighFan, zcl.ClusterFanControl, attr(zcl.AttrFanMode, zcl.TypeEnum8, zcl.FanModeLow), `{"on":true,"fanSpeed":50}`},
 		{"lift 70 %: 30 % open", tiltBlind, zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionLiftPercentage, zcl.TypeUint8, 70), `{"coverPosition":30}`},
-		{"tilt 25 %: slats 75 % open", tiltBlind, zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8, 25), `{"ranges":{"Blind.Tilt":75}}`},
+		{"tilt 25 %: slats 75 % open", tiltBlind, zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8, 25), `{"coverTilt":75}`},
 		{"tilt of a roller blind: none", sensor(0, zcl.ClusterWindowCovering), zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8, 25), ``},
 		{"tilt-only blind: no lift", &record{CoverType: zcl.CoverTypeTiltOnly, Endpoints: []endpointRecord{{ID: 1, In: []uint16{zcl.ClusterWindowCovering}}}},
 			zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionLiftPercentage, zcl.TypeUint8, 25), ``},
+		{"tilt-only blind: open while its slats are", &record{CoverType: zcl.CoverTypeTiltOnly, Endpoints: []endpointRecord{{ID: 1, In: []uint16{zcl.ClusterWindowCovering}}}},
+			zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8, 80), `{"coverPosition":100,"coverTilt":20}`},
+		{"tilt-only blind: closed with its slats", &record{CoverType: zcl.CoverTypeTiltOnly, Endpoints: []endpointRecord{{ID: 1, In: []uint16{zcl.ClusterWindowCovering}}}},
+			zcl.ClusterWindowCovering, attr(zcl.AttrCurrentPositionTiltPercentage, zcl.TypeUint8, 100), `{"coverPosition":0,"coverTilt":0}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,7 +117,9 @@ func TestKindTraits(t *testing.T) {
 		{"on/auto fan", &record{PowerSource: 1, FanSeq: 4, Endpoints: []endpointRecord{{ID: 7, In: []uint16{zcl.ClusterBasic, zcl.ClusterFanControl}}}},
 			`{"onOff":{},"fan":{"presets":[{"value":100,"names":[{"text":"on","locale":"en-US"}]}]}}`, model.CategoryFan},
 		{"tilt blind", &record{PowerSource: 3, CoverType: zcl.CoverTypeTiltLiftAndTilt, Endpoints: []endpointRecord{{ID: 1, In: []uint16{zcl.ClusterBasic, zcl.ClusterWindowCovering}}}},
-			`{"ranges":[{"instance":"Blind.Tilt","names":[{"text":"Tilt","locale":"en-US"},{"text":"Slats","locale":"en-US"}],"min":0,"max":100,"precision":1,"unit":"Alexa.Unit.Percent"}],"cover":{}}`, model.CategoryInteriorBlind},
+			`{"cover":{"tilt":true}}`, model.CategoryInteriorBlind},
+		{"tilt-only blind", &record{PowerSource: 3, CoverType: zcl.CoverTypeTiltOnly, Endpoints: []endpointRecord{{ID: 1, In: []uint16{zcl.ClusterBasic, zcl.ClusterWindowCovering}}}},
+			`{"cover":{"tilt":true}}`, model.CategoryInteriorBlind},
 		{"button: battery only", &record{PowerSource: 3, Endpoints: []endpointRecord{{ID: 1, In: []uint16{0, 1, 3}, Out: []uint16{3, 6}}}}, `{"battery":{}}`, ""},
 	}
 	for _, c := range cases {

@@ -49,11 +49,8 @@ func (r *record) traits() model.Traits {
 	if r.has(zcl.ClusterOnOff) && contactOnOffModels[r.Model] {
 		t.Contact = &model.Contact{}
 	}
-	if r.has(zcl.ClusterWindowCovering) && !r.tiltOnly() {
-		t.Cover = &model.Cover{}
-	}
-	if r.tilt() {
-		t.Ranges = append(t.Ranges, tiltRange())
+	if r.has(zcl.ClusterWindowCovering) {
+		t.Cover = &model.Cover{Tilt: r.tilt()}
 	}
 	if r.has(zcl.ClusterElectricalMeas) {
 		t.Power = &model.Power{}
@@ -122,7 +119,7 @@ func (r *record) category(t model.Traits) model.Category {
 		return model.CategoryThermostat
 	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
 		return model.CategoryLight
-	case t.Cover != nil || r.tilt():
+	case t.Cover != nil:
 		return model.CategoryInteriorBlind
 	case t.Fan != nil:
 		return model.CategoryFan
@@ -214,7 +211,10 @@ func (r *record) applyAttribute(st *model.State, cluster uint16, a zcl.Attribute
 			ch.CoverPosition = model.Ptr(100 - int(v.Int)) // ZCL lift 0 % is fully open
 		}
 		if a.ID == zcl.AttrCurrentPositionTiltPercentage && v.Int <= 100 && r.tilt() {
-			ch.Ranges = map[string]float64{instanceTilt: float64(100 - v.Int)} // tilt 0 %: slats open
+			ch.CoverTilt = model.Ptr(100 - int(v.Int)) // tilt 0 %: slats open
+			if r.tiltOnly() {
+				ch.CoverPosition = model.Ptr(min(100, 100*(100-int(v.Int)))) // no lift: open while the slats are
+			}
 		}
 	case zcl.ClusterElectricalMeas:
 		if a.ID == zcl.AttrActivePower && r.PowerScale > 0 {

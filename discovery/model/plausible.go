@@ -104,6 +104,7 @@ func (t Traits) CheckState(s State) (State, []string) {
 		}
 	}
 	percent("coverPosition", &s.CoverPosition, t.Cover != nil)
+	percent("coverTilt", &s.CoverTilt, t.Cover != nil && t.Cover.Tilt)
 	percent("fanSpeed", &s.FanSpeed, t.Fan != nil)
 	percent("battery", &s.Battery, t.Battery != nil)
 	if s.Humidity != nil && t.Humidity != nil && !(*s.Humidity >= 0 && *s.Humidity <= 100) {

@@ -142,8 +142,11 @@ type Mode struct {
 	NonControllable bool        `json:"nonControllable,omitempty"`
 }
 
-// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open; open, close and stop.
-type Cover struct{}
+// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open; open, close and stop; the slats' tilt where the cover has them.
+type Cover struct {
+	// Tilt is true when the cover has slats that tilt (a venetian blind): CoverTilt, 0 % closed to 100 % open.
+	Tilt bool `json:"tilt,omitempty"`
+}
 
 // Contact is the contact trait (read only): a door or window contact, open or closed.
 type Contact struct{}
@@ -203,6 +206,7 @@ type State struct {
 	Ranges           map[string]float64 `json:"ranges,omitempty"`           // range
 	Modes            map[string]string  `json:"modes,omitempty"`            // mode
 	CoverPosition    *int               `json:"coverPosition,omitempty"`    // cover
+	CoverTilt        *int               `json:"coverTilt,omitempty"`        // cover
 	ContactOpen      *bool              `json:"contactOpen,omitempty"`      // contact
 	WaterLeak        *bool              `json:"waterLeak,omitempty"`        // water_leak
 	Watts            *float64           `json:"watts,omitempty"`            // power
@@ -236,6 +240,7 @@ type Command struct {
 	Range            *float64         `json:"range,omitempty"`            // range
 	Mode             string           `json:"mode,omitempty"`             // mode
 	CoverPosition    *int             `json:"coverPosition,omitempty"`    // cover
+	CoverTilt        *int             `json:"coverTilt,omitempty"`        // cover: the slats' tilt, 0 % closed to 100 % open (a cover with Tilt)
 	CoverStop        *bool            `json:"coverStop,omitempty"`        // cover action: stop a moving cover where it is (it reports the position it stopped at).
 	FanSpeed         *int             `json:"fanSpeed,omitempty"`         // fan
 	Siren            *bool            `json:"siren,omitempty"`            // siren
@@ -284,6 +289,9 @@ func SetFanSpeed(v int) Command { return Command{Trait: TraitFan, FanSpeed: &v} 
 
 // SetSiren is the siren command.
 func SetSiren(v bool) Command { return Command{Trait: TraitSiren, Siren: &v} }
+
+// SetCoverTilt is the cover command that sets the slats' tilt, 0 % closed to 100 % open (a cover with Tilt).
+func SetCoverTilt(v int) Command { return Command{Trait: TraitCover, CoverTilt: &v} }
 
 // StopCover is the cover trait's action: stop a moving cover where it is (it reports the position it stopped at).
 func StopCover() Command { return Command{Trait: TraitCover, CoverStop: Ptr(true)} }
@@ -561,6 +569,7 @@ func (s State) Clone() State {
 	s.Ranges = maps.Clone(s.Ranges)
 	s.Modes = maps.Clone(s.Modes)
 	s.CoverPosition = cloneP(s.CoverPosition)
+	s.CoverTilt = cloneP(s.CoverTilt)
 	s.ContactOpen = cloneP(s.ContactOpen)
 	s.WaterLeak = cloneP(s.WaterLeak)
 	s.Watts = cloneP(s.Watts)
@@ -607,6 +616,9 @@ func (s State) Merge(o State) State {
 	s.Modes = mergeMap(s.Modes, o.Modes)
 	if o.CoverPosition != nil {
 		s.CoverPosition = cloneP(o.CoverPosition)
+	}
+	if o.CoverTilt != nil {
+		s.CoverTilt = cloneP(o.CoverTilt)
 	}
 	if o.ContactOpen != nil {
 		s.ContactOpen = cloneP(o.ContactOpen)
@@ -681,6 +693,9 @@ func DiffState(prev, next State) State {
 	d.Modes = diffMap(prev.Modes, next.Modes)
 	if next.CoverPosition != nil && !eqP(prev.CoverPosition, next.CoverPosition) {
 		d.CoverPosition = cloneP(next.CoverPosition)
+	}
+	if next.CoverTilt != nil && !eqP(prev.CoverTilt, next.CoverTilt) {
+		d.CoverTilt = cloneP(next.CoverTilt)
 	}
 	if next.ContactOpen != nil && !eqP(prev.ContactOpen, next.ContactOpen) {
 		d.ContactOpen = cloneP(next.ContactOpen)
@@ -765,7 +780,7 @@ func (s State) Kinds() []TraitKind {
 	if len(s.Modes) > 0 {
 		ks = append(ks, TraitMode)
 	}
-	if s.CoverPosition != nil {
+	if s.CoverPosition != nil || s.CoverTilt != nil {
 		ks = append(ks, TraitCover)
 	}
 	if s.ContactOpen != nil {
@@ -864,6 +879,9 @@ func (c Command) Apply(s State) State {
 		if c.CoverPosition != nil {
 			s.CoverPosition = cloneP(c.CoverPosition)
 		}
+		if c.CoverTilt != nil {
+			s.CoverTilt = cloneP(c.CoverTilt)
+		}
 	case TraitFan:
 		if c.FanSpeed != nil {
 			s.FanSpeed = cloneP(c.FanSpeed)
@@ -902,7 +920,7 @@ func Example(k TraitKind) (Traits, State) {
 	case TraitMode:
 		return Traits{Modes: []Mode{{Instance: "Example.Mode", Names: []Name{{Text: "example", Locale: "en-US"}}, Values: []ModeValue{{Value: "A", Names: []Name{{Text: "a", Locale: "en-US"}}}, {Value: "B", Names: []Name{{Text: "b", Locale: "en-US"}}}}}}}, State{Modes: map[string]string{"Example.Mode": "A"}}
 	case TraitCover:
-		return Traits{Cover: &Cover{}}, State{CoverPosition: Ptr(42)}
+		return Traits{Cover: &Cover{Tilt: true}}, State{CoverPosition: Ptr(42), CoverTilt: Ptr(50)}
 	case TraitContact:
 		return Traits{Contact: &Contact{}}, State{ContactOpen: Ptr(true)}
 	case TraitWaterLeak:

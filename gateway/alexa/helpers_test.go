@@ -201,6 +201,11 @@ func fixtures() []fixture {
 			ID: epID("vib-1"), DeviceID: "vib-1", FriendlyName: "Washing machine", Manufacturer: "LUMI", Model: "DJT11LM",
 			Category: model.CategoryOther, Traits: model.Traits{Motion: &model.Motion{Detects: model.MotionVibration}, Battery: &model.Battery{}},
 		}, st: model.State{Motion: model.Ptr(true), Battery: model.Ptr(100)}},
+		// A blind with slats: Blind.Lift and Blind.Tilt, open/close on the slats.
+		{name: "venetian_blind", ep: model.Endpoint{
+			ID: epID("blind-2"), DeviceID: "blind-2", FriendlyName: "Office blind", Manufacturer: "SOMFY", Model: "Tilt & Lift 25 WF Roller",
+			Category: model.CategoryInteriorBlind, Traits: model.Traits{Cover: &model.Cover{Tilt: true}, Battery: &model.Battery{}},
+		}, st: model.State{CoverPosition: model.Ptr(100), CoverTilt: model.Ptr(40), Battery: model.Ptr(90), BatteryLow: model.Ptr(false)}},
 	}
 }
 

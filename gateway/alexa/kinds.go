@@ -14,6 +14,10 @@ const (
 	// InstanceCoverPosition is a cover's RangeController (0 % closed – 100 % open),
 	// the instance Amazon documents for blinds, with open/close semantics.
 	InstanceCoverPosition = "Blind.Lift"
+	// InstanceCoverTilt is the slats' RangeController of a cover with tilt
+	// (0 % closed – 100 % open), the instance Amazon documents for tilting
+	// blinds; it takes the open/close semantics from the lift.
+	InstanceCoverTilt = "Blind.Tilt"
 	// InstanceContact is a contact sensor's non-controllable ModeController (avs profile).
 	InstanceContact = "Contact.State"
 	// InstanceMotion is a motion sensor's non-controllable ModeController (avs profile).

@@ -81,6 +81,8 @@ const (
 	txtCurrentTemp       textKey = "currentTemperature"
 	txtComfort           textKey = "comfort"
 	txtPosition          textKey = "position"
+	txtTilt              textKey = "tilt"
+	txtSlats             textKey = "slats"
 	txtOpen              textKey = "open"
 	txtClosed            textKey = "closed"
 	txtContact           textKey = "contact"
@@ -168,6 +170,8 @@ var translations = map[textKey]map[string]string{
 	txtCurrentTemp:       {"en": "Current temperature", "de": "Aktuelle Temperatur", "fr": "Température actuelle", "es": "Temperatura actual", "it": "Temperatura attuale", "pt": "Temperatura atual", "ja": "現在の温度"},
 	txtComfort:           {"en": "Comfort", "de": "Komfort", "fr": "Confort", "es": "Confort", "it": "Comfort", "pt": "Conforto", "ja": "快適"},
 	txtPosition:          {"en": "Position", "de": "Position", "fr": "Position", "es": "Posición", "it": "Posizione", "pt": "Posição", "ja": "位置"},
+	txtTilt:              {"en": "Tilt", "de": "Neigung", "fr": "Inclinaison", "es": "Inclinación", "it": "Inclinazione", "pt": "Inclinação", "ja": "角度"},
+	txtSlats:             {"en": "Slats", "de": "Lamellen", "fr": "Lamelles", "es": "Lamas", "it": "Lamelle", "pt": "Lâminas", "ja": "羽根"},
 	txtOpen:              {"en": "Open", "de": "Offen", "fr": "Ouvert", "es": "Abierto", "it": "Aperto", "pt": "Aberto", "ja": "開"},
 	txtClosed:            {"en": "Closed", "de": "Geschlossen", "fr": "Fermé", "es": "Cerrado", "it": "Chiuso", "pt": "Fechado", "ja": "閉"},
 	txtContact:           {"en": "Contact", "de": "Kontakt", "fr": "Contact", "es": "Contacto", "it": "Contatto", "pt": "Contato", "ja": "開閉"},

@@ -7,8 +7,9 @@ import (
 )
 
 // TestSemanticsDecode checks that every semantic action the avs profile
-// declares decodes into a valid command, and every state mapping names a
-// declared mode value.
+// declares decodes into a valid command, every state mapping names a
+// declared mode value, and no action or state is mapped twice on one
+// endpoint (a blind with slats: open/close on the slats only).
 func TestSemanticsDecode(t *testing.T) {
 	p := mustProfile(t, ProfileAVS)
 	n := 0
@@ -53,11 +54,26 @@ func TestSemanticsDecode(t *testing.T) {
 		if err := json.Unmarshal(raw, &obj); err != nil {
 			t.Fatal(err)
 		}
+		mapped := map[string]string{}
+		once := func(what, instance string) {
+			if other, dup := mapped[what]; dup {
+				t.Errorf("%s: %s is mapped by %s and %s", f.name, what, other, instance)
+			}
+			mapped[what] = instance
+		}
 		for _, c := range obj.Capabilities {
 			if c.Semantics == nil {
 				continue
 			}
+			for _, sm := range c.Semantics.StateMappings {
+				for _, s := range sm.States {
+					once(s, c.Instance)
+				}
+			}
 			for _, am := range c.Semantics.ActionMappings {
+				for _, a := range am.Actions {
+					once(a, c.Instance)
+				}
 				n++
 				d := directive(t, c.Interface, am.Directive.Name, c.Instance, f.ep.ID, string(am.Directive.Payload))
 				in, err := p.Decode(d, f.ep, f.st)

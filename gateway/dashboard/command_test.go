@@ -136,17 +136,19 @@ func FuzzDecodeCommand(f *testing.F) {
 }
 
 // TestDecodeKindCommands: the cover, fan and siren commands Home Assistant
-// sends (cover position and open/close payloads, fan percentage and preset,
+// sends (cover position, tilt and open/close payloads, fan percentage and preset,
 // siren on/off) become the model's commands; a preset the fan lacks is refused.
 func TestDecodeKindCommands(t *testing.T) {
 	ep := model.Endpoint{ID: "S::v::d", DeviceID: "d", FriendlyName: "Kinds", Traits: model.Traits{
-		Cover: &model.Cover{}, Siren: &model.Siren{}, OnOff: &model.OnOff{},
+		Cover: &model.Cover{Tilt: true}, Siren: &model.Siren{}, OnOff: &model.OnOff{},
 		Fan: &model.Fan{Presets: []model.Preset{{Value: 33, Names: []model.Name{{Text: "low", Locale: "en-US"}}}}}}}
 	for _, tc := range []struct{ payload, want string }{
 		{`{"position":42}`, "coverPosition=42"},
 		{`{"position":100}`, "coverPosition=100"},
 		{`{"position":0}`, "coverPosition=0"},
 		{`{"stop":true}`, "coverStop"},
+		{`{"tilt":40}`, "coverTilt=40"},
+		{`{"tilt":"half"}`, "error"},
 		{`{"stop":false}`, "error"},
 		{`{"stop":"yes"}`, "error"},
 		{`{"percentage":66}`, "fanSpeed=66"},
@@ -179,6 +181,14 @@ func TestDecodeKindCommands(t *testing.T) {
 	cs := testLayout.components(node, ep)
 	if c := cs["cover"]; c["payload_stop"] != `{"stop":true}` {
 		t.Errorf("cover component's payload_stop: %v, want {\"stop\":true} (the stop key it decodes)", cs["cover"])
+	}
+	if c := cs["cover"]; c["tilt_status_template"] != "{{ value_json.tilt }}" || c["tilt_command_template"] != `{"tilt":{{ tilt_position }}}` {
+		t.Errorf("cover with slats: tilt topics %v, want the tilt key it decodes", cs["cover"])
+	}
+	plain := ep
+	plain.Traits = model.Traits{Cover: &model.Cover{}}
+	if c := testLayout.components(node, plain)["cover"]; c["tilt_command_topic"] != nil {
+		t.Errorf("cover without slats has tilt topics: %v", c)
 	}
 	for id, key := range map[string]string{"cover": "position", "fan": "percentage", "siren": "siren"} {
 		c, ok := cs[id]

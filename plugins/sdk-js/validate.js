@@ -73,9 +73,11 @@ const rules = {
   }],
   TRAIT_KIND_LOCK: ['lock', (c) => (['LOCK_STATE_LOCKED', 'LOCK_STATE_UNLOCKED'].includes(c.lock) ? null : invalid(c, 'lock must be LOCKED or UNLOCKED'))],
   TRAIT_KIND_THERMOSTAT: ['thermostat', (c, th, current) => thermostat(c, th, current)],
-  // A cover command is a position or the stop action (cover_stop: true), exactly one.
+  // A cover command is a position, the slats' tilt (a cover with tilt) or the
+  // stop action (cover_stop: true), exactly one.
   TRAIT_KIND_COVER: ['cover', (c, t) => {
-    if (has(c.cover_stop) && has(c.cover_position)) return invalid(c, 'a cover command is a position or a stop, not both');
+    if ([c.cover_stop, c.cover_position, c.cover_tilt].filter(has).length > 1) return invalid(c, 'a cover command is a position, a tilt or a stop, one of them');
+    if (has(c.cover_tilt)) return t.tilt ? percent('cover_tilt', 'cover tilt')(c, t) : err('NOT_SUPPORTED', 'the cover has no tilt');
     if (has(c.cover_stop)) return c.cover_stop === true ? null : invalid(c, 'coverStop must be true');
     return percent('cover_position', 'cover position')(c, t);
   }],

@@ -56,6 +56,7 @@ func validateEndpoints() []struct {
 	dual := model.Thermostat{Modes: []model.ThermostatMode{model.ModeHeat, model.ModeCool, model.ModeAuto, model.ModeOff},
 		TargetSetpoint: true, DualSetpoints: true, MinC: 7, MaxC: 32, MinDeltaC: 2}
 	out = append(out,
+		ep{"cover without tilt", model.Traits{Cover: &model.Cover{}}, []model.State{{}}},
 		ep{"dual thermostat", model.Traits{Thermostat: &dual}, []model.State{{},
 			{Thermostat: &model.ThermostatState{Mode: model.ModeAuto, Lower: model.Ptr(20.0), Upper: model.Ptr(24.0)}},
 			{Thermostat: &model.ThermostatState{Mode: model.ModeOff}}}},
@@ -79,7 +80,7 @@ func validateCommands() []model.Command {
 	}
 	for _, v := range []int{-1, 0, 40, 100, 101} {
 		cmds = append(cmds, model.SetBrightness(v), model.Command{Trait: model.TraitCover, CoverPosition: model.Ptr(v)},
-			model.Command{Trait: model.TraitFan, FanSpeed: model.Ptr(v)})
+			model.Command{Trait: model.TraitCover, CoverTilt: model.Ptr(v)}, model.Command{Trait: model.TraitFan, FanSpeed: model.Ptr(v)})
 	}
 	for _, k := range []int{2000, 2200, 4000, 6500, 7000} {
 		cmds = append(cmds, model.SetColorTemperature(k))
@@ -88,7 +89,8 @@ func validateCommands() []model.Command {
 		cmds = append(cmds, model.SetColor(c))
 	}
 	cmds = append(cmds, model.StopCover(), model.Command{Trait: model.TraitCover, CoverStop: model.Ptr(false)},
-		model.Command{Trait: model.TraitCover, CoverStop: model.Ptr(true), CoverPosition: model.Ptr(40)})
+		model.Command{Trait: model.TraitCover, CoverStop: model.Ptr(true), CoverPosition: model.Ptr(40)},
+		model.Command{Trait: model.TraitCover, CoverTilt: model.Ptr(40), CoverPosition: model.Ptr(40)})
 	cmds = append(cmds, model.SetPower(true), model.SetPower(false),
 		model.Command{Trait: model.TraitSiren, Siren: model.Ptr(true)},
 		model.Command{Trait: model.TraitLock, Lock: model.Locked}, model.Command{Trait: model.TraitLock, Lock: model.Unlocked},

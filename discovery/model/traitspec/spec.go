@@ -112,6 +112,11 @@ type Trait struct {
 	// Actions are the trait's commands that set no state by themselves (stop a
 	// moving cover); only a trait with a Command has them.
 	Actions []Action
+	// Values are the trait's further value commands, each setting a state
+	// field of its own (a cover's tilt beside its position); only a trait
+	// with a Command and no instances has them. A command carries one of
+	// them, the Command field or an action.
+	Values []Value
 	// Example is a Go expression (package model) of a typical configuration,
 	// the value of the Traits field ("&ColorTemperature{MinKelvin: 2200,
 	// MaxKelvin: 6500}"); empty means the zero configuration. ExampleState is a
@@ -132,6 +137,19 @@ type Action struct {
 	// Setter is the name of the generated constructor, which takes no value ("StopCover").
 	Setter string
 	// Doc says what the action does (one line, without "//").
+	Doc string
+}
+
+// Value is a further value command of a trait: a Ptr field of Command that
+// sets its own state field, besides the trait's Command field.
+type Value struct {
+	// Field is the Command field, with its number in the protocol's Command message.
+	Field Field
+	// StateField names the trait's State field the value sets.
+	StateField string
+	// Setter is the name of the generated constructor, which takes the value ("TiltCover").
+	Setter string
+	// Doc says what the value sets (one line, without "//").
 	Doc string
 }
 

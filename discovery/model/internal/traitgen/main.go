@@ -124,6 +124,23 @@ func check(traits []ts.Trait) error {
 				return e
 			}
 		}
+		for _, v := range t.Values {
+			if t.Command == nil || t.Instances {
+				return fmt.Errorf("traitspec: %s: only a trait with a Command and no instances has further values", t.Kind)
+			}
+			if v.Field.Shape != ts.Ptr || v.Setter == "" || v.Doc == "" || fieldNamed(t.State, v.StateField) == nil {
+				return fmt.Errorf("traitspec: %s: value %s must be a Ptr field with a Setter, a Doc and one of the trait's state fields", t.Kind, v.Field.Name)
+			}
+			if e := claim("command-field", v.Field.Name, t.Kind); e != nil {
+				return e
+			}
+			if e := claim("command-proto", v.Field.Proto, t.Kind); e != nil {
+				return e
+			}
+			if e := claim("setter", v.Setter, t.Kind); e != nil {
+				return e
+			}
+		}
 		cfg := map[int]bool{}
 		for _, f := range t.Config {
 			if cfg[f.Proto] || f.Proto <= 0 {
@@ -136,9 +153,13 @@ func check(traits []ts.Trait) error {
 }
 
 func stateField(t ts.Trait) *ts.Field {
-	for i := range t.State {
-		if t.State[i].Name == t.StateField {
-			return &t.State[i]
+	return fieldNamed(t.State, t.StateField)
+}
+
+func fieldNamed(fs []ts.Field, name string) *ts.Field {
+	for i := range fs {
+		if fs[i].Name == name {
+			return &fs[i]
 		}
 	}
 	return nil
@@ -234,6 +255,9 @@ func genModel(traits []ts.Trait) string {
 		if c := t.Command; c != nil {
 			fmt.Fprintf(&b, "\t%s %s `json:\"%s,omitempty\"` // %s\n", c.Name, goType(*c), c.JSON, t.Kind)
 		}
+		for _, v := range t.Values {
+			fmt.Fprintf(&b, "\t%s %s `json:\"%s,omitempty\"` // %s: %s\n", v.Field.Name, goType(v.Field), v.Field.JSON, t.Kind, v.Doc)
+		}
 		for _, a := range t.Actions {
 			fmt.Fprintf(&b, "\t%s %s `json:\"%s,omitempty\"` // %s action: %s\n", a.Field.Name, goType(a.Field), a.Field.JSON, t.Kind, a.Doc)
 		}
@@ -256,6 +280,14 @@ func genModel(traits []ts.Trait) string {
 		} else {
 			fmt.Fprintf(&b, "// %s is the %s command.\nfunc %s(v %s) Command { return Command{Trait: Trait%s, %s: %s} }\n\n",
 				t.Setter, t.Kind, t.Setter, c.Type.Go, t.Name, c.Name, val)
+		}
+	}
+
+	// Further value constructors.
+	for _, t := range traits {
+		for _, v := range t.Values {
+			fmt.Fprintf(&b, "// %s is the %s command that sets %s.\nfunc %s(v %s) Command { return Command{Trait: Trait%s, %s: &v} }\n\n",
+				v.Setter, t.Kind, v.Doc, v.Setter, v.Field.Type.Go, t.Name, v.Field.Name)
 		}
 	}
 
@@ -407,6 +439,9 @@ func genModel(traits []ts.Trait) string {
 		} else {
 			fmt.Fprintf(&b, "\t\tif c.%s != nil {\n\t\t%s\n\t\t}\n", c.Name, set)
 		}
+		for _, v := range t.Values {
+			fmt.Fprintf(&b, "\t\tif c.%s != nil {\n\t\ts.%s = cloneP(c.%s)\n\t\t}\n", v.Field.Name, v.StateField, v.Field.Name)
+		}
 	}
 	b.WriteString("\t}\n\treturn s\n}\n\n")
 
@@ -521,6 +556,9 @@ message Traits {
 		if c := t.Command; c != nil {
 			fmt.Fprintf(&b, "  %s %s = %d;\n", protoField(*c), snake(c.Name), c.Proto)
 		}
+		for _, v := range t.Values {
+			fmt.Fprintf(&b, "  // %s: %s\n  %s %s = %d;\n", t.Kind, v.Doc, protoField(v.Field), snake(v.Field.Name), v.Field.Proto)
+		}
 		for _, a := range t.Actions {
 			fmt.Fprintf(&b, "  // %s action: %s\n  %s %s = %d;\n", t.Kind, a.Doc, protoField(a.Field), snake(a.Field.Name), a.Field.Proto)
 		}
@@ -613,6 +651,9 @@ func genConvert(traits []ts.Trait) string {
 		if c := t.Command; c != nil {
 			fmt.Fprintf(&b, "\t\t%s: %s,\n", c.Name, valueConv(*c, "c."+c.Name, true))
 		}
+		for _, v := range t.Values {
+			fmt.Fprintf(&b, "\t\t%s: %s,\n", v.Field.Name, valueConv(v.Field, "c."+v.Field.Name, true))
+		}
 		for _, a := range t.Actions {
 			fmt.Fprintf(&b, "\t\t%s: %s,\n", a.Field.Name, valueConv(a.Field, "c."+a.Field.Name, true))
 		}
@@ -621,6 +662,9 @@ func genConvert(traits []ts.Trait) string {
 	for _, t := range traits {
 		if c := t.Command; c != nil {
 			fmt.Fprintf(&b, "\t\t%s: %s,\n", c.Name, valueConv(*c, "c."+c.Name, false))
+		}
+		for _, v := range t.Values {
+			fmt.Fprintf(&b, "\t\t%s: %s,\n", v.Field.Name, valueConv(v.Field, "c."+v.Field.Name, false))
 		}
 		for _, a := range t.Actions {
 			fmt.Fprintf(&b, "\t\t%s: %s,\n", a.Field.Name, valueConv(a.Field, "c."+a.Field.Name, false))

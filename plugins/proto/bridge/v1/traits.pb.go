@@ -957,9 +957,10 @@ func (x *ModeTrait) GetNonControllable() bool {
 	return false
 }
 
-// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open; open, close and stop.
+// Cover is the cover trait (blinds, curtains, shutters): the position, 0 % closed to 100 % open; open, close and stop; the slats' tilt where the cover has them.
 type CoverTrait struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tilt          bool                   `protobuf:"varint,1,opt,name=tilt,proto3" json:"tilt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -992,6 +993,13 @@ func (x *CoverTrait) ProtoReflect() protoreflect.Message {
 // Deprecated: Use CoverTrait.ProtoReflect.Descriptor instead.
 func (*CoverTrait) Descriptor() ([]byte, []int) {
 	return file_bridge_v1_traits_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CoverTrait) GetTilt() bool {
+	if x != nil {
+		return x.Tilt
+	}
+	return false
 }
 
 // Contact is the contact trait (read only): a door or window contact, open or closed.
@@ -1505,6 +1513,7 @@ type State struct {
 	Ranges           map[string]float64     `protobuf:"bytes,9,rep,name=ranges,proto3" json:"ranges,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	Modes            map[string]string      `protobuf:"bytes,10,rep,name=modes,proto3" json:"modes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	CoverPosition    *int32                 `protobuf:"varint,11,opt,name=cover_position,json=coverPosition,proto3,oneof" json:"cover_position,omitempty"`
+	CoverTilt        *int32                 `protobuf:"varint,26,opt,name=cover_tilt,json=coverTilt,proto3,oneof" json:"cover_tilt,omitempty"`
 	ContactOpen      *bool                  `protobuf:"varint,12,opt,name=contact_open,json=contactOpen,proto3,oneof" json:"contact_open,omitempty"`
 	WaterLeak        *bool                  `protobuf:"varint,14,opt,name=water_leak,json=waterLeak,proto3,oneof" json:"water_leak,omitempty"`
 	Watts            *float64               `protobuf:"fixed64,20,opt,name=watts,proto3,oneof" json:"watts,omitempty"`
@@ -1630,6 +1639,13 @@ func (x *State) GetCoverPosition() int32 {
 	return 0
 }
 
+func (x *State) GetCoverTilt() int32 {
+	if x != nil && x.CoverTilt != nil {
+		return *x.CoverTilt
+	}
+	return 0
+}
+
 func (x *State) GetContactOpen() bool {
 	if x != nil && x.ContactOpen != nil {
 		return *x.ContactOpen
@@ -1744,6 +1760,8 @@ type Command struct {
 	Range            *float64         `protobuf:"fixed64,10,opt,name=range,proto3,oneof" json:"range,omitempty"`
 	Mode             string           `protobuf:"bytes,11,opt,name=mode,proto3" json:"mode,omitempty"`
 	CoverPosition    *int32           `protobuf:"varint,12,opt,name=cover_position,json=coverPosition,proto3,oneof" json:"cover_position,omitempty"`
+	// cover: the slats' tilt, 0 % closed to 100 % open (a cover with Tilt)
+	CoverTilt *int32 `protobuf:"varint,16,opt,name=cover_tilt,json=coverTilt,proto3,oneof" json:"cover_tilt,omitempty"`
 	// cover action: stop a moving cover where it is (it reports the position it stopped at).
 	CoverStop     *bool  `protobuf:"varint,15,opt,name=cover_stop,json=coverStop,proto3,oneof" json:"cover_stop,omitempty"`
 	FanSpeed      *int32 `protobuf:"varint,13,opt,name=fan_speed,json=fanSpeed,proto3,oneof" json:"fan_speed,omitempty"`
@@ -1866,6 +1884,13 @@ func (x *Command) GetCoverPosition() int32 {
 	return 0
 }
 
+func (x *Command) GetCoverTilt() int32 {
+	if x != nil && x.CoverTilt != nil {
+		return *x.CoverTilt
+	}
+	return 0
+}
+
 func (x *Command) GetCoverStop() bool {
 	if x != nil && x.CoverStop != nil {
 		return *x.CoverStop
@@ -1964,9 +1989,10 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x05names\x18\x02 \x03(\v2\x16.avshub.bridge.v1.NameR\x05names\x12\x18\n" +
 	"\aordered\x18\x03 \x01(\bR\aordered\x123\n" +
 	"\x06values\x18\x04 \x03(\v2\x1b.avshub.bridge.v1.ModeValueR\x06values\x12)\n" +
-	"\x10non_controllable\x18\x05 \x01(\bR\x0fnonControllable\"\f\n" +
+	"\x10non_controllable\x18\x05 \x01(\bR\x0fnonControllable\" \n" +
 	"\n" +
-	"CoverTrait\"\x0e\n" +
+	"CoverTrait\x12\x12\n" +
+	"\x04tilt\x18\x01 \x01(\bR\x04tilt\"\x0e\n" +
 	"\fContactTrait\"\x10\n" +
 	"\x0eWaterLeakTrait\"\f\n" +
 	"\n" +
@@ -1985,7 +2011,7 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\bFanTrait\x122\n" +
 	"\apresets\x18\x01 \x03(\v2\x18.avshub.bridge.v1.PresetR\apresets\"\f\n" +
 	"\n" +
-	"SirenTrait\"\x93\v\n" +
+	"SirenTrait\"\xc6\v\n" +
 	"\x05State\x12\x13\n" +
 	"\x02on\x18\x01 \x01(\bH\x00R\x02on\x88\x01\x01\x12#\n" +
 	"\n" +
@@ -2002,24 +2028,26 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x06ranges\x18\t \x03(\v2#.avshub.bridge.v1.State.RangesEntryR\x06ranges\x128\n" +
 	"\x05modes\x18\n" +
 	" \x03(\v2\".avshub.bridge.v1.State.ModesEntryR\x05modes\x12*\n" +
-	"\x0ecover_position\x18\v \x01(\x05H\x04R\rcoverPosition\x88\x01\x01\x12&\n" +
-	"\fcontact_open\x18\f \x01(\bH\x05R\vcontactOpen\x88\x01\x01\x12\"\n" +
+	"\x0ecover_position\x18\v \x01(\x05H\x04R\rcoverPosition\x88\x01\x01\x12\"\n" +
 	"\n" +
-	"water_leak\x18\x0e \x01(\bH\x06R\twaterLeak\x88\x01\x01\x12\x19\n" +
-	"\x05watts\x18\x14 \x01(\x01H\aR\x05watts\x88\x01\x01\x12#\n" +
-	"\venergy_k_wh\x18\x15 \x01(\x01H\bR\tenergyKWh\x88\x01\x01\x12\x1b\n" +
-	"\x06motion\x18\r \x01(\bH\tR\x06motion\x88\x01\x01\x12\x1d\n" +
-	"\abattery\x18\x18 \x01(\x05H\n" +
-	"R\abattery\x88\x01\x01\x12$\n" +
-	"\vbattery_low\x18\x19 \x01(\bH\vR\n" +
+	"cover_tilt\x18\x1a \x01(\x05H\x05R\tcoverTilt\x88\x01\x01\x12&\n" +
+	"\fcontact_open\x18\f \x01(\bH\x06R\vcontactOpen\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"water_leak\x18\x0e \x01(\bH\aR\twaterLeak\x88\x01\x01\x12\x19\n" +
+	"\x05watts\x18\x14 \x01(\x01H\bR\x05watts\x88\x01\x01\x12#\n" +
+	"\venergy_k_wh\x18\x15 \x01(\x01H\tR\tenergyKWh\x88\x01\x01\x12\x1b\n" +
+	"\x06motion\x18\r \x01(\bH\n" +
+	"R\x06motion\x88\x01\x01\x12\x1d\n" +
+	"\abattery\x18\x18 \x01(\x05H\vR\abattery\x88\x01\x01\x12$\n" +
+	"\vbattery_low\x18\x19 \x01(\bH\fR\n" +
 	"batteryLow\x88\x01\x01\x12\x1f\n" +
-	"\bhumidity\x18\x12 \x01(\x01H\fR\bhumidity\x88\x01\x01\x12%\n" +
-	"\villuminance\x18\x13 \x01(\x01H\rR\villuminance\x88\x01\x01\x12\x19\n" +
-	"\x05smoke\x18\x0f \x01(\bH\x0eR\x05smoke\x88\x01\x01\x12\x15\n" +
-	"\x03gas\x18\x10 \x01(\bH\x0fR\x03gas\x88\x01\x01\x12\x1b\n" +
-	"\x06tamper\x18\x11 \x01(\bH\x10R\x06tamper\x88\x01\x01\x12 \n" +
-	"\tfan_speed\x18\x16 \x01(\x05H\x11R\bfanSpeed\x88\x01\x01\x12\x19\n" +
-	"\x05siren\x18\x17 \x01(\bH\x12R\x05siren\x88\x01\x01\x1a:\n" +
+	"\bhumidity\x18\x12 \x01(\x01H\rR\bhumidity\x88\x01\x01\x12%\n" +
+	"\villuminance\x18\x13 \x01(\x01H\x0eR\villuminance\x88\x01\x01\x12\x19\n" +
+	"\x05smoke\x18\x0f \x01(\bH\x0fR\x05smoke\x88\x01\x01\x12\x15\n" +
+	"\x03gas\x18\x10 \x01(\bH\x10R\x03gas\x88\x01\x01\x12\x1b\n" +
+	"\x06tamper\x18\x11 \x01(\bH\x11R\x06tamper\x88\x01\x01\x12 \n" +
+	"\tfan_speed\x18\x16 \x01(\x05H\x12R\bfanSpeed\x88\x01\x01\x12\x19\n" +
+	"\x05siren\x18\x17 \x01(\bH\x13R\x05siren\x88\x01\x01\x1a:\n" +
 	"\fTogglesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01\x1a9\n" +
@@ -2034,7 +2062,8 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\v_brightnessB\x14\n" +
 	"\x12_color_temperatureB\x0e\n" +
 	"\f_temperatureB\x11\n" +
-	"\x0f_cover_positionB\x0f\n" +
+	"\x0f_cover_positionB\r\n" +
+	"\v_cover_tiltB\x0f\n" +
 	"\r_contact_openB\r\n" +
 	"\v_water_leakB\b\n" +
 	"\x06_wattsB\x0e\n" +
@@ -2050,7 +2079,7 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\a_tamperB\f\n" +
 	"\n" +
 	"_fan_speedB\b\n" +
-	"\x06_siren\"\xc2\x05\n" +
+	"\x06_siren\"\xf5\x05\n" +
 	"\aCommand\x121\n" +
 	"\x05trait\x18\x01 \x01(\x0e2\x1b.avshub.bridge.v1.TraitKindR\x05trait\x12\x1a\n" +
 	"\binstance\x18\x02 \x01(\tR\binstance\x12\x19\n" +
@@ -2070,15 +2099,18 @@ const file_bridge_v1_traits_proto_rawDesc = "" +
 	"\x04mode\x18\v \x01(\tR\x04mode\x12*\n" +
 	"\x0ecover_position\x18\f \x01(\x05H\x05R\rcoverPosition\x88\x01\x01\x12\"\n" +
 	"\n" +
-	"cover_stop\x18\x0f \x01(\bH\x06R\tcoverStop\x88\x01\x01\x12 \n" +
-	"\tfan_speed\x18\r \x01(\x05H\aR\bfanSpeed\x88\x01\x01\x12\x19\n" +
-	"\x05siren\x18\x0e \x01(\bH\bR\x05siren\x88\x01\x01B\b\n" +
+	"cover_tilt\x18\x10 \x01(\x05H\x06R\tcoverTilt\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"cover_stop\x18\x0f \x01(\bH\aR\tcoverStop\x88\x01\x01\x12 \n" +
+	"\tfan_speed\x18\r \x01(\x05H\bR\bfanSpeed\x88\x01\x01\x12\x19\n" +
+	"\x05siren\x18\x0e \x01(\bH\tR\x05siren\x88\x01\x01B\b\n" +
 	"\x06_powerB\r\n" +
 	"\v_brightnessB\x14\n" +
 	"\x12_color_temperatureB\t\n" +
 	"\a_toggleB\b\n" +
 	"\x06_rangeB\x11\n" +
 	"\x0f_cover_positionB\r\n" +
+	"\v_cover_tiltB\r\n" +
 	"\v_cover_stopB\f\n" +
 	"\n" +
 	"_fan_speedB\b\n" +

@@ -68,7 +68,7 @@ func Traits(t model.Traits) *pb.Traits {
 		return &pb.ModeTrait{Instance: x.Instance, Names: names(x.Names), Ordered: x.Ordered, Values: modeValues(x.Values), NonControllable: x.NonControllable}
 	})
 	if x := t.Cover; x != nil {
-		out.Cover = &pb.CoverTrait{}
+		out.Cover = &pb.CoverTrait{Tilt: x.Tilt}
 	}
 	if x := t.Contact; x != nil {
 		out.Contact = &pb.ContactTrait{}
@@ -149,7 +149,7 @@ func TraitsFrom(t *pb.Traits) model.Traits {
 		return model.Mode{Instance: x.Instance, Names: namesFrom(x.Names), Ordered: x.Ordered, Values: modeValuesFrom(x.Values), NonControllable: x.NonControllable}
 	})
 	if x := t.Cover; x != nil {
-		out.Cover = &model.Cover{}
+		out.Cover = &model.Cover{Tilt: x.Tilt}
 	}
 	if x := t.Contact; x != nil {
 		out.Contact = &model.Contact{}
@@ -207,6 +207,7 @@ func State(s model.State) *pb.State {
 		Ranges:           cloneMap(s.Ranges),
 		Modes:            cloneMap(s.Modes),
 		CoverPosition:    i32p(s.CoverPosition),
+		CoverTilt:        i32p(s.CoverTilt),
 		ContactOpen:      cp(s.ContactOpen),
 		WaterLeak:        cp(s.WaterLeak),
 		Watts:            cp(s.Watts),
@@ -241,6 +242,7 @@ func StateFrom(s *pb.State) model.State {
 		Ranges:           cloneMap(s.Ranges),
 		Modes:            cloneMap(s.Modes),
 		CoverPosition:    intp(s.CoverPosition),
+		CoverTilt:        intp(s.CoverTilt),
 		ContactOpen:      cp(s.ContactOpen),
 		WaterLeak:        cp(s.WaterLeak),
 		Watts:            cp(s.Watts),
@@ -272,6 +274,7 @@ func Command(c model.Command) *pb.Command {
 		Range:            cp(c.Range),
 		Mode:             c.Mode,
 		CoverPosition:    i32p(c.CoverPosition),
+		CoverTilt:        i32p(c.CoverTilt),
 		CoverStop:        cp(c.CoverStop),
 		FanSpeed:         i32p(c.FanSpeed),
 		Siren:            cp(c.Siren),
@@ -295,6 +298,7 @@ func CommandFrom(c *pb.Command) model.Command {
 		Range:            cp(c.Range),
 		Mode:             c.Mode,
 		CoverPosition:    intp(c.CoverPosition),
+		CoverTilt:        intp(c.CoverTilt),
 		CoverStop:        cp(c.CoverStop),
 		FanSpeed:         intp(c.FanSpeed),
 		Siren:            cp(c.Siren),

@@ -103,141 +103,125 @@ type sideBySide struct {
 	cpu           time.Duration
 }
 
-func (s *sideBySide) report(b *testing.B) (p50 float64) {
+// add records one command that started at t0, reached the line after w and
+// ended after total; af is the stick that carried it.
+func (s *sideBySide) add(af *afWatch, t0 time.Time, w, total time.Duration) {
+	s.toWire, s.total = append(s.toWire, w), append(s.total, total)
+	if in, ok := af.firstInAfter(t0.Add(w)); ok {
+		s.fromDevice = append(s.fromDevice, total-in.Sub(t0))
+	}
+}
+
+// report reports the path's figures, each metric named prefix-<metric>.
+func (s *sideBySide) report(b *testing.B, prefix string) (p50 float64) {
 	p50, p99 := percentiles(s.total)
 	w50, w99 := percentiles(s.toWire)
-	b.ReportMetric(p50, "p50-ms")
-	b.ReportMetric(p99, "p99-ms")
-	b.ReportMetric(w50, "wire-p50-ms")
-	b.ReportMetric(w99, "wire-p99-ms")
-	b.ReportMetric(float64(s.cpu)/float64(time.Millisecond)/float64(len(s.total)), "cpu-ms/cmd")
+	b.ReportMetric(p50, prefix+"-p50-ms")
+	b.ReportMetric(p99, prefix+"-p99-ms")
+	b.ReportMetric(w50, prefix+"-wire-p50-ms")
+	b.ReportMetric(w99, prefix+"-wire-p99-ms")
+	b.ReportMetric(float64(s.cpu)/float64(time.Millisecond)/float64(len(s.total)), prefix+"-cpu-ms/cmd")
 	d50, d99 := percentiles(s.fromDevice)
-	b.ReportMetric(d50, "back-p50-ms")
-	b.ReportMetric(d99, "back-p99-ms")
+	b.ReportMetric(d50, prefix+"-back-p50-ms")
+	b.ReportMetric(d99, prefix+"-back-p99-ms")
 	return p50
 }
 
-// BenchmarkTurnOnSideBySide drives one Hue bulb on one coordinator emulator,
-// in one run, first through avshub, then through the real zigbee2mqtt:
-//
-//   - "avshub": an Alexa PowerController directive from the AVS emulator →
-//     hub → go-plugin → bridge-zigbee → AF_DATA_REQUEST on the pty
-//     ("wire-*"), and on to the Alexa.Response the emulator receives
-//     (p50/p99); CPU is the avshub process and its bridge processes.
-//   - "zigbee2mqtt": `zigbee2mqtt/<bulb>/set` published → AF_DATA_REQUEST on
-//     the pty ("wire-*"), and on to the state zigbee2mqtt publishes (p50/p99);
-//     CPU is the node process.
-//
-// The bulb is switched on and off alternately (each command changes it).
-// znpsim's radio latency is 1 ns, so both are software cost. The broker and
-// the AVS emulator run in the test process and are counted in neither.
-//
-//	go test -run '^$' -bench TurnOnSideBySide -benchtime 200x ./gateway/hub/
-func BenchmarkTurnOnSideBySide(b *testing.B) {
-	z2mreal.Require(b)
-	var af afWatch
-	r := startZigbeeSim(b, func(o *znpsim.Options) { o.Latency = benchZNPLatency; o.OnFrame = af.frame })
-	var hue string
+// hueOf is the IEEE address of the rig's Hue bulb and a function telling
+// whether it is on.
+func hueOf(r *zigbeeRig) (ieee string, on func() bool) {
 	for _, d := range r.sim.Devices() {
 		if d.Type == "hue-color-bulb" {
-			hue = d.IEEE
+			ieee = d.IEEE
 		}
 	}
-	bulbOn := func() bool {
+	return ieee, func() bool {
 		for _, d := range r.sim.Devices() {
-			if d.IEEE == hue {
+			if d.IEEE == ieee {
 				return d.Attributes["onOff"] != 0
 			}
 		}
 		return false
 	}
+}
+
+// BenchmarkTurnOnSideBySide switches one Hue bulb on and off through avshub
+// and through the real zigbee2mqtt, interleaved in one loop: each iteration
+// sends one command through each (which goes first alternates), so both see
+// the same machine load. Each has its own coordinator emulator, started with
+// the same options and devices (a stick is held by one host at a time):
+//
+//   - "avshub-*": an Alexa PowerController directive from the AVS emulator →
+//     hub → go-plugin → bridge-zigbee → AF_DATA_REQUEST on the pty
+//     ("wire-*"), and on to the Alexa.Response the emulator receives
+//     (p50/p99); CPU is the avshub process and its bridge processes.
+//   - "z2m-*": `zigbee2mqtt/<bulb>/set` published → AF_DATA_REQUEST on the
+//     pty ("wire-*"), and on to the state zigbee2mqtt publishes (p50/p99);
+//     CPU is the node process.
+//
+// Each command changes the bulb. znpsim's radio latency is 1 ns, so both are
+// software cost. The broker and the AVS emulator run in the test process and
+// are counted in neither. avshub-p50-x-z2m is the goal of issue 12 (< 1).
+//
+//	go test -run '^$' -bench TurnOnSideBySide -benchtime 1000x ./gateway/hub/
+func BenchmarkTurnOnSideBySide(b *testing.B) {
+	z2mreal.Require(b)
+	var afA, afZ afWatch
+	rA := startZigbeeSim(b, func(o *znpsim.Options) { o.Latency = benchZNPLatency; o.OnFrame = afA.frame })
+	rZ := startZigbeeSim(b, func(o *znpsim.Options) { o.Latency = benchZNPLatency; o.OnFrame = afZ.frame })
+	hueA, bulbOnA := hueOf(rA)
+	hueZ, bulbOnZ := hueOf(rZ)
 
 	// avshub
 	// The AVS emulator stands for Amazon's cloud, as the MQTT client stands
 	// for zigbee2mqtt's consumer: it does not validate the events here (every
 	// test does; see BenchmarkDirectiveRoundTrip's hub-novalidate).
-	e := newEnv(b, envOptions{ExtraBridges: zigbeeBridgeYAML(r.link),
+	e := newEnv(b, envOptions{ExtraBridges: zigbeeBridgeYAML(rA.link),
 		Emulator: func(eo *avstest.Options) { eo.Validate = func([]byte) error { return nil } }})
 	hops := hopTrace(b)
 	hub := e.startDaemon()
+	defer hub.stop()
 	ctx := ctxFor(b, 60*time.Second) // setup only
 	api := e.waitDaemonBridge(ctx, "zigbee")
 	if err := api.Pair(ctx, "zigbee", time.Minute); err != nil {
 		b.Fatalf("pair: %v", err)
 	}
-	for _, ieee := range r.ids {
+	for _, ieee := range rA.ids {
 		e.waitDaemonEndpoint(ctx, "zigbee", func(ep model.Endpoint) bool { return ep.DeviceID == ieee })
 	}
-	var avshubP50 float64 // the avshub half's p50, for the ratio
-	b.Run("avshub", func(b *testing.B) {
-		var s sideBySide
-		names := []string{"TurnOn", "TurnOff"}
-		one := func(i int) (time.Duration, time.Duration, error) {
-			name := names[i%2]
-			t0 := time.Now()
-			res, err := e.emu.SendDirective(context.Background(), avstest.DirectiveRequest{Namespace: "Alexa.PowerController", Name: name,
-				EndpointID: zid(hue), Payload: []byte("{}")}, true)
-			total := time.Since(t0)
-			if err != nil || !res.Complete || len(res.Events) == 0 {
-				return 0, 0, fmt.Errorf("%s: %v", name, err)
-			}
-			key := hopMark(res.Directive, t0)
-			p, err := parseEvent(res.Events[len(res.Events)-1])
-			if err != nil || p.Header.Name != "Response" {
-				return 0, 0, fmt.Errorf("%s answered %+v (%v)", name, p.Header, err)
-			}
-			w, ok := af.firstAfter(t0)
-			if !ok || bulbOn() != (i%2 == 0) {
-				return 0, 0, fmt.Errorf("%s: no AF_DATA_REQUEST (%v) or the bulb did not follow", name, ok)
-			}
-			hoptrace.AtTime(key, "stick-af-req", w)
-			if in, ok := af.firstInAfter(w); ok {
-				hoptrace.AtTime(key, "stick-answer", in)
-			}
-			return w.Sub(t0), total, nil
+	names := []string{"TurnOn", "TurnOff"}
+	avshub := func(i int) (time.Time, time.Duration, time.Duration, error) {
+		name := names[i%2]
+		t0 := time.Now()
+		res, err := e.emu.SendDirective(context.Background(), avstest.DirectiveRequest{Namespace: "Alexa.PowerController", Name: name,
+			EndpointID: zid(hueA), Payload: []byte("{}")}, true)
+		total := time.Since(t0)
+		if err != nil || !res.Complete || len(res.Events) == 0 {
+			return t0, 0, 0, fmt.Errorf("%s: %v", name, err)
 		}
-		for i := 0; i < 2; i++ {
-			if _, _, err := one(i); err != nil {
-				b.Fatalf("warm-up: %v", err)
-			}
+		key := hopMark(res.Directive, t0)
+		p, err := parseEvent(res.Events[len(res.Events)-1])
+		if err != nil || p.Header.Name != "Response" {
+			return t0, 0, 0, fmt.Errorf("%s answered %+v (%v)", name, p.Header, err)
 		}
-		c0 := procCPU(hub.cmd.Process.Pid)
-		ev0 := len(e.emu.Events())
-		stopPerf := perfRecord(b, append(childPIDs(hub.cmd.Process.Pid), hub.cmd.Process.Pid)...)
-		stopStat := perfStat(b, map[string][]int{"hub": {hub.cmd.Process.Pid}, "bridges": childPIDs(hub.cmd.Process.Pid)})
-		b.ResetTimer()
-		for i := range b.N {
-			t0now := time.Now()
-			w, t, err := one(i)
-			if err != nil {
-				b.Fatalf("command %d: %v", i, err)
-			}
-			s.toWire, s.total = append(s.toWire, w), append(s.total, t)
-			if in, ok := af.firstInAfter(t0now.Add(w)); ok {
-				s.fromDevice = append(s.fromDevice, t-in.Sub(t0now))
-			}
+		w, ok := afA.firstAfter(t0)
+		if !ok || bulbOnA() != (i%2 == 0) {
+			return t0, 0, 0, fmt.Errorf("%s: no AF_DATA_REQUEST (%v) or the bulb did not follow", name, ok)
 		}
-		b.StopTimer()
-		stopPerf()
-		stopStat(b.N)
-		hops()
-		s.cpu = procCPU(hub.cmd.Process.Pid) - c0
-		avshubP50 = s.report(b)
-		for _, r := range e.emu.Events()[ev0:] { // one Response per directive, nothing else (no ChangeReport)
-			if r.Name() != "Alexa.Response" {
-				b.Fatalf("unexpected event during the run: %s", r.Name())
-			}
+		hoptrace.AtTime(key, "stick-af-req", w)
+		if in, ok := afA.firstInAfter(w); ok {
+			hoptrace.AtTime(key, "stick-answer", in)
 		}
-	})
-	hub.stop()
+		return t0, w.Sub(t0), total, nil
+	}
 
-	// zigbee2mqtt, on the same emulated stick (it forms its own network there
+	// zigbee2mqtt, on its own emulated stick (it forms its own network there
 	// and the devices join it).
 	broker := mqtttest.MustStart(b, mqtttest.Options{})
 	// Its default log level (info) but without a line per MQTT message.
-	z := z2mreal.MustStart(b, z2mreal.Config{Serial: r.link, MQTT: broker.URL, LogLevel: "info",
+	z := z2mreal.MustStart(b, z2mreal.Config{Serial: rZ.link, MQTT: broker.URL, LogLevel: "info",
 		Settings: map[string]any{"advanced": map[string]any{"log_namespaced_levels": map[string]any{"z2m:mqtt": "warning"}}}})
-	topic := "zigbee2mqtt/0x" + hue
+	topic := "zigbee2mqtt/0x" + hueZ
 	states := make(chan string, 64)
 	devicesReady := make(chan struct{})
 	var once sync.Once
@@ -251,7 +235,7 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 			}
 			if json.Unmarshal(p, &list) == nil {
 				for _, d := range list {
-					if d.IEEE == "0x"+hue && d.State == "SUCCESSFUL" {
+					if d.IEEE == "0x"+hueZ && d.State == "SUCCESSFUL" {
 						once.Do(func() { close(devicesReady) })
 					}
 				}
@@ -277,62 +261,81 @@ func BenchmarkTurnOnSideBySide(b *testing.B) {
 	case <-time.After(2 * time.Minute):
 		b.Fatalf("zigbee2mqtt did not interview the bulb:\n%s", z.Output())
 	}
-	b.Run("zigbee2mqtt", func(b *testing.B) {
-		var s sideBySide
-		one := func(i int) (time.Duration, time.Duration, error) {
-			want := map[bool]string{true: "ON", false: "OFF"}[i%2 == 0]
-			for len(states) > 0 {
-				<-states
+	z2m := func(i int) (time.Time, time.Duration, time.Duration, error) {
+		want := map[bool]string{true: "ON", false: "OFF"}[i%2 == 0]
+		for len(states) > 0 {
+			<-states
+		}
+		t0 := time.Now()
+		if err := mqttPublish(c2, topic+"/set", []byte(`{"state":"`+want+`"}`)); err != nil {
+			return t0, 0, 0, err
+		}
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case got := <-states:
+				if got != want {
+					continue
+				}
+				total := time.Since(t0)
+				w, ok := afZ.firstAfter(t0)
+				if !ok || bulbOnZ() != (i%2 == 0) {
+					return t0, 0, 0, fmt.Errorf("%s: no AF_DATA_REQUEST (%v) or the bulb did not follow", want, ok)
+				}
+				return t0, w.Sub(t0), total, nil
+			case <-timeout:
+				return t0, 0, 0, fmt.Errorf("%s: zigbee2mqtt published no state", want)
 			}
-			t0 := time.Now()
-			if err := mqttPublish(c2, topic+"/set", []byte(`{"state":"`+want+`"}`)); err != nil {
-				return 0, 0, err
-			}
-			timeout := time.After(10 * time.Second)
-			for {
-				select {
-				case got := <-states:
-					if got != want {
-						continue
-					}
-					total := time.Since(t0)
-					w, ok := af.firstAfter(t0)
-					if !ok || bulbOn() != (i%2 == 0) {
-						return 0, 0, fmt.Errorf("%s: no AF_DATA_REQUEST (%v) or the bulb did not follow", want, ok)
-					}
-					return w.Sub(t0), total, nil
-				case <-timeout:
-					return 0, 0, fmt.Errorf("%s: zigbee2mqtt published no state", want)
+		}
+	}
+
+	b.Run("interleaved", func(b *testing.B) {
+		var sA, sZ sideBySide
+		one := func(i int, first bool) {
+			run := func(name string, f func(int) (time.Time, time.Duration, time.Duration, error), s *sideBySide, af *afWatch) {
+				t0, w, t, err := f(i)
+				if err != nil {
+					b.Fatalf("%s command %d: %v", name, i, err)
+				}
+				if s != nil {
+					s.add(af, t0, w, t)
 				}
 			}
-		}
-		for i := 0; i < 2; i++ {
-			if _, _, err := one(i); err != nil {
-				b.Fatalf("warm-up: %v", err)
+			var a, zz *sideBySide
+			if !first {
+				a, zz = &sA, &sZ
+			}
+			if i%2 == 0 {
+				run("avshub", avshub, a, &afA)
+				run("zigbee2mqtt", z2m, zz, &afZ)
+			} else {
+				run("zigbee2mqtt", z2m, zz, &afZ)
+				run("avshub", avshub, a, &afA)
 			}
 		}
-		pid := z.PID()
-		c0 := procCPU(pid)
-		stopPerf := perfRecord(b, pid)
-		stopStat := perfStat(b, map[string][]int{"node": {pid}})
+		for i := 0; i < 2; i++ { // warm-up
+			one(i, true)
+		}
+		hubPID, nodePID := hub.cmd.Process.Pid, z.PID()
+		cA, cZ := procCPU(hubPID), procCPU(nodePID)
+		ev0 := len(e.emu.Events())
+		stopPerf := perfRecord(b, append(childPIDs(hubPID), hubPID, nodePID)...)
+		stopStat := perfStat(b, map[string][]int{"hub": {hubPID}, "bridges": childPIDs(hubPID), "node": {nodePID}})
 		b.ResetTimer()
 		for i := range b.N {
-			t0now := time.Now()
-			w, t, err := one(i)
-			if err != nil {
-				b.Fatalf("command %d: %v", i, err)
-			}
-			s.toWire, s.total = append(s.toWire, w), append(s.total, t)
-			if in, ok := af.firstInAfter(t0now.Add(w)); ok {
-				s.fromDevice = append(s.fromDevice, t-in.Sub(t0now))
-			}
+			one(i, false)
 		}
 		b.StopTimer()
 		stopPerf()
 		stopStat(b.N)
-		s.cpu = procCPU(pid) - c0
-		if p50 := s.report(b); avshubP50 > 0 {
-			b.ReportMetric(avshubP50/p50, "avshub-p50-x-z2m") // goal (issue 12): < 1
+		hops()
+		sA.cpu, sZ.cpu = procCPU(hubPID)-cA, procCPU(nodePID)-cZ
+		a50, z50 := sA.report(b, "avshub"), sZ.report(b, "z2m")
+		b.ReportMetric(a50/z50, "avshub-p50-x-z2m") // goal (issue 12): < 1
+		for _, r := range e.emu.Events()[ev0:] {    // one Response per directive, nothing else (no ChangeReport)
+			if r.Name() != "Alexa.Response" {
+				b.Fatalf("unexpected event during the run: %s", r.Name())
+			}
 		}
 	})
 }

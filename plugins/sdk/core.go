@@ -23,6 +23,12 @@ type core struct {
 	em  *emitter
 	log *slog.Logger
 
+	// work hands an Execute to an idle goroutine of execLoop; quit, closed
+	// by stop, ends the idle ones.
+	work     chan func()
+	quit     chan struct{}
+	quitOnce sync.Once
+
 	mu         sync.Mutex
 	configured bool
 	cancel     context.CancelFunc
@@ -34,7 +40,40 @@ func newCore(b Bridge, log *slog.Logger) *core {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &core{b: b, em: newEmitter(), log: log}
+	return &core{b: b, em: newEmitter(), log: log, work: make(chan func()), quit: make(chan struct{})}
+}
+
+// execIdle is how long an Execute goroutine waits for the next command
+// before it ends. A kept goroutine keeps the stack the bridge's Execute grew
+// (gRPC, the bridge's own I/O): a new goroutine per command grew and copied
+// its stack every time.
+const execIdle = 2 * time.Second
+
+// goExecute runs f on an idle Execute goroutine, or on a new one.
+func (c *core) goExecute(f func()) {
+	select {
+	case c.work <- f:
+	default:
+		go c.execLoop(f)
+	}
+}
+
+// execLoop runs f, then the functions goExecute hands it while it is idle,
+// until execIdle passes without one or the bridge stops.
+func (c *core) execLoop(f func()) {
+	idle := time.NewTimer(execIdle)
+	defer idle.Stop()
+	for {
+		f()
+		idle.Reset(execIdle)
+		select {
+		case f = <-c.work:
+		case <-idle.C:
+			return
+		case <-c.quit:
+			return
+		}
+	}
 }
 
 // configure configures the bridge and starts Run. onExit, if set, is called
@@ -76,6 +115,7 @@ func (c *core) configure(ctx context.Context, cfg Config, onExit func(error)) er
 
 // stop ends Run and waits for it until ctx ends.
 func (c *core) stop(ctx context.Context) error {
+	c.quitOnce.Do(func() { close(c.quit) })
 	c.mu.Lock()
 	cancel, done := c.cancel, c.done
 	c.mu.Unlock()
@@ -126,7 +166,7 @@ func (c *core) execute(ctx context.Context, req model.Request) (model.Result, er
 		err error
 	}
 	ch := make(chan answer, 1)
-	go func() {
+	c.goExecute(func() {
 		var a answer
 		a.err = callSafely(func() error {
 			var err error
@@ -134,7 +174,7 @@ func (c *core) execute(ctx context.Context, req model.Request) (model.Result, er
 			return err
 		})
 		ch <- a
-	}()
+	})
 	var a answer
 	select {
 	case a = <-ch:

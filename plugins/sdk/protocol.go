@@ -69,10 +69,20 @@ func OneProc() {
 	}
 }
 
+// StreamWorkers is how many goroutines of a bridge's gRPC server serve its
+// streams (grpc.NumStreamWorkers). A worker keeps its stack from one call to
+// the next, where gRPC's default starts a goroutine per call and grows its
+// stack every time. Long-lived streams (events, go-plugin's stdio and
+// broker) each hold one; a call that finds every worker busy gets its own
+// goroutine as by default.
+const StreamWorkers = 8
+
 // GRPCServer is the gRPC server of a bridge process (go-plugin's
-// ServeConfig.GRPCServer): its default with the fixed WindowSize.
+// ServeConfig.GRPCServer): its default with the fixed WindowSize and
+// StreamWorkers.
 func GRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	return grpc.NewServer(append(opts, grpc.StaticStreamWindowSize(WindowSize), grpc.StaticConnWindowSize(WindowSize))...)
+	return grpc.NewServer(append(opts, grpc.StaticStreamWindowSize(WindowSize), grpc.StaticConnWindowSize(WindowSize),
+		grpc.NumStreamWorkers(StreamWorkers))...)
 }
 
 // GRPCDialOptions are the host's gRPC options for the plugin link

@@ -144,9 +144,17 @@ func (d *device) set(cluster, id uint16, v int64) {
 	d.attrs[cluster][id] = cur
 }
 
+// nextTSN numbers a frame the device sends of its own (a report, a command,
+// a request): one counter per device, from 0 when it powers up, as Silicon
+// Labs' (emberAfSequenceNumber, 0xFF incremented before use) and TI's
+// (zcl_SeqNum++) stacks number theirs; an answer carries the number of the
+// request instead. zigbee-herdsman numbers its own requests with one
+// counter for the network, from 0 when it starts, so both pass through the
+// same numbers, as with real devices (see TestRealZigbee2MQTT's repeats).
 func (d *device) nextTSN() uint8 {
+	n := d.tsn
 	d.tsn++
-	return d.tsn
+	return n
 }
 
 // report sends a Report Attributes frame for those of ids the coordinator configured reporting for.

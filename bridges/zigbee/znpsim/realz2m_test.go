@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/avshub/avshub/bridges/mqtt/mqtttest"
 	"github.com/avshub/avshub/bridges/mqtt/z2mreal"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
+	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
 )
 
@@ -41,11 +43,20 @@ func (l *mqttLog) add(topic string, payload []byte) {
 	l.changed = make(chan struct{})
 }
 
-// wait waits until topic's last payload, decoded, satisfies ok.
-func (l *mqttLog) wait(t *testing.T, topic string, timeout time.Duration, what string, ok func(v any) bool) any {
+// wait waits until topic's last payload, decoded, satisfies ok (until the
+// test's deadline: z2mreal.Context).
+func (l *mqttLog) wait(t *testing.T, topic string, what string, ok func(v any) bool) any {
 	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
+	v, _ := l.waitOr(t, topic, what, ok, nil)
+	return v
+}
+
+// waitOr is wait that also returns (nil, false) once or (polled) is true.
+func (l *mqttLog) waitOr(t *testing.T, topic string, what string, ok func(v any) bool, or func() bool) (any, bool) {
+	t.Helper()
+	ctx, cancel := z2mreal.Context(t)
+	defer cancel()
+	var poll <-chan time.Time
 	for {
 		l.mu.Lock()
 		p, have := l.last[topic]
@@ -54,12 +65,19 @@ func (l *mqttLog) wait(t *testing.T, topic string, timeout time.Duration, what s
 		if have {
 			var v any
 			if json.Unmarshal(p, &v) == nil && ok(v) {
-				return v
+				return v, true
 			}
+		}
+		if or != nil {
+			if or() {
+				return nil, false
+			}
+			poll = time.After(20 * time.Millisecond)
 		}
 		select {
 		case <-ch:
-		case <-deadline.C:
+		case <-poll:
+		case <-ctx.Done():
 			t.Fatalf("%s: %s never came (last %s: %s)", what, topic, topic, p)
 		}
 	}
@@ -87,6 +105,112 @@ func (w *rpcWatch) check(t *testing.T) {
 	if len(w.errors) > 0 {
 		t.Errorf("the stick answered %d requests with an MT RPC error frame (a command it does not implement): %v", len(w.errors), w.errors)
 	}
+}
+
+// repeats follows, for one endpoint of one device, the frames of the
+// clusters whose zigbee2mqtt converters drop repeats: zigbee-herdsman-
+// converters (utils.hasAlreadyProcessedMessage) keeps the ZCL transaction
+// numbers of the last five attribute reports and read responses it took
+// from a device's endpoint and drops a frame whose number is among them.
+// The device numbers its reports with its own counter (Silicon Labs' and
+// TI's stacks start it at 0 when the device powers up), herdsman numbers
+// its reads with one counter for the whole network (0 when it starts), and
+// the read responses carry herdsman's number: soon after zigbee2mqtt starts
+// both pass through the same small numbers, and a report is dropped as a
+// repeat of a read. A real user then sees a stale value until the device
+// reports again (for a plug's power: on a change of 5 W, or after 65,000 s,
+// as zigbee2mqtt configures it) or until they ask for it (/get).
+type repeats struct {
+	nwk      uint16
+	ep       uint8
+	clusters []uint16
+
+	mu     sync.Mutex
+	last   []uint8 // the converters' window, newest first
+	frames []valueFrame
+}
+
+// valueFrame is one report or read response, and whether zigbee2mqtt
+// dropped it as a repeat.
+type valueFrame struct {
+	tsn     uint8
+	dropped bool
+	cluster uint16
+	attrs   map[uint16]int64 // attribute → value
+}
+
+func (r *repeats) frame(dir znpsim.Direction, f unpi.Frame) {
+	// AF_INCOMING_MSG: group 2, cluster 2, source 2, source and destination
+	// endpoint, broadcast, LQI, security, timestamp 4, sequence, length, data.
+	if dir != znpsim.ZNPToHost || f.Subsystem != unpi.AF || f.Cmd != 0x81 || len(f.Data) < 17 {
+		return
+	}
+	d := f.Data
+	cluster, src, ep := uint16(d[2])|uint16(d[3])<<8, uint16(d[4])|uint16(d[5])<<8, d[6]
+	if src != r.nwk || ep != r.ep || !slices.Contains(r.clusters, cluster) || len(d) < 17+int(d[16]) {
+		return
+	}
+	z, err := zcl.Parse(d[17 : 17+int(d[16])])
+	if err != nil || z.FrameType != zcl.FrameGlobal {
+		return
+	}
+	vals := map[uint16]int64{}
+	switch z.Command {
+	case zcl.CmdReportAttributes:
+		attrs, err := zcl.ParseAttributes(z.Payload)
+		if err != nil {
+			return
+		}
+		for _, a := range attrs {
+			vals[a.ID] = a.Value.Int
+		}
+	case zcl.CmdReadAttributesRsp:
+		recs, err := zcl.ParseReadAttributesRsp(z.Payload)
+		if err != nil {
+			return
+		}
+		for _, rec := range recs {
+			if rec.Status == zcl.StatusSuccess {
+				vals[rec.ID] = rec.Value.Int
+			}
+		}
+	default:
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dropped := slices.Contains(r.last, z.TSN)
+	if !dropped {
+		r.last = append([]uint8{z.TSN}, r.last...)[:min(5, len(r.last)+1)]
+	}
+	r.frames = append(r.frames, valueFrame{tsn: z.TSN, dropped: dropped, attrs: vals, cluster: cluster})
+}
+
+// reset is zigbee2mqtt starting again: its window is empty.
+func (r *repeats) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last = nil
+}
+
+// count is how many frames have come so far.
+func (r *repeats) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.frames)
+}
+
+// droppedSince returns a frame after the first n that carried attribute id
+// of cluster with value want and that zigbee2mqtt dropped as a repeat.
+func (r *repeats) droppedSince(n int, cluster, id uint16, want int64) (valueFrame, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range r.frames[min(n, len(r.frames)):] {
+		if v, ok := f.attrs[id]; ok && f.cluster == cluster && v == want && f.dropped {
+			return f, true
+		}
+	}
+	return valueFrame{}, false
 }
 
 func properties(v any, out map[string]bool) {
@@ -151,19 +275,22 @@ func attr(t *testing.T, s *znpsim.Sim, ieee, name string) (int64, bool) {
 	return 0, false
 }
 
-// waitAttr waits until the simulated device's attribute satisfies ok.
-func waitAttr(t *testing.T, s *znpsim.Sim, ieee, name string, timeout time.Duration, ok func(int64) bool) {
+// waitAttr waits until the simulated device's attribute satisfies ok (until
+// the test's deadline: z2mreal.Context).
+func waitAttr(t *testing.T, s *znpsim.Sim, ieee, name string, ok func(int64) bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	ctx, cancel := z2mreal.Context(t)
+	defer cancel()
 	for {
 		v, have := attr(t, s, ieee, name)
 		if have && ok(v) {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s %s = %d (present %v) after %v", ieee, name, v, have, timeout)
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s %s = %d (present %v) at the test's deadline", ieee, name, v, have)
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -185,7 +312,18 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	for i, typ := range []string{"aqara-door", "aqara-leak", "ikea-blind", "ikea-plug", "hue-motion", "heiman-smoke", "heiman-co", "schneider-fan", "heiman-siren", "sonoff-button", "somfy-tilt", "sonoff-motion", "sonoff-contact"} {
 		devs = append(devs, znpsim.DeviceSpec{IEEE: products[7+i].ieee, Type: typ, NWK: uint16(0x6a08 + i)})
 	}
-	sim, err := znpsim.New(znpsim.Options{Devices: devs, OnFrame: rpc.frame, Trace: lockedWriter{&traceMu, &trace}})
+	// The plug's metering frames, as zigbee2mqtt's converters de-duplicate them.
+	plugFrames := &repeats{ep: 1, clusters: []uint16{zcl.ClusterElectricalMeas, zcl.ClusterMetering}}
+	for _, d := range devs {
+		if d.Type == "ikea-plug" {
+			plugFrames.nwk = d.NWK
+		}
+	}
+	onFrame := func(dir znpsim.Direction, f unpi.Frame) {
+		rpc.frame(dir, f)
+		plugFrames.frame(dir, f)
+	}
+	sim, err := znpsim.New(znpsim.Options{Devices: devs, OnFrame: onFrame, Trace: lockedWriter{&traceMu, &trace}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,16 +369,16 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	// In order (paho's default): the checks read the last message of a topic,
 	// and zigbee2mqtt publishes a lock's event and its new state back to back.
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(broker.URL).SetClientID("z2m-observer"))
-	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+	if tok := c.Connect(); !acked(t, tok) {
 		t.Fatalf("connect: %v", tok.Error())
 	}
 	defer c.Disconnect(50)
-	if tok := c.Subscribe("zigbee2mqtt/#", 0, func(_ paho.Client, m paho.Message) { log.add(m.Topic(), m.Payload()) }); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+	if tok := c.Subscribe("zigbee2mqtt/#", 0, func(_ paho.Client, m paho.Message) { log.add(m.Topic(), m.Payload()) }); !acked(t, tok) {
 		t.Fatalf("subscribe: %v", tok.Error())
 	}
 	publish := func(topic, payload string) {
 		t.Helper()
-		if tok := c.Publish(topic, 0, false, payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		if tok := c.Publish(topic, 0, false, payload); !acked(t, tok) {
 			t.Fatalf("publish %s: %v", topic, tok.Error())
 		}
 	}
@@ -264,16 +402,18 @@ func TestRealZigbee2MQTT(t *testing.T) {
 				Key string `json:"key"`
 			} `json:"network_key"`
 		}
-		deadline := time.Now().Add(30 * time.Second)
+		ctx, cancel := z2mreal.Context(t)
+		defer cancel()
 		for {
 			b, err := os.ReadFile(filepath.Join(z.Dir, "coordinator_backup.json"))
 			if err == nil && json.Unmarshal(b, &backup) == nil {
 				break
 			}
-			if time.Now().After(deadline) {
+			select {
+			case <-ctx.Done():
 				t.Fatalf("%s: no coordinator backup: %v", when, err)
+			case <-time.After(100 * time.Millisecond):
 			}
-			time.Sleep(100 * time.Millisecond)
 		}
 		if backup.PanID != "1a62" || backup.ExtPanID != "dd01020304050607" || backup.Channel != 15 || backup.Key.Key != fmt.Sprintf("%x", key) {
 			t.Fatalf("%s: backup %+v", when, backup)
@@ -286,10 +426,13 @@ func TestRealZigbee2MQTT(t *testing.T) {
 
 	// Restart: the stick keeps its NV, zigbee2mqtt resumes the same network.
 	from := len(z.Output())
+	plugFrames.reset()
 	if err := z.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	if err := z.WaitStarted(from, 2*time.Minute); err != nil {
+	started, cancelStarted := z2mreal.Context(t)
+	defer cancelStarted()
+	if err := z.WaitStarted(started, from); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(z.Output()[from:], "zigbee-herdsman started (resumed)") {
@@ -300,8 +443,8 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	// Permit join through the MQTT API; every product joins, is interviewed
 	// and recognised with the right exposes.
 	publish("zigbee2mqtt/bridge/request/permit_join", `{"time": 254}`)
-	log.wait(t, "zigbee2mqtt/bridge/response/permit_join", 30*time.Second, "permit join", func(v any) bool { return field(v, "status") == "ok" })
-	log.wait(t, "zigbee2mqtt/bridge/devices", 3*time.Minute, "all products interviewed", func(v any) bool {
+	log.wait(t, "zigbee2mqtt/bridge/response/permit_join", "permit join", func(v any) bool { return field(v, "status") == "ok" })
+	log.wait(t, "zigbee2mqtt/bridge/devices", "all products interviewed", func(v any) bool {
 		list, _ := v.([]any)
 		done := 0
 		for _, d := range list {
@@ -311,7 +454,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 		}
 		return done == len(products)
 	})
-	devices := log.wait(t, "zigbee2mqtt/bridge/devices", time.Second, "devices", func(any) bool { return true }).([]any)
+	devices := log.wait(t, "zigbee2mqtt/bridge/devices", "devices", func(any) bool { return true }).([]any)
 	for _, p := range products {
 		var dev any
 		for _, d := range devices {
@@ -355,79 +498,100 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	pir, contact := products[18].ieee, products[19].ieee
 	num := func(v any) float64 { f, _ := v.(float64); return f }
 
+	// plugPower waits until zigbee2mqtt shows the plug's power as watts,
+	// from the report of raw (0.1 W) the plug sends; when zigbee2mqtt
+	// dropped the frame that carried it as a repeat (repeats), the user
+	// asks for it (/get), and the test waits for the answer.
+	plugPower := func(t *testing.T, raw int64, watts float64) {
+		t.Helper()
+		for from := 0; ; {
+			dropped := func() bool {
+				_, ok := plugFrames.droppedSince(from, zcl.ClusterElectricalMeas, zcl.AttrActivePower, raw)
+				return ok
+			}
+			if _, shown := log.waitOr(t, state(plug), "plug power", func(v any) bool { return num(field(v, "power")) == watts }, dropped); shown {
+				return
+			}
+			f, _ := plugFrames.droppedSince(from, zcl.ClusterElectricalMeas, zcl.AttrActivePower, raw)
+			t.Logf("zigbee2mqtt dropped the plug's power %d (ZCL transaction %d) as a repeat; asking for it", raw, f.tsn)
+			from = plugFrames.count()
+			publish(state(plug)+"/get", `{"power": ""}`)
+		}
+	}
+
 	t.Run("commands change the devices", func(t *testing.T) {
 		set(hue, `{"state": "ON"}`)
-		waitAttr(t, sim, hue, "onOff", 10*time.Second, func(v int64) bool { return v == 1 })
+		waitAttr(t, sim, hue, "onOff", func(v int64) bool { return v == 1 })
 		set(hue, `{"brightness": 100}`)
-		waitAttr(t, sim, hue, "currentLevel", 10*time.Second, func(v int64) bool { return v == 100 })
+		waitAttr(t, sim, hue, "currentLevel", func(v int64) bool { return v == 100 })
 		set(hue, `{"color_temp": 300}`)
-		waitAttr(t, sim, hue, "colorTemperature", 10*time.Second, func(v int64) bool { return v == 300 })
+		waitAttr(t, sim, hue, "colorTemperature", func(v int64) bool { return v == 300 })
 		set(hue, `{"color": {"x": 0.2, "y": 0.3}}`)
-		waitAttr(t, sim, hue, "currentX", 10*time.Second, func(v int64) bool { return math.Abs(float64(v)-0.2*65535) < 2 })
-		waitAttr(t, sim, hue, "currentY", 10*time.Second, func(v int64) bool { return math.Abs(float64(v)-0.3*65535) < 2 })
+		waitAttr(t, sim, hue, "currentX", func(v int64) bool { return math.Abs(float64(v)-0.2*65535) < 2 })
+		waitAttr(t, sim, hue, "currentY", func(v int64) bool { return math.Abs(float64(v)-0.3*65535) < 2 })
 		set(hue, `{"color": {"hue": 240, "saturation": 100}}`)
-		waitAttr(t, sim, hue, "colorMode", 10*time.Second, func(v int64) bool { return v == 0 })
-		waitAttr(t, sim, hue, "currentSaturation", 10*time.Second, func(v int64) bool { return v >= 253 })
+		waitAttr(t, sim, hue, "colorMode", func(v int64) bool { return v == 0 })
+		waitAttr(t, sim, hue, "currentSaturation", func(v int64) bool { return v >= 253 })
 
 		set(ikea, `{"state": "ON", "color_temp": 350}`)
-		waitAttr(t, sim, ikea, "colorTemperature", 10*time.Second, func(v int64) bool { return v == 350 })
-		waitAttr(t, sim, ikea, "onOff", 10*time.Second, func(v int64) bool { return v == 1 })
+		waitAttr(t, sim, ikea, "colorTemperature", func(v int64) bool { return v == 350 })
+		waitAttr(t, sim, ikea, "onOff", func(v int64) bool { return v == 1 })
 		set(lwb, `{"brightness": 50}`)
-		waitAttr(t, sim, lwb, "currentLevel", 10*time.Second, func(v int64) bool { return v == 50 })
+		waitAttr(t, sim, lwb, "currentLevel", func(v int64) bool { return v == 50 })
 		set(lwb, `{"state": "OFF"}`)
-		waitAttr(t, sim, lwb, "onOff", 10*time.Second, func(v int64) bool { return v == 0 })
+		waitAttr(t, sim, lwb, "onOff", func(v int64) bool { return v == 0 })
 
 		// The lock accepts at once and moves its bolt over its delay (3 s):
 		// zigbee2mqtt's state follows the lock's report.
 		set(lock, `{"state": "UNLOCK"}`)
-		waitAttr(t, sim, lock, "lockState", 15*time.Second, func(v int64) bool { return v == 2 })
-		log.wait(t, state(lock), 10*time.Second, "lock state unlocked", func(v any) bool { return field(v, "lock_state") == "unlocked" })
+		waitAttr(t, sim, lock, "lockState", func(v int64) bool { return v == 2 })
+		log.wait(t, state(lock), "lock state unlocked", func(v any) bool { return field(v, "lock_state") == "unlocked" })
 		set(lock, `{"state": "LOCK"}`)
-		waitAttr(t, sim, lock, "lockState", 15*time.Second, func(v int64) bool { return v == 1 })
-		log.wait(t, state(lock), 10*time.Second, "lock state locked", func(v any) bool { return field(v, "lock_state") == "locked" })
+		waitAttr(t, sim, lock, "lockState", func(v int64) bool { return v == 1 })
+		log.wait(t, state(lock), "lock state locked", func(v any) bool { return field(v, "lock_state") == "locked" })
 
 		// The Ally's setpoint goes as Danfoss command 0x40; its mode as a write.
 		set(ally, `{"occupied_heating_setpoint": 22.5}`)
-		waitAttr(t, sim, ally, "occupiedHeatingSetpoint", 15*time.Second, func(v int64) bool { return v == 2250 })
-		log.wait(t, state(ally), 10*time.Second, "setpoint reported", func(v any) bool { return num(field(v, "occupied_heating_setpoint")) == 22.5 })
+		waitAttr(t, sim, ally, "occupiedHeatingSetpoint", func(v int64) bool { return v == 2250 })
+		log.wait(t, state(ally), "setpoint reported", func(v any) bool { return num(field(v, "occupied_heating_setpoint")) == 22.5 })
 		set(ally, `{"system_mode": "heat"}`)
-		log.wait(t, state(ally), 10*time.Second, "system mode", func(v any) bool { return field(v, "system_mode") == "heat" })
+		log.wait(t, state(ally), "system mode", func(v any) bool { return field(v, "system_mode") == "heat" })
 		set(ally, `{"programming_operation_mode": "schedule"}`)
-		waitAttr(t, sim, ally, "programmingOperationMode", 15*time.Second, func(v int64) bool { return v == 1 })
+		waitAttr(t, sim, ally, "programmingOperationMode", func(v int64) bool { return v == 1 })
 
 		// The blind: zigbee2mqtt's position 100 is open (lift 0 %); it goes
 		// to a position, closes, opens, and stops on the way.
 		set(blind, `{"position": 30}`)
-		waitAttr(t, sim, blind, "currentPositionLiftPercentage", 15*time.Second, func(v int64) bool { return v == 70 })
-		log.wait(t, state(blind), 10*time.Second, "blind position", func(v any) bool { return num(field(v, "position")) == 30 })
+		waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v == 70 })
+		log.wait(t, state(blind), "blind position", func(v any) bool { return num(field(v, "position")) == 30 })
 		set(blind, `{"state": "OPEN"}`)
-		waitAttr(t, sim, blind, "currentPositionLiftPercentage", 15*time.Second, func(v int64) bool { return v == 0 })
+		waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v == 0 })
 		set(blind, `{"state": "CLOSE"}`)
-		waitAttr(t, sim, blind, "currentPositionLiftPercentage", 15*time.Second, func(v int64) bool { return v > 10 })
+		waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v > 10 })
 		set(blind, `{"state": "STOP"}`)
-		log.wait(t, state(blind), 10*time.Second, "blind stopped", func(v any) bool { p := num(field(v, "position")); return p > 0 && p < 100 })
+		log.wait(t, state(blind), "blind stopped", func(v any) bool { p := num(field(v, "position")); return p > 0 && p < 100 })
 
 		// The plug: its power follows its relay.
 		set(plug, `{"state": "ON"}`)
-		waitAttr(t, sim, plug, "onOff", 10*time.Second, func(v int64) bool { return v == 1 })
-		log.wait(t, state(plug), 15*time.Second, "plug power", func(v any) bool { return num(field(v, "power")) == 60 })
+		waitAttr(t, sim, plug, "onOff", func(v int64) bool { return v == 1 })
+		plugPower(t, 600, 60)
 
 		// The Somfy blind's slats: zigbee2mqtt's tilt 40 is ZCL tilt 60 %.
 		set(tilt, `{"tilt": 40}`)
-		waitAttr(t, sim, tilt, "currentPositionTiltPercentage", 15*time.Second, func(v int64) bool { return v == 60 })
-		log.wait(t, state(tilt), 10*time.Second, "slats reported", func(v any) bool { return num(field(v, "tilt")) == 40 })
+		waitAttr(t, sim, tilt, "currentPositionTiltPercentage", func(v int64) bool { return v == 60 })
+		log.wait(t, state(tilt), "slats reported", func(v any) bool { return num(field(v, "tilt")) == 40 })
 
 		// The fan: zigbee2mqtt writes fanMode.
 		set(fan, `{"fan_mode": "medium"}`)
-		waitAttr(t, sim, fan, "fanMode", 10*time.Second, func(v int64) bool { return v == 2 })
+		waitAttr(t, sim, fan, "fanMode", func(v int64) bool { return v == 2 })
 		set(fan, `{"fan_state": "OFF"}`)
-		waitAttr(t, sim, fan, "fanMode", 10*time.Second, func(v int64) bool { return v == 0 })
+		waitAttr(t, sim, fan, "fanMode", func(v int64) bool { return v == 0 })
 
 		// The siren: Start Warning in emergency mode, then stop.
 		set(siren, `{"warning": {"mode": "emergency", "duration": 30}}`)
-		waitAttr(t, sim, siren, "warningMode", 10*time.Second, func(v int64) bool { return v == 3 })
+		waitAttr(t, sim, siren, "warningMode", func(v int64) bool { return v == 3 })
 		set(siren, `{"warning": {"mode": "stop"}}`)
-		waitAttr(t, sim, siren, "warningMode", 10*time.Second, func(v int64) bool { return v == 0 })
+		waitAttr(t, sim, siren, "warningMode", func(v int64) bool { return v == 0 })
 	})
 
 	t.Run("IAS zones are enrolled", func(t *testing.T) {
@@ -469,7 +633,11 @@ func TestRealZigbee2MQTT(t *testing.T) {
 			if err := sim.Set(strings.TrimPrefix(c.ieee, "0x"), map[string]int64{c.name: c.value}); err != nil {
 				t.Fatal(err)
 			}
-			log.wait(t, state(c.ieee), 15*time.Second, c.ieee+" "+c.name, func(v any) bool { return field(v, c.key) == c.want })
+			if c.ieee == plug {
+				plugPower(t, c.value, c.want.(float64))
+				continue
+			}
+			log.wait(t, state(c.ieee), c.ieee+" "+c.name, func(v any) bool { return field(v, c.key) == c.want })
 		}
 	})
 
@@ -479,6 +647,19 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	}
 	if !strings.Contains(z.Output()[from:], "Stopped Zigbee2MQTT") {
 		t.Errorf("no clean stop:\n%s", tailLines(z.Output()[from:], 20))
+	}
+}
+
+// acked waits for an MQTT operation to complete (until the test's
+// deadline) and reports whether it succeeded.
+func acked(t *testing.T, tok paho.Token) bool {
+	ctx, cancel := z2mreal.Context(t)
+	defer cancel()
+	select {
+	case <-tok.Done():
+		return tok.Error() == nil
+	case <-ctx.Done():
+		return false
 	}
 }
 

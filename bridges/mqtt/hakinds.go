@@ -174,6 +174,9 @@ func (e *haEntity) parseSiren(r *cfgReader) error {
 func (e *haEntity) parseBinarySensor(r *cfgReader) error {
 	dc := r.str("device_class", "")
 	k, ok := haBinaryClasses[dc]
+	if !ok && dc == "" && e.fromZigbee2MQTT() {
+		return e.parseZ2MBinarySensor(r)
+	}
 	if !ok {
 		return fmt.Errorf("binary_sensor with device_class %q is not bridged", dc)
 	}
@@ -181,6 +184,33 @@ func (e *haEntity) parseBinarySensor(r *cfgReader) error {
 		return err
 	}
 	e.binary = &haBinary{kind: k, on: r.str("payload_on", "ON"), off: r.str("payload_off", "OFF")}
+	return nil
+}
+
+// parseZ2MBinarySensor reads a binary_sensor zigbee2mqtt publishes without a
+// device class: an IAS zone's alarm (contact_alarm_1, water_leak_alarm_1, a
+// generic alarm_1), a pressure pad. Home Assistant has no class for them,
+// but the config carries what the zigbee2mqtt source judges them by: the
+// expose's name (the property its value_template reads) and the
+// definition's description (zigbee2mqtt's device model), so both sources
+// read them alike (parseReading).
+func (e *haEntity) parseZ2MBinarySensor(r *cfgReader) error {
+	if err := e.subValue(r, "binary_sensor"); err != nil {
+		return err
+	}
+	p := e.valueProperty()
+	x := &z2mExpose{Type: "binary", Name: p, Property: p, Access: accessState, ValueOn: r.m["payload_on"], ValueOff: r.m["payload_off"]}
+	if x.ValueOn == nil {
+		x.ValueOn = "ON"
+	}
+	if x.ValueOff == nil {
+		x.ValueOff = "OFF"
+	}
+	rd, _ := parseReading(x, e.device.model)
+	if p == "" || rd == nil || !rd.kind.binary() {
+		return fmt.Errorf("binary_sensor with device_class %q is not bridged", "")
+	}
+	e.binary = &haBinary{kind: rd.kind, on: stringify(rd.on), off: stringify(rd.off)}
 	return nil
 }
 

@@ -356,6 +356,15 @@ func (h *haSource) units() []*unit {
 			}
 			actuators, climates = keptA, keptC
 		}
+		// One zigbee2mqtt device is one siren, as the zigbee2mqtt source
+		// judges: a siren's "alarm" switch (manual start) beside its
+		// warning (zigbee2mqtt's siren entity, with tones) is the same
+		// sounder.
+		actuators = h.oneSiren(actuators)
+		// One endpoint has one reading of a kind, as the zigbee2mqtt
+		// source judges: an IAS zone's second alarm bit (contact_alarm_2)
+		// beside its first is not a second contact.
+		readings = h.oneOfEachReading(readings)
 		// zigbee2mqtt's thermometer is its "temperature" expose
 		// (temperature_<endpoint> on a device of several), as the
 		// zigbee2mqtt source judges: outside a climate, a valve's
@@ -506,6 +515,58 @@ func (h *haSource) units() []*unit {
 		out = append(out, group...)
 	}
 	return out
+}
+
+// oneSiren keeps one of a zigbee2mqtt device's sirens: its siren entity
+// (zigbee2mqtt's warning) before a siren it publishes as a switch (a
+// settable "alarm"), else the first; the others are loose.
+func (h *haSource) oneSiren(actuators []*haEntity) []*haEntity {
+	var keep *haEntity
+	for _, a := range actuators {
+		if a.siren != nil && a.fromZigbee2MQTT() && (keep == nil || a.platform == "siren" && keep.platform != "siren") {
+			keep = a
+		}
+	}
+	if keep == nil {
+		return actuators
+	}
+	kept := actuators[:0]
+	for _, a := range actuators {
+		if a.siren != nil && a.fromZigbee2MQTT() && a != keep {
+			h.loose[a.key] = Skip{Source: "homeassistant", ID: a.device.name, Part: a.key,
+				Reason: "a further siren: one device is one siren (" + keep.key + ")"}
+			continue
+		}
+		kept = append(kept, a)
+	}
+	return kept
+}
+
+// oneOfEachReading keeps the first reading of each kind (one motion-like
+// reading: the motion trait is one); the others are loose.
+func (h *haSource) oneOfEachReading(readings []*haEntity) []*haEntity {
+	kept := readings[:0]
+	for _, r := range readings {
+		k, q := r.readingKind(), ""
+		if r.sensor != nil {
+			q = r.sensor.quantity
+		}
+		dup := false
+		for _, x := range kept {
+			xq := ""
+			if x.sensor != nil {
+				xq = x.sensor.quantity
+			}
+			dup = dup || (x.readingKind() == k && xq == q) || (x.readingKind().motion() && k.motion())
+		}
+		if dup {
+			h.loose[r.key] = Skip{Source: "homeassistant", ID: r.device.name, Part: r.key,
+				Reason: fmt.Sprintf("a further %s reading: one endpoint has one", k)}
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept
 }
 
 func (h *haSource) unit(members []*haEntity) *unit {

@@ -275,6 +275,24 @@ func settingProperty(prop string) bool {
 	return prop != "state" && !strings.HasPrefix(prop, "state_")
 }
 
+// theSiren is the index of the expose that is a device's one siren: its
+// warning (tones, level, duration) before a settable alarm (a Develco
+// siren's manual start sounds the same sounder), else the first; -1 when
+// it has none.
+func theSiren(es []z2mExpose) int {
+	at := -1
+	for i := range es {
+		e := &es[i]
+		if e.Category == "config" || e.Category == "diagnostic" || parseZ2MSiren(e) == nil {
+			continue
+		}
+		if at < 0 || (e.Name == "warning" && es[at].Name != "warning") {
+			at = i
+		}
+	}
+	return at
+}
+
 // buildZ2MDevice turns one device into its units (endpoints). It returns
 // the exposes it does not import with the reasons, and a reason when the
 // whole device is skipped. remotes are the remotes opted into Alexa (the
@@ -294,6 +312,7 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 	hasFan := false
 	var actions []*z2mExpose // a remote's presses
 	var actionDrops []int
+	siren := theSiren(d.Definition.Exposes)
 	for i := range d.Definition.Exposes {
 		e := &d.Definition.Exposes[i]
 		if !knownExposeTypes[e.Type] {
@@ -429,6 +448,10 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 			fallthrough
 		default:
 			if s := parseZ2MSiren(e); s != nil {
+				if i != siren {
+					drop(e, "a further siren: one device is one siren ("+exposeName(&d.Definition.Exposes[siren])+")")
+					continue
+				}
 				u = &z2mUnit{siren: s}
 				u.ep.Category = model.CategorySecurityPanel
 				u.ep.Traits.Siren = &model.Siren{}

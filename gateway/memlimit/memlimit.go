@@ -7,6 +7,15 @@
 // times the live heap plus a margin, so a big hub (thousands of endpoints) is
 // never held below what it needs: its collector runs as with GOGC=50, not
 // continuously.
+//
+// The live heap the limit follows is the smallest read over the last window
+// (10 s): a burst that keeps memory live for a few seconds (a flood of
+// messages, each held while it is fanned out, and everything allocated while
+// the collector marks, which it counts as live) does not raise the limit,
+// so the heap does not grow into the room it would make; a heap that stays
+// bigger (a hub that has grown) raises it within the window. While a burst
+// lasts the collector runs more often (at most half the CPU: the runtime's
+// limiter for a soft limit).
 package memlimit
 
 import (
@@ -15,6 +24,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"time"
 )
 
@@ -26,6 +36,24 @@ const margin = 4 << 20
 
 // interval is how often the limit follows the live heap.
 const interval = time.Second
+
+// window is how many reads of the live heap (one per interval) the limit
+// follows the smallest of.
+const window = 10
+
+// follower is the smallest of the last window reads of the live heap.
+type follower struct {
+	reads []int64
+}
+
+// next adds a read of the live heap and returns the smallest of the last window.
+func (f *follower) next(live int64) int64 {
+	if len(f.reads) == window {
+		f.reads = f.reads[1:]
+	}
+	f.reads = append(f.reads, live)
+	return slices.Min(f.reads)
+}
 
 // Limit is the soft limit for a live heap of live bytes: floor, or one and a
 // half times the live heap plus a margin when that is more.
@@ -42,13 +70,14 @@ func Run(ctx context.Context, floor int64, log *slog.Logger) {
 		return
 	}
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var f follower
 	set := func() {
 		metrics.Read(sample)
 		var live int64
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			live = int64(sample[0].Value.Uint64())
 		}
-		debug.SetMemoryLimit(Limit(floor, live))
+		debug.SetMemoryLimit(Limit(floor, f.next(live)))
 	}
 	prev := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(prev)

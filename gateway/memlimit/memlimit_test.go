@@ -28,6 +28,36 @@ func TestLimit(t *testing.T) {
 	}
 }
 
+// TestFollower: the limit follows the smallest live heap of the last
+// window reads: a burst shorter than the window does not raise it, a heap
+// that stays bigger for the window does, and a smaller one lowers it at once.
+func TestFollower(t *testing.T) {
+	var f follower
+	const mb = 1 << 20
+	steps := []struct{ live, want int64 }{
+		{20 * mb, 20 * mb},
+		{36 * mb, 20 * mb}, // a burst
+		{38 * mb, 20 * mb},
+		{22 * mb, 20 * mb},
+	}
+	for range window - 4 {
+		steps = append(steps, struct{ live, want int64 }{30 * mb, 20 * mb})
+	}
+	// The 20 MiB read leaves the window: the smallest is now 22 MiB.
+	steps = append(steps, struct{ live, want int64 }{30 * mb, 22 * mb})
+	for range 2 { // while the 22 MiB read is in the window
+		steps = append(steps, struct{ live, want int64 }{30 * mb, 22 * mb})
+	}
+	// Every read of the window is 30 MiB or more.
+	steps = append(steps, struct{ live, want int64 }{30 * mb, 30 * mb})
+	steps = append(steps, struct{ live, want int64 }{10 * mb, 10 * mb}) // smaller: at once
+	for i, s := range steps {
+		if got := f.next(s.live); got != s.want {
+			t.Fatalf("read %d (%d MiB): follows %d MiB, want %d MiB", i, s.live/mb, got/mb, s.want/mb)
+		}
+	}
+}
+
 // TestRun: Run sets the soft limit while it runs and puts the previous one
 // back when ctx ends; GOMEMLIMIT in the environment or a negative floor leave it alone.
 func TestRun(t *testing.T) {

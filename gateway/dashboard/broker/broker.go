@@ -167,7 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("mqtt broker: add limits hook: %w", err)
 	}
 	out := &outboundHook{server: b.server, perCl: limits.MaxOutboundBytes, total: limits.MaxOutboundBytesTotal,
-		stall: limits.outboundStall, internal: b.limits.internal, refused: cfg.OnRefused,
+		stall: limits.outboundStall, internal: b.limits.internal, refused: cfg.OnRefused, buffered: new(atomic.Int64),
 		clients: map[*mqtt.Client]*outState{}, publishing: map[string][]publication{},
 		subscribing: map[*mqtt.Client][]string{}}
 	auth.outboundFull = out.full
@@ -194,6 +194,11 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("mqtt broker: listen on %s: %w", cfg.Listen, err)
 	}
 	tcp := newSafeListener(listenerID, ln, tlsCfg, b.server, cfg.ConnectTimeout, limits.outboundStall, log)
+	tcp.buffered = out.buffered
+	// Past this an outbound buffer holds more than its budget lets in
+	// (MaxOutboundBytes and one message) and some room for the client's
+	// acknowledgements: the client sends and reads nothing.
+	tcp.hardMax = limits.MaxOutboundBytes + limits.MaxPacketSize + hardMaxSlack
 	b.listener = tcp
 	if err := b.server.AddListener(tcp); err != nil {
 		_ = ln.Close()

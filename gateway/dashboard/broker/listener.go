@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -39,10 +40,16 @@ type safeListener struct {
 	// progress before the connection is closed.
 	writeStall time.Duration
 	log        *slog.Logger
-	mu         sync.Mutex
-	closing    bool
-	open       map[*trackedConn]struct{}
-	pending    int // connections not yet answered a CONNACK
+	// buffered counts the bytes in the connections' outbound buffers
+	// (outConn), hardMax bounds each.
+	buffered *atomic.Int64
+	hardMax  int
+	// scans lets one client at a time have retained messages delivered for a wildcard filter.
+	scans   chan struct{}
+	mu      sync.Mutex
+	closing bool
+	open    map[*trackedConn]struct{}
+	pending int // connections not yet answered a CONNACK
 }
 
 // newSafeListener serves ln (through TLS when tlsCfg is set) as listener id.
@@ -54,7 +61,7 @@ func newSafeListener(id string, ln net.Listener, tlsCfg *tls.Config, server *mqt
 		writeStall = defaultOutboundStall
 	}
 	l := &safeListener{server: server, raw: ln, connectTimeout: connectTimeout, writeStall: writeStall, log: log,
-		open: map[*trackedConn]struct{}{}}
+		open: map[*trackedConn]struct{}{}, buffered: new(atomic.Int64), scans: make(chan struct{}, 1)}
 	var served net.Listener = (*acceptor)(l)
 	if tlsCfg != nil {
 		served = tls.NewListener(served, tlsCfg)
@@ -229,7 +236,8 @@ func (l *safeListener) Serve(establish listeners.EstablishFn) {
 		// Mochi logs an establish error as a WARN without a message, once per
 		// connection that ends without DISCONNECT: a flood from any client.
 		// Refusals worth a warning were logged with their reason already.
-		if err := establish(id, c); err != nil {
+		// mochi writes to the client through its outbound buffer.
+		if err := establish(id, newOutConn(c, l.buffered, l.hardMax, l.scans)); err != nil {
 			l.log.Debug("MQTT connection ended", "error", err, "remote", c.RemoteAddr().String())
 		}
 		return nil

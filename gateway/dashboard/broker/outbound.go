@@ -5,33 +5,29 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// outboundHook bounds the messages waiting in connected clients' outbound
-// buffers (mochi's per-client channel of packets still to be written, up to
-// maxWritesPending packets of up to MaxPacketSize each): a client that
-// subscribes and never reads its socket would otherwise make the broker hold
-// hundreds of MiB for it. A message is counted from the moment the broker
-// decides to deliver it (the read ACL check) until it has been written to the
-// client's socket; one that would take the client past MaxOutboundBytes, or
-// all clients past MaxOutboundBytesTotal, is not delivered to that client.
-// A client that has written nothing for outboundStall while messages are
-// dropped for it is disconnected (its connection closed, which also frees a
-// write blocked in the socket). The hub's own clients are exempt.
-//
-// A client whose buffer refuses a message is suspended until it has taken
-// every message waiting: its subscriptions leave mochi's topic index (they
-// stay in its session), so mochi no longer copies each publication for it
-// before asking whether to deliver it (v2.7.9 copies the packet, payload and
-// all, then runs the read ACL check). Without that, a client that reads
-// nothing cost one copy of every message published (1 MB each for 1 MB
-// messages) that the collector had to free: BenchmarkSlowReaders measured
-// 7.3 MB allocated per 1 MB message for 3 such clients. The messages it
-// misses meanwhile are counted as dropped.
+// outboundHook bounds the bytes waiting to be written to connected clients
+// (each client's outConn buffer, and the messages mochi has queued for the
+// client and not yet encoded): a client that subscribes and never reads its
+// socket would otherwise make the broker hold hundreds of MiB for it. A
+// message is counted from the moment the broker decides to deliver it (the
+// read ACL check, before mochi numbers it and keeps it in flight) until its
+// socket has taken it; one that would take the client past
+// MaxOutboundBytes, or all clients past MaxOutboundBytesTotal, is not
+// delivered to that client (counted, and logged once per run of drops).
+// Mochi's writes never wait on a client (outConn), so a client that reads
+// slowly holds neither a publisher nor another client's deliveries, and a
+// healthy client whose reading stalls for a moment loses nothing while its
+// buffer has room. A client whose socket has taken nothing for the stall
+// time while messages are dropped for it is disconnected (a write that
+// makes no progress for that time also ends its connection). The hub's own
+// clients are exempt.
 //
 // mochi v2.7.9 names no hook for "queued for a client": the read ACL check
 // that precedes it carries only the topic, so the size of the message being
@@ -46,40 +42,25 @@ type outboundHook struct {
 	stall    time.Duration // guarded by mu
 	internal func(cl *mqtt.Client) bool
 	refused  func(limit string)
-
-	// smu orders the suspensions and resumptions of clients (their
-	// subscriptions taken out of the topic index and put back).
-	smu sync.Mutex
+	// buffered counts the bytes in the outConn buffers of every client but the hub's own.
+	buffered *atomic.Int64
 
 	mu          sync.Mutex
 	clients     map[*mqtt.Client]*outState
-	sum         int                      // held + writing of every client in clients
+	held        int                      // sum of the clients' held
 	publishing  map[string][]publication // topic → messages being fanned out
 	subscribing map[*mqtt.Client][]string
 }
 
-// outState is what one client's outbound buffer holds.
+// outState is what one client has waiting before its outConn buffer.
 type outState struct {
-	held     int       // messages admitted and not yet taken by the write loop
-	writing  int       // the message being written: twice its size (its packet and its encoding)
-	progress time.Time // when the client last took a write, or its buffer was last empty
-	// writeStart is when the message being written was taken (writing > 0).
-	writeStart time.Time
-	// suspended: the client's subscriptions are out of the topic index
-	// until it has taken every message waiting (guarded by mu; changed under smu).
-	suspended bool
-	// forTotal: suspended while its own buffer was empty, for the total
-	// (MaxOutboundBytesTotal); it resumes once the total has room again.
-	forTotal bool
-	// wasSuspended: the client was suspended once (its unsubscriptions are
-	// checked against a resumption putting a filter back).
-	wasSuspended bool
+	held    int // messages admitted and not yet taken by mochi's write loop
+	dropped int // messages dropped for it since it last got one (logged once a run)
 }
 
 // publication is a message being fanned out to subscribers.
 type publication struct {
 	size  int
-	qos   byte
 	since time.Time
 }
 
@@ -87,18 +68,10 @@ type publication struct {
 // whose fan-out ended without OnPublished, e.g. a publisher whose ack failed).
 const staleFanOut = 5 * time.Second
 
-// defaultOutboundStall is how long a client may take no write while
+// defaultOutboundStall is how long a client's socket may take nothing while
 // messages are dropped for it before it is disconnected; a write to its
 // socket that makes no progress for that long also ends its connection.
 const defaultOutboundStall = 10 * time.Second
-
-// slowWrite is how long a client's socket may take to accept the message
-// being written before the client's buffer counts as full.
-const slowWrite = 250 * time.Millisecond
-
-// busyWait is how long a QoS 1/2 delivery waits for the client to have
-// written everything before it is dropped for that client.
-const busyWait = 100 * time.Millisecond
 
 // errOutboundStalled ends the connection of a client that reads nothing.
 var errOutboundStalled = errors.New("mqtt broker: client reads nothing while its outbound buffer is full")
@@ -114,17 +87,25 @@ func (h *outboundHook) ID() string { return "avshub-outbound" }
 // Provides says which hook methods are implemented.
 func (h *outboundHook) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnWill, mqtt.OnWillSent, mqtt.OnSubscribe, mqtt.OnSubscribed,
-		mqtt.OnUnsubscribed, mqtt.OnPacketEncode, mqtt.OnPacketSent, mqtt.OnPublishDropped, mqtt.OnPacketIDExhausted,
+	case mqtt.OnSessionEstablish, mqtt.OnPublish, mqtt.OnPublished, mqtt.OnWill, mqtt.OnWillSent, mqtt.OnSubscribe,
+		mqtt.OnSubscribed, mqtt.OnPacketEncode, mqtt.OnPacketSent, mqtt.OnPublishDropped, mqtt.OnPacketIDExhausted,
 		mqtt.OnDisconnect, mqtt.OnClientExpired:
 		return true
 	}
 	return false
 }
 
+// OnSessionEstablish takes the hub's own clients' connections out of the
+// budgets (before their CONNACK is written).
+func (h *outboundHook) OnSessionEstablish(cl *mqtt.Client, _ packets.Packet) {
+	if oc, ok := cl.Net.Conn.(*outConn); ok && h.internal(cl) {
+		oc.setExempt()
+	}
+}
+
 // OnPublish records the size of a message about to be fanned out.
 func (h *outboundHook) OnPublish(_ *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	h.fanOut(pk.TopicName, pk.Payload, pk.FixedHeader.Qos)
+	h.fanOut(pk.TopicName, pk.Payload)
 	return pk, nil
 }
 
@@ -135,7 +116,7 @@ func (h *outboundHook) OnPublished(_ *mqtt.Client, pk packets.Packet) {
 
 // OnWill records the size of a Will about to be published.
 func (h *outboundHook) OnWill(_ *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
-	h.fanOut(will.TopicName, will.Payload, will.Qos)
+	h.fanOut(will.TopicName, will.Payload)
 	return will, nil
 }
 
@@ -144,55 +125,11 @@ func (h *outboundHook) OnWillSent(_ *mqtt.Client, pk packets.Packet) {
 	h.fannedOut(pk.TopicName, pk.Payload)
 }
 
-// fanOut records a message about to be fanned out; the suspended clients
-// that would have got it are counted as dropped for, and those that have
-// written nothing for the stall time are disconnected.
-func (h *outboundHook) fanOut(topic string, payload []byte, qos byte) {
-	now := time.Now()
+// fanOut records a message about to be fanned out.
+func (h *outboundHook) fanOut(topic string, payload []byte) {
 	h.mu.Lock()
-	h.publishing[topic] = append(h.publishing[topic], publication{size: outboundSize(payload), qos: qos, since: now})
-	var missed, stalled []*mqtt.Client
-	for cl, st := range h.clients {
-		if !st.suspended {
-			continue
-		}
-		if now.Sub(st.progress) > h.stall {
-			stalled = append(stalled, cl)
-		} else if subscribed(cl, topic) {
-			missed = append(missed, cl)
-		}
-	}
-	h.mu.Unlock()
-	for range missed {
-		h.count("maxOutboundBytes")
-	}
-	for _, cl := range stalled {
-		h.disconnect(cl, now)
-	}
-}
-
-// subscribed reports whether one of cl's subscriptions matches topic.
-func subscribed(cl *mqtt.Client, topic string) bool {
-	_, ok := subscriptionQos(cl, topic)
-	return ok
-}
-
-// subscriptionQos is the highest QoS of cl's subscriptions matching topic
-// (mochi delivers at most at that QoS), false if none matches.
-func subscriptionQos(cl *mqtt.Client, topic string) (byte, bool) {
-	var qos byte
-	found := false
-	for f, sub := range cl.State.Subscriptions.GetAll() {
-		if rest, ok := strings.CutPrefix(f, "$share/"); ok {
-			if _, filter, ok := strings.Cut(rest, "/"); ok {
-				f = filter
-			}
-		}
-		if Covers(f, topic) {
-			qos, found = max(qos, sub.Qos), true
-		}
-	}
-	return qos, found
+	defer h.mu.Unlock()
+	h.publishing[topic] = append(h.publishing[topic], publication{size: outboundSize(payload), since: time.Now()})
 }
 
 func (h *outboundHook) fannedOut(topic string, payload []byte) {
@@ -214,14 +151,21 @@ func (h *outboundHook) fannedOut(topic string, payload []byte) {
 }
 
 // OnSubscribe notes the filters of a SUBSCRIBE: the read ACL checks of
-// these filters, up to OnSubscribed, are not deliveries.
+// these filters, up to OnSubscribed, are not deliveries. A SUBSCRIBE with a
+// wildcard filter waits for its turn to have retained messages delivered
+// (outConn.startScan).
 func (h *outboundHook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	if h.internal(cl) {
 		return pk
 	}
 	fs := make([]string, 0, len(pk.Filters))
+	wild := false
 	for _, f := range pk.Filters {
 		fs = append(fs, f.Filter)
+		wild = wild || strings.ContainsAny(f.Filter, "+#")
+	}
+	if oc, ok := cl.Net.Conn.(*outConn); ok && wild {
+		oc.startScan()
 	}
 	h.mu.Lock()
 	h.subscribing[cl] = fs
@@ -236,11 +180,10 @@ func (h *outboundHook) OnSubscribed(cl *mqtt.Client, _ packets.Packet, _ []byte)
 	h.mu.Unlock()
 }
 
-// sizeOf is the size and QoS of the message on topic about to be
-// delivered: the largest being fanned out, else the retained one (QoS 2
-// when unknown).
-func (h *outboundHook) sizeOf(topic string, now time.Time) (int, byte) {
-	size, qos := 0, byte(2)
+// sizeOf is the size of the message on topic about to be delivered: the
+// largest being fanned out, else the retained one. h.mu is held.
+func (h *outboundHook) sizeOf(topic string, now time.Time) int {
+	size := 0
 	ps := h.publishing[topic]
 	for i := 0; i < len(ps); i++ {
 		if now.Sub(ps[i].since) > staleFanOut {
@@ -248,9 +191,7 @@ func (h *outboundHook) sizeOf(topic string, now time.Time) (int, byte) {
 			i--
 			continue
 		}
-		if ps[i].size > size {
-			size, qos = ps[i].size, ps[i].qos
-		}
+		size = max(size, ps[i].size)
 	}
 	if len(ps) == 0 {
 		delete(h.publishing, topic)
@@ -258,43 +199,33 @@ func (h *outboundHook) sizeOf(topic string, now time.Time) (int, byte) {
 		h.publishing[topic] = ps
 	}
 	if size > 0 {
-		return size, qos
+		return size
 	}
 	if pk, ok := h.server.Topics.Retained.Get(topic); ok {
-		return outboundSize(pk.Payload), pk.FixedHeader.Qos
+		return outboundSize(pk.Payload)
 	}
-	return outboundSize(nil), qos
+	return outboundSize(nil)
 }
 
-// waitIdle waits up to busyWait for cl's buffer to be empty with nothing
-// being written, and reports whether it is.
-func (h *outboundHook) waitIdle(cl *mqtt.Client, st *outState) bool {
-	deadline := time.Now().Add(busyWait)
-	for {
-		h.mu.Lock()
-		writing := st.writing
-		h.mu.Unlock()
-		if writing == 0 && outboundLen(cl) == 0 {
-			return true
-		}
-		if cl.Closed() || time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// full reports whether delivering the message on topic to cl would take its
-// outbound buffer past MaxOutboundBytes or all buffers past
-// MaxOutboundBytesTotal; if not, the message is counted. Called from the
-// read ACL check, just before mochi queues the message for cl. One message
-// is always let into an empty buffer that fits in the total. A refusal
-// suspends cl (or disconnects it when it has written nothing for the stall time).
+// full reports whether delivering the message on topic to cl would take
+// what waits for it past MaxOutboundBytes, or what waits for all clients
+// past MaxOutboundBytesTotal; if not, the message is counted. Called from
+// the read ACL check, just before mochi numbers and queues the message for
+// cl. One message is always let into an empty buffer that fits in the
+// total. A client whose socket has taken nothing for the stall time when a
+// message is dropped for it is disconnected.
 func (h *outboundHook) full(cl *mqtt.Client, topic string) bool {
 	if h.internal(cl) || cl.Closed() {
 		return false
 	}
 	now := time.Now()
+	// The bound is on what waits for the socket: the packet being written
+	// (the socket takes it, or the stall time ends the connection) is left out.
+	var waiting int
+	var stalled time.Duration
+	if oc, ok := cl.Net.Conn.(*outConn); ok {
+		waiting, _, stalled = oc.buffered(now)
+	}
 	h.mu.Lock()
 	if fs, ok := h.subscribing[cl]; ok {
 		for i, f := range fs {
@@ -306,66 +237,51 @@ func (h *outboundHook) full(cl *mqtt.Client, topic string) bool {
 			}
 		}
 	}
-	size, qos := h.sizeOf(topic, now)
+	size := h.sizeOf(topic, now)
 	st := h.clients[cl]
 	if st == nil {
-		st = &outState{progress: now}
+		st = &outState{}
 		h.clients[cl] = st
 	}
-	h.mu.Unlock()
-	// Mochi numbers a QoS 1/2 message for cl under the lock its write loop
-	// holds while it writes: a write that never ends (a client that never
-	// reads) would hold the publisher. Such a message is let in only once
-	// cl has written everything, within busyWait.
-	idle := true
-	if subQos, _ := subscriptionQos(cl, topic); qos > 0 && subQos > 0 {
-		idle = h.waitIdle(cl, st)
-		now = time.Now()
-	}
-	h.mu.Lock()
-	if st.held+st.writing == 0 {
-		st.progress = now
-	}
-	// The client's bound is on what waits; the total counts the message
-	// being written too, twice (its packet and its encoding).
-	mine := st.held
-	if st.writing > 0 && now.Sub(st.writeStart) > slowWrite {
-		// Its socket has not taken the message being written: its buffer is
-		// full whatever waits (and mochi would make the publisher wait for
-		// that write to number a QoS 1/2 message for it).
-		mine = max(mine, h.perCl)
-	}
+	mine := st.held + waiting
 	limit := ""
 	switch {
-	case !idle || (mine > 0 && mine+size > h.perCl):
+	case mine > 0 && mine+size > h.perCl:
 		limit = "maxOutboundBytes"
-	case h.sum+size > h.total:
+	case h.held+int(h.buffered.Load())+size > h.total:
 		h.prune()
-		if h.sum+size > h.total {
+		if h.held+int(h.buffered.Load())+size > h.total {
 			limit = "maxOutboundBytesTotal"
 		}
 	}
 	if limit == "" {
 		st.held += size
-		h.sum += size
+		h.held += size
+		dropped := st.dropped
+		st.dropped = 0
 		h.mu.Unlock()
+		if dropped > 0 {
+			h.Log.Info("MQTT client gets messages again: its outbound buffer has room",
+				"client", cl.ID, "remote", cl.Net.Remote, "dropped", dropped)
+		}
 		return false
 	}
-	sum, stalled := h.sum, now.Sub(st.progress) > h.stall
-	// Refused for the total with nothing of its own waiting, it resumes
-	// once the total has room, not when it has written.
-	forTotal := idle && st.held+st.writing == 0
+	st.dropped++
+	first, sum := st.dropped == 1, h.held+int(h.buffered.Load())
+	stall := h.stall
 	h.mu.Unlock()
 
 	h.count(limit)
-	h.Log.Warn("MQTT messages dropped for a client whose outbound buffer is full until it has taken what waits: it reads too slowly or not at all (mqtt.embedded.limits."+limit+")",
-		"client", cl.ID, "remote", cl.Net.Remote, "topic", topic, "bytes", size, "waiting_bytes", mine,
-		"total_bytes", sum, "max_client", h.perCl, "max_total", h.total)
-	if stalled {
-		h.disconnect(cl, now)
-		return true
+	if first {
+		h.Log.Warn("MQTT messages dropped for a client whose outbound buffer is full: it reads too slowly or not at all (mqtt.embedded.limits."+limit+")",
+			"client", cl.ID, "remote", cl.Net.Remote, "topic", topic, "bytes", size, "waiting_bytes", mine,
+			"total_bytes", sum, "max_client", h.perCl, "max_total", h.total)
 	}
-	h.suspend(cl, forTotal)
+	if stalled > stall {
+		h.Log.Warn("MQTT client disconnected: it has read nothing while its outbound buffer is full",
+			"client", cl.ID, "remote", cl.Net.Remote, "stalled", stalled.Round(time.Second), "waiting_bytes", mine)
+		cl.Stop(errOutboundStalled)
+	}
 	return true
 }
 
@@ -376,185 +292,43 @@ func (h *outboundHook) count(limit string) {
 	}
 }
 
-// disconnect ends the connection of cl, which has written nothing for the stall time.
-func (h *outboundHook) disconnect(cl *mqtt.Client, now time.Time) {
-	h.mu.Lock()
-	st := h.clients[cl]
-	var stalled time.Duration
-	var waiting int
-	if st != nil {
-		stalled, waiting = now.Sub(st.progress), st.held
-	}
-	h.mu.Unlock()
-	if cl.Closed() {
-		return
-	}
-	h.Log.Warn("MQTT client disconnected: it has read nothing while its outbound buffer is full",
-		"client", cl.ID, "remote", cl.Net.Remote, "stalled", stalled.Round(time.Second), "waiting_bytes", waiting)
-	cl.Stop(errOutboundStalled)
-}
-
-// suspend takes cl's subscriptions out of the topic index: mochi no longer
-// copies the messages published for it. Its session keeps them.
-func (h *outboundHook) suspend(cl *mqtt.Client, forTotal bool) {
-	h.smu.Lock()
-	defer h.smu.Unlock()
-	h.mu.Lock()
-	st := h.clients[cl]
-	if st == nil || st.suspended || cl.Closed() {
-		h.mu.Unlock()
-		return
-	}
-	st.suspended, st.wasSuspended, st.forTotal = true, true, forTotal
-	h.mu.Unlock()
-	for filter := range cl.State.Subscriptions.GetAll() {
-		h.server.Topics.Unsubscribe(filter, cl.ID)
-	}
-}
-
-// resume puts cl's subscriptions back into the topic index (when reindex)
-// after a suspension; false if it was not suspended.
-func (h *outboundHook) resume(cl *mqtt.Client, reindex bool) bool {
-	h.smu.Lock()
-	defer h.smu.Unlock()
-	h.mu.Lock()
-	st := h.clients[cl]
-	if st == nil || !st.suspended {
-		h.mu.Unlock()
-		return false
-	}
-	st.suspended = false
-	h.mu.Unlock()
-	if !reindex || cl.IsTakenOver() {
-		return true
-	}
-	var added []string
-	for f, sub := range cl.State.Subscriptions.GetAll() {
-		h.server.Topics.Subscribe(cl.ID, sub)
-		added = append(added, f)
-	}
-	h.dropUnsubscribed(cl, added)
-	return true
-}
-
-// dropUnsubscribed takes filters out of the topic index for cl when its
-// session no longer holds them: an UNSUBSCRIBE processed while a resumption
-// put them back. smu is held.
-func (h *outboundHook) dropUnsubscribed(cl *mqtt.Client, filters []string) {
-	for _, f := range filters {
-		if _, ok := cl.State.Subscriptions.Get(f); !ok {
-			h.server.Topics.Unsubscribe(f, cl.ID)
-		}
-	}
-}
-
-// OnUnsubscribed makes sure that filters a client has just unsubscribed from
-// are out of the topic index: a resumption at that moment may have put them back.
-func (h *outboundHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
-	h.mu.Lock()
-	st := h.clients[cl]
-	was := st != nil && st.wasSuspended
-	h.mu.Unlock()
-	if !was || cl.IsTakenOver() {
-		return
-	}
-	if cur, ok := h.server.Clients.Get(cl.ID); !ok || cur != cl {
-		return
-	}
-	fs := make([]string, 0, len(pk.Filters))
-	for _, f := range pk.Filters {
-		fs = append(fs, f.Filter)
-	}
-	h.smu.Lock()
-	defer h.smu.Unlock()
-	h.dropUnsubscribed(cl, fs)
-}
-
 // prune forgets the clients the broker no longer holds (expired, or taken
 // over by a new connection with their id). h.mu is held.
 func (h *outboundHook) prune() {
 	for cl, st := range h.clients {
 		if cur, ok := h.server.Clients.Get(cl.ID); !ok || cur != cl {
-			h.sum -= st.held + st.writing
+			h.held -= st.held
 			delete(h.clients, cl)
 		}
 	}
 }
 
-// OnPacketEncode moves a message the write loop took from cl's buffer from
-// held to writing (it is held twice while written: packet and encoding).
+// OnPacketEncode uncounts a message mochi's write loop took for cl: from
+// now on its bytes are in cl's outConn buffer.
 func (h *outboundHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	if pk.FixedHeader.Type != packets.Publish || pk.FixedHeader.Dup {
-		return pk
+	if pk.FixedHeader.Type == packets.Publish && !pk.FixedHeader.Dup {
+		h.uncount(cl, outboundSize(pk.Payload))
 	}
-	size := outboundSize(pk.Payload)
-	h.mu.Lock()
-	st := h.clients[cl]
-	if st == nil {
-		h.mu.Unlock()
-		return pk
-	}
-	taken := min(size, st.held)
-	st.held -= taken
-	// A write that failed after its encoding left writing set: replaced here.
-	// A write that failed after its encoding left writing set: replaced here.
-	h.sum += taken - st.writing
-	st.writing = 2 * taken
-	st.writeStart = time.Now()
-	h.mu.Unlock()
 	return pk
 }
 
-// OnPacketSent ends a write to cl: its bytes are freed, and the client made progress.
+// OnPacketSent forgets what was counted for cl but never queued (mochi
+// refused it after the ACL check: in-flight store or send quota full) once
+// nothing waits in mochi's queue.
 func (h *outboundHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
-	h.mu.Lock()
-	st := h.clients[cl]
-	if st == nil {
-		h.mu.Unlock()
-		return
-	}
-	st.progress = time.Now()
 	if pk.FixedHeader.Type != packets.Publish {
-		h.mu.Unlock()
 		return
 	}
-	h.sum -= st.writing
-	st.writing = 0
-	if st.held > 0 && outboundLen(cl) == 0 {
-		// Counted but never queued (mochi refused it after the ACL check):
-		// nothing is waiting any more.
-		h.sum -= st.held
-		st.held = 0
-	}
-	drained := st.suspended && st.held == 0
-	h.mu.Unlock()
-	if drained {
-		// It has taken every message that waited: it gets messages again.
-		h.resume(cl, true)
-	}
-	h.resumeForTotal()
-}
-
-// resumeForTotal resumes the clients suspended for the total once half of
-// it is free.
-func (h *outboundHook) resumeForTotal() {
 	h.mu.Lock()
-	var idle []*mqtt.Client
-	if h.sum <= h.total/2 {
-		for cl, st := range h.clients {
-			if st.suspended && st.forTotal {
-				idle = append(idle, cl)
-			}
-		}
-	}
-	h.mu.Unlock()
-	for _, cl := range idle {
-		h.resume(cl, true)
+	defer h.mu.Unlock()
+	if st := h.clients[cl]; st != nil && st.held > 0 && outboundLen(cl) == 0 {
+		h.held -= st.held
+		st.held = 0
 	}
 }
 
 // OnPublishDropped uncounts a message mochi could not queue for cl (its
-// buffer full by count, maxWritesPending).
+// queue full by count, maxWritesPending).
 func (h *outboundHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
 	h.uncount(cl, outboundSize(pk.Payload))
 }
@@ -570,38 +344,29 @@ func (h *outboundHook) uncount(cl *mqtt.Client, size int) {
 	if st := h.clients[cl]; st != nil {
 		n := min(size, st.held)
 		st.held -= n
-		h.sum -= n
+		h.held -= n
 	}
 }
 
 // OnDisconnect forgets a client whose session ends with its connection, or
-// whose buffer is empty; a kept session's buffer stays counted (mochi keeps
-// its packets) until it expires or is taken over. A kept session that was
-// suspended gets its subscriptions back in the topic index (messages are
-// queued for it again, within the queue bounds).
+// whose queue is empty; a kept session's queue stays counted (mochi keeps
+// its packets) until it expires or is taken over.
 func (h *outboundHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
-	h.resume(cl, !expire)
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	delete(h.subscribing, cl)
-	st := h.clients[cl]
-	freed := st != nil && (expire || outboundLen(cl) == 0)
-	if freed {
-		h.sum -= st.held + st.writing
+	if st := h.clients[cl]; st != nil && (expire || outboundLen(cl) == 0) {
+		h.held -= st.held
 		delete(h.clients, cl)
-	}
-	h.mu.Unlock()
-	if freed {
-		h.resumeForTotal()
 	}
 }
 
 // OnClientExpired forgets an expired session.
 func (h *outboundHook) OnClientExpired(cl *mqtt.Client) {
-	h.resume(cl, false)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if st := h.clients[cl]; st != nil {
-		h.sum -= st.held + st.writing
+		h.held -= st.held
 		delete(h.clients, cl)
 	}
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -34,9 +35,18 @@ func slowReader(t testing.TB, b *Broker, c creds, filter string, qos byte) net.C
 	return rc
 }
 
-// waiting counts the packets in cl's outbound buffer (mochi's channel of
-// packets not yet taken by its write loop).
-func waiting(cl *mqtt.Client) int { return outboundLen(cl) }
+// waiting is what waits to be written to cl's socket, in bytes, counting
+// msg per packet in mochi's queue (its channel of packets not yet taken by
+// its write loop) and the bytes in its outConn buffer but the packet being
+// written to the socket.
+func waiting(cl *mqtt.Client, msg int) int {
+	n := outboundLen(cl) * msg
+	if oc, ok := cl.Net.Conn.(*outConn); ok {
+		w, _, _ := oc.buffered(time.Now())
+		n += w
+	}
+	return n
+}
 
 // clientAt returns the broker's client whose remote address is conn's local one.
 func clientAt(b *Broker, conn net.Conn) *mqtt.Client {
@@ -103,7 +113,7 @@ func TestSlowReader(t *testing.T) {
 					t.Fatalf("slow reader %d disconnected before its stall time", i)
 				}
 				// One message always fits in an empty buffer.
-				if w := waiting(cl) * msg; w > max(perClient, msg) {
+				if w := waiting(cl, msg); w > max(perClient, msg) {
 					t.Fatalf("slow reader %d: %d bytes wait in its outbound buffer, want at most %d", i, w, max(perClient, msg))
 				}
 			}
@@ -111,7 +121,7 @@ func TestSlowReader(t *testing.T) {
 				t.Fatal("no drop was counted for maxOutboundBytes")
 			}
 			// The hub's own slow reader has more than the bound queued.
-			if cl := clientAt(b, hub); cl == nil || waiting(cl)*msg <= perClient {
+			if cl := clientAt(b, hub); cl == nil || waiting(cl, msg) <= perClient {
 				t.Fatal("the hub's own slow reader was dropped for or disconnected")
 			}
 
@@ -174,5 +184,91 @@ func TestStuckWrite(t *testing.T) {
 	}
 	if !pub.IsConnected() {
 		t.Fatal("the publisher was disconnected")
+	}
+}
+
+// socketOf is the TCP socket under a client's connection as mochi has it.
+func socketOf(c net.Conn) *net.TCPConn {
+	for {
+		switch x := c.(type) {
+		case *outConn:
+			c = x.Conn
+		case *trackedConn:
+			c = x.Conn
+		case *net.TCPConn:
+			return x
+		default:
+			return nil
+		}
+	}
+}
+
+// readRaw reads one MQTT packet: its first byte and its body.
+func readRaw(c net.Conn) (byte, []byte, error) {
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		return 0, nil, err
+	}
+	typ, n := b[0], 0
+	for i := 0; ; i++ {
+		if _, err := io.ReadFull(c, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n |= int(b[0]&0x7f) << (7 * i)
+		if b[0]&0x80 == 0 {
+			break
+		}
+	}
+	body := make([]byte, n)
+	_, err := io.ReadFull(c, body)
+	return typ, body, err
+}
+
+// TestMomentaryStall: a QoS 1 subscriber that stops reading for a while
+// (its socket's buffers full, the broker's side kept small) loses nothing
+// while what waits for it fits in MaxOutboundBytes: once it reads again it
+// gets every message, in order, and acknowledges each. Before the outbound
+// buffers of our own (outConn), mochi's write to the stalled socket held the
+// client's lock; a QoS 1 delivery then waited at most 100 ms for the client
+// to be idle before the client was suspended, and it missed the messages
+// published until it had caught up.
+func TestMomentaryStall(t *testing.T) {
+	b := startBroker(t, Config{})
+	sub := slowReader(t, b, creds{}, "stall/#", 1)
+	cl := clientAt(b, sub)
+	if cl == nil {
+		t.Fatal("the subscriber is not connected")
+	}
+	if s := socketOf(cl.Net.Conn); s == nil || s.SetWriteBuffer(8<<10) != nil {
+		t.Fatal("cannot shrink the broker's socket buffer for the subscriber")
+	}
+	pub := connect(t, b, creds{})
+	// 512 KiB: far more than the sockets' buffers, less than MaxOutboundBytes.
+	const n, size = 64, 8 << 10
+	for i := range n {
+		if err := publish(t, pub, "stall/x", false, fmt.Sprintf("%04d", i)+strings.Repeat("m", size-4)); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	_ = sub.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for want := 0; want < n; {
+		typ, body, err := readRaw(sub)
+		if err != nil {
+			t.Fatalf("after %d of %d messages: %v", want, n, err)
+		}
+		if typ&0xf0 != 0x30 {
+			continue
+		}
+		tl := int(body[0])<<8 | int(body[1])
+		if len(body) < tl+8 {
+			t.Fatalf("short PUBLISH: % x", body)
+		}
+		if got := string(body[tl+4 : tl+8]); got != fmt.Sprintf("%04d", want) {
+			t.Fatalf("got message %s, want %04d: the ones between were lost", got, want)
+		}
+		if _, err := sub.Write([]byte{0x40, 2, body[tl+2], body[tl+3]}); err != nil { // PUBACK
+			t.Fatal(err)
+		}
+		want++
 	}
 }

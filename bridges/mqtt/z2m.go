@@ -313,6 +313,8 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 	var actions []*z2mExpose // a remote's presses
 	var actionDrops []int
 	siren := theSiren(d.Definition.Exposes)
+	stateSwitches := binaryStatesAreFunction(d)
+	meterEnergy, meterPower := meterUnits(d)
 	for i := range d.Definition.Exposes {
 		e := &d.Definition.Exposes[i]
 		if !knownExposeTypes[e.Type] {
@@ -328,6 +330,9 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 		// A battery's level is the endpoint's health (zigbee2mqtt files it
 		// under diagnostic): it rides along, never an endpoint of its own.
 		rd, why := parseReading(e, d.Definition.Description)
+		if rd == nil && why == "" && e.Category == "" {
+			rd = meterReading(e, meterEnergy, meterPower)
+		}
 		if rd != nil && (e.Category == "" || rd.kind == readBattery || rd.kind == readBatteryLow) {
 			readings = append(readings, rd)
 			readingExposes = append(readingExposes, e)
@@ -457,6 +462,15 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 				u.ep.Traits.Siren = &model.Siren{}
 				break
 			}
+			if stateSwitches && isStateSwitch(e) {
+				u = &z2mUnit{onoff: &z2mBinary{prop: e.Property, on: e.ValueOn, off: e.ValueOff}}
+				u.ep.Category = model.CategorySwitch
+				u.ep.Traits.OnOff = &model.OnOff{}
+				if e.Access&accessGet != 0 {
+					u.getProps = []string{e.Property}
+				}
+				break
+			}
 			if e.Type == "binary" && e.Property == "state" && e.Access&accessSet != 0 && power == nil {
 				power, powerDrop = e, len(dropped)
 			}
@@ -472,7 +486,7 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 		if u == nil {
 			continue
 		}
-		u.getProps = collectGetProps(e)
+		u.getProps = append(u.getProps, collectGetProps(e)...)
 		u.ep.Description = e.Endpoint // overwritten below
 		units = append(units, u)
 	}

@@ -772,3 +772,69 @@ func measuresAlone(t model.Traits) bool {
 func isRemote(e *z2mExpose) bool {
 	return e.Name == "action" && (e.Type == "enum" || e.Type == "text") && e.Access&accessState != 0
 }
+
+// isStateSwitch reports whether e is a top-level binary "state" (or
+// "state_<endpoint>") the device can set and report.
+func isStateSwitch(e *z2mExpose) bool {
+	return e.Type == "binary" && (e.Property == "state" || strings.HasPrefix(e.Property, "state_")) &&
+		e.Access&accessSet != 0 && e.Access&accessState != 0 && e.Category == ""
+}
+
+// binaryStatesAreFunction reports whether the device's top-level binary
+// "state" exposes are its function: a water valve's open/close (Sinopé
+// VA4200WZ, GIEX QT06), a relay module's outputs (Cigol Connect, BOX
+// ERC2202-Z), a breaker's on/off (Tuya TS0601_rcbo) — zigbee2mqtt exposes
+// them as binary, not as a switch, and its Home Assistant discovery makes
+// them switches. Not beside a climate (the thermostat's own on/off, see
+// buildZ2MDevice) nor on a detector (a presence radar's "Function" state, a
+// garage door opener's trigger beside its contact).
+func binaryStatesAreFunction(d *z2mDeviceJSON) bool {
+	for i := range d.Definition.Exposes {
+		e := &d.Definition.Exposes[i]
+		if e.Type == "climate" && e.Category == "" {
+			return false
+		}
+		if rd, _ := parseReading(e, d.Definition.Description); rd != nil && e.Category == "" {
+			switch rd.kind {
+			case readContact, readMotion, readLeak, readSmoke, readGas, readVibration, readSOS:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// meterUnits reports whether a meter's kWh and W readings are its energy and
+// power by their unit: a device without an "energy" (or "power") expose and
+// without a climate names them by what it meters (energy_a, energy_l1,
+// current_summ_delivered, cumulative_heat; power_a, active_power).
+func meterUnits(d *z2mDeviceJSON) (energy, power bool) {
+	energy, power = true, true
+	for i := range d.Definition.Exposes {
+		e := &d.Definition.Exposes[i]
+		switch {
+		case e.Type == "climate":
+			return false, false
+		case e.Type == "numeric" && e.Name == "energy":
+			energy = false
+		case e.Type == "numeric" && e.Name == "power":
+			power = false
+		}
+	}
+	return energy, power
+}
+
+// meterReading is a numeric reading in kWh (energy) or W (power) of a
+// meter whose readings meterUnits lets the unit name; nil otherwise.
+func meterReading(e *z2mExpose, energy, power bool) *z2mReading {
+	if e.Type != "numeric" || e.Property == "" || e.Access&accessState == 0 {
+		return nil
+	}
+	switch {
+	case energy && e.Unit == "kWh":
+		return &z2mReading{kind: readEnergy, prop: e.Property, scale: 1, endpnt: e.Endpoint}
+	case power && e.Unit == "W":
+		return &z2mReading{kind: readPower, prop: e.Property, scale: 1, endpnt: e.Endpoint}
+	}
+	return nil
+}

@@ -60,6 +60,13 @@ func TestZ2MKindsImport(t *testing.T) {
 		skip  string
 	}{
 		{model: "E1757", want: []ep{{"", model.CategoryInteriorBlind, []model.TraitKind{model.TraitCover, model.TraitBattery}}}},
+		// A settable binary state is the device's function (valve, relay module,
+		// breaker); a meter's kWh and W name its energy and power.
+		{model: "VA4200WZ", want: []ep{{"", model.CategorySwitch, []model.TraitKind{model.TraitOnOff, model.TraitBattery}}}},
+		{model: "ERC2202-Z", want: []ep{{"1", model.CategorySwitch, []model.TraitKind{model.TraitOnOff}}, {"2", model.CategorySwitch, []model.TraitKind{model.TraitOnOff}}}},
+		{model: "TS0601_rcbo", want: []ep{{"", model.CategorySwitch, []model.TraitKind{model.TraitOnOff, model.TraitPower, model.TraitEnergy}}}},
+		{model: "PJ-1203A", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitPower, model.TraitEnergy}}}},
+		{model: "ZLinky_TIC", want: []ep{{"", model.CategoryOther, []model.TraitKind{model.TraitPower, model.TraitEnergy}}}},
 		{model: "1245602", want: []ep{{"", model.CategoryInteriorBlind, []model.TraitKind{model.TraitCover, model.TraitBattery}}}},
 		{model: "ZBCurtain", want: []ep{{"", model.CategoryInteriorBlind, []model.TraitKind{model.TraitCover, model.TraitBattery}}}},
 		{model: "MCCGQ11LM", want: []ep{{"", model.CategoryContactSensor, []model.TraitKind{model.TraitContact, model.TraitBattery}}}},
@@ -143,6 +150,10 @@ func TestZ2MKindsState(t *testing.T) {
 		{"E1757", `{"battery":87,"linkquality":120,"position":40,"state":"OPEN"}`,
 			model.State{CoverPosition: model.Ptr(40), Battery: model.Ptr(87)}},
 		{"E1757", `{"position":0,"state":"CLOSE"}`, model.State{CoverPosition: model.Ptr(0)}},
+		{"VA4200WZ", `{"state":"OPEN","position":100,"battery":80}`, model.State{On: model.Ptr(true), Battery: model.Ptr(80)}},
+		{"VA4200WZ", `{"state":"CLOSE"}`, model.State{On: model.Ptr(false)}},
+		{"TS0601_rcbo", `{"state":"ON","power":230,"energy":1.5,"temperature":31}`, model.State{On: model.Ptr(true), Watts: model.Ptr(230.0), EnergyKWh: model.Ptr(1.5)}},
+		{"PJ-1203A", `{"power_a":120,"power_b":5,"energy_a":3.5,"energy_b":0.2}`, model.State{Watts: model.Ptr(120.0), EnergyKWh: model.Ptr(3.5)}},
 		// The Somfy blind's slats: zigbee2mqtt's tilt, 0 closed … 100 open.
 		{"1245602", `{"battery":90,"position":100,"state":"OPEN","tilt":40}`,
 			model.State{CoverPosition: model.Ptr(100), CoverTilt: model.Ptr(40), Battery: model.Ptr(90)}},
@@ -224,6 +235,9 @@ func TestZ2MKindsCommands(t *testing.T) {
 		{"E1757", model.SetCoverPosition(35), `{"position":35}`},
 		{"ZBCurtain", model.SetCoverPosition(60), `{"position":60}`},
 		{"1245602", model.SetCoverTilt(40), `{"tilt":40}`},
+		{"VA4200WZ", model.SetPower(false), `{"state":"CLOSE"}`},
+		{"ERC2202-Z", model.SetPower(true), `{"state_l1":"ON"}`},
+		{"TS0601_rcbo", model.SetPower(false), `{"state":"OFF"}`},
 		{"1245602", model.SetCoverPosition(30), `{"position":30}`},
 		{"E1757", model.SetCoverTilt(40), string(model.ErrNotSupported)},
 		{"E2007", model.SetPower(true), `{"fan_state":"ON"}`},

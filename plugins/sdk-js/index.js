@@ -271,7 +271,10 @@ function serve(bridge) {
     process.stderr.write('This is an avshub bridge plugin: the hub starts it (try "describe").\n');
     process.exit(1);
   }
-  process.on('SIGINT', () => {}); // the hub stops its plugins itself
+  // The hub stops its plugins itself, in order: a Ctrl-C or a SIGTERM to the
+  // hub's whole process group (systemd's KillMode=control-group) is not ours.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
   const em = new Emitter();
   const stop = new AbortController();
   let configured = false;

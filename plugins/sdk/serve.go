@@ -108,10 +108,21 @@ func serve(b Bridge, o serveOptions) int {
 	}
 
 	// The host owns the plugin's lifecycle: a Ctrl-C on the hub's terminal
-	// reaches the whole process group, and the hub must be able to stop its
-	// plugins in order. go-plugin ignores SIGINT only once its handshake is
-	// out, so catch (and drop) it from the start.
-	signal.Notify(make(chan os.Signal, 1), os.Interrupt)
+	// reaches the whole process group, and so does a SIGTERM to the group
+	// (systemd's KillMode=control-group, `kill -TERM -PGID`), and the hub must
+	// be able to stop its plugins in order: an exit of our own would race the
+	// hub's orderly stop and be logged as a crash. go-plugin ignores SIGINT
+	// only once its handshake is out, so catch both from the start; the
+	// watchdog below still ends the bridge when the hub is gone.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for sig := range sigs {
+			if sig == syscall.SIGTERM {
+				log.Info("SIGTERM: the hub stops this bridge (or the bridge stops when the hub is gone)")
+			}
+		}
+	}()
 	OneProc()
 	c := newCore(b, log)
 	exit := make(chan int, 3)

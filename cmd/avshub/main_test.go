@@ -42,6 +42,9 @@ func TestCLI(t *testing.T) {
 	missingBridge := write("missing.yaml", base+"bridges:\n  - name: zigbee\n    path: "+filepath.Join(dir, "nope")+"\n")
 	bundledBridges := write("bundled.yaml", base+"bridges:\n  - name: zigbee\n    config: {port: /dev/ttyUSB0}\n  - name: upstairs\n    bundled: zigbee\n    config: {port: /dev/ttyUSB1}\n")
 	badBundled := write("badbundled.yaml", base+"bridges:\n  - name: zigbee\n    config: {port: /dev/ttyUSB0, channel: 40}\n")
+	badSettings := write("badsettings.yaml", base+"bridges:\n  - name: zigbee\n    config:\n      port: /dev/ttyUSB0\n      baud: fast\n      baudrate: 9600\n"+
+		"  - name: virtual\n    config:\n      lockDelay: five\n      devices:\n        - {id: a, name: A, type: lamp}\n")
+	badVirtual := write("badvirtual.yaml", base+"bridges:\n  - name: virtual\n    config:\n      lockDelay: five\n      devices:\n        - {id: a, name: A, type: lamp}\n")
 	tests := []struct {
 		name string
 		args []string
@@ -58,6 +61,14 @@ func TestCLI(t *testing.T) {
 		{"config bridge schema", []string{"config", "check", "--config", badBridge}, 1, "bridges[0].config.channel: "},
 		{"config bundled bridges", []string{"config", "check", "--config", bundledBridges}, 0, "ok (profile avs, 2 bridges enabled"},
 		{"config bundled bridge schema", []string{"config", "check", "--config", badBundled}, 1, "bridges[0].config.channel: "},
+		{"config bridge enum names the accepted values", []string{"config", "check", "--config", badSettings}, 1,
+			`badsettings.yaml:10: bridges[0].config.baud: "fast" is not accepted: use one of 38400, 57600, 115200, 230400 or 460800`},
+		{"config bridge unknown key names the bridge's settings", []string{"config", "check", "--config", badSettings}, 1,
+			"badsettings.yaml:11: bridges[0].config.baudrate: not a setting of this bridge; its settings here: availabilitySeconds, baud, channel, names, panId, port, responseTimeoutMs"},
+		{"config bridge duration", []string{"config", "check", "--config", badVirtual}, 1,
+			`badvirtual.yaml:9: bridges[0].config.lockDelay: "five" is not valid here: expected a duration: a number with a unit, like 30s, 5m or 1h30m`},
+		{"config bridge list item", []string{"config", "check", "--config", badVirtual}, 1,
+			`badvirtual.yaml:11: bridges[0].config.devices[0].type: "lamp" is not accepted: use one of "light", "lock"`},
 		{"bridge usage", []string{"bridge"}, 2, "name a bundled bridge: mqtt, virtual, zigbee"},
 		{"bridge unknown", []string{"bridge", "zwave"}, 2, `no bundled bridge "zwave"`},
 		{"plugin trust bundled", []string{"plugin", "trust", "zigbee", "--config", bundledBridges}, 0, "nothing to trust"},

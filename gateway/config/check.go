@@ -102,6 +102,16 @@ func keyAt(root *yaml.Node, line int) (string, string) {
 	return walk(root, "")
 }
 
+// KeyError is an error about key, a dotted path such as
+// "bridges[1].config.port", at its line in the file (or its closest parent's).
+func (c *Config) KeyError(key, msg string) *Error {
+	e := &Error{File: c.Path, Key: key, Msg: msg}
+	if c.doc != nil {
+		e.Line = lineOf(c.doc, key)
+	}
+	return e
+}
+
 // placeholder matches the values a shipped or documented file asks a person to
 // replace ("CHANGE-ME", "change_me", "<your client id>").
 var placeholder = regexp.MustCompile(`(?i)change[-_ ]?me|^<[^>]*>$|replace[-_ ]?me`)

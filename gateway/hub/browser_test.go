@@ -52,20 +52,25 @@ func browserFor(t *testing.T, d time.Duration, extra ...chromedp.ExecAllocatorOp
 	return ctx
 }
 
-// TestStatusPageInChromium loads the running hub's status page in headless
-// Chromium: it lists the hub's endpoints and follows a device change live.
-func TestStatusPageInChromium(t *testing.T) {
+// pageHub starts the hub with its page for a browser test, on the test
+// harness's virtual bridge: Chromium must be there (the test fails without
+// it), the hub is connected to the emulator and Alexa knows the endpoints. It
+// returns the hub and the page's address.
+func pageHub(t *testing.T) (*testEnv, string) {
+	t.Helper()
 	chromium(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	e := newEnv(t, envOptions{StatusListen: addr})
 	e.start()
 	e.waitConnected(15 * time.Second)
 	e.waitKnown(10 * time.Second)
+	return e, addr
+}
+
+// TestStatusPageInChromium loads the running hub's status page in headless
+// Chromium: it lists the hub's endpoints and follows a device change live.
+func TestStatusPageInChromium(t *testing.T) {
+	e, addr := pageHub(t)
 	ctx := browser(t) // closed before the hub stops (cleanups run last-in first-out)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+addr+"/")); err != nil {

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -11,17 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
-
-// statusAddr returns a free 127.0.0.1 port for the status page.
-func statusAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // pageStep is one thing a person does on a device page and what the page
 // must then say.
@@ -50,12 +38,7 @@ window.press = function(sel){ document.querySelector(sel).click(); };`
 // as live state in words; a command the thermostat refuses shows a human
 // message with the technical details behind a disclosure.
 func TestDeviceControlsInChromium(t *testing.T) {
-	chromium(t)
-	addr := statusAddr(t)
-	e := newEnv(t, envOptions{StatusListen: addr})
-	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	_, addr := pageHub(t)
 
 	steps := []pageStep{
 		{device: "kitchen-light", do: `set('#colour', '#0000ff')`, state: "blue", message: "Colour set to #0000ff"},

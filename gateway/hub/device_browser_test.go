@@ -2,7 +2,6 @@ package hub
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,17 +30,7 @@ func artifactDir(t *testing.T) string {
 // behind a disclosure, the rename form renames it for Alexa, and "Hide from
 // Alexa" deletes it from Alexa. Screenshots are kept as test artifacts.
 func TestDevicePageInChromium(t *testing.T) {
-	chromium(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	e := newEnv(t, envOptions{StatusListen: addr})
-	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e, addr := pageHub(t)
 	shots := artifactDir(t)
 
 	for i, width := range []int64{1280, 390} {

@@ -15,12 +15,7 @@ import (
 // reload, and nothing from other components; at error and above the info
 // lines are gone.
 func TestLogViewInChromium(t *testing.T) {
-	chromium(t)
-	addr := statusAddr(t)
-	e := newEnv(t, envOptions{StatusListen: addr})
-	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	_, addr := pageHub(t)
 
 	for i, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {

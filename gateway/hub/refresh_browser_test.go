@@ -47,12 +47,7 @@ func onNewDocument(js string) chromedp.Action[chromedp.Void] {
 // another revision refreshes it, and a change of a device refreshes it and
 // moves the page to the hub's new revision.
 func TestStatusPageQuietHubNotReplacedInChromium(t *testing.T) {
-	chromium(t)
-	addr := statusAddr(t)
-	e := newEnv(t, envOptions{StatusListen: addr})
-	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e, addr := pageHub(t)
 	ctx := browserFor(t, 2*time.Minute)
 
 	if err := chromedp.Do(ctx, onNewDocument(pageProbe), chromedp.Navigate("http://"+addr+"/")); err != nil {

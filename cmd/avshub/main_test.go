@@ -79,7 +79,7 @@ func TestCLI(t *testing.T) {
 		{"extra argument", []string{"status", "extra"}, 2, `unexpected argument "extra"`},
 		{"bad flag", []string{"status", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"pair names its argument", []string{"pair", "--config", good}, 2, "name one bridge to open"},
-		{"config bad", []string{"config", "check", "--config", bad}, 1, "bad.yaml:3: profil: unknown key"},
+		{"config bad", []string{"config", "check", "--config", bad}, 1, "bad.yaml:3: hub.profil: unknown key; the keys here are serialNumber, productId, dataDir, profile"},
 		{"config usage", []string{"config"}, 2, "usage: avshub config"},
 		{"status not running", []string{"status", "--config", good}, 1, "not running"},
 		{"pair usage", []string{"pair", "--config", good}, 2, "usage: avshub pair"},

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -320,6 +321,7 @@ type Error struct {
 	Line int
 	Key  string
 	Msg  string
+	typ  string // the Go type an unknown key was found in ("config.Hub")
 }
 
 func (e *Error) Error() string {
@@ -356,7 +358,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		strict := yaml.NewDecoder(bytes.NewReader(data))
 		strict.KnownFields(true)
 		if err := strict.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-			return nil, typeError(yamlError(path, err), &root)
+			return nil, unknownKey(typeError(yamlError(path, err), &root), &root)
 		}
 		cfg.Path = path
 	}
@@ -387,10 +389,105 @@ func yamlError(path string, err error) error {
 		if len(f) > 0 {
 			e.Key = f[0]
 			e.Msg = "unknown key"
+			if len(f) >= 4 && f[1] == "not" && f[2] == "found" {
+				e.typ = f[len(f)-1] // "in type config.Hub"
+			}
 		}
 	}
 	return e
 }
+
+// unknownKey completes an "unknown key" error: the key's whole path
+// ("hub.profil", from the document) and the keys accepted there.
+func unknownKey(err error, root *yaml.Node) error {
+	e, ok := err.(*Error)
+	if !ok || e.Msg != "unknown key" {
+		return err
+	}
+	if key, _ := keyAt(root, e.Line); key != "" && (key == e.Key || strings.HasSuffix(key, "."+e.Key)) {
+		e.Key = key
+	} else if key := mappingKeyAt(root, e.Line, e.Key); key != "" {
+		e.Key = key
+	}
+	if keys := yamlKeys[e.typ]; len(keys) > 0 {
+		e.Msg = "unknown key; the keys here are " + strings.Join(keys, ", ")
+	}
+	return e
+}
+
+// mappingKeyAt returns the dotted path of the key named name on line whose
+// value is a mapping or a list (keyAt finds only scalar values).
+func mappingKeyAt(root *yaml.Node, line int, name string) string {
+	var walk func(n *yaml.Node, path string) string
+	walk = func(n *yaml.Node, path string) string {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if k := walk(c, path); k != "" {
+					return k
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if k.Line == line && k.Value == name {
+					return p
+				}
+				if x := walk(n.Content[i+1], p); x != "" {
+					return x
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if k := walk(c, fmt.Sprintf("%s[%d]", path, i)); k != "" {
+					return k
+				}
+			}
+		}
+		return ""
+	}
+	return walk(root, "")
+}
+
+// yamlKeys lists, for each struct type of the configuration as yaml names it
+// in its errors ("config.Hub"), the keys it accepts.
+var yamlKeys = func() map[string][]string {
+	m := map[string][]string{}
+	var visit func(t reflect.Type)
+	visit = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || t.PkgPath() == "" {
+			return
+		}
+		name := t.String()
+		if _, seen := m[name]; seen {
+			return
+		}
+		m[name] = nil
+		var keys []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if !f.IsExported() || tag == "-" {
+				continue
+			}
+			if tag == "" {
+				tag = strings.ToLower(f.Name)
+			}
+			keys = append(keys, tag)
+			visit(f.Type)
+		}
+		m[name] = keys
+	}
+	visit(reflect.TypeOf(Config{}))
+	return m
+}()
 
 func (c *Config) applyDefaults() {
 	if c.Hub.DataDir == "" {

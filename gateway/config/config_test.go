@@ -62,7 +62,10 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 		name, src, want string
 		line            int
 	}{
-		{"unknown key", "hub:\n  serialNumber: x\n  serial: y\n", "unknown key", 3},
+		{"unknown key", "hub:\n  serialNumber: x\n  serial: y\n", "hub.serial: unknown key; the keys here are serialNumber, productId, dataDir, profile", 3},
+		{"unknown section", "hub:\n  serialNumber: x\nlogg:\n  level: info\n", "logg: unknown key; the keys here are hub, alexa, avs, skill, lwa, router, bridges", 3},
+		{"unknown nested key", "hub:\n  serialNumber: x\nmqtt:\n  embedded:\n    user:\n      - a\n", "mqtt.embedded.user: unknown key; the keys here are disabled, listen, users,", 5},
+		{"unknown bridge key", "hub:\n  serialNumber: x\nbridges:\n  - name: v\n    path: a\n    conf: {}\n", "bridges[0].conf: unknown key; the keys here are name, path, bundled, sha256", 6},
 		{"missing serial", "hub:\n  profile: avs\n", "hub.serialNumber", 2},
 		{"bad profile", "hub:\n  serialNumber: x\n  profile: alexa\n", "hub.profile", 3},
 		{"bad region", "hub:\n  serialNumber: x\navs:\n  region: MARS\n", "avs.region", 4},

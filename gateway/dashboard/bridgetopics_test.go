@@ -71,6 +71,17 @@ func TestBridgeRequestTopics(t *testing.T) {
 				return dev["name"] == "Kitchen lamp"
 			})
 
+			// A room given on the hub (the page, `avshub rename --area`) reaches
+			// Home Assistant as the device's suggested_area, beside its name.
+			area := "Kitchen"
+			if err := (requests{h}).Configure(lamp.Endpoint.ID, discovery.SettingsPatch{Area: &area}); err != nil {
+				t.Fatal(err)
+			}
+			obs.lastJSON(t, cfgTopic, func(v map[string]any) bool {
+				dev, _ := v["dev"].(map[string]any)
+				return dev["suggested_area"] == "Kitchen" && dev["name"] == "Kitchen lamp"
+			})
+
 			r = ask("hide", `{"id":"Kitchen lamp","alexa":true,"transaction":7}`)
 			if r["status"] != "ok" || r["transaction"] != 7.0 || !h.reg.Settings(lamp.Endpoint.ID).HiddenFromAlexa {
 				t.Errorf("hide response %v, settings %+v", r, h.reg.Settings(lamp.Endpoint.ID))

@@ -174,6 +174,9 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"traits": func(t model.Traits) []string { return t.Names() },
 	"state":  StateText,
 	"lower":  strings.ToLower,
+	// bridgeTrouble: a bridge's last error in words (the error itself goes
+	// behind "Technical details").
+	"bridgeTrouble": BridgeTrouble,
 }).Funcs(deviceFuncs).Funcs(pairingFuncs).ParseFS(templates, "templates/*.html"))
 
 // Server serves the status page, metrics, health and the JSON API.

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/avshub/avshub/discovery/model"
 )
@@ -36,6 +38,9 @@ type haFan struct {
 	pctTopic          string
 	pctTpl            *template
 	min, max          float64 // speed_range_min/max
+	// modes are zigbee2mqtt's named speeds (fan_mode) when its templates
+	// are not ones the bridge evaluates: pctTopic takes a speed's name.
+	modes *z2mFan
 }
 
 // haSiren is a siren entity.
@@ -132,18 +137,55 @@ func (e *haEntity) parseFan(r *cfgReader) error {
 	}
 	e.sub(r.topic("state_topic"), "state", stpl)
 	// The percentage is imported when its templates are ones the bridge
-	// evaluates; zigbee2mqtt's (a lookup in a dict literal) are not, and its
-	// fans are the zigbee2mqtt source's anyway: such a fan is on/off only.
+	// evaluates; zigbee2mqtt's (a lookup in a dict literal) are not: its
+	// named speeds are read as the zigbee2mqtt source reads its fan_mode.
 	if t := r.topic("percentage_command_topic"); t != "" {
 		ct, cerr := r.tmpl("percentage_command_template")
 		vt, verr := r.tmpl("percentage_value_template")
-		if cerr == nil && verr == nil {
+		switch {
+		case cerr == nil && verr == nil:
 			f.pctTopic, f.pctTpl = t, ct
 			e.sub(r.topic("percentage_state_topic"), "percentage", vt)
+		case e.fromZigbee2MQTT():
+			e.parseZ2MFanModes(r, f, t)
 		}
 	}
 	e.fan = f
 	return nil
+}
+
+// z2mFanSpeedRE matches an entry of zigbee2mqtt's percentage_value_template
+// dict ({'off':0, 'low':1, 'medium':2, 'high':3, 'on':4}[value_json["fan_mode"]]).
+var z2mFanSpeedRE = regexp.MustCompile(`'([^']*)'\s*:\s*\d+`)
+
+// parseZ2MFanModes reads zigbee2mqtt's fan_mode from its fan config: the
+// mode property is the last segment of the command topic
+// (<base>/<device>/set/fan_mode), its values the percentage dict's names
+// and the preset modes (the expose's enum), so that the fan has the named
+// speeds the zigbee2mqtt source gives it (parseZ2MFan).
+func (e *haEntity) parseZ2MFanModes(r *cfgReader, f *haFan, cmdTopic string) {
+	i := strings.LastIndex(cmdTopic, "/set/")
+	if i < 0 {
+		return
+	}
+	prop := cmdTopic[i+len("/set/"):]
+	var values []any
+	for _, m := range z2mFanSpeedRE.FindAllStringSubmatch(r.str("percentage_value_template", ""), -1) {
+		values = append(values, m[1])
+	}
+	for _, p := range r.strs("preset_modes") {
+		values = append(values, p)
+	}
+	z := parseZ2MFan([]z2mExpose{{Type: "enum", Name: "mode", Property: prop, Access: accessState | accessSet, Values: values}})
+	if z == nil || len(z.speeds) == 0 {
+		return
+	}
+	tpl, err := parseTemplate(`{{ value_json["` + prop + `"] }}`)
+	if err != nil {
+		return
+	}
+	f.modes, f.pctTopic = z, cmdTopic
+	e.sub(r.topic("percentage_state_topic"), "mode", tpl)
 }
 
 func (e *haEntity) parseSiren(r *cfgReader) error {
@@ -292,7 +334,10 @@ func (e *haEntity) kindTraits() (t model.Traits, c model.Category, ok bool) {
 		return t, model.CategoryInteriorBlind, true
 	case e.fan != nil:
 		t.OnOff = &model.OnOff{}
-		if e.fan.pctTopic != "" {
+		switch {
+		case e.fan.modes != nil:
+			t.Fan = e.fan.modes.trait()
+		case e.fan.pctTopic != "":
 			t.Fan = &model.Fan{}
 		}
 		return t, model.CategoryFan, true
@@ -346,6 +391,15 @@ func (e *haEntity) kindMessage(role, v string) (s model.State, ok bool, err erro
 		f := e.fan
 		switch {
 		case empty:
+		case role == "mode" && f.modes != nil:
+			if v == "off" {
+				s.FanSpeed = model.Ptr(0)
+			}
+			for i, sp := range f.modes.speeds {
+				if sp == v {
+					s.FanSpeed = model.Ptr(f.modes.percent(i))
+				}
+			}
 		case role == "percentage":
 			n, err := num()
 			if err != nil {
@@ -486,6 +540,12 @@ func (e *haEntity) kindCommand(c model.Command, msg func(string, *template, stri
 		n := *c.FanSpeed
 		if n == 0 {
 			out, err := msg(f.cmdTopic, f.cmdTpl, f.payOff)
+			return out, true, err
+		}
+		if z := f.modes; z != nil {
+			// the nearest named speed, as the zigbee2mqtt source sets it
+			i := clampInt(int(math.Round(float64(n)*float64(len(z.speeds))/100))-1, 0, len(z.speeds)-1)
+			out, err := msg(f.pctTopic, nil, z.speeds[i])
 			return out, true, err
 		}
 		// HA's percentage_to_ranged_value: ceil over the speed range.

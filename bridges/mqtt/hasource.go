@@ -507,7 +507,19 @@ func (h *haSource) units() []*unit {
 			names[strings.ToLower(u.dev.Endpoint.FriendlyName)]++
 			group = append(group, u)
 		}
+		// A zigbee2mqtt device's one fan is its primary function: it keeps
+		// the device's name and its light is "<device> light", as the
+		// zigbee2mqtt source names them ("turn on the fan" is the fan).
+		fans := 0
+		for _, m := range members {
+			if m[0].fan != nil && m[0].fromZigbee2MQTT() {
+				fans++
+			}
+		}
 		for i, u := range group {
+			if fans == 1 && members[i][0].fan != nil && members[i][0].fromZigbee2MQTT() {
+				continue
+			}
 			if names[strings.ToLower(u.dev.Endpoint.FriendlyName)] > 1 {
 				u.dev.Endpoint.FriendlyName = model.Truncate(u.dev.Endpoint.FriendlyName+" "+members[i][0].platform, model.MaxFriendlyNameLen)
 			}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/avshub/avshub/gateway/backup"
 	"github.com/avshub/avshub/gateway/store"
@@ -19,8 +18,8 @@ import (
 func TestBackupWhileRunning(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 
 	out := filepath.Join(t.TempDir(), "backup.tar.gz")
 	cfgPath := filepath.Join(e.dir, "avshub.yaml")

@@ -33,7 +33,7 @@ func TestBridgeTroubleInChromium(t *testing.T) {
 	const row = `document.querySelector('tr[data-bridge="virtual"]')`
 	for _, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			ctx := browserFor(t, 2*time.Minute)
+			ctx := browser(t)
 			shot := shooter(t, ctx, artifactDir(t), width)
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/"),
 				chromedp.WaitVisible(`tr[data-bridge="virtual"]`)); err != nil {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -30,27 +29,25 @@ func chromium(t *testing.T) string {
 }
 
 // browser starts headless Chromium (Debian's, with the workplace's flags) and
-// returns a chromedp context for it.
+// returns a chromedp context for it, which ends at the test's deadline
+// (waitContext): a page on a loaded machine is slow, not wrong.
 func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
-	t.Helper()
-	return browserFor(t, 60*time.Second, extra...)
-}
-
-// browserFor is browser whose context ends after d (a test of many steps on
-// a busy machine needs more than a minute).
-func browserFor(t *testing.T, d time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(append(chromedp.DefaultExecAllocatorOptions[:], extra...),
 		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	wctx, cancelW := waitContext(t)
+	actx, cancelA := chromedp.NewExecAllocator(wctx, opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, d)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	t.Cleanup(func() { cancelC(); cancelA(); cancelW() })
 	return ctx
 }
+
+// untilDeadline makes a chromedp poll wait as long as its context (browser:
+// the test's deadline) instead of chromedp's default 30 s.
+var untilDeadline = chromedp.WithPollingTimeout(0)
 
 // pageHub starts the hub with its page for a browser test, on the test
 // harness's virtual bridge: Chromium must be there (the test fails without
@@ -62,8 +59,8 @@ func pageHub(t *testing.T) (*testEnv, string) {
 	addr := freeAddr(t)
 	e := newEnv(t, envOptions{StatusListen: addr})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 	return e, addr
 }
 
@@ -95,7 +92,7 @@ func TestStatusPageInChromium(t *testing.T) {
 
 	// Alexa turns the light on: the page must follow without a reload.
 	e.mustSend("Alexa.PowerController", "TurnOn", id("kitchen-light"), "", map[string]any{})
-	after, err := chromedp.Run(ctx, chromedp.Poll[string](row+` && `+row+`.querySelector('td.state').innerText.startsWith("on") && `+row+`.innerText`))
+	after, err := chromedp.Run(ctx, chromedp.Poll[string](row+` && `+row+`.querySelector('td.state').innerText.startsWith("on") && `+row+`.innerText`, untilDeadline))
 	if err != nil {
 		t.Fatalf("the page did not update when the device changed: %v", err)
 	}
@@ -119,7 +116,7 @@ func TestStatusPageDNSRebinding(t *testing.T) {
 	l.Close()
 	e := newEnv(t, envOptions{StatusListen: addr})
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 	ctx := browser(t, chromedp.Flag("host-resolver-rules", "MAP evil.example 127.0.0.1"))
 
 	post := `fetch("/api/v1/bridges/virtual/pair?for=600s", {method: "POST", headers: {"X-Avshub": "1"}}).then(r => r.status)`

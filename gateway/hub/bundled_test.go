@@ -28,7 +28,7 @@ func TestBundledBridge(t *testing.T) {
 	e := newEnv(t, envOptions{Self: self})
 	e.start()
 	defer e.stop()
-	e.waitKnown(20 * time.Second)
+	e.waitKnown()
 	pid := e.bridgePID()
 	if pid == 0 {
 		t.Fatal("no bridge pid")

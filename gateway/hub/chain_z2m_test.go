@@ -251,7 +251,7 @@ func TestChainRealZigbee2MQTT(t *testing.T) {
 	}
 
 	// Pair every product with zigbee2mqtt.
-	ctx := ctxFor(t, 4*time.Minute)
+	ctx := deadlineCtx(t)
 	if err := mqttPublish(rec.c, "zigbee2mqtt/bridge/request/permit_join", []byte(`{"time": 254}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestChainRealZigbee2MQTT(t *testing.T) {
     config: {broker: %q, commandTimeout: 2s, confirmTimeout: 30s}
 `, filepath.Join(binDir, "bridge-mqtt"), broker.URL)})
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 	e.poll(ctx, "the MQTT bridge to publish every product", func() error {
 		for _, d := range devs {
 			d.endpoint = ""
@@ -431,9 +431,7 @@ func TestChainRealZigbee2MQTT(t *testing.T) {
 		}
 		rec.quiet(d.ieee, 300*time.Millisecond, 5*time.Second)
 		from := rec.mark()
-		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		a, err := e.send(sctx, s.ns, s.name2, d.endpoint, s.instance, s.payload)
-		cancel()
+		a, err := e.send(ctx, s.ns, s.name2, d.endpoint, s.instance, s.payload)
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}

@@ -70,7 +70,7 @@ func TestDeviceControlsInChromium(t *testing.T) {
 	}
 	for _, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			ctx := browserFor(t, 4*time.Minute)
+			ctx := browser(t)
 			shot := shooter(t, ctx, artifactDir(t), width)
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
 				t.Fatal(err)
@@ -109,7 +109,7 @@ func TestDeviceControlsInChromium(t *testing.T) {
 				if s.details != "" {
 					cond += fmt.Sprintf(` && document.querySelector('#message details') && document.querySelector('#message details').textContent.includes(%q) && document.querySelector('#message .error')`, s.details)
 				}
-				if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")", chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+				if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")", untilDeadline)); err != nil {
 					got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('message').innerText + ' | ' + document.getElementById('state').innerText`))
 					t.Fatalf("step %d on %s (%s%s): the page says %q, want message %q and state %q: %v", i, s.device, s.do, s.key, got, s.message, s.state, err)
 				}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -35,7 +34,7 @@ func TestDevicePageInChromium(t *testing.T) {
 
 	for i, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			ctx := browserFor(t, 2*time.Minute)
+			ctx := browser(t)
 			dev := []string{"kitchen-light", "bedroom-light"}[i]
 			epID := id(dev)
 			shot := shooter(t, ctx, shots, width)
@@ -60,10 +59,10 @@ func TestDevicePageInChromium(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Click(`#turn-on`)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#state') && document.querySelector('#state').innerText.includes('on') && document.querySelector('#message').innerText.includes('Turned on')`)); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#state') && document.querySelector('#state').innerText.includes('on') && document.querySelector('#message').innerText.includes('Turned on')`, untilDeadline)); err != nil {
 				t.Fatalf("the page did not show the light on: %v", err)
 			}
-			e.poll(ctxFor(t, 10*time.Second), "a ChangeReport for the page's command", func() error {
+			e.poll(deadlineCtx(t), "a ChangeReport for the page's command", func() error {
 				if e.countEvents(from, "Alexa.ChangeReport") == 0 {
 					return fmt.Errorf("no ChangeReport yet")
 				}
@@ -89,10 +88,10 @@ func TestDevicePageInChromium(t *testing.T) {
 				chromedp.Click(`#rename-save`)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#name').innerText === `+fmt.Sprintf("%q", newName))); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#name').innerText === `+fmt.Sprintf("%q", newName), untilDeadline)); err != nil {
 				t.Fatalf("the page did not show the new name: %v", err)
 			}
-			e.poll(ctxFor(t, 10*time.Second), "Alexa knows the new name", func() error {
+			e.poll(deadlineCtx(t), "Alexa knows the new name", func() error {
 				raw, _ := e.emu.Endpoint(epID)
 				if !strings.Contains(string(raw), `"friendlyName":"`+newName+`"`) {
 					return fmt.Errorf("Alexa has %s", raw)
@@ -105,13 +104,13 @@ func TestDevicePageInChromium(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Click(`#hide-alexa`)); err != nil {
 				t.Fatal(err)
 			}
-			e.poll(ctxFor(t, 10*time.Second), "Alexa forgot the hidden endpoint", func() error {
+			e.poll(deadlineCtx(t), "Alexa forgot the hidden endpoint", func() error {
 				if _, ok := e.emu.Endpoint(epID); ok {
 					return fmt.Errorf("Alexa still has it")
 				}
 				return nil
 			})
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#hide-alexa').checked && document.body.innerText.includes('Hidden from Alexa')`)); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#hide-alexa').checked && document.body.innerText.includes('Hidden from Alexa')`, untilDeadline)); err != nil {
 				t.Fatalf("the page does not say it is hidden: %v", err)
 			}
 			shot("hidden")

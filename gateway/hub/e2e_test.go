@@ -2,7 +2,6 @@ package hub
 
 import (
 	"testing"
-	"time"
 )
 
 // TestEndToEnd runs the whole chain for each Alexa profile: the AVS emulator
@@ -50,8 +49,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Run(tc.profile, func(t *testing.T) {
 			e := newEnv(t, envOptions{Profile: tc.profile})
 			e.start()
-			e.waitConnected(15 * time.Second)
-			e.waitKnown(10 * time.Second)
+			e.waitConnected()
+			e.waitKnown()
 			if st := e.hub.Status(); !st.Ready || !st.Link.Linked || len(st.Bridges) != 1 || st.Bridges[0].Endpoints != len(e.deviceIDs()) {
 				t.Errorf("status: ready %t linked %t bridges %+v", st.Ready, st.Link.Linked, st.Bridges)
 			}
@@ -86,7 +85,7 @@ func TestEndToEnd(t *testing.T) {
 					}
 				}
 			}
-			e.waitConsistent(10 * time.Second)
+			e.waitConsistent()
 			e.noRefusedEvents()
 		})
 	}

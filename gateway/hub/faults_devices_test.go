@@ -274,7 +274,7 @@ func startZigbeeHub(t *testing.T, ctx context.Context, r *zigbeeRig) *testEnv {
 	t.Helper()
 	e := newEnv(t, envOptions{ExtraBridges: zigbeeBridgeYAML(r.link)})
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 	e.poll(ctx, "the zigbee bridge to be healthy", func() error {
 		if state, health, _, _ := e.bridgeStatus("zigbee"); state != "running" || health != string(model.HealthHealthy) {
 			return fmt.Errorf("zigbee bridge %s %s", state, health)
@@ -358,7 +358,7 @@ func TestFaultZigbeeBridgeSIGKILL(t *testing.T) {
 		return zigbeeOnOffMatches(e, r, hue, dim)
 	})
 	e.noRefusedEvents()
-	e.waitConsistent(10 * time.Second) // the virtual bridge's endpoints were not disturbed
+	e.waitConsistent() // the virtual bridge's endpoints were not disturbed
 }
 
 // TestFaultZigbeeSerialUnplug pulls the coordinator stick out: the bridge
@@ -451,7 +451,7 @@ func TestFaultMQTTBridgeSIGKILL(t *testing.T) {
 
 	e := newEnv(t, envOptions{ExtraBridges: mqttBridgeYAML(brk.URL)})
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 
 	// The light the test drives, found by its zigbee2mqtt name.
 	const bulbName = z2mBulb

@@ -87,10 +87,10 @@ func (e *testEnv) someChanges() {
 func TestFaultBridgeSIGKILL(t *testing.T) {
 	e := newEnv(t, envOptions{LockDelay: "2s"})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 	e.someChanges()
-	e.waitConsistent(10 * time.Second)
+	e.waitConsistent()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -157,7 +157,7 @@ func TestFaultBridgeSIGKILL(t *testing.T) {
 		t.Errorf("bridge status after restart: %+v", st.Bridges[0])
 	}
 	// The restarted process starts from its initial state: Alexa must learn it.
-	e.waitConsistent(10 * time.Second)
+	e.waitConsistent()
 	if a := e.mustSend("Alexa.PowerController", "TurnOn", id("kitchen-light"), "", map[string]any{}); a.Name != "Response" {
 		t.Errorf("TurnOn after the restart: %s %v", a.Name, a.Payload)
 	}
@@ -236,7 +236,7 @@ func TestFaultHubSIGKILL(t *testing.T) {
 			t.Fatalf("round %d: no reconnection: %v", round, err)
 		}
 		connections = e.emu.State().Connections
-		e.waitConnected(10 * time.Second)
+		e.waitConnected()
 		if st := e.hub.Status(); !st.Link.Linked || st.Link.NeedsRelink {
 			t.Errorf("round %d: link status after restart %+v", round, st.Link)
 		}
@@ -246,7 +246,7 @@ func TestFaultHubSIGKILL(t *testing.T) {
 			}
 			return nil
 		})
-		e.waitConsistent(10 * time.Second) // the light the new bridge process reports off again
+		e.waitConsistent() // the light the new bridge process reports off again
 		if n := e.countEvents(from, "Alexa.Discovery.AddOrUpdateReport"); n != 0 {
 			t.Errorf("round %d: %d AddOrUpdateReport after a restart with nothing changed (before: %d)", round, n, discoveries)
 		}
@@ -373,8 +373,8 @@ func (e *testEnv) sendRetrying(ctx context.Context, ns, name, dev, in string, pa
 func TestFaultAVSStorms(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -433,8 +433,8 @@ func TestFaultAVSStorms(t *testing.T) {
 	if hit[429] == 0 || hit[503] == 0 {
 		t.Errorf("the 429/503 bursts never hit an event (statuses %v)", hit)
 	}
-	e.waitConnected(15 * time.Second)
-	e.waitConsistent(15 * time.Second)
+	e.waitConnected()
+	e.waitConsistent()
 	e.noRefusedEvents(429, 503)
 }
 
@@ -452,7 +452,7 @@ func TestFaultBrokerRestart(t *testing.T) {
 	addr := brk.Addr()
 	e := newEnv(t, envOptions{Broker: "tcp://" + addr})
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 	want := len(e.deviceIDs())
 
 	// A dashboard's view: a client that (re)subscribes on every connection and
@@ -515,7 +515,7 @@ func TestFaultBrokerRestart(t *testing.T) {
 	if a := e.mustSend("Alexa.PowerController", "TurnOn", id("kitchen-light"), "", map[string]any{}); a.Name != "Response" {
 		t.Errorf("TurnOn: %v %v", a.Events, a.Payload)
 	}
-	e.waitConsistent(10 * time.Second)
+	e.waitConsistent()
 	e.noRefusedEvents()
 }
 
@@ -556,8 +556,8 @@ func fillDisk(t *testing.T, dir string) string {
 func TestFaultDiskFull(t *testing.T) {
 	e := newEnv(t, envOptions{Tmpfs: "4m"})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 	e.someChanges()
 	filler := fillDisk(t, e.cfg.Hub.DataDir)
 
@@ -571,7 +571,7 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Errorf("disk full: %d of 40 directives answered", answered)
 	}
 	e.manualChange(ctx)
-	e.waitConsistent(15 * time.Second)
+	e.waitConsistent()
 	from := len(e.emu.Events())
 	e.stop()
 
@@ -579,7 +579,7 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 	if st := e.hub.Status(); !st.Link.Linked {
 		t.Errorf("not linked after the disk was full: %+v", st.Link)
 	}
@@ -589,7 +589,7 @@ func TestFaultDiskFull(t *testing.T) {
 		}
 		return nil
 	})
-	e.waitConsistent(15 * time.Second)
+	e.waitConsistent()
 	if n := e.countEvents(from, "Alexa.Discovery.AddOrUpdateReport"); n != 0 {
 		t.Errorf("%d AddOrUpdateReport after the restart", n)
 	}

@@ -34,7 +34,7 @@ func TestLegacyAlexaView(t *testing.T) {
 	}
 
 	e.start()
-	e.waitConnected(10 * time.Second)
+	e.waitConnected()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e.poll(ctx, "a PERIODIC_POLL ChangeReport of the kitchen light", func() error {
@@ -53,7 +53,7 @@ func TestLegacyAlexaView(t *testing.T) {
 		}
 		return errors.New("none yet")
 	})
-	e.waitConsistent(10 * time.Second)
+	e.waitConsistent()
 	e.stop()
 	e.noRefusedEvents()
 

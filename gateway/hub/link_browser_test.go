@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -62,7 +61,7 @@ func TestLinkWithAmazonInChromium(t *testing.T) {
 			e.start()
 
 			// Unlinked, the hub runs all the same, and says how to link.
-			e.poll(ctxFor(t, 30*time.Second), "the unlinked hub's bridge and endpoints", func() error {
+			e.poll(deadlineCtx(t), "the unlinked hub's bridge and endpoints", func() error {
 				st := e.hub.Status()
 				if st.Link.Linked || st.AVS.State != stateWaitingForLink || st.Link.LinkPage != "http://"+addr+"/" {
 					return fmt.Errorf("link %+v, AVS %s", st.Link, st.AVS.State)
@@ -76,7 +75,7 @@ func TestLinkWithAmazonInChromium(t *testing.T) {
 				t.Fatalf("the unlinked hub opened %d connections to AVS", n)
 			}
 
-			ctx := browserFor(t, 90*time.Second, chromedp.Flag("ignore-certificate-errors-spki-list", emulatorSPKI(t, e.emu)))
+			ctx := browser(t, chromedp.Flag("ignore-certificate-errors-spki-list", emulatorSPKI(t, e.emu)))
 			shot := shooter(t, ctx, shots, width)
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/"), chromedp.WaitVisible(`#link-amazon`)); err != nil {
 				t.Fatal(err)
@@ -119,8 +118,8 @@ func TestLinkWithAmazonInChromium(t *testing.T) {
 			}
 
 			// The hub connects at once: downchannel, post-connect, discovery.
-			e.waitConnected(20 * time.Second)
-			e.poll(ctxFor(t, 20*time.Second), "Alexa to know the hub's endpoints", func() error {
+			e.waitConnected()
+			e.poll(deadlineCtx(t), "Alexa to know the hub's endpoints", func() error {
 				var known []string
 				for _, raw := range e.emu.Endpoints() {
 					known = append(known, string(raw))
@@ -135,7 +134,7 @@ func TestLinkWithAmazonInChromium(t *testing.T) {
 			if st := e.hub.Status(); !st.Link.Linked || st.Link.LinkPage != "" {
 				t.Errorf("status after the link: %+v", st.Link)
 			}
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#avs-state').innerText === "CONNECTED"`)); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#avs-state').innerText === "CONNECTED"`, untilDeadline)); err != nil {
 				t.Errorf("the page did not follow the connection: %v", err)
 			}
 			shot("linked")

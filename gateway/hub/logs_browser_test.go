@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -19,7 +18,7 @@ func TestLogViewInChromium(t *testing.T) {
 
 	for i, width := range []int64{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			ctx := browserFor(t, 2*time.Minute)
+			ctx := browser(t)
 			shot := shooter(t, ctx, artifactDir(t), width)
 			// A real click: the page's live part is not re-rendered when its
 			// stream opens on a quiet hub, so the link chromedp finds stays.
@@ -27,7 +26,7 @@ func TestLogViewInChromium(t *testing.T) {
 				chromedp.Click(`a[href="/logs"]`), chromedp.WaitVisible(`#log-table`)); err != nil {
 				t.Fatalf("opening the log view: %v", err)
 			}
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('#log-lines td.msg')].some(td => td.textContent === 'avshub starting')`)); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('#log-lines td.msg')].some(td => td.textContent === 'avshub starting')`, untilDeadline)); err != nil {
 				t.Fatalf("the log view does not show the hub's start: %v", err)
 			}
 			if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); err != nil || wide {
@@ -47,7 +46,7 @@ func TestLogViewInChromium(t *testing.T) {
 			}
 			// A command makes the router log; the component filter learns of it live.
 			command([]string{"hall-light", "kettle-plug"}[i])
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#component option[value=router]')`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#component option[value=router]')`, untilDeadline)); err != nil {
 				t.Fatalf("the component filter does not offer the router: %v", err)
 			}
 			// Filter: the router, info and above (as a person picks them).
@@ -61,7 +60,7 @@ func TestLogViewInChromium(t *testing.T) {
 			dev := []string{"living-room-light", "ceiling-fan"}[i]
 			command(dev)
 			line := lineOf(dev)
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(`+line+`)`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(`+line+`)`, untilDeadline)); err != nil {
 				t.Fatalf("the command's log line did not arrive live: %v", err)
 			}
 			comps, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#log-lines td.component')].map(td => td.textContent)`))
@@ -82,7 +81,7 @@ func TestLogViewInChromium(t *testing.T) {
 			if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`(function(){ var l = document.getElementById('level'); l.value = 'error'; l.dispatchEvent(new Event('change')); })()`)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!(`+line+`) && document.getElementById('count').textContent.includes('error and above')`)); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!(`+line+`) && document.getElementById('count').textContent.includes('error and above')`, untilDeadline)); err != nil {
 				t.Fatalf("at error and above the info line stays: %v", err)
 			}
 		})

@@ -61,8 +61,8 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 	addr, brokerAddr := freeAddr(t), freeAddr(t)
 	e := newEnv(t, envOptions{StatusListen: addr, EmbeddedBroker: brokerAddr, ExtraBridges: zigbeeBridgeYAML(zr.link)})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.poll(ctxFor(t, 30*time.Second), "the zigbee bridge to be healthy", func() error {
+	e.waitConnected()
+	e.poll(deadlineCtx(t), "the zigbee bridge to be healthy", func() error {
 		if state, health, _, _ := e.bridgeStatus("zigbee"); state != "running" || health != string(model.HealthHealthy) {
 			return fmt.Errorf("zigbee bridge %s %s", state, health)
 		}
@@ -91,13 +91,13 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 			left, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const c = document.querySelector('#pairing-zigbee .countdown');
-				return c && c.dataset.until !== '`+prev+`' ? c.innerText : ''; })()`))
+				return c && c.dataset.until !== '`+prev+`' ? c.innerText : ''; })()`, untilDeadline))
 			if err != nil || !countdown.MatchString(strings.TrimSpace(left)) {
 				t.Fatalf("no countdown on the page: %q %v", left, err)
 			}
 			for _, ieee := range joining {
 				li := `document.querySelector('#pairing-zigbee li[data-device="` + ieee + `"][data-stage="published"]')`
-				text, err := chromedp.Run(ctx, chromedp.Poll[string](li+` && `+li+`.innerText`))
+				text, err := chromedp.Run(ctx, chromedp.Poll[string](li+` && `+li+`.innerText`, untilDeadline))
 				if err != nil {
 					t.Fatalf("device %s not shown as published: %v", ieee, err)
 				}
@@ -133,7 +133,7 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The page says so, then goes back to the list (a navigation: polled from here).
-			e.poll(ctxFor(t, 15*time.Second), "the list without the device", func() error {
+			e.poll(deadlineCtx(t), "the list without the device", func() error {
 				ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.pathname === "/" && !!document.querySelector('#endpoints') && !document.querySelector('tr[data-endpoint="`+epID+`"]')`))
 				if err != nil || !ok {
 					return fmt.Errorf("not yet (%v)", err)
@@ -141,7 +141,7 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				return nil
 			})
 			shot("removed")
-			if _, _, err := e.emu.WaitForEvent(ctxFor(t, 10*time.Second), from, func(r avstest.Record) bool {
+			if _, _, err := e.emu.WaitForEvent(deadlineCtx(t), from, func(r avstest.Record) bool {
 				return r.Name() == "Alexa.Discovery.DeleteReport" && strings.Contains(string(r.Event), epID)
 			}); err != nil {
 				t.Errorf("no DeleteReport for %s at the emulator: %v", epID, err)
@@ -150,7 +150,7 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				t.Errorf("Alexa still has %s", epID)
 			}
 			topic := "homeassistant/device/avshub_zigbee_" + victim + "/config"
-			e.poll(ctxFor(t, 10*time.Second), "an empty retained discovery config", func() error {
+			e.poll(deadlineCtx(t), "an empty retained discovery config", func() error {
 				if p, ok := configs.get(topic); !ok || len(p) != 0 {
 					return fmt.Errorf("%s is %q (seen %t)", topic, p, ok)
 				}

@@ -37,15 +37,15 @@ func TestPairAndRemoveThroughRealZigbee2MQTT(t *testing.T) {
 
 	e := newEnv(t, envOptions{ExtraBridges: mqttBridgeYAML(broker.URL)})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.poll(ctxFor(t, 30*time.Second), "the mqtt bridge to be healthy", func() error {
+	e.waitConnected()
+	e.poll(deadlineCtx(t), "the mqtt bridge to be healthy", func() error {
 		if state, health, _, _ := e.bridgeStatus("mqtt"); state != "running" || health != string(model.HealthHealthy) {
 			return fmt.Errorf("mqtt bridge %s %s", state, health)
 		}
 		return nil
 	})
 
-	ctx := ctxFor(t, 3*time.Minute)
+	ctx := deadlineCtx(t)
 	events := e.hub.PairingEvents(ctx)
 	if err := e.hub.Pair(ctx, "mqtt", 120*time.Second); err != nil {
 		t.Fatalf("Pair: %v", err)
@@ -122,7 +122,7 @@ func TestPairAndRemoveThroughRealZigbee2MQTT(t *testing.T) {
 	if _, ok := e.hub.reg.Get(epID); ok {
 		t.Errorf("the hub still has %s", epID)
 	}
-	if _, _, err := e.emu.WaitForEvent(ctxFor(t, 10*time.Second), from, func(r avstest.Record) bool {
+	if _, _, err := e.emu.WaitForEvent(deadlineCtx(t), from, func(r avstest.Record) bool {
 		return r.Name() == "Alexa.Discovery.DeleteReport" && strings.Contains(string(r.Event), epID)
 	}); err != nil {
 		t.Errorf("no DeleteReport for %s at the emulator: %v", epID, err)

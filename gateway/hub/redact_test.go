@@ -35,7 +35,7 @@ func TestBrokerPasswordRedacted(t *testing.T) {
 	l.Close()
 	e := newEnv(t, envOptions{Broker: "tcp://dash:" + secret + "@" + brk.Addr(), StatusListen: status})
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 	e.poll(ctx, "the dashboard's login", func() error {
 		if !strings.Contains(e.log.tail(1000), "connected to the MQTT broker") {
 			return errors.New("not logged in yet")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
@@ -48,18 +47,18 @@ func onNewDocument(js string) chromedp.Action[chromedp.Void] {
 // moves the page to the hub's new revision.
 func TestStatusPageQuietHubNotReplacedInChromium(t *testing.T) {
 	e, addr := pageHub(t)
-	ctx := browserFor(t, 2*time.Minute)
+	ctx := browser(t)
 
 	if err := chromedp.Do(ctx, onNewDocument(pageProbe), chromedp.Navigate("http://"+addr+"/")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__opened === true`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__opened === true`, untilDeadline)); err != nil {
 		t.Fatalf("the live stream did not open: %v", err)
 	}
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__fragments`)); err != nil || n != 0 {
 		t.Fatalf("the page re-rendered its live part %d times as its stream opened (err %v)", n, err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__hellos.length > 0`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__hellos.length > 0`, untilDeadline)); err != nil {
 		t.Fatalf("the live stream sent no hello: %v", err)
 	}
 	rendered, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__rendered`))
@@ -85,7 +84,7 @@ func TestStatusPageQuietHubNotReplacedInChromium(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](stale("0.0.0"))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__fragments === 1 && document.getElementById("live").dataset.revision === "`+rendered+`"`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__fragments === 1 && document.getElementById("live").dataset.revision === "`+rendered+`"`, untilDeadline)); err != nil {
 		n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__fragments`))
 		t.Fatalf("a hello naming another revision: %d refreshes, want 1 ending on %q: %v", n, rendered, err)
 	}
@@ -93,7 +92,7 @@ func TestStatusPageQuietHubNotReplacedInChromium(t *testing.T) {
 	// A device change: the page follows and takes the hub's new revision.
 	e.mustSend("Alexa.PowerController", "TurnOn", id("kitchen-light"), "", map[string]any{})
 	row := `document.querySelector('tr[data-endpoint="` + id("kitchen-light") + `"] td.state')`
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](row+` && `+row+`.innerText.startsWith("on") && document.getElementById("live").dataset.revision !== "`+rendered+`"`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](row+` && `+row+`.innerText.startsWith("on") && document.getElementById("live").dataset.revision !== "`+rendered+`"`, untilDeadline)); err != nil {
 		t.Fatalf("the page did not follow the change to a new revision: %v", err)
 	}
 

@@ -17,8 +17,8 @@ import (
 func TestReloadAddsAndRemovesBridge(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 	conns := e.emu.State().Connections
 
 	base := e.configYAML()
@@ -61,6 +61,6 @@ func TestReloadAddsAndRemovesBridge(t *testing.T) {
 	if c := e.emu.State().Connections; c != conns {
 		t.Errorf("reloads reconnected to AVS (%d → %d connections)", conns, c)
 	}
-	e.waitConsistent(10 * time.Second)
+	e.waitConsistent()
 	e.noRefusedEvents()
 }

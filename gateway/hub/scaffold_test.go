@@ -80,7 +80,7 @@ func TestScaffoldedBridgeDevLoop(t *testing.T) {
 			e := newEnv(t, envOptions{ExtraBridges: "  - name: acme\n    path: " + bin + "\n    dev: true\n" +
 				"    config: {pollEvery: 1s, switches: [{id: porch, name: Porch Light}]}\n"})
 			e.start()
-			e.waitConnected(15 * time.Second)
+			e.waitConnected()
 			porch := model.EndpointID(testSerial, "acme", "porch")
 			manufacturer := func(want string) func() error {
 				return func() error {

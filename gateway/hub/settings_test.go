@@ -15,8 +15,8 @@ import (
 func TestRenameAndHide(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.start()
-	e.waitConnected(15 * time.Second)
-	e.waitKnown(10 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 	cli := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(binDir, "avshub"), append(args, "--config", filepath.Join(e.dir, "avshub.yaml"))...)
@@ -69,7 +69,7 @@ func TestRenameAndHide(t *testing.T) {
 	// A restart keeps both: the name and the hiding.
 	e.stop()
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 	e.poll(ctx, "the bridge synced and Alexa knows every other endpoint", func() error {
 		if !e.hub.reg.Synced("virtual") {
 			return fmt.Errorf("virtual has not sent its snapshot")

@@ -27,7 +27,7 @@ func TestShutdownMarksOfflineOnOwnBroker(t *testing.T) {
 	addr := freeAddr(t)
 	e := newEnv(t, envOptions{EmbeddedBroker: addr})
 	e.start()
-	e.waitConnected(15 * time.Second)
+	e.waitConnected()
 	msgs := make(chan string, 16)
 	o := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("watcher").SetAutoReconnect(false).
 		SetConnectRetry(true).SetConnectTimeout(5 * time.Second)

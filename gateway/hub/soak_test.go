@@ -34,8 +34,8 @@ func TestSoak(t *testing.T) {
 	// The emulator keeps a bounded record so that its memory levels off early.
 	e := newEnv(t, envOptions{Emulator: func(o *avstest.Options) { o.MaxEvents = 1000 }})
 	e.start()
-	e.waitConnected(30 * time.Second)
-	e.waitKnown(30 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("soak for %v, seed %d", dur, seed)
@@ -92,8 +92,8 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	t.Logf("actions: %v", counts)
-	e.waitConnected(30 * time.Second)
-	e.waitConsistent(30 * time.Second)
+	e.waitConnected()
+	e.waitConsistent()
 	e.noRefusedEvents(429, 503)
 	if base == nil {
 		t.Fatal("the soak ended before its warm-up")

@@ -38,8 +38,8 @@ func TestUnlinkedHubConnectsAfterLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	lc.HTTPClient.CloseIdleConnections()
-	e.waitConnected(20 * time.Second)
-	e.waitKnown(20 * time.Second)
+	e.waitConnected()
+	e.waitKnown()
 	if st := e.hub.Status(); !st.Link.Linked || st.Link.LinkPage != "" {
 		t.Errorf("status after the link: %+v", st.Link)
 	}

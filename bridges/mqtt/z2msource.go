@@ -473,10 +473,12 @@ func parseOnline(payload []byte) (online, known bool) {
 	return false, false
 }
 
+// quoteShort quotes a payload for a log line, cut to 64 characters.
 func quoteShort(b []byte) string {
 	const n = 64
-	if len(b) > n {
-		return strconvQuote(string(b[:n])) + "…"
+	s := string(b)
+	if t := model.Truncate(s, n); len(t) < len(s) {
+		return strconvQuote(t) + "…"
 	}
-	return strconvQuote(string(b))
+	return strconvQuote(s)
 }

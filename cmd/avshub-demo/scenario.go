@@ -690,11 +690,7 @@ func (d *demo) showDashboardTopics(node string) error {
 		if json.Unmarshal(m.Payload, &text) == nil {
 			payload = text
 		}
-		line := m.Topic + " " + payload
-		if len(line) > 150 {
-			line = line[:147] + "..."
-		}
-		d.say("    %s", line)
+		d.say("    %s", model.Abbreviate(m.Topic+" "+payload, 150))
 		shown++
 	}
 	return sc.Err()

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/avshub/avshub/discovery/backoff"
+	"github.com/avshub/avshub/discovery/model"
 )
 
 // LWA error codes.
@@ -114,7 +115,8 @@ func parseError(status int, body []byte) *Error {
 	return e
 }
 
-// shortString returns v if it is a printable string, cut to n bytes.
+// shortString returns v if it is a string, without control characters and
+// cut to n characters.
 func shortString(v any, n int) string {
 	s, _ := v.(string)
 	s = strings.Map(func(r rune) rune {
@@ -123,10 +125,7 @@ func shortString(v any, n int) string {
 		}
 		return r
 	}, s)
-	if len(s) > n {
-		s = strings.ToValidUTF8(s[:n], "") + "…"
-	}
-	return s
+	return model.Abbreviate(s, n)
 }
 
 // parseToken decodes a successful token answer; now stamps the expiry.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/avshub/avshub/discovery/backoff"
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -73,10 +74,13 @@ func newSafeListener(id string, ln net.Listener, tlsCfg *tls.Config, server *mqt
 // acceptor is the safeListener seen as the net.Listener mochi accepts from.
 type acceptor safeListener
 
+// acceptRetry is the wait before accepting again after a failed accept.
+var acceptRetry = backoff.Policy{Min: 5 * time.Millisecond, Max: time.Second}
+
 func (a *acceptor) Accept() (net.Conn, error) {
 	l := (*safeListener)(a)
 	var c net.Conn
-	for delay := time.Duration(0); ; {
+	for retry := 1; ; retry++ {
 		var err error
 		if c, err = l.raw.Accept(); err == nil {
 			break
@@ -86,8 +90,7 @@ func (a *acceptor) Accept() (net.Conn, error) {
 		}
 		// Out of file descriptors and the like: mochi would stop serving for
 		// good; wait and try again, as net/http does.
-		delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-		time.Sleep(delay)
+		time.Sleep(acceptRetry.Delay(retry))
 	}
 	tc := &trackedConn{Conn: c, l: l, pending: true}
 	l.mu.Lock()

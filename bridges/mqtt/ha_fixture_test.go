@@ -74,12 +74,11 @@ func TestHAFixtureFromZigbee2MQTT(t *testing.T) {
 	}
 }
 
-// The same real devices through either source give the same endpoints:
-// zigbee2mqtt's bridge/devices fed to the zigbee2mqtt source (exposes) and
-// zigbee2mqtt's Home Assistant discovery fed to the Home Assistant source
-// give each device the same endpoints, with the same names and traits, and
-// the primary function of each reaches Alexa (a remote: no endpoint).
-func TestHAAndExposesAgree(t *testing.T) {
+// loadHAFixture feeds the committed fixture to both sources: zigbee2mqtt's
+// bridge/devices to a zigbee2mqtt source, its Home Assistant discovery to a
+// Home Assistant source; it also returns the devices as parsed.
+func loadHAFixture(t *testing.T) ([]z2mDeviceJSON, *z2mSource, *haSource) {
+	t.Helper()
 	devices, err := os.ReadFile(haFixtureDevices)
 	if err != nil {
 		t.Fatal(err)
@@ -98,14 +97,24 @@ func TestHAAndExposesAgree(t *testing.T) {
 	}
 	z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
 	z.handle("zigbee2mqtt/bridge/devices", devices)
+	h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
+	for _, m := range msgs {
+		h.handle(m[0], []byte(m[1]))
+	}
+	return raw, z, h
+}
+
+// The same real devices through either source give the same endpoints:
+// zigbee2mqtt's bridge/devices fed to the zigbee2mqtt source (exposes) and
+// zigbee2mqtt's Home Assistant discovery fed to the Home Assistant source
+// give each device the same endpoints, with the same names and traits, and
+// the primary function of each reaches Alexa (a remote: no endpoint).
+func TestHAAndExposesAgree(t *testing.T) {
+	raw, z, h := loadHAFixture(t)
 	viaExposes := map[string][]*unit{}
 	for _, u := range z.units() {
 		ieee, _, _ := strings.Cut(strings.TrimPrefix(u.dev.Endpoint.DeviceID, "z2m:"), ":")
 		viaExposes[ieee] = append(viaExposes[ieee], u)
-	}
-	h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
-	for _, m := range msgs {
-		h.handle(m[0], []byte(m[1]))
 	}
 	viaHA := map[string][]*unit{}
 	for _, u := range h.units() {
@@ -148,24 +157,7 @@ func TestHAAndExposesAgree(t *testing.T) {
 // alike through either source: the same messages for the same command, the
 // same state from the same zigbee2mqtt state message.
 func TestHAAndExposesDriveAlike(t *testing.T) {
-	devices, err := os.ReadFile(haFixtureDevices)
-	if err != nil {
-		t.Fatal(err)
-	}
-	configs, err := os.ReadFile(haFixtureConfigs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs [][2]string
-	if err := json.Unmarshal(configs, &msgs); err != nil {
-		t.Fatal(err)
-	}
-	z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
-	z.handle("zigbee2mqtt/bridge/devices", devices)
-	h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
-	for _, m := range msgs {
-		h.handle(m[0], []byte(m[1]))
-	}
+	raw, z, h := loadHAFixture(t)
 	find := func(us []*unit, name string) *unit {
 		for _, u := range us {
 			if u.dev.Endpoint.FriendlyName == name {
@@ -174,10 +166,6 @@ func TestHAAndExposesDriveAlike(t *testing.T) {
 		}
 		t.Fatalf("no endpoint %q", name)
 		return nil
-	}
-	var raw []z2mDeviceJSON
-	if err := json.Unmarshal(devices, &raw); err != nil {
-		t.Fatal(err)
 	}
 	name := map[string]string{}
 	for _, d := range raw {

@@ -167,9 +167,9 @@ func TestHAAndExposesDriveAlike(t *testing.T) {
 		t.Fatalf("no endpoint %q", name)
 		return nil
 	}
-	name := map[string]string{}
+	topic, ieee := map[string]string{}, map[string]string{} // by model: zigbee2mqtt's name, the address
 	for _, d := range raw {
-		name[d.Definition.Model] = d.FriendlyName
+		topic[d.Definition.Model], ieee[d.Definition.Model] = d.FriendlyName, d.IEEE
 	}
 	cases := []struct {
 		model string
@@ -179,8 +179,18 @@ func TestHAAndExposesDriveAlike(t *testing.T) {
 		{"99432", model.SetPower(true)}, {"SIRZB-110", model.SetSiren(true)}, {"SIRZB-110", model.SetSiren(false)},
 	}
 	zs, hs := z.units(), h.units()
+	// name is the device's own endpoint's name, as the zigbee2mqtt source gives it.
+	name := func(model string) string {
+		for _, u := range zs {
+			if u.dev.Endpoint.DeviceID == "z2m:"+ieee[model] {
+				return u.dev.Endpoint.FriendlyName
+			}
+		}
+		t.Fatalf("%s: no endpoint", model)
+		return ""
+	}
 	for _, c := range cases {
-		n := name[c.model]
+		n := name(c.model)
 		zm, zerr := find(zs, n).command(c.cmd, model.State{})
 		hm, herr := find(hs, n).command(c.cmd, model.State{})
 		if zerr != nil || herr != nil {
@@ -192,10 +202,11 @@ func TestHAAndExposesDriveAlike(t *testing.T) {
 		}
 	}
 	for _, st := range []string{`{"fan_mode":"medium","fan_state":"ON","state":"OFF"}`, `{"fan_mode":"high","fan_state":"OFF","state":"ON"}`} {
-		z.handle("zigbee2mqtt/"+name["99432"], []byte(st))
-		h.handle("zigbee2mqtt/"+name["99432"], []byte(st))
+		z.handle("zigbee2mqtt/"+topic["99432"], []byte(st))
+		h.handle("zigbee2mqtt/"+topic["99432"], []byte(st))
+		fan := name("99432")
 		zs, hs := z.units(), h.units()
-		for _, n := range []string{name["99432"], name["99432"] + " light"} {
+		for _, n := range []string{fan, fan + " light"} {
 			if zv, hv := find(zs, n).dev.State, find(hs, n).dev.State; !reflect.DeepEqual(zv, hv) {
 				t.Errorf("%s after %s: Home Assistant source %+v, zigbee2mqtt source %+v", n, st, hv, zv)
 			}

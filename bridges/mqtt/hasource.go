@@ -524,6 +524,23 @@ func (h *haSource) units() []*unit {
 				u.dev.Endpoint.FriendlyName = model.Truncate(u.dev.Endpoint.FriendlyName+" "+members[i][0].platform, model.MaxFriendlyNameLen)
 			}
 		}
+		if len(group) > 0 && model.IsAddressName(members[0][0].device.name) {
+			dev := members[0][0].device
+			// zigbee2mqtt's default name, the address: named from the
+			// device's primary endpoint as the zigbee2mqtt source names it.
+			primary := group[0]
+			for i, u := range group {
+				if fans == 1 && members[i][0].fan != nil {
+					primary = u
+				}
+			}
+			base := z2mDefaultName(dev.manufacturer, dev.model, primary.dev.Endpoint.Traits)
+			for _, u := range group {
+				if rest, ok := strings.CutPrefix(u.dev.Endpoint.FriendlyName, strings.TrimSpace(dev.name)); ok {
+					u.dev.Endpoint.FriendlyName = model.Truncate(base+rest, model.MaxFriendlyNameLen)
+				}
+			}
+		}
 		out = append(out, group...)
 	}
 	return out

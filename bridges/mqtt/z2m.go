@@ -658,10 +658,16 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 			dropped[i].reason += " (opted in as a remote: only a device whose function is its presses can be)"
 		}
 	}
+	base := d.FriendlyName
+	if model.IsAddressName(base) {
+		// zigbee2mqtt's default name, the address: named as the Zigbee
+		// bridge names its own ("IKEA bulb"); the topic keeps the address.
+		base = z2mDefaultName(d.Definition.Vendor, d.Definition.Description, units[0].ep.Traits)
+	}
 	for i, u := range units {
 		suffix := u.ep.Description
 		u.id = "z2m:" + d.IEEE
-		name := d.FriendlyName
+		name := base
 		fanItself := hasFan && u.fan != nil && suffix == ""
 		if (len(units) > 1 && !fanItself) || (hasFan && u.light != nil) {
 			if suffix == "" {
@@ -695,6 +701,13 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 	}
 	dev.units = units
 	return dev, dropped, ""
+}
+
+// z2mDefaultName names a zigbee2mqtt device that has only its address for a
+// name, from its definition's vendor and description and its primary
+// endpoint's traits (both sources name it alike).
+func z2mDefaultName(vendor, description string, primary model.Traits) string {
+	return model.DefaultName(model.CatalogueBrand(vendor), model.DeviceKind(primary, description, false))
 }
 
 func parseZ2MLight(fs []z2mExpose) *z2mLight {

@@ -129,9 +129,15 @@ func TestZ2MKindsImport(t *testing.T) {
 			if len(us) != len(tc.want) {
 				t.Fatalf("%d endpoints, want %d", len(us), len(tc.want))
 			}
+			// The fixture's devices have zigbee2mqtt's default name, their
+			// address; the endpoints are named as TestZ2MAddressNames says.
+			base := strings.TrimSuffix(us[0].ep.FriendlyName, " "+tc.want[0].suffix)
+			if model.IsAddressName(base) || strings.Contains(base, name) {
+				t.Errorf("named after its address: %q", us[0].ep.FriendlyName)
+			}
 			for i, w := range tc.want {
 				e := us[i].ep
-				wantName := strings.TrimSpace(name + " " + w.suffix)
+				wantName := strings.TrimSpace(base + " " + w.suffix)
 				if e.FriendlyName != wantName || e.Category != w.cat || !reflect.DeepEqual(e.Traits.Kinds(), w.traits) {
 					t.Errorf("endpoint %d: %q %s %v; want %q %s %v", i, e.FriendlyName, e.Category, e.Traits.Kinds(), wantName, w.cat, w.traits)
 				}
@@ -371,7 +377,7 @@ func TestRemoteOptIn(t *testing.T) {
 			if tc.cat == model.CategoryContactSensor {
 				want = []model.TraitKind{model.TraitContact, model.TraitBattery}
 			}
-			if u.ep.Category != tc.cat || !reflect.DeepEqual(u.ep.Traits.Kinds(), want) || u.ep.FriendlyName != remote {
+			if u.ep.Category != tc.cat || !reflect.DeepEqual(u.ep.Traits.Kinds(), want) || u.ep.FriendlyName != "IKEA remote" {
 				t.Fatalf("endpoint %s %s %v, want %s %v", u.ep.FriendlyName, u.ep.Category, u.ep.Traits.Kinds(), tc.cat, want)
 			}
 			for _, s := range z.skips {
@@ -423,5 +429,50 @@ func TestRemoteOptIn(t *testing.T) {
 				t.Fatal("a release left after the last one")
 			}
 		})
+	}
+}
+
+// A device zigbee2mqtt knows only by its address (its default friendly name)
+// is named as a person would name it, its brand and what it is; its topic
+// keeps the address; a name given in zigbee2mqtt is kept.
+func TestZ2MAddressNames(t *testing.T) {
+	payload, err := os.ReadFile("testdata/z2m/kinds_devices.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []z2mDeviceJSON
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		t.Fatal(err)
+	}
+	byModel := map[string]*z2mDeviceJSON{}
+	for i := range raw {
+		byModel[raw[i].Definition.Model] = &raw[i]
+	}
+	for _, tc := range []struct{ model, friendly, want string }{
+		{"E1757", "", "IKEA blind"},
+		{"E2134", "", "IKEA motion sensor"},
+		{"MCCGQ11LM", "", "Aqara door sensor"},
+		{"9290012607", "", "Philips Hue motion sensor"},
+		{"TS011F_plug_1", "", "Tuya plug"},
+		{"ZWT100", "", "AVATTO thermostat"},
+		{"99432", "", "Hampton Bay fan"},
+		{"E1757", "Bedroom/Blind", "Bedroom Blind"},
+	} {
+		d := *byModel[tc.model]
+		if tc.friendly != "" {
+			d.FriendlyName = tc.friendly
+		} else if d.FriendlyName != d.IEEE {
+			t.Fatalf("%s: the fixture's friendly name %q is not its address", tc.model, d.FriendlyName)
+		}
+		dev, _, reason := buildZ2MDevice(&d, nil)
+		if dev == nil {
+			t.Fatalf("%s: not imported: %s", tc.model, reason)
+		}
+		if got := dev.units[0].ep.FriendlyName; got != tc.want {
+			t.Errorf("%s named %q: %q, want %q", tc.model, d.FriendlyName, got, tc.want)
+		}
+		if dev.name != d.FriendlyName {
+			t.Errorf("%s: topic name %q, want zigbee2mqtt's %q", tc.model, dev.name, d.FriendlyName)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -13,12 +14,15 @@ import (
 
 	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/avstest"
+	"github.com/avshub/avshub/gateway/web"
 )
 
-// retainedConfigs records the retained discovery configs on a broker.
+// retainedConfigs records the retained discovery configs on a broker, and
+// the hub's pairing events on avshub/bridge/event.
 type retainedConfigs struct {
-	mu   sync.Mutex
-	last map[string][]byte // topic -> last payload
+	mu      sync.Mutex
+	last    map[string][]byte // topic -> last payload
+	pairing []web.PairingEvent
 }
 
 func watchConfigs(t *testing.T, url string) *retainedConfigs {
@@ -37,7 +41,38 @@ func watchConfigs(t *testing.T, url string) *retainedConfigs {
 	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("subscribe: %v", tok.Error())
 	}
+	tok = c.Subscribe("avshub/bridge/event", 1, func(_ paho.Client, m paho.Message) {
+		var ev struct {
+			Type string           `json:"type"`
+			Data web.PairingEvent `json:"data"`
+		}
+		if err := json.Unmarshal(m.Payload(), &ev); err != nil {
+			t.Errorf("avshub/bridge/event %q: %v", m.Payload(), err)
+			return
+		}
+		if ev.Type == "pairing" {
+			r.mu.Lock()
+			r.pairing = append(r.pairing, ev.Data)
+			r.mu.Unlock()
+		}
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
 	return r
+}
+
+// stages returns the pairing stages the broker carried for a device, in order.
+func (r *retainedConfigs) stages(device string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, ev := range r.pairing {
+		if ev.DeviceID == device {
+			out = append(out, ev.Stage)
+		}
+	}
+	return out
 }
 
 func (r *retainedConfigs) get(topic string) ([]byte, bool) {
@@ -53,7 +88,8 @@ func (r *retainedConfigs) get(topic string) ([]byte, bool) {
 // device as it is announced, interviewed and published with its traits; a
 // device's Remove button (after its confirmation) makes it leave: it is gone
 // from the page, Alexa got a DeleteReport and its retained discovery config on
-// the broker is empty. At 390 px the removed device pairs again. Screenshots
+// the broker is empty. The pairing progress also reaches the dashboards on
+// avshub/bridge/event. At 390 px the removed device pairs again. Screenshots
 // are kept as test artifacts.
 func TestPairingAndRemoveInChromium(t *testing.T) {
 	chromium(t)
@@ -109,6 +145,16 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				if err != nil || steps < 3 {
 					t.Errorf("device %s shows %d interview steps (%v)", ieee, steps, err)
 				}
+			}
+			// The same progress goes to the dashboards on avshub/bridge/event.
+			for _, ieee := range joining {
+				e.poll(deadlineCtx(t), "the pairing events of "+ieee+" on MQTT", func() error {
+					s := strings.Join(configs.stages(ieee), " ")
+					if !strings.Contains(s, "announced") || !strings.Contains(s, "interviewing") || !strings.HasSuffix(s, "published") {
+						return fmt.Errorf("stages on avshub/bridge/event: %q", s)
+					}
+					return nil
+				})
 			}
 			// Each window is a session of its own: only what joined in this one.
 			if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#pairing-zigbee li[data-device]').length`)); err != nil || n != len(joining) {

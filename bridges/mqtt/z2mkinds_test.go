@@ -16,6 +16,19 @@ import (
 // (TestKindsFixtureFromZigbee2MQTT regenerates it).
 func kindsSource(t *testing.T) (*z2mSource, map[string]string) {
 	t.Helper()
+	payload, raw := kindsFixture(t)
+	names := map[string]string{} // model → friendly name
+	for _, d := range raw {
+		names[d.Definition.Model] = d.FriendlyName
+	}
+	z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
+	z.handle("zigbee2mqtt/bridge/devices", payload)
+	return z, names
+}
+
+// kindsFixture reads the kinds fixture: the payload and its devices.
+func kindsFixture(t *testing.T) ([]byte, []z2mDeviceJSON) {
+	t.Helper()
 	payload, err := os.ReadFile("testdata/z2m/kinds_devices.json")
 	if err != nil {
 		t.Fatal(err)
@@ -24,13 +37,7 @@ func kindsSource(t *testing.T) (*z2mSource, map[string]string) {
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		t.Fatal(err)
 	}
-	names := map[string]string{} // model → friendly name
-	for _, d := range raw {
-		names[d.Definition.Model] = d.FriendlyName
-	}
-	z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
-	z.handle("zigbee2mqtt/bridge/devices", payload)
-	return z, names
+	return payload, raw
 }
 
 // unitsOf returns a device's units, by model.
@@ -436,14 +443,7 @@ func TestRemoteOptIn(t *testing.T) {
 // is named as a person would name it, its brand and what it is; its topic
 // keeps the address; a name given in zigbee2mqtt is kept.
 func TestZ2MAddressNames(t *testing.T) {
-	payload, err := os.ReadFile("testdata/z2m/kinds_devices.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw []z2mDeviceJSON
-	if err := json.Unmarshal(payload, &raw); err != nil {
-		t.Fatal(err)
-	}
+	_, raw := kindsFixture(t)
 	byModel := map[string]*z2mDeviceJSON{}
 	for i := range raw {
 		byModel[raw[i].Definition.Model] = &raw[i]

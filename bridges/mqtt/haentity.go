@@ -310,6 +310,39 @@ func (e *haEntity) switchProperty() string {
 	return e.subs[0].tpl.property()
 }
 
+// z2mHeatCool reports whether the entity is a zigbee2mqtt climate of a
+// heating and a cooling setpoint (occupied_heating_setpoint and
+// occupied_cooling_setpoint), which zigbee2mqtt's discovery gives as the
+// low and high topics only. The zigbee2mqtt source takes one target for
+// it, the heating setpoint (the cooling one in COOL), and both only in
+// AUTO; so does the Home Assistant source (traits, command, z2mTarget).
+func (e *haEntity) z2mHeatCool() bool {
+	c := e.climate
+	return c != nil && c.tempCmdTopic == "" && c.lowCmdTopic != "" && c.highCmdTopic != "" && e.fromZigbee2MQTT()
+}
+
+// z2mTarget is s as the zigbee2mqtt source reads a z2mHeatCool
+// thermostat: outside AUTO, its target is the heating setpoint (the
+// cooling one in COOL) and it has no lower and upper.
+func (e *haEntity) z2mTarget(s model.State) model.State {
+	if !e.z2mHeatCool() || s.Thermostat == nil {
+		return s
+	}
+	ts := *s.Thermostat
+	if ts.Mode == model.ModeAuto && e.climate.modes[model.ModeAuto] != "" {
+		return s
+	}
+	switch {
+	case ts.Mode == model.ModeCool && ts.Upper != nil:
+		ts.Target = ts.Upper
+	case ts.Lower != nil:
+		ts.Target = ts.Lower
+	}
+	ts.Lower, ts.Upper = nil, nil
+	s.Thermostat = &ts
+	return s
+}
+
 // fromZigbee2MQTT reports whether zigbee2mqtt published the entity's config:
 // its origin, or its device's zigbee2mqtt_<ieee> identifier. zigbee2mqtt's
 // own rules (settingProperty, internal temperatures) apply only to these;
@@ -658,6 +691,12 @@ func (e *haEntity) traits() (model.Traits, model.Category) {
 		c := e.climate
 		t.Thermostat = &model.Thermostat{Modes: slices.Clone(c.modeOrder), MinC: c.min, MaxC: c.max, StepC: c.step,
 			TargetSetpoint: c.tempCmdTopic != "", DualSetpoints: c.lowCmdTopic != "" && c.highCmdTopic != "", Scale: "CELSIUS"}
+		if e.z2mHeatCool() {
+			// as the zigbee2mqtt source: one target (the heating setpoint,
+			// the cooling one in COOL), both only in AUTO
+			t.Thermostat.TargetSetpoint = true
+			t.Thermostat.DualSetpoints = c.modes[model.ModeAuto] != ""
+		}
 		if c.fahrenheit {
 			t.Thermostat.Scale = "FAHRENHEIT"
 		}
@@ -926,6 +965,19 @@ func (e *haEntity) command(c model.Command, cur model.State) ([]outMsg, error) {
 		}
 		if t.Target != nil && cl.tempCmdTopic != "" {
 			if err := add(cl.tempCmdTopic, cl.tempCmdTpl, temp(*t.Target)); err != nil {
+				return nil, err
+			}
+		}
+		if t.Target != nil && e.z2mHeatCool() {
+			mode := t.Mode
+			if mode == "" && cur.Thermostat != nil {
+				mode = cur.Thermostat.Mode
+			}
+			topic, tpl := cl.lowCmdTopic, cl.lowCmdTpl
+			if mode == model.ModeCool {
+				topic, tpl = cl.highCmdTopic, cl.highCmdTpl
+			}
+			if err := add(topic, tpl, temp(*t.Target)); err != nil {
 				return nil, err
 			}
 		}

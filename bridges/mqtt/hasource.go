@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/avshub/avshub/discovery/model"
 )
@@ -364,6 +366,30 @@ func (h *haSource) units() []*unit {
 		// One endpoint has one reading of a kind, as the zigbee2mqtt
 		// source judges: an IAS zone's second alarm bit (contact_alarm_2)
 		// beside its first is not a second contact.
+		// zigbee2mqtt's readings of a device of several actuators join the
+		// endpoint they are of (power_l1 the switch of l1), one of each
+		// kind, and a device-wide one none, as the zigbee2mqtt source
+		// judges: a meter is not an endpoint beside the outlets.
+		ofActuator := map[*haEntity][]*haEntity{}
+		if len(actuators) > 1 {
+			kept := readings[:0]
+			for _, r := range readings {
+				if !r.fromZigbee2MQTT() {
+					kept = append(kept, r)
+					continue
+				}
+				if a := z2mReadingOwner(actuators, r); a != nil {
+					ofActuator[a] = append(ofActuator[a], r)
+					continue
+				}
+				h.loose[r.key] = Skip{Source: "homeassistant", ID: r.device.name, Part: r.key,
+					Reason: fmt.Sprintf("a device-wide %s reading on a device of several endpoints", r.readingKind())}
+			}
+			readings = kept
+			for a, rs := range ofActuator {
+				ofActuator[a] = h.oneOfEachReading(rs)
+			}
+		}
 		readings = h.oneOfEachReading(readings)
 		// zigbee2mqtt's thermometer is its "temperature" expose
 		// (temperature_<endpoint> on a device of several), as the
@@ -468,6 +494,7 @@ func (h *haSource) units() []*unit {
 			if a == home {
 				m = append(m, readings...)
 			}
+			m = append(m, ofActuator[a]...)
 			members = append(members, m)
 		}
 		if len(climates) != 1 {
@@ -524,6 +551,11 @@ func (h *haSource) units() []*unit {
 				u.dev.Endpoint.FriendlyName = model.Truncate(u.dev.Endpoint.FriendlyName+" "+members[i][0].platform, model.MaxFriendlyNameLen)
 			}
 		}
+		if len(group) == 1 && members[0][0].z2mEndpoint() != "" {
+			// zigbee2mqtt's one actuator of a device, on an endpoint: named
+			// as the device, as the zigbee2mqtt source names it.
+			group[0].dev.Endpoint.FriendlyName = model.Truncate(z2mPersonName(members[0][0].device.name), model.MaxFriendlyNameLen)
+		}
 		if len(group) > 0 && model.IsAddressName(members[0][0].device.name) {
 			dev := members[0][0].device
 			// zigbee2mqtt's default name, the address: named from the
@@ -537,7 +569,7 @@ func (h *haSource) units() []*unit {
 			base := z2mDefaultName(dev.manufacturer, dev.model, primary.dev.Endpoint.Traits)
 			for _, u := range group {
 				if rest, ok := strings.CutPrefix(u.dev.Endpoint.FriendlyName, strings.TrimSpace(dev.name)); ok {
-					u.dev.Endpoint.FriendlyName = model.Truncate(base+rest, model.MaxFriendlyNameLen)
+					u.dev.Endpoint.FriendlyName = model.Truncate(z2mPersonName(base+rest), model.MaxFriendlyNameLen)
 				}
 			}
 		}
@@ -614,18 +646,25 @@ func (h *haSource) unit(members []*haEntity) *unit {
 			traits.TemperatureSensor = &model.TemperatureSensor{}
 		}
 	}
-	state = state.Merge(h.states[p.key])
+	state = p.z2mTarget(state.Merge(h.states[p.key]))
 	sensorHost := p.sensor != nil || p.binary != nil
 	if sensorHost {
 		cat = hostCategory(traits)
 	}
 	name := p.device.name
 	if p.named && p.name != "" && !(sensorHost && len(members) > 1 && name != "") {
-		if name != "" {
-			name += " " + p.name
-		} else {
-			name = p.name
+		own := p.name
+		if ep := p.z2mEndpoint(); ep != "" && own == capitalize(ep) {
+			own = z2mEndpointWords(ep) // as the zigbee2mqtt source names an endpoint
 		}
+		if name != "" {
+			name += " " + own
+		} else {
+			name = own
+		}
+	}
+	if p.fromZigbee2MQTT() {
+		name = z2mPersonName(name)
 	}
 	if strings.TrimSpace(name) == "" {
 		name = id
@@ -653,6 +692,47 @@ func (h *haSource) unit(members []*haEntity) *unit {
 		u.assume = func(s model.State) { h.states[p.key] = h.states[p.key].Merge(s) }
 	}
 	return u
+}
+
+// z2mEndpoint is the zigbee2mqtt endpoint of one of its actuators ("l1" of
+// the switch it discovers as switch_l1), "" for another entity or an
+// actuator of the whole device. zigbee2mqtt names the discovery object of
+// an endpoint's light, switch, lock, cover or climate <platform>_<endpoint>
+// and its entity capitalize(<endpoint>).
+func (e *haEntity) z2mEndpoint() string {
+	if !e.fromZigbee2MQTT() || e.sensor != nil || e.binary != nil || !e.named {
+		return ""
+	}
+	object := e.key[strings.LastIndexByte(e.key, '/')+1:]
+	ep, ok := strings.CutPrefix(object, e.platform+"_")
+	if !ok || !strings.EqualFold(e.name, ep) {
+		return ""
+	}
+	return ep
+}
+
+// z2mReadingOwner is the actuator of actuators whose zigbee2mqtt endpoint
+// ends r's property (power_l1 is of l1; the longest wins, so
+// power_bottom_left is of bottom_left, not left), nil when none.
+func z2mReadingOwner(actuators []*haEntity, r *haEntity) *haEntity {
+	p := r.valueProperty()
+	var owner *haEntity
+	best := ""
+	for _, a := range actuators {
+		if ep := a.z2mEndpoint(); ep != "" && len(ep) > len(best) && strings.HasSuffix(p, "_"+ep) {
+			owner, best = a, ep
+		}
+	}
+	return owner
+}
+
+// capitalize is zigbee2mqtt's: the first letter in upper case.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // readingKind is the kind of a reading entity, 0 for another.

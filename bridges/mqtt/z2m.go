@@ -664,6 +664,12 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 		// bridge names its own ("IKEA bulb"); the topic keeps the address.
 		base = z2mDefaultName(d.Definition.Vendor, d.Definition.Description, units[0].ep.Traits)
 	}
+	wholeDevice := 0 // units of no endpoint
+	for _, u := range units {
+		if u.ep.Description == "" {
+			wholeDevice++
+		}
+	}
 	for i, u := range units {
 		suffix := u.ep.Description
 		u.id = "z2m:" + d.IEEE
@@ -677,7 +683,13 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 				suffix = "light" // the fan's light: never named as the fan
 			}
 			u.id += ":" + suffix
-			name += " " + suffix
+			switch {
+			case u.ep.Description == "" && wholeDevice == 1 && !(hasFan && u.light != nil):
+				// the device's one function of no endpoint beside its
+				// endpoints' is named as the device (its id keeps the number)
+			default:
+				name += " " + z2mEndpointWords(suffix)
+			}
 		}
 		desc := d.Description
 		if desc == "" && d.Definition.Description != "" {
@@ -686,7 +698,7 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 		desc = model.Truncate(desc+" via zigbee2mqtt", model.MaxDescriptionLen)
 		u.ep = model.Endpoint{
 			DeviceID:     u.id,
-			FriendlyName: model.Truncate(strings.TrimSpace(strings.ReplaceAll(name, "/", " ")), model.MaxFriendlyNameLen),
+			FriendlyName: model.Truncate(z2mPersonName(name), model.MaxFriendlyNameLen),
 			Manufacturer: firstNonEmpty(d.Definition.Vendor, d.Manufacturer),
 			Model:        firstNonEmpty(d.Definition.Model, d.ModelID),
 			Description:  desc,
@@ -701,6 +713,24 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 	}
 	dev.units = units
 	return dev, dropped, ""
+}
+
+// z2mPersonName is a zigbee2mqtt name as a person says it, alike from both
+// sources: zigbee2mqtt's topic groups ("kitchen/lamp") and a vendor's
+// slashes ("Nue / 3A") are spaces, and runs of spaces one.
+func z2mPersonName(name string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(name, "/", " ")), " ")
+}
+
+// z2mEndpointWords is a zigbee2mqtt endpoint's name as the words after the
+// device's name, alike from both sources: as zigbee2mqtt names the
+// endpoint (lower case: "left", "l1", "usb"), as the hub's own words after
+// a name are ("Hampton Bay fan light"), with its underscores as spaces
+// ("bottom_left" is "bottom left"). zigbee2mqtt's Home Assistant discovery
+// capitalises it ("Left", "Bottom_left") because Home Assistant shows the
+// entity's name alone.
+func z2mEndpointWords(ep string) string {
+	return strings.ReplaceAll(ep, "_", " ")
 }
 
 // z2mDefaultName names a zigbee2mqtt device that has only its address for a

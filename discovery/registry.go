@@ -27,7 +27,7 @@ type Store interface {
 // persisted JSON), so a restart knows them before the bridges report.
 const EndpointsBucket = "discovery.endpoints"
 
-// DefaultSubscriberBuffer is the channel size of a subscription (see Subscribe).
+// DefaultSubscriberBuffer is how many changes may wait for a subscriber (see Subscribe).
 const DefaultSubscriberBuffer = 1024
 
 // Entry is the registry's view of one endpoint.
@@ -128,7 +128,7 @@ func (r *Registry) limitOf(bridge string) int {
 	return r.limit
 }
 
-// WithSubscriberBuffer sets the channel size of each subscription.
+// WithSubscriberBuffer sets how many changes may wait for each subscriber.
 func WithSubscriberBuffer(n int) RegistryOption { return func(r *Registry) { r.subBuf = max(n, 1) } }
 
 // Registry is the in-memory view of every bridge's devices under their global
@@ -168,7 +168,81 @@ type entry struct {
 	reported model.Endpoint // as the bridge reported it (before de-duplication)
 }
 
-type subscriber struct{ ch chan Change }
+// subscriber is one subscription: the changes not yet taken by its
+// reader wait in queue (at most the registry's subBuf, the one being handed
+// over included), and its forwarder goroutine hands them to ch one at a
+// time. The queue takes memory only while changes wait: a channel buffered
+// for subBuf changes (936 bytes each) held about 1 MB per subscription for
+// as long as it lived, and the collector scanned it on every cycle.
+type subscriber struct {
+	ch   chan Change   // unbuffered; closed by the forwarder
+	wake chan struct{} // a change was queued, or the subscriber was dropped
+
+	mu      sync.Mutex
+	queue   []Change // queue[0] is being handed over
+	dropped bool     // too slow: hand over what is queued, then close ch
+}
+
+// push queues c unless max changes already wait; it reports whether it did.
+func (s *subscriber) push(c Change, max int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) >= max {
+		return false
+	}
+	s.queue = append(s.queue, c)
+	s.signal()
+	return true
+}
+
+// drop makes the forwarder close ch once what is queued is handed over.
+func (s *subscriber) drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropped = true
+	s.signal()
+}
+
+func (s *subscriber) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// forward hands the queued changes to ch, in order, until the subscriber is
+// dropped (then once the queue is empty) or ctx ends; then it closes ch.
+func (s *subscriber) forward(ctx context.Context) {
+	defer close(s.ch)
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			s.queue = nil // the memory goes with the backlog
+			dropped := s.dropped
+			s.mu.Unlock()
+			if dropped {
+				return
+			}
+			select {
+			case <-s.wake:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		c := s.queue[0]
+		s.mu.Unlock()
+		select {
+		case s.ch <- c:
+		case <-ctx.Done():
+			return
+		}
+		s.mu.Lock()
+		s.queue[0] = Change{}
+		s.queue = s.queue[1:]
+		s.mu.Unlock()
+	}
+}
 
 // persisted is the stored form of an endpoint.
 type persisted struct {
@@ -343,24 +417,23 @@ func (r *Registry) Retain(bridges ...string) []Change {
 }
 
 // Subscribe returns a channel receiving every Change from now on, closed when
-// ctx ends. Apply never blocks on a subscriber: each subscription has a buffer
-// (DefaultSubscriberBuffer, see WithSubscriberBuffer) and a subscriber that lets
-// it fill up is dropped: its channel is closed while its ctx is still live, and
-// a warning is logged. A dropped subscriber resynchronises with List and
-// Subscribe again.
+// ctx ends. Apply never blocks on a subscriber: up to DefaultSubscriberBuffer
+// changes (see WithSubscriberBuffer) wait for it, and a subscriber that lets
+// more pile up is dropped: it gets those that waited, then its channel is
+// closed while its ctx is still live, and a warning is logged. A dropped
+// subscriber resynchronises with List and Subscribe again. The waiting
+// changes take memory only while they wait.
 func (r *Registry) Subscribe(ctx context.Context) <-chan Change {
-	s := &subscriber{ch: make(chan Change, r.subBuf)}
+	s := &subscriber{ch: make(chan Change), wake: make(chan struct{}, 1)}
 	r.mu.Lock()
 	r.subs[s] = struct{}{}
 	r.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if _, ok := r.subs[s]; ok {
-			delete(r.subs, s)
-			close(s.ch)
-		}
+		delete(r.subs, s)
 	})
+	go s.forward(ctx)
 	return s.ch
 }
 
@@ -377,15 +450,11 @@ func (r *Registry) publish(changes []Change) {
 	r.seq += uint64(len(changes))
 	for s := range r.subs {
 		for _, c := range changes {
-			select {
-			case s.ch <- c:
-			default:
+			if !s.push(c, r.subBuf) {
 				r.log.Warn("discovery: a registry subscriber is too slow; dropping it (it must resubscribe)",
-					"buffer", cap(s.ch))
+					"buffer", r.subBuf)
 				delete(r.subs, s)
-				close(s.ch)
-			}
-			if _, ok := r.subs[s]; !ok {
+				s.drop()
 				break
 			}
 		}

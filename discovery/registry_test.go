@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -263,6 +264,44 @@ func TestRegistrySubscribe(t *testing.T) {
 	if n != 2 || slowCtx.Err() != nil {
 		t.Fatalf("slow subscriber got %d changes before being dropped, want 2 (buffer)", n)
 	}
+}
+
+// TestRegistrySubscriptionMemory: an idle subscription holds no buffer for
+// the changes that may wait for it (a channel buffered for
+// DefaultSubscriberBuffer changes held about 1 MB each, scanned by every
+// collection), yet a backlog up to the bound is still delivered in order.
+func TestRegistrySubscriptionMemory(t *testing.T) {
+	r := NewRegistry("S", WithLogger(quietLogger()))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const subs = 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	chs := make([]<-chan Change, subs)
+	for i := range chs {
+		chs[i] = r.Subscribe(ctx)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 1<<20 {
+		t.Errorf("%d idle subscriptions hold %d KiB of heap, want under 1 MiB", subs, grew>>10)
+	}
+	// A backlog of DefaultSubscriberBuffer changes waits for a reader that comes late.
+	r.Apply("zb", model.Event{Kind: model.EventSnapshot, Devices: []model.Device{light("a", "A", true)}})
+	for i := range DefaultSubscriberBuffer - 1 {
+		r.Apply("zb", model.Event{Kind: model.EventState, DeviceID: "a", State: model.State{Brightness: model.Ptr(i % 100)}})
+	}
+	for i := range DefaultSubscriberBuffer {
+		c, ok := <-chs[0]
+		if !ok {
+			t.Fatalf("subscription closed after %d changes, want %d", i, DefaultSubscriberBuffer)
+		}
+		if i > 0 && (c.Changed.Brightness == nil || *c.Changed.Brightness != (i-1)%100) {
+			t.Fatalf("change %d: %+v, want brightness %d", i, c.Changed, (i-1)%100)
+		}
+	}
+	runtime.KeepAlive(chs)
 }
 
 func TestRegistryPersistence(t *testing.T) {

@@ -69,3 +69,31 @@ func TestDefaultName(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryTraitHasAKindWord lists every trait (AllTraitKinds) and requires
+// the words DeviceKind names a device by when the trait is its only one
+// ("fan" for the fan), so a new trait's device is not named "device"
+// ("IKEA device"): a case in DeviceKind, or an entry here saying why the
+// trait alone is no device a person names.
+func TestEveryTraitHasAKindWord(t *testing.T) {
+	noKind := map[TraitKind]string{
+		TraitToggle:  "generic: a device's own setting, beside its function",
+		TraitRange:   "generic: a reading or a setting, named by the device's other traits",
+		TraitMode:    "generic: a setting, named by the device's other traits",
+		TraitBattery: "beside a device's function, never one by itself",
+		TraitTamper:  "beside a detector, never one by itself",
+	}
+	for _, k := range AllTraitKinds() {
+		tr, _ := Example(k)
+		got := DeviceKind(tr, "", false)
+		if why, ok := noKind[k]; ok {
+			if got != "device" {
+				t.Errorf("%s: DeviceKind says %q; drop it from noKind (%s)", k, got, why)
+			}
+			continue
+		}
+		if got == "device" {
+			t.Errorf("%s: a device of it alone is a %q: give it its words in DeviceKind (names.go)", k, got)
+		}
+	}
+}

@@ -139,10 +139,17 @@ func hexColour(c model.HSB) string {
 }
 
 // controllable reports whether the endpoint takes any command.
+// A trait the model says takes commands (not ReadOnly) is controllable; a
+// generic one only by an instance that is not NonControllable.
 func controllable(t model.Traits) bool {
-	if t.OnOff != nil || t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil || t.Lock != nil ||
-		t.Thermostat != nil || t.Cover != nil || t.Fan != nil || t.Siren != nil {
-		return true
+	for _, k := range t.Kinds() {
+		switch k {
+		case model.TraitToggle, model.TraitRange, model.TraitMode:
+		default:
+			if !k.ReadOnly() {
+				return true
+			}
+		}
 	}
 	for _, x := range t.Toggles {
 		if !x.NonControllable {

@@ -662,7 +662,17 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 	if model.IsAddressName(base) {
 		// zigbee2mqtt's default name, the address: named as the Zigbee
 		// bridge names its own ("IKEA bulb"); the topic keeps the address.
-		base = z2mDefaultName(d.Definition.Vendor, d.Definition.Description, units[0].ep.Traits)
+		// Its primary endpoint is its first, or its fan (a ceiling fan
+		// with its light is a fan, "Hampton Bay fan" and "Hampton Bay fan
+		// light", as the Home Assistant source names it) unless it is a
+		// thermostat's.
+		primary := units[0].ep.Traits
+		for _, u := range units {
+			if hasFan && u.fan != nil && u.ep.Description == "" && climate == nil {
+				primary = u.ep.Traits
+			}
+		}
+		base = z2mDefaultName(d.Definition.Vendor, d.Definition.Description, primary)
 	}
 	wholeDevice := 0 // units of no endpoint
 	for _, u := range units {

@@ -155,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	if err := b.server.AddHook(auth, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: add auth hook: %w", err)
 	}
-	b.limits = &limitsHook{server: b.server, limits: limits, retained: map[string]int{}, refused: cfg.OnRefused,
+	b.limits = &limitsHook{server: b.server, limits: limits, retained: map[string]int{}, parents: map[string]int{}, refused: cfg.OnRefused,
 		delayed: map[string]delayedWill{},
 		internal: func(cl *mqtt.Client) bool {
 			// The login is checked (OnConnectAuthenticate) before anything
@@ -163,6 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 			return string(cl.Properties.Username) == InternalUsername
 		}}
 	auth.queueFull = b.limits.queueFull
+	auth.tooDeep = b.limits.tooDeep
 	if err := b.server.AddHook(b.limits, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: add limits hook: %w", err)
 	}
@@ -330,6 +331,9 @@ type authHook struct {
 	// outboundFull, when set, refuses a delivery to a client whose outbound
 	// buffer is full; a delivery it lets through is counted as queued.
 	outboundFull func(cl *mqtt.Client, topic string) bool
+	// tooDeep, when set, refuses a publication, Will or subscription whose
+	// topic has more than maxTopicLevels levels.
+	tooDeep func(cl *mqtt.Client, topic, what string) bool
 }
 
 func newAuthHook(users []User) (*authHook, error) {
@@ -384,7 +388,7 @@ func (h *authHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		return nil
 	}
 	topic := pk.Connect.WillTopic
-	ok := !strings.ContainsAny(topic, "+#")
+	ok := !strings.ContainsAny(topic, "+#") && (h.tooDeep == nil || !h.tooDeep(cl, topic, "login"))
 	if ok && !h.anonymous() {
 		name := string(pk.Connect.Username)
 		if !h.passwordOK(name, pk.Connect.Password) {
@@ -448,6 +452,9 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		return false
 	}
 	if !write && h.queueFull != nil && h.queueFull(cl, topic) {
+		return false
+	}
+	if write && h.tooDeep != nil && h.tooDeep(cl, topic, "publication") {
 		return false
 	}
 	if !h.allowed(cl, topic, write) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
+
+	"github.com/avshub/avshub/discovery/model"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
@@ -100,6 +102,37 @@ func messageSize(topic string, payload []byte) int {
 	return len(topic) + len(payload) + MessageOverhead
 }
 
+// retainedOverhead and topicLevelOverhead are what the retained messages
+// count in MaxRetainedBytes beyond their payloads and topics: mochi (v2.7.9)
+// keeps a copy of each message's packet in its retained store and a node in
+// its topic index for each level of a topic (about 600 bytes: the node and
+// its three maps). retainedOverhead is a message's packet and its topic's
+// last level; topicLevelOverhead each parent level (a topic's prefix up to
+// a '/') that no other counted retained topic has, with the broker's count
+// of it. Measured (TestRetainedBytesCountWhatIsHeld): 1,454 bytes for a
+// message whose last level alone is new, about 640 more for each new parent
+// level.
+const (
+	retainedOverhead   = 1536
+	topicLevelOverhead = 704
+)
+
+// retainedSize is what a retained message counts in MaxRetainedBytes,
+// besides its topic's parent levels (topicLevelOverhead each, once for all
+// the topics under them).
+func retainedSize(topic string, payload []byte) int {
+	return len(topic) + len(payload) + retainedOverhead
+}
+
+// parents calls f with each parent level of topic: its prefixes up to a '/'.
+func parents(topic string, f func(prefix string)) {
+	for i := range len(topic) {
+		if topic[i] == '/' {
+			f(topic[:i])
+		}
+	}
+}
+
 // Pre-login bounds, fixed: a CONNECT is small (a Will payload is its largest
 // part), and connections that have not logged in yet cost memory without
 // anyone answering for them.
@@ -112,7 +145,30 @@ const (
 	maxInflight = 1024
 	// maxWritesPending bounds the packets waiting to be written to one client (mochi: 8,192).
 	maxWritesPending = 256
+	// maxTopicLevels bounds the levels of a topic a client publishes on
+	// (its Will's included) or a filter it subscribes to. Mochi's topic
+	// index holds a node of about 600 bytes for each level of a retained
+	// topic or a filter that no other shares: a 60 KB topic of 30,000
+	// levels took 18 MB, from one packet. Mosquitto refuses more than 200
+	// levels; Home Assistant's and zigbee2mqtt's topics have 2 to 6.
+	maxTopicLevels = 32
 )
+
+// topicLevels is the number of levels of an MQTT topic or filter.
+func topicLevels(topic string) int { return strings.Count(topic, "/") + 1 }
+
+// tooDeep reports whether a client other than the hub's own publishes on
+// (or leaves a Will on, or subscribes to) a topic of more than
+// maxTopicLevels levels; a refusal is logged and counted.
+func (h *limitsHook) tooDeep(cl *mqtt.Client, topic, what string) bool {
+	if h.internal(cl) || topicLevels(topic) <= maxTopicLevels {
+		return false
+	}
+	h.count("maxTopicLevels")
+	h.Log.Warn("MQTT "+what+" refused: its topic has more levels than the broker takes",
+		"client", cl.ID, "remote", cl.Net.Remote, "levels", topicLevels(topic), "max", maxTopicLevels, "topic", model.Abbreviate(topic, 120))
+	return true
+}
 
 // withDefaults returns l with every zero field set to its default.
 func (l Limits) withDefaults() Limits {
@@ -160,8 +216,9 @@ type limitsHook struct {
 	refused func(limit string)
 
 	mu       sync.Mutex
-	retained map[string]int // topic → retained size (messageSize), the hub's own not counted
-	total    int            // sum of retained
+	retained map[string]int // topic → retained size (retainedSize), the hub's own not counted
+	parents  map[string]int // parent level of a topic in retained → how many of them it has
+	total    int            // sum of retained, and topicLevelOverhead for each of parents
 
 	qmu     sync.Mutex
 	queued  int       // bytes held for clients: counted at the last scan, plus what was queued since
@@ -450,10 +507,17 @@ func (h *limitsHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 // mayRetain reports whether a client's retained message (or Will) on topic
 // fits in MaxRetained topics and MaxRetainedBytes; a refusal is logged and counted.
 func (h *limitsHook) mayRetain(cl *mqtt.Client, topic string, payload []byte) bool {
-	size := messageSize(topic, payload)
+	size := retainedSize(topic, payload)
 	h.mu.Lock()
 	old, exists := h.retained[topic]
 	count, total := len(h.retained), h.total
+	if !exists {
+		parents(topic, func(p string) {
+			if h.parents[p] == 0 {
+				size += topicLevelOverhead
+			}
+		})
+	}
 	h.mu.Unlock()
 	if !exists && count >= h.limits.MaxRetained {
 		h.count("maxRetained")
@@ -489,6 +553,10 @@ func (h *limitsHook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pac
 	seen := map[string]bool{}
 	var refused int
 	for i, sub := range pk.Filters {
+		if h.tooDeep(cl, sub.Filter, "subscription") {
+			pk.Filters[i].Filter = refusedFilter
+			continue
+		}
 		if _, held := cl.State.Subscriptions.Get(sub.Filter); held || seen[sub.Filter] {
 			continue
 		}
@@ -519,7 +587,7 @@ func (h *limitsHook) OnClientExpired(cl *mqtt.Client) {
 func (h *limitsHook) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, _ int64) {
 	n := 0
 	if len(pk.Payload) > 0 && !h.internal(cl) {
-		n = messageSize(pk.TopicName, pk.Payload)
+		n = retainedSize(pk.TopicName, pk.Payload)
 	}
 	h.setRetained(pk.TopicName, n)
 }
@@ -532,10 +600,26 @@ func (h *limitsHook) setRetained(topic string, n int) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.total -= h.retained[topic]
+	old, exists := h.retained[topic]
+	h.total -= old
 	if n == 0 {
-		delete(h.retained, topic)
+		if exists {
+			delete(h.retained, topic)
+			parents(topic, func(p string) {
+				if h.parents[p]--; h.parents[p] == 0 {
+					delete(h.parents, p)
+					h.total -= topicLevelOverhead
+				}
+			})
+		}
 		return
+	}
+	if !exists {
+		parents(topic, func(p string) {
+			if h.parents[p]++; h.parents[p] == 1 {
+				h.total += topicLevelOverhead
+			}
+		})
 	}
 	h.retained[topic] = n
 	h.total += n
@@ -549,7 +633,7 @@ func (h *limitsHook) loadRetained() {
 		_, known := h.retained[topic]
 		h.mu.Unlock()
 		if !known {
-			h.setRetained(topic, messageSize(topic, pk.Payload))
+			h.setRetained(topic, retainedSize(topic, pk.Payload))
 		}
 	}
 }

@@ -303,8 +303,10 @@ func rawLoginID(addr, id string, c creds) (net.Conn, byte, error) {
 // MaxRetainedBytes (the message is still delivered live); an update of a
 // retained topic and the hub's own retained messages are not refused.
 func TestRetainedCaps(t *testing.T) {
-	// Five one-byte messages on "r/N" count 5 × 1028 bytes (MessageOverhead).
-	b := startBroker(t, Config{Limits: Limits{MaxRetained: 5, MaxRetainedBytes: 6000},
+	// Five one-byte messages on "r/N" count 5 × 1,540 bytes (retainedSize)
+	// and 704 for their parent level "r": 8,404; one of 1,001 bytes on "r/big"
+	// 2,542, past the budget beside four others.
+	b := startBroker(t, Config{Limits: Limits{MaxRetained: 5, MaxRetainedBytes: 9000},
 		Users: []User{{Username: "u", Password: "p", Read: []string{"#"}, Write: []string{"#"}}}})
 	u := connect(t, b, creds{"u", "p"})
 	live, _ := subscribe(t, u, "r/#")
@@ -489,5 +491,81 @@ func TestMaxSubscriptions(t *testing.T) {
 	}
 	if n := granted(subscribe("v/0")); n != 1 {
 		t.Fatal("no room after an unsubscribe")
+	}
+}
+
+// TestTopicLevels: a topic of more than maxTopicLevels levels is refused
+// as a publication (neither delivered nor retained), as a Will (the login is
+// refused) and as a subscription (failure in the SUBACK); maxTopicLevels
+// levels pass. Mochi's topic index holds a node of about 600 bytes for each
+// level: before, one retained message and one filter of 10,000 levels made
+// the broker hold 6 MB more.
+func TestTopicLevels(t *testing.T) {
+	var mu sync.Mutex
+	refused := map[string]int{}
+	b := startBroker(t, Config{OnRefused: func(limit string) { mu.Lock(); refused[limit]++; mu.Unlock() }})
+	ok := strings.Repeat("l/", maxTopicLevels-1) + "x"
+	deep := strings.Repeat("l/", maxTopicLevels) + "x"
+	huge := strings.Repeat("h/", 10000) + "x"
+
+	c := connect(t, b, creds{})
+	all, code := subscribe(t, c, "#")
+	if code >= 0x80 {
+		t.Fatalf("SUBACK %#x for #", code)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, topic := range []string{deep, huge} {
+		if tok := c.Publish(topic, 0, true, "v"); !tok.WaitTimeout(5 * time.Second) {
+			t.Fatal("publish timed out")
+		}
+	}
+	if _, code := subscribe(t, c, huge+"/#"); code < 0x80 {
+		t.Errorf("a filter of %d levels was granted", topicLevels(huge)+1)
+	}
+	if _, code := subscribe(t, c, deep); code < 0x80 {
+		t.Errorf("a filter of %d levels was granted", topicLevels(deep))
+	}
+	if _, code := subscribe(t, c, ok); code >= 0x80 {
+		t.Errorf("a filter of %d levels was refused", topicLevels(ok))
+	}
+	// The client's packets are handled in order: this PUBACK follows the others.
+	if err := publish(t, c, ok, true, "v"); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 1<<20 {
+		t.Errorf("the broker holds %d KiB more after the deep topics, want under 1 MiB", grew>>10)
+	}
+	if m := receive(t, all); m.Topic() != ok {
+		t.Errorf("got a message on a topic of %d levels, want only the one of %d", topicLevels(m.Topic()), maxTopicLevels)
+	}
+	// A new subscriber gets the retained message on ok only (then the marker).
+	r := connect(t, b, creds{})
+	retained, _ := subscribe(t, r, "l/#")
+	if m := receive(t, retained); m.Topic() != ok {
+		t.Errorf("retained on a topic of %d levels", topicLevels(m.Topic()))
+	}
+	if err := publish(t, r, "l/marker", false, "m"); err != nil {
+		t.Fatal(err)
+	}
+	if m := receive(t, retained); m.Topic() != "l/marker" {
+		t.Errorf("got %d levels retained, want the marker next", topicLevels(m.Topic()))
+	}
+
+	// A Will on a topic too deep: the login is refused.
+	o := paho.NewClientOptions().AddBroker(b.URL()).SetClientID("deep-will").SetAutoReconnect(false).
+		SetConnectTimeout(5*time.Second).SetProtocolVersion(4).SetWill(deep, "gone", 0, true)
+	w := paho.NewClient(o)
+	if tok := w.Connect(); tok.WaitTimeout(5*time.Second) && tok.Error() == nil {
+		w.Disconnect(0)
+		t.Error("a Will of more levels than the broker takes was accepted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refused["maxTopicLevels"] != 5 {
+		t.Errorf("refusals counted %v, want maxTopicLevels 5 (2 publications, 2 filters, 1 Will)", refused)
 	}
 }

@@ -991,6 +991,9 @@ func satisfies(c model.Command, st model.State, tr model.Traits) bool {
 		if c.CoverStop != nil {
 			return true // stopped where it is: the next state is what it reports
 		}
+		if c.CoverTilt != nil {
+			return st.CoverTilt != nil && near(float64(*st.CoverTilt), float64(*c.CoverTilt), 2)
+		}
 		return st.CoverPosition != nil && near(float64(*st.CoverPosition), float64(*c.CoverPosition), 2)
 	case model.TraitFan:
 		// A speed goes out as the nearest of the fan's speeds: the

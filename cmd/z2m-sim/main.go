@@ -2,7 +2,7 @@
 // set, /set and /get answered as zigbee2mqtt does, bridge/state and
 // availability, and an admin HTTP API to change devices by hand.
 //
-//	z2m-sim --broker tcp://127.0.0.1:1883 --admin 127.0.0.1:8099 --base-topic zigbee2mqtt
+//	z2m-sim --broker tcp://127.0.0.1:1883 --admin 127.0.0.1:8099 --base-topic zigbee2mqtt [--kinds]
 //
 // It prints one line "z2m-sim ready broker=… base=… admin=http://…" when the
 // device set is published and the admin API listens, then runs until
@@ -29,13 +29,14 @@ func run(ctx context.Context) error {
 	base := flag.String("base-topic", "zigbee2mqtt", "zigbee2mqtt base topic")
 	user := flag.String("username", "", "broker user name")
 	legacy := flag.Bool("legacy-availability", false, "publish plain online/offline instead of JSON")
+	kinds := flag.Bool("kinds", false, "also carry the newer kinds (blinds, door, leak, motion, smoke and CO sensors, a siren, a metering plug, a fan, a button) as the real zigbee2mqtt described them")
 	flag.Parse()
 	password := os.Getenv("Z2M_SIM_PASSWORD") // never on the command line
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	sim := z2msim.New(z2msim.Options{Broker: *broker, BaseTopic: *base, Username: *user, Password: password,
-		LegacyAvailability: *legacy, Logger: log})
+		LegacyAvailability: *legacy, Kinds: *kinds, Logger: log})
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err := sim.Start(startCtx)
 	cancel()

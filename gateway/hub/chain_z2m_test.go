@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -153,47 +152,17 @@ func (r *z2mRecorder) settled(d, max time.Duration) {
 
 // aboutDevice: the device's own topics and zigbee2mqtt's warnings and errors naming it.
 func aboutDevice(m z2mMessage, device string) bool {
-	base := "zigbee2mqtt/" + device
-	if m.topic == base || strings.HasPrefix(m.topic, base+"/") {
-		return true
-	}
-	if m.topic != "zigbee2mqtt/bridge/logging" || !bytes.Contains(m.payload, []byte(device)) {
-		return false
-	}
-	var l struct{ Level string }
-	return json.Unmarshal(m.payload, &l) == nil && (l.Level == "error" || l.Level == "warning")
+	return z2msim.AboutDevice("zigbee2mqtt", device, m.topic, m.payload)
 }
 
-// step turns the messages about device into a recorded step (times from the
-// first /set).
+// recordStep turns the messages about device into a recorded step (times
+// from the first /set).
 func recordStep(msgs []z2mMessage, device string, s z2msim.Step) z2msim.Step {
-	var t0 time.Time
-	for _, m := range msgs {
-		if m.topic == "zigbee2mqtt/"+device+"/set" || strings.HasPrefix(m.topic, "zigbee2mqtt/"+device+"/set/") {
-			t0 = m.at
-			break
-		}
+	ps := make([]z2msim.Published, len(msgs))
+	for i, m := range msgs {
+		ps[i] = z2msim.Published{At: m.at, Topic: m.topic, Payload: m.payload}
 	}
-	for _, m := range msgs {
-		if !aboutDevice(m, device) || t0.IsZero() {
-			continue
-		}
-		topic := strings.TrimPrefix(strings.TrimPrefix(m.topic, "zigbee2mqtt/"+device), "/")
-		switch {
-		case topic == "":
-			topic = "state"
-		case m.topic == "zigbee2mqtt/bridge/logging":
-			topic = "bridge/logging"
-		}
-		msg := z2msim.Message{AfterMS: m.at.Sub(t0).Milliseconds(), Topic: topic}
-		if json.Valid(m.payload) {
-			msg.Payload = json.RawMessage(m.payload)
-		} else {
-			msg.Text = string(m.payload)
-		}
-		s.Messages = append(s.Messages, msg)
-	}
-	return s
+	return z2msim.RecordStep("zigbee2mqtt", device, time.Time{}, ps, s)
 }
 
 // chainDevice is one of znp-sim's default products as the chain sees it.

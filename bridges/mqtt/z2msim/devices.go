@@ -136,6 +136,15 @@ type device struct {
 	// command): only the device's report shows the result, so a refusal or
 	// a sleeping device leaves zigbee2mqtt silent.
 	unanswered map[string]bool
+	// entry: the bridge/devices entry of a recorded device (kinds.go),
+	// published as recorded; kind: its kind (KindCover …).
+	entry map[string]any
+	kind  string
+	// A cover's movements (numbered by moves; travel: the one under way)
+	// and a siren's warning mode ("" when silent).
+	moves   int
+	travel  *travel
+	warning string
 }
 
 // defaultDevices returns the realistic device set: definitions and exposes as

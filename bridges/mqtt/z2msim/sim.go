@@ -53,6 +53,14 @@ type Options struct {
 	// (SetAsleep) takes to be logged as failed (0: DefaultSendTimeout;
 	// negative: never).
 	SendTimeout time.Duration
+	// Kinds adds the devices of the newer kinds (a blind, a blind with
+	// slats, door, leak, motion, smoke and CO sensors, a siren, a metering
+	// plug, a fan and a button) as the real zigbee2mqtt described them
+	// (kinds.go).
+	Kinds bool
+	// TravelStep is how long a blind takes for 10 % of its lift
+	// (0: DefaultTravelStep); its slats take half as long.
+	TravelStep time.Duration
 	// OnAnswer, when set, is called with every message the simulator
 	// publishes in answer to a /set, just before it publishes it: replays
 	// compare the delays it scheduled with the real zigbee2mqtt's, which
@@ -81,6 +89,9 @@ type Device struct {
 	Model        string         `json:"model"`
 	Online       bool           `json:"online"`
 	State        map[string]any `json:"state"`
+	// Warning is the mode a siren sounds ("" when silent): zigbee2mqtt
+	// never publishes it.
+	Warning string `json:"warning,omitempty"`
 }
 
 // ErrUnknownDevice is returned for a friendly name the simulator does not have.
@@ -125,6 +136,9 @@ func New(opts Options) *Sim {
 	if opts.SendTimeout == 0 {
 		opts.SendTimeout = DefaultSendTimeout
 	}
+	if opts.TravelStep <= 0 {
+		opts.TravelStep = DefaultTravelStep
+	}
 	if opts.ClientID == "" {
 		var b [4]byte
 		_, _ = rand.Read(b[:])
@@ -134,7 +148,16 @@ func New(opts Options) *Sim {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Sim{opts: opts, log: log, devices: defaultDevices(), in: make(chan paho.Message, 1024), answering: map[*device]*answering{}}
+	devs := defaultDevices()
+	if opts.Kinds {
+		kinds, err := kindDevices()
+		if err != nil {
+			// The recording is embedded and tested: it cannot fail to load.
+			panic(err)
+		}
+		devs = append(devs, kinds...)
+	}
+	return &Sim{opts: opts, log: log, devices: devs, in: make(chan paho.Message, 1024), answering: map[*device]*answering{}}
 }
 
 // BaseTopic returns the simulator's base topic.
@@ -346,6 +369,15 @@ func endpointJSON(input, output []string) map[string]any {
 
 func (d *device) json() map[string]any {
 	exposes := append(append([]any(nil), d.Exposes...), linkquality())
+	if d.entry != nil && !d.joining {
+		// As the real zigbee2mqtt described it, under the name it has here.
+		e := make(map[string]any, len(d.entry))
+		for k, v := range d.entry {
+			e[k] = v
+		}
+		e["friendly_name"], e["disabled"] = d.Name, d.Disabled
+		return e
+	}
 	if d.joining {
 		// Joined, interview in progress: no definition yet.
 		return map[string]any{
@@ -590,13 +622,16 @@ func (s *Sim) applySet(d *device, m map[string]any) {
 			delete(m, k)
 		}
 	}
+	sirenSet(d, m)
+	mv, coverNow := s.coverSet(d, m)
 	var lockTo any
 	if v, ok := m["state"]; ok && isLock(d) && s.opts.LockDelay > 0 {
 		// The lock acknowledges now; its bolt reports later.
 		lockTo = v
 		delete(m, "state")
 	}
-	changed := applyToState(d, m, s.log)
+	changed := applyToState(d, m, s.log) || coverNow
+	kindEffects(d, m)
 	st := copyState(d.State)
 	s.mu.Unlock()
 	for _, k := range refused {
@@ -607,6 +642,9 @@ func (s *Sim) applySet(d *device, m map[string]any) {
 	}
 	if lockTo != nil {
 		s.answerAfter(d, s.opts.LockDelay, func() { s.boltMoved(cause{now.set, s.opts.LockDelay}, d, lockTo) })
+	}
+	if mv != nil {
+		s.travelReports(now, d, mv)
 	}
 }
 
@@ -888,7 +926,7 @@ func (s *Sim) Devices() []Device {
 	defer s.mu.Unlock()
 	out := make([]Device, 0, len(s.devices))
 	for _, d := range s.devices {
-		out = append(out, Device{FriendlyName: d.Name, IEEEAddress: d.IEEE, Model: d.Model, Online: d.Online, State: copyState(d.State)})
+		out = append(out, Device{FriendlyName: d.Name, IEEEAddress: d.IEEE, Model: d.Model, Online: d.Online, State: copyState(d.State), Warning: d.warning})
 	}
 	return out
 }
@@ -913,6 +951,10 @@ func (s *Sim) Set(name string, values map[string]any) (Device, error) {
 		s.mu.Unlock()
 		return Device{}, fmt.Errorf("%w: %q", ErrUnknownDevice, name)
 	}
+	changed := make(map[string]any, len(values))
+	for k, v := range values {
+		changed[k] = v
+	}
 	// Values a person changes need not be writable over Zigbee (a measured
 	// temperature), so state-only properties are accepted here too.
 	for k, v := range values {
@@ -925,11 +967,23 @@ func (s *Sim) Set(name string, values map[string]any) (Device, error) {
 			delete(values, k)
 		}
 	}
+	// A button's press: published once with the state and on <device>/action,
+	// never kept in the state.
+	action, pressed := d.State["action"].(string)
+	delete(d.State, "action")
 	applyToState(d, values, s.log)
+	kindEffects(d, changed)
 	online := d.Online
+	st := copyState(d.State)
+	if pressed {
+		st["action"] = action
+	}
 	s.mu.Unlock()
 	if online {
-		s.publishState(d)
+		if t := s.publishRaw(d, st); pressed && t != nil {
+			t.WaitTimeout(time.Second) // in order, as zigbee2mqtt publishes them
+			s.publish(s.opts.BaseTopic+"/"+name+"/action", []byte(action), false)
+		}
 	}
 	dev, _ := s.Device(name)
 	return dev, nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -307,5 +308,50 @@ func TestAsleepAndRefused(t *testing.T) {
 	}
 	if w.count("zigbee2mqtt/Bedroom Radiator") != radiator {
 		t.Errorf("the radiator published a refused setpoint")
+	}
+}
+
+// TestKindsAsRecorded: with Options.Kinds, bridge/devices carries each
+// recorded product's entry exactly as the real zigbee2mqtt published it,
+// under z2m-sim's friendly name, and its first state as recorded.
+func TestKindsAsRecorded(t *testing.T) {
+	rec, err := z2msim.LoadKindsRecording(z2msim.KindsRecordingFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, w := startWith(t, z2msim.Options{Kinds: true})
+	var devs []map[string]any
+	if err := json.Unmarshal([]byte(w.next(t, "zigbee2mqtt/bridge/devices", 1)), &devs); err != nil {
+		t.Fatal(err)
+	}
+	if len(devs) != 8+len(rec.Devices) {
+		t.Errorf("bridge/devices has %d devices, want the coordinator, 7 and the %d recorded", len(devs), len(rec.Devices))
+	}
+	for _, rd := range rec.Devices {
+		var want map[string]any
+		if err := json.Unmarshal(rd.Entry, &want); err != nil {
+			t.Fatal(err)
+		}
+		name := z2msim.KindNames[rd.Kind]
+		want["friendly_name"] = name
+		var got map[string]any
+		for _, d := range devs {
+			if d["ieee_address"] == want["ieee_address"] {
+				got = d
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: bridge/devices entry\n%v\nwant (recorded)\n%v", rd.Kind, got, want)
+		}
+		var first, recorded map[string]any
+		_ = json.Unmarshal(rd.State, &recorded)
+		if err := json.Unmarshal([]byte(w.next(t, "zigbee2mqtt/"+name, 1)), &first); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range recorded {
+			if k != "linkquality" && !reflect.DeepEqual(first[k], v) {
+				t.Errorf("%s: first state %s = %v, recorded %v", rd.Kind, k, first[k], v)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -19,16 +20,19 @@ import (
 
 	"github.com/avshub/avshub/bridges/mqtt/mqtttest"
 	"github.com/avshub/avshub/bridges/mqtt/z2mreal"
+	"github.com/avshub/avshub/bridges/mqtt/z2msim"
 	"github.com/avshub/avshub/bridges/zigbee/unpi"
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/bridges/zigbee/znpsim"
 )
 
+var update = flag.Bool("update", false, "rewrite the recording of the newer kinds (bridges/mqtt/z2msim/"+z2msim.KindsRecordingFile+")")
+
 // mqttLog collects every message zigbee2mqtt publishes.
 type mqttLog struct {
 	mu      sync.Mutex
 	last    map[string][]byte
-	all     []string
+	all     []z2msim.Published
 	changed chan struct{}
 }
 
@@ -38,9 +42,44 @@ func (l *mqttLog) add(topic string, payload []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.last[topic] = append([]byte(nil), payload...)
-	l.all = append(l.all, topic+" "+string(payload))
+	l.all = append(l.all, z2msim.Published{At: time.Now(), Topic: topic, Payload: l.last[topic]})
 	close(l.changed)
 	l.changed = make(chan struct{})
+}
+
+// mark is the index of the next message.
+func (l *mqttLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.all)
+}
+
+// since returns the messages from index from on.
+func (l *mqttLog) since(from int) []z2msim.Published {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]z2msim.Published(nil), l.all[from:]...)
+}
+
+// quiet waits until no message about the device has come for d (at most
+// max): what zigbee2mqtt publishes after a command or a change has ended.
+func (l *mqttLog) quiet(device string, d, max time.Duration) {
+	end := time.Now().Add(max)
+	for time.Now().Before(end) {
+		l.mu.Lock()
+		var last time.Time
+		for i := len(l.all) - 1; i >= 0; i-- {
+			if z2msim.AboutDevice("zigbee2mqtt", device, l.all[i].Topic, l.all[i].Payload) {
+				last = l.all[i].At
+				break
+			}
+		}
+		l.mu.Unlock()
+		if time.Since(last) >= d {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // wait waits until topic's last payload, decoded, satisfies ok (until the
@@ -385,7 +424,15 @@ func TestRealZigbee2MQTT(t *testing.T) {
 
 	key := []byte{0x5A, 0x31, 0x9C, 0x04, 0xE8, 0x77, 0x10, 0x2B, 0xC6, 0x4F, 0x93, 0x0D, 0x71, 0xAA, 0x28, 0xF5}
 	ext := []byte{0xDD, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07}
-	z := z2mreal.MustStart(t, z2mreal.Config{Serial: tty, MQTT: broker.URL, Channel: 15, NetworkKey: key, PanID: 0x1A62, ExtPanID: ext})
+	z := z2mreal.MustStart(t, z2mreal.Config{Serial: tty, MQTT: broker.URL, Channel: 15, NetworkKey: key, PanID: 0x1A62, ExtPanID: ext,
+		Settings: map[string]any{
+			"advanced": map[string]any{"log_namespaced_levels": map[string]any{"z2m:mqtt": "warning"}},
+			// As most installations run it (and as the recording of the
+			// newer kinds shows it): the Home Assistant integration makes
+			// zigbee2mqtt publish every property Home Assistant reads, null
+			// while unknown.
+			"homeassistant": map[string]any{"enabled": true},
+		}})
 
 	// Formed as configured, and the backup taken at first start.
 	checkNetwork := func(when string) {
@@ -498,6 +545,66 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	pir, contact := products[18].ieee, products[19].ieee
 	num := func(v any) float64 { f, _ := v.(float64); return f }
 
+	// What zigbee2mqtt publishes about the newer kinds is recorded for
+	// z2m-sim (z2msim.KindsRecordingFile): each product's bridge/devices
+	// entry and state once everything has settled, then each command and
+	// change by hand below.
+	kinds := map[string]string{door: z2msim.KindContact, leak: z2msim.KindWaterLeak, blind: z2msim.KindCover, plug: z2msim.KindPlug,
+		motion: z2msim.KindOccupancy, smoke: z2msim.KindSmoke, co: z2msim.KindCO, fan: z2msim.KindFan, siren: z2msim.KindSiren,
+		button: z2msim.KindButton, tilt: z2msim.KindTiltCover}
+	models := map[string]string{}
+	for _, p := range products {
+		models[p.ieee] = p.model
+	}
+	recording := z2msim.KindsRecording{Zigbee2MQTT: z2mreal.Version}
+	settled(log, 2*time.Second, time.Minute)
+	devices = log.wait(t, "zigbee2mqtt/bridge/devices", "devices", func(any) bool { return true }).([]any)
+	for _, p := range products {
+		kind, ok := kinds[p.ieee]
+		if !ok {
+			continue
+		}
+		rd := z2msim.RecordedDevice{Kind: kind}
+		for _, d := range devices {
+			if field(d, "ieee_address") == p.ieee {
+				rd.Entry, _ = json.Marshal(d)
+			}
+		}
+		log.mu.Lock()
+		rd.State = json.RawMessage(log.last[state(p.ieee)])
+		log.mu.Unlock()
+		if len(rd.State) == 0 {
+			rd.State = json.RawMessage("{}")
+		}
+		recording.Devices = append(recording.Devices, rd)
+	}
+	// record runs one step (commands, or a change by hand: byHand) about
+	// the device and keeps what zigbee2mqtt published until it fell quiet.
+	record := func(name, ieee string, byHand map[string]any, step func()) {
+		from, start := log.mark(), time.Now()
+		step()
+		log.quiet(ieee, time.Second, 15*time.Second)
+		recording.Steps = append(recording.Steps, z2msim.RecordStep("zigbee2mqtt", ieee, start, log.since(from),
+			z2msim.Step{Name: name, Kind: kinds[ieee], Model: models[ieee], ByHand: byHand}))
+	}
+	defer func() {
+		path := filepath.Join("..", "..", "mqtt", "z2msim", z2msim.KindsRecordingFile)
+		if t.Failed() {
+			path = filepath.Join(os.TempDir(), "avshub-"+t.Name()+"-kinds.json")
+		} else if !*update {
+			return
+		}
+		b, err := json.MarshalIndent(recording, "", "  ")
+		if err == nil {
+			err = os.WriteFile(path, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			t.Errorf("the recording: %v", err)
+			return
+		}
+		t.Logf("what zigbee2mqtt published about the newer kinds: %s", path)
+	}()
+
 	// plugPower waits until zigbee2mqtt shows the plug's power as watts,
 	// from the report of raw (0.1 W) the plug sends; when zigbee2mqtt
 	// dropped the frame that carried it as a repeat (repeats), the user
@@ -561,37 +668,56 @@ func TestRealZigbee2MQTT(t *testing.T) {
 
 		// The blind: zigbee2mqtt's position 100 is open (lift 0 %); it goes
 		// to a position, closes, opens, and stops on the way.
-		set(blind, `{"position": 30}`)
-		waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v == 70 })
-		log.wait(t, state(blind), "blind position", func(v any) bool { return num(field(v, "position")) == 30 })
-		set(blind, `{"state": "OPEN"}`)
-		waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v == 0 })
-		set(blind, `{"state": "CLOSE"}`)
-		waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v > 10 })
-		set(blind, `{"state": "STOP"}`)
-		log.wait(t, state(blind), "blind stopped", func(v any) bool { p := num(field(v, "position")); return p > 0 && p < 100 })
+		record("blind goes to a position", blind, nil, func() {
+			set(blind, `{"position": 30}`)
+			waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v == 70 })
+			log.wait(t, state(blind), "blind position", func(v any) bool { return num(field(v, "position")) == 30 })
+		})
+		record("blind opens", blind, nil, func() {
+			set(blind, `{"state": "OPEN"}`)
+			waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v == 0 })
+		})
+		record("blind closes and stops", blind, nil, func() {
+			set(blind, `{"state": "CLOSE"}`)
+			waitAttr(t, sim, blind, "currentPositionLiftPercentage", func(v int64) bool { return v > 10 })
+			set(blind, `{"state": "STOP"}`)
+			log.wait(t, state(blind), "blind stopped", func(v any) bool { p := num(field(v, "position")); return p > 0 && p < 100 })
+		})
 
 		// The plug: its power follows its relay.
-		set(plug, `{"state": "ON"}`)
-		waitAttr(t, sim, plug, "onOff", func(v int64) bool { return v == 1 })
-		plugPower(t, 600, 60)
+		record("plug turns on", plug, nil, func() {
+			set(plug, `{"state": "ON"}`)
+			waitAttr(t, sim, plug, "onOff", func(v int64) bool { return v == 1 })
+			plugPower(t, 600, 60)
+		})
 
 		// The Somfy blind's slats: zigbee2mqtt's tilt 40 is ZCL tilt 60 %.
-		set(tilt, `{"tilt": 40}`)
-		waitAttr(t, sim, tilt, "currentPositionTiltPercentage", func(v int64) bool { return v == 60 })
-		log.wait(t, state(tilt), "slats reported", func(v any) bool { return num(field(v, "tilt")) == 40 })
+		record("slats tilt", tilt, nil, func() {
+			set(tilt, `{"tilt": 40}`)
+			waitAttr(t, sim, tilt, "currentPositionTiltPercentage", func(v int64) bool { return v == 60 })
+			log.wait(t, state(tilt), "slats reported", func(v any) bool { return num(field(v, "tilt")) == 40 })
+		})
 
 		// The fan: zigbee2mqtt writes fanMode.
-		set(fan, `{"fan_mode": "medium"}`)
-		waitAttr(t, sim, fan, "fanMode", func(v int64) bool { return v == 2 })
-		set(fan, `{"fan_state": "OFF"}`)
-		waitAttr(t, sim, fan, "fanMode", func(v int64) bool { return v == 0 })
+		record("fan goes to medium", fan, nil, func() {
+			set(fan, `{"fan_mode": "medium"}`)
+			waitAttr(t, sim, fan, "fanMode", func(v int64) bool { return v == 2 })
+		})
+		record("fan turns off", fan, nil, func() {
+			set(fan, `{"fan_state": "OFF"}`)
+			waitAttr(t, sim, fan, "fanMode", func(v int64) bool { return v == 0 })
+		})
 
-		// The siren: Start Warning in emergency mode, then stop.
-		set(siren, `{"warning": {"mode": "emergency", "duration": 30}}`)
-		waitAttr(t, sim, siren, "warningMode", func(v int64) bool { return v == 3 })
-		set(siren, `{"warning": {"mode": "stop"}}`)
-		waitAttr(t, sim, siren, "warningMode", func(v int64) bool { return v == 0 })
+		// The siren: Start Warning in emergency mode (as the MQTT bridge
+		// and zigbee2mqtt's own Home Assistant siren send it), then stop.
+		record("siren sounds", siren, nil, func() {
+			set(siren, `{"warning": {"mode": "emergency", "duration": 10}}`)
+			waitAttr(t, sim, siren, "warningMode", func(v int64) bool { return v == 3 })
+		})
+		record("siren stops", siren, nil, func() {
+			set(siren, `{"warning": {"mode": "stop"}}`)
+			waitAttr(t, sim, siren, "warningMode", func(v int64) bool { return v == 0 })
+		})
 	})
 
 	t.Run("IAS zones are enrolled", func(t *testing.T) {
@@ -630,14 +756,21 @@ func TestRealZigbee2MQTT(t *testing.T) {
 			{button, "press", znpsim.PressSingle, "action", "single"},
 			{button, "press", znpsim.PressDouble, "action", "double"},
 		} {
-			if err := sim.Set(strings.TrimPrefix(c.ieee, "0x"), map[string]int64{c.name: c.value}); err != nil {
-				t.Fatal(err)
+			change := func() {
+				if err := sim.Set(strings.TrimPrefix(c.ieee, "0x"), map[string]int64{c.name: c.value}); err != nil {
+					t.Fatal(err)
+				}
+				if c.ieee == plug {
+					plugPower(t, c.value, c.want.(float64))
+					return
+				}
+				log.wait(t, state(c.ieee), c.ieee+" "+c.name, func(v any) bool { return field(v, c.key) == c.want })
 			}
-			if c.ieee == plug {
-				plugPower(t, c.value, c.want.(float64))
-				continue
+			if _, ok := kinds[c.ieee]; ok {
+				record(fmt.Sprintf("%s: %s %v by hand", kinds[c.ieee], c.key, c.want), c.ieee, map[string]any{c.key: c.want}, change)
+			} else {
+				change()
 			}
-			log.wait(t, state(c.ieee), c.ieee+" "+c.name, func(v any) bool { return field(v, c.key) == c.want })
 		}
 	})
 
@@ -647,6 +780,24 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	}
 	if !strings.Contains(z.Output()[from:], "Stopped Zigbee2MQTT") {
 		t.Errorf("no clean stop:\n%s", tailLines(z.Output()[from:], 20))
+	}
+}
+
+// settled waits until nothing at all has been published for d (at most
+// max): zigbee2mqtt has finished configuring and reading the new devices.
+func settled(l *mqttLog, d, max time.Duration) {
+	end := time.Now().Add(max)
+	for time.Now().Before(end) {
+		l.mu.Lock()
+		var last time.Time
+		if n := len(l.all); n > 0 {
+			last = l.all[n-1].At
+		}
+		l.mu.Unlock()
+		if time.Since(last) >= d {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -11,9 +11,9 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/avshub/avshub/bridges/mqtt/internal/cleanstore"
 	"github.com/avshub/avshub/bridges/mqtt/mqtttest"
 	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/internal/cleanstore"
 	"github.com/avshub/avshub/plugins/sdk"
 )
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -317,7 +318,9 @@ func runPublisher(t *testing.T, cfg Config, reg Registry, exec Executor) (*Publi
 					t.Errorf("Run: %v", err)
 				}
 			case <-time.After(10 * time.Second):
-				t.Error("Run did not return after cancel")
+				var stacks bytes.Buffer
+				_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+				t.Errorf("Run did not return after cancel; goroutines:\n%s", stacks.String())
 			}
 		})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/avshub/avshub/discovery"
 	"github.com/avshub/avshub/discovery/model"
 	"github.com/avshub/avshub/gateway/metrics"
+	"github.com/avshub/avshub/internal/cleanstore"
 )
 
 // OriginName is the origin.name of every discovery payload avshub publishes;
@@ -109,6 +110,7 @@ type Publisher struct {
 	exec   Executor
 
 	client    paho.Client
+	stop      <-chan struct{} // Run's context is done: stop waiting for the broker
 	online    atomic.Bool
 	connected chan struct{} // (re)connected: republish everything
 	birth     chan struct{} // Home Assistant came online
@@ -261,7 +263,13 @@ func (p *Publisher) Run(ctx context.Context) error {
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(10*time.Second).
 		SetConnectTimeout(10*time.Second).
+		// paho's Publish itself waits (30 s by default) to hand a message
+		// to a connection that has just dropped.
+		SetWriteTimeout(publishTimeout).
 		SetKeepAlive(30*time.Second).
+		// A clean session resumes nothing after a reconnection (and paho's
+		// resumption races with new publishes): everything is republished.
+		SetStore(cleanstore.New()).
 		SetWill(p.l.statusTopic(), PayloadOffline, p.qos, true).
 		SetOnConnectHandler(func(paho.Client) {
 			p.online.Store(true)
@@ -281,6 +289,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	p.client.Connect() // retries in the background; OnConnect signals p.connected
 
 	g, gctx := errgroup.WithContext(ctx)
+	p.stop = gctx.Done()
 	for i := range p.queues {
 		q := p.queues[i]
 		g.Go(func() error { p.worker(gctx, q); return nil })
@@ -292,7 +301,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	err := g.Wait()
 
 	if p.online.Load() {
-		p.publish(p.l.statusTopic(), true, []byte(PayloadOffline))
+		p.send(nil, p.l.statusTopic(), true, []byte(PayloadOffline))
 	}
 	p.client.Disconnect(250)
 	p.online.Store(false)
@@ -465,7 +474,7 @@ func (p *Publisher) onConnect() {
 		filters[p.l.prefix+"/"+bridgeRequestLeaf+"#"] = p.qos
 	}
 	tok := p.client.SubscribeMultiple(filters, p.onMessage)
-	if !tok.WaitTimeout(publishTimeout) || tok.Error() != nil {
+	if !wait(tok, p.stop) {
 		p.log.Error("MQTT subscribe failed", "error", tokenErr(tok))
 	} else {
 		for f, r := range tok.(*paho.SubscribeToken).Result() {
@@ -489,6 +498,20 @@ func (p *Publisher) onMessage(c paho.Client, m paho.Message) {
 	default:
 		p.onCommand(c, m)
 	}
+}
+
+// wait waits for tok to complete, publishTimeout at most and not past stop
+// (never closed if nil); it reports whether tok completed without error.
+func wait(tok paho.Token, stop <-chan struct{}) bool {
+	t := time.NewTimer(publishTimeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		return tok.Error() == nil
+	case <-t.C:
+	case <-stop:
+	}
+	return false
 }
 
 func tokenErr(t paho.Token) error {
@@ -582,15 +605,20 @@ func (p *Publisher) publishJSON(topic string, retained bool, v any) bool {
 	return p.publish(topic, retained, b)
 }
 
-// publish sends one message and waits (bounded) for the broker to take it;
-// it reports whether it did. While disconnected nothing is sent: everything
-// is republished on reconnect.
+// publish sends one message and waits (bounded, and no longer than Run's
+// context) for the broker to take it; it reports whether it did. While
+// disconnected nothing is sent: everything is republished on reconnect.
 func (p *Publisher) publish(topic string, retained bool, payload []byte) bool {
+	return p.send(p.stop, topic, retained, payload)
+}
+
+// send is publish that stops waiting when stop is closed (never if nil).
+func (p *Publisher) send(stop <-chan struct{}, topic string, retained bool, payload []byte) bool {
 	if !p.online.Load() {
 		return false
 	}
 	tok := p.client.Publish(topic, p.qos, retained, payload)
-	if !tok.WaitTimeout(publishTimeout) || tok.Error() != nil {
+	if !wait(tok, stop) {
 		p.log.Warn("MQTT publish failed", "topic", topic, "error", tokenErr(tok))
 		return false
 	}

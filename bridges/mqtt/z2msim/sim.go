@@ -26,7 +26,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/avshub/avshub/bridges/mqtt/internal/cleanstore"
+	"github.com/avshub/avshub/internal/cleanstore"
 
 	"github.com/avshub/avshub/bridges/mqtt/internal/colorconv"
 	locus "github.com/avshub/avshub/discovery/colorconv"

@@ -1,4 +1,6 @@
-// Package cleanstore is a paho message store for clean sessions.
+// Package cleanstore is a paho message store for clean sessions, used by
+// every long-lived MQTT client of ours (the hub's dashboard publisher, the
+// MQTT bridge, the zigbee2mqtt simulator).
 //
 // With CleanSession set, the broker forgets a client's in-flight QoS 1
 // messages when the connection drops, yet paho 1.5 still "resumes" its stored

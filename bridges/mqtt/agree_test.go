@@ -39,9 +39,12 @@ import (
 //   - the exposes path named a fan with a light by its first endpoint, the
 //     light ("Inovelli bulb" was the VZM36's fan, "Inovelli bulb light" its
 //     light): a device is named by its fan unless it is a thermostat's, as
-//     through Home Assistant ("Inovelli fan") (110 -> 109).
+//     through Home Assistant ("Inovelli fan") (110 -> 109);
+//   - issue 15's detection enums, rain, liquid levels and valves read alike
+//     through zigbee2mqtt's sensors without a device class (109 -> 107).
 //
-// What stays different (109), by what differs (a device may count twice):
+// What stays different (107 with the counts below, taken at 110), by what
+// differs (a device may count twice):
 //   - names of devices whose endpoints the sources cut differently (27):
 //     a climate with a switch or a fan ("Airzone thermostat 1" and "… 2"
 //     vs "… climate" and "… switch": the zigbee2mqtt source numbers the
@@ -65,7 +68,7 @@ import (
 //     Assistant names the device a fan; it is a thermostat first), a
 //     light's colour temperature range, a meter's or a siren's reading,
 //     readings in another order (MindY Leleka).
-const haExposesMaxDiffer = 109
+const haExposesMaxDiffer = 107
 
 // TestHAAndExposesAgreeOnEveryDefinition: zigbee2mqtt's bridge/devices
 // with one device for every definition fed to the zigbee2mqtt source, and

@@ -31,6 +31,19 @@ var haFixtureModels = []struct{ kind, model string }{
 	{"siren", "SIRZB-110"},       // Develco customizable siren (a warning and an alarm)
 	{"fan", "99432"},             // Hampton Bay ceiling fan with its light
 	{"remote", "E1524/E1810"},    // IKEA TRADFRI remote control
+	// kinds read from exposes Home Assistant has no class for (z2mEnumReadings,
+	// a sensor or binary_sensor without device_class) or with a new trait
+	{"rain", "WS01"},                  // a rain sensor (binary rain)
+	{"alarm", "HM-5HA-E"},             // Heiman heat alarm (a generic IAS alarm)
+	{"liquid_level", "ME201WZ"},       // a water tank's level sensor (liquid_level_percent)
+	{"gas_meter", "MiCASAGasCounter"}, // a gas meter (gas in m³)
+	{"smoke", "SMART-SMOKE10"},        // Alecto smoke detector (smoke_state enum)
+	{"presence", "RD24G01"},           // a 24 GHz presence radar (presence_state enum)
+	{"alarm", "W04-Z10T"},             // Lincukoo water leakage alarm (alarm_status enum)
+	{"contact", "SDC-4-1-00"},         // NodOn dry contact sensor (value_on contact_closed)
+	{"contact", "Senoro.Win v2"},      // a window sensor: open, closed or tilted
+	{"switch", "GX03"},                // GIEX 2-zone watering timer (valve_1, valve_2)
+	{"siren", "SNZB-09P"},             // SONOFF siren (siren_on, set only)
 }
 
 const (
@@ -177,6 +190,7 @@ func TestHAAndExposesDriveAlike(t *testing.T) {
 	}{
 		{"99432", model.SetFanSpeed(33)}, {"99432", model.SetFanSpeed(100)}, {"99432", model.SetFanSpeed(0)},
 		{"99432", model.SetPower(true)}, {"SIRZB-110", model.SetSiren(true)}, {"SIRZB-110", model.SetSiren(false)},
+		{"SNZB-09P", model.SetSiren(true)}, {"SNZB-09P", model.SetSiren(false)},
 	}
 	zs, hs := z.units(), h.units()
 	// name is the device's own endpoint's name, as the zigbee2mqtt source gives it.
@@ -243,4 +257,73 @@ func describeUnits(us []*unit) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// The kinds read from exposes Home Assistant has no class for read alike
+// through either source: zigbee2mqtt's state message gives every endpoint
+// of the device the same state through both, and the device's endpoint
+// (the first, by name) the state wanted.
+func TestHAAndExposesReadAlike(t *testing.T) {
+	for _, tc := range []struct {
+		model, msg string
+		want       model.State
+	}{
+		{"WS01", `{"rain":true,"linkquality":90}`, model.State{Motion: model.Ptr(true)}},
+		{"WS01", `{"rain":false}`, model.State{Motion: model.Ptr(false)}},
+		{"HM-5HA-E", `{"alarm":true,"temperature":61.5,"battery":90}`, model.State{Motion: model.Ptr(true), Temperature: model.Ptr(61.5), Battery: model.Ptr(90)}},
+		{"ME201WZ", `{"liquid_level_percent":62,"liquid_state":"normal","liquid_depth":1.24}`,
+			model.State{Ranges: map[string]float64{"LiquidLevel.Current": 62}}},
+		{"MiCASAGasCounter", `{"gas":1234.567,"battery":80}`, model.State{Ranges: map[string]float64{"Gas.Volume": 1234.567}, Battery: model.Ptr(80)}},
+		{"SMART-SMOKE10", `{"smoke_state":"alarm","battery":70,"smoke_value":12}`, model.State{Smoke: model.Ptr(true), Battery: model.Ptr(70)}},
+		{"SMART-SMOKE10", `{"smoke_state":"normal"}`, model.State{Smoke: model.Ptr(false)}},
+		{"RD24G01", `{"presence_state":"stationary","target_distance_closest":1.2}`, model.State{Motion: model.Ptr(true)}},
+		{"RD24G01", `{"presence_state":"motion"}`, model.State{Motion: model.Ptr(true)}},
+		{"RD24G01", `{"presence_state":"none"}`, model.State{Motion: model.Ptr(false)}},
+		{"W04-Z10T", `{"alarm_status":"alarm","battery":100}`, model.State{WaterLeak: model.Ptr(true), Battery: model.Ptr(100)}},
+		{"W04-Z10T", `{"alarm_status":"normal"}`, model.State{WaterLeak: model.Ptr(false)}},
+		// zigbee-herdsman-converters' dry contact: value_on is contact_closed
+		{"SDC-4-1-00", `{"dry_contact":"contact_open","battery":100}`, model.State{ContactOpen: model.Ptr(true), Battery: model.Ptr(100)}},
+		{"SDC-4-1-00", `{"dry_contact":"contact_closed"}`, model.State{ContactOpen: model.Ptr(false)}},
+		{"Senoro.Win v2", `{"opening_state":"tilted"}`, model.State{ContactOpen: model.Ptr(true)}},
+		{"Senoro.Win v2", `{"opening_state":"closed"}`, model.State{ContactOpen: model.Ptr(false)}},
+		{"GX03", `{"valve_1":"ON","valve_2":"OFF","state_1":"Manual"}`, model.State{On: model.Ptr(true)}},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			raw, z, h := loadHAFixture(t)
+			var d *z2mDeviceJSON
+			for i := range raw {
+				if raw[i].Definition.Model == tc.model {
+					d = &raw[i]
+				}
+			}
+			if d == nil {
+				t.Fatalf("%s not in the fixture", tc.model)
+			}
+			z.handle("zigbee2mqtt/"+d.FriendlyName, []byte(tc.msg))
+			h.handle("zigbee2mqtt/"+d.FriendlyName, []byte(tc.msg))
+			states := func(us []*unit, prefix string) map[string]model.State {
+				out := map[string]model.State{}
+				for _, u := range us {
+					if strings.HasPrefix(u.dev.Endpoint.DeviceID, prefix+d.IEEE) {
+						out[u.dev.Endpoint.FriendlyName] = u.dev.State
+					}
+				}
+				return out
+			}
+			zs, hs := states(z.units(), "z2m:"), states(h.units(), "ha:")
+			if len(zs) == 0 || !reflect.DeepEqual(zs, hs) {
+				t.Fatalf("after %s:\n zigbee2mqtt source    %+v\n Home Assistant source %+v", tc.msg, zs, hs)
+			}
+			names := make([]string, 0, len(zs))
+			for n := range zs {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			if got := zs[names[0]]; !reflect.DeepEqual(got, tc.want) {
+				a, _ := json.Marshal(got)
+				b, _ := json.Marshal(tc.want)
+				t.Errorf("%s after %s: state %s\nwant %s", names[0], tc.msg, a, b)
+			}
+		})
+	}
 }

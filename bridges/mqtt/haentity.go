@@ -249,6 +249,8 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 			err = e.parseReadingSensor(r, k)
 		} else if qs, ok := haMeasureClasses[dc]; ok {
 			err = e.parseMeasureSensor(r, dc, qs)
+		} else if dc == "" && e.fromZigbee2MQTT() {
+			err = e.parseZ2MSensor(r)
 		} else {
 			err = e.parseSensor(r)
 		}
@@ -274,12 +276,13 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 	}
 	if e.sw != nil && e.fromZigbee2MQTT() {
 		switch p := e.switchProperty(); {
-		case p == "alarm":
+		case p == "alarm" || p == "siren_on":
 			// zigbee2mqtt publishes a settable binary "alarm" (a siren's or
 			// a detector's sounder) as a switch: it is the device's siren,
 			// as the zigbee2mqtt source judges (parseZ2MSiren).
 			e.siren = &haSiren{cmdTopic: e.sw.cmdTopic, payloadOn: e.sw.payloadOn, payOff: e.sw.payOff, stateOn: e.sw.stateOn, stateOff: e.sw.stateOff}
 			e.sw = nil
+			e.nameByDevice()
 		case p == "contact":
 			// A settable binary "contact" is still the contact reading
 			// (zigbee2mqtt's contact is true when closed: open is off).

@@ -51,10 +51,12 @@ type haSiren struct {
 	stateOn, stateOff string
 }
 
-// haBinary is a binary_sensor entity of a class with a trait.
+// haBinary is a binary_sensor entity of a class with a trait, or a
+// zigbee2mqtt sensor of a detection's enum.
 type haBinary struct {
 	kind    readingKind
 	on, off string
+	anyOn   bool // every value but off is on (z2mEnumReadings)
 }
 
 // haBinaryClasses are the binary_sensor device classes with a trait.
@@ -62,7 +64,7 @@ var haBinaryClasses = map[string]readingKind{
 	"door": readContact, "window": readContact, "opening": readContact, "garage_door": readContact,
 	"motion": readMotion, "occupancy": readMotion, "presence": readMotion,
 	"moisture": readLeak, "smoke": readSmoke, "gas": readGas, "carbon_monoxide": readGas,
-	"tamper": readTamper, "battery": readBatteryLow, "vibration": readVibration, "safety": readSOS,
+	"tamper": readTamper, "battery": readBatteryLow, "vibration": readVibration, "safety": readSOS, "heat": readHeat,
 }
 
 // haSensorClasses are the sensor device classes with a trait (temperature
@@ -253,8 +255,48 @@ func (e *haEntity) parseZ2MBinarySensor(r *cfgReader) error {
 		return fmt.Errorf("binary_sensor with device_class %q is not bridged", "")
 	}
 	e.binary = &haBinary{kind: rd.kind, on: stringify(rd.on), off: stringify(rd.off)}
+	e.nameByDevice()
 	return nil
 }
+
+// parseZ2MSensor reads a sensor zigbee2mqtt publishes without a device
+// class as the zigbee2mqtt source reads the expose it comes from (the
+// property its value_template reads is the expose's name, its
+// unit_of_measurement the expose's unit): a detection's enum (a Tuya
+// smoke_state or alarm_status, a radar's presence_state, a window's
+// opening_state), a reading Home Assistant has no class for (a liquid
+// level), or one whose unit zigbee2mqtt left out (an energy).
+func (e *haEntity) parseZ2MSensor(r *cfgReader) error {
+	if err := e.subValue(r, "sensor"); err != nil {
+		return err
+	}
+	p := e.valueProperty()
+	if p == "" {
+		return fmt.Errorf("sensor with device_class %q is not bridged", "")
+	}
+	if rd := parseEnumReading(&z2mExpose{Type: "enum", Name: p, Property: p, Access: accessState}, e.device.model); rd != nil {
+		e.binary = &haBinary{kind: rd.kind, on: stringify(rd.on), off: stringify(rd.off), anyOn: rd.anyOn}
+		e.nameByDevice()
+		return nil
+	}
+	x := &z2mExpose{Type: "numeric", Name: p, Property: p, Access: accessState, Unit: r.str("unit_of_measurement", "")}
+	rd, why := parseReading(x, e.device.model)
+	switch {
+	case why != "":
+		return errors.New(why)
+	case rd == nil || rd.kind.binary():
+		return fmt.Errorf("sensor with device_class %q is not bridged", "")
+	}
+	e.sensor = &haSensor{kind: rd.kind, scale: rd.scale, quantity: rd.quantity}
+	e.nameByDevice()
+	return nil
+}
+
+// nameByDevice names a zigbee2mqtt entity read as its expose by its device,
+// as the zigbee2mqtt source names the device's function: zigbee2mqtt names
+// such an entity by the expose's label ("Rain", "Smoke state"), where it
+// names one with a device class by its device (name null).
+func (e *haEntity) nameByDevice() { e.named = false }
 
 // parseReadingSensor parses a sensor of a class in haSensorClasses.
 func (e *haEntity) parseReadingSensor(r *cfgReader, k readingKind) error {
@@ -434,9 +476,9 @@ func (e *haEntity) kindMessage(role, v string) (s model.State, ok bool, err erro
 		switch {
 		case empty:
 			return s, true, nil
-		case v == b.on:
-			active = true
 		case v == b.off:
+		case b.anyOn || v == b.on:
+			active = true
 		default:
 			return s, true, fmt.Errorf("%s state %q is neither %q nor %q", b.kind, v, b.on, b.off)
 		}
@@ -476,7 +518,7 @@ func setReading(s *model.State, k readingKind, active bool, n float64) {
 	switch k {
 	case readContact:
 		s.ContactOpen = model.Ptr(active)
-	case readMotion, readVibration, readSOS:
+	case readMotion, readVibration, readSOS, readRain, readHeat:
 		s.Motion = model.Ptr(active)
 	case readLeak:
 		s.WaterLeak = model.Ptr(active)

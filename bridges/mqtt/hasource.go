@@ -657,6 +657,9 @@ func (h *haSource) unit(members []*haEntity) *unit {
 		if ep := p.z2mEndpoint(); ep != "" && own == capitalize(ep) {
 			own = z2mEndpointWords(ep) // as the zigbee2mqtt source names an endpoint
 		}
+		if v := p.switchProperty(); p.fromZigbee2MQTT() && valveProperty.MatchString(v) {
+			own = z2mEndpointWords(v) // "valve 1", as the zigbee2mqtt source names a valve
+		}
 		if name != "" {
 			name += " " + own
 		} else {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -85,6 +86,7 @@ type z2mUnit struct {
 	press    *z2mPress // a remote opted into Alexa
 	tempProp string
 	getProps []string // properties readable with /get
+	label    string   // the words beside the device's name of one of several ("valve_1"), "" for its suffix
 
 	// The last colour temperature and colour commanded, with what was sent:
 	// when the device reports exactly what was sent, the state shows the
@@ -270,10 +272,17 @@ func settingSwitch(e *z2mExpose) bool {
 // switches set "state" (or "state_<endpoint>"); window detection, away mode,
 // child lock and their like are switches too, on other properties. Both the
 // zigbee2mqtt source (exposes) and the Home Assistant source (zigbee2mqtt's
-// discovery configs) judge by it.
+// discovery configs) judge by it. A valve's open/closed is its function
+// too where zigbee2mqtt names it otherwise (valveProperty).
 func settingProperty(prop string) bool {
-	return prop != "state" && !strings.HasPrefix(prop, "state_")
+	return prop != "state" && !strings.HasPrefix(prop, "state_") && !valveProperty.MatchString(prop)
 }
+
+// valveProperty matches a valve's settable open/closed that zigbee2mqtt
+// does not call "state": a watering timer's valve_1 and valve_2 (GIEX
+// GX03), a gas valve's gas_valve_state (ShinaSystem GCM-300Z). Not
+// valve_detection or calibrate_valve (a thermostat's settings).
+var valveProperty = regexp.MustCompile(`^(valve(_[0-9]+)?|gas_valve_state)$`)
 
 // theSiren is the index of the expose that is a device's one siren: its
 // warning (tones, level, duration) before a settable alarm (a Develco
@@ -464,6 +473,10 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 			}
 			if stateSwitches && isStateSwitch(e) {
 				u = &z2mUnit{onoff: &z2mBinary{prop: e.Property, on: e.ValueOn, off: e.ValueOff}}
+				if valveProperty.MatchString(e.Property) {
+					// named by its property ("valve 1"), as zigbee2mqtt's Home Assistant discovery names it
+					u.label = e.Property
+				}
 				u.ep.Category = model.CategorySwitch
 				u.ep.Traits.OnOff = &model.OnOff{}
 				if e.Access&accessGet != 0 {
@@ -698,7 +711,7 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 				// the device's one function of no endpoint beside its
 				// endpoints' is named as the device (its id keeps the number)
 			default:
-				name += " " + z2mEndpointWords(suffix)
+				name += " " + z2mEndpointWords(firstNonEmpty(u.label, suffix))
 			}
 		}
 		desc := d.Description

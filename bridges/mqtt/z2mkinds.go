@@ -133,6 +133,8 @@ const (
 	readMeasure   // a measured quantity (model.Quantities): a read-only range
 	readVibration // a vibration sensor: the motion trait, detects vibration
 	readSOS       // an emergency button: the motion trait, detects sos
+	readRain      // a rain sensor: the motion trait, detects rain
+	readHeat      // a heat alarm: the motion trait, detects heat
 )
 
 // z2mReadings maps the exposes that are readings (name, type) to their
@@ -145,8 +147,9 @@ var z2mReadings = map[string]struct {
 	"water_leak": {"binary", readLeak}, "smoke": {"binary", readSmoke}, "gas": {"binary", readGas},
 	"carbon_monoxide": {"binary", readGas}, "tamper": {"binary", readTamper},
 	"pressure":  {"binary", readMotion}, // a pressure pad: someone is on it (occupancy)
-	"vibration": {"binary", readVibration}, "sos": {"binary", readSOS},
-	"humidity": {"numeric", readHumidity}, "illuminance": {"numeric", readIlluminance},
+	"vibration": {"binary", readVibration}, "sos": {"binary", readSOS}, "rain": {"binary", readRain},
+	"occupancy_or": {"binary", readMotion}, // a dual motion sensor: either of its sensors (ShinaSystem DMS-300ZB)
+	"humidity":     {"numeric", readHumidity}, "illuminance": {"numeric", readIlluminance},
 	"power": {"numeric", readPower}, "energy": {"numeric", readEnergy},
 	"battery": {"numeric", readBattery}, "battery_low": {"binary", readBatteryLow},
 }
@@ -156,15 +159,17 @@ var z2mReadings = map[string]struct {
 // illuminance are one when the device has no other function; tamper and
 // battery never are (they ride along with the endpoint).
 func (k readingKind) strong() bool {
-	return k <= readGas || k == readPower || k == readEnergy || k == readVibration || k == readSOS
+	return k <= readGas || k == readPower || k == readEnergy || k.motion()
 }
 
 // motion reports whether a reading is the motion trait's (one per endpoint).
-func (k readingKind) motion() bool { return k == readMotion || k == readVibration || k == readSOS }
+func (k readingKind) motion() bool {
+	return k == readMotion || k == readVibration || k == readSOS || k == readRain || k == readHeat
+}
 
 // binary reports whether a reading is detected/clear rather than a number.
 func (k readingKind) binary() bool {
-	return k <= readTamper || k == readBatteryLow || k == readVibration || k == readSOS
+	return k <= readTamper || k == readBatteryLow || k.motion()
 }
 
 // alone reports whether a reading may make an endpoint of its own.
@@ -180,6 +185,8 @@ var z2mMeasures = map[string][]string{
 	"voc": {model.QuantityVOC, model.QuantityVOCDensity}, "formaldehyd": {model.QuantityFormaldehyde},
 	"formaldehyde": {model.QuantityFormaldehyde}, "hcho": {model.QuantityFormaldehyde}, "aqi": {model.QuantityAQI},
 	"pressure": {model.QuantityPressure}, "soil_moisture": {model.QuantitySoilMoisture}, "flow": {model.QuantityFlow},
+	"liquid_level_percent": {model.QuantityLiquidLevel},
+	"gas":                  {model.QuantityGasVolume}, // a gas meter's index in m³ (a gas sensor's "gas" is binary)
 }
 
 // haMeasureClasses are the Home Assistant sensor device classes that are a
@@ -188,7 +195,7 @@ var haMeasureClasses = map[string][]string{
 	"carbon_dioxide": {model.QuantityCO2}, "pm1": {model.QuantityPM1}, "pm25": {model.QuantityPM25}, "pm10": {model.QuantityPM10},
 	"volatile_organic_compounds_parts": {model.QuantityVOC}, "volatile_organic_compounds": {model.QuantityVOCDensity},
 	"aqi": {model.QuantityAQI}, "pressure": {model.QuantityPressure}, "atmospheric_pressure": {model.QuantityPressure},
-	"moisture": {model.QuantitySoilMoisture}, "volume_flow_rate": {model.QuantityFlow},
+	"moisture": {model.QuantitySoilMoisture}, "volume_flow_rate": {model.QuantityFlow}, "gas": {model.QuantityGasVolume},
 }
 
 // measureQuantity picks, among candidates, the quantity whose units
@@ -225,6 +232,7 @@ type z2mReading struct {
 	quantity string  // readMeasure: the key of model.Quantities
 	on       any     // a binary's value_on (contact: open; others: detected)
 	off      any     // a binary's value_off
+	anyOn    bool    // an enum: every value but off is on (a window "tilted" is open)
 	scale    float64 // numeric: multiply to the trait's unit
 	endpnt   string
 }
@@ -234,9 +242,9 @@ type z2mReading struct {
 var iasAlarmRE = regexp.MustCompile(`^([a-z_]+)_alarm_[12]$`)
 
 // alarmKinds is what a generic IAS alarm (alarm, alarm_1, alarm_2: the zone
-// type "generic", which says nothing of the kind) detects, by the words
-// zigbee2mqtt's definition describes the device with; none: no trait says
-// the truth (a heat alarm), the device stays unsupported.
+// type "generic", which says nothing of the kind) or a Tuya alarm_status
+// detects, by the words zigbee2mqtt's definition describes the device with;
+// none: no trait says the truth, the device stays unsupported.
 var alarmKinds = []struct {
 	words []string
 	kind  readingKind
@@ -247,14 +255,15 @@ var alarmKinds = []struct {
 	{[]string{"door", "window", "opening", "contact"}, readContact},
 	{[]string{"motion", "pir", "occupancy"}, readMotion},
 	{[]string{"vibration"}, readVibration},
+	{[]string{"heat"}, readHeat},
 }
 
 // genericAlarm returns the reading kind of a generic IAS alarm on a device
 // described as desc (0: unknown).
 func genericAlarm(desc string) readingKind {
 	desc = strings.ToLower(desc)
-	if strings.Contains(desc, "heat") {
-		return 0 // a heat alarm: no trait says it
+	if strings.Contains(desc, "lack") || strings.Contains(desc, "shortage") {
+		return 0 // a leak or a lack of water, as the device is set: no trait says both
 	}
 	for _, a := range alarmKinds {
 		for _, w := range a.words {
@@ -266,10 +275,53 @@ func genericAlarm(desc string) readingKind {
 	return 0
 }
 
+// z2mEnumReadings are the enum exposes that are a detection: the value that
+// is clear, and the one that is detected ("": every other value is, as a
+// window's "tilted" is open). An alarm_status (kind 0) detects what the
+// device's description says (genericAlarm). Home Assistant's discovery of
+// them (a sensor without device class) does not carry the values: the
+// name says them.
+var z2mEnumReadings = map[string]struct {
+	kind    readingKind
+	off, on string
+}{
+	"gas_sensor_state": {readGas, "normal", "alarm"}, "co_state": {readGas, "normal", "alarm"},
+	"smoke_state":    {readSmoke, "normal", "alarm"},
+	"alarm_status":   {0, "normal", "alarm"},
+	"presence_state": {readMotion, "none", ""},                                                 // none, motion, stationary (a presence radar)
+	"opening_state":  {readContact, "closed", ""}, "opening_mode": {readContact, "closed", ""}, // open, tilted
+}
+
+// parseEnumReading returns the reading of an enum expose of
+// z2mEnumReadings; nil when it is not one (or its values are not those).
+func parseEnumReading(e *z2mExpose, desc string) *z2mReading {
+	r, ok := z2mEnumReadings[e.Name]
+	if !ok || e.Type != "enum" || e.Property == "" || e.Access&accessState == 0 {
+		return nil
+	}
+	if len(e.Values) > 0 && (!enumHas(e, r.off) || (r.on != "" && !enumHas(e, r.on))) {
+		return nil
+	}
+	k := r.kind
+	if k == 0 {
+		if k = genericAlarm(desc); k == 0 {
+			return nil
+		}
+	}
+	rd := &z2mReading{kind: k, prop: e.Property, on: r.on, off: r.off, anyOn: r.on == "", scale: 1, endpnt: e.Endpoint}
+	if r.on == "" {
+		rd.on = nil
+	}
+	return rd
+}
+
 // parseReading returns the reading an expose is, if it is one: its name
 // and type match and the unit is one the trait takes. desc is the device's
 // description in zigbee2mqtt's definition (what a generic IAS alarm is).
 func parseReading(e *z2mExpose, desc string) (*z2mReading, string) {
+	if rd := parseEnumReading(e, desc); rd != nil {
+		return rd, ""
+	}
 	if qs, ok := z2mMeasures[e.Name]; ok && e.Type == "numeric" && e.Property != "" && e.Access&accessState != 0 {
 		key, scale, why := measureQuantity(e.Name, qs, e.Unit)
 		if why != "" {
@@ -304,8 +356,9 @@ func parseReading(e *z2mExpose, desc string) (*z2mReading, string) {
 		// definitions disagree; their descriptions and converters agree)
 		return &z2mReading{kind: readContact, prop: e.Property, on: false, off: true, scale: 1, endpnt: e.Endpoint}, ""
 	}
-	if !ok && e.Type == "enum" && e.Access&accessState != 0 && (e.Name == "gas_sensor_state" || e.Name == "co_state") && enumHas(e, "alarm", "normal") {
-		return &z2mReading{kind: readGas, prop: e.Property, on: "alarm", off: "normal", scale: 1, endpnt: e.Endpoint}, ""
+	if !ok && e.Name == "dry_contact" && e.Type == "binary" && e.Access&accessState != 0 {
+		// a dry contact input's value_on is contact_closed (NodOn SDC-4-1-00)
+		return &z2mReading{kind: readContact, prop: e.Property, on: e.ValueOff, off: e.ValueOn, scale: 1, endpnt: e.Endpoint}, ""
 	}
 	if !ok || e.Type != r.typ || e.Property == "" || e.Access&accessState == 0 {
 		return nil, ""
@@ -374,6 +427,10 @@ func setReadingTrait(t *model.Traits, k readingKind) {
 		t.Motion = &model.Motion{Detects: model.MotionVibration}
 	case readSOS:
 		t.Motion = &model.Motion{Detects: model.MotionSOS}
+	case readRain:
+		t.Motion = &model.Motion{Detects: model.MotionRain}
+	case readHeat:
+		t.Motion = &model.Motion{Detects: model.MotionHeat}
 	case readHumidity:
 		t.Humidity = &model.Humidity{}
 	case readIlluminance:
@@ -392,7 +449,7 @@ func setReadingTrait(t *model.Traits, k readingKind) {
 // readingName names a reading kind in skip reasons.
 func (k readingKind) String() string {
 	return [...]string{"", "contact", "motion", "water leak", "smoke", "gas", "tamper", "humidity", "illuminance",
-		"power", "energy", "battery", "battery low", "measurement", "vibration", "sos"}[k]
+		"power", "energy", "battery", "battery low", "measurement", "vibration", "sos", "rain", "heat"}[k]
 }
 
 // parseZ2MCover reads a cover expose; nil when it has no settable state or
@@ -506,7 +563,8 @@ func parseZ2MSiren(e *z2mExpose) *z2mSiren {
 		s.level = findZ2MFeature(e.Features, "level", "enum") != nil
 		s.timed = findZ2MFeature(e.Features, "duration", "numeric") != nil
 		return s
-	case e.Type == "binary" && e.Name == "alarm" && e.Access&accessSet != 0 && e.Property != "":
+	case e.Type == "binary" && (e.Name == "alarm" || e.Name == "siren_on") && e.Access&accessSet != 0 && e.Property != "":
+		// siren_on: a siren that only takes the command (SONOFF SNZB-09P)
 		return &z2mSiren{alarm: &z2mBinary{prop: e.Property, on: e.ValueOn, off: e.ValueOff}}
 	case e.Type == "enum" && e.Name == "alarm" && e.Access&accessSet != 0 && e.Property != "" && enumHas(e, "normal"):
 		// a light and sound siren's alarm enum (HOBEIAN ZG-229Z): "normal"
@@ -611,10 +669,12 @@ func (u *z2mUnit) parseKinds(s *model.State, get func(string, unknownFields) (an
 		}
 		if r.kind.binary() {
 			var active bool
-			switch v {
-			case r.on:
+			switch str, isStr := v.(string); {
+			case r.anyOn && isStr && str != "" && v != r.off:
 				active = true
-			case r.off:
+			case v == r.on && !r.anyOn:
+				active = true
+			case v == r.off:
 			default:
 				bad(r.prop, v)
 				continue
@@ -774,9 +834,10 @@ func isRemote(e *z2mExpose) bool {
 }
 
 // isStateSwitch reports whether e is a top-level binary "state" (or
-// "state_<endpoint>") the device can set and report.
+// "state_<endpoint>", or a valve's open/closed: valveProperty) the device
+// can set and report.
 func isStateSwitch(e *z2mExpose) bool {
-	return e.Type == "binary" && (e.Property == "state" || strings.HasPrefix(e.Property, "state_")) &&
+	return e.Type == "binary" && !settingProperty(e.Property) &&
 		e.Access&accessSet != 0 && e.Access&accessState != 0 && e.Category == ""
 }
 
@@ -796,7 +857,7 @@ func binaryStatesAreFunction(d *z2mDeviceJSON) bool {
 		}
 		if rd, _ := parseReading(e, d.Definition.Description); rd != nil && e.Category == "" {
 			switch rd.kind {
-			case readContact, readMotion, readLeak, readSmoke, readGas, readVibration, readSOS:
+			case readContact, readMotion, readLeak, readSmoke, readGas, readVibration, readSOS, readRain, readHeat:
 				return false
 			}
 		}

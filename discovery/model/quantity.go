@@ -18,6 +18,9 @@ type Quantity struct {
 	AlexaUnit string
 	// HAClass is the Home Assistant sensor device_class, "" where it has none.
 	HAClass string
+	// Total marks a meter's index (it only grows: Home Assistant's
+	// state_class total_increasing), not a measurement.
+	Total bool
 	// Min, Max and Precision bound a plausible reading.
 	Min, Max, Precision float64
 	// Units are the units a bridge may receive the reading in, each with
@@ -38,6 +41,8 @@ const (
 	QuantityPressure     = "pressure"
 	QuantitySoilMoisture = "soil_moisture"
 	QuantityFlow         = "flow"
+	QuantityLiquidLevel  = "liquid_level"
+	QuantityGasVolume    = "gas_volume"
 )
 
 // Quantities are the known quantities by key.
@@ -64,6 +69,12 @@ var Quantities = map[string]Quantity{
 		Max: 100, Precision: 1, Units: map[string]float64{"%": 1}},
 	QuantityFlow: {Instance: "Flow.Current", Name: "Flow", Unit: "m³/h", HAClass: "volume_flow_rate",
 		Max: 100000, Precision: 0.001, Units: map[string]float64{"m³/h": 1, "L/min": 0.06, "L/h": 0.001}},
+	// a tank's or a well's fill level (a water level sensor)
+	QuantityLiquidLevel: {Instance: "LiquidLevel.Current", Name: "Liquid level", Unit: "%", AlexaUnit: "Alexa.Unit.Percent",
+		Max: 100, Precision: 1, Units: map[string]float64{"%": 1}},
+	// a gas meter's index: the gas delivered so far
+	QuantityGasVolume: {Instance: "Gas.Volume", Name: "Gas meter", Unit: "m³", HAClass: "gas", Total: true,
+		Max: 1e7, Precision: 0.001, Units: map[string]float64{"m³": 1, "ft³": 0.0283168}},
 }
 
 // QuantityKeys returns the keys of Quantities, sorted.
@@ -96,13 +107,19 @@ func QuantityOf(r Range) (Quantity, bool) {
 }
 
 // What a Motion trait detects besides motion (Motion.Detects): Alexa has
-// no vibration or emergency-button interface, and a detected/clear event
-// that can start a routine is what such a sensor is for.
+// no vibration, emergency-button, rain or heat interface, and a
+// detected/clear event that can start a routine is what such a sensor is
+// for.
 const (
 	// MotionVibration is a vibration sensor's "vibration detected".
 	MotionVibration = "vibration"
 	// MotionSOS is an emergency button's "SOS pressed".
 	MotionSOS = "sos"
+	// MotionRain is a rain sensor's "rain detected".
+	MotionRain = "rain"
+	// MotionHeat is a heat alarm's "heat detected" (a fixed or
+	// rate-of-rise temperature alarm, not a thermometer).
+	MotionHeat = "heat"
 )
 
 // GetDetects returns what m detects; "" (motion) for a nil m.

@@ -162,7 +162,7 @@ type Energy struct{}
 
 // Motion is the motion trait (read only): motion or occupancy detected or not.
 type Motion struct {
-	// Detects is what the sensor detects when it is not motion or occupancy: MotionVibration (a vibration sensor) or MotionSOS (an emergency button); "" is motion.
+	// Detects is what the sensor detects when it is not motion or occupancy: MotionVibration (a vibration sensor), MotionSOS (an emergency button), MotionRain (a rain sensor) or MotionHeat (a heat alarm); "" is motion.
 	Detects string `json:"detects,omitempty"`
 }
 

@@ -206,6 +206,20 @@ func fixtures() []fixture {
 			ID: epID("blind-2"), DeviceID: "blind-2", FriendlyName: "Office blind", Manufacturer: "SOMFY", Model: "Tilt & Lift 25 WF Roller",
 			Category: model.CategoryInteriorBlind, Traits: model.Traits{Cover: &model.Cover{Tilt: true}, Battery: &model.Battery{}},
 		}, st: model.State{CoverPosition: model.Ptr(100), CoverTilt: model.Ptr(40), Battery: model.Ptr(90), BatteryLow: model.Ptr(false)}},
+		// A rain sensor: the motion trait detecting rain, named for it.
+		{name: "rain_sensor", ep: model.Endpoint{
+			ID: epID("rain-1"), DeviceID: "rain-1", FriendlyName: "Garden rain", Manufacturer: "_TZ3210_tgvtvdoc", Model: "WS01",
+			Category: model.CategoryOther, Traits: model.Traits{Motion: &model.Motion{Detects: model.MotionRain}},
+		}, st: model.State{Motion: model.Ptr(false)}},
+		// A water tank's level sensor and a gas meter: read-only ranges.
+		{name: "tank_level", ep: model.Endpoint{
+			ID: epID("tank-1"), DeviceID: "tank-1", FriendlyName: "Rain tank", Manufacturer: "_TZE200_lvkk0hdg", Model: "TLC2206",
+			Category: model.CategoryOther, Traits: model.Traits{Ranges: []model.Range{mustMeasure(model.QuantityLiquidLevel)}},
+		}, st: model.State{Ranges: map[string]float64{"LiquidLevel.Current": 62}}},
+		{name: "gas_meter", ep: model.Endpoint{
+			ID: epID("gas-1"), DeviceID: "gas-1", FriendlyName: "Gas meter", Manufacturer: "Micasa", Model: "MiCASAGasCounter",
+			Category: model.CategoryOther, Traits: model.Traits{Ranges: []model.Range{mustMeasure(model.QuantityGasVolume)}, Battery: &model.Battery{}},
+		}, st: model.State{Ranges: map[string]float64{"Gas.Volume": 1234.567}, Battery: model.Ptr(80)}},
 	}
 }
 

@@ -124,6 +124,13 @@ const (
 	txtNoVibration       textKey = "noVibration"
 	txtSOS               textKey = "sos"
 	txtSOSPressed        textKey = "sosPressed"
+	txtRain              textKey = "rain"
+	txtRainDetected      textKey = "rainDetected"
+	txtNoRain            textKey = "noRain"
+	txtHeatAlarm         textKey = "heatAlarm"
+	txtHeatDetected      textKey = "heatDetected"
+	txtLiquidLevel       textKey = "liquidLevel"
+	txtGasMeter          textKey = "gasMeter"
 )
 
 // quantityText is the friendly name of each measured quantity (model.Quantities).
@@ -131,7 +138,7 @@ var quantityText = map[string]textKey{
 	model.QuantityCO2: txtCO2, model.QuantityPM1: txtPM1, model.QuantityPM25: txtPM25, model.QuantityPM10: txtPM10,
 	model.QuantityVOC: txtVOC, model.QuantityVOCDensity: txtVOC, model.QuantityFormaldehyde: txtFormaldehyde,
 	model.QuantityAQI: txtAirQualityIndex, model.QuantityPressure: txtPressure, model.QuantitySoilMoisture: txtSoilMoisture,
-	model.QuantityFlow: txtFlow,
+	model.QuantityFlow: txtFlow, model.QuantityLiquidLevel: txtLiquidLevel, model.QuantityGasVolume: txtGasMeter,
 }
 
 // translations holds each built-in text per language (or per locale where a
@@ -212,6 +219,13 @@ var translations = map[textKey]map[string]string{
 	txtNoVibration:       {"en": "No vibration", "de": "Keine Vibration", "fr": "Aucune vibration", "es": "Sin vibración", "it": "Nessuna vibrazione", "pt": "Sem vibração", "ja": "振動なし"},
 	txtSOS:               {"en": "Emergency", "de": "Notruf", "fr": "Urgence", "es": "Emergencia", "it": "Emergenza", "pt": "Emergência", "ja": "緊急"},
 	txtSOSPressed:        {"en": "Emergency call", "de": "Notruf ausgelöst", "fr": "Appel d'urgence", "es": "Llamada de emergencia", "it": "Chiamata di emergenza", "pt": "Chamada de emergência", "ja": "緊急通報"},
+	txtRain:              {"en": "Rain", "de": "Regen", "fr": "Pluie", "es": "Lluvia", "it": "Pioggia", "pt": "Chuva", "ja": "雨"},
+	txtRainDetected:      {"en": "Rain detected", "de": "Regen erkannt", "fr": "Pluie détectée", "es": "Lluvia detectada", "it": "Pioggia rilevata", "pt": "Chuva detectada", "ja": "雨を検知"},
+	txtNoRain:            {"en": "No rain", "de": "Kein Regen", "fr": "Pas de pluie", "es": "Sin lluvia", "it": "Nessuna pioggia", "pt": "Sem chuva", "ja": "雨なし"},
+	txtHeatAlarm:         {"en": "Heat alarm", "de": "Hitzealarm", "fr": "Alarme de chaleur", "es": "Alarma de calor", "it": "Allarme calore", "pt": "Alarme de calor", "ja": "熱警報"},
+	txtHeatDetected:      {"en": "Heat detected", "de": "Hitze erkannt", "fr": "Chaleur détectée", "es": "Calor detectado", "it": "Calore rilevato", "pt": "Calor detectado", "ja": "熱を検知"},
+	txtLiquidLevel:       {"en": "Liquid level", "de": "Füllstand", "fr": "Niveau de liquide", "es": "Nivel de líquido", "it": "Livello del liquido", "pt": "Nível de líquido", "ja": "液位"},
+	txtGasMeter:          {"en": "Gas meter", "de": "Gaszähler", "fr": "Compteur de gaz", "es": "Contador de gas", "it": "Contatore del gas", "pt": "Contador de gás", "ja": "ガスメーター"},
 	txtFlow:              {"en": "Flow", "de": "Durchfluss", "fr": "Débit", "es": "Caudal", "it": "Portata", "pt": "Vazão", "ja": "流量"},
 }
 

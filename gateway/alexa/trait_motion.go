@@ -3,7 +3,8 @@ package alexa
 import "github.com/avshub/avshub/discovery/model"
 
 // motion: a read-only InstanceMotion ModeController (avs), Alexa.MotionSensor
-// (smarthome). A vibration sensor or an emergency button (Motion.Detects) is
+// (smarthome). A vibration sensor, an emergency button, a rain sensor or a
+// heat alarm (Motion.Detects) is
 // the same detected/clear sensor, the only Alexa interface that starts a
 // routine on a detection without an open/closed sense, named for what it
 // detects; its mode values stay the motion ones (Alexa stores them).
@@ -13,6 +14,8 @@ func init() {
 		"":                    {InstanceMotion, txtMotion, "Motion.Detected", txtMotionDetected, "Motion.Clear", txtNoMotion, has, get, nsMotionSensor},
 		model.MotionVibration: {InstanceMotion, txtVibration, "Motion.Detected", txtVibrationDetected, "Motion.Clear", txtNoVibration, has, get, nsMotionSensor},
 		model.MotionSOS:       {InstanceMotion, txtSOS, "Motion.Detected", txtSOSPressed, "Motion.Clear", txtClear, has, get, nsMotionSensor},
+		model.MotionRain:      {InstanceMotion, txtRain, "Motion.Detected", txtRainDetected, "Motion.Clear", txtNoRain, has, get, nsMotionSensor},
+		model.MotionHeat:      {InstanceMotion, txtHeatAlarm, "Motion.Detected", txtHeatDetected, "Motion.Clear", txtClear, has, get, nsMotionSensor},
 	}
 	pick := func(native bool, t model.Traits) rendering {
 		b := sensors[""]

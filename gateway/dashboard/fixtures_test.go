@@ -68,6 +68,9 @@ func fixtures() map[string]model.Device {
 		"vibration_sensor": {Endpoint: model.Endpoint{DeviceID: "vib-1", FriendlyName: "Washing Machine", Category: model.CategoryOther,
 			Traits: model.Traits{Motion: &model.Motion{Detects: model.MotionVibration}}},
 			State: model.State{Motion: model.Ptr(true)}, Reachable: true},
+		"rain_and_gas": {Endpoint: model.Endpoint{DeviceID: "rain-1", FriendlyName: "Garden", Category: model.CategoryOther,
+			Traits: model.Traits{Motion: &model.Motion{Detects: model.MotionRain}, Ranges: []model.Range{measure(model.QuantityGasVolume)}}},
+			State: model.State{Motion: model.Ptr(true), Ranges: map[string]float64{"Gas.Volume": 1234.567}}, Reachable: true},
 	}
 }
 

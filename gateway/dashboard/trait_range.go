@@ -35,6 +35,9 @@ func init() {
 				if r.NonControllable {
 					cm["p"] = "sensor"
 					cm["state_class"] = "measurement"
+					if q, ok := model.QuantityOf(r); ok && q.Total {
+						cm["state_class"] = "total_increasing" // a meter's index
+					}
 				} else {
 					step := r.Precision
 					if step <= 0 {

@@ -86,6 +86,9 @@ func TestMotionDetectsWords(t *testing.T) {
 		{model.MotionVibration, true, StateLine{"Vibration", "vibration"}},
 		{model.MotionVibration, false, StateLine{"Vibration", "still"}},
 		{model.MotionSOS, true, StateLine{"SOS", "SOS!"}},
+		{model.MotionRain, true, StateLine{"Rain", "raining"}},
+		{model.MotionRain, false, StateLine{"Rain", "dry"}},
+		{model.MotionHeat, true, StateLine{"Heat alarm", "heat!"}},
 	} {
 		lines := StateLines(model.Traits{Motion: &model.Motion{Detects: tc.detects}}, model.State{Motion: model.Ptr(tc.on)})
 		if len(lines) != 1 || lines[0] != tc.want {

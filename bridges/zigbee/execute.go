@@ -48,6 +48,7 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 	defer b.markBusy(req.DeviceID, cmd.Trait, -1)
 	id := req.DeviceID
 	var err error
+	var also model.State // what the command changes beside its own trait
 	switch cmd.Trait {
 	case model.TraitOnOff:
 		if b.fanIsOnOff(id) {
@@ -61,9 +62,7 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterOnOff, c, nil, -1)
 	case model.TraitBrightness:
 		_, err = b.clusterCommand(ctx, id, zcl.ClusterLevel, zcl.CmdMoveToLevelWithOnOff, zcl.MoveToLevelWithOnOff(pctToLevel(*cmd.Brightness), 0), -1)
-		if err == nil {
-			b.applyCommand(id, model.State{On: model.Ptr(*cmd.Brightness > 0)})
-		}
+		also.On = model.Ptr(*cmd.Brightness > 0)
 	case model.TraitColor:
 		c := *cmd.Color
 		if caps&zcl.ColorCapHueSat != 0 {
@@ -110,7 +109,7 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 	if err != nil {
 		return model.Result{}, model.AsError(err)
 	}
-	return model.Result{Status: model.Done, State: b.applyCommand(id, cmd.Apply(model.State{}))}, nil
+	return model.Result{Status: model.Done, State: b.applyCommand(id, cmd.Apply(also))}, nil
 }
 
 // result is a command's outcome: the state it reached, merged into the stored one.
@@ -140,7 +139,11 @@ func (b *Bridge) markBusy(id string, k model.TraitKind, d int) {
 	}
 }
 
-// applyCommand merges a command's effect into the stored state and returns the full state.
+// applyCommand merges a command's effect into the stored state and returns
+// that effect (what the Result reports). Not the whole stored state: a
+// report the device sent before answering (a plug's power after its relay)
+// may not be applied yet, and the stored value from before it would reach
+// the hub after the report's own change and overwrite it.
 func (b *Bridge) applyCommand(id string, ch model.State) model.State {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -161,7 +164,7 @@ func (b *Bridge) applyCommand(id string, ch model.State) model.State {
 		}
 	}
 	b.persistSoon()
-	return r.State.Clone()
+	return ch.Clone()
 }
 
 // lock sends lockDoor/unlockDoor, then waits briefly for the bolt: a fast lock

@@ -82,7 +82,8 @@ func TestDoorAndLeakSensors(t *testing.T) {
 
 // TestPlugPowerAndEnergy pairs an IKEA INSPELNING plug: a smart plug with
 // power (activePower × 1/10 W) and energy (Wh summation / 1000); switched on,
-// its power reading reaches the bridge; a load changed by hand too.
+// its power reading reaches the bridge (and the answer to the turn-on
+// carries no reading); a load changed by hand too.
 func TestPlugPowerAndEnergy(t *testing.T) {
 	const plug = "000d6ffffe3c4d02"
 	r := newRig(t, []znpsim.DeviceSpec{{IEEE: "0x" + plug, Type: "ikea-plug", Attributes: map[string]int64{"currentSummationDelivered": 12500}}})
@@ -92,8 +93,16 @@ func TestPlugPowerAndEnergy(t *testing.T) {
 		t.Fatalf("plug: %s", jsonString(d))
 	}
 	m := r.em.mark()
-	if _, err := r.exec(plug, model.SetPower(true)); err != nil {
+	res, err := r.exec(plug, model.SetPower(true))
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The answer is what the command did: the power it draws now is the
+	// plug's own report (sent before its answer, maybe not yet applied: a
+	// stored 0 W in the answer could reach the hub after the report and
+	// overwrite it).
+	if res.State.On == nil || !*res.State.On || res.State.Watts != nil {
+		t.Errorf("the turn-on answered %s, want on and nothing else", jsonString(res.State))
 	}
 	r.em.waitFor(t, m, "power of the plug switched on", func(ev model.Event) bool {
 		return ev.Kind == model.EventState && ev.DeviceID == plug && ev.State.Watts != nil && *ev.State.Watts == 60

@@ -98,15 +98,20 @@ func (r *z2mRecorder) waitLast(ctx context.Context, topic string, ok func([]byte
 	}
 }
 
-// quiet waits until no message about the device has come for d (at most max).
+// quiet waits until no message about the device has come for d (at most
+// max), counting from the call at the earliest: a message the hub has
+// already seen may still be on its way to this subscriber.
 func (r *z2mRecorder) quiet(device string, d, max time.Duration) {
-	end := time.Now().Add(max)
+	start := time.Now()
+	end := start.Add(max)
 	for time.Now().Before(end) {
 		r.mu.Lock()
-		var last time.Time
+		last := start
 		for i := len(r.msgs) - 1; i >= 0; i-- {
 			if aboutDevice(r.msgs[i], device) {
-				last = r.msgs[i].at
+				if r.msgs[i].at.After(last) {
+					last = r.msgs[i].at
+				}
 				break
 			}
 		}

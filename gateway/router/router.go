@@ -520,15 +520,19 @@ func (r *Router) execute(ctx context.Context, b model.Bridge, e discovery.Entry,
 }
 
 // applyResult records the state after a command in the registry and returns the
-// entry after it: the command's effect, overlaid with what the bridge reported.
+// entry after it: the command's effect, overlaid with what the bridge reported,
+// merged into the registry's state now. Not into e's, the state the command
+// started from: a change the bridge reported meanwhile (a plug's power
+// reading, which its relay sends before it answers) would be overwritten
+// with what it was before, and nothing would report it again.
 func (r *Router) applyResult(e discovery.Entry, cmd model.Command, reported model.State, cause model.Cause) discovery.Entry {
-	next := cmd.Apply(e.State).Merge(reported)
+	done := cmd.Apply(model.State{}).Merge(reported)
 	r.note(r.reg.Apply(e.Endpoint.Bridge, model.Event{At: r.now(), Kind: model.EventState,
-		DeviceID: e.Endpoint.DeviceID, State: next, Cause: cause}))
+		DeviceID: e.Endpoint.DeviceID, State: done, Cause: cause}))
 	if after, ok := r.reg.Get(e.Endpoint.ID); ok {
 		return after
 	}
-	e.State = next
+	e.State = cmd.Apply(e.State).Merge(reported)
 	return e
 }
 

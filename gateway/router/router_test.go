@@ -642,3 +642,41 @@ func TestCommandsToOneEndpointTakeTurns(t *testing.T) {
 		t.Errorf("registry on=%v, device on=%v; want both off (TurnOff was carried out last)", ent.State.On, deviceOn.Load())
 	}
 }
+
+// TestResultKeepsWhatChangedMeanwhile: a state change the bridge reports
+// while a command is under way (a plug's power reading, which its relay
+// sends before it answers the command) stays in the registry once the
+// command's result is recorded: the result records what the command did
+// and the bridge reported, not the state the directive started from
+// (`make demo` once waited 15 s for a plug's power that the turn-on
+// Response had overwritten with the power before it).
+func TestResultKeepsWhatChangedMeanwhile(t *testing.T) {
+	e := newEnv(t, nil)
+	e.zb.set(func(_ context.Context, req model.Request) (model.Result, error) {
+		// The device's report reaches the hub before the command's answer.
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: req.DeviceID,
+			State: model.State{Brightness: model.Ptr(80)}, Cause: model.CausePhysical})
+		return model.Result{Status: model.Done, State: model.State{On: model.Ptr(true)}}, nil
+	})
+	if err := e.r.HandleDirective(context.Background(), directive(t, "Alexa.PowerController", "TurnOn", id("l1"), "{}")); err != nil {
+		t.Fatal(err)
+	}
+	ev := e.rec.next(t)
+	if ev.Name != "Response" || ev.Context["powerState"] != "ON" || ev.Context["brightness"] != 80.0 {
+		t.Errorf("sent %s with %v, want a Response with ON and the brightness reported meanwhile (80)", ev.Name, ev.Context)
+	}
+	got, _ := e.reg.Get(id("l1"))
+	if got.State.On == nil || !*got.State.On || got.State.Brightness == nil || *got.State.Brightness != 80 {
+		t.Errorf("the registry has %+v, want on at 80 %%", got.State)
+	}
+	// Through Execute too (the page's and the CLI's commands).
+	e.zb.set(func(_ context.Context, req model.Request) (model.Result, error) {
+		e.r.BridgeEvent("zb", model.Event{Kind: model.EventState, DeviceID: req.DeviceID,
+			State: model.State{Brightness: model.Ptr(30)}, Cause: model.CausePhysical})
+		return model.Result{Status: model.Done, State: model.State{On: model.Ptr(false)}}, nil
+	})
+	st, err := e.r.Execute(context.Background(), id("l1"), model.SetPower(false), model.CauseApp)
+	if err != nil || st.On == nil || *st.On || st.Brightness == nil || *st.Brightness != 30 {
+		t.Errorf("Execute: %+v %v, want off at the 30 %% reported meanwhile", st, err)
+	}
+}

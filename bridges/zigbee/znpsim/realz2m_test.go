@@ -62,15 +62,19 @@ func (l *mqttLog) since(from int) []z2msim.Published {
 }
 
 // quiet waits until no message about the device has come for d (at most
-// max): what zigbee2mqtt publishes after a command or a change has ended.
+// max), counting from the call at the earliest: what zigbee2mqtt publishes
+// after a command or a change has ended.
 func (l *mqttLog) quiet(device string, d, max time.Duration) {
-	end := time.Now().Add(max)
+	start := time.Now()
+	end := start.Add(max)
 	for time.Now().Before(end) {
 		l.mu.Lock()
-		var last time.Time
+		last := start
 		for i := len(l.all) - 1; i >= 0; i-- {
 			if z2msim.AboutDevice("zigbee2mqtt", device, l.all[i].Topic, l.all[i].Payload) {
-				last = l.all[i].At
+				if l.all[i].At.After(last) {
+					last = l.all[i].At
+				}
 				break
 			}
 		}

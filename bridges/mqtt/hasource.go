@@ -358,6 +358,23 @@ func (h *haSource) units() []*unit {
 			}
 			actuators, climates = keptA, keptC
 		}
+		// A zigbee2mqtt thermostat's open-window detection ("window",
+		// "window_open") and its valve's state ("valve_state"), which
+		// zigbee2mqtt discovers as binary_sensors of device class window or
+		// opening, are not a contact sensor: the zigbee2mqtt source takes
+		// only a "contact" beside a climate.
+		if len(climates) > 0 {
+			kept := readings[:0]
+			for _, r := range readings {
+				if p := r.valueProperty(); r.fromZigbee2MQTT() && r.readingKind() == readContact && p != "contact" && !strings.HasPrefix(p, "contact_") {
+					h.loose[r.key] = Skip{Source: "homeassistant", ID: r.device.name, Part: r.key,
+						Reason: fmt.Sprintf("a thermostat's %q, not a contact sensor", p)}
+					continue
+				}
+				kept = append(kept, r)
+			}
+			readings = kept
+		}
 		// One zigbee2mqtt device is one siren, as the zigbee2mqtt source
 		// judges: a siren's "alarm" switch (manual start) beside its
 		// warning (zigbee2mqtt's siren entity, with tones) is the same

@@ -2,14 +2,18 @@ package mqtt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/avshub/avshub/bridges/mqtt/z2msim"
 	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/plugins/sdk"
 )
 
 // bigDeviceList returns a bridge/devices payload of at least size bytes:
@@ -122,4 +126,76 @@ func TestGetRequestsInBatches(t *testing.T) {
 	if msgs, more := z.getRequests(getBatch); len(msgs) != 0 || more {
 		t.Errorf("after every device was asked: %d requests, more %v", len(msgs), more)
 	}
+}
+
+// The first snapshot comes once the retained state has been read, with no
+// quiet time to guess it: the zigbee2mqtt list and a device's retained state
+// (under the bridge's own subscription, before the first sync marker), and
+// Home Assistant entities whose state topics are outside the discovery prefix
+// (subscribed only once their configs are read, so a second marker follows
+// that subscription). The settle time is an hour here: only the markers can
+// bring the snapshot.
+func TestFirstSnapshotHasRetainedState(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, bk brokerKind) {
+		e := newEnv(t, bk)
+		rw := func(s string) string {
+			if rest, ok := strings.CutPrefix(s, "homeassistant/"); ok {
+				return e.prefix + "/" + rest
+			}
+			for _, node := range []string{"office-node/", "porch-node/"} {
+				if strings.HasPrefix(s, node) {
+					s = e.root + "/" + s
+				}
+				s = strings.ReplaceAll(s, `"`+node, `"`+e.root+"/"+node)
+			}
+			return s
+		}
+		e.publishFixture("testdata/ha/esphome.json", rw)
+		e.publish(e.base+"/bridge/state", `{"state":"online"}`, true)
+		e.publish(e.base+"/bridge/devices", string(z2msim.BridgeDevices()), true)
+		e.publish(e.base+"/Office Sensor", `{"temperature":21.37,"humidity":48.2,"battery":100}`, true)
+
+		e.bridge = New(slog.New(e.logs))
+		e.bridge.settle, e.bridge.getDelay = time.Hour, time.Hour
+		e.local = sdk.Local(e.bridge, "mqtt", e.rec)
+		if err := e.local.Start(context.Background(), sdk.Config{JSON: json.RawMessage(e.config(""))}); err != nil {
+			t.Fatalf("start bridge: %v", err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := e.local.Close(ctx); err != nil {
+				t.Errorf("close bridge: %v", err)
+			}
+		})
+		var snap []model.Device
+		e.rec.wait(t, "snapshot", func(r *recorder) bool {
+			for _, ev := range r.events {
+				if ev.Kind == model.EventSnapshot {
+					snap = ev.Devices
+					return true
+				}
+			}
+			return false
+		})
+		devs := map[string]model.Device{}
+		for _, d := range snap {
+			devs[d.Endpoint.DeviceID] = d
+		}
+		if len(devs) != 6+3 {
+			t.Errorf("first snapshot has %d devices, want 6 from zigbee2mqtt and 3 from Home Assistant", len(devs))
+		}
+		if s := devs["z2m:0x00158d00045a6b7c"].State.Temperature; s == nil || *s != 21.37 {
+			t.Errorf("Office Sensor's retained temperature not in the first snapshot: %+v", devs["z2m:0x00158d00045a6b7c"].State)
+		}
+		if th := devs["ha:ESPclimateoffice_thermostat"]; th.State.Thermostat == nil || th.State.Thermostat.Upper == nil || !th.Reachable {
+			t.Errorf("thermostat's retained state (outside the prefix) not in the first snapshot: %+v, reachable %v", th.State, th.Reachable)
+		}
+		if l := devs["ha:ESPlockporch_lock"]; l.State.Lock != model.Locked || !l.Reachable {
+			t.Errorf("lock's retained state not in the first snapshot: %+v, reachable %v", l.State, l.Reachable)
+		}
+		if l := devs["ha:ESPlightporch_light"]; l.State.Brightness == nil {
+			t.Errorf("light's retained state not in the first snapshot: %+v", l.State)
+		}
+	})
 }

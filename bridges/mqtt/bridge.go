@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +29,7 @@ const Version = "0.1.0"
 
 // Timing defaults; tests shorten them.
 const (
-	defaultSettle        = 300 * time.Millisecond // quiet time after subscribing before the snapshot
+	defaultSettle        = 300 * time.Millisecond // quiet time before the snapshot when no sync marker is on its way
 	defaultSettleMax     = 3 * time.Second        // the snapshot waits at most this long for retained messages (no sync marker)
 	defaultSyncMax       = 60 * time.Second       // ... and at most this long for the sync marker to come back
 	defaultStartupWait   = 5 * time.Second        // snapshot even if the broker cannot be reached
@@ -58,9 +59,14 @@ type Bridge struct {
 
 	// syncTopic is the marker the bridge publishes to itself after
 	// subscribing: the broker sends it after every retained message of the
-	// subscription (a 20 MB bridge/devices included), so its return means
-	// the retained state has been read.
-	syncTopic string
+	// subscriptions made before it (a 20 MB bridge/devices included), so its
+	// return means the retained state has been read. syncSeq numbers the
+	// markers (the payload); syncSubs is subSeq when the last one was sent.
+	// subSeq counts the subscriptions to entity topics (reconcile): one made
+	// after the marker was sent has retained messages the marker does not
+	// vouch for, so another marker follows it (Run).
+	syncTopic                 string
+	syncSeq, syncSubs, subSeq uint64
 
 	q      *queue
 	client paho.Client
@@ -257,7 +263,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 		}
 	}
 	var settleDeadline time.Time
-	settling, synced := false, false
+	settling, synced, markerBack := false, false, false
 	lastFailure := ""
 
 	for {
@@ -266,7 +272,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 			return nil
 		case <-startup.C:
 			if !settling {
-				b.sendSnapshot(em) // the broker cannot be reached: report the devices as unreachable
+				b.sendSnapshot(em, false) // the broker cannot be reached: report the devices as unreachable
 				b.runAfter()
 			}
 		case <-settle.C:
@@ -275,7 +281,7 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 				continue
 			}
 			settling = false
-			b.sendSnapshot(em)
+			b.sendSnapshot(em, false)
 			b.runAfter()
 			getT.Reset(b.getDelay)
 		case <-getT.C:
@@ -328,9 +334,8 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 					}
 				case itemMessage:
 					if it.topic == b.syncTopic {
-						if settling && !synced {
-							synced = true
-							settle.Reset(b.settle) // a short quiet time for what follows
+						if settling && !synced && string(it.payload) == b.syncPayload() {
+							markerBack = true
 						}
 						continue
 					}
@@ -344,11 +349,34 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 				}
 			}
 			b.reconcile(ctx, em, touched)
+			if markerBack {
+				// Every retained message of the subscriptions made before
+				// the marker was sent has been handled (reconcile included,
+				// which may have subscribed to entity topics).
+				markerBack = false
+				if b.subSeq == b.syncSubs {
+					synced, settling = true, false
+					settle.Stop()
+					b.sendSnapshot(em, true) // the view reconcile has just collected
+					getT.Reset(b.getDelay)
+				} else {
+					b.sendSync() // entity topics subscribed since: their retained state comes before the next marker
+				}
+			}
 			b.runAfter()
 			armRelease()
 		}
 	}
 }
+
+// sendSync publishes the next sync marker (Run's goroutine only).
+func (b *Bridge) sendSync() {
+	b.syncSeq++
+	b.syncSubs = b.subSeq
+	b.client.Publish(b.syncTopic, 1, false, []byte(b.syncPayload())) // not waited for: the worker must not block
+}
+
+func (b *Bridge) syncPayload() string { return "sync " + strconv.FormatUint(b.syncSeq, 10) }
 
 // onConnected subscribes and publishes the sync marker; it reports whether
 // the marker is on its way.
@@ -378,7 +406,7 @@ func (b *Bridge) onConnected(ctx context.Context, em sdk.Emitter) bool {
 		base = b.cfg.z2mBase
 	}
 	b.syncTopic = base + "/avshub-sync/" + b.cfg.clientID
-	b.client.Publish(b.syncTopic, 1, false, []byte("sync")) // not waited for: the worker must not block
+	b.sendSync()
 	b.mu.Lock()
 	b.connected = true
 	b.mu.Unlock()
@@ -546,14 +574,19 @@ func sortedDevices(m map[string]*unit) []model.Device {
 	return out
 }
 
-func (b *Bridge) sendSnapshot(em sdk.Emitter) {
+// sendSnapshot sends the first snapshot: of b.view as it is when current
+// (reconcile has just collected it: a second collect of a big installation
+// would only double the snapshot's garbage), else of a fresh collect.
+func (b *Bridge) sendSnapshot(em sdk.Emitter, current bool) {
 	b.mu.Lock()
 	if b.snapshotSent {
 		b.mu.Unlock()
 		return
 	}
 	b.snapshotSent = true
-	b.view = b.collect()
+	if !current {
+		b.view = b.collect()
+	}
 	devs := sortedDevices(b.view)
 	for _, d := range devs {
 		b.emitted[d.Endpoint.DeviceID] = cloneDevice(d)
@@ -649,6 +682,7 @@ func (b *Bridge) reconcile(ctx context.Context, em sdk.Emitter, touched []string
 		e()
 	}
 	if len(newTopics) > 0 {
+		b.subSeq++
 		if err := b.subscribe(ctx, newTopics); err != nil {
 			b.log.Warn("mqtt: subscribing to entity topics failed", "err", err)
 		}

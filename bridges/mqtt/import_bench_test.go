@@ -83,7 +83,7 @@ func (h *listSent) when(topic string) (time.Time, bool) {
 //	             (testdata/coverage/gen.js, or $AVSHUB_COVERAGE_DEVICES)
 //	baseline     the same launch with z2m-sim's 12-device list: the floor
 //	             (exec, go-plugin handshake, connect, subscribe, the sync
-//	             marker and the 300 ms settle time) in the same run
+//	             marker coming back) in the same run
 //
 // launch-to-snapshot-ms minus the baseline's is what the list itself costs
 // end to end; list-to-snapshot-ms is the import alone.

@@ -587,7 +587,7 @@ func TestRealZigbee2MQTT(t *testing.T) {
 	record := func(name, ieee string, byHand map[string]any, step func()) {
 		from, start := log.mark(), time.Now()
 		step()
-		log.quiet(ieee, time.Second, 15*time.Second)
+		log.quiet(ieee, 500*time.Millisecond, 15*time.Second)
 		recording.Steps = append(recording.Steps, z2msim.RecordStep("zigbee2mqtt", ieee, start, log.since(from),
 			z2msim.Step{Name: name, Kind: kinds[ieee], Model: models[ieee], ByHand: byHand}))
 	}

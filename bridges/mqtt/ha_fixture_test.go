@@ -23,6 +23,7 @@ var haFixtureModels = []struct{ kind, model string }{
 	{"thermostat", "SRTS-A01"},   // Aqara radiator thermostat E1
 	{"lock", "YRD256HA20BP"},     // Yale Assure lock SL
 	{"cover", "E1757"},           // IKEA FYRTUR roller blind
+	{"cover", "1245602"},         // Somfy Tilt & Lift blind: its slats' tilt
 	{"occupancy", "9290012607"},  // Philips Hue motion sensor
 	{"contact", "MCCGQ11LM"},     // Aqara door and window sensor
 	{"contact", "HS2VTD"},        // Heiman 4 in 1 door sensor (an IAS contact_alarm_1)
@@ -191,6 +192,7 @@ func TestHAAndExposesDriveAlike(t *testing.T) {
 		{"99432", model.SetFanSpeed(33)}, {"99432", model.SetFanSpeed(100)}, {"99432", model.SetFanSpeed(0)},
 		{"99432", model.SetPower(true)}, {"SIRZB-110", model.SetSiren(true)}, {"SIRZB-110", model.SetSiren(false)},
 		{"SNZB-09P", model.SetSiren(true)}, {"SNZB-09P", model.SetSiren(false)},
+		{"1245602", model.SetCoverTilt(40)}, {"1245602", model.SetCoverTilt(100)}, {"1245602", model.SetCoverPosition(30)},
 	}
 	zs, hs := z.units(), h.units()
 	// name is the device's own endpoint's name, as the zigbee2mqtt source gives it.
@@ -287,6 +289,8 @@ func TestHAAndExposesReadAlike(t *testing.T) {
 		{"Senoro.Win v2", `{"opening_state":"tilted"}`, model.State{ContactOpen: model.Ptr(true)}},
 		{"Senoro.Win v2", `{"opening_state":"closed"}`, model.State{ContactOpen: model.Ptr(false)}},
 		{"GX03", `{"valve_1":"ON","valve_2":"OFF","state_1":"Manual"}`, model.State{On: model.Ptr(true)}},
+		{"1245602", `{"battery":90,"position":100,"state":"OPEN","tilt":40}`, model.State{CoverPosition: model.Ptr(100), CoverTilt: model.Ptr(40), Battery: model.Ptr(90)}},
+		{"1245602", `{"position":20,"state":"OPEN","tilt":0}`, model.State{CoverPosition: model.Ptr(20), CoverTilt: model.Ptr(0)}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			raw, z, h := loadHAFixture(t)

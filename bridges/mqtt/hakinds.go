@@ -26,6 +26,13 @@ type haCover struct {
 	setPosTpl             *template
 	posOpen, posClosed    float64
 	hasState              bool
+	// The slats' tilt (tilt_command_topic; "": none or not bridged): the
+	// tilt trait's 0 (closed) … 100 (open) is tilt_closed_value …
+	// tilt_opened_value, which must be the two ends of tilt_min–tilt_max.
+	tiltCmdTopic          string
+	tiltCmdTpl            *template
+	tiltOpened, tiltClose float64
+	tiltWhy               string // why a tilt_command_topic's tilt is not bridged
 }
 
 // haFan is a fan entity: on/off, and a percentage when its template is one
@@ -115,7 +122,51 @@ func (e *haEntity) parseCover(r *cfgReader) error {
 		e.sub(t, "state", stpl)
 		c.hasState = true
 	}
+	if err := e.parseCoverTilt(r, c); err != nil {
+		return err
+	}
 	e.cover = c
+	return nil
+}
+
+// parseCoverTilt reads a cover's tilt: tilt_command_topic (with
+// tilt_command_template), tilt_status_topic (with tilt_status_template),
+// tilt_min and tilt_max (0 and 100 unless given), tilt_opened_value and
+// tilt_closed_value (100 and 0). Home Assistant's tilt percentage runs over
+// tilt_min–tilt_max; the tilt trait's 0 … 100 is closed … open, so the
+// closed and opened values must be the range's two ends (either way round:
+// opened at tilt_min is an inverted tilt). A tilt that opens in the middle
+// of its range (slats horizontal at 50 of 0–100) has no such scale: the
+// cover is bridged without its tilt, and says why.
+func (e *haEntity) parseCoverTilt(r *cfgReader, c *haCover) error {
+	topic := r.topic("tilt_command_topic")
+	if topic == "" {
+		return nil
+	}
+	lo, hi := r.num("tilt_min", 0), r.num("tilt_max", 100)
+	opened, closed := r.num("tilt_opened_value", 100), r.num("tilt_closed_value", 0)
+	ends := (opened == hi && closed == lo) || (opened == lo && closed == hi)
+	switch {
+	case lo == hi:
+		c.tiltWhy = fmt.Sprintf("tilt_min and tilt_max are both %g", lo)
+	case !ends:
+		c.tiltWhy = fmt.Sprintf("tilt_opened_value %g and tilt_closed_value %g are not the ends of tilt_min–tilt_max %g–%g (a tilt that opens mid-range has no closed-to-open scale)", opened, closed, lo, hi)
+	}
+	if c.tiltWhy != "" {
+		return nil
+	}
+	tpl, err := r.tmpl("tilt_command_template")
+	if err != nil {
+		return err
+	}
+	stpl, err := r.tmpl("tilt_status_template")
+	if err != nil {
+		return err
+	}
+	if t := r.topic("tilt_status_topic"); t != "" {
+		e.sub(t, "tilt", stpl)
+	}
+	c.tiltCmdTopic, c.tiltCmdTpl, c.tiltOpened, c.tiltClose = topic, tpl, opened, closed
 	return nil
 }
 
@@ -372,7 +423,7 @@ func (e *haEntity) subValue(r *cfgReader, platform string) error {
 func (e *haEntity) kindTraits() (t model.Traits, c model.Category, ok bool) {
 	switch {
 	case e.cover != nil:
-		t.Cover = &model.Cover{}
+		t.Cover = &model.Cover{Tilt: e.cover.tiltCmdTopic != ""}
 		return t, model.CategoryInteriorBlind, true
 	case e.fan != nil:
 		t.OnOff = &model.OnOff{}
@@ -412,6 +463,13 @@ func (e *haEntity) kindMessage(role, v string) (s model.State, ok bool, err erro
 		c := e.cover
 		switch {
 		case empty:
+		case role == "tilt":
+			n, err := num()
+			if err != nil {
+				return s, true, err
+			}
+			p := (n - c.tiltClose) * 100 / (c.tiltOpened - c.tiltClose)
+			s.CoverTilt = model.Ptr(clampInt(int(math.Round(p)), 0, 100))
 		case role == "position":
 			n, err := num()
 			if err != nil {
@@ -554,6 +612,16 @@ func (e *haEntity) kindCommand(c model.Command, msg func(string, *template, stri
 				return nil, true, &model.Error{Kind: model.ErrNotSupported, Message: "this cover cannot stop (no command_topic or payload_stop)"}
 			}
 			out, err := msg(cv.cmdTopic, nil, cv.payStop)
+			return out, true, err
+		}
+		if c.CoverTilt != nil {
+			if cv.tiltCmdTopic == "" {
+				return nil, true, &model.Error{Kind: model.ErrNotSupported, Message: "this cover has no tilt"}
+			}
+			// Home Assistant's set_cover_tilt_position: the value in
+			// range, rounded to a whole number
+			v := cv.tiltClose + float64(*c.CoverTilt)*(cv.tiltOpened-cv.tiltClose)/100
+			out, err := msg(cv.tiltCmdTopic, cv.tiltCmdTpl, strconv.Itoa(int(math.Round(v))))
 			return out, true, err
 		}
 		pos := *c.CoverPosition

@@ -3,6 +3,7 @@ package mqtt
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/avshub/avshub/discovery/model"
@@ -214,6 +215,13 @@ func TestHAKindsCommands(t *testing.T) {
 		{`{"command_topic":"fan/on/set","percentage_command_topic":"fan/speed/set"}`, model.SetPower(true), "fan/on/set", "ON"},
 		{`{"command_topic":"siren/set","command_off_template":"{\"warning\": {\"mode\": \"stop\"}}"}`, model.SetSiren(false), "siren/set", `{"warning": {"mode": "stop"}}`},
 		{`{"command_topic":"siren/set"}`, model.SetSiren(true), "siren/set", "ON"},
+		// a cover's tilt: tilt_closed_value … tilt_opened_value, through tilt_command_template
+		{`{"command_topic":"b/set","tilt_command_topic":"b/set/tilt","tilt_status_topic":"b"}`, model.SetCoverTilt(40), "b/set/tilt", "40"},
+		{`{"command_topic":"b/set","tilt_command_topic":"b/tilt","tilt_max":180,"tilt_opened_value":180}`, model.SetCoverTilt(50), "b/tilt", "90"},
+		{`{"command_topic":"b/set","tilt_command_topic":"b/tilt","tilt_opened_value":0,"tilt_closed_value":100}`, model.SetCoverTilt(30), "b/tilt", "70"},
+		{`{"command_topic":"b/set","tilt_command_topic":"b/set","tilt_command_template":"{\"tilt\": {{ tilt_position }}}"}`, model.SetCoverTilt(25), "b/set", `{"tilt": 25}`},
+		{`{"command_topic":"b/set"}`, model.SetCoverTilt(10), "", string(model.ErrNotSupported)},
+		{`{"command_topic":"b/set","tilt_command_topic":"b/tilt","tilt_opened_value":50}`, model.SetCoverTilt(10), "", string(model.ErrNotSupported)},
 	} {
 		var platform string
 		switch tc.cmd.Trait {
@@ -279,4 +287,69 @@ func TestHAMeasureUnknownUnit(t *testing.T) {
 	if found != `pressure in "psi", not a unit of Pressure` {
 		t.Errorf("skip reasons %q", found)
 	}
+}
+
+// A cover's tilt through Home Assistant discovery: the tilt trait where
+// tilt_opened_value and tilt_closed_value are the ends of tilt_min–tilt_max
+// (either way round), a tilt_status_topic's value on the trait's 0
+// (closed) … 100 (open); a tilt that opens mid-range is not bridged, and
+// the bridge says why.
+func TestHACoverTilt(t *testing.T) {
+	for _, tc := range []struct {
+		name, config string
+		tilt         bool
+		status       string // tilt_status_topic payload
+		want         *int
+		why          string // the loose part's reason, "" when the tilt is bridged (or absent)
+	}{
+		{"zigbee2mqtt's", `"tilt_command_topic":"z/b/set/tilt","tilt_status_topic":"z/b","tilt_status_template":"{{ value_json[\"tilt\"] }}"`, true, `{"tilt":40,"position":100}`, model.Ptr(40), ""},
+		{"defaults, a plain payload", `"tilt_command_topic":"b/tilt","tilt_status_topic":"b/tilt/state"`, true, "75", model.Ptr(75), ""},
+		{"0–180", `"tilt_command_topic":"b/tilt","tilt_status_topic":"b/tilt/state","tilt_max":180,"tilt_opened_value":180`, true, "45", model.Ptr(25), ""},
+		{"inverted: opened at tilt_min", `"tilt_command_topic":"b/tilt","tilt_status_topic":"b/tilt/state","tilt_opened_value":0,"tilt_closed_value":100`, true, "100", model.Ptr(0), ""},
+		{"out of range is clamped", `"tilt_command_topic":"b/tilt","tilt_status_topic":"b/tilt/state"`, true, "120", model.Ptr(100), ""},
+		{"command only: no state", `"tilt_command_topic":"b/tilt"`, true, "", nil, ""},
+		{"no tilt", `"position_topic":"b/pos"`, false, "", nil, ""},
+		{"opens mid-range", `"tilt_command_topic":"b/tilt","tilt_status_topic":"b/tilt/state","tilt_opened_value":50`, false, "50", nil,
+			"the cover is bridged without its tilt: tilt_opened_value 50 and tilt_closed_value 0 are not the ends of tilt_min–tilt_max 0–100 (a tilt that opens mid-range has no closed-to-open scale)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
+			h.handle("homeassistant/cover/b/cover/config", []byte(`{"name":null,"unique_id":"blind1","command_topic":"b/set",`+tc.config+
+				`,"device":{"identifiers":["blind1"],"name":"Office blind"}}`))
+			us := h.units()
+			if len(us) != 1 {
+				t.Fatalf("%d endpoints, skips %v", len(us), h.skips)
+			}
+			c := us[0].dev.Endpoint.Traits.Cover
+			if c == nil || c.Tilt != tc.tilt {
+				t.Fatalf("cover trait %+v, want tilt %v", c, tc.tilt)
+			}
+			if tc.status != "" {
+				topic := "b/tilt/state"
+				if tc.name == "zigbee2mqtt's" {
+					topic = "z/b"
+				}
+				h.handle(topic, []byte(tc.status))
+				us = h.units()
+			}
+			if got := us[0].dev.State.CoverTilt; !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("tilt after %q: %v, want %v", tc.status, ptrStr(got), ptrStr(tc.want))
+			}
+			var why string
+			for _, s := range h.loose {
+				why = s.Reason
+			}
+			if why != tc.why {
+				t.Errorf("loose reason %q, want %q", why, tc.why)
+			}
+		})
+	}
+}
+
+// ptrStr shows an optional int.
+func ptrStr(p *int) string {
+	if p == nil {
+		return "none"
+	}
+	return strconv.Itoa(*p)
 }

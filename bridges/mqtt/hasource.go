@@ -321,6 +321,10 @@ func (h *haSource) units() []*unit {
 		var actuators, temps, readings, climates []*haEntity
 		alone := false // a reading that is a function by itself
 		for _, e := range es {
+			if e.cover != nil && e.cover.tiltWhy != "" {
+				h.loose[e.key+" tilt"] = Skip{Source: "homeassistant", ID: e.device.name, Part: e.key + " tilt",
+					Reason: "the cover is bridged without its tilt: " + e.cover.tiltWhy}
+			}
 			switch {
 			case e.sensor != nil && e.sensor.kind == 0:
 				temps = append(temps, e)

@@ -416,9 +416,10 @@ func (p *condParser) expr() (*tmplExpr, error) {
 			e.lit = false
 		case "none", "None":
 			e.lit = nil
-		case "value", "position":
+		case "value", "position", "tilt_position":
 			// A cover's set_position_template has the position as position
-			// (and value), the only command variable besides value.
+			// (and value), its tilt_command_template the tilt as
+			// tilt_position (and value): the command's value.
 			e.root = "value"
 		case "value_json":
 			e.root = "value_json"

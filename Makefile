@@ -15,7 +15,7 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 export PATH := $(GOBIN_TOOLS):$(PATH)
 
-.PHONY: cross test-arm qemu release all build test test-short lint bench fuzz demo soak proto generate generate-check clean tools skill-lambda z2mreal sdk-js axe chromium
+.PHONY: cross test-arm qemu release all build test test-short lint bench fuzz demo soak attack proto generate generate-check clean tools skill-lambda z2mreal sdk-js axe chromium
 
 all: build
 
@@ -136,6 +136,10 @@ fuzz:
 ## soak: long fault and soak runs (not part of make test)
 soak:
 	$(GO) test -race -count=1 -timeout 90m -tags soak -run Soak ./...
+
+## attack: the embedded broker's attacks alone, the hub's RSS under 64 MiB (TestSoakAttackMemory, part of make soak; about a minute)
+attack:
+	$(GO) test -count=1 -timeout 30m -tags soak -run TestSoakAttackMemory -v ./gateway/hub/
 
 ## demo: the whole chain on simulators; KEEP=1 leaves it running, PROFILE=smarthome picks the other Alexa profile,
 ## TRANSPORT=skill takes the Smart Home skill road (skill-sim and the Lambda forwarder) instead of AVS

@@ -54,7 +54,7 @@ type Hub struct {
 	// FriendlyName is the hub's own name ("" for the AVS default endpoint).
 	FriendlyName string `yaml:"friendlyName"`
 	// MemoryLimit is the soft limit of the hub's Go memory while its live heap
-	// is small, in bytes (0: 40 MiB; -1: none; GOMEMLIMIT in the environment wins).
+	// is small, in bytes (0: 34 MiB; -1: none; GOMEMLIMIT in the environment wins).
 	MemoryLimit int64 `yaml:"memoryLimit"`
 }
 

@@ -28,8 +28,16 @@ import (
 	"time"
 )
 
-// DefaultFloor is the limit while the live heap is small (hub.memoryLimit's default).
-const DefaultFloor = 40 << 20
+// DefaultFloor is the limit while the live heap is small (hub.memoryLimit's
+// default). The hub's resident memory is this limit (the Go heap and
+// runtime; the heap stays at it while the collector keeps up with a flood)
+// plus the executable's pages, about 23 MiB: with 40 MiB, a hub under the
+// broker attacks (TestSoakAttackMemory) sat at 62–63 MiB and went past 64
+// on a loaded machine (67.7 MiB); with 34 MiB (and the broker's wait for a
+// collection after a large publication near the limit) its peaks are
+// 55–57 MiB, for about twice the collections during the attacks (223–249
+// instead of 113 in 27 s, 4–5 % of its CPU; BENCHMARKS.md).
+const DefaultFloor = 34 << 20
 
 // margin is added to the live heap and half of it: goroutine stacks, the runtime's own.
 const margin = 4 << 20

@@ -3,12 +3,15 @@ package broker
 import (
 	"fmt"
 	"io"
+	"math"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
 	mqtt "github.com/mochi-mqtt/server/v2"
 )
 
@@ -270,5 +273,44 @@ func TestMomentaryStall(t *testing.T) {
 			t.Fatal(err)
 		}
 		want++
+	}
+}
+
+// TestLargePublicationsWaitForTheCollector: near the process's soft memory
+// limit, each large publication (largeMessage and more) of a client is
+// followed by a collection before the broker reads the client's next
+// packet; a small one, the hub's own, or any without a limit are not.
+func TestLargePublicationsWaitForTheCollector(t *testing.T) {
+	b := startBroker(t, Config{})
+	c := connect(t, b, creds{})
+	hub := connect(t, b, internal(b))
+	large, small := strings.Repeat("l", largeMessage), strings.Repeat("s", largeMessage-1)
+	send := func(cl paho.Client, payload string, n int) uint64 {
+		t.Helper()
+		before := nearLimitCollections.Load()
+		for range n {
+			cl.Publish("t/large", 0, false, payload)
+		}
+		// A client's packets are handled in order, each fan-out and what
+		// follows it before the next packet: this PUBACK comes after them.
+		if err := publish(t, cl, "t/barrier", false, "b"); err != nil {
+			t.Fatal(err)
+		}
+		return nearLimitCollections.Load() - before
+	}
+	prev := debug.SetMemoryLimit(math.MaxInt64)
+	defer debug.SetMemoryLimit(prev)
+	if n := send(c, large, 5); n != 0 {
+		t.Errorf("without a soft memory limit: %d collections forced by 5 large publications, want none", n)
+	}
+	debug.SetMemoryLimit(1) // always near it
+	if n := send(c, large, 5); n != 5 {
+		t.Errorf("near the soft memory limit: %d collections forced by 5 large publications, want 5", n)
+	}
+	if n := send(c, small, 5); n != 0 {
+		t.Errorf("%d collections forced by 5 publications of %d bytes, want none", n, len(small))
+	}
+	if n := send(hub, large, 5); n != 0 {
+		t.Errorf("%d collections forced by 5 large publications of the hub's own client, want none", n)
 	}
 }

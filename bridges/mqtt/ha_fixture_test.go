@@ -45,6 +45,8 @@ var haFixtureModels = []struct{ kind, model string }{
 	{"contact", "Senoro.Win v2"},      // a window sensor: open, closed or tilted
 	{"switch", "GX03"},                // GIEX 2-zone watering timer (valve_1, valve_2)
 	{"siren", "SNZB-09P"},             // SONOFF siren (siren_on, set only)
+	{"siren", "ZG-229Z"},              // HOBEIAN light and sound siren (an alarm enum: a select)
+	{"siren", "A08-Z10T"},             // Lincukoo sound and flash siren (alarm_state: a select)
 }
 
 const (
@@ -192,6 +194,7 @@ func TestHAAndExposesDriveAlike(t *testing.T) {
 		{"99432", model.SetFanSpeed(33)}, {"99432", model.SetFanSpeed(100)}, {"99432", model.SetFanSpeed(0)},
 		{"99432", model.SetPower(true)}, {"SIRZB-110", model.SetSiren(true)}, {"SIRZB-110", model.SetSiren(false)},
 		{"SNZB-09P", model.SetSiren(true)}, {"SNZB-09P", model.SetSiren(false)},
+		{"ZG-229Z", model.SetSiren(true)}, {"ZG-229Z", model.SetSiren(false)}, {"A08-Z10T", model.SetSiren(true)},
 		{"1245602", model.SetCoverTilt(40)}, {"1245602", model.SetCoverTilt(100)}, {"1245602", model.SetCoverPosition(30)},
 	}
 	zs, hs := z.units(), h.units()
@@ -289,6 +292,9 @@ func TestHAAndExposesReadAlike(t *testing.T) {
 		{"Senoro.Win v2", `{"opening_state":"tilted"}`, model.State{ContactOpen: model.Ptr(true)}},
 		{"Senoro.Win v2", `{"opening_state":"closed"}`, model.State{ContactOpen: model.Ptr(false)}},
 		{"GX03", `{"valve_1":"ON","valve_2":"OFF","state_1":"Manual"}`, model.State{On: model.Ptr(true)}},
+		{"ZG-229Z", `{"alarm":"alarm_light","alarm_time":60}`, model.State{Siren: model.Ptr(true)}},
+		{"ZG-229Z", `{"alarm":"normal"}`, model.State{Siren: model.Ptr(false)}},
+		{"A08-Z10T", `{"alarm_state":"alarm_sound","alarm_volume":"high"}`, model.State{Siren: model.Ptr(true)}},
 		{"1245602", `{"battery":90,"position":100,"state":"OPEN","tilt":40}`, model.State{CoverPosition: model.Ptr(100), CoverTilt: model.Ptr(40), Battery: model.Ptr(90)}},
 		{"1245602", `{"position":20,"state":"OPEN","tilt":0}`, model.State{CoverPosition: model.Ptr(20), CoverTilt: model.Ptr(0)}},
 	} {

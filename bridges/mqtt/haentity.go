@@ -262,6 +262,8 @@ func parseHAEntity(key, platform string, cfg map[string]any) (*haEntity, error) 
 		err = e.parseFan(r)
 	case "siren":
 		err = e.parseSiren(r)
+	case "select":
+		err = e.parseZ2MSelect(r)
 	default:
 		return e, fmt.Errorf("platform %q is not bridged", platform)
 	}

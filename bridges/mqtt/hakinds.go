@@ -56,6 +56,7 @@ type haSiren struct {
 	onTpl, offTpl     *template
 	payloadOn, payOff string
 	stateOn, stateOff string
+	anyOn             bool // every state but stateOff sounds (an alarm enum's other tones)
 }
 
 // haBinary is a binary_sensor entity of a class with a trait, or a
@@ -263,6 +264,38 @@ func (e *haEntity) parseSiren(r *cfgReader) error {
 	}
 	e.sub(r.topic("state_topic"), "state", tpl)
 	e.siren = s
+	return nil
+}
+
+// parseZ2MSelect reads a select zigbee2mqtt publishes for a settable alarm
+// enum with "normal" (a light and sound siren: HOBEIAN ZG-229Z's alarm,
+// Lincukoo A08-Z10T's alarm_state) as the siren the zigbee2mqtt source
+// makes of that expose (parseZ2MSiren: on is its loudest alarm, off
+// "normal"; the property is the command topic's last segment, its values
+// the options). Any other select is not bridged.
+func (e *haEntity) parseZ2MSelect(r *cfgReader) error {
+	topic := r.topic("command_topic")
+	i := strings.LastIndex(topic, "/set/")
+	if !e.fromZigbee2MQTT() || i < 0 {
+		return fmt.Errorf("platform %q is not bridged", "select")
+	}
+	prop := topic[i+len("/set/"):]
+	var values []any
+	for _, o := range r.strs("options") {
+		values = append(values, o)
+	}
+	s := parseZ2MSiren(&z2mExpose{Type: "enum", Name: prop, Property: prop, Access: accessState | accessSet, Values: values})
+	if s == nil || s.alarm == nil || !s.enum {
+		return fmt.Errorf("platform %q is not bridged", "select")
+	}
+	tpl, err := r.tmpl("value_template")
+	if err != nil {
+		return err
+	}
+	e.sub(r.topic("state_topic"), "state", tpl)
+	on, off := stringify(s.alarm.on), stringify(s.alarm.off)
+	e.siren = &haSiren{cmdTopic: topic, payloadOn: on, payOff: off, stateOn: on, stateOff: off, anyOn: true}
+	e.nameByDevice()
 	return nil
 }
 
@@ -525,6 +558,8 @@ func (e *haEntity) kindMessage(role, v string) (s model.State, ok bool, err erro
 			s.Siren = model.Ptr(true)
 		case v == e.siren.stateOff:
 			s.Siren = model.Ptr(false)
+		case e.siren.anyOn:
+			s.Siren = model.Ptr(true) // another of its alarm tones
 		default:
 			return s, true, fmt.Errorf("siren state %q is neither %q nor %q", v, e.siren.stateOn, e.siren.stateOff)
 		}

@@ -566,9 +566,10 @@ func parseZ2MSiren(e *z2mExpose) *z2mSiren {
 	case e.Type == "binary" && (e.Name == "alarm" || e.Name == "siren_on") && e.Access&accessSet != 0 && e.Property != "":
 		// siren_on: a siren that only takes the command (SONOFF SNZB-09P)
 		return &z2mSiren{alarm: &z2mBinary{prop: e.Property, on: e.ValueOn, off: e.ValueOff}}
-	case e.Type == "enum" && e.Name == "alarm" && e.Access&accessSet != 0 && e.Property != "" && enumHas(e, "normal"):
-		// a light and sound siren's alarm enum (HOBEIAN ZG-229Z): "normal"
-		// is silent, the others sound; on is sound and light when it has it
+	case e.Type == "enum" && (e.Name == "alarm" || e.Name == "alarm_state") && e.Access&accessSet != 0 && e.Property != "" && enumHas(e, "normal"):
+		// a light and sound siren's alarm enum (HOBEIAN ZG-229Z; Lincukoo
+		// A08-Z10T's alarm_state): "normal" is silent, the others sound; on
+		// is sound and light when it has it
 		on := ""
 		for _, v := range e.Values {
 			if s, _ := v.(string); s != "normal" && strings.HasPrefix(s, "alarm") && (on == "" || s == "alarm_sound_light") {

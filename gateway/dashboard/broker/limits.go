@@ -231,8 +231,9 @@ type limitsHook struct {
 // delayedWill is a Will (MQTT 5 Will Delay Interval) the broker holds after
 // its client's connection ended, until it is published or cancelled.
 type delayedWill struct {
-	size  int       // messageSize
-	until time.Time // when mochi has published it at the latest
+	client *mqtt.Client // whose connection ended
+	size   int          // messageSize
+	until  time.Time    // when mochi has published it at the latest
 }
 
 // delayedWillGrace is how long after its delay a Will may still wait:
@@ -328,8 +329,11 @@ func (h *limitsHook) willsHeld() int {
 	delayed := maps.Clone(h.delayed)
 	h.wmu.Unlock()
 	for id, cl := range h.server.Clients.GetAll() {
-		if _, ok := delayed[id]; ok && cl.Closed() {
-			continue // counted above
+		if w, ok := delayed[id]; ok && (cl.Closed() || w.client == cl) {
+			// Counted above. Mochi (v2.7.9) calls OnWill before it marks
+			// the client closed, and clears the client's Will after: in
+			// between, the same Will is both delayed and the client's.
+			continue
 		}
 		if !h.internal(cl) && atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 {
 			n += messageSize(cl.Properties.Will.TopicName, cl.Properties.Will.Payload)
@@ -365,7 +369,7 @@ func (h *limitsHook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) 
 		}
 		if delay > 0 {
 			h.wmu.Lock()
-			h.delayed[cl.ID] = delayedWill{size: messageSize(will.TopicName, will.Payload),
+			h.delayed[cl.ID] = delayedWill{client: cl, size: messageSize(will.TopicName, will.Payload),
 				until: time.Now().Add(time.Duration(delay)*time.Second + delayedWillGrace)}
 			h.wmu.Unlock()
 		}

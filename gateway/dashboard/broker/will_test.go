@@ -360,3 +360,33 @@ func TestDelayedWills(t *testing.T) {
 		})
 	}
 }
+
+// TestDelayedWillCountedOnce: while mochi publishes a delayed Will's
+// client's end (it calls OnWill before it marks the client closed, and
+// clears the client's Will after), the Will counts once in MaxWillBytes.
+// Before, it counted twice in that window, as the client's and as delayed:
+// TestDelayedWills's next login was now and then refused ("quota
+// exceeded") on a loaded machine.
+func TestDelayedWillCountedOnce(t *testing.T) {
+	b := startBroker(t, Config{})
+	payload := strings.Repeat("w", 1000)
+	c, code, err := rawLoginAs(b.Addr(), 5, "delayed", creds{}, &willSpec{topic: "w/x", payload: payload, delay: 3600, sessionExpiry: 3600})
+	if err != nil || code != 0 {
+		t.Fatalf("login: %v (code %#x)", err, code)
+	}
+	defer c.Close()
+	cl, ok := b.server.Clients.Get("delayed")
+	if !ok {
+		t.Fatal("the client is not known")
+	}
+	one := messageSize("w/x", []byte(payload))
+	if n := b.limits.willsHeld(); n != one {
+		t.Fatalf("Wills held while connected: %d bytes, want %d", n, one)
+	}
+	// Mochi's order when the connection ends: OnWill (the Will is delayed),
+	// then the client is marked closed, then its Will cleared.
+	b.limits.OnWill(cl, cl.Properties.Will)
+	if n := b.limits.willsHeld(); n != one {
+		t.Errorf("Wills held while the Will is being delayed: %d bytes, want %d (once)", n, one)
+	}
+}

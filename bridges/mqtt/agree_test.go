@@ -22,7 +22,7 @@ import (
 //     underscores as spaces ("bottom left"), after the device's name
 //     (z2mEndpointWords); a device's name says a slash as a space
 //     ("Nue / 3A", "kitchen/lamp"; z2mPersonName);
-//   - 92 metered multi-outlet plugs and switches had an extra endpoint
+//   - about 80 metered multi-outlet plugs and switches had an extra endpoint
 //     through Home Assistant, a meter named as the device beside its
 //     outlets ("turn off Aeotec switch" would fail): each outlet's reading
 //     now joins its outlet (power_l1 the switch of l1), a device-wide one
@@ -50,13 +50,19 @@ import (
 //   - the Home Assistant source takes a cover's tilt (tilt_command_topic,
 //     tilt_status_topic: the 19 covers with slats) (98 -> 79);
 //   - a siren's alarm enum, which zigbee2mqtt discovers as a select, is the
-//     siren through Home Assistant as through exposes (79 -> 78).
+//     siren through Home Assistant as through exposes (79 -> 78);
+//   - a device's several functions of no endpoint were numbered through
+//     exposes ("Airzone thermostat 1" and "… 2") and named after their
+//     Home Assistant platform ("… climate", "… switch"), and an
+//     address-named device was named by its first function (a thermostat
+//     with a switch was "Bosch switch"): both now name the device by its
+//     primary function (z2mPrimary: a thermostat before a light before a
+//     switch; a fan unless it is a thermostat's, so an air conditioner is
+//     "OWON thermostat" and its fan "OWON thermostat fan"), which keeps the
+//     device's name, and the others by what they are ("Airzone thermostat
+//     switch"; z2mFunctionNames) (78 -> 66).
 //
-// What stays different (78), by what differs (a device may count twice):
-//   - names of devices whose endpoints the sources cut differently (23):
-//     a climate with a switch or a fan ("Airzone thermostat 1" and "… 2"
-//     vs "… climate" and "… switch": the zigbee2mqtt source numbers the
-//     functions of no endpoint, Home Assistant adds the platform);
+// What stays different (66), by what differs (a device may count twice):
 //   - thermostat modes (25): OFF on one path only. A Tuya thermostat's
 //     off is its binary "state", which the zigbee2mqtt source takes as the
 //     OFF mode, while zigbee2mqtt discovers the climate with no mode topic
@@ -69,13 +75,12 @@ import (
 //     HEAT);
 //   - range readings (19): another reading of a sensor's several
 //     (the air quality index vs the VOC of Bosch's smoke alarm);
-//   - the rest (about 20): one device each, thermostats of several climates
-//     (Bosch BTH-RA/RM), an air conditioner's fan beside its thermostat
-//     (OWON AC201: the exposes path gives the fan the device's name, Home
-//     Assistant names the device a fan; it is a thermostat first), a
-//     light's colour temperature range, a meter's or a siren's reading,
-//     readings in another order (MindY Leleka).
-const haExposesMaxDiffer = 78
+//   - the rest (about 22): one device each, thermostats of several climates
+//     (Bosch BTH-RA/RM), functions the two sources cut differently (a fan
+//     with a switch, BOX ERC2202-Z's state l1/l2, ShinaSystem GCM-300Z's gas
+//     valve), a light's colour temperature range, a meter's or a siren's
+//     reading, readings in another order (MindY Leleka).
+const haExposesMaxDiffer = 66
 
 // TestHAAndExposesAgreeOnEveryDefinition: zigbee2mqtt's bridge/devices
 // with one device for every definition fed to the zigbee2mqtt source, and

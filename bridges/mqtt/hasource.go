@@ -558,10 +558,41 @@ func (h *haSource) units() []*unit {
 		// A zigbee2mqtt device's one fan is its primary function: it keeps
 		// the device's name and its light is "<device> light", as the
 		// zigbee2mqtt source names them ("turn on the fan" is the fan).
-		fans := 0
+		fans, climate := 0, false
 		for _, m := range members {
 			if m[0].fan != nil && m[0].fromZigbee2MQTT() {
 				fans++
+			}
+			climate = climate || m[0].climate != nil
+		}
+		if climate {
+			fans = 0 // a thermostat's fan is not the device (an air conditioner's)
+		}
+		// zigbee2mqtt's several functions of no endpoint of a device
+		// without a fan, all named as the device: named as the zigbee2mqtt
+		// source names them (z2mFunctionNames).
+		if fans == 0 {
+			same := map[string][]int{}
+			for i, u := range group {
+				if n := strings.ToLower(u.dev.Endpoint.FriendlyName); names[n] > 1 && members[i][0].fromZigbee2MQTT() {
+					same[n] = append(same[n], i)
+				}
+			}
+			for n, is := range same {
+				var ts []model.Traits
+				for _, i := range is {
+					ts = append(ts, group[i].dev.Endpoint.Traits)
+				}
+				ws := z2mFunctionNames(ts)
+				if ws == nil {
+					continue
+				}
+				for j, i := range is {
+					if ws[j] != "" {
+						group[i].dev.Endpoint.FriendlyName = model.Truncate(group[i].dev.Endpoint.FriendlyName+" "+ws[j], model.MaxFriendlyNameLen)
+					}
+				}
+				delete(names, n)
 			}
 		}
 		for i, u := range group {
@@ -581,13 +612,15 @@ func (h *haSource) units() []*unit {
 			dev := members[0][0].device
 			// zigbee2mqtt's default name, the address: named from the
 			// device's primary endpoint as the zigbee2mqtt source names it.
-			primary := group[0]
+			ts := make([]model.Traits, len(group))
+			fan := -1
 			for i, u := range group {
+				ts[i] = u.dev.Endpoint.Traits
 				if fans == 1 && members[i][0].fan != nil {
-					primary = u
+					fan = i
 				}
 			}
-			base := z2mDefaultName(dev.manufacturer, dev.model, primary.dev.Endpoint.Traits)
+			base := z2mDefaultName(dev.manufacturer, dev.model, ts[z2mPrimary(ts, fan)])
 			for _, u := range group {
 				if rest, ok := strings.CutPrefix(u.dev.Endpoint.FriendlyName, strings.TrimSpace(dev.name)); ok {
 					u.dev.Endpoint.FriendlyName = model.Truncate(z2mPersonName(base+rest), model.MaxFriendlyNameLen)

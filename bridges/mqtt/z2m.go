@@ -675,17 +675,17 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 	if model.IsAddressName(base) {
 		// zigbee2mqtt's default name, the address: named as the Zigbee
 		// bridge names its own ("IKEA bulb"); the topic keeps the address.
-		// Its primary endpoint is its first, or its fan (a ceiling fan
-		// with its light is a fan, "Hampton Bay fan" and "Hampton Bay fan
-		// light", as the Home Assistant source names it) unless it is a
-		// thermostat's.
-		primary := units[0].ep.Traits
-		for _, u := range units {
+		// Named by its primary function (z2mPrimary), as the Home
+		// Assistant source names it.
+		ts := make([]model.Traits, len(units))
+		fan := -1
+		for i, u := range units {
+			ts[i] = u.ep.Traits
 			if hasFan && u.fan != nil && u.ep.Description == "" && climate == nil {
-				primary = u.ep.Traits
+				fan = i
 			}
 		}
-		base = z2mDefaultName(d.Definition.Vendor, d.Definition.Description, primary)
+		base = z2mDefaultName(d.Definition.Vendor, d.Definition.Description, ts[z2mPrimary(ts, fan)])
 	}
 	wholeDevice := 0 // units of no endpoint
 	for _, u := range units {
@@ -693,11 +693,30 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 			wholeDevice++
 		}
 	}
+	var words []string // of the functions of no endpoint, by unit
+	if wholeDevice > 1 && (!hasFan || climate != nil) {
+		var ts []model.Traits
+		for _, u := range units {
+			if u.ep.Description == "" {
+				ts = append(ts, u.ep.Traits)
+			}
+		}
+		if ws := z2mFunctionNames(ts); ws != nil {
+			words = make([]string, len(units))
+			j := 0
+			for i, u := range units {
+				if u.ep.Description == "" {
+					words[i] = ws[j]
+					j++
+				}
+			}
+		}
+	}
 	for i, u := range units {
 		suffix := u.ep.Description
 		u.id = "z2m:" + d.IEEE
 		name := base
-		fanItself := hasFan && u.fan != nil && suffix == ""
+		fanItself := hasFan && u.fan != nil && suffix == "" && climate == nil // a thermostat's fan is not the device
 		if (len(units) > 1 && !fanItself) || (hasFan && u.light != nil) {
 			if suffix == "" {
 				suffix = strconv.Itoa(i + 1)
@@ -710,6 +729,12 @@ func buildZ2MDevice(d *z2mDeviceJSON, remotes map[string]*remoteOptIn) (*z2mDevi
 			case u.ep.Description == "" && wholeDevice == 1 && !(hasFan && u.light != nil):
 				// the device's one function of no endpoint beside its
 				// endpoints' is named as the device (its id keeps the number)
+			case words != nil && u.ep.Description == "":
+				// the primary of its functions of no endpoint keeps the
+				// device's name, the others say what they are
+				if words[i] != "" {
+					name += " " + words[i]
+				}
 			default:
 				name += " " + z2mEndpointWords(firstNonEmpty(u.label, suffix))
 			}
@@ -754,6 +779,106 @@ func z2mPersonName(name string) string {
 // entity's name alone.
 func z2mEndpointWords(ep string) string {
 	return strings.ReplaceAll(ep, "_", " ")
+}
+
+// z2mFunctionNames names a zigbee2mqtt device's several functions of no
+// endpoint (a climate and a switch, a light and a switch), alike from both
+// sources: the primary one (z2mPrimaryRank: a thermostat before a light
+// before a switch) keeps the device's name, each other is "<device>
+// <its word>" ("Airzone thermostat" and "Airzone thermostat switch"). It
+// returns "" for the primary and the word of each other, or nil when the
+// primary or the words are not each unique (the caller names them as
+// before).
+func z2mFunctionNames(traits []model.Traits) []string {
+	best, at := 0, -1
+	for i, t := range traits {
+		r := z2mPrimaryRank(t)
+		switch {
+		case at < 0 || r < best:
+			best, at = r, i
+		case r == best:
+			at = -2 // a tie: no one primary
+		}
+	}
+	if at < 0 {
+		return nil
+	}
+	words := make([]string, len(traits))
+	seen := map[string]bool{}
+	for i, t := range traits {
+		if i == at {
+			continue
+		}
+		w := z2mFunctionWord(t)
+		if w == "" || seen[w] {
+			return nil
+		}
+		seen[w], words[i] = true, w
+	}
+	return words
+}
+
+// z2mPrimary is the index of a device's primary function among its
+// endpoints' traits, which names the device when zigbee2mqtt has only its
+// address for a name, alike from both sources: its fan (fan >= 0; a ceiling
+// fan with its light is "Hampton Bay fan" and "Hampton Bay fan light"),
+// else the first of the best z2mPrimaryRank (a thermostat with a switch is
+// a thermostat, not a switch).
+func z2mPrimary(ts []model.Traits, fan int) int {
+	if fan >= 0 {
+		return fan
+	}
+	at := 0
+	for i, t := range ts {
+		if z2mPrimaryRank(t) < z2mPrimaryRank(ts[at]) {
+			at = i
+		}
+	}
+	return at
+}
+
+// z2mPrimaryRank orders a device's functions as model.DeviceKind names a
+// device by them: lock, thermostat, light, cover, fan, siren, switch.
+func z2mPrimaryRank(t model.Traits) int {
+	switch {
+	case t.Lock != nil:
+		return 0
+	case t.Thermostat != nil:
+		return 1
+	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
+		return 2
+	case t.Cover != nil:
+		return 3
+	case t.Fan != nil:
+		return 4
+	case t.Siren != nil:
+		return 5
+	case t.OnOff != nil:
+		return 6
+	}
+	return 7
+}
+
+// z2mFunctionWord is what a person calls a function beside a device's
+// primary one.
+func z2mFunctionWord(t model.Traits) string {
+	switch {
+	case t.Lock != nil:
+		return "lock"
+	case t.Thermostat != nil:
+		return "thermostat"
+	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
+		return "light"
+	case t.Cover != nil:
+		return "blind"
+	case t.Fan != nil:
+		return "fan"
+	case t.Siren != nil:
+		return "siren"
+	case t.OnOff != nil:
+		return "switch"
+	}
+	return ""
 }
 
 // z2mDefaultName names a zigbee2mqtt device that has only its address for a

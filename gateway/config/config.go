@@ -239,7 +239,7 @@ type BrokerLimits struct {
 	MaxPacketSize int `yaml:"maxPacketSize"`
 	// SessionExpiry is how long a disconnected client's session is kept (default 1h).
 	SessionExpiry time.Duration `yaml:"sessionExpiry"`
-	// MaxQueueBytes bounds the payload bytes queued for one client (default 256 KiB).
+	// MaxQueueBytes bounds the payload bytes queued for one disconnected client (default 256 KiB).
 	MaxQueueBytes int `yaml:"maxQueueBytes"`
 	// MaxClients bounds the client sessions, connected or kept (default 100).
 	MaxClients int `yaml:"maxClients"`

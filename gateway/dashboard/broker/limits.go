@@ -36,9 +36,11 @@ type Limits struct {
 	// SessionExpiry is how long a disconnected client's session (subscriptions,
 	// queued messages) is kept (default 1 h; MQTT 5 clients may ask for less).
 	SessionExpiry time.Duration
-	// MaxQueueBytes bounds the payload bytes queued for one client, online or
-	// not (default 256 KiB); messages beyond it are dropped for that client.
-	// One message is always allowed into an empty queue.
+	// MaxQueueBytes bounds the payload bytes queued for one disconnected
+	// client (default 256 KiB); messages beyond it are dropped for that
+	// client. One message is always allowed into an empty queue. A connected
+	// client's unacknowledged messages are bounded by MaxOutboundBytes and
+	// MaxQueueBytesTotal; they stay in its session when it disconnects.
 	MaxQueueBytes int
 	// MaxClients bounds the sessions, connected or kept for a disconnected
 	// client (default 100); a new client beyond it is refused.

@@ -227,6 +227,14 @@ func TestQueueBytes(t *testing.T) {
 		t.Fatal("subscribe failed")
 	}
 	cl.Disconnect(100)
+	// paho returns once it has sent DISCONNECT; the broker handles it in its
+	// own time. Messages it delivers before are the connected client's (in
+	// flight, bounded by its outbound buffer): they stay in its session
+	// when the connection ends, and 25 KiB were queued now and then.
+	waitFor(t, "the broker to see the client gone", func() bool {
+		s, ok := b.server.Clients.Get("offline")
+		return ok && s.Closed()
+	})
 	live := connect(t, b, creds{})
 	ch, _ := subscribe(t, live, "q/#")
 	pub := connect(t, b, creds{})
@@ -247,8 +255,21 @@ func TestQueueBytes(t *testing.T) {
 	}
 	var mu sync.Mutex
 	got := 0
-	back := persistent(t, b, "offline", creds{}, func(paho.Client, paho.Message) { mu.Lock(); got++; mu.Unlock() })
+	var topics []string
+	back := persistent(t, b, "offline", creds{}, func(_ paho.Client, m paho.Message) {
+		mu.Lock()
+		got++
+		topics = append(topics, fmt.Sprintf("%s dup=%v id=%d", m.Topic(), m.Duplicate(), m.MessageID()))
+		mu.Unlock()
+	})
 	defer back.Disconnect(0)
+	defer func() {
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("got %d: %v", got, topics)
+			mu.Unlock()
+		}
+	}()
 	waitFor(t, "the queued messages", func() bool { mu.Lock(); defer mu.Unlock(); return got == queued>>10 })
 }
 

@@ -783,7 +783,7 @@ func z2mEndpointWords(ep string) string {
 
 // z2mFunctionNames names a zigbee2mqtt device's several functions of no
 // endpoint (a climate and a switch, a light and a switch), alike from both
-// sources: the primary one (z2mPrimaryRank: a thermostat before a light
+// sources: the primary one (model.FunctionRank: a thermostat before a light
 // before a switch) keeps the device's name, each other is "<device>
 // <its word>" ("Airzone thermostat" and "Airzone thermostat switch"). It
 // returns "" for the primary and the word of each other, or nil when the
@@ -792,7 +792,7 @@ func z2mEndpointWords(ep string) string {
 func z2mFunctionNames(traits []model.Traits) []string {
 	best, at := 0, -1
 	for i, t := range traits {
-		r := z2mPrimaryRank(t)
+		r := model.FunctionRank(t)
 		switch {
 		case at < 0 || r < best:
 			best, at = r, i
@@ -809,7 +809,7 @@ func z2mFunctionNames(traits []model.Traits) []string {
 		if i == at {
 			continue
 		}
-		w := z2mFunctionWord(t)
+		w := model.FunctionWord(t)
 		if w == "" || seen[w] {
 			return nil
 		}
@@ -822,7 +822,7 @@ func z2mFunctionNames(traits []model.Traits) []string {
 // endpoints' traits, which names the device when zigbee2mqtt has only its
 // address for a name, alike from both sources: its fan (fan >= 0; a ceiling
 // fan with its light is "Hampton Bay fan" and "Hampton Bay fan light"),
-// else the first of the best z2mPrimaryRank (a thermostat with a switch is
+// else the first of the best model.FunctionRank (a thermostat with a switch is
 // a thermostat, not a switch).
 func z2mPrimary(ts []model.Traits, fan int) int {
 	if fan >= 0 {
@@ -830,55 +830,11 @@ func z2mPrimary(ts []model.Traits, fan int) int {
 	}
 	at := 0
 	for i, t := range ts {
-		if z2mPrimaryRank(t) < z2mPrimaryRank(ts[at]) {
+		if model.FunctionRank(t) < model.FunctionRank(ts[at]) {
 			at = i
 		}
 	}
 	return at
-}
-
-// z2mPrimaryRank orders a device's functions as model.DeviceKind names a
-// device by them: lock, thermostat, light, cover, fan, siren, switch.
-func z2mPrimaryRank(t model.Traits) int {
-	switch {
-	case t.Lock != nil:
-		return 0
-	case t.Thermostat != nil:
-		return 1
-	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
-		return 2
-	case t.Cover != nil:
-		return 3
-	case t.Fan != nil:
-		return 4
-	case t.Siren != nil:
-		return 5
-	case t.OnOff != nil:
-		return 6
-	}
-	return 7
-}
-
-// z2mFunctionWord is what a person calls a function beside a device's
-// primary one.
-func z2mFunctionWord(t model.Traits) string {
-	switch {
-	case t.Lock != nil:
-		return "lock"
-	case t.Thermostat != nil:
-		return "thermostat"
-	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
-		return "light"
-	case t.Cover != nil:
-		return "blind"
-	case t.Fan != nil:
-		return "fan"
-	case t.Siren != nil:
-		return "siren"
-	case t.OnOff != nil:
-		return "switch"
-	}
-	return ""
 }
 
 // z2mDefaultName names a zigbee2mqtt device that has only its address for a

@@ -143,6 +143,53 @@ func DeviceKind(t Traits, words string, heatOnly bool) string {
 	return "device"
 }
 
+// FunctionRank orders a device's functions (its endpoints' traits) as
+// DeviceKind names a device by them: lock, thermostat, light, cover, fan,
+// siren, switch, then anything else. The lowest is the device's primary
+// function, the one a person names the device by.
+func FunctionRank(t Traits) int {
+	switch {
+	case t.Lock != nil:
+		return 0
+	case t.Thermostat != nil:
+		return 1
+	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
+		return 2
+	case t.Cover != nil:
+		return 3
+	case t.Fan != nil:
+		return 4
+	case t.Siren != nil:
+		return 5
+	case t.OnOff != nil:
+		return 6
+	}
+	return 7
+}
+
+// FunctionWord is what a person calls a function of a device beside its
+// primary one ("Airzone thermostat switch", "OWON thermostat fan"), "" for
+// a function FunctionRank does not order.
+func FunctionWord(t Traits) string {
+	switch {
+	case t.Lock != nil:
+		return "lock"
+	case t.Thermostat != nil:
+		return "thermostat"
+	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
+		return "light"
+	case t.Cover != nil:
+		return "blind"
+	case t.Fan != nil:
+		return "fan"
+	case t.Siren != nil:
+		return "siren"
+	case t.OnOff != nil:
+		return "switch"
+	}
+	return ""
+}
+
 // DefaultName is the name a device gets before a person names it: who made
 // it and what it is ("IKEA bulb", "Yale lock"), or only what it is ("Bulb")
 // when the brand is unknown; never a model id or an address. The hub numbers

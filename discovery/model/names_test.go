@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestBrands(t *testing.T) {
 	for _, tc := range []struct{ in, brand, catalogue string }{
@@ -94,6 +97,44 @@ func TestEveryTraitHasAKindWord(t *testing.T) {
 		}
 		if got == "device" {
 			t.Errorf("%s: a device of it alone is a %q: give it its words in DeviceKind (names.go)", k, got)
+		}
+	}
+}
+
+// FunctionRank agrees with DeviceKind: of any two functions, DeviceKind
+// names a device of both by the one FunctionRank puts first, and
+// FunctionWord names each.
+func TestFunctionRankAgreesWithDeviceKind(t *testing.T) {
+	var ranked []TraitKind
+	for _, k := range AllTraitKinds() {
+		if tr, _ := Example(k); FunctionRank(tr) < 7 {
+			ranked = append(ranked, k)
+			if FunctionWord(tr) == "" {
+				t.Errorf("%s: ranked but no FunctionWord", k)
+			}
+		}
+	}
+	if len(ranked) < 7 {
+		t.Fatalf("only %v are ranked", ranked)
+	}
+	for _, a := range ranked {
+		for _, b := range ranked {
+			ta, _ := Example(a)
+			tb, _ := Example(b)
+			both := ta.Clone()
+			bv, fv := reflect.ValueOf(&both).Elem(), reflect.ValueOf(tb)
+			for i := range fv.NumField() {
+				if !fv.Field(i).IsZero() {
+					bv.Field(i).Set(fv.Field(i))
+				}
+			}
+			first := ta
+			if FunctionRank(tb) < FunctionRank(ta) {
+				first = tb
+			}
+			if got, want := DeviceKind(both, "", false), DeviceKind(first, "", false); got != want {
+				t.Errorf("%s with %s: DeviceKind says %q, FunctionRank puts first a %q", a, b, got, want)
+			}
 		}
 	}
 }

@@ -193,7 +193,7 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("fragment") != "" {
 		name = "device-body"
 	}
-	if err := pageTmpl.ExecuteTemplate(w, name, d); err != nil {
+	if err := pageTmpl().ExecuteTemplate(w, name, d); err != nil {
 		s.log.Error("device page", "err", err)
 	}
 }

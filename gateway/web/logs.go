@@ -112,7 +112,7 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request) {
 		d.Components = ring.Components()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTmpl.ExecuteTemplate(w, "logs.html", d); err != nil {
+	if err := pageTmpl().ExecuteTemplate(w, "logs.html", d); err != nil {
 		s.log.Error("log page", "err", err)
 	}
 }

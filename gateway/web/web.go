@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -168,16 +169,23 @@ const RevisionHeader = "X-Avshub-Revision"
 //go:embed templates/*.html
 var templates embed.FS
 
-var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
-	"since":  since,
-	"ago":    Ago,
-	"traits": func(t model.Traits) []string { return t.Names() },
-	"state":  StateText,
-	"lower":  strings.ToLower,
-	// bridgeTrouble: a bridge's last error in words (the error itself goes
-	// behind "Technical details").
-	"bridgeTrouble": BridgeTrouble,
-}).Funcs(deviceFuncs).Funcs(pairingFuncs).ParseFS(templates, "templates/*.html"))
+// pageTmpl returns the page's templates, parsed on first use rather than by
+// the package's initialiser: every process of the one executable runs the
+// initialisers, and a bundled bridge, which never renders a page, paid
+// 0.3 MB of heap for them (GODEBUG=inittrace=1; issue 19 point 3). The
+// package's tests render every template, so a broken one still fails them.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"since":  since,
+		"ago":    Ago,
+		"traits": func(t model.Traits) []string { return t.Names() },
+		"state":  StateText,
+		"lower":  strings.ToLower,
+		// bridgeTrouble: a bridge's last error in words (the error itself goes
+		// behind "Technical details").
+		"bridgeTrouble": BridgeTrouble,
+	}).Funcs(deviceFuncs).Funcs(pairingFuncs).ParseFS(templates, "templates/*.html"))
+})
 
 // Server serves the status page, metrics, health and the JSON API.
 type Server struct {
@@ -437,7 +445,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	d := s.data()
 	d.Flash = linkFlashFor(r)
-	if err := pageTmpl.ExecuteTemplate(w, "page.html", d); err != nil {
+	if err := pageTmpl().ExecuteTemplate(w, "page.html", d); err != nil {
 		s.log.Error("status page", "err", err)
 	}
 }
@@ -448,7 +456,7 @@ func (s *Server) fragment(w http.ResponseWriter, _ *http.Request) {
 	if d.Revision != "" {
 		w.Header().Set(RevisionHeader, d.Revision)
 	}
-	if err := pageTmpl.ExecuteTemplate(w, "body", d); err != nil {
+	if err := pageTmpl().ExecuteTemplate(w, "body", d); err != nil {
 		s.log.Error("status fragment", "err", err)
 	}
 }

@@ -88,7 +88,9 @@ func FuzzTemplate(f *testing.F) {
 	for _, s := range []string{"{{ value_json.state }}", "{{value_json['DS18B20'].Temperature}}", "{{ value | float | round(1) }}",
 		`{"target": {{ value }}}`, "{{ value_json.a[0].b | default('x') | upper }}", "{% if x %}", "{{ value_json.x | int(0) }}",
 		`{% if "state" in value_json and value_json["state"] == "ON" %}on{% elif value_json.a[0].b > 1 %}{% if not value_json.x is defined %}b{% endif %}{% else %}x{% endif %}`,
-		`{"mode": "{{ tone | default('emergency') }}", "level": "{% if volume_level is defined %}{% if volume_level | float <= 0.25 %}low{% endif %}{% else %}medium{% endif %}"}`} {
+		`{"mode": "{{ tone | default('emergency') }}", "level": "{% if volume_level is defined %}{% if volume_level | float <= 0.25 %}low{% endif %}{% else %}medium{% endif %}"}`,
+		`{% set values = {'schedule':'auto','manual':'heat'} %}{% set value = value_json.state %}{{ values[value] if value in values.keys() else 'off' }}`,
+		`{% if value_json.state in ['ON', 'OFF', 1, none] %}{{ value_json.state }}{% endif %}`} {
 		f.Add(s, []byte(`{"state":"ON","a":[{"b":2}],"DS18B20":{"Temperature":21.5}}`))
 	}
 	f.Fuzz(func(t *testing.T, src string, payload []byte) {

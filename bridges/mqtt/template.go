@@ -19,19 +19,26 @@ import (
 // string and default. cond combines exprs with ==, !=, <, <=, >, >=, in,
 // not in, is [not] defined, and, or, not and parentheses. zigbee2mqtt's
 // own discovery uses these forms for its covers, sirens and boolean
-// switches. Anything else ({% set %}, loops, other filters, arithmetic) is
-// rejected when the template is parsed, so an entity that needs it is
-// reported unsupported instead of guessed.
+// switches. Its thermostats' mode templates also use {% set name = expr
+// %} at the top level (not inside an if block), dict literals of string
+// keys and literal values, list literals, a lookup by an expression
+// (values[value]), a mapping's .keys() and the inline "x if cond else y":
+// those are evaluated too. Anything else (loops, other statements, other
+// methods and filters, arithmetic) is rejected when the template is
+// parsed, so an entity that needs it is reported unsupported instead of
+// guessed.
 type template struct {
 	src   string
 	parts []tmplPart
 }
 
-// tmplPart is literal text, an output {{ expr }}, or an if block.
+// tmplPart is literal text, an output {{ expr }}, an if block, or a {%
+// set %} (set names the variable expr binds for the parts after it).
 type tmplPart struct {
 	lit  string
 	expr *tmplExpr
 	cond *tmplIf
+	set  string
 }
 
 // tmplIf is an if block: the first branch whose condition holds renders,
@@ -47,11 +54,17 @@ type tmplBranch struct {
 }
 
 type tmplExpr struct {
-	root    string // a variable: "value", "value_json" or a command variable; "" for a literal
-	lit     any    // the literal's value (root "")
-	path    []any  // string keys and int indexes
+	root    string // a variable: "value", "value_json", a command variable or a {% set %} one; "" for a literal
+	lit     any    // the literal's value (root ""): also a dict (map[string]any) or a list ([]any)
+	path    []any  // string keys, int indexes, *tmplExpr keys (values[value]) and tmplKeys
 	filters []tmplFilter
+	// an inline "then if ifc else els" (the other fields unused)
+	ifc       *tmplCond
+	then, els *tmplExpr
 }
+
+// tmplKeys is a mapping's .keys() in a path: the list of its keys.
+type tmplKeys struct{}
 
 type tmplFilter struct {
 	name string
@@ -81,7 +94,7 @@ func parseTemplate(src string) (*template, error) {
 	if strings.Contains(src, "{#") {
 		return nil, fmt.Errorf("template %q uses Jinja comments, which the bridge does not evaluate", src)
 	}
-	p := &tmplParser{src: src, rest: src}
+	p := &tmplParser{src: src, rest: src, vars: map[string]bool{}}
 	parts, end, err := p.parts()
 	if err == nil && end != "" {
 		err = fmt.Errorf("{%% %s %%} without {%% if %%}", end)
@@ -96,6 +109,8 @@ func parseTemplate(src string) (*template, error) {
 // tmplParser splits a template into parts.
 type tmplParser struct {
 	src, rest string
+	vars      map[string]bool // the names {% set %} has bound so far
+	depth     int             // if blocks the parser is in
 }
 
 // parts reads parts up to the end of the template or a {% elif %}, {% else
@@ -119,11 +134,11 @@ func (p *tmplParser) parts() ([]tmplPart, string, error) {
 			p.rest = p.rest[i:]
 		}
 		if strings.HasPrefix(p.rest, "{{") {
-			k := strings.Index(p.rest, "}}")
-			if k < 0 {
+			k := strings.Index(p.rest[2:], "}}") + 2 // after the {{ ("{{}" is unclosed)
+			if k < 2 {
 				return nil, "", fmt.Errorf("unclosed {{")
 			}
-			e, err := parseExpr(strings.TrimSpace(p.rest[2:k]))
+			e, err := parseExpr(strings.TrimSpace(p.rest[2:k]), p.vars)
 			if err != nil {
 				return nil, "", err
 			}
@@ -131,8 +146,8 @@ func (p *tmplParser) parts() ([]tmplPart, string, error) {
 			p.rest = p.rest[k+2:]
 			continue
 		}
-		k := strings.Index(p.rest, "%}")
-		if k < 0 {
+		k := strings.Index(p.rest[2:], "%}") + 2 // after the {% ("{%}" is unclosed)
+		if k < 2 {
 			return nil, "", fmt.Errorf("unclosed {%%")
 		}
 		stmt := strings.TrimSpace(p.rest[2:k])
@@ -150,8 +165,23 @@ func (p *tmplParser) parts() ([]tmplPart, string, error) {
 			out = append(out, tmplPart{cond: blk})
 		case "elif", "else", "endif":
 			return out, stmt, nil
+		case "set":
+			name, rhs, ok := strings.Cut(arg, "=")
+			name = strings.TrimSpace(name)
+			if !ok || !tmplIdent(name) || strings.HasPrefix(rhs, "=") {
+				return nil, "", fmt.Errorf("template statement {%% %s %%}: only {%% set name = expression %%} is evaluated", stmt)
+			}
+			if p.depth > 0 {
+				return nil, "", fmt.Errorf("template statement {%% %s %%}: a set inside an if block is not evaluated", stmt)
+			}
+			e, err := parseExpr(strings.TrimSpace(rhs), p.vars)
+			if err != nil {
+				return nil, "", err
+			}
+			p.vars[name] = true
+			out = append(out, tmplPart{expr: e, set: name})
 		default:
-			return nil, "", fmt.Errorf("template statement {%% %s %%} is not evaluated (only if, elif, else, endif)", stmt)
+			return nil, "", fmt.Errorf("template statement {%% %s %%} is not evaluated (only if, elif, else, endif, set)", stmt)
 		}
 	}
 	return out, "", nil
@@ -160,8 +190,10 @@ func (p *tmplParser) parts() ([]tmplPart, string, error) {
 // ifBlock reads an if block after its {% if cond %}.
 func (p *tmplParser) ifBlock(cond string) (*tmplIf, error) {
 	blk := &tmplIf{}
+	p.depth++
+	defer func() { p.depth-- }()
 	for {
-		c, err := parseCond(cond)
+		c, err := parseCond(cond, p.vars)
 		if err != nil {
 			return nil, err
 		}
@@ -192,16 +224,44 @@ func (p *tmplParser) ifBlock(cond string) (*tmplIf, error) {
 	}
 }
 
-// parseExpr parses the inside of {{ }}: one expression with its filters.
-func parseExpr(s string) (*tmplExpr, error) {
+// tmplIdent reports whether s is a variable's name.
+func tmplIdent(s string) bool {
+	toks, err := tmplTokens(s)
+	return err == nil && len(toks) == 1 && toks[0].kind == 'i' && !tmplKeywords[s]
+}
+
+// tmplKeywords are the words that are not variables.
+var tmplKeywords = map[string]bool{"true": true, "True": true, "false": true, "False": true, "none": true, "None": true,
+	"and": true, "or": true, "not": true, "in": true, "is": true, "if": true, "else": true, "value_json": true}
+
+// parseExpr parses the inside of {{ }} (or a {% set %}'s value): one
+// expression with its filters, or an inline "x if cond else y". vars are
+// the names bound by {% set %} before it.
+func parseExpr(s string, vars map[string]bool) (*tmplExpr, error) {
 	toks, err := tmplTokens(s)
 	if err != nil {
 		return nil, err
 	}
-	cp := &condParser{toks: toks}
+	cp := &condParser{toks: toks, vars: vars}
 	e, err := cp.expr()
 	if err != nil {
 		return nil, err
+	}
+	if cp.is("if") {
+		cp.i++
+		c, err := cp.or()
+		if err != nil {
+			return nil, err
+		}
+		if !cp.is("else") {
+			return nil, fmt.Errorf("inline if without else in %q", s)
+		}
+		cp.i++
+		y, err := cp.expr()
+		if err != nil {
+			return nil, err
+		}
+		e = &tmplExpr{ifc: c, then: e, els: y}
 	}
 	if !cp.done() {
 		return nil, fmt.Errorf("unsupported expression %q", s)
@@ -210,7 +270,7 @@ func parseExpr(s string) (*tmplExpr, error) {
 }
 
 // parseCond parses the condition of an if or elif.
-func parseCond(s string) (*tmplCond, error) {
+func parseCond(s string, vars map[string]bool) (*tmplCond, error) {
 	toks, err := tmplTokens(s)
 	if err != nil {
 		return nil, err
@@ -218,7 +278,7 @@ func parseCond(s string) (*tmplCond, error) {
 	if len(toks) == 0 {
 		return nil, fmt.Errorf("if without a condition")
 	}
-	cp := &condParser{toks: toks}
+	cp := &condParser{toks: toks, vars: vars}
 	c, err := cp.or()
 	if err != nil {
 		return nil, err
@@ -278,7 +338,7 @@ func tmplTokens(s string) ([]tmplToken, error) {
 				op += "="
 			}
 			switch op {
-			case "==", "!=", "<=", ">=", "<", ">", "|", "(", ")", "[", "]", ".", ",":
+			case "==", "!=", "<=", ">=", "<", ">", "|", "(", ")", "[", "]", ".", ",", "{", "}", ":":
 			default:
 				return nil, fmt.Errorf("unsupported operator %q in %q", op, s)
 			}
@@ -293,6 +353,7 @@ func tmplTokens(s string) ([]tmplToken, error) {
 type condParser struct {
 	toks []tmplToken
 	i    int
+	vars map[string]bool // names bound by {% set %}
 }
 
 func (p *condParser) done() bool { return p.i >= len(p.toks) }
@@ -424,11 +485,22 @@ func (p *condParser) expr() (*tmplExpr, error) {
 		case "value_json":
 			e.root = "value_json"
 		default:
-			if !commandVariables[t.text] {
-				return nil, fmt.Errorf("unsupported expression %q (only value, value_json and command variables are evaluated)", t.text)
+			if !commandVariables[t.text] && !p.vars[t.text] {
+				return nil, fmt.Errorf("unsupported expression %q (only value, value_json, command variables and names set before are evaluated)", t.text)
 			}
 			e.root = t.text
 		}
+	case 'o':
+		switch t.text {
+		case "{", "[":
+			lit, err := p.literal()
+			if err != nil {
+				return nil, err
+			}
+			e.lit = lit
+			return e, nil
+		}
+		return nil, fmt.Errorf("unsupported expression at %q", t.text)
 	default:
 		return nil, fmt.Errorf("unsupported expression at %q", t.text)
 	}
@@ -443,7 +515,12 @@ func (p *condParser) expr() (*tmplExpr, error) {
 			}
 			p.i++
 			if p.is("(") {
-				return nil, fmt.Errorf("method calls (.%s()) are not evaluated", k.text)
+				if k.text != "keys" || p.i+1 >= len(p.toks) || p.toks[p.i+1].text != ")" {
+					return nil, fmt.Errorf("method calls (.%s()) are not evaluated (but .keys())", k.text)
+				}
+				p.i += 2
+				e.path = append(e.path, tmplKeys{})
+				continue
 			}
 			e.path = append(e.path, k.text)
 		case p.is("["):
@@ -454,6 +531,14 @@ func (p *condParser) expr() (*tmplExpr, error) {
 				e.path = append(e.path, k.text)
 			case k.kind == 'n' && k.num == math.Trunc(k.num) && k.num >= 0:
 				e.path = append(e.path, int(k.num))
+			case k.kind == 'i':
+				// a key that is an expression (values[value])
+				x, err := p.expr()
+				if err != nil {
+					return nil, err
+				}
+				e.path = append(e.path, x)
+				p.i-- // the common p.i++ below steps over the key
 			default:
 				return nil, fmt.Errorf("unsupported index %q", k.text)
 			}
@@ -508,6 +593,73 @@ filters:
 		e.filters = append(e.filters, tf)
 	}
 	return e, nil
+}
+
+// literal reads a dict literal of string keys and literal values ({'auto':
+// 'schedule', …}) or a list literal of literals (['off', 'heat']), from its
+// opening { or [ to its closing one.
+func (p *condParser) literal() (any, error) {
+	open := p.peek().text
+	p.i++
+	closing := "}"
+	if open == "[" {
+		closing = "]"
+	}
+	dict, list := map[string]any{}, []any{}
+	scalar := func() (any, error) {
+		t := p.peek()
+		p.i++
+		switch {
+		case t.kind == 's':
+			return t.text, nil
+		case t.kind == 'n':
+			return t.num, nil
+		case t.kind == 'i' && (t.text == "true" || t.text == "True"):
+			return true, nil
+		case t.kind == 'i' && (t.text == "false" || t.text == "False"):
+			return false, nil
+		case t.kind == 'i' && (t.text == "none" || t.text == "None"):
+			return nil, nil
+		}
+		return nil, fmt.Errorf("unsupported literal %q in a %s…%s literal (only strings, numbers, booleans and none)", t.text, open, closing)
+	}
+	for !p.is(closing) {
+		if p.done() {
+			return nil, fmt.Errorf("unclosed %s", open)
+		}
+		if open == "{" {
+			k := p.peek()
+			if k.kind != 's' {
+				return nil, fmt.Errorf("unsupported dict key %q (only strings)", k.text)
+			}
+			p.i++
+			if !p.is(":") {
+				return nil, fmt.Errorf("dict key %q without :", k.text)
+			}
+			p.i++
+			v, err := scalar()
+			if err != nil {
+				return nil, err
+			}
+			dict[k.text] = v
+		} else {
+			v, err := scalar()
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		if p.is(",") {
+			p.i++
+		} else if !p.is(closing) {
+			return nil, fmt.Errorf("unclosed %s", open)
+		}
+	}
+	p.i++
+	if open == "{" {
+		return dict, nil
+	}
+	return list, nil
 }
 
 // property is the top-level key of value_json the template reads when it
@@ -619,6 +771,18 @@ func (t *template) renderValue(v string) (string, error) {
 func renderParts(b *strings.Builder, parts []tmplPart, env tmplEnv) error {
 	for _, p := range parts {
 		switch {
+		case p.set != "":
+			v, undefined, err := p.expr.value(env)
+			if err != nil {
+				return err
+			}
+			outer, name := env, p.set
+			env = func(root string) (any, bool, error) {
+				if root == name {
+					return v, !undefined, nil
+				}
+				return outer(root)
+			}
 		case p.expr != nil:
 			v, undefined, err := p.expr.value(env)
 			if err != nil {
@@ -802,6 +966,16 @@ func truthy(v any) bool {
 
 // value evaluates an expression: its value, or undefined.
 func (e *tmplExpr) value(env tmplEnv) (any, bool, error) {
+	if e.ifc != nil {
+		c, undefined, err := e.ifc.eval(env)
+		if err != nil {
+			return nil, false, err
+		}
+		if !undefined && truthy(c) {
+			return e.then.value(env)
+		}
+		return e.els.value(env)
+	}
 	v := e.lit
 	undefined := false
 	if e.root != "" {
@@ -835,6 +1009,30 @@ lookup:
 				break lookup
 			}
 			v = a[k]
+		case *tmplExpr:
+			key, u, err := k.value(env)
+			if err != nil {
+				return nil, false, err
+			}
+			m, ok := v.(map[string]any)
+			s, isStr := key.(string)
+			if ok && isStr && !u {
+				v, ok = m[s]
+			}
+			if !ok || !isStr || u {
+				undefined = true
+				break lookup
+			}
+		case tmplKeys:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil, false, fmt.Errorf("%v has no .keys()", v)
+			}
+			keys := make([]any, 0, len(m))
+			for key := range m {
+				keys = append(keys, key)
+			}
+			v = keys
 		}
 	}
 	for _, f := range e.filters {

@@ -78,7 +78,21 @@ func mustTemplate(t *testing.T, s string) *template {
 // Anything beyond the common forms is refused at parse time, with a reason.
 func TestTemplatesRefused(t *testing.T) {
 	for _, s := range []string{
-		"{% set x = 1 %}{{ x }}",
+		"{{ x }}",
+		"{%}", // once a crash: the %} overlapped the {%
+		"{{}",
+		"{% set x %}{{ x }}",
+		"{% set x == 1 %}",
+		"{% set value_json = 1 %}",
+		"{% if value %}{% set x = 1 %}{% endif %}",
+		"{% set x = value_json.a + 1 %}",
+		"{% set x = {1: 'a'} %}",
+		"{% set x = {'a': value} %}",
+		"{% set x = ['a', value] %}",
+		"{% set x = {'a': 'b' %}",
+		"{% set x = {'a' 'b'} %}",
+		"{{ value if value }}",
+		"{{ value_json.a.items() }}",
 		"{% for x in value_json %}{{ x }}{% endfor %}",
 		"{%- if value %}x{% endif %}",
 		"{% if value %}x",
@@ -153,6 +167,42 @@ func TestTemplateProperty(t *testing.T) {
 	} {
 		if got := mustTemplate(t, tpl).property(); got != want {
 			t.Errorf("property of %q = %q, want %q", tpl, got, want)
+		}
+	}
+}
+
+// zigbee2mqtt's thermostat mode templates (Bosch BTH-RA): {% set %} of a
+// dict and of value, a lookup by an expression, .keys() and the inline if;
+// and a list literal in a condition (WT-A03E's mode state).
+func TestTemplateSetDictsAndInlineIf(t *testing.T) {
+	state := `{% set values = {'schedule':'auto','manual':'heat','pause':'off'} %}{% set value = value_json.operating_mode %}{{ values[value] if value in values.keys() else 'off' }}`
+	for _, tc := range []struct {
+		payload, want string
+		undefined     bool
+	}{
+		{`{"operating_mode":"manual"}`, "heat", false},
+		{`{"operating_mode":"schedule","local_temperature":20}`, "auto", false},
+		{`{"operating_mode":"boost"}`, "off", false},
+		{`{"local_temperature":20}`, "", true}, // no mode in the message: the state stays
+	} {
+		got, err := mustTemplate(t, state).render([]byte(tc.payload))
+		switch {
+		case tc.undefined && !errors.Is(err, errUndefined):
+			t.Errorf("%s: %q, %v; want undefined", tc.payload, got, err)
+		case !tc.undefined && (err != nil || got != tc.want):
+			t.Errorf("%s: %q, %v; want %q", tc.payload, got, err, tc.want)
+		}
+	}
+	cmd := `{% set values = { 'auto':'schedule','heat':'manual','off':'pause'} %}{"operating_mode": "{{ values[value] if value in values.keys() else 'pause' }}"}`
+	for v, want := range map[string]string{"heat": `{"operating_mode": "manual"}`, "auto": `{"operating_mode": "schedule"}`, "cool": `{"operating_mode": "pause"}`} {
+		if got, err := mustTemplate(t, cmd).renderValue(v); err != nil || got != want {
+			t.Errorf("command %s: %q, %v; want %q", v, got, err, want)
+		}
+	}
+	list := `{% if value_json.system_mode is defined and value_json.system_mode in ['off', 'heat', 'auto'] %}{{ value_json.system_mode }}{% else %}off{% endif %}`
+	for payload, want := range map[string]string{`{"system_mode":"heat"}`: "heat", `{"system_mode":"cool"}`: "off", `{}`: "off"} {
+		if got, err := mustTemplate(t, list).render([]byte(payload)); err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", payload, got, err, want)
 		}
 	}
 }

@@ -634,7 +634,7 @@ func (p *condParser) literal() (any, error) {
 			}
 			p.i++
 			if !p.is(":") {
-				return nil, fmt.Errorf("dict key %q without :", k.text)
+				return nil, fmt.Errorf("dict key %q without a colon", k.text)
 			}
 			p.i++
 			v, err := scalar()

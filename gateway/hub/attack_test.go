@@ -364,7 +364,32 @@ func attackSubscriptions(t *testing.T, _ *testEnv, broker string, scale int) (in
 			}
 		}
 	}
-	return refused, fmt.Sprintf("%d filters from one client", n)
+	// Then clients whose filters together pass the broker's budget for
+	// them: 4 × 200 of 32 levels (about 23 KB each counted, 4 MiB in all).
+	deep := strings.Repeat("/l", 28) // 32 levels in all
+	for k := range 4 {
+		d, err := mqttClient(broker, fmt.Sprintf("subscriber-%d", k), true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Disconnect(0)
+		for i := 0; i < 200*scale; i += 50 {
+			m := map[string]byte{}
+			for j := i; j < i+50; j++ {
+				m[fmt.Sprintf("attack/levels/%d/%d%s", k, j, deep)] = 1
+			}
+			tok := d.SubscribeMultiple(m, nil)
+			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				t.Fatalf("subscribe: %v", tok.Error())
+			}
+			for _, code := range tok.(*paho.SubscribeToken).Result() {
+				if code >= 0x80 {
+					refused++
+				}
+			}
+		}
+	}
+	return refused, fmt.Sprintf("%d filters from one client, then 4 × %d filters of 32 levels", n, 200*scale)
 }
 
 // retainedCount counts the retained messages under filter a new subscriber gets within a second.

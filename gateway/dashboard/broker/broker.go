@@ -156,7 +156,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("mqtt broker: add auth hook: %w", err)
 	}
 	b.limits = &limitsHook{server: b.server, limits: limits, retained: map[string]int{}, parents: map[string]int{}, refused: cfg.OnRefused,
-		delayed: map[string]delayedWill{},
+		delayed: map[string]delayedWill{}, subPending: map[*mqtt.Client]int{},
 		internal: func(cl *mqtt.Client) bool {
 			// The login is checked (OnConnectAuthenticate) before anything
 			// but OnConnect, whose refusals an impostor does not get past.

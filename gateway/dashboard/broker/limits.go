@@ -228,6 +228,10 @@ type limitsHook struct {
 
 	wmu     sync.Mutex
 	delayed map[string]delayedWill // client id → its Will, delayed after its connection ended
+
+	smu             sync.Mutex
+	subPending      map[*mqtt.Client]int // filter bytes admitted by OnSubscribe, not yet in the index
+	subPendingTotal int
 }
 
 // delayedWill is a Will (MQTT 5 Will Delay Interval) the broker holds after
@@ -254,7 +258,7 @@ func (h *limitsHook) ID() string { return "avshub-limits" }
 // Provides says which hook methods are implemented.
 func (h *limitsHook) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnConnect, mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnClientExpired, mqtt.OnSubscribe,
+	case mqtt.OnConnect, mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnClientExpired, mqtt.OnSubscribe, mqtt.OnSubscribed,
 		mqtt.OnQosPublish, mqtt.OnWill, mqtt.OnWillSent, mqtt.OnSessionEstablished:
 		return true
 	}
@@ -557,13 +561,17 @@ func (h *limitsHook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pac
 	}
 	n := cl.State.Subscriptions.Len()
 	seen := map[string]bool{}
-	var refused int
+	var refused, overBudget int
+	h.smu.Lock()
+	defer h.smu.Unlock()
+	held, parentLevels := h.subscriptionBytes()
+	held += h.subPendingTotal
 	for i, sub := range pk.Filters {
 		if h.tooDeep(cl, sub.Filter, "subscription") {
 			pk.Filters[i].Filter = refusedFilter
 			continue
 		}
-		if _, held := cl.State.Subscriptions.Get(sub.Filter); held || seen[sub.Filter] {
+		if _, ok := cl.State.Subscriptions.Get(sub.Filter); ok || seen[sub.Filter] {
 			continue
 		}
 		if n >= h.limits.MaxSubscriptions {
@@ -571,6 +579,25 @@ func (h *limitsHook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pac
 			refused++
 			continue
 		}
+		size := subscriptionSize(sub.Filter)
+		var added []string
+		parents(sub.Filter, func(p string) {
+			if !parentLevels[p] {
+				added = append(added, p)
+			}
+		})
+		size += len(added) * topicLevelOverhead
+		if held+size > maxSubscriptionBytes {
+			pk.Filters[i].Filter = refusedFilter
+			overBudget++
+			continue
+		}
+		for _, p := range added {
+			parentLevels[p] = true
+		}
+		held += size
+		h.subPending[cl] += size
+		h.subPendingTotal += size
 		seen[sub.Filter] = true
 		n++
 	}
@@ -578,7 +605,63 @@ func (h *limitsHook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pac
 		h.Log.Warn("MQTT subscriptions refused: the client holds its maximum (mqtt.embedded.limits.maxSubscriptions)",
 			"client", cl.ID, "refused", refused, "max", h.limits.MaxSubscriptions)
 	}
+	if overBudget > 0 {
+		for range overBudget {
+			h.count("maxSubscriptionBytes")
+		}
+		h.Log.Warn("MQTT subscriptions refused: the filters of all clients reach the broker's budget for them",
+			"client", cl.ID, "refused", overBudget, "held_bytes", held, "max", maxSubscriptionBytes)
+	}
 	return pk
+}
+
+// OnSubscribed: the filters admitted by OnSubscribe are in the index now
+// (subscriptionBytes counts them).
+func (h *limitsHook) OnSubscribed(cl *mqtt.Client, _ packets.Packet, _ []byte) {
+	h.smu.Lock()
+	defer h.smu.Unlock()
+	h.subPendingTotal -= h.subPending[cl]
+	delete(h.subPending, cl)
+}
+
+// maxSubscriptionBytes bounds the topic filters of all clients but the hub's
+// own together, counted by subscriptionSize and topicLevelOverhead for each
+// parent level (fixed): maxSubscriptions bounds one client's filters, and
+// mochi's topic index holds a node of about 600 bytes per level of a filter,
+// so 100 clients of 1,000 filters of 32 levels each could make it hold about
+// 2 GB (3 such clients took 58 MB). A filter past it is refused in the
+// SUBACK. Dashboards subscribe to a few filters, Home Assistant to one or
+// two per entity (about 1 KiB each beside their common parent levels).
+const maxSubscriptionBytes = 4 << 20
+
+// subscriptionSize is what a filter counts in maxSubscriptionBytes besides
+// its parent levels: its length and MessageOverhead for its subscription
+// entries and its last level.
+func subscriptionSize(filter string) int {
+	return len(filter) + MessageOverhead
+}
+
+// subscriptionBytes is what the filters of every client but the hub's own
+// count (subscriptionSize, and topicLevelOverhead for each of their distinct
+// parent levels, returned); there are at most maxSubscriptionBytes /
+// MessageOverhead of them to go through. h.smu is held.
+func (h *limitsHook) subscriptionBytes() (int, map[string]bool) {
+	n, levels := 0, map[string]bool{}
+	for _, cl := range h.server.Clients.GetAll() {
+		if h.internal(cl) {
+			continue
+		}
+		for f := range cl.State.Subscriptions.GetAll() {
+			n += subscriptionSize(f)
+			parents(f, func(p string) {
+				if !levels[p] {
+					levels[p] = true
+					n += topicLevelOverhead
+				}
+			})
+		}
+	}
+	return n, levels
 }
 
 // OnClientExpired drops an expired session's subscriptions and queue (mochi

@@ -590,3 +590,72 @@ func TestTopicLevels(t *testing.T) {
 		t.Errorf("refusals counted %v, want maxTopicLevels 5 (2 publications, 2 filters, 1 Will)", refused)
 	}
 }
+
+// TestSubscriptionBudget: the filters of all clients together stop at
+// maxSubscriptionBytes (a filter past it is refused in the SUBACK, counted),
+// the memory they hold is at most what they count, and a client that leaves
+// makes room. Before, only maxSubscriptions bounded them, per client: three
+// clients with 1,000 filters of 32 levels each made the broker hold 58 MB.
+func TestSubscriptionBudget(t *testing.T) {
+	var mu sync.Mutex
+	refused := map[string]int{}
+	b := startBroker(t, Config{OnRefused: func(limit string) { mu.Lock(); refused[limit]++; mu.Unlock() }})
+	filter := func(client string, i int) string {
+		return fmt.Sprintf("%s%d", client, i) + strings.Repeat("/l", maxTopicLevels-1)
+	}
+	subscribeAll := func(c paho.Client, client string, n int) (granted int) {
+		t.Helper()
+		for i := 0; i < n; i += 50 {
+			m := map[string]byte{}
+			for j := i; j < min(i+50, n); j++ {
+				m[filter(client, j)] = 0
+			}
+			tok := c.SubscribeMultiple(m, nil)
+			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				t.Fatalf("subscribe: %v", tok.Error())
+			}
+			for _, code := range tok.(*paho.SubscribeToken).Result() {
+				if code < 0x80 {
+					granted++
+				}
+			}
+		}
+		return granted
+	}
+	// Every filter has parent levels of its own (its first level differs).
+	per := subscriptionSize(filter("a", 100)) + (maxTopicLevels-1)*topicLevelOverhead
+	fits := maxSubscriptionBytes / per
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	a := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID("a"))
+	if tok := a.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	if n := subscribeAll(a, "a", 150); n != 150 {
+		t.Fatalf("%d of 150 filters granted under the budget", n)
+	}
+	c := connect(t, b, creds{})
+	if n := subscribeAll(c, "c", 200); n < fits-150-2 || n > fits-150 {
+		t.Errorf("%d of 200 filters granted past 150 of another client, want the budget's %d", n, fits-150)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.limits.smu.Lock()
+	counted, _ := b.limits.subscriptionBytes()
+	b.limits.smu.Unlock()
+	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > int64(counted) {
+		t.Errorf("the filters hold %d bytes, counted %d", held, counted)
+	}
+	mu.Lock()
+	if refused["maxSubscriptionBytes"] == 0 {
+		t.Errorf("refusals counted %v, want maxSubscriptionBytes", refused)
+	}
+	mu.Unlock()
+	// a leaves (its session with it): room again.
+	a.Disconnect(50)
+	waitFor(t, "a's session to end", func() bool { _, ok := b.server.Clients.Get("a"); return !ok })
+	if n := subscribeAll(c, "d", 100); n != 100 {
+		t.Errorf("%d of 100 filters granted once the other client left", n)
+	}
+}

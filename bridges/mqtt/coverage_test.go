@@ -527,7 +527,8 @@ func pressEveryAction(t *testing.T, z *z2mSource, raw []z2mDeviceJSON) {
 // function to offer; short: SZW08, NAS-AB02B0, WT-A03E's climate, whose
 // templates test "is not none", a vibration switch) once the templates
 // evaluate {% set %}, dict and list literals, lookups by an expression,
-// .keys() and the inline if (Bosch BTH-RA, BTH-RM, BTH-RM230Z's modes).
+// .keys() and the inline if (Bosch BTH-RA, BTH-RM, BTH-RM230Z's modes);
+// 0.9006 (4,033) with "is [not] none" (WT-A03E's climate).
 const haCoverageFloor = 0.900
 
 // haMaxWrong is the committed ceiling of devices imported wrong through

@@ -17,7 +17,7 @@ import (
 // (tone, volume_level, duration) — followed by .key, ['key'], ["key"] or
 // [n] lookups and the filters float, int, round, lower, upper, trim,
 // string and default. cond combines exprs with ==, !=, <, <=, >, >=, in,
-// not in, is [not] defined, and, or, not and parentheses. zigbee2mqtt's
+// not in, is [not] defined, is [not] none, and, or, not and parentheses. zigbee2mqtt's
 // own discovery uses these forms for its covers, sirens and boolean
 // switches. Its thermostats' mode templates also use {% set name = expr
 // %} at the top level (not inside an if block), dict literals of string
@@ -74,7 +74,7 @@ type tmplFilter struct {
 // tmplCond is a condition node: an operator over its operands, or one
 // expression (op "").
 type tmplCond struct {
-	op   string // "", "or", "and", "not", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "defined", "not defined"
+	op   string // "", "or", "and", "not", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "defined", "not defined", "none", "not none"
 	x    *tmplExpr
 	args []*tmplCond
 }
@@ -438,13 +438,21 @@ func (p *condParser) cmp() (*tmplCond, error) {
 		return p.operand("not in", left)
 	case t.kind == 'i' && t.text == "is":
 		p.i++
-		op := "defined"
-		if p.is("not") {
+		not := p.is("not")
+		if not {
 			p.i++
-			op = "not defined"
 		}
-		if !p.is("defined") {
-			return nil, fmt.Errorf("only the test 'is defined' is evaluated")
+		var op string
+		switch {
+		case p.is("defined"):
+			op = "defined"
+		case p.is("none") || p.is("None"):
+			op = "none"
+		default:
+			return nil, fmt.Errorf("only the tests 'is defined' and 'is none' are evaluated")
+		}
+		if not {
+			op = "not " + op
 		}
 		p.i++
 		return &tmplCond{op: op, args: []*tmplCond{left}}, nil
@@ -835,6 +843,10 @@ func (c *tmplCond) eval(env tmplEnv) (any, bool, error) {
 	case "defined", "not defined":
 		_, u, err := c.args[0].eval(env)
 		return u == (c.op == "not defined"), false, err
+	case "none", "not none":
+		// Jinja's undefined is not none
+		v, u, err := c.args[0].eval(env)
+		return (!u && v == nil) == (c.op == "none"), false, err
 	}
 	a, ua, err := c.args[0].eval(env)
 	if err != nil {

@@ -100,6 +100,7 @@ func TestTemplatesRefused(t *testing.T) {
 		"{% endif %}",
 		"{{ values[value] if value in values.keys() else 'off' }}",
 		"{% if value is number %}x{% endif %}",
+		"{% if value is not %}x{% endif %}",
 		"{{ states.sensor }}",
 		"{{ value_json.Color.split(',')[0] }}",
 		"{{ value_json.a + 1 }}",
@@ -198,6 +199,15 @@ func TestTemplateSetDictsAndInlineIf(t *testing.T) {
 		if got, err := mustTemplate(t, cmd).renderValue(v); err != nil || got != want {
 			t.Errorf("command %s: %q, %v; want %q", v, got, err, want)
 		}
+	}
+	cur := `{% if value_json is defined and value_json.local_temperature is defined and value_json.local_temperature is not none %}{{ value_json.local_temperature }}{% else %}None{% endif %}`
+	for payload, want := range map[string]string{`{"local_temperature":21.5}`: "21.5", `{"local_temperature":null}`: "None", `{}`: "None"} {
+		if got, err := mustTemplate(t, cur).render([]byte(payload)); err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", payload, got, err, want)
+		}
+	}
+	if got, err := mustTemplate(t, `{% if value_json.x is none %}n{% elif value_json.missing is not none %}u{% endif %}`).render([]byte(`{"x":1}`)); err != nil || got != "u" {
+		t.Errorf("is none: %q, %v; want u (undefined is not none)", got, err)
 	}
 	list := `{% if value_json.system_mode is defined and value_json.system_mode in ['off', 'heat', 'auto'] %}{{ value_json.system_mode }}{% else %}off{% endif %}`
 	for payload, want := range map[string]string{`{"system_mode":"heat"}`: "heat", `{"system_mode":"cool"}`: "off", `{}`: "off"} {

@@ -82,6 +82,21 @@ func IsAddressName(name string) bool {
 	return ok && len(hex) == 16 && strings.Trim(hex, "0123456789abcdef") == ""
 }
 
+// functions are the functions a device is named by, in order: the first a
+// device has is its primary function, the one a person names it by.
+var functions = [...]struct {
+	has  func(Traits) bool
+	word string // what a person calls the function
+}{
+	{func(t Traits) bool { return t.Lock != nil }, "lock"},
+	{func(t Traits) bool { return t.Thermostat != nil }, "thermostat"},
+	{func(t Traits) bool { return t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil }, "light"},
+	{func(t Traits) bool { return t.Cover != nil }, "blind"},
+	{func(t Traits) bool { return t.Fan != nil }, "fan"},
+	{func(t Traits) bool { return t.Siren != nil }, "siren"},
+	{func(t Traits) bool { return t.OnOff != nil }, "switch"},
+}
+
 // DeviceKind says what a device is, in the words a person uses ("bulb",
 // "radiator valve", "door sensor"), from its traits, the words of its model
 // or description (a plug, a light strip, a TRV) and whether it only heats.
@@ -95,30 +110,27 @@ func DeviceKind(t Traits, words string, heatOnly bool) string {
 		}
 		return false
 	}
-	switch {
-	case t.Lock != nil:
-		return "lock"
-	case t.Thermostat != nil:
+	switch FunctionWord(t) {
+	case "":
+	case "thermostat":
 		if heatOnly || has("trv", "radiator") {
 			return "radiator valve"
 		}
 		return "thermostat"
-	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
+	case "light":
 		if has("strip") {
 			return "light strip"
 		}
 		return "bulb"
-	case t.Cover != nil:
-		return "blind"
-	case t.Fan != nil:
-		return "fan"
-	case t.Siren != nil:
-		return "siren"
-	case t.OnOff != nil:
+	case "switch":
 		if has("plug", "outlet", "socket") {
 			return "plug"
 		}
 		return "switch"
+	default:
+		return FunctionWord(t)
+	}
+	switch {
 	case (t.Contact != nil || t.Motion != nil) && has("remote", "button", "dimmer"):
 		return "remote" // a remote opted into Alexa as a contact or motion stand-in
 	case t.Contact != nil:
@@ -145,47 +157,27 @@ func DeviceKind(t Traits, words string, heatOnly bool) string {
 
 // FunctionRank orders a device's functions (its endpoints' traits) as
 // DeviceKind names a device by them: lock, thermostat, light, cover, fan,
-// siren, switch, then anything else. The lowest is the device's primary
-// function, the one a person names the device by.
+// siren, switch, then anything else (FunctionRanks). The lowest is the
+// device's primary function, the one a person names the device by.
 func FunctionRank(t Traits) int {
-	switch {
-	case t.Lock != nil:
-		return 0
-	case t.Thermostat != nil:
-		return 1
-	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
-		return 2
-	case t.Cover != nil:
-		return 3
-	case t.Fan != nil:
-		return 4
-	case t.Siren != nil:
-		return 5
-	case t.OnOff != nil:
-		return 6
+	for i, f := range functions {
+		if f.has(t) {
+			return i
+		}
 	}
-	return 7
+	return len(functions)
 }
+
+// FunctionRanks is the number of functions FunctionRank orders; a function
+// it does not order ranks FunctionRanks.
+const FunctionRanks = len(functions)
 
 // FunctionWord is what a person calls a function of a device beside its
 // primary one ("Airzone thermostat switch", "OWON thermostat fan"), "" for
 // a function FunctionRank does not order.
 func FunctionWord(t Traits) string {
-	switch {
-	case t.Lock != nil:
-		return "lock"
-	case t.Thermostat != nil:
-		return "thermostat"
-	case t.Brightness != nil || t.Color != nil || t.ColorTemperature != nil:
-		return "light"
-	case t.Cover != nil:
-		return "blind"
-	case t.Fan != nil:
-		return "fan"
-	case t.Siren != nil:
-		return "siren"
-	case t.OnOff != nil:
-		return "switch"
+	if i := FunctionRank(t); i < len(functions) {
+		return functions[i].word
 	}
 	return ""
 }

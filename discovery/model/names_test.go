@@ -107,14 +107,14 @@ func TestEveryTraitHasAKindWord(t *testing.T) {
 func TestFunctionRankAgreesWithDeviceKind(t *testing.T) {
 	var ranked []TraitKind
 	for _, k := range AllTraitKinds() {
-		if tr, _ := Example(k); FunctionRank(tr) < 7 {
+		if tr, _ := Example(k); FunctionRank(tr) < FunctionRanks {
 			ranked = append(ranked, k)
 			if FunctionWord(tr) == "" {
 				t.Errorf("%s: ranked but no FunctionWord", k)
 			}
 		}
 	}
-	if len(ranked) < 7 {
+	if len(ranked) < FunctionRanks {
 		t.Fatalf("only %v are ranked", ranked)
 	}
 	for _, a := range ranked {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -138,19 +137,7 @@ func TestGetRequestsInBatches(t *testing.T) {
 func TestFirstSnapshotHasRetainedState(t *testing.T) {
 	forEachBroker(t, func(t *testing.T, bk brokerKind) {
 		e := newEnv(t, bk)
-		rw := func(s string) string {
-			if rest, ok := strings.CutPrefix(s, "homeassistant/"); ok {
-				return e.prefix + "/" + rest
-			}
-			for _, node := range []string{"office-node/", "porch-node/"} {
-				if strings.HasPrefix(s, node) {
-					s = e.root + "/" + s
-				}
-				s = strings.ReplaceAll(s, `"`+node, `"`+e.root+"/"+node)
-			}
-			return s
-		}
-		e.publishFixture("testdata/ha/esphome.json", rw)
+		e.publishFixture("testdata/ha/esphome.json")
 		e.publish(e.base+"/bridge/state", `{"state":"online"}`, true)
 		e.publish(e.base+"/bridge/devices", string(z2msim.BridgeDevices()), true)
 		e.publish(e.base+"/Office Sensor", `{"temperature":21.37,"humidity":48.2,"battery":100}`, true)

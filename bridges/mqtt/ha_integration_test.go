@@ -13,12 +13,12 @@ import (
 // publishFixture publishes a fixture's messages retained (as ESPHome retains
 // its states), with the fixture's topics moved under the env's root; the
 // retained messages are cleared when the test ends.
-func (e *env) publishFixture(path string, rewrite func(string) string) {
+func (e *env) publishFixture(path string) {
 	e.t.Helper()
 	var topics []string
 	for _, m := range loadFixture(e.t, path) {
-		topic := rewrite(m.Topic)
-		e.publish(topic, rewrite(string(m.payload())), true)
+		topic := e.underRoot(m.Topic)
+		e.publish(topic, e.underRoot(string(m.payload())), true)
 		topics = append(topics, topic)
 	}
 	e.t.Cleanup(func() {
@@ -28,28 +28,30 @@ func (e *env) publishFixture(path string, rewrite func(string) string) {
 	})
 }
 
+// underRoot moves an ESPHome fixture's topic or payload under the env's
+// root: the discovery prefix, and the nodes' own topics (which start a
+// string).
+func (e *env) underRoot(s string) string {
+	if rest, ok := strings.CutPrefix(s, "homeassistant/"); ok {
+		return e.prefix + "/" + rest
+	}
+	for _, node := range []string{"office-node/", "porch-node/"} {
+		if strings.HasPrefix(s, node) {
+			s = e.root + "/" + s
+		}
+		s = strings.ReplaceAll(s, `"`+node, `"`+e.root+"/"+node)
+	}
+	return s
+}
+
 // Home Assistant discovery end to end: ESPHome-style entities are discovered,
 // their own topics subscribed, state read, commands published, and an empty
 // config removes the entity.
 func TestHADiscoveryEndToEnd(t *testing.T) {
 	forEachBroker(t, func(t *testing.T, bk brokerKind) {
 		e := newEnv(t, bk)
-		// Move the fixture's topics under the env's root: the discovery prefix,
-		// and the nodes' own topics (which start a string).
-		rw := func(s string) string {
-			if rest, ok := strings.CutPrefix(s, "homeassistant/"); ok {
-				return e.prefix + "/" + rest
-			}
-			for _, node := range []string{"office-node/", "porch-node/"} {
-				if strings.HasPrefix(s, node) {
-					s = e.root + "/" + s
-				}
-				s = strings.ReplaceAll(s, `"`+node, `"`+e.root+"/"+node)
-			}
-			return s
-		}
 		e.startBridge(`"zigbee2mqtt":{"enabled":false},"confirmTimeout":"1s"`)
-		e.publishFixture("testdata/ha/esphome.json", rw)
+		e.publishFixture("testdata/ha/esphome.json")
 		e.rec.wait(t, "three ESPHome endpoints with state", func(r *recorder) bool {
 			th := r.devices["ha:ESPclimateoffice_thermostat"]
 			return len(r.devices) == 3 && th.State.Thermostat != nil && th.State.Thermostat.Upper != nil && r.devices["ha:ESPlockporch_lock"].State.Lock == model.Locked
@@ -112,7 +114,7 @@ func TestHADiscoveryEndToEnd(t *testing.T) {
 		}
 		for _, fm := range loadFixture(t, "testdata/ha/esphome.json") {
 			if strings.HasSuffix(fm.Topic, "/porch_light/config") {
-				e.publish(rw(fm.Topic), rw(string(fm.payload())), true)
+				e.publish(e.underRoot(fm.Topic), e.underRoot(string(fm.payload())), true)
 			}
 		}
 		e.rec.wait(t, "the porch light back once announced again", func(r *recorder) bool {

@@ -354,15 +354,7 @@ func attackSubscriptions(t *testing.T, _ *testEnv, broker string, scale int) (in
 		for j := i; j < i+100; j++ {
 			m[fmt.Sprintf("attack/subs/%d/+/#", j)] = 1
 		}
-		tok := c.SubscribeMultiple(m, nil)
-		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			t.Fatalf("subscribe: %v", tok.Error())
-		}
-		for _, code := range tok.(*paho.SubscribeToken).Result() {
-			if code >= 0x80 {
-				refused++
-			}
-		}
+		refused += subscribeRefused(t, c, m)
 	}
 	// Then clients whose filters together pass the broker's budget for
 	// them: 4 × 200 of 32 levels (about 23 KB each counted, 4 MiB in all).
@@ -378,15 +370,7 @@ func attackSubscriptions(t *testing.T, _ *testEnv, broker string, scale int) (in
 			for j := i; j < i+50; j++ {
 				m[fmt.Sprintf("attack/levels/%d/%d%s", k, j, deep)] = 1
 			}
-			tok := d.SubscribeMultiple(m, nil)
-			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-				t.Fatalf("subscribe: %v", tok.Error())
-			}
-			for _, code := range tok.(*paho.SubscribeToken).Result() {
-				if code >= 0x80 {
-					refused++
-				}
-			}
+			refused += subscribeRefused(t, d, m)
 		}
 	}
 	return refused, fmt.Sprintf("%d filters from one client, then 4 × %d filters of 32 levels", n, 200*scale)
@@ -617,15 +601,7 @@ func attackTopicLevels(t *testing.T, _ *testEnv, broker string, scale int) (int,
 		for j := i; j < i+10; j++ {
 			m[fmt.Sprintf("deep/%d/", j)+strings.Repeat("f/", 1000)+"#"] = 1
 		}
-		tok := c.SubscribeMultiple(m, nil)
-		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			t.Fatalf("subscribe: %v", tok.Error())
-		}
-		for _, code := range tok.(*paho.SubscribeToken).Result() {
-			if code >= 0x80 {
-				refused++
-			}
-		}
+		refused += subscribeRefused(t, c, m)
 	}
 	deep := strings.Repeat("t/", 10000)
 	for i := range topics {
@@ -664,4 +640,21 @@ func readPacket(c net.Conn) (byte, []byte, error) {
 	body := make([]byte, n)
 	_, err := io.ReadFull(c, body)
 	return typ, body, err
+}
+
+// subscribeRefused subscribes c to filters in one SUBSCRIBE and returns how
+// many of them the broker refused.
+func subscribeRefused(t *testing.T, c paho.Client, filters map[string]byte) int {
+	t.Helper()
+	tok := c.SubscribeMultiple(filters, nil)
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	refused := 0
+	for _, code := range tok.(*paho.SubscribeToken).Result() {
+		if code >= 0x80 {
+			refused++
+		}
+	}
+	return refused
 }

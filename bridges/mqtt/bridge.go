@@ -821,20 +821,22 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 			return model.Result{}, model.Errorf(model.ErrUnreachable, "%v", err)
 		}
 	}
-	expected := req.Command.Apply(cur)
+	// What the command sets, merged into the state as it is now (not into
+	// cur: a message since may have changed another field).
+	set := req.Command.Apply(model.State{})
 	if u.assume != nil {
 		b.mu.Lock()
-		u.assume(expected)
-		u.dev.State = u.dev.State.Merge(expected)
+		u.assume(set)
+		u.dev.State = u.dev.State.Merge(set)
 		if d, ok := b.emitted[id]; ok {
-			d.State = d.State.Merge(expected)
+			d.State = d.State.Merge(set)
 			b.emitted[id] = d
 		}
 		b.mu.Unlock()
-		return model.Result{Status: model.Done, State: expected}, nil
+		return model.Result{Status: model.Done, State: set}, nil
 	}
 	if len(msgs) == 0 {
-		return model.Result{Status: model.Done, State: expected}, nil
+		return model.Result{Status: model.Done, State: set}, nil
 	}
 	c := &pendingCommand{req: req, since: since, props: props, needEcho: u.failSeq != nil}
 	wait := min(b.cfg.commandTimeout, time.Until(deadline)-minCommandWaitMargin)
@@ -872,6 +874,11 @@ type pendingCommand struct {
 
 // outcome reports whether the command is settled: the device's state shows
 // it carried out (done, nil), or the peer reported it failed (done, err).
+// The state is the command's Effect on the device's (what it set, as the
+// device reported it, with a brightness's on/off), never the whole state: a
+// reading that comes next (a plug's power) is an event that may reach the
+// hub before this answer, and the answer's older copy would overwrite it.
+// Every change the device published is an event of its own anyway.
 func (b *Bridge) outcome(c *pendingCommand) (model.State, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -885,7 +892,7 @@ func (b *Bridge) outcome(c *pendingCommand) (model.State, bool, error) {
 		}
 	}
 	if (c.spoke || !c.needEcho) && satisfies(c.req.Command, u.dev.State, u.dev.Endpoint.Traits) {
-		return u.dev.State.Clone(), true, nil
+		return c.req.Command.Effect(u.dev.State), true, nil
 	}
 	return model.State{}, false, nil
 }

@@ -71,3 +71,49 @@ func (t Traits) Range(instance string) *Range { return findRange(t.Ranges, insta
 
 // Mode returns the mode trait with that instance name, or nil.
 func (t Traits) Mode(instance string) *Mode { return findMode(t.Modes, instance) }
+
+// Effect returns the part of s the command is about: its trait's fields (for
+// a generic trait, only its instance), with the on/off a brightness or a fan
+// speed also switches (zigbee2mqtt reports a light turned on by its
+// brightness; 0 turns it off). A bridge answers a command with its Effect on
+// the state the device reached, never the whole state: a reading the device
+// sent meanwhile (a plug's power after its relay) reaches the hub as its own
+// event, and a copy of it in the answer, which may arrive later, could be
+// older and overwrite it. cmd.Effect(cmd.Apply(State{})) is what the command
+// sets.
+func (c Command) Effect(s State) State {
+	var e State
+	switch c.Trait {
+	case TraitOnOff:
+		e.On = cloneP(s.On)
+	case TraitBrightness:
+		e.Brightness, e.On = cloneP(s.Brightness), cloneP(s.On)
+	case TraitColor:
+		e.Color = cloneP(s.Color)
+	case TraitColorTemperature:
+		e.ColorTemperature = cloneP(s.ColorTemperature)
+	case TraitLock:
+		e.Lock = s.Lock
+	case TraitThermostat:
+		e.Thermostat = s.Thermostat.clone()
+	case TraitToggle:
+		if v, ok := s.Toggles[c.Instance]; ok {
+			e.Toggles = map[string]bool{c.Instance: v}
+		}
+	case TraitRange:
+		if v, ok := s.Ranges[c.Instance]; ok {
+			e.Ranges = map[string]float64{c.Instance: v}
+		}
+	case TraitMode:
+		if v, ok := s.Modes[c.Instance]; ok {
+			e.Modes = map[string]string{c.Instance: v}
+		}
+	case TraitCover:
+		e.CoverPosition, e.CoverTilt = cloneP(s.CoverPosition), cloneP(s.CoverTilt)
+	case TraitFan:
+		e.FanSpeed, e.On = cloneP(s.FanSpeed), cloneP(s.On)
+	case TraitSiren:
+		e.Siren = cloneP(s.Siren)
+	}
+	return e
+}

@@ -225,3 +225,53 @@ func TestEveryActionChangesNothing(t *testing.T) {
 		t.Fatalf("%d action fields in Command, %d declared", n, len(actionFields))
 	}
 }
+
+// TestEveryCommandEffect: a command's Effect on a state that sets every
+// trait keeps what the command set and its trait's state (only its instance
+// of a generic trait), with on/off beside a brightness or a fan speed, and
+// nothing else: a reading in it could overwrite a newer one.
+func TestEveryCommandEffect(t *testing.T) {
+	var full State
+	for _, k := range AllTraitKinds() {
+		_, st := Example(k)
+		full = full.Merge(st)
+	}
+	full.Toggles = map[string]bool{"other": true}
+	full.Ranges = map[string]float64{"other": 1}
+	full.Modes = map[string]string{"other": "x"}
+	typ := reflect.TypeFor[Command]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if _, action := actionFields[f.Name]; f.Name == "Trait" || f.Name == "Instance" || action {
+			continue
+		}
+		for _, k := range AllTraitKinds() {
+			c := Command{Trait: k, Instance: "inst"}
+			fillValue(reflect.ValueOf(&c).Elem().Field(i), i)
+			set := c.Apply(State{})
+			if set.IsZero() {
+				continue
+			}
+			got := c.Effect(c.Apply(full))
+			if !reflect.DeepEqual(got.Merge(set), got) {
+				t.Errorf("%s: Effect %+v lost what the command set (%+v)", c, got, set)
+			}
+			want := []TraitKind{k}
+			if k == TraitBrightness || k == TraitFan {
+				want = []TraitKind{TraitOnOff, k}
+			}
+			if ks := got.Kinds(); !slices.Equal(ks, want) {
+				t.Errorf("%s: Effect sets %v, want %v", c, ks, want)
+			}
+			if len(got.Toggles)+len(got.Ranges)+len(got.Modes) > 1 {
+				t.Errorf("%s: Effect keeps other instances: %+v", c, got)
+			}
+			if !c.Effect(State{}).IsZero() {
+				t.Errorf("%s: Effect of nothing is %+v", c, c.Effect(State{}))
+			}
+		}
+	}
+	if got := StopCover().Effect(full); got.CoverPosition == nil || len(got.Kinds()) != 1 {
+		t.Errorf("a stop's Effect is %+v, want the cover's position", got)
+	}
+}

@@ -210,12 +210,18 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 	if req.Command.Trait == model.TraitLock {
 		return b.startLockLocked(sd, req)
 	}
+	before := sd.dev.State
 	sd.dev.State = req.Command.Apply(sd.dev.State)
 	coupleKinds(&sd.dev, req.Command)
 	if sd.coupled {
 		sd.couple(req.Command)
 	}
-	return model.Result{Status: model.Done, State: sd.dev.State.Clone()}, nil
+	// The answer is what the command did: its effect and what the device
+	// changed with it (a plug's power, a light's level), never the whole
+	// state: a change by hand reported after it would reach the hub before
+	// the answer's older copy.
+	did := req.Command.Effect(sd.dev.State).Merge(model.DiffState(before, sd.dev.State))
+	return model.Result{Status: model.Done, State: did}, nil
 }
 
 // couple applies a LevelControlsPower light's behaviour after c.
@@ -287,7 +293,7 @@ func (b *Bridge) finishLock(sd *simDevice, req model.Request) {
 		return
 	}
 	sd.dev.State.Lock = req.Command.Lock
-	st := sd.dev.State.Clone()
+	st := req.Command.Effect(sd.dev.State)
 	b.mu.Unlock()
 	b.em.Complete(req.CorrelationID, st, nil)
 }

@@ -274,3 +274,21 @@ func TestBlindStops(t *testing.T) {
 		t.Fatalf("state after stop %+v", st)
 	}
 }
+
+// TestAnswerIsWhatTheCommandDid: the answer to a command carries what it
+// did (the plug's relay and the power its load now draws), not the plug's
+// whole state: its energy count is a reading, whose newer value may reach
+// the hub before the answer.
+func TestAnswerIsWhatTheCommandDid(t *testing.T) {
+	_, l, _ := start(t, `{"devices":[{"id":"plug","name":"Plug","type":"metered_plug"}]}`)
+	res, err := l.Execute(context.Background(), req("plug", model.SetPower(true)))
+	if err != nil || res.Status != model.Done {
+		t.Fatalf("on: %+v, %v", res, err)
+	}
+	if s := res.State; s.On == nil || !*s.On || s.Watts == nil || *s.Watts != 1200 || len(s.Kinds()) != 2 {
+		t.Errorf("the turn-on answered %+v, want on, drawing 1200 W, and nothing else", s)
+	}
+	if st, _ := l.State(context.Background(), "plug"); st.EnergyKWh == nil || st.Watts == nil || *st.Watts != 1200 {
+		t.Errorf("the plug's state after it: %+v", st)
+	}
+}

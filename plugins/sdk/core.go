@@ -158,6 +158,21 @@ func (c *core) execute(ctx context.Context, req model.Request) (model.Result, er
 	if req.Deadline.IsZero() {
 		req.Deadline = time.Now().Add(DefaultCommandTimeout)
 	}
+	u := c.em.begin(req.DeviceID, req.Command)
+	res, err := c.call(ctx, req, d)
+	switch {
+	case err != nil:
+		c.em.end(u)
+	case res.Status == model.Done:
+		c.em.answered(u, res.State)
+	default:
+		c.em.accepted(req.CorrelationID, u)
+	}
+	return res, err
+}
+
+// call calls the bridge's Execute within req's deadline.
+func (c *core) call(ctx context.Context, req model.Request, d model.Device) (model.Result, error) {
 	budget := time.Until(req.Deadline).Round(100 * time.Millisecond)
 	ctx, cancel := context.WithDeadline(ctx, req.Deadline)
 	defer cancel()
@@ -187,12 +202,7 @@ func (c *core) execute(ctx context.Context, req model.Request) (model.Result, er
 	if a.err != nil {
 		return model.Result{}, model.AsError(a.err)
 	}
-	switch a.res.Status {
-	case model.Done:
-		c.em.mergeState(req.DeviceID, a.res.State)
-	case model.Accepted:
-		c.em.accepted(req.CorrelationID, req.DeviceID)
-	default:
+	if a.res.Status != model.Done && a.res.Status != model.Accepted {
 		return model.Result{}, model.Errorf(model.ErrInternal, "bridge answered with status %q", a.res.Status)
 	}
 	return a.res, nil

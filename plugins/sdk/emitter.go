@@ -24,7 +24,8 @@ type emitter struct {
 	order     []string // device ids in first-seen order, for stable snapshots
 	snapshot  bool     // the bridge has sent its first Snapshot
 	subs      map[*subscription]struct{}
-	pending   map[string]string     // correlation id -> device id of accepted commands
+	pending   map[string]*underWay  // correlation id -> an accepted command
+	underWay  map[string][]*underWay // device id -> its commands not yet answered or completed
 	sentLink  map[string]model.Link // the link last sent per device (Link's throttle)
 	now       func() time.Time
 	onOverrun func()
@@ -35,7 +36,8 @@ func newEmitter() *emitter {
 		health:   model.Health{State: model.HealthStarting, Description: "starting"},
 		devices:  map[string]model.Device{},
 		subs:     map[*subscription]struct{}{},
-		pending:  map[string]string{},
+		pending:  map[string]*underWay{},
+		underWay: map[string][]*underWay{},
 		sentLink: map[string]model.Link{},
 		now:      time.Now,
 	}
@@ -158,21 +160,74 @@ func (e *emitter) list() []model.Device {
 	return e.devicesLocked()
 }
 
-// mergeState records a state the hub learned through an Execute answer.
-func (e *emitter) mergeState(id string, s model.State) {
+// underWay is a command sent to the bridge and not yet answered (or, once
+// Accepted, completed): the changes the bridge reported for its device
+// meanwhile.
+type underWay struct {
+	deviceID string
+	cmd      model.Command
+	changed  model.State
+}
+
+// begin records a command about to be sent to the bridge; end or answered
+// closes it.
+func (e *emitter) begin(deviceID string, cmd model.Command) *underWay {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if d, ok := e.devices[id]; ok {
-		d.State = d.State.Merge(s)
-		e.devices[id] = d
+	u := &underWay{deviceID: deviceID, cmd: cmd}
+	e.underWay[deviceID] = append(e.underWay[deviceID], u)
+	return u
+}
+
+// endLocked forgets a command under way. e.mu is held.
+func (e *emitter) endLocked(u *underWay) {
+	us := e.underWay[u.deviceID]
+	for i, x := range us {
+		if x == u {
+			us = append(us[:i:i], us[i+1:]...)
+			break
+		}
+	}
+	if len(us) == 0 {
+		delete(e.underWay, u.deviceID)
+	} else {
+		e.underWay[u.deviceID] = us
 	}
 }
 
-// accepted remembers which device an Accepted command is for, so its
-// Completion's state updates that device.
-func (e *emitter) accepted(correlationID, deviceID string) {
+// end forgets a command that failed.
+func (e *emitter) end(u *underWay) {
 	e.mu.Lock()
-	e.pending[correlationID] = deviceID
+	e.endLocked(u)
+	e.mu.Unlock()
+}
+
+// answeredLocked records the state a command's answer (or Completion)
+// reports and closes it. The command's own part of the answer is kept; for
+// anything else it carries, a change the bridge reported while the command
+// was under way stays: the bridge may have made the answer before it (a
+// plug's power reading after its relay), and its older copy would overwrite
+// what the streams were told. e.mu is held.
+func (e *emitter) answeredLocked(u *underWay, s model.State) {
+	e.endLocked(u)
+	if d, ok := e.devices[u.deviceID]; ok {
+		d.State = d.State.Merge(s).Merge(u.changed).Merge(u.cmd.Effect(s))
+		e.devices[u.deviceID] = d
+	}
+}
+
+// answered records a Done answer's state.
+func (e *emitter) answered(u *underWay, s model.State) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.answeredLocked(u, s)
+}
+
+// accepted remembers an Accepted command, so its Completion's state updates
+// its device.
+func (e *emitter) accepted(correlationID string, u *underWay) {
+	e.mu.Lock()
+	e.pending[correlationID] = u
 	e.mu.Unlock()
 }
 
@@ -251,6 +306,9 @@ func (e *emitter) StateChanged(deviceID string, changed model.State, cause model
 	}
 	d.State = d.State.Merge(changed)
 	e.devices[deviceID] = d
+	for _, u := range e.underWay[deviceID] {
+		u.changed = u.changed.Merge(changed)
+	}
 	if e.snapshot {
 		e.broadcastLocked(model.Event{Kind: model.EventState, DeviceID: deviceID, State: changed.Clone(), Cause: cause})
 	}
@@ -274,14 +332,15 @@ func (e *emitter) Complete(correlationID string, state model.State, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c := &model.Completion{CorrelationID: correlationID, Err: model.AsError(err)}
+	if u, ok := e.pending[correlationID]; ok {
+		if err == nil {
+			e.answeredLocked(u, state)
+		} else {
+			e.endLocked(u)
+		}
+	}
 	if err == nil {
 		c.State = state.Clone()
-		if id, ok := e.pending[correlationID]; ok {
-			if d, ok := e.devices[id]; ok {
-				d.State = d.State.Merge(state)
-				e.devices[id] = d
-			}
-		}
 	}
 	delete(e.pending, correlationID)
 	e.broadcastLocked(model.Event{Kind: model.EventCompletion, Completion: c})

@@ -410,3 +410,56 @@ func TestEmitterConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerKeepsChangeMeanwhile: a change the bridge reports while a
+// command is under way (a plug's power after its relay) stays in the
+// device set once the command's answer is merged, though the answer carries
+// the device's older reading; the command's own part of the answer is kept.
+// A stream opened later starts from that set. The same for an Accepted
+// command's Completion.
+func TestAnswerKeepsChangeMeanwhile(t *testing.T) {
+	b := &stub{devices: []model.Device{Plug("plug", "Plug", WithPower(0)), Lock("door", "Door", WithPower(0))}}
+	var l *LocalBridge
+	b.exec = func(_ context.Context, req model.Request) (model.Result, error) {
+		l.core.em.StateChanged(req.DeviceID, model.State{Watts: model.Ptr(60.0)}, model.CausePhysical)
+		if req.Command.Trait == model.TraitLock {
+			return model.Result{Status: model.Accepted}, nil
+		}
+		// The whole state as the bridge had it when it made the answer.
+		return model.Result{Status: model.Done, State: model.State{On: model.Ptr(true), Watts: model.Ptr(0.0)}}, nil
+	}
+	l, _ = startLocal(t, b)
+	state := func(id string) model.State {
+		for _, d := range l.Devices() {
+			if d.Endpoint.DeviceID == id {
+				return d.State
+			}
+		}
+		t.Fatalf("no device %s", id)
+		return model.State{}
+	}
+	if _, err := l.Execute(context.Background(), model.Request{CorrelationID: "on", DeviceID: "plug", Command: model.SetPower(true), Deadline: time.Now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state("plug"); s.On == nil || !*s.On || s.Watts == nil || *s.Watts != 60 {
+		t.Errorf("the plug after its turn-on: %s, want on at the 60 W reported meanwhile", stateJSON(s))
+	}
+	if _, err := l.Execute(context.Background(), model.Request{CorrelationID: "unlock", DeviceID: "door", Command: model.SetLock(model.Unlocked), Deadline: time.Now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	l.core.em.Complete("unlock", model.State{Lock: model.Unlocked, Watts: model.Ptr(0.0)}, nil)
+	if s := state("door"); s.Lock != model.Unlocked || s.Watts == nil || *s.Watts != 60 {
+		t.Errorf("the door after its completion: %s, want unlocked at the 60 W reported meanwhile", stateJSON(s))
+	}
+	l.core.em.mu.Lock()
+	left := len(l.core.em.underWay) + len(l.core.em.pending)
+	l.core.em.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d commands still recorded as under way", left)
+	}
+}
+
+func stateJSON(s model.State) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

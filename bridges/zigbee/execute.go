@@ -212,7 +212,8 @@ func (b *Bridge) lock(ctx context.Context, req model.Request, cur model.State) (
 	}
 }
 
-// lockOutcome says whether the lock reached want (or jammed).
+// lockOutcome says whether the lock reached want (or jammed), with the bolt's
+// state only: the lock's battery in a copy could be older than its next report.
 func (b *Bridge) lockOutcome(id string, want model.LockState) (model.State, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -222,7 +223,7 @@ func (b *Bridge) lockOutcome(id string, want model.LockState) (model.State, bool
 	}
 	switch r.State.Lock {
 	case want:
-		return r.State.Clone(), true, nil
+		return model.State{Lock: want}, true, nil
 	case model.Jammed:
 		return model.State{}, true, model.Errorf(model.ErrHardwareFault, "the lock is jammed")
 	}

@@ -285,6 +285,7 @@ func checkCommands(ctx context.Context, s *session) error {
 // with the commanded value in the state, or Accepted and completed (by
 // success or typed error) before the deadline.
 func (s *session) runGood(ctx context.Context, d model.Device, corr string, cmd model.Command) error {
+	before, known := s.currentState(ctx, d.Endpoint.DeviceID)
 	req, res, err := s.execute(ctx, d.Endpoint.DeviceID, corr, cmd)
 	if err != nil {
 		return fmt.Errorf("a valid command failed: %w", err)
@@ -294,7 +295,13 @@ func (s *session) runGood(ctx context.Context, d model.Device, corr string, cmd 
 	}
 	switch res.Status {
 	case model.Done:
-		return expectApplied(cmd, res.State)
+		if err := expectApplied(cmd, res.State); err != nil {
+			return err
+		}
+		if known {
+			return noCopies(cmd, before, res.State, "answer")
+		}
+		return nil
 	case model.Accepted:
 		wctx, cancel := context.WithDeadline(ctx, req.Deadline)
 		defer cancel()
@@ -311,10 +318,46 @@ func (s *session) runGood(ctx context.Context, d model.Device, corr string, cmd 
 		if err := inRange(d.Endpoint.Traits, "the completion's state", c.State); err != nil {
 			return err
 		}
-		return expectApplied(cmd, c.State)
+		if err := expectApplied(cmd, c.State); err != nil {
+			return err
+		}
+		if known {
+			return noCopies(cmd, before, c.State, "completion")
+		}
+		return nil
 	default:
 		return fmt.Errorf("unknown result status %q", res.Status)
 	}
+}
+
+// currentState reads a device's state through GetState (known is false
+// when the bridge gives none).
+func (s *session) currentState(ctx context.Context, id string) (st model.State, known bool) {
+	r, err := s.client.GetState(ctx, &pb.GetStateRequest{DeviceId: id})
+	if err != nil || r.GetError() != nil || r.GetState() == nil {
+		return model.State{}, false
+	}
+	return convert.StateFrom(r.GetState()), true
+}
+
+// noCopies checks that a command's answer (or completion) carries what the
+// command did, not a copy of the device's whole state: beside the
+// command's Effect, only what changed since before. A reading copied into
+// it (a plug's energy count) may be older than the event that reported its
+// next value, and the hub, which may get the answer after that event, would
+// put the older value back.
+func noCopies(cmd model.Command, before, got model.State, what string) error {
+	effect, changed := cmd.Effect(got).Kinds(), model.DiffState(before, got).Kinds()
+	var copied []string
+	for _, k := range got.Kinds() {
+		if !slices.Contains(effect, k) && !slices.Contains(changed, k) {
+			copied = append(copied, string(k))
+		}
+	}
+	if len(copied) > 0 {
+		return fmt.Errorf("the %s copies the device's %s, which the command did not change: answer with what the command did (Command.Effect), or a reading reported meanwhile is overwritten", what, strings.Join(copied, ", "))
+	}
+	return nil
 }
 
 // expectApplied checks that st shows the commanded value.

@@ -23,6 +23,7 @@ type fake struct {
 	devices []model.Device
 
 	wrongState   bool          // Execute answers Done with the state before the command
+	wholeState   bool          // Execute answers Done with the device's whole state
 	neverDone    bool          // Execute answers Accepted and never completes
 	ignoreCtx    chan struct{} // Run does not return until this is closed
 	leak         chan struct{} // Run starts a goroutine that waits for this
@@ -114,10 +115,14 @@ func (f *fake) Execute(ctx context.Context, req model.Request) (model.Result, er
 	if f.wrongState {
 		return model.Result{Status: model.Done, State: before}, nil
 	}
-	if f.badAnswer && after.Brightness != nil {
-		after.Brightness = model.Ptr(150)
+	ans := req.Command.Effect(after)
+	if f.wholeState {
+		ans = after
 	}
-	return model.Result{Status: model.Done, State: after}, nil
+	if f.badAnswer && ans.Brightness != nil {
+		ans.Brightness = model.Ptr(150)
+	}
+	return model.Result{Status: model.Done, State: ans}, nil
 }
 
 func (f *fake) State(_ context.Context, id string) (model.State, error) {
@@ -165,6 +170,7 @@ func TestChecksCatchFaults(t *testing.T) {
 		{"schema rejects test config", Config{Config: json.RawMessage(`{"n":1.5}`)}, func(*fake) {}, []string{"config-schema"}},
 		{"schema is not a schema", Config{}, func(f *fake) { f.desc.ConfigSchema = json.RawMessage(`{"type":12}`) }, []string{"config-schema"}},
 		{"state not applied", Config{}, func(f *fake) { f.wrongState = true }, []string{"commands"}},
+		{"whole state in the answer", Config{}, func(f *fake) { f.wholeState = true }, []string{"commands"}},
 		{"accepted never completes", Config{CommandDeadline: 300 * time.Millisecond}, func(f *fake) { f.neverDone = true }, []string{"commands"}},
 		{"no devices", Config{}, func(f *fake) { f.emptySnaphot = true }, []string{"snapshot-first"}},
 		{"bad endpoint", Config{}, func(f *fake) {

@@ -24,9 +24,9 @@ type emitter struct {
 	order     []string // device ids in first-seen order, for stable snapshots
 	snapshot  bool     // the bridge has sent its first Snapshot
 	subs      map[*subscription]struct{}
-	pending   map[string]*underWay  // correlation id -> an accepted command
+	pending   map[string]*underWay   // correlation id -> an accepted command
 	underWay  map[string][]*underWay // device id -> its commands not yet answered or completed
-	sentLink  map[string]model.Link // the link last sent per device (Link's throttle)
+	sentLink  map[string]model.Link  // the link last sent per device (Link's throttle)
 	now       func() time.Time
 	onOverrun func()
 }

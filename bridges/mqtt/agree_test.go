@@ -1,7 +1,6 @@
 package mqtt
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -96,15 +95,7 @@ func TestHAAndExposesAgreeOnEveryDefinition(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real zigbee2mqtt's code over every definition")
 	}
-	payload, configs := coverageDevicesAndHA(t)
-	var raw []z2mDeviceJSON
-	if err := json.Unmarshal(payload, &raw); err != nil {
-		t.Fatal(err)
-	}
-	var msgs [][2]string
-	if err := json.Unmarshal(configs, &msgs); err != nil {
-		t.Fatal(err)
-	}
+	payload, raw, msgs := coverageDevicesAndHA(t)
 	z := newZ2MSource("zigbee2mqtt", newOnceLog(quietLog()))
 	z.handle("zigbee2mqtt/bridge/devices", payload)
 	h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())

@@ -338,11 +338,26 @@ func coverageDevices(t testing.TB) []byte {
 	return generateDefinitions(t)
 }
 
-// coverageDevicesAndHA returns the generated bridge/devices payload and
-// zigbee2mqtt's Home Assistant discovery of the same devices ([topic,
-// payload] pairs), or the files $AVSHUB_COVERAGE_DEVICES and
-// $AVSHUB_COVERAGE_HA name (gen.js --ha wrote them earlier).
-func coverageDevicesAndHA(t *testing.T) (devices, configs []byte) {
+// coverageDevicesAndHA returns the generated bridge/devices payload (raw
+// and decoded) and zigbee2mqtt's Home Assistant discovery of the same
+// devices ([topic, payload] pairs), or those of the files
+// $AVSHUB_COVERAGE_DEVICES and $AVSHUB_COVERAGE_HA name (gen.js --ha wrote
+// them earlier).
+func coverageDevicesAndHA(t *testing.T) (payload []byte, devices []z2mDeviceJSON, configs [][2]string) {
+	t.Helper()
+	b, h := coverageFiles(t)
+	if err := json.Unmarshal(b, &devices); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(h, &configs); err != nil {
+		t.Fatal(err)
+	}
+	return b, devices, configs
+}
+
+// coverageFiles is coverageDevicesAndHA's bridge/devices and Home
+// Assistant configs, undecoded.
+func coverageFiles(t *testing.T) (devices, configs []byte) {
 	t.Helper()
 	if d, h := os.Getenv("AVSHUB_COVERAGE_DEVICES"), os.Getenv("AVSHUB_COVERAGE_HA"); d != "" && h != "" {
 		var err error
@@ -557,15 +572,7 @@ const haMaxWrong = 0
 // Assistant source, judged against the same primary functions (from the
 // exposes) and the same "nothing imported wrong" checks.
 func TestHACoverageOfEveryDefinition(t *testing.T) {
-	payload, configs := coverageDevicesAndHA(t)
-	var raw []z2mDeviceJSON
-	if err := json.Unmarshal(payload, &raw); err != nil {
-		t.Fatal(err)
-	}
-	var msgs [][2]string
-	if err := json.Unmarshal(configs, &msgs); err != nil {
-		t.Fatal(err)
-	}
+	_, raw, msgs := coverageDevicesAndHA(t)
 	h := newHASource("homeassistant", newOnceLog(quietLog()), quietLog())
 	for _, m := range msgs {
 		h.handle(m[0], []byte(m[1]))

@@ -321,6 +321,18 @@ func compareHand(real z2msim.Step, got []z2msim.Message) []string {
 			diffs = append(diffs, fmt.Sprintf("%s = %v, the real one's %v", k, gl[k], v))
 		}
 	}
+	diffs = append(diffs, nullDiffs(rs, gs)...)
+	if ra, ga := texts(only(real.Messages, "action")), texts(only(got, "action")); !reflect.DeepEqual(ra, ga) {
+		diffs = append(diffs, fmt.Sprintf("actions %q, the real one's %q", ga, ra))
+	}
+	return diffs
+}
+
+// nullDiffs lists where z2m-sim's states (gs) use null, zigbee2mqtt's
+// "unknown", unlike the real one's (rs): none where the real one had some,
+// or one for a property the real one knew.
+func nullDiffs(rs, gs []z2msim.Message) []string {
+	var diffs []string
 	realNulls, realKnown := nulls(rs)
 	gotNulls, _ := nulls(gs)
 	if len(realNulls) > 0 && len(gotNulls) == 0 {
@@ -330,9 +342,6 @@ func compareHand(real z2msim.Step, got []z2msim.Message) []string {
 		if realKnown[k] && !realNulls[k] {
 			diffs = append(diffs, fmt.Sprintf("z2m-sim published %s as null (unknown); the real one knew it", k))
 		}
-	}
-	if ra, ga := texts(only(real.Messages, "action")), texts(only(got, "action")); !reflect.DeepEqual(ra, ga) {
-		diffs = append(diffs, fmt.Sprintf("actions %q, the real one's %q", ga, ra))
 	}
 	return diffs
 }
@@ -473,16 +482,7 @@ func compareReplay(real z2msim.Step, got []z2msim.Message) []string {
 				}
 			}
 		}
-		realNulls, realKnown := nulls(rs)
-		gotNulls, _ := nulls(gs)
-		if len(realNulls) > 0 && len(gotNulls) == 0 {
-			diffs = append(diffs, fmt.Sprintf("no null in z2m-sim's states; the real one's had %v", keys(realNulls)))
-		}
-		for k := range gotNulls {
-			if realKnown[k] && !realNulls[k] {
-				diffs = append(diffs, fmt.Sprintf("z2m-sim published %s as null (unknown); the real one knew it", k))
-			}
-		}
+		diffs = append(diffs, nullDiffs(rs, gs)...)
 	}
 	if ra, ga := texts(only(real.Messages, "action")), texts(only(got, "action")); !reflect.DeepEqual(ra, ga) {
 		diffs = append(diffs, fmt.Sprintf("actions %q, the real one's %q", ga, ra))

@@ -82,38 +82,20 @@ func (t Traits) Mode(instance string) *Mode { return findMode(t.Modes, instance)
 // older and overwrite it. cmd.Effect(cmd.Apply(State{})) is what the command
 // sets.
 func (c Command) Effect(s State) State {
-	var e State
-	switch c.Trait {
-	case TraitOnOff:
+	e := s.Only(c.Trait)
+	if c.Trait == TraitBrightness || c.Trait == TraitFan {
 		e.On = cloneP(s.On)
-	case TraitBrightness:
-		e.Brightness, e.On = cloneP(s.Brightness), cloneP(s.On)
-	case TraitColor:
-		e.Color = cloneP(s.Color)
-	case TraitColorTemperature:
-		e.ColorTemperature = cloneP(s.ColorTemperature)
-	case TraitLock:
-		e.Lock = s.Lock
-	case TraitThermostat:
-		e.Thermostat = s.Thermostat.clone()
-	case TraitToggle:
-		if v, ok := s.Toggles[c.Instance]; ok {
-			e.Toggles = map[string]bool{c.Instance: v}
-		}
-	case TraitRange:
-		if v, ok := s.Ranges[c.Instance]; ok {
-			e.Ranges = map[string]float64{c.Instance: v}
-		}
-	case TraitMode:
-		if v, ok := s.Modes[c.Instance]; ok {
-			e.Modes = map[string]string{c.Instance: v}
-		}
-	case TraitCover:
-		e.CoverPosition, e.CoverTilt = cloneP(s.CoverPosition), cloneP(s.CoverTilt)
-	case TraitFan:
-		e.FanSpeed, e.On = cloneP(s.FanSpeed), cloneP(s.On)
-	case TraitSiren:
-		e.Siren = cloneP(s.Siren)
 	}
+	e.Toggles = onlyKey(e.Toggles, c.Instance)
+	e.Ranges = onlyKey(e.Ranges, c.Instance)
+	e.Modes = onlyKey(e.Modes, c.Instance)
 	return e
+}
+
+// onlyKey returns m's entry for k alone (nil if m has none).
+func onlyKey[V any](m map[string]V, k string) map[string]V {
+	if v, ok := m[k]; ok {
+		return map[string]V{k: v}
+	}
+	return nil
 }

@@ -742,6 +742,64 @@ func DiffState(prev, next State) State {
 	return d
 }
 
+// Only returns (a copy of) the fields of s that are trait k's state.
+func (s State) Only(k TraitKind) State {
+	var o State
+	switch k {
+	case TraitOnOff:
+		o.On = cloneP(s.On)
+	case TraitBrightness:
+		o.Brightness = cloneP(s.Brightness)
+	case TraitColor:
+		o.Color = cloneP(s.Color)
+	case TraitColorTemperature:
+		o.ColorTemperature = cloneP(s.ColorTemperature)
+	case TraitLock:
+		o.Lock = s.Lock
+	case TraitThermostat:
+		o.Thermostat = s.Thermostat.clone()
+	case TraitTemperatureSensor:
+		o.Temperature = cloneP(s.Temperature)
+	case TraitToggle:
+		o.Toggles = maps.Clone(s.Toggles)
+	case TraitRange:
+		o.Ranges = maps.Clone(s.Ranges)
+	case TraitMode:
+		o.Modes = maps.Clone(s.Modes)
+	case TraitCover:
+		o.CoverPosition = cloneP(s.CoverPosition)
+		o.CoverTilt = cloneP(s.CoverTilt)
+	case TraitContact:
+		o.ContactOpen = cloneP(s.ContactOpen)
+	case TraitWaterLeak:
+		o.WaterLeak = cloneP(s.WaterLeak)
+	case TraitPower:
+		o.Watts = cloneP(s.Watts)
+	case TraitEnergy:
+		o.EnergyKWh = cloneP(s.EnergyKWh)
+	case TraitMotion:
+		o.Motion = cloneP(s.Motion)
+	case TraitBattery:
+		o.Battery = cloneP(s.Battery)
+		o.BatteryLow = cloneP(s.BatteryLow)
+	case TraitHumidity:
+		o.Humidity = cloneP(s.Humidity)
+	case TraitIlluminance:
+		o.Illuminance = cloneP(s.Illuminance)
+	case TraitSmoke:
+		o.Smoke = cloneP(s.Smoke)
+	case TraitGas:
+		o.Gas = cloneP(s.Gas)
+	case TraitTamper:
+		o.Tamper = cloneP(s.Tamper)
+	case TraitFan:
+		o.FanSpeed = cloneP(s.FanSpeed)
+	case TraitSiren:
+		o.Siren = cloneP(s.Siren)
+	}
+	return o
+}
+
 // IsZero reports whether s sets no field.
 func (s State) IsZero() bool {
 	return len(s.Kinds()) == 0

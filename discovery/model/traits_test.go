@@ -275,3 +275,19 @@ func TestEveryCommandEffect(t *testing.T) {
 		t.Errorf("a stop's Effect is %+v, want the cover's position", got)
 	}
 }
+
+// TestOnlyKeepsItsTrait: State.Only(k) of a state that sets every trait is
+// trait k's state alone, every field of it.
+func TestOnlyKeepsItsTrait(t *testing.T) {
+	var full State
+	for _, k := range AllTraitKinds() {
+		_, st := Example(k)
+		full = full.Merge(st)
+	}
+	for _, k := range AllTraitKinds() {
+		_, want := Example(k)
+		if got := full.Only(k); !reflect.DeepEqual(got, want) {
+			t.Errorf("Only(%s) = %+v, want %+v", k, got, want)
+		}
+	}
+}

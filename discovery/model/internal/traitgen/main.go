@@ -393,6 +393,24 @@ func genModel(traits []ts.Trait) string {
 	}
 	b.WriteString("\treturn d\n}\n\n")
 
+	b.WriteString("// Only returns (a copy of) the fields of s that are trait k's state.\nfunc (s State) Only(k TraitKind) State {\n\tvar o State\n\tswitch k {\n")
+	for _, t := range traits {
+		fmt.Fprintf(&b, "\tcase Trait%s:\n", t.Name)
+		for _, f := range t.State {
+			switch f.Shape {
+			case ts.Ptr:
+				fmt.Fprintf(&b, "\t\to.%[1]s = cloneP(s.%[1]s)\n", f.Name)
+			case ts.Enum:
+				fmt.Fprintf(&b, "\t\to.%[1]s = s.%[1]s\n", f.Name)
+			case ts.Partial:
+				fmt.Fprintf(&b, "\t\to.%[1]s = s.%[1]s.clone()\n", f.Name)
+			case ts.Map:
+				fmt.Fprintf(&b, "\t\to.%[1]s = maps.Clone(s.%[1]s)\n", f.Name)
+			}
+		}
+	}
+	b.WriteString("\t}\n\treturn o\n}\n\n")
+
 	b.WriteString("// IsZero reports whether s sets no field.\nfunc (s State) IsZero() bool {\n\treturn len(s.Kinds()) == 0\n}\n\n")
 	b.WriteString("// Kinds lists the traits whose state s sets, in the protocol's order.\nfunc (s State) Kinds() []TraitKind {\n\tvar ks []TraitKind\n")
 	for _, t := range traits {

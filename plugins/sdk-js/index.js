@@ -117,9 +117,44 @@ function changed(prev, next) {
   return Object.keys(c).length ? c : null;
 }
 
+// mergeState returns a overlaid with every field b sets, as the Go model's
+// State.Merge: the generic traits' maps by instance, the thermostat by field.
+const byKey = new Set(['toggles', 'ranges', 'modes', 'thermostat']);
+function mergeState(a, b) {
+  const s = { ...a };
+  for (const [k, v] of Object.entries(b || {})) {
+    if (v === undefined || v === null) continue;
+    s[k] = byKey.has(k) && s[k] ? { ...s[k], ...v } : v;
+  }
+  return s;
+}
+
+// effect returns the part of state s a command is about, as the Go model's
+// Command.Effect: its trait's fields (a generic trait: only its instance),
+// with the on/off a brightness or a fan speed also switches.
+const effectFields = { TRAIT_KIND_ON_OFF: ['on'], TRAIT_KIND_BRIGHTNESS: ['brightness', 'on'], TRAIT_KIND_COLOR: ['color'],
+  TRAIT_KIND_COLOR_TEMPERATURE: ['color_temperature'], TRAIT_KIND_LOCK: ['lock'], TRAIT_KIND_THERMOSTAT: ['thermostat'],
+  TRAIT_KIND_COVER: ['cover_position', 'cover_tilt'], TRAIT_KIND_FAN: ['fan_speed', 'on'], TRAIT_KIND_SIREN: ['siren'] };
+const effectMaps = { TRAIT_KIND_TOGGLE: 'toggles', TRAIT_KIND_RANGE: 'ranges', TRAIT_KIND_MODE: 'modes' };
+function effect(cmd, s) {
+  const e = {};
+  s = s || {};
+  for (const f of effectFields[cmd.trait] || []) if (s[f] !== undefined && s[f] !== null) e[f] = s[f];
+  const m = effectMaps[cmd.trait];
+  const inst = cmd.instance || '';
+  if (m && s[m] && Object.hasOwn(s[m], inst)) e[m] = { [inst]: s[m][inst] };
+  return e;
+}
+
 // ---- the emitter: numbered events, a snapshot first on every stream ----
+// The emitter keeps the devices' state (the snapshot a new stream starts
+// from) and merges into it what the bridge reports and what commands answer.
 class Emitter {
-  constructor() { this.healthState = { state: 'HEALTH_STATE_STARTING', description: 'starting' }; this.devices = new Map(); this.snapshotSent = false; this.streams = new Set(); this.pending = new Map(); }
+  constructor() {
+    this.healthState = { state: 'HEALTH_STATE_STARTING', description: 'starting' }; this.devices = new Map(); this.snapshotSent = false; this.streams = new Set();
+    this.pending = new Map(); // correlation id -> an accepted command under way
+    this.underWay = new Map(); // device id -> its commands not yet answered (or completed): Set of { cmd, changed }
+  }
   _send(ev) { for (const s of this.streams) s.send(ev); }
   health(state, description = '') { this.healthState = { state: 'HEALTH_STATE_' + state, description }; this._send({ health: this.healthState }); }
   snapshot(devices) {
@@ -129,7 +164,8 @@ class Emitter {
   }
   stateChanged(id, state, cause = 'PERIODIC_POLL') {
     const d = this.devices.get(id);
-    if (d) d.state = { ...d.state, ...state };
+    if (d) d.state = mergeState(d.state, state);
+    for (const u of this.underWay.get(id) || []) u.changed = mergeState(u.changed, state);
     this._send({ state: { device_id: id, changed: state, cause } });
   }
   // upsert adds or replaces one device (a device that joined while pairing).
@@ -144,12 +180,38 @@ class Emitter {
   // complete finishes a command execute answered as accepted ({ accepted: … }):
   // the state it reached, or the error (an Error from errorf) why it failed.
   complete(correlationId, state, error) {
-    const id = this.pending.get(correlationId);
+    const u = this.pending.get(correlationId);
     this.pending.delete(correlationId);
-    if (error) return this._send({ completion: { correlation_id: correlationId, error: toProtoError(error) } });
-    const d = this.devices.get(id);
-    if (d) d.state = { ...d.state, ...state };
+    if (error) {
+      if (u) this._end(u);
+      return this._send({ completion: { correlation_id: correlationId, error: toProtoError(error) } });
+    }
+    if (u) this._answered(u, state);
     this._send({ completion: { correlation_id: correlationId, state } });
+  }
+  // _execute runs one command (call: the bridge's execute) and merges its
+  // answer, or an accepted command's completion, into the device's state: the
+  // command's own part (effect) comes from the answer; for anything else it
+  // carries, a change the bridge reported while the command was under way
+  // stays (a plug's power after its relay: the answer's copy may be older).
+  async _execute(req, cmd, call) {
+    const u = { id: req.device_id, cmd, changed: {} };
+    if (!this.underWay.has(u.id)) this.underWay.set(u.id, new Set());
+    this.underWay.get(u.id).add(u);
+    let state;
+    try { state = await call(); } catch (e) { this._end(u); throw e; }
+    if (state && state.accepted) this.pending.set(req.correlation_id, u);
+    else this._answered(u, state);
+    return state;
+  }
+  _end(u) {
+    const us = this.underWay.get(u.id);
+    if (us && us.delete(u) && us.size === 0) this.underWay.delete(u.id);
+  }
+  _answered(u, state) {
+    this._end(u);
+    const d = this.devices.get(u.id);
+    if (d) d.state = mergeState(mergeState(mergeState(d.state, state), u.changed), effect(u.cmd, state));
   }
   // pairing reports a pairing window (no deviceId: stage OPEN or CLOSED with
   // remainingMs) or one joining device: ANNOUNCED, INTERVIEWING (detail says
@@ -315,17 +377,15 @@ function serve(bridge) {
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), budget);
       try {
-        const state = await Promise.race([bridge.execute({ ...req, command: cmd }, ac.signal),
+        const state = await em._execute(req, cmd, () => Promise.race([bridge.execute({ ...req, command: cmd }, ac.signal),
           new Promise((_, rej) => ac.signal.addEventListener('abort', () => rej(errorf('UNREACHABLE',
-            `${d.endpoint.friendly_name} did not answer: the bridge's execute did not return before its deadline (${(budget / 1000).toFixed(1)}s)`)), { once: true }))]);
+            `${d.endpoint.friendly_name} did not answer: the bridge's execute did not return before its deadline (${(budget / 1000).toFixed(1)}s)`)), { once: true }))]));
         if (state && state.accepted) {
           // A slow device: the hub answers Alexa with a deferred response; finish with em.complete(req.correlation_id, …).
-          em.pending.set(req.correlation_id, req.device_id);
           const ms = state.accepted.estimatedDeferralMs || 0;
           return cb(null, { accepted: { state: state.accepted.state || {},
             estimated_deferral: { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 } } });
         }
-        d.state = { ...d.state, ...state };
         cb(null, { done: { state } });
       } catch (e) { cb(null, { error: toProtoError(e) }); } finally { clearTimeout(timer); }
     },
@@ -378,4 +438,4 @@ function serve(bridge) {
 module.exports = { serve, logger, errorf, BridgeError, validate, device, build, switchDevice, plug, light, lock, cover, fan,
   withOnOff, withBrightness, withColor, withColorTemperature, withLock, withThermostat, withTemperatureSensor, withToggle, withRange, withMode,
   withCover, withContact, withMotion, withWaterLeak, withSmoke, withGas, withTamper, withHumidity, withIlluminance, withPower, withEnergy,
-  withBattery, withFan, withSiren, Poller, changed, duration, API_VERSION };
+  withBattery, withFan, withSiren, Poller, Emitter, changed, duration, API_VERSION };

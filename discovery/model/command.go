@@ -82,6 +82,9 @@ func (t Traits) Mode(instance string) *Mode { return findMode(t.Modes, instance)
 // older and overwrite it. cmd.Effect(cmd.Apply(State{})) is what the command
 // sets.
 func (c Command) Effect(s State) State {
+	if c.Trait.ReadOnly() {
+		return State{} // no command is about a reading
+	}
 	e := s.Only(c.Trait)
 	if c.Trait == TraitBrightness || c.Trait == TraitFan {
 		e.On = cloneP(s.On)

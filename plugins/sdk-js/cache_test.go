@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os/exec"
+	"reflect"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -86,5 +87,78 @@ func TestJSAnswerKeepsChangeMeanwhile(t *testing.T) {
 	}
 	if got.Left != 0 {
 		t.Errorf("%d commands still recorded as under way", got.Left)
+	}
+}
+
+// The JavaScript SDK's effect (the part of a state a command is about, which
+// its emitter keeps from an answer) is the Go model's Command.Effect, which
+// make generate derives from the trait spec: for every command of the
+// validation cases, on a state that sets every trait (and a second instance
+// of each generic one), both keep the same fields.
+func TestJSEffectAgreesWithGo(t *testing.T) {
+	node(t)
+	var full model.State
+	for _, k := range model.AllTraitKinds() {
+		_, st := model.Example(k)
+		full = full.Merge(st)
+	}
+	full = full.Merge(model.State{Toggles: map[string]bool{"Other": true}, Ranges: map[string]float64{"Other": 1}, Modes: map[string]string{"Other": "B"}})
+	type effectCase struct {
+		Command json.RawMessage `json:"command"`
+		State   json.RawMessage `json:"state"`
+	}
+	var (
+		in    bytes.Buffer
+		wants []map[string]any
+		names []string
+	)
+	enc := json.NewEncoder(&in)
+	for _, c := range validateCommands() {
+		st := c.Apply(full)
+		cj, err1 := wireJSON.Marshal(convert.Command(c))
+		sj, err2 := wireJSON.Marshal(convert.State(st))
+		wj, err3 := wireJSON.Marshal(convert.State(c.Effect(st)))
+		if err1 != nil || err2 != nil || err3 != nil {
+			t.Fatal(err1, err2, err3)
+		}
+		var want map[string]any
+		if err := json.Unmarshal(wj, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := enc.Encode(effectCase{cj, sj}); err != nil {
+			t.Fatal(err)
+		}
+		wants, names = append(wants, want), append(names, string(cj))
+	}
+	script := `const { effect } = require('./index.js');
+const rl = require('node:readline').createInterface({ input: process.stdin });
+rl.on('line', (l) => { const c = JSON.parse(l); process.stdout.write(JSON.stringify(effect(c.command, c.state)) + '\n'); });`
+	cmd := exec.Command("node", "-e", script)
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, stderr.String())
+	}
+	lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
+	if len(lines) != len(wants) {
+		t.Fatalf("node answered %d of %d cases", len(lines), len(wants))
+	}
+	nonEmpty := 0
+	for i, l := range lines {
+		var got map[string]any
+		if err := json.Unmarshal(l, &got); err != nil {
+			t.Fatalf("%s: %v: %s", names[i], err, l)
+		}
+		if !reflect.DeepEqual(got, wants[i]) {
+			t.Errorf("%s\n  JavaScript: %v\n  Go:         %v", names[i], got, wants[i])
+		}
+		if len(got) > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty == 0 {
+		t.Fatal("no case has an effect")
 	}
 }

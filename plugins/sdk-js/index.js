@@ -130,8 +130,9 @@ function mergeState(a, b) {
 }
 
 // effect returns the part of state s a command is about, as the Go model's
-// Command.Effect: its trait's fields (a generic trait: only its instance),
-// with the on/off a brightness or a fan speed also switches.
+// Command.Effect (TestJSEffectAgreesWithGo holds them alike for every trait):
+// its trait's fields (a generic trait: only its instance), with the on/off a
+// brightness or a fan speed also switches; nothing for a reading.
 const effectFields = { TRAIT_KIND_ON_OFF: ['on'], TRAIT_KIND_BRIGHTNESS: ['brightness', 'on'], TRAIT_KIND_COLOR: ['color'],
   TRAIT_KIND_COLOR_TEMPERATURE: ['color_temperature'], TRAIT_KIND_LOCK: ['lock'], TRAIT_KIND_THERMOSTAT: ['thermostat'],
   TRAIT_KIND_COVER: ['cover_position', 'cover_tilt'], TRAIT_KIND_FAN: ['fan_speed', 'on'], TRAIT_KIND_SIREN: ['siren'] };
@@ -438,4 +439,4 @@ function serve(bridge) {
 module.exports = { serve, logger, errorf, BridgeError, validate, device, build, switchDevice, plug, light, lock, cover, fan,
   withOnOff, withBrightness, withColor, withColorTemperature, withLock, withThermostat, withTemperatureSensor, withToggle, withRange, withMode,
   withCover, withContact, withMotion, withWaterLeak, withSmoke, withGas, withTamper, withHumidity, withIlluminance, withPower, withEnergy,
-  withBattery, withFan, withSiren, Poller, Emitter, changed, duration, API_VERSION };
+  withBattery, withFan, withSiren, Poller, Emitter, changed, effect, duration, API_VERSION };

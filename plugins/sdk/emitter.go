@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery/model"
+	pb "github.com/avshub/avshub/plugins/proto/bridge/v1"
+	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 )
 
 // maxQueue bounds the events queued for one slow stream. Past it the queue is
@@ -43,15 +45,27 @@ func newEmitter() *emitter {
 	}
 }
 
-// subscription is one event stream's queue.
+// subscription is one event stream's queue. A wire subscription (the gRPC
+// server's) gets its snapshots built straight from the emitter's device set
+// as bridge.v1 messages: a snapshot of a big installation (5,000 devices) is
+// then one copy on its way to the hub, not a []model.Device and then its
+// protobuf tree (BENCHMARKS.md, the import's peak RSS).
 type subscription struct {
 	mu     sync.Mutex
-	queue  []model.Event
+	queue  []queued
 	signal chan struct{} // capacity 1: "queue is not empty"
 	seq    uint64
+	wire   bool
 }
 
-func (s *subscription) push(evs ...model.Event) {
+// queued is one queued event. snap, on a wire subscription only, holds the
+// devices of a Snapshot event (whose Devices is then nil).
+type queued struct {
+	ev   model.Event
+	snap *pb.Snapshot
+}
+
+func (s *subscription) push(evs ...queued) {
 	s.mu.Lock()
 	s.queue = append(s.queue, evs...)
 	s.mu.Unlock()
@@ -63,33 +77,44 @@ func (s *subscription) push(evs ...model.Event) {
 
 // next waits for the next event and numbers it. ok is false when ctx ends.
 func (s *subscription) next(ctx context.Context) (model.Event, bool) {
+	q, ok := s.nextQueued(ctx)
+	return q.ev, ok
+}
+
+// nextQueued is next with a wire subscription's snapshot devices.
+func (s *subscription) nextQueued(ctx context.Context) (queued, bool) {
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 {
-			ev := s.queue[0]
-			s.queue[0] = model.Event{}
+			q := s.queue[0]
+			s.queue[0] = queued{}
 			s.queue = s.queue[1:]
 			s.seq++
-			ev.Seq = s.seq
+			q.ev.Seq = s.seq
 			s.mu.Unlock()
-			return ev, true
+			return q, true
 		}
 		s.mu.Unlock()
 		select {
 		case <-s.signal:
 		case <-ctx.Done():
-			return model.Event{}, false
+			return queued{}, false
 		}
 	}
 }
 
 // subscribe opens a stream: it starts with Health and (if the bridge has sent
 // one) the current Snapshot.
-func (e *emitter) subscribe() *subscription {
+func (e *emitter) subscribe() *subscription { return e.open(false) }
+
+// subscribeWire opens a wire stream (subscription).
+func (e *emitter) subscribeWire() *subscription { return e.open(true) }
+
+func (e *emitter) open(wire bool) *subscription {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := &subscription{signal: make(chan struct{}, 1)}
-	s.push(e.initialLocked()...)
+	s := &subscription{signal: make(chan struct{}, 1), wire: wire}
+	s.push(e.initialLocked(wire)...)
 	e.subs[s] = struct{}{}
 	return s
 }
@@ -100,13 +125,41 @@ func (e *emitter) unsubscribe(s *subscription) {
 	e.mu.Unlock()
 }
 
-func (e *emitter) initialLocked() []model.Event {
+func (e *emitter) initialLocked(wire bool) []queued {
 	h := e.health
-	evs := []model.Event{{Kind: model.EventHealth, At: e.now(), Health: &h}}
+	evs := []queued{{ev: model.Event{Kind: model.EventHealth, At: e.now(), Health: &h}}}
 	if e.snapshot {
-		evs = append(evs, model.Event{Kind: model.EventSnapshot, At: e.now(), Devices: e.devicesLocked()})
+		var snap snapshots
+		evs = append(evs, e.snapshotLocked(&snap, wire, e.now()))
 	}
 	return evs
+}
+
+// snapshots holds the current device set as built for one broadcast, in
+// either form, so that several streams share it.
+type snapshots struct {
+	devices []model.Device
+	wire    *pb.Snapshot
+}
+
+// snapshotLocked returns a Snapshot event of the current device set for a
+// stream (wire or not), building it into s once.
+func (e *emitter) snapshotLocked(s *snapshots, wire bool, at time.Time) queued {
+	ev := model.Event{Kind: model.EventSnapshot, At: at}
+	if wire {
+		if s.wire == nil {
+			s.wire = &pb.Snapshot{Devices: make([]*pb.Device, 0, len(e.order))}
+			for _, id := range e.order {
+				s.wire.Devices = append(s.wire.Devices, convert.Device(e.devices[id]))
+			}
+		}
+		return queued{ev: ev, snap: s.wire}
+	}
+	if s.devices == nil {
+		s.devices = e.devicesLocked()
+	}
+	ev.Devices = s.devices
+	return queued{ev: ev}
 }
 
 func (e *emitter) devicesLocked() []model.Device {
@@ -119,28 +172,34 @@ func (e *emitter) devicesLocked() []model.Device {
 	return out
 }
 
-// broadcastLocked queues ev on every stream.
+// broadcastLocked queues ev on every stream; a Snapshot event's devices are
+// the current set (snapshotLocked), whatever ev.Devices holds.
 func (e *emitter) broadcastLocked(ev model.Event) {
 	ev.At = e.now()
+	var snap snapshots
 	for s := range e.subs {
 		s.mu.Lock()
 		over := len(s.queue) >= maxQueue
 		if over {
 			// Keep completions (each answers a waiting command); the rest is
 			// replaced by the current picture.
-			var keep []model.Event
+			var keep []queued
 			for _, q := range s.queue {
-				if q.Kind == model.EventCompletion {
+				if q.ev.Kind == model.EventCompletion {
 					keep = append(keep, q)
 				}
 			}
-			s.queue = append(e.initialLocked(), keep...)
+			s.queue = append(e.initialLocked(s.wire), keep...)
 		}
 		s.mu.Unlock()
 		if over && e.onOverrun != nil {
 			e.onOverrun()
 		}
-		s.push(ev)
+		if ev.Kind == model.EventSnapshot {
+			s.push(e.snapshotLocked(&snap, s.wire, ev.At))
+		} else {
+			s.push(queued{ev: ev})
+		}
 	}
 }
 
@@ -255,7 +314,7 @@ func (e *emitter) Snapshot(devices []model.Device) {
 		e.devices[d.Endpoint.DeviceID] = d
 	}
 	e.snapshot = true
-	e.broadcastLocked(model.Event{Kind: model.EventSnapshot, Devices: e.devicesLocked()})
+	e.broadcastLocked(model.Event{Kind: model.EventSnapshot})
 }
 
 func (e *emitter) Upsert(d model.Device) {

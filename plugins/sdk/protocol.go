@@ -211,15 +211,20 @@ func (s *server) Configure(ctx context.Context, r *pb.ConfigureRequest) (*pb.Con
 }
 
 func (s *server) StreamEvents(_ *pb.StreamEventsRequest, stream grpc.ServerStreamingServer[pb.Event]) error {
-	sub := s.core.em.subscribe()
+	sub := s.core.em.subscribeWire()
 	defer s.core.em.unsubscribe(sub)
 	ctx := stream.Context()
 	for {
-		ev, ok := sub.next(ctx)
+		q, ok := sub.nextQueued(ctx)
 		if !ok {
 			return nil
 		}
-		if err := stream.Send(convert.Event(ev)); err != nil {
+		out := convert.Event(q.ev)
+		if q.snap != nil {
+			out.Kind = &pb.Event_Snapshot{Snapshot: q.snap} // built from the device set (subscribeWire)
+		}
+		q = queued{}
+		if err := stream.Send(out); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1074,7 +1075,7 @@ func cloneDevice(d model.Device) model.Device {
 	d.State = d.State.Clone()
 	d.Link = d.Link.Clone()
 	ep := d.Endpoint
-	ep.Connections = append([]model.Connection(nil), ep.Connections...)
+	ep.Connections = slices.Clone(ep.Connections) // nil stays nil, empty stays empty: a clone compares equal
 	d.Endpoint = ep
 	return d
 }

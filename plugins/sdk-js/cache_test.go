@@ -133,20 +133,8 @@ func TestJSEffectAgreesWithGo(t *testing.T) {
 	script := `const { effect } = require('./index.js');
 const rl = require('node:readline').createInterface({ input: process.stdin });
 rl.on('line', (l) => { const c = JSON.parse(l); process.stdout.write(JSON.stringify(effect(c.command, c.state)) + '\n'); });`
-	cmd := exec.Command("node", "-e", script)
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
-	lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
-	if len(lines) != len(wants) {
-		t.Fatalf("node answered %d of %d cases", len(lines), len(wants))
-	}
 	nonEmpty := 0
-	for i, l := range lines {
+	for i, l := range nodeLines(t, script, &in, len(wants)) {
 		var got map[string]any
 		if err := json.Unmarshal(l, &got); err != nil {
 			t.Fatalf("%s: %v: %s", names[i], err, l)

@@ -205,6 +205,20 @@ func traitsType(t ts.Trait) string {
 
 // ---------------------------------------------------------------- model
 
+// stateCopy is the Go expression of a deep copy of state field f of the
+// State named v.
+func stateCopy(f ts.Field, v string) string {
+	switch f.Shape {
+	case ts.Ptr:
+		return fmt.Sprintf("cloneP(%s.%s)", v, f.Name)
+	case ts.Partial:
+		return fmt.Sprintf("%s.%s.clone()", v, f.Name)
+	case ts.Map:
+		return fmt.Sprintf("maps.Clone(%s.%s)", v, f.Name)
+	}
+	return v + "." + f.Name
+}
+
 func genModel(traits []ts.Trait) string {
 	var b bytes.Buffer
 	b.WriteString(header + "\npackage model\n\nimport (\n\t\"maps\"\n\t\"slices\"\n)\n\n")
@@ -347,13 +361,8 @@ func genModel(traits []ts.Trait) string {
 	b.WriteString("// Clone returns a deep copy of s.\nfunc (s State) Clone() State {\n")
 	for _, t := range traits {
 		for _, f := range t.State {
-			switch f.Shape {
-			case ts.Ptr:
-				fmt.Fprintf(&b, "\ts.%[1]s = cloneP(s.%[1]s)\n", f.Name)
-			case ts.Partial:
-				fmt.Fprintf(&b, "\ts.%[1]s = s.%[1]s.clone()\n", f.Name)
-			case ts.Map:
-				fmt.Fprintf(&b, "\ts.%[1]s = maps.Clone(s.%[1]s)\n", f.Name)
+			if f.Shape != ts.Enum { // a string is copied with s
+				fmt.Fprintf(&b, "\ts.%s = %s\n", f.Name, stateCopy(f, "s"))
 			}
 		}
 	}
@@ -397,16 +406,7 @@ func genModel(traits []ts.Trait) string {
 	for _, t := range traits {
 		fmt.Fprintf(&b, "\tcase Trait%s:\n", t.Name)
 		for _, f := range t.State {
-			switch f.Shape {
-			case ts.Ptr:
-				fmt.Fprintf(&b, "\t\to.%[1]s = cloneP(s.%[1]s)\n", f.Name)
-			case ts.Enum:
-				fmt.Fprintf(&b, "\t\to.%[1]s = s.%[1]s\n", f.Name)
-			case ts.Partial:
-				fmt.Fprintf(&b, "\t\to.%[1]s = s.%[1]s.clone()\n", f.Name)
-			case ts.Map:
-				fmt.Fprintf(&b, "\t\to.%[1]s = maps.Clone(s.%[1]s)\n", f.Name)
-			}
+			fmt.Fprintf(&b, "\t\to.%s = %s\n", f.Name, stateCopy(f, "s"))
 		}
 	}
 	b.WriteString("\t}\n\treturn o\n}\n\n")

@@ -140,6 +140,61 @@ func (e *testEnv) waitBridgeEndpoints(ctx context.Context, bridge string, ids []
 	})
 }
 
+// waitDiscoverySettled waits until every bridge has sent its snapshot, Alexa
+// knows every endpoint the registry holds (but those hidden from it) and no
+// discovery report is pending: every report of the start has been delivered,
+// so an AddOrUpdateReport seen after this is news, not a late one of the start.
+func (e *testEnv) waitDiscoverySettled(ctx context.Context) {
+	e.t.Helper()
+	e.poll(ctx, "every bridge synced, Alexa knowing every endpoint and no discovery report pending", func() error {
+		for _, b := range e.hub.Status().Bridges {
+			if !e.hub.reg.Synced(b.Name) {
+				return fmt.Errorf("bridge %s has not sent its snapshot", b.Name)
+			}
+		}
+		for _, ent := range e.hub.reg.List() {
+			if e.hub.reg.Settings(ent.Endpoint.ID).HiddenFromAlexa {
+				continue
+			}
+			if _, ok := e.emu.Endpoint(ent.Endpoint.ID); !ok {
+				return fmt.Errorf("Alexa does not know %s", ent.Endpoint.ID)
+			}
+		}
+		if p, err := e.hub.manager.Pending(ctx); err != nil || len(p) != 0 {
+			return fmt.Errorf("%d discovery reports pending (%v)", len(p), err)
+		}
+		return nil
+	})
+}
+
+// reportedEndpoints lists the endpoint ids of the accepted discovery events
+// named "namespace.name" from index from (for a failure's message).
+func (e *testEnv) reportedEndpoints(from int, name string) []string {
+	var out []string
+	for i, r := range e.emu.Events() {
+		if i < from || r.Name() != name || r.Status >= 300 {
+			continue
+		}
+		var ev struct {
+			Event struct {
+				Payload struct {
+					Endpoints []struct {
+						EndpointID string `json:"endpointId"`
+					} `json:"endpoints"`
+				} `json:"payload"`
+			} `json:"event"`
+		}
+		if err := json.Unmarshal(r.Event, &ev); err != nil {
+			out = append(out, "undecodable: "+err.Error())
+			continue
+		}
+		for _, ep := range ev.Event.Payload.Endpoints {
+			out = append(out, ep.EndpointID)
+		}
+	}
+	return out
+}
+
 // bridgeEndpoints lists the device ids the registry holds for bridge.
 func (e *testEnv) bridgeEndpoints(bridge string) []string {
 	var out []string
@@ -311,6 +366,8 @@ func TestFaultZigbeeBridgeSIGKILL(t *testing.T) {
 	}
 	e.poll(ctx, "Alexa's view of the Zigbee bulbs to match the devices", func() error { return zigbeeOnOffMatches(e, r, hue, dim) })
 	e.poll(ctx, "Alexa's view to match the Zigbee bridge", func() error { return e.consistentOf(ctx, "zigbee", len(r.ids), false) })
+	// Every report of the start delivered: one after the restart is the restart's.
+	e.waitDiscoverySettled(ctx)
 	// A change by hand just before the crash, which the bridge may not have
 	// saved (it saves within 500 ms) nor reported: the restarted bridge finds
 	// it by reading the device, and Alexa is told.
@@ -333,7 +390,7 @@ func TestFaultZigbeeBridgeSIGKILL(t *testing.T) {
 		t.Errorf("%d DeleteReport after the bridge restart", n)
 	}
 	if n := e.countEvents(from, "Alexa.Discovery.AddOrUpdateReport"); n != 0 {
-		t.Errorf("%d AddOrUpdateReport after a bridge restart with nothing changed", n)
+		t.Errorf("%d AddOrUpdateReport after a bridge restart with nothing changed (of %v)", n, e.reportedEndpoints(from, "Alexa.Discovery.AddOrUpdateReport"))
 	}
 	if state, _, _, _ := e.bridgeStatus("zigbee"); state != "running" {
 		t.Errorf("zigbee bridge %s", state)
@@ -495,6 +552,8 @@ func TestFaultMQTTBridgeSIGKILL(t *testing.T) {
 	}
 	e.poll(ctx, "the bulb on", bulbIs("ON"))
 	e.poll(ctx, "Alexa's view to match the MQTT bridge", func() error { return e.consistentOf(ctx, "mqtt", len(ids), false) })
+	// Every report of the start delivered: one after the restart is the restart's.
+	e.waitDiscoverySettled(ctx)
 
 	from := len(e.emu.Events())
 	eps := make([]string, len(ids))
@@ -509,7 +568,7 @@ func TestFaultMQTTBridgeSIGKILL(t *testing.T) {
 		t.Errorf("%d DeleteReport after the bridge restart", n)
 	}
 	if n := e.countEvents(from, "Alexa.Discovery.AddOrUpdateReport"); n != 0 {
-		t.Errorf("%d AddOrUpdateReport after a bridge restart with nothing changed", n)
+		t.Errorf("%d AddOrUpdateReport after a bridge restart with nothing changed (of %v)", n, e.reportedEndpoints(from, "Alexa.Discovery.AddOrUpdateReport"))
 	}
 	e.poll(ctx, "Alexa's view to match the MQTT bridge after the restart", func() error { return e.consistentOf(ctx, "mqtt", len(ids), false) })
 	if err := e.consistentOf(ctx, "mqtt", len(ids), true); err != nil {

@@ -340,6 +340,8 @@ type outcome struct {
 	mu     sync.Mutex
 	detail string // the error's message, for an ErrorResponse
 	cmd    string // the command sent to the bridge
+	name   string // the endpoint's friendly name, when named
+	named  bool   // the endpoint was found (the line then names it)
 }
 
 type outcomeKey struct{}
@@ -364,33 +366,56 @@ func noteOutcome(ctx context.Context, detail, cmd string) {
 	}
 }
 
-// logDirective writes the one info line of a directive and its answer.
+// noteName records the endpoint's friendly name on ctx's outcome, if any, so
+// that the log line need not copy the registry's entry once more for it.
+func noteName(ctx context.Context, name string) {
+	o, _ := ctx.Value(outcomeKey{}).(*outcome)
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	o.name, o.named = name, true
+	o.mu.Unlock()
+}
+
+// logDirective writes the one info line of a directive and its answer. The
+// attributes are slog.Attrs, not key-value pairs: a line per directive, and
+// boxing each value into an interface cost an allocation apiece.
 func (r *Router) logDirective(d *alexa.Directive, id, result string, o *outcome, took time.Duration, err error) {
 	what := d.Header.Namespace + "." + d.Header.Name
 	if d.Header.Instance != "" {
 		what += " " + d.Header.Instance
 	}
-	args := []any{"endpoint", id}
-	if e, ok := r.reg.Get(id); ok {
-		args = append(args, "name", e.Endpoint.FriendlyName)
+	var buf [8]slog.Attr
+	args := append(buf[:0], slog.String("endpoint", id))
+	o.mu.Lock()
+	name, named := o.name, o.named
+	o.mu.Unlock()
+	if !named {
+		if e, ok := r.reg.Get(id); ok {
+			name, named = e.Endpoint.FriendlyName, true
+		}
 	}
-	args = append(args, "what", what)
+	if named {
+		args = append(args, slog.String("name", name))
+	}
+	args = append(args, slog.String("what", what))
 	o.mu.Lock()
 	if o.cmd != "" {
-		args = append(args, "command", o.cmd)
+		args = append(args, slog.String("command", o.cmd))
 	}
-	args = append(args, "outcome", result)
+	args = append(args, slog.String("outcome", result))
 	if o.detail != "" {
-		args = append(args, "reason", o.detail)
+		args = append(args, slog.String("reason", o.detail))
 	}
 	o.mu.Unlock()
-	args = append(args, "ms", took.Milliseconds())
+	args = append(args, slog.Int64("ms", took.Milliseconds()))
 	if err != nil {
-		args = append(args, "err", err)
-		r.log.Warn("directive: the answer could not be sent", args...)
+		args = append(args, slog.Any("err", err))
+		r.log.LogAttrs(context.Background(), slog.LevelWarn, "directive: the answer could not be sent", args...)
 		return
 	}
-	r.log.Info("directive", args...)
+	r.log.LogAttrs(context.Background(), slog.LevelInfo, "directive", args...)
 }
 
 func hdr(d *alexa.Directive) alexa.Header {
@@ -417,6 +442,9 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		return r.answerError(ctx, d, id, de, scale)
 	}
 	entry, ok := r.reg.Get(id)
+	if ok {
+		noteName(ctx, entry.Endpoint.FriendlyName)
+	}
 	if !ok {
 		endTurn()
 		ev, err := alexa.NewNoSuchEndpoint(d, id)
@@ -1092,7 +1120,8 @@ func (r *Router) changeReport(ctx context.Context, id string) {
 func propKey(p alexa.Property) string { return p.Namespace + "|" + p.Instance + "|" + p.Name }
 
 func propValue(p alexa.Property) string {
-	b, err := json.Marshal(p.Value)
+	var buf [64]byte
+	b, err := p.AppendValueJSON(buf[:0])
 	if err != nil {
 		return fmt.Sprintf("%#v", p.Value)
 	}

@@ -3,6 +3,7 @@ package avs
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -201,24 +202,34 @@ func newID() string { return uuid.NewString() }
 
 // newBoundary returns a random multipart boundary.
 func newBoundary() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("avshub-%x", b)
+	var r [12]byte
+	_, _ = rand.Read(r[:])
+	const prefix = "avshub-"
+	b := make([]byte, len(prefix)+hex.EncodedLen(len(r)))
+	copy(b, prefix)
+	hex.Encode(b[len(prefix):], r[:])
+	return string(b)
 }
 
 // formBody encodes one event as the multipart/form-data body AVS expects:
-// a single "metadata" part.
+// a single "metadata" part. It runs for every event, so it builds the body in
+// one buffer, without intermediate strings.
 func formBody(event []byte) (body []byte, contentType string) {
 	boundary := newBoundary()
 	for bytes.Contains(event, []byte(boundary)) {
 		boundary = newBoundary()
 	}
-	var b bytes.Buffer
-	b.Grow(len(event) + 200)
-	b.WriteString("--" + boundary + "\r\n")
-	b.WriteString("Content-Disposition: form-data; name=\"metadata\"\r\n")
-	b.WriteString("Content-Type: application/json; charset=UTF-8\r\n\r\n")
-	b.Write(event)
-	b.WriteString("\r\n--" + boundary + "--\r\n")
-	return b.Bytes(), "multipart/form-data; boundary=" + boundary
+	const (
+		partHeader = "\r\nContent-Disposition: form-data; name=\"metadata\"\r\n" +
+			"Content-Type: application/json; charset=UTF-8\r\n\r\n"
+	)
+	b := make([]byte, 0, 2+len(boundary)+len(partHeader)+len(event)+4+len(boundary)+4)
+	b = append(b, "--"...)
+	b = append(b, boundary...)
+	b = append(b, partHeader...)
+	b = append(b, event...)
+	b = append(b, "\r\n--"...)
+	b = append(b, boundary...)
+	b = append(b, "--\r\n"...)
+	return b, "multipart/form-data; boundary=" + boundary
 }

@@ -943,11 +943,15 @@ func (e *errTransport) suspect() bool {
 // body's directives. started is closed once the response headers arrived (or
 // the attempt failed). build makes the event for a token.
 func (c *Client) post(ctx context.Context, s *conn, name string, build func(token string) []byte, started chan<- struct{}) (response, error) {
-	startedOnce := sync.OnceFunc(func() {
-		if started != nil {
+	// started is closed once, by this goroutine (no sync.OnceFunc: its
+	// allocations are per event).
+	startedDone := started == nil
+	startedOnce := func() {
+		if !startedDone {
+			startedDone = true
 			close(started)
 		}
-	})
+	}
 	defer startedOnce()
 	select {
 	case s.streams <- struct{}{}:

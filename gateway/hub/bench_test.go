@@ -251,6 +251,13 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 			if !validate {
 				o.Emulator = func(eo *avstest.Options) { eo.Validate = func([]byte) error { return nil } }
 			}
+			// AVSHUB_BENCH_ALLOCS=1: the hub serves /metrics, and its Go
+			// allocations during the loop are reported per directive (hubGoMetrics
+			// reads in millions).
+			countAllocs := os.Getenv("AVSHUB_BENCH_ALLOCS") != ""
+			if countAllocs {
+				o.StatusListen = freeTCPAddr(b)
+			}
 			e := newEnv(b, o)
 			hops := hopTrace(b)
 			d := e.startDaemon()
@@ -265,6 +272,10 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 			stopPerf := perfRecord(b, append(childPIDs(pid), pid)...)
 			stopStat := perfStat(b, map[string][]int{"hub": {pid}, "bridges": childPIDs(pid)})
 			cpu0 := cpuMS(pid)
+			var allocs0 map[string]float64
+			if countAllocs {
+				allocs0 = hubGoMetrics(b, "http://"+o.StatusListen+"/metrics")
+			}
 			b.ResetTimer()
 			for i := range b.N {
 				t0 := time.Now()
@@ -280,6 +291,11 @@ func BenchmarkDirectiveRoundTrip(b *testing.B) {
 			stopStat(b.N)
 			hops()
 			hubCPU := cpuMS(pid) - cpu0
+			if countAllocs {
+				m := hubGoMetrics(b, "http://"+o.StatusListen+"/metrics")
+				b.ReportMetric((m["go_memstats_mallocs_total"]-allocs0["go_memstats_mallocs_total"])*1e6/float64(b.N), "hub-allocs/op")
+				b.ReportMetric((m["go_memstats_alloc_bytes_total"]-allocs0["go_memstats_alloc_bytes_total"])*1e6/float64(b.N), "hub-alloc-B/op")
+			}
 			p50, p99 := percentiles(lat)
 			b.ReportMetric(p50, "p50-ms")
 			b.ReportMetric(p99, "p99-ms")

@@ -62,11 +62,13 @@ func ParseDirective(raw []byte) (*Directive, error) {
 			Payload json.RawMessage `json:"payload"`
 		} `json:"directive"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&env); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedDirective, err)
-	}
-	if dec.More() {
+	// One Unmarshal (a Decoder copies the whole part into its own buffer
+	// first); the Decoder only words the error of a part that fails.
+	if err := json.Unmarshal(raw, &env); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		if derr := dec.Decode(&env); derr != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformedDirective, derr)
+		}
 		return nil, fmt.Errorf("%w: trailing data after the directive", ErrMalformedDirective)
 	}
 	d := env.Directive

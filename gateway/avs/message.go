@@ -56,11 +56,13 @@ func DecodeDirectiveHeader(raw []byte) (Header, json.RawMessage, error) {
 			Payload json.RawMessage `json:"payload"`
 		} `json:"directive"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&env); err != nil {
-		return Header{}, nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	if dec.More() {
+	// One Unmarshal (a Decoder copies the whole part into its own buffer
+	// first); the Decoder only words the error of a part that fails.
+	if err := json.Unmarshal(raw, &env); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		if derr := dec.Decode(&env); derr != nil {
+			return Header{}, nil, fmt.Errorf("%w: %w", ErrMalformed, derr)
+		}
 		return Header{}, nil, fmt.Errorf("%w: trailing data", ErrMalformed)
 	}
 	switch {

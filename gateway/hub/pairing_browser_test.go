@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -180,7 +181,12 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 			}
 			// The page says so, then goes back to the list (a navigation: polled from here).
 			e.poll(deadlineCtx(t), "the list without the device", func() error {
-				ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.pathname === "/" && !!document.querySelector('#endpoints') && !document.querySelector('tr[data-endpoint="`+epID+`"]')`))
+				// Each try has a bound of its own: an evaluation the
+				// navigation meets can wait for its page's script context
+				// for ever (CI once waited here until the test's deadline).
+				try, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				ok, err := chromedp.Run(try, chromedp.Evaluate[bool](`location.pathname === "/" && !!document.querySelector('#endpoints') && !document.querySelector('tr[data-endpoint="`+epID+`"]')`))
 				if err != nil || !ok {
 					return fmt.Errorf("not yet (%v)", err)
 				}

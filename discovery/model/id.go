@@ -23,7 +23,15 @@ const (
 // (hex), so distinct inputs give distinct ids; an id longer than 256 characters
 // keeps a prefix, '#' and a hash.
 func EndpointID(serial, bridge, deviceID string) string {
-	id := escapeID(serial) + "::" + escapeID(bridge) + "::" + escapeID(deviceID)
+	// One builder for the whole id (the registry makes one per bridge event).
+	var b strings.Builder
+	b.Grow(len(serial) + len(bridge) + len(deviceID) + 4)
+	writeEscapedID(&b, serial)
+	b.WriteString("::")
+	writeEscapedID(&b, bridge)
+	b.WriteString("::")
+	writeEscapedID(&b, deviceID)
+	id := b.String()
 	if len(id) <= MaxEndpointIDLen {
 		return id
 	}
@@ -53,8 +61,8 @@ func idChar(c byte) bool {
 	return strings.IndexByte("_-=#;:?@&", c) >= 0
 }
 
-func escapeID(s string) string {
-	var b strings.Builder
+func writeEscapedID(b *strings.Builder, s string) {
+	const hexDigits = "0123456789abcdef"
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		// '_' is the escape character itself, ':' makes the separator and '#'
@@ -63,9 +71,10 @@ func escapeID(s string) string {
 			b.WriteByte(c)
 			continue
 		}
-		fmt.Fprintf(&b, "_%02x", c)
+		b.WriteByte('_') // "_%02x"
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&0x0f])
 	}
-	return b.String()
 }
 
 // ValidateFriendlyName checks a friendly name against Alexa's rules.

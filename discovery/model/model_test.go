@@ -445,3 +445,18 @@ func TestCheckState(t *testing.T) {
 		t.Errorf("undeclared trait checked: %q", bad)
 	}
 }
+
+// TestEndpointIDEveryByte checks the escape of each byte value against its
+// definition: characters Alexa allows stay, except '_', ':' and '#', and every
+// other byte is "_%02x".
+func TestEndpointIDEveryByte(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := fmt.Sprintf("_%02x", c)
+		if idChar(byte(c)) && c != '_' && c != ':' && c != '#' {
+			want = string(rune(c))
+		}
+		if got := EndpointID("S", "b", "x"+string([]byte{byte(c)})+"y"); got != "S::b::x"+want+"y" {
+			t.Errorf("byte %#x: %q, want %q", c, got, "S::b::x"+want+"y")
+		}
+	}
+}

@@ -433,7 +433,13 @@ func (r *Router) handle(ctx context.Context, d *alexa.Directive, id string) (str
 		if terr != nil {
 			return r.answerError(ctx, d, id, terr, "")
 		}
-		endTurn = sync.OnceFunc(done)
+		ended := false // endTurn runs on this goroutine only: no sync.OnceFunc
+		endTurn = func() {
+			if !ended {
+				ended = true
+				done()
+			}
+		}
 		defer endTurn()
 	}
 	// Answers need no turn: it ends before anything is sent.

@@ -78,18 +78,20 @@ func DecodeDirectiveHeader(raw []byte) (Header, json.RawMessage, error) {
 
 // eventName returns "namespace.name" of an event JSON ({"event":{"header"…}}).
 func eventHeader(event []byte) (Header, error) {
+	// Values, not pointers (one event per directive): a missing event or
+	// header leaves the namespace empty, which is refused all the same.
 	var env struct {
-		Event *struct {
-			Header *Header `json:"header"`
+		Event struct {
+			Header Header `json:"header"`
 		} `json:"event"`
 	}
 	if err := json.Unmarshal(event, &env); err != nil {
 		return Header{}, fmt.Errorf("avs: event is not JSON: %w", err)
 	}
-	if env.Event == nil || env.Event.Header == nil || env.Event.Header.Namespace == "" || env.Event.Header.Name == "" {
+	if env.Event.Header.Namespace == "" || env.Event.Header.Name == "" {
 		return Header{}, errors.New("avs: event has no event.header with a namespace and a name")
 	}
-	return *env.Event.Header, nil
+	return env.Event.Header, nil
 }
 
 // Exception is an error answer of AVS: HTTP status plus the System.Exception

@@ -58,8 +58,30 @@ type outboundHook struct {
 
 // outState is what one client has waiting before its outConn buffer.
 type outState struct {
-	held    int // messages admitted and not yet taken by mochi's write loop
-	dropped int // messages dropped for it since it last got one (logged once a run)
+	held int // messages admitted and not yet taken by mochi's write loop
+	// encoding is the message mochi's write loop is encoding for the client
+	// (from OnPacketEncode), neither held nor in its outConn buffer yet. It
+	// is counted until the buffer has taken as many bytes as its payload
+	// since (encIn and encLen: the buffer's written count then, and the
+	// payload's length), or OnPacketSent; since is when it was taken (a
+	// write that ended without either, e.g. a packet too large for the
+	// client, is forgotten after staleFanOut).
+	encoding int
+	encIn    int64
+	encLen   int
+	since    time.Time
+	dropped  int // messages dropped for it since it last got one (logged once a run)
+}
+
+// encodingAt is the size of the message being encoded for the client, its
+// outConn buffer having taken in bytes so far (-1: unknown), at now; it
+// forgets one that is in the buffer or stale. h.mu is held.
+func (h *outboundHook) encodingAt(st *outState, in int64, now time.Time) int {
+	if st.encoding > 0 && (in >= st.encIn+int64(st.encLen) || now.Sub(st.since) > staleFanOut) {
+		h.held -= st.encoding
+		st.encoding = 0
+	}
+	return st.encoding
 }
 
 // publication is a message being fanned out to subscribers.
@@ -282,7 +304,11 @@ func (h *outboundHook) full(cl *mqtt.Client, topic string) bool {
 	// (the socket takes it, or the stall time ends the connection) is left out.
 	var waiting int
 	var stalled time.Duration
+	in := int64(-1)
 	if oc, ok := cl.Net.Conn.(*outConn); ok {
+		// The written count first: a message that enters the buffer in
+		// between is counted twice (for a moment), never not at all.
+		in = oc.written()
 		waiting, _, stalled = oc.buffered(now)
 	}
 	h.mu.Lock()
@@ -302,7 +328,7 @@ func (h *outboundHook) full(cl *mqtt.Client, topic string) bool {
 		st = &outState{}
 		h.clients[cl] = st
 	}
-	mine := st.held + waiting
+	mine := st.held + h.encodingAt(st, in, now) + waiting
 	limit := ""
 	switch {
 	case mine > 0 && mine+size > h.perCl:
@@ -356,31 +382,56 @@ func (h *outboundHook) count(limit string) {
 func (h *outboundHook) prune() {
 	for cl, st := range h.clients {
 		if cur, ok := h.server.Clients.Get(cl.ID); !ok || cur != cl {
-			h.held -= st.held
+			h.held -= st.held + st.encoding
 			delete(h.clients, cl)
 		}
 	}
 }
 
-// OnPacketEncode uncounts a message mochi's write loop took for cl: from
-// now on its bytes are in cl's outConn buffer.
+// OnPacketEncode moves a message mochi's write loop took for cl from held
+// to encoding: it stays counted while mochi encodes it, until its bytes are
+// in cl's outConn buffer. Uncounted here, as it was, a message being
+// encoded was counted nowhere, and the read ACL check of the next one could
+// find an empty budget and let it in: two messages waited past
+// MaxOutboundBytes (TestSlowReader under load). The write loop writes one
+// packet at a time, so a new one ends the last one's write.
 func (h *outboundHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	if pk.FixedHeader.Type == packets.Publish && !pk.FixedHeader.Dup {
+	if pk.FixedHeader.Type != packets.Publish || pk.FixedHeader.Dup {
+		return pk
+	}
+	oc, ok := cl.Net.Conn.(*outConn)
+	if !ok {
 		h.uncount(cl, outboundSize(pk.Payload))
+		return pk
+	}
+	in := oc.written()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st := h.clients[cl]; st != nil {
+		n := min(outboundSize(pk.Payload), st.held)
+		st.held -= n          // h.held still counts it, as encoding
+		h.held -= st.encoding // the last write, ended without OnPacketSent
+		st.encoding, st.encIn, st.encLen, st.since = n, in, len(pk.Payload), time.Now()
 	}
 	return pk
 }
 
-// OnPacketSent forgets what was counted for cl but never queued (mochi
-// refused it after the ACL check: in-flight store or send quota full) once
-// nothing waits in mochi's queue.
+// OnPacketSent uncounts the message just written to cl's outConn buffer
+// (its bytes are counted there now) if full has not yet, and forgets what was counted for cl
+// but never queued (mochi refused it after the ACL check: in-flight store
+// or send quota full) once nothing waits in mochi's queue.
 func (h *outboundHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
 	if pk.FixedHeader.Type != packets.Publish {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if st := h.clients[cl]; st != nil && st.held > 0 && outboundLen(cl) == 0 {
+	st := h.clients[cl]
+	if st != nil && !pk.FixedHeader.Dup {
+		h.held -= st.encoding
+		st.encoding = 0
+	}
+	if st != nil && st.held > 0 && outboundLen(cl) == 0 {
 		h.held -= st.held
 		st.held = 0
 	}
@@ -415,7 +466,7 @@ func (h *outboundHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 	defer h.mu.Unlock()
 	delete(h.subscribing, cl)
 	if st := h.clients[cl]; st != nil && (expire || outboundLen(cl) == 0) {
-		h.held -= st.held
+		h.held -= st.held + st.encoding
 		delete(h.clients, cl)
 	}
 }
@@ -425,7 +476,7 @@ func (h *outboundHook) OnClientExpired(cl *mqtt.Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if st := h.clients[cl]; st != nil {
-		h.held -= st.held
+		h.held -= st.held + st.encoding
 		delete(h.clients, cl)
 	}
 }

@@ -47,6 +47,7 @@ type outConn struct {
 	room    sync.Cond // signalled when bytes leave the buffer or the connection ends
 	bufs    [][]byte  // packets (as written by mochi) not yet written to the socket
 	n       int       // bytes in bufs
+	in      int64     // bytes ever put in bufs
 	writing int       // bytes of bufs[0] while the writer writes it to the socket
 	exempt  bool      // a hub client: not in total, Write waits for room past hardMax
 	failed  error     // the socket failed (or the buffer overflowed): what is buffered is dropped
@@ -114,6 +115,7 @@ func (o *outConn) Write(p []byte) (int, error) {
 	}
 	o.bufs = append(o.bufs, append([]byte(nil), p...))
 	o.n += len(p)
+	o.in += int64(len(p))
 	if !o.exempt {
 		o.total.Add(int64(len(p)))
 	}
@@ -215,6 +217,13 @@ func (o *outConn) buffered(now time.Time) (waiting, writing int, stalled time.Du
 		return 0, 0, 0
 	}
 	return o.n - o.writing, o.writing, now.Sub(o.since)
+}
+
+// written is the number of bytes ever put in the buffer.
+func (o *outConn) written() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.in
 }
 
 // setExempt takes a hub client's connection out of the budgets: its bytes

@@ -41,8 +41,8 @@ type Authorizer struct {
 	wake  chan struct{} // Reload nudges WaitReady
 
 	mu          sync.Mutex
-	st          stored    // what the file holds
-	fileMod     time.Time // mod time of the file when last loaded
+	st          stored      // what the file holds
+	file        os.FileInfo // the token file when last loaded or written by us (nil: none)
 	access      string
 	expiry      time.Time
 	lifetime    time.Duration
@@ -82,11 +82,7 @@ func (a *Authorizer) reloadLocked(force bool) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("login with amazon: %w", err)
 	}
-	var mod time.Time
-	if fi != nil {
-		mod = fi.ModTime()
-	}
-	if !force && mod.Equal(a.fileMod) {
+	if !force && sameFile(fi, a.file) {
 		return nil
 	}
 	st, err := a.store.load()
@@ -94,7 +90,7 @@ func (a *Authorizer) reloadLocked(force bool) error {
 		return fmt.Errorf("login with amazon: %w", err)
 	}
 	changed := st.RefreshToken != a.st.RefreshToken
-	a.st, a.fileMod = st, mod
+	a.st, a.file = st, fi
 	if changed {
 		a.access, a.expiry, a.failures, a.nextTry, a.lastErr = "", time.Time{}, 0, time.Time{}, nil
 		if !force && st.RefreshToken != "" {
@@ -266,8 +262,19 @@ func (a *Authorizer) applyLocked(ctx context.Context, rt string, tok *oauth2.Tok
 // statLocked remembers the file's mod time after we wrote it ourselves.
 func (a *Authorizer) statLocked() {
 	if fi, err := os.Stat(a.store.path()); err == nil {
-		a.fileMod = fi.ModTime()
+		a.file = fi
 	}
+}
+
+// sameFile reports whether the token file is still the one seen before. The
+// store replaces the file by a rename, so a new file is a new inode: its
+// mod time alone can equal the old one's (timestamps move in clock ticks,
+// and `avshub link` may write within the tick of the hub's own write).
+func sameFile(now, before os.FileInfo) bool {
+	if now == nil || before == nil {
+		return now == nil && before == nil
+	}
+	return os.SameFile(now, before) && now.ModTime().Equal(before.ModTime()) && now.Size() == before.Size()
 }
 
 // Invalidate reports that AVS (HTTP 403) or the event gateway (HTTP 401) rejected token: if it is the current

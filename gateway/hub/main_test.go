@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +15,13 @@ var binDir string
 // TestMain builds the plugin binaries the end-to-end tests launch (real
 // processes, as in production) into a temporary directory.
 func TestMain(m *testing.M) {
+	if role := os.Getenv("AVSHUB_BENCH_RELAY"); role != "" {
+		if err := relayMain(role, flagArgs()); err != nil {
+			fmt.Fprintln(os.Stderr, "relay:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "avshub-hub-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -33,4 +41,15 @@ func TestMain(m *testing.M) {
 		return m.Run()
 	}()
 	os.Exit(code)
+}
+
+// flagArgs are the command line's arguments after the test flags.
+func flagArgs() []string {
+	var out []string
+	for _, a := range os.Args[1:] {
+		if !strings.HasPrefix(a, "-test.") {
+			out = append(out, a)
+		}
+	}
+	return out
 }

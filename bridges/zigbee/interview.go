@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/avshub/avshub/bridges/zigbee/mt"
@@ -178,6 +179,12 @@ func (b *Bridge) interview(ctx context.Context, ieee string) {
 	ep, pub := r.endpoint(b.cfg.Names)
 	st := r.State.Clone()
 	remote := r.remote()
+	// What the device is, for a failure's reason ("IKEA TRADFRI remote
+	// control"): an endpoint that is not published has no name of its own.
+	what := strings.TrimSpace(model.Brand(r.Manufacturer) + " " + r.Model)
+	if what == "" {
+		what = "The device"
+	}
 	em := b.em
 	b.persist()
 	b.mu.Unlock()
@@ -186,11 +193,11 @@ func (b *Bridge) interview(ctx context.Context, ieee string) {
 			// Alexa has no button: a remote's presses start nothing there, and
 			// its battery alone makes no endpoint (see doc.go, "Remotes").
 			b.log.Info("zigbee: remote or button paired; not an Alexa endpoint (Alexa has no button trait); remembered only", "ieee", ieee, "model", r.Model)
-			b.progress(model.PairingFailed, ieee, fmt.Sprintf("%s %s is a remote or button: Alexa has no button, so it is remembered only", ep.Manufacturer, ep.Model), &ep)
+			b.progress(model.PairingFailed, ieee, what+" is a remote or button: Alexa has no button, so it is remembered only", nil)
 			return
 		}
 		b.log.Info("zigbee: device has no trait avshub publishes; remembered only", "ieee", ieee, "model", r.Model)
-		b.progress(model.PairingFailed, ieee, fmt.Sprintf("%s %s has no trait avshub publishes; it is remembered only", ep.Manufacturer, ep.Model), &ep)
+		b.progress(model.PairingFailed, ieee, what+" has no trait avshub publishes; it is remembered only", nil)
 		return
 	}
 	b.log.Info("zigbee: device paired", "ieee", ieee, "model", ep.Model, "category", ep.Category)

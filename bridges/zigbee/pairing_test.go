@@ -68,6 +68,11 @@ func TestPairingProgressOnTheWire(t *testing.T) {
 		return ev.Kind == model.EventPairing && ev.Pairing.Stage == model.PairingFailed && ev.Pairing.DeviceID == ieeeRemote &&
 			strings.Contains(ev.Pairing.Detail, "remote")
 	})
+	// The reason names the device, in a person's words (its brand and model:
+	// the demo printed "failed: is a remote or button" with no subject).
+	if fail := r.progressOf(m, ieeeRemote); len(fail) == 0 || !strings.HasPrefix(fail[len(fail)-1].Detail, "IKEA TRADFRI remote control is a remote or button") {
+		t.Errorf("the remote's failure: %s", jsonString(fail))
+	}
 	r.em.waitFor(t, m, "the window's end", func(ev model.Event) bool {
 		return ev.Kind == model.EventPairing && ev.Pairing.Stage == model.PairingClosed && ev.Pairing.Remaining == 0
 	})

@@ -475,6 +475,9 @@ func (p *Publisher) onConnect() {
 	}
 	tok := p.client.SubscribeMultiple(filters, p.onMessage)
 	if !wait(tok, p.stop) {
+		if stopping(p.stop) {
+			return
+		}
 		p.log.Error("MQTT subscribe failed", "error", tokenErr(tok))
 	} else {
 		for f, r := range tok.(*paho.SubscribeToken).Result() {
@@ -512,6 +515,16 @@ func wait(tok paho.Token, stop <-chan struct{}) bool {
 	case <-stop:
 	}
 	return false
+}
+
+// stopping reports whether stop is closed (never for a nil stop).
+func stopping(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 func tokenErr(t paho.Token) error {
@@ -619,6 +632,13 @@ func (p *Publisher) send(stop <-chan struct{}, topic string, retained bool, payl
 	}
 	tok := p.client.Publish(topic, p.qos, retained, payload)
 	if !wait(tok, stop) {
+		if stopping(stop) {
+			// Abandoned, not lost: the hub is stopping (its last word,
+			// offline, is sent without stop), and a hub that starts again
+			// republishes everything.
+			p.log.Debug("MQTT publish abandoned: the hub is stopping", "topic", topic)
+			return false
+		}
 		p.log.Warn("MQTT publish failed", "topic", topic, "error", tokenErr(tok))
 		return false
 	}

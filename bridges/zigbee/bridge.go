@@ -68,6 +68,7 @@ type Bridge struct {
 	devices      map[string]*record
 	byNWK        map[uint16]string
 	lastSeen     map[string]time.Time
+	lastLink     map[string]model.Link // the link of each device's last frame (a device is published with it)
 	busy         map[string]map[model.TraitKind]int
 	news         map[string]uint64 // commands started and reports received per device (a refresh read before one is stale)
 	watch        map[string]chan struct{}
@@ -103,7 +104,7 @@ var (
 
 // New returns an unconfigured bridge.
 func New(opts ...Option) *Bridge {
-	b := &Bridge{open: OpenSerial, devices: map[string]*record{}, byNWK: map[uint16]string{}, lastSeen: map[string]time.Time{},
+	b := &Bridge{open: OpenSerial, devices: map[string]*record{}, byNWK: map[uint16]string{}, lastSeen: map[string]time.Time{}, lastLink: map[string]model.Link{},
 		busy: map[string]map[model.TraitKind]int{}, news: map[string]uint64{}, watch: map[string]chan struct{}{}, interviewing: map[string]bool{}, sirenGen: map[string]uint64{},
 		linkChanged: make(chan struct{}),
 		retryDelay:  2 * time.Second, lockWait: 1500 * time.Millisecond, reopenMax: 30 * time.Second}
@@ -454,10 +455,15 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 	ieee, ok := b.byNWK[m.src]
 	var r *record
 	pub := false
+	q := model.LinkQualityPercent(int(m.lqi))
+	link := model.Link{Quality: &q, LastSeen: now}
 	if ok {
 		r = b.devices[ieee]
 		b.lastSeen[ieee] = now
 		pub = r != nil && r.published()
+		if r != nil {
+			b.lastLink[ieee] = link // an interview's frames too: the device is published with it
+		}
 	}
 	em := b.em
 	b.mu.Unlock()
@@ -467,8 +473,7 @@ func (b *Bridge) incoming(ctx context.Context, d []byte) {
 	}
 	if em != nil && pub { // a device that is no endpoint (a remote) has no page to show it on
 		// The page's "Signal 78 %, last seen just now" (the SDK sends it on when it moved).
-		q := model.LinkQualityPercent(int(m.lqi))
-		em.Link(ieee, model.Link{Quality: &q, LastSeen: now})
+		em.Link(ieee, link)
 	}
 	f, err := zcl.Parse(m.data)
 	if err != nil {

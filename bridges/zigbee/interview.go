@@ -178,6 +178,10 @@ func (b *Bridge) interview(ctx context.Context, ieee string) {
 	delete(b.interviewing, ieee)
 	ep, pub := r.endpoint(b.cfg.Names)
 	st := r.State.Clone()
+	var link *model.Link
+	if l, ok := b.lastLink[ieee]; ok {
+		link = l.Clone()
+	}
 	remote := r.remote()
 	// What the device is, for a failure's reason ("IKEA TRADFRI remote
 	// control"): an endpoint that is not published has no name of its own.
@@ -201,7 +205,7 @@ func (b *Bridge) interview(ctx context.Context, ieee string) {
 		return
 	}
 	b.log.Info("zigbee: device paired", "ieee", ieee, "model", ep.Model, "category", ep.Category)
-	em.Upsert(model.Device{Endpoint: ep, State: st, Reachable: true})
+	em.Upsert(model.Device{Endpoint: ep, State: st, Reachable: true, Link: link})
 	b.progress(model.PairingPublished, ieee, fmt.Sprintf("published as %q (%s)", ep.FriendlyName, ep.Category), &ep)
 }
 

@@ -41,3 +41,24 @@ func TestLinkFromIncomingFrames(t *testing.T) {
 		t.Errorf("LQI to %%: 200→%d, 255→%d, 0→%d; want 78, 100, 0", model.LinkQualityPercent(0xC8), model.LinkQualityPercent(255), model.LinkQualityPercent(0))
 	}
 }
+
+// TestLinkOnPublish: a device is published with the link of the frames its
+// interview received (the page showed a just-paired device's signal as "not
+// reported by this bridge" until its next report; issue 16 point 4).
+func TestLinkOnPublish(t *testing.T) {
+	r := newRig(t, testDevices(t))
+	before := time.Now()
+	for id, d := range r.pair(ieeeDim, ieeeAqara) {
+		want := model.LinkQualityPercent(0xC8)
+		if id == ieeeAqara {
+			want = model.LinkQualityPercent(0x8A)
+		}
+		if d.Link == nil || d.Link.Quality == nil || *d.Link.Quality != want {
+			t.Errorf("%s published with link %+v, want quality %d %%", id, d.Link, want)
+			continue
+		}
+		if d.Link.LastSeen.Before(before) || time.Since(d.Link.LastSeen) > time.Minute {
+			t.Errorf("%s: last seen %s, want a frame of its interview (after %s)", id, d.Link.LastSeen, before)
+		}
+	}
+}

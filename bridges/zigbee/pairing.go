@@ -101,6 +101,7 @@ func (b *Bridge) forget(ieee string) {
 			delete(b.byNWK, r.NWK)
 		}
 		delete(b.lastSeen, ieee)
+		delete(b.lastLink, ieee)
 		b.persist()
 	}
 	em := b.em

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -68,6 +69,18 @@ func TestDevicePageInChromium(t *testing.T) {
 				}
 				return nil
 			})
+			// The page after the command: what happened and why (the cause in
+			// words), when the device was last heard from, and the Alexa
+			// interfaces it has in the active profile (avs: Power, Range).
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#history li') && document.querySelector('#history li').innerText.includes('(app)')`, untilDeadline)); err != nil {
+				got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('#history') || document.body).innerText`))
+				t.Fatalf("the history does not show the page's command with its cause: %q (%v)", got, err)
+			}
+			facts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('#interfaces').innerText, document.querySelector('#last-seen').innerText, String(!!document.querySelector('#last-seen time')), document.querySelector('#reachable').innerText]`))
+			if err != nil || len(facts) != 4 || !strings.Contains(facts[0], "Alexa.PowerController") || !strings.Contains(facts[0], "Alexa.RangeController") ||
+				facts[2] != "true" || !strings.HasPrefix(facts[3], "yes") {
+				t.Errorf("interfaces, last seen, reachable: %q (%v)", facts, err)
+			}
 			// Keyboard: the brightness slider is reachable and labelled.
 			label, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('label[for=brightness]').innerText`))
 			if err != nil || label == "" {
@@ -114,6 +127,19 @@ func TestDevicePageInChromium(t *testing.T) {
 				t.Fatalf("the page does not say it is hidden: %v", err)
 			}
 			shot("hidden")
+
+			// A sensor's page: its readings and battery in words, nothing to
+			// control, and no link quality from a bridge that reports none.
+			sensor := []string{"patio-door", "kitchen-leak"}[i]
+			if err := chromedp.Do(ctx, chromedp.Navigate("http://"+addr+"/device/"+id(sensor)), chromedp.WaitVisible(`#device`)); err != nil {
+				t.Fatal(err)
+			}
+			page, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('#state').innerText, document.querySelector('#signal').innerText, document.querySelector('#h-controls').parentElement.innerText]`))
+			if err != nil || len(page) != 3 || !regexp.MustCompile(`Battery\s+90 %`).MatchString(page[0]) || page[1] != "not reported by this bridge" || !strings.Contains(page[2], "Nothing to control") {
+				t.Errorf("the page of %s: %q (%v)", sensor, page, err)
+			}
+			shot("sensor")
+			checkA11y(t, ctx, "the device page of "+sensor)
 		})
 	}
 }

@@ -175,6 +175,12 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				chromedp.Click(`#remove`), chromedp.WaitVisible(`#remove-yes`)); err != nil {
 				t.Fatal(err)
 			}
+			// Its page shows the radio link the Zigbee bridge measured (the LQI
+			// of its last frame) and when it was last heard from.
+			link, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('#signal').innerText, document.querySelector('#last-seen').innerText, String(!!document.querySelector('#last-seen time'))]`))
+			if err != nil || len(link) != 3 || !regexp.MustCompile(`^\d+ %$`).MatchString(link[0]) || link[2] != "true" {
+				t.Errorf("the page of %s shows signal and last seen %q (%v)", victim, link, err)
+			}
 			shot("remove-confirm")
 			if err := chromedp.Do(ctx, chromedp.Click(`#remove-yes`)); err != nil {
 				t.Fatal(err)

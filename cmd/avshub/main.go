@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -69,9 +70,9 @@ func init() {
 		{name: "unhide", args: "ENDPOINT [--from alexa|dashboards|alexa,dashboards] [--config FILE | --socket PATH]", help: "show a hidden device again", run: cmdHide(false),
 			about:   "Shows the endpoint ENDPOINT (its id or name) to Alexa or the dashboards again after avshub hide.",
 			example: "avshub unhide \"Hall light\" --from alexa,dashboards"},
-		{name: "plugin", args: "check PATH|BUNDLED [--config FILE] [--json] [--no-commands] | trust NAME [--config FILE]", help: "check a bridge binary or a bundled bridge, or trust a rebuilt one", run: cmdPlugin,
-			about:   "plugin check starts the bridge binary at PATH (or the bridge BUNDLED in avshub: zigbee, mqtt, virtual) as the hub would and runs the conformance checks on it (it sends commands to the devices it reports unless --no-commands). --config is an avshub configuration naming the bridge, or the bridge's own configuration. plugin trust NAME records the checksum of the bridge binary now installed for the bridge NAME, so that the hub adopts a rebuilt binary.",
-			example: "avshub plugin check zigbee --config /etc/avshub/avshub.yaml\navshub plugin check ./bridge-acme --json\navshub plugin trust zigbee --config /etc/avshub/avshub.yaml"},
+		{name: "plugin", args: "check PATH|BUNDLED [--config FILE] [--json] [--no-commands] | trust NAME [--config FILE] | new NAME [--lang go|js] [--dir DIR]", help: "check a bridge binary or a bundled bridge, trust a rebuilt one, or start a new one", run: cmdPlugin,
+			about:   "plugin check starts the bridge binary at PATH (or the bridge BUNDLED in avshub: zigbee, mqtt, virtual) as the hub would and runs the conformance checks on it (it sends commands to the devices it reports unless --no-commands). --config is an avshub configuration naming the bridge, or the bridge's own configuration. plugin trust NAME records the checksum of the bridge binary now installed for the bridge NAME, so that the hub adopts a rebuilt binary. plugin new NAME writes a new bridge project (Go, or JavaScript with --lang js) that builds and passes the checks; see plugins/README.md.",
+			example: "avshub plugin check zigbee --config /etc/avshub/avshub.yaml\navshub plugin check ./bridge-acme --json\navshub plugin trust zigbee --config /etc/avshub/avshub.yaml\navshub plugin new acme --lang js"},
 		{name: "bridge", args: "zigbee|mqtt|virtual [describe | --debug]", help: "serve a bundled bridge (the hub runs this)", run: cmdBridge,
 			about:   "Serves one of the bridges bundled in this executable as a plugin process. The hub starts it itself for every configured bridge without a path (go-plugin handshake on stdout, so run it by hand only with describe, which prints its manifest, or --debug, which serves it for a hub to attach to through AVSHUB_REATTACH_BRIDGES).",
 			example: "avshub bridge zigbee describe"},
@@ -117,7 +118,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if isHelp(args[0]) {
 		if len(args) > 1 {
 			if c := lookup(args[1]); c != nil {
-				return showHelp(context.Background(), c, stdout)
+				return showHelp(context.Background(), c, stdout, args[2:])
 			}
 		}
 		usage(stdout)
@@ -136,7 +137,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 	}
 	if wantsHelp(args[1:]) {
-		return showHelp(ctx, c, stdout)
+		return showHelp(ctx, c, stdout, args[1:])
 	}
 	err := c.run(ctx, args[1:], stdout, stderr)
 	switch {
@@ -219,17 +220,35 @@ func commandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 	}
 }
 
-// showHelp runs c with --help (after its sub-command word, if it has one) so
-// that its flag set prints the help on out.
-func showHelp(ctx context.Context, c *command, out io.Writer) int {
-	args := []string{"--help"}
-	if strings.HasPrefix(c.args, "check ") {
-		args = []string{"check", "--help"}
+// showHelp runs c with --help (after its sub-command word, if it has one:
+// the one args name, else its first) so that the flag set of what was asked
+// about prints the help on out.
+func showHelp(ctx context.Context, c *command, out io.Writer, args []string) int {
+	help := []string{"--help"}
+	if subs := subCommands(c); len(subs) > 0 {
+		sub := subs[0]
+		if len(args) > 0 && slices.Contains(subs, args[0]) {
+			sub = args[0]
+		}
+		help = []string{sub, "--help"}
 	}
-	if err := c.run(ctx, args, out, out); err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err := c.run(ctx, help, out, out); err != nil && !errors.Is(err, flag.ErrHelp) {
 		commandHelp(out, c, nil)
 	}
 	return exitOK
+}
+
+// subCommands lists the sub-command words of c's usage ("check … | trust …
+// | new …"): the lower-case words that start it or follow a "|".
+func subCommands(c *command) []string {
+	var subs []string
+	f := strings.Fields(c.args)
+	for i, w := range f {
+		if (i == 0 || f[i-1] == "|") && w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") == "" {
+			subs = append(subs, w)
+		}
+	}
+	return subs
 }
 
 // wantsHelp reports whether args ask for help (-h, --help, -help) before any "--".

@@ -75,7 +75,8 @@ func TestCLI(t *testing.T) {
 		{"config missing bridge", []string{"config", "check", "--config", missingBridge}, 1, "bridges[0].path: "},
 		{"run placeholder", []string{"run", "--config", placeholder}, 1, "is a placeholder"},
 		{"config unknown sub-command", []string{"config", "lint"}, 2, `unknown sub-command "lint": the only one is check`},
-		{"plugin unknown sub-command", []string{"plugin", "lint"}, 2, `unknown sub-command "lint"`},
+		{"plugin unknown sub-command", []string{"plugin", "lint"}, 2, `unknown sub-command "lint": use check, trust or new`},
+		{"plugin new names its argument", []string{"plugin", "new"}, 2, "name the new bridge"},
 		{"extra argument", []string{"status", "extra"}, 2, `unexpected argument "extra"`},
 		{"bad flag", []string{"status", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"pair names its argument", []string{"pair", "--config", good}, 2, "name one bridge to open"},
@@ -130,6 +131,37 @@ func TestHelp(t *testing.T) {
 					t.Errorf("help lists no flags:\n%s", help)
 				}
 			})
+		}
+	}
+	// A sub-command's help shows that sub-command's flags (plugin new's
+	// were shown nowhere: every plugin help printed plugin check's).
+	for _, c := range []struct {
+		args      []string
+		want, not []string
+	}{
+		{[]string{"plugin", "new", "--help"}, []string{"plugin new NAME", "\n  -lang", "\n  -dir", "avshub plugin new acme"}, []string{"\n  -no-commands"}},
+		{[]string{"help", "plugin", "new"}, []string{"\n  -lang"}, []string{"\n  -no-commands"}},
+		{[]string{"plugin", "trust", "zigbee", "-h"}, []string{"plugin trust NAME", "\n  -config"}, []string{"\n  -no-commands", "\n  -lang"}},
+		{[]string{"plugin", "check", "--help"}, []string{"\n  -no-commands", "\n  -json"}, []string{"\n  -lang"}},
+		{[]string{"plugin", "--help"}, []string{"\n  -no-commands", "| new NAME"}, nil},
+		{[]string{"skill", "doctor", "--help"}, []string{"skill doctor checks", "\n  -config"}, nil},
+		{[]string{"config", "check", "--help"}, []string{"refuses placeholders", "\n  -config"}, nil},
+	} {
+		var out, errw bytes.Buffer
+		code := realMain(c.args, &out, &errw)
+		help := out.String()
+		if code != 0 {
+			t.Errorf("%v: exit %d, want 0\n%s%s", c.args, code, help, errw.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(help, w) {
+				t.Errorf("%v: help lacks %q:\n%s", c.args, w, help)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(help, w) {
+				t.Errorf("%v: help shows %q, another sub-command's:\n%s", c.args, w, help)
+			}
 		}
 	}
 	var out, errw bytes.Buffer

@@ -22,7 +22,7 @@ import (
 
 func cmdPlugin(ctx context.Context, args []string, out, errw io.Writer) error {
 	if len(args) == 0 {
-		return usageError("say what to do: check or trust")
+		return usageError("say what to do: check, trust or new")
 	}
 	switch args[0] {
 	case "check":
@@ -32,7 +32,7 @@ func cmdPlugin(ctx context.Context, args []string, out, errw io.Writer) error {
 	case "new":
 		return cmdPluginNew(args[1:], out, errw)
 	}
-	return usageError("unknown sub-command %q: use check or trust", args[0])
+	return usageError("unknown sub-command %q: use check, trust or new", args[0])
 }
 
 func cmdPluginCheck(ctx context.Context, args []string, out, errw io.Writer) error {
@@ -232,7 +232,7 @@ func cmdPluginNew(args []string, out, errw io.Writer) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return errUsage
+		return usageError("name the new bridge, for example: avshub plugin new acme")
 	}
 	o := scaffold.Options{Name: pos[0], Lang: *lang, Dir: *dir, Module: *module, Replace: *replace}
 	if o.Replace != "" {

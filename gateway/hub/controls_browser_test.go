@@ -32,7 +32,7 @@ window.press = function(sel){ document.querySelector(sel).click(); };`
 
 // TestDeviceControlsInChromium drives every kind of control of the device
 // page in headless Chromium at 1280 and 390 px, against the virtual bridge's
-// devices: colour picker, colour temperature, thermostat mode and setpoints
+// devices: power, brightness, colour picker, colour temperature, thermostat mode and setpoints
 // (single and dual), blind open/close/stop and position, fan preset and speed,
 // siren, lock (by keyboard), each through the router to the device and back
 // as live state in words; a command the thermostat refuses shows a human
@@ -41,6 +41,9 @@ func TestDeviceControlsInChromium(t *testing.T) {
 	_, addr := pageHub(t)
 
 	steps := []pageStep{
+		{device: "bedroom-light", do: `press('#turn-on')`, state: "Power\non", message: "Turned on."},
+		{device: "bedroom-light", do: `set('#brightness', '40')`, state: "40 %", message: "Brightness set to 40 %"},
+		{device: "bedroom-light", do: `press('#turn-off')`, state: "Power\noff", message: "Turned off."},
 		{device: "kitchen-light", do: `set('#colour', '#0000ff')`, state: "blue", message: "Colour set to #0000ff"},
 		{device: "desk-lamp", do: `set('#white', '5000')`, state: "cool white (5000 K)", message: "Colour temperature set to 5000 K"},
 		{device: "thermostat", do: `set('#thermostat-mode', 'HEAT')`, state: "heat", message: "Mode set to heat"},

@@ -90,3 +90,32 @@ func TestPairWaitsAndPrintsProgress(t *testing.T) {
 		t.Fatalf("output:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+// TestPairNoWait: `avshub pair --no-wait` (for scripts) opens the network,
+// says so in one line and returns at once, without listening for devices.
+func TestPairNoWait(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &pairingHub{}
+	srv := &http.Server{Handler: web.New(h, nil, nil).APIHandler()}
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out, errw bytes.Buffer
+	if err := cmdPair(ctx, []string{"zigbee", "--no-wait", "--for", "2m", "--socket", sock}, &out, &errw); err != nil {
+		t.Fatalf("pair --no-wait: %v\n%s", err, errw.String())
+	}
+	if got, want := out.String(), "zigbee is open for pairing for 2m0s: put your device in pairing mode now.\n"; got != want {
+		t.Fatalf("output %q, want %q", got, want)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.subs) != 0 {
+		t.Errorf("pair --no-wait listened for pairing events (%d streams)", len(h.subs))
+	}
+}

@@ -101,8 +101,8 @@ func TestDevicePageInChromium(t *testing.T) {
 				chromedp.Click(`#rename-save`)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#name').innerText === `+fmt.Sprintf("%q", newName), untilDeadline)); err != nil {
-				t.Fatalf("the page did not show the new name: %v", err)
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#name').innerText === `+fmt.Sprintf("%q", newName)+` && !!document.querySelector('#area') && document.querySelector('#area').innerText === "Upstairs"`, untilDeadline)); err != nil {
+				t.Fatalf("the page did not show the new name and room: %v", err)
 			}
 			e.poll(deadlineCtx(t), "Alexa knows the new name", func() error {
 				raw, _ := e.emu.Endpoint(epID)

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/avshub/avshub/gateway/web"
 )
 
 // TestRenameAndHide renames an endpoint and hides it from Alexa with the CLI
@@ -94,4 +97,53 @@ func TestRenameAndHide(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestHideFromDashboardsCLI hides an endpoint from the dashboards with the
+// CLI against a running hub with its embedded broker (issue 16 point 3): its
+// retained discovery config is emptied, Alexa keeps it, the hub keeps it;
+// unhide publishes the config again.
+func TestHideFromDashboardsCLI(t *testing.T) {
+	broker := freeAddr(t)
+	e := newEnv(t, envOptions{EmbeddedBroker: broker})
+	e.start()
+	e.waitConnected()
+	e.waitKnown()
+	configs := watchConfigs(t, "tcp://"+broker)
+	cli := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(binDir, "avshub"), append(args, "--config", filepath.Join(e.dir, "avshub.yaml"))...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("avshub %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	lamp, topic := id("kitchen-light"), "homeassistant/device/avshub_virtual_kitchen-light/config"
+	ctx := deadlineCtx(t)
+	config := func(want bool) func() error {
+		return func() error {
+			if p, ok := configs.get(topic); !ok || (len(p) > 0) != want {
+				return fmt.Errorf("%s is %.60q (seen %t)", topic, p, ok)
+			}
+			return nil
+		}
+	}
+	e.poll(ctx, "the lamp's discovery config", config(true))
+
+	if out := cli("hide", "Kitchen Light", "--from", "dashboards"); !strings.Contains(out, `"Kitchen Light" is hidden from the dashboards (still on the hub)`) {
+		t.Fatalf("hide said %q", out)
+	}
+	e.poll(ctx, "an empty retained discovery config", config(false))
+	if _, ok := e.emu.Endpoint(lamp); !ok {
+		t.Error("hiding from the dashboards deleted the endpoint from Alexa")
+	}
+	if !slices.ContainsFunc(e.hub.Endpoints(), func(ep web.Endpoint) bool { return ep.Endpoint.ID == lamp && ep.Settings.HiddenFromDashboards }) {
+		t.Error("the hub does not list the lamp as hidden from the dashboards")
+	}
+
+	if out := cli("unhide", lamp, "--from", "dashboards"); !strings.Contains(out, "shown to Alexa and the dashboards") {
+		t.Fatalf("unhide said %q", out)
+	}
+	e.poll(ctx, "the discovery config back", config(true))
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -335,7 +336,8 @@ func coverageDevices(t testing.TB) []byte {
 		t.Logf("bridge/devices from %s (AVSHUB_COVERAGE_DEVICES)", p)
 		return b
 	}
-	return generateDefinitions(t)
+	devices, _ := everyDefinition(t)
+	return devices
 }
 
 // coverageDevicesAndHA returns the generated bridge/devices payload (raw
@@ -370,13 +372,43 @@ func coverageFiles(t *testing.T) (devices, configs []byte) {
 		t.Logf("from %s and %s (AVSHUB_COVERAGE_DEVICES, AVSHUB_COVERAGE_HA)", d, h)
 		return devices, configs
 	}
-	ha := filepath.Join(t.TempDir(), "ha.json")
-	devices = generate(t, []string{"--ha", ha})
-	configs, err := os.ReadFile(ha)
-	if err != nil {
-		t.Fatal(err)
+	return everyDefinition(t)
+}
+
+// everyDefinitionOnce holds what gen.js --ha wrote for every definition,
+// generated once per test binary: the three tests over every definition
+// (and the import benchmark) read the same output, and gen.js writes the
+// same bridge/devices with or without --ha.
+var everyDefinitionOnce struct {
+	sync.Mutex
+	done             bool
+	devices, configs []byte
+	summary          string
+	err              error
+}
+
+// everyDefinition returns the bridge/devices payload with one device for
+// every definition and zigbee2mqtt's Home Assistant discovery of them
+// (gen.js --ha), running gen.js the first time only.
+func everyDefinition(t testing.TB) (devices, configs []byte) {
+	t.Helper()
+	o := &everyDefinitionOnce
+	o.Lock()
+	defer o.Unlock()
+	if !o.done {
+		o.done = true
+		dir := t.TempDir()
+		ha := filepath.Join(dir, "ha.json")
+		o.devices, o.summary, o.err = generateIn(t, dir, []string{"--ha", ha})
+		if o.err == nil {
+			o.configs, o.err = os.ReadFile(ha)
+		}
 	}
-	return devices, configs
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	t.Logf("gen.js (once per test binary): %s", o.summary)
+	return o.devices, o.configs
 }
 
 // generateDefinitions runs testdata/coverage/gen.js with the real
@@ -393,8 +425,19 @@ func generateDefinitions(t testing.TB, models ...string) []byte {
 // generate runs gen.js with extra arguments after the output file.
 func generate(t testing.TB, extra []string) []byte {
 	t.Helper()
+	payload, summary, err := generateIn(t, t.TempDir(), extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("gen.js: %s", summary)
+	return payload
+}
+
+// generateIn runs gen.js in dir (its ZIGBEE2MQTT_DATA, and where it writes
+// devices.json) and returns the payload and gen.js's summary line.
+func generateIn(t testing.TB, dir string, extra []string) (payload []byte, summary string, err error) {
+	t.Helper()
 	project := z2mreal.Require(t)
-	dir := t.TempDir()
 	out := filepath.Join(dir, "devices.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -403,14 +446,12 @@ func generate(t testing.TB, extra []string) []byte {
 	cmd.Env = append(os.Environ(), "ZIGBEE2MQTT_DATA="+dir)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("gen.js: %v\n%s", err, b)
+		return nil, "", fmt.Errorf("gen.js: %w\n%s", err, b)
 	}
-	t.Logf("gen.js: %s", strings.TrimSpace(string(b)))
-	payload, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
+	if payload, err = os.ReadFile(out); err != nil {
+		return nil, "", err
 	}
-	return payload
+	return payload, strings.TrimSpace(string(b)), nil
 }
 
 // The reproducible measurement of issues 14 and 15: zigbee2mqtt's

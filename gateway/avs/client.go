@@ -25,6 +25,7 @@ import (
 	"github.com/avshub/avshub/discovery/backoff"
 	"github.com/avshub/avshub/gateway/metrics"
 	"github.com/avshub/avshub/internal/hoptrace"
+	"github.com/avshub/avshub/internal/rawconn"
 )
 
 // Paths of the AVS API (envelope v20160207).
@@ -562,12 +563,20 @@ func (c *Client) dial(ctx context.Context, base string) (*conn, error) {
 	if cfg.ServerName == "" {
 		cfg.ServerName, _, _ = net.SplitHostPort(host)
 	}
-	d := &tls.Dialer{Config: cfg}
-	nc, err := d.DialContext(dctx, "tcp", host)
+	var d net.Dialer
+	tc, err := d.DialContext(dctx, "tcp", host)
 	if err != nil {
 		return nil, fmt.Errorf("avs: connect %s: %w", host, err)
 	}
-	if p := nc.(*tls.Conn).ConnectionState().NegotiatedProtocol; p != http2.NextProtoTLS {
+	// The socket's reads and writes are raw system calls (package rawconn):
+	// a directive's downchannel read and event POST do not wake the runtime's
+	// monitor thread when the hub was idle.
+	nc := tls.Client(rawconn.Wrap(tc), cfg)
+	if err := nc.HandshakeContext(dctx); err != nil {
+		tc.Close()
+		return nil, fmt.Errorf("avs: connect %s: %w", host, err)
+	}
+	if p := nc.ConnectionState().NegotiatedProtocol; p != http2.NextProtoTLS {
 		nc.Close()
 		return nil, fmt.Errorf("avs: %s did not negotiate HTTP/2 (ALPN %q)", host, p)
 	}

@@ -460,8 +460,8 @@ func (s *Supervisor) clientConfig() (*plugin.ClientConfig, error) {
 		Logger:           hl,
 		SyncStdout:       lineLogger(s.log, "stdout"),
 		SyncStderr:       lineLogger(s.log, "stderr"),
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
 	}
+	cc.GRPCDialOptions = append(sdk.GRPCDialOptions(), withRawSocket(cc))
 	if r := s.cfg.Reattach; r != nil {
 		rc, err := r.PluginConfig()
 		if err != nil {

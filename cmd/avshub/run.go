@@ -35,7 +35,11 @@ func cmdRun(ctx context.Context, args []string, _, errw io.Writer) error {
 		return err
 	}
 	sdk.OneProc() // the hub's directive path, like a bridge's, is a chain of short hand-offs
-	logs, err := newLogs(cfg, errw)
+	// The log lines leave in batches (logging.BatchWriter): a write per
+	// directive would wake the runtime's monitor thread per directive.
+	bw := logging.NewBatchWriter(errw)
+	defer bw.Close()
+	logs, err := newLogs(cfg, bw)
 	if err != nil {
 		return err
 	}

@@ -182,7 +182,27 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				t.Errorf("the page of %s shows signal and last seen %q (%v)", victim, link, err)
 			}
 			shot("remove-confirm")
+			// The page's way back to the list waits until the test lets it
+			// (window.back), so that what it says after the removal can be read.
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`(function(){ var st = window.setTimeout;
+				window.setTimeout = function(f, ms){ if (ms === 1500) { window.back = f; return 0; } return st(f, ms); }; })()`)); err != nil {
+				t.Fatal(err)
+			}
 			if err := chromedp.Do(ctx, chromedp.Click(`#remove-yes`)); err != nil {
+				t.Fatal(err)
+			}
+			// The live update that follows the removal finds the device gone: the
+			// page keeps saying it was removed (it showed the hub's "not found"
+			// in place of the whole page, and lost the message).
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#device').dataset.gone === '1' && !!window.back`, untilDeadline)); err != nil {
+				t.Fatalf("the device page did not notice the device is gone: %v", err)
+			}
+			said, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('#message') || {innerText: 'no message: ' + document.querySelector('#device').innerText}).innerText`))
+			if err != nil || !strings.HasPrefix(said, "Removed: ") {
+				t.Fatalf("after the removal the page says %q (%v)", said, err)
+			}
+			shot("removed-page")
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.back()`)); err != nil {
 				t.Fatal(err)
 			}
 			// The page says so, then goes back to the list (a navigation: polled from here).

@@ -1,8 +1,8 @@
 package hub
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -205,20 +205,38 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 			if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.back()`)); err != nil {
 				t.Fatal(err)
 			}
-			// The page says so, then goes back to the list (a navigation: polled from here).
-			e.poll(deadlineCtx(t), "the list without the device", func() error {
-				// Each try has a bound of its own: an evaluation the
-				// navigation meets can wait for its page's script context
-				// for ever (CI once waited here until the test's deadline).
-				try, cancel := context.WithTimeout(ctx, 5*time.Second)
-				defer cancel()
-				ok, err := chromedp.Run(try, chromedp.Evaluate[bool](`location.pathname === "/" && !!document.querySelector('#endpoints') && !document.querySelector('tr[data-endpoint="`+epID+`"]')`))
-				if err != nil || !ok {
-					return fmt.Errorf("not yet (%v)", err)
+			// The page then goes back to the list by itself. chromedp's handle on
+			// a tab can stop answering after a navigation the page made (every
+			// evaluation then times out: CI once waited here until the test's
+			// deadline, and a later run for 7 minutes with a bound on each try),
+			// so the tab's address is read from the browser, which answers
+			// whatever the tab's handle does, and the list is read in a tab of
+			// its own.
+			tab := chromedp.FromContext(ctx).Target.TargetID
+			e.poll(deadlineCtx(t), "the page back on the list", func() error {
+				infos, err := chromedp.Targets(ctx)
+				if err != nil {
+					return err
 				}
-				return nil
+				for _, in := range infos {
+					if in.TargetID == tab {
+						if in.URL != "http://"+addr+"/" {
+							return fmt.Errorf("the page is at %s", in.URL)
+						}
+						return nil
+					}
+				}
+				return errors.New("the page's tab is gone")
 			})
-			shot("removed")
+			list, cancelList := chromedp.NewContext(ctx)
+			defer cancelList()
+			if err := chromedp.Do(list, chromedp.EmulateViewport(width, 900), chromedp.Navigate("http://"+addr+"/"), chromedp.WaitVisible(`#endpoints`)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := chromedp.Run(list, chromedp.Poll[bool](`!document.querySelector('tr[data-endpoint="`+epID+`"]')`, untilDeadline)); err != nil {
+				t.Fatalf("the list still shows %s: %v", epID, err)
+			}
+			shooter(t, list, shots, width)("removed")
 			if _, _, err := e.emu.WaitForEvent(deadlineCtx(t), from, func(r avstest.Record) bool {
 				return r.Name() == "Alexa.Discovery.DeleteReport" && strings.Contains(string(r.Event), epID)
 			}); err != nil {

@@ -27,10 +27,18 @@ func artifactDir(t *testing.T) string {
 // TestDevicePageInChromium drives a device's page in headless Chromium at
 // 1280 and 390 px: the controls go through the router (the light turns on,
 // Alexa gets a ChangeReport), a bad value gets a human message with details
-// behind a disclosure, the rename form renames it for Alexa, and "Hide from
-// Alexa" deletes it from Alexa. Screenshots are kept as test artifacts.
+// behind a disclosure, the rename form renames it for Alexa, "Hide from
+// Alexa" deletes it from Alexa and "Hide from the dashboards" empties its
+// retained discovery config on the hub's broker. Screenshots are kept as test
+// artifacts.
 func TestDevicePageInChromium(t *testing.T) {
-	e, addr := pageHub(t)
+	chromium(t)
+	addr, broker := freeAddr(t), freeAddr(t)
+	e := newEnv(t, envOptions{StatusListen: addr, EmbeddedBroker: broker})
+	e.start()
+	e.waitConnected()
+	e.waitKnown()
+	configs := watchConfigs(t, "tcp://"+broker)
 	shots := artifactDir(t)
 
 	for i, width := range []int64{1280, 390} {
@@ -127,6 +135,32 @@ func TestDevicePageInChromium(t *testing.T) {
 				t.Fatalf("the page does not say it is hidden: %v", err)
 			}
 			shot("hidden")
+
+			// Hide from the dashboards from the page: its retained discovery
+			// config is emptied (Home Assistant forgets it); showing it again
+			// publishes it again.
+			topic := "homeassistant/device/avshub_virtual_" + dev + "/config"
+			retained := func(want bool) func() error {
+				return func() error {
+					if p, ok := configs.get(topic); !ok || (len(p) > 0) != want {
+						return fmt.Errorf("%s is %.60q (seen %t)", topic, p, ok)
+					}
+					return nil
+				}
+			}
+			e.poll(deadlineCtx(t), "the dashboards' config of "+dev, retained(true))
+			if err := chromedp.Do(ctx, chromedp.Click(`#hide-dashboards`)); err != nil {
+				t.Fatal(err)
+			}
+			e.poll(deadlineCtx(t), "an empty retained config for "+dev, retained(false))
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#hide-dashboards').checked`, untilDeadline)); err != nil {
+				t.Fatalf("the page does not show it hidden from the dashboards: %v", err)
+			}
+			shot("hidden-dashboards")
+			if err := chromedp.Do(ctx, chromedp.Click(`#hide-dashboards`)); err != nil {
+				t.Fatal(err)
+			}
+			e.poll(deadlineCtx(t), "the dashboards' config of "+dev+" again", retained(true))
 
 			// A sensor's page: its readings and battery in words, nothing to
 			// control, and no link quality from a bridge that reports none.

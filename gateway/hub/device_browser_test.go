@@ -140,14 +140,7 @@ func TestDevicePageInChromium(t *testing.T) {
 			// config is emptied (Home Assistant forgets it); showing it again
 			// publishes it again.
 			topic := "homeassistant/device/avshub_virtual_" + dev + "/config"
-			retained := func(want bool) func() error {
-				return func() error {
-					if p, ok := configs.get(topic); !ok || (len(p) > 0) != want {
-						return fmt.Errorf("%s is %.60q (seen %t)", topic, p, ok)
-					}
-					return nil
-				}
-			}
+			retained := func(want bool) func() error { return func() error { return configs.retained(topic, want) } }
 			e.poll(deadlineCtx(t), "the dashboards' config of "+dev, retained(true))
 			if err := chromedp.Do(ctx, chromedp.Click(`#hide-dashboards`)); err != nil {
 				t.Fatal(err)

@@ -26,6 +26,17 @@ type retainedConfigs struct {
 	pairing []web.PairingEvent
 }
 
+// retained says whether topic's retained config is there and non-empty
+// (want) or empty (!want), or what it is instead.
+func (r *retainedConfigs) retained(topic string, want bool) error {
+	if p, ok := r.get(topic); !ok || (len(p) > 0) != want {
+		return fmt.Errorf("%s is %.60q (seen %t)", topic, p, ok)
+	}
+	return nil
+}
+
+// watchConfigs subscribes to the discovery configs and pairing events on the
+// broker at url.
 func watchConfigs(t *testing.T, url string) *retainedConfigs {
 	t.Helper()
 	r := &retainedConfigs{last: map[string][]byte{}}
@@ -246,12 +257,7 @@ func TestPairingAndRemoveInChromium(t *testing.T) {
 				t.Errorf("Alexa still has %s", epID)
 			}
 			topic := "homeassistant/device/avshub_zigbee_" + victim + "/config"
-			e.poll(deadlineCtx(t), "an empty retained discovery config", func() error {
-				if p, ok := configs.get(topic); !ok || len(p) != 0 {
-					return fmt.Errorf("%s is %q (seen %t)", topic, p, ok)
-				}
-				return nil
-			})
+			e.poll(deadlineCtx(t), "an empty retained discovery config", func() error { return configs.retained(topic, false) })
 		})
 	}
 }

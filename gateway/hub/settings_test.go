@@ -20,15 +20,7 @@ func TestRenameAndHide(t *testing.T) {
 	e.start()
 	e.waitConnected()
 	e.waitKnown()
-	cli := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(binDir, "avshub"), append(args, "--config", filepath.Join(e.dir, "avshub.yaml"))...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("avshub %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	cli := e.cli
 	lamp := id("kitchen-light")
 	ctx := ctxFor(t, 20*time.Second)
 	name := func() string {
@@ -110,25 +102,10 @@ func TestHideFromDashboardsCLI(t *testing.T) {
 	e.waitConnected()
 	e.waitKnown()
 	configs := watchConfigs(t, "tcp://"+broker)
-	cli := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(binDir, "avshub"), append(args, "--config", filepath.Join(e.dir, "avshub.yaml"))...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("avshub %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	cli := e.cli
 	lamp, topic := id("kitchen-light"), "homeassistant/device/avshub_virtual_kitchen-light/config"
 	ctx := deadlineCtx(t)
-	config := func(want bool) func() error {
-		return func() error {
-			if p, ok := configs.get(topic); !ok || (len(p) > 0) != want {
-				return fmt.Errorf("%s is %.60q (seen %t)", topic, p, ok)
-			}
-			return nil
-		}
-	}
+	config := func(want bool) func() error { return func() error { return configs.retained(topic, want) } }
 	e.poll(ctx, "the lamp's discovery config", config(true))
 
 	if out := cli("hide", "Kitchen Light", "--from", "dashboards"); !strings.Contains(out, `"Kitchen Light" is hidden from the dashboards (still on the hub)`) {
@@ -146,4 +123,16 @@ func TestHideFromDashboardsCLI(t *testing.T) {
 		t.Fatalf("unhide said %q", out)
 	}
 	e.poll(ctx, "the discovery config back", config(true))
+}
+
+// cli runs the avshub command line against the environment's hub (its
+// configuration) and returns what it printed; a failure ends the test.
+func (e *testEnv) cli(args ...string) string {
+	e.t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "avshub"), append(args, "--config", filepath.Join(e.dir, "avshub.yaml"))...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("avshub %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }

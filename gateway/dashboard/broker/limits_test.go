@@ -174,10 +174,16 @@ func persistent(t *testing.T, b *Broker, id string, c creds, onMsg paho.MessageH
 	return cl
 }
 
-// waitFor polls cond until it holds or 10 s pass.
+// waitFor polls cond until it holds, or fails the test near its deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+	// Until the test's own deadline (a loaded machine is slow, not wrong),
+	// less a margin for the failure's report.
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(2 * time.Minute)
+	}
+	for deadline = deadline.Add(-5 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}

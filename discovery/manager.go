@@ -161,13 +161,22 @@ func (m *Manager) signal() {
 }
 
 // Run watches the registry and signals Changed when endpoints are added,
-// updated or removed, until ctx ends.
+// updated or removed, and when a bridge is first synced (its departed or
+// hidden endpoints may be deleted from then on), until ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
 	for {
 		ch := m.reg.Subscribe(ctx)
+		synced := m.reg.SyncedChanged()
 		m.signal() // anything may have changed while (re)subscribing
-		for c := range ch {
-			if c.Kind == ChangeAdded || c.Kind == ChangeUpdated || c.Kind == ChangeRemoved {
+		for open := true; open; {
+			select {
+			case c, ok := <-ch:
+				open = ok
+				if ok && (c.Kind == ChangeAdded || c.Kind == ChangeUpdated || c.Kind == ChangeRemoved) {
+					m.signal()
+				}
+			case <-synced:
+				synced = m.reg.SyncedChanged()
 				m.signal()
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testRender renders an endpoint as a small Alexa-like object; pad adds bytes.
@@ -325,4 +326,63 @@ func BenchmarkPendingUnchanged(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestManagerSignalsWhenBridgeSyncs: after a restart the registry holds the
+// endpoints it had, so a bridge's first snapshot may change nothing. A
+// deletion that waited for that snapshot (here an endpoint hidden from Alexa
+// whose DeleteReport was sent but not recorded: the hub stopped in between)
+// must still be signalled once the bridge is synced, or it waits until some
+// other endpoint changes (TestRenameAndHide failed so once).
+func TestManagerSignalsWhenBridgeSyncs(t *testing.T) {
+	st := newMemStore()
+	snapshot := model.Event{Kind: model.EventSnapshot, Devices: lights(2)}
+	reg := NewRegistry("S", WithStore(st), WithLogger(quietLogger()))
+	m, err := NewManager(reg, ManagerOptions{Store: st, Render: testRender(0), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, st: st, reg: reg, m: m}
+	reg.Apply("zb", snapshot)
+	if got := h.deliver(); !slices.Equal(got, []string{"AddOrUpdateReport:S::zb::d000,S::zb::d001"}) {
+		t.Fatalf("first run delivered %v", got)
+	}
+	hidden := true
+	if _, err := reg.Configure("S::zb::d001", SettingsPatch{HiddenFromAlexa: &hidden}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The restart: the same store, the DeleteReport still pending.
+	reg = NewRegistry("S", WithStore(st), WithLogger(quietLogger()))
+	if m, err = NewManager(reg, ManagerOptions{Store: st, Render: testRender(0), Logger: quietLogger()}); err != nil {
+		t.Fatal(err)
+	}
+	<-m.Changed() // the new manager's first signal
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	<-m.Changed() // Run's, once subscribed: nothing to send before the bridge has said what it has
+	if p, err := m.Pending(ctx); err != nil || len(p) != 0 {
+		t.Fatalf("before the snapshot: %v %v", p, err)
+	}
+	for _, c := range reg.Apply("zb", snapshot) { // reachability only: not persisted
+		if c.Kind != ChangeReachability {
+			t.Fatalf("the same snapshot after the restart made a %s change of %s", c.Kind, c.Entry.Endpoint.ID)
+		}
+	}
+	select {
+	case <-m.Changed():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no signal once the bridge was synced: the pending DeleteReport waits for some other change")
+	}
+	h = &harness{t: t, st: st, reg: reg, m: m}
+	if got := h.deliver(); !slices.Equal(got, []string{"DeleteReport:S::zb::d001"}) {
+		t.Fatalf("after the snapshot: %v", got)
+	}
 }

@@ -157,8 +157,11 @@ type Registry struct {
 	logged     map[string]bool // a refusal was logged since the bridge was last under the limit
 	health     map[string]model.Health
 	synced     map[string]bool
-	subs       map[*subscriber]struct{}
-	seq        uint64 // changes published so far (Seq)
+	// syncedNow is closed (and replaced) when a bridge is first synced
+	// (SyncedChanged).
+	syncedNow chan struct{}
+	subs      map[*subscriber]struct{}
+	seq       uint64 // changes published so far (Seq)
 	// settings by endpoint id, kept (and persisted) even while the endpoint is gone.
 	settings map[string]Settings
 }
@@ -254,7 +257,7 @@ type persisted struct {
 // (or, WithStore, one holding the last known endpoints).
 func NewRegistry(serial string, opts ...RegistryOption) *Registry {
 	r := &Registry{serial: serial, log: slog.Default(), now: time.Now, subBuf: DefaultSubscriberBuffer, limit: DefaultBridgeLimit, limits: map[string]int{},
-		entries: map[string]*entry{}, health: map[string]model.Health{}, synced: map[string]bool{}, subs: map[*subscriber]struct{}{},
+		entries: map[string]*entry{}, health: map[string]model.Health{}, synced: map[string]bool{}, syncedNow: make(chan struct{}), subs: map[*subscriber]struct{}{},
 		names: newNameIndex(), counts: map[countKey]int{}, perBridge: map[string]int{}, refused: map[string]int{}, logged: map[string]bool{},
 		settings: map[string]Settings{}}
 	for _, o := range opts {
@@ -390,6 +393,17 @@ func (r *Registry) Synced(bridge string) bool {
 	return r.synced[bridge]
 }
 
+// SyncedChanged returns a channel closed the next time a bridge is first
+// synced. A first snapshot need not change anything (after a restart the
+// registry holds the endpoints it had), yet what waited for it may now
+// proceed: the discovery manager deletes a bridge's departed or hidden
+// endpoints from Alexa only once the bridge has said what it has.
+func (r *Registry) SyncedChanged() <-chan struct{} {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.syncedNow
+}
+
 // Retain forgets every endpoint of a bridge not in bridges (e.g. one removed
 // from the configuration), returning the removals.
 func (r *Registry) Retain(bridges ...string) []Change {
@@ -510,7 +524,11 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 		for _, id := range gone {
 			changes = append(changes, r.remove(id))
 		}
-		r.synced[bridge] = true
+		if !r.synced[bridge] {
+			r.synced[bridge] = true
+			close(r.syncedNow)
+			r.syncedNow = make(chan struct{})
+		}
 		changes = r.fixNames(changes)
 		if refused > 0 {
 			r.log.Warn("discovery: a bridge's snapshot lists more devices than its limit; the devices past the limit are refused (raise bridges[].maxEndpoints to accept them)",

@@ -45,6 +45,7 @@ func BenchmarkProcessFloor(b *testing.B) {
 	one := []byte{1}
 	lat := make([]time.Duration, 0, b.N)
 	relayOnce(b, c, one) // warm-up: every process has run once
+	stopStat := perfStat(b, map[string][]int{"hub": {hub.Process.Pid}, "bridges": childPIDs(hub.Process.Pid)})
 	cpu0 := cpuMS(hub.Process.Pid)
 	b.ResetTimer()
 	for range b.N {
@@ -53,6 +54,7 @@ func BenchmarkProcessFloor(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
+	stopStat(b.N)
 	hubCPU := cpuMS(hub.Process.Pid) - cpu0
 	p50, p99 := percentiles(lat)
 	raw := rawPostP50(b, 500)
@@ -89,10 +91,13 @@ func relayProcess(b *testing.B, role string, args ...string) *exec.Cmd {
 // AVSHUB_BENCH_RELAY set: "hub" dials the benchmark (args[0]), starts the
 // "bridge" on a Unix socket (args[1]) and passes each byte to it and back;
 // "bridge" answers each byte. Both run on one P, as the hub and the bridges
-// do (sdk.OneProc).
+// do (sdk.OneProc). The roles "proto-hub" and "proto-bridge" are
+// BenchmarkProtocolFloor's (protoRelayMain).
 func relayMain(role string, args []string) error {
 	runtime.GOMAXPROCS(1)
 	switch role {
+	case "proto-hub", "proto-bridge":
+		return protoRelayMain(role, args)
 	case "bridge":
 		c, err := net.Dial("unix", args[1])
 		if err != nil {

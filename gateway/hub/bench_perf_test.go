@@ -16,7 +16,10 @@ import (
 // plugins) during a benchmark's timed loop with Linux `perf record`, when
 // AVSHUB_BENCH_PERF names a directory: the profile goes to
 // <dir>/<benchmark>.perf.data (read it with `perf report -i FILE --no-children
-// --sort comm,sym`). The benchmark processes are separate executables, so
+// --sort comm,sym`). AVSHUB_BENCH_PERF_EVENTS, a comma-separated list of
+// perf events (e.g. syscalls:sys_enter_futex,sched:sched_switch), records
+// those events with their call stacks instead of sampling the CPU, to find
+// what makes a system call or a context switch. The benchmark processes are separate executables, so
 // `go test -cpuprofile` sees only the emulator; this is their CPU profile.
 // The returned function stops the recording (a no-op when not enabled).
 func perfRecord(b *testing.B, pids ...int) (stop func()) {
@@ -29,7 +32,15 @@ func perfRecord(b *testing.B, pids ...int) (stop func()) {
 		ps[i] = strconv.Itoa(p)
 	}
 	out := filepath.Join(dir, strings.NewReplacer("/", "_").Replace(b.Name())+".perf.data")
-	cmd := exec.Command("perf", "record", "-q", "-g", "-F", "2000", "-o", out, "-p", strings.Join(ps, ","))
+	args := []string{"record", "-q", "-g", "-o", out, "-p", strings.Join(ps, ",")}
+	if evs := os.Getenv("AVSHUB_BENCH_PERF_EVENTS"); evs != "" {
+		for _, ev := range strings.Split(evs, ",") {
+			args = append(args, "-e", ev)
+		}
+	} else {
+		args = append(args, "-F", "2000")
+	}
+	cmd := exec.Command("perf", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		b.Logf("perf record: %v", err)

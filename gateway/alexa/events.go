@@ -168,6 +168,9 @@ func propsContext(props []Property) any {
 }
 
 func marshalEvent(e envelope) ([]byte, error) {
+	if b, ok := appendPlainEvent(make([]byte, 0, 512+len(e.contextProperties())*192), e); ok {
+		return b, nil
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("alexa: encode %s.%s: %w", e.Event.Header.Namespace, e.Event.Header.Name, err)
@@ -176,6 +179,77 @@ func marshalEvent(e envelope) ([]byte, error) {
 }
 
 var emptyPayload = struct{}{}
+
+// contextProperties returns the properties of a properties context (nil
+// for any other context).
+func (e envelope) contextProperties() []Property {
+	if c, ok := e.Context.(propertiesContext); ok {
+		return c.Properties
+	}
+	return nil
+}
+
+// appendPlainEvent appends e as json.Marshal encodes it when e has the shape
+// of the events that answer directives (Response, StateReport, AcceptGrant's
+// answer): no context or a properties context, an empty payload. It reports
+// false, having appended nothing useful, for any other event, which
+// json.Marshal then encodes. Each property is its MarshalJSON, which writes
+// what encoding/json would (TestPropertyMarshalJSONMatchesEncodingJSON), and
+// the strings go through appendJSONString: the bytes are json.Marshal's
+// (TestPlainEventMatchesEncodingJSON). Why: json.Marshal's reflection and its
+// re-validation of each property's MarshalJSON output were the largest part
+// of the hub's own CPU per directive that is not protocol work.
+func appendPlainEvent(b []byte, e envelope) ([]byte, bool) {
+	if e.Event.Payload != any(emptyPayload) {
+		return nil, false
+	}
+	b = append(b, '{')
+	switch c := e.Context.(type) {
+	case nil:
+	case propertiesContext:
+		if c.Properties == nil {
+			return nil, false
+		}
+		b = append(b, `"context":{"properties":[`...)
+		for i, p := range c.Properties {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			j, err := p.MarshalJSON()
+			if err != nil {
+				return nil, false // json.Marshal words the error
+			}
+			b = append(b, j...)
+		}
+		b = append(b, `]},`...)
+	default:
+		return nil, false
+	}
+	h := e.Event.Header
+	b = append(b, `"event":{"header":{"namespace":`...)
+	b = appendJSONString(b, h.Namespace)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, h.Name)
+	b = append(b, `,"payloadVersion":`...)
+	b = appendJSONString(b, h.PayloadVersion)
+	b = append(b, `,"messageId":`...)
+	b = appendJSONString(b, h.MessageID)
+	if h.CorrelationToken != "" {
+		b = append(b, `,"correlationToken":`...)
+		b = appendJSONString(b, h.CorrelationToken)
+	}
+	if h.EventCorrelationToken != "" {
+		b = append(b, `,"eventCorrelationToken":`...)
+		b = appendJSONString(b, h.EventCorrelationToken)
+	}
+	b = append(b, '}')
+	if e.Event.Endpoint != nil {
+		b = append(b, `,"endpoint":{"endpointId":`...)
+		b = appendJSONString(b, e.Event.Endpoint.EndpointID)
+		b = append(b, '}')
+	}
+	return append(b, `,"payload":{}}}`...), true
+}
 
 // NewResponse builds the Alexa.Response to d with the endpoint's context properties.
 func NewResponse(d *Directive, endpointID string, props []Property) ([]byte, error) {

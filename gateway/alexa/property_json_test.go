@@ -116,3 +116,71 @@ func BenchmarkPropertyMarshalJSON(b *testing.B) {
 		}
 	})
 }
+
+// TestPlainEventMatchesEncodingJSON: the events written by hand are the bytes
+// json.Marshal writes for the same envelope, whatever their strings hold, and
+// the other shapes are left to json.Marshal.
+func TestPlainEventMatchesEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 12, 5, 23, 4, 5, 678_900_000, time.UTC)
+	odd := []string{"", "plain", "a\"b", `back\slash`, "<b>&amp;", "tab\there", "ünïcode", "\xff", "\u2028", "Alexa.PowerController"}
+	props := [][]Property{
+		nil,
+		{},
+		{{Namespace: "Alexa.PowerController", Name: "powerState", Value: "ON", TimeOfSample: at, UncertaintyInMilliseconds: 500}},
+		{{Namespace: "Alexa.RangeController", Instance: "Fan.Speed", Name: "rangeValue", Value: 3, TimeOfSample: at},
+			{Namespace: "Alexa.ColorController", Name: "color", Value: map[string]any{"hue": 120.5, "saturation": 0.25, "brightness": 1}, TimeOfSample: at},
+			{Namespace: "Alexa.EndpointHealth", Name: "connectivity", Value: map[string]string{"value": "<OK&>"}, TimeOfSample: at}},
+	}
+	plain := 0
+	for i, s := range odd {
+		for j, ps := range props {
+			h := eventHeader{Namespace: s, Name: "Response" + s, PayloadVersion: "3", MessageID: "m-" + s}
+			if i%2 == 0 {
+				h.CorrelationToken = "corr" + s
+			}
+			if i%3 == 0 {
+				h.EventCorrelationToken = s + "ect"
+			}
+			var ep *eventEndpoint
+			if j%2 == 0 {
+				ep = endpointRef(s + "endpoint")
+			}
+			contexts := []any{nil, propertiesContext{Properties: ps}}
+			if len(ps) > 0 {
+				contexts = append(contexts, propsContext(ps))
+			}
+			for _, c := range contexts {
+				for _, payload := range []any{emptyPayload, struct{}{}, map[string]any{}, struct {
+					X string `json:"x"`
+				}{s}} {
+					e := envelope{Context: c, Event: event{Header: h, Endpoint: ep, Payload: payload}}
+					want, err := json.Marshal(e)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, ok := appendPlainEvent(nil, e)
+					if ok {
+						plain++
+						if !bytes.Equal(got, want) {
+							t.Errorf("%#v:\n got %s\nwant %s", e, got, want)
+						}
+					}
+					if m, err := marshalEvent(e); err != nil || !bytes.Equal(m, want) {
+						t.Errorf("marshalEvent(%#v) = %s, %v; want %s", e, m, err, want)
+					}
+				}
+			}
+		}
+	}
+	if plain == 0 {
+		t.Fatal("no event took the hand-written path")
+	}
+	d := &Directive{Header: Header{CorrelationToken: "c<1>"}}
+	ev, err := NewResponse(d, "light-1", props[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := appendPlainEvent(nil, envelope{Context: propsContext(props[3]), Event: event{Header: header("Alexa", "Response", d), Endpoint: endpointRef("light-1"), Payload: emptyPayload}}); !ok || !json.Valid(ev) {
+		t.Fatalf("a Response does not take the hand-written path, or is not JSON: %s", ev)
+	}
+}

@@ -128,8 +128,12 @@ type ringHandler struct {
 func (h *ringHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h *ringHandler) Handle(_ context.Context, r slog.Record) error {
+	// Room for the record's own attributes at once: appending them one by one
+	// to a clone of h.attrs grew the slice three or four times per line.
+	attrs := make([]Attr, len(h.attrs), len(h.attrs)+r.NumAttrs())
+	copy(attrs, h.attrs)
 	rec := Record{Time: r.Time, Level: r.Level.String(), level: r.Level, Component: h.component,
-		Message: r.Message, Attrs: slices.Clone(h.attrs)}
+		Message: r.Message, Attrs: attrs}
 	r.Attrs(func(a slog.Attr) bool {
 		if rec.Component == "" && h.prefix == "" && a.Key == "component" { // a rate limit summary
 			rec.Component = a.Value.String()

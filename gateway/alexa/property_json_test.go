@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -182,5 +183,30 @@ func TestPlainEventMatchesEncodingJSON(t *testing.T) {
 	}
 	if _, ok := appendPlainEvent(nil, envelope{Context: propsContext(props[3]), Event: event{Header: header("Alexa", "Response", d), Endpoint: endpointRef("light-1"), Payload: emptyPayload}}); !ok || !json.Valid(ev) {
 		t.Fatalf("a Response does not take the hand-written path, or is not JSON: %s", ev)
+	}
+}
+
+// TestPlainEventKnowsEveryField: appendPlainEvent writes the envelope's
+// fields one by one, so a field added to any of its structs would be left out
+// of the directive answers without a word; this fails first.
+func TestPlainEventKnowsEveryField(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		want []string
+	}{
+		{envelope{}, []string{"Context", "Event"}},
+		{event{}, []string{"Header", "Endpoint", "Payload"}},
+		{eventHeader{}, []string{"Namespace", "Name", "PayloadVersion", "MessageID", "CorrelationToken", "EventCorrelationToken"}},
+		{eventEndpoint{}, []string{"EndpointID"}},
+		{propertiesContext{}, []string{"Properties"}},
+	} {
+		typ := reflect.TypeOf(c.v)
+		var got []string
+		for f := range typ.Fields() {
+			got = append(got, f.Name)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s has fields %v; appendPlainEvent writes %v: update it (and this list)", typ.Name(), got, c.want)
+		}
 	}
 }

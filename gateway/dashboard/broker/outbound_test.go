@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,6 +274,67 @@ func TestMomentaryStall(t *testing.T) {
 			t.Fatal(err)
 		}
 		want++
+	}
+}
+
+// TestLargeSessionResent: a kept session holding more than the outbound
+// buffer's hard bound is resent whole when its client comes back, and the
+// client's first packets are answered meanwhile. Mochi (v2.7.9) resends a
+// session's in-flight messages at once, before it reads the client: with
+// them held to the hard bound, a session of more than MaxOutboundBytes and
+// MaxPacketSize ended the connection at every return of its client, which
+// never got its messages (a few of 100 at each try).
+func TestLargeSessionResent(t *testing.T) {
+	b := startBroker(t, Config{Limits: Limits{MaxOutboundBytes: 64 << 10, MaxPacketSize: 64 << 10,
+		MaxQueueBytes: 8 << 20, MaxQueueBytesTotal: 16 << 20}})
+	cl := persistent(t, b, "large", creds{}, nil)
+	if tok := cl.Subscribe("q/#", 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal("subscribe failed")
+	}
+	cl.Disconnect(100)
+	waitFor(t, "the broker to see the client gone", func() bool {
+		s, ok := b.server.Clients.Get("large")
+		return ok && s.Closed()
+	})
+	pub := connect(t, b, creds{})
+	const n = 100 // 3.2 MiB, the hard bound 192 KiB
+	payload := strings.Repeat("p", 32<<10)
+	for i := range n {
+		if err := publish(t, pub, "q/"+strconv.Itoa(i), false, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := publish(t, pub, "sync", false, ""); err != nil { // q/99 has reached the session (TestQueueBytes)
+		t.Fatal(err)
+	}
+	if s, _ := b.server.Clients.Get("large"); s.State.Inflight.Len() != n {
+		t.Fatalf("%d messages kept for the session, want %d", s.State.Inflight.Len(), n)
+	}
+	var mu sync.Mutex
+	got := map[string]bool{}
+	var lost error
+	onMsg := func(_ paho.Client, m paho.Message) { mu.Lock(); got[m.Topic()] = true; mu.Unlock() }
+	o := paho.NewClientOptions().AddBroker(b.URL()).SetClientID("large").SetCleanSession(false).
+		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second).SetDefaultPublishHandler(onMsg).
+		SetConnectionLostHandler(func(_ paho.Client, err error) { mu.Lock(); lost = err; mu.Unlock() })
+	back := paho.NewClient(o)
+	if tok := back.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer back.Disconnect(0)
+	// A dashboard subscribes as it connects: the SUBACK goes in behind the resent messages.
+	if tok := back.Subscribe("q/#", 1, onMsg); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe after the return: %v", tok.Error())
+	}
+	waitFor(t, "the session's messages or the connection's end", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == n || lost != nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if lost != nil {
+		t.Fatalf("the connection ended after %d of the %d messages kept: %v", len(got), n, lost)
 	}
 }
 

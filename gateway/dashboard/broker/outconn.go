@@ -31,6 +31,13 @@ import (
 //     to hardMax: a client that is not the hub's own and sends packets while
 //     reading none past that is disconnected; the hub's own clients (exempt
 //     from the budgets) wait for room instead, as on a socket.
+//   - the messages mochi resends when a kept session's client comes back
+//     (PUBLISHes with DUP set) always go in, and the hard bound is on what
+//     else is buffered: they are the session's in-flight messages, bounded
+//     by the queue budgets (MaxQueueBytes, MaxQueueBytesTotal) and
+//     maxInflight, and mochi (v2.7.9) writes them all at once, before it
+//     reads the client. Held to hardMax, a session larger than it ended the
+//     connection at every return of its client, which never got its messages.
 //   - a write to the socket that makes no progress for the stall time ends
 //     the connection (trackedConn.Write).
 //
@@ -47,6 +54,7 @@ type outConn struct {
 	room    sync.Cond // signalled when bytes leave the buffer or the connection ends
 	bufs    [][]byte  // packets (as written by mochi) not yet written to the socket
 	n       int       // bytes in bufs
+	resent  int       // bytes of resent PUBLISHes (isResend) in bufs, not held to hardMax
 	in      int64     // bytes ever put in bufs
 	writing int       // bytes of bufs[0] while the writer writes it to the socket
 	exempt  bool      // a hub client: not in total, Write waits for room past hardMax
@@ -97,7 +105,8 @@ func (o *outConn) Write(p []byte) (int, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	over := func() bool { return o.n > 0 && o.n+len(p) > o.hardMax }
+	resend := isResend(p)
+	over := func() bool { rest := o.n - o.resent; return !resend && rest > 0 && rest+len(p) > o.hardMax }
 	for o.failed == nil && !o.closing && o.exempt && over() {
 		o.room.Wait()
 	}
@@ -115,6 +124,9 @@ func (o *outConn) Write(p []byte) (int, error) {
 	}
 	o.bufs = append(o.bufs, append([]byte(nil), p...))
 	o.n += len(p)
+	if resend {
+		o.resent += len(p)
+	}
 	o.in += int64(len(p))
 	if !o.exempt {
 		o.total.Add(int64(len(p)))
@@ -158,6 +170,9 @@ func (o *outConn) writer() {
 			o.bufs[0] = nil
 			o.bufs = o.bufs[1:]
 			o.n -= len(b)
+			if isResend(b) {
+				o.resent -= len(b)
+			}
 			o.writing = 0
 			if !o.exempt {
 				o.total.Add(-int64(len(b)))
@@ -187,7 +202,15 @@ func (o *outConn) dropLocked() {
 		o.total.Add(-int64(o.n))
 	}
 	clear(o.bufs)
-	o.bufs, o.n, o.writing = nil, 0, 0
+	o.bufs, o.n, o.resent, o.writing = nil, 0, 0, 0
+}
+
+// isResend reports whether p, a packet as mochi writes it, is a PUBLISH
+// with DUP set: mochi (v2.7.9) sets DUP only on the in-flight messages it
+// resends when a kept session's client comes back (the broker clears it on
+// incoming publications, OnPublish).
+func isResend(p []byte) bool {
+	return len(p) > 0 && p[0]&0xf0 == 0x30 && p[0]&0x08 != 0
 }
 
 // Close ends reads at once, and closes the socket once what is buffered

@@ -174,6 +174,25 @@ func persistent(t *testing.T, b *Broker, id string, c creds, onMsg paho.MessageH
 	return cl
 }
 
+// keptSession leaves a disconnected client id with a kept session subscribed
+// to filter (QoS 1), once the broker has seen the client go: paho returns
+// once it has sent DISCONNECT and the broker handles it in its own time.
+// Messages it delivered before are the connected client's (in flight,
+// bounded by its outbound buffer): they would stay in its session when the
+// connection ends (a test once saw 25 KiB queued that way).
+func keptSession(t *testing.T, b *Broker, id, filter string) {
+	t.Helper()
+	cl := persistent(t, b, id, creds{}, nil)
+	if tok := cl.Subscribe(filter, 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal("subscribe failed")
+	}
+	cl.Disconnect(100)
+	waitFor(t, "the broker to see the client gone", func() bool {
+		s, ok := b.server.Clients.Get(id)
+		return ok && s.Closed()
+	})
+}
+
 // waitFor polls cond until it holds, or fails the test near its deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -238,19 +257,7 @@ func TestSessionExpiry(t *testing.T) {
 // MaxQueueBytes; other subscribers still get every message.
 func TestQueueBytes(t *testing.T) {
 	b := startBroker(t, Config{Limits: Limits{MaxQueueBytes: 10 << 10}})
-	cl := persistent(t, b, "offline", creds{}, nil)
-	if tok := cl.Subscribe("q/#", 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatal("subscribe failed")
-	}
-	cl.Disconnect(100)
-	// paho returns once it has sent DISCONNECT; the broker handles it in its
-	// own time. Messages it delivers before are the connected client's (in
-	// flight, bounded by its outbound buffer): they stay in its session
-	// when the connection ends, and 25 KiB were queued now and then.
-	waitFor(t, "the broker to see the client gone", func() bool {
-		s, ok := b.server.Clients.Get("offline")
-		return ok && s.Closed()
-	})
+	keptSession(t, b, "offline", "q/#")
 	live := connect(t, b, creds{})
 	ch, _ := subscribe(t, live, "q/#")
 	pub := connect(t, b, creds{})

@@ -287,15 +287,7 @@ func TestMomentaryStall(t *testing.T) {
 func TestLargeSessionResent(t *testing.T) {
 	b := startBroker(t, Config{Limits: Limits{MaxOutboundBytes: 64 << 10, MaxPacketSize: 64 << 10,
 		MaxQueueBytes: 8 << 20, MaxQueueBytesTotal: 16 << 20}})
-	cl := persistent(t, b, "large", creds{}, nil)
-	if tok := cl.Subscribe("q/#", 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatal("subscribe failed")
-	}
-	cl.Disconnect(100)
-	waitFor(t, "the broker to see the client gone", func() bool {
-		s, ok := b.server.Clients.Get("large")
-		return ok && s.Closed()
-	})
+	keptSession(t, b, "large", "q/#")
 	pub := connect(t, b, creds{})
 	const n = 100 // 3.2 MiB, the hard bound 192 KiB
 	payload := strings.Repeat("p", 32<<10)

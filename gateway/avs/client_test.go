@@ -255,7 +255,10 @@ func TestPing(t *testing.T) {
 // new connection, once.
 func TestEventTimeout(t *testing.T) {
 	sim := newSim(t, avstest.Options{})
-	h := start(t, sim, func(o *avs.Options) { o.EventTimeout = 100 * time.Millisecond })
+	// The timeout must end the stalled POST but never a healthy one: at 100 ms
+	// a loaded machine's answer on the new connection came later, and the event
+	// was sent a third time (recorded on connections 2 and 3).
+	h := start(t, sim, func(o *avs.Options) { o.EventTimeout = time.Second })
 	h.waitPostConnect(t, 1)
 	if err := sim.Inject(avstest.Fault{Kind: avstest.FaultStall}); err != nil {
 		t.Fatal(err)

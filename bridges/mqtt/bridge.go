@@ -30,18 +30,17 @@ const Version = "0.1.0"
 
 // Timing defaults; tests shorten them.
 const (
-	defaultSettle        = 300 * time.Millisecond // quiet time before the snapshot when no sync marker is on its way
-	defaultSettleMax     = 3 * time.Second        // the snapshot waits at most this long for retained messages (no sync marker)
-	defaultSyncMax       = 60 * time.Second       // ... and at most this long for the sync marker to come back
-	defaultStartupWait   = 5 * time.Second        // snapshot even if the broker cannot be reached
-	defaultGetDelay      = 1 * time.Second        // /get for devices without state, after settling
-	getBatch             = 20                     // /get requests sent at once ...
-	getPace              = 250 * time.Millisecond // ... and the pause before the next ones
-	defaultReconnectMax  = 10 * time.Second
-	defaultPublishWait   = 5 * time.Second
-	maxQueuedMessages    = 100000
-	subscribeWait        = 10 * time.Second
-	minCommandWaitMargin = 100 * time.Millisecond
+	defaultSettle       = 300 * time.Millisecond // quiet time before the snapshot when no sync marker is on its way
+	defaultSettleMax    = 3 * time.Second        // the snapshot waits at most this long for retained messages (no sync marker)
+	defaultSyncMax      = 60 * time.Second       // ... and at most this long for the sync marker to come back
+	defaultStartupWait  = 5 * time.Second        // snapshot even if the broker cannot be reached
+	defaultGetDelay     = 1 * time.Second        // /get for devices without state, after settling
+	getBatch            = 20                     // /get requests sent at once ...
+	getPace             = 250 * time.Millisecond // ... and the pause before the next ones
+	defaultReconnectMax = 10 * time.Second
+	defaultPublishWait  = 5 * time.Second
+	maxQueuedMessages   = 100000
+	subscribeWait       = 10 * time.Second
 )
 
 // Bridge is the MQTT bridge: zigbee2mqtt devices and Home Assistant MQTT
@@ -837,8 +836,9 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
+	answerBy := sdk.AnswerBy(deadline)
 	for _, m := range msgs {
-		if err := b.publish(ctx, m, deadline.Add(-minCommandWaitMargin)); err != nil {
+		if err := b.publish(ctx, m, answerBy); err != nil {
 			return model.Result{}, model.Errorf(model.ErrUnreachable, "%v", err)
 		}
 	}
@@ -860,8 +860,7 @@ func (b *Bridge) Execute(ctx context.Context, req model.Request) (model.Result, 
 		return model.Result{Status: model.Done, State: set}, nil
 	}
 	c := &pendingCommand{req: req, since: since, props: props, needEcho: u.failSeq != nil}
-	wait := min(b.cfg.commandTimeout, time.Until(deadline)-minCommandWaitMargin)
-	timer := time.NewTimer(max(wait, 0))
+	timer := time.NewTimer(max(0, min(b.cfg.commandTimeout, time.Until(answerBy))))
 	defer timer.Stop()
 	for {
 		if st, done, err := b.outcome(c); done {

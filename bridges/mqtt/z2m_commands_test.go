@@ -60,8 +60,8 @@ func TestZ2MCommandOutcomes(t *testing.T) {
 		}
 		defer sim.SetAsleep("Living Room/Colour Bulb", false)
 		// The caller's context ends long before the request's deadline and
-		// commandTimeout: the answer must still come before it.
-		ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+		// commandTimeout (3 s): the answer must still come before it.
+		ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
 		defer cancel()
 		dl, _ := ctx.Deadline()
 		res, err := e.local.Execute(ctx, model.Request{CorrelationID: "asleep-1", DeviceID: idColour,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/plugins/sdk"
 )
 
 // The cover (Window Covering 0x0102), the fan (Fan Control 0x0202) and the
@@ -58,11 +59,7 @@ func (b *Bridge) cover(ctx context.Context, id string, tilt bool, pos int) (mode
 	if _, err := b.clusterCommand(ctx, id, zcl.ClusterWindowCovering, cmd, []byte{byte(100 - pos)}, -1); err != nil {
 		return model.State{}, err
 	}
-	wait := coverWait
-	if dl, ok := ctx.Deadline(); ok {
-		wait = min(wait, max(0, time.Until(dl)-300*time.Millisecond))
-	}
-	t := time.NewTimer(wait)
+	t := time.NewTimer(sdk.WaitLeft(ctx, coverWait))
 	defer t.Stop()
 	for {
 		b.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"github.com/avshub/avshub/bridges/zigbee/zcl"
 	"github.com/avshub/avshub/discovery/colorconv"
 	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/plugins/sdk"
 )
 
 // lockCompletionTimeout bounds how long a slow lock may take after answering Accepted.
@@ -186,11 +187,7 @@ func (b *Bridge) lock(ctx context.Context, req model.Request, cur model.State) (
 	if _, err := b.clusterCommand(ctx, id, zcl.ClusterDoorLock, c, zcl.LockDoorPayload(), int(c)); err != nil {
 		return model.Result{}, model.AsError(err)
 	}
-	wait := b.lockWait
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl)-300*time.Millisecond < wait {
-		wait = max(0, time.Until(dl)-300*time.Millisecond)
-	}
-	t := time.NewTimer(wait)
+	t := time.NewTimer(sdk.WaitLeft(ctx, b.lockWait))
 	defer t.Stop()
 	for {
 		if st, done, err := b.lockOutcome(id, want); done {

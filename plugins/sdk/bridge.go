@@ -24,7 +24,8 @@ type Bridge interface {
 	Run(ctx context.Context, em Emitter) error
 	// Execute carries out one absolute trait command for one device. It returns a
 	// Result (Done with the state after, or Accepted followed by em.Complete) or a
-	// *model.Error. It must return by req.Deadline. The state after is what the
+	// *model.Error. It must return by req.Deadline, when ctx ends; WaitLeft says
+	// how long it may wait for a slow device first. The state after is what the
 	// command did: req.Command.Effect on the device's state, with what the
 	// device changed with it and reported no other way; never a copy of the
 	// whole state (a reading emitted meanwhile reaches the hub as an event,

@@ -194,10 +194,14 @@ func (c *core) call(ctx context.Context, req model.Request, d model.Device) (mod
 	select {
 	case a = <-ch:
 	case <-ctx.Done():
-		// The bridge overran its deadline: answer now, as a timeout (never
-		// internal), and say whose fault it is.
-		return model.Result{}, model.Errorf(model.ErrUnreachable,
-			"%s did not answer: the bridge's Execute did not return before its deadline (%s)", d.Endpoint.FriendlyName, budget)
+		select {
+		case a = <-ch: // the answer came as the deadline passed: better than none
+		default:
+			// The bridge overran its deadline: answer now, as a timeout
+			// (never internal), and say whose fault it is.
+			return model.Result{}, model.Errorf(model.ErrUnreachable,
+				"%s did not answer: the bridge's Execute did not return before its deadline (%s)", d.Endpoint.FriendlyName, budget)
+		}
 	}
 	if a.err != nil {
 		return model.Result{}, model.AsError(a.err)

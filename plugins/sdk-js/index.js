@@ -110,6 +110,27 @@ function duration(text) {
   return parts.reduce((ms, p) => { const [, n, u] = p.match(/^([\d.]+)(ms|s|m|h)$/); return ms + Number(n) * durationUnits[u]; }, 0);
 }
 
+// deadlineMs is when a request's answer is due (ms since the epoch): its
+// deadline, or 10 s from now when it carries none.
+function deadlineMs(req) {
+  return req.deadline ? Number(req.deadline.seconds) * 1000 + Math.floor((req.deadline.nanos || 0) / 1e6) : Date.now() + 10000;
+}
+
+// answerMarginMs is how much of a command's remaining time (leftMs) execute
+// keeps for its answer's way back to the hub: a quarter, at least 100 ms, at
+// most 1 s (the Go SDK's AnswerMargin).
+function answerMarginMs(leftMs) {
+  return Math.min(Math.max(leftMs / 4, 100), 1000);
+}
+
+// waitLeft returns how long (ms) execute may still wait for a slow device, at
+// most limitMs: until req's deadline less its answer margin, never below 0
+// (the Go SDK's WaitLeft). Then answer: the state, { accepted }, or an error.
+function waitLeft(req, limitMs) {
+  const left = deadlineMs(req) - Date.now();
+  return Math.min(limitMs, Math.max(0, left - answerMarginMs(left)));
+}
+
 // changed returns the fields of next that differ from prev (null: none).
 function changed(prev, next) {
   const c = {};
@@ -373,8 +394,7 @@ function serve(bridge) {
       const cmd = req.command || {};
       const bad = validate(cmd, d.endpoint.traits, d.state);
       if (bad) return cb(null, { error: bad });
-      const deadlineMs = req.deadline ? Number(req.deadline.seconds) * 1000 + Math.floor((req.deadline.nanos || 0) / 1e6) : Date.now() + 10000;
-      const budget = Math.max(0, deadlineMs - Date.now());
+      const budget = Math.max(0, deadlineMs(req) - Date.now());
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), budget);
       try {
@@ -439,4 +459,4 @@ function serve(bridge) {
 module.exports = { serve, logger, errorf, BridgeError, validate, device, build, switchDevice, plug, light, lock, cover, fan,
   withOnOff, withBrightness, withColor, withColorTemperature, withLock, withThermostat, withTemperatureSensor, withToggle, withRange, withMode,
   withCover, withContact, withMotion, withWaterLeak, withSmoke, withGas, withTamper, withHumidity, withIlluminance, withPower, withEnergy,
-  withBattery, withFan, withSiren, Poller, Emitter, changed, effect, duration, API_VERSION };
+  withBattery, withFan, withSiren, Poller, Emitter, changed, effect, duration, answerMarginMs, waitLeft, API_VERSION };

@@ -442,10 +442,10 @@ func split(name string, eps []json.RawMessage, maxN, maxBytes int) []Report {
 }
 
 // Delivered records that Alexa acknowledged r, in one atomic store write.
-func (m *Manager) Delivered(ctx context.Context, r Report) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// It records even when ctx has ended: the report was delivered (a hub
+// stopping just after the acknowledgement must not send it again, nor call
+// the record a failure).
+func (m *Manager) Delivered(_ context.Context, r Report) error {
 	put := map[string][]byte{}
 	var del []string
 	for i, raw := range r.Endpoints {

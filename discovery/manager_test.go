@@ -297,6 +297,24 @@ func TestManagerErrors(t *testing.T) {
 	}
 }
 
+// TestDeliveredWhileStopping: a report acknowledged as the hub stops (its
+// context already ended) is still recorded, so it is not pending again.
+func TestDeliveredWhileStopping(t *testing.T) {
+	h := newHarness(t, newMemStore(), ManagerOptions{Static: []StaticEndpoint{hubStatic}})
+	reports, err := h.m.Pending(context.Background())
+	if err != nil || len(reports) != 1 {
+		t.Fatalf("pending: %d reports, %v; want the hub's own", len(reports), err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h.m.Delivered(ctx, reports[0]); err != nil {
+		t.Fatalf("Delivered with an ended context: %v", err)
+	}
+	if again, err := h.m.Pending(context.Background()); err != nil || len(again) != 0 {
+		t.Fatalf("after delivery: %d reports pending, %v; want none", len(again), err)
+	}
+}
+
 // BenchmarkPendingUnchanged measures the per-connection diff of 300 endpoints
 // when nothing changed (the common case), against rendering alone.
 func BenchmarkPendingUnchanged(b *testing.B) {

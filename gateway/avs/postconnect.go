@@ -36,7 +36,9 @@ func (c *Client) postConnect(ctx context.Context, s *conn) error {
 			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
 			if v, err := c.opts.SyncContext(sctx); err != nil {
-				c.log.Warn("SynchronizeState context unavailable; sending an empty one", "err", err)
+				if ctx.Err() == nil { // stopping is no failure to report
+					c.log.Warn("SynchronizeState context unavailable; sending an empty one", "err", err)
+				}
 			} else if len(v) > 0 {
 				sc = v
 			}

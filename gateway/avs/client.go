@@ -1016,7 +1016,7 @@ func (c *Client) post(ctx context.Context, s *conn, name string, build func(toke
 			err := c.readParts(s, resp)
 			resp.Body.Close()
 			cancel()
-			if !errors.Is(err, io.EOF) {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
 				c.log.Warn("event response body", "event", name, "err", err)
 			}
 			return response{status: resp.StatusCode}, nil

@@ -17,6 +17,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/avshub/avshub/internal/mochiclose"
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -132,14 +133,16 @@ func (b *Broker) start(retained []packets.Packet) error {
 	if b.opts.TLS != nil {
 		served = tls.NewListener(conns, b.opts.TLS)
 	}
+	// Wrapped: mochi's own Close can block for ever when a client comes or
+	// goes at that moment (a make test run hung in Stop on it).
 	tcp := listeners.NewNet("tcp", served)
-	if err := srv.AddListener(tcp); err != nil {
+	if err := srv.AddListener(mochiclose.Wrap(tcp, srv)); err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("mqtttest: listen on %s: %w", b.Addr, err)
 	}
 	if b.wsAddr != "" {
 		ws := listeners.NewWebsocket(listeners.Config{ID: "ws", Address: b.wsAddr})
-		if err := srv.AddListener(ws); err != nil {
+		if err := srv.AddListener(mochiclose.Wrap(ws, srv)); err != nil {
 			_ = srv.Close()
 			return fmt.Errorf("mqtttest: websocket listener: %w", err)
 		}

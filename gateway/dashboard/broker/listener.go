@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/avshub/avshub/discovery/backoff"
+	"github.com/avshub/avshub/internal/mochiclose"
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
-	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // safeListener is the broker's TCP (or TLS) listener, made safe to close
@@ -258,13 +258,7 @@ func (l *safeListener) shut() {
 // connection still open (those that have not logged in).
 func (l *safeListener) Close(listeners.CloseFn) {
 	l.shut()
-	l.Net.Close(func(id string) {
-		for _, cl := range l.server.Clients.GetAll() { // one read lock, a copy
-			if cl.Net.Listener == id && !cl.Closed() {
-				_ = l.server.DisconnectClient(cl, packets.ErrServerShuttingDown)
-			}
-		}
-	})
+	l.Net.Close(mochiclose.Clients(l.server))
 	l.mu.Lock()
 	open := make([]*trackedConn, 0, len(l.open))
 	for c := range l.open {

@@ -210,8 +210,11 @@ type Client struct {
 	stopped   bool // Run has returned: Send fails at once
 
 	handlers sync.WaitGroup
-	hsem     chan struct{}
-	work     chan handlerJob // to an idle handler goroutine
+	// lingering counts the downchannels of ended connections still read
+	// (lingerDownchannel).
+	lingering sync.WaitGroup
+	hsem      chan struct{}
+	work      chan handlerJob // to an idle handler goroutine
 }
 
 // New returns a Client; call Run to connect.
@@ -452,6 +455,7 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 	}
 	c.setState(StateStopped, "context ended")
+	c.lingering.Wait()
 	c.handlers.Wait()
 	c.failQueued(ctx.Err())
 	return nil
@@ -502,21 +506,30 @@ func (c *Client) session(ctx context.Context) (reached bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	defer s.cc.Close()
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s.ctx, s.cancel = sctx, cancel
 
-	resp, err := c.openDownchannel(s, token)
+	// The downchannel has a context of its own: when the connection ends
+	// for another reason (a GOAWAY above all), it is still read for a while
+	// (lingerDownchannel).
+	dctx, dcancel := context.WithCancelCause(ctx)
+	resp, err := c.openDownchannel(dctx, dcancel, s, token)
 	if err != nil {
+		dcancel(err)
+		s.cc.Close()
 		return false, err
 	}
 	c.setState(StatePostConnecting, "")
 	g, gctx := errgroup.WithContext(sctx)
-	// Any goroutine's failure ends the connection, including the downchannel read.
+	// Any goroutine's failure ends the connection; so does the downchannel's end.
 	stop := context.AfterFunc(gctx, func() { cancel(context.Cause(gctx)) })
 	defer stop()
-	g.Go(func() error { return c.readDownchannel(s, resp) })
+	dcDone := make(chan struct{})
+	go func() {
+		defer close(dcDone)
+		_ = c.readDownchannel(s, resp)
+	}()
 	g.Go(func() error { return c.keepAlive(gctx, s) })
 	g.Go(func() error {
 		start := time.Now()
@@ -543,13 +556,49 @@ func (c *Client) session(ctx context.Context) (reached bool, err error) {
 		err = errors.New("avs: connection ended")
 	}
 	cancel(err)
-	s.cc.Close()
 	s.wg.Wait()
-	_ = resp.Body.Close()
+	c.lingerDownchannel(s, resp, dcDone, dcancel, err)
 	if ctx.Err() == nil {
 		c.log.Info("avs connection ended", "err", err)
 	}
 	return reached, err
+}
+
+// downchannelLinger bounds how long the downchannel of an ended connection is
+// still read.
+const downchannelLinger = 10 * time.Second
+
+// lingerDownchannel closes an ended connection once its downchannel has
+// ended too, reading it meanwhile for at most downchannelLinger. HTTP/2 lets
+// the streams opened before a GOAWAY finish, and AVS may have written a
+// directive on the downchannel just before the client saw the GOAWAY (or
+// before an event found the connection unusable): closing the connection at
+// once would drop it, while the directive is still answered through the next
+// connection's event queue. Run waits for the lingering reads.
+func (c *Client) lingerDownchannel(s *conn, resp *http.Response, dcDone <-chan struct{}, dcancel context.CancelCauseFunc, err error) {
+	closeAll := func() {
+		dcancel(err)
+		_ = resp.Body.Close()
+		<-dcDone
+		s.cc.Close()
+	}
+	select {
+	case <-dcDone:
+		closeAll()
+		return
+	default:
+	}
+	c.lingering.Add(1)
+	go func() {
+		defer c.lingering.Done()
+		t := time.NewTimer(downchannelLinger)
+		defer t.Stop()
+		select {
+		case <-dcDone:
+		case <-t.C:
+		}
+		closeAll()
+	}()
 }
 
 func (c *Client) dial(ctx context.Context, base string) (*conn, error) {
@@ -610,13 +659,14 @@ func (c *Client) newRequest(ctx context.Context, s *conn, method, path, token st
 	return req, nil
 }
 
-// openDownchannel opens GET /v20160207/directives and waits for its 200.
-func (c *Client) openDownchannel(s *conn, token string) (*http.Response, error) {
-	req, err := c.newRequest(s.ctx, s, http.MethodGet, DirectivesPath, token, nil, "")
+// openDownchannel opens GET /v20160207/directives under ctx (cancel ends it)
+// and waits for its 200.
+func (c *Client) openDownchannel(ctx context.Context, cancel context.CancelCauseFunc, s *conn, token string) (*http.Response, error) {
+	req, err := c.newRequest(ctx, s, http.MethodGet, DirectivesPath, token, nil, "")
 	if err != nil {
 		return nil, err
 	}
-	timer := time.AfterFunc(c.opts.ConnectTimeout, func() { s.cancel(errors.New("avs: downchannel connect timeout")) })
+	timer := time.AfterFunc(c.opts.ConnectTimeout, func() { cancel(errors.New("avs: downchannel connect timeout")) })
 	resp, err := s.cc.RoundTrip(req)
 	timer.Stop()
 	if err != nil {

@@ -667,3 +667,43 @@ func TestQueueBounded(t *testing.T) {
 		t.Errorf("status after Run: %+v", st)
 	}
 }
+
+// TestDirectiveAfterGoAway: a directive AVS writes on the downchannel after
+// its GOAWAY, while the client has ended that connection and waits to
+// connect again, still reaches the handler (HTTP/2 lets streams opened
+// before a GOAWAY finish). The client used to close the whole connection at
+// once, and the directive was lost.
+func TestDirectiveAfterGoAway(t *testing.T) {
+	sim := newSim(t, avstest.Options{})
+	got := make(chan string, 4)
+	h := start(t, sim, func(o *avs.Options) {
+		o.Backoff = []time.Duration{2 * time.Second}
+		o.Handler = handlerFunc(func(_ context.Context, raw []byte) error {
+			hdr, _, err := avs.DecodeDirectiveHeader(raw)
+			if err == nil {
+				got <- hdr.Qualified()
+			}
+			return nil
+		})
+	})
+	first := h.waitPostConnect(t, 1)
+	if err := sim.Inject(avstest.Fault{Kind: avstest.FaultGoAway, Keep: true}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the client waiting to connect again", func() bool { return h.client.Status().State == avs.StateWaiting })
+	if st := sim.State(); st.Connection != first.Connection {
+		t.Fatalf("the emulator's current connection is %d, want the old one (%d): the client closed its downchannel on GOAWAY", st.Connection, first.Connection)
+	}
+	if _, err := sim.SendDirective(ctxT(t), avstest.DirectiveRequest{Namespace: "Alexa", Name: "ReportState", EndpointID: "sw-1"}, false); err != nil {
+		t.Fatalf("pushing a directive on the downchannel kept after GOAWAY: %v", err)
+	}
+	select {
+	case name := <-got:
+		if name != "Alexa.ReportState" {
+			t.Errorf("handler got %s, want Alexa.ReportState", name)
+		}
+	case <-ctxT(t).Done():
+		t.Fatal("the directive written after GOAWAY never reached the handler")
+	}
+	h.waitPostConnect(t, first.Connection+1)
+}

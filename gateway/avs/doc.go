@@ -36,7 +36,10 @@
 // timeout). GOAWAY (seen in the frame headers the server sends: see goAwayConn), the downchannel's end,
 // a failed ping or a post-connect failure end the connection; the client
 // reconnects after 250 ms, 1, 3, 5, 10, 20 s (±50 %, the SDK's table), from the
-// start of the table once a connection had reached CONNECTED.
+// start of the table once a connection had reached CONNECTED. The downchannel
+// of an ended connection is still read until the server ends it, for at most
+// 10 s: HTTP/2 lets streams opened before a GOAWAY finish, and a directive AVS
+// wrote just before it is answered through the next connection.
 //
 // Directives: Alexa.EventProcessed, Alexa.ApiGateway.SetGateway,
 // System.ResetUserInactivity and System.Exception are handled here; every

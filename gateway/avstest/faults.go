@@ -1,7 +1,6 @@
 package avstest
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 )
@@ -64,7 +63,14 @@ func (s *Server) Inject(f Fault) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for _, c := range s.conns {
-			go func() { _ = c.base.Shutdown(context.Background()) }() // graceful: GOAWAY(NO_ERROR)
+			// Graceful: GOAWAY(NO_ERROR), then the streams opened before it
+			// may finish (a client may keep reading its downchannel); Close
+			// ends the wait.
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				_ = c.base.Shutdown(s.ctx)
+			}()
 			if !f.Keep && c.dc != nil {
 				c.dc.close()
 			}

@@ -88,3 +88,89 @@ func TestWrapDisconnectsClients(t *testing.T) {
 	}
 	<-closed
 }
+
+// TestGateCountsBeforeMochi: a connection passed through the gate is counted
+// in the server's ClientsWg for as long as its establish runs (Server.Close
+// waits for it), and one that comes once the gate is shut is closed without
+// reaching mochi.
+func TestGateCountsBeforeMochi(t *testing.T) {
+	srv := mqtt.New(nil)
+	g := NewGate(srv)
+	entered, release := make(chan struct{}), make(chan struct{})
+	calls := 0
+	est := g.Establish(func(string, net.Conn) error {
+		calls++
+		close(entered)
+		<-release
+		return nil
+	})
+	a, b := net.Pipe()
+	defer b.Close()
+	go func() { _ = est("t", a) }()
+	<-entered
+	waited := make(chan struct{})
+	go func() { srv.Listeners.ClientsWg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		t.Fatal("ClientsWg.Wait returned while a connection was being established")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-waited
+
+	g.Shut()
+	if !g.IsShut() {
+		t.Fatal("IsShut false after Shut")
+	}
+	c, d := net.Pipe()
+	defer d.Close()
+	if err := est("t", c); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Fatalf("establish called %d times, want once (not after Shut)", calls)
+	}
+	if _, err := d.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("a connection refused by the shut gate: read %v, want EOF (closed)", err)
+	}
+}
+
+// TestCloseWhileConnecting: clients dial a wrapped listener while the server
+// closes. Under the race detector mochi's own counting was reported (a
+// ClientsWg.Add concurrent with Close's Wait); through the gate it is not,
+// and Close returns.
+func TestCloseWhileConnecting(t *testing.T) {
+	for range 20 {
+		srv := mqtt.New(&mqtt.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.AddListener(Wrap(listeners.NewNet("tcp", ln), srv)); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Serve(); err != nil {
+			t.Fatal(err)
+		}
+		dialed := make(chan struct{})
+		go func() {
+			defer close(dialed)
+			for range 20 {
+				if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+					_ = c.Close()
+				}
+			}
+		}()
+		closed := make(chan struct{})
+		go func() { defer close(closed); _ = srv.Close() }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close blocked")
+		}
+		<-dialed
+	}
+}

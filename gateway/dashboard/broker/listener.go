@@ -47,8 +47,8 @@ type safeListener struct {
 	hardMax  int
 	// scans lets one client at a time have retained messages delivered for a wildcard filter.
 	scans   chan struct{}
+	gate    *mochiclose.Gate // counts each connection before mochi does; shut as the broker closes
 	mu      sync.Mutex
-	closing bool
 	open    map[*trackedConn]struct{}
 	pending int // connections not yet answered a CONNACK
 }
@@ -62,7 +62,7 @@ func newSafeListener(id string, ln net.Listener, tlsCfg *tls.Config, server *mqt
 		writeStall = defaultOutboundStall
 	}
 	l := &safeListener{server: server, raw: ln, connectTimeout: connectTimeout, writeStall: writeStall, log: log,
-		open: map[*trackedConn]struct{}{}, buffered: new(atomic.Int64), scans: make(chan struct{}, 1)}
+		gate: mochiclose.NewGate(server), open: map[*trackedConn]struct{}{}, buffered: new(atomic.Int64), scans: make(chan struct{}, 1)}
 	var served net.Listener = (*acceptor)(l)
 	if tlsCfg != nil {
 		served = tls.NewListener(served, tlsCfg)
@@ -95,7 +95,7 @@ func (a *acceptor) Accept() (net.Conn, error) {
 	tc := &trackedConn{Conn: c, l: l, pending: true}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closing {
+	if l.gate.IsShut() {
 		_ = c.Close()
 		return nil, net.ErrClosed
 	}
@@ -227,15 +227,7 @@ func (closedConn) Write([]byte) (int, error) { return 0, net.ErrClosed }
 
 // Serve accepts connections until the gate is shut.
 func (l *safeListener) Serve(establish listeners.EstablishFn) {
-	l.Net.Serve(func(id string, c net.Conn) error {
-		l.mu.Lock()
-		if l.closing {
-			l.mu.Unlock()
-			return c.Close()
-		}
-		l.server.Listeners.ClientsWg.Add(1)
-		l.mu.Unlock()
-		defer l.server.Listeners.ClientsWg.Done()
+	l.Net.Serve(l.gate.Establish(func(id string, c net.Conn) error {
 		// Mochi logs an establish error as a WARN without a message, once per
 		// connection that ends without DISCONNECT: a flood from any client.
 		// Refusals worth a warning were logged with their reason already.
@@ -244,15 +236,11 @@ func (l *safeListener) Serve(establish listeners.EstablishFn) {
 			l.log.Debug("MQTT connection ended", "error", err, "remote", c.RemoteAddr().String())
 		}
 		return nil
-	})
+	}))
 }
 
 // shut refuses new connections from now on.
-func (l *safeListener) shut() {
-	l.mu.Lock()
-	l.closing = true
-	l.mu.Unlock()
-}
+func (l *safeListener) shut() { l.gate.Shut() }
 
 // Close stops listening, disconnects the listener's clients and closes every
 // connection still open (those that have not logged in).

@@ -169,6 +169,9 @@ type Registry struct {
 type entry struct {
 	Entry
 	reported model.Endpoint // as the bridge reported it (before de-duplication)
+	// stateAt is when the bridge knew State (zero for an endpoint loaded from
+	// the store): a device whose Device.StateAt is older does not replace it.
+	stateAt time.Time
 }
 
 // subscriber is one subscription: the changes not yet taken by its
@@ -571,7 +574,7 @@ func (r *Registry) Apply(bridge string, ev model.Event) []Change {
 		if diff.IsZero() {
 			return nil
 		}
-		e.State, e.Updated = merged, at
+		e.State, e.Updated, e.stateAt = merged, at, at
 		changes = []Change{{Kind: ChangeState, Entry: e.copy(), Changed: diff, Cause: ev.Cause}}
 	case model.EventReachability:
 		e, ok := r.entries[r.ID(bridge, ev.DeviceID)]
@@ -629,14 +632,18 @@ func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time, check
 	if ep.Category == "" {
 		ep.Category = model.CategoryOther
 	}
-	st := d.State.Clone()
+	st, stateAt := d.State.Clone(), at
+	if !d.StateAt.IsZero() && d.StateAt.Before(at) { // a time after the event's is the bridge's mistake: now
+		stateAt = d.StateAt
+	}
 	e, ok := r.entries[id]
 	if !ok {
 		if checkLimit && r.perBridge[bridge] >= r.limitOf(bridge) {
 			r.refused[bridge]++
 			return nil
 		}
-		e = &entry{Entry: Entry{Endpoint: ep, State: st, Reachable: d.Reachable, Updated: at, Link: d.Link.Clone(), Settings: r.settings[id]}, reported: ep}
+		e = &entry{Entry: Entry{Endpoint: ep, State: st, Reachable: d.Reachable, Updated: at, Link: d.Link.Clone(), Settings: r.settings[id]},
+			reported: ep, stateAt: stateAt}
 		r.entries[id] = e
 		r.indexAdd(id, ep)
 		r.publishName(e)
@@ -668,6 +675,13 @@ func (r *Registry) upsert(id, bridge string, d model.Device, at time.Time, check
 		}
 		changes = append(changes, Change{Kind: ChangeUpdated, Entry: e.copy()})
 	}
+	if stateAt.Before(e.stateAt) {
+		// The bridge's state is older than what it reported since (a bridge
+		// starting from its storage after a crash): the newer values stay, the
+		// older state fills in only what the hub does not know.
+		st, stateAt = st.Merge(e.State), e.stateAt
+	}
+	e.stateAt = stateAt
 	if diff := model.DiffState(e.State, st); !diff.IsZero() || !reflect.DeepEqual(e.State, st) {
 		e.State, e.Updated = st, at
 		if !diff.IsZero() {

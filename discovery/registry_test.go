@@ -192,6 +192,75 @@ func TestRegistryStateAndCause(t *testing.T) {
 	}
 }
 
+// TestRegistryStoredState: a device whose state the bridge took from its
+// storage (Device.StateAt) does not replace a state the hub was told after
+// that; it fills in only what the hub does not know. A current state (no
+// StateAt) or a newer stored one replaces it as before.
+func TestRegistryStoredState(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	stored := func(on bool, bright *int, at time.Time) model.Device {
+		d := light("a", "A", on)
+		d.State.Brightness, d.StateAt = bright, at
+		return d
+	}
+	tests := []struct {
+		name      string
+		known     *int      // the brightness the hub knows before
+		told      time.Time // when the hub was told on=false (the state event's time)
+		snap      model.Device
+		wantOn    bool
+		wantBrt   int
+		wantState bool // the snapshot makes a state change
+	}{
+		{"stored before the hub was told: the newer state stays", model.Ptr(50), sec(10), stored(true, model.Ptr(50), sec(5)), false, 50, false},
+		{"stored before, knowing what the hub does not: fills it in", nil, sec(10), stored(true, model.Ptr(70), sec(5)), false, 70, true},
+		{"stored before, lacking a field: the hub's stays", model.Ptr(50), sec(10), stored(true, nil, sec(5)), false, 50, false},
+		{"stored after the hub was told: replaces", model.Ptr(50), sec(10), stored(true, model.Ptr(60), sec(15)), true, 60, true},
+		{"current (no StateAt): replaces", model.Ptr(50), sec(10), stored(true, model.Ptr(60), time.Time{}), true, 60, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewRegistry("S", WithLogger(quietLogger()), WithClock(func() time.Time { return sec(20) }))
+			first := light("a", "A", true)
+			first.State.Brightness = tt.known
+			r.Apply("zb", model.Event{Kind: model.EventSnapshot, At: sec(1), Devices: []model.Device{first}})
+			r.Apply("zb", model.Event{Kind: model.EventState, At: tt.told, DeviceID: "a", State: model.State{On: model.Ptr(false)}})
+			cs := r.Apply("zb", model.Event{Kind: model.EventSnapshot, At: sec(20), Devices: []model.Device{tt.snap}})
+			changed := slices.ContainsFunc(cs, func(c Change) bool { return c.Kind == ChangeState })
+			e, _ := r.Get(r.ID("zb", "a"))
+			brt := -1
+			if e.State.Brightness != nil {
+				brt = *e.State.Brightness
+			}
+			if *e.State.On != tt.wantOn || brt != tt.wantBrt || changed != tt.wantState {
+				t.Fatalf("on %v brightness %d state change %v (%v); want on %v brightness %d state change %v",
+					*e.State.On, brt, changed, kinds(cs), tt.wantOn, tt.wantBrt, tt.wantState)
+			}
+		})
+	}
+
+	// A StateAt later than the event carrying it is the bridge's mistake,
+	// taken as the event's time: it does not hold off the states after it.
+	r := NewRegistry("S", WithLogger(quietLogger()))
+	r.Apply("zb", model.Event{Kind: model.EventSnapshot, At: sec(1), Devices: []model.Device{stored(true, model.Ptr(50), sec(3600))}})
+	r.Apply("zb", model.Event{Kind: model.EventSnapshot, At: sec(30), Devices: []model.Device{light("a", "A", false)}})
+	if e, _ := r.Get(r.ID("zb", "a")); *e.State.On {
+		t.Fatal("a StateAt in the future held off a later current state")
+	}
+
+	// An endpoint loaded from the hub's store has no time: the bridge's
+	// stored state replaces it (both come from storage).
+	st := newMemStore()
+	r = NewRegistry("S", WithLogger(quietLogger()), WithStore(st))
+	r.Apply("zb", model.Event{Kind: model.EventSnapshot, At: sec(30), Devices: []model.Device{light("a", "A", false)}})
+	r2 := NewRegistry("S", WithLogger(quietLogger()), WithStore(st))
+	r2.Apply("zb", model.Event{Kind: model.EventSnapshot, At: sec(40), Devices: []model.Device{stored(true, model.Ptr(50), sec(5))}})
+	if e, _ := r2.Get(r2.ID("zb", "a")); !*e.State.On {
+		t.Fatal("after a hub restart the bridge's stored state did not replace the hub's stored one")
+	}
+}
+
 func TestRegistryFriendlyNameDedupe(t *testing.T) {
 	var logs logBuffer
 	r := NewRegistry("S", WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))

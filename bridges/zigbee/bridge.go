@@ -85,6 +85,7 @@ type Bridge struct {
 	coordAddr    uint64
 	sirenGen     map[string]uint64 // bumped by each siren command: a newer one outlives an older warning
 	window       sdk.PairingWindow // the pairing window, for progress reports
+	storedAt     time.Time         // when the loaded database was saved: the states it holds are as of then
 
 	// retryDelay is the pause before retrying a busy channel (2 s as herdsman).
 	retryDelay time.Duration
@@ -152,15 +153,17 @@ func (b *Bridge) Configure(_ context.Context, c sdk.Config) error {
 			return err
 		}
 		db.Network = &b.net
-		if err := saveDB(c.DataDir, dbFile{Version: 1, Network: &b.net, Devices: db.Devices}); err != nil {
+		if err := saveDB(c.DataDir, dbFile{Version: 1, Saved: db.Saved, Network: &b.net, Devices: db.Devices}); err != nil {
 			return err
 		}
 	}
+	b.storedAt = db.Saved
 	for _, r := range db.Devices {
 		if _, err := parseIEEE(r.IEEE); err != nil {
 			b.log.Warn("zigbee: skipping bad device record", "ieee", r.IEEE)
 			continue
 		}
+		r.stored = true
 		b.devices[r.IEEE] = r
 		b.byNWK[r.NWK] = r.IEEE
 	}
@@ -180,7 +183,7 @@ func formatIEEE(v uint64) string { return fmt.Sprintf("%016x", v) }
 
 // persist writes the database. Call with b.mu held.
 func (b *Bridge) persist() {
-	db := dbFile{Version: 1, Network: &b.net}
+	db := dbFile{Version: 1, Saved: time.Now(), Network: &b.net}
 	for _, r := range b.devices {
 		c := *r
 		c.State = r.State.Clone()
@@ -214,6 +217,13 @@ func (b *Bridge) Run(ctx context.Context, em sdk.Emitter) error {
 	b.em, b.runCtx = em, ctx
 	b.starting = true
 	devs := b.published()
+	// The states are the database's until the devices are read again (below):
+	// the hub keeps what the bridge reported after the last save (a process
+	// killed between a device's change and its save) over them.
+	for i := range devs {
+		devs[i].StateAt = b.storedAt
+	}
+	b.storedAt = time.Time{}
 	b.mu.Unlock()
 	em.Health(model.Health{State: model.HealthStarting, Description: "opening the Zigbee coordinator"})
 	em.Snapshot(devs)
@@ -564,12 +574,14 @@ type attrSet struct {
 // applyAttributeSets is applyAttributes for values of several clusters,
 // reported as one state change.
 func (b *Bridge) applyAttributeSets(ieee string, sets []attrSet, cause model.Cause) {
-	b.applyAttributeSetsIf(ieee, sets, cause, nil)
+	b.applyAttributeSetsIf(ieee, sets, cause, false, nil)
 }
 
 // applyAttributeSetsIf is applyAttributeSets when still (called with b.mu
-// held) accepts; nil always does.
-func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause model.Cause, still func() bool) {
+// held) accepts; nil always does. full says the sets are a whole read of the
+// device's state: from then on the device's state is no longer the
+// database's (record.stored).
+func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause model.Cause, full bool, still func() bool) {
 	b.mu.Lock()
 	r := b.devices[ieee]
 	if r == nil || (still != nil && !still()) {
@@ -589,9 +601,15 @@ func (b *Bridge) applyAttributeSetsIf(ieee string, sets []attrSet, cause model.C
 			}
 			dch := model.DiffState(r.State, ch)
 			r.State = r.State.Merge(ch)
+			if r.stored {
+				dch = ch // what the device says, not what differs from the database
+			}
 			changed = changed.Merge(dch)
 			anyChange = anyChange || !dch.IsZero()
 		}
+	}
+	if full {
+		r.stored = false
 	}
 	if !anyChange {
 		b.mu.Unlock()

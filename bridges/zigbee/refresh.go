@@ -108,14 +108,14 @@ func (b *Bridge) refresh(ctx context.Context, ieee string) {
 		budget += macTransactionPersistence
 	}
 	b.mu.Unlock()
-	answered := false
+	answered, whole := false, false
 	var sets []attrSet
 	// What was read is applied (as one state change) even if a later read fails.
 	defer func() {
 		if hook != nil {
 			hook(ieee)
 		}
-		b.applyAttributeSetsIf(ieee, sets, model.CausePoll, func() bool { return b.news[ieee] == gen })
+		b.applyAttributeSetsIf(ieee, sets, model.CausePoll, whole, func() bool { return b.news[ieee] == gen })
 	}()
 	for _, rd := range reads {
 		rctx, cancel := context.WithTimeout(ctx, budget)
@@ -153,6 +153,7 @@ func (b *Bridge) refresh(ctx context.Context, ieee string) {
 		}
 		sets = append(sets, attrSet{cluster: rd.cluster, attrs: attrs})
 	}
+	whole = len(sets) == len(reads)
 	if answered {
 		b.setReachable(ieee, true)
 	}

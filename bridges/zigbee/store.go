@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/avshub/avshub/discovery/colorconv"
 	"github.com/avshub/avshub/discovery/model"
@@ -102,10 +103,18 @@ type record struct {
 	Reachable    bool             `json:"reachable"`
 
 	lastX, lastY float64 // last reported CIE xy (xy-only bulbs)
+	// stored says State is still the database's: the device has not been
+	// read whole since the bridge started. What it reports or is read then
+	// is sent on in full, not only what differs from the database, since the
+	// hub may hold a newer state than the one saved (a change reported just
+	// before a crash, not yet saved).
+	stored bool
 }
 
 type dbFile struct {
-	Version int       `json:"version"`
+	Version int `json:"version"`
+	// Saved is when the bridge wrote the file: the devices' states are as of then.
+	Saved   time.Time `json:"saved,omitzero"`
 	Network *network  `json:"network,omitempty"`
 	Devices []*record `json:"devices"`
 }

@@ -134,6 +134,12 @@ type Device struct {
 	Reachable bool     `json:"reachable"`
 	// Link is the radio link as the bridge last saw it, when it knows it.
 	Link *Link `json:"link,omitempty"`
+	// StateAt is when the bridge last knew State to be the device's; zero
+	// means now. A bridge that starts with states from its own storage, before
+	// it has heard from the devices again, sets it to when it stored them: the
+	// hub then keeps what it was told after that (a change the bridge reported
+	// and did not store before it stopped) instead of going back to it.
+	StateAt time.Time `json:"stateAt,omitzero"`
 }
 
 // Link is a device's radio link as its bridge last saw it: diagnostics for

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"os/exec"
 	"reflect"
+	"strconv"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -21,10 +23,12 @@ import (
 // snapshot carries) and how many commands are still recorded as under way.
 const answerScript = `const sdk = require('./index.js');
 const em = new sdk.Emitter();
+const stored = { stateAt: Date.UTC(2026, 11, 6, 9, 0, 0, 250) }; // the states come from the bridge's storage
 em.snapshot([
-  sdk.build('plug', 'Plug', 'SMARTPLUG', sdk.withOnOff(false), sdk.withPower(0)),
-  sdk.build('door', 'Door', 'SMARTLOCK', sdk.withLock(true), sdk.withPower(0)),
-  sdk.build('panel', 'Panel', 'OTHER', sdk.withToggle('a'), sdk.withToggle('b')),
+  sdk.build('plug', 'Plug', 'SMARTPLUG', sdk.withOnOff(false), sdk.withPower(0), stored),
+  sdk.build('door', 'Door', 'SMARTLOCK', sdk.withLock(true), sdk.withPower(0), stored),
+  sdk.build('panel', 'Panel', 'OTHER', sdk.withToggle('a'), sdk.withToggle('b'), stored),
+  sdk.build('still', 'Still', 'OTHER', sdk.withToggle('a'), stored),
 ]);
 (async () => {
   await em._execute({ device_id: 'plug', correlation_id: 'on' }, { trait: 'TRAIT_KIND_ON_OFF', power: true }, async () => {
@@ -44,15 +48,18 @@ em.snapshot([
     throw sdk.errorf('HARDWARE_FAULT', 'relay stuck');
   }).catch(() => {});
   const states = Object.fromEntries([...em.devices].map(([id, d]) => [id, d.state]));
-  process.stdout.write(JSON.stringify({ states, left: em.underWay.size + em.pending.size }));
+  const stateAt = Object.fromEntries([...em.devices].map(([id, d]) => [id, d.state_at || null]));
+  process.stdout.write(JSON.stringify({ states, stateAt, left: em.underWay.size + em.pending.size }));
 })();`
 
 // A change the bridge reports while a command is under way stays in the
 // JavaScript SDK's device states once the command's answer (or an accepted
 // command's completion) is merged, though the answer carries the device's
 // older reading; the command's own part of the answer (its Effect, for a
-// generic trait only its instance) is kept. As in the Go SDK
-// (TestAnswerKeepsChangeMeanwhile in plugins/sdk).
+// generic trait only its instance) is kept. A device's stored state's time
+// (state_at) goes once the device's state is reported, and stays on a device
+// nothing was heard of. As in the Go SDK (TestAnswerKeepsChangeMeanwhile and
+// TestEmitterStoredStateAt in plugins/sdk).
 func TestJSAnswerKeepsChangeMeanwhile(t *testing.T) {
 	node(t)
 	cmd := exec.Command("node", "-e", answerScript)
@@ -63,8 +70,9 @@ func TestJSAnswerKeepsChangeMeanwhile(t *testing.T) {
 		t.Fatalf("node: %v\n%s", err, stderr.String())
 	}
 	var got struct {
-		States map[string]json.RawMessage `json:"states"`
-		Left   int                        `json:"left"`
+		States  map[string]json.RawMessage `json:"states"`
+		StateAt map[string]json.RawMessage `json:"stateAt"`
+		Left    int                        `json:"left"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -87,6 +95,23 @@ func TestJSAnswerKeepsChangeMeanwhile(t *testing.T) {
 	}
 	if got.Left != 0 {
 		t.Errorf("%d commands still recorded as under way", got.Left)
+	}
+	for id, at := range got.StateAt {
+		if id == "still" {
+			var ts struct { // as @grpc/proto-loader takes a Timestamp
+				Seconds string `json:"seconds"`
+				Nanos   int    `json:"nanos"`
+			}
+			err := json.Unmarshal(at, &ts)
+			if want := time.Date(2026, 12, 6, 9, 0, 0, 250e6, time.UTC); err != nil || ts.Seconds != strconv.FormatInt(want.Unix(), 10) || ts.Nanos != want.Nanosecond() {
+				t.Errorf("state_at of the device nothing was heard of: %s (%v), want the stored time", at, err)
+			}
+		} else if string(at) != "null" {
+			t.Errorf("state_at of %s after its state was reported: %s, want none", id, at)
+		}
+	}
+	if len(got.StateAt) != 4 {
+		t.Errorf("state_at of %d devices, want 4", len(got.StateAt))
 	}
 }
 

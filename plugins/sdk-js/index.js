@@ -13,7 +13,7 @@ const protoLoader = require('@grpc/proto-loader');
 const forge = require('node-forge');
 const { validate } = require('./validate.js');
 
-const API_VERSION = '1.1';
+const API_VERSION = '1.2';
 const MAGIC_COOKIE_KEY = 'AVSHUB_BRIDGE_PLUGIN';
 const MAGIC_COOKIE_VALUE = 'b7d3c1a4-avshub-bridge-v1-5f0e9a2c';
 const PROTOCOL_VERSION = 1;
@@ -43,12 +43,16 @@ const toProtoError = (e) => ({ kind: 'ERROR_KIND_' + (e instanceof BridgeError ?
 // device builds a device from bridge.v1 Traits and State; build composes one
 // from the with… options below, one per trait, as the Go SDK's options do:
 //   sdk.build('hall', 'Hall sensor', 'MOTION_SENSOR', sdk.withMotion(false), sdk.withBattery(90))
+// opts.stateAt (ms since the epoch) says the state comes from the bridge's
+// storage, saved then (API 1.2): the hub keeps a newer state it was told.
 function device(id, name, category, traits, state, opts = {}) {
-  return { endpoint: { device_id: id, friendly_name: name, category, manufacturer: opts.manufacturer || 'avshub', model: opts.model || 'generic',
+  const d = { endpoint: { device_id: id, friendly_name: name, category, manufacturer: opts.manufacturer || 'avshub', model: opts.model || 'generic',
     description: opts.description || category, traits }, state, reachable: opts.reachable !== false };
+  if (opts.stateAt) d.state_at = timestamp(opts.stateAt);
+  return d;
 }
 // build: the options are functions (with…); a plain object among them is the
-// device's info ({ manufacturer, model, description, reachable }).
+// device's info ({ manufacturer, model, description, reachable, stateAt }).
 function build(id, name, category, ...opts) {
   const info = opts.find((o) => typeof o === 'object') || {};
   const d = device(id, name, category, {}, {}, info);
@@ -186,7 +190,7 @@ class Emitter {
   }
   stateChanged(id, state, cause = 'PERIODIC_POLL') {
     const d = this.devices.get(id);
-    if (d) d.state = mergeState(d.state, state);
+    if (d) { d.state = mergeState(d.state, state); delete d.state_at; } // heard from the device: current
     for (const u of this.underWay.get(id) || []) u.changed = mergeState(u.changed, state);
     this._send({ state: { device_id: id, changed: state, cause } });
   }
@@ -233,7 +237,7 @@ class Emitter {
   _answered(u, state) {
     this._end(u);
     const d = this.devices.get(u.id);
-    if (d) d.state = mergeState(mergeState(mergeState(d.state, state), u.changed), effect(u.cmd, state));
+    if (d) { d.state = mergeState(mergeState(mergeState(d.state, state), u.changed), effect(u.cmd, state)); delete d.state_at; }
   }
   // pairing reports a pairing window (no deviceId: stage OPEN or CLOSED with
   // remainingMs) or one joining device: ANNOUNCED, INTERVIEWING (detail says
@@ -256,7 +260,8 @@ class Emitter {
     return () => this.streams.delete(s);
   }
 }
-function now() { const ms = Date.now(); return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 }; }
+function timestamp(ms) { return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 }; }
+function now() { return timestamp(Date.now()); }
 
 // ---- the poller: interval, diff, reachability, backoff ----
 class Poller {

@@ -80,6 +80,10 @@ type Description struct {
 // for long.
 type Emitter interface {
 	Health(h model.Health)
+	// Snapshot replaces the device set. A device whose state comes from the
+	// bridge's storage rather than from the device carries StateAt, when it
+	// was stored (API 1.2); the SDK clears it once StateChanged or a command's
+	// answer reports the device's state.
 	Snapshot(devices []model.Device)
 	Upsert(d model.Device)
 	Remove(deviceID string)

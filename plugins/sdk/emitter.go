@@ -271,6 +271,7 @@ func (e *emitter) answeredLocked(u *underWay, s model.State) {
 	e.endLocked(u)
 	if d, ok := e.devices[u.deviceID]; ok {
 		d.State = d.State.Merge(s).Merge(u.changed).Merge(u.cmd.Effect(s))
+		d.StateAt = time.Time{} // the device answered: its state is current
 		e.devices[u.deviceID] = d
 	}
 }
@@ -364,6 +365,7 @@ func (e *emitter) StateChanged(deviceID string, changed model.State, cause model
 		return
 	}
 	d.State = d.State.Merge(changed)
+	d.StateAt = time.Time{} // the bridge heard from the device: its state is current
 	e.devices[deviceID] = d
 	for _, u := range e.underWay[deviceID] {
 		u.changed = u.changed.Merge(changed)

@@ -25,7 +25,7 @@ const (
 	// ProtocolVersion is the go-plugin protocol version of bridge.v1.
 	ProtocolVersion = 1
 	// APIVersion is the bridge.v1 API minor this SDK speaks.
-	APIVersion = "1.1"
+	APIVersion = "1.2"
 	// PluginName is the name the bridge service is dispensed under.
 	PluginName = "bridge"
 	// MagicCookieKey and MagicCookieValue identify an avshub bridge plugin. They

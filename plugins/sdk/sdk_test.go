@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/avshub/avshub/discovery/model"
+	"github.com/avshub/avshub/plugins/proto/bridge/v1/convert"
 )
 
 func drain(t *testing.T, s *subscription) []model.Event {
@@ -474,4 +475,50 @@ func TestAnswerKeepsChangeMeanwhile(t *testing.T) {
 func stateJSON(s model.State) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestEmitterStoredStateAt: a device snapshotted with StateAt (its state from
+// the bridge's storage) keeps it, on the wire too, until the bridge reports
+// the device's state (StateChanged) or a command's answer does; reachability
+// says nothing about the state and keeps it.
+func TestEmitterStoredStateAt(t *testing.T) {
+	saved := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	b := &stub{}
+	for _, id := range []string{"a", "b", "c"} {
+		d := Light(id, id, OnOffLight)
+		d.StateAt = saved
+		b.devices = append(b.devices, d)
+	}
+	b.exec = func(_ context.Context, req model.Request) (model.Result, error) {
+		return model.Result{Status: model.Done, State: req.Command.Effect(model.State{})}, nil
+	}
+	l, _ := startLocal(t, b)
+	em := l.core.em
+	em.StateChanged("a", model.State{On: model.Ptr(true)}, model.CausePhysical)
+	em.Reachability("c", false)
+	if _, err := l.Execute(context.Background(), model.Request{CorrelationID: "1", DeviceID: "b", Command: model.SetPower(true), Deadline: time.Now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"a": {}, "b": {}, "c": saved}
+	for _, wire := range []bool{false, true} {
+		s := em.open(wire)
+		q, _ := s.nextQueued(context.Background()) // health
+		q, _ = s.nextQueued(context.Background())
+		em.unsubscribe(s)
+		devs := q.ev.Devices
+		if wire {
+			devs = nil
+			for _, d := range q.snap.GetDevices() {
+				devs = append(devs, convert.DeviceFrom(d))
+			}
+		}
+		for _, d := range devs {
+			if !d.StateAt.Equal(want[d.Endpoint.DeviceID]) {
+				t.Errorf("wire %v: device %s has StateAt %v, want %v", wire, d.Endpoint.DeviceID, d.StateAt, want[d.Endpoint.DeviceID])
+			}
+		}
+		if len(devs) != 3 {
+			t.Errorf("wire %v: snapshot of %d devices, want 3", wire, len(devs))
+		}
+	}
 }

@@ -243,13 +243,14 @@ func thermostatStateFrom(t *pb.ThermostatState) *model.ThermostatState {
 
 // Device converts a device to the wire.
 func Device(d model.Device) *pb.Device {
-	return &pb.Device{Endpoint: Endpoint(d.Endpoint), State: State(d.State), Reachable: d.Reachable, Link: Link(d.Link)}
+	return &pb.Device{Endpoint: Endpoint(d.Endpoint), State: State(d.State), Reachable: d.Reachable, Link: Link(d.Link),
+		StateAt: ts(d.StateAt)}
 }
 
 // DeviceFrom converts a wire device.
 func DeviceFrom(d *pb.Device) model.Device {
 	return model.Device{Endpoint: EndpointFrom(d.GetEndpoint()), State: StateFrom(d.GetState()), Reachable: d.GetReachable(),
-		Link: LinkFrom(d.GetLink())}
+		Link: LinkFrom(d.GetLink()), StateAt: fromTS(d.GetStateAt())}
 }
 
 // Link converts a device's radio link to the wire (nil for nil).

@@ -53,21 +53,8 @@ func TestClientsWhileClientsComeAndGo(t *testing.T) {
 // TestWrapDisconnectsClients: a wrapped listener's clients are disconnected
 // when the server closes.
 func TestWrapDisconnectsClients(t *testing.T) {
-	srv := mqtt.New(&mqtt.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.AddListener(Wrap(listeners.NewNet("tcp", ln), srv)); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Serve(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := net.Dial("tcp", ln.Addr().String())
+	srv, addr := serveWrapped(t)
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,25 +128,12 @@ func TestGateCountsBeforeMochi(t *testing.T) {
 // and Close returns.
 func TestCloseWhileConnecting(t *testing.T) {
 	for range 20 {
-		srv := mqtt.New(&mqtt.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
-			t.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.AddListener(Wrap(listeners.NewNet("tcp", ln), srv)); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Serve(); err != nil {
-			t.Fatal(err)
-		}
+		srv, addr := serveWrapped(t)
 		dialed := make(chan struct{})
 		go func() {
 			defer close(dialed)
 			for range 20 {
-				if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+				if c, err := net.Dial("tcp", addr); err == nil {
 					_ = c.Close()
 				}
 			}
@@ -173,4 +147,25 @@ func TestCloseWhileConnecting(t *testing.T) {
 		}
 		<-dialed
 	}
+}
+
+// serveWrapped starts a broker that lets everyone in, on a wrapped TCP
+// listener; it returns the server and the listener's address.
+func serveWrapped(t *testing.T) (*mqtt.Server, string) {
+	t.Helper()
+	srv := mqtt.New(&mqtt.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddListener(Wrap(listeners.NewNet("tcp", ln), srv)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	return srv, ln.Addr().String()
 }
